@@ -1,0 +1,77 @@
+#' Control the fitting of a gradglm model
+#'
+#' Settings shared by the optimizers of [gradglm()] and [gradglm_fit()]. Each
+#' value is checked, so a mistake is reported when the settings are made.
+#'
+#' @param tol Convergence tolerance, positive, or `NULL` for the optimizer's
+#'   default. For `"newton"` (default `1e-8`): the relative change in the
+#'   deviance between iterations, `|dev - dev_old| / (|dev| + 0.1)`, as
+#'   [stats::glm.control()]'s `epsilon`. For `"gd"` (default `1e-6`): the
+#'   Euclidean norm of the gradient of the mean loss with respect to the
+#'   standardised coefficients (the derivative-based stopping rule).
+#' @param max_iter Maximum number of iterations, a positive whole number, or
+#'   `NULL` for the optimizer's default (50 for `"newton"`, 10000 for `"gd"`).
+#' @param learning_rate Initial learning rate of gradient descent, positive.
+#' @param decay Decay of the learning rate, non-negative: at iteration `t` the
+#'   scheduled rate is `learning_rate / (1 + decay * t)`. Backtracking halves
+#'   the step further whenever it would not decrease the loss enough (Armijo).
+#' @param trace Logical: record the optimizer's trace (loss, gradient norm and
+#'   step per iteration) in the fitted object.
+#' @param verbose Logical: print the trace while fitting.
+#' @param rank_tol Tolerance of the rank detection: a column whose part
+#'   orthogonal to the earlier columns has a norm below `rank_tol` times its own
+#'   is aliased (its coefficient is `NA`), as in [stats::lm.fit()].
+#' @param ... Not used; unknown settings are an error.
+#' @return A list of class `"gradglm_control"`.
+#' @seealso [gradglm()]
+#' @examples
+#' gradglm_control(tol = 1e-10)
+#' fit <- gradglm(am ~ wt, data = mtcars, family = binomial(), optimizer = "gd",
+#'                control = gradglm_control(learning_rate = 2, max_iter = 5000))
+#' fit$iter
+#' @export
+gradglm_control <- function(tol = NULL, max_iter = NULL, learning_rate = 1, decay = 1e-3,
+                            trace = TRUE, verbose = FALSE, rank_tol = 1e-7, ...) {
+  fun <- "gradglm_control"
+  extra <- list(...)
+  if (length(extra)) {
+    nm <- names(extra)
+    abort(fun, "unknown setting(s) ", quote_some(if (is.null(nm)) "<unnamed>" else nm),
+          "; the settings are tol, max_iter, learning_rate, decay, trace, verbose, rank_tol")
+  }
+  is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
+  if (!is.null(tol) && (!is_num(tol) || tol <= 0)) abort(fun, "'tol' must be a single positive number or NULL")
+  if (!is.null(max_iter) && (!is_num(max_iter) || max_iter < 1 || max_iter != round(max_iter))) {
+    abort(fun, "'max_iter' must be a positive whole number or NULL")
+  }
+  if (!is_num(learning_rate) || learning_rate <= 0) {
+    abort(fun, "'learning_rate' must be a single positive number")
+  }
+  if (!is_num(decay) || decay < 0) abort(fun, "'decay' must be a single number >= 0")
+  if (!is.logical(trace) || length(trace) != 1L || is.na(trace)) abort(fun, "'trace' must be TRUE or FALSE")
+  if (!is.logical(verbose) || length(verbose) != 1L || is.na(verbose)) {
+    abort(fun, "'verbose' must be TRUE or FALSE")
+  }
+  if (!is_num(rank_tol) || rank_tol <= 0 || rank_tol >= 1) {
+    abort(fun, "'rank_tol' must be a single number in (0, 1)")
+  }
+  structure(list(tol = if (is.null(tol)) NULL else as.numeric(tol), max_iter = if (is.null(max_iter)) NULL else as.integer(max_iter),
+                 learning_rate = learning_rate, decay = decay, trace = trace, verbose = verbose,
+                 rank_tol = rank_tol),
+            class = "gradglm_control")
+}
+
+# a control given as a plain list (as glm allows) goes through the checks
+as_control <- function(control, fun = "gradglm") {
+  if (inherits(control, "gradglm_control")) return(control)
+  if (is.list(control)) return(do.call(gradglm_control, control))
+  abort(fun, "'control' must be made by gradglm_control()")
+}
+
+#' @export
+print.gradglm_control <- function(x, ...) {
+  cat("gradglm control settings\n")
+  v <- vapply(unclass(x), function(e) if (is.null(e)) "default" else format(e), "")
+  print(noquote(v))
+  invisible(x)
+}

@@ -1,0 +1,48 @@
+# Families: gradglm uses stats' family objects in R (links, variance, aic) and
+# maps each (distribution, link) pair to the codes of the C++ core. These codes
+# mirror `enum class Dist` and `enum class Link` in src/family.h.
+
+dist_codes <- c(gaussian = 1L, binomial = 2L, poisson = 3L)
+link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, sqrt = 6L)
+family_links <- list(
+  gaussian = c("identity", "log"),
+  binomial = c("logit", "probit", "cloglog"),
+  poisson  = c("log", "identity", "sqrt")
+)
+
+# family given as a string ("binomial"), a function (binomial) or a family
+# object (binomial(link = "probit")), as glm() accepts it.
+resolve_family <- function(family, fun = "gradglm") {
+  available <- paste(names(family_links), collapse = ", ")
+  if (is.character(family)) {
+    if (length(family) != 1L || !family %in% names(family_links)) {
+      abort(fun, "unknown family ", quote_some(family), "; available families: ", available)
+    }
+    family <- get(family, mode = "function", envir = asNamespace("stats"))
+  }
+  if (is.function(family)) family <- family()
+  if (!inherits(family, "family")) {
+    abort(fun, "'family' must be a family name, function or object such as binomial(link = \"logit\"); ",
+          "available families: ", available)
+  }
+  fam <- family$family
+  if (!fam %in% names(family_links)) {
+    abort(fun, "family '", fam, "' is not available; available families: ", available)
+  }
+  if (!family$link %in% family_links[[fam]]) {
+    abort(fun, "link '", family$link, "' is not available for family '", fam,
+          "'; available links: ", paste(family_links[[fam]], collapse = ", "))
+  }
+  list(family = family, dist = dist_codes[[fam]], link = link_codes[[family$link]])
+}
+
+# glm's default starting means (the family's `initialize`), written out.
+start_mu <- function(family, y, weights, fun = "gradglm") {
+  fam <- family$family
+  if (fam == "binomial") return((weights * y + 0.5) / (weights + 1))
+  if (fam == "poisson") return(y + 0.1)
+  if (family$link == "log" && any(y <= 0)) {
+    abort(fun, "gaussian(link = \"log\") needs a positive response for its default start; supply 'start'")
+  }
+  y
+}

@@ -1,0 +1,160 @@
+#' Fit a gradglm model from a design matrix
+#'
+#' The matrix interface of [gradglm()], as [stats::glm.fit()] is to
+#' [stats::glm()]: no formula, no data frame, no missing values.
+#'
+#' @param x Numeric design matrix, one row per observation (include a column
+#'   of ones for an intercept).
+#' @param y Response: a numeric vector; for `binomial()` also logical, a
+#'   two-level factor or a two-column matrix `cbind(successes, failures)`.
+#' @param weights Prior weights, non-negative, or `NULL` for ones.
+#' @param offset A known part of the linear predictor, or `NULL`.
+#' @param family A family: a name (`"binomial"`), a function (`binomial`) or a
+#'   family object (`binomial(link = "probit")`). Available: `gaussian`
+#'   (identity, log), `binomial` (logit, probit, cloglog) and `poisson` (log,
+#'   identity, sqrt).
+#' @param optimizer `"auto"` (the default: `"exact"` for a Gaussian model with
+#'   the identity link, `"newton"` otherwise), `"exact"` (closed form by QR),
+#'   `"newton"` (Newton / Fisher scoring with step-halving) or `"gd"` (gradient
+#'   descent with a decaying learning rate and backtracking).
+#' @param control Settings made by [gradglm_control()].
+#' @param start Starting coefficients, one per column of `x`, or `NULL`.
+#' @return A fitted model of class `"gradglm"`; see [gradglm()] for its parts.
+#' @seealso [gradglm()] for the formula interface.
+#' @examples
+#' X <- cbind("(Intercept)" = 1, wt = mtcars$wt, hp = mtcars$hp)
+#' fit <- gradglm_fit(X, mtcars$am, family = binomial())
+#' coef(fit)
+#' @export
+gradglm_fit <- function(x, y, weights = NULL, offset = NULL, family = gaussian(),
+                        optimizer = "auto", control = gradglm_control(), start = NULL) {
+  fun <- "gradglm_fit"
+  x <- check_design(x, fun)
+  intercept <- any(vapply(seq_len(ncol(x)), function(j) all(x[, j] == 1), NA))
+  fit <- fit_core(x, y, weights, offset, family, optimizer, control, start, intercept, fun)
+  fit$method <- "gradglm_fit"
+  new_gradglm(fit)
+}
+
+# The shared path of gradglm() and gradglm_fit(): checks, the C++ engine,
+# and glm's summaries of the fit.
+fit_core <- function(x, y, weights, offset, family, optimizer, control, start, intercept, fun) {
+  fam <- resolve_family(family, fun)
+  family <- fam$family
+  control <- as_control(control, fun)
+  optimizer <- resolve_optimizer(optimizer, fam, fun)
+  n <- nrow(x)
+  if (NROW(y) != n) abort(fun, "'y' has ", NROW(y), " observations but 'x' has ", n, " rows")
+  weights <- check_weights(weights, n, fun)
+  offset_given <- !is.null(offset)
+  offset <- check_offset(offset, n, fun)
+  resp <- prepare_response(y, family, weights, fun)
+  y <- resp$y
+  weights <- resp$weights
+  if (!any(weights > 0)) abort(fun, "every observation has zero weight (or zero trials)")
+  n_ok <- sum(weights > 0)
+  p <- ncol(x)
+  if (p > n_ok) {
+    abort(fun, "the model has more coefficients (", p, ") than observations with non-zero weight (",
+          n_ok, ")")
+  }
+  start <- check_start(start, p, colnames(x), fun)
+  max_iter <- if (is.null(control$max_iter)) default_max_iter(optimizer) else control$max_iter
+
+  eta_start <- NULL
+  if (optimizer == "newton" && is.null(start)) eta_start <- family$linkfun(start_mu(family, y, weights, fun))
+  if (optimizer == "gd" && is.null(start)) start <- gd_start(x, y, weights, offset, family)
+
+  tol <- if (is.null(control$tol)) default_tol(optimizer) else control$tol
+  engine_control <- list(tol = tol, max_iter = max_iter, learning_rate = control$learning_rate,
+                         decay = control$decay, trace = control$trace, verbose = control$verbose,
+                         rank_tol = control$rank_tol, subsample_min = 200000L)
+  res <- tryCatch(
+    fit_engine(x, y, weights, offset, fam$dist, fam$link, optimizer, start, eta_start, engine_control),
+    error = function(e) abort(fun, conditionMessage(e))
+  )
+  if (!is.finite(res$loss)) {
+    abort(fun, "the ", optimizer, " optimizer could not find valid coefficients (",
+          if (nzchar(res$message)) res$message else "non-finite loss", "); supply 'start'")
+  }
+  cn <- colnames(x)
+  coef <- stats::setNames(res$coefficients, cn)
+  aliased <- stats::setNames(res$aliased, cn)
+  eta <- res$linear.predictors
+  mu <- family$linkinv(eta)
+  mu_eta <- family$mu.eta(eta)
+  rn <- names(y)
+  names(eta) <- names(mu) <- rn
+  residuals <- stats::setNames((y - mu) / mu_eta, rn)
+  working <- stats::setNames(res$weights, rn)
+  dev <- sum(family$dev.resids(y, mu, weights))
+  rank <- sum(!aliased)
+
+  # null deviance: intercept-only model (refitted when there is an offset), as glm
+  if (intercept && offset_given && any(offset != 0)) {
+    x1 <- matrix(1, n, 1L)
+    null_res <- fit_engine(x1, y, weights, offset, fam$dist, fam$link,
+                           if (optimizer == "exact") "exact" else "newton",
+                           gd_start(x1, y, weights, offset, family), NULL,
+                           utils::modifyList(engine_control, list(max_iter = 100L, trace = FALSE,
+                                                                  verbose = FALSE)))
+    null_dev <- sum(family$dev.resids(y, family$linkinv(null_res$linear.predictors), weights))
+  } else {
+    wtdmu <- if (intercept) sum(weights * y) / sum(weights) else family$linkinv(offset)
+    null_dev <- sum(family$dev.resids(y, wtdmu, weights))
+  }
+  aic <- family$aic(y, resp$trials, mu, weights, dev) + 2 * rank
+  df_residual <- n_ok - rank
+  dispersion <- if (family$family %in% c("binomial", "poisson")) {
+    1
+  } else if (df_residual > 0) {
+    sum((working * residuals^2)[weights > 0]) / df_residual
+  } else {
+    NaN
+  }
+  cov <- res$cov.unscaled
+  dimnames(cov) <- list(cn[!aliased], cn[!aliased])
+
+  if (!res$converged) {
+    warn(fun, "the ", optimizer, " optimizer did not converge in ", res$iter, " iterations",
+         if (nzchar(res$message)) paste0(" (", res$message, ")") else "",
+         "; see control = gradglm_control(max_iter = , tol = )")
+  }
+  eps <- 10 * .Machine$double.eps
+  if (family$family == "binomial" && any(mu[weights > 0] > 1 - eps | mu[weights > 0] < eps)) {
+    warn(fun, "fitted probabilities numerically 0 or 1 occurred (the classes may be separated)")
+  }
+  if (family$family == "poisson" && any(mu[weights > 0] < eps)) {
+    warn(fun, "fitted rates numerically 0 occurred")
+  }
+
+  list(coefficients = coef, aliased = aliased, residuals = residuals, fitted.values = mu,
+       rank = rank, family = family, linear.predictors = eta, deviance = dev, aic = aic,
+       null.deviance = null_dev, iter = res$iter, weights = working, prior.weights = weights,
+       df.residual = df_residual, df.null = n_ok - as.integer(intercept), y = y,
+       converged = res$converged, boundary = FALSE,
+       loglik = loglik_from_aic(aic, rank, family),
+       cov.unscaled = cov, dispersion = dispersion, optimizer = optimizer,
+       trace = res$trace, control = control, offset = if (offset_given) offset else NULL,
+       nobs = n_ok, intercept = intercept)
+}
+
+# logLik as glm reports it: the Gaussian counts its scale parameter
+loglik_from_aic <- function(aic, rank, family) {
+  k <- rank + as.integer(family$family == "gaussian")
+  k - aic / 2
+}
+
+# Gradient descent starts where a student would: every slope at zero and the
+# intercept at the link of the mean response.
+gd_start <- function(x, y, weights, offset, family) {
+  b <- numeric(ncol(x))
+  icpt <- which(vapply(seq_len(ncol(x)), function(j) all(x[, j] == 1), NA))
+  if (length(icpt)) {
+    ybar <- sum(weights * y) / sum(weights)
+    if (family$family == "binomial") ybar <- min(max(ybar, 1e-4), 1 - 1e-4)
+    if (family$family == "poisson" || family$link == "log") ybar <- max(ybar, 1e-4)
+    b[icpt[1L]] <- family$linkfun(ybar) - sum(weights * offset) / sum(weights)
+  }
+  b
+}

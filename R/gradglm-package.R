@@ -1,0 +1,14 @@
+#' gradglm: likelihood-based models fitted by exact, Newton and gradient methods
+#'
+#' gradglm fits generalized linear models by maximum likelihood behind a
+#' formula interface modelled on [stats::glm()]. A C++ core computes the
+#' loss (negative log-likelihood), its gradient and its curvature from the
+#' linear predictor, and fits them in closed form, by Newton's method or by
+#' gradient descent. Start with [gradglm()] and `vignette("getting-started",
+#' package = "gradglm")`.
+#'
+#' @keywords internal
+#' @useDynLib gradglm, .registration = TRUE
+#' @importFrom Rcpp evalCpp
+#' @importFrom stats gaussian binomial poisson
+"_PACKAGE"

@@ -1,0 +1,140 @@
+#' Fit a generalized linear model by maximum likelihood
+#'
+#' `gradglm()` fits the same models as [stats::glm()], from the same formula,
+#' data and arguments, with a C++ core: in closed form (QR) for a Gaussian
+#' model with the identity link, by Newton's method (Fisher scoring with
+#' step-halving) or by gradient descent. The loss that every optimizer
+#' minimises is the mean negative log-likelihood of the response given the
+#' linear predictor (minus its saturated value, so that twice the loss times
+#' the sum of the weights is the deviance).
+#'
+#' @param formula A model formula, `response ~ terms`, with glm's semantics:
+#'   factors and character columns (with their contrasts), interactions,
+#'   `poly()`, `I()`, `offset()` terms, `0 +` or `- 1` for no intercept. For
+#'   `binomial()` the response may be 0/1, logical, a two-level factor (the
+#'   first level is failure), a proportion with `weights` giving the trials,
+#'   or `cbind(successes, failures)`.
+#' @param data A data frame (or list or environment) holding the variables.
+#' @param family A family: a name (`"poisson"`), a function (`poisson`) or a
+#'   family object (`poisson(link = "sqrt")`). Available: `gaussian`
+#'   (identity, log), `binomial` (logit, probit, cloglog), `poisson` (log,
+#'   identity, sqrt).
+#' @param weights Optional prior weights (non-negative), evaluated in `data`.
+#' @param subset Optional expression selecting the rows to use.
+#' @param na.action What to do with missing values: [stats::na.omit()] (the
+#'   default of `options("na.action")`), [stats::na.exclude()] (fitted values
+#'   and residuals are padded with `NA`) or [stats::na.fail()].
+#' @param offset Optional known part of the linear predictor, evaluated in
+#'   `data`; adds to any `offset()` terms of the formula.
+#' @param start Optional starting coefficients, one per column of the model
+#'   matrix.
+#' @param optimizer `"auto"`, `"exact"`, `"newton"` or `"gd"`; see
+#'   [gradglm_fit()].
+#' @param control Settings made by [gradglm_control()].
+#' @param model,x,y Logical: keep the model frame, the model matrix and the
+#'   response in the fitted object.
+#' @param ... Settings for [gradglm_control()], as `glm()` passes `...` to
+#'   `glm.control()` (for example `max_iter = 200`).
+#' @return An object of class `"gradglm"`: a list with glm's parts
+#'   (`coefficients`, `residuals` (working), `fitted.values`, `linear.predictors`,
+#'   `deviance`, `null.deviance`, `aic`, `df.residual`, `df.null`, `rank`, `iter`,
+#'   `converged`, `prior.weights`, `weights` (working), `y`, `family`, `call`,
+#'   `formula`, `terms`, `model`, `xlevels`, `contrasts`, `offset`, `na.action`,
+#'   `control`) and `optimizer`, `trace` (a data frame of `iter`, `loss`,
+#'   `grad_norm` and `step`), `loglik`, `cov.unscaled` and `dispersion`.
+#' @seealso [gradglm_fit()], [gradglm_control()], and the methods
+#'   `summary()`, `predict()`, `plot()`, `anova()`, `confint()`.
+#' @examples
+#' fit <- gradglm(am ~ wt + hp, data = mtcars, family = binomial())
+#' summary(fit)
+#'
+#' # the same model by gradient descent, and its training curve
+#' fit_gd <- gradglm(am ~ wt + hp, data = mtcars, family = binomial(), optimizer = "gd")
+#' cbind(newton = coef(fit), gd = coef(fit_gd))
+#'
+#' # counts with a factor
+#' gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson)
+#' @export
+gradglm <- function(formula, data, family = gaussian(), weights, subset, na.action, offset,
+                    start = NULL, optimizer = "auto", control = gradglm_control(),
+                    model = TRUE, x = FALSE, y = TRUE, ...) {
+  fun <- "gradglm"
+  call <- match.call()
+  if (missing(formula) || !inherits(formula, "formula")) {
+    abort(fun, "'formula' must be a model formula such as y ~ x1 + x2")
+  }
+  if (length(formula) != 3L) abort(fun, "'formula' has no response: write it as response ~ terms")
+  resolve_family(family, fun)  # early, clear errors
+  control <- as_control(control, fun)
+  if (...length()) control <- do.call(gradglm_control, utils::modifyList(unclass(control), list(...)))
+  if (missing(data)) data <- environment(formula)
+
+  mf <- match.call(expand.dots = FALSE)
+  keep <- match(c("formula", "data", "subset", "weights", "na.action", "offset"), names(mf), 0L)
+  mf <- mf[c(1L, keep)]
+  mf$drop.unused.levels <- TRUE
+  mf[[1L]] <- quote(stats::model.frame)
+  mf <- tryCatch(eval(mf, parent.frame()), error = function(e) model_frame_error(e, fun))
+  if (nrow(mf) == 0L) {
+    abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
+  }
+  mt <- attr(mf, "terms")
+  check_factor_levels(mf, mt, fun)
+
+  Y <- stats::model.response(mf, "any")
+  if (is.character(Y)) abort(fun, "the response is character; use a factor or 0/1 values")
+  X <- tryCatch(stats::model.matrix(mt, mf),
+                error = function(e) abort(fun, "could not build the model matrix: ", conditionMessage(e)))
+  if (ncol(X) == 0L) abort(fun, "the model has no coefficients (empty right-hand side and no intercept)")
+  w <- stats::model.weights(mf)
+  if (!is.null(w) && !is.numeric(w)) abort(fun, "'weights' must be numeric")
+  off <- stats::model.offset(mf)
+  if (!is.null(off) && length(off) != nrow(mf)) {
+    abort(fun, "'offset' has length ", length(off), " but there are ", nrow(mf), " observations")
+  }
+  Xc <- check_design(X, fun)
+
+  fit <- fit_core(Xc, Y, w, off, family, optimizer, control, start,
+                  intercept = attr(mt, "intercept") > 0L, fun = fun)
+  fit$call <- call
+  fit$formula <- stats::formula(mt)
+  fit$terms <- mt
+  fit$model <- if (model) mf else NULL
+  fit$x <- if (x) X else NULL
+  if (!y) fit$y <- NULL
+  fit$xlevels <- stats::.getXlevels(mt, mf)
+  fit$contrasts <- attr(X, "contrasts")
+  fit$na.action <- attr(mf, "na.action")
+  fit$method <- "gradglm"
+  new_gradglm(fit)
+}
+
+# model.frame()'s errors, reworded to name gradglm's arguments
+model_frame_error <- function(e, fun) {
+  msg <- conditionMessage(e)
+  if (grepl("(weights)", msg, fixed = TRUE)) {
+    abort(fun, "'weights' must be a numeric vector with one value per observation (", msg, ")")
+  }
+  if (grepl("(offset)", msg, fixed = TRUE)) {
+    abort(fun, "'offset' must be a numeric vector with one value per observation (", msg, ")")
+  }
+  if (grepl("missing values in object", msg, fixed = TRUE)) {
+    abort(fun, "the data contain missing values and na.action = na.fail")
+  }
+  abort(fun, "could not evaluate the model frame: ", msg)
+}
+
+# a factor (or character) predictor needs two levels among the rows used
+check_factor_levels <- function(mf, mt, fun) {
+  predictors <- setdiff(names(mf)[-1L], c("(weights)", "(offset)"))
+  for (v in predictors) {
+    col <- mf[[v]]
+    if (!is.factor(col) && !is.character(col)) next
+    lev <- unique(as.character(col))
+    if (length(lev) < 2L) {
+      abort(fun, "factor '", v, "' has a single level (", quote_some(lev),
+            ") among the rows used; a factor needs at least two levels")
+    }
+  }
+  invisible(TRUE)
+}

@@ -1,0 +1,354 @@
+// The fitting entry point: R hands over plain numbers (X, y, weights, offset,
+// family and link codes, optimizer name, control values) and gets back a list.
+#include <RcppEigen.h>
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "family.h"
+#include "model.h"
+#include "objective.h"
+#include "optimizer.h"
+
+// [[Rcpp::depends(RcppEigen)]]
+
+using namespace gradglm;
+typedef Eigen::Map<const MatrixXd> MapMat;
+typedef Eigen::Map<const VectorXd> MapVec;
+
+namespace {
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+// Column j is aliased when the part of it orthogonal to the earlier kept
+// columns has a norm below tol times its own norm (glm's sequential rule).
+std::vector<bool> aliased_from_qr(const MatrixXd& R, const VectorXd& colnorm, double tol) {
+  const Index p = colnorm.size();
+  std::vector<bool> aliased(p, false);
+  for (Index j = 0; j < p; ++j) {
+    aliased[j] = !(std::abs(R(j, j)) > tol * colnorm[j]) || colnorm[j] == 0.0;
+  }
+  return aliased;
+}
+
+// Rank detection for the iterative optimizers. Small problems: a QR of
+// sqrt(w) X. Large ones: a QR of a count sketch S sqrt(w) X with m rows,
+// built in one column-wise pass over X; S X c = 0 whenever X c = 0, and a
+// random sketch keeps independent columns independent.
+std::vector<bool> detect_aliased(const MapMat& X, const MapVec& w, double tol) {
+  const Index n = X.rows(), p = X.cols();
+  const Index m = std::max<Index>(20000, 4 * p * p);
+  MatrixXd A;
+  if (n <= m) {
+    A = w.cwiseSqrt().asDiagonal() * X;
+  } else {
+    std::vector<int32_t> bucket(n);
+    VectorXd sw(n);
+    for (Index i = 0; i < n; ++i) {
+      const uint64_t h = splitmix64((uint64_t)i);
+      bucket[i] = (int32_t)(h % (uint64_t)m);
+      sw[i] = ((h >> 63) ? -1.0 : 1.0) * std::sqrt(w[i]);
+    }
+    A = MatrixXd::Zero(m, p);
+    for (Index j = 0; j < p; ++j) {
+      double* a = A.col(j).data();
+      const double* x = X.col(j).data();
+      for (Index i = 0; i < n; ++i) a[bucket[i]] += sw[i] * x[i];
+    }
+  }
+  const VectorXd colnorm = A.colwise().norm();
+  Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
+  return aliased_from_qr(qr.matrixQR(), colnorm, tol);
+}
+
+MatrixXd select_columns(const MapMat& X, const std::vector<Index>& keep) {
+  MatrixXd out(X.rows(), (Index)keep.size());
+  for (size_t k = 0; k < keep.size(); ++k) out.col(k) = X.col(keep[k]);
+  return out;
+}
+
+Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr) {
+  const size_t k = tr.size();
+  Rcpp::IntegerVector iter(k);
+  Rcpp::NumericVector loss(k), gn(k), step(k);
+  for (size_t i = 0; i < k; ++i) {
+    iter[i] = tr[i].iter;
+    loss[i] = tr[i].loss;
+    gn[i] = tr[i].grad_norm;
+    step[i] = std::isnan(tr[i].step) ? NA_REAL : tr[i].step;
+  }
+  return Rcpp::DataFrame::create(Rcpp::Named("iter") = iter, Rcpp::Named("loss") = loss,
+                                 Rcpp::Named("grad_norm") = gn, Rcpp::Named("step") = step);
+}
+
+// Symmetric inverse of a positive (semi-)definite matrix; a pseudo-inverse
+// through the eigen-decomposition when Cholesky fails.
+MatrixXd spd_inverse(const MatrixXd& H) {
+  const Index p = H.rows();
+  MatrixXd Hs = H.selfadjointView<Eigen::Lower>();
+  Eigen::LLT<MatrixXd> llt(Hs);
+  if (llt.info() == Eigen::Success) return llt.solve(MatrixXd::Identity(p, p));
+  Eigen::SelfAdjointEigenSolver<MatrixXd> es(Hs);
+  VectorXd ev = es.eigenvalues();
+  const double cut = 1e-14 * std::max(ev.maxCoeff(), 0.0);
+  for (Index i = 0; i < p; ++i) ev[i] = ev[i] > cut ? 1.0 / ev[i] : 0.0;
+  return es.eigenvectors() * ev.asDiagonal() * es.eigenvectors().transpose();
+}
+
+// Closed-form weighted least squares by Householder QR of sqrt(w) X.
+// Returns false (and fills `aliased`) when some columns must be dropped first.
+bool exact_fit(const MatrixXd& Xw_in, const VectorXd& z, double tol, VectorXd& beta, MatrixXd& cov,
+               std::vector<bool>& aliased) {
+  MatrixXd A = Xw_in;  // the one copy of X the closed form needs
+  const VectorXd colnorm = A.colwise().norm();
+  Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
+  const Index p = A.cols();
+  aliased = aliased_from_qr(qr.matrixQR(), colnorm, tol);
+  for (Index j = 0; j < p; ++j)
+    if (aliased[j]) return false;
+  VectorXd qtz = z;
+  qtz.applyOnTheLeft(qr.householderQ().adjoint());
+  const auto R = qr.matrixQR().topRows(p).triangularView<Eigen::Upper>();
+  beta = R.solve(qtz.head(p));
+  MatrixXd Rinv = R.solve(MatrixXd::Identity(p, p));
+  cov = Rinv * Rinv.transpose();
+  return true;
+}
+
+}  // namespace
+
+// [[Rcpp::export]]
+Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y,
+                      const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset,
+                      int dist, int link, std::string optimizer, Rcpp::Nullable<Rcpp::NumericVector> start,
+                      Rcpp::Nullable<Rcpp::NumericVector> eta_start, Rcpp::List control) {
+  const Index n = x.nrow(), p = x.ncol();
+  if (y.size() != n || weights.size() != n || offset.size() != n) {
+    throw std::invalid_argument("x, y, weights and offset must have matching lengths");
+  }
+  const Family family(dist, link);
+  const MapMat X(x.begin(), n, p);
+  const MapVec Y(y.begin(), n), W(weights.begin(), n), Off(offset.begin(), n);
+
+  Settings s;
+  s.tol = Rcpp::as<double>(control["tol"]);  // R resolves the optimizer's default
+  s.max_iter = Rcpp::as<int>(control["max_iter"]);
+  s.learning_rate = Rcpp::as<double>(control["learning_rate"]);
+  s.decay = Rcpp::as<double>(control["decay"]);
+  s.record_trace = Rcpp::as<bool>(control["trace"]);
+  s.verbose = Rcpp::as<bool>(control["verbose"]);
+  const double rank_tol = Rcpp::as<double>(control["rank_tol"]);
+  const Index subsample_min = Rcpp::as<int>(control["subsample_min"]);
+
+  // 1. which columns take part
+  std::vector<bool> aliased(p, false);
+  VectorXd beta_k;
+  MatrixXd cov;
+  Result res;
+  std::unique_ptr<MatrixXd> Xcopy;  // only when columns are dropped
+
+  if (optimizer == "exact") {
+    VectorXd sw = W.cwiseSqrt();
+    VectorXd z = sw.cwiseProduct(Y - Off);
+    bool ok = exact_fit(sw.asDiagonal() * X, z, rank_tol, beta_k, cov, aliased);
+    if (!ok) {
+      std::vector<Index> keep;
+      for (Index j = 0; j < p; ++j)
+        if (!aliased[j]) keep.push_back(j);
+      Xcopy.reset(new MatrixXd(select_columns(X, keep)));
+      std::vector<bool> again;
+      if (!exact_fit(sw.asDiagonal() * (*Xcopy), z, rank_tol, beta_k, cov, again)) {
+        throw std::runtime_error("the design stayed rank deficient after dropping aliased columns");
+      }
+    }
+  } else {
+    aliased = detect_aliased(X, W, rank_tol);
+  }
+  std::vector<Index> keep;
+  for (Index j = 0; j < p; ++j)
+    if (!aliased[j]) keep.push_back(j);
+  const Index k = (Index)keep.size();
+  if (!Xcopy && k < p) Xcopy.reset(new MatrixXd(select_columns(X, keep)));
+  const MatRef Xk = Xcopy ? MatRef(*Xcopy) : MatRef(X);
+
+  const LinearModel model(Xk, Off);
+  GlmObjective obj(model, Y, W, family);
+  s.loss_floor = 0.1 / (2.0 * obj.weight_sum());  // glm's |dev - dev_old| / (|dev| + 0.1)
+
+  VectorXd start_k;
+  if (start.isNotNull()) {
+    Rcpp::NumericVector st(start);
+    if (st.size() != p) throw std::invalid_argument("start has the wrong length");
+    start_k.resize(k);
+    for (Index j = 0; j < k; ++j) start_k[j] = st[keep[j]];
+  }
+  int extra_iter = 0;
+
+  if (optimizer == "exact") {
+    VectorXd g;
+    res.coef = beta_k;
+    res.loss = obj.value_grad(beta_k, g);
+    res.grad_norm = g.norm();
+    res.converged = true;
+    res.iter = 1;
+    res.trace.push_back(TraceRow{1, res.loss, res.grad_norm, NAN});
+  } else if (optimizer == "newton") {
+    if (start_k.size() == 0) {
+      if (eta_start.isNull()) throw std::invalid_argument("newton needs start or eta_start");
+      const MapVec Eta0(Rcpp::NumericVector(eta_start).begin(), n);
+      bool have = false;
+      if (n >= subsample_min && n >= 20 * k) {
+        // cheap steps first: fit a systematic subsample, then polish on all rows
+        const Index m = std::max<Index>(subsample_min / 4, 50 * k);
+        if (4 * m <= n) {
+          std::vector<Index> rows(m);
+          for (Index i = 0; i < m; ++i) rows[i] = (Index)((double)i * n / m);
+          MatrixXd Xs(m, k);
+          VectorXd ys(m), ws(m), os(m), es(m);
+          for (Index i = 0; i < m; ++i) {
+            Xs.row(i) = Xk.row(rows[i]);
+            ys[i] = Y[rows[i]];
+            ws[i] = W[rows[i]];
+            os[i] = Off[rows[i]];
+            es[i] = Eta0[rows[i]];
+          }
+          if (ws.sum() > 0) {
+            const LinearModel sub_model(Xs, os);
+            GlmObjective sub(sub_model, ys, ws, family);
+            VectorXd b0;
+            if (sub.scoring_step_from_eta(es, os, b0)) {
+              Settings ss = s;
+              ss.tol = std::max(s.tol, 1e-6);
+              ss.loss_floor = 0.1 / (2.0 * sub.weight_sum());
+              ss.record_trace = false;
+              ss.verbose = false;
+              Result r0 = newton(sub, b0, ss);
+              if (r0.coef.allFinite() && std::isfinite(obj.value(r0.coef))) {
+                start_k = r0.coef;
+                have = true;
+              }
+            }
+          }
+        }
+      }
+      if (!have) {
+        VectorXd b0;
+        if (!obj.scoring_step_from_eta(VectorXd(Eta0), Off, b0) || !std::isfinite(obj.value(b0))) {
+          throw std::runtime_error(
+              "no valid set of coefficients has been found from the default start: please supply 'start'");
+        }
+        start_k = b0;
+        extra_iter = 1;
+      }
+    }
+    res = newton(obj, start_k, s);
+    if (family.canonical()) {
+      cov = spd_inverse(res.curvature) / obj.weight_sum();
+    } else {  // standard errors from the expected information, as glm reports them
+      obj.use_observed_curvature(false);
+      VectorXd g;
+      MatrixXd H;
+      obj.value_grad_curv(res.coef, g, H);
+      cov = spd_inverse(H) / obj.weight_sum();
+    }
+  } else if (optimizer == "gd") {
+    if (start_k.size() == 0) throw std::invalid_argument("gd needs start");
+    // standardise: the constant column (if any) acts as intercept, the others
+    // are centred (when there is an intercept) and scaled to unit spread
+    const double wsum = obj.weight_sum();
+    VectorXd scale(k), shift = VectorXd::Zero(k), mean(k), spread(k);
+    Index icpt = -1;
+    for (Index j = 0; j < k; ++j) {
+      const auto col = Xk.col(j);
+      mean[j] = W.dot(col) / wsum;
+      spread[j] = std::sqrt(W.dot((col.array() - mean[j]).square().matrix()) / wsum);
+      if (icpt < 0 && spread[j] <= 1e-12 * std::abs(mean[j]) && mean[j] != 0.0) icpt = j;
+    }
+    for (Index j = 0; j < k; ++j) {
+      if (j == icpt) {
+        scale[j] = 1.0 / mean[j];
+      } else if (icpt >= 0) {
+        scale[j] = spread[j] > 0 ? 1.0 / spread[j] : 1.0;
+        shift[j] = -mean[j] * scale[j] / mean[icpt];
+      } else {
+        const double rms = std::sqrt(W.dot(Xk.col(j).cwiseAbs2()) / wsum);
+        scale[j] = rms > 0 ? 1.0 / rms : 1.0;
+      }
+    }
+    RescaledObjective std_obj(obj, scale, shift, icpt);
+    res = gradient_descent(std_obj, std_obj.to_theta(start_k), s);
+    res.coef = std_obj.to_beta(res.coef);
+    VectorXd g;
+    MatrixXd H;
+    obj.use_observed_curvature(false);
+    obj.value_grad_curv(res.coef, g, H);
+    cov = spd_inverse(H) / wsum;
+  } else {
+    throw std::invalid_argument("unknown optimizer '" + optimizer + "'");
+  }
+
+  // 2. results in the columns of the full design
+  Rcpp::NumericVector coef(p, NA_REAL);
+  Rcpp::LogicalVector alias(p);
+  for (Index j = 0; j < p; ++j) alias[j] = aliased[j];
+  for (Index j = 0; j < k; ++j) coef[keep[j]] = res.coef[j];
+  VectorXd eta;
+  model.eta(res.coef, eta);
+  const VectorXd ww = obj.working_weights(eta);
+
+  return Rcpp::List::create(
+      Rcpp::Named("coefficients") = coef, Rcpp::Named("aliased") = alias,
+      Rcpp::Named("linear.predictors") = Rcpp::wrap(eta), Rcpp::Named("weights") = Rcpp::wrap(ww),
+      Rcpp::Named("cov.unscaled") = Rcpp::wrap(cov), Rcpp::Named("loss") = res.loss,
+      Rcpp::Named("grad_norm") = res.grad_norm, Rcpp::Named("converged") = res.converged,
+      Rcpp::Named("iter") = res.iter + extra_iter, Rcpp::Named("message") = res.message,
+      Rcpp::Named("trace") = trace_frame(res.trace));
+}
+
+// Per-observation loss, gradient and Fisher weight of a family, for tests.
+// [[Rcpp::export]]
+Rcpp::List family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta) {
+  const Family family(dist, link);
+  const R_xlen_t n = eta.size();
+  if (y.size() != n) throw std::invalid_argument("y and eta must have the same length");
+  Rcpp::NumericVector loss(n), grad(n), weight(n), mu(n), mu_eta(n);
+  for (R_xlen_t i = 0; i < n; ++i) {
+    const UnitValues u = family.unit(y[i], eta[i]);
+    loss[i] = u.loss;
+    grad[i] = u.grad;
+    weight[i] = u.weight;
+    mu[i] = family.linkinv(eta[i]);
+    mu_eta[i] = family.mu_eta(eta[i]);
+  }
+  return Rcpp::List::create(Rcpp::Named("loss") = loss, Rcpp::Named("grad") = grad,
+                            Rcpp::Named("weight") = weight, Rcpp::Named("mu") = mu,
+                            Rcpp::Named("mu_eta") = mu_eta);
+}
+
+// One evaluation of the mean loss and its gradient at beta: a single fused
+// pass over X. Used by tests (against finite differences) and benchmarks.
+// [[Rcpp::export]]
+Rcpp::List loss_grad_eval(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y,
+                          const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist,
+                          int link, const Rcpp::NumericVector& beta) {
+  const Index n = x.nrow(), p = x.ncol();
+  if (y.size() != n || weights.size() != n || offset.size() != n || beta.size() != p) {
+    throw std::invalid_argument("x, y, weights, offset and beta do not conform");
+  }
+  const Family family(dist, link);
+  const MapMat X(x.begin(), n, p);
+  const LinearModel model(X, MapVec(offset.begin(), n));
+  GlmObjective obj(model, MapVec(y.begin(), n), MapVec(weights.begin(), n), family);
+  VectorXd g;
+  const double f = obj.value_grad(MapVec(beta.begin(), p), g);
+  return Rcpp::List::create(Rcpp::Named("loss") = f, Rcpp::Named("gradient") = Rcpp::wrap(g));
+}

@@ -1,0 +1,162 @@
+#include "optimizer.h"
+
+#include <cmath>
+#include <limits>
+
+namespace gradglm {
+
+namespace {
+
+void record(Result& res, const Settings& s, int iter, double loss, double gnorm, double step) {
+  if (s.record_trace) res.trace.push_back(TraceRow{iter, loss, gnorm, step});
+  if (s.verbose) {
+    Rcpp::Rcout << "iter " << iter << "  loss " << loss << "  |grad| " << gnorm << "  step " << step
+                << "\n";
+  }
+}
+
+// Solve H d = -g for a positive semi-definite H; a small ridge rescues a
+// numerically singular H (for example under separation, where weights vanish).
+VectorXd newton_direction(const MatrixXd& H, const VectorXd& g) {
+  Eigen::LLT<MatrixXd> llt(H.selfadjointView<Eigen::Lower>());
+  if (llt.info() == Eigen::Success) {
+    VectorXd d = llt.solve(-g);
+    if (d.allFinite()) return d;
+  }
+  const double scale = std::max(H.diagonal().cwiseAbs().maxCoeff(), 1e-300);
+  MatrixXd Hr = H.selfadjointView<Eigen::Lower>();
+  for (double ridge = 1e-10; ridge < 1e3; ridge *= 100.0) {
+    Hr.diagonal() = H.diagonal().array() + ridge * scale;
+    Eigen::LLT<MatrixXd> llt2(Hr);
+    if (llt2.info() == Eigen::Success) {
+      VectorXd d = llt2.solve(-g);
+      if (d.allFinite()) return d;
+    }
+  }
+  return -g;  // fall back to steepest descent
+}
+
+}  // namespace
+
+Result newton(Objective& obj, const VectorXd& start, const Settings& s) {
+  Result res;
+  Interrupter intr;
+  VectorXd beta = start, g, d, trial;
+  MatrixXd H;
+  double f = obj.value_grad_curv(beta, g, H);
+  if (!std::isfinite(f)) {
+    res.coef = beta;
+    res.loss = f;
+    res.message = "the loss is not finite at the starting values";
+    return res;
+  }
+  intr.tick(obj.work() * (1.0 + obj.dim()));
+  int it = 0;
+  while (true) {
+    const double gnorm = g.norm();
+    d = newton_direction(H, g);
+    // step-halving: accept the first step that does not increase the loss
+    double t = 1.0, f_new = std::numeric_limits<double>::infinity();
+    const double slack = 1e-12 * (std::abs(f) + s.loss_floor);
+    int halvings = 0;
+    for (; halvings < 40; ++halvings) {
+      trial = beta + t * d;
+      f_new = obj.value(trial);
+      intr.tick(obj.work());
+      if (std::isfinite(f_new) && f_new <= f + slack) break;
+      t *= 0.5;
+    }
+    record(res, s, it, f, gnorm, halvings < 40 ? t : 0.0);
+    if (halvings == 40) {
+      // no step decreases the loss: we are at a minimum to machine precision
+      res.converged = gnorm < std::sqrt(s.tol);
+      if (!res.converged) res.message = "step-halving failed to decrease the loss";
+      break;
+    }
+    ++it;
+    beta = trial;
+    const double change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
+    const double f_old = f;
+    f = f_new;
+    if (change < s.tol) {
+      res.converged = true;
+      break;
+    }
+    if (it >= s.max_iter) {
+      res.message = "the iteration limit was reached";
+      break;
+    }
+    (void)f_old;
+    f = obj.value_grad_curv(beta, g, H);
+    intr.tick(obj.work() * (1.0 + obj.dim()));
+  }
+  // the curvature of the last full iteration is kept for standard errors (as glm does);
+  // the final gradient is evaluated at the returned coefficients
+  res.curvature = H;
+  res.coef = beta;
+  res.loss = obj.value_grad(beta, g);
+  res.grad_norm = g.norm();
+  res.iter = it;
+  record(res, s, it, res.loss, res.grad_norm, NAN);
+  return res;
+}
+
+Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s) {
+  Result res;
+  Interrupter intr;
+  VectorXd theta = start, g, trial, g_trial;
+  double f = obj.value_grad(theta, g);
+  if (!std::isfinite(f)) {
+    res.coef = theta;
+    res.loss = f;
+    res.message = "the loss is not finite at the starting values";
+    return res;
+  }
+  double last_step = s.learning_rate;
+  int it = 0;
+  for (;; ++it) {
+    const double gnorm = g.norm();
+    if (gnorm < s.tol) {
+      res.converged = true;
+      record(res, s, it, f, gnorm, NAN);
+      break;
+    }
+    if (it >= s.max_iter) {
+      res.message = "the iteration limit was reached";
+      record(res, s, it, f, gnorm, NAN);
+      break;
+    }
+    const double scheduled = s.learning_rate / (1.0 + s.decay * it);
+    double step = std::min(scheduled, 2.0 * last_step);
+    double f_new = NAN;
+    int tries = 0;
+    for (; tries < 60; ++tries) {
+      trial = theta - step * g;
+      f_new = obj.value_grad(trial, g_trial);
+      intr.tick(obj.work());
+      // Armijo: sufficient decrease along the negative gradient
+      if (std::isfinite(f_new) && f_new <= f - 1e-4 * step * gnorm * gnorm) break;
+      step *= 0.5;
+    }
+    if (tries == 60) {
+      // no step, however small, decreases the loss: the gradient is at the
+      // rounding level of the loss, which is as close to a minimum as it gets
+      res.converged = true;
+      res.message = "the loss cannot be decreased further at machine precision";
+      record(res, s, it, f, gnorm, 0.0);
+      break;
+    }
+    record(res, s, it, f, gnorm, step);
+    last_step = step;
+    theta = trial;
+    g = g_trial;
+    f = f_new;
+  }
+  res.coef = theta;
+  res.loss = f;
+  res.grad_norm = g.norm();
+  res.iter = it;
+  return res;
+}
+
+}  // namespace gradglm

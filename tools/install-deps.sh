@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs everything gradglm needs to build, check, test and benchmark on a fresh
+# Debian machine with R: system tools through apt-get, R packages through install.packages().
+# Usage: bash tools/install-deps.sh [--dev]   (--dev adds roxygen2 for regenerating docs)
+set -euo pipefail
+need_apt=()
+command -v pandoc >/dev/null 2>&1 || need_apt+=(pandoc)
+command -v tidy   >/dev/null 2>&1 || need_apt+=(tidy)
+command -v qpdf   >/dev/null 2>&1 || need_apt+=(qpdf)
+if [ "${1:-}" = "--dev" ]; then
+  dpkg -s libxml2-dev >/dev/null 2>&1 || need_apt+=(libxml2-dev)
+fi
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+pkgs="c('Rcpp', 'RcppEigen', 'testthat', 'knitr', 'rmarkdown', 'glmnet')"
+[ "${1:-}" = "--dev" ] && pkgs="c($pkgs, 'roxygen2')"
+Rscript -e "
+pkgs <- $pkgs
+missing <- setdiff(pkgs, rownames(installed.packages()))
+if (length(missing)) {
+  message('installing: ', paste(missing, collapse = ', '))
+  install.packages(missing, repos = 'https://cloud.r-project.org', Ncpus = 2L, quiet = TRUE)
+}
+still <- setdiff(pkgs, rownames(installed.packages()))
+if (length(still)) stop('could not install: ', paste(still, collapse = ', '))
+"
