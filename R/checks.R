@@ -55,8 +55,22 @@ check_design <- function(x, fun = "gradglm") {
     abort(fun, "'x' contains infinite values",
           if (length(bad)) paste0(" in column(s) ", quote_some(bad)) else "")
   }
-  if (is.null(colnames(x))) colnames(x) <- paste0("X", seq_len(ncol(x)))
   x
+}
+
+# names of the design's columns (X1, X2, ... when it has none); kept apart
+# from x so that naming never copies a large matrix
+design_names <- function(x) {
+  cn <- colnames(x)
+  if (is.null(cn)) cn <- paste0("X", seq_len(ncol(x)))
+  cn
+}
+
+# index of the first column of ones (the intercept), or 0 when there is none;
+# only columns starting with a 1 are scanned in full
+intercept_column <- function(x) {
+  for (j in which(x[1L, ] == 1)) if (all(x[, j] == 1)) return(j)
+  0L
 }
 
 check_start <- function(start, p, names, fun = "gradglm") {

@@ -75,3 +75,12 @@ print.gradglm_control <- function(x, ...) {
   print(noquote(v))
   invisible(x)
 }
+
+# Threads for the C++ passes over the data: option "gradglm.threads" (default
+# 2), never more than 2 under R CMD check's core limit.
+engine_threads <- function() {
+  n <- suppressWarnings(as.integer(getOption("gradglm.threads", 2L)))
+  if (length(n) != 1L || is.na(n) || n < 1L) n <- 1L
+  if (nzchar(Sys.getenv("_R_CHECK_LIMIT_CORES_"))) n <- min(n, 2L)
+  n
+}

@@ -30,7 +30,7 @@ gradglm_fit <- function(x, y, weights = NULL, offset = NULL, family = gaussian()
                         optimizer = "auto", control = gradglm_control(), start = NULL) {
   fun <- "gradglm_fit"
   x <- check_design(x, fun)
-  intercept <- any(vapply(seq_len(ncol(x)), function(j) all(x[, j] == 1), NA))
+  intercept <- intercept_column(x) > 0L
   fit <- fit_core(x, y, weights, offset, family, optimizer, control, start, intercept, fun)
   fit$method <- "gradglm_fit"
   new_gradglm(fit)
@@ -58,7 +58,8 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
     abort(fun, "the model has more coefficients (", p, ") than observations with non-zero weight (",
           n_ok, ")")
   }
-  start <- check_start(start, p, colnames(x), fun)
+  cn <- design_names(x)
+  start <- check_start(start, p, cn, fun)
   max_iter <- if (is.null(control$max_iter)) default_max_iter(optimizer) else control$max_iter
 
   eta_start <- NULL
@@ -68,7 +69,8 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
   tol <- if (is.null(control$tol)) default_tol(optimizer) else control$tol
   engine_control <- list(tol = tol, max_iter = max_iter, learning_rate = control$learning_rate,
                          decay = control$decay, trace = control$trace, verbose = control$verbose,
-                         rank_tol = control$rank_tol, subsample_min = 200000L)
+                         rank_tol = control$rank_tol, subsample_min = 200000L,
+                         threads = engine_threads())
   res <- tryCatch(
     fit_engine(x, y, weights, offset, fam$dist, fam$link, optimizer, start, eta_start, engine_control),
     error = function(e) abort(fun, conditionMessage(e))
@@ -77,7 +79,6 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
     abort(fun, "the ", optimizer, " optimizer could not find valid coefficients (",
           if (nzchar(res$message)) res$message else "non-finite loss", "); supply 'start'")
   }
-  cn <- colnames(x)
   coef <- stats::setNames(res$coefficients, cn)
   aliased <- stats::setNames(res$aliased, cn)
   eta <- res$linear.predictors
@@ -149,12 +150,12 @@ loglik_from_aic <- function(aic, rank, family) {
 # intercept at the link of the mean response.
 gd_start <- function(x, y, weights, offset, family) {
   b <- numeric(ncol(x))
-  icpt <- which(vapply(seq_len(ncol(x)), function(j) all(x[, j] == 1), NA))
-  if (length(icpt)) {
+  icpt <- intercept_column(x)
+  if (icpt > 0L) {
     ybar <- sum(weights * y) / sum(weights)
     if (family$family == "binomial") ybar <- min(max(ybar, 1e-4), 1 - 1e-4)
     if (family$family == "poisson" || family$link == "log") ybar <- max(ybar, 1e-4)
-    b[icpt[1L]] <- family$linkfun(ybar) - sum(weights * offset) / sum(weights)
+    b[icpt] <- family$linkfun(ybar) - sum(weights * offset) / sum(weights)
   }
   b
 }

@@ -13,6 +13,7 @@
 #include "model.h"
 #include "objective.h"
 #include "optimizer.h"
+#include "parallel.h"
 
 // [[Rcpp::depends(RcppEigen)]]
 
@@ -104,24 +105,62 @@ MatrixXd spd_inverse(const MatrixXd& H) {
   return es.eigenvectors() * ev.asDiagonal() * es.eigenvectors().transpose();
 }
 
-// Closed-form weighted least squares by Householder QR of sqrt(w) X.
-// Returns false (and fills `aliased`) when some columns must be dropped first.
-bool exact_fit(const MatrixXd& Xw_in, const VectorXd& z, double tol, VectorXd& beta, MatrixXd& cov,
-               std::vector<bool>& aliased) {
-  MatrixXd A = Xw_in;  // the one copy of X the closed form needs
-  const VectorXd colnorm = A.colwise().norm();
+// Closed-form weighted least squares by a streaming Householder QR of
+// [sqrt(w) X, sqrt(w) z]: blocks of rows are folded into a (p+1) x (p+1)
+// triangle, so X is read once and never copied. Threads fold separate row
+// ranges and their triangles are folded together at the end.
+class StreamQR {
+ public:
+  explicit StreamQR(Index p) : p1_(p + 1), R_(MatrixXd::Zero(p + 1, p + 1)), sumsq_(VectorXd::Zero(p + 1)) {}
+
+  void fold(const MapMat& X, const VectorXd& sw, const VectorXd& swz, Index start, Index len) {
+    const Index p = p1_ - 1;
+    work_.resize(p1_ + len, p1_);
+    work_.topRows(p1_) = R_;
+    for (Index j = 0; j < p; ++j) {
+      work_.col(j).tail(len) = sw.segment(start, len).cwiseProduct(X.col(j).segment(start, len));
+    }
+    work_.col(p).tail(len) = swz.segment(start, len);
+    sumsq_ += work_.bottomRows(len).colwise().squaredNorm().transpose();
+    triangularise();
+  }
+
+  void fold(const StreamQR& other) {
+    work_.resize(2 * p1_, p1_);
+    work_.topRows(p1_) = R_;
+    work_.bottomRows(p1_) = other.R_;
+    sumsq_ += other.sumsq_;
+    triangularise();
+  }
+
+  const MatrixXd& R() const { return R_; }
+  VectorXd colnorm() const { return sumsq_.cwiseSqrt(); }
+
+ private:
+  void triangularise() {
+    Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(work_);
+    R_ = qr.matrixQR().topRows(p1_).triangularView<Eigen::Upper>();
+  }
+  Index p1_;
+  MatrixXd R_, work_;
+  VectorXd sumsq_;
+};
+
+// Solves for the kept columns from the triangle [R_X, Q^T z] of the full
+// design: refactoring the kept columns of the triangle gives the triangle of
+// the reduced design (Q is orthogonal), without another pass over X.
+void exact_solve(const MatrixXd& Rfull, const std::vector<Index>& keep, VectorXd& beta, MatrixXd& cov) {
+  const Index p1 = Rfull.rows(), k = (Index)keep.size();
+  MatrixXd A(p1, k + 1);
+  for (Index j = 0; j < k; ++j) A.col(j) = Rfull.col(keep[j]);
+  A.col(k) = Rfull.col(p1 - 1);
   Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
-  const Index p = A.cols();
-  aliased = aliased_from_qr(qr.matrixQR(), colnorm, tol);
-  for (Index j = 0; j < p; ++j)
-    if (aliased[j]) return false;
-  VectorXd qtz = z;
-  qtz.applyOnTheLeft(qr.householderQ().adjoint());
-  const auto R = qr.matrixQR().topRows(p).triangularView<Eigen::Upper>();
-  beta = R.solve(qtz.head(p));
-  MatrixXd Rinv = R.solve(MatrixXd::Identity(p, p));
+  const MatrixXd R = qr.matrixQR().topLeftCorner(k, k).triangularView<Eigen::Upper>();
+  const VectorXd qtz = qr.matrixQR().col(k).head(k);
+  const auto Rt = R.triangularView<Eigen::Upper>();
+  beta = Rt.solve(qtz);
+  const MatrixXd Rinv = Rt.solve(MatrixXd::Identity(k, k));
   cov = Rinv * Rinv.transpose();
-  return true;
 }
 
 }  // namespace
@@ -148,6 +187,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   s.verbose = Rcpp::as<bool>(control["verbose"]);
   const double rank_tol = Rcpp::as<double>(control["rank_tol"]);
   const Index subsample_min = Rcpp::as<int>(control["subsample_min"]);
+  const int threads = Rcpp::as<int>(control["threads"]);
 
   // 1. which columns take part
   std::vector<bool> aliased(p, false);
@@ -157,19 +197,26 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   std::unique_ptr<MatrixXd> Xcopy;  // only when columns are dropped
 
   if (optimizer == "exact") {
-    VectorXd sw = W.cwiseSqrt();
-    VectorXd z = sw.cwiseProduct(Y - Off);
-    bool ok = exact_fit(sw.asDiagonal() * X, z, rank_tol, beta_k, cov, aliased);
-    if (!ok) {
-      std::vector<Index> keep;
-      for (Index j = 0; j < p; ++j)
-        if (!aliased[j]) keep.push_back(j);
-      Xcopy.reset(new MatrixXd(select_columns(X, keep)));
-      std::vector<bool> again;
-      if (!exact_fit(sw.asDiagonal() * (*Xcopy), z, rank_tol, beta_k, cov, again)) {
-        throw std::runtime_error("the design stayed rank deficient after dropping aliased columns");
-      }
+    const VectorXd sw = W.cwiseSqrt();
+    const VectorXd swz = sw.cwiseProduct(Y - Off);
+    const int T = threads_for((long)n, threads);
+    std::vector<StreamQR> parts(T, StreamQR(p));
+    const Index B = std::max<Index>(256, 65536 / (p + 1));
+    const Index round = B * 64 * T;  // rows between interrupt checks
+    for (Index r0 = 0; r0 < n; r0 += round) {
+      const Index rlen = std::min(round, n - r0);
+      for_blocks((long)rlen, (long)B, T, [&](int t, long start, long len) {
+        parts[t].fold(X, sw, swz, r0 + start, len);
+      });
+      Rcpp::checkUserInterrupt();
     }
+    for (int t = 1; t < T; ++t) parts[0].fold(parts[t]);
+    const MatrixXd& Rfull = parts[0].R();
+    aliased = aliased_from_qr(Rfull.topLeftCorner(p, p), parts[0].colnorm().head(p), rank_tol);
+    std::vector<Index> kept;
+    for (Index j = 0; j < p; ++j)
+      if (!aliased[j]) kept.push_back(j);
+    exact_solve(Rfull, kept, beta_k, cov);
   } else {
     aliased = detect_aliased(X, W, rank_tol);
   }
@@ -181,7 +228,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   const MatRef Xk = Xcopy ? MatRef(*Xcopy) : MatRef(X);
 
   const LinearModel model(Xk, Off);
-  GlmObjective obj(model, Y, W, family);
+  GlmObjective obj(model, Y, W, family, threads);
   s.loss_floor = 0.1 / (2.0 * obj.weight_sum());  // glm's |dev - dev_old| / (|dev| + 0.1)
 
   VectorXd start_k;
@@ -223,7 +270,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
           }
           if (ws.sum() > 0) {
             const LinearModel sub_model(Xs, os);
-            GlmObjective sub(sub_model, ys, ws, family);
+            GlmObjective sub(sub_model, ys, ws, family, threads);
             VectorXd b0;
             if (sub.scoring_step_from_eta(es, os, b0)) {
               Settings ss = s;

@@ -32,7 +32,8 @@ class Objective {
 //   loss(beta) = sum_i w_i l(y_i, eta_i) / sum_i w_i,  eta = X beta + offset.
 class GlmObjective : public Objective {
  public:
-  GlmObjective(const LinearModel& model, const VecRef& y, const VecRef& w, const Family& family);
+  GlmObjective(const LinearModel& model, const VecRef& y, const VecRef& w, const Family& family,
+               int threads = 1);
 
   Index dim() const override { return model_.p(); }
   double value(const VectorXd& b) override;
@@ -61,10 +62,10 @@ class GlmObjective : public Objective {
   const Family& family_;
   double wsum_;
   bool observed_ = true;
-  VectorXd eta_;      // scratch, length n
-  VectorXd r_;        // scratch, per-block
-  VectorXd ww_;       // scratch, per-block
-  MatrixXd scratch_;  // per-block weighted rows
+  int threads_;
+  VectorXd eta_;  // linear predictor, length n
+  // one pass over the rows: loss, and optionally gradient and curvature
+  double pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, bool fisher);
 };
 
 // b = A theta with A = D + e_k m^T (column scaling, plus an intercept shift in

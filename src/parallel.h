@@ -1,0 +1,48 @@
+// Row-block loops, run on up to `threads` OpenMP threads when the package is
+// built with OpenMP (guarded by _OPENMP). The body must not call R.
+#ifndef GRADGLM_PARALLEL_H
+#define GRADGLM_PARALLEL_H
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include <algorithm>
+
+namespace gradglm {
+
+inline int thread_id() {
+#ifdef _OPENMP
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
+// Number of threads worth using for n rows: small problems stay serial.
+inline int threads_for(long n, int requested) {
+  if (requested < 1 || n < 20000) return 1;
+#ifdef _OPENMP
+  return std::min(requested, omp_get_num_procs());
+#else
+  return 1;
+#endif
+}
+
+// Calls body(thread, start, len) for consecutive blocks of B rows covering [0, n).
+template <typename Body>
+void for_blocks(long n, long B, int threads, Body body) {
+  const long nblocks = (n + B - 1) / B;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads) if (threads > 1)
+#endif
+  for (long b = 0; b < nblocks; ++b) {
+    const long start = b * B;
+    body(thread_id(), start, std::min(B, n - start));
+  }
+  (void)threads;
+}
+
+}  // namespace gradglm
+
+#endif
