@@ -47,8 +47,8 @@ check_design <- function(x, fun = "gradglm") {
   if (nrow(x) == 0L) abort(fun, "'x' has no rows: there are no observations to fit")
   if (ncol(x) == 0L) abort(fun, "'x' has no columns: the model has no coefficients")
   if (!is.double(x)) storage.mode(x) <- "double"
-  # range() scans x without allocating a copy of it
-  r <- range(x)
+  # min() and max() scan x without copying it (range() would copy)
+  r <- c(min(x), max(x))
   if (anyNA(r)) abort(fun, "'x' contains missing values; remove or impute them first")
   if (any(is.infinite(r))) {
     bad <- colnames(x)[vapply(seq_len(ncol(x)), function(j) any(is.infinite(x[, j])), NA)]

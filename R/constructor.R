@@ -3,7 +3,7 @@
 new_gradglm <- function(x) {
   required <- c("coefficients", "aliased", "residuals", "fitted.values", "rank", "family",
                 "linear.predictors", "deviance", "aic", "null.deviance", "iter", "weights",
-                "prior.weights", "df.residual", "df.null", "y", "converged", "loglik",
+                "prior.weights", "df.residual", "df.null", "converged", "loglik",
                 "cov.unscaled", "dispersion", "optimizer", "trace", "control", "nobs")
   missing <- setdiff(required, names(x))
   if (length(missing)) stop("new_gradglm: missing part(s) ", quote_some(missing), call. = FALSE)

@@ -10,5 +10,7 @@
 #' @keywords internal
 #' @useDynLib gradglm, .registration = TRUE
 #' @importFrom Rcpp evalCpp
-#' @importFrom stats gaussian binomial poisson
+#' @importFrom stats gaussian binomial poisson coef vcov confint logLik nobs deviance
+#'   df.residual fitted residuals model.frame model.matrix formula family terms update
+#'   anova predict
 "_PACKAGE"
