@@ -239,6 +239,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
     for (Index j = 0; j < k; ++j) start_k[j] = st[keep[j]];
   }
   int extra_iter = 0;
+  MatrixXd sub_curvature;  // curvature of a subsample fit, per unit weight
 
   if (optimizer == "exact") {
     VectorXd g;
@@ -279,8 +280,9 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
               ss.record_trace = false;
               ss.verbose = false;
               Result r0 = newton(sub, b0, ss);
-              if (r0.coef.allFinite() && std::isfinite(obj.value(r0.coef))) {
+              if (r0.coef.allFinite() && r0.curvature.allFinite() && std::isfinite(obj.value(r0.coef))) {
                 start_k = r0.coef;
+                sub_curvature = r0.curvature;
                 have = true;
               }
             }
@@ -297,16 +299,13 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
         extra_iter = 1;
       }
     }
-    res = newton(obj, start_k, s);
-    if (family.canonical()) {
-      cov = spd_inverse(res.curvature) / obj.weight_sum();
-    } else {  // standard errors from the expected information, as glm reports them
-      obj.use_observed_curvature(false);
-      VectorXd g;
-      MatrixXd H;
-      obj.value_grad_curv(res.coef, g, H);
-      cov = spd_inverse(H) / obj.weight_sum();
-    }
+    res = newton(obj, start_k, s, sub_curvature.size() ? &sub_curvature : nullptr);
+    // standard errors from the expected information at the solution, as glm reports them
+    obj.use_observed_curvature(false);
+    VectorXd g;
+    MatrixXd H;
+    obj.value_grad_curv(res.coef, g, H);
+    cov = spd_inverse(H) / obj.weight_sum();
   } else if (optimizer == "gd") {
     if (start_k.size() == 0) throw std::invalid_argument("gd needs start");
     // standardise: the constant column (if any) acts as intercept, the others

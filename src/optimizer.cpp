@@ -38,11 +38,44 @@ VectorXd newton_direction(const MatrixXd& H, const VectorXd& g) {
 
 }  // namespace
 
-Result newton(Objective& obj, const VectorXd& start, const Settings& s) {
+// Step-halving along d from beta: the first t in 1, 1/2, 1/4, ... whose loss
+// does not exceed f (up to rounding). Returns false when none does.
+bool halving_step(Objective& obj, const VectorXd& beta, const VectorXd& d, double f, double slack,
+                  Interrupter& intr, VectorXd& trial, double& f_new, double& t) {
+  t = 1.0;
+  for (int halvings = 0; halvings < 40; ++halvings) {
+    trial = beta + t * d;
+    f_new = obj.value(trial);
+    intr.tick(obj.work());
+    if (std::isfinite(f_new) && f_new <= f + slack) return true;
+    t *= 0.5;
+  }
+  return false;
+}
+
+Result newton(Objective& obj, const VectorXd& start, const Settings& s, const MatrixXd* approx_curvature) {
   Result res;
   Interrupter intr;
   VectorXd beta = start, g, d, trial;
   MatrixXd H;
+  int it = 0;
+  if (approx_curvature != nullptr) {
+    // chord steps: the approximate curvature, a fresh gradient each step
+    double f = obj.value_grad(beta, g);
+    while (std::isfinite(f) && it < s.max_iter) {
+      d = newton_direction(*approx_curvature, g);
+      double t, f_new;
+      const double slack = 1e-12 * (std::abs(f) + s.loss_floor);
+      if (!halving_step(obj, beta, d, f, slack, intr, trial, f_new, t)) break;
+      record(res, s, it, f, g.norm(), t);
+      ++it;
+      beta = trial;
+      const double change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
+      f = obj.value_grad(beta, g);
+      intr.tick(obj.work());
+      if (change < s.tol || t < 1.0) break;  // stalled or converged: finish with exact curvature
+    }
+  }
   double f = obj.value_grad_curv(beta, g, H);
   if (!std::isfinite(f)) {
     res.coef = beta;
@@ -51,23 +84,15 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s) {
     return res;
   }
   intr.tick(obj.work() * (1.0 + obj.dim()));
-  int it = 0;
   while (true) {
     const double gnorm = g.norm();
     d = newton_direction(H, g);
     // step-halving: accept the first step that does not increase the loss
-    double t = 1.0, f_new = std::numeric_limits<double>::infinity();
+    double t, f_new;
     const double slack = 1e-12 * (std::abs(f) + s.loss_floor);
-    int halvings = 0;
-    for (; halvings < 40; ++halvings) {
-      trial = beta + t * d;
-      f_new = obj.value(trial);
-      intr.tick(obj.work());
-      if (std::isfinite(f_new) && f_new <= f + slack) break;
-      t *= 0.5;
-    }
-    record(res, s, it, f, gnorm, halvings < 40 ? t : 0.0);
-    if (halvings == 40) {
+    const bool ok = halving_step(obj, beta, d, f, slack, intr, trial, f_new, t);
+    record(res, s, it, f, gnorm, ok ? t : 0.0);
+    if (!ok) {
       // no step decreases the loss: we are at a minimum to machine precision
       res.converged = gnorm < std::sqrt(s.tol);
       if (!res.converged) res.message = "step-halving failed to decrease the loss";
@@ -76,7 +101,6 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s) {
     ++it;
     beta = trial;
     const double change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
-    const double f_old = f;
     f = f_new;
     if (change < s.tol) {
       res.converged = true;
@@ -86,12 +110,11 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s) {
       res.message = "the iteration limit was reached";
       break;
     }
-    (void)f_old;
     f = obj.value_grad_curv(beta, g, H);
     intr.tick(obj.work() * (1.0 + obj.dim()));
   }
-  // the curvature of the last full iteration is kept for standard errors (as glm does);
-  // the final gradient is evaluated at the returned coefficients
+  // the curvature of the last full iteration (at the coefficients before the
+  // last step); the final gradient is evaluated at the returned coefficients
   res.curvature = H;
   res.coef = beta;
   res.loss = obj.value_grad(beta, g);

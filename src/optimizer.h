@@ -55,9 +55,12 @@ class Interrupter {
   double done_ = 0.0;
 };
 
-// Newton's method with the objective's curvature (Fisher scoring for GLMs)
-// and step-halving whenever a step does not decrease the loss.
-Result newton(Objective& obj, const VectorXd& start, const Settings& s);
+// Newton's method with the objective's curvature and step-halving whenever a
+// step does not decrease the loss. With `approx_curvature` (for example the
+// curvature of a subsample fit) the first steps reuse that matrix and cost one
+// gradient pass each; the exact curvature is computed only once they stall.
+Result newton(Objective& obj, const VectorXd& start, const Settings& s,
+              const MatrixXd* approx_curvature = nullptr);
 
 // Full-batch gradient descent: learning rate decaying as rate / (1 + decay t),
 // backtracking (Armijo) from min(scheduled rate, 2 x last accepted step), and
