@@ -45,7 +45,7 @@ std::vector<bool> aliased_from_qr(const MatrixXd& R, const VectorXd& colnorm, do
 // sqrt(w) X. Large ones: a QR of a count sketch S sqrt(w) X with m rows,
 // built in one column-wise pass over X; S X c = 0 whenever X c = 0, and a
 // random sketch keeps independent columns independent.
-std::vector<bool> detect_aliased(const MapMat& X, const MapVec& w, double tol) {
+std::vector<bool> detect_aliased(const MapMat& X, const MapVec& w, double tol, int threads) {
   const Index n = X.rows(), p = X.cols();
   const Index m = std::max<Index>(20000, 4 * p * p);
   MatrixXd A;
@@ -60,15 +60,60 @@ std::vector<bool> detect_aliased(const MapMat& X, const MapVec& w, double tol) {
       sw[i] = ((h >> 63) ? -1.0 : 1.0) * std::sqrt(w[i]);
     }
     A = MatrixXd::Zero(m, p);
-    for (Index j = 0; j < p; ++j) {
+    // columns are independent: one thread per column at a time
+    for_blocks((long)p, 1L, threads_for((long)n, threads), [&](int, long j, long) {
       double* a = A.col(j).data();
       const double* x = X.col(j).data();
       for (Index i = 0; i < n; ++i) a[bucket[i]] += sw[i] * x[i];
-    }
+    });
   }
   const VectorXd colnorm = A.colwise().norm();
   Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
   return aliased_from_qr(qr.matrixQR(), colnorm, tol);
+}
+
+// A systematic sample of m rows (every n/m-th), used for a cheap first fit.
+struct RowSample {
+  MatrixXd X;
+  VectorXd y, w, offset, eta0;
+};
+
+std::unique_ptr<RowSample> sample_rows(const MapMat& X, const MapVec& y, const MapVec& w, const MapVec& off,
+                                       const MapVec& eta0, Index m) {
+  const Index n = X.rows(), p = X.cols();
+  std::vector<Index> rows(m);
+  for (Index i = 0; i < m; ++i) rows[i] = (Index)((double)i * n / m);
+  std::unique_ptr<RowSample> s(new RowSample);
+  s->X.resize(m, p);
+  for (Index j = 0; j < p; ++j) {  // column by column: X is column-major
+    const double* x = X.col(j).data();
+    for (Index i = 0; i < m; ++i) s->X(i, j) = x[rows[i]];
+  }
+  s->y.resize(m);
+  s->w.resize(m);
+  s->offset.resize(m);
+  s->eta0.resize(m);
+  for (Index i = 0; i < m; ++i) {
+    s->y[i] = y[rows[i]];
+    s->w[i] = w[rows[i]];
+    s->offset[i] = off[rows[i]];
+    s->eta0[i] = eta0[rows[i]];
+  }
+  return s;
+}
+
+// True when every column of the sample keeps a part orthogonal to the earlier
+// columns of at least `margin` of its norm. Rows only add information, so the
+// full design is then of full rank as well (exact collinearity in X would show
+// in any subset of its rows).
+bool clearly_full_rank(const RowSample& s, double margin) {
+  MatrixXd A = s.w.cwiseSqrt().asDiagonal() * s.X;
+  const VectorXd colnorm = A.colwise().norm();
+  Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
+  for (Index j = 0; j < A.cols(); ++j) {
+    if (!(std::abs(qr.matrixQR()(j, j)) > margin * colnorm[j])) return false;
+  }
+  return true;
 }
 
 MatrixXd select_columns(const MapMat& X, const std::vector<Index>& keep) {
@@ -195,6 +240,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   MatrixXd cov;
   Result res;
   std::unique_ptr<MatrixXd> Xcopy;  // only when columns are dropped
+  std::unique_ptr<RowSample> sample;  // rows for a first, cheap Newton fit
 
   if (optimizer == "exact") {
     const VectorXd sw = W.cwiseSqrt();
@@ -218,13 +264,29 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
       if (!aliased[j]) kept.push_back(j);
     exact_solve(Rfull, kept, beta_k, cov);
   } else {
-    aliased = detect_aliased(X, W, rank_tol);
+    // cheap steps first: large Newton fits start from a subsample fit
+    const Index m = std::max<Index>(subsample_min / 4, 50 * p);
+    if (optimizer == "newton" && start.isNull() && eta_start.isNotNull() && n >= subsample_min &&
+        4 * m <= n) {
+      sample = sample_rows(X, Y, W, Off, MapVec(Rcpp::NumericVector(eta_start).begin(), n), m);
+      if (!(sample->w.sum() > 0)) sample.reset();
+    }
+    if (sample && clearly_full_rank(*sample, 1e3 * rank_tol)) {
+      std::fill(aliased.begin(), aliased.end(), false);
+    } else {
+      aliased = detect_aliased(X, W, rank_tol, threads);
+    }
   }
   std::vector<Index> keep;
   for (Index j = 0; j < p; ++j)
     if (!aliased[j]) keep.push_back(j);
   const Index k = (Index)keep.size();
   if (!Xcopy && k < p) Xcopy.reset(new MatrixXd(select_columns(X, keep)));
+  if (sample && k < p) {
+    MatrixXd Xs(sample->X.rows(), k);
+    for (Index j = 0; j < k; ++j) Xs.col(j) = sample->X.col(keep[j]);
+    sample->X.swap(Xs);
+  }
   const MatRef Xk = Xcopy ? MatRef(*Xcopy) : MatRef(X);
 
   const LinearModel model(Xk, Off);
@@ -254,40 +316,24 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
       if (eta_start.isNull()) throw std::invalid_argument("newton needs start or eta_start");
       const MapVec Eta0(Rcpp::NumericVector(eta_start).begin(), n);
       bool have = false;
-      if (n >= subsample_min && n >= 20 * k) {
-        // cheap steps first: fit a systematic subsample, then polish on all rows
-        const Index m = std::max<Index>(subsample_min / 4, 50 * k);
-        if (4 * m <= n) {
-          std::vector<Index> rows(m);
-          for (Index i = 0; i < m; ++i) rows[i] = (Index)((double)i * n / m);
-          MatrixXd Xs(m, k);
-          VectorXd ys(m), ws(m), os(m), es(m);
-          for (Index i = 0; i < m; ++i) {
-            Xs.row(i) = Xk.row(rows[i]);
-            ys[i] = Y[rows[i]];
-            ws[i] = W[rows[i]];
-            os[i] = Off[rows[i]];
-            es[i] = Eta0[rows[i]];
-          }
-          if (ws.sum() > 0) {
-            const LinearModel sub_model(Xs, os);
-            GlmObjective sub(sub_model, ys, ws, family, threads);
-            VectorXd b0;
-            if (sub.scoring_step_from_eta(es, os, b0)) {
-              Settings ss = s;
-              ss.tol = std::max(s.tol, 1e-6);
-              ss.loss_floor = 0.1 / (2.0 * sub.weight_sum());
-              ss.record_trace = false;
-              ss.verbose = false;
-              Result r0 = newton(sub, b0, ss);
-              if (r0.coef.allFinite() && r0.curvature.allFinite() && std::isfinite(obj.value(r0.coef))) {
-                start_k = r0.coef;
-                sub_curvature = r0.curvature;
-                have = true;
-              }
-            }
+      if (sample) {
+        const LinearModel sub_model(sample->X, sample->offset);
+        GlmObjective sub(sub_model, sample->y, sample->w, family, threads);
+        VectorXd b0;
+        if (sub.scoring_step_from_eta(sample->eta0, sample->offset, b0)) {
+          Settings ss = s;
+          ss.tol = 1e-10;  // its curvature at the subsample optimum preconditions the full fit
+          ss.loss_floor = 0.1 / (2.0 * sub.weight_sum());
+          ss.record_trace = false;
+          ss.verbose = false;
+          Result r0 = newton(sub, b0, ss);
+          if (r0.coef.allFinite() && r0.curvature.allFinite() && std::isfinite(obj.value(r0.coef))) {
+            start_k = r0.coef;
+            sub_curvature = r0.curvature;
+            have = true;
           }
         }
+        sample.reset();
       }
       if (!have) {
         VectorXd b0;
@@ -300,12 +346,18 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
       }
     }
     res = newton(obj, start_k, s, sub_curvature.size() ? &sub_curvature : nullptr);
-    // standard errors from the expected information at the solution, as glm reports them
-    obj.use_observed_curvature(false);
-    VectorXd g;
-    MatrixXd H;
-    obj.value_grad_curv(res.coef, g, H);
-    cov = spd_inverse(H) / obj.weight_sum();
+    // standard errors from the expected information at the solution, as glm
+    // reports them; for a canonical link Newton's last curvature is that
+    // matrix when its last step was negligible
+    if (family.canonical() && res.curvature_current) {
+      cov = spd_inverse(res.curvature) / obj.weight_sum();
+    } else {
+      obj.use_observed_curvature(false);
+      VectorXd g;
+      MatrixXd H;
+      obj.value_grad_curv(res.coef, g, H);
+      cov = spd_inverse(H) / obj.weight_sum();
+    }
   } else if (optimizer == "gd") {
     if (start_k.size() == 0) throw std::invalid_argument("gd needs start");
     // standardise: the constant column (if any) acts as intercept, the others

@@ -60,20 +60,24 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
   MatrixXd H;
   int it = 0;
   if (approx_curvature != nullptr) {
-    // chord steps: the approximate curvature, a fresh gradient each step
+    // chord steps: the approximate curvature, a fresh gradient each step; the
+    // full step is tried with its gradient in the same pass
+    VectorXd g_trial;
     double f = obj.value_grad(beta, g);
     while (std::isfinite(f) && it < s.max_iter) {
       d = newton_direction(*approx_curvature, g);
-      double t, f_new;
       const double slack = 1e-12 * (std::abs(f) + s.loss_floor);
-      if (!halving_step(obj, beta, d, f, slack, intr, trial, f_new, t)) break;
+      trial = beta + d;
+      double t = 1.0, f_new = obj.value_grad(trial, g_trial);
+      intr.tick(obj.work());
+      if (!(std::isfinite(f_new) && f_new <= f + slack)) break;  // leave it to exact Newton
       record(res, s, it, f, g.norm(), t);
       ++it;
       beta = trial;
+      g = g_trial;
       const double change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
-      f = obj.value_grad(beta, g);
-      intr.tick(obj.work());
-      if (change < s.tol || t < 1.0) break;  // stalled or converged: finish with exact curvature
+      f = f_new;
+      if (change < s.tol) break;
     }
   }
   double f = obj.value_grad_curv(beta, g, H);
@@ -104,6 +108,11 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     f = f_new;
     if (change < s.tol) {
       res.converged = true;
+      // size of the last step in the metric of H, relative to H's scale: below
+      // 1e-6 the curvature at the new point differs from H by about as little
+      const double moved = t * t * d.dot(H.selfadjointView<Eigen::Lower>() * d);
+      const double scale = H.diagonal().sum() / std::max<Index>(1, H.rows());
+      res.curvature_current = moved <= 1e-12 * scale;
       break;
     }
     if (it >= s.max_iter) {
