@@ -40,20 +40,21 @@ check_offset <- function(offset, n, fun = "gradglm") {
   offset
 }
 
-check_design <- function(x, fun = "gradglm") {
+check_design <- function(x, fun = "gradglm", what = "'x'") {
   if (is.data.frame(x) || !is.matrix(x) || !(is.numeric(x) || is.logical(x))) {
-    abort(fun, "'x' must be a numeric matrix (use model.matrix() to build one from a data frame)")
+    abort(fun, what, " must be a numeric matrix (use model.matrix() to build one from a data frame)")
   }
-  if (nrow(x) == 0L) abort(fun, "'x' has no rows: there are no observations to fit")
-  if (ncol(x) == 0L) abort(fun, "'x' has no columns: the model has no coefficients")
+  if (nrow(x) == 0L) abort(fun, what, " has no rows: there are no observations to fit")
+  if (ncol(x) == 0L) abort(fun, what, " has no columns: the model has no coefficients")
   if (!is.double(x)) storage.mode(x) <- "double"
-  # min() and max() scan x without copying it (range() would copy)
-  r <- c(min(x), max(x))
-  if (anyNA(r)) abort(fun, "'x' contains missing values; remove or impute them first")
-  if (any(is.infinite(r))) {
-    bad <- colnames(x)[vapply(seq_len(ncol(x)), function(j) any(is.infinite(x[, j])), NA)]
-    abort(fun, "'x' contains infinite values",
-          if (length(bad)) paste0(" in column(s) ", quote_some(bad)) else "")
+  if (!all_finite(x)) {
+    cols <- function(test) {
+      bad <- vapply(seq_len(ncol(x)), function(j) any(test(x[, j])), NA)
+      if (!is.null(colnames(x))) quote_some(colnames(x)[bad]) else paste(which(bad), collapse = ", ")
+    }
+    if (anyNA(x)) abort(fun, what, " contains missing values in column(s) ", cols(is.na),
+                        "; remove or impute them first")
+    abort(fun, what, " contains infinite values in column(s) ", cols(is.infinite))
   }
   x
 }
@@ -100,8 +101,7 @@ prepare_response <- function(y, family, weights, fun = "gradglm") {
       if (ncol(y) != 2L || !is.numeric(y)) {
         abort(fun, "a matrix response for binomial must be cbind(successes, failures) with 2 numeric columns")
       }
-      if (anyNA(y)) abort(fun, "the response contains missing values")
-      if (any(is.infinite(y))) abort(fun, "the response contains infinite values")
+      check_finite_response(y, fun)
       if (any(y < 0)) abort(fun, "cbind(successes, failures) must be >= 0")
       trials <- y[, 1L] + y[, 2L]
       y <- ifelse(trials == 0, 0, y[, 1L] / trials)
@@ -116,13 +116,13 @@ prepare_response <- function(y, family, weights, fun = "gradglm") {
       y <- as.numeric(y)
     } else if (is.numeric(y)) {
       y <- as.numeric(y)
-      if (anyNA(y)) abort(fun, "the response contains missing values")
-      if (any(is.infinite(y))) abort(fun, "the response contains infinite values")
-      if (any(y < 0 | y > 1)) {
+      r <- check_finite_response(y, fun)
+      if (r[1L] < 0 || r[2L] > 1) {
         abort(fun, "a binomial response must lie in [0, 1] (or be logical, a two-level factor ",
               "or cbind(successes, failures)); found ", sum(y < 0 | y > 1), " value(s) outside")
       }
-      if (any(abs(weights * y - round(weights * y)) > 1e-3)) {
+      m <- weights * y
+      if (any(abs(m - round(m)) > 1e-3)) {
         warn(fun, "non-integer #successes in a binomial fit (y * weights is not a whole number)")
       }
     } else {
@@ -134,12 +134,19 @@ prepare_response <- function(y, family, weights, fun = "gradglm") {
       abort(fun, "the response must be numeric for family ", fam, ", not ", class(y)[1L])
     }
     y <- as.numeric(y)
-    if (anyNA(y)) abort(fun, "the response contains missing values")
-    if (any(is.infinite(y))) abort(fun, "the response contains infinite values")
-    if (fam == "poisson" && any(y < 0)) {
+    r <- check_finite_response(y, fun)
+    if (fam == "poisson" && r[1L] < 0) {
       abort(fun, "a poisson response must be non-negative counts; found ", sum(y < 0), " negative value(s)")
     }
   }
   names(y) <- nm
   list(y = y, trials = trials, weights = weights)
+}
+
+# range of a numeric response, after checking it has no NA and no Inf
+check_finite_response <- function(y, fun) {
+  r <- c(min(y), max(y))
+  if (anyNA(r)) abort(fun, "the response contains missing values")
+  if (any(is.infinite(r))) abort(fun, "the response contains infinite values")
+  r
 }

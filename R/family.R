@@ -46,3 +46,12 @@ start_mu <- function(family, y, weights, fun = "gradglm") {
   }
   y
 }
+
+# glm's AIC, family$aic(...), with a shortcut for 0/1 data with unit weights,
+# where the saturated log-likelihood is zero and -2 log-likelihood is the deviance
+family_aic <- function(family, y, trials, mu, weights, dev) {
+  if (family$family == "binomial" && all(weights == 1) && all(trials == 1) && all(y == 0 | y == 1)) {
+    return(dev)
+  }
+  family$aic(y, trials, mu, weights, dev)
+}

@@ -104,7 +104,7 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
     wtdmu <- if (intercept) sum(weights * y) / sum(weights) else family$linkinv(offset)
     null_dev <- sum(family$dev.resids(y, wtdmu, weights))
   }
-  aic <- family$aic(y, resp$trials, mu, weights, dev) + 2 * rank
+  aic <- family_aic(family, y, resp$trials, mu, weights, dev) + 2 * rank
   df_residual <- n_ok - rank
   dispersion <- if (family$family %in% c("binomial", "poisson")) {
     1

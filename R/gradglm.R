@@ -92,7 +92,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   if (!is.null(off) && length(off) != nrow(mf)) {
     abort(fun, "'offset' has length ", length(off), " but there are ", nrow(mf), " observations")
   }
-  Xc <- check_design(X, fun)
+  Xc <- check_design(X, fun, what = "the model matrix")
 
   fit <- fit_core(Xc, Y, w, off, family, optimizer, control, start,
                   intercept = attr(mt, "intercept") > 0L, fun = fun)

@@ -62,11 +62,23 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// all_finite
+bool all_finite(const Rcpp::NumericMatrix& x);
+RcppExport SEXP _gradglm_all_finite(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(all_finite(x));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_fit_engine", (DL_FUNC) &_gradglm_fit_engine, 10},
     {"_gradglm_family_eval", (DL_FUNC) &_gradglm_family_eval, 4},
     {"_gradglm_loss_grad_eval", (DL_FUNC) &_gradglm_loss_grad_eval, 7},
+    {"_gradglm_all_finite", (DL_FUNC) &_gradglm_all_finite, 1},
     {NULL, NULL, 0}
 };
 

@@ -105,7 +105,8 @@ UnitValues Family::binomial_unit(double y, double eta, bool need_derivs) const {
   const double ent = bernoulli_entropy(y);
   switch (link_) {
     case Link::logit: {
-      u.loss = log1pexp(eta) - y * eta + ent;
+      // -y log(mu) - (1 - y) log(1 - mu), each term from eta (no cancellation)
+      u.loss = y * log1pexp(-eta) + (1.0 - y) * log1pexp(eta) + ent;
       if (need_derivs) {
         const double p = sigmoid(eta);
         u.grad = p - y;
@@ -206,7 +207,8 @@ UnitValues Family::gaussian_unit(double y, double eta, bool need_derivs) const {
     u.loss = 0.5 * r * r;
     if (need_derivs) {
       u.grad = r * mu;
-      u.weight = u.hess = mu * mu;
+      u.weight = mu * mu;
+      u.hess = mu * (2.0 * mu - y);  // may be negative; Newton then adds a ridge
     }
   }
   return u;

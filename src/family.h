@@ -20,8 +20,7 @@ struct UnitValues {
   double loss;    // half the unit deviance: NLL minus its saturated value (>= 0)
   double grad;    // d loss / d eta
   double weight;  // expected curvature E[d2 loss / d eta2] = mu.eta^2 / V(mu) (Fisher)
-  double hess;    // observed curvature d2 loss / d eta2 (Fisher's for gaussian(log), where
-                  // the observed one can be negative)
+  double hess;    // observed curvature d2 loss / d eta2 (can be negative for gaussian(log))
 };
 
 class Family {

@@ -450,3 +450,9 @@ Rcpp::List loss_grad_eval(const Rcpp::NumericMatrix& x, const Rcpp::NumericVecto
   const double f = obj.value_grad(MapVec(beta.begin(), p), g);
   return Rcpp::List::create(Rcpp::Named("loss") = f, Rcpp::Named("gradient") = Rcpp::wrap(g));
 }
+
+// TRUE when no element of x is NA, NaN or infinite: one pass, no copy.
+// [[Rcpp::export]]
+bool all_finite(const Rcpp::NumericMatrix& x) {
+  return MapMat(x.begin(), x.nrow(), x.ncol()).allFinite();
+}

@@ -167,7 +167,8 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
       f_new = obj.value_grad(trial, g_trial);
       intr.tick(obj.work());
       // Armijo: sufficient decrease along the negative gradient
-      if (std::isfinite(f_new) && f_new <= f - 1e-4 * step * gnorm * gnorm) break;
+      // (strictly lower, so that steps lost in the rounding of f do not count)
+      if (std::isfinite(f_new) && f_new < f && f_new <= f - 1e-4 * step * gnorm * gnorm) break;
       step *= 0.5;
     }
     if (tries == 60) {
