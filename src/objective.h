@@ -5,6 +5,8 @@
 
 #include <RcppEigen.h>
 
+#include <limits>
+
 #include "family.h"
 #include "model.h"
 
@@ -26,6 +28,11 @@ class Objective {
   }
   // amount of arithmetic in one value_grad call, used to pace interrupt checks
   virtual double work() const = 0;
+  // largest change of the model's output caused by changing b by d (+Inf if unknown)
+  virtual double output_change(const VectorXd& d) const {
+    (void)d;
+    return std::numeric_limits<double>::infinity();
+  }
 };
 
 // Mean negative log-likelihood (minus its saturated value) of a GLM:
@@ -41,6 +48,7 @@ class GlmObjective : public Objective {
   bool has_curvature() const override { return true; }
   double value_grad_curv(const VectorXd& b, VectorXd& grad, MatrixXd& H) override;
   double work() const override { return double(model_.n()) * double(model_.p()); }
+  double output_change(const VectorXd& d) const override { return model_.max_abs_change(d); }
 
   // The first Fisher-scoring step from a linear predictor eta0 that need not be
   // of the form X beta (glm's start from mustart): solves

@@ -108,11 +108,9 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     f = f_new;
     if (change < s.tol) {
       res.converged = true;
-      // size of the last step in the metric of H, relative to H's scale: below
-      // 1e-6 the curvature at the new point differs from H by about as little
-      const double moved = t * t * d.dot(H.selfadjointView<Eigen::Lower>() * d);
-      const double scale = H.diagonal().sum() / std::max<Index>(1, H.rows());
-      res.curvature_current = moved <= 1e-12 * scale;
+      // when the last step moved the model's output by less than 1e-9, the
+      // curvature at the new point differs from H by about as little
+      res.curvature_current = obj.output_change(t * d) <= 1e-9;
       break;
     }
     if (it >= s.max_iter) {
