@@ -1,0 +1,279 @@
+# anova() for fitted "gradglm" objects: analysis of deviance for a sequence
+# of nested models, or for the terms of one model added one at a time.
+
+#' Analysis of deviance for gradglm fits
+#'
+#' With two or more fitted models, compares them in the order given by
+#' likelihood-ratio (deviance) tests: each row after the first shows the
+#' change in residual degrees of freedom and in deviance from the row above
+#' it, and the test compares that change in deviance, divided by the
+#' dispersion of the largest model, with a chi-squared distribution (or, for
+#' `test = "F"`, forms an F statistic). The models must be nested, fitted to
+#' the same observations, with the same family; the function checks what it
+#' can (same response, family and number of observations) but nesting is the
+#' caller's responsibility.
+#'
+#' With a single model fitted by [gradglm()], the terms of its formula are
+#' added one at a time, from first to last, and the table shows the
+#' reduction in deviance each brings (the sub-models are refitted with
+#' [gradglm_fit()] on the leading columns of the design matrix).
+#'
+#' The numbers are those of [stats::anova.glm()] with the same `test`. When
+#' the dispersion is estimated (Gaussian family) the F test uses the
+#' residual degrees of freedom of the largest model for the denominator; when
+#' it is known (binomial, Poisson, or given as `dispersion`) the denominator
+#' degrees of freedom are infinite.
+#'
+#' @param object A fitted model of class `"gradglm"`.
+#' @param ... Further fitted `"gradglm"` models to compare with `object`.
+#' @param test The test statistic: `"Chisq"` (likelihood-ratio test, the
+#'   default; `"LRT"` is a synonym), `"F"`, or `"none"` (or `NULL`/`FALSE`)
+#'   for no test.
+#' @param dispersion The dispersion used to scale deviance differences. If
+#'   `NULL`, the one [summary.gradglm()] uses for the largest model.
+#' @return An object of class `c("anova", "data.frame")` with columns
+#'   `Resid. Df`, `Resid. Dev`, `Df`, `Deviance` (for a single model: `Df`,
+#'   `Deviance`, `Resid. Df`, `Resid. Dev`) and, when a test is asked for,
+#'   `Pr(>Chi)` or `F` and `Pr(>F)`. It prints as an analysis of deviance
+#'   table.
+#' @seealso [summary.gradglm()], [logLik.gradglm()][gradglm-extract].
+#' @examples
+#' fit0 <- gradglm(breaks ~ wool, data = warpbreaks, family = poisson())
+#' fit1 <- gradglm(breaks ~ wool + tension, data = warpbreaks,
+#'                 family = poisson())
+#' fit2 <- gradglm(breaks ~ wool * tension, data = warpbreaks,
+#'                 family = poisson())
+#' anova(fit0, fit1, fit2)
+#'
+#' # Terms added sequentially
+#' anova(fit2)
+#'
+#' # Gaussian models: F test with the estimated dispersion
+#' g0 <- gradglm(mpg ~ wt, data = mtcars)
+#' g1 <- gradglm(mpg ~ wt + hp + qsec, data = mtcars)
+#' anova(g0, g1, test = "F")
+#' @importFrom stats anova
+#' @export
+anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
+  dots <- list(...)
+  is_fit <- vapply(dots, inherits, logical(1), what = "gradglm")
+  if (length(dots) && !all(is_fit)) {
+    bad <- names(dots)[!is_fit]
+    bad <- if (length(bad) && any(nzchar(bad))) {
+      paste0(" (argument(s) ", paste0("'", bad[nzchar(bad)], "'", collapse = ", "), ")")
+    } else {
+      ""
+    }
+    stop("anova.gradglm: every model given in '...' must be a gradglm fit",
+         bad, call. = FALSE)
+  }
+  test <- .methods_anova_test(test)
+  if (length(dots)) {
+    return(.methods_anova_list(c(list(object), dots), test, dispersion))
+  }
+  .methods_anova_terms(object, test, dispersion)
+}
+
+# Normalise the 'test' argument to "Chisq", "F" or "none".
+.methods_anova_test <- function(test) {
+  if (is.null(test) || isFALSE(test)) {
+    return("none")
+  }
+  if (!is.character(test) || length(test) != 1L || is.na(test)) {
+    stop("anova.gradglm: 'test' must be one of \"Chisq\", \"LRT\", \"F\" ",
+         "or \"none\"", call. = FALSE)
+  }
+  ok <- c("Chisq", "LRT", "F", "none")
+  hit <- ok[tolower(ok) == tolower(test)]
+  if (!length(hit)) {
+    stop("anova.gradglm: unknown 'test' \"", test, "\"; use one of ",
+         "\"Chisq\", \"LRT\", \"F\" or \"none\"", call. = FALSE)
+  }
+  if (hit == "LRT") "Chisq" else hit
+}
+
+# Add the test columns to a deviance table. 'df_col' and 'dev_col' name the
+# columns holding the change in degrees of freedom and in deviance.
+.methods_anova_add_test <- function(tab, test, scale, df_scale, family) {
+  if (test == "none") {
+    return(tab)
+  }
+  dfs <- tab[["Df"]]
+  dev <- tab[["Deviance"]]
+  if (test == "Chisq") {
+    # Deviance changes are oriented so that the bigger model gives a positive
+    # statistic whichever order the models were listed in.
+    stat <- dev / scale * sign(dfs)
+    stat[dfs %in% 0] <- NA
+    stat[!is.na(stat) & stat < 0] <- NA
+    tab[["Pr(>Chi)"]] <- stats::pchisq(stat, abs(dfs), lower.tail = FALSE)
+  } else {
+    if (.methods_fixed_dispersion(family)) {
+      warning("anova.gradglm: the F test is not appropriate for the '",
+              family$family, "' family, whose dispersion is known; ",
+              "use test = \"Chisq\"", call. = FALSE)
+    }
+    fval <- dev / dfs / scale
+    fval[dfs %in% 0] <- NA
+    fval[!is.na(fval) & fval < 0] <- NA
+    tab[["F"]] <- fval
+    tab[["Pr(>F)"]] <- stats::pf(fval, abs(dfs), df_scale, lower.tail = FALSE)
+  }
+  tab
+}
+
+# Dispersion and its degrees of freedom, from the largest model.
+.methods_anova_scale <- function(big, dispersion) {
+  if (is.null(dispersion)) {
+    scale <- .methods_dispersion(big)
+    df_scale <- if (.methods_fixed_dispersion(big$family)) Inf else big$df.residual
+  } else {
+    if (!is.numeric(dispersion) || length(dispersion) != 1L ||
+        is.na(dispersion) || dispersion <= 0) {
+      stop("anova.gradglm: 'dispersion' must be a single positive number",
+           call. = FALSE)
+    }
+    scale <- dispersion
+    df_scale <- Inf
+  }
+  list(scale = scale, df = df_scale)
+}
+
+.methods_describe_family <- function(family) {
+  paste0(family$family, ", link: ", family$link)
+}
+
+# Several nested models.
+.methods_anova_list <- function(fits, test, dispersion) {
+  k <- length(fits)
+  fam <- lapply(fits, function(f) f$family)
+  fam_id <- vapply(fam, .methods_describe_family, character(1))
+  if (length(unique(fam_id)) > 1L) {
+    stop("anova.gradglm: all models must have the same family and link; got ",
+         paste(unique(fam_id), collapse = " / "), call. = FALSE)
+  }
+  n <- vapply(fits, function(f) as.numeric(stats::nobs(f)), numeric(1))
+  if (any(n != n[1L])) {
+    stop("anova.gradglm: the models were not all fitted to the same number ",
+         "of observations (", paste(n, collapse = ", "), ")", call. = FALSE)
+  }
+  resp <- vapply(fits, .methods_response_label, character(1))
+  if (!anyNA(resp) && length(unique(resp)) > 1L) {
+    stop("anova.gradglm: the models have different responses (",
+         paste(unique(resp), collapse = ", "), ")", call. = FALSE)
+  }
+
+  resdf <- vapply(fits, function(f) as.numeric(f$df.residual), numeric(1))
+  resdev <- vapply(fits, function(f) as.numeric(f$deviance), numeric(1))
+  tab <- data.frame(
+    resdf, resdev,
+    c(NA, -diff(resdf)),
+    c(NA, -diff(resdev)),
+    check.names = FALSE
+  )
+  names(tab) <- c("Resid. Df", "Resid. Dev", "Df", "Deviance")
+  row.names(tab) <- seq_len(k)
+
+  big <- fits[[order(resdf)[1L]]]
+  sc <- .methods_anova_scale(big, dispersion)
+  tab <- .methods_anova_add_test(tab, test, sc$scale, sc$df, fam[[1L]])
+
+  labels <- vapply(seq_len(k), function(i) {
+    f <- fits[[i]]
+    lab <- if (!is.null(f$terms) || !is.null(f$formula)) {
+      paste(deparse(stats::formula(f), width.cutoff = 500L), collapse = " ")
+    } else {
+      paste0("<gradglm_fit with ", length(f$coefficients), " coefficients>")
+    }
+    paste0("Model ", i, ": ", lab)
+  }, character(1))
+  heading <- c("Analysis of Deviance Table\n",
+               paste0(paste(labels, collapse = "\n"), "\n"))
+  structure(tab, heading = heading, class = c("anova", "data.frame"))
+}
+
+# The response as text, or NA when the fit has no formula.
+.methods_response_label <- function(fit) {
+  tt <- fit$terms
+  if (is.null(tt) || attr(tt, "response") == 0L) {
+    return(NA_character_)
+  }
+  vars <- attr(tt, "variables")
+  paste(deparse(vars[[attr(tt, "response") + 1L]]), collapse = " ")
+}
+
+# One model: add the terms one at a time.
+.methods_anova_terms <- function(object, test, dispersion) {
+  if (is.null(object$terms)) {
+    stop("anova.gradglm: a single model must come from gradglm() (it needs ",
+         "the model's terms); to compare fits from gradglm_fit() give two ",
+         "or more models", call. = FALSE)
+  }
+  tt <- object$terms
+  term_labels <- attr(tt, "term.labels")
+  nterms <- length(term_labels)
+
+  resdf <- object$df.null
+  resdev <- object$null.deviance
+  if (nterms > 1L) {
+    X <- stats::model.matrix(object)
+    assign <- attr(X, "assign")
+    if (is.null(assign)) {
+      stop("anova.gradglm: the design matrix has no 'assign' attribute, so ",
+           "its columns cannot be matched to terms", call. = FALSE)
+    }
+    y <- object$y
+    if (is.null(y)) {
+      y <- object$fitted.values +
+        object$residuals * object$family$mu.eta(object$linear.predictors)
+    }
+    wts <- object$prior.weights
+    off <- object$offset
+    for (i in seq_len(nterms - 1L)) {
+      cols <- assign <= i
+      sub <- gradglm_fit(
+        X[, cols, drop = FALSE], y, weights = wts, offset = off,
+        family = object$family, optimizer = .methods_refit_optimizer(object),
+        control = .methods_refit_control(object)
+      )
+      resdf <- c(resdf, sub$df.residual)
+      resdev <- c(resdev, sub$deviance)
+    }
+  }
+  if (nterms > 0L) {
+    resdf <- c(resdf, object$df.residual)
+    resdev <- c(resdev, object$deviance)
+  }
+
+  tab <- data.frame(
+    c(NA, -diff(resdf)),
+    c(NA, pmax(0, -diff(resdev))),
+    resdf, resdev,
+    check.names = FALSE
+  )
+  names(tab) <- c("Df", "Deviance", "Resid. Df", "Resid. Dev")
+  row.names(tab) <- c("NULL", term_labels)
+
+  sc <- .methods_anova_scale(object, dispersion)
+  tab <- .methods_anova_add_test(tab, test, sc$scale, sc$df, object$family)
+
+  heading <- paste0(
+    "Analysis of Deviance Table\n\nModel: ",
+    .methods_describe_family(object$family),
+    "\n\nResponse: ", .methods_response_label(object),
+    "\n\nTerms added sequentially (first to last)\n\n"
+  )
+  structure(tab, heading = heading, class = c("anova", "data.frame"))
+}
+
+# Sub-models are refitted by an exact route: the optimizer of the full fit
+# unless that was gradient descent, which is replaced by "auto".
+.methods_refit_optimizer <- function(object) {
+  opt <- object$optimizer
+  if (is.null(opt) || identical(opt, "gd")) "auto" else opt
+}
+
+.methods_refit_control <- function(object) {
+  ctl <- object$control
+  if (is.null(ctl) || identical(object$optimizer, "gd")) gradglm_control() else ctl
+}

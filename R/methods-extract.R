@@ -1,0 +1,309 @@
+# Extractor methods for fitted "gradglm" objects: coef, vcov, confint,
+# logLik, nobs, deviance, df.residual, fitted, residuals, weights,
+# model.frame, model.matrix, formula, family and terms. AIC() and BIC() work
+# through logLik(); update() works through stats' default method because the
+# call is stored.
+
+#' Extract information from a fitted gradglm model
+#'
+#' Standard accessor methods for models fitted by [gradglm()] (and, where the
+#' information exists, by [gradglm_fit()]). They return the same values as
+#' the corresponding methods for [stats::glm()] fits:
+#'
+#' * `coef()`: the estimated coefficients, `NA` for aliased ones.
+#' * `vcov()`: the estimated covariance matrix of the coefficients,
+#'   `dispersion * (X'WX)^{-1}`; with `complete = TRUE` aliased
+#'   coefficients get rows and columns of `NA`.
+#' * `confint()`: Wald confidence intervals, `estimate +/- z * se` with normal
+#'   quantiles (as [stats::confint.default()]).
+#' * `logLik()`: the maximised log-likelihood, with attributes `df` (number
+#'   of estimated parameters, counting the Gaussian scale) and `nobs`;
+#'   [stats::AIC()] and [stats::BIC()] use it.
+#' * `nobs()`: observations with non-zero prior weight.
+#' * `deviance()`, `df.residual()`: the residual deviance and its degrees
+#'   of freedom.
+#' * `fitted()`: the fitted means, padded with `NA` for rows dropped by
+#'   `na.action = na.exclude`.
+#' * `residuals()`: deviance, Pearson, working or response residuals (as
+#'   [stats::residuals.glm()]), padded likewise.
+#' * `weights()`: prior or working weights.
+#' * `model.frame()`, `model.matrix()`: the data and the design matrix,
+#'   rebuilt from the stored call, terms and contrasts when they were not
+#'   kept in the fit.
+#' * `formula()`, `family()`, `terms()`: the model's formula, family
+#'   object and terms.
+#'
+#' [stats::update()] refits the model with a changed formula or arguments,
+#' e.g. `update(fit, . ~ . - x)`, through the stored call.
+#'
+#' @param object,x,formula A fitted model of class `"gradglm"`.
+#' @param complete For `coef()`: if `FALSE`, aliased (`NA`) coefficients are
+#'   dropped. For `vcov()`: if `TRUE` (the default), aliased coefficients
+#'   get rows and columns of `NA`, as for [stats::vcov()] on glm fits.
+#' @param parm The coefficients for which intervals are wanted: a vector of
+#'   names or positions. All coefficients if missing.
+#' @param level The confidence level.
+#' @param type For `residuals()`: one of `"deviance"` (default),
+#'   `"pearson"`, `"working"` or `"response"`. For `weights()`: `"prior"`
+#'   (default) or `"working"`.
+#' @param ... For `model.frame()`: `data`, `subset` or `na.action` to
+#'   rebuild the frame with. Otherwise not used.
+#' @return See the list above.
+#' @seealso [summary.gradglm()], [anova.gradglm()], [gradglm()].
+#' @examples
+#' fit <- gradglm(cbind(ncases, ncontrols) ~ agegp + alcgp,
+#'                data = esoph, family = binomial())
+#' coef(fit)
+#' vcov(fit)[1:3, 1:3]
+#' confint(fit, parm = c("alcgp.L", "alcgp.Q"), level = 0.9)
+#' logLik(fit)
+#' c(AIC = AIC(fit), BIC = BIC(fit), n = nobs(fit))
+#' deviance(fit); df.residual(fit)
+#' head(fitted(fit))
+#' head(residuals(fit, type = "pearson"))
+#' head(model.matrix(fit), 3)
+#' formula(fit); family(fit)
+#'
+#' # Missing values kept in place with na.exclude
+#' aq <- gradglm(Ozone ~ Temp + Wind, data = airquality,
+#'               family = poisson(), na.action = na.exclude)
+#' length(residuals(aq)) == nrow(airquality)
+#'
+#' # Refit without a term
+#' fit2 <- update(fit, . ~ . - alcgp)
+#' deviance(fit2)
+#' @name gradglm-extract
+#' @importFrom stats coef vcov confint logLik nobs deviance df.residual fitted
+#' @importFrom stats residuals weights model.frame model.matrix formula family
+#' @importFrom stats terms
+NULL
+
+#' @rdname gradglm-extract
+#' @export
+coef.gradglm <- function(object, complete = TRUE, ...) {
+  cf <- object$coefficients
+  if (complete) cf else cf[!is.na(cf)]
+}
+
+#' @rdname gradglm-extract
+#' @export
+vcov.gradglm <- function(object, complete = TRUE, ...) {
+  s <- summary.gradglm(object, ...)
+  v <- s$cov.scaled
+  if (!complete) {
+    return(v)
+  }
+  aliased <- s$aliased
+  if (!any(aliased)) {
+    return(v)
+  }
+  nm <- names(aliased)
+  full <- matrix(NA_real_, length(aliased), length(aliased),
+                 dimnames = list(nm, nm))
+  full[!aliased, !aliased] <- v
+  full
+}
+
+#' @rdname gradglm-extract
+#' @export
+confint.gradglm <- function(object, parm, level = 0.95, ...) {
+  if (!is.numeric(level) || length(level) != 1L || is.na(level) ||
+      level <= 0 || level >= 1) {
+    stop("confint.gradglm: 'level' must be a single number between 0 and 1",
+         call. = FALSE)
+  }
+  cf <- coef.gradglm(object)
+  pnames <- names(cf)
+  if (missing(parm)) {
+    parm <- pnames
+  } else if (is.numeric(parm)) {
+    if (any(is.na(parm)) || any(parm < 1) || any(parm > length(cf))) {
+      stop("confint.gradglm: 'parm' positions must be between 1 and ",
+           length(cf), call. = FALSE)
+    }
+    parm <- pnames[parm]
+  } else {
+    unknown <- setdiff(parm, pnames)
+    if (length(unknown)) {
+      stop("confint.gradglm: 'parm' names unknown coefficient(s) ",
+           paste0("'", unknown, "'", collapse = ", "), call. = FALSE)
+    }
+  }
+  tail <- (1 - level) / 2
+  probs <- c(tail, 1 - tail)
+  z <- stats::qnorm(probs)
+  se <- sqrt(diag(vcov.gradglm(object, complete = TRUE)))
+  names(se) <- pnames
+  labels <- paste(format(100 * probs, trim = TRUE, scientific = FALSE,
+                         digits = 3L), "%")
+  ci <- matrix(NA_real_, length(parm), 2L, dimnames = list(parm, labels))
+  ci[] <- cf[parm] + se[parm] %o% z
+  ci
+}
+
+#' @rdname gradglm-extract
+#' @export
+logLik.gradglm <- function(object, ...) {
+  if (length(list(...))) {
+    warning("logLik.gradglm: extra arguments are ignored; use AIC() or ",
+            "anova() to compare several models", call. = FALSE)
+  }
+  df <- object$rank
+  if (is.null(df)) df <- sum(!.methods_aliased(object))
+  if (identical(object$family$family, "gaussian")) df <- df + 1
+  val <- object$loglik
+  if (is.null(val)) {
+    # glm's aic is -2 loglik + 2 rank (+ 2 for the Gaussian scale).
+    val <- df - object$aic / 2
+  }
+  structure(val, nobs = nobs.gradglm(object), df = df, class = "logLik")
+}
+
+#' @rdname gradglm-extract
+#' @export
+nobs.gradglm <- function(object, ...) {
+  if (!is.null(object$nobs)) {
+    return(object$nobs)
+  }
+  w <- object$prior.weights
+  if (!is.null(w)) sum(w != 0) else length(object$residuals)
+}
+
+#' @rdname gradglm-extract
+#' @export
+deviance.gradglm <- function(object, ...) {
+  object$deviance
+}
+
+#' @rdname gradglm-extract
+#' @export
+df.residual.gradglm <- function(object, ...) {
+  object$df.residual
+}
+
+#' @rdname gradglm-extract
+#' @export
+fitted.gradglm <- function(object, ...) {
+  stats::napredict(object$na.action, object$fitted.values)
+}
+
+#' @rdname gradglm-extract
+#' @export
+residuals.gradglm <- function(object,
+                              type = c("deviance", "pearson", "working",
+                                       "response"),
+                              ...) {
+  type <- match.arg(type)
+  mu <- object$fitted.values
+  r <- object$residuals
+  wts <- object$prior.weights
+  if (is.null(wts)) wts <- rep.int(1, length(mu))
+  fam <- object$family
+  y <- object$y
+  if (is.null(y) && type != "working") {
+    # y = FALSE at fit time: recover y from the working residuals.
+    y <- mu + r * fam$mu.eta(object$linear.predictors)
+  }
+  res <- switch(type,
+    working = r,
+    response = y - mu,
+    pearson = (y - mu) * sqrt(wts) / sqrt(fam$variance(mu)),
+    deviance = {
+      if (object$df.residual > 0) {
+        d <- sqrt(pmax(fam$dev.resids(y, mu, wts), 0))
+        ifelse(y > mu, d, -d)
+      } else {
+        rep.int(0, length(mu))
+      }
+    }
+  )
+  res <- as.vector(res)
+  names(res) <- names(mu)
+  stats::naresid(object$na.action, res)
+}
+
+#' @rdname gradglm-extract
+#' @export
+weights.gradglm <- function(object, type = c("prior", "working"), ...) {
+  type <- match.arg(type)
+  w <- if (type == "prior") object$prior.weights else object$weights
+  if (is.null(w)) return(NULL)
+  if (is.null(names(w))) names(w) <- names(object$fitted.values)
+  stats::naresid(object$na.action, w)
+}
+
+#' @rdname gradglm-extract
+#' @export
+model.frame.gradglm <- function(formula, ...) {
+  object <- formula
+  dots <- list(...)
+  rebuild_args <- dots[names(dots) %in% c("data", "subset", "na.action")]
+  if (!is.null(object$model) && length(rebuild_args) == 0L) {
+    return(object$model)
+  }
+  cl <- object$call
+  if (is.null(cl) || is.null(object$terms)) {
+    stop("model.frame.gradglm: the model has no stored call and terms ",
+         "(was it fitted with gradglm_fit()?)", call. = FALSE)
+  }
+  # Keep only the arguments that define the model frame.
+  keep <- c("data", "subset", "weights", "na.action", "offset")
+  mf_call <- cl[c(1L, match(keep, names(cl), 0L))]
+  mf_call[[1L]] <- quote(stats::model.frame)
+  mf_call$formula <- stats::terms(object)
+  mf_call$drop.unused.levels <- TRUE
+  for (nm in names(rebuild_args)) mf_call[[nm]] <- rebuild_args[[nm]]
+  env <- environment(object$terms)
+  if (is.null(env)) env <- parent.frame()
+  eval(mf_call, env)
+}
+
+#' @rdname gradglm-extract
+#' @export
+model.matrix.gradglm <- function(object, ...) {
+  if (is.matrix(object$x)) {
+    return(object$x)
+  }
+  if (is.null(object$terms)) {
+    stop("model.matrix.gradglm: the model has neither a stored design ",
+         "matrix nor terms; fit it with gradglm_fit() on a matrix you keep, ",
+         "or with gradglm(..., x = TRUE)", call. = FALSE)
+  }
+  mf <- model.frame.gradglm(object)
+  stats::model.matrix(stats::terms(object), data = mf,
+                      contrasts.arg = object$contrasts)
+}
+
+#' @rdname gradglm-extract
+#' @export
+formula.gradglm <- function(x, ...) {
+  if (!is.null(x$terms)) {
+    f <- stats::formula(x$terms)
+    env <- if (!is.null(x$formula)) environment(x$formula) else NULL
+    if (is.null(env)) env <- environment(x$terms)
+    environment(f) <- env
+    return(f)
+  }
+  if (!is.null(x$formula)) {
+    return(x$formula)
+  }
+  stop("formula.gradglm: the model has no formula ",
+       "(was it fitted with gradglm_fit()?)", call. = FALSE)
+}
+
+#' @rdname gradglm-extract
+#' @export
+family.gradglm <- function(object, ...) {
+  object$family
+}
+
+#' @rdname gradglm-extract
+#' @export
+terms.gradglm <- function(x, ...) {
+  tt <- x$terms
+  if (is.null(tt)) {
+    stop("terms.gradglm: the model has no terms ",
+         "(was it fitted with gradglm_fit()?)", call. = FALSE)
+  }
+  tt
+}

@@ -1,0 +1,280 @@
+# predict() for gradglm fits: rebuilds the design for new data from the stored
+# terms, xlevels and contrasts, adds offsets, and gives standard errors of the
+# linear predictor (and, by the delta method, of the mean).
+
+#' Predictions from a gradglm fit
+#'
+#' Obtains predictions, and optionally their standard errors, from a model
+#' fitted by [gradglm()] or [gradglm_fit()]. The results agree with
+#' [stats::predict.glm()] for the same model.
+#'
+#' Without `newdata` the stored linear predictors (`type = "link"`) or fitted
+#' means (`type = "response"`) are returned, padded with `NA` where the fit
+#' used `na.action = na.exclude`.
+#'
+#' With `newdata` the design matrix is rebuilt from the stored `terms` (without
+#' the response), the factor levels seen in fitting (`xlevels`) and the
+#' `contrasts`; data-dependent bases such as `poly()` and `ns()` are evaluated
+#' as in fitting. Offsets are included both from `offset()` terms in the
+#' formula and from the `offset` argument of the original call, which is
+#' evaluated in `newdata`. Aliased (`NA`) coefficients are left out, as
+#' [stats::predict.glm()] does; predictions from a rank-deficient fit may
+#' therefore be misleading outside the span of the fitted design.
+#'
+#' For a model fitted by [gradglm_fit()] (which has no terms), `newdata` must be
+#' a numeric matrix with the columns of the fit's design: it is matched by
+#' column name when its names include all coefficient names, and by position
+#' otherwise. An offset for the new rows can then be given as `offset = ` in
+#' `...` (a number or a vector with one value per row); without it the offset
+#' is zero.
+#'
+#' @param object A fitted object of class `"gradglm"`.
+#' @param newdata Optionally, a data frame in which to look for the variables
+#'   of the model (for a [gradglm_fit()] fit, a numeric matrix). If omitted,
+#'   the fitted linear predictors or means are returned.
+#' @param type The scale of the predictions: `"link"` (the linear predictor,
+#'   the default) or `"response"` (the mean, the inverse link of the linear
+#'   predictor).
+#' @param se.fit Logical: return standard errors as well?
+#' @param dispersion The dispersion used for the standard errors. If `NULL`
+#'   (the default) the fit's dispersion is used: 1 for the binomial and
+#'   Poisson families, the Pearson estimate for the Gaussian family, as in
+#'   [stats::summary.glm()].
+#' @param na.action A function saying what to do with missing values in
+#'   `newdata`. The default, [stats::na.pass()], predicts `NA`;
+#'   [stats::na.omit()] drops the rows; [stats::na.exclude()] drops them
+#'   from the computation and pads the result with `NA` (where
+#'   [stats::predict.glm()] drops them).
+#' @param ... For a [gradglm_fit()] fit with matrix `newdata`: `offset`, the
+#'   offset for the new rows. Otherwise unused.
+#'
+#' @return If `se.fit = FALSE`, a named numeric vector of predictions. If
+#'   `se.fit = TRUE`, a list with components `fit` (the predictions),
+#'   `se.fit` (their standard errors on the scale of `type`) and
+#'   `residual.scale` (the square root of the dispersion used), as
+#'   [stats::predict.glm()] returns.
+#'
+#' @seealso [gradglm()], [stats::predict.glm()]
+#' @examples
+#' fit <- gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson())
+#' head(predict(fit))
+#' head(predict(fit, type = "response"))
+#'
+#' nd <- data.frame(wool = c("A", "B"), tension = c("L", "H"))
+#' predict(fit, newdata = nd, type = "response", se.fit = TRUE)
+#'
+#' # a polynomial basis is rebuilt from the fitted terms
+#' fit2 <- gradglm(mpg ~ poly(hp, 2) + wt, data = mtcars)
+#' predict(fit2, newdata = data.frame(hp = c(100, 200), wt = c(2.5, 3.5)))
+#' @importFrom stats na.pass predict
+#' @export
+predict.gradglm <- function(object, newdata = NULL,
+                            type = c("link", "response"),
+                            se.fit = FALSE, dispersion = NULL,
+                            na.action = na.pass, ...) {
+  type <- match.arg(type)
+  if (!is.logical(se.fit) || length(se.fit) != 1L || is.na(se.fit)) {
+    stop("predict.gradglm: 'se.fit' must be TRUE or FALSE", call. = FALSE)
+  }
+  if (!is.null(dispersion) &&
+      (!is.numeric(dispersion) || length(dispersion) != 1L ||
+       !is.finite(dispersion) || dispersion < 0)) {
+    stop("predict.gradglm: 'dispersion' must be a single non-negative number",
+         call. = FALSE)
+  }
+  fam <- object$family
+  coefs <- object$coefficients
+  keep <- !is.na(coefs)
+
+  if (is.null(newdata)) {
+    # the fitted values, padded for na.exclude
+    eta <- object$linear.predictors
+    na_act <- object$na.action
+    if (!se.fit) {
+      out <- if (type == "link") eta else object$fitted.values
+      return(stats::napredict(na_act, out))
+    }
+    X <- .pred_fitted_design(object)
+  } else {
+    design <- .pred_new_design(object, newdata, na.action, ...)
+    X <- design$x
+    na_act <- design$na.action
+    eta <- drop(X[, keep, drop = FALSE] %*% coefs[keep]) + design$offset
+    names(eta) <- rownames(X)
+    if (!se.fit) {
+      out <- if (type == "link") eta else fam$linkinv(eta)
+      names(out) <- rownames(X)
+      return(stats::napredict(na_act, out))
+    }
+  }
+
+  # standard errors of the linear predictor: sqrt(diag(X V X') * dispersion)
+  if (is.null(dispersion)) dispersion <- .pred_dispersion(object)
+  V <- object$cov.unscaled
+  Xk <- X[, keep, drop = FALSE]
+  if (!is.null(rownames(V)) && !is.null(colnames(Xk))) {
+    V <- V[colnames(Xk), colnames(Xk), drop = FALSE]
+  }
+  se <- sqrt(pmax(rowSums((Xk %*% V) * Xk), 0) * dispersion)
+  fit <- eta
+  if (type == "response") {
+    fit <- fam$linkinv(eta)
+    se <- se * abs(fam$mu.eta(eta))
+  }
+  names(fit) <- names(se) <- names(eta)
+  list(fit = stats::napredict(na_act, fit),
+       se.fit = stats::napredict(na_act, se),
+       residual.scale = sqrt(dispersion))
+}
+
+# The dispersion the standard errors use: the stored one, else summary.glm's rule.
+.pred_dispersion <- function(object) {
+  if (!is.null(object$dispersion)) return(object$dispersion)
+  if (object$family$family %in% c("binomial", "poisson")) return(1)
+  w <- object$weights
+  r <- object$residuals
+  ok <- w > 0
+  if (object$df.residual > 0) {
+    sum(w[ok] * r[ok]^2) / object$df.residual
+  } else {
+    NaN
+  }
+}
+
+# The design matrix of the fitted rows (for se.fit without newdata).
+.pred_fitted_design <- function(object) {
+  if (is.matrix(object$x)) return(object$x)
+  if (is.null(object$terms)) {
+    stop("predict.gradglm: 'se.fit = TRUE' without 'newdata' needs the model ",
+         "matrix, which a gradglm_fit() fit does not keep; pass the design ",
+         "matrix as 'newdata'", call. = FALSE)
+  }
+  mf <- object$model
+  if (is.null(mf)) mf <- .pred_refit_frame(object)
+  stats::model.matrix(object$terms, mf, contrasts.arg = object$contrasts)
+}
+
+# Rebuild the fitting model frame from the call (when the fit has model = FALSE).
+.pred_refit_frame <- function(object) {
+  cl <- object$call
+  keep_args <- c("formula", "data", "subset", "weights", "na.action", "offset")
+  args <- as.list(cl)[-1L]
+  args <- args[names(args) %in% keep_args]
+  args$formula <- object$terms
+  env <- environment(object$terms)
+  if (is.null(env)) env <- parent.frame()
+  mf_call <- as.call(c(list(quote(stats::model.frame)), args,
+                       list(drop.unused.levels = TRUE)))
+  eval(mf_call, env)
+}
+
+# Design matrix (and offset, na.action) for new data.
+.pred_new_design <- function(object, newdata, na.action, ...) {
+  if (is.null(object$terms)) {
+    return(.pred_matrix_design(object, newdata, ...))
+  }
+  if (!is.data.frame(newdata)) {
+    stop("predict.gradglm: 'newdata' must be a data frame, not ",
+         .pred_describe(newdata), call. = FALSE)
+  }
+  Terms <- stats::delete.response(object$terms)
+  env <- environment(Terms)
+  if (is.null(env)) env <- globalenv()
+  off_expr <- object$call$offset
+
+  # every variable the predictors (and the offset argument) use must be there;
+  # single numbers defined beside the formula (e.g. a constant k) are allowed
+  vars <- unique(c(all.vars(Terms), all.vars(off_expr)))
+  missing_vars <- setdiff(vars, names(newdata))
+  missing_vars <- missing_vars[!vapply(missing_vars, .pred_is_constant,
+                                       logical(1), env = env)]
+  if (length(missing_vars)) {
+    stop("predict.gradglm: 'newdata' is missing variable(s) ",
+         paste0("'", missing_vars, "'", collapse = ", "), call. = FALSE)
+  }
+
+  # factor levels not seen in fitting, named with their variable
+  xlev <- object$xlevels
+  if (length(xlev)) {
+    m0 <- stats::model.frame(Terms, newdata, na.action = stats::na.pass)
+    for (nm in names(xlev)) {
+      v <- m0[[nm]]
+      if (is.null(v)) next
+      vals <- unique(as.character(v[!is.na(v)]))
+      new_lev <- setdiff(vals, xlev[[nm]])
+      if (length(new_lev)) {
+        stop("predict.gradglm: 'newdata' has level(s) ",
+             paste0("'", new_lev, "'", collapse = ", "),
+             " of factor '", nm, "' not seen in fitting (levels: ",
+             paste0("'", xlev[[nm]], "'", collapse = ", "), ")",
+             call. = FALSE)
+      }
+    }
+  }
+
+  mf_args <- list(Terms, data = newdata, na.action = na.action, xlev = xlev)
+  if (!is.null(off_expr)) mf_args$offset <- off_expr
+  m <- eval(as.call(c(list(quote(stats::model.frame)), mf_args)), env)
+  X <- stats::model.matrix(Terms, m, contrasts.arg = object$contrasts)
+  coef_names <- names(object$coefficients)
+  if (!identical(colnames(X), coef_names)) {
+    if (all(coef_names %in% colnames(X))) {
+      X <- X[, coef_names, drop = FALSE]
+    } else {
+      stop("predict.gradglm: the design built from 'newdata' does not match ",
+           "the fitted coefficients (", paste(setdiff(coef_names, colnames(X)),
+           collapse = ", "), ")", call. = FALSE)
+    }
+  }
+  off <- stats::model.offset(m)
+  if (is.null(off)) off <- rep(0, nrow(X))
+  list(x = X, offset = as.vector(off), na.action = attr(m, "na.action"))
+}
+
+# Is `name` a single number found from the formula's environment?
+.pred_is_constant <- function(name, env) {
+  if (!exists(name, envir = env)) return(FALSE)
+  val <- get(name, envir = env)
+  is.numeric(val) && length(val) == 1L
+}
+
+# Design for a gradglm_fit() fit: a numeric matrix with the fit's columns.
+.pred_matrix_design <- function(object, newdata, ...) {
+  coef_names <- names(object$coefficients)
+  p <- length(object$coefficients)
+  if (is.data.frame(newdata) &&
+      all(vapply(newdata, is.numeric, logical(1)))) {
+    newdata <- as.matrix(newdata)
+  }
+  if (!is.matrix(newdata) || !is.numeric(newdata)) {
+    stop("predict.gradglm: 'newdata' must be a numeric matrix with the ",
+         p, " column(s) of the design for a model fitted by gradglm_fit(), not ",
+         .pred_describe(newdata), call. = FALSE)
+  }
+  cn <- colnames(newdata)
+  if (!is.null(cn) && !is.null(coef_names) && all(coef_names %in% cn)) {
+    X <- newdata[, coef_names, drop = FALSE]
+  } else if (ncol(newdata) == p) {
+    X <- newdata
+    colnames(X) <- coef_names
+  } else {
+    stop("predict.gradglm: 'newdata' has ", ncol(newdata),
+         " column(s) but the model was fitted with ", p, call. = FALSE)
+  }
+  if (is.null(rownames(X))) rownames(X) <- as.character(seq_len(nrow(X)))
+  off <- list(...)$offset
+  if (is.null(off)) {
+    off <- rep(0, nrow(X))
+  } else if (!is.numeric(off) || !(length(off) %in% c(1L, nrow(X)))) {
+    stop("predict.gradglm: 'offset' must be numeric of length 1 or ",
+         nrow(X), " (the rows of 'newdata')", call. = FALSE)
+  } else {
+    off <- rep_len(as.vector(off), nrow(X))
+  }
+  list(x = X, offset = off, na.action = NULL)
+}
+
+.pred_describe <- function(x) {
+  if (is.matrix(x)) return(paste0("a ", typeof(x), " matrix"))
+  paste0("an object of class '", class(x)[1L], "'")
+}

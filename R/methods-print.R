@@ -1,0 +1,78 @@
+# print() for fitted "gradglm" objects.
+
+#' Print a fitted gradglm model
+#'
+#' Shows a compact overview of a model fitted by [gradglm()] or
+#' [gradglm_fit()]: the call, the family and link, the estimated coefficients
+#' (`NA` for coefficients that are not identified), the null and residual
+#' degrees of freedom, the null and residual deviances, the AIC, and how the
+#' fit was obtained (optimizer, number of iterations and whether it
+#' converged). Use [summary()][summary.gradglm] for standard errors and tests.
+#'
+#' @param x A fitted model of class `"gradglm"`.
+#' @param digits Number of significant digits used for the numbers shown.
+#' @param ... Not used; present for compatibility with the generic.
+#' @return `x`, invisibly.
+#' @seealso [summary.gradglm()], [gradglm()].
+#' @examples
+#' fit <- gradglm(am ~ wt + hp, data = mtcars, family = binomial())
+#' fit
+#' print(fit, digits = 6)
+#' @export
+print.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
+  if (!is.null(x$call)) {
+    cat("\nCall:  ", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
+  }
+  fam <- x$family
+  if (!is.null(fam)) {
+    cat("\nFamily: ", fam$family, " (link: ", fam$link, ")\n", sep = "")
+  }
+
+  coefs <- x$coefficients
+  if (length(coefs)) {
+    cat("\nCoefficients")
+    if (is.character(x$contrasts) && length(x$contrasts)) {
+      cat("  [contrasts: ",
+          paste(names(x$contrasts), x$contrasts, sep = "=", collapse = ", "),
+          "]", sep = "")
+    }
+    cat(":\n")
+    print.default(format(coefs, digits = digits), print.gap = 2L,
+                  quote = FALSE)
+  } else {
+    cat("\nNo coefficients\n")
+  }
+
+  cat("\nDegrees of freedom: ", x$df.null, " total (null); ",
+      x$df.residual, " residual\n", sep = "")
+  if (!is.null(x$na.action) && length(x$na.action)) {
+    cat("  (", stats::naprint(x$na.action), ")\n", sep = "")
+  }
+  cat("Null deviance:     ", format(signif(x$null.deviance, digits)),
+      "\nResidual deviance: ", format(signif(x$deviance, digits)),
+      "\tAIC: ", format(signif(x$aic, digits)), "\n", sep = "")
+  cat(.methods_fit_line(x), "\n", sep = "")
+  cat("\n")
+  invisible(x)
+}
+
+# One line describing how the fit was obtained, shared by print() and
+# print.summary(): "Optimizer: newton, 5 iterations (converged)".
+.methods_fit_line <- function(x) {
+  opt <- if (is.null(x$optimizer)) "unknown" else x$optimizer
+  iter <- x$iter
+  it_txt <- if (is.null(iter)) {
+    ""
+  } else {
+    paste0(", ", iter, if (identical(as.integer(iter), 1L)) " iteration" else " iterations")
+  }
+  conv <- x$converged
+  conv_txt <- if (is.null(conv) || is.na(conv)) {
+    ""
+  } else if (isTRUE(conv)) {
+    " (converged)"
+  } else {
+    " (did NOT converge)"
+  }
+  paste0("Optimizer: ", opt, it_txt, conv_txt)
+}

@@ -1,0 +1,267 @@
+# summary() for fitted "gradglm" objects and its print method, plus the small
+# internal helpers (dispersion, unscaled covariance) that vcov() and anova()
+# share with it.
+
+#' Summarise a fitted gradglm model
+#'
+#' Computes the usual inferential summary of a generalised linear model:
+#' standard errors from the inverse Fisher information at the estimate, Wald
+#' statistics and their p-values. For families whose dispersion is fixed
+#' (binomial and Poisson) the statistics are z values compared with the normal
+#' distribution; when the dispersion is estimated (Gaussian) they are t values
+#' compared with a t distribution on the residual degrees of freedom. The
+#' numbers are those that [stats::summary.glm()] gives for the same model.
+#'
+#' @param object A fitted model of class `"gradglm"`.
+#' @param dispersion The dispersion parameter to use for standard errors. If
+#'   `NULL` (the default) it is 1 for binomial and Poisson families and, for
+#'   the Gaussian family, the Pearson chi-squared statistic divided by the
+#'   residual degrees of freedom.
+#' @param correlation If `TRUE`, the correlation matrix of the estimated
+#'   coefficients is computed and printed.
+#' @param ... Not used; present for compatibility with the generic.
+#' @return An object of class `"summary.gradglm"`, a list with components
+#'   `call`, `terms`, `family`, `deviance`, `aic`, `contrasts`, `df.residual`,
+#'   `null.deviance`, `df.null`, `iter`, `converged`, `optimizer`,
+#'   `deviance.resid`, `coefficients` (a matrix with columns `Estimate`,
+#'   `Std. Error`, `t value` or `z value` and `Pr(>|t|)` or `Pr(>|z|)`, one row
+#'   per identified coefficient), `aliased` (named logical), `dispersion`,
+#'   `df` (rank, residual degrees of freedom, number of coefficients),
+#'   `cov.unscaled`, `cov.scaled`, `na.action`, `nobs` and, when
+#'   `correlation = TRUE`, `correlation`.
+#' @seealso [print.gradglm()], [vcov.gradglm()], [confint.gradglm()].
+#' @examples
+#' fit <- gradglm(breaks ~ wool + tension, data = warpbreaks,
+#'                family = poisson())
+#' s <- summary(fit)
+#' s
+#' coef(s)            # the coefficient table as a matrix
+#' s$dispersion
+#'
+#' # Gaussian fits report t values on the residual degrees of freedom
+#' summary(gradglm(mpg ~ wt + factor(cyl), data = mtcars), correlation = TRUE)
+#' @export
+summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...) {
+  fam <- object$family
+  est.disp <- is.null(dispersion) && !.methods_fixed_dispersion(fam)
+  if (is.null(dispersion)) {
+    dispersion <- .methods_dispersion(object)
+  } else {
+    if (!is.numeric(dispersion) || length(dispersion) != 1L ||
+        is.na(dispersion) || dispersion <= 0) {
+      stop("summary.gradglm: 'dispersion' must be a single positive number",
+           call. = FALSE)
+    }
+  }
+  df.r <- object$df.residual
+
+  aliased <- .methods_aliased(object)
+  coefs <- object$coefficients
+  est <- coefs[!aliased]
+  cov.unscaled <- .methods_cov_unscaled(object)
+  cov.scaled <- cov.unscaled * dispersion
+
+  if (length(est)) {
+    se <- sqrt(diag(cov.scaled))
+    if (est.disp && df.r == 0) se[] <- NaN
+    stat <- est / se
+    if (est.disp) {
+      pval <- 2 * stats::pt(-abs(stat), df = df.r)
+      cn <- c("Estimate", "Std. Error", "t value", "Pr(>|t|)")
+    } else {
+      pval <- 2 * stats::pnorm(-abs(stat))
+      cn <- c("Estimate", "Std. Error", "z value", "Pr(>|z|)")
+    }
+    coef.table <- cbind(est, se, stat, pval)
+    dimnames(coef.table) <- list(names(est), cn)
+  } else {
+    cn <- if (est.disp) {
+      c("Estimate", "Std. Error", "t value", "Pr(>|t|)")
+    } else {
+      c("Estimate", "Std. Error", "z value", "Pr(>|z|)")
+    }
+    coef.table <- matrix(numeric(0), 0L, 4L, dimnames = list(NULL, cn))
+  }
+
+  ans <- list(
+    call = object$call,
+    terms = object$terms,
+    family = fam,
+    deviance = object$deviance,
+    aic = object$aic,
+    contrasts = object$contrasts,
+    df.residual = df.r,
+    null.deviance = object$null.deviance,
+    df.null = object$df.null,
+    iter = object$iter,
+    converged = object$converged,
+    optimizer = object$optimizer,
+    deviance.resid = stats::residuals(object, type = "deviance"),
+    coefficients = coef.table,
+    aliased = aliased,
+    dispersion = dispersion,
+    df = c(length(est), df.r, length(aliased)),
+    cov.unscaled = cov.unscaled,
+    cov.scaled = cov.scaled,
+    na.action = object$na.action,
+    nobs = stats::nobs(object)
+  )
+  if (isTRUE(correlation)) {
+    sd <- sqrt(diag(cov.unscaled))
+    ans$correlation <- cov.unscaled / outer(sd, sd)
+  }
+  class(ans) <- "summary.gradglm"
+  ans
+}
+
+#' @rdname summary.gradglm
+#' @param x An object of class `"summary.gradglm"`.
+#' @param digits Number of significant digits used for printing.
+#' @param signif.stars If `TRUE`, significance stars are printed next to the
+#'   p-values (see [stats::printCoefmat()]).
+#' @param show.residuals Not used by this version; kept so that code written
+#'   for `print.summary.glm()` runs unchanged.
+#' @export
+print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
+                                  signif.stars = getOption("show.signif.stars"),
+                                  show.residuals = FALSE, ...) {
+  if (!is.null(x$call)) {
+    cat("\nCall:\n", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
+  }
+  if (!is.null(x$family)) {
+    cat("\nFamily: ", x$family$family, " (link: ", x$family$link, ")\n",
+        sep = "")
+  }
+
+  aliased <- x$aliased
+  if (length(aliased) == 0L) {
+    cat("\nNo coefficients\n")
+  } else {
+    n_alias <- sum(aliased)
+    if (n_alias > 0L) {
+      cat("\nCoefficients: (", n_alias, " not defined because of singularities)\n",
+          sep = "")
+      # Put the aliased coefficients back, in their place, as rows of NA.
+      full <- matrix(NA_real_, length(aliased), ncol(x$coefficients),
+                     dimnames = list(names(aliased), colnames(x$coefficients)))
+      full[!aliased, ] <- x$coefficients
+      coefs <- full
+    } else {
+      cat("\nCoefficients:\n")
+      coefs <- x$coefficients
+    }
+    stats::printCoefmat(coefs, digits = digits, signif.stars = signif.stars,
+                        na.print = "NA", ...)
+  }
+
+  fam_name <- if (is.null(x$family)) "this" else x$family$family
+  cat("\n(Dispersion parameter for ", fam_name, " family taken to be ",
+      format(x$dispersion), ")\n\n", sep = "")
+  dev_tab <- c(
+    format(c("Null deviance:", "Residual deviance:"), justify = "right"),
+    format(signif(c(x$null.deviance, x$deviance), digits + 2L)),
+    format(c(x$df.null, x$df.residual))
+  )
+  dim(dev_tab) <- c(2L, 3L)
+  for (i in 1:2) {
+    cat(dev_tab[i, 1L], " ", dev_tab[i, 2L], "  on ", dev_tab[i, 3L],
+        "  degrees of freedom\n", sep = "")
+  }
+  if (!is.null(x$na.action) && length(x$na.action)) {
+    cat("  (", stats::naprint(x$na.action), ")\n", sep = "")
+  }
+  cat("AIC: ", format(x$aic, digits = max(4L, digits + 1L)), "\n\n", sep = "")
+  cat(.methods_fit_line(x), "\n", sep = "")
+
+  corr <- x$correlation
+  if (!is.null(corr)) {
+    p <- NCOL(corr)
+    if (p > 1L) {
+      cat("\nCorrelation of Coefficients:\n")
+      shown <- format(round(corr, 2L), nsmall = 2L, digits = digits)
+      shown[upper.tri(shown, diag = TRUE)] <- ""
+      print(shown[-1L, -p, drop = FALSE], quote = FALSE)
+    }
+  }
+  cat("\n")
+  invisible(x)
+}
+
+# ---------------------------------------------------------------------------
+# Internal helpers shared by summary(), vcov(), confint() and anova().
+
+# TRUE for the families whose dispersion is 1 by definition.
+.methods_fixed_dispersion <- function(family) {
+  !is.null(family) && family$family %in% c("binomial", "poisson")
+}
+
+# The dispersion summary.glm would use by default.
+.methods_dispersion <- function(object) {
+  if (.methods_fixed_dispersion(object$family)) {
+    return(1)
+  }
+  if (!is.null(object$dispersion)) {
+    return(object$dispersion)
+  }
+  df.r <- object$df.residual
+  if (df.r <= 0) {
+    return(NaN)
+  }
+  w <- object$weights
+  r <- object$residuals
+  if (is.null(w) || is.null(r)) {
+    stop("gradglm: the fitted object has neither 'dispersion' nor working ",
+         "'weights' and 'residuals'", call. = FALSE)
+  }
+  keep <- w > 0
+  sum((w * r^2)[keep]) / df.r
+}
+
+# Named logical: TRUE where a coefficient is not identified (NA).
+.methods_aliased <- function(object) {
+  al <- object$aliased
+  if (is.null(al)) {
+    al <- is.na(object$coefficients)
+  }
+  al <- as.logical(al)
+  names(al) <- names(object$coefficients)
+  al
+}
+
+# (X'WX)^{-1} over the identified coefficients, in coefficient order.
+.methods_cov_unscaled <- function(object) {
+  aliased <- .methods_aliased(object)
+  nm <- names(object$coefficients)[!aliased]
+  cu <- object$cov.unscaled
+  if (is.null(cu)) {
+    cu <- .methods_compute_cov_unscaled(object, aliased)
+  }
+  cu <- as.matrix(cu)
+  if (!is.null(nm) && !anyDuplicated(nm) && !is.null(rownames(cu)) &&
+      setequal(rownames(cu), nm) && setequal(colnames(cu), nm)) {
+    cu <- cu[nm, nm, drop = FALSE]
+  } else if (!is.null(nm) && nrow(cu) == length(nm)) {
+    dimnames(cu) <- list(nm, nm)
+  }
+  cu
+}
+
+# Fallback when the fit did not store cov.unscaled: rebuild it from the
+# design and the working weights at the solution.
+.methods_compute_cov_unscaled <- function(object, aliased) {
+  X <- stats::model.matrix(object)
+  X <- X[, !aliased, drop = FALSE]
+  w <- object$weights
+  if (is.null(w)) {
+    stop("gradglm: the fitted object has no working 'weights'", call. = FALSE)
+  }
+  if (ncol(X) == 0L) {
+    return(matrix(numeric(0), 0L, 0L))
+  }
+  q <- qr(X * sqrt(w))
+  inv <- chol2inv(qr.R(q))
+  ord <- order(q$pivot)
+  inv <- inv[ord, ord, drop = FALSE]
+  dimnames(inv) <- list(colnames(X), colnames(X))
+  inv
+}

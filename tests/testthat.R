@@ -1,0 +1,4 @@
+library(testthat)
+library(gradglm)
+
+test_check("gradglm")

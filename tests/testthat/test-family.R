@@ -1,0 +1,186 @@
+# The C++ families (gradglm:::family_eval) against stats' family closures and
+# against an accurate log-scale reference, over extreme grids of eta.
+#
+# family_eval(dist, link, y, eta) returns per observation: mu (linkinv),
+# mu_eta, loss (half the unit deviance), grad (d loss / d eta) and weight
+# (the Fisher weight mu.eta^2 / V(mu)).
+
+fe <- function(family, link, y, eta) {
+  if (length(y) == 1L) y <- rep(y, length(eta))
+  gradglm:::family_eval(dist_code[[family]], link_code[[link]], as.numeric(y), as.numeric(eta))
+}
+
+# the full grid: [-1e3, 1e3], dense near zero, with the branch points of the
+# stable log(1 + exp(x)) and the points where stats' closures start to clamp
+full_grid <- sort(unique(c(
+  seq(-1000, 1000, by = 2.5), seq(-50, 50, by = 0.125),
+  c(-745, -709, -700, -680, -37, -36.9, -33.3, -18, 18, 18.01, 33.29, 33.3, 33.31, 36.9, 37,
+    340, 680, 700, 709, 710, 745, 1000, -1000, 1e-300, -1e-300, 1e-10, -1e-10, 0)
+)))
+
+# eta grid restricted to [lo, hi]
+grid_in <- function(lo, hi) full_grid[full_grid >= lo & full_grid <= hi]
+
+# Where stats' linkinv / mu.eta are exact (not clamped at eps and finite).
+exact_range <- list(
+  identity = c(-1000, 1000), logit = c(-30, 30), probit = c(-8, 8), cloglog = c(-30, 3),
+  log = c(-30, 600), sqrt = c(-1000, 1000)
+)
+
+test_that("mu and mu.eta agree with stats' linkinv and mu.eta where stats is exact", {
+  for (fl in all_family_links) {
+    fam <- stats_family(fl[1], fl[2])
+    rng <- exact_range[[fl[2]]]
+    if (fl[1] == "gaussian" && fl[2] == "log") rng <- c(-30, 300)
+    eta <- grid_in(rng[1], rng[2])
+    got <- fe(fl[1], fl[2], 0.5, eta)
+    lab <- paste(fl, collapse = "/")
+    expect_close(got$mu, fam$linkinv(eta), 1e-12, floor = 1e-300, label = paste("mu", lab))
+    expect_close(got$mu_eta, fam$mu.eta(eta), 1e-12, floor = 1e-300, label = paste("mu_eta", lab))
+  }
+})
+
+test_that("mu and mu.eta stay finite, in range and monotone over eta in [-1e3, 1e3]", {
+  eta <- full_grid
+  for (link in c("logit", "probit", "cloglog")) {
+    got <- fe("binomial", link, 0.5, eta)
+    expect_false(anyNA(got$mu))
+    expect_true(all(got$mu >= 0 & got$mu <= 1))
+    expect_true(all(diff(got$mu) >= 0))
+    expect_true(all(is.finite(got$mu_eta) & got$mu_eta >= 0))
+  }
+  got <- fe("poisson", "log", 1, eta)
+  expect_true(all(is.finite(got$mu) & got$mu >= 0))
+  expect_true(all(diff(got$mu) >= 0))
+  expect_true(all(is.finite(got$mu_eta)))
+  got <- fe("gaussian", "log", 1, eta)
+  expect_true(all(is.finite(got$mu) & got$mu >= 0))
+  expect_true(all(is.finite(got$mu_eta)))
+})
+
+# Half the unit deviance, its eta-derivative and the Fisher weight from stats'
+# closures: the definitions the C++ must reproduce.
+stats_unit <- function(family, link, y, eta) {
+  fam <- stats_family(family, link)
+  y <- rep_len(y, length(eta))
+  mu <- fam$linkinv(eta)
+  me <- fam$mu.eta(eta)
+  v <- fam$variance(mu)
+  list(loss = fam$dev.resids(y, mu, rep(1, length(eta))) / 2,
+       grad = -(y - mu) * me / v,
+       weight = me^2 / v)
+}
+
+# ranges in which stats' closures compute the deviance, gradient and weight
+# without clamping or cancellation (1 - mu must keep its digits)
+unit_range <- list(
+  "binomial/logit" = c(-15, 15), "binomial/probit" = c(-5, 5), "binomial/cloglog" = c(-30, 2.5),
+  "poisson/log" = c(-30, 30), "poisson/identity" = c(1e-10, 1000), "poisson/sqrt" = c(1e-10, 1000),
+  "gaussian/identity" = c(-1000, 1000), "gaussian/log" = c(-30, 100)
+)
+unit_y <- list(binomial = c(0, 0.3, 1), poisson = c(0, 1, 3, 17, 250), gaussian = c(-40, 0, 2.5, 1e3))
+
+test_that("loss = dev.resids / 2, grad = -(y - mu) mu.eta / V, weight = mu.eta^2 / V (stats)", {
+  for (fl in all_family_links) {
+    key <- paste(fl, collapse = "/")
+    rng <- unit_range[[key]]
+    eta <- grid_in(rng[1], rng[2])
+    for (y in unit_y[[fl[1]]]) {
+      got <- fe(fl[1], fl[2], y, eta)
+      want <- stats_unit(fl[1], fl[2], y, eta)
+      lab <- sprintf("%s, y = %g", key, y)
+      # the loss is ~0 at the saturated point: compare on the scale of the
+      # terms it is made of
+      expect_close(got$loss, want$loss, 1e-8, floor = 1e-6, label = paste("loss", lab))
+      expect_close(got$grad, want$grad, 1e-8, floor = 1e-10, label = paste("grad", lab))
+      expect_close(got$weight, want$weight, 1e-8, floor = 1e-300, label = paste("weight", lab))
+    }
+  }
+})
+
+test_that("binomial loss, grad and weight are accurate over the whole grid (log-scale reference)", {
+  for (link in c("logit", "probit", "cloglog")) {
+    # cloglog: exp(eta) overflows beyond 709 (the reference is then Inf); the
+    # C++ caps exp()'s argument at 680 on purpose, so compare below that
+    eta <- if (link == "cloglog") grid_in(-1000, 680) else full_grid
+    for (y in c(0, 0.3, 1)) {
+      got <- fe("binomial", link, y, eta)
+      want <- reference_unit("binomial", link, y, eta)
+      lab <- sprintf("binomial/%s, y = %g", link, y)
+      # log(1 + e^eta) - y eta cancels where the loss is tiny: allow an
+      # absolute error at the rounding level of eta itself
+      expect_close(got$loss, want$loss, 1e-9, floor = 1e-10, label = paste("loss", lab),
+                   abs_tol = 8 * .Machine$double.eps * (1 + abs(eta)))
+      # grad = mu - y for logit loses relative digits where mu ~ y: an absolute
+      # error at the rounding level of mu (1e-16) is all that can be asked
+      expect_close(got$grad, want$grad, 1e-9, floor = 1e-6, label = paste("grad", lab))
+      expect_close(got$weight, want$weight, 1e-9, floor = 1e-290, label = paste("weight", lab))
+    }
+  }
+})
+
+test_that("logit: exact values at a few points", {
+  got <- fe("binomial", "logit", c(0, 1, 0, 1, 0.3), c(0, 0, 1000, -1000, -1000))
+  expect_equal(got$loss, c(log(2), log(2), 1000, 1000, 0.3 * 1000 + xlogx(0.3) + xlogx(0.7)),
+               tolerance = 1e-14)
+  expect_equal(got$grad, c(0.5, -0.5, 1, -1, -0.3), tolerance = 1e-14)
+  expect_equal(got$weight[1:2], c(0.25, 0.25), tolerance = 1e-14)
+  # log(1 + exp(eta)) for large negative eta keeps its digits (no log1p(0) = 0)
+  got <- fe("binomial", "logit", 0, -40)
+  expect_equal(got$loss, exp(-40), tolerance = 1e-12)
+})
+
+test_that("no NaN or Inf in loss, grad or weight for eta in [-1e3, 1e3] (binomial, poisson log, gaussian)", {
+  cases <- list(
+    list("binomial", "logit", c(0, 0.3, 1)), list("binomial", "probit", c(0, 0.3, 1)),
+    list("binomial", "cloglog", c(0, 0.3, 1)), list("poisson", "log", c(0, 1, 3, 1e4)),
+    list("gaussian", "identity", c(-1e3, 0, 1e3)), list("gaussian", "log", c(-5, 0, 2.5, 1e3))
+  )
+  for (cs in cases) {
+    for (y in cs[[3]]) {
+      got <- fe(cs[[1]], cs[[2]], y, full_grid)
+      lab <- sprintf("%s/%s, y = %g", cs[[1]], cs[[2]], y)
+      expect(all(is.finite(got$loss)), paste("non-finite loss:", lab))
+      expect(all(is.finite(got$grad)), paste("non-finite grad:", lab))
+      expect(all(is.finite(got$weight)), paste("non-finite weight:", lab))
+      expect(all(got$loss >= -1e-12), paste("negative loss:", lab))
+      expect(all(got$weight >= 0), paste("negative weight:", lab))
+    }
+  }
+})
+
+test_that("the loss is minimised (zero) at the saturated point", {
+  # binomial: eta = link(y); poisson log: eta = log(y)
+  for (link in c("logit", "probit", "cloglog")) {
+    fam <- binomial(link = link)
+    y <- c(0.1, 0.3, 0.5, 0.9)
+    got <- fe("binomial", link, y, fam$linkfun(y))
+    expect_equal(got$loss, rep(0, 4), tolerance = 1e-12)
+    expect_equal(got$grad, rep(0, 4), tolerance = 1e-10)
+  }
+  got <- fe("poisson", "log", c(1, 5, 100), log(c(1, 5, 100)))
+  expect_equal(got$loss, rep(0, 3), tolerance = 1e-12)
+})
+
+test_that("poisson identity and sqrt: loss is +Inf (not NaN) at eta <= 0", {
+  eta <- c(-1000, -1, -1e-300, 0)
+  for (link in c("identity", "sqrt")) {
+    for (y in c(0, 1, 5)) {
+      got <- fe("poisson", link, y, eta)
+      expect_identical(got$loss, rep(Inf, length(eta)))
+      expect_false(anyNA(got$grad))
+      expect_false(anyNA(got$weight))
+    }
+    # and finite just above zero
+    got <- fe("poisson", link, 3, c(1e-8, 1e3))
+    expect_true(all(is.finite(got$loss)))
+  }
+})
+
+test_that("family_eval rejects unknown codes and unavailable links", {
+  expect_error(gradglm:::family_eval(4L, 1L, 0, 0), "distribution")
+  expect_error(gradglm:::family_eval(1L, 7L, 0, 0), "link")
+  expect_error(gradglm:::family_eval(1L, 2L, 0, 0), "link not available")
+  expect_error(gradglm:::family_eval(3L, 3L, 0, 0), "link not available")
+  expect_error(gradglm:::family_eval(1L, 1L, c(0, 1), 0), "same length")
+})

@@ -1,0 +1,241 @@
+# Bad input gets a clear error (or warning) that names the function and the
+# argument; never a crash or a hang. Messages are locked by snapshots (which
+# testthat runs only off CRAN); the expect_error() regexps run everywhere.
+
+d <- data.frame(
+  y = c(1.2, 2.3, 3.1, 4.8, 5.2, 6.9),
+  x = c(1, 2, 3, 4, 5, 6),
+  f = factor(c("a", "b", "a", "b", "a", "b")),
+  w = c(1, 2, 1, 2, 1, 2),
+  o = rep(0.1, 6),
+  b = c(0, 1, 0, 1, 1, 0),
+  k = c(0, 2, 1, 3, 5, 4)
+)
+X <- cbind("(Intercept)" = 1, x = d$x)
+
+test_that("Inf in y, x, weights or offset is an error naming it", {
+  expect_error(gradglm(y ~ x, data = transform(d, y = replace(y, 2, Inf))), "gradglm:.*response.*infinite")
+  expect_error(gradglm(k ~ x, data = transform(d, k = replace(k, 2, Inf)), family = poisson),
+               "gradglm:.*response.*infinite")
+  expect_error(gradglm(b ~ x, data = transform(d, b = replace(b, 2, -Inf)), family = binomial),
+               "gradglm:.*infinite")
+  expect_error(gradglm(y ~ x, data = transform(d, x = replace(x, 2, Inf))), "gradglm:.*infinite.*'x'")
+  expect_error(gradglm(y ~ x, data = transform(d, w = replace(w, 2, Inf)), weights = w),
+               "gradglm: 'weights'.*infinite")
+  expect_error(gradglm(y ~ x, data = transform(d, o = replace(o, 2, Inf)), offset = o),
+               "gradglm: 'offset'.*infinite")
+  expect_error(gradglm(y ~ x + offset(o), data = transform(d, o = replace(o, 2, -Inf))),
+               "gradglm: 'offset'.*infinite")
+  expect_error(gradglm_fit(X, replace(d$y, 1, Inf)), "gradglm_fit:.*response.*infinite")
+  expect_error(gradglm_fit(cbind(1, replace(d$x, 1, -Inf)), d$y), "gradglm_fit: 'x'.*infinite")
+  expect_error(gradglm_fit(X, d$y, weights = replace(d$w, 1, Inf)), "gradglm_fit: 'weights'.*infinite")
+  expect_error(gradglm_fit(X, d$y, offset = replace(d$o, 1, Inf)), "gradglm_fit: 'offset'.*infinite")
+  expect_snapshot(error = TRUE, {
+    gradglm(y ~ x, data = transform(d, y = replace(y, 2, Inf)))
+    gradglm(y ~ x, data = transform(d, x = replace(x, 2, Inf)))
+    gradglm(y ~ x, data = transform(d, w = replace(w, 2, Inf)), weights = w)
+    gradglm(y ~ x, data = transform(d, o = replace(o, 2, Inf)), offset = o)
+  })
+})
+
+test_that("NA and NaN go through na.action, as in glm", {
+  dn <- transform(d, y = replace(y, 2, NA), x = replace(x, 4, NaN))
+  # na.omit drops the rows
+  fit <- gradglm(y ~ x, data = dn, na.action = na.omit)
+  ref <- glm(y ~ x, data = dn, na.action = na.omit)
+  expect_equal(fit$df.residual, ref$df.residual)
+  expect_equal(unname(fit$coefficients), unname(coef(ref)), tolerance = 1e-8)
+  # ... and so does the default (options("na.action"))
+  fit <- gradglm(y ~ x, data = dn)
+  expect_equal(fit$nobs, 4L)
+  # NA in weights or offset too
+  fit <- gradglm(y ~ x, data = transform(d, w = replace(w, 3, NA)), weights = w)
+  expect_equal(fit$nobs, 5L)
+  fit <- gradglm(y ~ x + offset(o), data = transform(d, o = replace(o, 3, NA)))
+  expect_equal(fit$nobs, 5L)
+  # na.fail errors
+  expect_error(gradglm(y ~ x, data = dn, na.action = na.fail), "gradglm:.*missing values.*na.fail")
+  expect_error(gradglm(y ~ x, data = d, weights = replace(w, 1, NA), na.action = "na.fail"),
+               "gradglm:.*missing")
+  # the matrix interface has no na.action: missing values are an error
+  expect_error(gradglm_fit(cbind(1, replace(d$x, 1, NA)), d$y), "gradglm_fit: 'x'.*missing")
+  expect_error(gradglm_fit(X, replace(d$y, 1, NA)), "gradglm_fit:.*response.*missing")
+  expect_error(gradglm_fit(X, d$y, weights = replace(d$w, 1, NA)), "gradglm_fit: 'weights'.*missing")
+  expect_error(gradglm_fit(X, d$y, offset = replace(d$o, 1, NaN)), "gradglm_fit: 'offset'.*missing")
+  expect_snapshot(error = TRUE, gradglm(y ~ x, data = dn, na.action = na.fail))
+})
+
+test_that("a response outside the family's support is an error", {
+  expect_error(gradglm(y ~ x, data = d, family = binomial), "gradglm:.*binomial.*\\[0, 1\\]")
+  expect_error(gradglm(I(b - 0.5) ~ x, data = d, family = binomial), "gradglm:.*binomial.*\\[0, 1\\]")
+  expect_error(gradglm(factor(k %% 3) ~ x, data = d, family = binomial), "gradglm:.*factor.*2 levels")
+  expect_error(gradglm(cbind(k - 2, 5 - k) ~ x, data = d, family = binomial), "gradglm:.*cbind.*>= 0")
+  expect_error(gradglm(cbind(k, k, k) ~ x, data = d, family = binomial), "gradglm:.*2 numeric columns")
+  expect_error(gradglm(as.character(b) ~ x, data = d, family = binomial), "gradglm:.*response.*character")
+  expect_error(gradglm(I(k - 1) ~ x, data = d, family = poisson), "gradglm:.*poisson.*negative")
+  expect_error(gradglm(f ~ x, data = d, family = poisson), "gradglm:.*response.*numeric")
+  expect_error(gradglm(f ~ x, data = d), "gradglm:.*response.*numeric")
+  expect_error(gradglm_fit(X, d$y, family = binomial()), "gradglm_fit:.*binomial.*\\[0, 1\\]")
+  expect_error(gradglm_fit(X, -d$k, family = poisson()), "gradglm_fit:.*poisson.*negative")
+  # a two-level factor, logical and 0/1 are fine
+  expect_s3_class(gradglm(factor(b) ~ x, data = d, family = binomial), "gradglm")
+  expect_s3_class(gradglm(b == 1 ~ x, data = d, family = binomial), "gradglm")
+  # non-integer successes warn, as glm does
+  expect_warning(gradglm(b ~ x, data = transform(d, b = c(0.5, 1, 0, 0.5, 1, 0)), weights = rep(3, 6),
+                         family = binomial), "gradglm:.*non-integer")
+  expect_snapshot(error = TRUE, {
+    gradglm(y ~ x, data = d, family = binomial)
+    gradglm(factor(k %% 3) ~ x, data = d, family = binomial)
+    gradglm(I(k - 1) ~ x, data = d, family = poisson)
+  })
+})
+
+test_that("bad weights: negative, non-numeric, wrong length, all zero", {
+  expect_error(gradglm(y ~ x, data = d, weights = -w), "gradglm: 'weights'.*>= 0")
+  expect_error(gradglm(y ~ x, data = d, weights = as.character(w)), "gradglm: 'weights'.*numeric")
+  expect_error(gradglm(y ~ x, data = d, weights = c(1, 2)), "gradglm: 'weights'")
+  expect_error(gradglm(y ~ x, data = d, weights = 0 * w), "gradglm: 'weights'.*zero")
+  expect_error(gradglm_fit(X, d$y, weights = -d$w), "gradglm_fit: 'weights'.*>= 0")
+  expect_error(gradglm_fit(X, d$y, weights = letters[1:6]), "gradglm_fit: 'weights'.*numeric")
+  expect_error(gradglm_fit(X, d$y, weights = 1:3), "gradglm_fit: 'weights'.*length 3")
+  expect_error(gradglm_fit(X, d$y, weights = rep(0, 6)), "gradglm_fit: 'weights'.*zero")
+  # binomial with zero trials everywhere
+  expect_error(gradglm(cbind(0 * k, 0 * k) ~ x, data = d, family = binomial), "gradglm:.*zero")
+  expect_snapshot(error = TRUE, {
+    gradglm(y ~ x, data = d, weights = -w)
+    gradglm(y ~ x, data = d, weights = as.character(w))
+    gradglm(y ~ x, data = d, weights = c(1, 2))
+    gradglm(y ~ x, data = d, weights = 0 * w)
+    gradglm_fit(X, d$y, weights = 1:3)
+  })
+})
+
+test_that("bad offsets: wrong length, non-numeric", {
+  expect_error(gradglm(y ~ x, data = d, offset = 1:2), "gradglm: 'offset'")
+  expect_error(gradglm_fit(X, d$y, offset = 1:2), "gradglm_fit: 'offset'.*length 2")
+  expect_error(gradglm_fit(X, d$y, offset = letters[1:6]), "gradglm_fit: 'offset'.*numeric")
+})
+
+test_that("zero rows, too many coefficients, one-level factors, no response", {
+  expect_error(gradglm(y ~ x, data = transform(d, x = NA)), "gradglm:.*no observations")
+  expect_error(gradglm(y ~ x, data = d, subset = x > 100), "gradglm:.*no observations")
+  expect_error(gradglm(y ~ poly(x, 3) + f, data = d[1:4, ]), "gradglm:.*more coefficients \\(5\\).*\\(4\\)")
+  expect_error(gradglm(y ~ x, data = d, weights = c(1, 0, 0, 0, 0, 0)), "gradglm:.*more coefficients")
+  expect_error(gradglm_fit(cbind(1, matrix(seq_len(36) %% 7, 6, 6)), d$y), "gradglm_fit:.*more coefficients")
+  expect_error(gradglm(y ~ x + f, data = transform(d, f = factor("a"))), "gradglm:.*'f'.*single level")
+  expect_error(gradglm(y ~ x + f, data = d, subset = f == "a"), "gradglm:.*'f'.*single level")
+  expect_error(gradglm(y ~ x + g, data = transform(d, g = "z")), "gradglm:.*'g'.*single level")
+  expect_error(gradglm(~ x, data = d), "gradglm: 'formula'.*response")
+  expect_error(gradglm("y ~ x", data = d), "gradglm: 'formula'")
+  expect_error(gradglm(data = d), "gradglm: 'formula'")
+  expect_error(gradglm(y ~ 0, data = d), "gradglm:.*no coefficients")
+  expect_error(gradglm(y ~ zz, data = d), "gradglm:.*'zz'")
+  expect_error(gradglm_fit(matrix(0, 0, 2), numeric()), "gradglm_fit: 'x'.*no rows")
+  expect_error(gradglm_fit(matrix(0, 6, 0), d$y), "gradglm_fit: 'x'.*no columns")
+  expect_error(gradglm_fit(X, d$y[-1]), "gradglm_fit: 'y'.*5.*6")
+  expect_snapshot(error = TRUE, {
+    gradglm(y ~ x, data = d, subset = x > 100)
+    gradglm(y ~ poly(x, 3) + f, data = d[1:4, ])
+    gradglm(y ~ x + f, data = transform(d, f = factor("a")))
+    gradglm(~ x, data = d)
+  })
+})
+
+test_that("unknown families and links the family does not offer", {
+  expect_error(gradglm(y ~ x, data = d, family = "gamma"), "gradglm:.*'gamma'.*gaussian, binomial, poisson")
+  expect_error(gradglm(y ~ x, data = d, family = Gamma), "gradglm:.*'Gamma'.*gaussian, binomial, poisson")
+  expect_error(gradglm(k ~ x, data = d, family = quasipoisson), "gradglm:.*'quasipoisson'.*available")
+  expect_error(gradglm(k ~ x, data = d, family = "quasipoisson"), "gradglm:.*'quasipoisson'.*available")
+  expect_error(gradglm(b ~ x, data = d, family = quasibinomial()), "gradglm:.*'quasibinomial'")
+  expect_error(gradglm(y ~ x, data = d, family = inverse.gaussian), "gradglm:.*inverse.gaussian")
+  expect_error(gradglm(y ~ x, data = d, family = gaussian(link = "inverse")),
+               "gradglm:.*'inverse'.*'gaussian'.*identity, log")
+  expect_error(gradglm(b ~ x, data = d, family = binomial(link = "log")),
+               "gradglm:.*'log'.*'binomial'.*logit, probit, cloglog")
+  expect_error(gradglm(b ~ x, data = d, family = binomial(link = "cauchit")), "gradglm:.*'cauchit'")
+  expect_error(gradglm(y ~ x, data = d, family = 3), "gradglm: 'family'")
+  expect_error(gradglm_fit(X, d$y, family = "tweedie"), "gradglm_fit:.*'tweedie'")
+  expect_snapshot(error = TRUE, {
+    gradglm(y ~ x, data = d, family = "gamma")
+    gradglm(k ~ x, data = d, family = quasipoisson)
+    gradglm(y ~ x, data = d, family = gaussian(link = "inverse"))
+  })
+})
+
+test_that("invalid control values and unknown settings", {
+  expect_error(gradglm_control(tol = -1), "gradglm_control: 'tol'")
+  expect_error(gradglm_control(tol = 0), "gradglm_control: 'tol'")
+  expect_error(gradglm_control(tol = NA), "gradglm_control: 'tol'")
+  expect_error(gradglm_control(tol = c(1e-8, 1e-6)), "gradglm_control: 'tol'")
+  expect_error(gradglm_control(max_iter = 0), "gradglm_control: 'max_iter'")
+  expect_error(gradglm_control(max_iter = 2.5), "gradglm_control: 'max_iter'")
+  expect_error(gradglm_control(max_iter = -3), "gradglm_control: 'max_iter'")
+  expect_error(gradglm_control(learning_rate = 0), "gradglm_control: 'learning_rate'")
+  expect_error(gradglm_control(learning_rate = Inf), "gradglm_control: 'learning_rate'")
+  expect_error(gradglm_control(learning_rate = "1"), "gradglm_control: 'learning_rate'")
+  expect_error(gradglm_control(decay = -1), "gradglm_control: 'decay'")
+  expect_error(gradglm_control(trace = "yes"), "gradglm_control: 'trace'")
+  expect_error(gradglm_control(verbose = NA), "gradglm_control: 'verbose'")
+  expect_error(gradglm_control(maxit = 10), "gradglm_control: unknown setting.*'maxit'")
+  # through gradglm(): ..., a plain list, or something else
+  expect_error(gradglm(y ~ x, data = d, maxit = 10), "unknown setting.*'maxit'")
+  expect_error(gradglm(y ~ x, data = d, max_iter = 0), "'max_iter'")
+  expect_error(gradglm(y ~ x, data = d, control = list(tol = -1)), "'tol'")
+  expect_error(gradglm(y ~ x, data = d, control = "fast"), "gradglm: 'control'")
+  expect_error(gradglm(y ~ x, data = d, control = glm.control()), "unknown setting.*'epsilon'")
+  # valid values pass
+  ctl <- gradglm_control(tol = 1e-10, max_iter = 5, learning_rate = 0.5, decay = 0)
+  expect_s3_class(ctl, "gradglm_control")
+  expect_equal(ctl$max_iter, 5L)
+  expect_snapshot(error = TRUE, {
+    gradglm_control(tol = -1)
+    gradglm_control(max_iter = 0)
+    gradglm_control(learning_rate = 0)
+    gradglm_control(maxit = 10)
+  })
+})
+
+test_that("start of the wrong length or type; optimizer names", {
+  expect_error(gradglm(y ~ x, data = d, start = c(1, 2, 3)),
+               "gradglm: 'start' has length 3.*2 coefficients")
+  expect_error(gradglm(y ~ x, data = d, start = 1, optimizer = "gd"), "gradglm: 'start' has length 1")
+  expect_error(gradglm(y ~ x, data = d, start = c("a", "b")), "gradglm: 'start'.*numeric")
+  expect_error(gradglm(y ~ x, data = d, start = c(NA, 1), optimizer = "newton"), "gradglm: 'start'.*finite")
+  expect_error(gradglm_fit(X, d$y, start = 1:3), "gradglm_fit: 'start' has length 3")
+  expect_error(gradglm(y ~ x, data = d, optimizer = "sgd"), "gradglm:.*optimizer.*'sgd'")
+  expect_error(gradglm(y ~ x, data = d, optimizer = 1), "gradglm: 'optimizer'")
+  expect_snapshot(error = TRUE, {
+    gradglm(y ~ x, data = d, start = c(1, 2, 3))
+    gradglm(y ~ x, data = d, optimizer = "sgd")
+  })
+})
+
+test_that("gradglm_fit needs a numeric matrix", {
+  expect_error(gradglm_fit(d[, c("x", "w")], d$y), "gradglm_fit: 'x'.*numeric matrix")
+  expect_error(gradglm_fit(as.matrix(d), d$y), "gradglm_fit: 'x'.*numeric matrix")
+  expect_error(gradglm_fit(d$x, d$y), "gradglm_fit: 'x'.*numeric matrix")
+  expect_error(gradglm_fit(list(1, 2), d$y), "gradglm_fit: 'x'")
+  expect_snapshot(error = TRUE, gradglm_fit(d[, c("x", "w")], d$y))
+})
+
+test_that("hard but valid problems give an answer or a clear message, never a crash", {
+  # poisson identity with a zero count: mu must stay positive
+  fit <- gradglm(k ~ x, data = d, family = poisson("identity"))
+  expect_true(all(fit$fitted.values > 0))
+  # gaussian log needs a positive response for its default start
+  expect_error(gradglm(I(y - 3) ~ x, data = d, family = gaussian("log")), "gradglm:.*'start'")
+  # a constant response in a binomial: the MLE is at infinity; as glm, a
+  # finite fit with every probability ~1
+  fit <- gradglm(rep(1, 6) ~ x, data = d, family = binomial)
+  expect_true(all(is.finite(fit$coefficients)))
+  expect_true(all(fit$fitted.values > 1 - 1e-8))
+  expect_lt(fit$deviance, 1e-8)
+  # a single observation with an intercept-only model
+  fit <- gradglm(y ~ 1, data = d[1, ])
+  expect_equal(unname(fit$coefficients), d$y[1])
+  # huge and tiny scales
+  dd <- transform(d, x = x * 1e150, y = y * 1e-150)
+  fit <- gradglm(y ~ x, data = dd)
+  expect_true(all(is.finite(fit$coefficients)))
+  expect_equal(unname(fit$coefficients), unname(coef(lm(y ~ x, data = dd))), tolerance = 1e-8)
+})
