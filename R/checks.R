@@ -67,13 +67,6 @@ design_names <- function(x) {
   cn
 }
 
-# index of the first column of ones (the intercept), or 0 when there is none;
-# only columns starting with a 1 are scanned in full
-intercept_column <- function(x) {
-  for (j in which(x[1L, ] == 1)) if (all(x[, j] == 1)) return(j)
-  0L
-}
-
 check_start <- function(start, p, names, fun = "gradglm") {
   if (is.null(start)) return(NULL)
   if (!is.numeric(start)) abort(fun, "'start' must be a numeric vector")

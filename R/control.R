@@ -3,12 +3,12 @@
 #' Settings shared by the optimizers of [gradglm()] and [gradglm_fit()]. Each
 #' value is checked, so a mistake is reported when the settings are made.
 #'
-#' @param tol Convergence tolerance, positive, or `NULL` for the optimizer's
-#'   default. For `"newton"` (default `1e-8`): the relative change in the
-#'   deviance between iterations, `|dev - dev_old| / (|dev| + 0.1)`, as
-#'   [stats::glm.control()]'s `epsilon`. For `"gd"` (default `1e-6`): the
-#'   Euclidean norm of the gradient of the mean loss with respect to the
-#'   standardised coefficients (the derivative-based stopping rule).
+#' @param tol Convergence tolerance, positive. For `"newton"`: the relative
+#'   change in the deviance between iterations, `|dev - dev_old| / (|dev| + 0.1)`,
+#'   as [stats::glm.control()]'s `epsilon`. For `"gd"`: the Euclidean norm of
+#'   the gradient of the mean loss with respect to the standardised
+#'   coefficients (the derivative-based stopping rule); gradient descent also
+#'   stops, converged, when no step can lower the loss at machine precision.
 #' @param max_iter Maximum number of iterations, a positive whole number, or
 #'   `NULL` for the optimizer's default (50 for `"newton"`, 10000 for `"gd"`).
 #' @param learning_rate Initial learning rate of gradient descent, positive.
@@ -30,7 +30,7 @@
 #'                control = gradglm_control(learning_rate = 2, max_iter = 5000))
 #' fit$iter
 #' @export
-gradglm_control <- function(tol = NULL, max_iter = NULL, learning_rate = 1, decay = 1e-3,
+gradglm_control <- function(tol = 1e-8, max_iter = NULL, learning_rate = 1, decay = 1e-3,
                             trace = TRUE, verbose = FALSE, rank_tol = 1e-7, ...) {
   fun <- "gradglm_control"
   extra <- list(...)
@@ -40,7 +40,7 @@ gradglm_control <- function(tol = NULL, max_iter = NULL, learning_rate = 1, deca
           "; the settings are tol, max_iter, learning_rate, decay, trace, verbose, rank_tol")
   }
   is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
-  if (!is.null(tol) && (!is_num(tol) || tol <= 0)) abort(fun, "'tol' must be a single positive number or NULL")
+  if (!is_num(tol) || tol <= 0) abort(fun, "'tol' must be a single positive number")
   if (!is.null(max_iter) && (!is_num(max_iter) || max_iter < 1 || max_iter != round(max_iter))) {
     abort(fun, "'max_iter' must be a positive whole number or NULL")
   }
@@ -55,7 +55,7 @@ gradglm_control <- function(tol = NULL, max_iter = NULL, learning_rate = 1, deca
   if (!is_num(rank_tol) || rank_tol <= 0 || rank_tol >= 1) {
     abort(fun, "'rank_tol' must be a single number in (0, 1)")
   }
-  structure(list(tol = if (is.null(tol)) NULL else as.numeric(tol), max_iter = if (is.null(max_iter)) NULL else as.integer(max_iter),
+  structure(list(tol = tol, max_iter = if (is.null(max_iter)) NULL else as.integer(max_iter),
                  learning_rate = learning_rate, decay = decay, trace = trace, verbose = verbose,
                  rank_tol = rank_tol),
             class = "gradglm_control")

@@ -36,15 +36,13 @@ resolve_family <- function(family, fun = "gradglm") {
   list(family = family, dist = dist_codes[[fam]], link = link_codes[[family$link]])
 }
 
-# glm's default starting means (the family's `initialize`), written out.
-start_mu <- function(family, y, weights, fun = "gradglm") {
-  fam <- family$family
-  if (fam == "binomial") return((weights * y + 0.5) / (weights + 1))
-  if (fam == "poisson") return(y + 0.1)
-  if (family$link == "log" && any(y <= 0)) {
+# glm's default start (the family's `initialize`, computed in C++ by
+# Family::start_eta) needs the link of y itself for the Gaussian family.
+check_default_start <- function(family, y, fun = "gradglm") {
+  if (family$family == "gaussian" && family$link == "log" && any(y <= 0)) {
     abort(fun, "gaussian(link = \"log\") needs a positive response for its default start; supply 'start'")
   }
-  y
+  invisible(TRUE)
 }
 
 # glm's AIC, family$aic(...), with a shortcut for 0/1 data with unit weights,

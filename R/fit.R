@@ -62,17 +62,15 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
   start <- check_start(start, p, cn, fun)
   max_iter <- if (is.null(control$max_iter)) default_max_iter(optimizer) else control$max_iter
 
-  eta_start <- NULL
-  if (optimizer == "newton" && is.null(start)) eta_start <- family$linkfun(start_mu(family, y, weights, fun))
+  if (optimizer == "newton" && is.null(start)) check_default_start(family, y, fun)
   if (optimizer == "gd" && is.null(start)) start <- gd_start(x, y, weights, offset, family)
 
-  tol <- if (is.null(control$tol)) default_tol(optimizer) else control$tol
-  engine_control <- list(tol = tol, max_iter = max_iter, learning_rate = control$learning_rate,
+  engine_control <- list(tol = control$tol, max_iter = max_iter, learning_rate = control$learning_rate,
                          decay = control$decay, trace = control$trace, verbose = control$verbose,
                          rank_tol = control$rank_tol, subsample_min = 200000L,
                          threads = engine_threads())
   res <- tryCatch(
-    fit_engine(x, y, weights, offset, fam$dist, fam$link, optimizer, start, eta_start, engine_control),
+    fit_engine(x, y, weights, offset, fam$dist, fam$link, optimizer, start, engine_control),
     error = function(e) abort(fun, conditionMessage(e))
   )
   if (!is.finite(res$loss)) {
@@ -82,13 +80,12 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
   coef <- stats::setNames(res$coefficients, cn)
   aliased <- stats::setNames(res$aliased, cn)
   eta <- res$linear.predictors
-  mu <- family$linkinv(eta)
-  mu_eta <- family$mu.eta(eta)
+  mu <- res$fitted.values
   rn <- names(y)
   names(eta) <- names(mu) <- rn
-  residuals <- stats::setNames((y - mu) / mu_eta, rn)
+  residuals <- stats::setNames((y - mu) / res$mu.eta, rn)
   working <- stats::setNames(res$weights, rn)
-  dev <- sum(family$dev.resids(y, mu, weights))
+  dev <- res$deviance
   rank <- sum(!aliased)
 
   # null deviance: intercept-only model (refitted when there is an offset), as glm
@@ -96,10 +93,10 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
     x1 <- matrix(1, n, 1L)
     null_res <- fit_engine(x1, y, weights, offset, fam$dist, fam$link,
                            if (optimizer == "exact") "exact" else "newton",
-                           gd_start(x1, y, weights, offset, family), NULL,
+                           gd_start(x1, y, weights, offset, family),
                            utils::modifyList(engine_control, list(max_iter = 100L, trace = FALSE,
                                                                   verbose = FALSE)))
-    null_dev <- sum(family$dev.resids(y, family$linkinv(null_res$linear.predictors), weights))
+    null_dev <- null_res$deviance
   } else {
     wtdmu <- if (intercept) sum(weights * y) / sum(weights) else family$linkinv(offset)
     null_dev <- sum(family$dev.resids(y, wtdmu, weights))

@@ -203,6 +203,9 @@ residuals.gradglm <- function(object,
   if (is.null(y) && type != "working") {
     # y = FALSE at fit time: recover y from the working residuals.
     y <- mu + r * fam$mu.eta(object$linear.predictors)
+    # rounding must not push y outside the family's support
+    if (fam$family == "binomial") y <- pmin(pmax(y, 0), 1)
+    if (fam$family == "poisson") y <- pmax(y, 0)
   }
   res <- switch(type,
     working = r,

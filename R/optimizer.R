@@ -25,6 +25,3 @@ default_max_iter <- function(optimizer) {
   switch(optimizer, newton = 50L, gd = 10000L, 1L)
 }
 
-default_tol <- function(optimizer) {
-  switch(optimizer, newton = 1e-8, gd = 1e-6, 1e-8)
-}

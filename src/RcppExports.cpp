@@ -12,8 +12,8 @@ Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
 // fit_engine
-Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y, const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist, int link, std::string optimizer, Rcpp::Nullable<Rcpp::NumericVector> start, Rcpp::Nullable<Rcpp::NumericVector> eta_start, Rcpp::List control);
-RcppExport SEXP _gradglm_fit_engine(SEXP xSEXP, SEXP ySEXP, SEXP weightsSEXP, SEXP offsetSEXP, SEXP distSEXP, SEXP linkSEXP, SEXP optimizerSEXP, SEXP startSEXP, SEXP eta_startSEXP, SEXP controlSEXP) {
+Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y, const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist, int link, std::string optimizer, Rcpp::Nullable<Rcpp::NumericVector> start, Rcpp::List control);
+RcppExport SEXP _gradglm_fit_engine(SEXP xSEXP, SEXP ySEXP, SEXP weightsSEXP, SEXP offsetSEXP, SEXP distSEXP, SEXP linkSEXP, SEXP optimizerSEXP, SEXP startSEXP, SEXP controlSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -25,9 +25,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type link(linkSEXP);
     Rcpp::traits::input_parameter< std::string >::type optimizer(optimizerSEXP);
     Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::NumericVector> >::type start(startSEXP);
-    Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::NumericVector> >::type eta_start(eta_startSEXP);
     Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_engine(x, y, weights, offset, dist, link, optimizer, start, eta_start, control));
+    rcpp_result_gen = Rcpp::wrap(fit_engine(x, y, weights, offset, dist, link, optimizer, start, control));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -62,6 +61,17 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// intercept_column
+int intercept_column(const Rcpp::NumericMatrix& x);
+RcppExport SEXP _gradglm_intercept_column(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(intercept_column(x));
+    return rcpp_result_gen;
+END_RCPP
+}
 // all_finite
 bool all_finite(const Rcpp::NumericMatrix& x);
 RcppExport SEXP _gradglm_all_finite(SEXP xSEXP) {
@@ -75,9 +85,10 @@ END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
-    {"_gradglm_fit_engine", (DL_FUNC) &_gradglm_fit_engine, 10},
+    {"_gradglm_fit_engine", (DL_FUNC) &_gradglm_fit_engine, 9},
     {"_gradglm_family_eval", (DL_FUNC) &_gradglm_family_eval, 4},
     {"_gradglm_loss_grad_eval", (DL_FUNC) &_gradglm_loss_grad_eval, 7},
+    {"_gradglm_intercept_column", (DL_FUNC) &_gradglm_intercept_column, 1},
     {"_gradglm_all_finite", (DL_FUNC) &_gradglm_all_finite, 1},
     {NULL, NULL, 0}
 };

@@ -100,17 +100,57 @@ double Family::mu_eta(double eta) const {
   return NAN;
 }
 
+double Family::reported_mu(double eta) const {
+  const double eps = std::numeric_limits<double>::epsilon();
+  double mu = linkinv(eta);
+  if (dist_ == Dist::binomial) mu = std::min(std::max(mu, eps), 1.0 - eps);
+  if (link_ == Link::log) mu = std::max(mu, eps);
+  return mu;
+}
+
+double Family::reported_mu_eta(double eta) const {
+  const double eps = std::numeric_limits<double>::epsilon();
+  const double d = mu_eta(eta);
+  return (dist_ == Dist::binomial || link_ == Link::log) ? std::max(d, eps) : d;
+}
+
+double Family::linkfun(double mu) const {
+  switch (link_) {
+    case Link::identity: return mu;
+    case Link::logit: return std::log(mu / (1.0 - mu));
+    case Link::probit: return R::qnorm(mu, 0.0, 1.0, 1, 0);
+    case Link::cloglog: return std::log(-std::log1p(-mu));
+    case Link::log: return std::log(mu);
+    case Link::sqrt: return std::sqrt(mu);
+  }
+  return NAN;
+}
+
+double Family::start_eta(double y, double w) const {
+  switch (dist_) {
+    case Dist::binomial: return linkfun((w * y + 0.5) / (w + 1.0));
+    case Dist::poisson: return linkfun(y + 0.1);
+    case Dist::gaussian: return linkfun(y);  // R asks for y > 0 with the log link
+  }
+  return NAN;
+}
+
 UnitValues Family::binomial_unit(double y, double eta, bool need_derivs) const {
   UnitValues u{0.0, 0.0, 0.0, 0.0};
   const double ent = bernoulli_entropy(y);
   switch (link_) {
     case Link::logit: {
-      // -y log(mu) - (1 - y) log(1 - mu), each term from eta (no cancellation)
-      u.loss = y * log1pexp(-eta) + (1.0 - y) * log1pexp(eta) + ent;
+      // with e = exp(-|eta|): log(1 + exp(eta)) = max(eta, 0) + log1p(e) and
+      // log(1 + exp(-eta)) = max(-eta, 0) + log1p(e); one exp and one log1p
+      // give the loss -y log(mu) - (1 - y) log(1 - mu) without cancellation
+      const double e = std::exp(-std::abs(eta));
+      const double l = std::log1p(e);
+      u.loss = l + (eta > 0.0 ? (1.0 - y) * eta : -y * eta) + ent;
       if (need_derivs) {
-        const double p = sigmoid(eta);
+        const double big = 1.0 / (1.0 + e), small = e / (1.0 + e);  // sigmoid(|eta|), sigmoid(-|eta|)
+        const double p = eta >= 0.0 ? big : small;
         u.grad = p - y;
-        u.weight = u.hess = p * sigmoid(-eta);
+        u.weight = u.hess = big * small;
       }
       break;
     }

@@ -36,6 +36,15 @@ class Family {
   double linkinv(double eta) const;
   // derivative of the mean with respect to eta
   double mu_eta(double eta) const;
+  // mu and mu.eta as stats' family objects report them: kept DBL_EPSILON away
+  // from the boundary of the mean's range (binomial, log links)
+  double reported_mu(double eta) const;
+  double reported_mu_eta(double eta) const;
+  // the link itself, eta = g(mu)
+  double linkfun(double mu) const;
+  // glm's default starting linear predictor for one observation with prior
+  // weight w: the link of a mean pulled inside the valid range
+  double start_eta(double y, double w) const;
 
   bool canonical() const;
   Dist dist() const { return dist_; }

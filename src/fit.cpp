@@ -72,17 +72,24 @@ std::vector<bool> detect_aliased(const MapMat& X, const MapVec& w, double tol, i
   return aliased_from_qr(qr.matrixQR(), colnorm, tol);
 }
 
-// A systematic sample of m rows (every n/m-th), used for a cheap first fit.
+// A systematic sample of about m rows, used for a cheap first fit: runs of 256
+// consecutive rows at evenly spaced places, so that only the sampled part of X
+// is read from memory.
 struct RowSample {
   MatrixXd X;
-  VectorXd y, w, offset, eta0;
+  VectorXd y, w, offset;
 };
 
 std::unique_ptr<RowSample> sample_rows(const MapMat& X, const MapVec& y, const MapVec& w, const MapVec& off,
-                                       const MapVec& eta0, Index m) {
-  const Index n = X.rows(), p = X.cols();
+                                       Index m) {
+  const Index n = X.rows(), p = X.cols(), run = 256;
+  const Index runs = std::max<Index>(1, m / run);
+  m = runs * run;
   std::vector<Index> rows(m);
-  for (Index i = 0; i < m; ++i) rows[i] = (Index)((double)i * n / m);
+  for (Index r = 0; r < runs; ++r) {
+    const Index first = (Index)((double)r * (n - run) / std::max<Index>(1, runs - 1));
+    for (Index i = 0; i < run; ++i) rows[r * run + i] = std::min(first + i, n - 1);
+  }
   std::unique_ptr<RowSample> s(new RowSample);
   s->X.resize(m, p);
   for (Index j = 0; j < p; ++j) {  // column by column: X is column-major
@@ -92,12 +99,10 @@ std::unique_ptr<RowSample> sample_rows(const MapMat& X, const MapVec& y, const M
   s->y.resize(m);
   s->w.resize(m);
   s->offset.resize(m);
-  s->eta0.resize(m);
   for (Index i = 0; i < m; ++i) {
     s->y[i] = y[rows[i]];
     s->w[i] = w[rows[i]];
     s->offset[i] = off[rows[i]];
-    s->eta0[i] = eta0[rows[i]];
   }
   return s;
 }
@@ -107,13 +112,24 @@ std::unique_ptr<RowSample> sample_rows(const MapMat& X, const MapVec& y, const M
 // full design is then of full rank as well (exact collinearity in X would show
 // in any subset of its rows).
 bool clearly_full_rank(const RowSample& s, double margin) {
-  MatrixXd A = s.w.cwiseSqrt().asDiagonal() * s.X;
-  const VectorXd colnorm = A.colwise().norm();
-  Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
-  for (Index j = 0; j < A.cols(); ++j) {
-    if (!(std::abs(qr.matrixQR()(j, j)) > margin * colnorm[j])) return false;
+  // Cholesky of the correlation-scaled Gram matrix: L_jj^2 is the share of
+  // column j's squared norm left after projecting out the earlier columns
+  const Index p = s.X.cols();
+  MatrixXd G = MatrixXd::Zero(p, p), scratch;
+  const LinearModel sample(s.X, s.offset);
+  const Index B = sample.block_rows();
+  for (Index start = 0; start < sample.n(); start += B) {
+    const Index len = std::min(B, sample.n() - start);
+    sample.add_xtwx_block(start, len, s.w.segment(start, len), G, scratch);
   }
-  return true;
+  const VectorXd d = G.diagonal().cwiseSqrt();
+  if (!(d.minCoeff() > 0.0)) return false;
+  const MatrixXd Gs = G.selfadjointView<Eigen::Lower>();
+  const MatrixXd C = d.cwiseInverse().asDiagonal() * Gs * d.cwiseInverse().asDiagonal();
+  Eigen::LLT<MatrixXd> llt(C);
+  if (llt.info() != Eigen::Success) return false;
+  const MatrixXd L = llt.matrixL();
+  return L.diagonal().minCoeff() > margin;
 }
 
 MatrixXd select_columns(const MapMat& X, const std::vector<Index>& keep) {
@@ -158,14 +174,15 @@ class StreamQR {
  public:
   explicit StreamQR(Index p) : p1_(p + 1), R_(MatrixXd::Zero(p + 1, p + 1)), sumsq_(VectorXd::Zero(p + 1)) {}
 
-  void fold(const MapMat& X, const VectorXd& sw, const VectorXd& swz, Index start, Index len) {
+  void fold(const MapMat& X, const MapVec& w, const MapVec& y, const MapVec& off, Index start, Index len) {
     const Index p = p1_ - 1;
     work_.resize(p1_ + len, p1_);
     work_.topRows(p1_) = R_;
+    sw_ = w.segment(start, len).cwiseSqrt();
     for (Index j = 0; j < p; ++j) {
-      work_.col(j).tail(len) = sw.segment(start, len).cwiseProduct(X.col(j).segment(start, len));
+      work_.col(j).tail(len) = sw_.cwiseProduct(X.col(j).segment(start, len));
     }
-    work_.col(p).tail(len) = swz.segment(start, len);
+    work_.col(p).tail(len) = sw_.cwiseProduct(y.segment(start, len) - off.segment(start, len));
     sumsq_ += work_.bottomRows(len).colwise().squaredNorm().transpose();
     triangularise();
   }
@@ -188,7 +205,7 @@ class StreamQR {
   }
   Index p1_;
   MatrixXd R_, work_;
-  VectorXd sumsq_;
+  VectorXd sumsq_, sw_;
 };
 
 // Solves for the kept columns from the triangle [R_X, Q^T z] of the full
@@ -214,7 +231,7 @@ void exact_solve(const MatrixXd& Rfull, const std::vector<Index>& keep, VectorXd
 Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y,
                       const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset,
                       int dist, int link, std::string optimizer, Rcpp::Nullable<Rcpp::NumericVector> start,
-                      Rcpp::Nullable<Rcpp::NumericVector> eta_start, Rcpp::List control) {
+                      Rcpp::List control) {
   const Index n = x.nrow(), p = x.ncol();
   if (y.size() != n || weights.size() != n || offset.size() != n) {
     throw std::invalid_argument("x, y, weights and offset must have matching lengths");
@@ -243,8 +260,6 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   std::unique_ptr<RowSample> sample;  // rows for a first, cheap Newton fit
 
   if (optimizer == "exact") {
-    const VectorXd sw = W.cwiseSqrt();
-    const VectorXd swz = sw.cwiseProduct(Y - Off);
     const int T = threads_for((long)n, threads);
     std::vector<StreamQR> parts(T, StreamQR(p));
     const Index B = std::max<Index>(256, 65536 / (p + 1));
@@ -252,7 +267,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
     for (Index r0 = 0; r0 < n; r0 += round) {
       const Index rlen = std::min(round, n - r0);
       for_blocks((long)rlen, (long)B, T, [&](int t, long start, long len) {
-        parts[t].fold(X, sw, swz, r0 + start, len);
+        parts[t].fold(X, W, Y, Off, r0 + start, len);
       });
       Rcpp::checkUserInterrupt();
     }
@@ -266,9 +281,9 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   } else {
     // cheap steps first: large Newton fits start from a subsample fit
     const Index m = std::max<Index>(subsample_min / 4, 50 * p);
-    if (optimizer == "newton" && start.isNull() && eta_start.isNotNull() && n >= subsample_min &&
+    if (optimizer == "newton" && start.isNull() && n >= subsample_min &&
         4 * m <= n) {
-      sample = sample_rows(X, Y, W, Off, MapVec(Rcpp::NumericVector(eta_start).begin(), n), m);
+      sample = sample_rows(X, Y, W, Off, m);
       if (!(sample->w.sum() > 0)) sample.reset();
     }
     if (sample && clearly_full_rank(*sample, 1e3 * rank_tol)) {
@@ -313,14 +328,18 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
     res.trace.push_back(TraceRow{1, res.loss, res.grad_norm, NAN});
   } else if (optimizer == "newton") {
     if (start_k.size() == 0) {
-      if (eta_start.isNull()) throw std::invalid_argument("newton needs start or eta_start");
-      const MapVec Eta0(Rcpp::NumericVector(eta_start).begin(), n);
+      // glm's start: one Fisher-scoring step from the family's starting means
+      auto start_eta = [&](const VecRef& y, const VecRef& w) {
+        VectorXd e(y.size());
+        for (Index i = 0; i < y.size(); ++i) e[i] = family.start_eta(y[i], w[i]);
+        return e;
+      };
       bool have = false;
       if (sample) {
         const LinearModel sub_model(sample->X, sample->offset);
         GlmObjective sub(sub_model, sample->y, sample->w, family, threads);
         VectorXd b0;
-        if (sub.scoring_step_from_eta(sample->eta0, sample->offset, b0)) {
+        if (sub.scoring_step_from_eta(start_eta(sample->y, sample->w), sample->offset, b0)) {
           Settings ss = s;
           ss.tol = 1e-10;  // its curvature at the subsample optimum preconditions the full fit
           ss.loss_floor = 0.1 / (2.0 * sub.weight_sum());
@@ -337,7 +356,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
       }
       if (!have) {
         VectorXd b0;
-        if (!obj.scoring_step_from_eta(VectorXd(Eta0), Off, b0) || !std::isfinite(obj.value(b0))) {
+        if (!obj.scoring_step_from_eta(start_eta(Y, W), Off, b0) || !std::isfinite(obj.value(b0))) {
           throw std::runtime_error(
               "no valid set of coefficients has been found from the default start: please supply 'start'");
         }
@@ -347,9 +366,8 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
     }
     res = newton(obj, start_k, s, sub_curvature.size() ? &sub_curvature : nullptr);
     // standard errors from the expected information at the solution, as glm
-    // reports them; for a canonical link Newton's last curvature is that
-    // matrix when its last step was negligible
-    if (family.canonical() && res.curvature_current) {
+    // reports them: for a canonical link that is Newton's final curvature
+    if (family.canonical()) {
       cov = spd_inverse(res.curvature) / obj.weight_sum();
     } else {
       obj.use_observed_curvature(false);
@@ -399,13 +417,23 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   Rcpp::LogicalVector alias(p);
   for (Index j = 0; j < p; ++j) alias[j] = aliased[j];
   for (Index j = 0; j < k; ++j) coef[keep[j]] = res.coef[j];
-  VectorXd eta;
-  model.eta(res.coef, eta);
-  const VectorXd ww = obj.working_weights(eta);
+  // written straight into R's vectors (fresh memory is costly to touch twice)
+  Rcpp::NumericVector eta_r(n), ww_r(n), mu_r(n), mu_eta_r(n);
+  {
+    Eigen::Map<VectorXd> eta(eta_r.begin(), n), ww(ww_r.begin(), n);
+    model.eta(res.coef, eta);
+    obj.working_weights(eta, ww);
+    for (Index i = 0; i < n; ++i) {
+      mu_r[i] = family.reported_mu(eta[i]);
+      mu_eta_r[i] = family.reported_mu_eta(eta[i]);
+    }
+  }
 
   return Rcpp::List::create(
       Rcpp::Named("coefficients") = coef, Rcpp::Named("aliased") = alias,
-      Rcpp::Named("linear.predictors") = Rcpp::wrap(eta), Rcpp::Named("weights") = Rcpp::wrap(ww),
+      Rcpp::Named("linear.predictors") = eta_r, Rcpp::Named("fitted.values") = mu_r,
+      Rcpp::Named("mu.eta") = mu_eta_r, Rcpp::Named("weights") = ww_r,
+      Rcpp::Named("deviance") = 2.0 * obj.weight_sum() * res.loss,
       Rcpp::Named("cov.unscaled") = Rcpp::wrap(cov), Rcpp::Named("loss") = res.loss,
       Rcpp::Named("grad_norm") = res.grad_norm, Rcpp::Named("converged") = res.converged,
       Rcpp::Named("iter") = res.iter + extra_iter, Rcpp::Named("message") = res.message,
@@ -424,8 +452,8 @@ Rcpp::List family_eval(int dist, int link, const Rcpp::NumericVector& y, const R
     loss[i] = u.loss;
     grad[i] = u.grad;
     weight[i] = u.weight;
-    mu[i] = family.linkinv(eta[i]);
-    mu_eta[i] = family.mu_eta(eta[i]);
+    mu[i] = family.reported_mu(eta[i]);
+    mu_eta[i] = family.reported_mu_eta(eta[i]);
   }
   return Rcpp::List::create(Rcpp::Named("loss") = loss, Rcpp::Named("grad") = grad,
                             Rcpp::Named("weight") = weight, Rcpp::Named("mu") = mu,
@@ -451,8 +479,31 @@ Rcpp::List loss_grad_eval(const Rcpp::NumericMatrix& x, const Rcpp::NumericVecto
   return Rcpp::List::create(Rcpp::Named("loss") = f, Rcpp::Named("gradient") = Rcpp::wrap(g));
 }
 
+// Index (1-based) of the first column of x whose elements are all 1, or 0.
+// [[Rcpp::export]]
+int intercept_column(const Rcpp::NumericMatrix& x) {
+  const MapMat X(x.begin(), x.nrow(), x.ncol());
+  for (Index j = 0; j < X.cols(); ++j) {
+    if (X.rows() > 0 && X(0, j) == 1.0 && (X.col(j).array() == 1.0).all()) return (int)j + 1;
+  }
+  return 0;
+}
+
 // TRUE when no element of x is NA, NaN or infinite: one pass, no copy.
 // [[Rcpp::export]]
 bool all_finite(const Rcpp::NumericMatrix& x) {
-  return MapMat(x.begin(), x.nrow(), x.ncol()).allFinite();
+  // x * 0 is 0 for finite x and NaN for NA, NaN or +-Inf; the sum is NaN
+  // exactly when some element is not finite (a loop the compiler vectorises)
+  // (eight independent sums, so that the additions do not wait on each other)
+  const double* p = x.begin();
+  const R_xlen_t n = Rf_xlength(x);
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  R_xlen_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int k = 0; k < 8; ++k) s[k] += p[i + k] * 0.0;
+  }
+  for (; i < n; ++i) s[0] += p[i] * 0.0;
+  double total = 0.0;
+  for (int k = 0; k < 8; ++k) total += s[k];
+  return total == 0.0;
 }

@@ -47,21 +47,8 @@ class LinearModel {
     H.selfadjointView<Eigen::Lower>().rankUpdate(scratch.transpose());
   }
 
-  // max_i |x_i . d|: how far a change d of the coefficients moves the predictor
-  double max_abs_change(const VectorXd& d) const {
-    double m = 0.0;
-    const Index B = block_rows();
-    VectorXd tmp;
-    for (Index s = 0; s < n(); s += B) {
-      const Index len = std::min(B, n() - s);
-      tmp.noalias() = X_.middleRows(s, len) * d;
-      if (len > 0) m = std::max(m, tmp.cwiseAbs().maxCoeff());
-    }
-    return m;
-  }
-
-  void eta(const VectorXd& beta, VectorXd& out) const {
-    out.resize(n());
+  // out (length n) = X beta + offset
+  void eta(const VectorXd& beta, Eigen::Ref<VectorXd> out) const {
     const Index B = block_rows();
     for (Index s = 0; s < n(); s += B) {
       const Index len = std::min(B, n() - s);

@@ -27,12 +27,10 @@ double GlmObjective::loss_at_eta(const VectorXd& eta) const {
   return s / wsum_;
 }
 
-VectorXd GlmObjective::working_weights(const VectorXd& eta) const {
-  VectorXd out(eta.size());
+void GlmObjective::working_weights(const VecRef& eta, Eigen::Ref<VectorXd> out) const {
   for (Index i = 0; i < eta.size(); ++i) {
     out[i] = w_[i] == 0.0 ? 0.0 : w_[i] * family_.unit(y_[i], eta[i]).weight;
   }
-  return out;
 }
 
 // The fused pass: for each block of rows, eta = X b + offset, then the

@@ -5,8 +5,6 @@
 
 #include <RcppEigen.h>
 
-#include <limits>
-
 #include "family.h"
 #include "model.h"
 
@@ -28,11 +26,6 @@ class Objective {
   }
   // amount of arithmetic in one value_grad call, used to pace interrupt checks
   virtual double work() const = 0;
-  // largest change of the model's output caused by changing b by d (+Inf if unknown)
-  virtual double output_change(const VectorXd& d) const {
-    (void)d;
-    return std::numeric_limits<double>::infinity();
-  }
 };
 
 // Mean negative log-likelihood (minus its saturated value) of a GLM:
@@ -48,7 +41,6 @@ class GlmObjective : public Objective {
   bool has_curvature() const override { return true; }
   double value_grad_curv(const VectorXd& b, VectorXd& grad, MatrixXd& H) override;
   double work() const override { return double(model_.n()) * double(model_.p()); }
-  double output_change(const VectorXd& d) const override { return model_.max_abs_change(d); }
 
   // The first Fisher-scoring step from a linear predictor eta0 that need not be
   // of the form X beta (glm's start from mustart): solves
@@ -58,7 +50,7 @@ class GlmObjective : public Objective {
 
   // loss, gradient norm and Fisher working weights w_i l''(eta_i) at eta
   double loss_at_eta(const VectorXd& eta) const;
-  VectorXd working_weights(const VectorXd& eta) const;
+  void working_weights(const VecRef& eta, Eigen::Ref<VectorXd> out) const;
   double weight_sum() const { return wsum_; }
   // curvature used by value_grad_curv: observed (Newton, the default) or expected (Fisher)
   void use_observed_curvature(bool observed) { observed_ = observed; }

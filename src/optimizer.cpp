@@ -108,9 +108,6 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     f = f_new;
     if (change < s.tol) {
       res.converged = true;
-      // when the last step moved the model's output by less than 1e-9, the
-      // curvature at the new point differs from H by about as little
-      res.curvature_current = obj.output_change(t * d) <= 1e-9;
       break;
     }
     if (it >= s.max_iter) {
@@ -120,11 +117,9 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     f = obj.value_grad_curv(beta, g, H);
     intr.tick(obj.work() * (1.0 + obj.dim()));
   }
-  // the curvature of the last full iteration (at the coefficients before the
-  // last step); the final gradient is evaluated at the returned coefficients
-  res.curvature = H;
+  // gradient and curvature at the returned coefficients (for standard errors)
   res.coef = beta;
-  res.loss = obj.value_grad(beta, g);
+  res.loss = obj.value_grad_curv(beta, g, res.curvature);
   res.grad_norm = g.norm();
   res.iter = it;
   record(res, s, it, res.loss, res.grad_norm, NAN);

@@ -26,9 +26,7 @@ struct Result {
   bool converged = false;
   int iter = 0;
   std::vector<TraceRow> trace;
-  MatrixXd curvature;  // curvature at (or next to) the solution, when the optimizer had one
-  bool curvature_current = false;  // true when the last step moved the fit negligibly, so that
-                                   // `curvature` stands for the curvature at `coef`
+  MatrixXd curvature;  // newton: the objective's curvature at `coef`
   std::string message; // why it stopped, when it did not converge
 };
 
