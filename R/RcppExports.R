@@ -17,6 +17,10 @@ intercept_column <- function(x) {
     .Call(`_gradglm_intercept_column`, x)
 }
 
+max_nonwhole <- function(w, y) {
+    .Call(`_gradglm_max_nonwhole`, w, y)
+}
+
 all_finite <- function(x) {
     .Call(`_gradglm_all_finite`, x)
 }

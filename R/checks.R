@@ -114,8 +114,7 @@ prepare_response <- function(y, family, weights, fun = "gradglm") {
         abort(fun, "a binomial response must lie in [0, 1] (or be logical, a two-level factor ",
               "or cbind(successes, failures)); found ", sum(y < 0 | y > 1), " value(s) outside")
       }
-      m <- weights * y
-      if (any(abs(m - round(m)) > 1e-3)) {
+      if (max_nonwhole(weights, y) > 1e-3) {
         warn(fun, "non-integer #successes in a binomial fit (y * weights is not a whole number)")
       }
     } else {

@@ -118,11 +118,10 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
          if (nzchar(res$message)) paste0(" (", res$message, ")") else "",
          "; see control = gradglm_control(max_iter = , tol = )")
   }
-  eps <- 10 * .Machine$double.eps
-  if (family$family == "binomial" && any(mu[weights > 0] > 1 - eps | mu[weights > 0] < eps)) {
+  if (family$family == "binomial" && res$n_boundary > 0L) {
     warn(fun, "fitted probabilities numerically 0 or 1 occurred (the classes may be separated)")
   }
-  if (family$family == "poisson" && any(mu[weights > 0] < eps)) {
+  if (family$family == "poisson" && res$n_boundary > 0L) {
     warn(fun, "fitted rates numerically 0 occurred")
   }
 

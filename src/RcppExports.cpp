@@ -72,6 +72,18 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// max_nonwhole
+double max_nonwhole(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y);
+RcppExport SEXP _gradglm_max_nonwhole(SEXP wSEXP, SEXP ySEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type w(wSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
+    rcpp_result_gen = Rcpp::wrap(max_nonwhole(w, y));
+    return rcpp_result_gen;
+END_RCPP
+}
 // all_finite
 bool all_finite(const Rcpp::NumericMatrix& x);
 RcppExport SEXP _gradglm_all_finite(SEXP xSEXP) {
@@ -89,6 +101,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_family_eval", (DL_FUNC) &_gradglm_family_eval, 4},
     {"_gradglm_loss_grad_eval", (DL_FUNC) &_gradglm_loss_grad_eval, 7},
     {"_gradglm_intercept_column", (DL_FUNC) &_gradglm_intercept_column, 1},
+    {"_gradglm_max_nonwhole", (DL_FUNC) &_gradglm_max_nonwhole, 2},
     {"_gradglm_all_finite", (DL_FUNC) &_gradglm_all_finite, 1},
     {NULL, NULL, 0}
 };

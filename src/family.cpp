@@ -87,7 +87,10 @@ double Family::linkinv(double eta) const {
 double Family::mu_eta(double eta) const {
   switch (link_) {
     case Link::identity: return 1.0;
-    case Link::logit: return sigmoid(eta) * sigmoid(-eta);
+    case Link::logit: {
+      const double e = std::exp(-std::abs(eta));
+      return e / ((1.0 + e) * (1.0 + e));
+    }
     case Link::probit: return R::dnorm(eta, 0.0, 1.0, 0);
     case Link::cloglog: {
       const double t = safe_exp(eta);
@@ -108,9 +111,8 @@ double Family::reported_mu(double eta) const {
   return mu;
 }
 
-double Family::reported_mu_eta(double eta) const {
+double Family::report_mu_eta(double d) const {
   const double eps = std::numeric_limits<double>::epsilon();
-  const double d = mu_eta(eta);
   return (dist_ == Dist::binomial || link_ == Link::log) ? std::max(d, eps) : d;
 }
 

@@ -39,7 +39,8 @@ class Family {
   // mu and mu.eta as stats' family objects report them: kept DBL_EPSILON away
   // from the boundary of the mean's range (binomial, log links)
   double reported_mu(double eta) const;
-  double reported_mu_eta(double eta) const;
+  double reported_mu_eta(double eta) const { return report_mu_eta(mu_eta(eta)); }
+  double report_mu_eta(double mu_eta) const;
   // the link itself, eta = g(mu)
   double linkfun(double mu) const;
   // glm's default starting linear predictor for one observation with prior
