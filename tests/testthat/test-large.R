@@ -1,0 +1,48 @@
+# The routes taken only by large problems: the semi-normal equations with
+# refinement (Gaussian, n >= 50000), the QR fallback when they are
+# ill-conditioned, and Newton started from a row sample (n >= 200000).
+
+test_that("large Gaussian fits agree with lm.fit on both the Gram and the QR route", {
+  set.seed(11)
+  n <- 60000
+  X <- cbind(1, matrix(rnorm(n * 4), n), rbinom(n, 1, 0.01))
+  y <- drop(X %*% c(1, -2, 0.5, 0, 3, 1) + rnorm(n))
+  fit <- gradglm_fit(X, y)
+  ref <- lm.fit(X, y)
+  expect_equal(unname(coef(fit)), unname(ref$coefficients), tolerance = 1e-10)
+  expect_equal(unname(sqrt(diag(fit$cov.unscaled))),
+               unname(sqrt(diag(chol2inv(qr.R(ref$qr))))), tolerance = 1e-8)
+
+  # a nearly collinear pair is left to the QR, which still matches lm.fit
+  X2 <- X
+  X2[, 3] <- X2[, 2] + 1e-6 * rnorm(n)
+  fit2 <- gradglm_fit(X2, y)
+  ref2 <- lm.fit(X2, y)
+  expect_equal(unname(coef(fit2)), unname(ref2$coefficients), tolerance = 1e-6)
+
+  # an exactly collinear column is aliased, as lm.fit does
+  X3 <- cbind(X, X[, 2] + X[, 3])
+  fit3 <- gradglm_fit(X3, y)
+  expect_true(is.na(coef(fit3)[7]))
+  expect_equal(unname(coef(fit3)[1:6]), unname(ref$coefficients), tolerance = 1e-10)
+})
+
+test_that("large logistic fits started from a row sample agree with glm.fit", {
+  set.seed(12)
+  n <- 200000
+  X <- cbind(1, matrix(rnorm(n * 5), n))
+  y <- rbinom(n, 1, plogis(drop(X %*% c(-0.5, 1, -1, 0.5, 0.25, 0))))
+  fit <- gradglm_fit(X, y, family = binomial())
+  ref <- glm.fit(X, y, family = binomial(), control = glm.control(epsilon = 1e-12))
+  expect_true(fit$converged)
+  expect_equal(unname(coef(fit)), unname(ref$coefficients), tolerance = 1e-8)
+  se_ref <- sqrt(diag(chol2inv(qr.R(ref$qr))))
+  expect_equal(unname(sqrt(diag(fit$cov.unscaled))), se_ref, tolerance = 1e-6)
+  expect_equal(fit$deviance, ref$deviance, tolerance = 1e-10)
+
+  # a column that is a copy of another is aliased on this route too
+  X2 <- cbind(X, X[, 2])
+  fit2 <- gradglm_fit(X2, y, family = binomial())
+  expect_true(is.na(coef(fit2)[7]))
+  expect_equal(unname(coef(fit2)[1:6]), unname(ref$coefficients), tolerance = 1e-8)
+})
