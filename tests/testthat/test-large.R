@@ -46,3 +46,24 @@ test_that("large logistic fits started from a row sample agree with glm.fit", {
   expect_true(is.na(coef(fit2)[7]))
   expect_equal(unname(coef(fit2)[1:6]), unname(ref$coefficients), tolerance = 1e-8)
 })
+
+test_that("a long fit can be interrupted (R's interrupt checks are serviced)", {
+  set.seed(13)
+  n <- 2e5
+  X <- cbind(1, matrix(rnorm(n * 10), n))
+  y <- rbinom(n, 1, 0.5)
+  slow_fit <- function() {
+    # a time limit is delivered through the same checks as Ctrl-C
+    setTimeLimit(elapsed = 1, transient = TRUE)
+    on.exit(setTimeLimit())
+    gradglm_fit(X, y, family = binomial(), optimizer = "gd",
+                control = gradglm_control(tol = 1e-300, max_iter = 1e6, decay = 0,
+                                          learning_rate = 1e-7))
+  }
+  started <- proc.time()[["elapsed"]]
+  out <- tryCatch(slow_fit(), interrupt = function(e) "interrupted",
+                  error = function(e) conditionMessage(e))
+  expect_true(identical(out, "interrupted") || grepl("time limit", out))
+  # stopped soon after the limit instead of running its million iterations
+  expect_lt(proc.time()[["elapsed"]] - started, 30)
+})
