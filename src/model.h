@@ -40,11 +40,19 @@ class LinearModel {
     grad.noalias() += X_.middleRows(start, len).transpose() * r;
   }
 
-  // H += X[rows]^T diag(w) X[rows], lower triangle only; scratch is reused between blocks
+  // H += X[rows]^T diag(w) X[rows], lower triangle at least; scratch is reused
+  // between blocks. Non-negative weights take the symmetric rank update of
+  // sqrt(w) X; a block with a negative weight (an observed curvature can be
+  // negative) takes the general product.
   void add_xtwx_block(Index start, Index len, const VecRef& w, MatrixXd& H, MatrixXd& scratch) const {
     scratch.resize(len, p());
-    scratch.noalias() = w.cwiseSqrt().asDiagonal() * X_.middleRows(start, len);
-    H.selfadjointView<Eigen::Lower>().rankUpdate(scratch.transpose());
+    if ((w.array() >= 0.0).all()) {
+      scratch.noalias() = w.cwiseSqrt().asDiagonal() * X_.middleRows(start, len);
+      H.selfadjointView<Eigen::Lower>().rankUpdate(scratch.transpose());
+    } else {
+      scratch.noalias() = w.asDiagonal() * X_.middleRows(start, len);
+      H.noalias() += X_.middleRows(start, len).transpose() * scratch;
+    }
   }
 
   // out (length n) = X beta + offset

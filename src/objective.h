@@ -24,6 +24,15 @@ class Objective {
     (void)H;
     return value_grad(b, grad);
   }
+  // a positive semi-definite stand-in for the curvature at b (Fisher's
+  // expected information), for when the exact curvature is indefinite;
+  // returns false when the objective has none to offer
+  virtual bool safe_curvature(const VectorXd& b, VectorXd& grad, MatrixXd& H) {
+    (void)b;
+    (void)grad;
+    (void)H;
+    return false;
+  }
   // amount of arithmetic in one value_grad call, used to pace interrupt checks
   virtual double work() const = 0;
 };
@@ -41,6 +50,11 @@ class GlmObjective : public Objective {
   bool has_curvature() const override { return true; }
   double value_grad_curv(const VectorXd& b, VectorXd& grad, MatrixXd& H) override;
   double work() const override { return double(model_.n()) * double(model_.p()); }
+  bool safe_curvature(const VectorXd& b, VectorXd& grad, MatrixXd& H) override {
+    if (!observed_) return false;
+    pass(b, &grad, &H, true);
+    return true;
+  }
 
   // The first Fisher-scoring step from a linear predictor eta0 that need not be
   // of the form X beta (glm's start from mustart): solves

@@ -90,6 +90,13 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
   intr.tick(obj.work() * (1.0 + obj.dim()));
   while (true) {
     const double gnorm = g.norm();
+    // an indefinite exact curvature (possible away from the optimum, e.g. for
+    // gaussian(log)) is replaced by the objective's safe one for this step
+    if (Eigen::LLT<MatrixXd>(H.selfadjointView<Eigen::Lower>()).info() != Eigen::Success) {
+      MatrixXd Hs;
+      VectorXd gs;
+      if (obj.safe_curvature(beta, gs, Hs)) H = Hs;
+    }
     d = newton_direction(H, g);
     // step-halving: accept the first step that does not increase the loss
     double t, f_new;
