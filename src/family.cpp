@@ -23,14 +23,6 @@ inline double poisson_saturated(double y) { return xlogx(y) - y; }
 
 }  // namespace
 
-double log1pexp(double x) {
-  // log(1 + e^x) without overflow for large x or loss of digits for small x
-  if (x <= -37.0) return std::exp(x);
-  if (x <= 18.0) return std::log1p(std::exp(x));
-  if (x <= 33.3) return x + std::exp(-x);
-  return x;
-}
-
 double sigmoid(double x) {
   if (x >= 0.0) {
     return 1.0 / (1.0 + std::exp(-x));

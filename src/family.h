@@ -60,8 +60,7 @@ class Family {
   UnitValues gaussian_unit(double y, double eta, bool need_derivs) const;
 };
 
-// Numerically stable building blocks (exposed for tests of their own).
-double log1pexp(double x);     // log(1 + exp(x))
+// Numerically stable building blocks.
 double sigmoid(double x);      // 1 / (1 + exp(-x)), computed by sign
 double safe_exp(double x);     // exp(x) with the argument capped so the result stays finite
 

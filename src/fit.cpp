@@ -502,7 +502,8 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
       Rcpp::Named("trace") = trace_frame(res.trace));
 }
 
-// Per-observation loss, gradient and Fisher weight of a family, for tests.
+// Per-observation loss, gradient and Fisher weight of a family, with mu and
+// mu.eta as stats' family objects report them (clamped), for tests.
 // [[Rcpp::export]]
 Rcpp::List family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta) {
   const Family family(dist, link);

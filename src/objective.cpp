@@ -19,14 +19,6 @@ GlmObjective::GlmObjective(const LinearModel& model, const VecRef& y, const VecR
   eta_.resize(model_.n());
 }
 
-double GlmObjective::loss_at_eta(const VectorXd& eta) const {
-  double s = 0.0;
-  for (Index i = 0; i < eta.size(); ++i) {
-    if (w_[i] != 0.0) s += w_[i] * family_.unit_loss(y_[i], eta[i]);
-  }
-  return s / wsum_;
-}
-
 void GlmObjective::working_weights(const VecRef& eta, Eigen::Ref<VectorXd> out) const {
   for (Index i = 0; i < eta.size(); ++i) {
     out[i] = w_[i] == 0.0 ? 0.0 : w_[i] * family_.unit(y_[i], eta[i]).weight;

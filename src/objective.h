@@ -62,8 +62,7 @@ class GlmObjective : public Objective {
   // Returns false when the weighted least-squares problem is singular.
   bool scoring_step_from_eta(const VectorXd& eta0, const VecRef& offset, VectorXd& beta);
 
-  // loss, gradient norm and Fisher working weights w_i l''(eta_i) at eta
-  double loss_at_eta(const VectorXd& eta) const;
+  // Fisher working weights w_i E[l''(eta_i)] at eta
   void working_weights(const VecRef& eta, Eigen::Ref<VectorXd> out) const;
   double weight_sum() const { return wsum_; }
   // curvature used by value_grad_curv: observed (Newton, the default) or expected (Fisher)
