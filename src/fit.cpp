@@ -275,6 +275,60 @@ bool seminormal_fit(const MapMat& X, const MapVec& W, const MapVec& Y, const Map
   return true;
 }
 
+// The closed form by the streaming QR, with glm's sequential rule for aliased
+// columns; fills beta and cov for the kept columns and returns the aliased flags.
+std::vector<bool> qr_fit(const MapMat& X, const MapVec& W, const MapVec& Y, const MapVec& Off, double rank_tol,
+                         int threads, VectorXd& beta, MatrixXd& cov) {
+  const Index n = X.rows(), p = X.cols();
+  const int T = threads_for((long)n, threads);
+  std::vector<StreamQR> parts(T, StreamQR(p));
+  const Index B = std::max<Index>(256, 32768 / (p + 1));  // a block stays in L2 cache
+  const Index round = B * 64 * T;                         // rows between interrupt checks
+  for (Index r0 = 0; r0 < n; r0 += round) {
+    const Index rlen = std::min(round, n - r0);
+    for_blocks((long)rlen, (long)B, T, [&](int t, long start, long len) {
+      parts[t].fold(X, W, Y, Off, r0 + start, len);
+    });
+    Rcpp::checkUserInterrupt();
+  }
+  for (int t = 1; t < T; ++t) parts[0].fold(parts[t]);
+  const MatrixXd& Rfull = parts[0].R();
+  std::vector<bool> aliased = aliased_from_qr(Rfull.topLeftCorner(p, p), parts[0].colnorm().head(p), rank_tol);
+  std::vector<Index> kept;
+  for (Index j = 0; j < p; ++j)
+    if (!aliased[j]) kept.push_back(j);
+  exact_solve(Rfull, kept, beta, cov);
+  return aliased;
+}
+
+// Gradient descent runs on standardised columns: b = A theta, where the
+// constant column (if any) acts as the intercept and the other columns are
+// centred (when there is an intercept) and scaled to unit spread; without an
+// intercept they are only scaled, by their root mean square.
+RescaledObjective standardised(Objective& obj, const MatRef& X, const MapVec& W, double wsum) {
+  const Index k = X.cols();
+  VectorXd scale(k), shift = VectorXd::Zero(k), mean(k), spread(k);
+  Index icpt = -1;
+  for (Index j = 0; j < k; ++j) {
+    const auto col = X.col(j);
+    mean[j] = W.dot(col) / wsum;
+    spread[j] = std::sqrt(W.dot((col.array() - mean[j]).square().matrix()) / wsum);
+    if (icpt < 0 && spread[j] <= 1e-12 * std::abs(mean[j]) && mean[j] != 0.0) icpt = j;
+  }
+  for (Index j = 0; j < k; ++j) {
+    if (j == icpt) {
+      scale[j] = 1.0 / mean[j];
+    } else if (icpt >= 0) {
+      scale[j] = spread[j] > 0 ? 1.0 / spread[j] : 1.0;
+      shift[j] = -mean[j] * scale[j] / mean[icpt];
+    } else {
+      const double rms = std::sqrt(W.dot(X.col(j).cwiseAbs2()) / wsum);
+      scale[j] = rms > 0 ? 1.0 / rms : 1.0;
+    }
+  }
+  return RescaledObjective(obj, scale, shift, icpt);
+}
+
 }  // namespace
 
 // [[Rcpp::export]]
@@ -291,7 +345,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   const MapVec Y(y.begin(), n), W(weights.begin(), n), Off(offset.begin(), n);
 
   Settings s;
-  s.tol = Rcpp::as<double>(control["tol"]);  // R resolves the optimizer's default
+  s.tol = Rcpp::as<double>(control["tol"]);
   s.max_iter = Rcpp::as<int>(control["max_iter"]);
   s.learning_rate = Rcpp::as<double>(control["learning_rate"]);
   s.decay = Rcpp::as<double>(control["decay"]);
@@ -312,24 +366,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   if (optimizer == "exact" && n >= 50000 && n >= 20 * p && seminormal_fit(X, W, Y, Off, threads, beta_k, cov)) {
     std::fill(aliased.begin(), aliased.end(), false);
   } else if (optimizer == "exact") {
-    const int T = threads_for((long)n, threads);
-    std::vector<StreamQR> parts(T, StreamQR(p));
-    const Index B = std::max<Index>(256, 32768 / (p + 1));  // a block stays in L2 cache
-    const Index round = B * 64 * T;  // rows between interrupt checks
-    for (Index r0 = 0; r0 < n; r0 += round) {
-      const Index rlen = std::min(round, n - r0);
-      for_blocks((long)rlen, (long)B, T, [&](int t, long start, long len) {
-        parts[t].fold(X, W, Y, Off, r0 + start, len);
-      });
-      Rcpp::checkUserInterrupt();
-    }
-    for (int t = 1; t < T; ++t) parts[0].fold(parts[t]);
-    const MatrixXd& Rfull = parts[0].R();
-    aliased = aliased_from_qr(Rfull.topLeftCorner(p, p), parts[0].colnorm().head(p), rank_tol);
-    std::vector<Index> kept;
-    for (Index j = 0; j < p; ++j)
-      if (!aliased[j]) kept.push_back(j);
-    exact_solve(Rfull, kept, beta_k, cov);
+    aliased = qr_fit(X, W, Y, Off, rank_tol, threads, beta_k, cov);
   } else {
     // cheap steps first: large Newton fits start from a subsample fit
     const Index m = std::max<Index>(subsample_min / 4, 50 * p);
@@ -430,29 +467,8 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
     }
   } else if (optimizer == "gd") {
     if (start_k.size() == 0) throw std::invalid_argument("gd needs start");
-    // standardise: the constant column (if any) acts as intercept, the others
-    // are centred (when there is an intercept) and scaled to unit spread
     const double wsum = obj.weight_sum();
-    VectorXd scale(k), shift = VectorXd::Zero(k), mean(k), spread(k);
-    Index icpt = -1;
-    for (Index j = 0; j < k; ++j) {
-      const auto col = Xk.col(j);
-      mean[j] = W.dot(col) / wsum;
-      spread[j] = std::sqrt(W.dot((col.array() - mean[j]).square().matrix()) / wsum);
-      if (icpt < 0 && spread[j] <= 1e-12 * std::abs(mean[j]) && mean[j] != 0.0) icpt = j;
-    }
-    for (Index j = 0; j < k; ++j) {
-      if (j == icpt) {
-        scale[j] = 1.0 / mean[j];
-      } else if (icpt >= 0) {
-        scale[j] = spread[j] > 0 ? 1.0 / spread[j] : 1.0;
-        shift[j] = -mean[j] * scale[j] / mean[icpt];
-      } else {
-        const double rms = std::sqrt(W.dot(Xk.col(j).cwiseAbs2()) / wsum);
-        scale[j] = rms > 0 ? 1.0 / rms : 1.0;
-      }
-    }
-    RescaledObjective std_obj(obj, scale, shift, icpt);
+    RescaledObjective std_obj = standardised(obj, Xk, W, wsum);
     res = gradient_descent(std_obj, std_obj.to_theta(start_k), s);
     res.coef = std_obj.to_beta(res.coef);
     VectorXd g;
