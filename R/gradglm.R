@@ -33,6 +33,9 @@
 #' @param control Settings made by [gradglm_control()].
 #' @param model,x,y Logical: keep the model frame, the model matrix and the
 #'   response in the fitted object.
+#' @param contrasts Optional named list of contrasts for factors, as in
+#'   [stats::glm()] (for example `list(tension = "contr.sum")`); the ones used
+#'   are stored in the fit and reused by `predict()`.
 #' @param ... Settings for [gradglm_control()], as `glm()` passes `...` to
 #'   `glm.control()` (for example `max_iter = 200`).
 #' @return An object of class `"gradglm"`: a list with glm's parts
@@ -57,7 +60,7 @@
 #' @export
 gradglm <- function(formula, data, family = gaussian(), weights, subset, na.action, offset,
                     start = NULL, optimizer = "auto", control = gradglm_control(),
-                    model = TRUE, x = FALSE, y = TRUE, ...) {
+                    model = TRUE, x = FALSE, y = TRUE, contrasts = NULL, ...) {
   fun <- "gradglm"
   call <- match.call()
   if (missing(formula) || !inherits(formula, "formula")) {
@@ -83,7 +86,10 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
 
   Y <- stats::model.response(mf, "any")
   if (is.character(Y)) abort(fun, "the response is character; use a factor or 0/1 values")
-  X <- tryCatch(stats::model.matrix(mt, mf),
+  if (!is.null(contrasts) && !is.list(contrasts)) {
+    abort(fun, "'contrasts' must be a named list, such as list(f = \"contr.sum\")")
+  }
+  X <- tryCatch(stats::model.matrix(mt, mf, contrasts.arg = contrasts),
                 error = function(e) abort(fun, "could not build the model matrix: ", conditionMessage(e)))
   if (ncol(X) == 0L) abort(fun, "the model has no coefficients (empty right-hand side and no intercept)")
   w <- stats::model.weights(mf)
