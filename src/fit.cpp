@@ -405,6 +405,13 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
     for (Index j = 0; j < k; ++j) start_k[j] = st[keep[j]];
   }
   int extra_iter = 0;
+  // (X^T W X)^{-1} in the units of the prior weights, W the Fisher weights at b
+  auto fisher_cov = [&](const VectorXd& b) {
+    VectorXd g;
+    MatrixXd H;
+    obj.fisher_curvature(b, g, H);
+    return MatrixXd(spd_inverse(H) / obj.weight_sum());
+  };
   MatrixXd sub_curvature;  // curvature of a subsample fit, per unit weight
 
   if (optimizer == "exact") {
@@ -459,11 +466,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
     if (family.canonical()) {
       cov = spd_inverse(res.curvature) / obj.weight_sum();
     } else {
-      obj.use_observed_curvature(false);
-      VectorXd g;
-      MatrixXd H;
-      obj.value_grad_curv(res.coef, g, H);
-      cov = spd_inverse(H) / obj.weight_sum();
+      cov = fisher_cov(res.coef);
     }
   } else if (optimizer == "gd") {
     if (start_k.size() == 0) throw std::invalid_argument("gd needs start");
@@ -471,11 +474,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
     RescaledObjective std_obj = standardised(obj, Xk, W, wsum);
     res = gradient_descent(std_obj, std_obj.to_theta(start_k), s);
     res.coef = std_obj.to_beta(res.coef);
-    VectorXd g;
-    MatrixXd H;
-    obj.use_observed_curvature(false);
-    obj.value_grad_curv(res.coef, g, H);
-    cov = spd_inverse(H) / wsum;
+    cov = fisher_cov(res.coef);
   } else {
     throw std::invalid_argument("unknown optimizer '" + optimizer + "'");
   }

@@ -83,7 +83,7 @@ double GlmObjective::value_grad(const VectorXd& b, VectorXd& grad) {
 }
 
 double GlmObjective::value_grad_curv(const VectorXd& b, VectorXd& grad, MatrixXd& H) {
-  return pass(b, &grad, &H, !observed_);
+  return pass(b, &grad, &H, false);  // the observed curvature
 }
 
 bool GlmObjective::scoring_step_from_eta(const VectorXd& eta0, const VecRef& offset, VectorXd& beta) {

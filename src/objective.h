@@ -50,11 +50,15 @@ class GlmObjective : public Objective {
   bool has_curvature() const override { return true; }
   double value_grad_curv(const VectorXd& b, VectorXd& grad, MatrixXd& H) override;
   double work() const override { return double(model_.n()) * double(model_.p()); }
+  // for a canonical link the observed and expected curvatures coincide
   bool safe_curvature(const VectorXd& b, VectorXd& grad, MatrixXd& H) override {
-    if (!observed_) return false;
-    pass(b, &grad, &H, true);
+    if (family_.canonical()) return false;
+    fisher_curvature(b, grad, H);
     return true;
   }
+  // value, gradient and the expected (Fisher) curvature X^T W X / sum(w) at b:
+  // the information behind glm's standard errors
+  double fisher_curvature(const VectorXd& b, VectorXd& grad, MatrixXd& H) { return pass(b, &grad, &H, true); }
 
   // The first Fisher-scoring step from a linear predictor eta0 that need not be
   // of the form X beta (glm's start from mustart): solves
@@ -65,8 +69,6 @@ class GlmObjective : public Objective {
   // Fisher working weights w_i E[l''(eta_i)] at eta
   void working_weights(const VecRef& eta, Eigen::Ref<VectorXd> out) const;
   double weight_sum() const { return wsum_; }
-  // curvature used by value_grad_curv: observed (Newton, the default) or expected (Fisher)
-  void use_observed_curvature(bool observed) { observed_ = observed; }
 
  private:
   const LinearModel& model_;
@@ -74,7 +76,6 @@ class GlmObjective : public Objective {
   VecRef w_;
   const Family& family_;
   double wsum_;
-  bool observed_ = true;
   int threads_;
   VectorXd eta_;  // linear predictor, length n
   // one pass over the rows: loss, and optionally gradient and curvature
