@@ -25,3 +25,11 @@ all_finite <- function(x) {
     .Call(`_gradglm_all_finite`, x)
 }
 
+fit_dist_engine <- function(x, z, y, weights, offset, dist, link, df, optimizer, start, control) {
+    .Call(`_gradglm_fit_dist_engine`, x, z, y, weights, offset, dist, link, df, optimizer, start, control)
+}
+
+scale_family_eval <- function(dist, link, y, eta, log_sigma, log_df, smooth = 0.0) {
+    .Call(`_gradglm_scale_family_eval`, dist, link, y, eta, log_sigma, log_df, smooth)
+}
+

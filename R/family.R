@@ -7,7 +7,9 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 family_links <- list(
   gaussian = c("identity", "log"),
   binomial = c("logit", "probit", "cloglog"),
-  poisson  = c("log", "identity", "sqrt")
+  poisson  = c("log", "identity", "sqrt"),
+  laplace = "identity",
+  student_t = c("identity", "log")
 )
 
 # family given as a string ("binomial"), a function (binomial) or a family
@@ -18,7 +20,8 @@ resolve_family <- function(family, fun = "gradglm") {
     if (length(family) != 1L || !family %in% names(family_links)) {
       abort(fun, "unknown family ", quote_some(family), "; available families: ", available)
     }
-    family <- get(family, mode = "function", envir = asNamespace("stats"))
+    ns <- if (family %in% c("laplace", "student_t")) asNamespace("gradglm") else asNamespace("stats")
+    family <- get(family, mode = "function", envir = ns)
   }
   if (is.function(family)) family <- family()
   if (!inherits(family, "family")) {
@@ -33,7 +36,8 @@ resolve_family <- function(family, fun = "gradglm") {
     abort(fun, "link '", family$link, "' is not available for family '", fam,
           "'; available links: ", paste(family_links[[fam]], collapse = ", "))
   }
-  list(family = family, dist = dist_codes[[fam]], link = link_codes[[family$link]])
+  dist <- if (fam %in% names(dist_codes)) dist_codes[[fam]] else scale_dist_codes[[fam]]
+  list(family = family, dist = dist, link = link_codes[[family$link]])
 }
 
 # glm's default start (the family's `initialize`, computed in C++ by

@@ -11,14 +11,21 @@
 #' @param offset A known part of the linear predictor, or `NULL`.
 #' @param family A family: a name (`"binomial"`), a function (`binomial`) or a
 #'   family object (`binomial(link = "probit")`). Available: `gaussian`
-#'   (identity, log), `binomial` (logit, probit, cloglog) and `poisson` (log,
-#'   identity, sqrt).
+#'   (identity, log), `binomial` (logit, probit, cloglog), `poisson` (log,
+#'   identity, sqrt), and with an estimated scale [laplace()] (identity) and
+#'   [student_t()] (identity, log).
 #' @param optimizer `"auto"` (the default: `"exact"` for a Gaussian model with
 #'   the identity link, `"newton"` otherwise), `"exact"` (closed form by QR),
 #'   `"newton"` (Newton / Fisher scoring with step-halving) or `"gd"` (gradient
 #'   descent with a decaying learning rate and backtracking).
 #' @param control Settings made by [gradglm_control()].
-#' @param start Starting coefficients, one per column of `x`, or `NULL`.
+#' @param start Starting coefficients, one per column of `x`, or `NULL`. For a
+#'   distributional fit: the location coefficients, then the sigma-model
+#'   coefficients (log scale), then `log(df)` when the df is estimated.
+#' @param x_sigma Design matrix of the model for log(sigma), one row per
+#'   observation (for example a column of ones for a constant scale), or
+#'   `NULL`: a constant scale for `laplace()` and `student_t()`, the classical
+#'   fit for `gaussian()`. See the `sigma` argument of [gradglm()].
 #' @return A fitted model of class `"gradglm"`; see [gradglm()] for its parts.
 #' @seealso [gradglm()] for the formula interface.
 #' @examples
@@ -27,10 +34,22 @@
 #' coef(fit)
 #' @export
 gradglm_fit <- function(x, y, weights = NULL, offset = NULL, family = gaussian(),
-                        optimizer = "auto", control = gradglm_control(), start = NULL) {
+                        optimizer = "auto", control = gradglm_control(), start = NULL,
+                        x_sigma = NULL) {
   fun <- "gradglm_fit"
   x <- check_design(x, fun)
   intercept <- intercept_column(x) > 0L
+  fam <- resolve_family(family, fun)
+  if (!is.null(x_sigma) || is_scale_only_family(fam$family)) {
+    z <- if (is.null(x_sigma)) {
+      matrix(1, nrow(x), 1L, dimnames = list(NULL, "(Intercept)"))
+    } else {
+      check_design(x_sigma, fun, what = "'x_sigma'")
+    }
+    fit <- fit_dist_core(x, z, y, weights, offset, family, optimizer, control, start, intercept, fun)
+    fit$method <- "gradglm_fit"
+    return(new_gradglm(fit))
+  }
   fit <- fit_core(x, y, weights, offset, family, optimizer, control, start, intercept, fun)
   fit$method <- "gradglm_fit"
   new_gradglm(fit)

@@ -36,6 +36,14 @@
 #' @param contrasts Optional named list of contrasts for factors, as in
 #'   [stats::glm()] (for example `list(tension = "contr.sum")`); the ones used
 #'   are stored in the fit and reused by `predict()`.
+#' @param sigma A one-sided formula for log(sigma), the log of the scale, as
+#'   its own linear model (for example `~ x1`), fitted jointly with the mean
+#'   by maximum likelihood: a heteroskedastic (distributional) regression. It
+#'   is evaluated in the same `data`, `subset` and `na.action` as `formula`.
+#'   For `laplace()` and `student_t()` the default `NULL` means `~ 1` (a
+#'   constant scale); for `gaussian()`, `NULL` keeps the classical glm fit and
+#'   `sigma = ~ 1` gives the distributional one (the scale as a parameter with
+#'   a standard error). Not available for `binomial()` and `poisson()`.
 #' @param ... Settings for [gradglm_control()], as `glm()` passes `...` to
 #'   `glm.control()` (for example `max_iter = 200`).
 #' @return An object of class `"gradglm"`: a list with glm's parts
@@ -45,6 +53,15 @@
 #'   `formula`, `terms`, `model`, `xlevels`, `contrasts`, `offset`, `na.action`,
 #'   `control`) and `optimizer`, `trace` (a data frame of `iter`, `loss`,
 #'   `grad_norm` and `step`), `loglik`, `cov.unscaled` and `dispersion`.
+#'
+#'   A distributional fit (a `sigma` model, or `laplace()` / `student_t()`)
+#'   has class `c("gradglm_dist", "gradglm")`. Its `coefficients` hold the
+#'   location coefficients, then the sigma-model coefficients named
+#'   `"sigma:<term>"` (log scale), then `"log(df)"` when the Student-t df is
+#'   estimated; `cov.unscaled` is their joint covariance (the inverse observed
+#'   information; the expected one for the Laplace); `sigma` holds the fitted
+#'   scale of each observation, `df` the Student-t df, `loglik` the maximised
+#'   log-likelihood and `deviance` minus twice it.
 #' @seealso [gradglm_fit()], [gradglm_control()], and the methods
 #'   `summary()`, `predict()`, `plot()`, `anova()`, `confint()`.
 #' @examples
@@ -60,28 +77,43 @@
 #' @export
 gradglm <- function(formula, data, family = gaussian(), weights, subset, na.action, offset,
                     start = NULL, optimizer = "auto", control = gradglm_control(),
-                    model = TRUE, x = FALSE, y = TRUE, contrasts = NULL, ...) {
+                    model = TRUE, x = FALSE, y = TRUE, contrasts = NULL, sigma = NULL, ...) {
   fun <- "gradglm"
   call <- match.call()
   if (missing(formula) || !inherits(formula, "formula")) {
     abort(fun, "'formula' must be a model formula such as y ~ x1 + x2")
   }
   if (length(formula) != 3L) abort(fun, "'formula' has no response: write it as response ~ terms")
-  resolve_family(family, fun)  # early, clear errors
+  fam <- resolve_family(family, fun)  # early, clear errors
+  distributional <- !is.null(sigma) || is_scale_only_family(fam$family)
+  if (!is.null(sigma)) check_sigma_formula(sigma, fam, fun)
+  if (distributional && is.null(sigma)) sigma <- ~1
   control <- as_control(control, fun)
   if (...length()) control <- do.call(gradglm_control, utils::modifyList(unclass(control), list(...)))
   if (missing(data)) data <- environment(formula)
+  if (distributional) check_sigma_variables(sigma, data, fun)
 
   mf <- match.call(expand.dots = FALSE)
   keep <- match(c("formula", "data", "subset", "weights", "na.action", "offset"), names(mf), 0L)
   mf <- mf[c(1L, keep)]
   mf$drop.unused.levels <- TRUE
   mf[[1L]] <- quote(stats::model.frame)
+  if (distributional) {
+    # one frame for both models, so that subset and na.action apply to both;
+    # each model then takes its own terms from it
+    mt <- tryCatch(stats::terms(formula, data = data), error = function(e) model_frame_error(e, fun))
+    mf$formula <- joint_formula(mt, sigma)
+  }
   mf <- tryCatch(eval(mf, parent.frame()), error = function(e) model_frame_error(e, fun))
   if (nrow(mf) == 0L) {
     abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
   }
-  mt <- attr(mf, "terms")
+  if (distributional) {
+    mt_all <- attr(mf, "terms")
+    attr(mt, "dataClasses") <- attr(mt_all, "dataClasses")[c(all_var_names(mt))]
+  } else {
+    mt <- attr(mf, "terms")
+  }
   check_factor_levels(mf, mt, fun)
 
   Y <- stats::model.response(mf, "any")
@@ -100,8 +132,25 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   }
   Xc <- check_design(X, fun, what = "the model matrix")
 
-  fit <- fit_core(Xc, Y, w, off, family, optimizer, control, start,
-                  intercept = attr(mt, "intercept") > 0L, fun = fun)
+  if (distributional) {
+    mt_sigma <- stats::terms(sigma, data = data)
+    attr(mt_sigma, "dataClasses") <- attr(mt_all, "dataClasses")[c(all_var_names(mt_sigma))]
+    Z <- tryCatch(stats::model.matrix(mt_sigma, mf, contrasts.arg = contrasts[names(contrasts) %in%
+                                                                                all.vars(sigma)]),
+                  error = function(e) abort(fun, "could not build the sigma model matrix: ",
+                                            conditionMessage(e)))
+    Zc <- check_design(Z, fun, what = "the sigma model matrix")
+    fit <- fit_dist_core(Xc, Zc, Y, w, off, family, optimizer, control, start,
+                         intercept = attr(mt, "intercept") > 0L, fun = fun)
+    fit$sigma_formula <- stats::formula(mt_sigma)
+    fit$sigma_terms <- mt_sigma
+    fit$sigma_xlevels <- stats::.getXlevels(mt_sigma, mf)
+    fit$sigma_contrasts <- attr(Z, "contrasts")
+    if (x) fit$x_sigma <- Z
+  } else {
+    fit <- fit_core(Xc, Y, w, off, family, optimizer, control, start,
+                    intercept = attr(mt, "intercept") > 0L, fun = fun)
+  }
   fit$call <- call
   fit$formula <- stats::formula(mt)
   fit$terms <- mt
@@ -143,4 +192,47 @@ check_factor_levels <- function(mf, mt, fun) {
     }
   }
   invisible(TRUE)
+}
+
+# `sigma` must be a one-sided formula, for a family with a scale
+check_sigma_formula <- function(sigma, fam, fun) {
+  if (!inherits(sigma, "formula") || length(sigma) != 2L) {
+    abort(fun, "'sigma' must be a one-sided formula such as ~ x1 (or ~ 1 for a constant scale)")
+  }
+  check_dist_family(fam, fun)
+  if (!is.null(attr(stats::terms(sigma), "offset"))) {
+    abort(fun, "'sigma' cannot contain offset() terms")
+  }
+  invisible(TRUE)
+}
+
+# every variable of the sigma formula must be found in data (or the
+# formula's environment), named in the error otherwise
+check_sigma_variables <- function(sigma, data, fun) {
+  vars <- all.vars(sigma)
+  env <- environment(sigma)
+  found <- vapply(vars, function(v) {
+    if (is.environment(data)) return(exists(v, envir = data))
+    v %in% names(data) || exists(v, envir = env)
+  }, logical(1))
+  if (!all(found)) {
+    abort(fun, "variable(s) ", quote_some(vars[!found]), " of the 'sigma' formula not found in 'data'")
+  }
+  invisible(TRUE)
+}
+
+# response ~ (location terms) + (sigma terms): the variables of both models,
+# for a single model frame
+joint_formula <- function(mt, sigma) {
+  f <- stats::formula(mt)
+  rhs_sigma <- sigma[[2L]]
+  f[[3L]] <- call("+", f[[3L]], rhs_sigma)
+  environment(f) <- environment(mt)
+  f
+}
+
+# the variable names of terms, as model.frame names its columns
+all_var_names <- function(mt) {
+  vapply(as.list(attr(mt, "variables"))[-1L], function(v) paste(deparse(v, width.cutoff = 500L),
+                                                                 collapse = " "), "")
 }

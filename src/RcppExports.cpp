@@ -95,6 +95,44 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// fit_dist_engine
+Rcpp::List fit_dist_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& z, const Rcpp::NumericVector& y, const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist, int link, double df, std::string optimizer, const Rcpp::NumericVector& start, Rcpp::List control);
+RcppExport SEXP _gradglm_fit_dist_engine(SEXP xSEXP, SEXP zSEXP, SEXP ySEXP, SEXP weightsSEXP, SEXP offsetSEXP, SEXP distSEXP, SEXP linkSEXP, SEXP dfSEXP, SEXP optimizerSEXP, SEXP startSEXP, SEXP controlSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type z(zSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< int >::type dist(distSEXP);
+    Rcpp::traits::input_parameter< int >::type link(linkSEXP);
+    Rcpp::traits::input_parameter< double >::type df(dfSEXP);
+    Rcpp::traits::input_parameter< std::string >::type optimizer(optimizerSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type start(startSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_dist_engine(x, z, y, weights, offset, dist, link, df, optimizer, start, control));
+    return rcpp_result_gen;
+END_RCPP
+}
+// scale_family_eval
+Rcpp::List scale_family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta, const Rcpp::NumericVector& log_sigma, const Rcpp::NumericVector& log_df, double smooth);
+RcppExport SEXP _gradglm_scale_family_eval(SEXP distSEXP, SEXP linkSEXP, SEXP ySEXP, SEXP etaSEXP, SEXP log_sigmaSEXP, SEXP log_dfSEXP, SEXP smoothSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< int >::type dist(distSEXP);
+    Rcpp::traits::input_parameter< int >::type link(linkSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type eta(etaSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type log_sigma(log_sigmaSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type log_df(log_dfSEXP);
+    Rcpp::traits::input_parameter< double >::type smooth(smoothSEXP);
+    rcpp_result_gen = Rcpp::wrap(scale_family_eval(dist, link, y, eta, log_sigma, log_df, smooth));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_fit_engine", (DL_FUNC) &_gradglm_fit_engine, 9},
@@ -103,6 +141,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_intercept_column", (DL_FUNC) &_gradglm_intercept_column, 1},
     {"_gradglm_max_nonwhole", (DL_FUNC) &_gradglm_max_nonwhole, 2},
     {"_gradglm_all_finite", (DL_FUNC) &_gradglm_all_finite, 1},
+    {"_gradglm_fit_dist_engine", (DL_FUNC) &_gradglm_fit_dist_engine, 11},
+    {"_gradglm_scale_family_eval", (DL_FUNC) &_gradglm_scale_family_eval, 7},
     {NULL, NULL, 0}
 };
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "family.h"
+#include "fit_utils.h"
 #include "model.h"
 #include "objective.h"
 #include "optimizer.h"
@@ -23,55 +24,6 @@ typedef Eigen::Map<const MatrixXd> MapMat;
 typedef Eigen::Map<const VectorXd> MapVec;
 
 namespace {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-// Column j is aliased when the part of it orthogonal to the earlier kept
-// columns has a norm below tol times its own norm (glm's sequential rule).
-std::vector<bool> aliased_from_qr(const MatrixXd& R, const VectorXd& colnorm, double tol) {
-  const Index p = colnorm.size();
-  std::vector<bool> aliased(p, false);
-  for (Index j = 0; j < p; ++j) {
-    aliased[j] = !(std::abs(R(j, j)) > tol * colnorm[j]) || colnorm[j] == 0.0;
-  }
-  return aliased;
-}
-
-// Rank detection for the iterative optimizers. Small problems: a QR of
-// sqrt(w) X. Large ones: a QR of a count sketch S sqrt(w) X with m rows,
-// built in one column-wise pass over X; S X c = 0 whenever X c = 0, and a
-// random sketch keeps independent columns independent.
-std::vector<bool> detect_aliased(const MapMat& X, const MapVec& w, double tol, int threads) {
-  const Index n = X.rows(), p = X.cols();
-  const Index m = std::max<Index>(20000, 4 * p * p);
-  MatrixXd A;
-  if (n <= m) {
-    A = w.cwiseSqrt().asDiagonal() * X;
-  } else {
-    std::vector<int32_t> bucket(n);
-    VectorXd sw(n);
-    for (Index i = 0; i < n; ++i) {
-      const uint64_t h = splitmix64((uint64_t)i);
-      bucket[i] = (int32_t)(h % (uint64_t)m);
-      sw[i] = ((h >> 63) ? -1.0 : 1.0) * std::sqrt(w[i]);
-    }
-    A = MatrixXd::Zero(m, p);
-    // columns are independent: one thread per column at a time
-    for_blocks((long)p, 1L, threads_for((long)n, threads), [&](int, long j, long) {
-      double* a = A.col(j).data();
-      const double* x = X.col(j).data();
-      for (Index i = 0; i < n; ++i) a[bucket[i]] += sw[i] * x[i];
-    });
-  }
-  const VectorXd colnorm = A.colwise().norm();
-  Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
-  return aliased_from_qr(qr.matrixQR(), colnorm, tol);
-}
 
 // A systematic sample of about m rows, used for a cheap first fit: runs of 256
 // consecutive rows at evenly spaced places, so that only the sampled part of X
@@ -131,40 +83,6 @@ bool clearly_full_rank(const RowSample& s, double margin) {
   if (llt.info() != Eigen::Success) return false;
   const MatrixXd L = llt.matrixL();
   return L.diagonal().minCoeff() > margin;
-}
-
-MatrixXd select_columns(const MapMat& X, const std::vector<Index>& keep) {
-  MatrixXd out(X.rows(), (Index)keep.size());
-  for (size_t k = 0; k < keep.size(); ++k) out.col(k) = X.col(keep[k]);
-  return out;
-}
-
-Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr) {
-  const size_t k = tr.size();
-  Rcpp::IntegerVector iter(k);
-  Rcpp::NumericVector loss(k), gn(k), step(k);
-  for (size_t i = 0; i < k; ++i) {
-    iter[i] = tr[i].iter;
-    loss[i] = tr[i].loss;
-    gn[i] = tr[i].grad_norm;
-    step[i] = std::isnan(tr[i].step) ? NA_REAL : tr[i].step;
-  }
-  return Rcpp::DataFrame::create(Rcpp::Named("iter") = iter, Rcpp::Named("loss") = loss,
-                                 Rcpp::Named("grad_norm") = gn, Rcpp::Named("step") = step);
-}
-
-// Symmetric inverse of a positive (semi-)definite matrix; a pseudo-inverse
-// through the eigen-decomposition when Cholesky fails.
-MatrixXd spd_inverse(const MatrixXd& H) {
-  const Index p = H.rows();
-  MatrixXd Hs = H.selfadjointView<Eigen::Lower>();
-  Eigen::LLT<MatrixXd> llt(Hs);
-  if (llt.info() == Eigen::Success) return llt.solve(MatrixXd::Identity(p, p));
-  Eigen::SelfAdjointEigenSolver<MatrixXd> es(Hs);
-  VectorXd ev = es.eigenvalues();
-  const double cut = 1e-14 * std::max(ev.maxCoeff(), 0.0);
-  for (Index i = 0; i < p; ++i) ev[i] = ev[i] > cut ? 1.0 / ev[i] : 0.0;
-  return es.eigenvectors() * ev.asDiagonal() * es.eigenvectors().transpose();
 }
 
 // Closed-form weighted least squares by a streaming Householder QR of
@@ -299,34 +217,6 @@ std::vector<bool> qr_fit(const MapMat& X, const MapVec& W, const MapVec& Y, cons
     if (!aliased[j]) kept.push_back(j);
   exact_solve(Rfull, kept, beta, cov);
   return aliased;
-}
-
-// Gradient descent runs on standardised columns: b = A theta, where the
-// constant column (if any) acts as the intercept and the other columns are
-// centred (when there is an intercept) and scaled to unit spread; without an
-// intercept they are only scaled, by their root mean square.
-RescaledObjective standardised(Objective& obj, const MatRef& X, const MapVec& W, double wsum) {
-  const Index k = X.cols();
-  VectorXd scale(k), shift = VectorXd::Zero(k), mean(k), spread(k);
-  Index icpt = -1;
-  for (Index j = 0; j < k; ++j) {
-    const auto col = X.col(j);
-    mean[j] = W.dot(col) / wsum;
-    spread[j] = std::sqrt(W.dot((col.array() - mean[j]).square().matrix()) / wsum);
-    if (icpt < 0 && spread[j] <= 1e-12 * std::abs(mean[j]) && mean[j] != 0.0) icpt = j;
-  }
-  for (Index j = 0; j < k; ++j) {
-    if (j == icpt) {
-      scale[j] = 1.0 / mean[j];
-    } else if (icpt >= 0) {
-      scale[j] = spread[j] > 0 ? 1.0 / spread[j] : 1.0;
-      shift[j] = -mean[j] * scale[j] / mean[icpt];
-    } else {
-      const double rms = std::sqrt(W.dot(X.col(j).cwiseAbs2()) / wsum);
-      scale[j] = rms > 0 ? 1.0 / rms : 1.0;
-    }
-  }
-  return RescaledObjective(obj, scale, shift, icpt);
 }
 
 }  // namespace
@@ -471,7 +361,10 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   } else if (optimizer == "gd") {
     if (start_k.size() == 0) throw std::invalid_argument("gd needs start");
     const double wsum = obj.weight_sum();
-    RescaledObjective std_obj = standardised(obj, Xk, W, wsum);
+    VectorXd scale(k);
+    std::vector<InterceptShift> shifts;
+    standardise_columns(Xk, W, wsum, 0, scale, shifts);
+    RescaledObjective std_obj(obj, scale, shifts);
     res = gradient_descent(std_obj, std_obj.to_theta(start_k), s);
     res.coef = std_obj.to_beta(res.coef);
     cov = fisher_cov(res.coef);

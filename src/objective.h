@@ -5,6 +5,9 @@
 
 #include <RcppEigen.h>
 
+#include <string>
+#include <vector>
+
 #include "family.h"
 #include "model.h"
 
@@ -35,6 +38,12 @@ class Objective {
   }
   // amount of arithmetic in one value_grad call, used to pace interrupt checks
   virtual double work() const = 0;
+  // after each accepted step: a non-empty message stops the optimizer (for
+  // example a likelihood found to be unbounded, with a scale running to 0)
+  virtual std::string check(const VectorXd& b) {
+    (void)b;
+    return std::string();
+  }
 };
 
 // Mean negative log-likelihood (minus its saturated value) of a GLM:
@@ -82,13 +91,19 @@ class GlmObjective : public Objective {
   double pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, bool fisher);
 };
 
-// b = A theta with A = D + e_k m^T (column scaling, plus an intercept shift in
-// row k): lets gradient descent run on standardised columns without copying X.
+// One intercept of a standardised design: b_k gets shift . theta added.
+struct InterceptShift {
+  Index k;
+  VectorXd shift;  // zero at every intercept position
+};
+
+// b = A theta with A = D + sum_k e_k m_k^T (column scaling, plus a shift of
+// each intercept): lets gradient descent run on standardised columns without
+// copying X. A model with several linear predictors has one intercept each.
 class RescaledObjective : public Objective {
  public:
-  // scale: b_j = theta_j * scale_j (+ for the intercept row: sum_j shift_j theta_j)
-  RescaledObjective(Objective& base, const VectorXd& scale, const VectorXd& shift, Index intercept)
-      : base_(base), scale_(scale), shift_(shift), intercept_(intercept) {}
+  RescaledObjective(Objective& base, const VectorXd& scale, const std::vector<InterceptShift>& shifts)
+      : base_(base), scale_(scale), shifts_(shifts) {}
   Index dim() const override { return base_.dim(); }
   double value(const VectorXd& theta) override { return base_.value(to_beta(theta)); }
   double value_grad(const VectorXd& theta, VectorXd& grad) override {
@@ -98,32 +113,88 @@ class RescaledObjective : public Objective {
     return f;
   }
   double work() const override { return base_.work(); }
+  std::string check(const VectorXd& theta) override { return base_.check(to_beta(theta)); }
 
   VectorXd to_beta(const VectorXd& theta) const {
     VectorXd b = theta.cwiseProduct(scale_);
-    if (intercept_ >= 0) b(intercept_) += shift_.dot(theta);
+    for (const InterceptShift& s : shifts_) b(s.k) += s.shift.dot(theta);
     return b;
   }
   VectorXd to_theta(const VectorXd& b) const {
     VectorXd theta = b.cwiseQuotient(scale_);
-    if (intercept_ >= 0) {
-      // b_k = theta_k * scale_k + shift . theta, where shift_k = 0, so the
-      // dot product below does not involve theta_k
-      theta(intercept_) = (b(intercept_) - shift_.dot(theta)) / scale_(intercept_);
-    }
+    // b_k = theta_k * scale_k + shift . theta, where the shifts are zero at
+    // every intercept, so the dot products do not involve the theta_k
+    for (const InterceptShift& s : shifts_) theta(s.k) = (b(s.k) - s.shift.dot(theta)) / scale_(s.k);
     return theta;
   }
   VectorXd to_theta_grad(const VectorXd& gb) const {
     VectorXd g = gb.cwiseProduct(scale_);
-    if (intercept_ >= 0) g += shift_ * gb(intercept_);
+    for (const InterceptShift& s : shifts_) g += s.shift * gb(s.k);
     return g;
   }
 
  private:
   Objective& base_;
   VectorXd scale_;
-  VectorXd shift_;
-  Index intercept_;
+  std::vector<InterceptShift> shifts_;
+};
+
+// The objective restricted to some of its parameters, the others held at
+// their values in `full`: used to optimise one part of a model given the rest.
+class PartialObjective : public Objective {
+ public:
+  PartialObjective(Objective& base, const VectorXd& full, const std::vector<Index>& free)
+      : base_(base), full_(full), free_(free) {}
+  Index dim() const override { return (Index)free_.size(); }
+  double value(const VectorXd& x) override { return base_.value(embed(x)); }
+  double value_grad(const VectorXd& x, VectorXd& grad) override {
+    VectorXd g;
+    const double f = base_.value_grad(embed(x), g);
+    grad = pick(g);
+    return f;
+  }
+  bool has_curvature() const override { return base_.has_curvature(); }
+  double value_grad_curv(const VectorXd& x, VectorXd& grad, MatrixXd& H) override {
+    VectorXd g;
+    MatrixXd Hf;
+    const double f = base_.value_grad_curv(embed(x), g, Hf);
+    grad = pick(g);
+    H = pick(Hf);
+    return f;
+  }
+  bool safe_curvature(const VectorXd& x, VectorXd& grad, MatrixXd& H) override {
+    VectorXd g;
+    MatrixXd Hf;
+    if (!base_.safe_curvature(embed(x), g, Hf)) return false;
+    grad = pick(g);
+    H = pick(Hf);
+    return true;
+  }
+  double work() const override { return base_.work(); }
+  std::string check(const VectorXd& x) override { return base_.check(embed(x)); }
+
+  VectorXd embed(const VectorXd& x) const {
+    VectorXd full = full_;
+    for (size_t j = 0; j < free_.size(); ++j) full[free_[j]] = x[j];
+    return full;
+  }
+  VectorXd pick(const VectorXd& v) const {
+    VectorXd out(free_.size());
+    for (size_t j = 0; j < free_.size(); ++j) out[j] = v[free_[j]];
+    return out;
+  }
+  MatrixXd pick(const MatrixXd& H) const {
+    const Index k = (Index)free_.size();
+    MatrixXd out(k, k);
+    for (Index a = 0; a < k; ++a)
+      for (Index b = 0; b < k; ++b) out(a, b) = H(free_[a], free_[b]);
+    return out;
+  }
+
+ private:
+  Objective& base_;
+  VectorXd full_;
+  std::vector<Index> free_;
 };
 
 }  // namespace gradglm

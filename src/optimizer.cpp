@@ -80,6 +80,14 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
       if (change < s.tol) break;
     }
   }
+  // stop when the objective reports that the fit is running away
+  auto stop_here = [&](const VectorXd& b) {
+    const std::string why = obj.check(b);
+    if (why.empty()) return false;
+    res.message = why;
+    res.diverged = true;
+    return true;
+  };
   double f = obj.value_grad_curv(beta, g, H);
   if (!std::isfinite(f)) {
     res.coef = beta;
@@ -111,6 +119,7 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     }
     ++it;
     beta = trial;
+    if (stop_here(beta)) break;
     const double change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
     f = f_new;
     if (change < s.tol) {
@@ -184,6 +193,13 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
     theta = trial;
     g = g_trial;
     f = f_new;
+    const std::string why = obj.check(theta);
+    if (!why.empty()) {
+      res.message = why;
+      res.diverged = true;
+      ++it;
+      break;
+    }
   }
   res.coef = theta;
   res.loss = f;

@@ -28,6 +28,7 @@ struct Result {
   std::vector<TraceRow> trace;
   MatrixXd curvature;  // newton: the objective's curvature at `coef`
   std::string message; // why it stopped, when it did not converge
+  bool diverged = false; // stopped by the objective's check (e.g. an unbounded likelihood)
 };
 
 struct Settings {

@@ -1,0 +1,39 @@
+// Weighted least absolute deviations, exactly: minimise
+//   F(beta) = sum_i c_i |y_i - x_i beta|,   c_i >= 0,
+// the location problem of the Laplace likelihood. A simplex method over
+// "basic" solutions (p rows fitted exactly): from a basis, the optimality
+// condition is checked with the subgradient; if it fails, one row leaves the
+// basis along the edge that decreases F fastest, and the step length is the
+// weighted median of the breakpoints along that edge (the exact line
+// minimum). Started from a near-optimal basis (a smoothed fit) it needs few
+// pivots, and it ends with a certificate of optimality.
+#ifndef GRADGLM_LAD_H
+#define GRADGLM_LAD_H
+
+#include <RcppEigen.h>
+
+#include <string>
+#include <vector>
+
+#include "model.h"
+
+namespace gradglm {
+
+struct LadResult {
+  VectorXd beta;
+  std::vector<Index> basis;  // rows fitted exactly (p of them)
+  bool optimal = false;      // the optimality condition holds
+  int pivots = 0;
+  std::string message;
+};
+
+// beta0: a starting value (the basis is taken from its smallest residuals
+// when `basis0` is empty or no longer valid). With one column the answer is a
+// weighted median, the midpoint of the two middle values when it is not
+// unique (so that an intercept-only fit is median(y)).
+LadResult weighted_lad(const MatRef& X, const VecRef& y, const VecRef& c, const VectorXd& beta0,
+                       const std::vector<Index>& basis0, int max_pivots);
+
+}  // namespace gradglm
+
+#endif
