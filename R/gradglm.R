@@ -18,7 +18,8 @@
 #' @param family A family: a name (`"poisson"`), a function (`poisson`) or a
 #'   family object (`poisson(link = "sqrt")`). Available: `gaussian`
 #'   (identity, log), `binomial` (logit, probit, cloglog), `poisson` (log,
-#'   identity, sqrt).
+#'   identity, sqrt), and with an estimated scale [laplace()] (identity) and
+#'   [student_t()] (identity, log).
 #' @param weights Optional prior weights (non-negative), evaluated in `data`.
 #' @param subset Optional expression selecting the rows to use.
 #' @param na.action What to do with missing values: [stats::na.omit()] (the
@@ -74,6 +75,9 @@
 #'
 #' # counts with a factor
 #' gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson)
+#'
+#' # a heteroskedastic Gaussian model: log(sigma) linear in speed
+#' gradglm(dist ~ speed, data = cars, sigma = ~ speed)
 #' @export
 gradglm <- function(formula, data, family = gaussian(), weights, subset, na.action, offset,
                     start = NULL, optimizer = "auto", control = gradglm_control(),
@@ -110,7 +114,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   }
   if (distributional) {
     mt_all <- attr(mf, "terms")
-    attr(mt, "dataClasses") <- attr(mt_all, "dataClasses")[c(all_var_names(mt))]
+    mt <- terms_from_joint(mt, mt_all)
   } else {
     mt <- attr(mf, "terms")
   }
@@ -133,8 +137,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   Xc <- check_design(X, fun, what = "the model matrix")
 
   if (distributional) {
-    mt_sigma <- stats::terms(sigma, data = data)
-    attr(mt_sigma, "dataClasses") <- attr(mt_all, "dataClasses")[c(all_var_names(mt_sigma))]
+    mt_sigma <- terms_from_joint(stats::terms(sigma, data = data), mt_all)
     Z <- tryCatch(stats::model.matrix(mt_sigma, mf, contrasts.arg = contrasts[names(contrasts) %in%
                                                                                 all.vars(sigma)]),
                   error = function(e) abort(fun, "could not build the sigma model matrix: ",
@@ -235,4 +238,18 @@ joint_formula <- function(mt, sigma) {
 all_var_names <- function(mt) {
   vapply(as.list(attr(mt, "variables"))[-1L], function(v) paste(deparse(v, width.cutoff = 500L),
                                                                  collapse = " "), "")
+}
+
+# One model's terms with what the joint model frame recorded for its
+# variables: the data classes, and the "predvars" that let predict() rebuild
+# data-dependent bases such as poly() exactly as fitted
+terms_from_joint <- function(mt, mt_all) {
+  own <- all_var_names(mt)
+  idx <- match(own, all_var_names(mt_all))
+  pv <- attr(mt_all, "predvars")
+  if (!is.null(pv) && !anyNA(idx)) {
+    attr(mt, "predvars") <- as.call(c(list(quote(list)), as.list(pv)[-1L][idx]))
+  }
+  attr(mt, "dataClasses") <- attr(mt_all, "dataClasses")[own]
+  mt
 }

@@ -72,47 +72,31 @@ Result run_optimizer(DistObjective& obj, const std::string& optimizer, const Vec
   throw std::invalid_argument("unknown optimizer '" + optimizer + "'");
 }
 
-// The Laplace likelihood is not differentiable where a residual is zero. The
-// fit runs in two stages: the chosen optimizer on a smoothed likelihood
-// (|z| -> sqrt(z^2 + d^2), d decreasing) for a start, then an exact finish
-// that alternates the exact weighted LAD problem for the location (a simplex
-// with a certificate of optimality) with Newton's method for the scale model,
-// until the basis and the scale coefficients settle.
-Result fit_laplace(DistObjective& obj, ScaleFamily& fam, const std::string& optimizer, const VectorXd& start,
-                   const Settings& s, const MatRef& X, const MatRef& Z, const VecRef& Y, const VecRef& W,
-                   const VecRef& Off) {
+// The exact Laplace finish from theta: alternates the exact weighted LAD
+// problem for the location (a simplex with a certificate of optimality) with
+// Newton's method for the scale model, until the basis and the scale
+// coefficients settle.
+Result laplace_finish(DistObjective& obj, VectorXd theta, const Settings& s, const MatRef& X, const VecRef& Y,
+                      const VecRef& W, const VecRef& Off) {
   const Index n = X.rows(), p = obj.p(), q = obj.q();
   Result out;
-  int iter = 0;
-  VectorXd theta = start;
-  const double smooth[] = {0.5, 0.1, 0.02};
-  for (double d : smooth) {
-    fam.set_smooth(d);
-    Settings ss = s;
-    ss.tol = std::max(s.tol, 1e-8);
-    if (optimizer == "gd") ss.max_iter = std::min(s.max_iter, 2000);
-    Result r = run_optimizer(obj, optimizer, theta, ss, X, Z, W);
-    if (r.coef.allFinite() && std::isfinite(r.loss)) theta = r.coef;
-    append_trace(out, r, iter);
-  }
-  fam.set_smooth(0.0);
-
   std::vector<Index> gamma_idx(q);
   for (Index j = 0; j < q; ++j) gamma_idx[j] = p + j;
   const VectorXd yo = Y - Off;
   std::vector<Index> basis, last_basis;
   VectorXd s_lin(n), eta(n), c(n);
   bool done = false;
-  LadResult lad;
+  int iter = 0;
   for (int round = 0; round < 100 && !done; ++round) {
     obj.predictors(theta, eta, s_lin);
     for (Index i = 0; i < n; ++i) c[i] = W[i] * std::exp(-s_lin[i]);
-    lad = weighted_lad(X, yo, c, theta.head(p), basis, 50 * (int)std::min<Index>(n, 100000) + 1000);
-    if (!lad.beta.allFinite()) {
+    const LadResult lad =
+        weighted_lad(X, yo, c, theta.head(p), basis, 50 * (int)std::min<Index>(n, 100000) + 1000);
+    if (!lad.beta.allFinite() || !lad.optimal) {
       out.message = "the exact Laplace location step failed (" + lad.message + ")";
       break;
     }
-    const bool same_basis = lad.optimal && lad.basis == last_basis;
+    const bool same_basis = lad.basis == last_basis;
     theta.head(p) = lad.beta;
     basis = lad.basis;
     last_basis = lad.basis;
@@ -129,8 +113,7 @@ Result fit_laplace(DistObjective& obj, ScaleFamily& fam, const std::string& opti
     ++iter;
     VectorXd grad;
     const double f = obj.value_grad(theta, grad);
-    const double gn = grad.segment(p, q).norm();
-    if (s.record_trace) out.trace.push_back(TraceRow{iter, f, gn, 1.0});
+    if (s.record_trace) out.trace.push_back(TraceRow{iter, f, grad.segment(p, q).norm(), 1.0});
     if (s.verbose) Rcpp::Rcout << "exact Laplace round " << round + 1 << "  loss " << f << "\n";
     if (rg.diverged) {
       out.diverged = true;
@@ -138,10 +121,6 @@ Result fit_laplace(DistObjective& obj, ScaleFamily& fam, const std::string& opti
       break;
     }
     const double change = (rg.coef - g0).cwiseAbs().maxCoeff();
-    if (!lad.optimal) {
-      out.message = "the exact Laplace location step failed (" + lad.message + ")";
-      break;
-    }
     if (same_basis && change <= 1e-9 * (1.0 + g0.cwiseAbs().maxCoeff())) done = true;
   }
   out.coef = theta;
@@ -151,7 +130,48 @@ Result fit_laplace(DistObjective& obj, ScaleFamily& fam, const std::string& opti
   out.converged = done;
   if (!done && out.message.empty()) out.message = "the exact Laplace finish did not settle";
   out.iter = iter;
-  if (s.record_trace) out.trace.push_back(TraceRow{iter, out.loss, out.grad_norm, NAN});
+  return out;
+}
+
+// The Laplace likelihood is not differentiable where a residual is zero. The
+// fit runs in two stages: the chosen optimizer on a smoothed likelihood
+// (|z| -> sqrt(z^2 + d^2), d decreasing) for a start, then the exact finish.
+// With a sigma model the likelihood can have several local maxima; the
+// finish also runs from the starting values and the better end is kept.
+Result fit_laplace(DistObjective& obj, ScaleFamily& fam, const std::string& optimizer, const VectorXd& start,
+                   const Settings& s, const MatRef& X, const MatRef& Z, const VecRef& Y, const VecRef& W,
+                   const VecRef& Off) {
+  Result out;
+  int iter = 0;
+  VectorXd theta = start;
+  const double smooth[] = {0.5, 0.1, 0.02};
+  for (double d : smooth) {
+    fam.set_smooth(d);
+    Settings ss = s;
+    ss.tol = std::max(s.tol, 1e-8);
+    ss.final_step = false;
+    if (optimizer == "gd") ss.max_iter = std::min(s.max_iter, 2000);
+    Result r = run_optimizer(obj, optimizer, theta, ss, X, Z, W);
+    if (r.coef.allFinite() && std::isfinite(r.loss)) theta = r.coef;
+    append_trace(out, r, iter);
+  }
+  fam.set_smooth(0.0);
+  Result fin = laplace_finish(obj, theta, s, X, Y, W, Off);
+  if (obj.q() > 1) {
+    Result alt = laplace_finish(obj, start, s, X, Y, W, Off);
+    const bool better = (alt.converged && !fin.converged) ||
+                        (alt.converged == fin.converged && alt.loss < fin.loss - 1e-12 * std::abs(fin.loss));
+    if (better) fin = alt;
+  }
+  for (const TraceRow& r : fin.trace) out.trace.push_back(TraceRow{r.iter + iter, r.loss, r.grad_norm, r.step});
+  out.coef = fin.coef;
+  out.loss = fin.loss;
+  out.grad_norm = fin.grad_norm;
+  out.converged = fin.converged;
+  out.diverged = fin.diverged;
+  out.message = fin.message;
+  out.iter = iter + fin.iter;
+  if (s.record_trace) out.trace.push_back(TraceRow{out.iter, out.loss, out.grad_norm, NAN});
   return out;
 }
 
@@ -181,6 +201,7 @@ Rcpp::List fit_dist_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatr
   s.decay = Rcpp::as<double>(control["decay"]);
   s.record_trace = Rcpp::as<bool>(control["trace"]);
   s.verbose = Rcpp::as<bool>(control["verbose"]);
+  s.final_step = true;
   const double rank_tol = Rcpp::as<double>(control["rank_tol"]);
   const int threads = Rcpp::as<int>(control["threads"]);
 

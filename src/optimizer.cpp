@@ -109,7 +109,17 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     // step-halving: accept the first step that does not increase the loss
     double t, f_new;
     const double slack = 1e-12 * (std::abs(f) + s.loss_floor);
-    const bool ok = halving_step(obj, beta, d, f, slack, intr, trial, f_new, t);
+    bool ok = halving_step(obj, beta, d, f, slack, intr, trial, f_new, t);
+    if (!ok) {
+      // a nearly singular exact curvature can give a useless direction:
+      // try once more along the safe curvature's
+      MatrixXd Hs;
+      VectorXd gs;
+      if (obj.safe_curvature(beta, gs, Hs)) {
+        d = newton_direction(Hs, g);
+        ok = halving_step(obj, beta, d, f, slack, intr, trial, f_new, t);
+      }
+    }
     record(res, s, it, f, gnorm, ok ? t : 0.0);
     if (!ok) {
       // no step decreases the loss: we are at a minimum to machine precision
@@ -117,9 +127,9 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
       if (!res.converged) res.message = "step-halving failed to decrease the loss";
       break;
     }
+    if (stop_here(trial)) break;  // the fit stays at the last point before it
     ++it;
     beta = trial;
-    if (stop_here(beta)) break;
     const double change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
     f = f_new;
     if (change < s.tol) {
@@ -134,8 +144,25 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     intr.tick(obj.work() * (1.0 + obj.dim()));
   }
   // gradient and curvature at the returned coefficients (for standard errors)
-  res.coef = beta;
   res.loss = obj.value_grad_curv(beta, g, res.curvature);
+  if (s.final_step && res.converged) {
+    // one more Newton step, kept when it does not increase the loss: the
+    // change in the loss can be tiny while a flat direction still moves
+    MatrixXd Hf = res.curvature;
+    if (Eigen::LLT<MatrixXd>(Hf.selfadjointView<Eigen::Lower>()).info() != Eigen::Success) {
+      VectorXd gs;
+      obj.safe_curvature(beta, gs, Hf);
+    }
+    d = newton_direction(Hf, g);
+    trial = beta + d;
+    const double f_new = obj.value(trial);
+    if (std::isfinite(f_new) && f_new <= res.loss && obj.check(trial).empty()) {
+      beta = trial;
+      ++it;
+      res.loss = obj.value_grad_curv(beta, g, res.curvature);
+    }
+  }
+  res.coef = beta;
   res.grad_norm = g.norm();
   res.iter = it;
   record(res, s, it, res.loss, res.grad_norm, NAN);
@@ -189,17 +216,16 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
       break;
     }
     record(res, s, it, f, gnorm, step);
+    const std::string why = obj.check(trial);
+    if (!why.empty()) {  // the fit stays at the last point before it
+      res.message = why;
+      res.diverged = true;
+      break;
+    }
     last_step = step;
     theta = trial;
     g = g_trial;
     f = f_new;
-    const std::string why = obj.check(theta);
-    if (!why.empty()) {
-      res.message = why;
-      res.diverged = true;
-      ++it;
-      break;
-    }
   }
   res.coef = theta;
   res.loss = f;

@@ -37,6 +37,7 @@ struct Settings {
   double learning_rate = 1.0;  // gd: initial learning rate
   double decay = 1e-3;         // gd: rate_t = learning_rate / (1 + decay * t)
   double loss_floor = 0.0;     // newton: |f_new - f| / (|f_new| + loss_floor) is the relative change
+  bool final_step = false;     // newton: one more step after convergence (cheap models)
   bool record_trace = true;
   bool verbose = false;
 };
