@@ -234,13 +234,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   const MapMat X(x.begin(), n, p);
   const MapVec Y(y.begin(), n), W(weights.begin(), n), Off(offset.begin(), n);
 
-  Settings s;
-  s.tol = Rcpp::as<double>(control["tol"]);
-  s.max_iter = Rcpp::as<int>(control["max_iter"]);
-  s.learning_rate = Rcpp::as<double>(control["learning_rate"]);
-  s.decay = Rcpp::as<double>(control["decay"]);
-  s.record_trace = Rcpp::as<bool>(control["trace"]);
-  s.verbose = Rcpp::as<bool>(control["verbose"]);
+  Settings s = settings_from_control(control);
   const double rank_tol = Rcpp::as<double>(control["rank_tol"]);
   const Index subsample_min = Rcpp::as<int>(control["subsample_min"]);
   const int threads = Rcpp::as<int>(control["threads"]);

@@ -194,13 +194,7 @@ Rcpp::List fit_dist_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatr
   const MapMat X(x.begin(), n, p), Z(z.begin(), n, q);
   const MapVec Y(y.begin(), n), W(weights.begin(), n), Off(offset.begin(), n);
 
-  Settings s;
-  s.tol = Rcpp::as<double>(control["tol"]);
-  s.max_iter = Rcpp::as<int>(control["max_iter"]);
-  s.learning_rate = Rcpp::as<double>(control["learning_rate"]);
-  s.decay = Rcpp::as<double>(control["decay"]);
-  s.record_trace = Rcpp::as<bool>(control["trace"]);
-  s.verbose = Rcpp::as<bool>(control["verbose"]);
+  Settings s = settings_from_control(control);
   s.final_step = true;
   const double rank_tol = Rcpp::as<double>(control["rank_tol"]);
   const int threads = Rcpp::as<int>(control["threads"]);

@@ -61,6 +61,17 @@ MatrixXd select_columns(const MatRef& X, const std::vector<Index>& keep) {
   return out;
 }
 
+Settings settings_from_control(const Rcpp::List& control) {
+  Settings s;
+  s.tol = Rcpp::as<double>(control["tol"]);
+  s.max_iter = Rcpp::as<int>(control["max_iter"]);
+  s.learning_rate = Rcpp::as<double>(control["learning_rate"]);
+  s.decay = Rcpp::as<double>(control["decay"]);
+  s.record_trace = Rcpp::as<bool>(control["trace"]);
+  s.verbose = Rcpp::as<bool>(control["verbose"]);
+  return s;
+}
+
 Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr) {
   const size_t k = tr.size();
   Rcpp::IntegerVector iter(k);

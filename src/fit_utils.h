@@ -27,6 +27,10 @@ std::vector<bool> detect_aliased(const MatRef& X, const VecRef& w, double tol, i
 
 MatrixXd select_columns(const MatRef& X, const std::vector<Index>& keep);
 
+// the optimizer settings in the control list R passes (tol, max_iter,
+// learning_rate, decay, trace, verbose)
+Settings settings_from_control(const Rcpp::List& control);
+
 Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr);
 
 // Symmetric inverse of a positive (semi-)definite matrix (lower triangle
