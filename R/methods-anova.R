@@ -55,6 +55,9 @@
 #' @importFrom stats anova
 #' @export
 anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
+  if (any(vapply(list(object, ...), inherits, logical(1), what = "gradglm_dist"))) {
+    return(anova.gradglm_dist(object, ..., test = test))  # likelihood-ratio tests
+  }
   dots <- list(...)
   is_fit <- vapply(dots, inherits, logical(1), what = "gradglm")
   if (length(dots) && !all(is_fit)) {

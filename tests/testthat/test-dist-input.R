@@ -1,0 +1,109 @@
+# Bad input to the distributional families and fits gets a clear error that
+# names the function and the argument; never a crash, a hang or a silent fit.
+
+din <- data.frame(
+  y = c(1.2, 2.3, 3.1, 4.8, 5.2, 6.9, 6.1, 8.4),
+  x = c(1, 2, 3, 4, 5, 6, 7, 8),
+  f = factor(c("a", "b", "a", "b", "a", "b", "a", "b")),
+  k = c(0, 2, 1, 3, 5, 4, 6, 9),
+  b = c(0, 1, 0, 1, 1, 0, 1, 1)
+)
+
+# A pattern matching text that contains every one of the given patterns, in
+# any order (use with perl = TRUE).
+all_of <- function(...) paste0("(?s)^", paste0("(?=.*(?:", c(...), "))", collapse = ""))
+
+test_that("student_t(df = ) must be a single positive number (or NULL)", {
+  expect_error(student_t(df = -1), "student_t: 'df'.*positive")
+  expect_error(student_t(df = 0), "student_t: 'df'.*positive")
+  expect_error(student_t(df = -Inf), "student_t: 'df'")
+  expect_error(student_t(df = "a"), "student_t: 'df'.*(numeric|number)")
+  expect_error(student_t(df = TRUE), "student_t: 'df'")
+  expect_error(student_t(df = c(1, 2)), "student_t: 'df'.*(single|length|one)")
+  expect_error(student_t(df = numeric()), "student_t: 'df'")
+  expect_error(student_t(df = NA), "student_t: 'df'")
+  expect_error(student_t(df = NA_real_), "student_t: 'df'")
+  expect_error(student_t(df = NaN), "student_t: 'df'")
+  # valid values
+  expect_null(student_t()$df)
+  expect_equal(student_t(df = 4)$df, 4)
+  expect_equal(student_t(df = 0.5)$df, 0.5)
+  expect_s3_class(student_t(df = 4), "family")
+  expect_identical(student_t()$family, "student_t")
+  expect_identical(laplace()$family, "laplace")
+})
+
+test_that("unknown links of laplace and student_t are errors listing the available links", {
+  expect_error(laplace(link = "logit"), "laplace:.*link.*(identity|log)")
+  expect_error(laplace(link = "inverse"), "laplace:.*identity")
+  expect_error(student_t(link = "probit"), "student_t:.*link.*(identity|log)")
+  # laplace() documents the identity link only (the spec lists "log" too)
+  expect_error(laplace(link = "log"), "laplace:.*link.*identity")
+  expect_identical(student_t(link = "log")$link, "log")
+})
+
+test_that("a sigma formula with a variable not in data is an error naming the variable", {
+  expect_error(gradglm(y ~ x, data = din, family = gaussian(), sigma = ~ nosuchvar),
+               "gradglm:.*(sigma|'sigma').*nosuchvar|gradglm:.*nosuchvar")
+  expect_error(gradglm(y ~ x, data = din, family = laplace(), sigma = ~ x + nosuchvar),
+               "gradglm:.*nosuchvar")
+})
+
+test_that("sigma must be a one-sided formula", {
+  expect_error(gradglm(y ~ x, data = din, family = gaussian(), sigma = y ~ x),
+               "gradglm: 'sigma'.*one-sided")
+  expect_error(gradglm(y ~ x, data = din, family = student_t(), sigma = "x"),
+               "gradglm: 'sigma'.*formula")
+  expect_error(gradglm(y ~ x, data = din, family = student_t(), sigma = 1),
+               "gradglm: 'sigma'.*formula")
+  expect_error(gradglm(y ~ x, data = din, family = gaussian(), sigma = din$x),
+               "gradglm: 'sigma'.*formula")
+})
+
+test_that("sigma with a family without a scale (binomial, poisson) is an error", {
+  expect_error(gradglm(b ~ x, data = din, family = binomial(), sigma = ~ x),
+               all_of("^gradglm:", "'sigma'", "binomial"), perl = TRUE)
+  expect_error(gradglm(k ~ x, data = din, family = poisson(), sigma = ~ x),
+               all_of("^gradglm:", "'sigma'", "poisson"), perl = TRUE)
+  expect_error(gradglm(k ~ x, data = din, family = "poisson", sigma = ~ 1),
+               all_of("^gradglm:", "'sigma'", "poisson"), perl = TRUE)
+  X <- cbind("(Intercept)" = 1, x = din$x)
+  expect_error(gradglm_fit(X, din$k, family = poisson(), x_sigma = X),
+               all_of("^gradglm_fit:", "'x_sigma'|'sigma'", "poisson"), perl = TRUE)
+})
+
+test_that("optimizer = \"exact\" is an error for the distributional fits", {
+  expect_error(gradglm(y ~ x, data = din, family = laplace(), optimizer = "exact"),
+               "gradglm:.*optimizer.*exact")
+  expect_error(gradglm(y ~ x, data = din, family = student_t(), optimizer = "exact"),
+               "gradglm:.*optimizer.*exact")
+  expect_error(gradglm(y ~ x, data = din, family = gaussian(), sigma = ~ x, optimizer = "exact"),
+               "gradglm:.*optimizer.*exact")
+  # an unknown optimizer is an error too
+  expect_error(gradglm(y ~ x, data = din, family = laplace(), optimizer = "lbfgsb"),
+               "gradglm:.*'optimizer'")
+})
+
+test_that("x_sigma of gradglm_fit must conform to x", {
+  X <- cbind("(Intercept)" = 1, x = din$x)
+  expect_error(gradglm_fit(X, din$y, family = laplace(), x_sigma = X[-1, ]),
+               "gradglm_fit: 'x_sigma'.*(rows|observations)")
+  expect_error(gradglm_fit(X, din$y, family = laplace(), x_sigma = cbind(1, c(NA, din$x[-1]))),
+               "gradglm_fit: 'x_sigma'.*(missing|NA)")
+  expect_error(gradglm_fit(X, din$y, family = laplace(), x_sigma = "a"),
+               "gradglm_fit: 'x_sigma'.*matrix")
+})
+
+test_that("the response of a scale family must be finite", {
+  expect_error(gradglm(y ~ x, data = transform(din, y = replace(y, 2, Inf)), family = student_t()),
+               "gradglm:.*response.*infinite")
+})
+
+test_that("string and function forms of the new families work like the objects", {
+  f1 <- gradglm(y ~ x, data = din, family = laplace())
+  f2 <- gradglm(y ~ x, data = din, family = "laplace")
+  f3 <- gradglm(y ~ x, data = din, family = laplace)
+  expect_equal(f1$coefficients, f2$coefficients)
+  expect_equal(f1$coefficients, f3$coefficients)
+  expect_error(gradglm(y ~ x, data = din, family = "laplase"), "gradglm:.*laplace")
+})
