@@ -571,7 +571,8 @@ predict.gradglm_dist <- function(object, newdata = NULL,
 #'   iteration), as [plot.gradglm()] draws it.
 #' * `"fit"`: for a location model with a single numeric predictor (and a
 #'   sigma model that uses no other variable), the data, the fitted mean and
-#'   the band `mean +/- 2 sigma`, which widens and narrows with the predictor
+#'   the band `mean +/- 2 sigma` (for the Laplace and the Student-t: the
+#'   location +/- 2 scale parameters, not 2 standard deviations), which widens and narrows with the predictor
 #'   when sigma is modelled.
 #' * `"residuals"`: Pearson residuals, `(y - mu) / sigma_i` (standardised by
 #'   each observation's fitted scale), against the fitted means, with a zero
@@ -1061,7 +1062,7 @@ anova.gradglm_dist <- function(object, ..., test = "Chisq") {
   .plot_call(graphics::plot, list(
     x = xv[ok], y = y[ok], xlab = v, ylab = ylab,
     ylim = range(fin[is.finite(fin)]),
-    main = paste0("Fitted mean and scale (", x$family$family, ", sigma ",
+    main = paste0("Fitted location and scale (", x$family$family, ", sigma ",
                   .dist_sigma_label(x), ")")),
     list(...))
   okb <- is.finite(lo) & is.finite(hi)
@@ -1071,8 +1072,14 @@ anova.gradglm_dist <- function(object, ..., test = "Chisq") {
   graphics::lines(grid, lo, col = "firebrick", lty = 2)
   graphics::lines(grid, hi, col = "firebrick", lty = 2)
   graphics::lines(grid, mu, col = "firebrick", lwd = 2)
-  graphics::legend("topleft", bty = "n",
-                   legend = c("fitted mean", "mean \u00b1 2 sigma"),
+  # the Gaussian's location is its mean and its scale its sd; for the Laplace
+  # and the Student-t the band is +- 2 scale parameters, not 2 sd
+  labels <- if (x$family$family == "gaussian") {
+    c("fitted mean", "mean \u00b1 2 sigma")
+  } else {
+    c("fitted location", "location \u00b1 2 scale")
+  }
+  graphics::legend("topleft", bty = "n", legend = labels,
                    col = "firebrick", lty = c(1, 2), lwd = c(2, 1))
   invisible(NULL)
 }
