@@ -5,13 +5,14 @@
 
 # Optimizers of distributional fits: no closed form exists.
 resolve_dist_optimizer <- function(optimizer, fun) {
-  if (!is.character(optimizer) || length(optimizer) != 1L || is.na(optimizer) ||
-      !optimizer %in% optimizers) {
-    abort(fun, "'optimizer' must be one of ", paste0("\"", optimizers, "\"", collapse = ", "))
+  optimizer <- as_optimizer_spec(optimizer, fun)$name
+  if (!optimizer %in% optimizers) {
+    abort(fun, "unknown optimizer '", optimizer, "'; choose one of ",
+          paste0("\"", optimizers, "\"", collapse = ", "))
   }
   if (optimizer == "exact") {
     abort(fun, "optimizer = \"exact\" is the closed form of gaussian(link = \"identity\") without a ",
-          "sigma model; a model with an estimated scale is fitted by \"newton\" or \"gd\"")
+          "sigma model; a model with an estimated scale is fitted by \"newton\", \"lbfgs\" or \"gd\"")
   }
   if (optimizer == "auto") "newton" else optimizer
 }
@@ -55,7 +56,8 @@ fit_dist_core <- function(x, z, y, weights, offset, family, optimizer, control, 
   fam <- check_dist_family(resolve_family(family, fun), fun)
   family <- fam$family
   control <- as_control(control, fun)
-  optimizer <- resolve_dist_optimizer(optimizer, fun)
+  spec <- as_optimizer_spec(optimizer, fun)
+  optimizer <- resolve_dist_optimizer(spec, fun)
   n <- nrow(x)
   if (NROW(y) != n) abort(fun, "'y' has ", NROW(y), " observations but 'x' has ", n, " rows")
   if (nrow(z) != n) abort(fun, "'x_sigma' has ", nrow(z), " rows but 'x' has ", n)
@@ -78,10 +80,8 @@ fit_dist_core <- function(x, z, y, weights, offset, family, optimizer, control, 
   cn <- c(design_names(x), paste0("sigma:", design_names(z)), if (estimate_df) "log(df)")
   start <- check_start(start, npar_all, cn, fun)
   if (is.null(start)) start <- dist_start(x, z, y, weights, offset, family, estimate_df, fun)
-  max_iter <- if (is.null(control$max_iter)) default_max_iter(optimizer) else control$max_iter
-  engine_control <- list(tol = control$tol, max_iter = max_iter, learning_rate = control$learning_rate,
-                         decay = control$decay, trace = control$trace, verbose = control$verbose,
-                         rank_tol = control$rank_tol, threads = engine_threads())
+  engine_control <- engine_control_list(control, spec, optimizer)
+  max_iter <- engine_control$max_iter
   df_fixed <- if (family$family == "student_t" && !estimate_df) family$df else NA_real_
   engine <- function(x, z, start, ctrl) {
     tryCatch(
@@ -124,7 +124,7 @@ fit_dist_core <- function(x, z, y, weights, offset, family, optimizer, control, 
     s0 <- dist_start(one, one, y, weights, offset, family, estimate_df, fun)
     null_res <- tryCatch(suppressWarnings(
       fit_dist_engine(one, one, y, weights, offset, fam$dist, fam$link, df_fixed,
-                      if (optimizer == "gd") "newton" else optimizer, s0, ctrl0)),
+                      "newton", s0, ctrl0)),
       error = function(e) NULL)
     if (!is.null(null_res)) null_dev <- -2 * null_res$loglik
   }

@@ -16,8 +16,11 @@
 #'   [student_t()] (identity, log).
 #' @param optimizer `"auto"` (the default: `"exact"` for a Gaussian model with
 #'   the identity link, `"newton"` otherwise), `"exact"` (closed form by QR),
-#'   `"newton"` (Newton / Fisher scoring with step-halving) or `"gd"` (gradient
-#'   descent with a decaying learning rate and backtracking).
+#'   `"newton"` (Newton / Fisher scoring with step-halving), `"lbfgs"`
+#'   (limited-memory BFGS with a Wolfe line search) or `"gd"` (gradient
+#'   descent with a decaying learning rate and backtracking); or a
+#'   specification with settings, made by [opt_newton()], [opt_lbfgs()] or
+#'   [opt_gd()].
 #' @param control Settings made by [gradglm_control()].
 #' @param start Starting coefficients, one per column of `x`, or `NULL`. For a
 #'   distributional fit: the location coefficients, then the sigma-model
@@ -61,7 +64,8 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
   fam <- resolve_family(family, fun)
   family <- fam$family
   control <- as_control(control, fun)
-  optimizer <- resolve_optimizer(optimizer, fam, fun)
+  spec <- as_optimizer_spec(optimizer, fun)
+  optimizer <- resolve_optimizer(spec, fam, fun)
   n <- nrow(x)
   if (NROW(y) != n) abort(fun, "'y' has ", NROW(y), " observations but 'x' has ", n, " rows")
   weights <- check_weights(weights, n, fun)
@@ -79,15 +83,11 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
   }
   cn <- design_names(x)
   start <- check_start(start, p, cn, fun)
-  max_iter <- if (is.null(control$max_iter)) default_max_iter(optimizer) else control$max_iter
-
-  if (optimizer == "newton" && is.null(start)) check_default_start(family, y, fun)
+  if (optimizer %in% c("newton", "lbfgs") && is.null(start)) check_default_start(family, y, fun)
   if (optimizer == "gd" && is.null(start)) start <- gd_start(x, y, weights, offset, family)
 
-  engine_control <- list(tol = control$tol, max_iter = max_iter, learning_rate = control$learning_rate,
-                         decay = control$decay, trace = control$trace, verbose = control$verbose,
-                         rank_tol = control$rank_tol, subsample_min = 200000L,
-                         threads = engine_threads())
+  engine_control <- engine_control_list(control, spec, optimizer)
+  engine_control$subsample_min <- 200000L
   res <- tryCatch(
     fit_engine(x, y, weights, offset, fam$dist, fam$link, optimizer, start, engine_control),
     error = function(e) abort(fun, conditionMessage(e))

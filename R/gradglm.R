@@ -29,7 +29,8 @@
 #'   `data`; adds to any `offset()` terms of the formula.
 #' @param start Optional starting coefficients, one per column of the model
 #'   matrix.
-#' @param optimizer `"auto"`, `"exact"`, `"newton"` or `"gd"`; see
+#' @param optimizer `"auto"`, `"exact"`, `"newton"`, `"lbfgs"` or `"gd"`, or a
+#'   specification such as [opt_lbfgs()]; see
 #'   [gradglm_fit()].
 #' @param control Settings made by [gradglm_control()].
 #' @param model,x,y Logical: keep the model frame, the model matrix and the

@@ -254,7 +254,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   } else {
     // cheap steps first: large Newton fits start from a subsample fit
     const Index m = std::max<Index>(subsample_min / 4, 50 * p);
-    if (optimizer == "newton" && start.isNull() && n >= subsample_min &&
+    if ((optimizer == "newton" || optimizer == "lbfgs") && start.isNull() && n >= subsample_min &&
         4 * m <= n) {
       sample = sample_rows(X, Y, W, Off, m);
       if (!(sample->w.sum() > 0)) sample.reset();
@@ -305,8 +305,8 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
     res.grad_norm = g.norm();
     res.converged = true;
     res.iter = 1;
-    res.trace.push_back(TraceRow{1, res.loss, res.grad_norm, NAN});
-  } else if (optimizer == "newton") {
+    res.trace.push_back(TraceRow{1, res.loss, res.grad_norm, NAN, res.seconds()});
+  } else if (optimizer == "newton" || optimizer == "lbfgs") {
     if (start_k.size() == 0) {
       // glm's start: one Fisher-scoring step from the family's starting means
       auto start_eta = [&](const VecRef& y, const VecRef& w) {
@@ -344,12 +344,31 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
         extra_iter = 1;
       }
     }
-    res = newton(obj, start_k, s, sub_curvature.size() ? &sub_curvature : nullptr);
-    // standard errors from the expected information at the solution, as glm
-    // reports them: for a canonical link that is Newton's final curvature
-    if (family.canonical()) {
-      cov = spd_inverse(res.curvature) / obj.weight_sum();
+    if (optimizer == "newton") {
+      res = newton(obj, start_k, s, sub_curvature.size() ? &sub_curvature : nullptr);
+      // standard errors from the expected information at the solution, as glm
+      // reports them: for a canonical link that is Newton's final curvature
+      if (family.canonical()) {
+        cov = spd_inverse(res.curvature) / obj.weight_sum();
+      } else {
+        cov = fisher_cov(res.coef);
+      }
     } else {
+      // L-BFGS on standardised columns; a subsample fit's curvature, in the
+      // same coordinates (A^T H A for b = A theta), is its first inverse Hessian
+      VectorXd scale(k);
+      std::vector<InterceptShift> shifts;
+      standardise_columns(Xk, W, obj.weight_sum(), 0, scale, shifts);
+      RescaledObjective std_obj(obj, scale, shifts);
+      MatrixXd h0;
+      if (sub_curvature.size()) {
+        MatrixXd A(k, k);
+        for (Index j = 0; j < k; ++j) A.col(j) = std_obj.to_beta(VectorXd::Unit(k, j));
+        const MatrixXd Hs = sub_curvature.selfadjointView<Eigen::Lower>();
+        h0 = A.transpose() * Hs * A;
+      }
+      res = lbfgs(std_obj, std_obj.to_theta(start_k), s, h0.size() ? &h0 : nullptr);
+      res.coef = std_obj.to_beta(res.coef);
       cov = fisher_cov(res.coef);
     }
   } else if (optimizer == "gd") {

@@ -28,10 +28,12 @@ typedef Eigen::Map<const VectorXd> MapVec;
 
 namespace {
 
-void append_trace(Result& into, const Result& from, int& iter_offset) {
+// appends the rows of one phase, its iterations and times counted on from
+// those of the phases before it
+void append_trace(Result& into, const Result& from, int& iter_offset, double time_offset) {
   for (const TraceRow& r : from.trace) {
     if (!std::isnan(r.step) || &r == &from.trace.back()) {
-      into.trace.push_back(TraceRow{r.iter + iter_offset, r.loss, r.grad_norm, r.step});
+      into.trace.push_back(TraceRow{r.iter + iter_offset, r.loss, r.grad_norm, r.step, r.time + time_offset});
     }
   }
   iter_offset += from.iter;
@@ -42,7 +44,7 @@ void append_trace(Result& into, const Result& from, int& iter_offset) {
 Result run_optimizer(DistObjective& obj, const std::string& optimizer, const VectorXd& theta, const Settings& s,
                      const MatRef& X, const MatRef& Z, const VecRef& W) {
   if (optimizer == "newton") return newton(obj, theta, s);
-  if (optimizer == "gd") {
+  if (optimizer == "gd" || optimizer == "lbfgs") {
     VectorXd scale = VectorXd::Ones(obj.dim());
     std::vector<InterceptShift> shifts;
     standardise_columns(X, W, obj.weight_sum(), 0, scale, shifts);
@@ -65,7 +67,8 @@ Result run_optimizer(DistObjective& obj, const std::string& optimizer, const Vec
       for (size_t k = 0; k < first_sigma_shift; ++k) shifts[k].shift.head(p) *= unit;
     }
     RescaledObjective std_obj(obj, scale, shifts);
-    Result res = gradient_descent(std_obj, std_obj.to_theta(theta), s);
+    Result res = optimizer == "gd" ? gradient_descent(std_obj, std_obj.to_theta(theta), s)
+                                   : lbfgs(std_obj, std_obj.to_theta(theta), s);
     res.coef = std_obj.to_beta(res.coef);
     return res;
   }
@@ -113,7 +116,7 @@ Result laplace_finish(DistObjective& obj, VectorXd theta, const Settings& s, con
     ++iter;
     VectorXd grad;
     const double f = obj.value_grad(theta, grad);
-    if (s.record_trace) out.trace.push_back(TraceRow{iter, f, grad.segment(p, q).norm(), 1.0});
+    if (s.record_trace) out.trace.push_back(TraceRow{iter, f, grad.segment(p, q).norm(), 1.0, out.seconds()});
     if (s.verbose) Rcpp::Rcout << "exact Laplace round " << round + 1 << "  loss " << f << "\n";
     if (rg.diverged) {
       out.diverged = true;
@@ -150,12 +153,14 @@ Result fit_laplace(DistObjective& obj, ScaleFamily& fam, const std::string& opti
     Settings ss = s;
     ss.tol = std::max(s.tol, 1e-8);
     ss.final_step = false;
-    if (optimizer == "gd") ss.max_iter = std::min(s.max_iter, 2000);
+    if (optimizer != "newton") ss.max_iter = std::min(s.max_iter, 2000);
+    const double t0 = out.seconds();
     Result r = run_optimizer(obj, optimizer, theta, ss, X, Z, W);
     if (r.coef.allFinite() && std::isfinite(r.loss)) theta = r.coef;
-    append_trace(out, r, iter);
+    append_trace(out, r, iter, t0);
   }
   fam.set_smooth(0.0);
+  const double t_finish = out.seconds();
   Result fin = laplace_finish(obj, theta, s, X, Y, W, Off);
   if (obj.q() > 1) {
     Result alt = laplace_finish(obj, start, s, X, Y, W, Off);
@@ -163,7 +168,9 @@ Result fit_laplace(DistObjective& obj, ScaleFamily& fam, const std::string& opti
                         (alt.converged == fin.converged && alt.loss < fin.loss - 1e-12 * std::abs(fin.loss));
     if (better) fin = alt;
   }
-  for (const TraceRow& r : fin.trace) out.trace.push_back(TraceRow{r.iter + iter, r.loss, r.grad_norm, r.step});
+  for (const TraceRow& r : fin.trace) {
+    out.trace.push_back(TraceRow{r.iter + iter, r.loss, r.grad_norm, r.step, r.time + t_finish});
+  }
   out.coef = fin.coef;
   out.loss = fin.loss;
   out.grad_norm = fin.grad_norm;
@@ -171,7 +178,7 @@ Result fit_laplace(DistObjective& obj, ScaleFamily& fam, const std::string& opti
   out.diverged = fin.diverged;
   out.message = fin.message;
   out.iter = iter + fin.iter;
-  if (s.record_trace) out.trace.push_back(TraceRow{out.iter, out.loss, out.grad_norm, NAN});
+  if (s.record_trace) out.trace.push_back(TraceRow{out.iter, out.loss, out.grad_norm, NAN, out.seconds()});
   return out;
 }
 

@@ -69,21 +69,25 @@ Settings settings_from_control(const Rcpp::List& control) {
   s.decay = Rcpp::as<double>(control["decay"]);
   s.record_trace = Rcpp::as<bool>(control["trace"]);
   s.verbose = Rcpp::as<bool>(control["verbose"]);
+  if (control.containsElementNamed("schedule")) s.schedule = static_cast<Schedule>(Rcpp::as<int>(control["schedule"]));
+  if (control.containsElementNamed("memory")) s.memory = Rcpp::as<int>(control["memory"]);
   return s;
 }
 
 Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr) {
   const size_t k = tr.size();
   Rcpp::IntegerVector iter(k);
-  Rcpp::NumericVector loss(k), gn(k), step(k);
+  Rcpp::NumericVector loss(k), gn(k), step(k), time(k);
   for (size_t i = 0; i < k; ++i) {
     iter[i] = tr[i].iter;
     loss[i] = tr[i].loss;
     gn[i] = tr[i].grad_norm;
     step[i] = std::isnan(tr[i].step) ? NA_REAL : tr[i].step;
+    time[i] = tr[i].time;
   }
   return Rcpp::DataFrame::create(Rcpp::Named("iter") = iter, Rcpp::Named("loss") = loss,
-                                 Rcpp::Named("grad_norm") = gn, Rcpp::Named("step") = step);
+                                 Rcpp::Named("grad_norm") = gn, Rcpp::Named("step") = step,
+                                 Rcpp::Named("time") = time);
 }
 
 // Symmetric inverse of a positive (semi-)definite matrix; a pseudo-inverse

@@ -2,13 +2,14 @@
 
 #include <cmath>
 #include <limits>
+#include <memory>
 
 namespace gradglm {
 
 namespace {
 
 void record(Result& res, const Settings& s, int iter, double loss, double gnorm, double step) {
-  if (s.record_trace) res.trace.push_back(TraceRow{iter, loss, gnorm, step});
+  if (s.record_trace) res.trace.push_back(TraceRow{iter, loss, gnorm, step, res.seconds()});
   if (s.verbose) {
     Rcpp::Rcout << "iter " << iter << "  loss " << loss << "  |grad| " << gnorm << "  step " << step
                 << "\n";
@@ -169,6 +170,219 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
   return res;
 }
 
+double scheduled_rate(const Settings& s, int t) {
+  switch (s.schedule) {
+    case Schedule::constant:
+      return s.learning_rate;
+    case Schedule::inverse:
+      return s.learning_rate / (1.0 + s.decay * t);
+    case Schedule::exponential:
+      return s.learning_rate * std::exp(-s.decay * t);
+    case Schedule::step:
+      return s.learning_rate * std::pow(0.5, std::floor(s.decay * t));
+    case Schedule::cosine:
+      return s.learning_rate * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, (double)t / std::max(1, s.max_iter))));
+  }
+  return s.learning_rate;
+}
+
+namespace {
+
+// phi(a) = f(x + a d) and its derivative, from one value_grad pass
+struct LinePoint {
+  double a, f, df;
+  VectorXd g;
+};
+
+LinePoint evaluate_at(Objective& obj, const VectorXd& x, const VectorXd& d, double a, Interrupter& intr) {
+  LinePoint p;
+  p.a = a;
+  p.f = obj.value_grad(x + a * d, p.g);
+  intr.tick(obj.work());
+  p.df = std::isfinite(p.f) ? p.g.dot(d) : NAN;
+  if (!std::isfinite(p.f)) p.f = INFINITY;
+  return p;
+}
+
+// minimiser of the cubic through (a, fa, da) and (b, fb, db), kept inside the
+// middle 80% of [a, b]; bisection when the cubic is of no use
+double cubic_step(const LinePoint& lo, const LinePoint& hi) {
+  const double a = lo.a, b = hi.a, left = std::min(a, b), right = std::max(a, b);
+  const double w = right - left;
+  double t = 0.5 * (a + b);
+  if (std::isfinite(hi.f) && std::isfinite(hi.df)) {
+    const double d1 = lo.df + hi.df - 3.0 * (lo.f - hi.f) / (a - b);
+    const double disc = d1 * d1 - lo.df * hi.df;
+    if (disc >= 0.0) {
+      const double d2 = (b > a ? 1.0 : -1.0) * std::sqrt(disc);
+      const double c = b - (b - a) * (hi.df + d2 - d1) / (hi.df - lo.df + 2.0 * d2);
+      if (std::isfinite(c)) t = c;
+    }
+  }
+  return std::min(std::max(t, left + 0.1 * w), right - 0.1 * w);
+}
+
+// A step length satisfying the strong Wolfe conditions (c1 = 1e-4, c2 = 0.9)
+// along the descent direction d, by bracketing and zooming (Nocedal and
+// Wright, algorithms 3.5 and 3.6). Returns false when none is found; `best`
+// then holds the lowest point seen.
+bool wolfe_search(Objective& obj, const VectorXd& x, const VectorXd& d, const LinePoint& p0, double a1,
+                  Interrupter& intr, LinePoint& out) {
+  const double c1 = 1e-4, c2 = 0.9;
+  // near the optimum the decrease along d falls to the rounding level of the
+  // loss; a rise within that level does not reject a step whose derivative
+  // shows progress (the "approximate Wolfe" idea)
+  const double noise = 1e-12 * std::abs(p0.f);
+  LinePoint prev = p0, cur;
+  LinePoint best = p0;
+  auto zoom = [&](LinePoint lo, LinePoint hi) -> bool {
+    for (int k = 0; k < 30; ++k) {
+      const double a = cubic_step(lo, hi);
+      LinePoint p = evaluate_at(obj, x, d, a, intr);
+      if (p.f < best.f) best = p;
+      if (p.f > p0.f + c1 * a * p0.df + noise || p.f > lo.f + noise) {
+        hi = p;
+      } else {
+        if (std::abs(p.df) <= -c2 * p0.df) {
+          out = p;
+          return true;
+        }
+        if (p.df * (hi.a - lo.a) >= 0.0) hi = lo;
+        lo = p;
+      }
+      if (std::abs(hi.a - lo.a) <= 1e-16 * std::max(1.0, std::abs(lo.a))) break;
+    }
+    return false;
+  };
+  double a = a1;
+  for (int i = 0; i < 30; ++i) {
+    cur = evaluate_at(obj, x, d, a, intr);
+    if (cur.f < best.f) best = cur;
+    if (cur.f > p0.f + c1 * a * p0.df + noise || (i > 0 && cur.f > prev.f + noise)) {
+      if (zoom(prev, cur)) return true;
+      break;
+    }
+    if (std::abs(cur.df) <= -c2 * p0.df) {
+      out = cur;
+      return true;
+    }
+    if (cur.df >= 0.0) {
+      if (zoom(cur, prev)) return true;
+      break;
+    }
+    prev = cur;
+    a *= 2.0;
+  }
+  out = best;
+  return false;
+}
+
+}  // namespace
+
+Result lbfgs(Objective& obj, const VectorXd& start, const Settings& s, const MatrixXd* h0) {
+  Result res;
+  Interrupter intr;
+  const Index p = start.size();
+  VectorXd x = start, g;
+  double f = obj.value_grad(x, g);
+  intr.tick(obj.work());
+  if (!std::isfinite(f)) {
+    res.coef = x;
+    res.loss = f;
+    res.message = "the loss is not finite at the starting values";
+    return res;
+  }
+  std::unique_ptr<Eigen::LLT<MatrixXd>> h0_llt;
+  if (h0 != nullptr) {
+    h0_llt.reset(new Eigen::LLT<MatrixXd>(h0->selfadjointView<Eigen::Lower>()));
+    if (h0_llt->info() != Eigen::Success) h0_llt.reset();
+  }
+  const int m = std::max(1, s.memory);
+  std::vector<VectorXd> S, Y;
+  std::vector<double> rho;
+  VectorXd q, d, alpha(m);
+  int it = 0;
+  for (;; ++it) {
+    const double gnorm = g.norm();
+    if (gnorm < s.tol) {
+      res.converged = true;
+      record(res, s, it, f, gnorm, NAN);
+      break;
+    }
+    if (it >= s.max_iter) {
+      res.message = "the iteration limit was reached";
+      record(res, s, it, f, gnorm, NAN);
+      break;
+    }
+    // two-loop recursion: d = -H g
+    q = g;
+    const int k = (int)S.size();
+    for (int i = k - 1; i >= 0; --i) {
+      alpha[i] = rho[i] * S[i].dot(q);
+      q -= alpha[i] * Y[i];
+    }
+    if (h0_llt) {
+      q = h0_llt->solve(q);
+    } else if (k > 0) {
+      q *= S[k - 1].dot(Y[k - 1]) / Y[k - 1].squaredNorm();
+    }
+    for (int i = 0; i < k; ++i) {
+      const double b = rho[i] * Y[i].dot(q);
+      q += S[i] * (alpha[i] - b);
+    }
+    d = -q;
+    double dg = d.dot(g);
+    if (!(dg < 0.0)) {  // not a descent direction: restart from the gradient
+      S.clear();
+      Y.clear();
+      rho.clear();
+      d = -g;
+      dg = -gnorm * gnorm;
+    }
+    // the first step of a fresh memory without a curvature: unit length
+    const double a1 = (k == 0 && !h0_llt) ? std::min(1.0, 1.0 / gnorm) : 1.0;
+    LinePoint p0{0.0, f, dg, g}, next;
+    const bool ok = wolfe_search(obj, x, d, p0, a1, intr, next);
+    const bool progress = next.f < f || (ok && next.f <= f + 1e-12 * std::abs(f) && next.g.norm() < gnorm);
+    if (!progress) {
+      // no step lowers the loss: at a minimum to machine precision
+      res.converged = true;
+      res.message = "the loss cannot be decreased further at machine precision";
+      record(res, s, it, f, gnorm, 0.0);
+      break;
+    }
+    record(res, s, it, f, gnorm, next.a);
+    const VectorXd xn = x + next.a * d;
+    const std::string why = obj.check(xn);
+    if (!why.empty()) {
+      res.message = why;
+      res.diverged = true;
+      break;
+    }
+    VectorXd sv = xn - x, yv = next.g - g;
+    const double sy = sv.dot(yv);
+    if (sy > 1e-10 * sv.norm() * yv.norm()) {
+      if ((int)S.size() == m) {
+        S.erase(S.begin());
+        Y.erase(Y.begin());
+        rho.erase(rho.begin());
+      }
+      S.push_back(sv);
+      Y.push_back(yv);
+      rho.push_back(1.0 / sy);
+    }
+    x = xn;
+    f = next.f;
+    g = next.g;
+  }
+  (void)p;
+  res.coef = x;
+  res.loss = f;
+  res.grad_norm = g.norm();
+  res.iter = it;
+  return res;
+}
+
 Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s) {
   Result res;
   Interrupter intr;
@@ -194,7 +408,7 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
       record(res, s, it, f, gnorm, NAN);
       break;
     }
-    const double scheduled = s.learning_rate / (1.0 + s.decay * it);
+    const double scheduled = scheduled_rate(s, it);
     double step = std::min(scheduled, 2.0 * last_step);
     double f_new = NAN;
     int tries = 0;

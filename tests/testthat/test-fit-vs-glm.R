@@ -6,7 +6,7 @@
 
 # Fit `call` (a quoted glm() call) with glm and with gradglm under each
 # optimizer, and compare.
-check_case <- function(call, optimizers = c("auto", "newton"), label = deparse1(call),
+check_case <- function(call, optimizers = c("auto", "newton", "lbfgs"), label = deparse1(call),
                        env = parent.frame()) {
   fits <- list()
   for (opt in optimizers) {
@@ -32,7 +32,7 @@ esoph2 <- within(esoph, {
 
 test_that("gaussian identity (auto, exact, newton) matches glm", {
   fits <- check_case(quote(glm(mpg ~ wt + hp + factor(cyl), data = mtcars, family = gaussian)),
-                     optimizers = c("auto", "exact", "newton"))
+                     optimizers = c("auto", "exact", "newton", "lbfgs"))
   expect_identical(fits$auto$gradglm$optimizer, "exact")
   expect_identical(fits$newton$gradglm$optimizer, "newton")
   check_case(quote(glm(len ~ supp * dose, data = ToothGrowth, family = gaussian())),

@@ -1,7 +1,7 @@
 # The optimizers: gradient descent reaches glm's answer, every fit records a
 # trace, non-convergence warns, and "auto" picks the exact route.
 
-trace_cols <- c("iter", "loss", "grad_norm", "step")
+trace_cols <- c("iter", "loss", "grad_norm", "step", "time")
 
 # a trace is a data.frame of iter/loss/grad_norm/step, with increasing
 # iterations, finite losses and non-negative gradient norms
