@@ -81,7 +81,7 @@ test_that("optimizer = \"exact\" is an error for the distributional fits", {
                "gradglm:.*optimizer.*exact")
   # an unknown optimizer is an error too
   expect_error(gradglm(y ~ x, data = din, family = laplace(), optimizer = "lbfgsb"),
-               "gradglm:.*'optimizer'")
+               "gradglm: unknown optimizer 'lbfgsb'")
 })
 
 test_that("x_sigma of gradglm_fit must conform to x", {
