@@ -181,7 +181,7 @@ double scheduled_rate(const Settings& s, int t) {
     case Schedule::step:
       return s.learning_rate * std::pow(0.5, std::floor(s.decay * t));
     case Schedule::cosine:
-      return s.learning_rate * 0.5 * (1.0 + std::cos(M_PI * std::min(1.0, (double)t / std::max(1, s.max_iter))));
+      return s.learning_rate * 0.5 * (1.0 + std::cos(3.14159265358979323846 * std::min(1.0, (double)t / std::max(1, s.max_iter))));
   }
   return s.learning_rate;
 }
@@ -282,7 +282,6 @@ bool wolfe_search(Objective& obj, const VectorXd& x, const VectorXd& d, const Li
 Result lbfgs(Objective& obj, const VectorXd& start, const Settings& s, const MatrixXd* h0) {
   Result res;
   Interrupter intr;
-  const Index p = start.size();
   VectorXd x = start, g;
   double f = obj.value_grad(x, g);
   intr.tick(obj.work());
@@ -375,7 +374,6 @@ Result lbfgs(Objective& obj, const VectorXd& start, const Settings& s, const Mat
     f = next.f;
     g = next.g;
   }
-  (void)p;
   res.coef = x;
   res.loss = f;
   res.grad_norm = g.norm();
