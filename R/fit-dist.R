@@ -139,6 +139,7 @@ fit_dist_core <- function(x, z, y, weights, offset, family, optimizer, control, 
        df.residual = n_ok - npar, df.null = n_ok - 2L - as.integer(estimate_df), y = y,
        converged = res$converged, boundary = FALSE, loglik = loglik, npar = npar,
        cov.unscaled = cov, cov_kind = res$cov_kind, dispersion = 1, optimizer = optimizer,
-       trace = res$trace, control = control, offset = if (offset_given) offset else NULL,
+       trace = res$trace, control = control, optimizer_settings = spec$settings,
+       offset = if (offset_given) offset else NULL,
        nobs = n_ok, intercept = intercept, message = res$message, distributional = TRUE)
 }

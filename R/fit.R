@@ -151,7 +151,8 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
        converged = res$converged, boundary = FALSE,
        loglik = loglik_from_aic(aic, rank, family),
        cov.unscaled = cov, dispersion = dispersion, optimizer = optimizer,
-       trace = res$trace, control = control, offset = if (offset_given) offset else NULL,
+       trace = res$trace, control = control, optimizer_settings = spec$settings,
+       message = res$message, offset = if (offset_given) offset else NULL,
        nobs = n_ok, intercept = intercept)
 }
 

@@ -422,8 +422,12 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
     if (tries == 60) {
       // no step, however small, decreases the loss: the gradient is at the
       // rounding level of the loss, which is as close to a minimum as it gets
-      res.converged = true;
-      res.message = "the loss cannot be decreased further at machine precision";
+      // -- unless the schedule has shrunk the rate to nothing first
+      res.converged = scheduled > 1e-6 * s.learning_rate;
+      res.message = res.converged
+                        ? "the loss cannot be decreased further at machine precision"
+                        : "the scheduled learning rate decayed to about 0 before the gradient norm reached tol; "
+                          "use a smaller decay or another schedule";
       record(res, s, it, f, gnorm, 0.0);
       break;
     }

@@ -97,3 +97,17 @@ test_that("lbfgs with a large n starts from a subsample fit and matches glm", {
   expect_close(coef(fit), coef(ref), 1e-6)
   expect_lt(fit$iter, 20L)
 })
+
+test_that("a learning rate decayed to nothing is not reported as convergence", {
+  fit <- suppressWarnings(gradglm(vs ~ mpg, data = mtcars, family = binomial(),
+                                  optimizer = opt_gd(decay = 0.01, schedule = "exponential")))
+  expect_false(fit$converged)
+  expect_match(fit$message, "decayed to about 0")
+  expect_warning(gradglm(vs ~ mpg, data = mtcars, family = binomial(),
+                         optimizer = opt_gd(decay = 0.01, schedule = "exponential")),
+                 "did not converge")
+  # the fit keeps the spec's settings and the optimizer's message
+  ok <- gradglm(vs ~ mpg, data = mtcars, family = binomial(), optimizer = opt_gd(schedule = "constant"))
+  expect_identical(ok$optimizer_settings$schedule, "constant")
+  expect_true(is.character(ok$message))
+})
