@@ -61,7 +61,7 @@ test_that("every schedule follows its formula and reaches the optimum", {
   # a constant and a decaying schedule take different paths
   a <- gradglm(am ~ wt, data = mtcars, family = binomial(), optimizer = opt_gd(schedule = "constant"))
   b <- gradglm(am ~ wt, data = mtcars, family = binomial(), optimizer = opt_gd(schedule = "exponential",
-                                                                                decay = 0.01))
+                                                                                decay = 0.001))
   expect_false(identical(a$trace$step, b$trace$step))
 })
 
