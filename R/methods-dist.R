@@ -363,16 +363,9 @@ confint.gradglm_dist <- function(object, parm, level = 0.95, ...) {
   } else {
     abort(fun, "'parm' must be parameter names or positions")
   }
-  tail <- (1 - level) / 2
-  probs <- c(tail, 1 - tail)
-  z <- stats::qnorm(probs)
   se <- sqrt(diag(vcov.gradglm_dist(object, complete = TRUE)))
   names(se) <- pnames
-  labels <- paste(format(100 * probs, trim = TRUE, scientific = FALSE,
-                         digits = 3L), "%")
-  ci <- matrix(NA_real_, length(parm), 2L, dimnames = list(parm, labels))
-  ci[] <- cf[parm] + se[parm] %o% z
-  ci
+  .wald_confint(cf, se, parm, level)
 }
 
 #' @rdname gradglm_dist-extract

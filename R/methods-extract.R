@@ -129,15 +129,19 @@ confint.gradglm <- function(object, parm, level = 0.95, ...) {
            paste0("'", unknown, "'", collapse = ", "), call. = FALSE)
     }
   }
-  tail <- (1 - level) / 2
-  probs <- c(tail, 1 - tail)
-  z <- stats::qnorm(probs)
   se <- sqrt(diag(vcov.gradglm(object, complete = TRUE)))
   names(se) <- pnames
-  labels <- paste(format(100 * probs, trim = TRUE, scientific = FALSE,
-                         digits = 3L), "%")
+  .wald_confint(cf, se, parm, level)
+}
+
+# Wald intervals, estimate +- z * se, for the parameters named in `parm`,
+# labelled with their percentages as confint.default() labels them
+.wald_confint <- function(cf, se, parm, level) {
+  tail <- (1 - level) / 2
+  probs <- c(tail, 1 - tail)
+  labels <- paste(format(100 * probs, trim = TRUE, scientific = FALSE, digits = 3L), "%")
   ci <- matrix(NA_real_, length(parm), 2L, dimnames = list(parm, labels))
-  ci[] <- cf[parm] + se[parm] %o% z
+  ci[] <- cf[parm] + se[parm] %o% stats::qnorm(probs)
   ci
 }
 

@@ -16,6 +16,20 @@ void record(Result& res, const Settings& s, int iter, double loss, double gnorm,
   }
 }
 
+// The stopping rules of the first-order methods: the gradient norm below tol
+// (converged) or the iteration limit; either records the final trace row.
+bool first_order_stop(Result& res, const Settings& s, int it, double f, double gnorm) {
+  if (gnorm < s.tol) {
+    res.converged = true;
+  } else if (it >= s.max_iter) {
+    res.message = "the iteration limit was reached";
+  } else {
+    return false;
+  }
+  record(res, s, it, f, gnorm, NAN);
+  return true;
+}
+
 // Solve H d = -g for a positive semi-definite H; a small ridge rescues a
 // numerically singular H (for example under separation, where weights vanish).
 VectorXd newton_direction(const MatrixXd& H, const VectorXd& g) {
@@ -303,16 +317,7 @@ Result lbfgs(Objective& obj, const VectorXd& start, const Settings& s, const Mat
   int it = 0;
   for (;; ++it) {
     const double gnorm = g.norm();
-    if (gnorm < s.tol) {
-      res.converged = true;
-      record(res, s, it, f, gnorm, NAN);
-      break;
-    }
-    if (it >= s.max_iter) {
-      res.message = "the iteration limit was reached";
-      record(res, s, it, f, gnorm, NAN);
-      break;
-    }
+    if (first_order_stop(res, s, it, f, gnorm)) break;
     // two-loop recursion: d = -H g
     q = g;
     const int k = (int)S.size();
@@ -396,16 +401,7 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
   int it = 0;
   for (;; ++it) {
     const double gnorm = g.norm();
-    if (gnorm < s.tol) {
-      res.converged = true;
-      record(res, s, it, f, gnorm, NAN);
-      break;
-    }
-    if (it >= s.max_iter) {
-      res.message = "the iteration limit was reached";
-      record(res, s, it, f, gnorm, NAN);
-      break;
-    }
+    if (first_order_stop(res, s, it, f, gnorm)) break;
     const double scheduled = scheduled_rate(s, it);
     double step = std::min(scheduled, 2.0 * last_step);
     double f_new = NAN;
