@@ -325,14 +325,10 @@ vcov.gradglm_dist <- function(object, complete = TRUE, ...) {
     abort("vcov.gradglm_dist", "the fitted object has no 'cov.unscaled'")
   }
   v <- .methods_cov_unscaled(object)
-  if (!complete || !any(aliased)) {
+  if (!complete) {
     return(v)
   }
-  nm <- names(aliased)
-  full <- matrix(NA_real_, length(aliased), length(aliased),
-                 dimnames = list(nm, nm))
-  full[!aliased, !aliased] <- v
-  full
+  .pad_aliased(v, aliased)
 }
 
 #' @rdname gradglm_dist-extract

@@ -93,7 +93,12 @@ vcov.gradglm <- function(object, complete = TRUE, ...) {
   if (!complete) {
     return(v)
   }
-  aliased <- s$aliased
+  .pad_aliased(v, s$aliased)
+}
+
+# a covariance matrix of the estimated coefficients with rows and columns of
+# NA added for the aliased ones, as vcov(complete = TRUE) reports them
+.pad_aliased <- function(v, aliased) {
   if (!any(aliased)) {
     return(v)
   }
