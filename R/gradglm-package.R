@@ -10,6 +10,7 @@
 #' @keywords internal
 #' @useDynLib gradglm, .registration = TRUE
 #' @importFrom Rcpp evalCpp
+#' @importFrom cli cli_progress_bar
 #' @importFrom stats gaussian binomial poisson coef vcov confint logLik nobs deviance
 #'   df.residual fitted residuals model.frame model.matrix formula family terms update
 #'   anova predict
