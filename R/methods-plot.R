@@ -13,9 +13,18 @@
 #' * `"loss"`: the training curve. The loss (half the deviance per unit of
 #'   prior weight) and the Euclidean norm of its gradient against the
 #'   iteration, on two y axes (left: loss, right: gradient norm), each on a
-#'   log scale when all its values are positive. For the `"exact"` optimizer
-#'   the trace has a single row, shown as one point, and the title says
-#'   "closed form".
+#'   log scale when all its values are positive. For the minibatch optimizers
+#'   `"sgd"` and `"adam"` the x axis is the epoch and the title gives the
+#'   number of epochs. When the fit held out a validation set, so that the
+#'   trace has a validation loss (a column whose name starts with `"val"`),
+#'   that curve is drawn in another colour and line type on the same left
+#'   axis as the training loss (its range covers both curves; log scale when
+#'   both are positive), and the legend names "training loss", "validation
+#'   loss" and "gradient norm". When early stopping kept the parameters of an
+#'   earlier epoch (`best_epoch` of the fit), that epoch is marked by a
+#'   dotted vertical line and a circle on the validation curve, labelled
+#'   "best epoch" in the legend. For the `"exact"` optimizer the trace has a
+#'   single row, shown as one point, and the title says "closed form".
 #' * `"residuals"`: deviance (or Pearson) residuals against the fitted values
 #'   (or the linear predictor), with a zero line and a [stats::lowess()]
 #'   smooth.
@@ -132,14 +141,50 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   length(v) > 0L && all(v > 0)
 }
 
+# Optimizers whose trace counts epochs (full passes over the data) rather
+# than iterations.
+.plot_epoch_optimizers <- c("sgd", "adam")
+
+.plot_is_epoch_fit <- function(x) {
+  is.character(x$optimizer) && length(x$optimizer) == 1L &&
+    x$optimizer %in% .plot_epoch_optimizers
+}
+
 .plot_loss_title <- function(x) {
   opt <- if (!is.null(x$optimizer)) x$optimizer else "unknown"
   if (identical(opt, "exact")) return("Training curve (closed form)")
+  if (.plot_is_epoch_fit(x)) {
+    # the trace has one row per epoch, numbered by `iter`
+    n <- max(x$trace$iter, na.rm = TRUE)
+    return(paste0("Training curve (", opt, ", ", n, " epoch",
+                  if (n != 1L) "s", ")"))
+  }
   n <- if (is.numeric(x$iter) && length(x$iter) == 1L) x$iter else
     max(x$trace$iter)
   paste0("Training curve (", opt, ", ", n, " iteration", if (n != 1L) "s", ")")
 }
 
+# The validation curve of the trace: the first numeric column whose name
+# starts with "val" and that has a finite value, or NULL.
+.plot_val_column <- function(tr) {
+  for (nm in grep("^val", names(tr), value = TRUE)) {
+    v <- tr[[nm]]
+    if (is.numeric(v) && any(is.finite(v))) return(nm)
+  }
+  NULL
+}
+
+# The epoch whose parameters were kept by early stopping, or NULL.
+.plot_best_epoch <- function(x) {
+  b <- x$best_epoch
+  if (is.numeric(b) && length(b) == 1L && is.finite(b)) b else NULL
+}
+
+# The training curve: the loss (and the validation loss, when the trace has
+# one) on the left axis, the gradient norm on the right axis. Returns,
+# invisibly, what it drew on the loss axis: its `usr` coordinates, whether the
+# axis is logarithmic, the x axis label, the name of the validation column (or
+# NULL), the best epoch (or NULL) and the legend text (NULL without legend).
 .plot_loss <- function(x, ...) {
   if (!.plot_has_trace(x)) {
     stop("plot.gradglm: 'which = \"loss\"' needs the training trace, which ",
@@ -150,13 +195,29 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   iter <- tr$iter
   loss <- tr$loss
   gnorm <- if (!is.null(tr$grad_norm)) tr$grad_norm else rep(NA_real_, nrow(tr))
+  val_name <- .plot_val_column(tr)
+  val <- if (!is.null(val_name)) tr[[val_name]]
+  has_val <- !is.null(val)
+  best <- .plot_best_epoch(x)
   opt <- if (!is.null(x$optimizer)) x$optimizer else "unknown"
   closed <- identical(opt, "exact") || nrow(tr) == 1L
   main <- .plot_loss_title(x)
   col_loss <- "black"
+  col_val <- "dodgerblue3"
   col_grad <- "firebrick"
+  col_best <- "darkgreen"
+  lty_loss <- 1
+  lty_val <- 4
+  lty_grad <- 2
+  lty_best <- 3
+  pch_loss <- 19
+  pch_val <- 15
+  pch_grad <- 17
+  pch_best <- 1
   type <- if (closed) "p" else if (nrow(tr) > 50L) "l" else "o"
-  loss_log <- .plot_log_ok(loss)
+  cex_pt <- if (closed) 1.5 else 0.5
+  # training and validation loss share the left axis
+  loss_log <- .plot_log_ok(c(loss, val))
   grad_log <- .plot_log_ok(gnorm)
 
   old_mar <- graphics::par("mar")
@@ -166,11 +227,31 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   xlim <- range(iter, finite = TRUE)
   if (diff(xlim) == 0) xlim <- xlim + c(-1, 1)
   dots <- list(...)
-  .plot_call(graphics::plot, list(
-    x = iter, y = loss, type = type, pch = 19, cex = if (closed) 1.5 else 0.5,
+  defaults <- list(
+    x = iter, y = loss, type = type, pch = pch_loss, cex = cex_pt,
     col = col_loss, log = if (loss_log) "y" else "", xlim = xlim,
-    xlab = "iteration", ylab = "loss (deviance / 2 per unit weight)",
-    main = main), dots)
+    xlab = if (.plot_is_epoch_fit(x)) "epoch" else "iteration",
+    ylab = "loss (deviance / 2 per unit weight)", main = main)
+  if (has_val) {
+    defaults$ylim <- .plot_range(c(loss, val), loss_log)
+  }
+  .plot_call(graphics::plot, defaults, dots)
+  usr <- graphics::par("usr")
+
+  if (has_val) {
+    graphics::lines(iter, val, type = type, pch = pch_val, cex = cex_pt,
+                    col = col_val, lty = lty_val)
+  }
+  if (!is.null(best)) {
+    graphics::abline(v = best, lty = lty_best, col = col_best)
+    if (has_val) {
+      at <- which(iter == best & is.finite(val))
+      if (length(at)) {
+        graphics::points(best, val[at[1L]], pch = pch_best, cex = 1.8,
+                         lwd = 2, col = col_best)
+      }
+    }
+  }
 
   has_grad <- any(is.finite(gnorm))
   if (has_grad) {
@@ -180,20 +261,53 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
     if (diff(ylim) == 0) {
       ylim <- if (grad_log) ylim * c(0.5, 2) else ylim + c(-1, 1)
     }
-    graphics::plot(iter, gy, type = type, pch = 17,
-                   cex = if (closed) 1.5 else 0.5, col = col_grad,
-                   lty = 2, log = if (grad_log) "y" else "", xlim = xlim,
+    graphics::plot(iter, gy, type = type, pch = pch_grad, cex = cex_pt,
+                   col = col_grad, lty = lty_grad,
+                   log = if (grad_log) "y" else "", xlim = xlim,
                    ylim = ylim, axes = FALSE, xlab = "", ylab = "")
     graphics::axis(4, col.axis = col_grad, col = col_grad)
     graphics::mtext("gradient norm", side = 4, line = 2.5, col = col_grad,
                     cex = graphics::par("cex.lab") * graphics::par("cex"))
-    leg <- list("topright", legend = c("loss", "gradient norm"),
-                col = c(col_loss, col_grad), bty = "n")
-    if (type != "l") leg$pch <- c(19, 17)
-    if (!closed) leg$lty <- c(1, 2)
+  }
+
+  # the legend: curves first, then the best-epoch marker
+  leg_text <- if (has_val) c("training loss", "validation loss") else "loss"
+  leg_col <- if (has_val) c(col_loss, col_val) else col_loss
+  leg_pch <- if (has_val) c(pch_loss, pch_val) else pch_loss
+  leg_lty <- if (has_val) c(lty_loss, lty_val) else lty_loss
+  if (has_grad) {
+    leg_text <- c(leg_text, "gradient norm")
+    leg_col <- c(leg_col, col_grad)
+    leg_pch <- c(leg_pch, pch_grad)
+    leg_lty <- c(leg_lty, lty_grad)
+  }
+  if (type == "l") leg_pch[] <- NA
+  if (closed) leg_lty[] <- NA
+  if (!is.null(best)) {
+    leg_text <- c(leg_text, paste0("best epoch (", format(best), ")"))
+    leg_col <- c(leg_col, col_best)
+    leg_pch <- c(leg_pch, if (has_val) pch_best else NA)
+    leg_lty <- c(leg_lty, lty_best)
+  }
+  # as before, a fit with the loss alone gets no legend
+  if (length(leg_text) == 1L) leg_text <- NULL
+  if (length(leg_text)) {
+    leg <- list("topright", legend = leg_text, col = leg_col, bty = "n")
+    if (!all(is.na(leg_pch))) leg$pch <- leg_pch
+    if (!all(is.na(leg_lty))) leg$lty <- leg_lty
     do.call(graphics::legend, leg)
   }
-  invisible(NULL)
+  invisible(list(usr = usr, log = loss_log, xlab = defaults$xlab,
+                 val = val_name, best = best, legend = leg_text))
+}
+
+# The y range of the finite values of `v` (positive ones on a log axis),
+# widened when it is a single value.
+.plot_range <- function(v, log) {
+  v <- v[is.finite(v) & (!log | v > 0)]
+  r <- range(v)
+  if (diff(r) == 0) r <- if (log) r * c(0.5, 2) else r + c(-1, 1)
+  r
 }
 
 # The response as used in the fit (binomial: proportion), recovered from the

@@ -121,3 +121,164 @@ test_that("an invalid 'which' errors and lists the choices", {
     expect_error(plot(fit, residual_type = "working"), "should be one of")
   })
 })
+
+# A real binomial fit whose trace is replaced by that of a minibatch optimizer
+# with a held-out validation set (30 epochs, best epoch 12).
+fake_epoch_fit <- function(val = TRUE, optimizer = "adam") {
+  fit <- gradglm(am ~ wt, data = mtcars, family = binomial(), optimizer = "gd")
+  e <- 1:30
+  tr <- data.frame(iter = e,
+                   loss = 0.6 * exp(-e / 6) + 0.02,
+                   grad_norm = 1 / e,
+                   step = rep(0.01, 30),
+                   time = e * 0.001,
+                   learning_rate = 0.01 / sqrt(e))
+  # validation: above the training loss, lowest at epoch 12, rising after it
+  if (val) tr$val_loss <- 0.25 + 0.002 * (e - 12)^2
+  fit$optimizer <- optimizer
+  fit$trace <- tr
+  fit$best_epoch <- if (val) 12L
+  fit
+}
+
+# TRUE when the y range of `usr` (log10 units when `log`) covers `v`.
+covers <- function(usr, v, log) {
+  v <- v[is.finite(v)]
+  r <- range(if (log) log10(v) else v)
+  usr[3L] <= r[1L] + 1e-12 && usr[4L] >= r[2L] - 1e-12
+}
+
+test_that("'loss' draws the validation curve of an epoch fit on the loss axis", {
+  fit <- fake_epoch_fit()
+  tr <- fit$trace
+  both <- c(tr$loss, tr$val_loss)
+  # the validation loss reaches above the training loss: the range must
+  # cover it, or its curve is clipped
+  expect_gt(max(tr$val_loss), max(tr$loss))
+  expect_lt(min(tr$loss), min(tr$val_loss))
+  with_null_device({
+    expect_invisible(out <- plot(fit, which = "loss"))
+    expect_identical(out, fit)
+    info <- gradglm:::.plot_loss(fit)
+  })
+  expect_true(info$log)
+  expect_true(covers(info$usr, both, log = TRUE))
+  expect_false(covers(info$usr, c(both, 10 * max(both)), log = TRUE))
+  expect_identical(info$val, "val_loss")
+  expect_identical(info$best, 12L)
+  expect_identical(info$xlab, "epoch")
+  expect_identical(info$legend[1:3],
+                   c("training loss", "validation loss", "gradient norm"))
+  expect_match(info$legend[4L], "best epoch", fixed = TRUE)
+  expect_match(info$legend[4L], "12", fixed = TRUE)
+  expect_identical(gradglm:::.plot_loss_title(fit),
+                   "Training curve (adam, 30 epochs)")
+
+  # without a gradient norm the last axis drawn is the loss axis itself
+  fit$trace$grad_norm <- NA_real_
+  with_null_device({
+    plot(fit, which = "loss")
+    usr <- graphics::par("usr")
+    expect_true(graphics::par("ylog"))
+  })
+  expect_true(covers(usr, both, log = TRUE))
+})
+
+test_that("'loss' copes with NA validation losses and a missing validation", {
+  fit <- fake_epoch_fit()
+  fit$trace$val_loss[c(1, 5, 30)] <- NA
+  fit$trace$val_loss[7] <- NaN
+  with_null_device(expect_no_error(info <- gradglm:::.plot_loss(fit)))
+  expect_true(info$log)
+  expect_true(covers(info$usr, c(fit$trace$loss, fit$trace$val_loss), TRUE))
+  # the best epoch's validation loss itself missing: still drawn
+  fit$trace$val_loss[12] <- NA
+  with_null_device(expect_no_error(plot(fit, which = "loss")))
+  # a validation column of NAs only counts as none
+  fit$trace$val_loss <- NA_real_
+  with_null_device(expect_no_error(info <- gradglm:::.plot_loss(fit)))
+  expect_null(info$val)
+  expect_identical(info$legend[1:2], c("loss", "gradient norm"))
+
+  # an sgd fit without validation: the training curve alone, by epoch
+  fit2 <- fake_epoch_fit(val = FALSE, optimizer = "sgd")
+  expect_false(any(startsWith(names(fit2$trace), "val")))
+  with_null_device({
+    expect_invisible(plot(fit2, which = "loss"))
+    info2 <- gradglm:::.plot_loss(fit2)
+  })
+  expect_null(info2$val)
+  expect_null(info2$best)
+  expect_identical(info2$xlab, "epoch")
+  expect_identical(info2$legend, c("loss", "gradient norm"))
+  expect_true(covers(info2$usr, fit2$trace$loss, log = TRUE))
+  expect_identical(gradglm:::.plot_loss_title(fit2),
+                   "Training curve (sgd, 30 epochs)")
+  # a best epoch without a validation curve is still marked
+  fit2$best_epoch <- 20L
+  with_null_device(info3 <- gradglm:::.plot_loss(fit2))
+  expect_match(info3$legend[3L], "best epoch", fixed = TRUE)
+  # any column named "val..." is the validation curve
+  fit3 <- fake_epoch_fit()
+  names(fit3$trace)[names(fit3$trace) == "val_loss"] <- "validation"
+  with_null_device(info4 <- gradglm:::.plot_loss(fit3))
+  expect_identical(info4$val, "validation")
+})
+
+test_that("'loss' uses a linear axis when a loss is not positive", {
+  fit <- fake_epoch_fit()
+  fit$trace$loss <- fit$trace$loss - 0.3      # partly negative
+  both <- c(fit$trace$loss, fit$trace$val_loss)
+  expect_lt(min(both), 0)
+  with_null_device(info <- gradglm:::.plot_loss(fit))
+  expect_false(info$log)
+  expect_true(covers(info$usr, both, log = FALSE))
+  # a non-positive validation loss alone also forces the linear axis
+  fit <- fake_epoch_fit()
+  fit$trace$val_loss[3] <- 0
+  with_null_device(info <- gradglm:::.plot_loss(fit))
+  expect_false(info$log)
+  expect_true(covers(info$usr, c(fit$trace$loss, fit$trace$val_loss), FALSE))
+  # and the training loss alone, without validation
+  fit2 <- fake_epoch_fit(val = FALSE)
+  fit2$trace$loss[4] <- -1
+  fit2$trace$grad_norm <- NA_real_
+  with_null_device({
+    plot(fit2, which = "loss")
+    expect_false(graphics::par("ylog"))
+    expect_true(covers(graphics::par("usr"), fit2$trace$loss, log = FALSE))
+  })
+})
+
+test_that("other optimizers keep the iteration axis and their legend", {
+  fit <- gradglm(dist ~ speed, data = cars, optimizer = "gd")
+  with_null_device(info <- gradglm:::.plot_loss(fit))
+  expect_identical(info$xlab, "iteration")
+  expect_null(info$val)
+  expect_null(info$best)
+  expect_identical(info$legend, c("loss", "gradient norm"))
+  expect_match(gradglm:::.plot_loss_title(fit), "iteration", fixed = TRUE)
+  expect_no_match(gradglm:::.plot_loss_title(fit), "epoch", fixed = TRUE)
+})
+
+test_that("distributional fits draw the validation curve too", {
+  fit <- gradglm(dist ~ speed, sigma = ~ speed, data = cars, optimizer = "gd")
+  expect_s3_class(fit, "gradglm_dist")
+  e <- 1:25
+  fit$optimizer <- "adam"
+  # a negative log-likelihood per observation can be negative: linear axis
+  fit$trace <- data.frame(iter = e, loss = 4 * exp(-e / 5) - 0.5,
+                          grad_norm = 2 / e, step = 0.01, time = e / 100,
+                          learning_rate = 0.01,
+                          val_loss = 4 * exp(-e / 5) - 0.2 + 0.01 * e)
+  fit$best_epoch <- 18L
+  with_null_device({
+    expect_invisible(out <- plot(fit, which = "loss"))
+    expect_identical(out, fit)
+    info <- gradglm:::.dist_plot_loss(fit)
+  })
+  expect_false(info$log)
+  expect_identical(info$xlab, "epoch")
+  expect_true(covers(info$usr, c(fit$trace$loss, fit$trace$val_loss), FALSE))
+  expect_identical(info$legend[1:2], c("training loss", "validation loss"))
+})
