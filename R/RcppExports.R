@@ -33,3 +33,7 @@ scale_family_eval <- function(dist, link, y, eta, log_sigma, log_df, smooth = 0.
     .Call(`_gradglm_scale_family_eval`, dist, link, y, eta, log_sigma, log_df, smooth)
 }
 
+progress_demo <- function(total, enabled, seconds_per_step) {
+    .Call(`_gradglm_progress_demo`, total, enabled, seconds_per_step)
+}
+

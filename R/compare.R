@@ -35,8 +35,11 @@
 #' @param optimizers The optimizers to compare: a character vector of names
 #'   (`"exact"`, `"newton"`, `"gd"`, `"lbfgs"`, ...; see [gradglm()]), or a
 #'   list whose elements are names or optimizer specifications (objects of
-#'   class `"gradglm_optimizer"` made by [opt_gd()], [opt_lbfgs()] or
-#'   [opt_newton()], such as `opt_gd(learning_rate = 0.5)`). The
+#'   class `"gradglm_optimizer"` made by [opt_gd()], [opt_lbfgs()],
+#'   [opt_newton()], [opt_sgd()] or [opt_adam()], such as
+#'   `opt_gd(learning_rate = 0.5)`). The minibatch optimizers draw from R's
+#'   random number generator: call `set.seed()` first for a reproducible
+#'   comparison. Their iterations are epochs. The
 #'   names of the vector or list, when given, label the rows; otherwise each
 #'   row is labelled by its optimizer's name, made unique when it repeats
 #'   (`"gd"`, `"gd.2"`, ...).
@@ -48,9 +51,9 @@
 #'
 #' @return An object of class `"gradglm_comparison"`, a list with
 #' * `table`: a data frame with one row per optimizer and the columns
-#'   `optimizer` (the row label), `loss` (the final training loss, the last
-#'   entry of the fit's `trace$loss`: the mean negative log-likelihood that
-#'   every optimizer minimises), `loss_gap` (`loss` minus the smallest loss
+#'   `optimizer` (the row label), `loss` (the final training loss at the
+#'   returned coefficients, from the fit's deviance or log-likelihood: the
+#'   mean negative log-likelihood that every optimizer minimises), `loss_gap` (`loss` minus the smallest loss
 #'   reached by any of the fits, so 0 for the best), `iterations` (the fit's
 #'   `iter`), `time` (elapsed seconds), `converged` (`FALSE` for a failed fit)
 #'   and `message` (the error, or the warnings joined by `"; "`, or `""`);
@@ -79,7 +82,7 @@
 #'                    max_iter = 500)
 #' @export
 compare_optimizers <- function(formula, data, family = gaussian(),
-                               optimizers = c("newton", "gd", "lbfgs"), ...,
+                               optimizers = c("newton", "gd", "lbfgs", "adam"), ...,
                                reps = 1) {
   fun <- "compare_optimizers"
   mc <- match.call(expand.dots = TRUE)
@@ -324,14 +327,11 @@ compare_optimizers <- function(formula, data, family = gaussian(),
        message = paste(unique(warnings), collapse = "; "))
 }
 
-# The final training loss: the last entry of the trace; for a fit that kept no
-# trace, the same quantity from its deviance (twice the loss times the sum of
-# the prior weights) or, for a distributional fit, its log-likelihood.
+# The final training loss at the returned coefficients, from the deviance
+# (twice the loss times the sum of the prior weights) or, for a
+# distributional fit, the log-likelihood. (The last trace row of sgd / adam is
+# a mean over the epoch's batches, not the loss at the final coefficients.)
 .cmp_final_loss <- function(fit) {
-  tr <- fit$trace
-  if (is.data.frame(tr) && nrow(tr) > 0L && "loss" %in% names(tr)) {
-    return(as.numeric(tr$loss[nrow(tr)]))
-  }
   sw <- sum(fit$prior.weights)
   if (inherits(fit, "gradglm_dist")) -fit$loglik / sw else fit$deviance / (2 * sw)
 }

@@ -8,7 +8,7 @@ new_gradglm <- function(x) {
   missing <- setdiff(required, names(x))
   if (length(missing)) stop("new_gradglm: missing part(s) ", quote_some(missing), call. = FALSE)
   stopifnot(is.numeric(x$coefficients), inherits(x$family, "family"),
-            x$optimizer %in% c("exact", "newton", "gd", "lbfgs"))
+            x$optimizer %in% c("exact", "newton", "gd", "lbfgs", "sgd", "adam"))
   cls <- if (isTRUE(x$distributional)) c("gradglm_dist", "gradglm") else "gradglm"
   x$distributional <- NULL
   structure(x, class = cls)

@@ -80,7 +80,12 @@ fit_dist_core <- function(x, z, y, weights, offset, family, optimizer, control, 
   cn <- c(design_names(x), paste0("sigma:", design_names(z)), if (estimate_df) "log(df)")
   start <- check_start(start, npar_all, cn, fun)
   if (is.null(start)) start <- dist_start(x, z, y, weights, offset, family, estimate_df, fun)
-  engine_control <- engine_control_list(control, spec, optimizer)
+  engine_control <- engine_control_list(control, spec, optimizer, n)
+  check_batch_size(engine_control, optimizer, n, fun)
+  if (family$family == "laplace" && engine_control$validation > 0) {
+    abort(fun, "'validation' is not available for laplace(): its fit ends with an exact solution ",
+          "on all rows; use validation = 0")
+  }
   max_iter <- engine_control$max_iter
   df_fixed <- if (family$family == "student_t" && !estimate_df) family$df else NA_real_
   engine <- function(x, z, start, ctrl) {
@@ -90,6 +95,7 @@ fit_dist_core <- function(x, z, y, weights, offset, family, optimizer, control, 
     )
   }
   res <- engine(x, z, start, engine_control)
+  check_rate(res, optimizer, engine_control$learning_rate, fun)
   if (!is.finite(res$loss)) {
     abort(fun, "the ", optimizer, " optimizer could not find valid parameters (",
           if (nzchar(res$message)) res$message else "non-finite loss", "); supply 'start'")
@@ -97,10 +103,9 @@ fit_dist_core <- function(x, z, y, weights, offset, family, optimizer, control, 
   if (isTRUE(res$diverged)) {
     warn(fun, res$message)
   } else if (!res$converged) {
-    warn(fun, "the ", optimizer, " optimizer did not converge in ", res$iter, " iterations",
-         if (nzchar(res$message)) paste0(" (", res$message, ")") else "",
-         "; see control = gradglm_control(max_iter = , tol = )")
+    warn_not_converged(res, optimizer, fun)
   }
+  warn_best_at_start(res, fun)
 
   coef <- stats::setNames(res$coefficients, cn)
   aliased <- stats::setNames(res$aliased, cn)
@@ -141,5 +146,6 @@ fit_dist_core <- function(x, z, y, weights, offset, family, optimizer, control, 
        cov.unscaled = cov, cov_kind = res$cov_kind, dispersion = 1, optimizer = optimizer,
        trace = res$trace, control = control, optimizer_settings = spec$settings,
        offset = if (offset_given) offset else NULL,
-       nobs = n_ok, intercept = intercept, message = res$message, distributional = TRUE)
+       nobs = n_ok, intercept = intercept, message = res$message, best_epoch = res$best_epoch,
+       distributional = TRUE)
 }

@@ -84,14 +84,16 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
   cn <- design_names(x)
   start <- check_start(start, p, cn, fun)
   if (optimizer %in% c("newton", "lbfgs") && is.null(start)) check_default_start(family, y, fun)
-  if (optimizer == "gd" && is.null(start)) start <- gd_start(x, y, weights, offset, family)
+  if (optimizer %in% c("gd", "sgd", "adam") && is.null(start)) start <- gd_start(x, y, weights, offset, family)
 
-  engine_control <- engine_control_list(control, spec, optimizer)
+  engine_control <- engine_control_list(control, spec, optimizer, n)
+  check_batch_size(engine_control, optimizer, n, fun)
   engine_control$subsample_min <- 200000L
   res <- tryCatch(
     fit_engine(x, y, weights, offset, fam$dist, fam$link, optimizer, start, engine_control),
     error = function(e) abort(fun, conditionMessage(e))
   )
+  check_rate(res, optimizer, engine_control$learning_rate, fun)
   if (!is.finite(res$loss)) {
     abort(fun, "the ", optimizer, " optimizer could not find valid coefficients (",
           if (nzchar(res$message)) res$message else "non-finite loss", "); supply 'start'")
@@ -132,11 +134,8 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
   cov <- res$cov.unscaled
   dimnames(cov) <- list(cn[!aliased], cn[!aliased])
 
-  if (!res$converged) {
-    warn(fun, "the ", optimizer, " optimizer did not converge in ", res$iter, " iterations",
-         if (nzchar(res$message)) paste0(" (", res$message, ")") else "",
-         "; see control = gradglm_control(max_iter = , tol = )")
-  }
+  if (!res$converged) warn_not_converged(res, optimizer, fun)
+  warn_best_at_start(res, fun)
   if (family$family == "binomial" && res$n_boundary > 0L) {
     warn(fun, "fitted probabilities numerically 0 or 1 occurred (the classes may be separated)")
   }
@@ -152,9 +151,49 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, i
        loglik = loglik_from_aic(aic, rank, family),
        cov.unscaled = cov, dispersion = dispersion, optimizer = optimizer,
        trace = res$trace, control = control, optimizer_settings = spec$settings,
-       message = res$message, offset = if (offset_given) offset else NULL,
+       message = res$message, best_epoch = res$best_epoch,
+       offset = if (offset_given) offset else NULL,
        nobs = n_ok, intercept = intercept)
 }
+
+# sgd / adam: a batch cannot be larger than the data
+check_batch_size <- function(engine_control, optimizer, n, fun) {
+  if (optimizer %in% c("sgd", "adam") && engine_control$batch_size > n) {
+    abort(fun, "'batch_size' (", engine_control$batch_size, ") is larger than the number of observations (",
+          n, ")")
+  }
+  invisible(TRUE)
+}
+
+# a learning rate that made the loss blow up is an error, with advice
+check_rate <- function(res, optimizer, rate, fun) {
+  if (isTRUE(res$rate_too_large)) {
+    abort(fun, "the learning rate ", format(rate), " is too large: ", res$message,
+          "; lower it, e.g. optimizer = opt_", optimizer, "(learning_rate = ", format(signif(rate / 10, 2)), ")")
+  }
+  invisible(TRUE)
+}
+
+# early stopping that kept the start: say so
+warn_best_at_start <- function(res, fun) {
+  if (identical(as.integer(res$best_epoch), 0L)) {
+    warn(fun, "the validation loss never fell below its value at the start, so the starting values ",
+         "are returned (best epoch 0); try a smaller learning rate, a larger patience or validation = 0")
+  }
+  invisible(TRUE)
+}
+
+warn_not_converged <- function(res, optimizer, fun) {
+  unit <- if (optimizer %in% c("sgd", "adam")) " epochs" else " iterations"
+  hint <- if (optimizer %in% c("sgd", "adam")) {
+    paste0("; see optimizer = opt_", optimizer, "(max_epochs = , learning_rate = )")
+  } else {
+    "; see control = gradglm_control(max_iter = , tol = )"
+  }
+  warn(fun, "the ", optimizer, " optimizer did not converge in ", res$iter, unit,
+       if (nzchar(res$message)) paste0(" (", res$message, ")") else "", hint)
+}
+
 
 # logLik as glm reports it: the Gaussian counts its scale parameter
 loglik_from_aic <- function(aic, rank, family) {

@@ -133,6 +133,19 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// progress_demo
+int progress_demo(int total, bool enabled, double seconds_per_step);
+RcppExport SEXP _gradglm_progress_demo(SEXP totalSEXP, SEXP enabledSEXP, SEXP seconds_per_stepSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< int >::type total(totalSEXP);
+    Rcpp::traits::input_parameter< bool >::type enabled(enabledSEXP);
+    Rcpp::traits::input_parameter< double >::type seconds_per_step(seconds_per_stepSEXP);
+    rcpp_result_gen = Rcpp::wrap(progress_demo(total, enabled, seconds_per_step));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_fit_engine", (DL_FUNC) &_gradglm_fit_engine, 9},
@@ -143,6 +156,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_all_finite", (DL_FUNC) &_gradglm_all_finite, 1},
     {"_gradglm_fit_dist_engine", (DL_FUNC) &_gradglm_fit_dist_engine, 11},
     {"_gradglm_scale_family_eval", (DL_FUNC) &_gradglm_scale_family_eval, 7},
+    {"_gradglm_progress_demo", (DL_FUNC) &_gradglm_progress_demo, 3},
     {NULL, NULL, 0}
 };
 

@@ -49,7 +49,8 @@ std::string DistObjective::check(const VectorXd& theta) {
 // One pass over blocks of rows: the predictors, the per-row derivatives, and
 // their products with the blocks of X and Z while the blocks are in cache.
 // theta = (beta [p], gamma [q], l [0 or 1]); H is laid out the same way.
-double DistObjective::pass(const VectorXd& theta, VectorXd* grad, MatrixXd* H, bool fisher) {
+double DistObjective::pass(const VectorXd& theta, VectorXd* grad, MatrixXd* H, bool fisher,
+                           const std::vector<RowRun>* runs, double denom) {
   const Index p = p_, q = q_, d = dim();
   if (est_df_) {
     const double nu = std::exp(theta[p + q]);
@@ -58,7 +59,7 @@ double DistObjective::pass(const VectorXd& theta, VectorXd* grad, MatrixXd* H, b
   }
   const VectorXd beta = theta.head(p), gamma = theta.segment(p, q);
   const Index B = std::max<Index>(64, 32768 / std::max<Index>(1, p + q));
-  const int T = threads_;
+  const int T = runs ? 1 : threads_;
   const bool derivs = grad != nullptr;
   std::vector<double> loss(T, 0.0), gl(T, 0.0), hll(T, 0.0);
   std::vector<VectorXd> gb(T, VectorXd::Zero(p)), gg(T, VectorXd::Zero(q)), hlb(T, VectorXd::Zero(p)),
@@ -70,7 +71,7 @@ double DistObjective::pass(const VectorXd& theta, VectorXd* grad, MatrixXd* H, b
   };
   std::vector<Buf> buf(T);
   const ScaleFamily& fam = family_;
-  for_blocks((long)n_, (long)B, T, [&](int t, long start, long len) {
+  auto body = [&](int t, long start, long len) {
     Buf& b = buf[t];
     b.eta.resize(len);
     b.s.resize(len);
@@ -127,7 +128,13 @@ double DistObjective::pass(const VectorXd& theta, VectorXd* grad, MatrixXd* H, b
     hlb[t].noalias() += Xb.transpose() * b.vel;
     hlg[t].noalias() += Zb.transpose() * b.vsl;
     hll[t] += sll;
-  });
+  };
+  if (runs) {
+    for (const RowRun& r : *runs) body(0, (long)r.start, (long)r.len);
+  } else {
+    for_blocks((long)n_, (long)B, T, body);
+  }
+  if (!(denom > 0.0)) denom = wsum_;
   double total = 0.0;
   for (int t = 0; t < T; ++t) total += loss[t];
   if (grad) {
@@ -140,7 +147,7 @@ double DistObjective::pass(const VectorXd& theta, VectorXd* grad, MatrixXd* H, b
     grad->head(p) = gb[0];
     grad->segment(p, q) = gg[0];
     if (est_df_) (*grad)[p + q] = gl[0];
-    *grad /= wsum_;
+    *grad /= denom;
   }
   if (H) {
     for (int t = 1; t < T; ++t) {
@@ -163,9 +170,9 @@ double DistObjective::pass(const VectorXd& theta, VectorXd* grad, MatrixXd* H, b
       H->block(p, p + q, q, 1) = hlg[0];
       (*H)(p + q, p + q) = hll[0];
     }
-    *H /= wsum_;
+    *H /= denom;
   }
-  return total / wsum_;
+  return total / denom;
 }
 
 }  // namespace gradglm

@@ -9,6 +9,7 @@
 #include <RcppEigen.h>
 
 #include <string>
+#include <vector>
 
 #include "model.h"
 #include "objective.h"
@@ -42,6 +43,16 @@ class DistObjective : public Objective {
     return pass(theta, &grad, &H, true);
   }
   double work() const override { return double(n_) * double(p_ + q_); }
+  Index rows() const override { return n_; }
+  double rows_weight(const std::vector<RowRun>& runs) const override {
+    double s = 0.0;
+    for (const RowRun& r : runs) s += w_.segment(r.start, r.len).sum();
+    return s;
+  }
+  double rows_value_grad(const VectorXd& theta, const std::vector<RowRun>& runs, double denom,
+                         VectorXd* grad) override {
+    return pass(theta, grad, nullptr, false, &runs, denom);
+  }
   // stops a fit whose scale runs to 0 for some observations (an unbounded
   // likelihood): log sigma more than `drop` below the reference
   std::string check(const VectorXd& theta) override;
@@ -61,7 +72,10 @@ class DistObjective : public Objective {
   double wsum_;
   int threads_;
   double s_floor_ = -INFINITY;
-  double pass(const VectorXd& theta, VectorXd* grad, MatrixXd* H, bool fisher);
+  // all rows in parallel blocks, or the runs given, serially; sums divided by
+  // denom (default: the weight sum)
+  double pass(const VectorXd& theta, VectorXd* grad, MatrixXd* H, bool fisher,
+              const std::vector<RowRun>* runs = nullptr, double denom = 0.0);
 };
 
 }  // namespace gradglm

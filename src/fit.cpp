@@ -16,6 +16,7 @@
 #include "objective.h"
 #include "optimizer.h"
 #include "parallel.h"
+#include "progress.h"
 
 // [[Rcpp::depends(RcppEigen)]]
 
@@ -235,6 +236,10 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
   const MapVec Y(y.begin(), n), W(weights.begin(), n), Off(offset.begin(), n);
 
   Settings s = settings_from_control(control);
+  const bool stochastic = optimizer == "sgd" || optimizer == "adam";
+  s.adam = optimizer == "adam";
+  Progress progress(s.verbose && optimizer != "exact", s.max_iter, stochastic ? "epoch" : "iteration");
+  if (progress.enabled()) s.progress = &progress;
   const double rank_tol = Rcpp::as<double>(control["rank_tol"]);
   const Index subsample_min = Rcpp::as<int>(control["subsample_min"]);
   const int threads = Rcpp::as<int>(control["threads"]);
@@ -325,6 +330,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
           ss.loss_floor = 0.1 / (2.0 * sub.weight_sum());
           ss.record_trace = false;
           ss.verbose = false;
+          ss.progress = nullptr;
           Result r0 = newton(sub, b0, ss);
           if (r0.coef.allFinite() && r0.curvature.allFinite() && std::isfinite(obj.value(r0.coef))) {
             start_k = r0.coef;
@@ -371,20 +377,38 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
       res.coef = std_obj.to_beta(res.coef);
       cov = fisher_cov(res.coef);
     }
-  } else if (optimizer == "gd") {
-    if (start_k.size() == 0) throw std::invalid_argument("gd needs start");
+  } else if (optimizer == "gd" || stochastic) {
+    if (start_k.size() == 0) throw std::invalid_argument(optimizer + " needs start");
     const double wsum = obj.weight_sum();
     VectorXd scale(k);
     std::vector<InterceptShift> shifts;
     standardise_columns(Xk, W, wsum, 0, scale, shifts);
+    if (stochastic) {
+      // minibatch steps are not line-searched: measure the coefficients in
+      // units where the loss has about unit curvature per standardised column
+      // (1 / sqrt of the mean Fisher weight at the start, over the dispersion
+      // for a Gaussian model, whose loss is also divided by its dispersion)
+      VectorXd eta(n), ww(n);
+      model.eta(start_k, eta);
+      obj.working_weights(eta, ww);
+      const double phi = family.dist() == Dist::gaussian ? 2.0 * obj.value(start_k) : 1.0;
+      const double unit = 1.0 / std::sqrt(ww.sum() / wsum / phi);
+      if (std::isfinite(unit) && unit > 0.0 && phi > 0.0) {
+        scale *= unit;
+        for (InterceptShift& sh : shifts) sh.shift *= unit;
+        s.grad_scale = 1.0 / phi;
+      }
+    }
     RescaledObjective std_obj(obj, scale, shifts);
-    res = gradient_descent(std_obj, std_obj.to_theta(start_k), s);
+    res = stochastic ? gradglm::stochastic(std_obj, std_obj.to_theta(start_k), s)
+                     : gradient_descent(std_obj, std_obj.to_theta(start_k), s);
     res.coef = std_obj.to_beta(res.coef);
-    cov = fisher_cov(res.coef);
+    if (res.coef.allFinite()) cov = fisher_cov(res.coef);
   } else {
     throw std::invalid_argument("unknown optimizer '" + optimizer + "'");
   }
 
+  progress.finish(res.converged);
   // 2. results in the columns of the full design
   Rcpp::NumericVector coef(p, NA_REAL);
   Rcpp::LogicalVector alias(p);
@@ -420,7 +444,9 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
       Rcpp::Named("cov.unscaled") = Rcpp::wrap(cov), Rcpp::Named("loss") = res.loss,
       Rcpp::Named("grad_norm") = res.grad_norm, Rcpp::Named("converged") = res.converged,
       Rcpp::Named("iter") = res.iter + extra_iter, Rcpp::Named("message") = res.message,
-      Rcpp::Named("trace") = trace_frame(res.trace));
+      Rcpp::Named("rate_too_large") = res.rate_too_large,
+      Rcpp::Named("best_epoch") = res.best_epoch >= 0 ? Rcpp::wrap(res.best_epoch) : R_NilValue,
+      Rcpp::Named("trace") = trace_frame(res.trace, stochastic, res.validated));
 }
 
 // Per-observation loss, gradient and Fisher weight of a family, with mu and

@@ -18,6 +18,7 @@
 #include "model.h"
 #include "objective.h"
 #include "optimizer.h"
+#include "progress.h"
 #include "scale_family.h"
 
 // [[Rcpp::depends(RcppEigen)]]
@@ -30,10 +31,15 @@ namespace {
 
 // appends the rows of one phase, its iterations and times counted on from
 // those of the phases before it
-void append_trace(Result& into, const Result& from, int& iter_offset, double time_offset) {
+void append_trace(Result& into, const Result& from, int& iter_offset, double time_offset, bool keep_start) {
   for (const TraceRow& r : from.trace) {
-    if (!std::isnan(r.step) || &r == &from.trace.back()) {
-      into.trace.push_back(TraceRow{r.iter + iter_offset, r.loss, r.grad_norm, r.step, r.time + time_offset});
+    // the steps and each phase's last row (and the minibatch optimizers' start row, once)
+    const bool start_row = keep_start && r.iter == 0 && &r == &from.trace.front() && into.trace.empty();
+    if (start_row || !std::isnan(r.step) || &r == &from.trace.back()) {
+      TraceRow row = r;
+      row.iter += iter_offset;
+      row.time += time_offset;
+      into.trace.push_back(row);
     }
   }
   iter_offset += from.iter;
@@ -44,7 +50,7 @@ void append_trace(Result& into, const Result& from, int& iter_offset, double tim
 Result run_optimizer(DistObjective& obj, const std::string& optimizer, const VectorXd& theta, const Settings& s,
                      const MatRef& X, const MatRef& Z, const VecRef& W) {
   if (optimizer == "newton") return newton(obj, theta, s);
-  if (optimizer == "gd" || optimizer == "lbfgs") {
+  if (optimizer == "gd" || optimizer == "lbfgs" || optimizer == "sgd" || optimizer == "adam") {
     VectorXd scale = VectorXd::Ones(obj.dim());
     std::vector<InterceptShift> shifts;
     standardise_columns(X, W, obj.weight_sum(), 0, scale, shifts);
@@ -67,8 +73,10 @@ Result run_optimizer(DistObjective& obj, const std::string& optimizer, const Vec
       for (size_t k = 0; k < first_sigma_shift; ++k) shifts[k].shift.head(p) *= unit;
     }
     RescaledObjective std_obj(obj, scale, shifts);
-    Result res = optimizer == "gd" ? gradient_descent(std_obj, std_obj.to_theta(theta), s)
-                                   : lbfgs(std_obj, std_obj.to_theta(theta), s);
+    const VectorXd t0 = std_obj.to_theta(theta);
+    Result res = optimizer == "gd"      ? gradient_descent(std_obj, t0, s)
+                 : optimizer == "lbfgs" ? lbfgs(std_obj, t0, s)
+                                        : stochastic(std_obj, t0, s);
     res.coef = std_obj.to_beta(res.coef);
     return res;
   }
@@ -157,7 +165,7 @@ Result fit_laplace(DistObjective& obj, ScaleFamily& fam, const std::string& opti
     const double t0 = out.seconds();
     Result r = run_optimizer(obj, optimizer, theta, ss, X, Z, W);
     if (r.coef.allFinite() && std::isfinite(r.loss)) theta = r.coef;
-    append_trace(out, r, iter, t0);
+    append_trace(out, r, iter, t0, optimizer == "sgd" || optimizer == "adam");
   }
   fam.set_smooth(0.0);
   const double t_finish = out.seconds();
@@ -203,6 +211,10 @@ Rcpp::List fit_dist_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatr
 
   Settings s = settings_from_control(control);
   s.final_step = true;
+  const bool stochastic_opt = optimizer == "sgd" || optimizer == "adam";
+  s.adam = optimizer == "adam";
+  Progress progress(s.verbose, s.max_iter, stochastic_opt ? "epoch" : "iteration");
+  if (progress.enabled()) s.progress = &progress;
   const double rank_tol = Rcpp::as<double>(control["rank_tol"]);
   const int threads = Rcpp::as<int>(control["threads"]);
 
@@ -246,6 +258,7 @@ Rcpp::List fit_dist_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatr
     res = run_optimizer(obj, optimizer, theta0, s, Xk, Zk, W);
     if (!res.coef.allFinite()) res.coef = theta0;
   }
+  progress.finish(res.converged);
   if (est_df) obj.value(res.coef);  // leaves the family at the final df
   const double nu = fam.has_df() ? fam.df() : NA_REAL;
 
@@ -293,7 +306,9 @@ Rcpp::List fit_dist_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatr
       Rcpp::Named("cov") = Rcpp::wrap(cov), Rcpp::Named("cov_kind") = cov_kind,
       Rcpp::Named("grad_norm") = res.grad_norm, Rcpp::Named("converged") = res.converged,
       Rcpp::Named("diverged") = res.diverged, Rcpp::Named("iter") = res.iter,
-      Rcpp::Named("message") = res.message, Rcpp::Named("trace") = trace_frame(res.trace));
+      Rcpp::Named("message") = res.message, Rcpp::Named("rate_too_large") = res.rate_too_large,
+      Rcpp::Named("best_epoch") = res.best_epoch >= 0 ? Rcpp::wrap(res.best_epoch) : R_NilValue,
+      Rcpp::Named("trace") = trace_frame(res.trace, stochastic_opt, res.validated));
 }
 
 // Per-observation loss and derivatives of a location-scale family, for tests.

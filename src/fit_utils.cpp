@@ -71,23 +71,43 @@ Settings settings_from_control(const Rcpp::List& control) {
   s.verbose = Rcpp::as<bool>(control["verbose"]);
   if (control.containsElementNamed("schedule")) s.schedule = static_cast<Schedule>(Rcpp::as<int>(control["schedule"]));
   if (control.containsElementNamed("memory")) s.memory = Rcpp::as<int>(control["memory"]);
+  auto num = [&](const char* name, double& out) {
+    if (control.containsElementNamed(name)) out = Rcpp::as<double>(control[name]);
+  };
+  auto whole = [&](const char* name, int& out) {
+    if (control.containsElementNamed(name)) out = Rcpp::as<int>(control[name]);
+  };
+  whole("batch_size", s.batch_size);
+  num("momentum", s.momentum);
+  if (control.containsElementNamed("nesterov")) s.nesterov = Rcpp::as<bool>(control["nesterov"]);
+  num("beta1", s.beta1);
+  num("beta2", s.beta2);
+  num("epsilon", s.epsilon);
+  num("validation", s.validation);
+  whole("patience", s.patience);
   return s;
 }
 
-Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr) {
+Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr, bool stochastic, bool validated) {
   const size_t k = tr.size();
   Rcpp::IntegerVector iter(k);
-  Rcpp::NumericVector loss(k), gn(k), step(k), time(k);
+  Rcpp::NumericVector loss(k), gn(k), step(k), time(k), rate(k), val(k);
+  auto na = [](double v) { return std::isnan(v) ? NA_REAL : v; };
   for (size_t i = 0; i < k; ++i) {
     iter[i] = tr[i].iter;
-    loss[i] = tr[i].loss;
-    gn[i] = tr[i].grad_norm;
-    step[i] = std::isnan(tr[i].step) ? NA_REAL : tr[i].step;
+    loss[i] = na(tr[i].loss);
+    gn[i] = na(tr[i].grad_norm);
+    step[i] = na(tr[i].step);
     time[i] = tr[i].time;
+    rate[i] = na(tr[i].learning_rate);
+    val[i] = na(tr[i].val_loss);
   }
-  return Rcpp::DataFrame::create(Rcpp::Named("iter") = iter, Rcpp::Named("loss") = loss,
-                                 Rcpp::Named("grad_norm") = gn, Rcpp::Named("step") = step,
-                                 Rcpp::Named("time") = time);
+  Rcpp::List cols = Rcpp::List::create(Rcpp::Named("iter") = iter, Rcpp::Named("loss") = loss,
+                                       Rcpp::Named("grad_norm") = gn, Rcpp::Named("step") = step,
+                                       Rcpp::Named("time") = time);
+  if (stochastic) cols["learning_rate"] = rate;
+  if (validated) cols["val_loss"] = val;
+  return Rcpp::DataFrame(cols);
 }
 
 // Symmetric inverse of a positive (semi-)definite matrix; a pseudo-inverse

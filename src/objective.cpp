@@ -29,16 +29,27 @@ void GlmObjective::working_weights(const VecRef& eta, Eigen::Ref<VectorXd> out) 
 // per-row loss, gradient weight r = w l'(eta) and curvature weight, then
 // X^T r and X^T W X, while the block is still in cache. Each thread keeps its
 // own sums, added up at the end.
-double GlmObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, bool fisher) {
-  const Index n = model_.n(), p = model_.p(), B = model_.block_rows();
-  const int T = threads_;
+double GlmObjective::rows_weight(const std::vector<RowRun>& runs) const {
+  double s = 0.0;
+  for (const RowRun& r : runs) s += w_.segment(r.start, r.len).sum();
+  return s;
+}
+
+double GlmObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, bool fisher,
+                          const std::vector<RowRun>* runs, double denom) {
+  const Index n = model_.n(), p = model_.p();
+  Index B = model_.block_rows();
+  if (runs) {
+    for (const RowRun& r : *runs) B = std::max(B, r.len);
+  }
+  const int T = runs ? 1 : threads_;
   std::vector<double> loss(T, 0.0);
   std::vector<VectorXd> g(grad ? T : 0, VectorXd::Zero(p));
   std::vector<MatrixXd> h(H ? T : 0, MatrixXd::Zero(p, p));
   std::vector<VectorXd> r(T, VectorXd(B)), ww(T, VectorXd(B));
   std::vector<MatrixXd> scratch(T);
   const bool derivs = grad != nullptr;
-  for_blocks((long)n, (long)B, T, [&](int t, long start, long len) {
+  auto body = [&](int t, long start, long len) {
     model_.eta_block(start, len, b, eta_.segment(start, len));
     double s = 0.0;
     for (Index k = 0; k < len; ++k) {
@@ -59,21 +70,27 @@ double GlmObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, bool f
     loss[t] += s;
     if (grad) model_.add_xt_block(start, len, r[t].head(len), g[t]);
     if (H) model_.add_xtwx_block(start, len, ww[t].head(len), h[t], scratch[t]);
-  });
+  };
+  if (runs) {
+    for (const RowRun& r : *runs) body(0, (long)r.start, (long)r.len);
+  } else {
+    for_blocks((long)n, (long)B, T, body);
+  }
+  if (!(denom > 0.0)) denom = wsum_;
   double total = 0.0;
   for (int t = 0; t < T; ++t) total += loss[t];
   if (grad) {
     *grad = g[0];
     for (int t = 1; t < T; ++t) *grad += g[t];
-    *grad /= wsum_;
+    *grad /= denom;
   }
   if (H) {
     *H = h[0];
     for (int t = 1; t < T; ++t) *H += h[t];
-    *H /= wsum_;
+    *H /= denom;
     H->triangularView<Eigen::StrictlyUpper>() = H->transpose();
   }
-  return total / wsum_;
+  return total / denom;
 }
 
 double GlmObjective::value(const VectorXd& b) { return pass(b, nullptr, nullptr, false); }

@@ -5,6 +5,8 @@
 
 #include <RcppEigen.h>
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,13 @@
 #include "model.h"
 
 namespace gradglm {
+
+// A run of consecutive rows [start, start + len): minibatches are lists of runs,
+// so that a batch reads X in a few contiguous pieces and is never copied.
+struct RowRun {
+  Index start;
+  Index len;
+};
 
 class Objective {
  public:
@@ -38,6 +47,23 @@ class Objective {
   }
   // amount of arithmetic in one value_grad call, used to pace interrupt checks
   virtual double work() const = 0;
+  // Minibatch access for the stochastic optimizers: the number of rows (0 when
+  // the objective has none), the weight of a set of rows, and the sums over
+  // those rows of w_i times the unit loss and its gradient, divided by `denom`
+  // (grad may be null).
+  virtual Index rows() const { return 0; }
+  virtual double rows_weight(const std::vector<RowRun>& runs) const {
+    (void)runs;
+    return 0.0;
+  }
+  virtual double rows_value_grad(const VectorXd& b, const std::vector<RowRun>& runs, double denom,
+                                 VectorXd* grad) {
+    (void)b;
+    (void)runs;
+    (void)denom;
+    (void)grad;
+    return NAN;
+  }
   // after each accepted step: a non-empty message stops the optimizer (for
   // example a likelihood found to be unbounded, with a scale running to 0)
   virtual std::string check(const VectorXd& b) {
@@ -59,6 +85,12 @@ class GlmObjective : public Objective {
   bool has_curvature() const override { return true; }
   double value_grad_curv(const VectorXd& b, VectorXd& grad, MatrixXd& H) override;
   double work() const override { return double(model_.n()) * double(model_.p()); }
+  Index rows() const override { return model_.n(); }
+  double rows_weight(const std::vector<RowRun>& runs) const override;
+  double rows_value_grad(const VectorXd& b, const std::vector<RowRun>& runs, double denom,
+                         VectorXd* grad) override {
+    return pass(b, grad, nullptr, false, &runs, denom);
+  }
   // for a canonical link the observed and expected curvatures coincide
   bool safe_curvature(const VectorXd& b, VectorXd& grad, MatrixXd& H) override {
     if (family_.canonical()) return false;
@@ -87,8 +119,11 @@ class GlmObjective : public Objective {
   double wsum_;
   int threads_;
   VectorXd eta_;  // linear predictor, length n
-  // one pass over the rows: loss, and optionally gradient and curvature
-  double pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, bool fisher);
+  // one pass over the rows (all of them, or the runs given, serially): loss,
+  // and optionally gradient and curvature, as sums divided by denom (default:
+  // the weight sum)
+  double pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, bool fisher,
+              const std::vector<RowRun>* runs = nullptr, double denom = 0.0);
 };
 
 // One intercept of a standardised design: b_k gets shift . theta added.
@@ -114,6 +149,16 @@ class RescaledObjective : public Objective {
   }
   double work() const override { return base_.work(); }
   std::string check(const VectorXd& theta) override { return base_.check(to_beta(theta)); }
+  Index rows() const override { return base_.rows(); }
+  double rows_weight(const std::vector<RowRun>& runs) const override { return base_.rows_weight(runs); }
+  double rows_value_grad(const VectorXd& theta, const std::vector<RowRun>& runs, double denom,
+                         VectorXd* grad) override {
+    if (!grad) return base_.rows_value_grad(to_beta(theta), runs, denom, nullptr);
+    VectorXd gb;
+    const double f = base_.rows_value_grad(to_beta(theta), runs, denom, &gb);
+    *grad = to_theta_grad(gb);
+    return f;
+  }
 
   VectorXd to_beta(const VectorXd& theta) const {
     VectorXd b = theta.cwiseProduct(scale_);

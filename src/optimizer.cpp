@@ -1,8 +1,16 @@
 #include "optimizer.h"
 
+#include <R_ext/Random.h>
+
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "progress.h"
 
 namespace gradglm {
 
@@ -10,10 +18,7 @@ namespace {
 
 void record(Result& res, const Settings& s, int iter, double loss, double gnorm, double step) {
   if (s.record_trace) res.trace.push_back(TraceRow{iter, loss, gnorm, step, res.seconds()});
-  if (s.verbose) {
-    Rcpp::Rcout << "iter " << iter << "  loss " << loss << "  |grad| " << gnorm << "  step " << step
-                << "\n";
-  }
+  if (s.progress) s.progress->update(iter, loss, NAN);
 }
 
 // The stopping rules of the first-order methods: the gradient norm below tol
@@ -187,6 +192,7 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
 double scheduled_rate(const Settings& s, int t) {
   switch (s.schedule) {
     case Schedule::constant:
+    case Schedule::plateau:  // its halvings are counted by the stochastic optimizers
       return s.learning_rate;
     case Schedule::inverse:
       return s.learning_rate / (1.0 + s.decay * t);
@@ -443,6 +449,224 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
   res.loss = f;
   res.grad_norm = g.norm();
   res.iter = it;
+  return res;
+}
+
+namespace {
+
+// Fisher-Yates shuffle with R's generator (set.seed() makes it reproducible)
+void shuffle(std::vector<Index>& v) {
+  for (Index i = (Index)v.size() - 1; i > 0; --i) {
+    const Index j = (Index)R_unif_index((double)(i + 1));
+    std::swap(v[i], v[j]);
+  }
+}
+
+}  // namespace
+
+Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
+  Result res;
+  Interrupter intr;
+  const Index n = obj.rows(), d = obj.dim();
+  if (n <= 0) throw std::invalid_argument("this model cannot be fitted by minibatches");
+  // runs of c rows: single rows while X fits in cache, else runs of up to 16
+  // rows, so that a batch reads X in a few contiguous pieces
+  const double bytes = 8.0 * (double)n * (double)d;
+  const Index c = bytes <= 4e6 ? 1 : std::max<Index>(1, std::min<Index>(16, s.batch_size / 2));
+  const Index nchunks = (n + c - 1) / c;
+  std::vector<Index> order(nchunks);
+  for (Index k = 0; k < nchunks; ++k) order[k] = k;
+  auto chunk = [&](Index k) { return RowRun{k * c, std::min(c, n - k * c)}; };
+
+  // the validation rows: a random share of the runs, held out for good
+  std::vector<RowRun> val_runs, train_all;
+  Index nval = 0;
+  if (s.validation > 0.0) {
+    nval = std::max<Index>(1, (Index)std::llround(s.validation * (double)nchunks));
+    if (nval >= nchunks) throw std::invalid_argument("'validation' leaves no rows to train on");
+    shuffle(order);
+    std::vector<Index> vidx(order.begin(), order.begin() + nval);
+    std::sort(vidx.begin(), vidx.end());
+    for (Index k : vidx) val_runs.push_back(chunk(k));
+    order.erase(order.begin(), order.begin() + nval);
+    std::sort(order.begin(), order.end());
+  }
+  Index ntrain = 0;
+  for (Index k : order) {
+    train_all.push_back(chunk(k));
+    ntrain += train_all.back().len;
+  }
+  const double wtrain = obj.rows_weight(train_all);
+  const double wval = nval > 0 ? obj.rows_weight(val_runs) : 0.0;
+  if (!(wtrain > 0.0)) throw std::invalid_argument("the training rows all have zero weight");
+  if (nval > 0 && !(wval > 0.0)) throw std::invalid_argument("the validation rows all have zero weight");
+  const Index batch = std::max<Index>(1, std::min<Index>(s.batch_size, ntrain));
+  res.validated = nval > 0;
+
+  VectorXd theta = start, g(d), egrad(d), vel = VectorXd::Zero(d), m1 = VectorXd::Zero(d),
+           m2 = VectorXd::Zero(d), eval_at(d);
+  VectorXd g0;
+  const double f0 = obj.rows_value_grad(theta, train_all, wtrain, &g0);
+  const double f_all0 = obj.value(theta);
+  if (!std::isfinite(f0)) {
+    res.coef = theta;
+    res.loss = f0;
+    res.message = "the loss is not finite at the starting values";
+    return res;
+  }
+  auto validation_loss = [&](const VectorXd& b) {
+    return nval > 0 ? obj.rows_value_grad(b, val_runs, wval, nullptr) : NAN;
+  };
+  auto push = [&](int epoch, double loss, double gnorm, double step, double rate, double val) {
+    if (s.record_trace) {
+      TraceRow row{epoch, loss, gnorm, step, res.seconds()};
+      row.learning_rate = rate;
+      row.val_loss = val;
+      res.trace.push_back(row);
+    }
+    if (s.progress) s.progress->update(epoch, loss, val);
+  };
+  double val = validation_loss(theta);
+  push(0, f0, s.grad_scale * g0.norm(), NAN, NAN, val);
+
+  const double b1 = s.beta1, b2 = s.beta2;
+  double p1 = 1.0, p2 = 1.0;  // beta1^t, beta2^t
+  VectorXd best = theta;
+  double best_monitor = nval > 0 ? val : f0, best_train = f0;
+  int best_epoch = 0, since_best = 0, above_start = 0, epoch = 0, since_train = 0, halvings = 0;
+  const bool plateau = s.schedule == Schedule::plateau;
+  const int plateau_wait = std::max(1, s.patience / 2);
+  // a real improvement: beyond the rounding of the epoch's sums
+  auto improves = [](double now, double best) { return now < best - 1e-7 * (std::abs(best) + 1e-3); };
+  std::vector<RowRun> runs;
+  const int max_epochs = std::max(1, s.max_iter);
+  for (epoch = 1; epoch <= max_epochs; ++epoch) {
+    const double rate = plateau ? std::ldexp(s.learning_rate, -halvings) : scheduled_rate(s, epoch - 1);
+    const VectorXd theta_start = theta;
+    shuffle(order);
+    double eloss = 0.0;
+    egrad.setZero();
+    bool bad = false;
+    for (Index k = 0; k < (Index)order.size();) {
+      runs.clear();
+      Index rows = 0;
+      while (k < (Index)order.size() && rows < batch) {
+        runs.push_back(chunk(order[k++]));
+        rows += runs.back().len;
+      }
+      const double share = (double)rows / (double)ntrain;
+      // the batch's sums, scaled to estimate the mean over the training rows
+      if (!s.adam && s.nesterov) {
+        eval_at = theta + s.momentum * vel;
+      } else {
+        eval_at = theta;
+      }
+      const double fb = obj.rows_value_grad(eval_at, runs, wtrain * share, &g);
+      if (!std::isfinite(fb) || !g.allFinite()) {
+        bad = true;
+        break;
+      }
+      eloss += share * fb;
+      egrad += share * g;
+      g *= s.grad_scale;
+      if (s.adam) {
+        p1 *= b1;
+        p2 *= b2;
+        m1 = b1 * m1 + (1.0 - b1) * g;
+        m2 = b2 * m2 + (1.0 - b2) * g.cwiseAbs2();
+        theta.array() -= rate * (m1.array() / (1.0 - p1)) / ((m2.array() / (1.0 - p2)).sqrt() + s.epsilon);
+      } else {
+        vel = s.momentum * vel - rate * g;
+        theta += vel;
+      }
+      intr.tick((double)rows * (double)d);
+    }
+    const double gnorm = s.grad_scale * egrad.norm();
+    if (bad || !std::isfinite(eloss) || !theta.allFinite()) {
+      res.rate_too_large = true;
+      res.message = "the loss became non-finite in epoch " + std::to_string(epoch);
+      push(epoch, NAN, NAN, NAN, rate, NAN);
+      break;
+    }
+    val = validation_loss(theta);
+    push(epoch, eloss, gnorm, (theta - theta_start).norm(), rate, val);
+    if (nval > 0 && !std::isfinite(val)) {
+      res.rate_too_large = true;
+      res.message = "the validation loss became non-finite in epoch " + std::to_string(epoch);
+      break;
+    }
+    // a training loss above its starting value for 10 epochs: the rate is too large
+    if (eloss > f0 && ++above_start >= 10) {
+      res.rate_too_large = true;
+      res.message = "the training loss was above its starting value in 10 epochs";
+      break;
+    }
+    const std::string why = obj.check(theta);
+    if (!why.empty()) {
+      // a scale collapsing while the loss rose above its start is a step too
+      // long, not an unbounded likelihood; either way the epoch is undone
+      theta = theta_start;
+      if (eloss > f0) {
+        res.rate_too_large = true;
+        res.message = "the loss rose above its starting value";
+      } else {
+        res.message = why;
+        res.diverged = true;
+      }
+      break;
+    }
+    const double monitor = nval > 0 ? val : eloss;
+    if (improves(eloss, best_train)) {
+      best_train = eloss;
+      since_train = 0;
+    } else if (++since_train >= plateau_wait && plateau && halvings < 10) {
+      // halve the rate (at most 10 times); without validation rows, give the
+      // new rate a full patience to improve the training loss
+      since_train = 0;
+      ++halvings;
+      if (nval == 0) since_best = -1;
+    }
+    if (improves(monitor, best_monitor)) {
+      best_monitor = monitor;
+      best_epoch = epoch;
+      since_best = 0;
+      if (nval > 0) best = theta;
+    } else {
+      ++since_best;
+    }
+    if (gnorm < s.tol) {
+      res.converged = true;
+      break;
+    }
+    if (since_best >= s.patience) {
+      res.converged = true;
+      res.message = nval > 0 ? "early stopping: the validation loss did not improve for " +
+                                   std::to_string(s.patience) + " epochs"
+                             : "the training loss did not improve for " + std::to_string(s.patience) + " epochs";
+      break;
+    }
+  }
+  if (epoch > max_epochs) {
+    epoch = max_epochs;
+    res.message = "the epoch limit was reached";
+  }
+  // with a validation share, the parameters of the best validation epoch
+  if (nval > 0 && !res.diverged) {
+    theta = best;
+    res.best_epoch = best_epoch;
+  }
+  VectorXd gfull;
+  res.coef = theta;
+  res.loss = obj.value_grad(theta, gfull);
+  res.grad_norm = s.grad_scale * gfull.norm();
+  res.iter = epoch;
+  // ending worse than the start: the steps were too long to make progress
+  if (!res.rate_too_large && !res.diverged && nval == 0 &&
+      !(res.loss <= f_all0 + 1e-7 * (std::abs(f_all0) + 1e-3))) {
+    res.rate_too_large = true;
+    res.converged = false;
+    res.message = "the loss ended above its starting value";
+  }
   return res;
 }
 

@@ -19,7 +19,11 @@ struct TraceRow {
   double grad_norm;
   double step;
   double time;  // seconds since the optimizer started
+  double learning_rate = NAN;  // sgd / adam: the epoch's scheduled rate
+  double val_loss = NAN;       // sgd / adam: loss on the validation rows
 };
+
+class Progress;
 
 struct Result {
   VectorXd coef;
@@ -31,6 +35,9 @@ struct Result {
   MatrixXd curvature;  // newton: the objective's curvature at `coef`
   std::string message; // why it stopped, when it did not converge
   bool diverged = false; // stopped by the objective's check (e.g. an unbounded likelihood)
+  bool rate_too_large = false;  // sgd / adam: the loss became non-finite or stayed above its start
+  int best_epoch = -1;          // sgd / adam with validation: the epoch whose parameters were kept
+  bool validated = false;       // sgd / adam: a validation loss was recorded
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   double seconds() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -43,7 +50,9 @@ struct Result {
 //   exponential  rate exp(-decay t)
 //   step         rate / 2^floor(decay t)   (halved every 1 / decay iterations)
 //   cosine       rate (1 + cos(pi t / max_iter)) / 2
-enum class Schedule { constant = 1, inverse = 2, exponential = 3, step = 4, cosine = 5 };
+//   plateau      (sgd / adam) rate halved whenever the training loss has not
+//                improved for half the patience
+enum class Schedule { constant = 1, inverse = 2, exponential = 3, step = 4, cosine = 5, plateau = 6 };
 
 struct Settings {
   double tol = 1e-8;           // newton: relative change in loss; gd: gradient norm
@@ -56,6 +65,16 @@ struct Settings {
   bool final_step = false;     // newton: one more step after convergence (cheap models)
   bool record_trace = true;
   bool verbose = false;
+  Progress* progress = nullptr;  // drawn when verbose (not owned)
+  // sgd / adam (max_iter counts epochs)
+  bool adam = false;
+  int batch_size = 32;
+  double momentum = 0.0;       // sgd
+  bool nesterov = false;       // sgd
+  double beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8;  // adam
+  double validation = 0.0;     // share of the rows held out
+  int patience = 10;           // epochs without improvement before stopping
+  double grad_scale = 1.0;     // the gradient's unit (1 / dispersion for a Gaussian GLM)
 };
 
 // Calls Rcpp::checkUserInterrupt() after roughly every 0.1 s of arithmetic.
@@ -95,6 +114,20 @@ double scheduled_rate(const Settings& s, int t);
 // backtracking (Armijo) from min(scheduled rate, 2 x last accepted step), and
 // stopping when the gradient norm falls below tol.
 Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s);
+
+// Minibatch stochastic gradient descent (plain, momentum or Nesterov) or
+// Adam, over epochs. Each epoch visits the rows in a new random order drawn
+// from R's random number generator: rows are shuffled one by one when X is
+// small, and in runs of a few consecutive rows when it is large (a batch is
+// then read from memory in a few contiguous pieces, never copied). The epoch's
+// learning rate follows the schedule with t = epoch - 1. It stops when the
+// gradient norm averaged over the epoch falls below tol, when the monitored
+// loss (validation loss if a share of rows is held out, else training loss)
+// has not improved for `patience` epochs (keeping the parameters of the best
+// validation epoch), or after max_iter epochs. A loss that becomes non-finite,
+// is above its starting value in 10 epochs or ends above it stops it with
+// rate_too_large set.
+Result stochastic(Objective& obj, const VectorXd& start, const Settings& s);
 
 }  // namespace gradglm
 

@@ -202,11 +202,11 @@ test_that("start of the wrong length or type; optimizer names", {
   expect_error(gradglm(y ~ x, data = d, start = c("a", "b")), "gradglm: 'start'.*numeric")
   expect_error(gradglm(y ~ x, data = d, start = c(NA, 1), optimizer = "newton"), "gradglm: 'start'.*finite")
   expect_error(gradglm_fit(X, d$y, start = 1:3), "gradglm_fit: 'start' has length 3")
-  expect_error(gradglm(y ~ x, data = d, optimizer = "sgd"), "gradglm:.*optimizer.*'sgd'")
+  expect_error(gradglm(y ~ x, data = d, optimizer = "rmsprop"), "gradglm:.*optimizer.*'rmsprop'")
   expect_error(gradglm(y ~ x, data = d, optimizer = 1), "gradglm: 'optimizer'")
   expect_snapshot(error = TRUE, {
     gradglm(y ~ x, data = d, start = c(1, 2, 3))
-    gradglm(y ~ x, data = d, optimizer = "sgd")
+    gradglm(y ~ x, data = d, optimizer = "rmsprop")
   })
 })
 

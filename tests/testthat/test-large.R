@@ -67,3 +67,28 @@ test_that("a long fit can be interrupted (R's interrupt checks are serviced)", {
   # stopped soon after the limit instead of running its million iterations
   expect_lt(proc.time()[["elapsed"]] - started, 30)
 })
+
+test_that("minibatch fits can be interrupted too, with the progress bar on", {
+  set.seed(14)
+  n <- 2e5
+  X <- cbind(1, matrix(rnorm(n * 10), n))
+  y <- rbinom(n, 1, 0.5)
+  slow_fit <- function(opt) {
+    setTimeLimit(elapsed = 1, transient = TRUE)
+    on.exit(setTimeLimit())
+    suppressMessages(gradglm_fit(X, y, family = binomial(), optimizer = opt,
+                                 control = gradglm_control(verbose = TRUE)))
+  }
+  for (opt in list(opt_sgd(learning_rate = 1e-7, schedule = "constant", max_epochs = 1e6, patience = 1e6,
+                           tol = 1e-300),
+                   opt_adam(learning_rate = 1e-9, schedule = "constant", max_epochs = 1e6, patience = 1e6,
+                            tol = 1e-300))) {
+    started <- proc.time()[["elapsed"]]
+    out <- tryCatch(slow_fit(opt), interrupt = function(e) "interrupted",
+                    error = function(e) conditionMessage(e))
+    expect_true(identical(out, "interrupted") || grepl("time limit", out), label = opt$name)
+    expect_lt(proc.time()[["elapsed"]] - started, 30)
+  }
+  # the package still fits afterwards
+  expect_true(gradglm(am ~ wt, data = mtcars, family = binomial())$converged)
+})

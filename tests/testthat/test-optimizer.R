@@ -241,8 +241,12 @@ test_that("trace = FALSE and verbose = TRUE", {
   expect_equal(fit$coefficients, ref$coefficients, tolerance = 1e-12)
   expect_s3_class(fit$trace, "data.frame")
   expect_identical(names(fit$trace), trace_cols)
-  expect_output(gradglm(am ~ wt, data = mtcars, family = binomial,
-                        control = gradglm_control(verbose = TRUE)), "loss")
+  # the progress bar (cli) goes to the message stream once cli's delay has passed
+  withr_opts <- options(cli.progress_show_after = 0, cli.dynamic = FALSE)
+  on.exit(options(withr_opts), add = TRUE)
+  msgs <- capture_messages(gradglm(am ~ wt, data = mtcars, family = binomial,
+                                   control = gradglm_control(verbose = TRUE)))
+  expect_match(paste(msgs, collapse = ""), "loss")
   expect_silent(gradglm(am ~ wt, data = mtcars, family = binomial))
 })
 
