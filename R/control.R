@@ -10,14 +10,20 @@
 #'   coefficients (the derivative-based stopping rule); gradient descent also
 #'   stops, converged, when no step can lower the loss at machine precision.
 #' @param max_iter Maximum number of iterations, a positive whole number, or
-#'   `NULL` for the optimizer's default (50 for `"newton"`, 10000 for `"gd"`).
-#' @param learning_rate Initial learning rate of gradient descent, positive.
+#'   `NULL` for the optimizer's default (50 for `"newton"`, 1000 for
+#'   `"lbfgs"`, 10000 for `"gd"`; for `"sgd"` and `"adam"` the epoch limit,
+#'   when their `max_epochs` is `NULL`).
+#' @param learning_rate Initial learning rate of gradient descent, positive
+#'   (sgd and adam take theirs from [opt_sgd()] and [opt_adam()]).
 #' @param decay Decay of the learning rate, non-negative: at iteration `t` the
 #'   scheduled rate is `learning_rate / (1 + decay * t)`. Backtracking halves
 #'   the step further whenever it would not decrease the loss enough (Armijo).
 #' @param trace Logical: record the optimizer's trace (loss, gradient norm and
 #'   step per iteration) in the fitted object.
-#' @param verbose Logical: print the trace while fitting.
+#' @param verbose Logical: show a progress bar (the cli package) with the
+#'   iteration or epoch, the current loss and an estimated time to the limit
+#'   while fitting; cli shows it once a fit has run for about two seconds
+#'   (option `cli.progress_show_after`).
 #' @param rank_tol Tolerance of the rank detection: a column whose part
 #'   orthogonal to the earlier columns has a norm below `rank_tol` times its own
 #'   is aliased (its coefficient is `NA`), as in [stats::lm.fit()].

@@ -17,10 +17,13 @@
 #' @param optimizer `"auto"` (the default: `"exact"` for a Gaussian model with
 #'   the identity link, `"newton"` otherwise), `"exact"` (closed form by QR),
 #'   `"newton"` (Newton / Fisher scoring with step-halving), `"lbfgs"`
-#'   (limited-memory BFGS with a Wolfe line search) or `"gd"` (gradient
-#'   descent with a decaying learning rate and backtracking); or a
-#'   specification with settings, made by [opt_newton()], [opt_lbfgs()] or
-#'   [opt_gd()].
+#'   (limited-memory BFGS with a Wolfe line search), `"gd"` (gradient
+#'   descent with a decaying learning rate and backtracking), `"sgd"`
+#'   (minibatch stochastic gradient descent with momentum) or `"adam"`
+#'   (Adam on minibatches); or a specification with settings, made by
+#'   [opt_newton()], [opt_lbfgs()], [opt_gd()], [opt_sgd()] or [opt_adam()].
+#'   The minibatch optimizers draw from R's random number generator: use
+#'   `set.seed()` for a reproducible fit.
 #' @param control Settings made by [gradglm_control()].
 #' @param start Starting coefficients, one per column of `x`, or `NULL`. For a
 #'   distributional fit: the location coefficients, then the sigma-model

@@ -29,9 +29,9 @@
 #'   `data`; adds to any `offset()` terms of the formula.
 #' @param start Optional starting coefficients, one per column of the model
 #'   matrix.
-#' @param optimizer `"auto"`, `"exact"`, `"newton"`, `"lbfgs"` or `"gd"`, or a
-#'   specification such as [opt_lbfgs()]; see
-#'   [gradglm_fit()].
+#' @param optimizer `"auto"`, `"exact"`, `"newton"`, `"lbfgs"`, `"gd"`,
+#'   `"sgd"` or `"adam"`, or a specification such as [opt_lbfgs()] or
+#'   [opt_adam()]; see [gradglm_fit()].
 #' @param control Settings made by [gradglm_control()].
 #' @param model,x,y Logical: keep the model frame, the model matrix and the
 #'   response in the fitted object.
@@ -54,7 +54,10 @@
 #'   `converged`, `prior.weights`, `weights` (working), `y`, `family`, `call`,
 #'   `formula`, `terms`, `model`, `xlevels`, `contrasts`, `offset`, `na.action`,
 #'   `control`) and `optimizer`, `trace` (a data frame of `iter`, `loss`,
-#'   `grad_norm` and `step`), `loglik`, `cov.unscaled` and `dispersion`.
+#'   `grad_norm`, `step` and `time`; gd, sgd and adam add the scheduled
+#'   `learning_rate`, and sgd / adam with a validation share `val_loss`; see
+#'   [opt_sgd()]), `message` (why the optimizer stopped), `best_epoch` (sgd /
+#'   adam with validation), `loglik`, `cov.unscaled` and `dispersion`.
 #'
 #'   A distributional fit (a `sigma` model, or `laplace()` / `student_t()`)
 #'   has class `c("gradglm_dist", "gradglm")`. Its `coefficients` hold the

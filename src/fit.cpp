@@ -446,7 +446,7 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
       Rcpp::Named("iter") = res.iter + extra_iter, Rcpp::Named("message") = res.message,
       Rcpp::Named("rate_too_large") = res.rate_too_large,
       Rcpp::Named("best_epoch") = res.best_epoch >= 0 ? Rcpp::wrap(res.best_epoch) : R_NilValue,
-      Rcpp::Named("trace") = trace_frame(res.trace, stochastic, res.validated));
+      Rcpp::Named("trace") = trace_frame(res.trace, stochastic || optimizer == "gd", res.validated));
 }
 
 // Per-observation loss, gradient and Fisher weight of a family, with mu and

@@ -308,7 +308,7 @@ Rcpp::List fit_dist_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatr
       Rcpp::Named("diverged") = res.diverged, Rcpp::Named("iter") = res.iter,
       Rcpp::Named("message") = res.message, Rcpp::Named("rate_too_large") = res.rate_too_large,
       Rcpp::Named("best_epoch") = res.best_epoch >= 0 ? Rcpp::wrap(res.best_epoch) : R_NilValue,
-      Rcpp::Named("trace") = trace_frame(res.trace, stochastic_opt, res.validated));
+      Rcpp::Named("trace") = trace_frame(res.trace, stochastic_opt || optimizer == "gd", res.validated));
 }
 
 // Per-observation loss and derivatives of a location-scale family, for tests.

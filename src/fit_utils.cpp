@@ -88,7 +88,7 @@ Settings settings_from_control(const Rcpp::List& control) {
   return s;
 }
 
-Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr, bool stochastic, bool validated) {
+Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr, bool with_rate, bool validated) {
   const size_t k = tr.size();
   Rcpp::IntegerVector iter(k);
   Rcpp::NumericVector loss(k), gn(k), step(k), time(k), rate(k), val(k);
@@ -105,7 +105,7 @@ Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr, bool stochastic, bo
   Rcpp::List cols = Rcpp::List::create(Rcpp::Named("iter") = iter, Rcpp::Named("loss") = loss,
                                        Rcpp::Named("grad_norm") = gn, Rcpp::Named("step") = step,
                                        Rcpp::Named("time") = time);
-  if (stochastic) cols["learning_rate"] = rate;
+  if (with_rate) cols["learning_rate"] = rate;
   if (validated) cols["val_loss"] = val;
   return Rcpp::DataFrame(cols);
 }

@@ -16,8 +16,12 @@ namespace gradglm {
 
 namespace {
 
-void record(Result& res, const Settings& s, int iter, double loss, double gnorm, double step) {
-  if (s.record_trace) res.trace.push_back(TraceRow{iter, loss, gnorm, step, res.seconds()});
+void record(Result& res, const Settings& s, int iter, double loss, double gnorm, double step,
+            double rate = NAN) {
+  if (s.record_trace) {
+    res.trace.push_back(TraceRow{iter, loss, gnorm, step, res.seconds()});
+    res.trace.back().learning_rate = rate;
+  }
   if (s.progress) s.progress->update(iter, loss, NAN);
 }
 
@@ -430,10 +434,10 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
                         ? "the loss cannot be decreased further at machine precision"
                         : "the scheduled learning rate decayed to about 0 before the gradient norm reached tol; "
                           "use a smaller decay or another schedule";
-      record(res, s, it, f, gnorm, 0.0);
+      record(res, s, it, f, gnorm, 0.0, scheduled);
       break;
     }
-    record(res, s, it, f, gnorm, step);
+    record(res, s, it, f, gnorm, step, scheduled);
     const std::string why = obj.check(trial);
     if (!why.empty()) {  // the fit stays at the last point before it
       res.message = why;

@@ -8,7 +8,8 @@ trace_cols <- c("iter", "loss", "grad_norm", "step", "time")
 expect_valid_trace <- function(fit, label) {
   tr <- fit$trace
   expect(is.data.frame(tr), paste(label, ": trace is not a data.frame"))
-  expect_identical(names(tr), trace_cols)
+  # gd adds the scheduled learning rate of each iteration
+  expect_identical(names(tr), if (identical(fit$optimizer, "gd")) c(trace_cols, "learning_rate") else trace_cols)
   expect(nrow(tr) >= 1L, paste(label, ": empty trace"))
   expect(all(diff(tr$iter) > 0), paste(label, ": trace iterations do not increase"))
   expect(all(is.finite(tr$loss)), paste(label, ": non-finite loss in the trace"))
