@@ -71,9 +71,12 @@ schedules <- c(constant = 1L, inverse = 2L, exponential = 3L, step = 4L, cosine 
 #' warning). With a validation share
 #' the coefficients of the epoch with the lowest validation loss are kept
 #' (`fit$best_epoch`); the validation rows are not used for training. A
-#' learning rate under which the loss becomes non-finite, is above its
-#' starting value in 10 epochs, or ends above it is an error that suggests a
-#' smaller rate.
+#' step after which a batch's loss is not finite (for example a mean leaving
+#' the domain of an identity link) is undone, and the rate halved for the rest
+#' of the fit (the trace's `learning_rate` shows it). A learning rate under
+#' which the loss stays non-finite after that undo (or needs more than 30 such
+#' halvings), is above its starting value in 10 epochs, or ends above it is an
+#' error that suggests a smaller rate.
 #'
 #' @param learning_rate Initial learning rate, positive.
 #' @param decay Decay of the learning rate, non-negative; its meaning depends
@@ -91,7 +94,7 @@ schedules <- c(constant = 1L, inverse = 2L, exponential = 3L, step = 4L, cosine 
 #' @param epsilon Adam's small positive constant added to the root mean
 #'   square of the gradient.
 #' @param max_epochs Maximum number of epochs (passes over the data), a
-#'   positive whole number; `NULL` takes 100, or as many as make 20,000
+#'   positive whole number; `NULL` takes 100, or as many as make 200,000
 #'   minibatch steps when epochs are short.
 #' @param validation Share of the rows held out to compute a validation loss
 #'   after each epoch, in `[0, 1)`; 0 (the default) holds out none. The rows
@@ -302,11 +305,11 @@ default_max_iter <- function(optimizer, n = NA) {
          sgd = , adam = default_max_epochs(n, 32L), 1L)
 }
 
-# sgd / adam: 100 epochs, or enough for 10000 minibatch steps when an epoch
-# has fewer than 100 batches
+# sgd / adam: 100 epochs, or enough for 200,000 minibatch steps when an epoch
+# has fewer than 2000 batches (small data: epochs are cheap)
 default_max_epochs <- function(n, batch_size) {
   if (is.na(n)) return(100L)
-  as.integer(max(100, ceiling(20000 / ceiling(n / batch_size))))
+  as.integer(max(100, ceiling(2e5 / ceiling(n / batch_size))))
 }
 
 stochastic_defaults <- function(optimizer) {

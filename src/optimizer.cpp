@@ -543,6 +543,12 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
   // a real improvement: beyond the rounding of the epoch's sums
   auto improves = [](double now, double best) { return now < best - 1e-7 * (std::abs(best) + 1e-3); };
   std::vector<RowRun> runs;
+  // steps that made a batch's loss non-finite are undone, each halving the
+  // rate for the rest of the fit (`cut`); more than 30 stop it
+  VectorXd theta_prev = theta;
+  double cut = 1.0;
+  int cuts = 0;
+  bool stepped = false;
   const int max_epochs = std::max(1, s.max_iter);
   for (epoch = 1; epoch <= max_epochs; ++epoch) {
     const double rate = plateau ? std::ldexp(s.learning_rate, -halvings) : scheduled_rate(s, epoch - 1);
@@ -565,11 +571,22 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
       } else {
         eval_at = theta;
       }
-      const double fb = obj.rows_value_grad(eval_at, runs, wtrain * share, &g);
-      if (!std::isfinite(fb) || !g.allFinite()) {
+      double fb = obj.rows_value_grad(eval_at, runs, wtrain * share, &g);
+      if ((!std::isfinite(fb) || !g.allFinite()) && stepped) {
+        // the last step left the likelihood's domain (a mean of 0 under an
+        // identity link, say): undo it, drop the momentum and halve the rate
+        theta = theta_prev;
+        vel.setZero();
+        cut *= 0.5;
+        ++cuts;
+        fb = obj.rows_value_grad(theta, runs, wtrain * share, &g);
+      }
+      if (!std::isfinite(fb) || !g.allFinite() || cuts > 30) {
         bad = true;
         break;
       }
+      theta_prev = theta;
+      stepped = true;
       eloss += share * fb;
       egrad += share * g;
       g *= s.grad_scale;
@@ -578,9 +595,9 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
         p2 *= b2;
         m1 = b1 * m1 + (1.0 - b1) * g;
         m2 = b2 * m2 + (1.0 - b2) * g.cwiseAbs2();
-        theta.array() -= rate * (m1.array() / (1.0 - p1)) / ((m2.array() / (1.0 - p2)).sqrt() + s.epsilon);
+        theta.array() -= rate * cut * (m1.array() / (1.0 - p1)) / ((m2.array() / (1.0 - p2)).sqrt() + s.epsilon);
       } else {
-        vel = s.momentum * vel - rate * g;
+        vel = s.momentum * vel - rate * cut * g;
         theta += vel;
       }
       intr.tick((double)rows * (double)d);
@@ -589,11 +606,11 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
     if (bad || !std::isfinite(eloss) || !theta.allFinite()) {
       res.rate_too_large = true;
       res.message = "the loss became non-finite in epoch " + std::to_string(epoch);
-      push(epoch, NAN, NAN, NAN, rate, NAN);
+      push(epoch, NAN, NAN, NAN, rate * cut, NAN);
       break;
     }
     val = validation_loss(theta);
-    push(epoch, eloss, gnorm, (theta - theta_start).norm(), rate, val);
+    push(epoch, eloss, gnorm, (theta - theta_start).norm(), rate * cut, val);
     if (nval > 0 && !std::isfinite(val)) {
       res.rate_too_large = true;
       res.message = "the validation loss became non-finite in epoch " + std::to_string(epoch);
