@@ -129,11 +129,7 @@ double DistObjective::pass(const VectorXd& theta, VectorXd* grad, MatrixXd* H, b
     hlg[t].noalias() += Zb.transpose() * b.vsl;
     hll[t] += sll;
   };
-  if (runs) {
-    for (const RowRun& r : *runs) body(0, (long)r.start, (long)r.len);
-  } else {
-    for_blocks((long)n_, (long)B, T, body);
-  }
+  for_runs_or_blocks(runs, (long)n_, (long)B, T, body);
   if (!(denom > 0.0)) denom = wsum_;
   double total = 0.0;
   for (int t = 0; t < T; ++t) total += loss[t];

@@ -71,11 +71,7 @@ double GlmObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, bool f
     if (grad) model_.add_xt_block(start, len, r[t].head(len), g[t]);
     if (H) model_.add_xtwx_block(start, len, ww[t].head(len), h[t], scratch[t]);
   };
-  if (runs) {
-    for (const RowRun& r : *runs) body(0, (long)r.start, (long)r.len);
-  } else {
-    for_blocks((long)n, (long)B, T, body);
-  }
+  for_runs_or_blocks(runs, (long)n, (long)B, T, body);
   if (!(denom > 0.0)) denom = wsum_;
   double total = 0.0;
   for (int t = 0; t < T; ++t) total += loss[t];

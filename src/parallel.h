@@ -8,6 +8,7 @@
 #endif
 
 #include <algorithm>
+#include <vector>
 
 namespace gradglm {
 
@@ -41,6 +42,18 @@ void for_blocks(long n, long B, int threads, Body body) {
     body(thread_id(), start, std::min(B, n - start));
   }
   (void)threads;
+}
+
+// Calls body(0, start, len) for each run of rows in `runs` (a minibatch:
+// serially, in the order given) or, when runs is null, body(thread, start, len)
+// for blocks of B rows covering [0, n) as for_blocks does.
+template <typename Run, typename Body>
+void for_runs_or_blocks(const std::vector<Run>* runs, long n, long B, int threads, Body body) {
+  if (runs) {
+    for (const Run& r : *runs) body(0, (long)r.start, (long)r.len);
+  } else {
+    for_blocks(n, B, threads, body);
+  }
 }
 
 }  // namespace gradglm
