@@ -50,10 +50,7 @@ gradglm_control <- function(tol = 1e-8, max_iter = NULL, learning_rate = 1, deca
   if (!is.null(max_iter) && (!is_num(max_iter) || max_iter < 1 || max_iter != round(max_iter))) {
     abort(fun, "'max_iter' must be a positive whole number or NULL")
   }
-  if (!is_num(learning_rate) || learning_rate <= 0) {
-    abort(fun, "'learning_rate' must be a single positive number")
-  }
-  if (!is_num(decay) || decay < 0) abort(fun, "'decay' must be a single number >= 0")
+  check_rate_decay(learning_rate, decay, fun)
   if (!is.logical(trace) || length(trace) != 1L || is.na(trace)) abort(fun, "'trace' must be TRUE or FALSE")
   if (!is.logical(verbose) || length(verbose) != 1L || is.na(verbose)) {
     abort(fun, "'verbose' must be TRUE or FALSE")

@@ -197,7 +197,6 @@ warn_not_converged <- function(res, optimizer, fun) {
        if (nzchar(res$message)) paste0(" (", res$message, ")") else "", hint)
 }
 
-
 # logLik as glm reports it: the Gaussian counts its scale parameter
 loglik_from_aic <- function(aic, rank, family) {
   k <- rank + as.integer(family$family == "gaussian")

@@ -158,11 +158,7 @@ opt_newton <- function(tol = NULL, max_iter = NULL) {
 #' @export
 opt_gd <- function(learning_rate = 1, decay = 1e-3, schedule = "inverse", tol = NULL, max_iter = NULL) {
   fun <- "opt_gd"
-  is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
-  if (!is_num(learning_rate) || learning_rate <= 0) {
-    abort(fun, "'learning_rate' must be a single positive number")
-  }
-  if (!is_num(decay) || decay < 0) abort(fun, "'decay' must be a single number >= 0")
+  check_rate_decay(learning_rate, decay, fun)
   check_schedule(schedule, fun, setdiff(names(schedules), "plateau"))
   check_common_settings(tol, max_iter, fun)
   new_optimizer_spec("gd", list(learning_rate = learning_rate, decay = decay, schedule = schedule,
@@ -173,10 +169,7 @@ opt_gd <- function(learning_rate = 1, decay = 1e-3, schedule = "inverse", tol = 
 check_stochastic_settings <- function(learning_rate, decay, schedule, batch_size, max_epochs, validation,
                                       patience, tol, fun) {
   is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
-  if (!is_num(learning_rate) || learning_rate <= 0) {
-    abort(fun, "'learning_rate' must be a single positive number")
-  }
-  if (!is_num(decay) || decay < 0) abort(fun, "'decay' must be a single number >= 0")
+  check_rate_decay(learning_rate, decay, fun)
   check_schedule(schedule, fun)
   if (!is.null(batch_size) && (!is_num(batch_size) || batch_size < 1 || batch_size != round(batch_size) ||
                                batch_size > .Machine$integer.max)) {
@@ -194,6 +187,16 @@ check_stochastic_settings <- function(learning_rate, decay, schedule, batch_size
     abort(fun, "'patience' must be a positive whole number of epochs or NULL")
   }
   check_common_settings(tol, NULL, fun)
+}
+
+# the learning rate and its decay (gd, sgd, adam)
+check_rate_decay <- function(learning_rate, decay, fun) {
+  is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
+  if (!is_num(learning_rate) || learning_rate <= 0) {
+    abort(fun, "'learning_rate' must be a single positive number")
+  }
+  if (!is_num(decay) || decay < 0) abort(fun, "'decay' must be a single number >= 0")
+  invisible(TRUE)
 }
 
 check_schedule <- function(schedule, fun, choices = names(schedules)) {
