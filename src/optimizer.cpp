@@ -511,7 +511,6 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
            m2 = VectorXd::Zero(d), eval_at(d);
   VectorXd g0;
   const double f0 = obj.rows_value_grad(theta, train_all, wtrain, &g0);
-  const double f_all0 = obj.value(theta);
   if (!std::isfinite(f0)) {
     res.coef = theta;
     res.loss = f0;
@@ -682,8 +681,9 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
   res.grad_norm = s.grad_scale * gfull.norm();
   res.iter = epoch;
   // ending worse than the start: the steps were too long to make progress
+  // (without validation rows f0 is the loss over all rows, as res.loss is)
   if (!res.rate_too_large && !res.diverged && nval == 0 &&
-      !(res.loss <= f_all0 + 1e-7 * (std::abs(f_all0) + 1e-3))) {
+      !(res.loss <= f0 + 1e-7 * (std::abs(f0) + 1e-3))) {
     res.rate_too_large = true;
     res.converged = false;
     res.message = "the loss ended above its starting value";
