@@ -41,6 +41,7 @@ check_offset <- function(offset, n, fun = "gradglm") {
 }
 
 check_design <- function(x, fun = "gradglm", what = "'x'") {
+  if (inherits(x, "gradglm_design")) return(check_column_design(x, fun, what))
   if (is.data.frame(x) || !is.matrix(x) || !(is.numeric(x) || is.logical(x))) {
     abort(fun, what, " must be a numeric matrix (use model.matrix() to build one from a data frame)")
   }
@@ -59,13 +60,57 @@ check_design <- function(x, fun = "gradglm", what = "'x'") {
   x
 }
 
+# a design given as columns (built by gradglm() from the model frame)
+check_column_design <- function(x, fun, what) {
+  if (x$nrow == 0L) abort(fun, what, " has no rows: there are no observations to fit")
+  if (x$ncol == 0L) abort(fun, what, " has no columns: the model has no coefficients")
+  bad <- !vapply(x$columns, function(col) is.null(col) || all_finite(col), NA)
+  if (any(bad)) {
+    idx <- unlist(lapply(which(bad), function(k) {
+      col <- x$columns[[k]]
+      first <- sum(vapply(x$columns[seq_len(k - 1L)], design_element_ncol, 1L))
+      first + seq_len(design_element_ncol(col))
+    }))
+    missing <- any(vapply(x$columns[bad], anyNA, NA))
+    abort(fun, what, if (missing) " contains missing values" else " contains infinite values",
+          " in column(s) ", quote_some(x$names[idx]))
+  }
+  x
+}
+
+design_element_ncol <- function(col) if (is.null(col)) 1L else NCOL(col)
+
 # names of the design's columns (X1, X2, ... when it has none); kept apart
 # from x so that naming never copies a large matrix
 design_names <- function(x) {
+  if (inherits(x, "gradglm_design")) return(x$names)
   cn <- colnames(x)
   if (is.null(cn)) cn <- paste0("X", seq_len(ncol(x)))
   cn
 }
+
+design_nrow <- function(x) if (inherits(x, "gradglm_design")) x$nrow else nrow(x)
+design_ncol <- function(x) if (inherits(x, "gradglm_design")) x$ncol else ncol(x)
+
+# position (1-based) of the intercept's column of ones, or 0
+design_intercept <- function(x) {
+  if (inherits(x, "gradglm_design")) return(if (isTRUE(x$intercept)) 1L else 0L)
+  intercept_column(x)
+}
+
+# what the engine reads: a double matrix, a list of columns, or NULL (an
+# intercept-only block)
+engine_design <- function(x) {
+  if (is.null(x)) return(NULL)
+  if (inherits(x, "gradglm_design")) return(x$columns)
+  x
+}
+
+# a column of ones, for a constant scale
+intercept_design <- function(n) matrix(1, n, 1L, dimnames = list(NULL, "(Intercept)"))
+
+# the design as a dense matrix (for R-side computations on small data)
+design_matrix <- function(x) if (inherits(x, "gradglm_design")) as.matrix(x) else x
 
 check_start <- function(start, p, names, fun = "gradglm") {
   if (is.null(start)) return(NULL)
@@ -78,67 +123,43 @@ check_start <- function(start, p, names, fun = "gradglm") {
   as.numeric(start)
 }
 
-# The response as the fit uses it, following glm's conventions:
-#  binomial: 0/1, logical, a two-level factor (first level = failure),
-#            proportions (with weights = trials) or cbind(successes, failures);
-#  poisson:  non-negative counts; gaussian: any finite numbers.
-# Returns y (numeric), the trials per row (binomial's `n` for aic) and a
-# multiplier for the prior weights.
-prepare_response <- function(y, family, weights, fun = "gradglm") {
-  fam <- family$family
-  nm <- if (is.matrix(y)) rownames(y) else names(y)
-  n <- NROW(y)
-  trials <- rep.int(1, n)
-  if (fam == "binomial") {
-    if (is.matrix(y)) {
-      if (ncol(y) != 2L || !is.numeric(y)) {
-        abort(fun, "a matrix response for binomial must be cbind(successes, failures) with 2 numeric columns")
-      }
-      check_finite_response(y, fun)
-      if (any(y < 0)) abort(fun, "cbind(successes, failures) must be >= 0")
-      trials <- y[, 1L] + y[, 2L]
-      y <- ifelse(trials == 0, 0, y[, 1L] / trials)
-      weights <- weights * trials
-    } else if (is.factor(y)) {
-      if (nlevels(y) > 2L) {
-        abort(fun, "a factor response for binomial must have 2 levels; it has ", nlevels(y),
-              " (", quote_some(levels(y)), ")")
-      }
-      y <- as.numeric(y != levels(y)[1L])
-    } else if (is.logical(y)) {
-      y <- as.numeric(y)
-    } else if (is.numeric(y)) {
-      y <- as.numeric(y)
-      r <- check_finite_response(y, fun)
-      if (r[1L] < 0 || r[2L] > 1) {
-        abort(fun, "a binomial response must lie in [0, 1] (or be logical, a two-level factor ",
-              "or cbind(successes, failures)); found ", sum(y < 0 | y > 1), " value(s) outside")
-      }
-      if (max_nonwhole(weights, y) > 1e-3) {
-        warn(fun, "non-integer #successes in a binomial fit (y * weights is not a whole number)")
-      }
-    } else {
-      abort(fun, "a binomial response must be numeric, logical, a factor or a two-column matrix")
-    }
-  } else {
-    if (is.matrix(y) && ncol(y) != 1L) abort(fun, "the response must be a vector for family ", fam)
-    if (!is.numeric(y) && !is.logical(y)) {
-      abort(fun, "the response must be numeric for family ", fam, ", not ", class(y)[1L])
-    }
-    y <- as.numeric(y)
-    r <- check_finite_response(y, fun)
-    if (fam == "poisson" && r[1L] < 0) {
-      abort(fun, "a poisson response must be non-negative counts; found ", sum(y < 0), " negative value(s)")
-    }
-  }
-  names(y) <- nm
-  list(y = y, trials = trials, weights = weights)
-}
-
 # range of a numeric response, after checking it has no NA and no Inf
 check_finite_response <- function(y, fun) {
   r <- c(min(y), max(y))
   if (anyNA(r)) abort(fun, "the response contains missing values")
   if (any(is.infinite(r))) abort(fun, "the response contains infinite values")
   r
+}
+
+# the design without column j (an ordinal model's intercept)
+design_drop_column <- function(x, j) {
+  if (!inherits(x, "gradglm_design")) {
+    out <- x[, -j, drop = FALSE]
+    attr(out, "assign") <- attr(x, "assign")[-j]
+    return(out)
+  }
+  # the column's element: the intercept is an element of its own
+  k <- 0L
+  for (e in seq_along(x$columns)) {
+    w <- design_element_ncol(x$columns[[e]])
+    if (j <= k + w) break
+    k <- k + w
+  }
+  if (design_element_ncol(x$columns[[e]]) != 1L) {
+    x <- design_from_matrix(as.matrix(x))
+    return(design_drop_column(x, j))
+  }
+  x$columns <- x$columns[-e]
+  x$names <- x$names[-j]
+  x$assign <- x$assign[-j]
+  x$ncol <- x$ncol - 1L
+  if (j == 1L) x$intercept <- FALSE
+  x
+}
+
+# a dense matrix seen as a column design (one element)
+design_from_matrix <- function(m) {
+  design_new(columns = list(unname(m)), names = colnames(m), assign = attr(m, "assign"),
+             contrasts = attr(m, "contrasts"), intercept = FALSE, nrow = nrow(m), rownames = rownames(m),
+             fallback = "dense")
 }

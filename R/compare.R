@@ -333,7 +333,7 @@ compare_optimizers <- function(formula, data, family = gaussian(),
 # a mean over the epoch's batches, not the loss at the final coefficients.)
 .cmp_final_loss <- function(fit) {
   sw <- sum(fit$prior.weights)
-  if (inherits(fit, "gradglm_dist")) -fit$loglik / sw else fit$deviance / (2 * sw)
+  if (!is_glm_fit(fit)) -fit$loglik / sw else fit$deviance / (2 * sw)
 }
 
 #' Print a comparison of optimizers

@@ -1,26 +1,10 @@
-# Location-scale families for distributional regression. Their codes extend
-# the enum of src/family.h and are mirrored in `enum class ScaleDist` of
-# src/scale_family.h: gaussian = 1, laplace = 4, student_t = 5.
+#' @include family.R
+NULL
 
-scale_dist_codes <- c(gaussian = 1L, laplace = 4L, student_t = 5L)
-
-# a family object in stats' format for a location model with an estimated scale
-scale_family <- function(name, link, links, extra = list()) {
-  fun <- name
-  if (!is.character(link) || length(link) != 1L || is.na(link)) {
-    abort(fun, "'link' must be a single string; available links: ", paste(links, collapse = ", "))
-  }
-  if (!link %in% links) {
-    abort(fun, "link '", link, "' is not available for family '", name, "'; available links: ",
-          paste(links, collapse = ", "))
-  }
-  lk <- stats::make.link(link)
-  fam <- list(family = name, link = link, linkfun = lk$linkfun, linkinv = lk$linkinv,
-              mu.eta = lk$mu.eta, valideta = lk$valideta,
-              variance = function(mu) rep.int(1, length(mu)),
-              validmu = function(mu) all(is.finite(mu)))
-  structure(c(fam, extra), class = "family")
-}
+# Families with a location and an estimated scale (distributional
+# regression): laplace() and student_t(), rows of the family registry; the
+# location-scale model they share (with gaussian() given a sigma model) is
+# in R/model-scale.R.
 
 #' Laplace and Student-t families for robust regression
 #'
@@ -53,7 +37,7 @@ scale_family <- function(name, link, links, extra = list()) {
 #' AIC(fit_l, fit_t)
 #' @export
 laplace <- function(link = "identity") {
-  scale_family("laplace", link, "identity")
+  make_family("laplace", link, "identity")
 }
 
 #' @rdname laplace
@@ -66,8 +50,27 @@ student_t <- function(df = NULL, link = "identity") {
     if (!(df > 0)) abort("student_t", "'df' must be positive; it is ", df)
     if (!is.finite(df)) abort("student_t", "'df' must be finite; for infinite df use gaussian()")
   }
-  scale_family("student_t", link, c("identity", "log"), list(df = df))
+  make_family("student_t", link, c("identity", "log"), list(df = df))
 }
 
-# TRUE for the families that only exist as distributional models
-is_scale_only_family <- function(family) family$family %in% c("laplace", "student_t")
+register_family(new_family_row(
+  "laplace", "identity", "laplace", kind = "likelihood", sigma = "always",
+  response = function(y, family, weights, fun) glm_numeric_response(y, family, weights, fun),
+  model = function(family, resp, x, x_sigma, fun) locscale_model(family, resp, x, x_sigma, fun),
+  location_scale = list(dist = dist_codes[["laplace"]], no_validation = TRUE,
+                        log_tail = function(z, df) log(0.5) + z)
+))
+
+register_family(new_family_row(
+  "student_t", c("identity", "log"), "student_t", kind = "likelihood", sigma = "always",
+  response = function(y, family, weights, fun) glm_numeric_response(y, family, weights, fun),
+  model = function(family, resp, x, x_sigma, fun) locscale_model(family, resp, x, x_sigma, fun),
+  location_scale = list(dist = dist_codes[["student_t"]], has_df = TRUE,
+                        log_tail = function(z, df) stats::pt(z, df = df, log.p = TRUE))
+))
+
+# the families that take a sigma model
+sigma_families <- function() {
+  nm <- available_families()
+  nm[vapply(nm, function(f) get(f, envir = .registry)$sigma != "no", NA)]
+}

@@ -1,59 +1,116 @@
-# Families: gradglm uses stats' family objects in R (links, variance, aic) and
-# maps each (distribution, link) pair to the codes of the C++ core. These codes
-# mirror `enum class Dist` and `enum class Link` in src/family.h.
+# The family registry: one row per family, saying everything the rest of the
+# package needs to know about it -- its links, how it checks and encodes the
+# response, the likelihood the C++ engine fits (and its codes, mirrored in
+# src/family.h, src/location_scale.h and src/categorical.h), the parameter
+# blocks of its model, its start, whether its dispersion is free (glm's t and
+# F tests), its AIC and its residuals. Code elsewhere asks the row; it never
+# compares family names.
+#
+# A family object is what glm() takes (stats::binomial(), ...) or one of
+# gradglm's own (laplace(), student_t(), multinomial(), ordinal()), all of
+# class "family"; the registry maps its `family` name to its row.
 
-dist_codes <- c(gaussian = 1L, binomial = 2L, poisson = 3L)
-link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, sqrt = 6L)
-family_links <- list(
-  gaussian = c("identity", "log"),
-  binomial = c("logit", "probit", "cloglog"),
-  poisson  = c("log", "identity", "sqrt"),
-  laplace = "identity",
-  student_t = c("identity", "log")
-)
+dist_codes <- c(gaussian = 1L, binomial = 2L, poisson = 3L, laplace = 4L, student_t = 5L)
+link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, sqrt = 6L,
+                inverse = 7L, cauchit = 8L, "1/mu^2" = 9L)
+
+.registry <- new.env(parent = emptyenv())
+
+# A registry row with its defaults. Fields:
+#   name, links (the first is the default), constructor (a function of the
+#   link, in `ns`), kind ("glm": one mean and a deviance, inference as glm's;
+#   "likelihood": several parameter blocks, Wald and likelihood-ratio
+#   inference), free_dispersion (glm's t and F tests), sigma (a `sigma`
+#   model is allowed: "no", "optional" or "always"), closed_form(family),
+#   response(y, family, weights, fun), model(family, resp, x, x_sigma, fun),
+#   start(...), check_start(family, y, fun), aic(...), mean_range(ybar),
+#   boundary (the warning when fitted means reach the edge of their range).
+new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
+  row <- list(name = name, links = links, constructor = constructor, ns = ns, kind = "glm",
+              free_dispersion = FALSE, sigma = "no", closed_form = function(family) FALSE,
+              check_start = function(family, y, fun) invisible(TRUE),
+              mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL)
+  extra <- list(...)
+  row[names(extra)] <- extra
+  row
+}
+
+register_family <- function(row) assign(row$name, row, envir = .registry)
+
+available_families <- function() {
+  nm <- ls(.registry)
+  first <- c("gaussian", "binomial", "poisson", "laplace", "student_t", "multinomial", "ordinal")
+  c(intersect(first, nm), setdiff(nm, first))
+}
+
+# The registry row of a family object (which resolve_family() has checked).
+family_row <- function(family) get(family$family, envir = .registry)
 
 # family given as a string ("binomial"), a function (binomial) or a family
-# object (binomial(link = "probit")), as glm() accepts it.
+# object (binomial(link = "probit")), as glm() accepts it. Returns the family
+# object and its registry row.
 resolve_family <- function(family, fun = "gradglm") {
-  available <- paste(names(family_links), collapse = ", ")
+  available <- paste(available_families(), collapse = ", ")
   if (is.character(family)) {
-    if (length(family) != 1L || !family %in% names(family_links)) {
+    if (length(family) != 1L || is.na(family) || !exists(family, envir = .registry, inherits = FALSE)) {
       abort(fun, "unknown family ", quote_some(family), "; available families: ", available)
     }
-    ns <- if (family %in% c("laplace", "student_t")) asNamespace("gradglm") else asNamespace("stats")
-    family <- get(family, mode = "function", envir = ns)
+    row <- get(family, envir = .registry)
+    family <- get(row$constructor, mode = "function", envir = asNamespace(row$ns))
   }
   if (is.function(family)) family <- family()
   if (!inherits(family, "family")) {
     abort(fun, "'family' must be a family name, function or object such as binomial(link = \"logit\"); ",
           "available families: ", available)
   }
-  fam <- family$family
-  if (!fam %in% names(family_links)) {
-    abort(fun, "family '", fam, "' is not available; available families: ", available)
+  name <- family$family
+  if (!is.character(name) || length(name) != 1L || !exists(name, envir = .registry, inherits = FALSE)) {
+    abort(fun, "family '", name, "' is not available; available families: ", available)
   }
-  if (!family$link %in% family_links[[fam]]) {
-    abort(fun, "link '", family$link, "' is not available for family '", fam,
-          "'; available links: ", paste(family_links[[fam]], collapse = ", "))
+  row <- get(name, envir = .registry)
+  if (!family$link %in% row$links) {
+    abort(fun, "link '", family$link, "' is not available for family '", name,
+          "'; available links: ", paste(row$links, collapse = ", "))
   }
-  dist <- if (fam %in% names(dist_codes)) dist_codes[[fam]] else scale_dist_codes[[fam]]
-  list(family = family, dist = dist, link = link_codes[[family$link]])
+  list(family = family, row = row)
 }
 
-# glm's default start (the family's `initialize`, computed in C++ by
-# Family::start_eta) needs the link of y itself for the Gaussian family.
-check_default_start <- function(family, y, fun = "gradglm") {
-  if (family$family == "gaussian" && family$link == "log" && any(y <= 0)) {
-    abort(fun, "gaussian(link = \"log\") needs a positive response for its default start; supply 'start'")
+# a family object in stats' format for a family of gradglm's own
+make_family <- function(name, link, links, extra = list(), fun = name) {
+  if (!is.character(link) || length(link) != 1L || is.na(link)) {
+    abort(fun, "'link' must be a single string; available links: ", paste(links, collapse = ", "))
   }
-  invisible(TRUE)
+  if (!link %in% links) {
+    abort(fun, "link '", link, "' is not available for family '", name, "'; available links: ",
+          paste(links, collapse = ", "))
+  }
+  lk <- if (link %in% c("identity", "log", "logit", "probit", "cloglog", "cauchit")) {
+    stats::make.link(link)
+  } else {
+    list(linkfun = NULL, linkinv = NULL, mu.eta = NULL, valideta = NULL)
+  }
+  fam <- list(family = name, link = link, linkfun = lk$linkfun, linkinv = lk$linkinv,
+              mu.eta = lk$mu.eta, valideta = lk$valideta,
+              variance = function(mu) rep.int(1, length(mu)),
+              validmu = function(mu) all(is.finite(mu)))
+  structure(c(fam, extra), class = "family")
 }
 
-# glm's AIC, family$aic(...), with a shortcut for 0/1 data with unit weights,
-# where the saturated log-likelihood is zero and -2 log-likelihood is the deviance
-family_aic <- function(family, y, trials, mu, weights, dev) {
-  if (family$family == "binomial" && all(weights == 1) && all(trials == 1) && all(y == 0 | y == 1)) {
-    return(dev)
+# One parameter block of a model: `design` (a matrix, a column design from
+# gradglm(), or NULL for an intercept-only block), the number of predictors
+# it gives (`outputs`, their names, or NULL for one), its coefficient names,
+# the parameter it sets and its link.
+# A block with several outputs that are separate linear models (the classes
+# of a multinomial, the responses of a multi-response model) is `split`: its
+# summary gives one table per output, titled by `output_titles`.
+model_block <- function(name, design, parameter, link, title, prefix = "", outputs = NULL,
+                        coef_names = NULL, summary_title = title, split = FALSE, output_titles = outputs) {
+  cn <- if (is.null(design)) "(Intercept)" else design_names(design)
+  if (is.null(coef_names)) {
+    coef_names <- if (is.null(outputs)) paste0(prefix, cn) else
+      paste0(prefix, rep(outputs, each = length(cn)), ":", cn)
   }
-  family$aic(y, trials, mu, weights, dev)
+  list(name = name, design = design, parameter = parameter, link = link, title = title,
+       summary_title = summary_title, prefix = prefix, outputs = outputs, m = max(1L, length(outputs)),
+       columns = cn, coef_names = coef_names, split = split, output_titles = output_titles)
 }

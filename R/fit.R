@@ -44,119 +44,113 @@ gradglm_fit <- function(x, y, weights = NULL, offset = NULL, family = gaussian()
                         x_sigma = NULL) {
   fun <- "gradglm_fit"
   x <- check_design(x, fun)
-  intercept <- intercept_column(x) > 0L
-  fam <- resolve_family(family, fun)
-  if (!is.null(x_sigma) || is_scale_only_family(fam$family)) {
-    z <- if (is.null(x_sigma)) {
-      matrix(1, nrow(x), 1L, dimnames = list(NULL, "(Intercept)"))
-    } else {
-      check_design(x_sigma, fun, what = "'x_sigma'")
-    }
-    fit <- fit_dist_core(x, z, y, weights, offset, family, optimizer, control, start, intercept, fun)
-    fit$method <- "gradglm_fit"
-    return(new_gradglm(fit))
-  }
-  fit <- fit_core(x, y, weights, offset, family, optimizer, control, start, intercept, fun)
+  if (!is.null(x_sigma)) x_sigma <- check_design(x_sigma, fun, what = "'x_sigma'")
+  fit <- fit_core(x, y, weights, offset, family, optimizer, control, start, x_sigma,
+                  intercept = design_intercept(x) > 0L, fun = fun)
   fit$method <- "gradglm_fit"
   new_gradglm(fit)
 }
 
-# The shared path of gradglm() and gradglm_fit(): checks, the C++ engine,
-# and glm's summaries of the fit.
-fit_core <- function(x, y, weights, offset, family, optimizer, control, start, intercept, fun) {
+# The one fitting path of gradglm() and gradglm_fit(): checks, the family's
+# model (its parameter blocks and likelihood), a start, the C++ engine, and
+# the family's summaries of the fit. Errors name `fun`.
+fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x_sigma, intercept, fun) {
   fam <- resolve_family(family, fun)
   family <- fam$family
+  row <- fam$row
+  if (!is.null(x_sigma) && row$sigma == "no") {
+    abort(fun, "family '", family$family, "' has no scale parameter: a 'sigma' model ('x_sigma' for ",
+          "gradglm_fit()) is for ", paste(sigma_families(), collapse = ", "))
+  }
   control <- as_control(control, fun)
   spec <- as_optimizer_spec(optimizer, fun)
-  optimizer <- resolve_optimizer(spec, fam, fun)
-  n <- nrow(x)
+  n <- design_nrow(x)
   if (NROW(y) != n) abort(fun, "'y' has ", NROW(y), " observations but 'x' has ", n, " rows")
+  if (!is.null(x_sigma) && design_nrow(x_sigma) != n) {
+    abort(fun, "'x_sigma' has ", design_nrow(x_sigma), " rows but 'x' has ", n)
+  }
   weights <- check_weights(weights, n, fun)
   offset_given <- !is.null(offset)
   offset <- check_offset(offset, n, fun)
-  resp <- prepare_response(y, family, weights, fun)
-  y <- resp$y
-  weights <- resp$weights
-  if (!any(weights > 0)) abort(fun, "every observation has zero weight (or zero trials)")
-  n_ok <- sum(weights > 0)
-  p <- ncol(x)
-  if (p > n_ok) {
-    abort(fun, "the model has more coefficients (", p, ") than observations with non-zero weight (",
+  resp <- row$response(y, family, weights, fun)
+  if (!any(resp$weights > 0)) abort(fun, "every observation has zero weight (or zero trials)")
+  if (is.null(x_sigma) && row$sigma == "always") x_sigma <- intercept_design(n)
+  model <- row$model(family, resp, x, x_sigma, fun)
+  optimizer <- resolve_optimizer(spec, model, family, fun)
+  n_ok <- sum(resp$weights > 0)
+  cn <- unlist(lapply(model$blocks, `[[`, "coef_names"), use.names = FALSE)
+  npar <- length(cn)
+  if (npar > n_ok) {
+    what <- if (model$kind == "glm") "coefficients" else "parameters"
+    abort(fun, "the model has more ", what, " (", npar, ") than observations with non-zero weight (",
           n_ok, ")")
   }
-  cn <- design_names(x)
-  start <- check_start(start, p, cn, fun)
-  if (optimizer %in% c("newton", "lbfgs") && is.null(start)) check_default_start(family, y, fun)
-  if (optimizer %in% c("gd", "sgd", "adam") && is.null(start)) start <- gd_start(x, y, weights, offset, family)
-
+  start <- check_start(start, npar, cn, fun)
+  ctx <- list(family = family, row = row, resp = resp, offset = offset, offset_given = offset_given,
+              x = x, x_sigma = x_sigma, intercept = intercept, n = n, n_ok = n_ok, fun = fun,
+              optimizer = optimizer, model = model)
+  if (is.null(start)) start <- model$start(ctx)
   engine_control <- engine_control_list(control, spec, optimizer, n)
   check_batch_size(engine_control, optimizer, n, fun)
+  if (!is.null(model$check_control)) model$check_control(engine_control, fun)
   engine_control$subsample_min <- 200000L
-  res <- tryCatch(
-    fit_engine(x, y, weights, offset, fam$dist, fam$link, optimizer, start, engine_control),
-    error = function(e) abort(fun, conditionMessage(e))
-  )
+  ctx$engine_control <- engine_control
+  res <- tryCatch(run_engine(model, resp, if (offset_given) offset, optimizer, start, engine_control),
+                  error = function(e) abort(fun, conditionMessage(e)))
   check_rate(res, optimizer, engine_control$learning_rate, fun)
   if (!is.finite(res$loss)) {
-    abort(fun, "the ", optimizer, " optimizer could not find valid coefficients (",
+    abort(fun, "the ", optimizer, " optimizer could not find valid ",
+          if (model$kind == "glm") "coefficients" else "parameters", " (",
           if (nzchar(res$message)) res$message else "non-finite loss", "); supply 'start'")
   }
+  if (isTRUE(res$diverged)) {
+    warn(fun, res$message)
+  } else if (!res$converged) {
+    warn_not_converged(res, optimizer, fun)
+  }
+  warn_best_at_start(res, fun)
+
   coef <- stats::setNames(res$coefficients, cn)
   aliased <- stats::setNames(res$aliased, cn)
-  eta <- res$linear.predictors
-  mu <- res$fitted.values
-  rn <- names(y)
-  names(eta) <- names(mu) <- rn
-  residuals <- stats::setNames((y - mu) / res$mu.eta, rn)
-  working <- stats::setNames(res$weights, rn)
-  dev <- res$deviance
-  rank <- sum(!aliased)
-
-  # null deviance: intercept-only model (refitted when there is an offset), as glm
-  if (intercept && offset_given && any(offset != 0)) {
-    x1 <- matrix(1, n, 1L)
-    null_res <- fit_engine(x1, y, weights, offset, fam$dist, fam$link,
-                           if (optimizer == "exact") "exact" else "newton",
-                           gd_start(x1, y, weights, offset, family),
-                           utils::modifyList(engine_control, list(max_iter = 100L, trace = FALSE,
-                                                                  verbose = FALSE)))
-    null_dev <- null_res$deviance
-  } else {
-    wtdmu <- if (intercept) sum(weights * y) / sum(weights) else family$linkinv(offset)
-    null_dev <- sum(family$dev.resids(y, wtdmu, weights))
-  }
-  aic <- family_aic(family, y, resp$trials, mu, weights, dev) + 2 * rank
-  df_residual <- n_ok - rank
-  dispersion <- if (family$family %in% c("binomial", "poisson")) {
-    1
-  } else if (df_residual > 0) {
-    sum((working * residuals^2)[weights > 0]) / df_residual
-  } else {
-    NaN
-  }
-  cov <- res$cov.unscaled
+  cov <- res$cov
   dimnames(cov) <- list(cn[!aliased], cn[!aliased])
+  fit <- model$finish(res, ctx, coef, aliased)
+  common <- list(
+    coefficients = coef, aliased = aliased, family = family, iter = res$iter,
+    y = resp$y, converged = res$converged, boundary = FALSE, cov.unscaled = cov,
+    cov_kind = res$cov_kind, optimizer = optimizer, trace = res$trace, control = control,
+    optimizer_settings = spec$settings, message = res$message, best_epoch = res$best_epoch,
+    offset = if (offset_given) offset else NULL, nobs = n_ok, intercept = intercept,
+    kind = model$kind, lik_type = if (is.null(model$lik_type)) model$likelihood$type else model$lik_type,
+    blocks = describe_blocks(model$blocks),
+    prior.weights = resp$weights)
+  c(fit, common[setdiff(names(common), names(fit))])
+}
 
-  if (!res$converged) warn_not_converged(res, optimizer, fun)
-  warn_best_at_start(res, fun)
-  if (family$family == "binomial" && res$n_boundary > 0L) {
-    warn(fun, "fitted probabilities numerically 0 or 1 occurred (the classes may be separated)")
-  }
-  if (family$family == "poisson" && res$n_boundary > 0L) {
-    warn(fun, "fitted rates numerically 0 occurred")
-  }
+# The engine's model specification from the family's model: one design per
+# block (NULL for an intercept-only block), the response, weights, offset
+# (of the first predictor) and the likelihood's codes.
+run_engine <- function(model, resp, offset, optimizer, start, control) {
+  designs <- lapply(model$blocks, function(b) engine_design(b$design))
+  y <- if (is.null(resp$engine_y)) resp$y else resp$engine_y
+  fit_model(list(designs = designs, block_design = seq_along(model$blocks) - 1L,
+                 block_m = vapply(model$blocks, function(b) as.integer(b$m), 1L),
+                 y = y, weights = resp$weights,
+                 offsets = rep(list(offset), if (is.null(model$offset_predictors)) 1L else model$offset_predictors),
+                 likelihood = model$likelihood, optimizer = optimizer, start = start, control = control))
+}
 
-  list(coefficients = coef, aliased = aliased, residuals = residuals, fitted.values = mu,
-       rank = rank, family = family, linear.predictors = eta, deviance = dev, aic = aic,
-       null.deviance = null_dev, iter = res$iter, weights = working, prior.weights = weights,
-       df.residual = df_residual, df.null = n_ok - as.integer(intercept), y = y,
-       converged = res$converged, boundary = FALSE,
-       loglik = loglik_from_aic(aic, rank, family),
-       cov.unscaled = cov, dispersion = dispersion, optimizer = optimizer,
-       trace = res$trace, control = control, optimizer_settings = spec$settings,
-       message = res$message, best_epoch = res$best_epoch,
-       offset = if (offset_given) offset else NULL,
-       nobs = n_ok, intercept = intercept)
+# The blocks as the fitted object keeps them: everything but the designs,
+# with the positions of their coefficients.
+describe_blocks <- function(blocks) {
+  end <- cumsum(vapply(blocks, function(b) length(b$coef_names), 1L))
+  out <- lapply(seq_along(blocks), function(i) {
+    b <- blocks[[i]]
+    b$design <- NULL
+    b$coef <- seq.int(end[i] - length(b$coef_names) + 1L, length.out = length(b$coef_names))
+    b
+  })
+  stats::setNames(out, vapply(blocks, `[[`, "", "name"))
 }
 
 # sgd / adam: a batch cannot be larger than the data
@@ -195,24 +189,4 @@ warn_not_converged <- function(res, optimizer, fun) {
   }
   warn(fun, "the ", optimizer, " optimizer did not converge in ", res$iter, unit,
        if (nzchar(res$message)) paste0(" (", res$message, ")") else "", hint)
-}
-
-# logLik as glm reports it: the Gaussian counts its scale parameter
-loglik_from_aic <- function(aic, rank, family) {
-  k <- rank + as.integer(family$family == "gaussian")
-  k - aic / 2
-}
-
-# Gradient descent starts where a student would: every slope at zero and the
-# intercept at the link of the mean response.
-gd_start <- function(x, y, weights, offset, family) {
-  b <- numeric(ncol(x))
-  icpt <- intercept_column(x)
-  if (icpt > 0L) {
-    ybar <- sum(weights * y) / sum(weights)
-    if (family$family == "binomial") ybar <- min(max(ybar, 1e-4), 1 - 1e-4)
-    if (family$family == "poisson" || family$link == "log") ybar <- max(ybar, 1e-4)
-    b[icpt] <- family$linkfun(ybar) - sum(weights * offset) / sum(weights)
-  }
-  b
 }

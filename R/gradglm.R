@@ -57,10 +57,17 @@
 #'   `grad_norm`, `step` and `time`; gd, sgd and adam add the scheduled
 #'   `learning_rate`, and sgd / adam with a validation share `val_loss`; see
 #'   [opt_sgd()]), `message` (why the optimizer stopped), `best_epoch` (sgd /
-#'   adam with validation), `loglik`, `cov.unscaled` and `dispersion`.
+#'   adam with validation), `loglik`, `npar` (the number of estimated
+#'   parameters), `cov.unscaled` and `dispersion`, and what every fit has:
+#'   `kind` (`"glm"` for a generalized linear model with glm's inference,
+#'   `"likelihood"` for a model with several parameter blocks), `lik_type`
+#'   and `blocks`, one entry per parameter block (its `name`, the `parameter`
+#'   it sets, its `link`, the positions `coef` of its coefficients, its design
+#'   `columns` and, from a formula, its `terms`, `xlevels` and `contrasts`).
 #'
 #'   A distributional fit (a `sigma` model, or `laplace()` / `student_t()`)
-#'   has class `c("gradglm_dist", "gradglm")`. Its `coefficients` hold the
+#'   has the blocks `location`, `sigma` and, when the Student-t df is
+#'   estimated, `log_df`. Its `coefficients` hold the
 #'   location coefficients, then the sigma-model coefficients named
 #'   `"sigma:<term>"` (log scale), then `"log(df)"` when the Student-t df is
 #'   estimated; `cov.unscaled` is their joint covariance (the inverse observed
@@ -93,82 +100,145 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   }
   if (length(formula) != 3L) abort(fun, "'formula' has no response: write it as response ~ terms")
   fam <- resolve_family(family, fun)  # early, clear errors
-  distributional <- !is.null(sigma) || is_scale_only_family(fam$family)
   if (!is.null(sigma)) check_sigma_formula(sigma, fam, fun)
-  if (distributional && is.null(sigma)) sigma <- ~1
+  uses_sigma <- !is.null(sigma) || fam$row$sigma == "always"
+  if (uses_sigma && is.null(sigma)) sigma <- ~1
   control <- as_control(control, fun)
   if (...length()) control <- do.call(gradglm_control, utils::modifyList(unclass(control), list(...)))
   if (missing(data)) data <- environment(formula)
-  if (distributional) check_sigma_variables(sigma, data, fun)
+  if (uses_sigma) check_sigma_variables(sigma, data, fun)
+  if (!is.null(contrasts) && !is.list(contrasts)) {
+    abort(fun, "'contrasts' must be a named list, such as list(f = \"contr.sum\")")
+  }
 
+  # The model frame, built with na.pass; the na.action then runs only when
+  # something is missing, so that a frame with nothing to omit is not copied.
   mf <- match.call(expand.dots = FALSE)
-  keep <- match(c("formula", "data", "subset", "weights", "na.action", "offset"), names(mf), 0L)
+  keep <- match(c("formula", "data", "subset", "weights", "offset"), names(mf), 0L)
   mf <- mf[c(1L, keep)]
   mf$drop.unused.levels <- TRUE
+  mf$na.action <- quote(stats::na.pass)
   mf[[1L]] <- quote(stats::model.frame)
-  if (distributional) {
+  if (uses_sigma) {
     # one frame for both models, so that subset and na.action apply to both;
     # each model then takes its own terms from it
     mt <- tryCatch(stats::terms(formula, data = data), error = function(e) model_frame_error(e, fun))
     mf$formula <- joint_formula(mt, sigma)
   }
-  mf <- tryCatch(eval(mf, parent.frame()), error = function(e) model_frame_error(e, fun))
+  na_fun <- resolve_na_action(if (missing(na.action)) NULL else substitute(na.action), data,
+                              parent.frame(), fun)
+  mf <- tryCatch(apply_na_action(eval(mf, parent.frame()), na_fun),
+                 error = function(e) model_frame_error(e, fun))
   if (nrow(mf) == 0L) {
     abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
   }
-  if (distributional) {
+  if (uses_sigma) {
     mt_all <- attr(mf, "terms")
     mt <- terms_from_joint(mt, mt_all)
   } else {
     mt <- attr(mf, "terms")
   }
   check_factor_levels(mf, mt, fun)
+  check_offset_terms(mf, mt, fun)
 
   Y <- stats::model.response(mf, "any")
   if (is.character(Y)) abort(fun, "the response is character; use a factor or 0/1 values")
-  if (!is.null(contrasts) && !is.list(contrasts)) {
-    abort(fun, "'contrasts' must be a named list, such as list(f = \"contr.sum\")")
-  }
-  X <- tryCatch(stats::model.matrix(mt, mf, contrasts.arg = contrasts),
+  X <- tryCatch(design_from_frame(mt, mf, contrasts),
                 error = function(e) abort(fun, "could not build the model matrix: ", conditionMessage(e)))
-  if (ncol(X) == 0L) abort(fun, "the model has no coefficients (empty right-hand side and no intercept)")
+  if (X$ncol == 0L) abort(fun, "the model has no coefficients (empty right-hand side and no intercept)")
   w <- stats::model.weights(mf)
   if (!is.null(w) && !is.numeric(w)) abort(fun, "'weights' must be numeric")
   off <- stats::model.offset(mf)
   if (!is.null(off) && length(off) != nrow(mf)) {
     abort(fun, "'offset' has length ", length(off), " but there are ", nrow(mf), " observations")
   }
-  Xc <- check_design(X, fun, what = "the model matrix")
+  X <- check_design(X, fun, what = "the model matrix")
 
-  if (distributional) {
+  Z <- NULL
+  if (uses_sigma) {
     mt_sigma <- terms_from_joint(stats::terms(sigma, data = data), mt_all)
-    Z <- tryCatch(stats::model.matrix(mt_sigma, mf, contrasts.arg = contrasts[names(contrasts) %in%
-                                                                                all.vars(sigma)]),
+    Z <- tryCatch(design_from_frame(mt_sigma, mf, contrasts[names(contrasts) %in% all.vars(sigma)]),
                   error = function(e) abort(fun, "could not build the sigma model matrix: ",
                                             conditionMessage(e)))
-    Zc <- check_design(Z, fun, what = "the sigma model matrix")
-    fit <- fit_dist_core(Xc, Zc, Y, w, off, family, optimizer, control, start,
-                         intercept = attr(mt, "intercept") > 0L, fun = fun)
-    fit$sigma_formula <- stats::formula(mt_sigma)
-    fit$sigma_terms <- mt_sigma
-    fit$sigma_xlevels <- stats::.getXlevels(mt_sigma, mf)
-    fit$sigma_contrasts <- attr(Z, "contrasts")
-    if (x) fit$x_sigma <- Z
-  } else {
-    fit <- fit_core(Xc, Y, w, off, family, optimizer, control, start,
-                    intercept = attr(mt, "intercept") > 0L, fun = fun)
+    Z <- check_design(Z, fun, what = "the sigma model matrix")
   }
+  fit <- fit_core(X, Y, w, off, family, optimizer, control, start, x_sigma = Z,
+                  intercept = attr(mt, "intercept") > 0L, fun = fun)
   fit$call <- call
   fit$formula <- stats::formula(mt)
   fit$terms <- mt
   fit$model <- if (model) mf else NULL
-  fit$x <- if (x) X else NULL
+  fit$x <- if (x) as.matrix(X) else NULL
   if (!y) fit$y <- NULL
   fit$xlevels <- stats::.getXlevels(mt, mf)
-  fit$contrasts <- attr(X, "contrasts")
+  fit$contrasts <- X$contrasts
   fit$na.action <- attr(mf, "na.action")
   fit$method <- "gradglm"
+  # each block keeps what predict() needs to rebuild its design
+  first <- names(fit$blocks)[1L]
+  fit$blocks[[first]][c("terms", "xlevels", "contrasts")] <- list(mt, fit$xlevels, fit$contrasts)
+  if (uses_sigma) {
+    fit$sigma_formula <- stats::formula(mt_sigma)
+    fit$sigma_terms <- mt_sigma
+    fit$sigma_xlevels <- stats::.getXlevels(mt_sigma, mf)
+    fit$sigma_contrasts <- Z$contrasts
+    fit$blocks$sigma[c("terms", "xlevels", "contrasts", "formula")] <-
+      list(mt_sigma, fit$sigma_xlevels, fit$sigma_contrasts, fit$sigma_formula)
+    if (x) fit$x_sigma <- as.matrix(Z)
+  }
   new_gradglm(fit)
+}
+
+# The na.action of gradglm() as model.frame() would choose it: the argument,
+# else the data's "na.action" attribute, else options("na.action").
+resolve_na_action <- function(expr, data, env, fun) {
+  na <- if (!is.null(expr)) {
+    tryCatch(eval(expr, env), error = function(e) abort(fun, "could not evaluate 'na.action': ",
+                                                       conditionMessage(e)))
+  } else if (!is.null(naa <- attr(data, "na.action")) && mode(naa) != "numeric") {
+    naa
+  } else {
+    getOption("na.action", "na.fail")
+  }
+  if (is.character(na)) {
+    na <- tryCatch(get(na, mode = "function", envir = env),
+                   error = function(e) abort(fun, "'na.action' names no function: ", na))
+  }
+  if (!is.function(na)) abort(fun, "'na.action' must be a function such as na.omit or na.exclude")
+  na
+}
+
+# The na.action on a frame built with na.pass: skipped when nothing is
+# missing (na.omit would copy the whole frame to drop no row); afterwards
+# factor levels left unused are dropped, as model.frame() does.
+apply_na_action <- function(mf, na_fun) {
+  if (!anyNA(mf, recursive = TRUE)) return(mf)
+  out <- na_fun(mf)
+  if (nrow(out) == nrow(mf)) return(out)
+  for (nm in names(out)) {
+    v <- out[[nm]]
+    if (is.factor(v) && length(unique(v[!is.na(v)])) < nlevels(v)) {
+      ctr <- attr(v, "contrasts")
+      out[[nm]] <- v[, drop = TRUE]
+      if (!is.null(ctr) && !is.matrix(ctr)) attr(out[[nm]], "contrasts") <- ctr
+    }
+  }
+  out
+}
+
+# offset() terms and the offset argument must be numeric
+check_offset_terms <- function(mf, mt, fun) {
+  idx <- attr(mt, "offset")
+  vars <- as.list(attr(mt, "variables"))[-1L]
+  for (i in idx) {
+    nm <- paste(deparse(vars[[i]], width.cutoff = 500L), collapse = " ")
+    v <- mf[[nm]]
+    if (!is.null(v) && !is.numeric(v)) abort(fun, "the offset term '", nm, "' must be numeric, not ", class(v)[1L])
+  }
+  if ("(offset)" %in% names(mf) && !is.numeric(mf[["(offset)"]])) {
+    abort(fun, "'offset' must be numeric, not ", class(mf[["(offset)"]])[1L])
+  }
+  invisible(TRUE)
 }
 
 # model.frame()'s errors, reworded to name gradglm's arguments
@@ -206,7 +276,10 @@ check_sigma_formula <- function(sigma, fam, fun) {
   if (!inherits(sigma, "formula") || length(sigma) != 2L) {
     abort(fun, "'sigma' must be a one-sided formula such as ~ x1 (or ~ 1 for a constant scale)")
   }
-  check_dist_family(fam, fun)
+  if (fam$row$sigma == "no") {
+    abort(fun, "family '", fam$family$family, "' has no scale parameter: a 'sigma' model is for ",
+          paste0(sigma_families(), "()", collapse = ", "))
+  }
   if (!is.null(attr(stats::terms(sigma), "offset"))) {
     abort(fun, "'sigma' cannot contain offset() terms")
   }

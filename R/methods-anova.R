@@ -55,8 +55,10 @@
 #' @importFrom stats anova
 #' @export
 anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
-  if (any(vapply(list(object, ...), inherits, logical(1), what = "gradglm_dist"))) {
-    return(anova.gradglm_dist(object, ..., test = test))  # likelihood-ratio tests
+  fits <- list(object, ...)
+  if (!all(vapply(fits, function(f) inherits(f, "gradglm") && is_glm_fit(f), NA)) &&
+      any(vapply(fits, function(f) inherits(f, "gradglm") && !is_glm_fit(f), NA))) {
+    return(.lik_anova(fits, test))  # likelihood-ratio tests
   }
   dots <- list(...)
   is_fit <- vapply(dots, inherits, logical(1), what = "gradglm")
@@ -270,13 +272,14 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
 }
 
 # Sub-models are refitted by an exact route: the optimizer of the full fit
-# unless that was gradient descent, which is replaced by "auto".
+# when it is one ("exact", "newton", "lbfgs"); the first-order ones ("gd",
+# "sgd", "adam") are replaced by "auto", whose fit is exact.
 .methods_refit_optimizer <- function(object) {
   opt <- object$optimizer
-  if (is.null(opt) || identical(opt, "gd")) "auto" else opt
+  if (is.null(opt) || opt %in% c("gd", "sgd", "adam")) "auto" else opt
 }
 
 .methods_refit_control <- function(object) {
   ctl <- object$control
-  if (is.null(ctl) || identical(object$optimizer, "gd")) gradglm_control() else ctl
+  if (is.null(ctl) || .methods_refit_optimizer(object) != object$optimizer) gradglm_control() else ctl
 }

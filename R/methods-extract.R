@@ -10,7 +10,10 @@
 #' information exists, by [gradglm_fit()]). They return the same values as
 #' the corresponding methods for [stats::glm()] fits:
 #'
-#' * `coef()`: the estimated coefficients, `NA` for aliased ones.
+#' * `coef()`: the estimated coefficients, `NA` for aliased ones; with
+#'   `matrix = TRUE`, a multinomial's as the `(L - 1) x p` matrix of
+#'   [nnet::multinom()] (one row per non-baseline class) and a multi-response
+#'   model's as the `p x R` matrix of [stats::lm()] (one column per response).
 #' * `vcov()`: the estimated covariance matrix of the coefficients,
 #'   `dispersion * (X'WX)^{-1}`; with `complete = TRUE` aliased
 #'   coefficients get rows and columns of `NA`.
@@ -37,6 +40,8 @@
 #' e.g. `update(fit, . ~ . - x)`, through the stored call.
 #'
 #' @param object,x,formula A fitted model of class `"gradglm"`.
+#' @param matrix For `coef()`: `TRUE` for the coefficients of a model whose
+#'   coefficients form a matrix (multinomial, several responses) as that matrix.
 #' @param complete For `coef()`: if `FALSE`, aliased (`NA`) coefficients are
 #'   dropped. For `vcov()`: if `TRUE` (the default), aliased coefficients
 #'   get rows and columns of `NA`, as for [stats::vcov()] on glm fits.
@@ -80,14 +85,28 @@ NULL
 
 #' @rdname gradglm-extract
 #' @export
-coef.gradglm <- function(object, complete = TRUE, ...) {
+coef.gradglm <- function(object, complete = TRUE, matrix = FALSE, ...) {
   cf <- object$coefficients
+  if (isTRUE(matrix)) {
+    b <- Find(function(b) isTRUE(b$split), object$blocks)
+    if (is.null(b)) {
+      abort("coef.gradglm", "'matrix = TRUE' is for models whose coefficients form a matrix ",
+            "(a multinomial's classes, several responses)")
+    }
+    m <- .lik_coef_matrix(object, b)
+    return(if (identical(b$matrix_layout, "columns_by_outputs")) t(m) else m)
+  }
   if (complete) cf else cf[!is.na(cf)]
 }
 
 #' @rdname gradglm-extract
 #' @export
 vcov.gradglm <- function(object, complete = TRUE, ...) {
+  if (!is_glm_fit(object)) {
+    # the joint inverse information: no dispersion
+    v <- .methods_cov_unscaled(object)
+    return(if (complete) .pad_aliased(v, .methods_aliased(object)) else v)
+  }
   s <- summary.gradglm(object, ...)
   v <- s$cov.scaled
   if (!complete) {
@@ -112,27 +131,27 @@ vcov.gradglm <- function(object, complete = TRUE, ...) {
 #' @rdname gradglm-extract
 #' @export
 confint.gradglm <- function(object, parm, level = 0.95, ...) {
-  if (!is.numeric(level) || length(level) != 1L || is.na(level) ||
-      level <= 0 || level >= 1) {
-    stop("confint.gradglm: 'level' must be a single number between 0 and 1",
-         call. = FALSE)
+  fun <- "confint.gradglm"
+  if (!is.numeric(level) || length(level) != 1L || is.na(level) || level <= 0 || level >= 1) {
+    abort(fun, "'level' must be a single number between 0 and 1")
   }
   cf <- coef.gradglm(object)
   pnames <- names(cf)
   if (missing(parm)) {
     parm <- pnames
   } else if (is.numeric(parm)) {
-    if (any(is.na(parm)) || any(parm < 1) || any(parm > length(cf))) {
-      stop("confint.gradglm: 'parm' positions must be between 1 and ",
-           length(cf), call. = FALSE)
+    if (anyNA(parm) || any(parm < 1) || any(parm > length(cf)) || any(parm != round(parm))) {
+      abort(fun, "'parm' positions must be whole numbers between 1 and ", length(cf))
     }
     parm <- pnames[parm]
-  } else {
+  } else if (is.character(parm)) {
     unknown <- setdiff(parm, pnames)
     if (length(unknown)) {
-      stop("confint.gradglm: 'parm' names unknown coefficient(s) ",
-           paste0("'", unknown, "'", collapse = ", "), call. = FALSE)
+      abort(fun, "'parm' names unknown parameter(s) ", quote_some(unknown), "; available: ",
+            quote_some(pnames, max = 10L))
     }
+  } else {
+    abort(fun, "'parm' must be parameter names or positions")
   }
   se <- sqrt(diag(vcov.gradglm(object, complete = TRUE)))
   names(se) <- pnames
@@ -153,19 +172,12 @@ confint.gradglm <- function(object, parm, level = 0.95, ...) {
 #' @rdname gradglm-extract
 #' @export
 logLik.gradglm <- function(object, ...) {
-  if (length(list(...))) {
-    warning("logLik.gradglm: extra arguments are ignored; use AIC() or ",
-            "anova() to compare several models", call. = FALSE)
+  if (...length()) {
+    warn("logLik.gradglm", "extra arguments are ignored; use AIC() or anova() to compare several models")
   }
-  df <- object$rank
-  if (is.null(df)) df <- sum(!.methods_aliased(object))
-  if (identical(object$family$family, "gaussian")) df <- df + 1
-  val <- object$loglik
-  if (is.null(val)) {
-    # glm's aic is -2 loglik + 2 rank (+ 2 for the Gaussian scale).
-    val <- df - object$aic / 2
-  }
-  structure(val, nobs = nobs.gradglm(object), df = df, class = "logLik")
+  df <- object$npar
+  if (is.null(df)) df <- sum(!.methods_aliased(object)) + as.integer(!.methods_fixed_dispersion(object$family))
+  structure(as.numeric(object$loglik), nobs = nobs.gradglm(object), df = df, class = "logLik")
 }
 
 #' @rdname gradglm-extract
@@ -198,11 +210,14 @@ fitted.gradglm <- function(object, ...) {
 
 #' @rdname gradglm-extract
 #' @export
-residuals.gradglm <- function(object,
-                              type = c("deviance", "pearson", "working",
-                                       "response"),
+residuals.gradglm <- function(object, type = c("deviance", "pearson", "working", "response", "quantile"),
                               ...) {
-  type <- match.arg(type)
+  if (!is_glm_fit(object)) {
+    types <- type_methods(object)$residual_types
+    type <- if (missing(type)) types[1L] else match.arg(type[1L], types)
+    return(type_methods(object)$residuals(object, type))
+  }
+  type <- if (missing(type)) "deviance" else match.arg(type[1L], c("deviance", "pearson", "working", "response"))
   mu <- object$fitted.values
   r <- object$residuals
   wts <- object$prior.weights
@@ -210,11 +225,11 @@ residuals.gradglm <- function(object,
   fam <- object$family
   y <- object$y
   if (is.null(y) && type != "working") {
-    # y = FALSE at fit time: recover y from the working residuals.
+    # y = FALSE at fit time: recover y from the working residuals, kept
+    # inside the family's support
     y <- mu + r * fam$mu.eta(object$linear.predictors)
-    # rounding must not push y outside the family's support
-    if (fam$family == "binomial") y <- pmin(pmax(y, 0), 1)
-    if (fam$family == "poisson") y <- pmax(y, 0)
+    clamp <- family_row(fam)$clamp_y
+    if (!is.null(clamp)) y <- clamp(y)
   }
   res <- switch(type,
     working = r,

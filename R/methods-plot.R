@@ -77,6 +77,11 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
                          residual_type = c("deviance", "pearson"),
                          against = c("fitted", "link"), ...) {
   explicit <- !missing(which)
+  if (!is_glm_fit(x)) {
+    plot_fun <- type_methods(x)$plot
+    if (!explicit) which <- NULL
+    return(plot_fun(x, which = which, explicit = explicit, ask = if (missing(ask)) NULL else ask, ...))
+  }
   which <- .plot_which(which)
   residual_type <- match.arg(residual_type)
   against <- match.arg(against)
@@ -448,7 +453,8 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   }
   y <- .plot_response(x)
   fam <- x$family$family
-  ylab <- if (fam == "binomial") "Proportion" else {
+  label <- family_row(x$family)$response_label
+  ylab <- if (!is.null(label)) label else {
     resp <- attr(x$terms, "response")
     if (resp > 0L) deparse(attr(x$terms, "variables")[[resp + 1L]])[1L] else
       "Response"

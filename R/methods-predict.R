@@ -69,13 +69,22 @@
 #' @importFrom stats na.pass predict
 #' @export
 predict.gradglm <- function(object, newdata = NULL,
-                            type = c("link", "response"),
+                            type = c("link", "response", "sigma", "probs", "class"),
                             se.fit = FALSE, dispersion = NULL,
                             na.action = na.pass, ...) {
-  type <- match.arg(type)
   if (!is.logical(se.fit) || length(se.fit) != 1L || is.na(se.fit)) {
     stop("predict.gradglm: 'se.fit' must be TRUE or FALSE", call. = FALSE)
   }
+  if (!is_glm_fit(object)) {
+    m <- type_methods(object)
+    type <- if (missing(type)) m$predict_types[1L] else match.arg(type[1L], m$predict_types)
+    if (!is.null(dispersion)) {
+      abort("predict.gradglm", "'dispersion' does not apply to a model whose scale is a parameter ",
+            "of the likelihood")
+    }
+    return(m$predict(object, newdata = newdata, type = type, se.fit = se.fit, na.action = na.action, ...))
+  }
+  type <- if (missing(type)) "link" else match.arg(type[1L], c("link", "response"))
   if (!is.null(dispersion) &&
       (!is.numeric(dispersion) || length(dispersion) != 1L ||
        !is.finite(dispersion) || dispersion < 0)) {
@@ -130,7 +139,7 @@ predict.gradglm <- function(object, newdata = NULL,
 # The dispersion the standard errors use: the stored one, else summary.glm's rule.
 .pred_dispersion <- function(object) {
   if (!is.null(object$dispersion)) return(object$dispersion)
-  if (object$family$family %in% c("binomial", "poisson")) return(1)
+  if (.methods_fixed_dispersion(object$family)) return(1)
   w <- object$weights
   r <- object$residuals
   ok <- w > 0

@@ -9,6 +9,15 @@
 #' fit was obtained (optimizer, number of iterations and whether it
 #' converged). Use [summary()][summary.gradglm] for standard errors and tests.
 #'
+#' A model with several parameter blocks (a location model with a model of
+#' `log(sigma)` and, for the Student-t with estimated degrees of freedom,
+#' `log(df)`; the classes of a multinomial model; the location and cut-points
+#' of an ordinal model) shows one set of coefficients per block, with its
+#' title (the sigma model's names its formula), the constant log-linked
+#' parameters (a scale with `sigma ~ 1`, an estimated df) on their natural
+#' scale, then the maximised log-likelihood with its number of parameters, the
+#' AIC and the observations.
+#'
 #' @param x A fitted model of class `"gradglm"`.
 #' @param digits Number of significant digits used for the numbers shown.
 #' @param ... Not used; present for compatibility with the generic.
@@ -20,6 +29,7 @@
 #' print(fit, digits = 6)
 #' @export
 print.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
+  if (!is_glm_fit(x)) return(.lik_print(x, digits, ...))
   if (!is.null(x$call)) {
     cat("\nCall:  ", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
   }

@@ -42,6 +42,13 @@
 #' summary(gradglm(mpg ~ wt + factor(cyl), data = mtcars), correlation = TRUE)
 #' @export
 summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...) {
+  if (!is_glm_fit(object)) {
+    if (!is.null(dispersion)) {
+      stop("summary.gradglm: 'dispersion' does not apply to a model whose scale is a parameter of ",
+           "the likelihood", call. = FALSE)
+    }
+    return(.lik_summary(object, correlation))
+  }
   fam <- object$family
   est.disp <- is.null(dispersion) && !.methods_fixed_dispersion(fam)
   if (is.null(dispersion)) {
@@ -85,6 +92,7 @@ summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...)
 
   ans <- list(
     call = object$call,
+    kind = object$kind,
     terms = object$terms,
     family = fam,
     deviance = object$deviance,
@@ -125,6 +133,7 @@ summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...)
 print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
                                   signif.stars = getOption("show.signif.stars"),
                                   show.residuals = FALSE, ...) {
+  if (identical(x$kind, "likelihood")) return(.lik_print_summary(x, digits, signif.stars, ...))
   if (!is.null(x$call)) {
     cat("\nCall:\n", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
   }
@@ -173,16 +182,7 @@ print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
   cat("AIC: ", format(x$aic, digits = max(4L, digits + 1L)), "\n\n", sep = "")
   cat(.methods_fit_line(x), "\n", sep = "")
 
-  corr <- x$correlation
-  if (!is.null(corr)) {
-    p <- NCOL(corr)
-    if (p > 1L) {
-      cat("\nCorrelation of Coefficients:\n")
-      shown <- format(round(corr, 2L), nsmall = 2L, digits = digits)
-      shown[upper.tri(shown, diag = TRUE)] <- ""
-      print(shown[-1L, -p, drop = FALSE], quote = FALSE)
-    }
-  }
+  .methods_print_correlation(x$correlation, digits)
   cat("\n")
   invisible(x)
 }
@@ -192,7 +192,18 @@ print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
 
 # TRUE for the families whose dispersion is 1 by definition.
 .methods_fixed_dispersion <- function(family) {
-  !is.null(family) && family$family %in% c("binomial", "poisson")
+  !is.null(family) && !isTRUE(family_row(family)$free_dispersion)
+}
+
+# The lower triangle of a correlation matrix, as summary.glm prints it.
+.methods_print_correlation <- function(corr, digits) {
+  if (is.null(corr) || NCOL(corr) <= 1L) return(invisible(NULL))
+  p <- NCOL(corr)
+  cat("\nCorrelation of Coefficients:\n")
+  shown <- format(round(corr, 2L), nsmall = 2L, digits = digits)
+  shown[upper.tri(shown, diag = TRUE)] <- ""
+  print(shown[-1L, -p, drop = FALSE], quote = FALSE)
+  invisible(NULL)
 }
 
 # The dispersion summary.glm would use by default.

@@ -287,17 +287,19 @@ as_optimizer_spec <- function(optimizer, fun = "gradglm") {
   new_optimizer_spec(optimizer, list())
 }
 
-resolve_optimizer <- function(optimizer, fam, fun = "gradglm") {
+# the optimizer's name, "auto" resolved: the closed form where the model has
+# one, Newton's method otherwise
+resolve_optimizer <- function(optimizer, model, family, fun = "gradglm") {
   optimizer <- as_optimizer_spec(optimizer, fun)$name
   if (!optimizer %in% optimizers) {
     abort(fun, "unknown optimizer '", optimizer, "'; choose one of ",
           paste0("\"", optimizers, "\"", collapse = ", "))
   }
-  closed_form <- fam$family$family == "gaussian" && fam$family$link == "identity"
-  if (optimizer == "auto") optimizer <- if (closed_form) "exact" else "newton"
-  if (optimizer == "exact" && !closed_form) {
-    abort(fun, "optimizer = \"exact\" is the closed form of gaussian(link = \"identity\"); ",
-          "family ", fam$family$family, "(link = \"", fam$family$link, "\") has none: ",
+  if (optimizer == "auto") optimizer <- if (isTRUE(model$closed_form)) "exact" else "newton"
+  if (optimizer == "exact" && !isTRUE(model$closed_form)) {
+    what <- if (model$kind == "glm") "" else " (a model with an estimated scale or several parameters)"
+    abort(fun, "optimizer = \"exact\" is the closed form of gaussian(link = \"identity\") without a ",
+          "sigma model; family ", family$family, "(link = \"", family$link, "\")", what, " has none: ",
           "use \"newton\", \"lbfgs\" or \"gd\"")
   }
   optimizer

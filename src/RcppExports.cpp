@@ -11,56 +11,6 @@ Rcpp::Rostream<true>&  Rcpp::Rcout = Rcpp::Rcpp_cout_get();
 Rcpp::Rostream<false>& Rcpp::Rcerr = Rcpp::Rcpp_cerr_get();
 #endif
 
-// fit_engine
-Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y, const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist, int link, std::string optimizer, Rcpp::Nullable<Rcpp::NumericVector> start, Rcpp::List control);
-RcppExport SEXP _gradglm_fit_engine(SEXP xSEXP, SEXP ySEXP, SEXP weightsSEXP, SEXP offsetSEXP, SEXP distSEXP, SEXP linkSEXP, SEXP optimizerSEXP, SEXP startSEXP, SEXP controlSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::RNGScope rcpp_rngScope_gen;
-    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< int >::type dist(distSEXP);
-    Rcpp::traits::input_parameter< int >::type link(linkSEXP);
-    Rcpp::traits::input_parameter< std::string >::type optimizer(optimizerSEXP);
-    Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::NumericVector> >::type start(startSEXP);
-    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_engine(x, y, weights, offset, dist, link, optimizer, start, control));
-    return rcpp_result_gen;
-END_RCPP
-}
-// family_eval
-Rcpp::List family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta);
-RcppExport SEXP _gradglm_family_eval(SEXP distSEXP, SEXP linkSEXP, SEXP ySEXP, SEXP etaSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::RNGScope rcpp_rngScope_gen;
-    Rcpp::traits::input_parameter< int >::type dist(distSEXP);
-    Rcpp::traits::input_parameter< int >::type link(linkSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type eta(etaSEXP);
-    rcpp_result_gen = Rcpp::wrap(family_eval(dist, link, y, eta));
-    return rcpp_result_gen;
-END_RCPP
-}
-// loss_grad_eval
-Rcpp::List loss_grad_eval(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y, const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist, int link, const Rcpp::NumericVector& beta);
-RcppExport SEXP _gradglm_loss_grad_eval(SEXP xSEXP, SEXP ySEXP, SEXP weightsSEXP, SEXP offsetSEXP, SEXP distSEXP, SEXP linkSEXP, SEXP betaSEXP) {
-BEGIN_RCPP
-    Rcpp::RObject rcpp_result_gen;
-    Rcpp::RNGScope rcpp_rngScope_gen;
-    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type offset(offsetSEXP);
-    Rcpp::traits::input_parameter< int >::type dist(distSEXP);
-    Rcpp::traits::input_parameter< int >::type link(linkSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type beta(betaSEXP);
-    rcpp_result_gen = Rcpp::wrap(loss_grad_eval(x, y, weights, offset, dist, link, beta));
-    return rcpp_result_gen;
-END_RCPP
-}
 // intercept_column
 int intercept_column(const Rcpp::NumericMatrix& x);
 RcppExport SEXP _gradglm_intercept_column(SEXP xSEXP) {
@@ -85,34 +35,65 @@ BEGIN_RCPP
 END_RCPP
 }
 // all_finite
-bool all_finite(const Rcpp::NumericMatrix& x);
+bool all_finite(const Rcpp::NumericVector& x);
 RcppExport SEXP _gradglm_all_finite(SEXP xSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
-    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type x(xSEXP);
     rcpp_result_gen = Rcpp::wrap(all_finite(x));
     return rcpp_result_gen;
 END_RCPP
 }
-// fit_dist_engine
-Rcpp::List fit_dist_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericMatrix& z, const Rcpp::NumericVector& y, const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist, int link, double df, std::string optimizer, const Rcpp::NumericVector& start, Rcpp::List control);
-RcppExport SEXP _gradglm_fit_dist_engine(SEXP xSEXP, SEXP zSEXP, SEXP ySEXP, SEXP weightsSEXP, SEXP offsetSEXP, SEXP distSEXP, SEXP linkSEXP, SEXP dfSEXP, SEXP optimizerSEXP, SEXP startSEXP, SEXP controlSEXP) {
+// fit_model
+Rcpp::List fit_model(Rcpp::List spec);
+RcppExport SEXP _gradglm_fit_model(SEXP specSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
-    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type z(zSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type weights(weightsSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_model(spec));
+    return rcpp_result_gen;
+END_RCPP
+}
+// progress_demo
+int progress_demo(int total, bool enabled, double seconds_per_step);
+RcppExport SEXP _gradglm_progress_demo(SEXP totalSEXP, SEXP enabledSEXP, SEXP seconds_per_stepSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< int >::type total(totalSEXP);
+    Rcpp::traits::input_parameter< bool >::type enabled(enabledSEXP);
+    Rcpp::traits::input_parameter< double >::type seconds_per_step(seconds_per_stepSEXP);
+    rcpp_result_gen = Rcpp::wrap(progress_demo(total, enabled, seconds_per_step));
+    return rcpp_result_gen;
+END_RCPP
+}
+// special_eval
+Rcpp::NumericVector special_eval(std::string name, Rcpp::NumericVector x, Rcpp::NumericVector y);
+RcppExport SEXP _gradglm_special_eval(SEXP nameSEXP, SEXP xSEXP, SEXP ySEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< std::string >::type name(nameSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type x(xSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    rcpp_result_gen = Rcpp::wrap(special_eval(name, x, y));
+    return rcpp_result_gen;
+END_RCPP
+}
+// family_eval
+Rcpp::List family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta, bool composed);
+RcppExport SEXP _gradglm_family_eval(SEXP distSEXP, SEXP linkSEXP, SEXP ySEXP, SEXP etaSEXP, SEXP composedSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< int >::type dist(distSEXP);
     Rcpp::traits::input_parameter< int >::type link(linkSEXP);
-    Rcpp::traits::input_parameter< double >::type df(dfSEXP);
-    Rcpp::traits::input_parameter< std::string >::type optimizer(optimizerSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type start(startSEXP);
-    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_dist_engine(x, z, y, weights, offset, dist, link, df, optimizer, start, control));
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type eta(etaSEXP);
+    Rcpp::traits::input_parameter< bool >::type composed(composedSEXP);
+    rcpp_result_gen = Rcpp::wrap(family_eval(dist, link, y, eta, composed));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -133,30 +114,49 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// progress_demo
-int progress_demo(int total, bool enabled, double seconds_per_step);
-RcppExport SEXP _gradglm_progress_demo(SEXP totalSEXP, SEXP enabledSEXP, SEXP seconds_per_stepSEXP) {
+// model_eval
+Rcpp::List model_eval(Rcpp::List spec, const Rcpp::NumericVector& theta, std::string curvature, int threads);
+RcppExport SEXP _gradglm_model_eval(SEXP specSEXP, SEXP thetaSEXP, SEXP curvatureSEXP, SEXP threadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
-    Rcpp::traits::input_parameter< int >::type total(totalSEXP);
-    Rcpp::traits::input_parameter< bool >::type enabled(enabledSEXP);
-    Rcpp::traits::input_parameter< double >::type seconds_per_step(seconds_per_stepSEXP);
-    rcpp_result_gen = Rcpp::wrap(progress_demo(total, enabled, seconds_per_step));
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< std::string >::type curvature(curvatureSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(model_eval(spec, theta, curvature, threads));
+    return rcpp_result_gen;
+END_RCPP
+}
+// loss_grad_eval
+Rcpp::List loss_grad_eval(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y, const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist, int link, const Rcpp::NumericVector& beta);
+RcppExport SEXP _gradglm_loss_grad_eval(SEXP xSEXP, SEXP ySEXP, SEXP weightsSEXP, SEXP offsetSEXP, SEXP distSEXP, SEXP linkSEXP, SEXP betaSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type offset(offsetSEXP);
+    Rcpp::traits::input_parameter< int >::type dist(distSEXP);
+    Rcpp::traits::input_parameter< int >::type link(linkSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type beta(betaSEXP);
+    rcpp_result_gen = Rcpp::wrap(loss_grad_eval(x, y, weights, offset, dist, link, beta));
     return rcpp_result_gen;
 END_RCPP
 }
 
 static const R_CallMethodDef CallEntries[] = {
-    {"_gradglm_fit_engine", (DL_FUNC) &_gradglm_fit_engine, 9},
-    {"_gradglm_family_eval", (DL_FUNC) &_gradglm_family_eval, 4},
-    {"_gradglm_loss_grad_eval", (DL_FUNC) &_gradglm_loss_grad_eval, 7},
     {"_gradglm_intercept_column", (DL_FUNC) &_gradglm_intercept_column, 1},
     {"_gradglm_max_nonwhole", (DL_FUNC) &_gradglm_max_nonwhole, 2},
     {"_gradglm_all_finite", (DL_FUNC) &_gradglm_all_finite, 1},
-    {"_gradglm_fit_dist_engine", (DL_FUNC) &_gradglm_fit_dist_engine, 11},
-    {"_gradglm_scale_family_eval", (DL_FUNC) &_gradglm_scale_family_eval, 7},
+    {"_gradglm_fit_model", (DL_FUNC) &_gradglm_fit_model, 1},
     {"_gradglm_progress_demo", (DL_FUNC) &_gradglm_progress_demo, 3},
+    {"_gradglm_special_eval", (DL_FUNC) &_gradglm_special_eval, 3},
+    {"_gradglm_family_eval", (DL_FUNC) &_gradglm_family_eval, 5},
+    {"_gradglm_scale_family_eval", (DL_FUNC) &_gradglm_scale_family_eval, 7},
+    {"_gradglm_model_eval", (DL_FUNC) &_gradglm_model_eval, 4},
+    {"_gradglm_loss_grad_eval", (DL_FUNC) &_gradglm_loss_grad_eval, 7},
     {NULL, NULL, 0}
 };
 

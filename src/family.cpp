@@ -1,10 +1,10 @@
 #include "family.h"
 
-#include <Rcpp.h>
-
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+
+#include "special.h"
 
 namespace gradglm {
 
@@ -23,25 +23,35 @@ inline double poisson_saturated(double y) { return xlogx(y) - y; }
 
 }  // namespace
 
-double sigmoid(double x) {
-  if (x >= 0.0) {
-    return 1.0 / (1.0 + std::exp(-x));
+MeanValues mean_values(Dist dist, double y, double mu) {
+  switch (dist) {
+    case Dist::gaussian: {
+      const double r = mu - y;
+      return MeanValues{0.5 * r * r, r, 1.0, 1.0};
+    }
+    case Dist::binomial: {
+      if (!(mu > 0.0 && mu < 1.0)) return MeanValues{INF, NAN, NAN, NAN};
+      const double q = 1.0 - mu;
+      const double loss = -y * std::log(mu) - (1.0 - y) * std::log1p(-mu) + bernoulli_entropy(y);
+      return MeanValues{loss, (mu - y) / (mu * q), y / (mu * mu) + (1.0 - y) / (q * q), 1.0 / (mu * q)};
+    }
+    case Dist::poisson: {
+      if (!(mu > 0.0)) return MeanValues{INF, NAN, NAN, NAN};
+      return MeanValues{mu - y * std::log(mu) + poisson_saturated(y), 1.0 - y / mu, y / (mu * mu), 1.0 / mu};
+    }
   }
-  const double e = std::exp(x);
-  return e / (1.0 + e);
+  return MeanValues{NAN, NAN, NAN, NAN};
 }
 
-double safe_exp(double x) { return std::exp(x < EXP_CAP ? x : EXP_CAP); }
-
-Family::Family(int dist_code, int link_code) {
+Family::Family(int dist_code, int link_code, bool hand_written) : Likelihood(1), hand_written_(hand_written) {
   if (dist_code < 1 || dist_code > 3) {
     throw std::invalid_argument("unknown distribution code " + std::to_string(dist_code));
   }
-  if (link_code < 1 || link_code > 6) {
+  if (link_code < 1 || link_code > 9) {
     throw std::invalid_argument("unknown link code " + std::to_string(link_code));
   }
   dist_ = static_cast<Dist>(dist_code);
-  link_ = static_cast<Link>(link_code);
+  link_ = link_from_code(link_code);
   const bool ok =
       (dist_ == Dist::gaussian && (link_ == Link::identity || link_ == Link::log)) ||
       (dist_ == Dist::binomial &&
@@ -49,50 +59,18 @@ Family::Family(int dist_code, int link_code) {
       (dist_ == Dist::poisson &&
        (link_ == Link::log || link_ == Link::identity || link_ == Link::sqrt));
   if (!ok) throw std::invalid_argument("link not available for this distribution: " + name());
+  dense_pairs();
 }
 
 std::string Family::name() const {
   static const char* dists[] = {"", "gaussian", "binomial", "poisson"};
-  static const char* links[] = {"", "identity", "logit", "probit", "cloglog", "log", "sqrt"};
-  return std::string(dists[static_cast<int>(dist_)]) + "(" + links[static_cast<int>(link_)] + ")";
+  return std::string(dists[static_cast<int>(dist_)]) + "(" + link_name(link_) + ")";
 }
 
 bool Family::canonical() const {
   return (dist_ == Dist::gaussian && link_ == Link::identity) ||
          (dist_ == Dist::binomial && link_ == Link::logit) ||
          (dist_ == Dist::poisson && link_ == Link::log);
-}
-
-double Family::linkinv(double eta) const {
-  switch (link_) {
-    case Link::identity: return eta;
-    case Link::logit: return sigmoid(eta);
-    case Link::probit: return R::pnorm(eta, 0.0, 1.0, 1, 0);
-    case Link::cloglog: return -std::expm1(-safe_exp(eta));
-    case Link::log:
-      return dist_ == Dist::gaussian ? std::exp(std::min(eta, EXP_CAP / 2)) : safe_exp(eta);
-    case Link::sqrt: return eta * eta;
-  }
-  return NAN;
-}
-
-double Family::mu_eta(double eta) const {
-  switch (link_) {
-    case Link::identity: return 1.0;
-    case Link::logit: {
-      const double e = std::exp(-std::abs(eta));
-      return e / ((1.0 + e) * (1.0 + e));
-    }
-    case Link::probit: return R::dnorm(eta, 0.0, 1.0, 0);
-    case Link::cloglog: {
-      const double t = safe_exp(eta);
-      return std::exp(std::min(eta, EXP_CAP) - t);
-    }
-    case Link::log:
-      return dist_ == Dist::gaussian ? std::exp(std::min(eta, EXP_CAP / 2)) : safe_exp(eta);
-    case Link::sqrt: return 2.0 * eta;
-  }
-  return NAN;
 }
 
 double Family::reported_mu(double eta) const {
@@ -108,18 +86,6 @@ double Family::report_mu_eta(double d) const {
   return (dist_ == Dist::binomial || link_ == Link::log) ? std::max(d, eps) : d;
 }
 
-double Family::linkfun(double mu) const {
-  switch (link_) {
-    case Link::identity: return mu;
-    case Link::logit: return std::log(mu / (1.0 - mu));
-    case Link::probit: return R::qnorm(mu, 0.0, 1.0, 1, 0);
-    case Link::cloglog: return std::log(-std::log1p(-mu));
-    case Link::log: return std::log(mu);
-    case Link::sqrt: return std::sqrt(mu);
-  }
-  return NAN;
-}
-
 double Family::start_eta(double y, double w) const {
   switch (dist_) {
     case Dist::binomial: return linkfun((w * y + 0.5) / (w + 1.0));
@@ -127,6 +93,26 @@ double Family::start_eta(double y, double w) const {
     case Dist::gaussian: return linkfun(y);  // R asks for y > 0 with the log link
   }
   return NAN;
+}
+
+bool Family::at_boundary(double mu) const {
+  const double eps = 10 * std::numeric_limits<double>::epsilon();
+  if (dist_ == Dist::binomial) return mu < eps || mu > 1.0 - eps;
+  if (dist_ == Dist::poisson) return mu < eps;
+  return false;
+}
+
+UnitValues Family::composed(double y, double eta, bool need_derivs) const {
+  UnitValues u{INF, 0.0, 0.0, 0.0};
+  if (!link_valid(link_, eta)) return u;
+  const LinkValues lv = link_values(link_, eta);
+  const MeanValues mv = mean_values(dist_, y, lv.mu);
+  u.loss = mv.loss;
+  if (!need_derivs || !std::isfinite(mv.loss)) return u;
+  u.grad = mv.d1 * lv.d1;
+  u.weight = mv.info * lv.d1 * lv.d1;
+  u.hess = mv.d2 * lv.d1 * lv.d1 + mv.d1 * lv.d2;
+  return u;
 }
 
 UnitValues Family::binomial_unit(double y, double eta, bool need_derivs) const {
@@ -149,11 +135,11 @@ UnitValues Family::binomial_unit(double y, double eta, bool need_derivs) const {
       break;
     }
     case Link::probit: {
-      const double lmu = R::pnorm(eta, 0.0, 1.0, 1, 1);   // log P(y = 1)
-      const double l1mu = R::pnorm(eta, 0.0, 1.0, 0, 1);  // log P(y = 0)
+      const double lmu = special::log_pnorm(eta);         // log P(y = 1)
+      const double l1mu = special::log_pnorm_upper(eta);  // log P(y = 0)
       u.loss = -y * lmu - (1.0 - y) * l1mu + ent;
       if (need_derivs) {
-        const double ldens = R::dnorm(eta, 0.0, 1.0, 1);
+        const double ldens = special::log_dnorm(eta);
         const double r1 = std::exp(ldens - lmu);   // mu.eta / mu
         const double r0 = std::exp(ldens - l1mu);  // mu.eta / (1 - mu)
         u.grad = -y * r1 + (1.0 - y) * r0;
@@ -177,93 +163,75 @@ UnitValues Family::binomial_unit(double y, double eta, bool need_derivs) const {
       }
       break;
     }
-    default: break;
+    default: return composed(y, eta, need_derivs);
   }
   return u;
 }
 
-UnitValues Family::poisson_unit(double y, double eta, bool need_derivs) const {
+UnitValues Family::poisson_log_unit(double y, double eta, bool need_derivs) const {
   UnitValues u{0.0, 0.0, 0.0, 0.0};
-  const double sat = poisson_saturated(y);
-  switch (link_) {
-    case Link::log: {
-      const double mu = safe_exp(eta);
-      u.loss = mu - y * eta + sat;
-      if (need_derivs) {
-        u.grad = mu - y;
-        u.weight = u.hess = mu;
-      }
-      break;
-    }
-    case Link::identity: {
-      if (!(eta > 0.0)) {  // mu = eta must be positive
-        u.loss = INF;
-        break;
-      }
-      u.loss = eta - y * std::log(eta) + sat;
-      if (need_derivs) {
-        u.grad = 1.0 - y / eta;
-        u.weight = 1.0 / eta;
-        u.hess = y / (eta * eta);
-      }
-      break;
-    }
-    case Link::sqrt: {
-      if (!(eta > 0.0)) {  // the sqrt link needs eta > 0
-        u.loss = INF;
-        break;
-      }
-      u.loss = eta * eta - 2.0 * y * std::log(eta) + sat;
-      if (need_derivs) {
-        u.grad = 2.0 * eta - 2.0 * y / eta;
-        u.weight = 4.0;
-        u.hess = 2.0 + 2.0 * y / (eta * eta);
-      }
-      break;
-    }
-    default: break;
+  const double mu = safe_exp(eta);
+  u.loss = mu - y * eta + poisson_saturated(y);
+  if (need_derivs) {
+    u.grad = mu - y;
+    u.weight = u.hess = mu;
   }
   return u;
 }
 
-UnitValues Family::gaussian_unit(double y, double eta, bool need_derivs) const {
+// the log link's mean capped at exp(EXP_CAP / 2), so that the squared loss
+// and its derivatives stay finite for any eta
+UnitValues Family::gaussian_log_unit(double y, double eta, bool need_derivs) const {
   UnitValues u{0.0, 0.0, 0.0, 0.0};
-  if (link_ == Link::identity) {
-    const double r = eta - y;
-    u.loss = 0.5 * r * r;
-    if (need_derivs) {
-      u.grad = r;
-      u.weight = u.hess = 1.0;
-    }
-  } else {  // log link; the cap keeps mu^2 finite
-    const double mu = std::exp(std::min(eta, EXP_CAP / 2));
-    const double r = mu - y;
-    u.loss = 0.5 * r * r;
-    if (need_derivs) {
-      u.grad = r * mu;
-      u.weight = mu * mu;
-      u.hess = mu * (2.0 * mu - y);  // may be negative; Newton then adds a ridge
-    }
+  const double mu = std::exp(std::min(eta, EXP_CAP / 2));
+  const double r = mu - y;
+  u.loss = 0.5 * r * r;
+  if (need_derivs) {
+    u.grad = r * mu;
+    u.weight = mu * mu;
+    u.hess = mu * (2.0 * mu - y);  // may be negative; Newton then falls back to the weight
   }
   return u;
 }
 
-UnitValues Family::unit(double y, double eta) const {
-  switch (dist_) {
-    case Dist::gaussian: return gaussian_unit(y, eta, true);
-    case Dist::binomial: return binomial_unit(y, eta, true);
-    case Dist::poisson: return poisson_unit(y, eta, true);
+UnitValues Family::unit_impl(double y, double eta, bool need_derivs) const {
+  if (hand_written_) {
+    if (dist_ == Dist::gaussian && link_ == Link::log) return gaussian_log_unit(y, eta, need_derivs);
+    if (dist_ == Dist::binomial &&
+        (link_ == Link::logit || link_ == Link::probit || link_ == Link::cloglog)) {
+      return binomial_unit(y, eta, need_derivs);
+    }
+    if (dist_ == Dist::poisson && link_ == Link::log) return poisson_log_unit(y, eta, need_derivs);
   }
-  return UnitValues{NAN, NAN, NAN, NAN};
+  return composed(y, eta, need_derivs);
 }
 
-double Family::unit_loss(double y, double eta) const {
-  switch (dist_) {
-    case Dist::gaussian: return gaussian_unit(y, eta, false).loss;
-    case Dist::binomial: return binomial_unit(y, eta, false).loss;
-    case Dist::poisson: return poisson_unit(y, eta, false).loss;
+UnitValues Family::unit(double y, double eta) const { return unit_impl(y, eta, true); }
+
+double Family::unit_loss(double y, double eta) const { return unit_impl(y, eta, false).loss; }
+
+double Family::eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
+                          Curv mode) const {
+  const Index len = rb.len;
+  const double* yy = y.y + rb.start;
+  double sum = 0.0;
+  for (Index i = 0; i < len; ++i) {
+    const double w = rb.w[i];
+    if (w == 0.0) {
+      if (grad) grad[i] = 0.0;
+      if (curv) curv[i] = 0.0;
+      continue;
+    }
+    if (!grad) {
+      sum += w * unit_loss(yy[i], rb.eta[i]);
+      continue;
+    }
+    const UnitValues u = unit(yy[i], rb.eta[i]);
+    sum += w * u.loss;
+    grad[i] = w * u.grad;
+    if (curv) curv[i] = w * (mode == Curv::fisher ? u.weight : u.hess);
   }
-  return NAN;
+  return sum;
 }
 
 }  // namespace gradglm

@@ -1,19 +1,27 @@
-// Likelihoods of the response given the linear predictor eta.
+// The likelihoods of generalized linear models: one predictor per row (K = 1),
+// the mean mu = linkinv(eta) of a distribution whose dispersion is not a
+// parameter of the fit (glm's families).
 //
-// A family is a distribution (negative log-likelihood, its derivative in eta,
-// the expected curvature) and a link (mu = linkinv(eta)). Everything is
-// computed from eta directly, never from clipped probabilities.
+// A family is a distribution written in its mean, composed with a link by the
+// chain rule (`composed()`); the numerically delicate pairs are written by
+// hand from eta (binomial with the logit, probit and cloglog links, poisson
+// and gaussian with the log link) and tested against the composition. Everything is computed from eta directly, never from clipped
+// probabilities.
 //
 // The codes below are mirrored in R/family.R; keep the two in step.
 #ifndef GRADGLM_FAMILY_H
 #define GRADGLM_FAMILY_H
 
+#include <algorithm>
+#include <cmath>
 #include <string>
+
+#include "likelihood.h"
+#include "links.h"
 
 namespace gradglm {
 
 enum class Dist { gaussian = 1, binomial = 2, poisson = 3 };
-enum class Link { identity = 1, logit = 2, probit = 3, cloglog = 4, log = 5, sqrt = 6 };
 
 // Per-observation quantities at one value of eta.
 struct UnitValues {
@@ -23,50 +31,68 @@ struct UnitValues {
   double hess;    // observed curvature d2 loss / d eta2 (can be negative for gaussian(log))
 };
 
-class Family {
+// A distribution in its mean: the loss, its first two derivatives in mu and
+// the Fisher information 1 / V(mu) per unit weight. Infinite loss outside
+// the support of mu.
+struct MeanValues {
+  double loss, d1, d2, info;
+};
+MeanValues mean_values(Dist dist, double y, double mu);
+
+class Family : public Likelihood {
  public:
-  Family(int dist_code, int link_code);
+  // `hand_written` = false forces the composition everywhere (for tests)
+  Family(int dist_code, int link_code, bool hand_written = true);
+
+  double eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
+                    Curv mode) const override;
+  bool canonical() const override;
+  std::string name() const override;
 
   // loss, gradient and Fisher weight of one observation; loss is +Inf when
   // eta is outside the link's valid range (for example mu <= 0 for poisson).
   UnitValues unit(double y, double eta) const;
   // loss only (cheaper: used by line searches)
   double unit_loss(double y, double eta) const;
+  // the distribution in mu composed with the link (the reference for the
+  // hand-written pairs)
+  UnitValues composed(double y, double eta, bool need_derivs) const;
   // mean of the response
-  double linkinv(double eta) const;
+  double linkinv(double eta) const {
+    return gaussian_log() ? std::exp(std::min(eta, EXP_CAP / 2)) : gradglm::linkinv(link_, eta);
+  }
   // derivative of the mean with respect to eta
-  double mu_eta(double eta) const;
+  double mu_eta(double eta) const {
+    return gaussian_log() ? std::exp(std::min(eta, EXP_CAP / 2)) : gradglm::mu_eta(link_, eta);
+  }
   // mu and mu.eta as stats' family objects report them: kept DBL_EPSILON away
   // from the boundary of the mean's range (binomial, log links)
   double reported_mu(double eta) const;
   double reported_mu_eta(double eta) const { return report_mu_eta(mu_eta(eta)); }
   double report_mu_eta(double mu_eta) const;
   // the link itself, eta = g(mu)
-  double linkfun(double mu) const;
+  double linkfun(double mu) const { return gradglm::linkfun(link_, mu); }
   // glm's default starting linear predictor for one observation with prior
   // weight w: the link of a mean pulled inside the valid range
   double start_eta(double y, double w) const;
+  // a fitted mean numerically at the boundary of its range (0 or 1 for the
+  // binomial, 0 for the poisson)
+  bool at_boundary(double mu) const;
 
-  bool canonical() const;
   Dist dist() const { return dist_; }
   Link link() const { return link_; }
-  std::string name() const;
 
  private:
   Dist dist_;
   Link link_;
+  bool hand_written_;
+  // the Gaussian's log link caps the mean at exp(EXP_CAP / 2), keeping mu^2 finite
+  bool gaussian_log() const { return dist_ == Dist::gaussian && link_ == Link::log; }
   UnitValues binomial_unit(double y, double eta, bool need_derivs) const;
-  UnitValues poisson_unit(double y, double eta, bool need_derivs) const;
-  UnitValues gaussian_unit(double y, double eta, bool need_derivs) const;
+  UnitValues poisson_log_unit(double y, double eta, bool need_derivs) const;
+  UnitValues gaussian_log_unit(double y, double eta, bool need_derivs) const;
+  UnitValues unit_impl(double y, double eta, bool need_derivs) const;
 };
-
-// Numerically stable building blocks.
-double sigmoid(double x);      // 1 / (1 + exp(-x)), computed by sign
-double safe_exp(double x);     // exp(x) with the argument capped so the result stays finite
-
-// Largest argument passed to exp(): exp(EXP_CAP) ~ 1e295 leaves room to sum
-// millions of such terms without overflowing a double.
-constexpr double EXP_CAP = 680.0;
 
 }  // namespace gradglm
 

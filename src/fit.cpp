@@ -1,40 +1,45 @@
-// The fitting entry point: R hands over plain numbers (X, y, weights, offset,
-// family and link codes, optimizer name, control values) and gets back a list.
+// The fitting entry point. R hands over a model specification of plain
+// numbers (designs, blocks, response, weights, offsets, the likelihood's
+// codes, the optimizer's name, a start and control values) and gets back a
+// list of plain vectors. One path serves every likelihood: rank detection
+// per design, the linear predictor and the objective, a start, the
+// optimizer (or the closed form, or the Laplace finish), the covariance.
 #include <RcppEigen.h>
 
 #include <cmath>
-#include <cstdint>
 #include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "exact_qr.h"
 #include "family.h"
 #include "fit_utils.h"
-#include "model.h"
+#include "laplace.h"
+#include "location_scale.h"
+#include "model_spec.h"
 #include "objective.h"
 #include "optimizer.h"
 #include "parallel.h"
 #include "progress.h"
+#include "rank.h"
 
 // [[Rcpp::depends(RcppEigen)]]
 
 using namespace gradglm;
-typedef Eigen::Map<const MatrixXd> MapMat;
-typedef Eigen::Map<const VectorXd> MapVec;
 
 namespace {
 
-// A systematic sample of about m rows, used for a cheap first fit: runs of 256
-// consecutive rows at evenly spaced places, so that only the sampled part of X
-// is read from memory.
+// A systematic sample of about m rows of a one-design model, used for a cheap
+// first fit: runs of 256 consecutive rows at evenly spaced places, so that
+// only the sampled part of X is read from memory.
 struct RowSample {
   MatrixXd X;
   VectorXd y, w, offset;
 };
 
-std::unique_ptr<RowSample> sample_rows(const MapMat& X, const MapVec& y, const MapVec& w, const MapVec& off,
+std::unique_ptr<RowSample> sample_rows(const Design& X, const Response& y, const VecRef& w, const double* off,
                                        Index m) {
   const Index n = X.rows(), p = X.cols(), run = 256;
   const Index runs = std::max<Index>(1, m / run);
@@ -47,284 +52,259 @@ std::unique_ptr<RowSample> sample_rows(const MapMat& X, const MapVec& y, const M
   std::unique_ptr<RowSample> s(new RowSample);
   s->X.resize(m, p);
   for (Index j = 0; j < p; ++j) {  // column by column: X is column-major
-    const double* x = X.col(j).data();
-    for (Index i = 0; i < m; ++i) s->X(i, j) = x[rows[i]];
+    for (Index i = 0; i < m; ++i) s->X(i, j) = X.value(rows[i], j);
   }
   s->y.resize(m);
   s->w.resize(m);
   s->offset.resize(m);
   for (Index i = 0; i < m; ++i) {
-    s->y[i] = y[rows[i]];
+    s->y[i] = y.y[rows[i]];
     s->w[i] = w[rows[i]];
-    s->offset[i] = off[rows[i]];
+    s->offset[i] = off ? off[rows[i]] : 0.0;
   }
   return s;
 }
 
-// True when every column of the sample keeps a part orthogonal to the earlier
-// columns of at least `margin` of its norm. Rows only add information, so the
-// full design is then of full rank as well (exact collinearity in X would show
-// in any subset of its rows).
-bool clearly_full_rank(const RowSample& s, double margin) {
-  // Cholesky of the correlation-scaled Gram matrix: L_jj^2 is the share of
-  // column j's squared norm left after projecting out the earlier columns
-  const Index p = s.X.cols();
-  MatrixXd G = MatrixXd::Zero(p, p), scratch;
-  const LinearModel sample(s.X, s.offset);
-  const Index B = sample.block_rows();
-  for (Index start = 0; start < sample.n(); start += B) {
-    const Index len = std::min(B, sample.n() - start);
-    sample.add_xtwx_block(start, len, s.w.segment(start, len), G, scratch);
-  }
-  const VectorXd d = G.diagonal().cwiseSqrt();
-  if (!(d.minCoeff() > 0.0)) return false;
-  const MatrixXd Gs = G.selfadjointView<Eigen::Lower>();
-  const MatrixXd C = d.cwiseInverse().asDiagonal() * Gs * d.cwiseInverse().asDiagonal();
-  Eigen::LLT<MatrixXd> llt(C);
-  if (llt.info() != Eigen::Success) return false;
-  const MatrixXd L = llt.matrixL();
-  return L.diagonal().minCoeff() > margin;
-}
-
-// Closed-form weighted least squares by a streaming Householder QR of
-// [sqrt(w) X, sqrt(w) z]: blocks of rows are folded into a (p+1) x (p+1)
-// triangle, so X is read once and never copied. Threads fold separate row
-// ranges and their triangles are folded together at the end.
-class StreamQR {
- public:
-  explicit StreamQR(Index p) : p1_(p + 1), R_(MatrixXd::Zero(p + 1, p + 1)), sumsq_(VectorXd::Zero(p + 1)) {}
-
-  void fold(const MapMat& X, const MapVec& w, const MapVec& y, const MapVec& off, Index start, Index len) {
-    const Index p = p1_ - 1;
-    work_.resize(p1_ + len, p1_);
-    work_.topRows(p1_) = R_;
-    sw_ = w.segment(start, len).cwiseSqrt();
-    for (Index j = 0; j < p; ++j) {
-      work_.col(j).tail(len) = sw_.cwiseProduct(X.col(j).segment(start, len));
-    }
-    work_.col(p).tail(len) = sw_.cwiseProduct(y.segment(start, len) - off.segment(start, len));
-    sumsq_ += work_.bottomRows(len).colwise().squaredNorm().transpose();
-    triangularise();
-  }
-
-  void fold(const StreamQR& other) {
-    work_.resize(2 * p1_, p1_);
-    work_.topRows(p1_) = R_;
-    work_.bottomRows(p1_) = other.R_;
-    sumsq_ += other.sumsq_;
-    triangularise();
-  }
-
-  const MatrixXd& R() const { return R_; }
-  VectorXd colnorm() const { return sumsq_.cwiseSqrt(); }
-
- private:
-  void triangularise() {
-    Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(work_);
-    R_ = qr.matrixQR().topRows(p1_).triangularView<Eigen::Upper>();
-  }
-  Index p1_;
-  MatrixXd R_, work_;
-  VectorXd sumsq_, sw_;
-};
-
-// Solves for the kept columns from the triangle [R_X, Q^T z] of the full
-// design: refactoring the kept columns of the triangle gives the triangle of
-// the reduced design (Q is orthogonal), without another pass over X.
-void exact_solve(const MatrixXd& Rfull, const std::vector<Index>& keep, VectorXd& beta, MatrixXd& cov) {
-  const Index p1 = Rfull.rows(), k = (Index)keep.size();
-  MatrixXd A(p1, k + 1);
-  for (Index j = 0; j < k; ++j) A.col(j) = Rfull.col(keep[j]);
-  A.col(k) = Rfull.col(p1 - 1);
-  Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
-  const MatrixXd R = qr.matrixQR().topLeftCorner(k, k).triangularView<Eigen::Upper>();
-  const VectorXd qtz = qr.matrixQR().col(k).head(k);
-  const auto Rt = R.triangularView<Eigen::Upper>();
-  beta = Rt.solve(qtz);
-  const MatrixXd Rinv = Rt.solve(MatrixXd::Identity(k, k));
-  cov = Rinv * Rinv.transpose();
-}
-
-// Least squares by the semi-normal equations with iterative refinement: the
-// Gram matrix X^T W X in one blocked pass (half the arithmetic of a QR), its
-// Cholesky factor, then refinement steps whose residuals are computed from X
-// itself. Each step multiplies the error by about cond(X)^2 eps; the test on
-// the Cholesky pivots keeps that below about 1e-9, so that a few steps reach
-// the accuracy of a QR. Returns false (use the QR) for ill-conditioned or
-// rank-deficient designs, or when the refinement does not settle.
-bool seminormal_fit(const MapMat& X, const MapVec& W, const MapVec& Y, const MapVec& Off, int threads,
-                    VectorXd& beta, MatrixXd& cov) {
-  const Index n = X.rows(), p = X.cols();
-  const LinearModel model(X, Off);
+// glm's start: one Fisher-scoring step from the linear predictor eta0 (the
+// family's starting means), which need not be of the form X beta:
+//   (X' W X) beta = X' W z,   z = eta0 - offset - l'(eta0) / l''(eta0).
+// Returns false when the weighted least-squares problem is singular.
+bool scoring_start(const LinearPredictor& pred, const Family& fam, const Response& y, const VecRef& w,
+                   int threads, VectorXd& beta) {
+  const Index n = pred.n(), p = pred.dim(), B = pred.block_rows();
+  const double* off = pred.offset(0);
   const int T = threads_for((long)n, threads);
-  std::vector<MatrixXd> G(T, MatrixXd::Zero(p, p)), scratch(T);
-  std::vector<VectorXd> rhs(T, VectorXd::Zero(p));
-  for_blocks((long)n, (long)model.block_rows(), T, [&](int t, long start, long len) {
-    const VectorXd r = W.segment(start, len).cwiseProduct(Y.segment(start, len) - Off.segment(start, len));
-    model.add_xt_block(start, len, r, rhs[t]);
-    model.add_xtwx_block(start, len, W.segment(start, len), G[t], scratch[t]);
+  std::vector<VectorXd> rhs(T, VectorXd::Zero(p)), r(T, VectorXd(B)), ww(T, VectorXd(B));
+  std::vector<MatrixXd> h(T, MatrixXd::Zero(p, p));
+  std::vector<LinearPredictor::Work> work(T);
+  const std::vector<std::pair<int, int>> pairs(1, std::make_pair(0, 0));
+  for_blocks((long)n, (long)B, T, [&](int t, long start, long len) {
+    for (Index k = 0; k < len; ++k) {
+      const Index i = start + k;
+      if (w[i] == 0.0) {
+        r[t][k] = ww[t][k] = 0.0;
+        continue;
+      }
+      const double eta0 = fam.start_eta(y.y[i], w[i]);
+      const UnitValues u = fam.unit(y.y[i], eta0);
+      ww[t][k] = w[i] * u.weight;
+      // W z = W (eta0 - offset) - w l'(eta0)
+      r[t][k] = ww[t][k] * (eta0 - (off ? off[i] : 0.0)) - w[i] * u.grad;
+    }
+    pred.load(start, len, work[t]);
+    pred.add_grad(r[t].data(), work[t], rhs[t]);
+    pred.add_curv(ww[t].data(), pairs, work[t], h[t]);
   });
   for (int t = 1; t < T; ++t) {
-    G[0] += G[t];
     rhs[0] += rhs[t];
+    h[0] += h[t];
   }
-  const MatrixXd Gs = G[0].selfadjointView<Eigen::Lower>();
-  const VectorXd dg = Gs.diagonal();
-  if (!(dg.minCoeff() > 0.0)) return false;
-  const VectorXd D = dg.cwiseSqrt().cwiseInverse();
-  const Eigen::LLT<MatrixXd> llt(D.asDiagonal() * Gs * D.asDiagonal());
-  if (llt.info() != Eigen::Success) return false;
-  const MatrixXd L = llt.matrixL();
-  if (!(L.diagonal().cwiseAbs2().minCoeff() > 1e-6)) return false;
-  auto solve = [&](const VectorXd& b) -> VectorXd { return D.asDiagonal() * llt.solve(D.asDiagonal() * b); };
-  beta = solve(rhs[0]);
-  const Family gaussian(1, 1);
-  GlmObjective obj(model, Y, W, gaussian, threads);
-  VectorXd g;
-  bool settled = false;
-  for (int it = 0; it < 8 && !settled; ++it) {
-    obj.value_grad(beta, g);  // X^T W (X beta + offset - y) / sum(w)
-    const VectorXd d = solve(g * obj.weight_sum());
-    beta -= d;
-    settled = d.cwiseAbs().maxCoeff() <= 4 * std::numeric_limits<double>::epsilon() * beta.cwiseAbs().maxCoeff();
-  }
-  if (!settled || !beta.allFinite()) return false;
-  const MatrixXd Dm = D.asDiagonal();
-  cov = Dm * llt.solve(Dm);
-  return true;
+  Eigen::LDLT<MatrixXd> ldlt(h[0].selfadjointView<Eigen::Lower>());
+  if (ldlt.info() != Eigen::Success) return false;
+  beta = ldlt.solve(rhs[0]);
+  return beta.allFinite();
 }
 
-// The closed form by the streaming QR, with glm's sequential rule for aliased
-// columns; fills beta and cov for the kept columns and returns the aliased flags.
-std::vector<bool> qr_fit(const MapMat& X, const MapVec& W, const MapVec& Y, const MapVec& Off, double rank_tol,
-                         int threads, VectorXd& beta, MatrixXd& cov) {
-  const Index n = X.rows(), p = X.cols();
-  const int T = threads_for((long)n, threads);
-  std::vector<StreamQR> parts(T, StreamQR(p));
-  const Index B = std::max<Index>(256, 32768 / (p + 1));  // a block stays in L2 cache
-  const Index round = B * 64 * T;                         // rows between interrupt checks
-  for (Index r0 = 0; r0 < n; r0 += round) {
-    const Index rlen = std::min(round, n - r0);
-    for_blocks((long)rlen, (long)B, T, [&](int t, long start, long len) {
-      parts[t].fold(X, W, Y, Off, r0 + start, len);
-    });
-    Rcpp::checkUserInterrupt();
+// Mean Fisher curvature of each predictor over the rows at theta:
+// sum_i w_i F_kk,i / sum_i w_i
+VectorXd mean_fisher_diagonal(ModelObjective& obj, const VectorXd& theta) {
+  const LinearPredictor& pred = obj.predictor();
+  const Likelihood& lik = obj.likelihood();
+  const Index n = pred.n(), B = pred.block_rows(), K = pred.k();
+  const auto& pairs = lik.pairs();
+  LinearPredictor::Work w;
+  pred.init(w);
+  VectorXd eta, R, C, out = VectorXd::Zero(K);
+  for (Index start = 0; start < n; start += B) {
+    const Index len = std::min(B, n - start);
+    pred.load(start, len, w);
+    eta.resize(len * K);
+    R.resize(len * K);
+    C.resize(len * (Index)pairs.size());
+    pred.eta(theta, w, eta.data());
+    const RowBlock rb{start, len, eta.data(), obj.weights().data() + start};
+    lik.eval_block(obj.response(), rb, R.data(), C.data(), lik.has_fisher() ? Curv::fisher : Curv::observed);
+    for (size_t q = 0; q < pairs.size(); ++q) {
+      if (pairs[q].first != pairs[q].second) continue;
+      for (Index i = 0; i < len; ++i) out[pairs[q].first] += C[q * len + i];
+    }
   }
-  for (int t = 1; t < T; ++t) parts[0].fold(parts[t]);
-  const MatrixXd& Rfull = parts[0].R();
-  std::vector<bool> aliased = aliased_from_qr(Rfull.topLeftCorner(p, p), parts[0].colnorm().head(p), rank_tol);
-  std::vector<Index> kept;
-  for (Index j = 0; j < p; ++j)
-    if (!aliased[j]) kept.push_back(j);
-  exact_solve(Rfull, kept, beta, cov);
-  return aliased;
+  return out / obj.weight_sum();
+}
+
+// The first-order optimizers work on b = A theta: standardised columns (one
+// intercept shift per predictor) and, where `units` differ from 1, each
+// predictor's coefficients measured in units in which its mean curvature is
+// about 1 per standardised column.
+struct Standardised {
+  VectorXd scale;
+  std::vector<InterceptShift> shifts;
+};
+
+Standardised standardise(const LinearPredictor& pred, const VecRef& w, double wsum, const VectorXd& units) {
+  Standardised st;
+  st.scale = VectorXd::Ones(pred.dim());
+  for (int b = 0; b < pred.nblocks(); ++b) {
+    const PredBlock& pb = pred.block(b);
+    const Design& X = pred.design(pb.design);
+    for (int c = 0; c < pb.m; ++c) {
+      const Index first = pb.offset + c * X.cols();
+      const size_t before = st.shifts.size();
+      standardise_columns(X, w, wsum, first, st.scale, st.shifts);
+      const double u = units[pb.first + c];
+      if (u == 1.0) continue;
+      st.scale.segment(first, X.cols()) *= u;
+      for (size_t k = before; k < st.shifts.size(); ++k) st.shifts[k].shift.segment(first, X.cols()) *= u;
+    }
+  }
+  return st;
 }
 
 }  // namespace
 
 // [[Rcpp::export]]
-Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y,
-                      const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset,
-                      int dist, int link, std::string optimizer, Rcpp::Nullable<Rcpp::NumericVector> start,
-                      Rcpp::List control) {
-  const Index n = x.nrow(), p = x.ncol();
-  if (y.size() != n || weights.size() != n || offset.size() != n) {
-    throw std::invalid_argument("x, y, weights and offset must have matching lengths");
-  }
-  const Family family(dist, link);
-  const MapMat X(x.begin(), n, p);
-  const MapVec Y(y.begin(), n), W(weights.begin(), n), Off(offset.begin(), n);
+Rcpp::List fit_model(Rcpp::List spec) {
+  ModelSpec m = parse_model_spec(spec);
+  const std::string optimizer = Rcpp::as<std::string>(spec["optimizer"]);
+  Rcpp::List control = spec["control"];
+  const Index n = m.n;
+  const int K = m.lik->k();
+  const MapVec W(m.weights, n);
+  Family* glm = dynamic_cast<Family*>(m.lik.get());
+  const LocationScale* ls = dynamic_cast<const LocationScale*>(m.lik.get());
+  const bool laplace = ls && ls->dist() == ScaleDist::laplace;
 
   Settings s = settings_from_control(control);
-  const bool stochastic = optimizer == "sgd" || optimizer == "adam";
-  s.adam = optimizer == "adam";
-  Progress progress(s.verbose && optimizer != "exact", s.max_iter, stochastic ? "epoch" : "iteration");
+  s.final_step = glm == nullptr;
+  const bool stochastic = is_stochastic(optimizer);
+  const bool exact = optimizer == "exact";
+  Progress progress(s.verbose && !exact, s.max_iter, stochastic ? "epoch" : "iteration");
   if (progress.enabled()) s.progress = &progress;
   const double rank_tol = Rcpp::as<double>(control["rank_tol"]);
-  const Index subsample_min = Rcpp::as<int>(control["subsample_min"]);
+  const Index subsample_min = control.containsElementNamed("subsample_min")
+                                  ? (Index)Rcpp::as<int>(control["subsample_min"])
+                                  : std::numeric_limits<int>::max();
   const int threads = Rcpp::as<int>(control["threads"]);
+  const bool have_start = !Rf_isNull(spec["start"]);
 
-  // 1. which columns take part
-  std::vector<bool> aliased(p, false);
-  VectorXd beta_k;
-  MatrixXd cov;
+  // 1. which columns of each design take part
+  const int D = (int)m.designs.size();
+  std::vector<std::vector<bool>> aliased(D);
+  MatrixXd B_exact, cov;
   Result res;
-  std::unique_ptr<MatrixXd> Xcopy;  // only when columns are dropped
   std::unique_ptr<RowSample> sample;  // rows for a first, cheap Newton fit
-
-  if (optimizer == "exact" && n >= 50000 && n >= 20 * p && seminormal_fit(X, W, Y, Off, threads, beta_k, cov)) {
-    std::fill(aliased.begin(), aliased.end(), false);
-  } else if (optimizer == "exact") {
-    aliased = qr_fit(X, W, Y, Off, rank_tol, threads, beta_k, cov);
+  if (exact) {
+    // one Gaussian response or several (a product of them) sharing one design
+    const ProductLikelihood* product = dynamic_cast<const ProductLikelihood*>(m.lik.get());
+    const Family* gauss = glm ? glm : product ? dynamic_cast<const Family*>(&product->base()) : nullptr;
+    if (!gauss || gauss->dist() != Dist::gaussian || gauss->link() != Link::identity || D != 1) {
+      throw std::invalid_argument("the closed form is for the Gaussian likelihood with the identity link");
+    }
+    const Design& X = m.designs[0];
+    const MapMat Y(m.y.y, n, m.y.m);
+    MatrixXd Zc;
+    bool any_offset = false;
+    for (Index r = 0; r < m.y.m; ++r) any_offset = any_offset || m.offsets[r] != nullptr;
+    if (any_offset) {
+      Zc = Y;
+      for (Index r = 0; r < m.y.m; ++r)
+        if (m.offsets[r]) Zc.col(r) -= MapVec(m.offsets[r], n);
+    }
+    const MatRef Z = any_offset ? MatRef(Zc) : MatRef(Y);
+    if (n >= 50000 && n >= 20 * X.cols() && seminormal_fit(X, W, Z, threads, B_exact, cov)) {
+      aliased[0].assign(X.cols(), false);
+    } else {
+      aliased[0] = qr_fit(X, W, Z, rank_tol, threads, B_exact, cov);
+    }
   } else {
-    // cheap steps first: large Newton fits start from a subsample fit
-    const Index m = std::max<Index>(subsample_min / 4, 50 * p);
-    if ((optimizer == "newton" || optimizer == "lbfgs") && start.isNull() && n >= subsample_min &&
-        4 * m <= n) {
-      sample = sample_rows(X, Y, W, Off, m);
+    // cheap steps first: large Newton fits of a GLM start from a subsample fit
+    const Index ms = std::max<Index>(subsample_min / 4, 50 * m.designs[0].cols());
+    if (glm && (optimizer == "newton" || optimizer == "lbfgs") && !have_start && n >= subsample_min &&
+        4 * ms <= n) {
+      sample = sample_rows(m.designs[0], m.y, W, m.offsets[0], ms);
       if (!(sample->w.sum() > 0)) sample.reset();
     }
-    if (sample && clearly_full_rank(*sample, 1e3 * rank_tol)) {
-      std::fill(aliased.begin(), aliased.end(), false);
-    } else {
-      aliased = detect_aliased(X, W, rank_tol, threads);
+    for (int d = 0; d < D; ++d) {
+      if (d == 0 && sample && clearly_full_rank(sample->X, sample->w, 1e3 * rank_tol)) {
+        aliased[d].assign(m.designs[d].cols(), false);
+      } else {
+        aliased[d] = detect_aliased(m.designs[d], W, rank_tol, threads);
+      }
     }
   }
-  std::vector<Index> keep;
-  for (Index j = 0; j < p; ++j)
-    if (!aliased[j]) keep.push_back(j);
-  const Index k = (Index)keep.size();
-  if (!Xcopy && k < p) Xcopy.reset(new MatrixXd(select_columns(X, keep)));
-  if (sample && k < p) {
-    MatrixXd Xs(sample->X.rows(), k);
-    for (Index j = 0; j < k; ++j) Xs.col(j) = sample->X.col(keep[j]);
+  std::vector<Design> kept_designs;
+  std::vector<std::vector<Index>> keep(D);
+  for (int d = 0; d < D; ++d) {
+    keep[d] = kept_columns(aliased[d]);
+    kept_designs.push_back((Index)keep[d].size() < m.designs[d].cols() ? m.designs[d].select(keep[d])
+                                                                        : m.designs[d]);
+  }
+  if (sample && (Index)keep[0].size() < sample->X.cols()) {
+    MatrixXd Xs(sample->X.rows(), keep[0].size());
+    for (size_t j = 0; j < keep[0].size(); ++j) Xs.col(j) = sample->X.col(keep[0][j]);
     sample->X.swap(Xs);
   }
-  const MatRef Xk = Xcopy ? MatRef(*Xcopy) : MatRef(X);
-
-  const LinearModel model(Xk, Off);
-  GlmObjective obj(model, Y, W, family, threads);
+  const LinearPredictor pred(kept_designs, m.blocks, m.offsets);
+  const LinearPredictor full_pred(m.designs, m.blocks, m.offsets);  // the layout of the coefficients
+  ModelObjective obj(pred, *m.lik, m.y, W, threads);
   s.loss_floor = 0.1 / (2.0 * obj.weight_sum());  // glm's |dev - dev_old| / (|dev| + 0.1)
+  const Index dim = pred.dim();
 
-  VectorXd start_k;
-  if (start.isNotNull()) {
-    Rcpp::NumericVector st(start);
-    if (st.size() != p) throw std::invalid_argument("start has the wrong length");
-    start_k.resize(k);
-    for (Index j = 0; j < k; ++j) start_k[j] = st[keep[j]];
+  // positions of the kept coefficients in the full layout
+  std::vector<Index> kept_pos;
+  for (int b = 0; b < pred.nblocks(); ++b) {
+    const PredBlock& fb = full_pred.block(b);
+    const Index pf = m.designs[fb.design].cols();
+    for (int c = 0; c < fb.m; ++c)
+      for (Index j : keep[fb.design]) kept_pos.push_back(fb.offset + c * pf + j);
+  }
+
+  VectorXd theta0;
+  if (have_start) {
+    const Rcpp::NumericVector st = Rcpp::as<Rcpp::NumericVector>(spec["start"]);
+    if (st.size() != full_pred.dim()) throw std::invalid_argument("start has the wrong length");
+    theta0.resize(dim);
+    for (Index j = 0; j < dim; ++j) theta0[j] = st[kept_pos[j]];
   }
   int extra_iter = 0;
-  // (X^T W X)^{-1} in the units of the prior weights, W the Fisher weights at b
+  MatrixXd sub_curvature;  // curvature of a subsample fit, per unit weight
+  std::string cov_kind = "expected";
+
+  // (X' W X)^-1 in the units of the prior weights, W the Fisher weights at b
   auto fisher_cov = [&](const VectorXd& b) {
     VectorXd g;
     MatrixXd H;
     obj.fisher_curvature(b, g, H);
     return MatrixXd(spd_inverse(H) / obj.weight_sum());
   };
-  MatrixXd sub_curvature;  // curvature of a subsample fit, per unit weight
 
-  if (optimizer == "exact") {
+  if (exact) {
     VectorXd g;
-    res.coef = beta_k;
-    res.loss = obj.value_grad(beta_k, g);
+    res.coef = Eigen::Map<const VectorXd>(B_exact.data(), B_exact.size());
+    if (B_exact.cols() > 1) {
+      // independent responses: the covariance is block diagonal, one block each
+      const Index k = cov.rows(), R = B_exact.cols();
+      MatrixXd full = MatrixXd::Zero(k * R, k * R);
+      for (Index r = 0; r < R; ++r) full.block(r * k, r * k, k, k) = cov;
+      cov.swap(full);
+    }
+    res.loss = obj.value_grad(res.coef, g);
     res.grad_norm = g.norm();
     res.converged = true;
     res.iter = 1;
     res.trace.push_back(TraceRow{1, res.loss, res.grad_norm, NAN, res.seconds()});
-  } else if (optimizer == "newton" || optimizer == "lbfgs") {
-    if (start_k.size() == 0) {
-      // glm's start: one Fisher-scoring step from the family's starting means
-      auto start_eta = [&](const VecRef& y, const VecRef& w) {
-        VectorXd e(y.size());
-        for (Index i = 0; i < y.size(); ++i) e[i] = family.start_eta(y[i], w[i]);
-        return e;
-      };
-      bool have = false;
+  } else {
+    if (!have_start) {
+      if (!glm || stochastic || optimizer == "gd") throw std::invalid_argument(optimizer + " needs start");
+      bool ok = false;
       if (sample) {
-        const LinearModel sub_model(sample->X, sample->offset);
-        GlmObjective sub(sub_model, sample->y, sample->w, family, threads);
+        const std::vector<Design> sd(1, Design::dense(sample->X.data(), sample->X.rows(), sample->X.cols()));
+        const std::vector<const double*> so(1, sample->offset.data());
+        const LinearPredictor sub_pred(sd, m.blocks, so);
+        const Response sy{sample->y.data(), sample->y.size(), 1};
+        ModelObjective sub(sub_pred, *glm, sy, sample->w, threads);
         VectorXd b0;
-        if (sub.scoring_step_from_eta(start_eta(sample->y, sample->w), sample->offset, b0)) {
+        if (scoring_start(sub_pred, *glm, sy, sample->w, threads, b0)) {
           Settings ss = s;
           ss.tol = 1e-10;  // its curvature at the subsample optimum preconditions the full fit
           ss.loss_floor = 0.1 / (2.0 * sub.weight_sum());
@@ -333,199 +313,172 @@ Rcpp::List fit_engine(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y
           ss.progress = nullptr;
           Result r0 = newton(sub, b0, ss);
           if (r0.coef.allFinite() && r0.curvature.allFinite() && std::isfinite(obj.value(r0.coef))) {
-            start_k = r0.coef;
+            theta0 = r0.coef;
             sub_curvature = r0.curvature;
-            have = true;
+            ok = true;
           }
         }
         sample.reset();
       }
-      if (!have) {
+      if (!ok) {
         VectorXd b0;
-        if (!obj.scoring_step_from_eta(start_eta(Y, W), Off, b0) || !std::isfinite(obj.value(b0))) {
+        if (!scoring_start(pred, *glm, m.y, W, threads, b0) || !std::isfinite(obj.value(b0))) {
           throw std::runtime_error(
               "no valid set of coefficients has been found from the default start: please supply 'start'");
         }
-        start_k = b0;
+        theta0 = b0;
         extra_iter = 1;
       }
     }
-    if (optimizer == "newton") {
-      res = newton(obj, start_k, s, sub_curvature.size() ? &sub_curvature : nullptr);
-      // standard errors from the expected information at the solution, as glm
-      // reports them: for a canonical link that is Newton's final curvature
-      if (family.canonical()) {
-        cov = spd_inverse(res.curvature) / obj.weight_sum();
-      } else {
-        cov = fisher_cov(res.coef);
+    if (!m.lik->log_scale_predictors().empty()) {
+      // an unbounded likelihood shows as a scale collapsing far below the
+      // start's (a factor exp(-14), about 1e-6: residuals at the rounding level of y)
+      obj.set_scale_floors(theta0, 14.0);
+    }
+    // the first-order optimizers' units: a GLM fitted by minibatches (the
+    // steps are not line-searched), or any location-scale model, measures a
+    // predictor's coefficients in units of about unit curvature
+    VectorXd units = VectorXd::Ones(K);
+    bool unit_scaled = false;
+    if (is_first_order(optimizer) && (stochastic || !glm)) {
+      VectorXd f = mean_fisher_diagonal(obj, theta0);
+      if (ls) {
+        // a location-scale model: the location's curvature is about (mu.eta / sigma)^2
+        // per unit of a standardised column, the log-scale's about 1
+        MatrixXd eta(n, K);
+        pred.eta_all(theta0, eta.data());
+        double num = 0.0;
+        for (Index i = 0; i < n; ++i) {
+          const double me = mu_eta(ls->link(), eta(i, 0));
+          num += W[i] * me * me * std::exp(-2.0 * eta(i, 1));
+        }
+        f[0] = num / obj.weight_sum();
       }
-    } else {
-      // L-BFGS on standardised columns; a subsample fit's curvature, in the
-      // same coordinates (A^T H A for b = A theta), is its first inverse Hessian
-      VectorXd scale(k);
-      std::vector<InterceptShift> shifts;
-      standardise_columns(Xk, W, obj.weight_sum(), 0, scale, shifts);
-      RescaledObjective std_obj(obj, scale, shifts);
+      const bool location_only = m.lik->log_scale_predictors().size() > 0;
+      double phi = 1.0;
+      if (glm && glm->dist() == Dist::gaussian) phi = 2.0 * obj.value(theta0);
+      for (int k = 0; k < (location_only ? 1 : K); ++k) {
+        const double u = 1.0 / std::sqrt(f[k] / phi);
+        if (std::isfinite(u) && u > 0.0 && phi > 0.0) {
+          units[k] = u;
+          unit_scaled = true;
+        }
+      }
+      if (glm && unit_scaled) s.grad_scale = 1.0 / phi;
+    }
+    const Runner run = [&](const VectorXd& start, const Settings& ss) -> Result {
+      if (!is_first_order(optimizer)) {
+        return optimize(optimizer, obj, start, ss, sub_curvature.size() ? &sub_curvature : nullptr);
+      }
+      const Standardised st = standardise(pred, W, obj.weight_sum(), units);
+      RescaledObjective std_obj(obj, st.scale, st.shifts);
+      // a subsample fit's curvature, in the same coordinates (A' H A for b = A theta),
+      // is L-BFGS's first inverse Hessian
       MatrixXd h0;
-      if (sub_curvature.size()) {
-        MatrixXd A(k, k);
-        for (Index j = 0; j < k; ++j) A.col(j) = std_obj.to_beta(VectorXd::Unit(k, j));
+      if (sub_curvature.size() && optimizer == "lbfgs") {
+        MatrixXd A(dim, dim);
+        for (Index j = 0; j < dim; ++j) A.col(j) = std_obj.to_beta(VectorXd::Unit(dim, j));
         const MatrixXd Hs = sub_curvature.selfadjointView<Eigen::Lower>();
         h0 = A.transpose() * Hs * A;
       }
-      res = lbfgs(std_obj, std_obj.to_theta(start_k), s, h0.size() ? &h0 : nullptr);
-      res.coef = std_obj.to_beta(res.coef);
+      Result r = optimize(optimizer, std_obj, std_obj.to_theta(start), ss, h0.size() ? &h0 : nullptr);
+      r.coef = std_obj.to_beta(r.coef);
+      return r;
+    };
+    if (laplace) {
+      LaplaceProblem lp;
+      lp.X = kept_designs[0].materialise();
+      lp.yo = Eigen::Map<const VectorXd>(m.y.y, n);
+      if (m.offsets[0]) lp.yo -= Eigen::Map<const VectorXd>(m.offsets[0], n);
+      lp.p = kept_designs[0].cols();
+      lp.q = dim - lp.p;
+      res = fit_laplace(obj, *m.lik, lp, run, stochastic, theta0, s);
+    } else {
+      res = run(theta0, s);
+      if (!glm && !res.coef.allFinite()) res.coef = theta0;
+    }
+  }
+  progress.finish(res.converged);
+
+  // 2. covariance: glm's (the expected information) for a GLM; else the
+  // inverse observed information, the expected one where that is not
+  // positive definite (and always for the Laplace, whose observed
+  // information in the location is singular)
+  double loss = res.loss;
+  if (exact && !glm) {
+    // several Gaussian responses: the block-diagonal (X' W X)^-1 of the closed form
+  } else if (glm) {
+    if (exact) {
+      // cov holds (X' W X)^-1 from the closed form
+    } else if (optimizer == "newton" && glm->canonical()) {
+      cov = spd_inverse(res.curvature) / obj.weight_sum();
+    } else if (res.coef.allFinite()) {
       cov = fisher_cov(res.coef);
     }
-  } else if (optimizer == "gd" || stochastic) {
-    if (start_k.size() == 0) throw std::invalid_argument(optimizer + " needs start");
-    const double wsum = obj.weight_sum();
-    VectorXd scale(k);
-    std::vector<InterceptShift> shifts;
-    standardise_columns(Xk, W, wsum, 0, scale, shifts);
-    if (stochastic) {
-      // minibatch steps are not line-searched: measure the coefficients in
-      // units where the loss has about unit curvature per standardised column
-      // (1 / sqrt of the mean Fisher weight at the start, over the dispersion
-      // for a Gaussian model, whose loss is also divided by its dispersion)
-      VectorXd eta(n), ww(n);
-      model.eta(start_k, eta);
-      obj.working_weights(eta, ww);
-      const double phi = family.dist() == Dist::gaussian ? 2.0 * obj.value(start_k) : 1.0;
-      const double unit = 1.0 / std::sqrt(ww.sum() / wsum / phi);
-      if (std::isfinite(unit) && unit > 0.0 && phi > 0.0) {
-        scale *= unit;
-        for (InterceptShift& sh : shifts) sh.shift *= unit;
-        s.grad_scale = 1.0 / phi;
-      }
-    }
-    RescaledObjective std_obj(obj, scale, shifts);
-    res = stochastic ? gradglm::stochastic(std_obj, std_obj.to_theta(start_k), s)
-                     : gradient_descent(std_obj, std_obj.to_theta(start_k), s);
-    res.coef = std_obj.to_beta(res.coef);
-    if (res.coef.allFinite()) cov = fisher_cov(res.coef);
   } else {
-    throw std::invalid_argument("unknown optimizer '" + optimizer + "'");
-  }
-
-  progress.finish(res.converged);
-  // 2. results in the columns of the full design
-  Rcpp::NumericVector coef(p, NA_REAL);
-  Rcpp::LogicalVector alias(p);
-  for (Index j = 0; j < p; ++j) alias[j] = aliased[j];
-  for (Index j = 0; j < k; ++j) coef[keep[j]] = res.coef[j];
-  // written straight into R's vectors (fresh memory is costly to touch twice);
-  // n_boundary counts fitted means numerically at 0 (or 1 for binomial)
-  int n_boundary = 0;
-  Rcpp::NumericVector eta_r(n), ww_r(n), mu_r(n), mu_eta_r(n);
-  {
-    Eigen::Map<VectorXd> eta(eta_r.begin(), n), ww(ww_r.begin(), n);
-    model.eta(res.coef, eta);
-    if (!family.canonical()) obj.working_weights(eta, ww);
-    const double eps = 10 * std::numeric_limits<double>::epsilon();
-    for (Index i = 0; i < n; ++i) {
-      mu_r[i] = family.reported_mu(eta[i]);
-      const double d = family.mu_eta(eta[i]);
-      // for a canonical link the Fisher weight mu.eta^2 / V(mu) is mu.eta itself
-      if (family.canonical()) ww[i] = W[i] * d;
-      mu_eta_r[i] = family.report_mu_eta(d);
-      if (W[i] > 0.0 && ((family.dist() == Dist::binomial && (mu_r[i] < eps || mu_r[i] > 1.0 - eps)) ||
-                         (family.dist() == Dist::poisson && mu_r[i] < eps))) {
-        ++n_boundary;
+    VectorXd grad;
+    MatrixXd H;
+    if (laplace) {
+      loss = obj.fisher_curvature(res.coef, grad, H);
+    } else {
+      loss = obj.value_grad_curv(res.coef, grad, H);
+      cov_kind = "observed";
+      if (Eigen::LLT<MatrixXd>(H).info() != Eigen::Success && m.lik->has_fisher()) {
+        obj.fisher_curvature(res.coef, grad, H);
+        cov_kind = "expected";
       }
     }
+    cov = spd_inverse(H) / obj.weight_sum();
+    if (!laplace) res.grad_norm = grad.norm();
   }
 
-  return Rcpp::List::create(
-      Rcpp::Named("coefficients") = coef, Rcpp::Named("aliased") = alias,
-      Rcpp::Named("linear.predictors") = eta_r, Rcpp::Named("fitted.values") = mu_r,
-      Rcpp::Named("mu.eta") = mu_eta_r, Rcpp::Named("weights") = ww_r,
-      Rcpp::Named("deviance") = 2.0 * obj.weight_sum() * res.loss, Rcpp::Named("n_boundary") = n_boundary,
-      Rcpp::Named("cov.unscaled") = Rcpp::wrap(cov), Rcpp::Named("loss") = res.loss,
-      Rcpp::Named("grad_norm") = res.grad_norm, Rcpp::Named("converged") = res.converged,
+  // 3. results in the layout of the full designs
+  Rcpp::NumericVector coef(full_pred.dim(), NA_REAL);
+  Rcpp::LogicalVector alias(full_pred.dim(), true);
+  for (Index j = 0; j < dim; ++j) {
+    coef[kept_pos[j]] = res.coef[j];
+    alias[kept_pos[j]] = false;
+  }
+  Rcpp::List out = Rcpp::List::create(
+      Rcpp::Named("coefficients") = coef, Rcpp::Named("aliased") = alias, Rcpp::Named("loss") = loss,
+      Rcpp::Named("loglik") = -loss * obj.weight_sum(), Rcpp::Named("cov") = Rcpp::wrap(cov),
+      Rcpp::Named("cov_kind") = cov_kind, Rcpp::Named("grad_norm") = res.grad_norm,
+      Rcpp::Named("converged") = res.converged, Rcpp::Named("diverged") = res.diverged,
       Rcpp::Named("iter") = res.iter + extra_iter, Rcpp::Named("message") = res.message,
       Rcpp::Named("rate_too_large") = res.rate_too_large,
       Rcpp::Named("best_epoch") = res.best_epoch >= 0 ? Rcpp::wrap(res.best_epoch) : R_NilValue,
       Rcpp::Named("trace") = trace_frame(res.trace, stochastic || optimizer == "gd", res.validated));
-}
-
-// Per-observation loss, gradient and Fisher weight of a family, with mu and
-// mu.eta as stats' family objects report them (clamped), for tests.
-// [[Rcpp::export]]
-Rcpp::List family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta) {
-  const Family family(dist, link);
-  const R_xlen_t n = eta.size();
-  if (y.size() != n) throw std::invalid_argument("y and eta must have the same length");
-  Rcpp::NumericVector loss(n), grad(n), weight(n), mu(n), mu_eta(n);
-  for (R_xlen_t i = 0; i < n; ++i) {
-    const UnitValues u = family.unit(y[i], eta[i]);
-    loss[i] = u.loss;
-    grad[i] = u.grad;
-    weight[i] = u.weight;
-    mu[i] = family.reported_mu(eta[i]);
-    mu_eta[i] = family.reported_mu_eta(eta[i]);
+  // the predictors, written straight into R's memory (fresh memory is costly to touch twice)
+  Rcpp::NumericMatrix eta_r(n, K);
+  if (res.coef.allFinite()) {
+    pred.eta_all(res.coef, eta_r.begin());
+  } else {
+    std::fill(eta_r.begin(), eta_r.end(), NA_REAL);
   }
-  return Rcpp::List::create(Rcpp::Named("loss") = loss, Rcpp::Named("grad") = grad,
-                            Rcpp::Named("weight") = weight, Rcpp::Named("mu") = mu,
-                            Rcpp::Named("mu_eta") = mu_eta);
-}
-
-// One evaluation of the mean loss and its gradient at beta: a single fused
-// pass over X. Used by tests (against finite differences) and benchmarks.
-// [[Rcpp::export]]
-Rcpp::List loss_grad_eval(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y,
-                          const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist,
-                          int link, const Rcpp::NumericVector& beta) {
-  const Index n = x.nrow(), p = x.ncol();
-  if (y.size() != n || weights.size() != n || offset.size() != n || beta.size() != p) {
-    throw std::invalid_argument("x, y, weights, offset and beta do not conform");
+  if (glm) {
+    // a GLM's fitted means, mu.eta and working weights, as glm reports them;
+    // n_boundary counts fitted means numerically at 0 (or 1 for binomial)
+    int n_boundary = 0;
+    Rcpp::NumericVector ww_r(n), mu_r(n), mu_eta_r(n);
+    const bool canonical = glm->canonical();
+    for (Index i = 0; i < n; ++i) {
+      const double e = eta_r[i];
+      mu_r[i] = glm->reported_mu(e);
+      const double d = glm->mu_eta(e);
+      // for a canonical link the Fisher weight mu.eta^2 / V(mu) is mu.eta itself
+      ww_r[i] = W[i] == 0.0 ? 0.0 : (canonical ? W[i] * d : W[i] * glm->unit(m.y.y[i], e).weight);
+      mu_eta_r[i] = glm->report_mu_eta(d);
+      if (W[i] > 0.0 && glm->at_boundary(mu_r[i])) ++n_boundary;
+    }
+    eta_r.attr("dim") = R_NilValue;
+    out["linear.predictors"] = eta_r;
+    out["fitted.values"] = mu_r;
+    out["mu.eta"] = mu_eta_r;
+    out["weights"] = ww_r;
+    out["n_boundary"] = n_boundary;
+    out["deviance"] = 2.0 * obj.weight_sum() * res.loss;
+  } else {
+    out["linear.predictors"] = eta_r;
   }
-  const Family family(dist, link);
-  const MapMat X(x.begin(), n, p);
-  const LinearModel model(X, MapVec(offset.begin(), n));
-  GlmObjective obj(model, MapVec(y.begin(), n), MapVec(weights.begin(), n), family);
-  VectorXd g;
-  const double f = obj.value_grad(MapVec(beta.begin(), p), g);
-  return Rcpp::List::create(Rcpp::Named("loss") = f, Rcpp::Named("gradient") = Rcpp::wrap(g));
-}
-
-// Index (1-based) of the first column of x whose elements are all 1, or 0.
-// [[Rcpp::export]]
-int intercept_column(const Rcpp::NumericMatrix& x) {
-  const MapMat X(x.begin(), x.nrow(), x.ncol());
-  for (Index j = 0; j < X.cols(); ++j) {
-    if (X.rows() > 0 && X(0, j) == 1.0 && (X.col(j).array() == 1.0).all()) return (int)j + 1;
-  }
-  return 0;
-}
-
-// max_i |w_i y_i - round(w_i y_i)|: how far the binomial successes are from
-// whole numbers (one pass, no temporary vectors)
-// [[Rcpp::export]]
-double max_nonwhole(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) {
-  double m = 0.0;
-  for (R_xlen_t i = 0; i < y.size(); ++i) {
-    const double s = w[i] * y[i];
-    m = std::max(m, std::abs(s - std::nearbyint(s)));
-  }
-  return m;
-}
-
-// TRUE when no element of x is NA, NaN or infinite: one pass, no copy.
-// [[Rcpp::export]]
-bool all_finite(const Rcpp::NumericMatrix& x) {
-  // x * 0 is 0 for finite x and NaN for NA, NaN or +-Inf; the sum is NaN
-  // exactly when some element is not finite (a loop the compiler vectorises)
-  // (eight independent sums, so that the additions do not wait on each other)
-  const double* p = x.begin();
-  const R_xlen_t n = Rf_xlength(x);
-  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  R_xlen_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int k = 0; k < 8; ++k) s[k] += p[i + k] * 0.0;
-  }
-  for (; i < n; ++i) s[0] += p[i] * 0.0;
-  double total = 0.0;
-  for (int k = 0; k < 8; ++k) total += s[k];
-  return total == 0.0;
+  return out;
 }

@@ -2,64 +2,8 @@
 
 #include <cmath>
 
-#include "parallel.h"
 
 namespace gradglm {
-
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ULL;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return x ^ (x >> 31);
-}
-
-// Column j is aliased when the part of it orthogonal to the earlier kept
-// columns has a norm below tol times its own norm (glm's sequential rule).
-std::vector<bool> aliased_from_qr(const MatrixXd& R, const VectorXd& colnorm, double tol) {
-  const Index p = colnorm.size();
-  std::vector<bool> aliased(p, false);
-  for (Index j = 0; j < p; ++j) {
-    aliased[j] = !(std::abs(R(j, j)) > tol * colnorm[j]) || colnorm[j] == 0.0;
-  }
-  return aliased;
-}
-
-// Rank detection for the iterative optimizers. Small problems: a QR of
-// sqrt(w) X. Large ones: a QR of a count sketch S sqrt(w) X with m rows,
-// built in one column-wise pass over X; S X c = 0 whenever X c = 0, and a
-// random sketch keeps independent columns independent.
-std::vector<bool> detect_aliased(const MatRef& X, const VecRef& w, double tol, int threads) {
-  const Index n = X.rows(), p = X.cols();
-  const Index m = std::max<Index>(20000, 4 * p * p);
-  MatrixXd A;
-  if (n <= m) {
-    A = w.cwiseSqrt().asDiagonal() * X;
-  } else {
-    std::vector<int32_t> bucket(n);
-    VectorXd sw(n);
-    for (Index i = 0; i < n; ++i) {
-      const uint64_t h = splitmix64((uint64_t)i);
-      bucket[i] = (int32_t)(h % (uint64_t)m);
-      sw[i] = ((h >> 63) ? -1.0 : 1.0) * std::sqrt(w[i]);
-    }
-    A = MatrixXd::Zero(m, p);
-    // columns are independent: one thread per column at a time
-    for_blocks((long)p, 1L, threads_for((long)n, threads), [&](int, long j, long) {
-      double* a = A.col(j).data();
-      const double* x = X.col(j).data();
-      for (Index i = 0; i < n; ++i) a[bucket[i]] += sw[i] * x[i];
-    });
-  }
-  const VectorXd colnorm = A.colwise().norm();
-  Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
-  return aliased_from_qr(qr.matrixQR(), colnorm, tol);
-}
-
-MatrixXd select_columns(const MatRef& X, const std::vector<Index>& keep) {
-  MatrixXd out(X.rows(), (Index)keep.size());
-  for (size_t k = 0; k < keep.size(); ++k) out.col(k) = X.col(keep[k]);
-  return out;
-}
 
 Settings settings_from_control(const Rcpp::List& control) {
   Settings s;
@@ -124,15 +68,22 @@ MatrixXd spd_inverse(const MatrixXd& H) {
   return es.eigenvectors() * ev.asDiagonal() * es.eigenvectors().transpose();
 }
 
-void standardise_columns(const MatRef& X, const VecRef& W, double wsum, Index first, VectorXd& scale,
+void standardise_columns(const Design& X, const VecRef& W, double wsum, Index first, VectorXd& scale,
                          std::vector<InterceptShift>& shifts) {
-  const Index k = X.cols(), dim = scale.size();
-  VectorXd shift = VectorXd::Zero(dim), mean(k), spread(k);
+  const Index k = X.cols(), dim = scale.size(), n = X.rows();
+  VectorXd shift = VectorXd::Zero(dim), mean(k), spread(k), rms(k);
   Index icpt = -1;
   for (Index j = 0; j < k; ++j) {
-    const auto col = X.col(j);
-    mean[j] = W.dot(col) / wsum;
-    spread[j] = std::sqrt(W.dot((col.array() - mean[j]).square().matrix()) / wsum);
+    if (X.is_ones(j)) {
+      mean[j] = 1.0;
+      spread[j] = 0.0;
+      rms[j] = 1.0;
+    } else {
+      const Eigen::Map<const VectorXd> col(X.col(j), n);
+      mean[j] = W.dot(col) / wsum;
+      spread[j] = std::sqrt(W.dot((col.array() - mean[j]).square().matrix()) / wsum);
+      rms[j] = std::sqrt(W.dot(col.cwiseAbs2()) / wsum);
+    }
     if (icpt < 0 && spread[j] <= 1e-12 * std::abs(mean[j]) && mean[j] != 0.0) icpt = j;
   }
   for (Index j = 0; j < k; ++j) {
@@ -142,8 +93,7 @@ void standardise_columns(const MatRef& X, const VecRef& W, double wsum, Index fi
       scale[first + j] = spread[j] > 0 ? 1.0 / spread[j] : 1.0;
       shift[first + j] = -mean[j] * scale[first + j] / mean[icpt];
     } else {
-      const double rms = std::sqrt(W.dot(X.col(j).cwiseAbs2()) / wsum);
-      scale[first + j] = rms > 0 ? 1.0 / rms : 1.0;
+      scale[first + j] = rms[j] > 0 ? 1.0 / rms[j] : 1.0;
     }
   }
   if (icpt >= 0) shifts.push_back(InterceptShift{first + icpt, shift});

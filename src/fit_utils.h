@@ -1,34 +1,21 @@
-// Pieces shared by the fitting entry points (src/fit.cpp for GLMs,
-// src/fit_dist.cpp for distributional models): rank detection, symmetric
-// inverses, standardisation for gradient descent and the trace as a data frame.
+// Pieces of the fitting driver (src/fit.cpp) and its finishers: the settings
+// R passes, the trace as a data frame, symmetric inverses and the
+// standardisation of designs for the first-order optimizers.
 #ifndef GRADGLM_FIT_UTILS_H
 #define GRADGLM_FIT_UTILS_H
 
 #include <RcppEigen.h>
 
-#include <cstdint>
 #include <vector>
 
-#include "model.h"
+#include "design.h"
 #include "objective.h"
 #include "optimizer.h"
 
 namespace gradglm {
 
-uint64_t splitmix64(uint64_t x);
-
-// Column j is aliased when the part of it orthogonal to the earlier kept
-// columns has a norm below tol times its own norm (glm's sequential rule).
-std::vector<bool> aliased_from_qr(const MatrixXd& R, const VectorXd& colnorm, double tol);
-
-// Rank detection for the iterative optimizers (a QR of sqrt(w) X, or of a
-// count sketch of it for large n).
-std::vector<bool> detect_aliased(const MatRef& X, const VecRef& w, double tol, int threads);
-
-MatrixXd select_columns(const MatRef& X, const std::vector<Index>& keep);
-
 // the optimizer settings in the control list R passes (tol, max_iter,
-// learning_rate, decay, trace, verbose)
+// learning_rate, decay, trace, verbose, and those of the optimizer specs)
 Settings settings_from_control(const Rcpp::List& control);
 
 // the trace as a data frame; gd / sgd / adam add the (scheduled) learning
@@ -44,7 +31,7 @@ MatrixXd spd_inverse(const MatrixXd& H);
 // the constant column (if any) acts as the intercept and the other columns
 // are centred (when there is an intercept) and scaled to unit spread; without
 // an intercept they are only scaled, by their root mean square.
-void standardise_columns(const MatRef& X, const VecRef& W, double wsum, Index first, VectorXd& scale,
+void standardise_columns(const Design& X, const VecRef& W, double wsum, Index first, VectorXd& scale,
                          std::vector<InterceptShift>& shifts);
 
 }  // namespace gradglm

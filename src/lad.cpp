@@ -6,7 +6,7 @@
 #include <cmath>
 #include <utility>
 
-#include "fit_utils.h"
+#include "rank.h"
 
 namespace gradglm {
 

@@ -15,9 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "model.h"
+#include "design.h"
 
 namespace gradglm {
+
+typedef Eigen::Ref<const MatrixXd> MatRef;
+typedef Eigen::Ref<const VectorXd> VecRef;
 
 struct LadResult {
   VectorXd beta;

@@ -10,10 +10,13 @@
 #include <string>
 #include <vector>
 
-#include "family.h"
-#include "model.h"
+#include "likelihood.h"
+#include "predictor.h"
 
 namespace gradglm {
+
+typedef Eigen::Ref<const MatrixXd> MatRef;
+typedef Eigen::Ref<const VectorXd> VecRef;
 
 // A run of consecutive rows [start, start + len): minibatches are lists of runs,
 // so that a batch reads X in a few contiguous pieces and is never copied.
@@ -72,58 +75,77 @@ class Objective {
   }
 };
 
-// Mean negative log-likelihood (minus its saturated value) of a GLM:
-//   loss(beta) = sum_i w_i l(y_i, eta_i) / sum_i w_i,  eta = X beta + offset.
-class GlmObjective : public Objective {
+// The objective of a model: the mean loss of a likelihood over the rows, its
+// predictors given by a linear predictor,
+//   loss(theta) = sum_i w_i l(y_i, eta_i(theta)) / sum_i w_i,
+// with its gradient and curvature (observed or Fisher's) from one fused pass
+// over the rows: for each block of rows the predictors, the likelihood's
+// derivatives in them, and their pull-back through the designs while the
+// rows are still in cache. Threads keep their own sums, added at the end.
+class ModelObjective : public Objective {
  public:
-  GlmObjective(const LinearModel& model, const VecRef& y, const VecRef& w, const Family& family,
-               int threads = 1);
+  ModelObjective(const LinearPredictor& pred, const Likelihood& lik, const Response& y, const VecRef& w,
+                 int threads = 1);
 
-  Index dim() const override { return model_.p(); }
-  double value(const VectorXd& b) override;
-  double value_grad(const VectorXd& b, VectorXd& grad) override;
+  Index dim() const override { return pred_.dim(); }
+  double value(const VectorXd& b) override { return pass(b, nullptr, nullptr, Curv::none); }
+  double value_grad(const VectorXd& b, VectorXd& grad) override { return pass(b, &grad, nullptr, Curv::none); }
   bool has_curvature() const override { return true; }
-  double value_grad_curv(const VectorXd& b, VectorXd& grad, MatrixXd& H) override;
-  double work() const override { return double(model_.n()) * double(model_.p()); }
-  Index rows() const override { return model_.n(); }
+  // the observed curvature (can be indefinite away from the optimum)
+  double value_grad_curv(const VectorXd& b, VectorXd& grad, MatrixXd& H) override {
+    return pass(b, &grad, &H, Curv::observed);
+  }
+  // Fisher's expected information, where it differs from the observed one
+  bool safe_curvature(const VectorXd& b, VectorXd& grad, MatrixXd& H) override {
+    if (lik_.canonical() || !lik_.has_fisher()) return false;
+    pass(b, &grad, &H, Curv::fisher);
+    return true;
+  }
+  // value, gradient and the expected (Fisher) information per unit weight
+  double fisher_curvature(const VectorXd& b, VectorXd& grad, MatrixXd& H) {
+    return pass(b, &grad, &H, lik_.has_fisher() ? Curv::fisher : Curv::observed);
+  }
+  double work() const override { return pred_.work(); }
+  Index rows() const override { return pred_.n(); }
   double rows_weight(const std::vector<RowRun>& runs) const override;
   double rows_value_grad(const VectorXd& b, const std::vector<RowRun>& runs, double denom,
                          VectorXd* grad) override {
-    return pass(b, grad, nullptr, false, &runs, denom);
+    return pass(b, grad, nullptr, Curv::none, &runs, denom);
   }
-  // for a canonical link the observed and expected curvatures coincide
-  bool safe_curvature(const VectorXd& b, VectorXd& grad, MatrixXd& H) override {
-    if (family_.canonical()) return false;
-    fisher_curvature(b, grad, H);
-    return true;
-  }
-  // value, gradient and the expected (Fisher) curvature X^T W X / sum(w) at b:
-  // the information behind glm's standard errors
-  double fisher_curvature(const VectorXd& b, VectorXd& grad, MatrixXd& H) { return pass(b, &grad, &H, true); }
+  // stops a fit whose scale runs to 0 for some rows (an unbounded
+  // likelihood): a log-scale predictor below its floor
+  std::string check(const VectorXd& b) override;
+  // floors of the likelihood's log-scale predictors: `below` under their
+  // weighted mean at b
+  void set_scale_floors(const VectorXd& b, double below);
 
-  // The first Fisher-scoring step from a linear predictor eta0 that need not be
-  // of the form X beta (glm's start from mustart): solves
-  //   (X^T W X) beta = X^T W z,   z = eta0 - offset - l'(eta0) / l''(eta0).
-  // Returns false when the weighted least-squares problem is singular.
-  bool scoring_step_from_eta(const VectorXd& eta0, const VecRef& offset, VectorXd& beta);
-
-  // Fisher working weights w_i E[l''(eta_i)] at eta
-  void working_weights(const VecRef& eta, Eigen::Ref<VectorXd> out) const;
   double weight_sum() const { return wsum_; }
+  const LinearPredictor& predictor() const { return pred_; }
+  const Likelihood& likelihood() const { return lik_; }
+  const Response& response() const { return y_; }
+  const VecRef& weights() const { return w_; }
+  int threads() const { return threads_; }
 
  private:
-  const LinearModel& model_;
-  VecRef y_;
+  const LinearPredictor& pred_;
+  const Likelihood& lik_;
+  Response y_;
   VecRef w_;
-  const Family& family_;
   double wsum_;
   int threads_;
-  VectorXd eta_;  // linear predictor, length n
+  std::vector<std::pair<int, double>> floors_;  // (predictor, floor)
   // one pass over the rows (all of them, or the runs given, serially): loss,
   // and optionally gradient and curvature, as sums divided by denom (default:
   // the weight sum)
-  double pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, bool fisher,
+  double pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Curv mode,
               const std::vector<RowRun>* runs = nullptr, double denom = 0.0);
+  struct ThreadWork {
+    LinearPredictor::Work w;
+    VectorXd eta, R, C, g;
+    MatrixXd h;
+    double loss = 0.0;
+  };
+  std::vector<ThreadWork> work_;
 };
 
 // One intercept of a standardised design: b_k gets shift . theta added.

@@ -691,4 +691,62 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
   return res;
 }
 
+namespace {
+
+typedef Result (*OptimizerFn)(Objective&, const VectorXd&, const Settings&, const MatrixXd*);
+
+Result run_newton(Objective& o, const VectorXd& x, const Settings& s, const MatrixXd* c) { return newton(o, x, s, c); }
+Result run_lbfgs(Objective& o, const VectorXd& x, const Settings& s, const MatrixXd* c) { return lbfgs(o, x, s, c); }
+Result run_gd(Objective& o, const VectorXd& x, const Settings& s, const MatrixXd*) {
+  return gradient_descent(o, x, s);
+}
+Result run_sgd(Objective& o, const VectorXd& x, const Settings& s, const MatrixXd*) {
+  Settings ss = s;
+  ss.adam = false;
+  return stochastic(o, x, ss);
+}
+Result run_adam(Objective& o, const VectorXd& x, const Settings& s, const MatrixXd*) {
+  Settings ss = s;
+  ss.adam = true;
+  return stochastic(o, x, ss);
+}
+
+struct OptimizerEntry {
+  const char* name;
+  OptimizerFn fn;
+  bool first_order;
+  bool stochastic;
+};
+
+const OptimizerEntry optimizer_table[] = {{"newton", run_newton, false, false},
+                                          {"lbfgs", run_lbfgs, true, false},
+                                          {"gd", run_gd, true, false},
+                                          {"sgd", run_sgd, true, true},
+                                          {"adam", run_adam, true, true}};
+
+const OptimizerEntry* find_optimizer(const std::string& name) {
+  for (const OptimizerEntry& e : optimizer_table)
+    if (name == e.name) return &e;
+  return nullptr;
+}
+
+}  // namespace
+
+Result optimize(const std::string& name, Objective& obj, const VectorXd& start, const Settings& s,
+                const MatrixXd* curvature) {
+  const OptimizerEntry* e = find_optimizer(name);
+  if (!e) throw std::invalid_argument("unknown optimizer '" + name + "'");
+  return e->fn(obj, start, s, curvature);
+}
+
+bool is_first_order(const std::string& name) {
+  const OptimizerEntry* e = find_optimizer(name);
+  return e && e->first_order;
+}
+
+bool is_stochastic(const std::string& name) {
+  const OptimizerEntry* e = find_optimizer(name);
+  return e && e->stochastic;
+}
+
 }  // namespace gradglm

@@ -129,6 +129,17 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
 // rate_too_large set.
 Result stochastic(Objective& obj, const VectorXd& start, const Settings& s);
 
+// The optimizers by name: "newton", "lbfgs", "gd", "sgd" and "adam".
+// `curvature`, when given, is a curvature to start from (for example that of
+// a fit to a sample of rows): Newton's first (chord) steps reuse it, L-BFGS
+// takes its inverse as the first inverse Hessian; the others ignore it.
+Result optimize(const std::string& name, Objective& obj, const VectorXd& start, const Settings& s,
+                const MatrixXd* curvature = nullptr);
+// lbfgs, gd, sgd, adam: methods that work on standardised coefficients
+bool is_first_order(const std::string& name);
+// sgd, adam: minibatches and epochs
+bool is_stochastic(const std::string& name);
+
 }  // namespace gradglm
 
 #endif

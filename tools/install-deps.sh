@@ -21,8 +21,12 @@ Rscript -e "
 pkgs <- $pkgs
 missing <- setdiff(pkgs, rownames(installed.packages()))
 if (length(missing)) {
+  repos <- getOption('repos')
+  if (is.null(repos) || !length(repos) || any(repos == '@CRAN@')) {
+    stop('no package repository is configured: set options(repos = ...) in R first')
+  }
   message('installing: ', paste(missing, collapse = ', '))
-  install.packages(missing, repos = 'https://cloud.r-project.org', Ncpus = 2L, quiet = TRUE)
+  install.packages(missing, repos = repos, Ncpus = 2L, quiet = TRUE)
 }
 still <- setdiff(pkgs, rownames(installed.packages()))
 if (length(still)) stop('could not install: ', paste(still, collapse = ', '))

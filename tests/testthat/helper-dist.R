@@ -106,7 +106,7 @@ ref_nll_grad <- function(theta, x, y, z, w, offset, family, link = "identity", d
   g
 }
 
-# Weighted log-likelihood of a gradglm_dist fit recomputed from its
+# Weighted log-likelihood of a distributional fit recomputed from its
 # coefficients with the R densities (an independent check of fit$loglik).
 ref_loglik_of_fit <- function(fit, x, y, z, w, offset, family, link = "identity") {
   cf <- fit$coefficients
@@ -251,7 +251,7 @@ quiet_fit <- function(expr) {
   fit
 }
 
-# Standard errors of a gradglm_dist fit (NA for aliased coefficients).
+# Standard errors of a distributional fit (NA for aliased coefficients).
 dist_se <- function(fit) {
   se <- rep(NA_real_, length(fit$coefficients))
   names(se) <- names(fit$coefficients)

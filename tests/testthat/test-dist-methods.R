@@ -1,4 +1,4 @@
-# Methods for distributional fits, class c("gradglm_dist", "gradglm"):
+# Methods for distributional fits (kind "likelihood", one class "gradglm"):
 # print, summary, vcov, confint, logLik and friends, residuals, predict (with
 # standard errors checked against a numerical delta method), plot and the
 # likelihood-ratio anova.
@@ -67,11 +67,12 @@ numeric_se_dm <- function(fit, newdata, type) {
 test_that("fits have the distributional class and the parts the methods use", {
   for (nm in names(dm_dist)) {
     fit <- dm_dist[[nm]]
-    expect_s3_class(fit, c("gradglm_dist", "gradglm"), exact = TRUE)
-    expect_true(all(c("sigma", "parts", "loglik", "npar", "cov.unscaled") %in%
+    expect_s3_class(fit, "gradglm", exact = TRUE)
+    expect_identical(fit$kind, "likelihood")
+    expect_true(all(c("sigma", "blocks", "loglik", "npar", "cov.unscaled") %in%
                       names(fit)), label = nm)
   }
-  expect_false(inherits(fits_dm$classical, "gradglm_dist"))
+  expect_identical(fits_dm$classical$kind, "glm")
 })
 
 test_that("print shows the parts of the model and returns its input invisibly", {
@@ -152,7 +153,7 @@ test_that("vcov(complete = TRUE) pads aliased parameters with NA", {
 test_that("summary gives one table per part from the joint covariance", {
   fit <- fits_dm$t_het
   s <- summary(fit)
-  expect_s3_class(s, "summary.gradglm_dist")
+  expect_s3_class(s, "summary.gradglm")
   v <- vcov(fit)
   se <- sqrt(diag(v))
   cf <- coef(fit)
@@ -310,13 +311,13 @@ test_that("response, pearson and quantile residuals", {
   # extreme observations stay finite (tail probabilities on the log scale)
   obj <- list(fitted.values = c(0, 0, 0), sigma = c(1, 1, 1),
               family = list(family = "laplace"))
-  q <- gradglm:::.dist_quantile_resid(obj, c(-80, 0, 80))
+  q <- gradglm:::.ls_quantile_resid(obj, c(-80, 0, 80))
   expect_true(all(is.finite(q)))
   expect_equal(q, c(qnorm(log(0.5) - 80, log.p = TRUE), 0,
                     -qnorm(log(0.5) - 80, log.p = TRUE)))
   obj <- list(fitted.values = c(0, 0), sigma = c(2, 2), df = 3,
               family = list(family = "student_t"))
-  q <- gradglm:::.dist_quantile_resid(obj, c(-1e8, 1e8))
+  q <- gradglm:::.ls_quantile_resid(obj, c(-1e8, 1e8))
   expect_true(all(is.finite(q)))
   expect_equal(q[1], -q[2])
 })
@@ -452,7 +453,7 @@ test_that("predict works for gradglm_fit() fits with matrix designs", {
   X <- model.matrix(~ speed, cars)
   Z <- model.matrix(~ speed, cars)
   fit <- gradglm_fit(X, cars$dist, family = gaussian(), x_sigma = Z)
-  expect_s3_class(fit, "gradglm_dist")
+  expect_identical(fit$kind, "likelihood")
   cf <- coef(fit)
   nd <- X[1:3, ]
   expect_equal(unname(predict(fit, nd)), unname(drop(nd %*% cf[1:2])))

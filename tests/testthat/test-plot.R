@@ -263,7 +263,7 @@ test_that("other optimizers keep the iteration axis and their legend", {
 
 test_that("distributional fits draw the validation curve too", {
   fit <- gradglm(dist ~ speed, sigma = ~ speed, data = cars, optimizer = "gd")
-  expect_s3_class(fit, "gradglm_dist")
+  expect_identical(fit$kind, "likelihood")
   e <- 1:25
   fit$optimizer <- "adam"
   # a negative log-likelihood per observation can be negative: linear axis
@@ -275,7 +275,7 @@ test_that("distributional fits draw the validation curve too", {
   with_null_device({
     expect_invisible(out <- plot(fit, which = "loss"))
     expect_identical(out, fit)
-    info <- gradglm:::.dist_plot_loss(fit)
+    info <- gradglm:::.ls_plot_loss(fit)
   })
   expect_false(info$log)
   expect_identical(info$xlab, "epoch")

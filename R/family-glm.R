@@ -1,0 +1,124 @@
+#' @include family.R
+NULL
+
+# glm's families as rows of the registry: gaussian, binomial and poisson.
+# Without a sigma model each is a generalized linear model (one mean per
+# row, a deviance, glm's inference); gaussian() with a sigma model is a
+# location-scale model (R/family-scale.R).
+
+# The response as a GLM uses it, following glm's conventions: y as a numeric
+# vector, the trials per row (binomial's `n` for the AIC) and the prior
+# weights times the trials for a cbind(successes, failures) response.
+glm_numeric_response <- function(y, family, weights, fun, check = NULL) {
+  if (is.matrix(y) && ncol(y) != 1L) {
+    abort(fun, "the response must be a vector for family ", family$family,
+          " (several responses, cbind(y1, y2), are for gaussian())")
+  }
+  nm <- if (is.matrix(y)) rownames(y) else names(y)
+  if (!is.numeric(y) && !is.logical(y)) {
+    abort(fun, "the response must be numeric for family ", family$family, ", not ", class(y)[1L])
+  }
+  y <- as.numeric(y)
+  r <- check_finite_response(y, fun)
+  if (!is.null(check)) check(y, r)
+  names(y) <- nm
+  list(y = y, trials = rep.int(1, length(y)), weights = weights)
+}
+
+binomial_response <- function(y, family, weights, fun) {
+  nm <- if (is.matrix(y)) rownames(y) else names(y)
+  n <- NROW(y)
+  trials <- rep.int(1, n)
+  if (is.matrix(y)) {
+    if (ncol(y) != 2L || !is.numeric(y)) {
+      abort(fun, "a matrix response for binomial must be cbind(successes, failures) with 2 numeric columns")
+    }
+    check_finite_response(y, fun)
+    if (any(y < 0)) abort(fun, "cbind(successes, failures) must be >= 0")
+    trials <- y[, 1L] + y[, 2L]
+    y <- ifelse(trials == 0, 0, y[, 1L] / trials)
+    weights <- weights * trials
+  } else if (is.factor(y)) {
+    if (nlevels(y) > 2L) {
+      abort(fun, "a factor response for binomial must have 2 levels; it has ", nlevels(y),
+            " (", quote_some(levels(y)), ")")
+    }
+    y <- as.numeric(y != levels(y)[1L])
+  } else if (is.logical(y)) {
+    y <- as.numeric(y)
+  } else if (is.numeric(y)) {
+    y <- as.numeric(y)
+    r <- check_finite_response(y, fun)
+    if (r[1L] < 0 || r[2L] > 1) {
+      abort(fun, "a binomial response must lie in [0, 1] (or be logical, a two-level factor ",
+            "or cbind(successes, failures)); found ", sum(y < 0 | y > 1), " value(s) outside")
+    }
+    if (max_nonwhole(weights, y) > 1e-3) {
+      warn(fun, "non-integer #successes in a binomial fit (y * weights is not a whole number)")
+    }
+  } else {
+    abort(fun, "a binomial response must be numeric, logical, a factor or a two-column matrix")
+  }
+  names(y) <- nm
+  list(y = y, trials = trials, weights = weights)
+}
+
+# glm's AIC, family$aic(...), with a shortcut for 0/1 data with unit weights,
+# where the saturated log-likelihood is zero and -2 log-likelihood is the deviance
+binomial_aic <- function(family, y, trials, mu, weights, dev) {
+  if (all(weights == 1) && all(trials == 1) && all(y == 0 | y == 1)) return(dev)
+  family$aic(y, trials, mu, weights, dev)
+}
+
+stats_aic <- function(family, y, trials, mu, weights, dev) family$aic(y, trials, mu, weights, dev)
+
+register_family(new_family_row(
+  "gaussian", c("identity", "log"), "gaussian", ns = "stats",
+  free_dispersion = TRUE, sigma = "optional",
+  closed_form = function(family) family$link == "identity",
+  response = function(y, family, weights, fun) {
+    if (is.matrix(y) && ncol(y) > 1L) return(multi_response(y, family, weights, fun))
+    glm_numeric_response(y, family, weights, fun)
+  },
+  model = function(family, resp, x, x_sigma, fun) {
+    if (!is.null(x_sigma)) return(locscale_model(family, resp, x, x_sigma, fun))
+    if (!is.null(resp$responses)) return(multi_gaussian_model(family, resp, x, fun))
+    glm_model(family, resp, x, fun)
+  },
+  check_start = function(family, y, fun) {
+    if (family$link == "log" && any(y <= 0)) {
+      abort(fun, "gaussian(link = \"log\") needs a positive response for its default start; supply 'start'")
+    }
+    invisible(TRUE)
+  },
+  aic = stats_aic,
+  mean_range = function(ybar) ybar,
+  location_scale = list(dist = dist_codes[["gaussian"]], log_tail = function(z, df) stats::pnorm(z, log.p = TRUE))
+))
+
+register_family(new_family_row(
+  "binomial", c("logit", "probit", "cloglog"), "binomial", ns = "stats",
+  response = binomial_response,
+  model = function(family, resp, x, x_sigma, fun) glm_model(family, resp, x, fun),
+  aic = binomial_aic,
+  mean_range = function(ybar) min(max(ybar, 1e-4), 1 - 1e-4),
+  boundary = "fitted probabilities numerically 0 or 1 occurred (the classes may be separated)",
+  response_label = "Proportion",
+  clamp_y = function(y) pmin(pmax(y, 0), 1)
+))
+
+register_family(new_family_row(
+  "poisson", c("log", "identity", "sqrt"), "poisson", ns = "stats",
+  response = function(y, family, weights, fun) {
+    glm_numeric_response(y, family, weights, fun, check = function(y, r) {
+      if (r[1L] < 0) {
+        abort(fun, "a poisson response must be non-negative counts; found ", sum(y < 0), " negative value(s)")
+      }
+    })
+  },
+  model = function(family, resp, x, x_sigma, fun) glm_model(family, resp, x, fun),
+  aic = stats_aic,
+  mean_range = function(ybar) max(ybar, 1e-4),
+  boundary = "fitted rates numerically 0 occurred",
+  clamp_y = function(y) pmax(y, 0)
+))

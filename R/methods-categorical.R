@@ -1,0 +1,205 @@
+# Methods' pieces for categorical fits (multinomial and ordinal): residuals,
+# predictions of the linear predictors, the class probabilities and the
+# most probable class, and plots of the probabilities and of the confusion of
+# observed and predicted classes. Called by the generic methods through
+# type_methods() (R/methods-likelihood.R).
+
+multinomial_methods <- function() {
+  list(residual_types = c("response", "pearson", "deviance"), residuals = .cat_residuals,
+       predict_types = c("link", "probs", "class"), predict = .cat_predict, plot = .cat_plot)
+}
+
+ordinal_methods <- multinomial_methods
+
+# The design of one block for new data (or, with newdata = NULL, for the rows
+# of the fit), its columns matched to the block's coefficients.
+.block_design <- function(object, b, newdata, na.action, ...) {
+  obj <- object
+  obj$coefficients <- stats::setNames(numeric(length(b$columns)), b$columns)
+  if (!is.null(b$terms)) {
+    obj$terms <- b$terms
+    obj$xlevels <- b$xlevels
+    obj$contrasts <- b$contrasts
+  }
+  if (is.null(newdata)) {
+    X <- .pred_fitted_design(obj)
+    X <- X[, b$columns, drop = FALSE]
+    off <- if (is.null(object$offset)) 0 else object$offset
+    mf <- object$model
+    if (!is.null(mf) && !is.null(stats::model.offset(mf))) off <- stats::model.offset(mf)
+    return(list(x = X, offset = rep_len(as.vector(off), nrow(X)), na.action = object$na.action))
+  }
+  .pred_new_design(obj, newdata, na.action, ...)
+}
+
+# eta of the block's outputs (n x m) from its design, and its standard errors
+.block_eta <- function(object, b, design, se.fit) {
+  X <- design$x
+  B <- matrix(object$coefficients[b$coef], nrow = length(b$columns))
+  keep <- !is.na(B[, 1L])
+  eta <- X[, keep, drop = FALSE] %*% B[keep, , drop = FALSE] + design$offset
+  se <- NULL
+  if (se.fit) {
+    V <- vcov.gradglm(object, complete = TRUE)
+    se <- vapply(seq_len(ncol(B)), function(k) {
+      idx <- b$coef[(k - 1L) * nrow(B) + which(keep)]
+      Vk <- V[idx, idx, drop = FALSE]
+      Xk <- X[, keep, drop = FALSE]
+      sqrt(pmax(rowSums((Xk %*% Vk) * Xk), 0))
+    }, numeric(nrow(X)))
+    se <- matrix(se, nrow(X))
+  }
+  list(eta = eta, se = se)
+}
+
+# class probabilities (n x L) from the predictors of a categorical fit
+.cat_probs <- function(object, eta) {
+  if (identical(object$lik_type, "multinomial")) return(softmax_probs(eta))
+  zeta <- object$coefficients[object$blocks$cutpoints$coef]
+  cum <- ordinal_cdf(object$family$link, outer(-as.vector(eta), zeta, `+`))
+  cbind(cum, 1) - cbind(0, cum)
+}
+
+.cat_predict <- function(object, newdata = NULL, type = c("link", "probs", "class"), se.fit = FALSE,
+                         na.action = stats::na.pass, ...) {
+  type <- match.arg(type)
+  b <- object$blocks[[1L]]
+  lev <- object$lev
+  if (is.null(newdata) && !se.fit) {
+    eta <- object$linear.predictors
+    P <- object$fitted.values
+    na_act <- object$na.action
+    rn <- rownames(P)
+  } else {
+    design <- .block_design(object, b, newdata, na.action, ...)
+    be <- .block_eta(object, b, design, se.fit)
+    eta <- be$eta
+    rn <- rownames(design$x)
+    if (identical(object$lik_type, "multinomial")) {
+      dimnames(eta) <- list(rn, b$outputs)
+    } else {
+      eta <- stats::setNames(as.vector(eta), rn)
+    }
+    P <- .cat_probs(object, eta)
+    dimnames(P) <- list(rn, lev)
+    na_act <- design$na.action
+  }
+  out <- switch(type,
+    link = eta,
+    probs = P,
+    class = factor(lev[max.col(P, ties.method = "first")], levels = lev)
+  )
+  if (type == "class") names(out) <- rn
+  pad <- function(v) stats::napredict(na_act, v)
+  if (!se.fit) return(pad(out))
+  if (type != "link") {
+    abort("predict.gradglm", "'se.fit' is available for type = \"link\" only")
+  }
+  se <- be$se
+  if (is.matrix(eta)) dimnames(se) <- dimnames(eta) else se <- stats::setNames(as.vector(se), rn)
+  list(fit = pad(out), se.fit = pad(se), residual.scale = 1)
+}
+
+.cat_residuals <- function(object, type = c("response", "pearson", "deviance")) {
+  type <- match.arg(type)
+  P <- object$fitted.values
+  Y <- P + object$residuals
+  w <- object$prior.weights
+  res <- switch(type,
+    response = Y - P,
+    pearson = (Y - P) / sqrt(P * (1 - P)),
+    deviance = {
+      d <- 2 * rowSums(ifelse(Y > 0, Y * log(Y / P), 0))
+      stats::setNames(sqrt(pmax(w * d, 0)), rownames(P))
+    })
+  stats::naresid(object$na.action, res)
+}
+
+# plot(): "loss", "probs" (fitted class probabilities against a numeric
+# predictor, the first of the model unless `predictor` names one) and
+# "confusion" (observed against predicted classes)
+.cat_plot <- function(x, which, explicit, ask, ...) {
+  choices <- c("loss", "probs", "confusion")
+  if (is.null(which)) which <- choices
+  bad <- function() {
+    abort("plot.gradglm", "'which' must be one or more of ", paste0("\"", choices, "\"", collapse = ", "),
+          " (or 1 to 3)")
+  }
+  if (length(which) == 0L || anyNA(which)) bad()
+  if (is.numeric(which)) {
+    if (any(which != round(which)) || any(which < 1 | which > 3)) bad()
+    which <- choices[which]
+  } else {
+    idx <- pmatch(which, choices, duplicates.ok = TRUE)
+    if (!is.character(which) || anyNA(idx)) bad()
+    which <- unique(choices[idx])
+  }
+  dots <- list(...)
+  predictor <- dots$predictor
+  dots$predictor <- NULL
+  if (!explicit) {
+    if (!.plot_has_trace(x)) which <- setdiff(which, "loss")
+    if (is.null(.cat_numeric_predictor(x, predictor))) which <- setdiff(which, "probs")
+  }
+  if (is.null(ask)) ask <- prod(graphics::par("mfcol")) < length(which) && grDevices::dev.interactive()
+  if (isTRUE(ask) && length(which) > 1L) {
+    old_ask <- grDevices::devAskNewPage(TRUE)
+    on.exit(grDevices::devAskNewPage(old_ask), add = TRUE)
+  }
+  for (w in which) {
+    switch(w,
+      loss = do.call(.ls_plot_loss, c(list(x), dots)),
+      probs = do.call(.cat_plot_probs, c(list(x, predictor), dots)),
+      confusion = do.call(.cat_plot_confusion, c(list(x), dots)))
+  }
+  invisible(x)
+}
+
+# the values of a numeric predictor of the model for its rows, with its name
+.cat_numeric_predictor <- function(x, predictor = NULL) {
+  mf <- x$model
+  if (is.null(mf) || is.null(x$terms)) return(NULL)
+  vars <- all.vars(stats::delete.response(x$terms))
+  num <- vars[vapply(vars, function(v) is.numeric(mf[[v]]) && is.null(dim(mf[[v]])), NA)]
+  if (!is.null(predictor)) {
+    if (!predictor %in% num) {
+      abort("plot.gradglm", "'predictor' must name a numeric variable of the model (",
+            quote_some(num), ")")
+    }
+    num <- predictor
+  }
+  if (!length(num)) return(NULL)
+  list(name = num[1L], values = mf[[num[1L]]])
+}
+
+.cat_plot_probs <- function(x, predictor = NULL, ...) {
+  v <- .cat_numeric_predictor(x, predictor)
+  if (is.null(v)) {
+    abort("plot.gradglm", "'which = \"probs\"' needs a model fitted by gradglm() with a numeric predictor ",
+          "(and its model frame, model = TRUE)")
+  }
+  P <- x$fitted.values
+  lev <- colnames(P)
+  ord <- order(v$values)
+  cols <- grDevices::hcl.colors(length(lev), "Dark 3")
+  .plot_call(graphics::matplot, list(
+    x = v$values[ord], y = P[ord, , drop = FALSE], type = "p", pch = 19, cex = 0.6, col = cols,
+    xlab = v$name, ylab = "fitted probability", ylim = c(0, 1),
+    main = paste0("Fitted class probabilities (", x$family$family, ")")), list(...))
+  graphics::legend("topright", legend = lev, col = cols, pch = 19, bty = "n")
+  invisible(NULL)
+}
+
+.cat_plot_confusion <- function(x, ...) {
+  P <- x$fitted.values
+  lev <- colnames(P)
+  Y <- P + x$residuals
+  w <- x$prior.weights
+  tab <- matrix(0, length(lev), length(lev), dimnames = list(observed = lev, predicted = lev))
+  pred <- max.col(P, ties.method = "first")
+  for (k in seq_along(lev)) tab[, k] <- colSums((w * Y)[pred == k, , drop = FALSE])
+  .plot_call(graphics::mosaicplot, list(x = tab, main = "Observed and predicted classes",
+                                        color = grDevices::hcl.colors(length(lev), "Dark 3"), las = 1),
+             list(...))
+  invisible(tab)
+}

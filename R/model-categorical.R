@@ -1,0 +1,248 @@
+#' @include family.R
+NULL
+
+# Categorical responses as rows of the family registry: multinomial (softmax)
+# regression of an unordered factor and ordinal (cumulative-link) regression
+# of an ordered factor. Both are models of kind "likelihood".
+
+#' Families for categorical responses: multinomial and ordinal regression
+#'
+#' * `multinomial()`: a factor (or character) response with `L >= 2` classes,
+#'   or a matrix of counts with one column per class. The log-odds of each
+#'   class against the first (the baseline, as [nnet::multinom()] takes it)
+#'   is a linear model of its own, all sharing one design:
+#'   `log(P(y = k) / P(y = 1)) = x b_k`, `k = 2, ..., L`, so the
+#'   probabilities are the softmax of `(0, x b_2, ..., x b_L)`. Empty classes
+#'   are dropped with a warning; a single class is an error.
+#' * `ordinal()`: an ordered factor with `L >= 2` levels and the
+#'   cumulative-link model of [MASS::polr()]:
+#'   `P(y <= k) = F(zeta_k - x b)`, `k = 1, ..., L - 1`, with cut-points
+#'   `zeta_1 < ... < zeta_{L-1}` and no intercept in `x b` (the cut-points
+#'   take its place). `F` is the logistic distribution function (`"logit"`),
+#'   the normal (`"probit"`), the Gumbel-type `1 - exp(-exp(x))`
+#'   (`"cloglog"`), `exp(-exp(-x))` (`"loglog"`) or the Cauchy (`"cauchit"`).
+#'
+#' Coefficients are named `"<class>:<term>"` for the multinomial (all terms of
+#' the second class, then the third, ...) and as the terms for the ordinal
+#' model, followed by the cut-points `"<level k>|<level k+1>"`; `coef(fit,
+#' matrix = TRUE)` gives a multinomial's coefficients as the `(L - 1) x p`
+#' matrix of [nnet::multinom()]. `predict()` offers `type = "link"`,
+#' `"probs"` and `"class"`.
+#'
+#' @param link The link: `"logit"` for `multinomial()`; for `ordinal()` one of
+#'   `"logit"`, `"probit"`, `"cloglog"`, `"loglog"`, `"cauchit"`.
+#' @return A family object (class `"family"`) for [gradglm()].
+#' @seealso [gradglm()], `vignette("several-outputs", package = "gradglm")`.
+#' @examples
+#' fit <- gradglm(Species ~ Sepal.Length + Sepal.Width, data = iris, family = multinomial())
+#' coef(fit, matrix = TRUE)
+#' head(predict(fit, type = "probs"))
+#'
+#' house <- gradglm(Sat ~ Infl + Type + Cont, data = MASS::housing, weights = Freq,
+#'                  family = ordinal())
+#' summary(house)
+#' @export
+multinomial <- function(link = "logit") {
+  make_family("multinomial", link, "logit")
+}
+
+#' @rdname multinomial
+#' @export
+ordinal <- function(link = "logit") {
+  make_family("ordinal", link, names(ordinal_link_codes))
+}
+
+ordinal_link_codes <- c(logit = 1L, probit = 2L, cloglog = 3L, loglog = 4L, cauchit = 5L)
+
+# the quantile function of an ordinal link's latent distribution
+ordinal_quantile <- function(link, p) {
+  switch(link, logit = stats::qlogis(p), probit = stats::qnorm(p), cloglog = log(-log1p(-p)),
+         loglog = -log(-log(p)), cauchit = stats::qcauchy(p))
+}
+
+# its distribution function
+ordinal_cdf <- function(link, q) {
+  switch(link, logit = stats::plogis(q), probit = stats::pnorm(q), cloglog = -expm1(-exp(q)),
+         loglog = exp(-exp(-q)), cauchit = stats::pcauchy(q))
+}
+
+# A class response: a factor (or character) with its empty levels dropped
+# (with a warning), as codes 0 .. L - 1 for the engine, or a matrix of counts
+# as proportions with the totals moved into the weights.
+class_response <- function(y, family, weights, fun, ordered = FALSE) {
+  nm <- if (is.matrix(y)) rownames(y) else names(y)
+  if (is.matrix(y) && !ordered) {
+    if (!is.numeric(y) || ncol(y) < 2L) {
+      abort(fun, "a matrix response for multinomial must hold counts, one numeric column per class")
+    }
+    check_finite_response(y, fun)
+    if (any(y < 0)) abort(fun, "the counts of a multinomial response must be >= 0 (found ", sum(y < 0), " negative)")
+    lev <- colnames(y)
+    if (is.null(lev)) lev <- as.character(seq_len(ncol(y)))
+    total <- rowSums(y)
+    prop <- y / ifelse(total > 0, total, 1)
+    dimnames(prop) <- list(nm, lev)
+    return(list(y = prop, engine_y = unname(prop), weights = weights * total, trials = total,
+                levels = lev, counts = TRUE))
+  }
+  if (is.character(y)) y <- factor(y)
+  if (is.logical(y)) y <- factor(y, levels = c(FALSE, TRUE))
+  if (ordered && !is.ordered(y)) {
+    abort(fun, "the response of ordinal() must be an ordered factor, not ",
+          if (is.factor(y)) "an unordered factor" else class(y)[1L], "; use ordered() on it first")
+  }
+  if (!is.factor(y)) {
+    abort(fun, "the response of ", family$family, "() must be a factor (or character)",
+          if (!ordered) " or a matrix of counts" else "", ", not ", class(y)[1L])
+  }
+  if (anyNA(y)) abort(fun, "the response contains missing values")
+  used <- levels(y)[tabulate(as.integer(y)[weights > 0], nlevels(y)) > 0L]
+  if (length(used) < nlevels(y)) {
+    warn(fun, "class(es) ", quote_some(setdiff(levels(y), used)), " of the response are empty (no ",
+         "observation with non-zero weight) and are dropped")
+    y <- factor(y, levels = used, ordered = is.ordered(y))
+    if (anyNA(y)) y <- factor(ifelse(is.na(y), used[1L], as.character(y)), levels = used, ordered = is.ordered(y))
+  }
+  if (nlevels(y) < 2L) {
+    abort(fun, "the response has a single class (", quote_some(levels(y)), "); ", family$family,
+          "() needs at least two")
+  }
+  names(y) <- nm
+  list(y = y, engine_y = as.numeric(as.integer(y) - 1L), weights = weights,
+       trials = rep.int(1, length(y)), levels = levels(y), counts = FALSE)
+}
+
+register_family(new_family_row(
+  "multinomial", "logit", "multinomial", kind = "likelihood",
+  response = function(y, family, weights, fun) class_response(y, family, weights, fun),
+  model = function(family, resp, x, x_sigma, fun) multinomial_model(family, resp, x, fun)
+))
+
+register_family(new_family_row(
+  "ordinal", names(ordinal_link_codes), "ordinal", kind = "likelihood",
+  response = function(y, family, weights, fun) class_response(y, family, weights, fun, ordered = TRUE),
+  model = function(family, resp, x, x_sigma, fun) ordinal_model(family, resp, x, fun)
+))
+
+# ---------------------------------------------------------------------------
+# multinomial
+
+multinomial_model <- function(family, resp, x, fun) {
+  lev <- resp$levels
+  L <- length(lev)
+  list(kind = "likelihood",
+       likelihood = list(type = "multinomial", classes = L, columns = if (resp$counts) L else 1L),
+       blocks = list(model_block("classes", x, "eta", "logit", "Coefficients", outputs = lev[-1L], split = TRUE,
+                                 output_titles = paste0("Class '", lev[-1L], "' (log-odds against '", lev[1L],
+                                                        "')"))),
+       closed_form = FALSE,
+       start = function(ctx) {
+         # the baseline-category log-odds of the observed class shares in the intercepts
+         p <- design_ncol(x)
+         b <- matrix(0, p, L - 1L)
+         icpt <- design_intercept(x)
+         if (icpt > 0L) {
+           share <- if (resp$counts) colSums(resp$weights * resp$y) else
+             tapply(resp$weights, factor(resp$y, levels = lev), sum)
+           share <- pmax(as.numeric(share), 0.5) / sum(share)
+           b[icpt, ] <- log(share[-1L] / share[1L])
+         }
+         as.vector(b)
+       },
+       finish = multinomial_finish)
+}
+
+multinomial_finish <- function(res, ctx, coef, aliased) {
+  resp <- ctx$resp
+  lev <- resp$levels
+  eta <- res$linear.predictors
+  rn <- if (is.matrix(resp$y)) rownames(resp$y) else names(resp$y)
+  P <- softmax_probs(eta)
+  dimnames(P) <- list(rn, lev)
+  colnames(eta) <- lev[-1L]
+  rownames(eta) <- rn
+  Y <- class_indicators(resp)
+  w <- resp$weights
+  npar <- sum(!aliased)
+  # the multinomial log-likelihood without its combinatorial constant, as
+  # nnet::multinom reports it: the engine's loss is taken relative to the
+  # saturated model of proportions
+  sat <- if (resp$counts) sum(w * rowSums(ifelse(Y > 0, Y * log(Y), 0))) else 0
+  loglik <- res$loglik + sat
+  if (any(w > 0 & rowSums(Y * P) > 1 - 1e-10 & rowSums(Y * P) < 1) ||
+      any(w > 0 & P < 1e-12 & Y == 0 & apply(P, 1L, max) > 1 - 1e-10)) {
+    warn(ctx$fun, "fitted probabilities numerically 0 or 1 occurred (some classes may be separated)")
+  }
+  share <- colSums(w * Y) / sum(w)
+  null_ll <- sum(w * (Y %*% ifelse(share > 0, log(share), 0)))
+  list(fitted.values = P, linear.predictors = eta, residuals = Y - P, rank = npar,
+       deviance = -2 * loglik, aic = -2 * loglik + 2 * npar,
+       null.deviance = if (ctx$intercept && !ctx$offset_given) -2 * null_ll else NA_real_,
+       weights = w, df.residual = ctx$n_ok - npar, df.null = ctx$n_ok - (length(lev) - 1L),
+       loglik = loglik, npar = npar, dispersion = 1, lev = lev)
+}
+
+# softmax of (0, eta_1, ..., eta_K) by rows, after subtracting the largest
+softmax_probs <- function(eta) {
+  eta <- cbind(0, as.matrix(eta))
+  m <- apply(eta, 1L, max)
+  e <- exp(eta - m)
+  e / rowSums(e)
+}
+
+# the response as an n x L matrix of class shares (indicators for a factor)
+class_indicators <- function(resp) {
+  if (is.matrix(resp$y)) return(unname(resp$y))
+  Y <- matrix(0, length(resp$y), length(resp$levels))
+  Y[cbind(seq_along(resp$y), as.integer(resp$y))] <- 1
+  Y
+}
+
+# ---------------------------------------------------------------------------
+# ordinal
+
+ordinal_model <- function(family, resp, x, fun) {
+  lev <- resp$levels
+  L <- length(lev)
+  icpt <- design_intercept(x)
+  if (icpt > 0L) x <- design_drop_column(x, icpt)
+  cuts <- paste(lev[-L], lev[-1L], sep = "|")
+  blocks <- list(
+    model_block("location", x, "eta", family$link, "Coefficients"),
+    model_block("cutpoints", NULL, "zeta", "identity", "Intercepts (cut-points)", outputs = cuts,
+                coef_names = cuts))
+  list(kind = "likelihood",
+       likelihood = list(type = "ordinal", classes = L, link = ordinal_link_codes[[family$link]]),
+       blocks = blocks, closed_form = FALSE,
+       start = function(ctx) {
+         share <- tapply(resp$weights, resp$y, sum)
+         cum <- cumsum(pmax(as.numeric(share), 0.5))
+         c(numeric(design_ncol(x)), ordinal_quantile(family$link, cum[-L] / cum[L]) +
+             sum(resp$weights * ctx$offset) / sum(resp$weights))
+       },
+       finish = ordinal_finish)
+}
+
+ordinal_finish <- function(res, ctx, coef, aliased) {
+  resp <- ctx$resp
+  lev <- resp$levels
+  L <- length(lev)
+  eta <- res$linear.predictors
+  rn <- names(resp$y)
+  loc <- eta[, 1L]
+  zeta <- eta[1L, -1L]
+  cum <- ordinal_cdf(ctx$family$link, outer(-loc, zeta, `+`))
+  P <- cbind(cum, 1) - cbind(0, cum)
+  dimnames(P) <- list(rn, lev)
+  names(loc) <- rn
+  w <- resp$weights
+  npar <- sum(!aliased)
+  Y <- class_indicators(resp)
+  share <- colSums(w * Y) / sum(w)
+  null_ll <- sum(w * (Y %*% ifelse(share > 0, log(share), 0)))
+  list(fitted.values = P, linear.predictors = loc, zeta = stats::setNames(zeta, names(coef)[ctx$model$blocks[[2L]]$coef]),
+       residuals = Y - P, rank = npar, deviance = -2 * res$loglik, aic = -2 * res$loglik + 2 * npar,
+       null.deviance = if (!ctx$offset_given) -2 * null_ll else NA_real_,
+       weights = w, df.residual = ctx$n_ok - npar, df.null = ctx$n_ok - (L - 1L),
+       loglik = res$loglik, npar = npar, dispersion = 1, lev = lev)
+}

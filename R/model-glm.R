@@ -1,0 +1,86 @@
+#' @include family.R
+NULL
+
+# Generalized linear models: one mean per row, mu = linkinv(X b + offset),
+# and glm's summaries of the fit (working residuals and weights, deviance,
+# null deviance, AIC, dispersion).
+
+glm_model <- function(family, resp, x, fun) {
+  row <- family_row(family)
+  list(kind = "glm",
+       likelihood = list(type = "glm", dist = dist_codes[[family$family]], link = link_codes[[family$link]]),
+       blocks = list(model_block("mu", x, "mu", family$link, "Coefficients")),
+       closed_form = row$closed_form(family),
+       start = glm_start, finish = glm_finish)
+}
+
+# Newton and L-BFGS start from glm's own start (computed by the engine);
+# gradient descent starts where a student would: every slope at zero and the
+# intercept at the link of the mean response.
+glm_start <- function(ctx) {
+  if (ctx$optimizer %in% c("newton", "lbfgs")) {
+    ctx$row$check_start(ctx$family, ctx$resp$y, ctx$fun)
+    return(NULL)
+  }
+  if (ctx$optimizer == "exact") return(NULL)
+  gd_start(ctx$x, ctx$resp$y, ctx$resp$weights, ctx$offset, ctx$family)
+}
+
+gd_start <- function(x, y, weights, offset, family) {
+  b <- numeric(design_ncol(x))
+  icpt <- design_intercept(x)
+  if (icpt > 0L) {
+    ybar <- family_row(family)$mean_range(sum(weights * y) / sum(weights))
+    if (family$link == "log") ybar <- max(ybar, 1e-4)
+    b[icpt] <- family$linkfun(ybar) - sum(weights * offset) / sum(weights)
+  }
+  b
+}
+
+glm_finish <- function(res, ctx, coef, aliased) {
+  family <- ctx$family
+  row <- ctx$row
+  y <- ctx$resp$y
+  weights <- ctx$resp$weights
+  n <- ctx$n
+  n_ok <- ctx$n_ok
+  eta <- res$linear.predictors
+  mu <- res$fitted.values
+  rn <- names(y)
+  names(eta) <- names(mu) <- rn
+  residuals <- stats::setNames((y - mu) / res$mu.eta, rn)
+  working <- stats::setNames(res$weights, rn)
+  dev <- res$deviance
+  rank <- sum(!aliased)
+  offset <- ctx$offset
+  intercept <- ctx$intercept
+
+  # null deviance: intercept-only model (refitted when there is an offset), as glm
+  if (intercept && ctx$offset_given && any(offset != 0)) {
+    null_res <- fit_model(list(
+      designs = list(NULL), block_design = 0L, block_m = 1L, y = y, weights = weights,
+      offsets = list(offset), likelihood = ctx$model$likelihood,
+      optimizer = if (ctx$optimizer == "exact") "exact" else "newton",
+      start = gd_start(matrix(1, n, 1L), y, weights, offset, family),
+      control = utils::modifyList(ctx$engine_control, list(max_iter = 100L, trace = FALSE, verbose = FALSE))))
+    null_dev <- null_res$deviance
+  } else {
+    wtdmu <- if (intercept) sum(weights * y) / sum(weights) else family$linkinv(offset)
+    null_dev <- sum(family$dev.resids(y, wtdmu, weights))
+  }
+  aic <- row$aic(family, y, ctx$resp$trials, mu, weights, dev) + 2 * rank
+  df_residual <- n_ok - rank
+  dispersion <- if (!row$free_dispersion) {
+    1
+  } else if (df_residual > 0) {
+    sum((working * residuals^2)[weights > 0]) / df_residual
+  } else {
+    NaN
+  }
+  if (!is.null(row$boundary) && res$n_boundary > 0L) warn(ctx$fun, row$boundary)
+  npar <- rank + as.integer(row$free_dispersion)
+  list(residuals = residuals, fitted.values = mu, rank = rank, linear.predictors = eta,
+       deviance = dev, aic = aic, null.deviance = null_dev, weights = working,
+       df.residual = df_residual, df.null = n_ok - as.integer(intercept),
+       loglik = npar - aic / 2, npar = npar, dispersion = dispersion)
+}

@@ -1,0 +1,98 @@
+#' @include family.R
+NULL
+
+# Location-scale (distributional) models: the location and log(sigma) each
+# have a linear model and, for the Student-t with estimated degrees of
+# freedom, log(df) is an intercept-only block, all fitted jointly by maximum
+# likelihood. Used by laplace(), student_t() and gaussian() with a sigma model.
+
+locscale_model <- function(family, resp, x, z, fun) {
+  row <- family_row(family)
+  ls <- row$location_scale
+  estimate_df <- isTRUE(ls$has_df) && is.null(family$df)
+  if (design_ncol(z) == 0L) abort(fun, "the sigma model has no coefficients; use sigma = ~ 1 for a constant scale")
+  blocks <- list(
+    model_block("location", x, "mu", family$link, "Location coefficients", summary_title = "Location model coefficients"),
+    model_block("sigma", z, "sigma", "log", "Sigma model coefficients", prefix = "sigma:"))
+  if (estimate_df) {
+    blocks$log_df <- model_block("log_df", NULL, "df", "log", "Degrees of freedom (log scale)",
+                                  coef_names = "log(df)")
+  }
+  df_fixed <- if (isTRUE(ls$has_df) && !estimate_df) family$df else NA_real_
+  list(kind = "likelihood",
+       likelihood = list(type = "location_scale", dist = ls$dist, link = link_codes[[family$link]],
+                         df = df_fixed),
+       blocks = unname(blocks), closed_form = FALSE, estimate_df = estimate_df, df_fixed = df_fixed,
+       start = function(ctx) dist_start(design_matrix(x), design_matrix(z), resp$y, resp$weights, ctx$offset,
+                                        family, estimate_df, fun),
+       check_control = function(engine_control, fun) {
+         if (isTRUE(ls$no_validation) && engine_control$validation > 0) {
+           abort(fun, "'validation' is not available for ", family$family, "(): its fit ends with an exact ",
+                 "solution on all rows; use validation = 0")
+         }
+       },
+       finish = locscale_finish)
+}
+
+# Starting values: weighted least squares for the location (on the log scale
+# of y for a log link), then log|residual| regressed on the sigma design
+# (E log|e| = log(sigma) - 0.635 for a Gaussian e), and df = 10.
+dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
+  ok <- weights > 0
+  if (family$link == "log") {
+    if (!any(y[ok] > 0)) {
+      abort(fun, "link = \"log\" needs some positive responses for its default start; supply 'start'")
+    }
+    ly <- log(pmax(y, min(y[ok & y > 0]) / 2))
+    b <- stats::lm.wfit(x, ly - offset, weights)$coefficients
+  } else {
+    b <- stats::lm.wfit(x, y - offset, weights)$coefficients
+  }
+  b[is.na(b)] <- 0
+  mu <- family$linkinv(drop(x %*% b) + offset)
+  r2 <- (y - mu)^2
+  eps <- 1e-4 * sum(weights * r2) / sum(weights)
+  if (!(eps > 0)) eps <- 1e-8 * (1 + sum(weights * y^2) / sum(weights))
+  g <- stats::lm.wfit(z, 0.5 * log(r2 + eps) + 0.635, weights)$coefficients
+  g[is.na(g)] <- 0
+  c(unname(b), unname(g), if (estimate_df) log(10))
+}
+
+locscale_finish <- function(res, ctx, coef, aliased) {
+  model <- ctx$model
+  family <- ctx$family
+  y <- ctx$resp$y
+  weights <- ctx$resp$weights
+  n <- ctx$n
+  rn <- names(y)
+  eta <- res$linear.predictors
+  mu <- stats::setNames(family$linkinv(eta[, 1L]), rn)
+  log_sigma <- stats::setNames(eta[, 2L], rn)
+  npar <- sum(!aliased)
+  loglik <- res$loglik
+  est <- model$estimate_df
+  df <- if (est) exp(eta[1L, 3L]) else if (!is.na(model$df_fixed)) model$df_fixed else NULL
+
+  # the null model: constant location (plus offset) and constant scale
+  null_dev <- NA_real_
+  if (ctx$intercept) {
+    one <- matrix(1, n, 1L)
+    ctrl0 <- utils::modifyList(ctx$engine_control, list(max_iter = max(ctx$engine_control$max_iter, 100L),
+                                                        trace = FALSE, verbose = FALSE))
+    s0 <- dist_start(one, one, y, weights, ctx$offset, family, est, ctx$fun)
+    null_res <- tryCatch(suppressWarnings(fit_model(list(
+      designs = c(list(NULL, NULL), if (est) list(NULL)), block_design = c(0L, 1L, if (est) 2L),
+      block_m = rep(1L, 2L + est), y = y, weights = weights,
+      offsets = list(if (ctx$offset_given) ctx$offset), likelihood = model$likelihood,
+      optimizer = "newton", start = s0, control = ctrl0))),
+      error = function(e) NULL)
+    if (!is.null(null_res)) null_dev <- -2 * null_res$loglik
+  }
+  loc <- model$blocks[[1L]]$coef_names
+  list(residuals = stats::setNames(y - mu, rn), fitted.values = mu,
+       linear.predictors = stats::setNames(eta[, 1L], rn), sigma = exp(log_sigma),
+       sigma.linear.predictors = log_sigma, df = df, df_estimated = est,
+       rank = sum(!aliased[loc]), deviance = -2 * loglik, aic = -2 * loglik + 2 * npar,
+       null.deviance = null_dev, weights = weights, df.residual = ctx$n_ok - npar,
+       df.null = ctx$n_ok - 2L - as.integer(est), loglik = loglik, npar = npar, dispersion = 1)
+}

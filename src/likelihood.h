@@ -1,0 +1,159 @@
+// Likelihoods with K predictors per row.
+//
+// A likelihood says, for one row with response y_i and predictors
+// eta_i = (eta_i1, ..., eta_iK), its loss (the negative log-likelihood, minus
+// its saturated value where one exists), the gradient of the loss in the K
+// predictors and its K x K curvature, observed or expected (Fisher's). A GLM
+// has K = 1 (the mean); a distributional model K = 2 or 3 (location, log
+// sigma, log df); multinomial regression with L classes K = L - 1; an
+// ordinal model K = L (the location and the L - 1 cut-points); R independent
+// responses R times the K of one.
+//
+// Likelihoods work on blocks of rows, so that the inner loop over rows is
+// inlined and the pass over the data makes one virtual call per block. They
+// are called from threaded loops: nothing here may call R.
+#ifndef GRADGLM_LIKELIHOOD_H
+#define GRADGLM_LIKELIHOOD_H
+
+#include <Eigen/Dense>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace gradglm {
+
+using Eigen::Index;
+
+// which curvature a pass computes
+enum class Curv { none = 0, observed = 1, fisher = 2 };
+
+// The response: n rows, m columns, column-major (R's memory, not copied).
+struct Response {
+  const double* y;
+  Index n;
+  Index m;
+  double at(Index i, Index c) const { return y[c * n + i]; }
+};
+
+// One block of rows [start, start + len) handed to a likelihood.
+//   eta:  len x K predictors, column-major (eta[k * len + i])
+//   w:    prior weights of the block's rows (w[i] belongs to row start + i)
+// Outputs, each row multiplied by its weight (zero-weight rows give zeros):
+//   grad: len x K, w_i d loss_i / d eta_ik
+//   curv: len x P, w_i d2 loss_i / d eta_ik d eta_il for the P pairs (k, l) of pairs()
+struct RowBlock {
+  Index start;
+  Index len;
+  const double* eta;
+  const double* w;
+};
+
+class Likelihood {
+ public:
+  explicit Likelihood(int k) : k_(k) {}
+  virtual ~Likelihood() {}
+
+  int k() const { return k_; }
+  // the entries (k, l), k <= l, of the curvature that can be non-zero; the
+  // curvature of a row is zero elsewhere
+  const std::vector<std::pair<int, int>>& pairs() const { return pairs_; }
+
+  // sum of w_i loss_i over the block; grad and curv are filled when not null
+  // (curv with the curvature `mode`, which is not none then)
+  virtual double eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
+                            Curv mode) const = 0;
+
+  // the observed curvature equals Fisher's (a canonical link): the exact
+  // Newton step needs no safe fall-back
+  virtual bool canonical() const { return false; }
+  // whether the expected information is available
+  virtual bool has_fisher() const { return true; }
+  // predictors that are log-scales: a fit whose log-scale runs far below its
+  // start for some rows has an unbounded likelihood (the mean fits them exactly)
+  virtual std::vector<int> log_scale_predictors() const { return std::vector<int>(); }
+  // Laplace: replace |z| by sqrt(z^2 + smooth^2) (a smooth start); 0 = exact.
+  // Not called during a pass.
+  virtual void set_smooth(double smooth) { (void)smooth; }
+  virtual std::string name() const = 0;
+
+ protected:
+  // all pairs k <= l (a dense curvature)
+  void dense_pairs() {
+    pairs_.clear();
+    for (int a = 0; a < k_; ++a)
+      for (int b = a; b < k_; ++b) pairs_.push_back(std::make_pair(a, b));
+  }
+  int k_;
+  std::vector<std::pair<int, int>> pairs_;
+};
+
+// Rows evaluated one at a time by Derived::row(y, i, eta, g, H, mode), which
+// returns the loss of row i and, when g is not null, fills g (K) and, when
+// mode is not none, H (K x K, row-major; only the entries of pairs() are
+// read). eta holds the row's K predictors.
+template <class Derived>
+class RowLikelihood : public Likelihood {
+ public:
+  explicit RowLikelihood(int k) : Likelihood(k) {}
+
+  double eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
+                    Curv mode) const override {
+    const Derived& d = static_cast<const Derived&>(*this);
+    const int K = k_;
+    const Index len = rb.len;
+    const Index P = (Index)pairs_.size();
+    std::vector<double> e(K), g(K), H(curv ? K * K : 0);
+    double sum = 0.0;
+    for (Index i = 0; i < len; ++i) {
+      const double w = rb.w[i];
+      if (w == 0.0) {
+        if (grad)
+          for (int k = 0; k < K; ++k) grad[k * len + i] = 0.0;
+        if (curv)
+          for (Index q = 0; q < P; ++q) curv[q * len + i] = 0.0;
+        continue;
+      }
+      for (int k = 0; k < K; ++k) e[k] = rb.eta[k * len + i];
+      const double loss = d.row(y, rb.start + i, e.data(), grad ? g.data() : nullptr,
+                                curv ? H.data() : nullptr, curv ? mode : Curv::none);
+      sum += w * loss;
+      if (grad)
+        for (int k = 0; k < K; ++k) grad[k * len + i] = w * g[k];
+      if (curv)
+        for (Index q = 0; q < P; ++q) curv[q * len + i] = w * H[pairs_[q].first * K + pairs_[q].second];
+    }
+    return sum;
+  }
+};
+
+// R independent responses, each with the likelihood `base` (K0 predictors
+// and m0 response columns): K = R K0 predictors ordered parameter by
+// parameter (the first parameter of responses 1..R, then the second, ...)
+// and R m0 response columns ordered response by response. Its curvature is
+// block diagonal across responses.
+class ProductLikelihood : public Likelihood {
+ public:
+  ProductLikelihood(std::unique_ptr<Likelihood> base, int responses, int base_columns);
+  double eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
+                    Curv mode) const override;
+  bool canonical() const override { return base_->canonical(); }
+  bool has_fisher() const override { return base_->has_fisher(); }
+  std::vector<int> log_scale_predictors() const override;
+  void set_smooth(double smooth) override { base_->set_smooth(smooth); }
+  std::string name() const override { return base_->name(); }
+  int responses() const { return R_; }
+  const Likelihood& base() const { return *base_; }
+
+ private:
+  std::unique_ptr<Likelihood> base_;
+  int R_;
+  int m0_;
+  // for each base pair and response, the position of the product pair
+  std::vector<std::vector<int>> pair_index_;
+};
+
+}  // namespace gradglm
+
+#endif

@@ -1,0 +1,102 @@
+#include "links.h"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "special.h"
+
+namespace gradglm {
+
+namespace {
+const double PI = 3.14159265358979323846;
+}
+
+Link link_from_code(int code) {
+  if (code < 1 || code > 9) throw std::invalid_argument("unknown link code " + std::to_string(code));
+  return static_cast<Link>(code);
+}
+
+std::string link_name(Link link) {
+  static const char* names[] = {"",    "identity", "logit",   "probit",  "cloglog",
+                                "log", "sqrt",     "inverse", "cauchit", "1/mu^2"};
+  return names[static_cast<int>(link)];
+}
+
+double safe_exp(double x) { return std::exp(x < EXP_CAP ? x : EXP_CAP); }
+
+double sigmoid(double x) {
+  if (x >= 0.0) return 1.0 / (1.0 + std::exp(-x));
+  const double e = std::exp(x);
+  return e / (1.0 + e);
+}
+
+bool link_valid(Link link, double eta) {
+  switch (link) {
+    case Link::sqrt:
+    case Link::inverse_square: return eta > 0.0;
+    case Link::inverse: return eta != 0.0 && std::isfinite(eta);
+    default: return !std::isnan(eta);
+  }
+}
+
+LinkValues link_values(Link link, double eta) {
+  switch (link) {
+    case Link::identity: return LinkValues{eta, 1.0, 0.0};
+    case Link::logit: {
+      const double e = std::exp(-std::abs(eta));
+      const double big = 1.0 / (1.0 + e), small = e / (1.0 + e);  // sigmoid(|eta|), sigmoid(-|eta|)
+      const double mu = eta >= 0.0 ? big : small;
+      const double d1 = big * small;
+      return LinkValues{mu, d1, d1 * (1.0 - 2.0 * mu)};
+    }
+    case Link::probit: {
+      const double d = special::dnorm(eta);
+      return LinkValues{special::pnorm(eta), d, -eta * d};
+    }
+    case Link::cloglog: {
+      const double t = safe_exp(eta);
+      const double d1 = std::exp(std::min(eta, EXP_CAP) - t);
+      return LinkValues{-std::expm1(-t), d1, d1 * (1.0 - t)};
+    }
+    case Link::log: {
+      const double mu = safe_exp(eta);
+      return LinkValues{mu, mu, mu};
+    }
+    case Link::sqrt: return LinkValues{eta * eta, 2.0 * eta, 2.0};
+    case Link::inverse: {
+      const double mu = 1.0 / eta;
+      return LinkValues{mu, -mu * mu, 2.0 * mu * mu * mu};
+    }
+    case Link::cauchit: {
+      const double q = 1.0 + eta * eta;
+      return LinkValues{special::pcauchy(eta), 1.0 / (PI * q), -2.0 * eta / (PI * q * q)};
+    }
+    case Link::inverse_square: {
+      const double mu = 1.0 / std::sqrt(eta);  // eta > 0
+      const double d1 = -0.5 * mu / eta;
+      return LinkValues{mu, d1, -1.5 * d1 / eta};
+    }
+  }
+  return LinkValues{NAN, NAN, NAN};
+}
+
+double linkinv(Link link, double eta) { return link_values(link, eta).mu; }
+double mu_eta(Link link, double eta) { return link_values(link, eta).d1; }
+
+double linkfun(Link link, double mu) {
+  switch (link) {
+    case Link::identity: return mu;
+    case Link::logit: return std::log(mu / (1.0 - mu));
+    case Link::probit: return special::qnorm(mu);
+    case Link::cloglog: return std::log(-std::log1p(-mu));
+    case Link::log: return std::log(mu);
+    case Link::sqrt: return std::sqrt(mu);
+    case Link::inverse: return 1.0 / mu;
+    case Link::cauchit: return special::qcauchy(mu);
+    case Link::inverse_square: return 1.0 / (mu * mu);
+  }
+  return NAN;
+}
+
+}  // namespace gradglm

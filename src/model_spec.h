@@ -1,0 +1,41 @@
+// A model as R describes it, read into the engine's pieces: designs (dense
+// matrices or lists of columns in R's memory, not copied), blocks, the
+// response, weights, offsets and the likelihood. The R side (R/fit.R) builds
+// the list; this is the one place that reads it.
+#ifndef GRADGLM_MODEL_SPEC_H
+#define GRADGLM_MODEL_SPEC_H
+
+#include <RcppEigen.h>
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "design.h"
+#include "likelihood.h"
+
+namespace gradglm {
+
+typedef Eigen::Map<const MatrixXd> MapMat;
+typedef Eigen::Map<const VectorXd> MapVec;
+
+struct ModelSpec {
+  Index n = 0;
+  std::vector<Design> designs;
+  std::vector<std::pair<int, int>> blocks;  // (design, number of predictors)
+  Response y{nullptr, 0, 0};
+  const double* weights = nullptr;
+  std::vector<const double*> offsets;  // one per predictor, nullptr = none
+  std::unique_ptr<Likelihood> lik;
+};
+
+// spec: list(designs, block_design, block_m, y, weights, offsets, likelihood)
+ModelSpec parse_model_spec(const Rcpp::List& spec);
+
+// likelihood: list(type = "glm" | "location_scale" | "multinomial" | "ordinal",
+// dist, link, df, classes, responses)
+std::unique_ptr<Likelihood> make_likelihood(const Rcpp::List& lik);
+
+}  // namespace gradglm
+
+#endif

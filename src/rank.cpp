@@ -1,0 +1,85 @@
+#include "rank.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "parallel.h"
+
+namespace gradglm {
+
+uint64_t splitmix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+std::vector<bool> aliased_from_qr(const MatrixXd& R, const VectorXd& colnorm, double tol) {
+  const Index p = colnorm.size();
+  std::vector<bool> aliased(p, false);
+  for (Index j = 0; j < p; ++j) {
+    aliased[j] = !(std::abs(R(j, j)) > tol * colnorm[j]) || colnorm[j] == 0.0;
+  }
+  return aliased;
+}
+
+// Small problems: a QR of sqrt(w) X. Large ones: a QR of a count sketch
+// S sqrt(w) X with m rows, built in one column-wise pass over X; S X c = 0
+// whenever X c = 0, and a random sketch keeps independent columns independent.
+std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, int threads) {
+  const Index n = X.rows(), p = X.cols();
+  const Index m = std::max<Index>(20000, 4 * p * p);
+  MatrixXd A;
+  if (n <= m) {
+    A.resize(n, p);
+    for (Index j = 0; j < p; ++j)
+      for (Index i = 0; i < n; ++i) A(i, j) = std::sqrt(w[i]) * X.value(i, j);
+  } else {
+    std::vector<int32_t> bucket(n);
+    VectorXd sw(n);
+    for (Index i = 0; i < n; ++i) {
+      const uint64_t h = splitmix64((uint64_t)i);
+      bucket[i] = (int32_t)(h % (uint64_t)m);
+      sw[i] = ((h >> 63) ? -1.0 : 1.0) * std::sqrt(w[i]);
+    }
+    A = MatrixXd::Zero(m, p);
+    // columns are independent: one thread per column at a time
+    for_blocks((long)p, 1L, threads_for((long)n, threads), [&](int, long j, long) {
+      double* a = A.col(j).data();
+      const double* x = X.col(j);
+      if (x) {
+        for (Index i = 0; i < n; ++i) a[bucket[i]] += sw[i] * x[i];
+      } else {
+        for (Index i = 0; i < n; ++i) a[bucket[i]] += sw[i];
+      }
+    });
+  }
+  const VectorXd colnorm = A.colwise().norm();
+  Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
+  return aliased_from_qr(qr.matrixQR(), colnorm, tol);
+}
+
+bool clearly_full_rank(const MatrixXd& X, const VectorXd& w, double margin) {
+  // Cholesky of the correlation-scaled Gram matrix: L_jj^2 is the share of
+  // column j's squared norm left after projecting out the earlier columns
+  const Index p = X.cols();
+  MatrixXd G = MatrixXd::Zero(p, p);
+  G.selfadjointView<Eigen::Lower>().rankUpdate((w.cwiseSqrt().asDiagonal() * X).transpose());
+  const VectorXd d = G.diagonal().cwiseSqrt();
+  if (!(d.minCoeff() > 0.0)) return false;
+  const MatrixXd Gs = G.selfadjointView<Eigen::Lower>();
+  const MatrixXd C = d.cwiseInverse().asDiagonal() * Gs * d.cwiseInverse().asDiagonal();
+  Eigen::LLT<MatrixXd> llt(C);
+  if (llt.info() != Eigen::Success) return false;
+  const MatrixXd L = llt.matrixL();
+  return L.diagonal().minCoeff() > margin;
+}
+
+std::vector<Index> kept_columns(const std::vector<bool>& aliased) {
+  std::vector<Index> keep;
+  for (size_t j = 0; j < aliased.size(); ++j)
+    if (!aliased[j]) keep.push_back((Index)j);
+  return keep;
+}
+
+}  // namespace gradglm

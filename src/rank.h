@@ -1,0 +1,38 @@
+// Rank detection: which columns of a design are aliased (linear combinations
+// of earlier ones), by glm's sequential rule.
+#ifndef GRADGLM_RANK_H
+#define GRADGLM_RANK_H
+
+#include <Eigen/Dense>
+
+#include <cstdint>
+#include <vector>
+
+#include "design.h"
+
+namespace gradglm {
+
+typedef Eigen::Ref<const VectorXd> VecRef;
+
+uint64_t splitmix64(uint64_t x);
+
+// Column j is aliased when the part of it orthogonal to the earlier kept
+// columns has a norm below tol times its own norm (glm's sequential rule).
+std::vector<bool> aliased_from_qr(const MatrixXd& R, const VectorXd& colnorm, double tol);
+
+// Rank detection for the iterative optimizers (a QR of sqrt(w) X, or of a
+// count sketch of it for large n).
+std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, int threads);
+
+// True when every column of the dense matrix X (with row weights w) keeps a
+// part orthogonal to the earlier columns of at least `margin` of its norm.
+// For a sample of rows: rows only add information, so the full design is then
+// of full rank as well (exact collinearity would show in any subset of rows).
+bool clearly_full_rank(const MatrixXd& X, const VectorXd& w, double margin);
+
+// the positions of the columns that are not aliased
+std::vector<Index> kept_columns(const std::vector<bool>& aliased);
+
+}  // namespace gradglm
+
+#endif

@@ -1,0 +1,118 @@
+// Internal exports for tests and benchmarks: the likelihoods row by row and
+// one loss + gradient pass. None of them fits a model.
+#include <RcppEigen.h>
+
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "family.h"
+#include "location_scale.h"
+#include "model_spec.h"
+#include "objective.h"
+
+using namespace gradglm;
+
+// Per-observation loss, gradient and Fisher weight of a GLM family, with mu
+// and mu.eta as stats' family objects report them (clamped). With
+// composed = TRUE, the distribution in mu composed with the link (the
+// reference for the hand-written pairs).
+// [[Rcpp::export]]
+Rcpp::List family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta,
+                       bool composed = false) {
+  const Family family(dist, link, !composed);
+  const R_xlen_t n = eta.size();
+  if (y.size() != n) throw std::invalid_argument("y and eta must have the same length");
+  Rcpp::NumericVector loss(n), grad(n), weight(n), hess(n), mu(n), mu_eta(n);
+  for (R_xlen_t i = 0; i < n; ++i) {
+    const UnitValues u = family.unit(y[i], eta[i]);
+    loss[i] = u.loss;
+    grad[i] = u.grad;
+    weight[i] = u.weight;
+    hess[i] = u.hess;
+    mu[i] = family.reported_mu(eta[i]);
+    mu_eta[i] = family.reported_mu_eta(eta[i]);
+  }
+  return Rcpp::List::create(Rcpp::Named("loss") = loss, Rcpp::Named("grad") = grad,
+                            Rcpp::Named("weight") = weight, Rcpp::Named("hess") = hess,
+                            Rcpp::Named("mu") = mu, Rcpp::Named("mu_eta") = mu_eta);
+}
+
+// Per-observation loss and derivatives of a location-scale family, for tests.
+// [[Rcpp::export]]
+Rcpp::List scale_family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta,
+                             const Rcpp::NumericVector& log_sigma, const Rcpp::NumericVector& log_df,
+                             double smooth = 0.0) {
+  const R_xlen_t n = y.size();
+  if (eta.size() != n || log_sigma.size() != n || log_df.size() != n) {
+    throw std::invalid_argument("y, eta, log_sigma and log_df must have the same length");
+  }
+  LocationScale fam(dist, link, dist == 5 ? NAN : 1.0);
+  fam.set_smooth(smooth);
+  const char* names[] = {"loss", "d_eta", "d_s", "d_l", "h_ee", "h_es", "h_ss", "h_el", "h_sl",
+                         "h_ll", "f_ee", "f_es", "f_ss", "f_el", "f_sl", "f_ll"};
+  std::vector<Rcpp::NumericVector> cols(16);
+  for (auto& c : cols) c = Rcpp::NumericVector(n);
+  for (R_xlen_t i = 0; i < n; ++i) {
+    const TConstants tc = dist == 5 ? t_constants(std::exp(log_df[i])) : TConstants();
+    const ScaleUnit u = fam.unit(y[i], eta[i], log_sigma[i], tc, true);
+    const double v[] = {u.loss, u.de, u.ds, u.dl, u.hee, u.hes, u.hss, u.hel, u.hsl,
+                        u.hll, u.fee, u.fes, u.fss, u.fel, u.fsl, u.fll};
+    for (int k = 0; k < 16; ++k) cols[k][i] = v[k];
+  }
+  Rcpp::List out(16);
+  Rcpp::CharacterVector nm(16);
+  for (int k = 0; k < 16; ++k) {
+    out[k] = cols[k];
+    nm[k] = names[k];
+  }
+  out.attr("names") = nm;
+  return out;
+}
+
+// One evaluation of a model's mean loss, its gradient and (with curvature =
+// "observed" or "fisher") its curvature at theta: a single fused pass over
+// the rows. `spec` is the model part of fit_model()'s specification.
+// [[Rcpp::export]]
+Rcpp::List model_eval(Rcpp::List spec, const Rcpp::NumericVector& theta, std::string curvature = "none",
+                      int threads = 1) {
+  ModelSpec m = parse_model_spec(spec);
+  const LinearPredictor pred(m.designs, m.blocks, m.offsets);
+  if (theta.size() != pred.dim()) throw std::invalid_argument("theta has the wrong length");
+  ModelObjective obj(pred, *m.lik, m.y, MapVec(m.weights, m.n), threads);
+  const MapVec b(theta.begin(), theta.size());
+  VectorXd g;
+  MatrixXd H;
+  double f;
+  if (curvature == "observed") {
+    f = obj.value_grad_curv(b, g, H);
+  } else if (curvature == "fisher") {
+    f = obj.fisher_curvature(b, g, H);
+  } else {
+    f = obj.value_grad(b, g);
+  }
+  Rcpp::List out = Rcpp::List::create(Rcpp::Named("loss") = f, Rcpp::Named("gradient") = Rcpp::wrap(g));
+  if (H.size()) out["curvature"] = Rcpp::wrap(H);
+  return out;
+}
+
+// One evaluation of a GLM's mean loss and its gradient at beta: a single
+// fused pass over X. Used by tests (against finite differences) and benchmarks.
+// [[Rcpp::export]]
+Rcpp::List loss_grad_eval(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y,
+                          const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist,
+                          int link, const Rcpp::NumericVector& beta) {
+  const Index n = x.nrow(), p = x.ncol();
+  if (y.size() != n || weights.size() != n || offset.size() != n || beta.size() != p) {
+    throw std::invalid_argument("x, y, weights, offset and beta do not conform");
+  }
+  const Family family(dist, link);
+  const std::vector<Design> designs(1, Design::dense(x.begin(), n, p));
+  const std::vector<std::pair<int, int>> blocks(1, std::make_pair(0, 1));
+  const std::vector<const double*> offsets(1, offset.begin());
+  const LinearPredictor pred(designs, blocks, offsets);
+  ModelObjective obj(pred, family, Response{y.begin(), n, 1}, MapVec(weights.begin(), n));
+  VectorXd g;
+  const double f = obj.value_grad(MapVec(beta.begin(), p), g);
+  return Rcpp::List::create(Rcpp::Named("loss") = f, Rcpp::Named("gradient") = Rcpp::wrap(g));
+}
