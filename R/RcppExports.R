@@ -9,8 +9,8 @@ max_nonwhole <- function(w, y) {
     .Call(`_gradglm_max_nonwhole`, w, y)
 }
 
-all_finite <- function(x) {
-    .Call(`_gradglm_all_finite`, x)
+column_ranges <- function(x) {
+    .Call(`_gradglm_column_ranges`, x)
 }
 
 fit_model <- function(spec) {

@@ -25,6 +25,11 @@ check_weights <- function(w, n, fun = "gradglm") {
   if (any(is.infinite(w))) abort(fun, "'weights' contains infinite values")
   if (any(w < 0)) abort(fun, "'weights' must be >= 0 (found ", sum(w < 0), " negative)")
   if (!any(w > 0)) abort(fun, "'weights' are all zero: there is nothing to fit")
+  rng <- range(w[w > 0])
+  if (rng[2L] > 1e150 || rng[1L] < 1e-150) {
+    abort(fun, "'weights' range from ", format(rng[1L], digits = 3), " to ", format(rng[2L], digits = 3),
+          ": weights beyond 1e-150 .. 1e150 overflow or underflow in the fit; rescale them")
+  }
   w
 }
 
@@ -48,7 +53,8 @@ check_design <- function(x, fun = "gradglm", what = "'x'") {
   if (nrow(x) == 0L) abort(fun, what, " has no rows: there are no observations to fit")
   if (ncol(x) == 0L) abort(fun, what, " has no columns: the model has no coefficients")
   if (!is.double(x)) storage.mode(x) <- "double"
-  if (!all_finite(x)) {
+  rng <- column_ranges(x)
+  if (!all(rng[1L, ] == 1)) {
     cols <- function(test) {
       bad <- vapply(seq_len(ncol(x)), function(j) any(test(x[, j])), NA)
       if (!is.null(colnames(x))) quote_some(colnames(x)[bad]) else paste(which(bad), collapse = ", ")
@@ -57,14 +63,35 @@ check_design <- function(x, fun = "gradglm", what = "'x'") {
                         "; remove or impute them first")
     abort(fun, what, " contains infinite values in column(s) ", cols(is.infinite))
   }
+  check_column_scale(rng, design_names(x), fun, what, nrow(x))
   x
+}
+
+# Columns whose values are so large (or so small) that their products
+# overflow (or underflow) a double cannot be fitted as they are.
+check_column_scale <- function(rng, names, fun, what, n) {
+  big <- rng[2L, ] > overflow_limit(n)
+  if (any(big)) {
+    abort(fun, what, " has column(s) ", quote_some(names[big]), " with values as large as ",
+          format(max(rng[2L, big]), digits = 3), ": their squares overflow a double; rescale them first ",
+          "(divide by a power of 10)")
+  }
+  tiny <- rng[2L, ] > 0 & rng[2L, ] < 1e-152
+  if (any(tiny)) {
+    abort(fun, what, " has column(s) ", quote_some(names[tiny]), " with values no larger than ",
+          format(max(rng[2L, tiny]), digits = 3), ": their squares underflow a double; rescale them first ",
+          "(multiply by a power of 10)")
+  }
+  invisible(TRUE)
 }
 
 # a design given as columns (built by gradglm() from the model frame)
 check_column_design <- function(x, fun, what) {
   if (x$nrow == 0L) abort(fun, what, " has no rows: there are no observations to fit")
   if (x$ncol == 0L) abort(fun, what, " has no columns: the model has no coefficients")
-  bad <- !vapply(x$columns, function(col) is.null(col) || all_finite(col), NA)
+  ranges <- lapply(x$columns, function(col) if (is.null(col)) matrix(1, 3L, 1L) else column_ranges(col))
+  bad <- !vapply(ranges, function(r) all(r[1L, ] == 1), NA)
+  rng <- do.call(cbind, ranges)
   if (any(bad)) {
     idx <- unlist(lapply(which(bad), function(k) {
       col <- x$columns[[k]]
@@ -75,10 +102,15 @@ check_column_design <- function(x, fun, what) {
     abort(fun, what, if (missing) " contains missing values" else " contains infinite values",
           " in column(s) ", quote_some(x$names[idx]))
   }
+  check_column_scale(rng, x$names, fun, what, x$nrow)
   x
 }
 
 design_element_ncol <- function(col) if (is.null(col)) 1L else NCOL(col)
+
+# the largest magnitude whose squares, summed over n rows, stay finite (with
+# a margin of 10)
+overflow_limit <- function(n) sqrt(.Machine$double.xmax / (10 * max(1, n)))
 
 # names of the design's columns (X1, X2, ... when it has none); kept apart
 # from x so that naming never copies a large matrix

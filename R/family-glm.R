@@ -12,7 +12,7 @@ NULL
 glm_numeric_response <- function(y, family, weights, fun, check = NULL) {
   if (is.matrix(y) && ncol(y) != 1L) {
     abort(fun, "the response must be a vector for family ", family$family,
-          " (several responses, cbind(y1, y2), are for gaussian())")
+          " (several responses, cbind(y1, y2), are for gaussian() and student_t())")
   }
   nm <- if (is.matrix(y)) rownames(y) else names(y)
   if (!is.numeric(y) && !is.logical(y)) {
@@ -21,6 +21,10 @@ glm_numeric_response <- function(y, family, weights, fun, check = NULL) {
   y <- as.numeric(y)
   r <- check_finite_response(y, fun)
   if (!is.null(check)) check(y, r)
+  if (max(abs(r)) > overflow_limit(length(y))) {
+    abort(fun, "the response has values as large as ", format(max(abs(r)), digits = 3),
+          ": their squares overflow a double; rescale it first (divide by a power of 10)")
+  }
   names(y) <- nm
   list(y = y, trials = rep.int(1, length(y)), weights = weights)
 }
@@ -46,6 +50,8 @@ binomial_response <- function(y, family, weights, fun) {
     y <- as.numeric(y != levels(y)[1L])
   } else if (is.logical(y)) {
     y <- as.numeric(y)
+  } else if (is.character(y)) {
+    abort(fun, "the response is character; use a factor or 0/1 values")
   } else if (is.numeric(y)) {
     y <- as.numeric(y)
     r <- check_finite_response(y, fun)
@@ -81,7 +87,10 @@ register_family(new_family_row(
     glm_numeric_response(y, family, weights, fun)
   },
   model = function(family, resp, x, x_sigma, fun) {
-    if (!is.null(x_sigma)) return(locscale_model(family, resp, x, x_sigma, fun))
+    if (!is.null(x_sigma)) {
+      if (!is.null(resp$responses)) return(multi_locscale_model(family, resp, x, x_sigma, fun))
+      return(locscale_model(family, resp, x, x_sigma, fun))
+    }
     if (!is.null(resp$responses)) return(multi_gaussian_model(family, resp, x, fun))
     glm_model(family, resp, x, fun)
   },

@@ -63,8 +63,14 @@ register_family(new_family_row(
 
 register_family(new_family_row(
   "student_t", c("identity", "log"), "student_t", kind = "likelihood", sigma = "always",
-  response = function(y, family, weights, fun) glm_numeric_response(y, family, weights, fun),
-  model = function(family, resp, x, x_sigma, fun) locscale_model(family, resp, x, x_sigma, fun),
+  response = function(y, family, weights, fun) {
+    if (is.matrix(y) && ncol(y) > 1L) return(multi_response(y, family, weights, fun))
+    glm_numeric_response(y, family, weights, fun)
+  },
+  model = function(family, resp, x, x_sigma, fun) {
+    if (!is.null(resp$responses)) return(multi_locscale_model(family, resp, x, x_sigma, fun))
+    locscale_model(family, resp, x, x_sigma, fun)
+  },
   location_scale = list(dist = dist_codes[["student_t"]], has_df = TRUE,
                         log_tail = function(z, df) stats::pt(z, df = df, log.p = TRUE))
 ))

@@ -107,7 +107,7 @@ model_block <- function(name, design, parameter, link, title, prefix = "", outpu
                         coef_names = NULL, summary_title = title, split = FALSE, output_titles = outputs) {
   cn <- if (is.null(design)) "(Intercept)" else design_names(design)
   if (is.null(coef_names)) {
-    coef_names <- if (is.null(outputs)) paste0(prefix, cn) else
+    coef_names <- if (!length(cn)) character(0) else if (is.null(outputs)) paste0(prefix, cn) else
       paste0(prefix, rep(outputs, each = length(cn)), ":", cn)
   }
   list(name = name, design = design, parameter = parameter, link = link, title = title,

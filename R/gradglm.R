@@ -116,7 +116,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   mf <- match.call(expand.dots = FALSE)
   keep <- match(c("formula", "data", "subset", "weights", "offset"), names(mf), 0L)
   mf <- mf[c(1L, keep)]
-  mf$drop.unused.levels <- TRUE
+  mf$drop.unused.levels <- FALSE  # dropped below, after the na.action
   mf$na.action <- quote(stats::na.pass)
   mf[[1L]] <- quote(stats::model.frame)
   if (uses_sigma) {
@@ -129,6 +129,9 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
                               parent.frame(), fun)
   mf <- tryCatch(apply_na_action(eval(mf, parent.frame()), na_fun),
                  error = function(e) model_frame_error(e, fun))
+  # unused factor levels are dropped, as glm() does, except a categorical
+  # response's: its family warns about empty classes
+  mf <- drop_unused_levels(mf, keep = if (isTRUE(fam$row$keeps_classes)) 1L)
   if (nrow(mf) == 0L) {
     abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
   }
@@ -142,7 +145,6 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   check_offset_terms(mf, mt, fun)
 
   Y <- stats::model.response(mf, "any")
-  if (is.character(Y)) abort(fun, "the response is character; use a factor or 0/1 values")
   X <- tryCatch(design_from_frame(mt, mf, contrasts),
                 error = function(e) abort(fun, "could not build the model matrix: ", conditionMessage(e)))
   if (X$ncol == 0L) abort(fun, "the model has no coefficients (empty right-hand side and no intercept)")
@@ -209,21 +211,25 @@ resolve_na_action <- function(expr, data, env, fun) {
 }
 
 # The na.action on a frame built with na.pass: skipped when nothing is
-# missing (na.omit would copy the whole frame to drop no row); afterwards
-# factor levels left unused are dropped, as model.frame() does.
+# missing (na.omit would copy the whole frame to drop no row).
 apply_na_action <- function(mf, na_fun) {
   if (!anyNA(mf, recursive = TRUE)) return(mf)
-  out <- na_fun(mf)
-  if (nrow(out) == nrow(mf)) return(out)
-  for (nm in names(out)) {
-    v <- out[[nm]]
+  na_fun(mf)
+}
+
+# Factor levels that no row uses are dropped (as model.frame() does with
+# drop.unused.levels = TRUE), except in the columns `keep`.
+drop_unused_levels <- function(mf, keep = NULL) {
+  for (j in setdiff(seq_along(mf), keep)) {
+    v <- mf[[j]]
     if (is.factor(v) && length(unique(v[!is.na(v)])) < nlevels(v)) {
       ctr <- attr(v, "contrasts")
-      out[[nm]] <- v[, drop = TRUE]
-      if (!is.null(ctr) && !is.matrix(ctr)) attr(out[[nm]], "contrasts") <- ctr
+      v <- v[, drop = TRUE]
+      if (!is.null(ctr) && !is.matrix(ctr)) attr(v, "contrasts") <- ctr
+      mf[[j]] <- v
     }
   }
-  out
+  mf
 }
 
 # offset() terms and the offset argument must be numeric

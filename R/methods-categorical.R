@@ -107,7 +107,7 @@ ordinal_methods <- multinomial_methods
   w <- object$prior.weights
   res <- switch(type,
     response = Y - P,
-    pearson = (Y - P) / sqrt(P * (1 - P)),
+    pearson = (Y - P) * sqrt(w) / sqrt(P * (1 - P)),
     deviance = {
       d <- 2 * rowSums(ifelse(Y > 0, Y * log(Y / P), 0))
       stats::setNames(sqrt(pmax(w * d, 0)), rownames(P))
@@ -121,19 +121,7 @@ ordinal_methods <- multinomial_methods
 .cat_plot <- function(x, which, explicit, ask, ...) {
   choices <- c("loss", "probs", "confusion")
   if (is.null(which)) which <- choices
-  bad <- function() {
-    abort("plot.gradglm", "'which' must be one or more of ", paste0("\"", choices, "\"", collapse = ", "),
-          " (or 1 to 3)")
-  }
-  if (length(which) == 0L || anyNA(which)) bad()
-  if (is.numeric(which)) {
-    if (any(which != round(which)) || any(which < 1 | which > 3)) bad()
-    which <- choices[which]
-  } else {
-    idx <- pmatch(which, choices, duplicates.ok = TRUE)
-    if (!is.character(which) || anyNA(idx)) bad()
-    which <- unique(choices[idx])
-  }
+  which <- .plot_which(which, choices)
   dots <- list(...)
   predictor <- dots$predictor
   dots$predictor <- NULL
@@ -142,16 +130,12 @@ ordinal_methods <- multinomial_methods
     if (is.null(.cat_numeric_predictor(x, predictor))) which <- setdiff(which, "probs")
   }
   if (is.null(ask)) ask <- prod(graphics::par("mfcol")) < length(which) && grDevices::dev.interactive()
-  if (isTRUE(ask) && length(which) > 1L) {
-    old_ask <- grDevices::devAskNewPage(TRUE)
-    on.exit(grDevices::devAskNewPage(old_ask), add = TRUE)
-  }
-  for (w in which) {
+  .plot_pages(which, ask, function(w) {
     switch(w,
       loss = do.call(.ls_plot_loss, c(list(x), dots)),
       probs = do.call(.cat_plot_probs, c(list(x, predictor), dots)),
       confusion = do.call(.cat_plot_confusion, c(list(x), dots)))
-  }
+  })
   invisible(x)
 }
 

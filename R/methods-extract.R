@@ -33,6 +33,10 @@
 #' * `model.frame()`, `model.matrix()`: the data and the design matrix,
 #'   rebuilt from the stored call, terms and contrasts when they were not
 #'   kept in the fit.
+#' * `sigma()`: the residual standard deviation as [stats::sigma()] gives it
+#'   for glm fits (`sqrt(deviance / df.residual)`), one per response for
+#'   several Gaussian responses, and the scale of a distributional model (one
+#'   value when it is constant, else the fitted scale of each observation).
 #' * `formula()`, `family()`, `terms()`: the model's formula, family
 #'   object and terms.
 #'
@@ -80,7 +84,7 @@
 #' @name gradglm-extract
 #' @importFrom stats coef vcov confint logLik nobs deviance df.residual fitted
 #' @importFrom stats residuals weights model.frame model.matrix formula family
-#' @importFrom stats terms
+#' @importFrom stats terms sigma
 NULL
 
 #' @rdname gradglm-extract
@@ -316,6 +320,20 @@ formula.gradglm <- function(x, ...) {
   }
   stop("formula.gradglm: the model has no formula ",
        "(was it fitted with gradglm_fit()?)", call. = FALSE)
+}
+
+#' @rdname gradglm-extract
+#' @export
+sigma.gradglm <- function(object, ...) {
+  switch(object$lik_type,
+    glm = sqrt(object$deviance / object$df.residual),
+    multi_gaussian = sqrt(object$dispersion),
+    location_scale = if (.lik_constant_block(object, object$blocks$sigma)) {
+      exp(object$coefficients[[object$blocks$sigma$coef]])
+    } else {
+      stats::napredict(object$na.action, object$sigma)
+    },
+    abort("sigma.gradglm", "a ", object$family$family, " model has no scale parameter"))
 }
 
 #' @rdname gradglm-extract

@@ -185,7 +185,7 @@
   s <- paste0("Family: ", fam$family, " (link: ", fam$link, ")")
   if (!is.null(x$df)) {
     s <- paste0(s, ", df ", if (isTRUE(x$df_estimated)) {
-      paste0("estimated (", format(signif(x$df, digits)), ")")
+      paste0("estimated (", paste(format(signif(x$df, digits)), collapse = ", "), ")")
     } else {
       paste0("= ", format(x$df), " (fixed)")
     })
@@ -380,5 +380,6 @@ type_methods <- function(object) {
     multinomial = multinomial_methods(),
     ordinal = ordinal_methods(),
     multi_gaussian = multi_gaussian_methods(),
+    multi_location_scale = multi_locscale_methods(),
     stop("gradglm: unknown model type '", object$lik_type, "'", call. = FALSE))
 }

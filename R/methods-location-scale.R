@@ -372,42 +372,21 @@
 # plot() of a location-scale fit: "loss", "fit" (the location with a +-2
 # sigma band), "residuals" and "qq"
 .ls_plot <- function(x, which, explicit, ask, ...) {
-  which <- .ls_plot_which(if (is.null(which)) c("loss", "fit", "residuals", "qq") else which)
+  choices <- c("loss", "fit", "residuals", "qq")
+  which <- .plot_which(if (is.null(which)) choices else which, choices)
   if (is.null(ask)) ask <- prod(graphics::par("mfcol")) < length(which) && grDevices::dev.interactive()
   if (!explicit) {
     if (!.plot_has_trace(x)) which <- setdiff(which, "loss")
     if (is.null(.ls_plot_predictor(x))) which <- setdiff(which, "fit")
   }
-  if (isTRUE(ask) && length(which) > 1L) {
-    old_ask <- grDevices::devAskNewPage(TRUE)
-    on.exit(grDevices::devAskNewPage(old_ask), add = TRUE)
-  }
-  for (w in which) {
+  .plot_pages(which, ask, function(w) {
     switch(w,
       loss = .ls_plot_loss(x, ...),
       fit = .ls_plot_fit(x, ...),
       residuals = .ls_plot_residuals(x, ...),
       qq = .ls_plot_qq(x, ...)
     )
-  }
+  })
   invisible(x)
 }
 
-.ls_plot_which <- function(which) {
-  choices <- c("loss", "fit", "residuals", "qq")
-  bad <- function() {
-    abort("plot.gradglm", "'which' must be one or more of ",
-          paste0("\"", choices, "\"", collapse = ", "), " (or 1 to 4)")
-  }
-  if (length(which) == 0L || anyNA(which)) bad()
-  if (is.numeric(which)) {
-    if (any(which != round(which)) || any(which < 1 | which > length(choices))) {
-      bad()
-    }
-    return(unique(choices[which]))
-  }
-  if (!is.character(which)) bad()
-  idx <- pmatch(which, choices, duplicates.ok = TRUE)
-  if (anyNA(idx)) bad()
-  unique(choices[idx])
-}

@@ -90,33 +90,37 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
     if (!.plot_has_trace(x)) which <- setdiff(which, "loss")
     if (is.null(.plot_single_predictor(x))) which <- setdiff(which, "fit")
   }
-  if (isTRUE(ask) && length(which) > 1L) {
-    old_ask <- grDevices::devAskNewPage(TRUE)
-    on.exit(grDevices::devAskNewPage(old_ask), add = TRUE)
-  }
-  for (w in which) {
+  .plot_pages(which, ask, function(w) {
     switch(w,
       loss = .plot_loss(x, ...),
       residuals = .plot_residuals(x, residual_type, against, ...),
       qq = .plot_qq(x, ...),
       fit = .plot_fit(x, ...)
     )
-  }
+  })
   invisible(x)
 }
 
-# Validate `which`: names (partially matched) or numbers 1-4.
-.plot_which <- function(which) {
-  choices <- .plot_choices
+# Draws the plots `which`, each by draw(w), asking before each new page when
+# `ask` (and there is more than one).
+.plot_pages <- function(which, ask, draw) {
+  if (isTRUE(ask) && length(which) > 1L) {
+    old_ask <- grDevices::devAskNewPage(TRUE)
+    on.exit(grDevices::devAskNewPage(old_ask), add = TRUE)
+  }
+  for (w in which) draw(w)
+  invisible(NULL)
+}
+
+# Validate `which`: names of `choices` (partially matched) or their numbers.
+.plot_which <- function(which, choices = .plot_choices) {
   bad <- function() {
-    stop("plot.gradglm: 'which' must be one or more of ",
-         paste0("\"", choices, "\"", collapse = ", "), call. = FALSE)
+    stop("plot.gradglm: 'which' must be one or more of ", paste0("\"", choices, "\"", collapse = ", "),
+         " (or 1 to ", length(choices), ")", call. = FALSE)
   }
   if (length(which) == 0L || anyNA(which)) bad()
   if (is.numeric(which)) {
-    if (any(which != round(which)) || any(which < 1 | which > length(choices))) {
-      bad()
-    }
+    if (any(which != round(which)) || any(which < 1 | which > length(choices))) bad()
     return(unique(choices[which]))
   }
   if (!is.character(which)) bad()

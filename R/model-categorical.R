@@ -34,9 +34,11 @@ NULL
 #' @return A family object (class `"family"`) for [gradglm()].
 #' @seealso [gradglm()], `vignette("several-outputs", package = "gradglm")`.
 #' @examples
-#' fit <- gradglm(Species ~ Sepal.Length + Sepal.Width, data = iris, family = multinomial())
+#' # glass fragments of six types from three oxides (MASS::fgl)
+#' fit <- gradglm(type ~ Na + Mg + Al, data = MASS::fgl, family = multinomial())
 #' coef(fit, matrix = TRUE)
 #' head(predict(fit, type = "probs"))
+#' table(observed = MASS::fgl$type, predicted = predict(fit, type = "class"))
 #'
 #' house <- gradglm(Sat ~ Infl + Type + Cont, data = MASS::housing, weights = Freq,
 #'                  family = ordinal())
@@ -113,13 +115,13 @@ class_response <- function(y, family, weights, fun, ordered = FALSE) {
 }
 
 register_family(new_family_row(
-  "multinomial", "logit", "multinomial", kind = "likelihood",
+  "multinomial", "logit", "multinomial", kind = "likelihood", keeps_classes = TRUE,
   response = function(y, family, weights, fun) class_response(y, family, weights, fun),
   model = function(family, resp, x, x_sigma, fun) multinomial_model(family, resp, x, fun)
 ))
 
 register_family(new_family_row(
-  "ordinal", names(ordinal_link_codes), "ordinal", kind = "likelihood",
+  "ordinal", names(ordinal_link_codes), "ordinal", kind = "likelihood", keeps_classes = TRUE,
   response = function(y, family, weights, fun) class_response(y, family, weights, fun, ordered = TRUE),
   model = function(family, resp, x, x_sigma, fun) ordinal_model(family, resp, x, fun)
 ))
@@ -240,7 +242,7 @@ ordinal_finish <- function(res, ctx, coef, aliased) {
   Y <- class_indicators(resp)
   share <- colSums(w * Y) / sum(w)
   null_ll <- sum(w * (Y %*% ifelse(share > 0, log(share), 0)))
-  list(fitted.values = P, linear.predictors = loc, zeta = stats::setNames(zeta, names(coef)[ctx$model$blocks[[2L]]$coef]),
+  list(fitted.values = P, linear.predictors = loc, zeta = stats::setNames(zeta, ctx$model$blocks[[2L]]$coef_names),
        residuals = Y - P, rank = npar, deviance = -2 * res$loglik, aic = -2 * res$loglik + 2 * npar,
        null.deviance = if (!ctx$offset_given) -2 * null_ll else NA_real_,
        weights = w, df.residual = ctx$n_ok - npar, df.null = ctx$n_ok - (L - 1L),

@@ -11,8 +11,12 @@ NULL
 # vcov() of an "mlm" estimates one from the residual correlation.
 
 multi_response <- function(y, family, weights, fun) {
-  if (!is.numeric(y)) abort(fun, "several responses (cbind(y1, y2)) must be numeric, not ", class(y)[1L])
-  check_finite_response(y, fun)
+  if (!is.numeric(y)) abort(fun, "several responses (cbind(y1, y2)) must be numeric, not ", typeof(y))
+  r <- check_finite_response(y, fun)
+  if (max(abs(r)) > overflow_limit(nrow(y))) {
+    abort(fun, "the responses have values as large as ", format(max(abs(r)), digits = 3),
+          ": their squares overflow a double; rescale them first (divide by a power of 10)")
+  }
   rn <- colnames(y)
   if (is.null(rn)) rn <- paste0("Y", seq_len(ncol(y)))
   storage.mode(y) <- "double"
@@ -122,11 +126,9 @@ multi_gaussian_methods <- function() {
 .mg_plot <- function(x, which, explicit, ask, ...) {
   choices <- c("loss", "residuals")
   if (is.null(which)) which <- if (.plot_has_trace(x)) choices else "residuals"
-  idx <- if (is.numeric(which)) which else pmatch(which, choices, duplicates.ok = TRUE)
-  if (!length(idx) || anyNA(idx) || any(!idx %in% 1:2)) {
-    abort("plot.gradglm", "'which' must be one or more of \"loss\", \"residuals\" (or 1 to 2)")
-  }
-  for (w in unique(choices[idx])) {
+  which <- .plot_which(which, choices)
+  if (is.null(ask)) ask <- prod(graphics::par("mfcol")) < length(which) && grDevices::dev.interactive()
+  .plot_pages(which, ask, function(w) {
     if (w == "loss") {
       .ls_plot_loss(x, ...)
     } else {
@@ -137,6 +139,102 @@ multi_gaussian_methods <- function() {
                  list(...))
       graphics::abline(h = 0, lty = 3, col = "gray40")
     }
-  }
+  })
   invisible(x)
+}
+
+# ---------------------------------------------------------------------------
+# several responses, each with its own scale model (gaussian() with a sigma
+# model, student_t()): a location block and a log(sigma) block with one
+# output per response (and, for a Student-t with estimated df, one df each)
+
+multi_locscale_model <- function(family, resp, x, z, fun) {
+  row <- family_row(family)
+  ls <- row$location_scale
+  rn <- resp$responses
+  R <- length(rn)
+  estimate_df <- isTRUE(ls$has_df) && is.null(family$df)
+  loc <- model_block("location", x, "mu", family$link, "Location coefficients", outputs = rn, split = TRUE,
+                     output_titles = paste0("Response ", rn, ": location"))
+  sig <- model_block("sigma", z, "sigma", "log", "Sigma model coefficients", prefix = "sigma:", outputs = rn,
+                     split = TRUE, output_titles = paste0("Response ", rn, ": log(sigma)"))
+  loc$matrix_layout <- sig$matrix_layout <- "columns_by_outputs"
+  blocks <- list(loc, sig)
+  if (estimate_df) {
+    blocks[[3L]] <- model_block("log_df", NULL, "df", "log", "Degrees of freedom (log scale)", outputs = rn,
+                                coef_names = paste0("log(df):", rn))
+  }
+  df_fixed <- if (isTRUE(ls$has_df) && !estimate_df) family$df else NA_real_
+  list(kind = "likelihood", lik_type = "multi_location_scale",
+       likelihood = list(type = "location_scale", dist = ls$dist, link = link_codes[[family$link]],
+                         df = df_fixed, responses = R),
+       blocks = blocks, closed_form = FALSE, offset_predictors = R, estimate_df = estimate_df,
+       start = function(ctx) {
+         # each response's own start, arranged block by block
+         per <- lapply(seq_len(R), function(r) {
+           dist_start(design_matrix(x), design_matrix(z), resp$y[, r], resp$weights, ctx$offset, family,
+                      estimate_df, fun)
+         })
+         p <- design_ncol(x)
+         q <- design_ncol(z)
+         c(unlist(lapply(per, `[`, seq_len(p))), unlist(lapply(per, `[`, p + seq_len(q))),
+           if (estimate_df) vapply(per, `[[`, 0, p + q + 1L))
+       },
+       finish = multi_locscale_finish)
+}
+
+multi_locscale_finish <- function(res, ctx, coef, aliased) {
+  y <- ctx$resp$y
+  R <- ncol(y)
+  eta <- res$linear.predictors
+  loc <- eta[, seq_len(R), drop = FALSE]
+  dimnames(loc) <- dimnames(y)
+  mu <- ctx$family$linkinv(loc)
+  dim(mu) <- dim(loc)
+  dimnames(mu) <- dimnames(y)
+  sigma <- exp(eta[, R + seq_len(R), drop = FALSE])
+  dimnames(sigma) <- dimnames(y)
+  npar <- sum(!aliased)
+  df <- if (ctx$model$estimate_df) stats::setNames(exp(eta[1L, 2L * R + seq_len(R)]), colnames(y)) else
+    if (!is.na(ctx$model$likelihood$df)) ctx$model$likelihood$df else NULL
+  list(fitted.values = mu, linear.predictors = loc, residuals = y - mu, sigma = sigma, df = df,
+       df_estimated = ctx$model$estimate_df, rank = npar, deviance = -2 * res$loglik,
+       aic = -2 * res$loglik + 2 * npar, null.deviance = NA_real_, weights = ctx$resp$weights,
+       df.residual = ctx$n_ok - npar, df.null = ctx$n_ok - 2L * R, loglik = res$loglik, npar = npar,
+       dispersion = 1, responses = colnames(y))
+}
+
+multi_locscale_methods <- function() {
+  list(residual_types = c("response", "pearson"),
+       residuals = function(object, type = c("response", "pearson")) {
+         type <- match.arg(type)
+         r <- object$residuals
+         if (type == "pearson") r <- r / object$sigma
+         stats::naresid(object$na.action, r)
+       },
+       predict_types = c("link", "response", "sigma"), predict = .mls_predict, plot = .mg_plot)
+}
+
+# predictions of every response's location (link or response scale) or scale
+.mls_predict <- function(object, newdata = NULL, type = c("link", "response", "sigma"), se.fit = FALSE,
+                         na.action = stats::na.pass, ...) {
+  type <- match.arg(type)
+  if (is.null(newdata) && !se.fit) {
+    out <- switch(type, link = object$linear.predictors, response = object$fitted.values, sigma = object$sigma)
+    return(stats::napredict(object$na.action, out))
+  }
+  b <- if (type == "sigma") object$blocks$sigma else object$blocks$location
+  design <- .block_design(object, b, newdata, na.action, ...)
+  if (type == "sigma") design$offset <- 0
+  be <- .block_eta(object, b, design, se.fit)
+  eta <- be$eta
+  dimnames(eta) <- list(rownames(design$x), b$outputs)
+  fit <- switch(type, link = eta, response = object$family$linkinv(eta), sigma = exp(eta))
+  dim(fit) <- dim(eta)
+  dimnames(fit) <- dimnames(eta)
+  pad <- function(v) stats::napredict(design$na.action, v)
+  if (!se.fit) return(pad(fit))
+  se <- switch(type, link = be$se, response = be$se * abs(object$family$mu.eta(eta)), sigma = be$se * fit)
+  dimnames(se) <- dimnames(eta)
+  list(fit = pad(fit), se.fit = pad(se), residual.scale = 1)
 }

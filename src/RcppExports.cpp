@@ -34,14 +34,14 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
-// all_finite
-bool all_finite(const Rcpp::NumericVector& x);
-RcppExport SEXP _gradglm_all_finite(SEXP xSEXP) {
+// column_ranges
+Rcpp::NumericMatrix column_ranges(const Rcpp::NumericVector& x);
+RcppExport SEXP _gradglm_column_ranges(SEXP xSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type x(xSEXP);
-    rcpp_result_gen = Rcpp::wrap(all_finite(x));
+    rcpp_result_gen = Rcpp::wrap(column_ranges(x));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -149,7 +149,7 @@ END_RCPP
 static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_intercept_column", (DL_FUNC) &_gradglm_intercept_column, 1},
     {"_gradglm_max_nonwhole", (DL_FUNC) &_gradglm_max_nonwhole, 2},
-    {"_gradglm_all_finite", (DL_FUNC) &_gradglm_all_finite, 1},
+    {"_gradglm_column_ranges", (DL_FUNC) &_gradglm_column_ranges, 1},
     {"_gradglm_fit_model", (DL_FUNC) &_gradglm_fit_model, 1},
     {"_gradglm_progress_demo", (DL_FUNC) &_gradglm_progress_demo, 3},
     {"_gradglm_special_eval", (DL_FUNC) &_gradglm_special_eval, 3},

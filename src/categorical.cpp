@@ -35,10 +35,7 @@ double Multinomial::eval_block(const Response& y, const RowBlock& rb, double* gr
     const double w = rb.w[i];
     const Index row = rb.start + i;
     if (w == 0.0) {
-      if (grad)
-        for (int k = 0; k < K; ++k) grad[k * len + i] = 0.0;
-      if (curv)
-        for (size_t q = 0; q < pairs_.size(); ++q) curv[q * len + i] = 0.0;
+      zero_row(i, len, grad, curv);
       continue;
     }
     // log-sum-exp over (0, eta_1, ..., eta_K) after subtracting the largest
@@ -107,7 +104,8 @@ double Ordinal::log_cdf(double x) const {
   switch (link_) {
     case CumLink::logit: return -special::log1pexp(-x);
     case CumLink::probit: return special::log_pnorm(x);
-    case CumLink::cloglog: return special::log1mexp(std::exp(x));  // log(1 - exp(-e^x))
+    // log(1 - exp(-e^x)); far in the lower tail e^x is tiny: log(t) - t/2 with t = e^x
+    case CumLink::cloglog: return x < -30.0 ? x - 0.5 * std::exp(x) : special::log1mexp(std::exp(x));
     case CumLink::loglog: return -std::exp(-x);
     case CumLink::cauchit: return std::log(special::pcauchy(x));
   }
@@ -119,7 +117,7 @@ double Ordinal::log_surv(double x) const {
     case CumLink::logit: return -special::log1pexp(x);
     case CumLink::probit: return special::log_pnorm_upper(x);
     case CumLink::cloglog: return -std::exp(x);
-    case CumLink::loglog: return special::log1mexp(std::exp(-x));
+    case CumLink::loglog: return x > 30.0 ? -x - 0.5 * std::exp(-x) : special::log1mexp(std::exp(-x));
     case CumLink::cauchit: return std::log(special::pcauchy(-x));
   }
   return NAN;
@@ -151,14 +149,10 @@ double Ordinal::eval_block(const Response& y, const RowBlock& rb, double* grad, 
                            Curv mode) const {
   (void)mode;  // the observed curvature (log-concave F: positive semi-definite)
   const Index len = rb.len;
-  const Index P = (Index)pairs_.size();
   double sum = 0.0;
   for (Index i = 0; i < len; ++i) {
     const double w = rb.w[i];
-    if (grad)
-      for (int k = 0; k < L_; ++k) grad[k * len + i] = 0.0;
-    if (curv)
-      for (Index q = 0; q < P; ++q) curv[q * len + i] = 0.0;
+    zero_row(i, len, grad, curv);  // the ordinal curvature is sparse: most pairs stay 0
     if (w == 0.0) continue;
     const int j = (int)y.y[rb.start + i];
     const double eta = rb.eta[i];

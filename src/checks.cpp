@@ -28,21 +28,28 @@ double max_nonwhole(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) 
   return m;
 }
 
-// TRUE when no element of x is NA, NaN or infinite: one pass, no copy.
+// Per column of x (a matrix, or a vector as one column): whether every value
+// is finite, the largest absolute value and the smallest non-zero absolute
+// value (Inf when all are zero). One pass, no copy.
 // [[Rcpp::export]]
-bool all_finite(const Rcpp::NumericVector& x) {
-  // x * 0 is 0 for finite x and NaN for NA, NaN or +-Inf; the sum is NaN
-  // exactly when some element is not finite (eight independent sums, so
-  // that the additions do not wait on each other; a loop the compiler vectorises)
+Rcpp::NumericMatrix column_ranges(const Rcpp::NumericVector& x) {
+  const R_xlen_t len = Rf_xlength(x);
+  const int ncol = Rf_isMatrix(x) ? Rf_ncols(x) : 1;
+  const R_xlen_t n = ncol > 0 ? len / ncol : 0;
+  Rcpp::NumericMatrix out(3, ncol);
   const double* p = x.begin();
-  const R_xlen_t n = Rf_xlength(x);
-  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  R_xlen_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int k = 0; k < 8; ++k) s[k] += p[i + k] * 0.0;
+  for (int j = 0; j < ncol; ++j) {
+    const double* c = p + (R_xlen_t)j * n;
+    double mx = 0.0, mn = R_PosInf, bad = 0.0;
+    for (R_xlen_t i = 0; i < n; ++i) {
+      const double a = std::abs(c[i]);
+      bad += c[i] * 0.0;  // NaN exactly when some value is not finite
+      mx = a > mx ? a : mx;
+      mn = (a > 0.0 && a < mn) ? a : mn;
+    }
+    out(0, j) = bad == 0.0 ? 1.0 : 0.0;
+    out(1, j) = mx;
+    out(2, j) = mn;
   }
-  for (; i < n; ++i) s[0] += p[i] * 0.0;
-  double total = 0.0;
-  for (int k = 0; k < 8; ++k) total += s[k];
-  return total == 0.0;
+  return out;
 }

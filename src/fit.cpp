@@ -195,8 +195,8 @@ Rcpp::List fit_model(Rcpp::List spec) {
   std::unique_ptr<RowSample> sample;  // rows for a first, cheap Newton fit
   if (exact) {
     // one Gaussian response or several (a product of them) sharing one design
-    const ProductLikelihood* product = dynamic_cast<const ProductLikelihood*>(m.lik.get());
-    const Family* gauss = glm ? glm : product ? dynamic_cast<const Family*>(&product->base()) : nullptr;
+    const ProductLikelihood* prod = dynamic_cast<const ProductLikelihood*>(m.lik.get());
+    const Family* gauss = glm ? glm : prod ? dynamic_cast<const Family*>(&prod->base()) : nullptr;
     if (!gauss || gauss->dist() != Dist::gaussian || gauss->link() != Link::identity || D != 1) {
       throw std::invalid_argument("the closed form is for the Gaussian likelihood with the identity link");
     }
@@ -354,10 +354,13 @@ Rcpp::List fit_model(Rcpp::List spec) {
         }
         f[0] = num / obj.weight_sum();
       }
-      const bool location_only = m.lik->log_scale_predictors().size() > 0;
+      // a location-scale model measures only its location predictors (those
+      // before its log-scales) in such units
+      int n_units = K;
+      for (int k : m.lik->log_scale_predictors()) n_units = std::min(n_units, k);
       double phi = 1.0;
       if (glm && glm->dist() == Dist::gaussian) phi = 2.0 * obj.value(theta0);
-      for (int k = 0; k < (location_only ? 1 : K); ++k) {
+      for (int k = 0; k < n_units; ++k) {
         const double u = 1.0 / std::sqrt(f[k] / phi);
         if (std::isfinite(u) && u > 0.0 && phi > 0.0) {
           units[k] = u;
@@ -405,12 +408,13 @@ Rcpp::List fit_model(Rcpp::List spec) {
   // positive definite (and always for the Laplace, whose observed
   // information in the location is singular)
   double loss = res.loss;
-  if (exact && !glm) {
-    // several Gaussian responses: the block-diagonal (X' W X)^-1 of the closed form
-  } else if (glm) {
+  // several responses of a GLM family (a product of them) are GLMs as well
+  const ProductLikelihood* product = dynamic_cast<const ProductLikelihood*>(m.lik.get());
+  const Family* glm_like = glm ? glm : product ? dynamic_cast<const Family*>(&product->base()) : nullptr;
+  if (glm_like) {
     if (exact) {
-      // cov holds (X' W X)^-1 from the closed form
-    } else if (optimizer == "newton" && glm->canonical()) {
+      // cov holds (X' W X)^-1 from the closed form (block diagonal for several responses)
+    } else if (optimizer == "newton" && glm_like->canonical()) {
       cov = spd_inverse(res.curvature) / obj.weight_sum();
     } else if (res.coef.allFinite()) {
       cov = fisher_cov(res.coef);

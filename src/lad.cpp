@@ -99,6 +99,11 @@ LadResult weighted_lad(const MatRef& X, const VecRef& y, const VecRef& c, const 
                        const std::vector<Index>& basis0, int max_pivots) {
   const Index n = X.rows(), p = X.cols();
   LadResult res;
+  if (p == 0) {  // nothing to fit: the location is the offset alone
+    res.beta = VectorXd(0);
+    res.optimal = true;
+    return res;
+  }
   if (p == 1) {
     std::vector<std::pair<double, double>> vw;
     Index best = -1;

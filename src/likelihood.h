@@ -79,6 +79,13 @@ class Likelihood {
   virtual std::string name() const = 0;
 
  protected:
+  // the outputs of row i of a block of len rows, for a row of zero weight
+  void zero_row(Index i, Index len, double* grad, double* curv) const {
+    if (grad)
+      for (int k = 0; k < k_; ++k) grad[k * len + i] = 0.0;
+    if (curv)
+      for (size_t q = 0; q < pairs_.size(); ++q) curv[q * len + i] = 0.0;
+  }
   // all pairs k <= l (a dense curvature)
   void dense_pairs() {
     pairs_.clear();
@@ -87,45 +94,6 @@ class Likelihood {
   }
   int k_;
   std::vector<std::pair<int, int>> pairs_;
-};
-
-// Rows evaluated one at a time by Derived::row(y, i, eta, g, H, mode), which
-// returns the loss of row i and, when g is not null, fills g (K) and, when
-// mode is not none, H (K x K, row-major; only the entries of pairs() are
-// read). eta holds the row's K predictors.
-template <class Derived>
-class RowLikelihood : public Likelihood {
- public:
-  explicit RowLikelihood(int k) : Likelihood(k) {}
-
-  double eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
-                    Curv mode) const override {
-    const Derived& d = static_cast<const Derived&>(*this);
-    const int K = k_;
-    const Index len = rb.len;
-    const Index P = (Index)pairs_.size();
-    std::vector<double> e(K), g(K), H(curv ? K * K : 0);
-    double sum = 0.0;
-    for (Index i = 0; i < len; ++i) {
-      const double w = rb.w[i];
-      if (w == 0.0) {
-        if (grad)
-          for (int k = 0; k < K; ++k) grad[k * len + i] = 0.0;
-        if (curv)
-          for (Index q = 0; q < P; ++q) curv[q * len + i] = 0.0;
-        continue;
-      }
-      for (int k = 0; k < K; ++k) e[k] = rb.eta[k * len + i];
-      const double loss = d.row(y, rb.start + i, e.data(), grad ? g.data() : nullptr,
-                                curv ? H.data() : nullptr, curv ? mode : Curv::none);
-      sum += w * loss;
-      if (grad)
-        for (int k = 0; k < K; ++k) grad[k * len + i] = w * g[k];
-      if (curv)
-        for (Index q = 0; q < P; ++q) curv[q * len + i] = w * H[pairs_[q].first * K + pairs_[q].second];
-    }
-    return sum;
-  }
 };
 
 // R independent responses, each with the likelihood `base` (K0 predictors

@@ -153,10 +153,7 @@ double LocationScale::eval_block(const Response& y, const RowBlock& rb, double* 
   for (Index i = 0; i < len; ++i) {
     const double w = rb.w[i];
     if (w == 0.0) {
-      if (grad)
-        for (int k = 0; k < k_; ++k) grad[k * len + i] = 0.0;
-      if (curv)
-        for (size_t q = 0; q < pairs_.size(); ++q) curv[q * len + i] = 0.0;
+      zero_row(i, len, grad, curv);
       continue;
     }
     if (est_df_ && !(ll[i] == last_l)) {
