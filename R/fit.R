@@ -12,8 +12,11 @@
 #' @param family A family: a name (`"binomial"`), a function (`binomial`) or a
 #'   family object (`binomial(link = "probit")`). Available: `gaussian`
 #'   (identity, log), `binomial` (logit, probit, cloglog), `poisson` (log,
-#'   identity, sqrt), and with an estimated scale [laplace()] (identity) and
-#'   [student_t()] (identity, log).
+#'   identity, sqrt), with an estimated scale [laplace()] (identity) and
+#'   [student_t()] (identity, log), and for categorical responses
+#'   [multinomial()] and [ordinal()] (logit, probit, cloglog, loglog, cauchit).
+#'   Several numeric responses, `cbind(y1, y2) ~ x`, are fitted by `gaussian()`
+#'   and `student_t()`, one linear model each.
 #' @param optimizer `"auto"` (the default: `"exact"` for a Gaussian model with
 #'   the identity link, `"newton"` otherwise), `"exact"` (closed form by QR),
 #'   `"newton"` (Newton / Fisher scoring with step-halving), `"lbfgs"`

@@ -18,8 +18,11 @@
 #' @param family A family: a name (`"poisson"`), a function (`poisson`) or a
 #'   family object (`poisson(link = "sqrt")`). Available: `gaussian`
 #'   (identity, log), `binomial` (logit, probit, cloglog), `poisson` (log,
-#'   identity, sqrt), and with an estimated scale [laplace()] (identity) and
-#'   [student_t()] (identity, log).
+#'   identity, sqrt), with an estimated scale [laplace()] (identity) and
+#'   [student_t()] (identity, log), and for categorical responses
+#'   [multinomial()] and [ordinal()] (logit, probit, cloglog, loglog, cauchit).
+#'   Several numeric responses, `cbind(y1, y2) ~ x`, are fitted by `gaussian()`
+#'   and `student_t()`, one linear model each.
 #' @param weights Optional prior weights (non-negative), evaluated in `data`.
 #' @param subset Optional expression selecting the rows to use.
 #' @param na.action What to do with missing values: [stats::na.omit()] (the

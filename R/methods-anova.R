@@ -24,6 +24,16 @@
 #' it is known (binomial, Poisson, or given as `dispersion`) the denominator
 #' degrees of freedom are infinite.
 #'
+#' When one of the models has several parameter blocks (a distributional,
+#' multinomial, ordinal or multi-response fit, `kind = "likelihood"`), the
+#' models are compared by likelihood-ratio tests instead: each row shows the
+#' residual degrees of freedom (observations minus parameters), `-2 logLik`,
+#' the change in the number of parameters and the likelihood-ratio statistic
+#' with its chi-squared p-value. Classical Gaussian fits can take part (their
+#' log-likelihood counts the scale); models of different families are not
+#' nested and get no p-value. Term-by-term tables of a single model are for
+#' GLMs only, and the F test does not apply.
+#'
 #' @param object A fitted model of class `"gradglm"`.
 #' @param ... Further fitted `"gradglm"` models to compare with `object`.
 #' @param test The test statistic: `"Chisq"` (likelihood-ratio test, the

@@ -43,7 +43,14 @@
 #'
 #' @param x A fitted object of class `"gradglm"`.
 #' @param which Which plots to draw: one or more of `"loss"`, `"residuals"`,
-#'   `"qq"` and `"fit"` (or their numbers, 1 to 4).
+#'   `"qq"` and `"fit"` (or their numbers, 1 to 4). A distributional fit offers
+#'   `"loss"`, `"fit"` (the fitted location with a +-2 sigma band),
+#'   `"residuals"` (standardised by the fitted scale) and `"qq"` (quantile
+#'   residuals); a multinomial or ordinal fit `"loss"`, `"probs"` (the fitted
+#'   class probabilities against a numeric predictor, the first of the model
+#'   or the one named by `predictor = "name"`) and `"confusion"` (observed
+#'   against predicted classes); several responses `"loss"` and
+#'   `"residuals"`.
 #' @param ask Logical: ask before each new page? The default asks when
 #'   several plots are drawn on an interactive device that shows one at a time.
 #' @param residual_type The residuals of the `"residuals"` plot: `"deviance"`

@@ -34,7 +34,12 @@
 #'   the fitted linear predictors or means are returned.
 #' @param type The scale of the predictions: `"link"` (the linear predictor,
 #'   the default) or `"response"` (the mean, the inverse link of the linear
-#'   predictor).
+#'   predictor). A distributional fit also takes `"sigma"` (its fitted scale,
+#'   with delta-method standard errors), a multinomial or ordinal fit
+#'   `"probs"` (the matrix of class probabilities) and `"class"` (the most
+#'   probable class, a factor); their `"link"` is the matrix of the classes'
+#'   linear predictors (multinomial) or the location (ordinal). With several
+#'   responses, each type gives one column per response.
 #' @param se.fit Logical: return standard errors as well?
 #' @param dispersion The dispersion used for the standard errors. If `NULL`
 #'   (the default) the fit's dispersion is used: 1 for the binomial and

@@ -12,6 +12,20 @@
 #' compared with a t distribution on the residual degrees of freedom. The
 #' numbers are those that [stats::summary.glm()] gives for the same model.
 #'
+#' A model with several parameter blocks (`fit$kind == "likelihood"`: a
+#' distributional, multinomial, ordinal or multi-response fit) gets one table
+#' per block -- the location, the model of `log(sigma)` (named by its
+#' formula), `log(df)`; one per class of a multinomial; the coefficients and
+#' the cut-points of an ordinal model; one per response -- with standard
+#' errors from the joint covariance matrix (the inverse observed information,
+#' the expected one for the Laplace and for GLM families), z values (t values
+#' for several Gaussian responses, whose dispersions are estimated), and the
+#' constant log-linked parameters (a scale with `sigma ~ 1`, an estimated df)
+#' on their natural scale with delta-method standard errors. The object then
+#' also holds `tables` (the tables with their titles), one element per block
+#' named as the block (`location`, `sigma`, `log_df`, ...), `natural`,
+#' `loglik`, `npar` and `aic`; `dispersion` does not apply.
+#'
 #' @param object A fitted model of class `"gradglm"`.
 #' @param dispersion The dispersion parameter to use for standard errors. If
 #'   `NULL` (the default) it is 1 for binomial and Poisson families and, for

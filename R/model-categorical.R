@@ -99,6 +99,10 @@ class_response <- function(y, family, weights, fun, ordered = FALSE) {
   }
   if (anyNA(y)) abort(fun, "the response contains missing values")
   used <- levels(y)[tabulate(as.integer(y)[weights > 0], nlevels(y)) > 0L]
+  if (length(used) < 2L) {
+    abort(fun, "the response has a single class (", quote_some(used), "); ", family$family,
+          "() needs at least two")
+  }
   if (length(used) < nlevels(y)) {
     warn(fun, "class(es) ", quote_some(setdiff(levels(y), used)), " of the response are empty (no ",
          "observation with non-zero weight) and are dropped")
@@ -137,7 +141,7 @@ multinomial_model <- function(family, resp, x, fun) {
        blocks = list(model_block("classes", x, "eta", "logit", "Coefficients", outputs = lev[-1L], split = TRUE,
                                  output_titles = paste0("Class '", lev[-1L], "' (log-odds against '", lev[1L],
                                                         "')"))),
-       closed_form = FALSE,
+       closed_form = FALSE, offset_predictors = L - 1L,
        start = function(ctx) {
          # the baseline-category log-odds of the observed class shares in the intercepts
          p <- design_ncol(x)
