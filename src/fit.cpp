@@ -160,319 +160,370 @@ Standardised standardise(const LinearPredictor& pred, const VecRef& w, double ws
   return st;
 }
 
-}  // namespace
+// The fit of one model specification, phase by phase.
+class FitDriver {
+ public:
+  FitDriver(const Rcpp::List& spec)
+      : m_(parse_model_spec(spec)),
+        optimizer_(Rcpp::as<std::string>(spec["optimizer"])),
+        W_(m_.weights, m_.n) {
+    const Rcpp::List control = spec["control"];
+    glm_ = dynamic_cast<Family*>(m_.lik.get());
+    ls_ = dynamic_cast<const LocationScale*>(m_.lik.get());
+    const ProductLikelihood* product = dynamic_cast<const ProductLikelihood*>(m_.lik.get());
+    // several responses of a GLM family (a product of them) are GLMs as well
+    glm_like_ = glm_ ? glm_ : product ? dynamic_cast<const Family*>(&product->base()) : nullptr;
+    laplace_ = ls_ && ls_->dist() == ScaleDist::laplace;
+    s_ = settings_from_control(control);
+    s_.final_step = glm_ == nullptr;
+    stochastic_ = is_stochastic(optimizer_);
+    exact_ = optimizer_ == "exact";
+    progress_.reset(new Progress(s_.verbose && !exact_, s_.max_iter, stochastic_ ? "epoch" : "iteration"));
+    if (progress_->enabled()) s_.progress = progress_.get();
+    rank_tol_ = Rcpp::as<double>(control["rank_tol"]);
+    subsample_min_ = control.containsElementNamed("subsample_min") ? (Index)Rcpp::as<int>(control["subsample_min"])
+                                                                   : std::numeric_limits<int>::max();
+    threads_ = Rcpp::as<int>(control["threads"]);
+    have_start_ = !Rf_isNull(spec["start"]);
+    if (have_start_) start_full_ = Rcpp::as<Rcpp::NumericVector>(spec["start"]);
+  }
 
-// [[Rcpp::export]]
-Rcpp::List fit_model(Rcpp::List spec) {
-  ModelSpec m = parse_model_spec(spec);
-  const std::string optimizer = Rcpp::as<std::string>(spec["optimizer"]);
-  Rcpp::List control = spec["control"];
-  const Index n = m.n;
-  const int K = m.lik->k();
-  const MapVec W(m.weights, n);
-  Family* glm = dynamic_cast<Family*>(m.lik.get());
-  const LocationScale* ls = dynamic_cast<const LocationScale*>(m.lik.get());
-  const bool laplace = ls && ls->dist() == ScaleDist::laplace;
-
-  Settings s = settings_from_control(control);
-  s.final_step = glm == nullptr;
-  const bool stochastic = is_stochastic(optimizer);
-  const bool exact = optimizer == "exact";
-  Progress progress(s.verbose && !exact, s.max_iter, stochastic ? "epoch" : "iteration");
-  if (progress.enabled()) s.progress = &progress;
-  const double rank_tol = Rcpp::as<double>(control["rank_tol"]);
-  const Index subsample_min = control.containsElementNamed("subsample_min")
-                                  ? (Index)Rcpp::as<int>(control["subsample_min"])
-                                  : std::numeric_limits<int>::max();
-  const int threads = Rcpp::as<int>(control["threads"]);
-  const bool have_start = !Rf_isNull(spec["start"]);
-
-  // 1. which columns of each design take part
-  const int D = (int)m.designs.size();
-  std::vector<std::vector<bool>> aliased(D);
-  MatrixXd B_exact, cov;
-  Result res;
-  std::unique_ptr<RowSample> sample;  // rows for a first, cheap Newton fit
-  if (exact) {
-    // one Gaussian response or several (a product of them) sharing one design
-    const ProductLikelihood* prod = dynamic_cast<const ProductLikelihood*>(m.lik.get());
-    const Family* gauss = glm ? glm : prod ? dynamic_cast<const Family*>(&prod->base()) : nullptr;
-    if (!gauss || gauss->dist() != Dist::gaussian || gauss->link() != Link::identity || D != 1) {
-      throw std::invalid_argument("the closed form is for the Gaussian likelihood with the identity link");
-    }
-    const Design& X = m.designs[0];
-    const MapMat Y(m.y.y, n, m.y.m);
-    MatrixXd Zc;
-    bool any_offset = false;
-    for (Index r = 0; r < m.y.m; ++r) any_offset = any_offset || m.offsets[r] != nullptr;
-    if (any_offset) {
-      Zc = Y;
-      for (Index r = 0; r < m.y.m; ++r)
-        if (m.offsets[r]) Zc.col(r) -= MapVec(m.offsets[r], n);
-    }
-    const MatRef Z = any_offset ? MatRef(Zc) : MatRef(Y);
-    if (n >= 50000 && n >= 20 * X.cols() && seminormal_fit(X, W, Z, threads, B_exact, cov)) {
-      aliased[0].assign(X.cols(), false);
+  Rcpp::List run() {
+    columns();
+    build();
+    if (exact_) {
+      exact_result();
     } else {
-      aliased[0] = qr_fit(X, W, Z, rank_tol, threads, B_exact, cov);
+      starting_values();
+      iterate();
     }
-  } else {
+    progress_->finish(res_.converged);
+    covariance();
+    return results();
+  }
+
+ private:
+  ModelSpec m_;
+  std::string optimizer_;
+  MapVec W_;
+  std::unique_ptr<Progress> progress_;
+  Family* glm_ = nullptr;
+  const Family* glm_like_ = nullptr;
+  const LocationScale* ls_ = nullptr;
+  bool laplace_ = false, stochastic_ = false, exact_ = false, have_start_ = false;
+  Settings s_;
+  double rank_tol_ = 1e-7;
+  Index subsample_min_ = 0;
+  int threads_ = 1;
+  Rcpp::NumericVector start_full_;
+  // phase results
+  std::vector<std::vector<bool>> aliased_;
+  std::vector<std::vector<Index>> keep_;
+  std::vector<Design> kept_designs_;
+  std::unique_ptr<RowSample> sample_;  // rows for a first, cheap Newton fit
+  MatrixXd B_exact_, cov_, sub_curvature_;
+  std::unique_ptr<LinearPredictor> pred_, full_pred_;
+  std::unique_ptr<ModelObjective> obj_;
+  std::vector<Index> kept_pos_;  // positions of the kept coefficients in the full layout
+  VectorXd theta0_;
+  Result res_;
+  int extra_iter_ = 0;
+  double loss_ = NAN;
+  std::string cov_kind_ = "expected";
+
+  // 1. Which columns of each design take part: the closed form finds them
+  // in its QR; the iterative routes detect them (a large GLM fitted by Newton
+  // or L-BFGS checks a sample of rows first, which it also uses for its start).
+  void columns() {
+    const int D = (int)m_.designs.size();
+    const Index n = m_.n;
+    aliased_.assign(D, std::vector<bool>());
+    if (exact_) {
+      // one Gaussian response or several (a product of them) sharing one design
+      if (!glm_like_ || glm_like_->dist() != Dist::gaussian || glm_like_->link() != Link::identity || D != 1) {
+        throw std::invalid_argument("the closed form is for the Gaussian likelihood with the identity link");
+      }
+      const Design& X = m_.designs[0];
+      const MapMat Y(m_.y.y, n, m_.y.m);
+      MatrixXd Zc;
+      bool any_offset = false;
+      for (Index r = 0; r < m_.y.m; ++r) any_offset = any_offset || m_.offsets[r] != nullptr;
+      if (any_offset) {
+        Zc = Y;
+        for (Index r = 0; r < m_.y.m; ++r)
+          if (m_.offsets[r]) Zc.col(r) -= MapVec(m_.offsets[r], n);
+      }
+      const MatRef Z = any_offset ? MatRef(Zc) : MatRef(Y);
+      if (n >= 50000 && n >= 20 * X.cols() && seminormal_fit(X, W_, Z, threads_, B_exact_, cov_)) {
+        aliased_[0].assign(X.cols(), false);
+      } else {
+        aliased_[0] = qr_fit(X, W_, Z, rank_tol_, threads_, B_exact_, cov_);
+      }
+      return;
+    }
     // cheap steps first: large Newton fits of a GLM start from a subsample fit
-    const Index ms = std::max<Index>(subsample_min / 4, 50 * m.designs[0].cols());
-    if (glm && (optimizer == "newton" || optimizer == "lbfgs") && !have_start && n >= subsample_min &&
+    const Index ms = std::max<Index>(subsample_min_ / 4, 50 * m_.designs[0].cols());
+    if (glm_ && (optimizer_ == "newton" || optimizer_ == "lbfgs") && !have_start_ && n >= subsample_min_ &&
         4 * ms <= n) {
-      sample = sample_rows(m.designs[0], m.y, W, m.offsets[0], ms);
-      if (!(sample->w.sum() > 0)) sample.reset();
+      sample_ = sample_rows(m_.designs[0], m_.y, W_, m_.offsets[0], ms);
+      if (!(sample_->w.sum() > 0)) sample_.reset();
     }
     for (int d = 0; d < D; ++d) {
-      if (d == 0 && sample && clearly_full_rank(sample->X, sample->w, 1e3 * rank_tol)) {
-        aliased[d].assign(m.designs[d].cols(), false);
+      if (d == 0 && sample_ && clearly_full_rank(sample_->X, sample_->w, 1e3 * rank_tol_)) {
+        aliased_[d].assign(m_.designs[d].cols(), false);
       } else {
-        aliased[d] = detect_aliased(m.designs[d], W, rank_tol, threads);
+        aliased_[d] = detect_aliased(m_.designs[d], W_, rank_tol_, threads_);
       }
     }
   }
-  std::vector<Design> kept_designs;
-  std::vector<std::vector<Index>> keep(D);
-  for (int d = 0; d < D; ++d) {
-    keep[d] = kept_columns(aliased[d]);
-    kept_designs.push_back((Index)keep[d].size() < m.designs[d].cols() ? m.designs[d].select(keep[d])
-                                                                        : m.designs[d]);
-  }
-  if (sample && (Index)keep[0].size() < sample->X.cols()) {
-    MatrixXd Xs(sample->X.rows(), keep[0].size());
-    for (size_t j = 0; j < keep[0].size(); ++j) Xs.col(j) = sample->X.col(keep[0][j]);
-    sample->X.swap(Xs);
-  }
-  const LinearPredictor pred(kept_designs, m.blocks, m.offsets);
-  const LinearPredictor full_pred(m.designs, m.blocks, m.offsets);  // the layout of the coefficients
-  ModelObjective obj(pred, *m.lik, m.y, W, threads);
-  s.loss_floor = 0.1 / (2.0 * obj.weight_sum());  // glm's |dev - dev_old| / (|dev| + 0.1)
-  const Index dim = pred.dim();
 
-  // positions of the kept coefficients in the full layout
-  std::vector<Index> kept_pos;
-  for (int b = 0; b < pred.nblocks(); ++b) {
-    const PredBlock& fb = full_pred.block(b);
-    const Index pf = m.designs[fb.design].cols();
-    for (int c = 0; c < fb.m; ++c)
-      for (Index j : keep[fb.design]) kept_pos.push_back(fb.offset + c * pf + j);
+  // The linear predictor of the kept columns, the objective and the start
+  // in the kept coefficients.
+  void build() {
+    const int D = (int)m_.designs.size();
+    keep_.assign(D, std::vector<Index>());
+    for (int d = 0; d < D; ++d) {
+      keep_[d] = kept_columns(aliased_[d]);
+      kept_designs_.push_back((Index)keep_[d].size() < m_.designs[d].cols() ? m_.designs[d].select(keep_[d])
+                                                                             : m_.designs[d]);
+    }
+    if (sample_ && (Index)keep_[0].size() < sample_->X.cols()) {
+      MatrixXd Xs(sample_->X.rows(), keep_[0].size());
+      for (size_t j = 0; j < keep_[0].size(); ++j) Xs.col(j) = sample_->X.col(keep_[0][j]);
+      sample_->X.swap(Xs);
+    }
+    pred_.reset(new LinearPredictor(kept_designs_, m_.blocks, m_.offsets));
+    full_pred_.reset(new LinearPredictor(m_.designs, m_.blocks, m_.offsets));  // the coefficients' layout
+    obj_.reset(new ModelObjective(*pred_, *m_.lik, m_.y, W_, threads_));
+    s_.loss_floor = 0.1 / (2.0 * obj_->weight_sum());  // glm's |dev - dev_old| / (|dev| + 0.1)
+    for (int b = 0; b < pred_->nblocks(); ++b) {
+      const PredBlock& fb = full_pred_->block(b);
+      const Index pf = m_.designs[fb.design].cols();
+      for (int c = 0; c < fb.m; ++c)
+        for (Index j : keep_[fb.design]) kept_pos_.push_back(fb.offset + c * pf + j);
+    }
+    if (have_start_) {
+      if (start_full_.size() != full_pred_->dim()) throw std::invalid_argument("start has the wrong length");
+      theta0_.resize(pred_->dim());
+      for (Index j = 0; j < pred_->dim(); ++j) theta0_[j] = start_full_[kept_pos_[j]];
+    }
   }
 
-  VectorXd theta0;
-  if (have_start) {
-    const Rcpp::NumericVector st = Rcpp::as<Rcpp::NumericVector>(spec["start"]);
-    if (st.size() != full_pred.dim()) throw std::invalid_argument("start has the wrong length");
-    theta0.resize(dim);
-    for (Index j = 0; j < dim; ++j) theta0[j] = st[kept_pos[j]];
-  }
-  int extra_iter = 0;
-  MatrixXd sub_curvature;  // curvature of a subsample fit, per unit weight
-  std::string cov_kind = "expected";
-
-  // (X' W X)^-1 in the units of the prior weights, W the Fisher weights at b
-  auto fisher_cov = [&](const VectorXd& b) {
+  void exact_result() {
     VectorXd g;
-    MatrixXd H;
-    obj.fisher_curvature(b, g, H);
-    return MatrixXd(spd_inverse(H) / obj.weight_sum());
-  };
-
-  if (exact) {
-    VectorXd g;
-    res.coef = Eigen::Map<const VectorXd>(B_exact.data(), B_exact.size());
-    if (B_exact.cols() > 1) {
+    res_.coef = Eigen::Map<const VectorXd>(B_exact_.data(), B_exact_.size());
+    if (B_exact_.cols() > 1) {
       // independent responses: the covariance is block diagonal, one block each
-      const Index k = cov.rows(), R = B_exact.cols();
+      const Index k = cov_.rows(), R = B_exact_.cols();
       MatrixXd full = MatrixXd::Zero(k * R, k * R);
-      for (Index r = 0; r < R; ++r) full.block(r * k, r * k, k, k) = cov;
-      cov.swap(full);
+      for (Index r = 0; r < R; ++r) full.block(r * k, r * k, k, k) = cov_;
+      cov_.swap(full);
     }
-    res.loss = obj.value_grad(res.coef, g);
-    res.grad_norm = g.norm();
-    res.converged = true;
-    res.iter = 1;
-    res.trace.push_back(TraceRow{1, res.loss, res.grad_norm, NAN, res.seconds()});
-  } else {
-    if (!have_start) {
-      if (!glm || stochastic || optimizer == "gd") throw std::invalid_argument(optimizer + " needs start");
-      bool ok = false;
-      if (sample) {
-        const std::vector<Design> sd(1, Design::dense(sample->X.data(), sample->X.rows(), sample->X.cols()));
-        const std::vector<const double*> so(1, sample->offset.data());
-        const LinearPredictor sub_pred(sd, m.blocks, so);
-        const Response sy{sample->y.data(), sample->y.size(), 1};
-        ModelObjective sub(sub_pred, *glm, sy, sample->w, threads);
-        VectorXd b0;
-        if (scoring_start(sub_pred, *glm, sy, sample->w, threads, b0)) {
-          Settings ss = s;
-          ss.tol = 1e-10;  // its curvature at the subsample optimum preconditions the full fit
-          ss.loss_floor = 0.1 / (2.0 * sub.weight_sum());
-          ss.record_trace = false;
-          ss.verbose = false;
-          ss.progress = nullptr;
-          Result r0 = newton(sub, b0, ss);
-          if (r0.coef.allFinite() && r0.curvature.allFinite() && std::isfinite(obj.value(r0.coef))) {
-            theta0 = r0.coef;
-            sub_curvature = r0.curvature;
-            ok = true;
-          }
+    res_.loss = obj_->value_grad(res_.coef, g);
+    res_.grad_norm = g.norm();
+    res_.converged = true;
+    res_.iter = 1;
+    res_.trace.push_back(TraceRow{1, res_.loss, res_.grad_norm, NAN, res_.seconds()});
+  }
+
+  // glm's start (one Fisher-scoring step from the family's starting means),
+  // from a fit to a sample of rows when there is one; other models bring
+  // theirs from R.
+  void starting_values() {
+    if (have_start_) return;
+    if (!glm_ || stochastic_ || optimizer_ == "gd") throw std::invalid_argument(optimizer_ + " needs start");
+    if (sample_) {
+      const std::vector<Design> sd(1, Design::dense(sample_->X.data(), sample_->X.rows(), sample_->X.cols()));
+      const std::vector<const double*> so(1, sample_->offset.data());
+      const LinearPredictor sub_pred(sd, m_.blocks, so);
+      const Response sy{sample_->y.data(), sample_->y.size(), 1};
+      ModelObjective sub(sub_pred, *glm_, sy, sample_->w, threads_);
+      VectorXd b0;
+      if (scoring_start(sub_pred, *glm_, sy, sample_->w, threads_, b0)) {
+        Settings ss = s_;
+        ss.tol = 1e-10;  // its curvature at the subsample optimum preconditions the full fit
+        ss.loss_floor = 0.1 / (2.0 * sub.weight_sum());
+        ss.record_trace = false;
+        ss.verbose = false;
+        ss.progress = nullptr;
+        Result r0 = newton(sub, b0, ss);
+        if (r0.coef.allFinite() && r0.curvature.allFinite() && std::isfinite(obj_->value(r0.coef))) {
+          theta0_ = r0.coef;
+          sub_curvature_ = r0.curvature;
+          sample_.reset();
+          return;
         }
-        sample.reset();
       }
-      if (!ok) {
-        VectorXd b0;
-        if (!scoring_start(pred, *glm, m.y, W, threads, b0) || !std::isfinite(obj.value(b0))) {
-          throw std::runtime_error(
-              "no valid set of coefficients has been found from the default start: please supply 'start'");
-        }
-        theta0 = b0;
-        extra_iter = 1;
+      sample_.reset();
+    }
+    VectorXd b0;
+    if (!scoring_start(*pred_, *glm_, m_.y, W_, threads_, b0) || !std::isfinite(obj_->value(b0))) {
+      throw std::runtime_error(
+          "no valid set of coefficients has been found from the default start: please supply 'start'");
+    }
+    theta0_ = b0;
+    extra_iter_ = 1;
+  }
+
+  // The first-order optimizers' units: a GLM fitted by minibatches (the
+  // steps are not line-searched), or any other likelihood, measures a
+  // predictor's coefficients in units of about unit curvature; a
+  // location-scale model only its location predictors (those before its
+  // log-scales), a Gaussian GLM in units of its dispersion.
+  VectorXd first_order_units() {
+    const int K = m_.lik->k();
+    VectorXd units = VectorXd::Ones(K);
+    if (!is_first_order(optimizer_) || !(stochastic_ || !glm_)) return units;
+    VectorXd f = mean_fisher_diagonal(*obj_, theta0_);
+    if (ls_) {
+      // one location-scale response: the location's curvature is taken as
+      // (mu.eta / sigma)^2 per unit of a standardised column, whatever the family
+      MatrixXd eta(m_.n, K);
+      pred_->eta_all(theta0_, eta.data());
+      double num = 0.0;
+      for (Index i = 0; i < m_.n; ++i) {
+        const double me = mu_eta(ls_->link(), eta(i, 0));
+        num += W_[i] * me * me * std::exp(-2.0 * eta(i, 1));
+      }
+      f[0] = num / obj_->weight_sum();
+    }
+    int n_units = K;
+    for (int k : m_.lik->log_scale_predictors()) n_units = std::min(n_units, k);
+    double phi = 1.0;
+    if (glm_ && glm_->dist() == Dist::gaussian) phi = 2.0 * obj_->value(theta0_);
+    bool scaled = false;
+    for (int k = 0; k < n_units; ++k) {
+      const double u = 1.0 / std::sqrt(f[k] / phi);
+      if (std::isfinite(u) && u > 0.0 && phi > 0.0) {
+        units[k] = u;
+        scaled = true;
       }
     }
-    if (!m.lik->log_scale_predictors().empty()) {
+    if (glm_ && scaled) s_.grad_scale = 1.0 / phi;
+    return units;
+  }
+
+  // The optimizer (on standardised coefficients for the first-order ones),
+  // or the Laplace fit with its exact finish.
+  void iterate() {
+    if (!m_.lik->log_scale_predictors().empty()) {
       // an unbounded likelihood shows as a scale collapsing far below the
       // start's (a factor exp(-14), about 1e-6: residuals at the rounding level of y)
-      obj.set_scale_floors(theta0, 14.0);
+      obj_->set_scale_floors(theta0_, 14.0);
     }
-    // the first-order optimizers' units: a GLM fitted by minibatches (the
-    // steps are not line-searched), or any location-scale model, measures a
-    // predictor's coefficients in units of about unit curvature
-    VectorXd units = VectorXd::Ones(K);
-    bool unit_scaled = false;
-    if (is_first_order(optimizer) && (stochastic || !glm)) {
-      VectorXd f = mean_fisher_diagonal(obj, theta0);
-      if (ls) {
-        // a location-scale model: the location's curvature is about (mu.eta / sigma)^2
-        // per unit of a standardised column, the log-scale's about 1
-        MatrixXd eta(n, K);
-        pred.eta_all(theta0, eta.data());
-        double num = 0.0;
-        for (Index i = 0; i < n; ++i) {
-          const double me = mu_eta(ls->link(), eta(i, 0));
-          num += W[i] * me * me * std::exp(-2.0 * eta(i, 1));
-        }
-        f[0] = num / obj.weight_sum();
-      }
-      // a location-scale model measures only its location predictors (those
-      // before its log-scales) in such units
-      int n_units = K;
-      for (int k : m.lik->log_scale_predictors()) n_units = std::min(n_units, k);
-      double phi = 1.0;
-      if (glm && glm->dist() == Dist::gaussian) phi = 2.0 * obj.value(theta0);
-      for (int k = 0; k < n_units; ++k) {
-        const double u = 1.0 / std::sqrt(f[k] / phi);
-        if (std::isfinite(u) && u > 0.0 && phi > 0.0) {
-          units[k] = u;
-          unit_scaled = true;
-        }
-      }
-      if (glm && unit_scaled) s.grad_scale = 1.0 / phi;
-    }
+    const VectorXd units = first_order_units();
+    const Index dim = pred_->dim();
     const Runner run = [&](const VectorXd& start, const Settings& ss) -> Result {
-      if (!is_first_order(optimizer)) {
-        return optimize(optimizer, obj, start, ss, sub_curvature.size() ? &sub_curvature : nullptr);
+      if (!is_first_order(optimizer_)) {
+        return optimize(optimizer_, *obj_, start, ss, sub_curvature_.size() ? &sub_curvature_ : nullptr);
       }
-      const Standardised st = standardise(pred, W, obj.weight_sum(), units);
-      RescaledObjective std_obj(obj, st.scale, st.shifts);
+      const Standardised st = standardise(*pred_, W_, obj_->weight_sum(), units);
+      RescaledObjective std_obj(*obj_, st.scale, st.shifts);
       // a subsample fit's curvature, in the same coordinates (A' H A for b = A theta),
       // is L-BFGS's first inverse Hessian
       MatrixXd h0;
-      if (sub_curvature.size() && optimizer == "lbfgs") {
+      if (sub_curvature_.size() && optimizer_ == "lbfgs") {
         MatrixXd A(dim, dim);
         for (Index j = 0; j < dim; ++j) A.col(j) = std_obj.to_beta(VectorXd::Unit(dim, j));
-        const MatrixXd Hs = sub_curvature.selfadjointView<Eigen::Lower>();
+        const MatrixXd Hs = sub_curvature_.selfadjointView<Eigen::Lower>();
         h0 = A.transpose() * Hs * A;
       }
-      Result r = optimize(optimizer, std_obj, std_obj.to_theta(start), ss, h0.size() ? &h0 : nullptr);
+      Result r = optimize(optimizer_, std_obj, std_obj.to_theta(start), ss, h0.size() ? &h0 : nullptr);
       r.coef = std_obj.to_beta(r.coef);
       return r;
     };
-    if (laplace) {
+    if (laplace_) {
       LaplaceProblem lp;
-      lp.X = kept_designs[0].materialise();
-      lp.yo = Eigen::Map<const VectorXd>(m.y.y, n);
-      if (m.offsets[0]) lp.yo -= Eigen::Map<const VectorXd>(m.offsets[0], n);
-      lp.p = kept_designs[0].cols();
+      lp.X = kept_designs_[0].materialise();
+      lp.yo = Eigen::Map<const VectorXd>(m_.y.y, m_.n);
+      if (m_.offsets[0]) lp.yo -= Eigen::Map<const VectorXd>(m_.offsets[0], m_.n);
+      lp.p = kept_designs_[0].cols();
       lp.q = dim - lp.p;
-      res = fit_laplace(obj, *m.lik, lp, run, stochastic, theta0, s);
+      res_ = fit_laplace(*obj_, *m_.lik, lp, run, stochastic_, theta0_, s_);
     } else {
-      res = run(theta0, s);
-      if (!glm && !res.coef.allFinite()) res.coef = theta0;
+      res_ = run(theta0_, s_);
+      if (!glm_ && !res_.coef.allFinite()) res_.coef = theta0_;
     }
   }
-  progress.finish(res.converged);
 
-  // 2. covariance: glm's (the expected information) for a GLM; else the
-  // inverse observed information, the expected one where that is not
-  // positive definite (and always for the Laplace, whose observed
-  // information in the location is singular)
-  double loss = res.loss;
-  // several responses of a GLM family (a product of them) are GLMs as well
-  const ProductLikelihood* product = dynamic_cast<const ProductLikelihood*>(m.lik.get());
-  const Family* glm_like = glm ? glm : product ? dynamic_cast<const Family*>(&product->base()) : nullptr;
-  if (glm_like) {
-    if (exact) {
-      // cov holds (X' W X)^-1 from the closed form (block diagonal for several responses)
-    } else if (optimizer == "newton" && glm_like->canonical()) {
-      cov = spd_inverse(res.curvature) / obj.weight_sum();
-    } else if (res.coef.allFinite()) {
-      cov = fisher_cov(res.coef);
+  // 2. The covariance: glm's (the expected information) for a GLM family;
+  // else the inverse observed information, the expected one where that is
+  // not positive definite (and always for the Laplace, whose observed
+  // information in the location is singular).
+  void covariance() {
+    loss_ = res_.loss;
+    const double wsum = obj_->weight_sum();
+    if (glm_like_) {
+      if (exact_) return;  // (X' W X)^-1 from the closed form, block diagonal for several responses
+      if (optimizer_ == "newton" && glm_like_->canonical()) {
+        cov_ = spd_inverse(res_.curvature) / wsum;
+      } else if (res_.coef.allFinite()) {
+        VectorXd g;
+        MatrixXd H;
+        obj_->fisher_curvature(res_.coef, g, H);
+        cov_ = spd_inverse(H) / wsum;
+      }
+      return;
     }
-  } else {
     VectorXd grad;
     MatrixXd H;
-    if (laplace) {
-      loss = obj.fisher_curvature(res.coef, grad, H);
+    if (laplace_) {
+      loss_ = obj_->fisher_curvature(res_.coef, grad, H);
     } else {
-      loss = obj.value_grad_curv(res.coef, grad, H);
-      cov_kind = "observed";
-      if (Eigen::LLT<MatrixXd>(H).info() != Eigen::Success && m.lik->has_fisher()) {
-        obj.fisher_curvature(res.coef, grad, H);
-        cov_kind = "expected";
+      loss_ = obj_->value_grad_curv(res_.coef, grad, H);
+      cov_kind_ = "observed";
+      if (Eigen::LLT<MatrixXd>(H).info() != Eigen::Success && m_.lik->has_fisher()) {
+        obj_->fisher_curvature(res_.coef, grad, H);
+        cov_kind_ = "expected";
       }
     }
-    cov = spd_inverse(H) / obj.weight_sum();
-    if (!laplace) res.grad_norm = grad.norm();
+    cov_ = spd_inverse(H) / wsum;
+    if (!laplace_) res_.grad_norm = grad.norm();
   }
 
-  // 3. results in the layout of the full designs
-  Rcpp::NumericVector coef(full_pred.dim(), NA_REAL);
-  Rcpp::LogicalVector alias(full_pred.dim(), true);
-  for (Index j = 0; j < dim; ++j) {
-    coef[kept_pos[j]] = res.coef[j];
-    alias[kept_pos[j]] = false;
-  }
-  Rcpp::List out = Rcpp::List::create(
-      Rcpp::Named("coefficients") = coef, Rcpp::Named("aliased") = alias, Rcpp::Named("loss") = loss,
-      Rcpp::Named("loglik") = -loss * obj.weight_sum(), Rcpp::Named("cov") = Rcpp::wrap(cov),
-      Rcpp::Named("cov_kind") = cov_kind, Rcpp::Named("grad_norm") = res.grad_norm,
-      Rcpp::Named("converged") = res.converged, Rcpp::Named("diverged") = res.diverged,
-      Rcpp::Named("iter") = res.iter + extra_iter, Rcpp::Named("message") = res.message,
-      Rcpp::Named("rate_too_large") = res.rate_too_large,
-      Rcpp::Named("best_epoch") = res.best_epoch >= 0 ? Rcpp::wrap(res.best_epoch) : R_NilValue,
-      Rcpp::Named("trace") = trace_frame(res.trace, stochastic || optimizer == "gd", res.validated));
-  // the predictors, written straight into R's memory (fresh memory is costly to touch twice)
-  Rcpp::NumericMatrix eta_r(n, K);
-  if (res.coef.allFinite()) {
-    pred.eta_all(res.coef, eta_r.begin());
-  } else {
-    std::fill(eta_r.begin(), eta_r.end(), NA_REAL);
-  }
-  if (glm) {
-    // a GLM's fitted means, mu.eta and working weights, as glm reports them;
+  // 3. Results in the layout of the full designs, the predictors written
+  // straight into R's memory (fresh memory is costly to touch twice) and, for
+  // a GLM, its fitted means, mu.eta and working weights as glm reports them.
+  Rcpp::List results() {
+    const Index n = m_.n, dim = pred_->dim();
+    Rcpp::NumericVector coef(full_pred_->dim(), NA_REAL);
+    Rcpp::LogicalVector alias(full_pred_->dim(), true);
+    for (Index j = 0; j < dim; ++j) {
+      coef[kept_pos_[j]] = res_.coef[j];
+      alias[kept_pos_[j]] = false;
+    }
+    const double wsum = obj_->weight_sum();
+    Rcpp::List out = Rcpp::List::create(
+        Rcpp::Named("coefficients") = coef, Rcpp::Named("aliased") = alias, Rcpp::Named("loss") = loss_,
+        Rcpp::Named("loglik") = -loss_ * wsum, Rcpp::Named("cov") = Rcpp::wrap(cov_),
+        Rcpp::Named("cov_kind") = cov_kind_, Rcpp::Named("grad_norm") = res_.grad_norm,
+        Rcpp::Named("converged") = res_.converged, Rcpp::Named("diverged") = res_.diverged,
+        Rcpp::Named("iter") = res_.iter + extra_iter_, Rcpp::Named("message") = res_.message,
+        Rcpp::Named("rate_too_large") = res_.rate_too_large,
+        Rcpp::Named("best_epoch") = res_.best_epoch >= 0 ? Rcpp::wrap(res_.best_epoch) : R_NilValue,
+        Rcpp::Named("trace") = trace_frame(res_.trace, stochastic_ || optimizer_ == "gd", res_.validated));
+    Rcpp::NumericMatrix eta_r(n, m_.lik->k());
+    if (res_.coef.allFinite()) {
+      pred_->eta_all(res_.coef, eta_r.begin());
+    } else {
+      std::fill(eta_r.begin(), eta_r.end(), NA_REAL);
+    }
+    if (!glm_) {
+      out["linear.predictors"] = eta_r;
+      return out;
+    }
     // n_boundary counts fitted means numerically at 0 (or 1 for binomial)
     int n_boundary = 0;
     Rcpp::NumericVector ww_r(n), mu_r(n), mu_eta_r(n);
-    const bool canonical = glm->canonical();
+    const bool canonical = glm_->canonical();
     for (Index i = 0; i < n; ++i) {
       const double e = eta_r[i];
-      mu_r[i] = glm->reported_mu(e);
-      const double d = glm->mu_eta(e);
+      mu_r[i] = glm_->reported_mu(e);
+      const double d = glm_->mu_eta(e);
       // for a canonical link the Fisher weight mu.eta^2 / V(mu) is mu.eta itself
-      ww_r[i] = W[i] == 0.0 ? 0.0 : (canonical ? W[i] * d : W[i] * glm->unit(m.y.y[i], e).weight);
-      mu_eta_r[i] = glm->report_mu_eta(d);
-      if (W[i] > 0.0 && glm->at_boundary(mu_r[i])) ++n_boundary;
+      ww_r[i] = W_[i] == 0.0 ? 0.0 : (canonical ? W_[i] * d : W_[i] * glm_->unit(m_.y.y[i], e).weight);
+      mu_eta_r[i] = glm_->report_mu_eta(d);
+      if (W_[i] > 0.0 && glm_->at_boundary(mu_r[i])) ++n_boundary;
     }
     eta_r.attr("dim") = R_NilValue;
     out["linear.predictors"] = eta_r;
@@ -480,9 +531,15 @@ Rcpp::List fit_model(Rcpp::List spec) {
     out["mu.eta"] = mu_eta_r;
     out["weights"] = ww_r;
     out["n_boundary"] = n_boundary;
-    out["deviance"] = 2.0 * obj.weight_sum() * res.loss;
-  } else {
-    out["linear.predictors"] = eta_r;
+    out["deviance"] = 2.0 * wsum * res_.loss;
+    return out;
   }
-  return out;
+};
+
+}  // namespace
+
+// [[Rcpp::export]]
+Rcpp::List fit_model(Rcpp::List spec) {
+  FitDriver fit(spec);
+  return fit.run();
 }

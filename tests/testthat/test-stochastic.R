@@ -550,3 +550,16 @@ test_that("a step that leaves the likelihood's domain is undone and the rate hal
                   optimizer = opt_sgd(learning_rate = 0.05))
   expect_lt((as.numeric(logLik(ref)) - as.numeric(logLik(fit2))) / nobs(ref), 1e-3)
 })
+
+test_that("anova() of an sgd or adam fit refits its sub-models by the exact route", {
+  for (opt in c("sgd", "adam")) {
+    set.seed(11)
+    fit <- gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson(), optimizer = opt)
+    ref <- gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson())
+    a <- anova(fit)
+    b <- anova(ref)
+    # the sub-model (wool alone) is the exact Newton fit, whatever optimizer fitted the full model
+    expect_equal(a[["Resid. Dev"]][2], b[["Resid. Dev"]][2], tolerance = 1e-10, info = opt)
+    expect_identical(gradglm:::.methods_refit_optimizer(fit), "auto")
+  }
+})
