@@ -63,11 +63,14 @@ void LinearPredictor::eta(const VectorXd& theta, const Work& w, double* eta) con
   const Index len = w.len;
   for (const PredBlock& b : blocks_) {
     const Index p = designs_[b.design].cols();
-    const BlockMap X = w.view(b.design, p);
-    if (b.m == 1) {
+    if (p == 0) {  // a block without columns (an ordinal model with no predictor): its offset alone
+      MMap(eta + (Index)b.first * len, len, b.m).setZero();
+    } else if (b.m == 1) {
+      const BlockMap X = w.view(b.design, p);
       VMap out(eta + (Index)b.first * len, len);
       out.noalias() = X * CVMap(theta.data() + b.offset, p);
     } else {
+      const BlockMap X = w.view(b.design, p);
       MMap out(eta + (Index)b.first * len, len, b.m);
       out.noalias() = X * CMap(theta.data() + b.offset, p, b.m);
     }
@@ -82,6 +85,7 @@ void LinearPredictor::add_grad(const double* R, Work& w, VectorXd& grad) const {
   const Index len = w.len;
   for (const PredBlock& b : blocks_) {
     const Index p = designs_[b.design].cols();
+    if (p == 0) continue;
     const BlockMap X = w.view(b.design, p);
     if (b.m == 1) {
       VMap(grad.data() + b.offset, p).noalias() += X.transpose() * CVMap(R + (Index)b.first * len, len);
@@ -105,6 +109,7 @@ void LinearPredictor::add_curv(const double* C, const std::vector<std::pair<int,
     const PredBlock& bk = blocks_[block_of_[k]];
     const PredBlock& bl = blocks_[block_of_[l]];
     const Index pk = designs_[bk.design].cols(), pl = designs_[bl.design].cols();
+    if (pk == 0 || pl == 0) continue;
     const Index ck = bk.offset + (k - bk.first) * pk, cl = bl.offset + (l - bl.first) * pl;
     const BlockMap Xk = w.view(bk.design, pk);
     const BlockMap Xl = w.view(bl.design, pl);

@@ -28,6 +28,7 @@ std::vector<bool> aliased_from_qr(const MatrixXd& R, const VectorXd& colnorm, do
 // whenever X c = 0, and a random sketch keeps independent columns independent.
 std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, int threads) {
   const Index n = X.rows(), p = X.cols();
+  if (p == 0) return std::vector<bool>();
   const Index m = std::max<Index>(20000, 4 * p * p);
   MatrixXd A;
   if (n <= m) {

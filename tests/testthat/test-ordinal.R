@@ -521,3 +521,22 @@ test_that("Pearson residuals of a weighted categorical fit carry sqrt(weights), 
   Y <- P + residuals(fit, "response")
   expect_equal(residuals(fit, "pearson"), (Y - P) * sqrt(MASS::housing$Freq) / sqrt(P * (1 - P)))
 })
+
+test_that("every optimizer reaches the ordinal MLE (first-order ones within the suite's tolerances)", {
+  h <- gradglm(Sat ~ Infl + Type + Cont, data = MASS::housing, weights = Freq, family = ordinal())
+  nobs_w <- sum(MASS::housing$Freq)
+  for (o in c("lbfgs", "gd", "sgd", "adam")) {
+    set.seed(1)
+    f <- gradglm(Sat ~ Infl + Type + Cont, data = MASS::housing, weights = Freq, family = ordinal(),
+                 optimizer = o, max_iter = 20000)
+    expect_true(f$converged, info = o)
+    gap <- (as.numeric(logLik(h)) - as.numeric(logLik(f))) / nobs_w
+    expect_gt(gap, -1e-12)
+    if (o %in% c("lbfgs", "gd")) {
+      expect_lt(gap, 1e-12)
+      expect_lt(max(abs(coef(f) - coef(h))), if (o == "lbfgs") 1e-6 else 1e-5)
+    } else {
+      expect_lt(gap, 1e-3)
+    }
+  }
+})
