@@ -146,6 +146,12 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   }
   check_factor_levels(mf, mt, fun)
   check_offset_terms(mf, mt, fun)
+  if (isTRUE(fam$row$needs_intercept) && attr(mt, "intercept") == 0L) {
+    # the model's own constants (an ordinal model's cut-points) take the
+    # intercept's place: its factors are coded as with an intercept
+    warn(fun, "an intercept is needed and assumed: the cut-points of ", fam$family$family, "() take its place")
+    attr(mt, "intercept") <- 1L
+  }
 
   Y <- stats::model.response(mf, "any")
   X <- tryCatch(design_from_frame(mt, mf, contrasts),

@@ -126,6 +126,7 @@ register_family(new_family_row(
 
 register_family(new_family_row(
   "ordinal", names(ordinal_link_codes), "ordinal", kind = "likelihood", keeps_classes = TRUE,
+  needs_intercept = TRUE,
   response = function(y, family, weights, fun) class_response(y, family, weights, fun, ordered = TRUE),
   model = function(family, resp, x, x_sigma, fun) ordinal_model(family, resp, x, fun)
 ))
@@ -211,7 +212,17 @@ ordinal_model <- function(family, resp, x, fun) {
   lev <- resp$levels
   L <- length(lev)
   icpt <- design_intercept(x)
-  if (icpt > 0L) x <- design_drop_column(x, icpt)
+  if (icpt > 0L) {
+    x <- design_drop_column(x, icpt)
+  } else if (design_ncol(x) > 0L) {
+    # without an intercept column, columns that add up to a constant (a factor
+    # with all its levels) would be aliased with the cut-points
+    xm <- design_matrix(x)
+    if (qr(cbind(1, xm))$rank <= ncol(xm)) {
+      abort(fun, "columns of the design add up to a constant, which the cut-points already are ",
+            "(a factor coded with all its levels?); give the design an intercept column or drop a column")
+    }
+  }
   cuts <- paste(lev[-L], lev[-1L], sep = "|")
   blocks <- list(
     model_block("location", x, "eta", family$link, "Coefficients"),

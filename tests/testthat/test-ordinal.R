@@ -540,3 +540,14 @@ test_that("every optimizer reaches the ordinal MLE (first-order ones within the 
     }
   }
 })
+
+test_that("an ordinal formula without intercept: the intercept is assumed (as polr); a matrix that needs it is an error", {
+  expect_warning(a <- gradglm(Sat ~ Infl - 1, data = MASS::housing, weights = Freq, family = ordinal()),
+                 "gradglm: an intercept is needed and assumed")
+  b <- gradglm(Sat ~ Infl, data = MASS::housing, weights = Freq, family = ordinal())
+  expect_equal(coef(a), coef(b))
+  expect_equal(attr(logLik(a), "df"), attr(logLik(b), "df"))
+  expect_error(gradglm_fit(model.matrix(~ Infl - 1, MASS::housing), MASS::housing$Sat,
+                           weights = MASS::housing$Freq, family = ordinal()),
+               "gradglm_fit: columns of the design add up to a constant")
+})
