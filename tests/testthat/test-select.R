@@ -204,8 +204,11 @@ test_that("ordinal fits: drop1 matches refitted models, step() both ways stops a
   one <- gradglm(Sat ~ Infl, data = house, weights = Freq, family = ordinal())
   none <- gradglm(Sat ~ 1, data = house, weights = Freq, family = ordinal())
   expect_equal(drop1(one)["Infl", "AIC"], AIC(none), tolerance = 1e-10)
-  # without an intercept the model left is still Sat ~ 1 (the cut-points)
-  expect_equal(drop1(update(one, . ~ . - 1))["Infl", "AIC"], AIC(none), tolerance = 1e-10)
+  # without an intercept (which the cut-points replace, with a warning) the model left is
+  # still Sat ~ 1
+  expect_warning(noint <- update(one, . ~ . - 1), "an intercept is needed and assumed")
+  expect_equal(AIC(noint), AIC(one), tolerance = 1e-10)
+  expect_equal(suppressWarnings(drop1(noint))["Infl", "AIC"], AIC(none), tolerance = 1e-10)
   s <- step(one, scope = list(lower = ~ 1, upper = ~ (Infl + Type + Cont)^2), trace = 0)
   expect_true(all(c("Infl", "Type", "Cont") %in% attr(terms(s), "term.labels")))
   expect_step_optimum(s)
