@@ -102,7 +102,14 @@ register_family(new_family_row(
   },
   aic = stats_aic,
   mean_range = function(ybar) ybar,
-  location_scale = list(dist = dist_codes[["gaussian"]], log_tail = function(z, df) stats::pnorm(z, log.p = TRUE))
+  location_scale = list(dist = dist_codes[["gaussian"]], log_tail = function(z, df) stats::pnorm(z, log.p = TRUE)),
+  # evaluate(): the fit's maximum-likelihood sigma, sqrt(deviance / nobs), held fixed,
+  # as logLik() of a glm uses it
+  eval_loglik = function(y, trials, mu, wt, fit) {
+    s <- sqrt(fit$deviance / fit$nobs)
+    stats::dnorm(y, mu, s / sqrt(wt), log = TRUE)
+  },
+  eval_log_density = function(z, df) stats::dnorm(z, log = TRUE)
 ))
 
 register_family(new_family_row(
@@ -113,7 +120,14 @@ register_family(new_family_row(
   mean_range = function(ybar) min(max(ybar, 1e-4), 1 - 1e-4),
   boundary = "fitted probabilities numerically 0 or 1 occurred (the classes may be separated)",
   response_label = "Proportion",
-  clamp_y = function(y) pmin(pmax(y, 0), 1)
+  clamp_y = function(y) pmin(pmax(y, 0), 1),
+  outcome = "binary",
+  # evaluate(): binomial()$aic's terms, with the trials of cbind(successes, failures),
+  # else the weights
+  eval_loglik = function(y, trials, mu, wt, fit) {
+    m <- if (any(trials > 1)) trials else wt
+    ifelse(m > 0, wt / m, 0) * stats::dbinom(round(m * y), round(m), mu, log = TRUE)
+  }
 ))
 
 register_family(new_family_row(
@@ -129,5 +143,6 @@ register_family(new_family_row(
   aic = stats_aic,
   mean_range = function(ybar) max(ybar, 1e-4),
   boundary = "fitted rates numerically 0 occurred",
-  clamp_y = function(y) pmax(y, 0)
+  clamp_y = function(y) pmax(y, 0),
+  eval_loglik = function(y, trials, mu, wt, fit) wt * stats::dpois(y, mu, log = TRUE)
 ))

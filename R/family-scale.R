@@ -58,7 +58,8 @@ register_family(new_family_row(
   response = function(y, family, weights, fun) glm_numeric_response(y, family, weights, fun),
   model = function(family, resp, x, x_sigma, fun) locscale_model(family, resp, x, x_sigma, fun),
   location_scale = list(dist = dist_codes[["laplace"]], no_validation = TRUE,
-                        log_tail = function(z, df) log(0.5) + z)
+                        log_tail = function(z, df) log(0.5) + z),
+  eval_log_density = function(z, df) log(0.5) - abs(z)
 ))
 
 register_family(new_family_row(
@@ -72,7 +73,8 @@ register_family(new_family_row(
     locscale_model(family, resp, x, x_sigma, fun)
   },
   location_scale = list(dist = dist_codes[["student_t"]], has_df = TRUE,
-                        log_tail = function(z, df) stats::pt(z, df = df, log.p = TRUE))
+                        log_tail = function(z, df) stats::pt(z, df = df, log.p = TRUE)),
+  eval_log_density = function(z, df) stats::dt(z, df = df, log = TRUE)
 ))
 
 # the families that take a sigma model

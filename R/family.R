@@ -24,12 +24,15 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   model is allowed: "no", "optional" or "always"), closed_form(family),
 #   response(y, family, weights, fun), model(family, resp, x, x_sigma, fun),
 #   start(...), check_start(family, y, fun), aic(...), mean_range(ybar),
-#   boundary (the warning when fitted means reach the edge of their range).
+#   boundary (the warning when fitted means reach the edge of their range);
+#   for evaluate(): outcome ("numeric" or "binary"), eval_loglik(y, trials,
+#   mu, wt, fit) (GLM rows) and eval_log_density(z, df) (location-scale rows).
 new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
   row <- list(name = name, links = links, constructor = constructor, ns = ns, kind = "glm",
               free_dispersion = FALSE, sigma = "no", closed_form = function(family) FALSE,
               check_start = function(family, y, fun) invisible(TRUE),
-              mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL)
+              mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL,
+              outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL)
   extra <- list(...)
   row[names(extra)] <- extra
   row

@@ -282,6 +282,10 @@ model.frame.gradglm <- function(formula, ...) {
   mf_call <- cl[c(1L, match(keep, names(cl), 0L))]
   mf_call[[1L]] <- quote(stats::model.frame)
   mf_call$formula <- stats::terms(object)
+  # a sigma model's variables are in the frame too, as gradglm() built it
+  if (!is.null(object$sigma_formula)) {
+    mf_call$formula <- joint_formula(stats::terms(object), object$sigma_formula)
+  }
   mf_call$drop.unused.levels <- TRUE
   for (nm in names(rebuild_args)) mf_call[[nm]] <- rebuild_args[[nm]]
   env <- environment(object$terms)

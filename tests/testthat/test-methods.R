@@ -398,6 +398,12 @@ test_that("model.frame() returns the stored frame, or rebuilds it when model = F
                 subset = Month > 5, na.action = na.exclude)
   expect_equal(model.frame(sub), model.frame(sub_gl), ignore_attr = "terms")
   expect_identical(nrow(model.frame(sub)), as.integer(nobs(sub_gl)))
+  # a sigma model's variables are rebuilt too, as the stored frame holds them
+  withsig <- gradglm(mpg ~ wt, data = mt, sigma = ~ hp + make)
+  nosig <- update(withsig, model = FALSE)
+  expect_null(nosig$model)
+  expect_equal(model.frame(nosig), model.frame(withsig), ignore_attr = "terms")
+  expect_identical(names(model.frame(nosig)), c("mpg", "wt", "hp", "make"))
   # new data given to model.frame()
   mf2 <- model.frame(models$gaussian$gg, data = mt[1:10, ])
   expect_identical(nrow(mf2), 10L)
