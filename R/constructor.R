@@ -6,6 +6,14 @@
 # name, parameter, link, title, outputs, coefficient positions and, for a fit
 # from a formula, terms, xlevels and contrasts).
 new_gradglm <- function(x) {
+  if (!is.null(x$path)) {
+    # a regularization path: coefficients over lambda, none of one fit's summaries
+    missing <- setdiff(c("coefficients", "aliased", "path", "penalty", "family", "kind", "blocks", "nobs"), names(x))
+    if (length(missing)) stop("new_gradglm: missing part(s) ", quote_some(missing), call. = FALSE)
+    stopifnot(is.matrix(x$path$beta), length(x$path$lambda) == ncol(x$path$beta),
+              nrow(x$path$beta) == length(x$coefficients))
+    return(structure(x, class = "gradglm"))
+  }
   required <- c("coefficients", "aliased", "residuals", "fitted.values", "rank", "family",
                 "linear.predictors", "deviance", "aic", "null.deviance", "iter", "weights",
                 "prior.weights", "df.residual", "df.null", "converged", "loglik", "npar",
@@ -13,7 +21,7 @@ new_gradglm <- function(x) {
   missing <- setdiff(required, names(x))
   if (length(missing)) stop("new_gradglm: missing part(s) ", quote_some(missing), call. = FALSE)
   stopifnot(is.numeric(x$coefficients), inherits(x$family, "family"),
-            x$optimizer %in% c("exact", "newton", "gd", "lbfgs", "sgd", "adam"),
+            x$optimizer %in% c("exact", "newton", "gd", "lbfgs", "sgd", "adam", "cd"),
             x$kind %in% c("glm", "likelihood"),
             identical(sort(unlist(lapply(x$blocks, `[[`, "coef"), use.names = FALSE)),
                       seq_along(x$coefficients)))

@@ -57,9 +57,20 @@ NULL
 #'   measures to compute, as in [evaluate()]: `"nll"`, `"mean_deviance"`,
 #'   `"mse"`, `"mae"`, `"class"`, `"auc"`, `"brier"`. `"nll"` and
 #'   `"mean_deviance"` are always computed.
-#' @param penalty Passed to [gradglm()] for penalized fits; reserved for a
-#'   later version of gradglm (lasso and ridge paths, whose penalty
-#'   cross-validation will choose). Must be `NULL` for now.
+#' @param penalty `NULL`, or a penalty made by [lasso()], [ridge()] or
+#'   [elastic_net()]. With a path (`lambda = NULL` or several lambdas), the
+#'   path fitted to all rows gives the lambdas; each fold's path is fitted at
+#'   those lambdas and every lambda is evaluated on the held-out fold. The
+#'   result (class `"gradglm_cv_path"`) then has `lambda`, `cvm` and `cvsd`
+#'   (mean and standard error over the folds of each measure, one row per
+#'   lambda), `lambda_min` (the lambda with the best mean of the first
+#'   `measure`, by default the mean deviance; the largest AUC for `"auc"`),
+#'   `lambda_1se` (the largest lambda whose mean is within one standard error
+#'   of the best), `nzero`, `fit` (the path on all rows) and `foldid`;
+#'   `plot()` draws the CV curve with its error bars and both lambdas, and
+#'   `coef()` and `predict()` take `s = "lambda_1se"` (the default),
+#'   `"lambda_min"` or a number. With one lambda, the penalised model is
+#'   cross-validated as any other.
 #' @return An object of class `"gradglm_cv"`, a list with
 #' * `folds`: a data frame with one row per fold: `fold`, `nobs` (held-out
 #'   rows with non-zero weight) and the measures;
@@ -100,12 +111,21 @@ cv_gradglm <- function(formula, data, family = gaussian(), ..., nfolds = 10, fol
   spec$values <- c(list(formula = formula, family = family), spec$values)
   spec$env <- parent.frame()
   spec$data <- data
-  if (!is.null(penalty)) spec$values$penalty <- .cv_check_penalty(penalty, fun)
+  shown <- c(list(quote(gradglm), formula = substitute(formula), data = substitute(data)),
+             if (!missing(family)) list(family = substitute(family)), dots,
+             if (!is.null(penalty)) list(penalty = substitute(penalty)))
+  if (!is.null(penalty)) {
+    penalty <- as_penalty(penalty, fun)
+    spec$values$penalty <- penalty
+    if (length(penalty$lambda) != 1L) {
+      run <- .cv_path_run(spec, nfolds, foldid, measure, fun)
+      run$fit$call <- as.call(shown)
+      return(.cv_path_object(run, mc))
+    }
+  }
   run <- .cv_run(list(model = spec), nfolds, foldid, measure, fun)
 
   fit <- run$fits[[1L]]
-  shown <- c(list(quote(gradglm), formula = substitute(formula), data = substitute(data)),
-             if (!missing(family)) list(family = substitute(family)), dots)
   fit$call <- as.call(shown)
   folds <- run$folds
   folds$model <- NULL
@@ -237,14 +257,6 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
   }
   if (!is.null(measure)) .eval_check_measure_names(measure, fun)
   invisible(TRUE)
-}
-
-.cv_check_penalty <- function(penalty, fun) {
-  if (!"penalty" %in% names(formals(gradglm))) {
-    abort(fun, "'penalty' is not available yet: this version of gradglm() fits no penalties; ",
-          "leave it NULL")
-  }
-  penalty
 }
 
 # labels of cv_compare()'s models: their names, else the symbols they were

@@ -184,6 +184,7 @@ evaluate <- function(fit, newdata, measure = NULL, ..., weights = NULL) {
     abort(fun, "unknown argument(s) ", if (is.null(nm)) "(unnamed)" else quote_some(nm[nzchar(nm)]),
           "; evaluate() takes 'fit', 'newdata', 'measure' and 'weights'")
   }
+  stop_if_path(fit, fun)
   measures <- .eval_measures(fit, measure, fun)
   training <- missing(newdata) || is.null(newdata)
   if (training && !is.null(weights)) {
@@ -194,12 +195,11 @@ evaluate <- function(fit, newdata, measure = NULL, ..., weights = NULL) {
   keep <- d$cw > 0
   if (!any(keep)) abort(fun, "no rows with non-zero weight (and no missing values) to evaluate")
   d <- .eval_subset(d, keep)
-  ll <- .eval_loglik(fit, d)
-  dev <- .eval_deviance(fit, d, ll)
+  v <- .eval_values(fit, d, measures)
+  ll <- v$loglik
+  dev <- v$deviance
   sw <- sum(d$cw)
-  vals <- c(nll = -ll / sw, mean_deviance = dev / sw)
-  extra <- setdiff(measures, names(vals))
-  if (length(extra)) vals <- c(vals, .eval_scores(d, extra))
+  vals <- v$values
   probs <- .eval_probabilities(d)
   if (!is.null(probs) && d$outcome == "classes") probs$classes <- fit$lev
   structure(list(measures = vals[measures], loglik = ll, deviance = dev, nll = -ll / sw,
@@ -209,6 +209,17 @@ evaluate <- function(fit, newdata, measure = NULL, ..., weights = NULL) {
                  formula = if (!is.null(fit$terms)) stats::formula(fit$terms),
                  probabilities = probs),
             class = "gradglm_evaluation")
+}
+
+# the measures of a fit on the data d (rows of non-zero weight)
+.eval_values <- function(fit, d, measures) {
+  ll <- .eval_loglik(fit, d)
+  dev <- .eval_deviance(fit, d, ll)
+  sw <- sum(d$cw)
+  vals <- c(nll = -ll / sw, mean_deviance = dev / sw)
+  extra <- setdiff(measures, names(vals))
+  if (length(extra)) vals <- c(vals, .eval_scores(d, extra))
+  list(values = vals[measures], loglik = ll, deviance = dev)
 }
 
 # ---------------------------------------------------------------------------

@@ -35,6 +35,9 @@
 #'   observation (for example a column of ones for a constant scale), or
 #'   `NULL`: a constant scale for `laplace()` and `student_t()`, the classical
 #'   fit for `gaussian()`. See the `sigma` argument of [gradglm()].
+#' @param penalty `NULL`, or a penalty made by [lasso()], [ridge()] or
+#'   [elastic_net()]: a regularization path, or a single penalised fit; see
+#'   [penalties]. Its `penalty_factor` has one value per column.
 #' @return A fitted model of class `"gradglm"`; see [gradglm()] for its parts.
 #' @seealso [gradglm()] for the formula interface.
 #' @examples
@@ -44,12 +47,12 @@
 #' @export
 gradglm_fit <- function(x, y, weights = NULL, offset = NULL, family = gaussian(),
                         optimizer = "auto", control = gradglm_control(), start = NULL,
-                        x_sigma = NULL) {
+                        x_sigma = NULL, penalty = NULL) {
   fun <- "gradglm_fit"
   x <- check_design(x, fun)
   if (!is.null(x_sigma)) x_sigma <- check_design(x_sigma, fun, what = "'x_sigma'")
   fit <- fit_core(x, y, weights, offset, family, optimizer, control, start, x_sigma,
-                  intercept = design_intercept(x) > 0L, fun = fun)
+                  intercept = design_intercept(x) > 0L, fun = fun, penalty = penalty)
   fit$method <- "gradglm_fit"
   new_gradglm(fit)
 }
@@ -57,8 +60,10 @@ gradglm_fit <- function(x, y, weights = NULL, offset = NULL, family = gaussian()
 # The one fitting path of gradglm() and gradglm_fit(): checks, the family's
 # model (its parameter blocks and likelihood), a start, the C++ engine, and
 # the family's summaries of the fit. Errors name `fun`.
-fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x_sigma, intercept, fun) {
+fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x_sigma, intercept, fun,
+                     penalty = NULL, term_labels = NULL) {
   fam <- resolve_family(family, fun)
+  penalty <- as_penalty(penalty, fun)
   family <- fam$family
   row <- fam$row
   if (!is.null(x_sigma) && row$sigma == "no") {
@@ -79,11 +84,18 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   if (!any(resp$weights > 0)) abort(fun, "every observation has zero weight (or zero trials)")
   if (is.null(x_sigma) && row$sigma == "always") x_sigma <- intercept_design(n)
   model <- row$model(family, resp, x, x_sigma, fun)
+  if (!is.null(penalty)) {
+    if (spec$name != "auto" && spec$name != "newton") {
+      abort(fun, "a penalised fit is solved by coordinate descent on Newton's quadratic approximation: ",
+            "use optimizer = \"auto\" (the '", spec$name, "' optimizer does not take a penalty yet)")
+    }
+    spec <- as_optimizer_spec("newton", fun)
+  }
   optimizer <- resolve_optimizer(spec, model, family, fun)
   n_ok <- sum(resp$weights > 0)
   cn <- unlist(lapply(model$blocks, `[[`, "coef_names"), use.names = FALSE)
   npar <- length(cn)
-  if (npar > n_ok) {
+  if (npar > n_ok && is.null(penalty)) {
     what <- if (model$kind == "glm") "coefficients" else "parameters"
     abort(fun, "the model has more ", what, " (", npar, ") than observations with non-zero weight (",
           n_ok, ")")
@@ -98,8 +110,14 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   if (!is.null(model$check_control)) model$check_control(engine_control, fun)
   engine_control$subsample_min <- 200000L
   ctx$engine_control <- engine_control
-  res <- tryCatch(run_engine(model, resp, if (offset_given) offset, optimizer, start, engine_control),
+  pen <- if (!is.null(penalty)) penalty_engine(penalty, model, resp, if (offset_given) offset, term_labels, fun)
+  res <- tryCatch(run_engine(model, resp, if (offset_given) offset, optimizer, start, engine_control, pen),
                   error = function(e) abort(fun, conditionMessage(e)))
+  if (!is.null(pen) && !pen$single) return(path_core(res, ctx, cn, penalty, pen))
+  if (!is.null(pen) && penalty$relax) {
+    return(relaxed_core(res, ctx, cn, penalty, list(x = x, y = y, weights = weights, offset = offset,
+                                                    family = family, control = control, x_sigma = x_sigma)))
+  }
   check_rate(res, optimizer, engine_control$learning_rate, fun)
   if (!is.finite(res$loss)) {
     abort(fun, "the ", optimizer, " optimizer could not find valid ",
@@ -118,6 +136,10 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   cov <- res$cov
   dimnames(cov) <- list(cn[!aliased], cn[!aliased])
   fit <- model$finish(res, ctx, coef, aliased)
+  if (!is.null(pen)) {
+    fit$penalty <- penalised_fit_info(res, penalty, pen)
+    optimizer <- "cd"
+  }
   common <- list(
     coefficients = coef, aliased = aliased, family = family, iter = res$iter,
     y = resp$y, converged = res$converged, boundary = FALSE, cov.unscaled = cov,
@@ -133,14 +155,15 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
 # The engine's model specification from the family's model: one design per
 # block (NULL for an intercept-only block), the response, weights, offset
 # (of the first predictor) and the likelihood's codes.
-run_engine <- function(model, resp, offset, optimizer, start, control) {
+run_engine <- function(model, resp, offset, optimizer, start, control, penalty = NULL) {
   designs <- lapply(model$blocks, function(b) engine_design(b$design))
   y <- if (is.null(resp$engine_y)) resp$y else resp$engine_y
   fit_model(list(designs = designs, block_design = seq_along(model$blocks) - 1L,
                  block_m = vapply(model$blocks, function(b) as.integer(b$m), 1L),
                  y = y, weights = resp$weights,
                  offsets = rep(list(offset), if (is.null(model$offset_predictors)) 1L else model$offset_predictors),
-                 likelihood = model$likelihood, optimizer = optimizer, start = start, control = control))
+                 likelihood = model$likelihood, optimizer = optimizer, start = start, control = control,
+                 penalty = penalty))
 }
 
 # The blocks as the fitted object keeps them: everything but the designs,

@@ -49,6 +49,10 @@
 #'   constant scale); for `gaussian()`, `NULL` keeps the classical glm fit and
 #'   `sigma = ~ 1` gives the distributional one (the scale as a parameter with
 #'   a standard error). Not available for `binomial()` and `poisson()`.
+#' @param penalty `NULL` (maximum likelihood), or a penalty made by [lasso()],
+#'   [ridge()] or [elastic_net()] (penalised maximum likelihood, glmnet's
+#'   objective): with `lambda = NULL` a regularization path, with one `lambda`
+#'   a single fit with the usual methods; see [penalties].
 #' @param ... Settings for [gradglm_control()], as `glm()` passes `...` to
 #'   `glm.control()` (for example `max_iter = 200`).
 #' @return An object of class `"gradglm"`: a list with glm's parts
@@ -95,7 +99,7 @@
 #' @export
 gradglm <- function(formula, data, family = gaussian(), weights, subset, na.action, offset,
                     start = NULL, optimizer = "auto", control = gradglm_control(),
-                    model = TRUE, x = FALSE, y = TRUE, contrasts = NULL, sigma = NULL, ...) {
+                    model = TRUE, x = FALSE, y = TRUE, contrasts = NULL, sigma = NULL, penalty = NULL, ...) {
   fun <- "gradglm"
   call <- match.call()
   if (missing(formula) || !inherits(formula, "formula")) {
@@ -174,7 +178,8 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
     Z <- check_design(Z, fun, what = "the sigma model matrix")
   }
   fit <- fit_core(X, Y, w, off, family, optimizer, control, start, x_sigma = Z,
-                  intercept = attr(mt, "intercept") > 0L, fun = fun)
+                  intercept = attr(mt, "intercept") > 0L, fun = fun, penalty = penalty,
+                  term_labels = attr(mt, "term.labels"))
   fit$call <- call
   fit$formula <- stats::formula(mt)
   fit$terms <- mt

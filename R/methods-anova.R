@@ -65,6 +65,7 @@
 #' @importFrom stats anova
 #' @export
 anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
+  stop_if_penalised(object, "anova.gradglm")
   fits <- list(object, ...)
   if (!all(vapply(fits, function(f) inherits(f, "gradglm") && is_glm_fit(f), NA)) &&
       any(vapply(fits, function(f) inherits(f, "gradglm") && !is_glm_fit(f), NA))) {
@@ -286,7 +287,7 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
 # "sgd", "adam") are replaced by "auto", whose fit is exact.
 .methods_refit_optimizer <- function(object) {
   opt <- object$optimizer
-  if (is.null(opt) || opt %in% c("gd", "sgd", "adam")) "auto" else opt
+  if (is.null(opt) || opt %in% c("gd", "sgd", "adam", "cd")) "auto" else opt
 }
 
 .methods_refit_control <- function(object) {

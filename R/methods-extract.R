@@ -49,6 +49,9 @@
 #' @param complete For `coef()`: if `FALSE`, aliased (`NA`) coefficients are
 #'   dropped. For `vcov()`: if `TRUE` (the default), aliased coefficients
 #'   get rows and columns of `NA`, as for [stats::vcov()] on glm fits.
+#' @param lambda For `coef()` of a regularization path: the lambdas at which
+#'   to give the coefficients (linear interpolation between the fitted ones);
+#'   `NULL` gives the whole matrix, one column per lambda of the path.
 #' @param parm The coefficients for which intervals are wanted: a vector of
 #'   names or positions. All coefficients if missing.
 #' @param level The confidence level.
@@ -89,7 +92,14 @@ NULL
 
 #' @rdname gradglm-extract
 #' @export
-coef.gradglm <- function(object, complete = TRUE, matrix = FALSE, ...) {
+coef.gradglm <- function(object, complete = TRUE, matrix = FALSE, lambda = NULL, ...) {
+  if (is_path_fit(object)) {
+    if (is.null(lambda)) return(object$path$beta)
+    .path_check_lambda(lambda, "coef.gradglm")
+    out <- .path_coef_at(object$path, lambda)
+    return(if (length(lambda) == 1L) out[, 1L] else out)
+  }
+  if (!is.null(lambda)) abort("coef.gradglm", "'lambda' is for a regularization path (a fit with a penalty and no single lambda)")
   cf <- object$coefficients
   if (isTRUE(matrix)) {
     b <- Find(function(b) isTRUE(b$split), object$blocks)
@@ -106,6 +116,7 @@ coef.gradglm <- function(object, complete = TRUE, matrix = FALSE, ...) {
 #' @rdname gradglm-extract
 #' @export
 vcov.gradglm <- function(object, complete = TRUE, ...) {
+  stop_if_path(object, "vcov.gradglm")
   if (!is_glm_fit(object)) {
     # the joint inverse information: no dispersion
     v <- .methods_cov_unscaled(object)
@@ -135,6 +146,7 @@ vcov.gradglm <- function(object, complete = TRUE, ...) {
 #' @rdname gradglm-extract
 #' @export
 confint.gradglm <- function(object, parm, level = 0.95, ...) {
+  stop_if_path(object, "confint.gradglm")
   fun <- "confint.gradglm"
   if (!is.numeric(level) || length(level) != 1L || is.na(level) || level <= 0 || level >= 1) {
     abort(fun, "'level' must be a single number between 0 and 1")
@@ -176,6 +188,7 @@ confint.gradglm <- function(object, parm, level = 0.95, ...) {
 #' @rdname gradglm-extract
 #' @export
 logLik.gradglm <- function(object, ...) {
+  stop_if_path(object, "logLik.gradglm")
   if (...length()) {
     warn("logLik.gradglm", "extra arguments are ignored; use AIC() or anova() to compare several models")
   }
@@ -197,18 +210,21 @@ nobs.gradglm <- function(object, ...) {
 #' @rdname gradglm-extract
 #' @export
 deviance.gradglm <- function(object, ...) {
+  if (is_path_fit(object)) return(object$path$deviance)
   object$deviance
 }
 
 #' @rdname gradglm-extract
 #' @export
 df.residual.gradglm <- function(object, ...) {
+  stop_if_path(object, "df.residual.gradglm")
   object$df.residual
 }
 
 #' @rdname gradglm-extract
 #' @export
 fitted.gradglm <- function(object, ...) {
+  stop_if_path(object, "fitted.gradglm")
   stats::napredict(object$na.action, object$fitted.values)
 }
 
@@ -216,6 +232,7 @@ fitted.gradglm <- function(object, ...) {
 #' @export
 residuals.gradglm <- function(object, type = c("deviance", "pearson", "working", "response", "quantile"),
                               ...) {
+  stop_if_path(object, "residuals.gradglm")
   if (!is_glm_fit(object)) {
     types <- type_methods(object)$residual_types
     type <- if (missing(type)) types[1L] else match.arg(type[1L], types)
@@ -329,6 +346,7 @@ formula.gradglm <- function(x, ...) {
 #' @rdname gradglm-extract
 #' @export
 sigma.gradglm <- function(object, ...) {
+  stop_if_path(object, "sigma.gradglm")
   switch(object$lik_type,
     glm = sqrt(object$deviance / object$df.residual),
     multi_gaussian = sqrt(object$dispersion),

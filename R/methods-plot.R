@@ -50,7 +50,10 @@
 #'   class probabilities against a numeric predictor, the first of the model
 #'   or the one named by `predictor = "name"`) and `"confusion"` (observed
 #'   against predicted classes); several responses `"loss"` and
-#'   `"residuals"`.
+#'   `"residuals"`. A regularization path (a fit with a penalty and no single
+#'   lambda) has `"path"`: its coefficients against log lambda (or, with
+#'   `xvar = "norm"`, their L1 norm; `xvar = "dev"`, the deviance explained),
+#'   labelled, with the number of non-zero coefficients on top.
 #' @param ask Logical: ask before each new page? The default asks when
 #'   several plots are drawn on an interactive device that shows one at a time.
 #' @param residual_type The residuals of the `"residuals"` plot: `"deviance"`
@@ -84,6 +87,13 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
                          residual_type = c("deviance", "pearson"),
                          against = c("fitted", "link"), ...) {
   explicit <- !missing(which)
+  if (is_path_fit(x)) {
+    if (explicit && !identical(which, "path")) {
+      abort("plot.gradglm", "a regularization path has one plot: which = \"path\"")
+    }
+    return(.plot_path(x, ...))
+  }
+  if (identical(which, "path")) abort("plot.gradglm", "which = \"path\" is for a regularization path")
   if (!is_glm_fit(x)) {
     plot_fun <- type_methods(x)$plot
     if (!explicit) which <- NULL

@@ -50,6 +50,10 @@
 #'   [stats::na.omit()] drops the rows; [stats::na.exclude()] drops them
 #'   from the computation and pads the result with `NA` (where
 #'   [stats::predict.glm()] drops them).
+#' @param lambda For a regularization path: the lambdas at which to predict
+#'   (default: every lambda of the path; values between them interpolate the
+#'   coefficients linearly, as glmnet). A path of a GLM family also takes
+#'   `type = "class"` (binomial: 1 where the linear predictor is positive).
 #' @param ... For a [gradglm_fit()] fit with matrix `newdata`: `offset`, the
 #'   offset for the new rows. Otherwise unused.
 #'
@@ -76,7 +80,12 @@
 predict.gradglm <- function(object, newdata = NULL,
                             type = c("link", "response", "sigma", "probs", "class"),
                             se.fit = FALSE, dispersion = NULL,
-                            na.action = na.pass, ...) {
+                            na.action = na.pass, lambda = NULL, ...) {
+  if (is_path_fit(object)) {
+    if (!isFALSE(se.fit)) abort("predict.gradglm", "'se.fit' is not available along a regularization path")
+    return(.path_predict(object, newdata, lambda, if (missing(type)) NULL else type, ...))
+  }
+  if (!is.null(lambda)) abort("predict.gradglm", "'lambda' is for a regularization path")
   if (!is.logical(se.fit) || length(se.fit) != 1L || is.na(se.fit)) {
     stop("predict.gradglm: 'se.fit' must be TRUE or FALSE", call. = FALSE)
   }
@@ -98,7 +107,8 @@ predict.gradglm <- function(object, newdata = NULL,
   }
   fam <- object$family
   coefs <- object$coefficients
-  keep <- !is.na(coefs)
+  # penalised fits: only the selected coefficients (the others are 0) have a covariance
+  keep <- !is.na(coefs) & !(if (is.null(object$aliased)) FALSE else object$aliased)
 
   if (is.null(newdata)) {
     # the fitted values, padded for na.exclude

@@ -29,6 +29,7 @@
 #' print(fit, digits = 6)
 #' @export
 print.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
+  if (is_path_fit(x)) return(.path_print(x, digits))
   if (!is_glm_fit(x)) return(.lik_print(x, digits, ...))
   if (!is.null(x$call)) {
     cat("\nCall:  ", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
@@ -71,10 +72,12 @@ print.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
 .methods_fit_line <- function(x) {
   opt <- if (is.null(x$optimizer)) "unknown" else x$optimizer
   iter <- x$iter
+  unit <- if (identical(opt, "cd")) " sweep" else " iteration"
+  if (identical(opt, "cd")) opt <- "coordinate descent"
   it_txt <- if (is.null(iter)) {
     ""
   } else {
-    paste0(", ", iter, if (identical(as.integer(iter), 1L)) " iteration" else " iterations")
+    paste0(", ", iter, unit, if (identical(as.integer(iter), 1L)) "" else "s")
   }
   conv <- x$converged
   conv_txt <- if (is.null(conv) || is.na(conv)) {

@@ -99,6 +99,7 @@ NULL
 #' @export
 drop1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LRT", "F"),
                           k = 2, trace = FALSE, ...) {
+  stop_if_penalised(object, "drop1.gradglm")
   fun <- "drop1.gradglm"
   .select_check_fit(object, fun)
   test <- .select_test(test, missing(test), object, fun)
@@ -124,6 +125,7 @@ drop1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "L
 #' @export
 add1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LRT", "F"),
                          k = 2, trace = FALSE, ...) {
+  stop_if_penalised(object, "add1.gradglm")
   fun <- "add1.gradglm"
   .select_check_fit(object, fun)
   test <- .select_test(test, missing(test), object, fun)
@@ -150,6 +152,7 @@ add1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LR
 #' @rdname gradglm-select
 #' @export
 extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
+  stop_if_path(fit, "extractAIC.gradglm")
   if (is_glm_fit(fit)) {
     edf <- if (!is.null(fit$rank)) fit$rank else sum(!is.na(fit$coefficients))
     return(c(edf, fit$aic + (k - 2) * edf))

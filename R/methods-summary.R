@@ -56,12 +56,15 @@
 #' summary(gradglm(mpg ~ wt + factor(cyl), data = mtcars), correlation = TRUE)
 #' @export
 summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...) {
+  stop_if_path(object, "summary.gradglm")
   if (!is_glm_fit(object)) {
     if (!is.null(dispersion)) {
       stop("summary.gradglm: 'dispersion' does not apply to a model whose scale is a parameter of ",
            "the likelihood", call. = FALSE)
     }
-    return(.lik_summary(object, correlation))
+    ans <- .lik_summary(object, correlation)
+    ans$penalty <- object$penalty
+    return(ans)
   }
   fam <- object$family
   est.disp <- is.null(dispersion) && !.methods_fixed_dispersion(fam)
@@ -126,7 +129,8 @@ summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...)
     cov.unscaled = cov.unscaled,
     cov.scaled = cov.scaled,
     na.action = object$na.action,
-    nobs = stats::nobs(object)
+    nobs = stats::nobs(object),
+    penalty = object$penalty
   )
   if (isTRUE(correlation)) {
     sd <- sqrt(diag(cov.unscaled))
@@ -147,7 +151,11 @@ summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...)
 print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
                                   signif.stars = getOption("show.signif.stars"),
                                   show.residuals = FALSE, ...) {
-  if (identical(x$kind, "likelihood")) return(.lik_print_summary(x, digits, signif.stars, ...))
+  if (identical(x$kind, "likelihood")) {
+    .lik_print_summary(x, digits, signif.stars, ...)
+    .methods_penalty_note(x$penalty, x$aliased)
+    return(invisible(x))
+  }
   if (!is.null(x$call)) {
     cat("\nCall:\n", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
   }
@@ -161,7 +169,14 @@ print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
     cat("\nNo coefficients\n")
   } else {
     n_alias <- sum(aliased)
-    if (n_alias > 0L) {
+    if (n_alias > 0L && !is.null(x$penalty)) {
+      cat("\nCoefficients: (", n_alias, " set to 0 at this lambda: not selected)\n", sep = "")
+      full <- matrix(NA_real_, length(aliased), ncol(x$coefficients),
+                     dimnames = list(names(aliased), colnames(x$coefficients)))
+      full[!aliased, ] <- x$coefficients
+      full[aliased, 1L] <- 0
+      coefs <- full
+    } else if (n_alias > 0L) {
       cat("\nCoefficients: (", n_alias, " not defined because of singularities)\n",
           sep = "")
       # Put the aliased coefficients back, in their place, as rows of NA.
@@ -195,6 +210,7 @@ print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
   }
   cat("AIC: ", format(x$aic, digits = max(4L, digits + 1L)), "\n\n", sep = "")
   cat(.methods_fit_line(x), "\n", sep = "")
+  .methods_penalty_note(x$penalty, x$aliased)
 
   .methods_print_correlation(x$correlation, digits)
   cat("\n")
@@ -289,4 +305,20 @@ print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
   inv <- inv[ord, ord, drop = FALSE]
   dimnames(inv) <- list(colnames(X), colnames(X))
   inv
+}
+
+# A single penalised fit says what its inference is.
+.methods_penalty_note <- function(pen, aliased) {
+  if (is.null(pen)) return(invisible(NULL))
+  what <- switch(pen$spec$name, lasso = "lasso", ridge = "ridge",
+                 elastic_net = paste0("elastic net (alpha = ", format(pen$alpha), ")"))
+  if (isTRUE(pen$relaxed)) {
+    cat("Relaxed ", what, ": the ", length(pen$selected), " coefficients selected at lambda = ",
+        format(signif(pen$lambda, 4)), " refitted without penalty;\n", sep = "")
+  } else {
+    cat("Penalised fit (", what, ", lambda = ", format(signif(pen$lambda, 4)), "): estimates are shrunken;\n",
+        sep = "")
+  }
+  cat("standard errors and tests ignore that the coefficients were selected.\n")
+  invisible(NULL)
 }

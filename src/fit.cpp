@@ -22,6 +22,7 @@
 #include "objective.h"
 #include "optimizer.h"
 #include "parallel.h"
+#include "penalty.h"
 #include "progress.h"
 #include "rank.h"
 
@@ -184,11 +185,13 @@ class FitDriver {
     subsample_min_ = control.containsElementNamed("subsample_min") ? (Index)Rcpp::as<int>(control["subsample_min"])
                                                                    : std::numeric_limits<int>::max();
     threads_ = Rcpp::as<int>(control["threads"]);
+    if (spec.containsElementNamed("penalty") && !Rf_isNull(spec["penalty"])) read_penalty(spec["penalty"]);
     have_start_ = !Rf_isNull(spec["start"]);
     if (have_start_) start_full_ = Rcpp::as<Rcpp::NumericVector>(spec["start"]);
   }
 
   Rcpp::List run() {
+    if (penalised_) return run_penalised();
     columns();
     build();
     if (exact_) {
@@ -230,6 +233,142 @@ class FitDriver {
   int extra_iter_ = 0;
   double loss_ = NAN;
   std::string cov_kind_ = "expected";
+  bool penalised_ = false, saturated_ = false;
+  PenaltySpec pen_;
+  std::vector<int> support_;
+
+  void read_penalty(const Rcpp::List& p) {
+    penalised_ = true;
+    pen_.alpha = Rcpp::as<double>(p["alpha"]);
+    if (!Rf_isNull(p["lambda"])) pen_.lambda = Rcpp::as<std::vector<double>>(p["lambda"]);
+    pen_.nlambda = Rcpp::as<int>(p["nlambda"]);
+    pen_.lambda_min_ratio = Rcpp::as<double>(p["lambda_min_ratio"]);
+    pen_.factor = Rcpp::as<VectorXd>(p["factor"]);
+    pen_.standardize = Rcpp::as<bool>(p["standardize"]);
+    pen_.ridge_scale = Rcpp::as<double>(p["ridge_scale"]);
+    pen_.tol = Rcpp::as<double>(p["tol"]);
+    pen_.max_sweeps = (long)Rcpp::as<double>(p["max_sweeps"]);
+    pen_.single = Rcpp::as<bool>(p["single"]);
+    saturated_ = p.containsElementNamed("saturated") && Rcpp::as<bool>(p["saturated"]);
+  }
+
+  // A penalised fit: every column takes part (the penalty, not the rank,
+  // decides); a path returns its coefficients over lambda, one lambda a
+  // fit with a covariance on its support.
+  Rcpp::List run_penalised() {
+    if (optimizer_ != "newton") throw std::invalid_argument("a penalised fit uses coordinate descent");
+    aliased_.clear();
+    for (const Design& d : m_.designs) aliased_.push_back(std::vector<bool>(d.cols(), false));
+    build();
+    pen_.saturated = saturated_ || glm_like_ != nullptr;
+    pen_.quadratic = glm_like_ && glm_like_->dist() == Dist::gaussian && glm_like_->link() == Link::identity;
+    VectorXd start = have_start_ ? theta0_ : VectorXd::Zero(pred_->dim());
+    std::vector<double> icpt;
+    if (glm_ && !have_start_) {
+      // the intercept starts at the mean of glm's starting linear predictor
+      double s = 0.0;
+      for (Index i = 0; i < m_.n; ++i)
+        if (W_[i] > 0.0) s += W_[i] * (glm_->start_eta(m_.y.y[i], W_[i]) - (m_.offsets[0] ? m_.offsets[0][i] : 0.0));
+      icpt.push_back(s / obj_->weight_sum());
+    }
+    PenaltyPath path = penalized_path(*obj_, pen_, start, icpt);
+    if (path.coef.cols() == 0) throw std::runtime_error("the penalised fit returned no solution");
+    if (!pen_.single) return path_list(path);
+    const Index last = path.coef.cols() - 1;
+    res_.coef = path.coef.col(last);
+    res_.loss = path.loss[last];
+    res_.grad_norm = path.kkt[last];
+    res_.converged = path.converged[last] != 0;
+    res_.iter = path.sweeps[last];
+    res_.message = path.message;
+    res_.trace.push_back(TraceRow{res_.iter, res_.loss, res_.grad_norm, NAN, res_.seconds()});
+    penalised_covariance(path.constant, path.scale, path.lambda[last]);
+    loss_ = res_.loss;
+    Rcpp::List out = results();
+    Rcpp::LogicalVector alias(full_pred_->dim());
+    for (Index j = 0; j < full_pred_->dim(); ++j) alias[j] = !support_[j];
+    out["aliased"] = alias;
+    out["penalty_fit"] = Rcpp::List::create(
+        Rcpp::Named("lambda") = path.lambda[last], Rcpp::Named("objective") = path.objective[last],
+        Rcpp::Named("kkt") = path.kkt[last], Rcpp::Named("df") = path.df[last],
+        Rcpp::Named("null_loss") = path.null_loss, Rcpp::Named("lambda_max") = path.lambda_max,
+        Rcpp::Named("scale") = Rcpp::wrap(path.scale));
+    return out;
+  }
+
+  Rcpp::List path_list(const PenaltyPath& path) {
+    return Rcpp::List::create(
+        Rcpp::Named("lambda") = path.lambda, Rcpp::Named("coefficients") = Rcpp::wrap(path.coef),
+        Rcpp::Named("loss") = path.loss, Rcpp::Named("objective") = path.objective,
+        Rcpp::Named("kkt") = path.kkt, Rcpp::Named("df") = path.df, Rcpp::Named("sweeps") = path.sweeps,
+        Rcpp::Named("converged") = Rcpp::wrap(path.converged), Rcpp::Named("null_loss") = path.null_loss,
+        Rcpp::Named("lambda_max") = path.lambda_max, Rcpp::Named("message") = path.message,
+        Rcpp::Named("scale") = Rcpp::wrap(path.scale),
+        Rcpp::Named("wsum") = obj_->weight_sum());
+  }
+
+  // The covariance of a single penalised fit on its support S (non-zero or
+  // unpenalised coefficients): the sandwich (H + P)^-1 H (H + P)^-1 / sum w
+  // with H the loss's curvature and P the ridge part's, computed on the
+  // columns that carry the support. It ignores the selection.
+  void penalised_covariance(const std::vector<int>& constant, const VectorXd& scale, double lambda) {
+    const Index dim = full_pred_->dim();
+    support_.assign(dim, 0);
+    for (Index j = 0; j < dim; ++j) support_[j] = !constant[j] && (res_.coef[j] != 0.0 || pen_.factor[j] == 0.0);
+    const int D = (int)m_.designs.size();
+    std::vector<std::vector<char>> used(D);
+    for (int d = 0; d < D; ++d) used[d].assign(m_.designs[d].cols(), 0);
+    for (int b = 0; b < full_pred_->nblocks(); ++b) {
+      const PredBlock& pb = full_pred_->block(b);
+      const Index p = m_.designs[pb.design].cols();
+      for (int c = 0; c < pb.m; ++c)
+        for (Index j = 0; j < p; ++j)
+          if (support_[pb.offset + c * p + j]) used[pb.design][j] = 1;
+    }
+    std::vector<Design> sub;
+    for (int d = 0; d < D; ++d) {
+      std::vector<Index> cols;
+      for (Index j = 0; j < (Index)used[d].size(); ++j)
+        if (used[d][j]) cols.push_back(j);
+      sub.push_back(m_.designs[d].select(cols));
+    }
+    const LinearPredictor sub_pred(sub, m_.blocks, m_.offsets);
+    std::vector<Index> pos;  // full position of each coefficient of the sub-layout
+    for (int b = 0; b < full_pred_->nblocks(); ++b) {
+      const PredBlock& pb = full_pred_->block(b);
+      const Index p = m_.designs[pb.design].cols();
+      for (int c = 0; c < pb.m; ++c)
+        for (Index j = 0; j < p; ++j)
+          if (used[pb.design][j]) pos.push_back(pb.offset + c * p + j);
+    }
+    VectorXd th(pos.size());
+    for (size_t j = 0; j < pos.size(); ++j) th[j] = res_.coef[pos[j]];
+    ModelObjective sub_obj(sub_pred, *m_.lik, m_.y, W_, threads_);
+    VectorXd g;
+    MatrixXd H;
+    if (glm_like_ || laplace_) {
+      sub_obj.fisher_curvature(th, g, H);
+    } else {
+      sub_obj.value_grad_curv(th, g, H);
+      cov_kind_ = "observed";
+      if (Eigen::LLT<MatrixXd>(H).info() != Eigen::Success && m_.lik->has_fisher()) {
+        sub_obj.fisher_curvature(th, g, H);
+        cov_kind_ = "expected";
+      }
+    }
+    std::vector<Index> keep;
+    for (size_t j = 0; j < pos.size(); ++j)
+      if (support_[pos[j]]) keep.push_back((Index)j);
+    const Index s = (Index)keep.size();
+    MatrixXd Hs(s, s);
+    for (Index a = 0; a < s; ++a)
+      for (Index b = 0; b < s; ++b) Hs(a, b) = H(keep[a], keep[b]);
+    const VectorXd ridge = ridge_curvature(pen_, scale, lambda);
+    MatrixXd Hp = Hs;
+    for (Index a = 0; a < s; ++a) Hp(a, a) += ridge[pos[keep[a]]];
+    const MatrixXd A = spd_inverse(Hp);
+    cov_ = A * Hs * A / obj_->weight_sum();
+  }
 
   // 1. Which columns of each design take part: the closed form finds them
   // in its QR; the iterative routes detect them (a large GLM fitted by Newton

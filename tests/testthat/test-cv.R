@@ -194,8 +194,8 @@ test_that("bad input: clear errors naming the argument", {
   expect_error(cv_gradglm(dist ~ speed, data = as.list(cars)), "'data' must be a data frame")
   expect_error(cv_gradglm(dist ~ speed), "'data' is missing")
   expect_error(cv_gradglm("dist ~ speed", data = cars), "'formula' must be a model formula")
-  expect_error(cv_gradglm(dist ~ speed, data = cars, penalty = "lasso"),
-               "'penalty' is not available")
+  expect_error(cv_gradglm(dist ~ speed, data = cars, penalty = "lassoo"),
+               "'penalty' must be NULL or a specification")
   wts <- runif(50)
   expect_error(cv_gradglm(dist ~ speed, data = cars, weights = wts, nfolds = 5),
                "'weights' \\(wts\\) must be a variable of 'data'")

@@ -1,0 +1,743 @@
+#include "penalty.h"
+
+#include <Rcpp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "parallel.h"
+
+namespace gradglm {
+
+VectorXd ridge_curvature(const PenaltySpec& spec, const VectorXd& scale, double lambda) {
+  return (lambda * (1.0 - spec.alpha) * spec.ridge_scale) * spec.factor.cwiseProduct(scale.cwiseAbs2());
+}
+
+namespace {
+
+inline double soft(double z, double g) {
+  if (z > g) return z - g;
+  if (z < -g) return z + g;
+  return 0.0;
+}
+
+// Loops over the rows of one column, on up to T threads in chunks that
+// Eigen vectorises: x'r, r += delta c (x - xbar), and sum c x, sum c x^2.
+typedef Eigen::Map<const VectorXd> CVec;
+constexpr Index kChunk = 8192;
+
+double col_dot(const double* x, const double* r, Index n, int T) {
+  const Index chunks = (n + kChunk - 1) / kChunk;
+  double s = 0.0;
+#ifdef _OPENMP
+#pragma omp parallel for reduction(+ : s) schedule(static) num_threads(T) if (T > 1)
+#endif
+  for (Index b = 0; b < chunks; ++b) {
+    const Index a = b * kChunk, len = std::min(kChunk, n - a);
+    s += CVec(x + a, len).dot(CVec(r + a, len));
+  }
+  (void)T;
+  return s;
+}
+
+void col_axpy(double* r, const double* c, const double* x, double xbar, double delta, Index n, int T) {
+  const Index chunks = (n + kChunk - 1) / kChunk;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(T) if (T > 1)
+#endif
+  for (Index b = 0; b < chunks; ++b) {
+    const Index a = b * kChunk, len = std::min(kChunk, n - a);
+    Eigen::Map<VectorXd> rr(r + a, len);
+    if (x) {
+      rr.array() += (CVec(c + a, len).array() * (CVec(x + a, len).array() - xbar)) * delta;
+    } else {
+      rr.noalias() += delta * CVec(c + a, len);
+    }
+  }
+  (void)T;
+}
+
+void col_moments(const double* x, const double* c, Index n, int T, double& sx, double& sxx) {
+  const Index chunks = (n + kChunk - 1) / kChunk;
+  double a = 0.0, q = 0.0;
+#ifdef _OPENMP
+#pragma omp parallel for reduction(+ : a, q) schedule(static) num_threads(T) if (T > 1)
+#endif
+  for (Index b = 0; b < chunks; ++b) {
+    const Index o = b * kChunk, len = std::min(kChunk, n - o);
+    const CVec xv(x + o, len), cv(c + o, len);
+    a += cv.dot(xv);
+    q += (cv.array() * xv.array().square()).sum();
+  }
+  (void)T;
+  sx = a;
+  sxx = q;
+}
+
+// One coefficient as coordinate descent sees it.
+struct Coord {
+  Index pos;        // position in theta
+  int k;            // the predictor it enters
+  const double* x;  // its column; nullptr for a column of ones
+  double f, s;      // penalty factor and standardising scale
+  bool intercept;   // the intercept of predictor k
+  bool skip;        // a constant column next to an intercept: stays 0
+};
+
+class PathSolver {
+ public:
+  PathSolver(ModelObjective& obj, const PenaltySpec& spec)
+      : T_(threads_for((long)obj.predictor().n(), obj.threads())),
+        obj_(obj),
+        spec_(spec),
+        pred_(obj.predictor()),
+        lik_(obj.likelihood()),
+        n_(obj.predictor().n()),
+        K_(obj.predictor().k()),
+        wsum_(obj.weight_sum()) {
+    const auto& pairs = lik_.pairs();
+    P_ = (int)pairs.size();
+    diag_.assign(K_, -1);
+    touching_.assign(K_, std::vector<std::pair<int, int>>());
+    for (int q = 0; q < P_; ++q) {
+      const int a = pairs[q].first, b = pairs[q].second;
+      if (a == b) diag_[a] = q;
+      touching_[a].push_back(std::make_pair(b, q));
+      if (a != b) touching_[b].push_back(std::make_pair(a, q));
+    }
+    // the observed curvature converges fastest (a penalised optimum is not
+    // the likelihood's, where Fisher's and the observed curvature agree);
+    // Fisher's is the fall-back when the observed one is not positive or
+    // its step needs halving
+    fisher_fallback_ = !lik_.canonical() && lik_.has_fisher();
+    mode_ = Curv::observed;
+    make_coords();
+    gram_ = spec_.quadratic && K_ == 1 && pred_.dim() <= 3000;
+  }
+
+  PenaltyPath run(const VectorXd& start, const std::vector<double>& intercept_start);
+
+ private:
+  int T_;  // threads for the loops over rows
+  ModelObjective& obj_;
+  const PenaltySpec& spec_;
+  const LinearPredictor& pred_;
+  const Likelihood& lik_;
+  Index n_;
+  int K_, P_ = 0;
+  double wsum_;
+  Curv mode_, eval_mode_ = Curv::none;
+  // g_ and C_ hold the rows' gradient and curvature (of eval_mode_) at eta_
+  bool have_eval_ = false;
+  VectorXd g2_, C2_;  // the same at a trial point
+  bool fisher_fallback_ = false, bad_curv_ = false;
+  bool gram_ = false;
+  std::vector<int> diag_;
+  std::vector<std::vector<std::pair<int, int>>> touching_;  // (other predictor, pair) of each predictor
+  std::vector<Coord> coords_;
+  std::vector<Index> icpt_;  // coordinate of each predictor's intercept, -1 if none
+  VectorXd scale_;           // the standardising scale of each coefficient
+  std::vector<Index> penalised_, free_;  // coordinates (not intercepts, not skipped)
+  // state
+  VectorXd theta_, eta_, g_, C_, r_, de_, rsum_, swk_;
+  std::vector<long> stamp_;
+  VectorXd xw_, xxw_;
+  long irls_ = 0;
+  long sweeps_ = 0;
+  double thr_ = 0.0, loss_ = 0.0;
+  // the quadratic model of a Gaussian fit
+  MatrixXd S_;          // curvature of the non-intercept coordinates, the intercept eliminated
+  VectorXd gref_, gq_;  // gradient at the reference point and now (per coordinate)
+  VectorXd theta_ref_;
+  VectorXd h0_;         // curvature of the intercept against each coordinate / its own
+  double loss_ref_ = 0.0;
+
+  void make_coords() {
+    icpt_.assign(K_, -1);
+    scale_ = VectorXd::Ones(pred_.dim());
+    for (int b = 0; b < pred_.nblocks(); ++b) {
+      const PredBlock& pb = pred_.block(b);
+      const Design& X = pred_.design(pb.design);
+      const Index p = X.cols();
+      std::vector<int> constant(p, 0), ones(p, 0);
+      // weighted mean and mean square of each column, for the standardising scales
+      std::vector<double> mean(p, 1.0), msq(p, 1.0);
+      const double* w = obj_.weights().data();
+      for (Index j = 0; j < p; ++j) {
+        const double* x = X.col(j);
+        if (!x) {
+          constant[j] = ones[j] = 1;
+          continue;
+        }
+        bool c = true;
+        for (Index i = 1; i < n_ && c; ++i) c = x[i] == x[0];
+        constant[j] = c;
+        ones[j] = c && x[0] == 1.0;
+        if (spec_.standardize) {
+          double a = 0.0, q = 0.0;
+          for (Index i = 0; i < n_; ++i) {
+            const double wx = w[i] * x[i];
+            a += wx;
+            q += wx * x[i];
+          }
+          mean[j] = a / wsum_;
+          msq[j] = q / wsum_;
+        }
+      }
+      bool has_ones = false;
+      for (Index j = 0; j < p; ++j) has_ones = has_ones || ones[j];
+      for (int c = 0; c < pb.m; ++c) {
+        const int k = pb.first + c;
+        Index first_coord = (Index)coords_.size();
+        for (Index j = 0; j < p; ++j) {
+          Coord cd;
+          cd.pos = pb.offset + c * p + j;
+          cd.k = k;
+          cd.x = X.col(j);
+          cd.f = spec_.factor[cd.pos];
+          // with an intercept the weighted standard deviation, else the root mean square
+          cd.s = !spec_.standardize || ones[j]
+                     ? 1.0
+                     : std::sqrt(std::max(0.0, has_ones ? msq[j] - mean[j] * mean[j] : msq[j]));
+          scale_[cd.pos] = cd.s;
+          cd.intercept = ones[j] && icpt_[k] < 0;
+          if (cd.intercept) icpt_[k] = (Index)coords_.size();
+          cd.skip = false;
+          coords_.push_back(cd);
+        }
+        // constant columns beside an intercept carry no information
+        if (icpt_[k] >= 0) {
+          for (Index j = 0; j < p; ++j) {
+            Coord& cd = coords_[first_coord + j];
+            if (constant[j] && !cd.intercept) cd.skip = true;
+          }
+        }
+      }
+    }
+    for (Index j = 0; j < (Index)coords_.size(); ++j) {
+      const Coord& cd = coords_[j];
+      if (cd.intercept || cd.skip) continue;
+      if (cd.f > 0.0 && cd.s > 0.0) {
+        penalised_.push_back(j);
+      } else {
+        free_.push_back(j);
+      }
+    }
+  }
+
+  double l1(const Coord& cd, double lambda) const { return lambda * spec_.alpha * cd.f * cd.s; }
+  double l2(const Coord& cd, double lambda) const {
+    return lambda * (1.0 - spec_.alpha) * spec_.ridge_scale * cd.f * cd.s * cd.s;
+  }
+  double penalty(const VectorXd& theta, double lambda) const {
+    double out = 0.0;
+    for (Index j : penalised_) {
+      const Coord& cd = coords_[j];
+      const double b = theta[cd.pos];
+      out += l1(cd, lambda) * std::abs(b) + 0.5 * l2(cd, lambda) * b * b;
+    }
+    return out;
+  }
+
+  // ---- the proximal Newton route (any likelihood) ----
+
+  // loss, gradient and curvature of every row at eta_
+  void evaluate() {
+    if (!(have_eval_ && eval_mode_ == mode_)) {
+      g_.resize(n_ * K_);
+      C_.resize(n_ * P_);
+      loss_ = eval_rows(eta_, g_.data(), C_.data(), mode_);
+      have_eval_ = true;
+      eval_mode_ = mode_;
+    }
+    ++irls_;
+    r_ = g_;
+    rsum_.resize(K_);
+    swk_.resize(K_);
+    for (int k = 0; k < K_; ++k) {
+      rsum_[k] = g_.segment(k * n_, n_).sum();
+      swk_[k] = diag_[k] >= 0 ? C_.segment(diag_[k] * n_, n_).sum() : 0.0;
+    }
+  }
+  double loss_at(const VectorXd& eta) const { return eval_rows(eta, nullptr, nullptr, Curv::none); }
+
+  // the mean loss at eta (n x K), and the rows' gradient and curvature when
+  // asked; one predictor's rows are evaluated in threaded blocks
+  double eval_rows(const VectorXd& eta, double* grad, double* curv, Curv mode) const {
+    const double* w = obj_.weights().data();
+    if (K_ > 1 || T_ == 1) {
+      const RowBlock rb{0, n_, eta.data(), w};
+      return lik_.eval_block(obj_.response(), rb, grad, curv, mode) / wsum_;
+    }
+    const Index B = 16384, blocks = (n_ + B - 1) / B;
+    double total = 0.0;
+#ifdef _OPENMP
+#pragma omp parallel for reduction(+ : total) schedule(static) num_threads(T_) if (T_ > 1)
+#endif
+    for (Index b = 0; b < blocks; ++b) {
+      const Index a = b * B, len = std::min(B, n_ - a);
+      const RowBlock rb{a, len, eta.data() + a, w + a};
+      total += lik_.eval_block(obj_.response(), rb, grad ? grad + a : nullptr, curv ? curv + a : nullptr, mode);
+    }
+    return total / wsum_;
+  }
+
+  // x'C_kk x and x'C_kk 1 of a coordinate, once per Newton step
+  void stats(Index j) {
+    if (stamp_[j] == irls_) return;
+    stamp_[j] = irls_;
+    const Coord& cd = coords_[j];
+    const int q = diag_[cd.k];
+    if (q < 0) {
+      xw_[j] = xxw_[j] = 0.0;
+      return;
+    }
+    const double* c = C_.data() + (Index)q * n_;
+    if (!cd.x) {
+      xw_[j] = xxw_[j] = swk_[cd.k];
+      return;
+    }
+    double a, b;
+    col_moments(cd.x, c, n_, T_, a, b);
+    xw_[j] = a;
+    xxw_[j] = b;
+  }
+
+  // moves theta along coordinate j by delta (centred on its predictor's
+  // intercept by xbar) and updates the quadratic model's gradient r; xw is
+  // the column's sum against the curvature (so that the sum of r is updated
+  // without a pass). The predictors' change is built after the sweeps.
+  void move(const Coord& cd, double delta, double xbar, double xw) {
+    theta_[cd.pos] += delta;
+    if (xbar != 0.0) theta_[coords_[icpt_[cd.k]].pos] -= xbar * delta;
+    const Index n = n_;
+    if (K_ == 1) {
+      col_axpy(r_.data(), C_.data(), cd.x, xbar, delta, n, T_);
+      rsum_[0] += delta * (xw - xbar * swk_[0]);
+      return;
+    }
+    for (const auto& lq : touching_[cd.k]) {
+      const double* c = C_.data() + (Index)lq.second * n;
+      double* r = r_.data() + (Index)lq.first * n;
+      double s = 0.0;
+      for (Index i = 0; i < n; ++i) {
+        const double dr = c[i] * ((cd.x ? cd.x[i] : 1.0) - xbar) * delta;
+        r[i] += dr;
+        s += dr;
+      }
+      rsum_[lq.first] += s;
+    }
+  }
+
+  // the change of the predictors from theta_old to theta_
+  void build_de(const VectorXd& theta_old) {
+    de_.setZero(n_ * K_);
+    for (const Coord& cd : coords_) {
+      const double d = theta_[cd.pos] - theta_old[cd.pos];
+      if (d == 0.0) continue;
+      Eigen::Map<VectorXd> de(de_.data() + (Index)cd.k * n_, n_);
+      if (cd.x) {
+        de.noalias() += d * Eigen::Map<const VectorXd>(cd.x, n_);
+      } else {
+        de.array() += d;
+      }
+    }
+  }
+
+  // one coordinate step; returns its curvature times the squared change
+  double update(Index j, double lambda) {
+    const Coord& cd = coords_[j];
+    stats(j);
+    const double* r = r_.data() + (Index)cd.k * n_;
+    double h, G, xbar = 0.0;
+    if (cd.intercept) {
+      h = swk_[cd.k];
+      G = rsum_[cd.k];
+    } else {
+      const double xr = cd.x ? col_dot(cd.x, r, n_, T_) : rsum_[cd.k];
+      h = xxw_[j];
+      G = xr;
+      if (icpt_[cd.k] >= 0 && swk_[cd.k] > 0.0) {
+        xbar = xw_[j] / swk_[cd.k];
+        h -= xw_[j] * xbar;
+        G -= xbar * rsum_[cd.k];
+      }
+    }
+    h /= wsum_;
+    G /= wsum_;
+    const double a = l1(cd, lambda), b = l2(cd, lambda);
+    if (!(h > 0.0) && mode_ == Curv::observed && fisher_fallback_) bad_curv_ = true;
+    if (!(h + b > 1e-300) || (h <= 1e-14 * std::max(1.0, swk_[cd.k] / wsum_) && b == 0.0)) return 0.0;
+    const double old = theta_[cd.pos];
+    const double nb = cd.intercept ? old - G / h : soft(h * old - G, a) / (h + b);
+    const double delta = nb - old;
+    if (delta == 0.0) return 0.0;
+    move(cd, delta, xbar, cd.intercept ? swk_[cd.k] : xw_[j]);
+    return (h + b) * delta * delta;
+  }
+
+  double sweep(const std::vector<Index>& list, double lambda) {
+    double change = 0.0;
+    for (Index j : list) change = std::max(change, gram_ ? gram_update(j, lambda) : update(j, lambda));
+    if (!gram_) {
+      for (int k = 0; k < K_; ++k)
+        if (icpt_[k] >= 0) change = std::max(change, update(icpt_[k], lambda));
+    }
+    ++sweeps_;
+    return change;
+  }
+
+  // coordinate descent on the current quadratic model, over `work` and then
+  // over its non-zero coordinates, until a full sweep changes nothing
+  void inner(const std::vector<Index>& work, double lambda) {
+    std::vector<Index> active;
+    // with the observed curvature the quadratic need not be convex: a long
+    // inner loop hands over to Fisher's
+    const long limit = (mode_ == Curv::observed && fisher_fallback_) ? std::min(spec_.max_sweeps, sweeps_ + 500)
+                                                                      : spec_.max_sweeps;
+    while (sweeps_ < limit) {
+      if (bad_curv_) break;
+      if (sweep(work, lambda) < thr_) break;
+      active.clear();
+      for (Index j : work)
+        if (theta_[coords_[j].pos] != 0.0 || coords_[j].f == 0.0) active.push_back(j);
+      while (sweeps_ < limit && sweep(active, lambda) >= thr_) {
+      }
+      if (sweeps_ % 64 == 0) Rcpp::checkUserInterrupt();
+    }
+    if (sweeps_ >= limit && limit < spec_.max_sweeps) bad_curv_ = true;
+  }
+
+  // Newton steps at one lambda: the quadratic model, coordinate descent on
+  // it, step-halving on F
+  bool newton(const std::vector<Index>& work, double lambda) {
+    bool fisher_next = false;
+    for (int it = 0; it < 100; ++it) {
+      mode_ = fisher_next ? Curv::fisher : Curv::observed;
+      fisher_next = false;
+      bad_curv_ = false;
+      evaluate();
+      for (int k = 0; k < K_ && fisher_fallback_ && mode_ == Curv::observed; ++k) {
+        if (!(swk_[k] > 0.0)) {
+          mode_ = Curv::fisher;
+          evaluate();
+        }
+      }
+      const VectorXd theta_old = theta_;
+      const double f_old = loss_ + penalty(theta_, lambda);
+      inner(work, lambda);
+      build_de(theta_old);
+      VectorXd eta_new = eta_ + de_;
+      // the full step's loss with its rows' gradient and curvature: the next
+      // step's quadratic model when the step is taken
+      g2_.resize(n_ * K_);
+      C2_.resize(n_ * P_);
+      double loss_new = eval_rows(eta_new, g2_.data(), C2_.data(), mode_), t = 1.0;
+      const VectorXd step = theta_ - theta_old;
+      int halvings = 0;
+      while (!(loss_new + penalty(theta_, lambda) <= f_old + 1e-12 * std::abs(f_old)) && halvings < 40) {
+        t *= 0.5;
+        ++halvings;
+        theta_ = theta_old + t * step;
+        eta_new = eta_ + t * de_;
+        loss_new = loss_at(eta_new);
+      }
+      if (halvings == 40) {
+        theta_ = theta_old;
+        if (mode_ == Curv::observed && fisher_fallback_) {
+          fisher_next = true;
+          continue;
+        }
+        return true;  // no descent left at this precision
+      }
+      // a step of the observed curvature that needed halving: one step of Fisher's next
+      if (mode_ == Curv::observed && (halvings > 0 || bad_curv_) && fisher_fallback_) fisher_next = true;
+      // the step's size in the curvature's metric
+      double dec = 0.0;
+      for (int k = 0; k < K_; ++k) {
+        if (diag_[k] < 0) continue;
+        const double* c = C_.data() + (Index)diag_[k] * n_;
+        const double* d = de_.data() + (Index)k * n_;
+        for (Index i = 0; i < n_; ++i) dec += c[i] * d[i] * d[i];
+      }
+      dec *= t * t / wsum_;
+      eta_.swap(eta_new);
+      loss_ = loss_new;
+      have_eval_ = halvings == 0;
+      if (have_eval_) {
+        g_.swap(g2_);
+        C_.swap(C2_);
+        eval_mode_ = mode_;
+      }
+      if (spec_.quadratic || dec < thr_) return true;
+      if (sweeps_ >= spec_.max_sweeps) return false;
+      Rcpp::checkUserInterrupt();
+    }
+    return false;
+  }
+
+  // ---- the quadratic (Gaussian) route: covariance updates ----
+
+  void gram_setup() {
+    VectorXd g;
+    MatrixXd H;
+    loss_ref_ = obj_.value_grad_curv(theta_, g, H);
+    theta_ref_ = theta_;
+    const Index m = (Index)coords_.size();
+    gref_.setZero(m);
+    for (Index j = 0; j < m; ++j) gref_[j] = g[coords_[j].pos];
+    S_.setZero(m, m);
+    for (Index a = 0; a < m; ++a)
+      for (Index b = 0; b < m; ++b) S_(a, b) = H(coords_[a].pos, coords_[b].pos);
+    h0_.setZero(m);
+    if (icpt_[0] >= 0) {
+      const Index c0 = icpt_[0];
+      const double h00 = S_(c0, c0);
+      h0_ = S_.col(c0) / h00;
+      // eliminate the intercept: the Schur complement
+      S_ -= S_.col(c0) * S_.row(c0) / h00;
+      gref_ -= h0_ * gref_[c0];
+      S_.row(c0).setZero();
+      S_.col(c0).setZero();
+    }
+    gq_ = gref_;
+  }
+
+  double gram_update(Index j, double lambda) {
+    const Coord& cd = coords_[j];
+    const double h = S_(j, j), a = l1(cd, lambda), b = l2(cd, lambda);
+    if (!(h + b > 1e-300) || (h <= 1e-14 * std::abs(S_.diagonal().maxCoeff()) && b == 0.0)) return 0.0;
+    const double old = theta_[cd.pos];
+    const double nb = soft(h * old - gq_[j], a) / (h + b);
+    const double delta = nb - old;
+    if (delta == 0.0) return 0.0;
+    theta_[cd.pos] = nb;
+    gq_.noalias() += delta * S_.col(j);
+    return (h + b) * delta * delta;
+  }
+
+  // theta's intercept and the loss from the quadratic model
+  void gram_finish() {
+    VectorXd d = VectorXd::Zero(coords_.size());
+    for (Index j = 0; j < (Index)coords_.size(); ++j) d[j] = theta_[coords_[j].pos] - theta_ref_[coords_[j].pos];
+    if (icpt_[0] >= 0) {
+      const Index c0 = icpt_[0];
+      d[c0] = 0.0;
+      theta_[coords_[c0].pos] = theta_ref_[coords_[c0].pos] - h0_.dot(d);
+    }
+    loss_ = loss_ref_ + d.dot(gref_) + 0.5 * d.dot(gq_ - gref_);
+  }
+
+  // ---- the path ----
+
+  // the gradient of the loss in every coefficient at theta_
+  VectorXd full_gradient() {
+    if (gram_) {
+      VectorXd G = VectorXd::Zero(theta_.size());
+      for (Index j = 0; j < (Index)coords_.size(); ++j) G[coords_[j].pos] = gq_[j];
+      return G;
+    }
+    // the rows' gradient at eta_, pulled back through the designs
+    if (!have_eval_) {
+      g_.resize(n_ * K_);
+      C_.resize(n_ * P_);
+      loss_ = eval_rows(eta_, g_.data(), C_.data(), mode_);
+      have_eval_ = true;
+      eval_mode_ = mode_;
+    }
+    const Index B = pred_.block_rows(), blocks = (n_ + B - 1) / B;
+    std::vector<VectorXd> part(T_, VectorXd::Zero(pred_.dim()));
+    std::vector<LinearPredictor::Work> work(T_);
+    std::vector<VectorXd> buf(T_);
+    for_blocks((long)n_, (long)B, T_, [&](int t, long start, long len) {
+      pred_.load(start, len, work[t]);
+      const double* R = g_.data() + start;
+      if (K_ > 1) {
+        buf[t].resize(len * K_);
+        for (int k = 0; k < K_; ++k) buf[t].segment(k * len, len) = g_.segment(k * n_ + start, len);
+        R = buf[t].data();
+      }
+      pred_.add_grad(R, work[t], part[t]);
+    });
+    (void)blocks;
+    for (int t = 1; t < T_; ++t) part[0] += part[t];
+    return part[0] / wsum_;
+  }
+
+  // max over coefficients of the violation of the KKT conditions, in the
+  // units of the standardised columns
+  double kkt(const VectorXd& G, double lambda) const {
+    double worst = 0.0;
+    for (Index j = 0; j < (Index)coords_.size(); ++j) {
+      const Coord& cd = coords_[j];
+      if (cd.skip) continue;
+      const double b = theta_[cd.pos], s = cd.s > 0.0 ? cd.s : 1.0;
+      double v;
+      if (cd.f > 0.0 && cd.s > 0.0) {
+        const double a = l1(cd, lambda), g = G[cd.pos] + l2(cd, lambda) * b;
+        v = b == 0.0 ? std::max(0.0, std::abs(g) - a) : std::abs(g + (b > 0 ? a : -a));
+      } else {
+        v = std::abs(G[cd.pos]);
+      }
+      worst = std::max(worst, v / s);
+    }
+    return worst;
+  }
+
+  // fits at lambda from theta_, screening by the strong rule from the
+  // gradient G at the previous solution (lambda_prev); G becomes the
+  // gradient at the new solution
+  bool solve(double lambda, double lambda_prev, VectorXd& G) {
+    std::vector<char> in(coords_.size(), 0);
+    std::vector<Index> work;
+    for (Index j : free_) {
+      in[j] = 1;
+      work.push_back(j);
+    }
+    for (Index j : penalised_) {
+      const Coord& cd = coords_[j];
+      const double cut = spec_.alpha * cd.f * cd.s * (2.0 * lambda - lambda_prev);
+      if (theta_[cd.pos] != 0.0 || std::abs(G[cd.pos]) >= cut) {
+        in[j] = 1;
+        work.push_back(j);
+      }
+    }
+    for (;;) {
+      bool ok = true;
+      if (gram_) {
+        inner(work, lambda);
+        gram_finish();
+      } else {
+        ok = newton(work, lambda);
+      }
+      G = full_gradient();
+      bool added = false;
+      for (Index j : penalised_) {
+        if (in[j]) continue;
+        const Coord& cd = coords_[j];
+        if (std::abs(G[cd.pos]) > l1(cd, lambda) * (1.0 + 1e-10)) {
+          in[j] = 1;
+          work.push_back(j);
+          added = true;
+        }
+      }
+      if (!added || sweeps_ >= spec_.max_sweeps) return ok && sweeps_ < spec_.max_sweeps;
+    }
+  }
+};
+
+PenaltyPath PathSolver::run(const VectorXd& start, const std::vector<double>& intercept_start) {
+  const Index m = (Index)coords_.size();
+  stamp_.assign(m, -1);
+  xw_.setZero(m);
+  xxw_.setZero(m);
+  theta_ = start;
+  for (const Coord& cd : coords_)
+    if ((cd.f > 0.0 && cd.s > 0.0) || cd.skip) theta_[cd.pos] = 0.0;
+  for (int k = 0; k < K_ && k < (int)intercept_start.size(); ++k) {
+    if (icpt_[k] >= 0 && std::isfinite(intercept_start[k])) theta_[coords_[icpt_[k]].pos] = intercept_start[k];
+  }
+  eta_.resize(n_ * K_);
+  pred_.eta_all(theta_, eta_.data());
+  have_eval_ = false;
+  if (!eta_.allFinite() || !std::isfinite(loss_at(eta_))) {
+    throw std::invalid_argument("the penalised fit's start gives a non-finite loss");
+  }
+  // the unpenalised part alone (intercepts and coefficients with factor 0)
+  const bool gram = gram_;
+  gram_ = false;
+  thr_ = spec_.tol * std::max(1.0, std::abs(loss_at(eta_)));
+  newton(free_, 0.0);
+  PenaltyPath out;
+  out.scale = scale_;
+  out.constant.assign(theta_.size(), 0);
+  for (const Coord& cd : coords_) out.constant[cd.pos] = cd.skip;
+  if (spec_.saturated) thr_ = spec_.tol * std::max(1e-10, 2.0 * loss_);
+  VectorXd G = full_gradient();
+  out.null_loss = loss_;
+  gram_ = gram;
+  if (gram_) gram_setup();
+  double lmax = 0.0;
+  const double amax = std::max(spec_.alpha, 1e-3);
+  for (Index j : penalised_) {
+    const Coord& cd = coords_[j];
+    lmax = std::max(lmax, std::abs(G[cd.pos]) / (amax * cd.f * cd.s));
+  }
+  out.lambda_max = lmax;
+  std::vector<double> lambdas = spec_.lambda;
+  const bool given = !lambdas.empty() && !spec_.single;
+  std::vector<double> seq;
+  for (int i = 0; i < spec_.nlambda; ++i) {
+    seq.push_back(lmax * std::pow(spec_.lambda_min_ratio, spec_.nlambda > 1 ? (double)i / (spec_.nlambda - 1) : 0.0));
+  }
+  if (spec_.single) {
+    const double target = lambdas.at(0);
+    lambdas.clear();
+    for (double l : seq)
+      if (l > target) lambdas.push_back(l);
+    lambdas.push_back(target);
+  } else if (!given) {
+    lambdas = seq;
+  }
+  const Index L = (Index)lambdas.size();
+  out.coef.resize(theta_.size(), L);
+  double prev = lmax, dev_prev = 0.0;
+  Index kept = 0;
+  for (Index l = 0; l < L; ++l) {
+    const double lambda = lambdas[l];
+    const long sweeps0 = sweeps_;
+    // a default path starts at the null model (for a ridge, lambda_max is
+    // that of alpha = 0.001 and zeroes no coefficient: glmnet's convention)
+    const bool ok = (!given && !spec_.single && l == 0) ? true : solve(lambda, std::max(prev, lambda), G);
+    prev = lambda;
+    if (spec_.single && l + 1 < L) continue;
+    int df = 0;
+    for (Index j : penalised_) df += theta_[coords_[j].pos] != 0.0;
+    out.lambda.push_back(lambda);
+    out.loss.push_back(loss_);
+    out.objective.push_back(loss_ + penalty(theta_, lambda));
+    // the first point of a default path is the null model: for alpha < 1 its
+    // lambda (that of alpha = max(alpha, 0.001)) does not make it a solution
+    const bool null_point = !given && !spec_.single && l == 0 && spec_.alpha < 1.0;
+    out.kkt.push_back(null_point ? NAN : kkt(G, lambda));
+    out.df.push_back(df);
+    out.sweeps.push_back((int)(sweeps_ - sweeps0));
+    out.converged.push_back(ok);
+    out.coef.col(kept++) = theta_;
+    if (!ok) {
+      out.message = "coordinate descent reached its limit of sweeps";
+      break;
+    }
+    Rcpp::checkUserInterrupt();
+    // glmnet's early end of a default path: the deviance explained stops growing
+    if (!given && !spec_.single && kept >= 5) {
+      const double ref = out.null_loss;
+      if (spec_.saturated) {
+        const double ratio = ref > 0.0 ? 1.0 - loss_ / ref : 0.0;
+        if (ratio > 0.999 || ratio - dev_prev < 1e-5 * ratio) break;
+        dev_prev = ratio;
+      } else {
+        const double gain = out.loss[kept - 2] - loss_, total = ref - loss_;
+        if (gain < 1e-5 * std::abs(total)) break;
+      }
+    } else if (spec_.saturated && out.null_loss > 0.0) {
+      dev_prev = 1.0 - loss_ / out.null_loss;
+    }
+  }
+  out.coef.conservativeResize(Eigen::NoChange, kept);
+  return out;
+}
+
+}  // namespace
+
+PenaltyPath penalized_path(ModelObjective& obj, const PenaltySpec& spec, const VectorXd& start,
+                           const std::vector<double>& intercept_start) {
+  if (spec.factor.size() != obj.dim() || start.size() != obj.dim()) {
+    throw std::invalid_argument("the penalty's factors or scales do not match the coefficients");
+  }
+  PathSolver solver(obj, spec);
+  return solver.run(start, intercept_start);
+}
+
+}  // namespace gradglm

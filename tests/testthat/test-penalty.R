@@ -1,0 +1,281 @@
+# Penalised fits: parity with glmnet along the path, KKT conditions, single
+# fits, relaxed fits, penalised distributional models, methods and errors.
+
+pen_data <- function(n = 300, p = 8, seed = 1) {
+  set.seed(seed)
+  X <- matrix(rnorm(n * p), n, p, dimnames = list(NULL, paste0("x", seq_len(p))))
+  X[, 2] <- X[, 2] * 5 + 3  # columns on different scales
+  X[, 3] <- X[, 3] + X[, 1]  # and correlated
+  eta <- drop(X[, 1:4] %*% c(0.8, -0.2, 0.5, 0.3)) - 0.5 * 3 / 5
+  list(X = X, eta = eta, n = n, p = p, df = data.frame(X))
+}
+
+# relative difference of two coefficient matrices: |a - b| / max(1, |b|)
+rel_diff <- function(a, b) max(abs(a - b) / pmax(1, abs(b)))
+
+glmnet_coef <- function(g) as.matrix(rbind(g$a0, as.matrix(g$beta)))
+
+expect_glmnet_parity <- function(family, y, X, weights = NULL, alpha = 1, standardize = TRUE,
+                                 pf = NULL, offset = NULL, tol = 1e-5) {
+  skip_if_not_installed("glmnet")
+  n <- nrow(X)
+  w <- if (is.null(weights)) rep(1, n) else weights
+  pf_g <- if (is.null(pf)) rep(1, ncol(X)) else pf
+  # glmnet's default path (whose first solution is the null model), then the
+  # same lambdas given explicitly, each solved to glmnet's tightest threshold
+  g0 <- glmnet::glmnet(X, y, family = family, weights = w, alpha = alpha, standardize = standardize,
+                       penalty.factor = pf_g, offset = offset)
+  g <- glmnet::glmnet(X, y, family = family, weights = w, alpha = alpha, standardize = standardize,
+                      penalty.factor = pf_g, offset = offset, lambda = g0$lambda,
+                      control = list(thresh = 1e-14, maxit = 1e6))
+  fam <- switch(family, gaussian = gaussian(), binomial = binomial(), poisson = poisson())
+  spec <- elastic_net(alpha = alpha, lambda = g$lambda, standardize = standardize, penalty_factor = pf,
+                      tol = 1e-13)
+  fit <- gradglm_fit(cbind("(Intercept)" = 1, X), y, weights = weights, offset = offset, family = fam,
+                     penalty = spec)
+  expect_equal(length(fit$path$lambda), length(g$lambda))
+  d <- rel_diff(coef(fit), glmnet_coef(g))
+  expect_lt(d, tol)
+  expect_lt(max(fit$path$kkt), 1e-6)
+  # glmnet's default path starts at the same lambda_max
+  fd <- gradglm_fit(cbind("(Intercept)" = 1, X), y, weights = weights, offset = offset, family = fam,
+                    penalty = elastic_net(alpha = alpha, standardize = standardize, penalty_factor = pf))
+  expect_equal(fd$path$lambda[1], g0$lambda[1], tolerance = 1e-6)
+  expect_true(all(coef(fd)[fd$path$factor > 0, 1] == 0))
+  expect_equal(is.na(fd$path$kkt[1]), alpha < 1)  # the null model is a solution there only for alpha = 1
+  invisible(d)
+}
+
+test_that("gaussian lasso, elastic net and ridge paths equal glmnet's", {
+  d <- pen_data()
+  y <- d$eta + rnorm(d$n)
+  expect_glmnet_parity("gaussian", y, d$X)
+  expect_glmnet_parity("gaussian", y, d$X, alpha = 0.3)
+  expect_glmnet_parity("gaussian", y, d$X, alpha = 0)
+  expect_glmnet_parity("gaussian", y, d$X, standardize = FALSE)
+  w <- runif(d$n, 0.2, 3)
+  expect_glmnet_parity("gaussian", y, d$X, weights = w, pf = c(0, 1, 2, 1, 1, 0.5, 1, 1))
+})
+
+test_that("binomial paths equal glmnet's, with weights, factors and without standardizing", {
+  d <- pen_data(seed = 2)
+  y <- rbinom(d$n, 1, plogis(d$eta))
+  expect_glmnet_parity("binomial", y, d$X)
+  expect_glmnet_parity("binomial", y, d$X, alpha = 0.5, standardize = FALSE)
+  expect_glmnet_parity("binomial", y, d$X, alpha = 0)
+  w <- runif(d$n, 0.2, 3)
+  expect_glmnet_parity("binomial", y, d$X, weights = sample(1:3, d$n, TRUE), pf = c(1, 0, 1, 1, 3, 1, 1, 1))
+})
+
+test_that("poisson paths equal glmnet's, with an offset", {
+  d <- pen_data(seed = 3)
+  off <- runif(d$n, -0.5, 0.5)
+  y <- rpois(d$n, exp(0.5 * d$eta + off))
+  expect_glmnet_parity("poisson", y, d$X)
+  expect_glmnet_parity("poisson", y, d$X, alpha = 0.7, offset = off)
+  expect_glmnet_parity("poisson", y, d$X, weights = runif(d$n, 0.5, 2), standardize = FALSE)
+})
+
+test_that("a single lambda gives the path's solution there, with summary() and standard errors", {
+  skip_if_not_installed("glmnet")
+  d <- pen_data(seed = 4)
+  y <- rbinom(d$n, 1, plogis(d$eta))
+  g0 <- glmnet::glmnet(d$X, y, family = "binomial")
+  g <- glmnet::glmnet(d$X, y, family = "binomial", lambda = g0$lambda, control = list(thresh = 1e-14))
+  lam <- g$lambda[20]
+  fit <- gradglm(y ~ ., data = cbind(d$df, y = y), family = binomial(), penalty = lasso(lambda = lam, tol = 1e-13))
+  expect_lt(rel_diff(coef(fit), glmnet_coef(g)[, 20]), 1e-5)
+  s <- summary(fit)
+  zero <- coef(fit) == 0
+  expect_true(any(zero))
+  expect_equal(rownames(s$coefficients), names(coef(fit))[!zero])
+  expect_true(all(s$coefficients[, 2] > 0))
+  expect_output(print(s), "not selected")
+  expect_output(print(s), "ignore that the coefficients were selected")
+  # the standard errors: the sandwich of the penalised curvature, here with
+  # no ridge part the inverse Fisher information of the support
+  X1 <- cbind(1, d$X)[, !zero]
+  mu <- plogis(drop(X1 %*% coef(fit)[!zero]))
+  V <- solve(crossprod(X1 * sqrt(mu * (1 - mu))))
+  expect_equal(unname(s$coefficients[, 2]), unname(sqrt(diag(V))), tolerance = 1e-6)
+  # predictions at the selected coefficients
+  p <- predict(fit, newdata = d$df[1:5, ], type = "response", se.fit = TRUE)
+  expect_equal(unname(p$fit), mu[1:5], tolerance = 1e-8)
+  expect_true(all(p$se.fit > 0))
+  expect_error(anova(fit), "penalised fit cannot be compared")
+})
+
+test_that("relax = TRUE refits the selected coefficients without penalty, as glm", {
+  d <- pen_data(seed = 5)
+  y <- d$eta + rnorm(d$n)
+  dat <- cbind(d$df, y = y)
+  fit <- gradglm(y ~ ., data = dat, penalty = lasso(lambda = 0.1, relax = TRUE))
+  sel <- fit$penalty$selected
+  expect_true(length(sel) >= 1L && length(sel) < d$p)
+  ref <- glm(reformulate(sel, "y"), data = dat)
+  expect_equal(coef(fit)[names(coef(ref))], coef(ref), tolerance = 1e-10)
+  expect_true(all(coef(fit)[setdiff(names(coef(fit)), names(coef(ref)))] == 0))
+  expect_equal(summary(fit)$coefficients, summary(ref)$coefficients, tolerance = 1e-8)
+  expect_output(print(summary(fit)), "Relaxed lasso")
+  expect_equal(unname(predict(fit, newdata = dat[1:3, ])), unname(predict(ref, newdata = dat[1:3, ])),
+               tolerance = 1e-10)
+})
+
+test_that("a penalised Student-t model: ridge at least as good as a polished optim, lasso meets KKT", {
+  d <- pen_data(n = 200, p = 5, seed = 6)
+  y <- d$eta + rt(d$n, df = 3)
+  dat <- cbind(d$df, y = y)
+  lam <- 0.05
+  fit <- gradglm(y ~ ., data = dat, family = student_t(df = 3), penalty = ridge(lambda = lam, tol = 1e-16))
+  X <- cbind(1, d$X)
+  s <- apply(d$X, 2, function(v) sqrt(mean((v - mean(v))^2)))
+  obj <- function(th) {
+    b <- th[1:6]; ls <- th[7]
+    z <- (y - X %*% b) / exp(ls)
+    nll <- -mean(dt(z, df = 3, log = TRUE) - ls)
+    nll + lam * 0.5 * sum((s * b[-1])^2)
+  }
+  grad <- function(th) {
+    b <- th[1:6]; ls <- th[7]
+    z <- drop(y - X %*% b) / exp(ls)
+    u <- 4 * z / (3 + z^2)
+    c(-colMeans(X * u) / exp(ls) + lam * c(0, s^2 * b[-1]), mean(1 - u * z))
+  }
+  o <- optim(c(coef(lm(y ~ d$X)), 0), obj, grad, method = "BFGS", control = list(reltol = 1e-15, maxit = 1e4))
+  # polish optim's optimum by Newton steps (a Hessian by differences of the gradient)
+  th <- o$par
+  for (i in 1:4) {
+    H <- sapply(seq_along(th), function(j) {
+      e <- replace(numeric(length(th)), j, 1e-5)
+      (grad(th + e) - grad(th - e)) / 2e-5
+    })
+    th <- th - solve((H + t(H)) / 2, grad(th))
+  }
+  expect_lt(max(abs(grad(th))), 1e-10)
+  expect_lt(max(abs(grad(unname(coef(fit))))), 1e-8)
+  ours <- obj(unname(coef(fit)))
+  expect_lte(ours, obj(th) + 1e-10)
+  expect_equal(unname(coef(fit)), unname(th), tolerance = 1e-7)
+  fl <- gradglm(y ~ ., data = dat, family = student_t(df = 3), penalty = lasso(tol = 1e-14))
+  expect_lt(max(fl$path$kkt), 1e-6)
+  expect_true(all(fl$path$df <= d$p))
+  sig <- grep("sigma", rownames(coef(fl)))
+  expect_true(all(coef(fl)[sig, ] != 0))  # the scale is not penalised
+})
+
+test_that("the path object: print, coef and predict at any lambda, plot, and clear errors", {
+  fit <- gradglm(mpg ~ ., data = mtcars, penalty = lasso())
+  expect_output(print(fit), "%Dev")
+  B <- coef(fit)
+  expect_equal(dim(B), c(11L, length(fit$path$lambda)))
+  lam <- fit$path$lambda
+  mid <- (lam[10] + lam[11]) / 2
+  expect_equal(coef(fit, lambda = mid), (B[, 10] + B[, 11]) / 2, tolerance = 1e-12)
+  expect_equal(coef(fit, lambda = lam[5]), B[, 5])
+  P <- predict(fit, newdata = mtcars[1:4, ])
+  expect_equal(dim(P), c(4L, length(lam)))
+  expect_equal(unname(P[, 7]), unname(drop(cbind(1, as.matrix(mtcars[1:4, -1])) %*% B[, 7])), tolerance = 1e-10)
+  expect_equal(unname(predict(fit, lambda = lam[3])), unname(drop(cbind(1, as.matrix(mtcars[, -1])) %*% B[, 3])),
+               tolerance = 1e-10)
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_silent(plot(fit, which = "path"))
+  expect_silent(plot(fit, xvar = "norm"))
+  expect_error(summary(fit), "regularization path")
+  expect_error(vcov(fit), "regularization path")
+  expect_error(logLik(fit), "regularization path")
+  expect_error(residuals(fit), "regularization path")
+  expect_error(drop1(fit), "regularization path")
+  expect_true(all(diff(fit$path$df) >= -1))
+  bf <- gradglm(am ~ ., data = mtcars, family = binomial(), penalty = lasso())
+  cl <- predict(bf, newdata = mtcars[1:3, ], lambda = bf$path$lambda[10], type = "class")
+  expect_true(all(cl %in% c(0, 1)))
+})
+
+test_that("penalty_factor is per term, and 0 leaves a term unpenalised", {
+  fit <- gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson(),
+                 penalty = lasso(penalty_factor = c(tension = 0)))
+  B <- coef(fit)
+  expect_true(all(B[c("tensionM", "tensionH"), 1] != 0))
+  expect_true(all(B["woolB", 1] == 0))
+  expect_error(gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson(),
+                       penalty = lasso(penalty_factor = c(1, 2, 3))),
+               "'penalty_factor' has 3 values but the model has 2 terms")
+  expect_error(gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson(),
+                       penalty = lasso(penalty_factor = c(speed = 1))),
+               "'penalty_factor' names no term")
+})
+
+test_that("bad penalty settings give clear errors naming the argument", {
+  expect_error(lasso(lambda = -1), "lasso: 'lambda' must be non-negative")
+  expect_error(lasso(lambda = c(0.1, 0.2)), "'lambda' must be decreasing")
+  expect_error(elastic_net(alpha = 1.5), "elastic_net: 'alpha' must be a single number in \\[0, 1\\]")
+  expect_error(ridge(penalty_factor = c(1, -1)), "'penalty_factor' must be non-negative")
+  expect_error(lasso(lambda_min_ratio = 2), "'lambda_min_ratio'")
+  expect_error(lasso(relax = TRUE), "'relax = TRUE' needs a single 'lambda'")
+  expect_error(gradglm(mpg ~ wt, data = mtcars, penalty = "lassoo"), "'penalty' must be NULL or a specification")
+  expect_error(gradglm(mpg ~ wt + hp, data = mtcars, penalty = lasso(), optimizer = "adam"),
+               "coordinate descent")
+  expect_error(gradglm(mpg ~ wt + hp, data = mtcars, penalty = lasso(blocks = "sigma")),
+               "'blocks' names no parameter block")
+})
+
+test_that("cross-validation of a path: the CV curve of glmnet's fold fits, the 1-SE rule", {
+  skip_if_not_installed("glmnet")
+  set.seed(7)
+  n <- 200
+  X <- matrix(rnorm(n * 10), n, 10, dimnames = list(NULL, paste0("x", 1:10)))
+  y <- drop(X[, 1:3] %*% c(1, -0.7, 0.4)) + rnorm(n)
+  dat <- data.frame(y = y, X)
+  folds <- rep_len(1:5, n)
+  cv <- cv_gradglm(y ~ ., data = dat, penalty = lasso(tol = 1e-12), foldid = folds, measure = c("mse", "mae"))
+  expect_s3_class(cv, "gradglm_cv_path")
+  lam <- cv$lambda
+  expect_equal(lam, cv$fit$path$lambda)
+  # the same curve from glmnet's fits of the folds at the same lambdas
+  err <- sapply(1:5, function(k) {
+    g <- glmnet::glmnet(X[folds != k, ], y[folds != k], lambda = lam, control = list(thresh = 1e-14))
+    colMeans((y[folds == k] - predict(g, X[folds == k, ]))^2)
+  })
+  expect_equal(unname(cv$cvm[, "mse"]), unname(rowMeans(err)), tolerance = 1e-6)
+  expect_equal(unname(cv$cvsd[, "mse"]), unname(apply(err, 1, sd) / sqrt(5)), tolerance = 1e-5)
+  i <- which.min(cv$cvm[, "mse"])
+  expect_equal(cv$lambda_min, lam[i])
+  j <- min(which(cv$cvm[, "mse"] <= cv$cvm[i, "mse"] + cv$cvsd[i, "mse"]))
+  expect_equal(cv$lambda_1se, lam[j])
+  expect_equal(coef(cv), coef(cv$fit, lambda = cv$lambda_1se))
+  expect_equal(coef(cv, s = "lambda_min"), coef(cv$fit, lambda = cv$lambda_min))
+  expect_equal(predict(cv, newdata = dat[1:3, ]), predict(cv$fit, newdata = dat[1:3, ], lambda = cv$lambda_1se))
+  expect_output(print(cv), "1se")
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_silent(plot(cv))
+  # AUC is maximised
+  yb <- rbinom(n, 1, plogis(X[, 1]))
+  cvb <- cv_gradglm(y ~ ., data = data.frame(y = yb, X), family = binomial(), penalty = lasso(),
+                    foldid = folds, measure = "auc")
+  expect_equal(cvb$lambda_min, cvb$lambda[which.max(cvb$cvm[, "auc"])])
+  expect_error(cv_gradglm(y ~ ., data = dat, penalty = lasso(), nfolds = 2), "'nfolds' must be at least 3")
+  expect_error(cv_gradglm(y ~ ., data = dat, penalty = lasso(), foldid = rep(1, n)), "at least 2 folds")
+  expect_error(cv_gradglm(y ~ ., data = dat, penalty = lasso(), measure = "auc"), "does not apply")
+})
+
+test_that("penalised multinomial, ordinal and sigma models: paths with KKT conditions met", {
+  m <- gradglm(Species ~ ., data = iris, family = multinomial(), penalty = lasso(tol = 1e-14, lambda_min_ratio = 0.01))
+  expect_lt(max(m$path$kkt), 1e-6)
+  expect_equal(nrow(coef(m)), 10L)
+  expect_true(all(coef(m)[-c(1, 6), 1] == 0))
+  o <- gradglm(Sat ~ Infl + Type + Cont, weights = Freq, data = MASS::housing, family = ordinal(),
+               penalty = lasso(tol = 1e-14))
+  expect_lt(max(o$path$kkt), 1e-6)
+  # the end of the path is close to the unpenalised fit
+  ref <- gradglm(Sat ~ Infl + Type + Cont, weights = Freq, data = MASS::housing, family = ordinal())
+  expect_equal(tail(o$path$loglik, 1), as.numeric(logLik(ref)), tolerance = 1e-4)
+  set.seed(8)
+  d <- data.frame(x1 = rnorm(300), x2 = rnorm(300), x3 = rnorm(300))
+  d$y <- d$x1 + exp(0.5 * d$x2) * rnorm(300)
+  s <- gradglm(y ~ ., data = d, sigma = ~ x2 + x3, penalty = lasso(blocks = c("location", "sigma"), tol = 1e-14))
+  expect_lt(max(s$path$kkt), 1e-6)
+  expect_true(all(s$path$factor[c("sigma:x2", "sigma:x3")] > 0))
+  expect_equal(unname(s$path$factor["sigma:(Intercept)"]), 0)
+})
