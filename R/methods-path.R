@@ -9,8 +9,7 @@ NULL
   if (!is.null(x$call)) cat("\nCall:  ", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
   p <- x$path
   fam <- x$family
-  what <- switch(x$penalty$name, lasso = "lasso", ridge = "ridge",
-                 elastic_net = paste0("elastic net, alpha = ", format(p$alpha)))
+  what <- penalty_title(x$penalty, p$alpha)
   cat("\nFamily: ", fam$family, " (link: ", fam$link, ")   Penalty: ", what,
       if (x$penalty$standardize) " on standardized columns" else "", "\n", sep = "")
   cat("Regularization path: ", length(p$lambda), " lambdas, ", x$iter, " coordinate-descent sweeps\n\n", sep = "")

@@ -310,8 +310,7 @@ print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
 # A single penalised fit says what its inference is.
 .methods_penalty_note <- function(pen, aliased) {
   if (is.null(pen)) return(invisible(NULL))
-  what <- switch(pen$spec$name, lasso = "lasso", ridge = "ridge",
-                 elastic_net = paste0("elastic net (alpha = ", format(pen$alpha), ")"))
+  what <- penalty_title(pen$spec, pen$alpha)
   if (isTRUE(pen$relaxed)) {
     cat("Relaxed ", what, ": the ", length(pen$selected), " coefficients selected at lambda = ",
         format(signif(pen$lambda, 4)), " refitted without penalty;\n", sep = "")

@@ -1,4 +1,4 @@
-#' Penalties: ridge, lasso and the elastic net
+#' Penalties: ridge, lasso, the elastic net and the group lasso
 #'
 #' Specifications of a penalty for the `penalty` argument of [gradglm()] and
 #' [gradglm_fit()]. The fit minimises glmnet's objective,
@@ -9,6 +9,16 @@
 #' for `gaussian()`, half the squared residual, glmnet's scaling), the
 #' coefficients are those of standardised columns when `standardize = TRUE`
 #' (reported on the original scale), and \eqn{f_j} are the penalty factors.
+#' `group_lasso()` penalises each term's coefficients as a group, so that
+#' they enter or leave the model together: a factor's dummies, a `poly()`
+#' basis, and, for a model with several outputs (the classes of a
+#' multinomial, several responses), the term's coefficients across all of
+#' them. Its penalty replaces \eqn{\alpha\sum_j|\beta_j|}{alpha sum_j |b_j|}
+#' by \eqn{\alpha\sum_g \sqrt{p_g}\,\|\beta_g\|_2}{alpha sum_g sqrt(p_g) ||b_g||}
+#' (on standardised columns; \eqn{p_g}{p_g} the number of design columns of
+#' the group); a group is updated by a majorised block step. A term of a
+#' [gradglm_fit()] design matrix without an `"assign"` attribute is a column.
+#'
 #' For a Gaussian model with the identity link the ridge part is scaled by
 #' \eqn{1/\mathrm{sd}(y)}{1 / sd(y)}, as glmnet does, so that the two give the
 #' same coefficients at the same lambda.
@@ -88,6 +98,14 @@ ridge <- function(lambda = NULL, nlambda = 100L, lambda_min_ratio = NULL, penalt
 
 #' @rdname penalties
 #' @export
+group_lasso <- function(lambda = NULL, alpha = 1, nlambda = 100L, lambda_min_ratio = NULL, penalty_factor = NULL,
+                        standardize = TRUE, blocks = NULL, relax = FALSE, tol = 1e-7, max_sweeps = 1e5) {
+  new_penalty("group_lasso", alpha, lambda, nlambda, lambda_min_ratio, penalty_factor, standardize, blocks,
+              relax, tol, max_sweeps, "group_lasso")
+}
+
+#' @rdname penalties
+#' @export
 elastic_net <- function(alpha = 0.5, lambda = NULL, nlambda = 100L, lambda_min_ratio = NULL,
                         penalty_factor = NULL, standardize = TRUE, blocks = NULL, relax = FALSE,
                         tol = 1e-7, max_sweeps = 1e5) {
@@ -144,8 +162,7 @@ new_penalty <- function(name, alpha, lambda, nlambda, lambda_min_ratio, penalty_
 
 #' @export
 print.gradglm_penalty <- function(x, ...) {
-  what <- switch(x$name, lasso = "lasso", ridge = "ridge",
-                 elastic_net = paste0("elastic net (alpha = ", format(x$alpha), ")"))
+  what <- penalty_title(x)
   at <- if (is.null(x$lambda)) {
     paste0("a path of up to ", x$nlambda, " lambdas")
   } else if (length(x$lambda) == 1L) {
@@ -158,12 +175,21 @@ print.gradglm_penalty <- function(x, ...) {
   invisible(x)
 }
 
+# "lasso", "elastic net (alpha = 0.5)", ...
+penalty_title <- function(x, alpha = x$alpha) {
+  switch(x$name, lasso = "lasso", ridge = "ridge",
+         elastic_net = paste0("elastic net (alpha = ", format(alpha), ")"),
+         group_lasso = if (alpha < 1) paste0("group lasso (alpha = ", format(alpha), ")") else "group lasso")
+}
+
 as_penalty <- function(penalty, fun) {
   if (is.null(penalty) || inherits(penalty, "gradglm_penalty")) return(penalty)
-  if (is.character(penalty) && length(penalty) == 1L && penalty %in% c("lasso", "ridge", "elastic_net")) {
+  if (is.character(penalty) && length(penalty) == 1L &&
+      penalty %in% c("lasso", "ridge", "elastic_net", "group_lasso")) {
     return(match.fun(penalty)())
   }
-  abort(fun, "'penalty' must be NULL or a specification made by lasso(), ridge() or elastic_net()")
+  abort(fun, "'penalty' must be NULL or a specification made by lasso(), ridge(), elastic_net() or ",
+        "group_lasso()")
 }
 
 # The engine's penalty: per-coefficient factors (0 outside the penalised
@@ -180,6 +206,8 @@ penalty_engine <- function(penalty, model, resp, offset, term_labels, fun) {
   }
   w <- resp$weights
   factor <- numeric(0)
+  group <- integer(0)  # group_lasso(): a term's coefficients, across a block's outputs
+  next_group <- 0L
   pos <- logical(0)  # the non-intercept coefficients of the penalised blocks
   for (b in blocks) {
     d <- b$design
@@ -193,6 +221,15 @@ penalty_engine <- function(penalty, model, resp, offset, term_labels, fun) {
     }
     factor <- c(factor, rep(f, b$m))
     pos <- c(pos, rep(on & !icpt, b$m))
+    asg <- design_assign(d)
+    term <- if (length(asg) == length(cn)) asg else seq_along(cn)
+    gid <- ifelse(on & !icpt, next_group + match(term, unique(term)), 0L)
+    next_group <- max(c(next_group, gid))
+    group <- c(group, rep(as.integer(gid), b$m))
+  }
+  if (!any(pos)) {
+    abort(fun, "the penalty has nothing to act on: the penalised block(s) ", quote_some(pen_blocks),
+          " have only an intercept")
   }
   if (!any(factor > 0)) abort(fun, "the penalty applies to no coefficient: every 'penalty_factor' is 0")
   factor[pos] <- factor[pos] * sum(pos) / sum(factor[pos])
@@ -210,7 +247,7 @@ penalty_engine <- function(penalty, model, resp, offset, term_labels, fun) {
   list(alpha = penalty$alpha, lambda = penalty$lambda, nlambda = penalty$nlambda, lambda_min_ratio = ratio,
        factor = factor, standardize = penalty$standardize, ridge_scale = ridge_scale, tol = penalty$tol,
        max_sweeps = as.numeric(penalty$max_sweeps), single = length(penalty$lambda) == 1L,
-       saturated = penalty_saturated(model))
+       saturated = penalty_saturated(model), group = if (identical(penalty$name, "group_lasso")) group)
 }
 
 # the "assign" of a design (term of each column), NULL for a plain matrix

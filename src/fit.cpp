@@ -245,6 +245,7 @@ class FitDriver {
     pen_.lambda_min_ratio = Rcpp::as<double>(p["lambda_min_ratio"]);
     pen_.factor = Rcpp::as<VectorXd>(p["factor"]);
     pen_.standardize = Rcpp::as<bool>(p["standardize"]);
+    if (p.containsElementNamed("group") && !Rf_isNull(p["group"])) pen_.group = Rcpp::as<std::vector<int>>(p["group"]);
     pen_.ridge_scale = Rcpp::as<double>(p["ridge_scale"]);
     pen_.tol = Rcpp::as<double>(p["tol"]);
     pen_.max_sweeps = (long)Rcpp::as<double>(p["max_sweeps"]);

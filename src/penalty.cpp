@@ -139,6 +139,18 @@ class PathSolver {
   std::vector<Index> icpt_;  // coordinate of each predictor's intercept, -1 if none
   VectorXd scale_;           // the standardising scale of each coefficient
   std::vector<Index> penalised_, free_;  // coordinates (not intercepts, not skipped)
+  // Units of coordinate descent: each unpenalised coordinate, and each group
+  // of penalised coordinates (a single one for the lasso) whose penalty is
+  // lambda f [alpha w ||u|| + (1 - alpha) r ||u||^2 / 2] in the standardised
+  // coefficients u = s b, w the square root of its number of columns
+  struct Unit {
+    std::vector<Index> coords;
+    double f = 0.0, w = 1.0;
+    bool penalised = false;
+  };
+  std::vector<Unit> units_;
+  std::vector<Index> free_units_, pen_units_;
+  std::vector<std::vector<int>> pair_of_;  // pair_of_[k][l]: the curvature pair of predictors k and l, -1 if none
   // state
   VectorXd theta_, eta_, g_, C_, r_, de_, rsum_, swk_;
   std::vector<long> stamp_;
@@ -224,6 +236,75 @@ class PathSolver {
         free_.push_back(j);
       }
     }
+    for (Index j : free_) {
+      Unit u;
+      u.coords.push_back(j);
+      free_units_.push_back((Index)units_.size());
+      units_.push_back(u);
+    }
+    std::vector<std::pair<int, Index>> keyed;  // (group id, coordinate)
+    for (Index j : penalised_) {
+      const int gid = spec_.group.empty() ? 0 : spec_.group[coords_[j].pos];
+      if (gid <= 0) {
+        Unit u;
+        u.coords.push_back(j);
+        u.f = coords_[j].f;
+        u.penalised = true;
+        pen_units_.push_back((Index)units_.size());
+        units_.push_back(u);
+      } else {
+        keyed.push_back(std::make_pair(gid, j));
+      }
+    }
+    std::stable_sort(keyed.begin(), keyed.end(),
+                     [](const std::pair<int, Index>& a, const std::pair<int, Index>& b) { return a.first < b.first; });
+    for (size_t a = 0; a < keyed.size();) {
+      size_t b = a;
+      Unit u;
+      u.penalised = true;
+      u.f = coords_[keyed[a].second].f;
+      std::vector<const double*> cols;
+      while (b < keyed.size() && keyed[b].first == keyed[a].first) {
+        const Index j = keyed[b].second;
+        u.coords.push_back(j);
+        if (std::find(cols.begin(), cols.end(), coords_[j].x) == cols.end()) cols.push_back(coords_[j].x);
+        ++b;
+      }
+      u.w = std::sqrt((double)cols.size());
+      pen_units_.push_back((Index)units_.size());
+      units_.push_back(u);
+      a = b;
+    }
+    pair_of_.assign(K_, std::vector<int>(K_, -1));
+    const auto& pairs = lik_.pairs();
+    for (int q = 0; q < (int)pairs.size(); ++q) {
+      pair_of_[pairs[q].first][pairs[q].second] = q;
+      pair_of_[pairs[q].second][pairs[q].first] = q;
+    }
+  }
+
+  // a unit's standardised coefficients and their norm
+  double unit_norm(const Unit& u, const VectorXd& theta) const {
+    double s = 0.0;
+    for (Index j : u.coords) {
+      const double v = coords_[j].s * theta[coords_[j].pos];
+      s += v * v;
+    }
+    return std::sqrt(s);
+  }
+  // the norm of a unit's gradient in the standardised coefficients
+  double unit_grad_norm(const Unit& u, const VectorXd& G) const {
+    double s = 0.0;
+    for (Index j : u.coords) {
+      const double v = G[coords_[j].pos] / coords_[j].s;
+      s += v * v;
+    }
+    return std::sqrt(s);
+  }
+  bool unit_nonzero(const Unit& u) const {
+    for (Index j : u.coords)
+      if (theta_[coords_[j].pos] != 0.0) return true;
+    return false;
   }
 
   double l1(const Coord& cd, double lambda) const { return lambda * spec_.alpha * cd.f * cd.s; }
@@ -232,10 +313,10 @@ class PathSolver {
   }
   double penalty(const VectorXd& theta, double lambda) const {
     double out = 0.0;
-    for (Index j : penalised_) {
-      const Coord& cd = coords_[j];
-      const double b = theta[cd.pos];
-      out += l1(cd, lambda) * std::abs(b) + 0.5 * l2(cd, lambda) * b * b;
+    for (Index ui : pen_units_) {
+      const Unit& u = units_[ui];
+      const double nu = unit_norm(u, theta);
+      out += lambda * u.f * (spec_.alpha * u.w * nu + 0.5 * (1.0 - spec_.alpha) * spec_.ridge_scale * nu * nu);
     }
     return out;
   }
@@ -379,7 +460,16 @@ class PathSolver {
 
   double sweep(const std::vector<Index>& list, double lambda) {
     double change = 0.0;
-    for (Index j : list) change = std::max(change, gram_ ? gram_update(j, lambda) : update(j, lambda));
+    for (Index ui : list) {
+      const Unit& u = units_[ui];
+      double c;
+      if (u.coords.size() == 1) {
+        c = gram_ ? gram_update(u.coords[0], lambda) : update(u.coords[0], lambda);
+      } else {
+        c = group_update(u, lambda);
+      }
+      change = std::max(change, c);
+    }
     if (!gram_) {
       for (int k = 0; k < K_; ++k)
         if (icpt_[k] >= 0) change = std::max(change, update(icpt_[k], lambda));
@@ -400,8 +490,8 @@ class PathSolver {
       if (bad_curv_) break;
       if (sweep(work, lambda) < thr_) break;
       active.clear();
-      for (Index j : work)
-        if (theta_[coords_[j].pos] != 0.0 || coords_[j].f == 0.0) active.push_back(j);
+      for (Index ui : work)
+        if (!units_[ui].penalised || unit_nonzero(units_[ui])) active.push_back(ui);
       while (sweeps_ < limit && sweep(active, lambda) >= thr_) {
       }
       if (sweeps_ % 64 == 0) Rcpp::checkUserInterrupt();
@@ -459,7 +549,10 @@ class PathSolver {
         if (diag_[k] < 0) continue;
         const double* c = C_.data() + (Index)diag_[k] * n_;
         const double* d = de_.data() + (Index)k * n_;
-        for (Index i = 0; i < n_; ++i) dec += c[i] * d[i] * d[i];
+        // (a curvature that is not finite, e.g. of a Student-t's log df running
+        // to infinity, the Gaussian limit, does not count)
+        for (Index i = 0; i < n_; ++i)
+          if (std::isfinite(c[i])) dec += c[i] * d[i] * d[i];
       }
       dec *= t * t / wsum_;
       eta_.swap(eta_new);
@@ -517,6 +610,87 @@ class PathSolver {
     return (h + b) * delta * delta;
   }
 
+  // One block step of a group (majorised: the group's curvature replaced by
+  // its largest eigenvalue L in the standardised coefficients u = s b):
+  //   u <- v (1 - a / ||v||)_+ / (L + b),   v = L u - grad_u,
+  // with a = lambda alpha f w and b the ridge part. Returns the curvature
+  // weighted squared change.
+  double group_update(const Unit& u, double lambda) {
+    const Index m = (Index)u.coords.size();
+    VectorXd gu(m), xbar = VectorXd::Zero(m), xw(m);
+    MatrixXd H(m, m);
+    for (Index a = 0; a < m; ++a) {
+      const Index j = u.coords[a];
+      const Coord& cd = coords_[j];
+      if (gram_) {
+        gu[a] = gq_[j] / cd.s;
+        continue;
+      }
+      stats(j);
+      const double* r = r_.data() + (Index)cd.k * n_;
+      double G = col_dot(cd.x, r, n_, T_);
+      if (icpt_[cd.k] >= 0 && swk_[cd.k] > 0.0) {
+        xbar[a] = xw_[j] / swk_[cd.k];
+        G -= xbar[a] * rsum_[cd.k];
+      }
+      xw[a] = xw_[j];
+      gu[a] = G / wsum_ / cd.s;
+    }
+    // the group's curvature in u
+    for (Index a = 0; a < m; ++a) {
+      const Coord& ca = coords_[u.coords[a]];
+      for (Index b = 0; b <= a; ++b) {
+        const Coord& cb = coords_[u.coords[b]];
+        double h;
+        if (gram_) {
+          h = S_(u.coords[a], u.coords[b]);
+        } else {
+          const int q = pair_of_[ca.k][cb.k];
+          h = 0.0;
+          if (q >= 0) {
+            const double* c = C_.data() + (Index)q * n_;
+            double sxy = 0.0, sx = 0.0, sy = 0.0, s1 = 0.0;
+            for (Index i = 0; i < n_; ++i) {
+              sxy += c[i] * ca.x[i] * cb.x[i];
+              sx += c[i] * ca.x[i];
+              sy += c[i] * cb.x[i];
+              s1 += c[i];
+            }
+            h = (sxy - xbar[a] * sy - xbar[b] * sx + xbar[a] * xbar[b] * s1) / wsum_;
+          }
+        }
+        H(a, b) = H(b, a) = h / (ca.s * cb.s);
+      }
+    }
+    const double L = Eigen::SelfAdjointEigenSolver<MatrixXd>(H, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff();
+    if (!(L > 0.0)) {
+      if (mode_ == Curv::observed && fisher_fallback_) bad_curv_ = true;
+      return 0.0;
+    }
+    const double a = lambda * spec_.alpha * u.f * u.w;
+    const double b = lambda * (1.0 - spec_.alpha) * spec_.ridge_scale * u.f;
+    VectorXd uu(m);
+    for (Index k = 0; k < m; ++k) uu[k] = coords_[u.coords[k]].s * theta_[coords_[u.coords[k]].pos];
+    const VectorXd v = L * uu - gu;
+    const double nv = v.norm();
+    const VectorXd un = nv > a ? VectorXd(v * ((1.0 - a / nv) / (L + b))) : VectorXd(VectorXd::Zero(m));
+    double change = 0.0;
+    for (Index k = 0; k < m; ++k) {
+      const Index j = u.coords[k];
+      const Coord& cd = coords_[j];
+      const double delta = un[k] / cd.s - theta_[cd.pos];
+      if (delta == 0.0) continue;
+      change += (L + b) * (un[k] - uu[k]) * (un[k] - uu[k]);
+      if (gram_) {
+        theta_[cd.pos] += delta;
+        gq_.noalias() += delta * S_.col(j);
+      } else {
+        move(cd, delta, xbar[k], xw[k]);
+      }
+    }
+    return change;
+  }
+
   // theta's intercept and the loss from the quadratic model
   void gram_finish() {
     VectorXd d = VectorXd::Zero(coords_.size());
@@ -569,18 +743,25 @@ class PathSolver {
   // units of the standardised columns
   double kkt(const VectorXd& G, double lambda) const {
     double worst = 0.0;
-    for (Index j = 0; j < (Index)coords_.size(); ++j) {
+    for (Index j : free_) {
       const Coord& cd = coords_[j];
-      if (cd.skip) continue;
-      const double b = theta_[cd.pos], s = cd.s > 0.0 ? cd.s : 1.0;
-      double v;
-      if (cd.f > 0.0 && cd.s > 0.0) {
-        const double a = l1(cd, lambda), g = G[cd.pos] + l2(cd, lambda) * b;
-        v = b == 0.0 ? std::max(0.0, std::abs(g) - a) : std::abs(g + (b > 0 ? a : -a));
-      } else {
-        v = std::abs(G[cd.pos]);
+      worst = std::max(worst, std::abs(G[cd.pos]) / (cd.s > 0.0 ? cd.s : 1.0));
+    }
+    for (int k = 0; k < K_; ++k)
+      if (icpt_[k] >= 0) worst = std::max(worst, std::abs(G[coords_[icpt_[k]].pos]));
+    for (Index ui : pen_units_) {
+      const Unit& u = units_[ui];
+      const double nu = unit_norm(u, theta_), a = lambda * spec_.alpha * u.f * u.w;
+      const double b = lambda * (1.0 - spec_.alpha) * spec_.ridge_scale * u.f;
+      double v2 = 0.0;
+      for (Index j : u.coords) {
+        const Coord& cd = coords_[j];
+        const double uj = cd.s * theta_[cd.pos];
+        const double g = G[cd.pos] / cd.s + b * uj + (nu > 0.0 ? a * uj / nu : 0.0);
+        v2 += g * g;
       }
-      worst = std::max(worst, v / s);
+      const double v = nu > 0.0 ? std::sqrt(v2) : std::max(0.0, std::sqrt(v2) - a);
+      worst = std::max(worst, v);
     }
     return worst;
   }
@@ -589,18 +770,14 @@ class PathSolver {
   // gradient G at the previous solution (lambda_prev); G becomes the
   // gradient at the new solution
   bool solve(double lambda, double lambda_prev, VectorXd& G) {
-    std::vector<char> in(coords_.size(), 0);
-    std::vector<Index> work;
-    for (Index j : free_) {
-      in[j] = 1;
-      work.push_back(j);
-    }
-    for (Index j : penalised_) {
-      const Coord& cd = coords_[j];
-      const double cut = spec_.alpha * cd.f * cd.s * (2.0 * lambda - lambda_prev);
-      if (theta_[cd.pos] != 0.0 || std::abs(G[cd.pos]) >= cut) {
-        in[j] = 1;
-        work.push_back(j);
+    std::vector<char> in(units_.size(), 0);
+    std::vector<Index> work = free_units_;
+    for (Index ui : pen_units_) {
+      const Unit& u = units_[ui];
+      const double cut = spec_.alpha * u.f * u.w * (2.0 * lambda - lambda_prev);
+      if (unit_nonzero(u) || unit_grad_norm(u, G) >= cut) {
+        in[ui] = 1;
+        work.push_back(ui);
       }
     }
     for (;;) {
@@ -613,12 +790,12 @@ class PathSolver {
       }
       G = full_gradient();
       bool added = false;
-      for (Index j : penalised_) {
-        if (in[j]) continue;
-        const Coord& cd = coords_[j];
-        if (std::abs(G[cd.pos]) > l1(cd, lambda) * (1.0 + 1e-10)) {
-          in[j] = 1;
-          work.push_back(j);
+      for (Index ui : pen_units_) {
+        if (in[ui]) continue;
+        const Unit& u = units_[ui];
+        if (unit_grad_norm(u, G) > lambda * spec_.alpha * u.f * u.w * (1.0 + 1e-10)) {
+          in[ui] = 1;
+          work.push_back(ui);
           added = true;
         }
       }
@@ -648,7 +825,7 @@ PenaltyPath PathSolver::run(const VectorXd& start, const std::vector<double>& in
   const bool gram = gram_;
   gram_ = false;
   thr_ = spec_.tol * std::max(1.0, std::abs(loss_at(eta_)));
-  newton(free_, 0.0);
+  newton(free_units_, 0.0);
   PenaltyPath out;
   out.scale = scale_;
   out.constant.assign(theta_.size(), 0);
@@ -660,9 +837,9 @@ PenaltyPath PathSolver::run(const VectorXd& start, const std::vector<double>& in
   if (gram_) gram_setup();
   double lmax = 0.0;
   const double amax = std::max(spec_.alpha, 1e-3);
-  for (Index j : penalised_) {
-    const Coord& cd = coords_[j];
-    lmax = std::max(lmax, std::abs(G[cd.pos]) / (amax * cd.f * cd.s));
+  for (Index ui : pen_units_) {
+    const Unit& u = units_[ui];
+    lmax = std::max(lmax, unit_grad_norm(u, G) / (amax * u.f * u.w));
   }
   out.lambda_max = lmax;
   std::vector<double> lambdas = spec_.lambda;

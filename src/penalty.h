@@ -3,7 +3,9 @@
 // The objective is glmnet's,
 //   F(theta) = (1 / sum w) sum_i w_i loss_i + lambda sum_j f_j [alpha s_j |theta_j|
 //              + (1 - alpha) / 2 * r s_j^2 theta_j^2],
-// with per-coefficient penalty factors f_j (0 = unpenalised), standardising
+// (a group lasso replaces alpha sum_j s_j |theta_j| by alpha sum_g w_g ||s_g theta_g||,
+// w_g the square root of the group's number of design columns), with
+// per-coefficient penalty factors f_j (0 = unpenalised), standardising
 // scales s_j (a coefficient is penalised in the units of its standardised
 // column: the weighted standard deviation of the column when its predictor
 // has an intercept, else its root mean square; 1 when the columns are taken
@@ -34,6 +36,7 @@ struct PenaltySpec {
   int nlambda = 100;
   double lambda_min_ratio = 1e-4;
   VectorXd factor;  // one per coefficient; 0 = unpenalised
+  std::vector<int> group;  // one per coefficient: its group (> 0), or <= 0 for none; empty = no groups
   bool standardize = true;  // penalise in the units of standardised columns (scales computed here)
   double ridge_scale = 1.0;
   double tol = 1e-7;

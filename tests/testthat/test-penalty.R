@@ -279,3 +279,86 @@ test_that("penalised multinomial, ordinal and sigma models: paths with KKT condi
   expect_true(all(s$path$factor[c("sigma:x2", "sigma:x3")] > 0))
   expect_equal(unname(s$path$factor["sigma:(Intercept)"]), 0)
 })
+
+test_that("the group lasso: terms enter together, and equals a proximal-gradient solution", {
+  set.seed(11)
+  n <- 300
+  d <- data.frame(f1 = factor(sample(letters[1:4], n, TRUE)), f2 = factor(sample(LETTERS[1:3], n, TRUE)),
+                  x1 = rnorm(n), x2 = rnorm(n))
+  d$y <- with(d, 0.8 * (f1 == "b") - 0.5 * (f1 == "d") + x1 + rnorm(n))
+  path <- gradglm(y ~ ., data = d, penalty = group_lasso(tol = 1e-14))
+  expect_output(print(path), "group lasso")
+  B <- coef(path)
+  for (ix in list(2:4, 5:6)) {
+    expect_true(all(apply(B[ix, , drop = FALSE] != 0, 2, function(z) all(z) || !any(z))))
+  }
+  expect_lt(max(path$path$kkt), 1e-6)
+  # one lambda against FISTA on the same objective, in standardised coordinates
+  lam <- 0.05
+  fit <- gradglm(y ~ ., data = d, penalty = group_lasso(lambda = lam, tol = 1e-15))
+  X <- model.matrix(y ~ ., d)[, -1]
+  s <- apply(X, 2, function(v) sqrt(mean((v - mean(v))^2)))
+  Z <- scale(X, center = TRUE, scale = s)
+  yc <- d$y - mean(d$y)
+  groups <- list(1:3, 4:5, 6, 7)
+  w <- sqrt(lengths(groups))
+  L <- max(eigen(crossprod(Z) / n, symmetric = TRUE, only.values = TRUE)$values)
+  u <- v <- numeric(ncol(Z))
+  tk <- 1
+  for (it in 1:20000) {
+    g <- -crossprod(Z, yc - Z %*% v) / n
+    z <- v - g / L
+    un <- z
+    for (k in seq_along(groups)) {
+      ix <- groups[[k]]
+      nz <- sqrt(sum(z[ix]^2))
+      un[ix] <- if (nz > lam * w[k] / L) z[ix] * (1 - lam * w[k] / (L * nz)) else 0
+    }
+    tn <- (1 + sqrt(1 + 4 * tk^2)) / 2
+    v <- un + (tk - 1) / tn * (un - u)
+    u <- un
+    tk <- tn
+  }
+  b <- drop(u) / s
+  expect_equal(unname(coef(fit)[-1]), unname(b), tolerance = 1e-6)
+  expect_equal(unname(coef(fit)[1]), mean(d$y) - sum(colMeans(X) * b), tolerance = 1e-6)
+  # a multinomial's term across its classes is one group
+  m <- gradglm(Species ~ ., data = iris, family = multinomial(),
+               penalty = group_lasso(tol = 1e-14, lambda_min_ratio = 0.01))
+  expect_lt(max(m$path$kkt), 1e-6)
+  Bm <- coef(m)
+  for (v in c("Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width")) {
+    rows <- paste0(c("versicolor:", "virginica:"), v)
+    expect_true(all(apply(Bm[rows, ] != 0, 2, function(z) all(z) || !any(z))))
+  }
+  # penalty factors per term
+  pf <- gradglm(y ~ ., data = d, penalty = group_lasso(penalty_factor = c(f2 = 0)))
+  expect_true(all(coef(pf)[c("f2B", "f2C"), 1] != 0))
+})
+
+test_that("odd penalised fits end in a fit or a clear error", {
+  set.seed(12)
+  n <- 50
+  X <- matrix(rnorm(n * 120), n, 120)
+  d <- data.frame(y = X[, 1] - X[, 2] + rnorm(n), X)
+  # more columns than rows: a path, and a single fit whose support has a covariance
+  path <- gradglm(y ~ ., data = d, penalty = lasso())
+  expect_true(max(path$path$df) < n)
+  one <- gradglm(y ~ ., data = d, penalty = lasso(lambda = 0.2))
+  s <- summary(one)
+  expect_true(all(is.finite(s$coefficients[, 2])))
+  expect_true(nrow(s$coefficients) < n)
+  # constant columns beside the intercept stay at 0
+  d2 <- data.frame(y = rnorm(30), a = 1, b = rnorm(30), c = 0)
+  expect_equal(unname(coef(gradglm(y ~ ., data = d2, penalty = lasso(lambda = 0.01)))[c("a", "c")]), c(0, 0))
+  expect_error(gradglm(y ~ 1, data = d2, penalty = lasso()), "the penalty has nothing to act on")
+  # a Student-t whose degrees of freedom run to the Gaussian limit along the path
+  expect_silent(st <- gradglm(mpg ~ wt + hp + qsec, data = mtcars, family = student_t(), penalty = lasso()))
+  expect_true(all(st$path$converged))
+  expect_error(evaluate(st, mtcars), "regularization path")
+  expect_error(AIC(st), "regularization path")
+  expect_error(step(gradglm(mpg ~ wt + hp, data = mtcars, penalty = lasso(lambda = 0.1)), trace = 0),
+               "penalised fit cannot be compared")
+  expect_error(gradglm(Species ~ ., data = iris, family = multinomial(),
+                       penalty = lasso(lambda = 0.01, relax = TRUE)), "'relax = TRUE' is for")
+})
