@@ -32,7 +32,7 @@ new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
               free_dispersion = FALSE, sigma = "no", closed_form = function(family) FALSE,
               check_start = function(family, y, fun) invisible(TRUE),
               mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL,
-              outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL)
+              outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, penalty_model = NULL)
   extra <- list(...)
   row[names(extra)] <- extra
   row

@@ -83,7 +83,8 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   resp <- row$response(y, family, weights, fun)
   if (!any(resp$weights > 0)) abort(fun, "every observation has zero weight (or zero trials)")
   if (is.null(x_sigma) && row$sigma == "always") x_sigma <- intercept_design(n)
-  model <- row$model(family, resp, x, x_sigma, fun)
+  model <- if (!is.null(penalty) && !is.null(row$penalty_model)) row$penalty_model(family, resp, x, x_sigma, fun) else
+    row$model(family, resp, x, x_sigma, fun)
   if (!is.null(penalty)) {
     if (spec$name != "auto" && spec$name != "newton") {
       abort(fun, "a penalised fit is solved by coordinate descent on Newton's quadratic approximation: ",
@@ -113,6 +114,7 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   pen <- if (!is.null(penalty)) penalty_engine(penalty, model, resp, if (offset_given) offset, term_labels, fun)
   res <- tryCatch(run_engine(model, resp, if (offset_given) offset, optimizer, start, engine_control, pen),
                   error = function(e) abort(fun, conditionMessage(e)))
+  if (!is.null(model$gauge)) res <- centre_gauge(res, model$gauge)
   if (!is.null(pen) && !pen$single) return(path_core(res, ctx, cn, penalty, pen))
   if (!is.null(pen) && penalty$relax) {
     return(relaxed_core(res, ctx, cn, penalty, list(x = x, y = y, weights = weights, offset = offset,
@@ -150,6 +152,20 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
     blocks = describe_blocks(model$blocks),
     prior.weights = resp$weights)
   c(fit, common[setdiff(names(common), names(fit))])
+}
+
+# coefficients along which the likelihood is flat (a symmetric multinomial's
+# intercepts) reported summing to zero; the linear predictors move with them
+centre_gauge <- function(res, gauge) {
+  if (is.matrix(res$coefficients)) {
+    res$coefficients[gauge, ] <- sweep(res$coefficients[gauge, , drop = FALSE], 2L,
+                                       colMeans(res$coefficients[gauge, , drop = FALSE]))
+    return(res)
+  }
+  m <- mean(res$coefficients[gauge])
+  res$coefficients[gauge] <- res$coefficients[gauge] - m
+  if (!is.null(res$linear.predictors)) res$linear.predictors <- res$linear.predictors - m
+  res
 }
 
 # The engine's model specification from the family's model: one design per

@@ -121,8 +121,10 @@
   for (entry in x$tables) {
     tab <- entry$table
     n_alias <- sum(is.na(tab[, 1L]))
+    if (n_alias && !is.null(x$penalty)) tab[is.na(tab[, 1L]), 1L] <- 0  # not selected: 0
     cat("\n", entry$title, if (n_alias) {
-      paste0(" (", n_alias, " not defined because of singularities)")
+      if (is.null(x$penalty)) paste0(" (", n_alias, " not defined because of singularities)") else
+        paste0(" (", n_alias, " set to 0 at this lambda: not selected)")
     }, ":\n", sep = "")
     if (nrow(tab)) {
       stats::printCoefmat(tab, digits = digits, signif.stars = signif.stars,

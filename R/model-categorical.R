@@ -121,7 +121,9 @@ class_response <- function(y, family, weights, fun, ordered = FALSE) {
 register_family(new_family_row(
   "multinomial", "logit", "multinomial", kind = "likelihood", keeps_classes = TRUE,
   response = function(y, family, weights, fun) class_response(y, family, weights, fun),
-  model = function(family, resp, x, x_sigma, fun) multinomial_model(family, resp, x, fun)
+  model = function(family, resp, x, x_sigma, fun) multinomial_model(family, resp, x, fun),
+  # penalised: glmnet's symmetric form, one predictor per class
+  penalty_model = function(family, resp, x, x_sigma, fun) multinomial_model(family, resp, x, fun, symmetric = TRUE)
 ))
 
 register_family(new_family_row(
@@ -134,25 +136,33 @@ register_family(new_family_row(
 # ---------------------------------------------------------------------------
 # multinomial
 
-multinomial_model <- function(family, resp, x, fun) {
+# The symmetric form (penalised fits) has one predictor per class, glmnet's
+# parametrisation: the penalty identifies it, and its intercepts are reported
+# summing to zero (`gauge`: their positions).
+multinomial_model <- function(family, resp, x, fun, symmetric = FALSE) {
   lev <- resp$levels
   L <- length(lev)
+  out <- if (symmetric) lev else lev[-1L]
+  titles <- if (symmetric) paste0("Class '", lev, "'") else
+    paste0("Class '", lev[-1L], "' (log-odds against '", lev[1L], "')")
+  p <- design_ncol(x)
+  icpt <- design_intercept(x)
   list(kind = "likelihood",
-       likelihood = list(type = "multinomial", classes = L, columns = if (resp$counts) L else 1L),
-       blocks = list(model_block("classes", x, "eta", "logit", "Coefficients", outputs = lev[-1L], split = TRUE,
-                                 output_titles = paste0("Class '", lev[-1L], "' (log-odds against '", lev[1L],
-                                                        "')"))),
-       closed_form = FALSE, offset_predictors = L - 1L,
+       likelihood = list(type = "multinomial", classes = L, columns = if (resp$counts) L else 1L,
+                         symmetric = as.integer(symmetric)),
+       blocks = list(model_block("classes", x, "eta", "logit", "Coefficients", outputs = out, split = TRUE,
+                                 output_titles = titles)),
+       closed_form = FALSE, offset_predictors = length(out),
+       gauge = if (symmetric && icpt > 0L) (seq_len(L) - 1L) * p + icpt,
        start = function(ctx) {
-         # the baseline-category log-odds of the observed class shares in the intercepts
-         p <- design_ncol(x)
-         b <- matrix(0, p, L - 1L)
-         icpt <- design_intercept(x)
+         # the log-odds of the observed class shares in the intercepts (symmetric:
+         # their logs, centred)
+         b <- matrix(0, p, length(out))
          if (icpt > 0L) {
            share <- if (resp$counts) colSums(resp$weights * resp$y) else
              tapply(resp$weights, factor(resp$y, levels = lev), sum)
            share <- pmax(as.numeric(share), 0.5) / sum(share)
-           b[icpt, ] <- log(share[-1L] / share[1L])
+           b[icpt, ] <- if (symmetric) log(share) - mean(log(share)) else log(share[-1L] / share[1L])
          }
          as.vector(b)
        },
@@ -164,9 +174,9 @@ multinomial_finish <- function(res, ctx, coef, aliased) {
   lev <- resp$levels
   eta <- res$linear.predictors
   rn <- if (is.matrix(resp$y)) rownames(resp$y) else names(resp$y)
-  P <- softmax_probs(eta)
+  P <- softmax_probs(eta, length(lev))
   dimnames(P) <- list(rn, lev)
-  colnames(eta) <- lev[-1L]
+  colnames(eta) <- if (ncol(eta) == length(lev)) lev else lev[-1L]
   rownames(eta) <- rn
   Y <- class_indicators(resp)
   w <- resp$weights
@@ -189,9 +199,11 @@ multinomial_finish <- function(res, ctx, coef, aliased) {
        loglik = loglik, npar = npar, dispersion = 1, lev = lev)
 }
 
-# softmax of (0, eta_1, ..., eta_K) by rows, after subtracting the largest
-softmax_probs <- function(eta) {
-  eta <- cbind(0, as.matrix(eta))
+# softmax of (0, eta_1, ..., eta_K) by rows (of eta_1, ..., eta_L when eta
+# has a column per class), after subtracting the largest
+softmax_probs <- function(eta, L = NCOL(eta) + 1L) {
+  eta <- as.matrix(eta)
+  if (ncol(eta) < L) eta <- cbind(0, eta)
   m <- apply(eta, 1L, max)
   e <- exp(eta - m)
   e / rowSums(e)

@@ -41,7 +41,8 @@ path_core <- function(res, ctx, cn, penalty, pen) {
        lik_type = if (is.null(ctx$model$lik_type)) ctx$model$likelihood$type else ctx$model$lik_type,
        blocks = describe_blocks(ctx$model$blocks), optimizer = "cd", iter = sum(res$sweeps),
        converged = all(res$converged), control = ctx$engine_control,
-       df_fixed = if (!is.null(ctx$model$df_fixed) && !is.na(ctx$model$df_fixed)) ctx$model$df_fixed)
+       df_fixed = if (!is.null(ctx$model$df_fixed) && !is.na(ctx$model$df_fixed)) ctx$model$df_fixed,
+       lev = ctx$resp$levels)
 }
 
 # what a single penalised fit keeps of its penalty

@@ -247,7 +247,8 @@ penalty_engine <- function(penalty, model, resp, offset, term_labels, fun) {
   list(alpha = penalty$alpha, lambda = penalty$lambda, nlambda = penalty$nlambda, lambda_min_ratio = ratio,
        factor = factor, standardize = penalty$standardize, ridge_scale = ridge_scale, tol = penalty$tol,
        max_sweeps = as.numeric(penalty$max_sweeps), single = length(penalty$lambda) == 1L,
-       saturated = penalty_saturated(model), group = if (identical(penalty$name, "group_lasso")) group)
+       saturated = penalty_saturated(model), group = if (identical(penalty$name, "group_lasso")) group,
+       gauge = model$gauge)
 }
 
 # the "assign" of a design (term of each column), NULL for a plain matrix

@@ -17,7 +17,8 @@ inline double xlogx(double x) { return x > 0.0 ? x * std::log(x) : 0.0; }
 // ---------------------------------------------------------------------------
 // multinomial
 
-Multinomial::Multinomial(int classes) : Likelihood(classes - 1), L_(classes) {
+Multinomial::Multinomial(int classes, bool symmetric)
+    : Likelihood(symmetric ? classes : classes - 1), L_(classes), symmetric_(symmetric) {
   if (classes < 2) throw std::invalid_argument("a multinomial response needs at least 2 classes");
   dense_pairs();
 }
@@ -38,10 +39,12 @@ double Multinomial::eval_block(const Response& y, const RowBlock& rb, double* gr
       zero_row(i, len, grad, curv);
       continue;
     }
-    // log-sum-exp over (0, eta_1, ..., eta_K) after subtracting the largest
-    double m = 0.0;
+    // log-sum-exp over (0, eta_1, ..., eta_K) (symmetric: over eta_1, ...,
+    // eta_L) after subtracting the largest
+    const int shift = symmetric_ ? 0 : 1;  // the class of predictor k is k + shift
+    double m = symmetric_ ? -std::numeric_limits<double>::infinity() : 0.0;
     for (int k = 0; k < K; ++k) m = std::max(m, rb.eta[k * len + i]);
-    double se = std::exp(-m);
+    double se = symmetric_ ? 0.0 : std::exp(-m);
     for (int k = 0; k < K; ++k) {
       p[k] = std::exp(rb.eta[k * len + i] - m);
       se += p[k];
@@ -50,12 +53,12 @@ double Multinomial::eval_block(const Response& y, const RowBlock& rb, double* gr
     double loss = lse;
     if (codes) {
       const int c = (int)y.y[row];
-      for (int k = 0; k < K; ++k) yk[k] = (k + 1 == c) ? 1.0 : 0.0;
-      if (c >= 1) loss -= rb.eta[(c - 1) * len + i];
+      for (int k = 0; k < K; ++k) yk[k] = (k + shift == c) ? 1.0 : 0.0;
+      if (c >= shift) loss -= rb.eta[(c - shift) * len + i];
     } else {
-      loss += xlogx(y.at(row, 0));
+      if (!symmetric_) loss += xlogx(y.at(row, 0));
       for (int k = 0; k < K; ++k) {
-        yk[k] = y.at(row, k + 1);
+        yk[k] = y.at(row, k + shift);
         loss += xlogx(yk[k]) - yk[k] * rb.eta[k * len + i];
       }
     }

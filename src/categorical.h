@@ -2,7 +2,9 @@
 //
 // Multinomial (softmax) regression: K = L - 1 predictors, the log-odds of
 // classes 2..L against the first (the baseline, as nnet::multinom), with the
-// softmax computed after subtracting the largest predictor. The response is
+// softmax computed after subtracting the largest predictor. The symmetric
+// form has K = L predictors, one per class (glmnet's, for penalised fits: the
+// likelihood alone does not identify it). The response is
 // either one column of class codes 0 .. L-1 or L columns of proportions
 // (counts divided by their total, which then enters the weights).
 //
@@ -23,7 +25,7 @@ namespace gradglm {
 
 class Multinomial : public Likelihood {
  public:
-  explicit Multinomial(int classes);
+  explicit Multinomial(int classes, bool symmetric = false);
   double eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
                     Curv mode) const override;
   bool canonical() const override { return true; }
@@ -32,6 +34,7 @@ class Multinomial : public Likelihood {
 
  private:
   int L_;
+  bool symmetric_;
 };
 
 // the distribution function F of the latent variable of an ordinal model

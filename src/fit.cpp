@@ -6,6 +6,7 @@
 // optimizer (or the closed form, or the Laplace finish), the covariance.
 #include <RcppEigen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -234,6 +235,9 @@ class FitDriver {
   double loss_ = NAN;
   std::string cov_kind_ = "expected";
   bool penalised_ = false, saturated_ = false;
+  // 1-based positions of coefficients along which the likelihood is flat
+  // (a symmetric multinomial's intercepts): fixed to sum to zero
+  std::vector<int> gauge_;
   PenaltySpec pen_;
   std::vector<int> support_;
 
@@ -251,6 +255,7 @@ class FitDriver {
     pen_.max_sweeps = (long)Rcpp::as<double>(p["max_sweeps"]);
     pen_.single = Rcpp::as<bool>(p["single"]);
     saturated_ = p.containsElementNamed("saturated") && Rcpp::as<bool>(p["saturated"]);
+    if (p.containsElementNamed("gauge") && !Rf_isNull(p["gauge"])) gauge_ = Rcpp::as<std::vector<int>>(p["gauge"]);
   }
 
   // A penalised fit: every column takes part (the penalty, not the rank,
@@ -367,6 +372,14 @@ class FitDriver {
     const VectorXd ridge = ridge_curvature(pen_, scale, lambda);
     MatrixXd Hp = Hs;
     for (Index a = 0; a < s; ++a) Hp(a, a) += ridge[pos[keep[a]]];
+    if (!gauge_.empty()) {
+      // H v = 0 along the flat direction v: (H + P + c v v')^-1 H (H + P + c v v')^-1
+      // is the sandwich in the gauge v'theta = 0
+      VectorXd v = VectorXd::Zero(s);
+      for (Index a = 0; a < s; ++a)
+        if (std::find(gauge_.begin(), gauge_.end(), (int)pos[keep[a]] + 1) != gauge_.end()) v[a] = 1.0;
+      if (v.sum() > 0.0) Hp += (Hp.diagonal().mean() / v.squaredNorm()) * v * v.transpose();
+    }
     const MatrixXd A = spd_inverse(Hp);
     cov_ = A * Hs * A / obj_->weight_sum();
   }

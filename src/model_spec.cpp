@@ -57,7 +57,7 @@ std::unique_ptr<Likelihood> make_likelihood(const Rcpp::List& lik) {
   } else if (type == "location_scale") {
     base.reset(new LocationScale(get_int(lik, "dist", 0), get_int(lik, "link", 0), get_double(lik, "df", NAN)));
   } else if (type == "multinomial") {
-    base.reset(new Multinomial(get_int(lik, "classes", 0)));
+    base.reset(new Multinomial(get_int(lik, "classes", 0), get_int(lik, "symmetric", 0) != 0));
     columns = get_int(lik, "columns", 1);
   } else if (type == "ordinal") {
     base.reset(new Ordinal(get_int(lik, "classes", 0), get_int(lik, "link", 0)));

@@ -263,8 +263,9 @@ test_that("cross-validation of a path: the CV curve of glmnet's fold fits, the 1
 test_that("penalised multinomial, ordinal and sigma models: paths with KKT conditions met", {
   m <- gradglm(Species ~ ., data = iris, family = multinomial(), penalty = lasso(tol = 1e-14, lambda_min_ratio = 0.01))
   expect_lt(max(m$path$kkt), 1e-6)
-  expect_equal(nrow(coef(m)), 10L)
-  expect_true(all(coef(m)[-c(1, 6), 1] == 0))
+  expect_equal(nrow(coef(m)), 15L)  # glmnet's symmetric form: a coefficient vector per class
+  expect_true(all(coef(m)[-c(1, 6, 11), 1] == 0))
+  expect_equal(sum(coef(m)[c(1, 6, 11), 20]), 0)  # intercepts reported summing to zero
   o <- gradglm(Sat ~ Infl + Type + Cont, weights = Freq, data = MASS::housing, family = ordinal(),
                penalty = lasso(tol = 1e-14))
   expect_lt(max(o$path$kkt), 1e-6)
@@ -328,7 +329,7 @@ test_that("the group lasso: terms enter together, and equals a proximal-gradient
   expect_lt(max(m$path$kkt), 1e-6)
   Bm <- coef(m)
   for (v in c("Sepal.Length", "Sepal.Width", "Petal.Length", "Petal.Width")) {
-    rows <- paste0(c("versicolor:", "virginica:"), v)
+    rows <- paste0(c("setosa:", "versicolor:", "virginica:"), v)
     expect_true(all(apply(Bm[rows, ] != 0, 2, function(z) all(z) || !any(z))))
   }
   # penalty factors per term
@@ -361,4 +362,44 @@ test_that("odd penalised fits end in a fit or a clear error", {
                "penalised fit cannot be compared")
   expect_error(gradglm(Species ~ ., data = iris, family = multinomial(),
                        penalty = lasso(lambda = 0.01, relax = TRUE)), "'relax = TRUE' is for")
+})
+
+test_that("multinomial paths, ungrouped and grouped, equal glmnet's", {
+  skip_if_not_installed("glmnet")
+  set.seed(13)
+  n <- 400
+  p <- 6
+  X <- matrix(rnorm(n * p), n, p, dimnames = list(NULL, paste0("x", 1:p)))
+  X[, 2] <- 3 * X[, 2] + 1
+  eta <- cbind(0, X[, 1] - X[, 2] / 3, 0.5 * X[, 3] + X[, 1])
+  P <- exp(eta) / rowSums(exp(eta))
+  y <- factor(apply(P, 1, function(pr) sample(c("a", "b", "c"), 1, prob = pr)))
+  d <- data.frame(y = y, X)
+  w <- runif(n, 0.5, 2)
+  for (type in c("ungrouped", "grouped")) {
+    g0 <- glmnet::glmnet(X, y, family = "multinomial", type.multinomial = type, weights = w)
+    g <- glmnet::glmnet(X, y, family = "multinomial", type.multinomial = type, weights = w, lambda = g0$lambda,
+                        control = list(thresh = 1e-14))
+    pen <- if (type == "grouped") group_lasso(lambda = g0$lambda, tol = 1e-16) else
+      lasso(lambda = g0$lambda, tol = 1e-14)
+    fit <- gradglm(y ~ ., data = d, weights = w, family = multinomial(), penalty = pen)
+    G <- do.call(rbind, lapply(levels(y), function(l) as.matrix(coef(g)[[l]])))
+    icpt <- c(1, 8, 15)
+    G[icpt, ] <- sweep(G[icpt, ], 2, colMeans(G[icpt, ]))  # glmnet's intercepts, centred as ours
+    expect_lt(rel_diff(unname(coef(fit)), unname(G)), 1e-5)
+    expect_lt(max(fit$path$kkt), 1e-6)
+    fd <- gradglm(y ~ ., data = d, weights = w, family = multinomial(),
+                  penalty = if (type == "grouped") group_lasso() else lasso())
+    expect_equal(fd$path$lambda[1], g0$lambda[1], tolerance = 1e-6)
+  }
+  # predictions of the path are class probabilities
+  pr <- predict(fit, newdata = d[1:4, ], lambda = fit$path$lambda[10], type = "probs")
+  expect_equal(unname(rowSums(pr)), rep(1, 4))
+  expect_equal(colnames(pr), levels(y))
+  # a single fit: summary per class, standard errors in the gauge of centred intercepts
+  one <- gradglm(y ~ ., data = d, family = multinomial(), penalty = lasso(lambda = 0.02))
+  expect_output(print(summary(one)), "set to 0 at this lambda")
+  V <- vcov(one, complete = FALSE)
+  expect_true(all(is.finite(diag(V))) && all(diag(V) > 0))
+  expect_equal(nrow(V), sum(coef(one) != 0))
 })
