@@ -86,11 +86,20 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   model <- if (!is.null(penalty) && !is.null(row$penalty_model)) row$penalty_model(family, resp, x, x_sigma, fun) else
     row$model(family, resp, x, x_sigma, fun)
   if (!is.null(penalty)) {
-    if (spec$name != "auto" && spec$name != "newton") {
-      abort(fun, "a penalised fit is solved by coordinate descent on Newton's quadratic approximation: ",
-            "use optimizer = \"auto\" (the '", spec$name, "' optimizer does not take a penalty yet)")
+    if (spec$name %in% c("gd", "sgd", "adam")) {
+      # one lambda by a proximal first-order optimizer
+      if (length(penalty$lambda) != 1L || identical(penalty$name, "group_lasso") || penalty$relax) {
+        abort(fun, "the '", spec$name, "' optimizer fits one lambda of a lasso, ridge or elastic net ",
+              "(without relax); a path, a group lasso and a relaxed fit use coordinate descent: ",
+              "optimizer = \"auto\"")
+      }
+    } else if (spec$name != "auto" && spec$name != "newton") {
+      abort(fun, "a penalised fit is solved by coordinate descent on Newton's quadratic approximation ",
+            "(optimizer = \"auto\") or, for one lambda, by \"gd\", \"sgd\" or \"adam\" with proximal steps; ",
+            "the '", spec$name, "' optimizer does not take a penalty")
+    } else {
+      spec <- as_optimizer_spec("newton", fun)
     }
-    spec <- as_optimizer_spec("newton", fun)
   }
   optimizer <- resolve_optimizer(spec, model, family, fun)
   n_ok <- sum(resp$weights > 0)
@@ -140,7 +149,7 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   fit <- model$finish(res, ctx, coef, aliased)
   if (!is.null(pen)) {
     fit$penalty <- penalised_fit_info(res, penalty, pen)
-    optimizer <- "cd"
+    if (optimizer == "newton") optimizer <- "cd"
   }
   common <- list(
     coefficients = coef, aliased = aliased, family = family, iter = res$iter,

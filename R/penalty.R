@@ -29,7 +29,19 @@
 #' the path of lambdas, the sequential strong rule and a check of the KKT
 #' conditions at each lambda. Every likelihood with a curvature can be
 #' penalised: GLM families, the distributional families ([student_t()],
-#' [laplace()], `sigma =` models), [multinomial()] and [ordinal()].
+#' [laplace()], `sigma =` models), [multinomial()] and [ordinal()]. A
+#' penalised multinomial takes glmnet's symmetric form (a coefficient vector
+#' per class, intercepts reported summing to zero).
+#'
+#' One lambda of a lasso, ridge or elastic net can also be fitted by the
+#' first-order optimizers of [gradglm()]: `optimizer = "gd"` is proximal
+#' gradient descent (a soft-thresholding step after each gradient step, with
+#' backtracking on the penalised objective), `"sgd"` and `"adam"` take a
+#' proximal step after each update (Adam's in its per-coordinate metric), on
+#' the same standardised coordinates as their unpenalised fits. Coordinate
+#' descent (`"auto"`) is the fast and exact route; the minibatch ones give
+#' approximate zeros. A fit's `penalty$kkt` reports its largest violation of
+#' the KKT conditions.
 #'
 #' With `lambda = NULL` the fit is a path: `nlambda` values from the smallest
 #' lambda that sets every penalised coefficient to zero down to

@@ -262,10 +262,10 @@ class FitDriver {
   // decides); a path returns its coefficients over lambda, one lambda a
   // fit with a covariance on its support.
   Rcpp::List run_penalised() {
-    if (optimizer_ != "newton") throw std::invalid_argument("a penalised fit uses coordinate descent");
     aliased_.clear();
     for (const Design& d : m_.designs) aliased_.push_back(std::vector<bool>(d.cols(), false));
     build();
+    if (optimizer_ != "newton") return run_penalised_first_order();
     pen_.saturated = saturated_ || glm_like_ != nullptr;
     pen_.quadratic = glm_like_ && glm_like_->dist() == Dist::gaussian && glm_like_->link() == Link::identity;
     VectorXd start = have_start_ ? theta0_ : VectorXd::Zero(pred_->dim());
@@ -299,6 +299,49 @@ class FitDriver {
         Rcpp::Named("kkt") = path.kkt[last], Rcpp::Named("df") = path.df[last],
         Rcpp::Named("null_loss") = path.null_loss, Rcpp::Named("lambda_max") = path.lambda_max,
         Rcpp::Named("scale") = Rcpp::wrap(path.scale));
+    return out;
+  }
+
+  // One lambda by a proximal first-order optimizer (gd: proximal gradient
+  // descent; sgd, adam: a proximal step after each update), on standardised
+  // coordinates as their unpenalised fits.
+  VectorXd prox_l1_, prox_l2_;
+  Rcpp::List run_penalised_first_order() {
+    if (!is_first_order(optimizer_) || optimizer_ == "lbfgs" || !pen_.single || !pen_.group.empty() || laplace_) {
+      throw std::invalid_argument("the " + optimizer_ +
+                                  " optimizer does not take this penalty: use coordinate descent (optimizer = \"auto\")");
+    }
+    const double lambda = pen_.lambda.at(0);
+    const VectorXd sc = standardising_scales(*pred_, W_, pen_.standardize);
+    prox_l1_ = (lambda * pen_.alpha) * pen_.factor.cwiseProduct(sc);
+    prox_l2_ = (lambda * (1.0 - pen_.alpha) * pen_.ridge_scale) * pen_.factor.cwiseProduct(sc.cwiseAbs2());
+    starting_values();
+    iterate();
+    progress_->finish(res_.converged);
+    // the loss's gradient at the solution, for the KKT conditions
+    VectorXd G;
+    res_.loss = obj_->value_grad(res_.coef, G);
+    double kkt = 0.0, pen_value = 0.0;
+    for (Index j = 0; j < res_.coef.size(); ++j) {
+      const double b = res_.coef[j], a = prox_l1_[j], g = G[j] + prox_l2_[j] * b, s = sc[j] > 0.0 ? sc[j] : 1.0;
+      pen_value += a * std::abs(b) + 0.5 * prox_l2_[j] * b * b;
+      if (pen_.factor[j] > 0.0 && sc[j] > 0.0) {
+        kkt = std::max(kkt, (b == 0.0 ? std::max(0.0, std::abs(g) - a) : std::abs(g + (b > 0 ? a : -a))) / s);
+      } else {
+        kkt = std::max(kkt, std::abs(G[j]) / s);
+      }
+    }
+    res_.grad_norm = kkt;
+    penalised_covariance(std::vector<int>(res_.coef.size(), 0), sc, lambda);
+    loss_ = res_.loss;
+    Rcpp::List out = results();
+    Rcpp::LogicalVector alias(full_pred_->dim());
+    for (Index j = 0; j < full_pred_->dim(); ++j) alias[j] = !support_[j];
+    out["aliased"] = alias;
+    out["penalty_fit"] = Rcpp::List::create(
+        Rcpp::Named("lambda") = lambda, Rcpp::Named("objective") = res_.loss + pen_value, Rcpp::Named("kkt") = kkt,
+        Rcpp::Named("df") = NA_INTEGER, Rcpp::Named("null_loss") = NA_REAL, Rcpp::Named("lambda_max") = NA_REAL,
+        Rcpp::Named("scale") = Rcpp::wrap(sc));
     return out;
   }
 
@@ -572,6 +615,14 @@ class FitDriver {
       }
       const Standardised st = standardise(*pred_, W_, obj_->weight_sum(), units);
       RescaledObjective std_obj(*obj_, st.scale, st.shifts);
+      // a penalty in the optimizer's coordinates (b_j = scale_j theta_j off the intercepts)
+      Prox prox;
+      Settings sp = ss;
+      if (prox_l1_.size()) {
+        prox.l1 = prox_l1_.cwiseProduct(st.scale.cwiseAbs());
+        prox.l2 = prox_l2_.cwiseProduct(st.scale.cwiseAbs2());
+        sp.prox = &prox;
+      }
       // a subsample fit's curvature, in the same coordinates (A' H A for b = A theta),
       // is L-BFGS's first inverse Hessian
       MatrixXd h0;
@@ -581,7 +632,7 @@ class FitDriver {
         const MatrixXd Hs = sub_curvature_.selfadjointView<Eigen::Lower>();
         h0 = A.transpose() * Hs * A;
       }
-      Result r = optimize(optimizer_, std_obj, std_obj.to_theta(start), ss, h0.size() ? &h0 : nullptr);
+      Result r = optimize(optimizer_, std_obj, std_obj.to_theta(start), sp, h0.size() ? &h0 : nullptr);
       r.coef = std_obj.to_beta(r.coef);
       return r;
     };

@@ -408,21 +408,41 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
     return res;
   }
   double last_step = s.learning_rate;
+  const Prox* prox = s.prox;
+  // with a penalty: proximal gradient descent on f + P; its stationarity
+  // measure is the norm of the gradient mapping (theta - prox(theta - t g)) / t
+  double pen = prox ? prox->value(theta) : 0.0;
   int it = 0;
   for (;; ++it) {
-    const double gnorm = g.norm();
+    double gnorm = g.norm();
+    if (prox) {
+      const double t = std::min(scheduled_rate(s, it), 2.0 * last_step);
+      VectorXd z = theta - t * g;
+      prox->apply(z, t);
+      gnorm = (theta - z).norm() / t;
+    }
     if (first_order_stop(res, s, it, f, gnorm)) break;
     const double scheduled = scheduled_rate(s, it);
     double step = std::min(scheduled, 2.0 * last_step);
-    double f_new = NAN;
+    double f_new = NAN, pen_new = 0.0;
     int tries = 0;
     for (; tries < 60; ++tries) {
       trial = theta - step * g;
+      if (prox) prox->apply(trial, step);
       f_new = obj.value_grad(trial, g_trial);
       intr.tick(obj.work());
-      // Armijo: sufficient decrease along the negative gradient
-      // (strictly lower, so that steps lost in the rounding of f do not count)
-      if (std::isfinite(f_new) && f_new < f && f_new <= f - 1e-4 * step * gnorm * gnorm) break;
+      if (prox) {
+        // the quadratic upper bound of proximal gradient descent, and a strict decrease of f + P
+        pen_new = prox->value(trial);
+        const VectorXd d = trial - theta;
+        if (std::isfinite(f_new) && f_new + pen_new < f + pen &&
+            f_new <= f + g.dot(d) + d.squaredNorm() / (2.0 * step))
+          break;
+      } else if (std::isfinite(f_new) && f_new < f && f_new <= f - 1e-4 * step * gnorm * gnorm) {
+        // Armijo: sufficient decrease along the negative gradient
+        // (strictly lower, so that steps lost in the rounding of f do not count)
+        break;
+      }
       step *= 0.5;
     }
     if (tries == 60) {
@@ -448,6 +468,7 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
     theta = trial;
     g = g_trial;
     f = f_new;
+    pen = pen_new;
   }
   res.coef = theta;
   res.loss = f;
@@ -595,9 +616,16 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
         m1 = b1 * m1 + (1.0 - b1) * g;
         m2 = b2 * m2 + (1.0 - b2) * g.cwiseAbs2();
         theta.array() -= rate * cut * (m1.array() / (1.0 - p1)) / ((m2.array() / (1.0 - p2)).sqrt() + s.epsilon);
+        // proximal Adam: the penalty's step in Adam's per-coordinate metric
+        // (the gradient is in units of grad_scale, the penalty's step with it)
+        if (s.prox) {
+          s.prox->apply(theta,
+                        VectorXd((rate * cut * s.grad_scale) / ((m2.array() / (1.0 - p2)).sqrt() + s.epsilon)));
+        }
       } else {
         vel = s.momentum * vel - rate * cut * g;
         theta += vel;
+        if (s.prox) s.prox->apply(theta, rate * cut * s.grad_scale);
       }
       intr.tick((double)rows * (double)d);
     }

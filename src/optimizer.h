@@ -54,6 +54,25 @@ struct Result {
 //                improved for half the patience
 enum class Schedule { constant = 1, inverse = 2, exponential = 3, step = 4, cosine = 5, plateau = 6 };
 
+// The non-smooth part of a penalty, separable by coordinate, for the
+// proximal first-order optimizers: l1_j |theta_j| + l2_j theta_j^2 / 2 in
+// the optimizer's coordinates.
+struct Prox {
+  VectorXd l1, l2;
+  // theta <- argmin_u (u - theta)^2 / (2 step_j) + l1_j |u| + l2_j u^2 / 2
+  void apply(VectorXd& theta, const VectorXd& step) const {
+    for (Index j = 0; j < theta.size(); ++j) {
+      const double t = step[j], a = t * l1[j], v = theta[j];
+      const double z = v > a ? v - a : (v < -a ? v + a : 0.0);
+      theta[j] = z / (1.0 + t * l2[j]);
+    }
+  }
+  void apply(VectorXd& theta, double step) const { apply(theta, VectorXd::Constant(theta.size(), step)); }
+  double value(const VectorXd& theta) const {
+    return l1.dot(theta.cwiseAbs()) + 0.5 * l2.dot(theta.cwiseAbs2());
+  }
+};
+
 struct Settings {
   double tol = 1e-8;           // newton: relative change in loss; gd: gradient norm
   int max_iter = 100;
@@ -75,6 +94,7 @@ struct Settings {
   double validation = 0.0;     // share of the rows held out
   int patience = 10;           // epochs without improvement before stopping
   double grad_scale = 1.0;     // the gradient's unit (1 / dispersion for a Gaussian GLM)
+  const Prox* prox = nullptr;  // gd / sgd / adam: a penalty's proximal step after each update
 };
 
 // Calls Rcpp::checkUserInterrupt() after roughly every 0.1 s of arithmetic.

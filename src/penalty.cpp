@@ -14,6 +14,47 @@ VectorXd ridge_curvature(const PenaltySpec& spec, const VectorXd& scale, double 
   return (lambda * (1.0 - spec.alpha) * spec.ridge_scale) * spec.factor.cwiseProduct(scale.cwiseAbs2());
 }
 
+VectorXd standardising_scales(const LinearPredictor& pred, const VecRef& w, bool standardize) {
+  VectorXd scale = VectorXd::Ones(pred.dim());
+  if (!standardize) return scale;
+  const Index n = pred.n();
+  const double wsum = w.sum();
+  for (int b = 0; b < pred.nblocks(); ++b) {
+    const PredBlock& pb = pred.block(b);
+    const Design& X = pred.design(pb.design);
+    const Index p = X.cols();
+    std::vector<int> ones(p, 0);
+    std::vector<double> mean(p, 0.0), msq(p, 0.0);
+    for (Index j = 0; j < p; ++j) {
+      const double* x = X.col(j);
+      if (!x) {
+        ones[j] = 1;
+        continue;
+      }
+      double a = 0.0, q = 0.0;
+      bool one = true;
+      for (Index i = 0; i < n; ++i) {
+        const double wx = w[i] * x[i];
+        a += wx;
+        q += wx * x[i];
+        one = one && x[i] == 1.0;
+      }
+      ones[j] = one;
+      mean[j] = a / wsum;
+      msq[j] = q / wsum;
+    }
+    bool has_ones = false;
+    for (Index j = 0; j < p; ++j) has_ones = has_ones || ones[j];
+    for (int c = 0; c < pb.m; ++c)
+      for (Index j = 0; j < p; ++j) {
+        // with an intercept the weighted standard deviation, else the root mean square
+        scale[pb.offset + c * p + j] =
+            ones[j] ? 1.0 : std::sqrt(std::max(0.0, has_ones ? msq[j] - mean[j] * mean[j] : msq[j]));
+      }
+  }
+  return scale;
+}
+
 namespace {
 
 inline double soft(double z, double g) {
@@ -167,15 +208,12 @@ class PathSolver {
 
   void make_coords() {
     icpt_.assign(K_, -1);
-    scale_ = VectorXd::Ones(pred_.dim());
+    scale_ = standardising_scales(pred_, obj_.weights(), spec_.standardize);
     for (int b = 0; b < pred_.nblocks(); ++b) {
       const PredBlock& pb = pred_.block(b);
       const Design& X = pred_.design(pb.design);
       const Index p = X.cols();
       std::vector<int> constant(p, 0), ones(p, 0);
-      // weighted mean and mean square of each column, for the standardising scales
-      std::vector<double> mean(p, 1.0), msq(p, 1.0);
-      const double* w = obj_.weights().data();
       for (Index j = 0; j < p; ++j) {
         const double* x = X.col(j);
         if (!x) {
@@ -186,19 +224,7 @@ class PathSolver {
         for (Index i = 1; i < n_ && c; ++i) c = x[i] == x[0];
         constant[j] = c;
         ones[j] = c && x[0] == 1.0;
-        if (spec_.standardize) {
-          double a = 0.0, q = 0.0;
-          for (Index i = 0; i < n_; ++i) {
-            const double wx = w[i] * x[i];
-            a += wx;
-            q += wx * x[i];
-          }
-          mean[j] = a / wsum_;
-          msq[j] = q / wsum_;
-        }
       }
-      bool has_ones = false;
-      for (Index j = 0; j < p; ++j) has_ones = has_ones || ones[j];
       for (int c = 0; c < pb.m; ++c) {
         const int k = pb.first + c;
         Index first_coord = (Index)coords_.size();
@@ -208,11 +234,7 @@ class PathSolver {
           cd.k = k;
           cd.x = X.col(j);
           cd.f = spec_.factor[cd.pos];
-          // with an intercept the weighted standard deviation, else the root mean square
-          cd.s = !spec_.standardize || ones[j]
-                     ? 1.0
-                     : std::sqrt(std::max(0.0, has_ones ? msq[j] - mean[j] * mean[j] : msq[j]));
-          scale_[cd.pos] = cd.s;
+          cd.s = scale_[cd.pos];
           cd.intercept = ones[j] && icpt_[k] < 0;
           if (cd.intercept) icpt_[k] = (Index)coords_.size();
           cd.skip = false;

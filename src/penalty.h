@@ -61,6 +61,10 @@ struct PenaltyPath {
 PenaltyPath penalized_path(ModelObjective& obj, const PenaltySpec& spec, const VectorXd& start,
                            const std::vector<double>& intercept_start);
 
+// the standardising scale of each coefficient (1 for intercepts, and for
+// every coefficient when not standardising)
+VectorXd standardising_scales(const LinearPredictor& pred, const VecRef& w, bool standardize);
+
 // the curvature of the ridge part at lambda, per coefficient
 VectorXd ridge_curvature(const PenaltySpec& spec, const VectorXd& scale, double lambda);
 

@@ -403,3 +403,38 @@ test_that("multinomial paths, ungrouped and grouped, equal glmnet's", {
   expect_true(all(is.finite(diag(V))) && all(diag(V) > 0))
   expect_equal(nrow(V), sum(coef(one) != 0))
 })
+
+test_that("one lambda by proximal gradient descent and proximal Adam", {
+  set.seed(14)
+  n <- 400
+  X <- matrix(rnorm(n * 6), n, 6, dimnames = list(NULL, paste0("x", 1:6)))
+  d <- data.frame(y = rbinom(n, 1, plogis(X[, 1] - 0.5 * X[, 2])), X)
+  for (pen in list(lasso(lambda = 0.02, tol = 1e-13), elastic_net(0.4, lambda = 0.03, tol = 1e-13))) {
+    cd <- gradglm(y ~ ., data = d, family = binomial(), penalty = pen)
+    gd <- gradglm(y ~ ., data = d, family = binomial(), penalty = pen, optimizer = "gd",
+                  control = gradglm_control(max_iter = 20000, tol = 1e-10))
+    expect_equal(gd$optimizer, "gd")
+    expect_true(gd$converged)
+    expect_equal(coef(gd), coef(cd), tolerance = 1e-6)
+    expect_equal(coef(gd) == 0, coef(cd) == 0)
+    expect_lt(gd$penalty$kkt, 1e-6)
+    expect_equal(gd$penalty$objective, cd$penalty$objective, tolerance = 1e-10)
+  }
+  set.seed(15)
+  ad <- gradglm(y ~ ., data = d, family = binomial(), penalty = lasso(lambda = 0.02),
+                optimizer = opt_adam(max_epochs = 300, learning_rate = 0.01))
+  cd1 <- gradglm(y ~ ., data = d, family = binomial(), penalty = lasso(lambda = 0.02, tol = 1e-13))
+  expect_lt(ad$penalty$objective - cd1$penalty$objective, 1e-4)
+  # a Student-t lasso by proximal gradient descent
+  t1 <- gradglm(mpg ~ wt + hp + qsec + drat, data = mtcars, family = student_t(df = 4),
+                penalty = lasso(lambda = 0.05, tol = 1e-13))
+  t2 <- gradglm(mpg ~ wt + hp + qsec + drat, data = mtcars, family = student_t(df = 4),
+                penalty = lasso(lambda = 0.05), optimizer = "gd", control = gradglm_control(max_iter = 50000, tol = 1e-10))
+  expect_equal(coef(t2), coef(t1), tolerance = 1e-6)
+  expect_error(gradglm(y ~ ., data = d, family = binomial(), penalty = lasso(), optimizer = "adam"),
+               "fits one lambda")
+  expect_error(gradglm(y ~ ., data = d, family = binomial(), penalty = group_lasso(lambda = 0.1), optimizer = "gd"),
+               "fits one lambda")
+  expect_error(gradglm(y ~ ., data = d, family = binomial(), penalty = lasso(lambda = 0.1), optimizer = "lbfgs"),
+               "does not take a penalty")
+})
