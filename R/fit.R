@@ -137,6 +137,9 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   }
   if (isTRUE(res$diverged)) {
     warn(fun, res$message)
+  } else if (!res$converged && !is.null(pen) && optimizer == "newton") {
+    warn(fun, "coordinate descent did not converge at lambda = ", format(pen$lambda), " (", res$message,
+         "); see tol and max_sweeps of the penalty")
   } else if (!res$converged) {
     warn_not_converged(res, optimizer, fun)
   }

@@ -277,7 +277,7 @@ class FitDriver {
         if (W_[i] > 0.0) s += W_[i] * (glm_->start_eta(m_.y.y[i], W_[i]) - (m_.offsets[0] ? m_.offsets[0][i] : 0.0));
       icpt.push_back(s / obj_->weight_sum());
     }
-    PenaltyPath path = penalized_path(*obj_, pen_, start, icpt);
+    PenaltyPath path = penalized_path(*obj_, pen_, start, icpt, laplace_ ? m_.lik.get() : nullptr);
     if (path.coef.cols() == 0) throw std::runtime_error("the penalised fit returned no solution");
     if (!pen_.single) return path_list(path);
     const Index last = path.coef.cols() - 1;

@@ -128,8 +128,9 @@ struct Coord {
 
 class PathSolver {
  public:
-  PathSolver(ModelObjective& obj, const PenaltySpec& spec)
-      : T_(threads_for((long)obj.predictor().n(), obj.threads())),
+  PathSolver(ModelObjective& obj, const PenaltySpec& spec, Likelihood* smoothable)
+      : smoothable_(smoothable),
+        T_(threads_for((long)obj.predictor().n(), obj.threads())),
         obj_(obj),
         spec_(spec),
         pred_(obj.predictor()),
@@ -160,6 +161,7 @@ class PathSolver {
   PenaltyPath run(const VectorXd& start, const std::vector<double>& intercept_start);
 
  private:
+  Likelihood* smoothable_;  // a likelihood solved by smoothing continuation, or null
   int T_;  // threads for the loops over rows
   ModelObjective& obj_;
   const PenaltySpec& spec_;
@@ -526,6 +528,7 @@ class PathSolver {
   bool newton(const std::vector<Index>& work, double lambda) {
     bool fisher_next = false;
     for (int it = 0; it < 100; ++it) {
+      if (sweeps_ >= spec_.max_sweeps) return false;
       mode_ = fisher_next ? Curv::fisher : Curv::observed;
       fisher_next = false;
       bad_curv_ = false;
@@ -807,6 +810,16 @@ class PathSolver {
       if (gram_) {
         inner(work, lambda);
         gram_finish();
+      } else if (smoothable_) {
+        // a loss that is not smooth (the Laplace's |z|) by continuation: its
+        // smooth versions sqrt(z^2 + d^2), d -> 1e-6, each from the last
+        // (smaller d make coordinate descent crawl: the curvature of the rows
+        // at a zero residual grows as 1 / d)
+        for (double d : {1e-2, 1e-4, 1e-6}) {
+          smoothable_->set_smooth(d);
+          have_eval_ = false;
+          ok = newton(work, lambda);
+        }
       } else {
         ok = newton(work, lambda);
       }
@@ -890,7 +903,9 @@ PenaltyPath PathSolver::run(const VectorXd& start, const std::vector<double>& in
     // that of alpha = 0.001 and zeroes no coefficient: glmnet's convention)
     const bool ok = (!given && !spec_.single && l == 0) ? true : solve(lambda, std::max(prev, lambda), G);
     prev = lambda;
-    if (spec_.single && l + 1 < L) continue;
+    // a single fit reports its lambda (or, if the sweeps ran out on the way,
+    // where they did, as not converged)
+    if (spec_.single && l + 1 < L && ok) continue;
     int df = 0;
     for (Index j : penalised_) df += theta_[coords_[j].pos] != 0.0;
     out.lambda.push_back(lambda);
@@ -931,12 +946,14 @@ PenaltyPath PathSolver::run(const VectorXd& start, const std::vector<double>& in
 }  // namespace
 
 PenaltyPath penalized_path(ModelObjective& obj, const PenaltySpec& spec, const VectorXd& start,
-                           const std::vector<double>& intercept_start) {
+                           const std::vector<double>& intercept_start, Likelihood* smoothable) {
   if (spec.factor.size() != obj.dim() || start.size() != obj.dim()) {
     throw std::invalid_argument("the penalty's factors or scales do not match the coefficients");
   }
-  PathSolver solver(obj, spec);
-  return solver.run(start, intercept_start);
+  PathSolver solver(obj, spec, smoothable);
+  PenaltyPath out = solver.run(start, intercept_start);
+  if (smoothable) smoothable->set_smooth(0.0);
+  return out;
 }
 
 }  // namespace gradglm

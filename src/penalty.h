@@ -57,9 +57,11 @@ struct PenaltyPath {
 };
 
 // the path (or single fit) from `start` (its penalised coefficients are set
-// to 0); a finite intercept_start[k] replaces the start of predictor k's intercept
+// to 0); a finite intercept_start[k] replaces the start of predictor k's
+// intercept. `smoothable` (the Laplace likelihood, or null) is solved by
+// smoothing continuation at each lambda.
 PenaltyPath penalized_path(ModelObjective& obj, const PenaltySpec& spec, const VectorXd& start,
-                           const std::vector<double>& intercept_start);
+                           const std::vector<double>& intercept_start, Likelihood* smoothable = nullptr);
 
 // the standardising scale of each coefficient (1 for intercepts, and for
 // every coefficient when not standardising)
