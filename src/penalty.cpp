@@ -6,6 +6,8 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "lad.h"
+#include "optimizer.h"
 #include "parallel.h"
 
 namespace gradglm {
@@ -595,6 +597,71 @@ class PathSolver {
     return false;
   }
 
+  // ---- the Laplace's exact finish ----
+
+  // The lasso of a Laplace location given its scale is a weighted least
+  // absolute deviations problem with a row |0 - b_j| of weight
+  // W lambda f_j s_j per penalised column: the simplex of src/lad.h solves it
+  // exactly (with a certificate). Alternates it with Newton's method for an
+  // unpenalised scale model until both settle. False when not applicable.
+  MatrixXd Xa_;
+  VectorXd ya_;
+  std::vector<Index> pen_rows_, basis_;
+  bool exact_ = false;
+  bool laplace_exact(double lambda) {
+    const PredBlock& b0 = pred_.block(0);
+    if (spec_.alpha != 1.0 || K_ != 2 || pred_.nblocks() != 2 || b0.m != 1 || b0.offset != 0) return false;
+    for (Index ui : pen_units_) {
+      const Unit& u = units_[ui];
+      if (u.coords.size() != 1 || coords_[u.coords[0]].k != 0) return false;
+    }
+    const Design& X = pred_.design(b0.design);
+    const Index p = X.cols(), q = pred_.dim() - p;
+    if (Xa_.rows() == 0) {
+      pen_rows_.clear();
+      for (Index ui : pen_units_) pen_rows_.push_back(units_[ui].coords[0]);
+      Xa_ = MatrixXd::Zero(n_ + (Index)pen_rows_.size(), p);
+      Xa_.topRows(n_) = X.materialise();
+      ya_ = VectorXd::Zero(Xa_.rows());
+      const double* off = pred_.offset(0);
+      for (Index i = 0; i < n_; ++i) ya_[i] = obj_.response().y[i] - (off ? off[i] : 0.0);
+      for (size_t r = 0; r < pen_rows_.size(); ++r) Xa_(n_ + (Index)r, coords_[pen_rows_[r]].pos) = 1.0;
+    }
+    std::vector<Index> scale_idx(q);
+    for (Index j = 0; j < q; ++j) scale_idx[j] = p + j;
+    VectorXd c(Xa_.rows());
+    for (size_t r = 0; r < pen_rows_.size(); ++r) {
+      const Coord& cd = coords_[pen_rows_[r]];
+      c[n_ + (Index)r] = wsum_ * lambda * cd.f * cd.s;
+    }
+    std::vector<Index> last;
+    MatrixXd eta(n_, K_);
+    for (int round = 0; round < 100; ++round) {
+      pred_.eta_all(theta_, eta.data());
+      for (Index i = 0; i < n_; ++i) c[i] = obj_.weights()[i] * std::exp(-eta(i, 1));
+      const LadResult lad = weighted_lad(Xa_, ya_, c, theta_.head(p), basis_,
+                                         50 * (int)std::min<Index>(Xa_.rows(), 100000) + 1000);
+      if (!lad.beta.allFinite() || !lad.optimal) return false;
+      const bool same = lad.basis == last;
+      theta_.head(p) = lad.beta;
+      basis_ = last = lad.basis;
+      PartialObjective part(obj_, theta_, scale_idx);
+      Settings sg;
+      sg.tol = 1e-12;
+      sg.max_iter = 100;
+      sg.record_trace = false;
+      const VectorXd g0 = theta_.segment(p, q);
+      const Result rg = gradglm::newton(part, g0, sg, nullptr);
+      if (!rg.coef.allFinite()) return false;
+      theta_.segment(p, q) = rg.coef;
+      if (same && (rg.coef - g0).cwiseAbs().maxCoeff() <= 1e-10 * (1.0 + g0.cwiseAbs().maxCoeff())) break;
+    }
+    pred_.eta_all(theta_, eta_.data());
+    have_eval_ = false;
+    loss_ = loss_at(eta_);
+    return true;
+  }
+
   // ---- the quadratic (Gaussian) route: covariance updates ----
 
   void gram_setup() {
@@ -811,12 +878,21 @@ class PathSolver {
         inner(work, lambda);
         gram_finish();
       } else if (smoothable_) {
-        // a loss that is not smooth (the Laplace's |z|) by continuation: its
-        // smooth versions sqrt(z^2 + d^2), d -> 1e-6, each from the last
+        // a loss that is not smooth (the Laplace's |z|): its smooth version
+        // sqrt(z^2 + d^2) at d = 1e-2 for a start, then the exact finish, or
+        // continuation to d = 1e-4 and 1e-6 where there is none
         // (smaller d make coordinate descent crawl: the curvature of the rows
         // at a zero residual grows as 1 / d)
-        for (double d : {1e-2, 1e-4, 1e-6}) {
-          smoothable_->set_smooth(d);
+        smoothable_->set_smooth(1e-2);
+        have_eval_ = false;
+        ok = newton(work, lambda);
+        // a lasso of the location: exact from there; else two more levels
+        smoothable_->set_smooth(0.0);
+        exact_ = laplace_exact(lambda);
+        if (exact_) ok = true;  // certified: the smooth start's convergence does not matter
+        for (double d : {1e-4, 1e-6}) {
+          smoothable_->set_smooth(d);  // (the screening below needs a gradient)
+          if (exact_) break;
           have_eval_ = false;
           ok = newton(work, lambda);
         }
@@ -834,7 +910,14 @@ class PathSolver {
           added = true;
         }
       }
-      if (!added || sweeps_ >= spec_.max_sweeps) return ok && sweeps_ < spec_.max_sweeps;
+      if (!added || sweeps_ >= spec_.max_sweeps) {
+        if (smoothable_) {  // the loss reported is the exact one
+          smoothable_->set_smooth(0.0);
+          loss_ = loss_at(eta_);
+          have_eval_ = false;
+        }
+        return ok && sweeps_ < spec_.max_sweeps;
+      }
     }
   }
 };
@@ -914,7 +997,9 @@ PenaltyPath PathSolver::run(const VectorXd& start, const std::vector<double>& in
     // the first point of a default path is the null model: for alpha < 1 its
     // lambda (that of alpha = max(alpha, 0.001)) does not make it a solution
     const bool null_point = !given && !spec_.single && l == 0 && spec_.alpha < 1.0;
-    out.kkt.push_back(null_point ? NAN : kkt(G, lambda));
+    // (an exact Laplace solution is certified by its simplex instead: the
+    // gradient of |r| does not exist at the rows it fits exactly)
+    out.kkt.push_back(null_point || exact_ ? NAN : kkt(G, lambda));
     out.df.push_back(df);
     out.sweeps.push_back((int)(sweeps_ - sweeps0));
     out.converged.push_back(ok);
@@ -931,7 +1016,7 @@ PenaltyPath PathSolver::run(const VectorXd& start, const std::vector<double>& in
         const double ratio = ref > 0.0 ? 1.0 - loss_ / ref : 0.0;
         if (ratio > 0.999 || ratio - dev_prev < 1e-5 * ratio) break;
         dev_prev = ratio;
-      } else {
+      } else if (!smoothable_) {  // (a Laplace path's exact solutions can stay put over a range of lambdas)
         const double gain = out.loss[kept - 2] - loss_, total = ref - loss_;
         if (gain < 1e-5 * std::abs(total)) break;
       }

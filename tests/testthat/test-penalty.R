@@ -439,7 +439,7 @@ test_that("one lambda by proximal gradient descent and proximal Adam", {
                "does not take a penalty")
 })
 
-test_that("a penalised Laplace fit (smoothing continuation) and a sweep limit reported", {
+test_that("penalised Laplace fits (exact lasso, smoothed ridge) and a sweep limit reported", {
   set.seed(3)
   n <- 150
   X <- matrix(rnorm(n * 4), n, 4)
@@ -461,6 +461,25 @@ test_that("a penalised Laplace fit (smoothing continuation) and a sweep limit re
   }
   # within 1e-7 of a restarted Nelder-Mead (measured: 6.5e-9 above it)
   expect_lt(obj(unname(coef(fit))) - best, 1e-7)
+  # the lasso: exact (weighted LAD with penalty rows), no worse than Nelder-Mead
+  lam <- 0.1
+  obj1 <- function(th) {
+    r <- y - cbind(1, X) %*% th[1:5]
+    mean(abs(r) / exp(th[6]) + th[6] + log(2)) + lam * sum(abs(s * th[2:5]))
+  }
+  las <- gradglm(y ~ ., data = d, family = laplace(), penalty = lasso(lambda = lam))
+  th <- c(coef(lm(y ~ X)), 0)
+  best1 <- Inf
+  for (k in 1:20) {
+    o <- optim(th, obj1, method = "Nelder-Mead", control = list(maxit = 20000, reltol = 1e-16))
+    th <- o$par
+    best1 <- min(best1, o$value)
+  }
+  expect_lte(obj1(unname(coef(las))), best1 + 1e-12)
+  expect_equal(unname(coef(las)[4]), 0)
+  path <- gradglm(mpg ~ wt + hp + qsec, data = mtcars, family = laplace(), penalty = lasso())
+  expect_true(all(path$path$converged))
+  expect_equal(length(path$path$lambda), 100L)
   expect_warning(f <- gradglm(am ~ ., data = mtcars, family = binomial(), penalty = lasso(lambda = 0.01, max_sweeps = 3)),
                  "coordinate descent did not converge")
   expect_false(f$converged)
