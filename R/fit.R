@@ -35,9 +35,10 @@
 #'   observation (for example a column of ones for a constant scale), or
 #'   `NULL`: a constant scale for `laplace()` and `student_t()`, the classical
 #'   fit for `gaussian()`. See the `sigma` argument of [gradglm()].
-#' @param penalty `NULL`, or a penalty made by [lasso()], [ridge()] or
-#'   [elastic_net()]: a regularization path, or a single penalised fit; see
-#'   [penalties]. Its `penalty_factor` has one value per column.
+#' @param penalty `NULL`, or a penalty made by [lasso()], [ridge()],
+#'   [elastic_net()] or [group_lasso()]: a regularization path, or a single
+#'   penalised fit; see [penalties]. Its `penalty_factor` has one value per
+#'   column (or is named by column).
 #' @return A fitted model of class `"gradglm"`; see [gradglm()] for its parts.
 #' @seealso [gradglm()] for the formula interface.
 #' @examples

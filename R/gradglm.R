@@ -50,9 +50,10 @@
 #'   `sigma = ~ 1` gives the distributional one (the scale as a parameter with
 #'   a standard error). Not available for `binomial()` and `poisson()`.
 #' @param penalty `NULL` (maximum likelihood), or a penalty made by [lasso()],
-#'   [ridge()] or [elastic_net()] (penalised maximum likelihood, glmnet's
-#'   objective): with `lambda = NULL` a regularization path, with one `lambda`
-#'   a single fit with the usual methods; see [penalties].
+#'   [ridge()], [elastic_net()] or [group_lasso()] (penalised maximum
+#'   likelihood, glmnet's objective): with `lambda = NULL` a regularization
+#'   path, with one `lambda` a single fit with the usual methods; see
+#'   [penalties].
 #' @param ... Settings for [gradglm_control()], as `glm()` passes `...` to
 #'   `glm.control()` (for example `max_iter = 200`).
 #' @return An object of class `"gradglm"`: a list with glm's parts
