@@ -288,17 +288,24 @@ class FitDriver {
     res_.iter = path.sweeps[last];
     res_.message = path.message;
     res_.trace.push_back(TraceRow{res_.iter, res_.loss, res_.grad_norm, NAN, res_.seconds()});
-    penalised_covariance(path.constant, path.scale, path.lambda[last]);
+    return penalised_results(path.constant, path.scale, path.lambda[last], path.objective[last], path.kkt[last],
+                             path.df[last], path.null_loss, path.lambda_max);
+  }
+
+  // A single penalised fit's results: the covariance on its support, the
+  // unselected coefficients reported as not estimated, and its penalty's summary.
+  Rcpp::List penalised_results(const std::vector<int>& constant, const VectorXd& scale, double lambda,
+                               double objective, double kkt, int df, double null_loss, double lambda_max) {
+    penalised_covariance(constant, scale, lambda);
     loss_ = res_.loss;
     Rcpp::List out = results();
     Rcpp::LogicalVector alias(full_pred_->dim());
     for (Index j = 0; j < full_pred_->dim(); ++j) alias[j] = !support_[j];
     out["aliased"] = alias;
     out["penalty_fit"] = Rcpp::List::create(
-        Rcpp::Named("lambda") = path.lambda[last], Rcpp::Named("objective") = path.objective[last],
-        Rcpp::Named("kkt") = path.kkt[last], Rcpp::Named("df") = path.df[last],
-        Rcpp::Named("null_loss") = path.null_loss, Rcpp::Named("lambda_max") = path.lambda_max,
-        Rcpp::Named("scale") = Rcpp::wrap(path.scale));
+        Rcpp::Named("lambda") = lambda, Rcpp::Named("objective") = objective, Rcpp::Named("kkt") = kkt,
+        Rcpp::Named("df") = df, Rcpp::Named("null_loss") = null_loss, Rcpp::Named("lambda_max") = lambda_max,
+        Rcpp::Named("scale") = Rcpp::wrap(scale));
     return out;
   }
 
@@ -314,7 +321,7 @@ class FitDriver {
     const double lambda = pen_.lambda.at(0);
     const VectorXd sc = standardising_scales(*pred_, W_, pen_.standardize);
     prox_l1_ = (lambda * pen_.alpha) * pen_.factor.cwiseProduct(sc);
-    prox_l2_ = (lambda * (1.0 - pen_.alpha) * pen_.ridge_scale) * pen_.factor.cwiseProduct(sc.cwiseAbs2());
+    prox_l2_ = ridge_curvature(pen_, sc, lambda);
     starting_values();
     iterate();
     progress_->finish(res_.converged);
@@ -332,17 +339,8 @@ class FitDriver {
       }
     }
     res_.grad_norm = kkt;
-    penalised_covariance(std::vector<int>(res_.coef.size(), 0), sc, lambda);
-    loss_ = res_.loss;
-    Rcpp::List out = results();
-    Rcpp::LogicalVector alias(full_pred_->dim());
-    for (Index j = 0; j < full_pred_->dim(); ++j) alias[j] = !support_[j];
-    out["aliased"] = alias;
-    out["penalty_fit"] = Rcpp::List::create(
-        Rcpp::Named("lambda") = lambda, Rcpp::Named("objective") = res_.loss + pen_value, Rcpp::Named("kkt") = kkt,
-        Rcpp::Named("df") = NA_INTEGER, Rcpp::Named("null_loss") = NA_REAL, Rcpp::Named("lambda_max") = NA_REAL,
-        Rcpp::Named("scale") = Rcpp::wrap(sc));
-    return out;
+    return penalised_results(std::vector<int>(res_.coef.size(), 0), sc, lambda, res_.loss + pen_value, kkt,
+                             NA_INTEGER, NA_REAL, NA_REAL);
   }
 
   Rcpp::List path_list(const PenaltyPath& path) {

@@ -44,6 +44,23 @@ void for_blocks(long n, long B, int threads, Body body) {
   (void)threads;
 }
 
+// The sum of body(start, len) over consecutive blocks of B rows covering
+// [0, n), on up to `threads` threads.
+template <typename Body>
+double sum_blocks(long n, long B, int threads, Body body) {
+  const long nblocks = (n + B - 1) / B;
+  double total = 0.0;
+#ifdef _OPENMP
+#pragma omp parallel for reduction(+ : total) schedule(static) num_threads(threads) if (threads > 1)
+#endif
+  for (long b = 0; b < nblocks; ++b) {
+    const long start = b * B;
+    total += body(start, std::min(B, n - start));
+  }
+  (void)threads;
+  return total;
+}
+
 // Calls body(0, start, len) for each run of rows in `runs` (a minibatch:
 // serially, in the order given) or, when runs is null, body(thread, start, len)
 // for blocks of B rows covering [0, n) as for_blocks does.

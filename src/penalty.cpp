@@ -71,17 +71,7 @@ typedef Eigen::Map<const VectorXd> CVec;
 constexpr Index kChunk = 8192;
 
 double col_dot(const double* x, const double* r, Index n, int T) {
-  const Index chunks = (n + kChunk - 1) / kChunk;
-  double s = 0.0;
-#ifdef _OPENMP
-#pragma omp parallel for reduction(+ : s) schedule(static) num_threads(T) if (T > 1)
-#endif
-  for (Index b = 0; b < chunks; ++b) {
-    const Index a = b * kChunk, len = std::min(kChunk, n - a);
-    s += CVec(x + a, len).dot(CVec(r + a, len));
-  }
-  (void)T;
-  return s;
+  return sum_blocks((long)n, (long)kChunk, T, [&](long a, long len) { return CVec(x + a, len).dot(CVec(r + a, len)); });
 }
 
 void col_axpy(double* r, const double* c, const double* x, double xbar, double delta, Index n, int T) {
@@ -377,16 +367,10 @@ class PathSolver {
       const RowBlock rb{0, n_, eta.data(), w};
       return lik_.eval_block(obj_.response(), rb, grad, curv, mode) / wsum_;
     }
-    const Index B = 16384, blocks = (n_ + B - 1) / B;
-    double total = 0.0;
-#ifdef _OPENMP
-#pragma omp parallel for reduction(+ : total) schedule(static) num_threads(T_) if (T_ > 1)
-#endif
-    for (Index b = 0; b < blocks; ++b) {
-      const Index a = b * B, len = std::min(B, n_ - a);
-      const RowBlock rb{a, len, eta.data() + a, w + a};
-      total += lik_.eval_block(obj_.response(), rb, grad ? grad + a : nullptr, curv ? curv + a : nullptr, mode);
-    }
+    const double total = sum_blocks((long)n_, 16384L, T_, [&](long a, long len) {
+      const RowBlock rb{(Index)a, (Index)len, eta.data() + a, w + a};
+      return lik_.eval_block(obj_.response(), rb, grad ? grad + a : nullptr, curv ? curv + a : nullptr, mode);
+    });
     return total / wsum_;
   }
 
