@@ -6,7 +6,7 @@ NULL
 # and every lambda is evaluated on the held-out rows (for a GLM family from
 # one design of the held-out rows and one matrix product for all lambdas).
 
-.cv_path_run <- function(spec, nfolds, foldid, measure, fun) {
+.cv_path_run <- function(spec, nfolds, foldid, measure, parallel, fun) {
   full <- .cv_full_fit(spec, fun)
   used <- full$.cv_rows
   full$.cv_rows <- NULL
@@ -20,16 +20,13 @@ NULL
   pen <- spec$values$penalty
   pen$lambda <- lambda
   spec_k$values$penalty <- pen
+  res <- .cv_map_folds(folds$nfolds, data_used, folds$id, list(spec_k), list(measures), .cv_path_score,
+                       parallel, fun)
+  per_fold <- lapply(res, function(r) r[[1L]]$value)
   warnings <- character()
-  per_fold <- vector("list", folds$nfolds)
   for (k in seq_len(folds$nfolds)) {
-    train <- data_used[folds$id != k, , drop = FALSE]
-    test <- data_used[folds$id == k, , drop = FALSE]
-    res <- .cv_catch_warnings(.cv_path_score(spec_k, train, test, k, measures, fun))
-    per_fold[[k]] <- res$value
-    if (length(res$warnings)) {
-      warnings <- c(warnings, stats::setNames(res$warnings, rep(paste("fold", k), length(res$warnings))))
-    }
+    w <- res[[k]][[1L]]$warnings
+    if (length(w)) warnings <- c(warnings, stats::setNames(w, rep(paste("fold", k), length(w))))
   }
   if (length(warnings)) .cv_warn(warnings, fun)
   # mean and standard error over the folds, per lambda and measure

@@ -71,6 +71,20 @@ NULL
 #'   `coef()` and `predict()` take `s = "lambda_1se"` (the default),
 #'   `"lambda_min"` or a number. With one lambda, the penalised model is
 #'   cross-validated as any other.
+#' @param parallel `FALSE` (the default) fits the folds one after another in
+#'   this session. `TRUE` fits them on the workers of the
+#'   [future](https://future.futureverse.org) framework (packages future and
+#'   future.apply), as chosen by [future::plan()]: for example
+#'   `future::plan("multisession", workers = 4)` for background R sessions
+#'   on this machine, or a cluster plan across machines. Each worker receives
+#'   the rows the model uses once and returns each fold's held-out measures.
+#'   With more than one worker, each fold's fit runs its passes over the data
+#'   on one thread (the workers share the cores). Every fold has its own
+#'   random-number stream (`future.seed = TRUE`), so fits by stochastic
+#'   optimizers are reproducible after [set.seed()] but differ from those of
+#'   `parallel = FALSE`; folds, and fits by deterministic optimizers, are the
+#'   same either way. Functions and objects the formula refers to must be
+#'   available to the workers (variables of `data` always are).
 #' @return An object of class `"gradglm_cv"`, a list with
 #' * `folds`: a data frame with one row per fold: `fold`, `nobs` (held-out
 #'   rows with non-zero weight) and the measures;
@@ -95,7 +109,7 @@ NULL
 #' rbind(cv$summary[1, ], cv2$summary[1, ])
 #' @export
 cv_gradglm <- function(formula, data, family = gaussian(), ..., nfolds = 10, foldid = NULL,
-                       measure = NULL, penalty = NULL) {
+                       measure = NULL, penalty = NULL, parallel = FALSE) {
   fun <- "cv_gradglm"
   mc <- match.call()
   if (missing(formula) || !inherits(formula, "formula")) {
@@ -106,6 +120,7 @@ cv_gradglm <- function(formula, data, family = gaussian(), ..., nfolds = 10, fol
   }
   .cv_check_data(data, fun)
   .cv_check_settings(nfolds, foldid, measure, fun)
+  .cv_check_parallel(parallel, fun)
   dots <- as.list(substitute(list(...)))[-1L]
   spec <- .cv_dots_spec(dots, function(i) ...elt(i), fun)
   spec$values <- c(list(formula = formula, family = family), spec$values)
@@ -118,12 +133,12 @@ cv_gradglm <- function(formula, data, family = gaussian(), ..., nfolds = 10, fol
     penalty <- as_penalty(penalty, fun)
     spec$values$penalty <- penalty
     if (length(penalty$lambda) != 1L) {
-      run <- .cv_path_run(spec, nfolds, foldid, measure, fun)
+      run <- .cv_path_run(spec, nfolds, foldid, measure, parallel, fun)
       run$fit$call <- as.call(shown)
       return(.cv_path_object(run, mc))
     }
   }
-  run <- .cv_run(list(model = spec), nfolds, foldid, measure, fun)
+  run <- .cv_run(list(model = spec), nfolds, foldid, measure, parallel, fun)
 
   fit <- run$fits[[1L]]
   fit$call <- as.call(shown)
@@ -159,8 +174,8 @@ cv_gradglm <- function(formula, data, family = gaussian(), ..., nfolds = 10, fol
 #'
 #' @param ... The models, named (the names label the rows): lists of
 #'   arguments of [gradglm()] or fitted gradglm models.
-#' @param nfolds,foldid,measure As for [cv_gradglm()]; every measure asked
-#'   for must apply to every model.
+#' @param nfolds,foldid,measure,parallel As for [cv_gradglm()]; every
+#'   measure asked for must apply to every model.
 #' @param data The data frame of the models whose list or call has none.
 #' @return An object of class `"gradglm_cv_comparison"`, a list with
 #' * `table`: one row per model (in the order given): `model`, then for
@@ -187,7 +202,8 @@ cv_gradglm <- function(formula, data, family = gaussian(), ..., nfolds = 10, fol
 #' cmp
 #' plot(cmp, measure = "auc")
 #' @export
-cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = NULL) {
+cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = NULL,
+                       parallel = FALSE) {
   fun <- "cv_compare"
   mc <- match.call()
   models <- list(...)
@@ -198,6 +214,7 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
   labels <- .cv_labels(names(models), exprs)
   if (!is.null(data)) .cv_check_data(data, fun)
   .cv_check_settings(nfolds, foldid, measure, fun)
+  .cv_check_parallel(parallel, fun)
   env <- parent.frame()
   specs <- lapply(seq_along(models), function(i) {
     .cv_model_spec(models[[i]], labels[i], data, env, fun)
@@ -210,7 +227,7 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
             labels[1L], "'); cross-validation on the same folds needs one data frame")
     }
   }
-  run <- .cv_run(specs, nfolds, foldid, measure, fun)
+  run <- .cv_run(specs, nfolds, foldid, measure, parallel, fun)
   for (i in seq_along(models)) {
     shown <- .cv_shown_call(models[[i]], exprs[[i]], if (!is.null(data)) substitute(data))
     if (!is.null(shown)) run$fits[[i]]$call <- shown
@@ -256,6 +273,19 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
     abort(fun, "'foldid' must be a vector giving the fold of each row of 'data'")
   }
   if (!is.null(measure)) .eval_check_measure_names(measure, fun)
+  invisible(TRUE)
+}
+
+# parallel: TRUE or FALSE; TRUE needs future.apply
+.cv_check_parallel <- function(parallel, fun) {
+  if (!is.logical(parallel) || length(parallel) != 1L || is.na(parallel)) {
+    abort(fun, "'parallel' must be TRUE or FALSE")
+  }
+  if (parallel && !(requireNamespace("future.apply", quietly = TRUE) &&
+                    requireNamespace("future", quietly = TRUE))) {
+    abort(fun, "'parallel = TRUE' runs the folds through the future framework: ",
+          "install the packages future and future.apply, and choose the workers with future::plan()")
+  }
   invisible(TRUE)
 }
 
@@ -400,7 +430,7 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
 # ---------------------------------------------------------------------------
 # the run: fits on all rows, folds, fits and evaluations per fold
 
-.cv_run <- function(specs, nfolds, foldid, measure, fun) {
+.cv_run <- function(specs, nfolds, foldid, measure, parallel, fun) {
   data <- specs[[1L]]$data
   fits <- lapply(specs, .cv_full_fit, fun = fun)
   used <- .cv_used_rows(fits, fun)
@@ -412,17 +442,16 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
   data_used <- data[used, , drop = FALSE]
   for (s in specs) .cv_check_row_exprs(s, data_used[folds$id != 1L, , drop = FALSE], fun)
 
+  res <- .cv_map_folds(folds$nfolds, data_used, folds$id, specs, measures, .cv_score, parallel, fun)
   warnings <- character()
   rows <- list()
   for (k in seq_len(folds$nfolds)) {
-    train <- data_used[folds$id != k, , drop = FALSE]
-    test <- data_used[folds$id == k, , drop = FALSE]
-    for (s in specs) {
-      res <- .cv_catch_warnings(.cv_score(s, train, test, k, measures[[s$label]], fun))
-      rows[[length(rows) + 1L]] <- res$value
-      if (length(res$warnings)) {
-        where <- paste0(if (length(specs) > 1L) paste0("model '", s$label, "' "), "fold ", k)
-        warnings <- c(warnings, stats::setNames(res$warnings, rep(where, length(res$warnings))))
+    for (i in seq_along(specs)) {
+      r <- res[[k]][[i]]
+      rows[[length(rows) + 1L]] <- r$value
+      if (length(r$warnings)) {
+        where <- paste0(if (length(specs) > 1L) paste0("model '", specs[[i]]$label, "' "), "fold ", k)
+        warnings <- c(warnings, stats::setNames(r$warnings, rep(where, length(r$warnings))))
       }
     }
   }
@@ -552,6 +581,46 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
   })
   data.frame(model = spec$label, fold = k, nobs = ev$nobs, as.list(ev$measures),
              stringsAsFactors = FALSE)
+}
+
+# The work of fold k: for each spec, `score(spec, train, test, k, measures,
+# fun)` (.cv_score() or .cv_path_score()) on the fold's training and
+# held-out rows, with the warnings it raised.
+.cv_fold_run <- function(k, data_used, id, specs, measures, score, fun) {
+  train <- data_used[id != k, , drop = FALSE]
+  test <- data_used[id == k, , drop = FALSE]
+  lapply(seq_along(specs), function(i) {
+    .cv_catch_warnings(score(specs[[i]], train, test, k, measures[[i]], fun))
+  })
+}
+
+# .cv_fold_run() for every fold, in this session or, with parallel = TRUE,
+# on the workers of the future framework's plan (future.apply), one
+# random-number stream per fold. The rows and specs go to the workers as
+# arguments (each worker receives them once), the specs without their data.
+# With more than one worker, each fold's fit runs its C++ passes on one
+# thread (the workers share the cores; and a forked worker must not use an
+# OpenMP thread pool it inherited).
+.cv_map_folds <- function(nfolds, data_used, id, specs, measures, score, parallel, fun) {
+  specs <- lapply(specs, function(s) {
+    s$data <- NULL
+    s
+  })
+  if (!parallel) {
+    return(lapply(seq_len(nfolds), .cv_fold_run, data_used = data_used, id = id, specs = specs,
+                  measures = measures, score = score, fun = fun))
+  }
+  future.apply::future_lapply(seq_len(nfolds), .cv_in_worker, one_thread = future::nbrOfWorkers() > 1,
+                              data_used = data_used, id = id, specs = specs, measures = measures,
+                              score = score, fun = fun, future.seed = TRUE, future.packages = "gradglm")
+}
+
+.cv_in_worker <- function(k, one_thread, ...) {
+  if (one_thread) {
+    old <- options(gradglm.threads = 1L)
+    on.exit(options(old))
+  }
+  .cv_fold_run(k, ...)
 }
 
 .cv_what <- function(spec) if (identical(spec$label, "model")) "the model " else

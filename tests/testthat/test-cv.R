@@ -220,3 +220,56 @@ test_that("bad input: clear errors naming the argument", {
   expect_error(cv_compare(a = list(family = gaussian()), data = cars),
                "model 'a' needs a 'formula'")
 })
+
+test_that("parallel = TRUE gives the folds of parallel = FALSE, on background sessions and forks", {
+  skip_on_cran()
+  skip_if_not_installed("future.apply")
+  old_plan <- future::plan()
+  on.exit(future::plan(old_plan), add = TRUE)
+  set.seed(11)
+  n <- 25000  # a fit this large runs its passes on OpenMP threads in this session first
+  d <- data.frame(x1 = rnorm(n), x2 = rnorm(n), x3 = rnorm(n))
+  d$y <- rbinom(n, 1, plogis(0.5 * d$x1 - d$x2))
+  fit <- gradglm(y ~ ., data = d, family = binomial())
+  seq_cv <- cv_gradglm(y ~ ., data = d, family = binomial(), nfolds = 4)
+  seq_path <- cv_gradglm(y ~ ., data = d, family = binomial(), foldid = seq_cv$foldid,
+                         penalty = lasso(nlambda = 20))
+  for (pl in c("multisession", "multicore")) {
+    future::plan(pl, workers = 2)
+    par_cv <- cv_gradglm(y ~ ., data = d, family = binomial(), foldid = seq_cv$foldid,
+                         parallel = TRUE)
+    expect_equal(par_cv$folds, seq_cv$folds, tolerance = 1e-12)
+    expect_equal(coef(par_cv$fit), coef(fit), tolerance = 1e-12)
+    par_path <- cv_gradglm(y ~ ., data = d, family = binomial(), foldid = seq_cv$foldid,
+                           penalty = lasso(nlambda = 20), parallel = TRUE)
+    expect_equal(par_path$cvm, seq_path$cvm, tolerance = 1e-10)
+    expect_identical(par_path$lambda_1se, seq_path$lambda_1se)
+  }
+  cmp <- function(par) {  # two sgd epochs: not converged, which is not the point here
+    suppressWarnings(cv_compare(small = list(formula = y ~ x1, family = binomial()),
+               big = list(formula = y ~ x1 + x2, family = binomial(), optimizer = opt_sgd(max_epochs = 2)),
+               data = d, foldid = seq_cv$foldid, parallel = par))
+  }
+  future::plan("multisession", workers = 2)
+  set.seed(5)
+  a <- cmp(TRUE)
+  set.seed(5)
+  b <- cmp(TRUE)  # one random-number stream per fold: reproducible
+  expect_identical(a$folds, b$folds)
+  c0 <- cmp(FALSE)
+  expect_equal(a$folds[a$folds$model == "small", ], c0$folds[c0$folds$model == "small", ],
+               tolerance = 1e-12)
+  # an error in a fold on a worker reaches the caller with its message
+  d$g <- factor(ifelse(seq_len(n) == 1L, "z", c("a", "b")[1L + seq_len(n) %% 2L]))
+  fid <- rep_len(1:3, n)
+  expect_error(suppressMessages(
+    cv_gradglm(y ~ x1 + g, data = d, family = binomial(), foldid = fid, parallel = TRUE)),
+    "fold 1: the model could not be evaluated on the held-out rows")
+})
+
+test_that("parallel must be TRUE or FALSE", {
+  expect_error(cv_gradglm(dist ~ speed, data = cars, parallel = "yes"),
+               "cv_gradglm: 'parallel' must be TRUE or FALSE")
+  expect_error(cv_compare(a = list(formula = dist ~ speed), data = cars, parallel = NA),
+               "cv_compare: 'parallel' must be TRUE or FALSE")
+})
