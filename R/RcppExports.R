@@ -13,8 +13,20 @@ column_ranges <- function(x) {
     .Call(`_gradglm_column_ranges`, x)
 }
 
+network_eta <- function(net, theta, offsets, n) {
+    .Call(`_gradglm_network_eta`, net, theta, offsets, n)
+}
+
+network_value_grad <- function(spec, theta, training, seed, reps = 1L, threads = 1L) {
+    .Call(`_gradglm_network_value_grad`, spec, theta, training, seed, reps, threads)
+}
+
 fit_model <- function(spec) {
     .Call(`_gradglm_fit_model`, spec)
+}
+
+fit_perceptron <- function(spec) {
+    .Call(`_gradglm_fit_perceptron`, spec)
 }
 
 progress_demo <- function(total, enabled, seconds_per_step) {

@@ -117,7 +117,7 @@ overflow_limit <- function(n) sqrt(.Machine$double.xmax / (10 * max(1, n)))
 design_names <- function(x) {
   if (inherits(x, "gradglm_design")) return(x$names)
   cn <- colnames(x)
-  if (is.null(cn)) cn <- paste0("X", seq_len(ncol(x)))
+  if (is.null(cn)) cn <- sprintf("X%d", seq_len(ncol(x)))  # character(0) for no column
   cn
 }
 

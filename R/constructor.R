@@ -2,7 +2,8 @@
 # on and sets the one class, "gradglm". What kind of model a fit is, the
 # methods learn from its `kind` ("glm": one mean with glm's deviance-based
 # inference; "likelihood": several parameter blocks with Wald and
-# likelihood-ratio inference) and its `blocks` (one per parameter block:
+# likelihood-ratio inference), whether it has a `network` (then its
+# coefficients are the network's weights) and its `blocks` (one per parameter block:
 # name, parameter, link, title, outputs, coefficient positions and, for a fit
 # from a formula, terms, xlevels and contrasts).
 new_gradglm <- function(x) {
@@ -22,9 +23,15 @@ new_gradglm <- function(x) {
   if (length(missing)) stop("new_gradglm: missing part(s) ", quote_some(missing), call. = FALSE)
   stopifnot(is.numeric(x$coefficients), inherits(x$family, "family"),
             x$optimizer %in% c("exact", "newton", "gd", "lbfgs", "sgd", "adam", "cd"),
-            x$kind %in% c("glm", "likelihood"),
-            identical(sort(unlist(lapply(x$blocks, `[[`, "coef"), use.names = FALSE)),
-                      seq_along(x$coefficients)))
+            x$kind %in% c("glm", "likelihood"))
+  if (!is.null(x$network)) {
+    # a network: its weights, by layer; the blocks say which parameters it predicts
+    stopifnot(length(x$coefficients) == x$network$n_weights,
+              all(vapply(x$blocks, function(b) length(b$coef) == 0L, TRUE)))
+  } else {
+    stopifnot(identical(sort(unlist(lapply(x$blocks, `[[`, "coef"), use.names = FALSE)),
+                        seq_along(x$coefficients)))
+  }
   structure(x, class = "gradglm")
 }
 

@@ -39,6 +39,9 @@
 #'   [elastic_net()] or [group_lasso()]: a regularization path, or a single
 #'   penalised fit; see [penalties]. Its `penalty_factor` has one value per
 #'   column (or is named by column).
+#' @param model The predictor: [linear()] (the default) or a feedforward
+#'   network made by [mlp()], whose inputs are the columns of `x` other than
+#'   an intercept column.
 #' @return A fitted model of class `"gradglm"`; see [gradglm()] for its parts.
 #' @seealso [gradglm()] for the formula interface.
 #' @examples
@@ -48,12 +51,13 @@
 #' @export
 gradglm_fit <- function(x, y, weights = NULL, offset = NULL, family = gaussian(),
                         optimizer = "auto", control = gradglm_control(), start = NULL,
-                        x_sigma = NULL, penalty = NULL) {
+                        x_sigma = NULL, penalty = NULL, model = linear()) {
   fun <- "gradglm_fit"
   x <- check_design(x, fun)
   if (!is.null(x_sigma)) x_sigma <- check_design(x_sigma, fun, what = "'x_sigma'")
   fit <- fit_core(x, y, weights, offset, family, optimizer, control, start, x_sigma,
-                  intercept = design_intercept(x) > 0L, fun = fun, penalty = penalty)
+                  intercept = design_intercept(x) > 0L, fun = fun, penalty = penalty,
+                  network = as_network(model, fun))
   fit$method <- "gradglm_fit"
   new_gradglm(fit)
 }
@@ -62,7 +66,7 @@ gradglm_fit <- function(x, y, weights = NULL, offset = NULL, family = gaussian()
 # model (its parameter blocks and likelihood), a start, the C++ engine, and
 # the family's summaries of the fit. Errors name `fun`.
 fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x_sigma, intercept, fun,
-                     penalty = NULL, term_labels = NULL) {
+                     penalty = NULL, term_labels = NULL, network = NULL) {
   fam <- resolve_family(family, fun)
   penalty <- as_penalty(penalty, fun)
   family <- fam$family
@@ -86,6 +90,18 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   if (is.null(x_sigma) && row$sigma == "always") x_sigma <- intercept_design(n)
   model <- if (!is.null(penalty) && !is.null(row$penalty_model)) row$penalty_model(family, resp, x, x_sigma, fun) else
     row$model(family, resp, x, x_sigma, fun)
+  if (!is.null(network)) {
+    ctx <- list(family = family, row = row, resp = resp, offset = offset, offset_given = offset_given,
+                x = x, x_sigma = x_sigma, intercept = intercept, n = n, n_ok = sum(resp$weights > 0), fun = fun,
+                model = model)
+    nc <- network_core(network, model, ctx, spec, control, penalty, offset_given, y, weights, fun, start)
+    fit <- fit_common(nc$fit, nc$res, model, resp, family, control, nc$spec, nc$spec$name,
+                      offset_given, offset, intercept, ctx$n_ok, nc$fit$coefficients, nc$fit$aliased, NULL)
+    # the blocks say which parameters the network predicts; its weights are not theirs
+    fit$blocks <- lapply(fit$blocks, function(b) utils::modifyList(b, list(coef = integer(0),
+                                                                          coef_names = character(0))))
+    return(fit)
+  }
   if (!is.null(penalty)) {
     if (spec$name %in% c("gd", "sgd", "adam")) {
       # one lambda by a proximal first-order optimizer
@@ -155,6 +171,13 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
     fit$penalty <- penalised_fit_info(res, penalty, pen)
     if (optimizer == "newton") optimizer <- "cd"
   }
+  fit_common(fit, res, model, resp, family, control, spec, optimizer, offset_given, offset, intercept, n_ok,
+             coef, aliased, cov)
+}
+
+# The parts every fitted model has, added to the family's own (`fit`)
+fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, offset_given, offset, intercept,
+                       n_ok, coef, aliased, cov) {
   common <- list(
     coefficients = coef, aliased = aliased, family = family, iter = res$iter,
     y = resp$y, converged = res$converged, boundary = FALSE, cov.unscaled = cov,
@@ -184,7 +207,7 @@ centre_gauge <- function(res, gauge) {
 # The engine's model specification from the family's model: one design per
 # block (NULL for an intercept-only block), the response, weights, offset
 # (of the first predictor) and the likelihood's codes.
-run_engine <- function(model, resp, offset, optimizer, start, control, penalty = NULL) {
+run_engine <- function(model, resp, offset, optimizer, start, control, penalty = NULL, network = NULL) {
   designs <- lapply(model$blocks, function(b) engine_design(b$design))
   y <- if (is.null(resp$engine_y)) resp$y else resp$engine_y
   fit_model(list(designs = designs, block_design = seq_along(model$blocks) - 1L,
@@ -192,7 +215,7 @@ run_engine <- function(model, resp, offset, optimizer, start, control, penalty =
                  y = y, weights = resp$weights,
                  offsets = rep(list(offset), if (is.null(model$offset_predictors)) 1L else model$offset_predictors),
                  likelihood = model$likelihood, optimizer = optimizer, start = start, control = control,
-                 penalty = penalty))
+                 penalty = penalty, network = network))
 }
 
 # The blocks as the fitted object keeps them: everything but the designs,

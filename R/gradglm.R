@@ -36,8 +36,12 @@
 #'   `"sgd"` or `"adam"`, or a specification such as [opt_lbfgs()] or
 #'   [opt_adam()]; see [gradglm_fit()].
 #' @param control Settings made by [gradglm_control()].
-#' @param model,x,y Logical: keep the model frame, the model matrix and the
-#'   response in the fitted object.
+#' @param model Either the predictor of the model, [linear()] (linear
+#'   predictors, as glm) or a feedforward network made by [mlp()]; or, as in
+#'   [stats::glm()], `TRUE` / `FALSE`: keep the model frame in the fitted
+#'   object (it is kept for a network).
+#' @param x,y Logical: keep the model matrix and the response in the fitted
+#'   object.
 #' @param contrasts Optional named list of contrasts for factors, as in
 #'   [stats::glm()] (for example `list(tension = "contr.sum")`); the ones used
 #'   are stored in the fit and reused by `predict()`.
@@ -108,6 +112,13 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   }
   if (length(formula) != 3L) abort(fun, "'formula' has no response: write it as response ~ terms")
   fam <- resolve_family(family, fun)  # early, clear errors
+  network <- NULL
+  if (inherits(model, "gradglm_model")) {
+    network <- as_network(model, fun)
+    model <- TRUE
+  } else if (!is.logical(model) || length(model) != 1L || is.na(model)) {
+    abort(fun, "'model' must be linear(), a network made by mlp(), or TRUE / FALSE (keep the model frame)")
+  }
   if (!is.null(sigma)) check_sigma_formula(sigma, fam, fun)
   uses_sigma <- !is.null(sigma) || fam$row$sigma == "always"
   if (uses_sigma && is.null(sigma)) sigma <- ~1
@@ -180,7 +191,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   }
   fit <- fit_core(X, Y, w, off, family, optimizer, control, start, x_sigma = Z,
                   intercept = attr(mt, "intercept") > 0L, fun = fun, penalty = penalty,
-                  term_labels = attr(mt, "term.labels"))
+                  term_labels = attr(mt, "term.labels"), network = network)
   fit$call <- call
   fit$formula <- stats::formula(mt)
   fit$terms <- mt

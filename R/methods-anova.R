@@ -66,6 +66,7 @@
 #' @export
 anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   stop_if_penalised(object, "anova.gradglm")
+  stop_if_network(object, "anova.gradglm", "an analysis of deviance by terms")
   fits <- list(object, ...)
   if (!all(vapply(fits, function(f) inherits(f, "gradglm") && is_glm_fit(f), NA)) &&
       any(vapply(fits, function(f) inherits(f, "gradglm") && !is_glm_fit(f), NA))) {

@@ -117,6 +117,7 @@ coef.gradglm <- function(object, complete = TRUE, matrix = FALSE, lambda = NULL,
 #' @export
 vcov.gradglm <- function(object, complete = TRUE, ...) {
   stop_if_path(object, "vcov.gradglm")
+  stop_if_network(object, "vcov.gradglm", "a covariance matrix")
   if (!is_glm_fit(object)) {
     # the joint inverse information: no dispersion
     v <- .methods_cov_unscaled(object)
@@ -147,6 +148,7 @@ vcov.gradglm <- function(object, complete = TRUE, ...) {
 #' @export
 confint.gradglm <- function(object, parm, level = 0.95, ...) {
   stop_if_path(object, "confint.gradglm")
+  stop_if_network(object, "confint.gradglm", "a confidence interval")
   fun <- "confint.gradglm"
   if (!is.numeric(level) || length(level) != 1L || is.na(level) || level <= 0 || level >= 1) {
     abort(fun, "'level' must be a single number between 0 and 1")

@@ -53,7 +53,14 @@
 #'   `"residuals"`. A regularization path (a fit with a penalty and no single
 #'   lambda) has `"path"`: its coefficients against log lambda (or, with
 #'   `xvar = "norm"`, their L1 norm; `xvar = "dev"`, the deviance explained),
-#'   labelled, with the number of non-zero coefficients on top.
+#'   labelled, with the number of non-zero coefficients on top. A network
+#'   (`model = mlp()`) has `"loss"`, `"network"` (a diagram of its layers,
+#'   for networks of at most 40 units per layer: line width by the size of
+#'   each weight, blue positive, red negative) and `"effect"` (the partial
+#'   dependence on one variable of the formula, named by `term = "name"`: the
+#'   mean prediction over the fitted rows with that variable set to each
+#'   value of a grid over its range; class probabilities for a multinomial
+#'   or ordinal network).
 #' @param ask Logical: ask before each new page? The default asks when
 #'   several plots are drawn on an interactive device that shows one at a time.
 #' @param residual_type The residuals of the `"residuals"` plot: `"deviance"`
@@ -94,6 +101,10 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
     return(.plot_path(x, ...))
   }
   if (identical(which, "path")) abort("plot.gradglm", "which = \"path\" is for a regularization path")
+  if (is_network_fit(x)) return(.net_plot(x, which, explicit, if (missing(ask)) NULL else ask, ...))
+  if (any(c("network", "effect") %in% which)) {
+    abort("plot.gradglm", "which = \"network\" and \"effect\" are for networks (model = mlp())")
+  }
   if (!is_glm_fit(x)) {
     plot_fun <- type_methods(x)$plot
     if (!explicit) which <- NULL

@@ -86,6 +86,9 @@ predict.gradglm <- function(object, newdata = NULL,
     return(.path_predict(object, newdata, lambda, if (missing(type)) NULL else type, ...))
   }
   if (!is.null(lambda)) abort("predict.gradglm", "'lambda' is for a regularization path")
+  if (is_network_fit(object)) {
+    return(.net_predict(object, newdata, if (missing(type)) NULL else type, se.fit, na.action, ...))
+  }
   if (!is.logical(se.fit) || length(se.fit) != 1L || is.na(se.fit)) {
     stop("predict.gradglm: 'se.fit' must be TRUE or FALSE", call. = FALSE)
   }
@@ -240,7 +243,7 @@ predict.gradglm <- function(object, newdata = NULL,
   if (!is.null(off_expr)) mf_args$offset <- off_expr
   m <- eval(as.call(c(list(quote(stats::model.frame)), mf_args)), env)
   X <- stats::model.matrix(Terms, m, contrasts.arg = object$contrasts)
-  coef_names <- names(object$coefficients)
+  coef_names <- .pred_columns(object)
   if (!identical(colnames(X), coef_names)) {
     if (all(coef_names %in% colnames(X))) {
       X <- X[, coef_names, drop = FALSE]
@@ -255,6 +258,11 @@ predict.gradglm <- function(object, newdata = NULL,
   list(x = X, offset = as.vector(off), na.action = attr(m, "na.action"))
 }
 
+# the design's columns: the coefficients' names, or a network's design columns
+.pred_columns <- function(object) {
+  if (is_network_fit(object)) object$network$design_names else names(object$coefficients)
+}
+
 # Is `name` a single number found from the formula's environment?
 .pred_is_constant <- function(name, env) {
   if (!exists(name, envir = env)) return(FALSE)
@@ -264,8 +272,8 @@ predict.gradglm <- function(object, newdata = NULL,
 
 # Design for a gradglm_fit() fit: a numeric matrix with the fit's columns.
 .pred_matrix_design <- function(object, newdata, ...) {
-  coef_names <- names(object$coefficients)
-  p <- length(object$coefficients)
+  coef_names <- .pred_columns(object)
+  p <- length(coef_names)
   if (is.data.frame(newdata) &&
       all(vapply(newdata, is.numeric, logical(1)))) {
     newdata <- as.matrix(newdata)

@@ -30,6 +30,7 @@
 #' @export
 print.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   if (is_path_fit(x)) return(.path_print(x, digits))
+  if (is_network_fit(x)) return(.net_print(x, digits))
   if (!is_glm_fit(x)) return(.lik_print(x, digits, ...))
   if (!is.null(x$call)) {
     cat("\nCall:  ", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
@@ -72,7 +73,7 @@ print.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
 .methods_fit_line <- function(x) {
   opt <- if (is.null(x$optimizer)) "unknown" else x$optimizer
   iter <- x$iter
-  unit <- if (identical(opt, "cd")) " sweep" else " iteration"
+  unit <- if (identical(opt, "cd")) " sweep" else if (opt %in% c("sgd", "adam")) " epoch" else " iteration"
   if (identical(opt, "cd")) opt <- "coordinate descent"
   it_txt <- if (is.null(iter)) {
     ""

@@ -100,6 +100,7 @@ NULL
 drop1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LRT", "F"),
                           k = 2, trace = FALSE, ...) {
   stop_if_penalised(object, "drop1.gradglm")
+  stop_if_network(object, "drop1.gradglm", "dropping terms")
   fun <- "drop1.gradglm"
   .select_check_fit(object, fun)
   test <- .select_test(test, missing(test), object, fun)
@@ -126,6 +127,7 @@ drop1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "L
 add1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LRT", "F"),
                          k = 2, trace = FALSE, ...) {
   stop_if_penalised(object, "add1.gradglm")
+  stop_if_network(object, "add1.gradglm", "adding terms")
   fun <- "add1.gradglm"
   .select_check_fit(object, fun)
   test <- .select_test(test, missing(test), object, fun)

@@ -57,6 +57,7 @@
 #' @export
 summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...) {
   stop_if_path(object, "summary.gradglm")
+  stop_if_network(object, "summary.gradglm", "summary() with standard errors")
   if (!is_glm_fit(object)) {
     if (!is.null(dispersion)) {
       stop("summary.gradglm: 'dispersion' does not apply to a model whose scale is a parameter of ",

@@ -45,6 +45,36 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// network_eta
+Rcpp::NumericMatrix network_eta(Rcpp::List net, Rcpp::NumericVector theta, Rcpp::List offsets, int n);
+RcppExport SEXP _gradglm_network_eta(SEXP netSEXP, SEXP thetaSEXP, SEXP offsetsSEXP, SEXP nSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type net(netSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type offsets(offsetsSEXP);
+    Rcpp::traits::input_parameter< int >::type n(nSEXP);
+    rcpp_result_gen = Rcpp::wrap(network_eta(net, theta, offsets, n));
+    return rcpp_result_gen;
+END_RCPP
+}
+// network_value_grad
+Rcpp::List network_value_grad(Rcpp::List spec, Rcpp::NumericVector theta, bool training, double seed, int reps, int threads);
+RcppExport SEXP _gradglm_network_value_grad(SEXP specSEXP, SEXP thetaSEXP, SEXP trainingSEXP, SEXP seedSEXP, SEXP repsSEXP, SEXP threadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< bool >::type training(trainingSEXP);
+    Rcpp::traits::input_parameter< double >::type seed(seedSEXP);
+    Rcpp::traits::input_parameter< int >::type reps(repsSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(network_value_grad(spec, theta, training, seed, reps, threads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // fit_model
 Rcpp::List fit_model(Rcpp::List spec);
 RcppExport SEXP _gradglm_fit_model(SEXP specSEXP) {
@@ -53,6 +83,17 @@ BEGIN_RCPP
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
     rcpp_result_gen = Rcpp::wrap(fit_model(spec));
+    return rcpp_result_gen;
+END_RCPP
+}
+// fit_perceptron
+Rcpp::List fit_perceptron(Rcpp::List spec);
+RcppExport SEXP _gradglm_fit_perceptron(SEXP specSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::List >::type spec(specSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_perceptron(spec));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -150,7 +191,10 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_intercept_column", (DL_FUNC) &_gradglm_intercept_column, 1},
     {"_gradglm_max_nonwhole", (DL_FUNC) &_gradglm_max_nonwhole, 2},
     {"_gradglm_column_ranges", (DL_FUNC) &_gradglm_column_ranges, 1},
+    {"_gradglm_network_eta", (DL_FUNC) &_gradglm_network_eta, 4},
+    {"_gradglm_network_value_grad", (DL_FUNC) &_gradglm_network_value_grad, 6},
     {"_gradglm_fit_model", (DL_FUNC) &_gradglm_fit_model, 1},
+    {"_gradglm_fit_perceptron", (DL_FUNC) &_gradglm_fit_perceptron, 1},
     {"_gradglm_progress_demo", (DL_FUNC) &_gradglm_progress_demo, 3},
     {"_gradglm_special_eval", (DL_FUNC) &_gradglm_special_eval, 3},
     {"_gradglm_family_eval", (DL_FUNC) &_gradglm_family_eval, 5},

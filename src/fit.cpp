@@ -7,6 +7,7 @@
 #include <RcppEigen.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -19,7 +20,9 @@
 #include "fit_utils.h"
 #include "laplace.h"
 #include "location_scale.h"
+#include "mlp_predictor.h"
 #include "model_spec.h"
+#include "network_objective.h"
 #include "objective.h"
 #include "optimizer.h"
 #include "parallel.h"
@@ -162,6 +165,52 @@ Standardised standardise(const LinearPredictor& pred, const VecRef& w, double ws
   return st;
 }
 
+// A network's inputs: the columns `input_columns` (0-based) of the design `inputs`
+Design network_inputs(const Rcpp::List& net, Index n) {
+  const Design all = read_design(net["inputs"], n);
+  const Rcpp::IntegerVector cols = net["input_columns"];
+  std::vector<Index> keep;
+  for (int j : cols) {
+    if (j < 0 || j >= all.cols()) throw std::invalid_argument("an input column does not exist");
+    keep.push_back(j);
+  }
+  return all.select(keep);
+}
+
+// the network of a specification: list(units, activation, connected, bias)
+MlpPredictor network_predictor(const Rcpp::List& net, const Design& X, const VectorXd& center,
+                               const VectorXd& scale, const std::vector<const double*>& offsets) {
+  const Rcpp::LogicalVector connected = net["connected"], bias = net["bias"];
+  std::vector<MlpOutput> outputs;
+  for (R_xlen_t k = 0; k < connected.size(); ++k) outputs.push_back(MlpOutput{connected[k] != 0, bias[k] != 0});
+  return MlpPredictor(X, center, scale, Rcpp::as<std::vector<int>>(net["units"]),
+                      (Activation)Rcpp::as<int>(net["activation"]), outputs, offsets);
+}
+
+// weighted mean and standard deviation of each input column over the rows
+// of positive weight (a constant column gets scale 1)
+void input_moments(const Design& X, const VecRef& w, VectorXd& center, VectorXd& scale) {
+  const Index n = X.rows(), p = X.cols();
+  center.resize(p);
+  scale.resize(p);
+  double ws = 0.0;
+  for (Index i = 0; i < n; ++i) ws += w[i] > 0.0 ? w[i] : 0.0;
+  for (Index j = 0; j < p; ++j) {
+    double m = 0.0, v = 0.0;
+    for (Index i = 0; i < n; ++i)
+      if (w[i] > 0.0) m += w[i] * X.value(i, j);
+    m /= ws;
+    for (Index i = 0; i < n; ++i)
+      if (w[i] > 0.0) {
+        const double d = X.value(i, j) - m;
+        v += w[i] * d * d;
+      }
+    const double sd = std::sqrt(v / ws);
+    center[j] = m;
+    scale[j] = sd > 1e-12 * (1.0 + std::abs(m)) && std::isfinite(sd) ? sd : 1.0;
+  }
+}
+
 // The fit of one model specification, phase by phase.
 class FitDriver {
  public:
@@ -189,9 +238,11 @@ class FitDriver {
     if (spec.containsElementNamed("penalty") && !Rf_isNull(spec["penalty"])) read_penalty(spec["penalty"]);
     have_start_ = !Rf_isNull(spec["start"]);
     if (have_start_) start_full_ = Rcpp::as<Rcpp::NumericVector>(spec["start"]);
+    if (spec.containsElementNamed("network") && !Rf_isNull(spec["network"])) network_ = spec["network"];
   }
 
   Rcpp::List run() {
+    if (network_.size()) return run_network();
     if (penalised_) return run_penalised();
     columns();
     build();
@@ -240,6 +291,44 @@ class FitDriver {
   std::vector<int> gauge_;
   PenaltySpec pen_;
   std::vector<int> support_;
+  Rcpp::List network_;
+
+  // A network (model = mlp()): the inputs' design, the network predictor of
+  // the likelihood's K predictors, its objective with weight decay, and a
+  // first-order optimizer from R's start (the initial weights).
+  Rcpp::List run_network() {
+    if (!is_first_order(optimizer_)) throw std::invalid_argument("a network is trained by a first-order optimizer");
+    if (!have_start_) throw std::invalid_argument("a network needs its initial weights");
+    const Rcpp::List& net = network_;
+    const Design X = network_inputs(net, m_.n);
+    VectorXd center, scale;
+    input_moments(X, W_, center, scale);
+    MlpPredictor pred = network_predictor(net, X, center, scale, m_.offsets);
+    pred.set_dropout(Rcpp::as<double>(net["dropout"]));
+    const std::vector<bool> is_weight = pred.weight_mask();
+    const double decay = Rcpp::as<double>(net["decay"]);
+    VectorXd decays(pred.dim());
+    for (Index j = 0; j < pred.dim(); ++j) decays[j] = is_weight[j] ? decay : 0.0;
+    if (start_full_.size() != pred.dim()) throw std::invalid_argument("the initial weights have the wrong length");
+    NetworkObjective obj(pred, *m_.lik, m_.y, W_, decays, threads_, (std::uint64_t)Rcpp::as<double>(net["seed"]));
+    res_ = optimize(optimizer_, obj, Rcpp::as<VectorXd>(start_full_), s_);
+    progress_->finish(res_.converged);
+    loss_ = res_.coef.allFinite() ? obj.loss(res_.coef) : NAN;
+    const Rcpp::NumericVector coef(res_.coef.data(), res_.coef.data() + res_.coef.size());
+    const Rcpp::LogicalVector alias(pred.dim(), false);
+    Rcpp::List out = common_results(coef, alias, obj.weight_sum());
+    out["objective"] = res_.loss;
+    out["center"] = Rcpp::wrap(center);
+    out["scale"] = Rcpp::wrap(scale);
+    Rcpp::NumericMatrix eta_r(m_.n, m_.lik->k());
+    if (res_.coef.allFinite()) {
+      pred.eta_all(res_.coef, eta_r.begin());
+    } else {
+      std::fill(eta_r.begin(), eta_r.end(), NA_REAL);
+    }
+    add_predictors(out, eta_r, obj.weight_sum());
+    return out;
+  }
 
   void read_penalty(const Rcpp::List& p) {
     penalised_ = true;
@@ -687,7 +776,7 @@ class FitDriver {
   // straight into R's memory (fresh memory is costly to touch twice) and, for
   // a GLM, its fitted means, mu.eta and working weights as glm reports them.
   Rcpp::List results() {
-    const Index n = m_.n, dim = pred_->dim();
+    const Index dim = pred_->dim();
     Rcpp::NumericVector coef(full_pred_->dim(), NA_REAL);
     Rcpp::LogicalVector alias(full_pred_->dim(), true);
     for (Index j = 0; j < dim; ++j) {
@@ -695,7 +784,19 @@ class FitDriver {
       alias[kept_pos_[j]] = false;
     }
     const double wsum = obj_->weight_sum();
-    Rcpp::List out = Rcpp::List::create(
+    Rcpp::List out = common_results(coef, alias, wsum);
+    Rcpp::NumericMatrix eta_r(m_.n, m_.lik->k());
+    if (res_.coef.allFinite()) {
+      pred_->eta_all(res_.coef, eta_r.begin());
+    } else {
+      std::fill(eta_r.begin(), eta_r.end(), NA_REAL);
+    }
+    add_predictors(out, eta_r, wsum);
+    return out;
+  }
+
+  Rcpp::List common_results(const Rcpp::NumericVector& coef, const Rcpp::LogicalVector& alias, double wsum) {
+    return Rcpp::List::create(
         Rcpp::Named("coefficients") = coef, Rcpp::Named("aliased") = alias, Rcpp::Named("loss") = loss_,
         Rcpp::Named("loglik") = -loss_ * wsum, Rcpp::Named("cov") = Rcpp::wrap(cov_),
         Rcpp::Named("cov_kind") = cov_kind_, Rcpp::Named("grad_norm") = res_.grad_norm,
@@ -704,15 +805,15 @@ class FitDriver {
         Rcpp::Named("rate_too_large") = res_.rate_too_large,
         Rcpp::Named("best_epoch") = res_.best_epoch >= 0 ? Rcpp::wrap(res_.best_epoch) : R_NilValue,
         Rcpp::Named("trace") = trace_frame(res_.trace, stochastic_ || optimizer_ == "gd", res_.validated));
-    Rcpp::NumericMatrix eta_r(n, m_.lik->k());
-    if (res_.coef.allFinite()) {
-      pred_->eta_all(res_.coef, eta_r.begin());
-    } else {
-      std::fill(eta_r.begin(), eta_r.end(), NA_REAL);
-    }
+  }
+
+  // the predictors, and for a GLM its fitted means, mu.eta and working
+  // weights as glm reports them
+  void add_predictors(Rcpp::List& out, Rcpp::NumericMatrix& eta_r, double wsum) {
+    const Index n = m_.n;
     if (!glm_) {
       out["linear.predictors"] = eta_r;
-      return out;
+      return;
     }
     // n_boundary counts fitted means numerically at 0 (or 1 for binomial)
     int n_boundary = 0;
@@ -733,12 +834,63 @@ class FitDriver {
     out["mu.eta"] = mu_eta_r;
     out["weights"] = ww_r;
     out["n_boundary"] = n_boundary;
-    out["deviance"] = 2.0 * wsum * res_.loss;
-    return out;
+    out["deviance"] = 2.0 * wsum * loss_;
   }
 };
 
 }  // namespace
+
+// The predictors (n x K) of a network at theta on the inputs of `net`
+// (its `inputs` and `input_columns`) with its stored center and scale, and
+// the offsets (a list of one per predictor, NULL for none).
+// [[Rcpp::export]]
+Rcpp::NumericMatrix network_eta(Rcpp::List net, Rcpp::NumericVector theta, Rcpp::List offsets, int n) {
+  const Design X = network_inputs(net, n);
+  const Rcpp::LogicalVector connected = net["connected"];
+  std::vector<const double*> off(connected.size(), nullptr);
+  for (R_xlen_t k = 0; k < offsets.size() && k < connected.size(); ++k) {
+    SEXP o = offsets[k];
+    if (Rf_isNull(o)) continue;
+    if (TYPEOF(o) != REALSXP || Rf_xlength(o) != n) throw std::invalid_argument("an offset has the wrong length");
+    off[k] = REAL(o);
+  }
+  const MlpPredictor pred = network_predictor(net, X, Rcpp::as<VectorXd>(net["center"]),
+                                              Rcpp::as<VectorXd>(net["scale"]), off);
+  if (theta.size() != pred.dim()) throw std::invalid_argument("the weights do not fit the network");
+  Rcpp::NumericMatrix out(n, pred.k());
+  pred.eta_all(Rcpp::as<VectorXd>(theta), out.begin());
+  return out;
+}
+
+// The objective of a network model specification (as fit_model() takes it)
+// and its gradient at theta, for checks against finite differences; `reps`
+// passes, timed (seconds per pass), for the benchmarks.
+// [[Rcpp::export]]
+Rcpp::List network_value_grad(Rcpp::List spec, Rcpp::NumericVector theta, bool training, double seed,
+                              int reps = 1, int threads = 1) {
+  const ModelSpec m = parse_model_spec(spec);
+  const Rcpp::List net = spec["network"];
+  const Design X = network_inputs(net, m.n);
+  const MapVec w(m.weights, m.n);
+  VectorXd center, scale;
+  input_moments(X, w, center, scale);
+  MlpPredictor pred = network_predictor(net, X, center, scale, m.offsets);
+  pred.set_dropout(Rcpp::as<double>(net["dropout"]));
+  const std::vector<bool> is_weight = pred.weight_mask();
+  VectorXd decays(pred.dim());
+  for (Index j = 0; j < pred.dim(); ++j) decays[j] = is_weight[j] ? Rcpp::as<double>(net["decay"]) : 0.0;
+  if (theta.size() != pred.dim()) throw std::invalid_argument("the weights do not fit the network");
+  NetworkObjective obj(pred, *m.lik, m.y, w, decays, threads, (std::uint64_t)seed);
+  const VectorXd th = Rcpp::as<VectorXd>(theta);
+  VectorXd g;
+  double f = NAN;
+  const std::vector<RowRun> all(1, RowRun{0, m.n});
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int r = 0; r < std::max(1, reps); ++r) f = training ? obj.batch_value_grad(th, all, 0.0, &g) : obj.value_grad(th, g);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / std::max(1, reps);
+  return Rcpp::List::create(Rcpp::Named("value") = f, Rcpp::Named("gradient") = Rcpp::wrap(g),
+                            Rcpp::Named("seconds") = secs);
+}
 
 // [[Rcpp::export]]
 Rcpp::List fit_model(Rcpp::List spec) {

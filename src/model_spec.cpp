@@ -20,6 +20,8 @@ double get_double(const Rcpp::List& l, const char* name, double fallback) {
   return l.containsElementNamed(name) && !Rf_isNull(l[name]) ? Rcpp::as<double>(l[name]) : fallback;
 }
 
+}  // namespace
+
 // a design: a numeric matrix, NULL (an intercept-only block) or a list of
 // columns (NULL for the intercept, double vectors and double matrices)
 Design read_design(SEXP x, Index n) {
@@ -44,8 +46,6 @@ Design read_design(SEXP x, Index n) {
   }
   return Design::columns(n, cols);
 }
-
-}  // namespace
 
 std::unique_ptr<Likelihood> make_likelihood(const Rcpp::List& lik) {
   const std::string type = Rcpp::as<std::string>(lik["type"]);

@@ -29,6 +29,10 @@ struct ModelSpec {
   std::unique_ptr<Likelihood> lik;
 };
 
+// a design: a double matrix, NULL (an intercept-only block) or a list of
+// columns (NULL for the intercept, double vectors and double matrices)
+Design read_design(SEXP x, Index n);
+
 // spec: list(designs, block_design, block_m, y, weights, offsets, likelihood)
 ModelSpec parse_model_spec(const Rcpp::List& spec);
 

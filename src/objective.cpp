@@ -28,56 +28,6 @@ double ModelObjective::rows_weight(const std::vector<RowRun>& runs) const {
   return s;
 }
 
-double ModelObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Curv mode,
-                            const std::vector<RowRun>* runs, double denom) {
-  const Index n = pred_.n(), d = pred_.dim(), K = pred_.k();
-  const Index P = (Index)lik_.pairs().size();
-  Index B = pred_.block_rows();
-  if (runs) {
-    for (const RowRun& r : *runs) B = std::max(B, r.len);
-  }
-  const int T = runs ? 1 : threads_;
-  if ((int)work_.size() < T) work_.resize(T);
-  for (int t = 0; t < T; ++t) {
-    ThreadWork& tw = work_[t];
-    tw.loss = 0.0;
-    if (tw.eta.size() < B * K) tw.eta.resize(B * K);
-    if (grad) {
-      if (tw.R.size() < B * K) tw.R.resize(B * K);
-      tw.g.setZero(d);
-    }
-    if (H) {
-      if (tw.C.size() < B * P) tw.C.resize(B * P);
-      tw.h.setZero(d, d);
-    }
-  }
-  auto body = [&](int t, long start, long len) {
-    ThreadWork& tw = work_[t];
-    pred_.load(start, len, tw.w);
-    pred_.eta(b, tw.w, tw.eta.data());
-    const RowBlock rb{(Index)start, (Index)len, tw.eta.data(), w_.data() + start};
-    tw.loss += lik_.eval_block(y_, rb, grad ? tw.R.data() : nullptr, H ? tw.C.data() : nullptr, mode);
-    if (grad) pred_.add_grad(tw.R.data(), tw.w, tw.g);
-    if (H) pred_.add_curv(tw.C.data(), lik_.pairs(), tw.w, tw.h);
-  };
-  for_runs_or_blocks(runs, (long)n, (long)B, T, body);
-  if (!(denom > 0.0)) denom = wsum_;
-  double total = 0.0;
-  for (int t = 0; t < T; ++t) total += work_[t].loss;
-  if (grad) {
-    *grad = work_[0].g;
-    for (int t = 1; t < T; ++t) *grad += work_[t].g;
-    *grad /= denom;
-  }
-  if (H) {
-    *H = work_[0].h;
-    for (int t = 1; t < T; ++t) *H += work_[t].h;
-    *H /= denom;
-    H->triangularView<Eigen::StrictlyUpper>() = H->transpose();
-  }
-  return total / denom;
-}
-
 void ModelObjective::set_scale_floors(const VectorXd& b, double below) {
   floors_.clear();
   const std::vector<int> ks = lik_.log_scale_predictors();

@@ -11,19 +11,13 @@
 #include <vector>
 
 #include "likelihood.h"
+#include "pass.h"
 #include "predictor.h"
 
 namespace gradglm {
 
 typedef Eigen::Ref<const MatrixXd> MatRef;
 typedef Eigen::Ref<const VectorXd> VecRef;
-
-// A run of consecutive rows [start, start + len): minibatches are lists of runs,
-// so that a batch reads X in a few contiguous pieces and is never copied.
-struct RowRun {
-  Index start;
-  Index len;
-};
 
 class Objective {
  public:
@@ -67,6 +61,15 @@ class Objective {
     (void)grad;
     return NAN;
   }
+  // a training step's minibatch: as rows_value_grad, but where the model
+  // trains differently from how it is evaluated (a network's dropout), in
+  // training mode
+  virtual double batch_value_grad(const VectorXd& b, const std::vector<RowRun>& runs, double denom,
+                                  VectorXd* grad) {
+    return rows_value_grad(b, runs, denom, grad);
+  }
+  // whether batch_value_grad differs from rows_value_grad
+  virtual bool trains_differently() const { return false; }
   // after each accepted step: a non-empty message stops the optimizer (for
   // example a likelihood found to be unbounded, with a scale running to 0)
   virtual std::string check(const VectorXd& b) {
@@ -138,14 +141,11 @@ class ModelObjective : public Objective {
   // and optionally gradient and curvature, as sums divided by denom (default:
   // the weight sum)
   double pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Curv mode,
-              const std::vector<RowRun>* runs = nullptr, double denom = 0.0);
-  struct ThreadWork {
-    LinearPredictor::Work w;
-    VectorXd eta, R, C, g;
-    MatrixXd h;
-    double loss = 0.0;
-  };
-  std::vector<ThreadWork> work_;
+              const std::vector<RowRun>* runs = nullptr, double denom = 0.0) {
+    return fused_pass(pred_, lik_, y_, w_.data(), b, grad, H, mode, runs, denom > 0.0 ? denom : wsum_, threads_,
+                      work_);
+  }
+  std::vector<PassWork<LinearPredictor>> work_;
 };
 
 // One intercept of a standardised design: b_k gets shift . theta added.

@@ -532,6 +532,9 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
            m2 = VectorXd::Zero(d), eval_at(d);
   VectorXd g0;
   const double f0 = obj.rows_value_grad(theta, train_all, wtrain, &g0);
+  // the start's loss as the training steps see it (a network's dropout),
+  // which the epochs' training losses are compared with
+  const double f0_train = obj.trains_differently() ? obj.batch_value_grad(theta, train_all, wtrain, nullptr) : f0;
   if (!std::isfinite(f0)) {
     res.coef = theta;
     res.loss = f0;
@@ -591,7 +594,7 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
       } else {
         eval_at = theta;
       }
-      double fb = obj.rows_value_grad(eval_at, runs, wtrain * share, &g);
+      double fb = obj.batch_value_grad(eval_at, runs, wtrain * share, &g);
       if ((!std::isfinite(fb) || !g.allFinite()) && stepped) {
         // the last step left the likelihood's domain (a mean of 0 under an
         // identity link, say): undo it, drop the momentum and halve the rate
@@ -599,7 +602,7 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
         vel.setZero();
         cut *= 0.5;
         ++cuts;
-        fb = obj.rows_value_grad(theta, runs, wtrain * share, &g);
+        fb = obj.batch_value_grad(theta, runs, wtrain * share, &g);
       }
       if (!std::isfinite(fb) || !g.allFinite() || cuts > 30) {
         bad = true;
@@ -644,7 +647,7 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
       break;
     }
     // a training loss above its starting value for 10 epochs: the rate is too large
-    if (eloss > f0 && ++above_start >= 10) {
+    if (eloss > f0_train && ++above_start >= 10) {
       res.rate_too_large = true;
       res.message = "the training loss was above its starting value in 10 epochs";
       break;
@@ -654,7 +657,7 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
       // a scale collapsing while the loss rose above its start is a step too
       // long, not an unbounded likelihood; either way the epoch is undone
       theta = theta_start;
-      if (eloss > f0) {
+      if (eloss > f0_train) {
         res.rate_too_large = true;
         res.message = "the loss rose above its starting value";
       } else {

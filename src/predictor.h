@@ -69,6 +69,8 @@ class LinearPredictor {
   void add_curv(const double* C, const std::vector<std::pair<int, int>>& pairs, Work& w, MatrixXd& H) const;
   // eta of every row, into out (n x K, column-major)
   void eta_all(const VectorXd& theta, double* out) const;
+  // the fused pass's hook before its threads start (src/pass.h): nothing to prepare
+  void prepare(const VectorXd& theta) const { (void)theta; }
 
  private:
   std::vector<Design> designs_;

@@ -1,0 +1,207 @@
+#' @include model-network.R
+NULL
+
+# Methods of fitted networks (model = mlp()): print and predict. The other
+# methods of the one class work from the fit's likelihood parts (logLik,
+# AIC, deviance, residuals, fitted) or refuse a network (summary, vcov,
+# confint, anova: the weights are not identified).
+
+# "2 inputs -> 16 tanh -> 16 tanh -> mu": the layers of a network
+.net_architecture <- function(net) {
+  hidden <- if (length(net$units)) paste0(net$units, " ", names(mlp_activations)[match(net$activation, mlp_activations)])
+  outs <- net$output_names[net$connected]
+  biases <- net$output_names[!net$connected & net$bias]
+  paste0(length(net$input_names), " input", if (length(net$input_names) != 1L) "s",
+         paste0(" -> ", c(hidden, paste(outs, collapse = ", ")), collapse = ""),
+         if (length(biases)) paste0("  (constant: ", paste(biases, collapse = ", "), ")"))
+}
+
+.net_print <- function(x, digits) {
+  net <- x$network
+  if (!is.null(x$call)) cat("\nCall:  ", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
+  fam <- x$family
+  cat("\nFamily: ", fam$family, " (link: ", fam$link, ")\n", sep = "")
+  cat("Network: ", .net_architecture(net), "\n", sep = "")
+  cat("  ", net$n_weights, " weights and biases", if (net$dropout > 0) paste0("; dropout ", format(net$dropout)),
+      if (net$decay > 0) paste0("; weight decay ", format(net$decay)), "\n", sep = "")
+  cat("\nMean training loss: ", format(signif(-x$loglik / sum(x$prior.weights), digits)),
+      " per unit weight (negative log-likelihood)\n", sep = "")
+  cat("Log-likelihood: ", format(signif(x$loglik, digits)), " (df = ", x$npar, ")   AIC: ",
+      format(signif(x$aic, digits)), "\n", sep = "")
+  cat("  (df and AIC count every weight and bias of the network)\n")
+  if (!is.null(x$na.action) && length(x$na.action)) cat("  (", stats::naprint(x$na.action), ")\n", sep = "")
+  cat(.methods_fit_line(x), if (length(x$message) && nzchar(x$message)) paste0(": ", x$message), "\n", sep = "")
+  cat("\n")
+  invisible(x)
+}
+
+# the types of predict() for a network's likelihood
+.net_predict_types <- function(object) {
+  switch(object$lik_type,
+    glm = c("link", "response", if (object$family$family == "binomial") "class"),
+    location_scale = c("link", "response", "sigma"),
+    multinomial = c("link", "probs", "class"),
+    ordinal = c("link", "probs", "class"))
+}
+
+.net_predict <- function(object, newdata, type, se.fit, na.action, ...) {
+  fun <- "predict.gradglm"
+  if (!isFALSE(se.fit)) abort(fun, "'se.fit' is not available for a network: its weights have no standard errors")
+  types <- .net_predict_types(object)
+  type <- if (is.null(type)) types[1L] else match.arg(type[1L], types)
+  net <- object$network
+  if (is.null(newdata)) {
+    eta <- .net_fitted_eta(object)
+    na_act <- object$na.action
+  } else {
+    design <- .pred_new_design(object, newdata, na.action, ...)
+    n <- design_nrow(design$x)
+    net$inputs <- engine_design(design$x)
+    off <- design$offset
+    eta <- network_eta(net, as.double(object$coefficients),
+                       list(if (!is.null(off) && any(off != 0)) as.double(rep_len(off, n))), n)
+    rownames(eta) <- design_row_names_of(design$x, n)
+    na_act <- design$na.action
+  }
+  out <- .net_from_eta(object, eta, type)
+  stats::napredict(na_act, out)
+}
+
+# the fitted rows' predictors as an n x K matrix
+.net_fitted_eta <- function(object) {
+  switch(object$lik_type,
+    glm = matrix(object$linear.predictors, ncol = 1L, dimnames = list(names(object$linear.predictors), NULL)),
+    location_scale = cbind(object$linear.predictors, object$sigma.linear.predictors),
+    multinomial = object$linear.predictors,
+    ordinal = cbind(object$linear.predictors, matrix(object$zeta, length(object$linear.predictors),
+                                                     length(object$zeta), byrow = TRUE)))
+}
+
+# predictions of a type from the predictors (n x K)
+.net_from_eta <- function(object, eta, type) {
+  rn <- rownames(eta)
+  fam <- object$family
+  lev <- object$lev
+  named <- function(v) stats::setNames(as.vector(v), rn)
+  switch(object$lik_type,
+    glm = switch(type, link = named(eta[, 1L]), response = named(fam$linkinv(eta[, 1L])),
+                 class = named(as.integer(fam$linkinv(eta[, 1L]) > 0.5))),
+    location_scale = switch(type, link = named(eta[, 1L]), response = named(fam$linkinv(eta[, 1L])),
+                            sigma = named(exp(eta[, 2L]))),
+    {
+      P <- if (object$lik_type == "multinomial") {
+        softmax_probs(eta, length(lev))
+      } else {
+        cum <- ordinal_cdf(fam$link, outer(-eta[, 1L], eta[1L, -1L], `+`))
+        cbind(cum, 1) - cbind(0, cum)
+      }
+      dimnames(P) <- list(rn, lev)
+      switch(type,
+        link = if (object$lik_type == "multinomial") {
+          structure(eta, dimnames = list(rn, if (ncol(eta) == length(lev)) lev else lev[-1L]))
+        } else {
+          named(eta[, 1L])
+        },
+        probs = P,
+        class = stats::setNames(factor(lev[max.col(P, ties.method = "first")], levels = lev), rn))
+    })
+}
+
+design_row_names_of <- function(x, n) {
+  rn <- if (inherits(x, "gradglm_design")) design_row_names(x$rownames) else rownames(x)
+  if (is.null(rn)) as.character(seq_len(n)) else rn
+}
+
+# plot() of a network: the training curve ("loss"), a diagram of the layers
+# ("network") and a partial-dependence curve of one input variable ("effect")
+.net_plot <- function(x, which, explicit, ask, term = NULL, ...) {
+  which <- if (!explicit) c("loss", if (.net_small(x$network)) "network") else
+    match.arg(which, c("loss", "network", "effect"), several.ok = TRUE)
+  if (is.null(ask)) ask <- prod(graphics::par("mfcol")) < length(which) && grDevices::dev.interactive()
+  .plot_pages(which, ask, function(w) {
+    switch(w,
+      loss = .plot_loss(x, ...),
+      network = .net_plot_diagram(x, ...),
+      effect = .net_plot_effect(x, term, ...))
+  })
+  invisible(x)
+}
+
+.net_small <- function(net) max(c(length(net$input_names), net$units, length(net$connected))) <= 40L
+
+# The layers as columns of nodes (inputs, hidden layers, outputs) joined by
+# their weights: line width by |weight| (relative to the largest of its
+# layer), blue for positive and red for negative weights.
+.net_plot_diagram <- function(x, ...) {
+  net <- x$network
+  if (!.net_small(net)) {
+    abort("plot.gradglm", "which = \"network\" draws networks of at most 40 units per layer")
+  }
+  w <- x$coefficients
+  sizes <- c(length(net$input_names), net$units, sum(net$connected))
+  L <- length(sizes)
+  ypos <- function(k) if (k == 1L) 0.5 else seq(0.05, 0.95, length.out = k)
+  graphics::plot.new()
+  graphics::plot.window(xlim = c(-0.15, L - 1 + 0.15), ylim = c(0, 1))
+  at <- 0L
+  for (l in seq_len(L - 1L)) {
+    nin <- sizes[l]
+    nout <- sizes[l + 1L]
+    W <- matrix(w[at + seq_len(nin * nout)], nout, nin)
+    at <- at + nin * nout + if (l < L - 1L) nout else 0L
+    lwd <- 0.3 + 3.7 * abs(W) / max(abs(W), 1e-300)
+    for (i in seq_len(nin)) for (j in seq_len(nout)) {
+      graphics::segments(l - 1, ypos(nin)[i], l, ypos(nout)[j], lwd = lwd[j, i],
+                         col = if (W[j, i] >= 0) "#0072B2B0" else "#D55E00B0")
+    }
+  }
+  for (l in seq_len(L)) {
+    graphics::points(rep(l - 1, sizes[l]), ypos(sizes[l]), pch = 21, bg = "white", cex = 1.6)
+  }
+  graphics::text(rep(-0.05, sizes[1L]), ypos(sizes[1L]), net$input_names, pos = 2, cex = 0.7, xpd = TRUE)
+  graphics::text(rep(L - 1 + 0.05, sizes[L]), ypos(sizes[L]), net$output_names[net$connected], pos = 4,
+                 cex = 0.7, xpd = TRUE)
+  graphics::title(main = paste0("Network: ", .net_architecture(net)), cex.main = 0.9,
+                  sub = "line width: |weight|; blue positive, red negative", cex.sub = 0.75)
+  invisible(NULL)
+}
+
+# Partial dependence of the prediction on one variable of the data: the
+# mean prediction over the rows with the variable set to each value of a
+# grid (50 values over its range, or its levels)
+.net_plot_effect <- function(x, term, n_grid = 50L, ...) {
+  fun <- "plot.gradglm"
+  mf <- x$model
+  if (is.null(mf)) abort(fun, "which = \"effect\" needs the model frame (fit with model = TRUE)")
+  vars <- all.vars(stats::delete.response(x$terms))
+  if (is.null(term)) {
+    if (length(vars) != 1L) abort(fun, "which = \"effect\" needs 'term': one of ", paste(vars, collapse = ", "))
+    term <- vars
+  }
+  if (!is.character(term) || length(term) != 1L || !term %in% vars) {
+    abort(fun, "'term' must name one variable of the formula: ", paste(vars, collapse = ", "))
+  }
+  data <- as.data.frame(mf)
+  v <- data[[term]]
+  grid <- if (is.numeric(v)) seq(min(v), max(v), length.out = n_grid) else unique(v)
+  type <- if (x$lik_type %in% c("multinomial", "ordinal")) "probs" else "response"
+  pd <- vapply(seq_along(grid), function(i) {
+    data[[term]] <- rep(grid[i], nrow(data))
+    p <- predict(x, newdata = data, type = type)
+    if (is.matrix(p)) colMeans(p) else mean(p)
+  }, numeric(if (type == "probs") length(x$lev) else 1L))
+  pd <- matrix(pd, ncol = length(grid))
+  ylab <- if (type == "probs") "Mean probability" else "Mean prediction"
+  gx <- if (is.numeric(grid)) grid else seq_along(grid)
+  graphics::matplot(gx, t(pd), type = if (is.numeric(grid)) "l" else "b", lty = 1, pch = 19,
+                    col = grDevices::hcl.colors(max(2L, nrow(pd)), "Dark 3")[seq_len(nrow(pd))], xlab = term,
+                    ylab = ylab, main = paste("Partial dependence on", term), xaxt = if (is.numeric(grid)) "s" else "n",
+                    ...)
+  if (!is.numeric(grid)) graphics::axis(1, at = gx, labels = as.character(grid))
+  if (is.numeric(v)) graphics::rug(v, col = "grey60")
+  if (nrow(pd) > 1L) {
+    graphics::legend("topright", legend = x$lev, col = grDevices::hcl.colors(max(2L, nrow(pd)), "Dark 3")[seq_len(nrow(pd))],
+                     lty = 1, bty = "n", cex = 0.8)
+  }
+  invisible(NULL)
+}

@@ -1,0 +1,333 @@
+#' @include family.R
+NULL
+
+# The predictor of a model: linear() (blocks of coefficients, the default)
+# or mlp() (a feedforward network whose last layer gives the family's K
+# predictors). A network is fitted by network_core(), called from fit_core()
+# after the family's model (its blocks, likelihood and response) is built:
+# the network replaces the blocks' linear predictors, the likelihood and the
+# family's summaries (model$finish) stay as they are.
+
+mlp_activations <- c(identity = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, softplus = 4L, gelu = 5L)
+
+#' Predictors of a model: linear or a feedforward network
+#'
+#' The `model` argument of [gradglm()] says how the rows' inputs give the
+#' family's parameters. `linear()` (the default) is the generalized linear
+#' model: each parameter is linear in the columns of its design. `mlp()` is a
+#' feedforward network (a multilayer perceptron): hidden layers of `units`
+#' adaptive basis functions, `act(W x + b)`, and an output layer that is a
+#' linear model of the last hidden layer, one output per parameter of the
+#' family. Any family can sit on top: a binomial network is a logistic
+#' regression on learned features, a [multinomial()] network a softmax
+#' classifier, an [ordinal()] network a cumulative-link model, and a
+#' [student_t()] or [laplace()] network a robust regression.
+#'
+#' The network's inputs are the columns of the formula's model matrix (factors
+#' as dummies, `poly()` and interactions as for a linear model), without the
+#' intercept, standardised internally by their weighted means and standard
+#' deviations (the weights are those of standardised inputs; nothing is
+#' copied). The parameters whose linear model has terms are outputs of the
+#' network: the mean; for a distributional family with `sigma = ~ ...`
+#' (any terms), also log sigma, as a second output of the same network (the
+#' sigma formula's terms are not inputs: the network sees the formula's
+#' inputs). Parameters without terms (a constant sigma, an estimated df, an
+#' ordinal model's cut-points) are one bias each.
+#'
+#' The weights are drawn from R's random number generator (use [set.seed()]
+#' for a reproducible fit): He's normal initialisation (standard deviation
+#' `sqrt(2 / fan_in)`) for `relu`, `gelu` and `softplus`, Glorot's
+#' (`sqrt(2 / (fan_in + fan_out))`) for the others and for the output layer;
+#' hidden biases start at 0, the output biases at the fit of the model
+#' without inputs (the mean response's link, the class shares, the scale).
+#'
+#' A network is trained by `"adam"` (the default), `"sgd"`, `"lbfgs"` or
+#' `"gd"`; Newton's method and the closed form are for linear models.
+#' Training continues from a fitted network with `start = fit` (for example
+#' `update(fit, start = fit, optimizer = opt_adam(max_epochs = 50))`; the
+#' architecture must be the same).
+#' Weight decay is a ridge penalty on the weights (not the biases):
+#' `penalty = ridge(lambda = )` adds `lambda / 2` times the sum of the squared
+#' weights to the mean loss. The number of weights is not capped; a network
+#' with more than `getOption("gradglm.max_weights", 2e7)` of them gets a
+#' warning about the memory its training takes (32 bytes per weight).
+#'
+#' @param units The number of units of each hidden layer: positive whole
+#'   numbers (`integer(0)` for no hidden layer: the linear model again).
+#' @param activation The hidden layers' activation: `"relu"`, `"tanh"`,
+#'   `"sigmoid"`, `"softplus"`, `"gelu"` or `"identity"`.
+#' @param init `"auto"`, `"he"` or `"glorot"`: the initialisation of the
+#'   hidden layers' weights (`"auto"` chooses by the activation).
+#' @param dropout The share of hidden units dropped (set to 0, the others
+#'   scaled by `1 / (1 - dropout)`) in each training step of `"sgd"` or
+#'   `"adam"`, from 0 (none) up to but not including 1.
+#' @return A model specification, of class `"gradglm_model"`.
+#' @seealso [gradglm()], [perceptron()] for Rosenblatt's rule.
+#' @examples
+#' set.seed(1)
+#' n <- 400
+#' d <- data.frame(x = runif(n, -2, 2))
+#' d$y <- sin(3 * d$x) + rnorm(n, sd = 0.2)
+#' fit <- gradglm(y ~ x, data = d, model = mlp(c(16, 16), activation = "tanh"),
+#'                optimizer = opt_adam(learning_rate = 0.01, max_epochs = 200))
+#' fit
+#' @export
+mlp <- function(units = c(32, 16), activation = "relu", init = c("auto", "he", "glorot"), dropout = 0) {
+  fun <- "mlp"
+  if (!is.numeric(units) || anyNA(units) || any(units < 1) || any(units != round(units)) ||
+      any(!is.finite(units))) {
+    abort(fun, "'units' must be positive whole numbers (the units of each hidden layer)")
+  }
+  if (!is.character(activation) || length(activation) != 1L || !activation %in% names(mlp_activations)) {
+    abort(fun, "unknown 'activation' ", if (is.character(activation)) paste0("'", activation[1L], "'") else "",
+          "; choose one of ", paste0("\"", names(mlp_activations), "\"", collapse = ", "))
+  }
+  init <- match.arg(init)
+  if (!is.numeric(dropout) || length(dropout) != 1L || is.na(dropout) || dropout < 0 || dropout >= 1) {
+    abort(fun, "'dropout' must be a number from 0 up to (not including) 1")
+  }
+  if (init == "auto") init <- if (activation %in% c("relu", "gelu", "softplus")) "he" else "glorot"
+  structure(list(name = "mlp", units = as.integer(units), activation = activation, init = init,
+                 dropout = as.double(dropout)),
+            class = "gradglm_model")
+}
+
+#' @rdname mlp
+#' @export
+linear <- function() structure(list(name = "linear"), class = "gradglm_model")
+
+#' @export
+print.gradglm_model <- function(x, ...) {
+  if (identical(x$name, "linear")) {
+    cat("<gradglm model: linear predictors>\n")
+  } else {
+    cat("<gradglm model: feedforward network>\n")
+    cat("  hidden layers: ", if (length(x$units)) paste(x$units, collapse = " x ") else "none",
+        "  activation: ", x$activation, "  init: ", x$init,
+        if (x$dropout > 0) paste0("  dropout: ", format(x$dropout)), "\n", sep = "")
+  }
+  invisible(x)
+}
+
+# a network specification, or NULL for the linear predictor
+as_network <- function(model, fun) {
+  if (is.null(model)) return(NULL)
+  if (!inherits(model, "gradglm_model")) {
+    abort(fun, "'model' must be linear() or a network made by mlp()")
+  }
+  if (identical(model$name, "linear")) NULL else model
+}
+
+is_network_fit <- function(object) !is.null(object$network)
+
+# methods that need a linear model's coefficients refuse a network
+stop_if_network <- function(object, fun, what) {
+  if (is_network_fit(object)) {
+    abort(fun, what, " is not available for a network (model = mlp()): its weights are not ",
+          "identified (the hidden units can be permuted), so they have no standard errors")
+  }
+  invisible(TRUE)
+}
+
+# The fit of a network, from fit_core()'s pieces: the family's model (its
+# blocks say which parameters are outputs of the network), the response, the
+# optimizer and control. Returns the fitted object's parts.
+network_core <- function(net, model, ctx, spec, control, penalty, offset_given, y_raw, weights_raw, fun,
+                         start = NULL) {
+  if (!model$kind %in% c("glm", "likelihood") ||
+      identical(model$lik_type, "multi_location_scale") || identical(model$likelihood$type, "multi_gaussian") ||
+      !is.null(model$likelihood$responses) && model$likelihood$responses > 1L) {
+    abort(fun, "a network (model = mlp()) fits one response")
+  }
+  if (spec$name == "auto") spec <- as_optimizer_spec("adam", fun)
+  if (!spec$name %in% c("adam", "sgd", "lbfgs", "gd")) {
+    abort(fun, "the '", spec$name, "' optimizer needs the curvature of a linear model; a network ",
+          "(model = mlp()) is trained by \"adam\" (the default), \"sgd\", \"lbfgs\" or \"gd\"")
+  }
+  decay <- 0
+  if (!is.null(penalty)) {
+    if (!identical(penalty$name, "ridge") || length(penalty$lambda) != 1L) {
+      abort(fun, "a network takes weight decay as penalty = ridge(lambda = ) with one lambda; ",
+            "lasso, elastic net, group lasso and paths are for linear models")
+    }
+    decay <- penalty$lambda
+  }
+  if (net$dropout > 0 && !spec$name %in% c("adam", "sgd")) {
+    abort(fun, "'dropout' is for the minibatch optimizers \"adam\" and \"sgd\"")
+  }
+  x <- ctx$x
+  n <- ctx$n
+  icpt <- design_intercept(x)
+  inputs <- setdiff(seq_len(design_ncol(x)), icpt)
+  if (!length(inputs)) abort(fun, "a network needs inputs: the formula has no terms")
+  input_names <- design_names(x)[inputs]
+  out <- network_outputs(model)
+  p <- length(inputs)
+  sizes <- c(p, net$units)
+  n_weights <- sum(sizes[-1L] * sizes[-length(sizes)]) + sum(net$units) +
+    sum(out$connected) * sizes[length(sizes)] + sum(out$bias)
+  limit <- getOption("gradglm.max_weights", 2e7)
+  if (n_weights > limit) {
+    warn(fun, "the network has ", n_weights, " weights, more than ", format(limit), " (option ",
+         "gradglm.max_weights); its training keeps about ",
+         format(structure(8 * 4 * n_weights, class = "object_size"), units = "auto"),
+         " of weights, gradients and optimizer state")
+  }
+  start <- if (is.null(start)) {
+    network_start(net, sizes, out, model, ctx, control, offset_given, y_raw, weights_raw, fun)
+  } else {
+    network_given_start(start, net, n_weights, input_names, out$names, fun)
+  }
+  engine_control <- engine_control_list(control, spec, spec$name, n)
+  check_batch_size(engine_control, spec$name, n, fun)
+  engine_control$subsample_min <- 200000L
+  spec_net <- list(inputs = engine_design(x), input_columns = as.integer(inputs - 1L), units = net$units,
+                   activation = mlp_activations[[net$activation]], connected = out$connected, bias = out$bias,
+                   dropout = net$dropout, decay = decay, seed = floor(stats::runif(1L) * 2^31))
+  res <- tryCatch(run_engine(model, ctx$resp, if (offset_given) ctx$offset, spec$name, start, engine_control,
+                             network = spec_net),
+                  error = function(e) abort(fun, conditionMessage(e)))
+  check_rate(res, spec$name, engine_control$learning_rate, fun)
+  if (!is.finite(res$loss)) {
+    abort(fun, "the ", spec$name, " optimizer could not find valid weights (",
+          if (nzchar(res$message)) res$message else "non-finite loss", ")")
+  }
+  if (!res$converged) warn_not_converged(res, spec$name, fun)
+  warn_best_at_start(res, fun)
+  cn <- network_weight_names(input_names, net$units, out)
+  coef <- stats::setNames(res$coefficients, cn)
+  aliased <- stats::setNames(rep(FALSE, length(cn)), cn)
+  ctx$optimizer <- spec$name
+  ctx$engine_control <- engine_control
+  fit <- model$finish(res, ctx, coef, aliased)
+  fit$coefficients <- coef
+  fit$aliased <- aliased
+  fit$rank <- length(cn)
+  df_res <- ctx$n_ok - length(cn)
+  fit$df.residual <- if (df_res > 0) df_res else NA_integer_
+  if (model$kind == "glm" && ctx$row$free_dispersion) {
+    # the maximum-likelihood dispersion (the weights use up the residual degrees of freedom)
+    fit$dispersion <- sum((fit$weights * fit$residuals^2)[ctx$resp$weights > 0]) / ctx$n_ok
+  }
+  spec_net$inputs <- NULL
+  spec_net$center <- res$center
+  spec_net$scale <- res$scale
+  fit$network <- c(spec_net, list(init = net$init, input_names = input_names, output_names = out$names,
+                                  design_names = design_names(x),
+                                  n_weights = length(cn), objective = res$objective,
+                                  decay = decay))
+  list(fit = fit, res = res, spec = spec)
+}
+
+# Which of the family's K parameters are outputs of the network: those whose
+# block has columns besides an intercept (connected, with a bias when the
+# block has an intercept column); the others are a bias each (or nothing: an
+# ordinal location without columns cannot occur, it always has inputs).
+network_outputs <- function(model) {
+  connected <- bias <- logical(0)
+  nm <- character(0)
+  for (b in model$blocks) {
+    d <- b$design
+    has_icpt <- is.null(d) || design_intercept(d) > 0L
+    k <- if (is.null(d)) 0L else design_ncol(d) - as.integer(has_icpt)
+    connected <- c(connected, rep(k > 0L, b$m))
+    bias <- c(bias, rep(has_icpt, b$m))
+    nm <- c(nm, if (!is.null(b$outputs)) b$outputs else b$name)
+  }
+  list(connected = connected, bias = bias, names = nm)
+}
+
+# names of the weights, in the engine's order: per hidden layer l its weights
+# "h<l>.<unit>:<input>" (column-major: inputs vary slowest) and biases, then
+# the output layer's weights "<output>:h<L>.<unit>" and biases "<output>:(bias)"
+network_weight_names <- function(input_names, units, out) {
+  prev <- input_names
+  nm <- character(0)
+  for (l in seq_along(units)) {
+    here <- paste0("h", l, ".", seq_len(units[l]))
+    nm <- c(nm, paste0(rep(here, times = length(prev)), ":", rep(prev, each = units[l])),
+            paste0(here, ":(bias)"))
+    prev <- here
+  }
+  oc <- out$names[out$connected]
+  c(nm, paste0(rep(oc, times = length(prev)), ":", rep(prev, each = length(oc))),
+    paste0(out$names[out$bias], ":(bias)"))
+}
+
+# Initial weights from R's random number generator; the output biases at the
+# fit of the model without inputs
+network_start <- function(net, sizes, out, model, ctx, control, offset_given, y_raw, weights_raw, fun) {
+  w <- numeric(0)
+  L <- length(net$units)
+  for (l in seq_len(L)) {
+    fan_in <- sizes[l]
+    fan_out <- sizes[l + 1L]
+    sd <- if (net$init == "he") sqrt(2 / fan_in) else sqrt(2 / (fan_in + fan_out))
+    w <- c(w, stats::rnorm(fan_in * fan_out, sd = sd), numeric(fan_out))
+  }
+  kc <- sum(out$connected)
+  fan_in <- sizes[L + 1L]
+  w <- c(w, stats::rnorm(kc * fan_in, sd = sqrt(2 / (fan_in + kc))))
+  c(w, network_null_biases(out, ctx, control, offset_given, y_raw, weights_raw))
+}
+
+# Weights to continue from: a fitted network of the same architecture
+# (update(fit, start = fit) trains on from where it stopped), or a numeric
+# vector of them
+network_given_start <- function(start, net, n_weights, input_names, output_names, fun) {
+  if (inherits(start, "gradglm")) {
+    old <- start$network
+    if (is.null(old)) abort(fun, "'start' is a fit without a network; a network starts from a fitted network")
+    if (!identical(old$units, net$units) || !identical(old$input_names, input_names) ||
+        !identical(old$output_names, output_names) || old$activation != mlp_activations[[net$activation]]) {
+      abort(fun, "'start' is a network of another architecture (units, activation, inputs or outputs differ)")
+    }
+    start <- start$coefficients
+  }
+  if (!is.numeric(start) || length(start) != n_weights || !all(is.finite(start))) {
+    abort(fun, "'start' for a network must be a fitted network of the same architecture or ", n_weights,
+          " finite weights")
+  }
+  unname(as.double(start))
+}
+
+# the biases of the outputs that have one, from the model without inputs
+# (zeros if that fit fails)
+network_null_biases <- function(out, ctx, control, offset_given, y_raw, weights_raw) {
+  nb <- sum(out$bias)
+  one <- intercept_design(ctx$n)
+  fit0 <- tryCatch(suppressWarnings(fit_core(
+    one, y_raw, weights_raw, if (offset_given) ctx$offset, ctx$family, "auto",
+    utils::modifyList(control, list(trace = FALSE, verbose = FALSE)), NULL,
+    x_sigma = if (!is.null(ctx$x_sigma)) one, intercept = TRUE, fun = ctx$fun)),
+    error = function(e) NULL)
+  b <- if (is.null(fit0)) NULL else unname(fit0$coefficients)
+  if (length(b) != nb || anyNA(b)) b <- numeric(nb)
+  b
+}
+
+# The objective of a fitted network (mean loss plus weight decay) and its
+# gradient at `theta` on the rows it was fitted to: from the same engine
+# spec as the fit (for checking the gradient against finite differences).
+# With `training`, the pass drops units as a training step with `seed` would.
+network_objective <- function(object, theta = stats::coef(object), training = FALSE, seed = 1, reps = 1L,
+                              threads = 1L) {
+  fun <- "network_objective"
+  mf <- object$model
+  X <- stats::model.matrix(object$terms, mf, contrasts.arg = object$contrasts)
+  fam <- resolve_family(object$family, fun)
+  n <- nrow(X)
+  w <- stats::model.weights(mf)
+  resp <- fam$row$response(stats::model.response(mf, "any"), fam$family, check_weights(w, n, fun), fun)
+  x_sigma <- if (!is.null(object$blocks$sigma)) intercept_design(n)
+  if (is.null(x_sigma) && fam$row$sigma == "always") x_sigma <- intercept_design(n)
+  model <- fam$row$model(fam$family, resp, X, x_sigma, fun)
+  net <- object$network
+  net$inputs <- X
+  off <- stats::model.offset(mf)
+  K <- length(net$connected)
+  network_value_grad(list(designs = list(NULL), block_design = rep(0L, K), block_m = rep(1L, K),
+                          y = if (is.null(resp$engine_y)) resp$y else resp$engine_y, weights = resp$weights,
+                          offsets = list(off), likelihood = model$likelihood, network = net),
+                     as.double(theta), training, seed, as.integer(reps), as.integer(threads))
+}

@@ -1,0 +1,152 @@
+# Feedforward networks (model = mlp()) against nnet, in the same process.
+#
+#   R_LIBS=/tmp/lib Rscript bench/bench-network.R [quick]
+#
+# 1. Speed, n = 1e5, p = 20, one hidden layer of 32 sigmoid units, logistic
+#    output: one full-batch loss + gradient of gradglm (the engine's pass,
+#    timed in C++ over 20 passes, on 1 and 2 threads) against one BFGS
+#    iteration of nnet (nnet(maxit = 20) / 20; nnet's iteration costs about
+#    one loss + gradient), and one Adam epoch (batch size 128, from the
+#    trace's times) against one full-batch pass. Where the time goes: the
+#    pass's matrix products (GEMMs: 4 n p u + 6 n u flops) in GFLOP/s, and
+#    the share of the activation (the pass with the identity activation).
+# 2. The same architecture and weight decay as nnet on MASS::Boston
+#    (regression, 5 hidden units, decay 0.01, 400 training rows) and
+#    MASS::Pima.tr / Pima.te (classification, 5 hidden units, decay 0.01):
+#    nnet's best of 5 starts (maxit 5000, tight reltol) against gradglm's
+#    L-BFGS (one start and best of 5), both on the same standardised inputs.
+#    nnet's objective (sum of losses + decay * every weight squared,
+#    biases included) and gradglm's (mean loss + lambda / 2 * the weights
+#    squared, biases not decayed; lambda = 2 decay / n for the binomial,
+#    decay / n for the Gaussian whose loss is half the squared error) differ
+#    in the biases only, so each solution is scored under both objectives.
+#    Held-out losses: mean squared error (Boston) and mean binomial deviance
+#    (Pima.te).
+# 3. Memory, n = 1e6, p = 50, mlp(c(64, 64)): peak resident memory of one
+#    Adam epoch of gradglm_fit() on the matrix (VmHWM after clear_refs)
+#    against the size of X.
+
+suppressPackageStartupMessages({
+  library(gradglm)
+  library(nnet)
+})
+quick <- "quick" %in% commandArgs(trailingOnly = TRUE)
+
+cat("## 1. Speed: n = 1e5, p = 20, 32 hidden sigmoid units, logistic output\n\n")
+set.seed(1)
+n <- 1e5
+p <- 20
+X <- matrix(rnorm(n * p), n, p, dimnames = list(NULL, sprintf("x%02d", seq_len(p))))
+y <- rbinom(n, 1, plogis(sin(X[, 1]) + X[, 2] * X[, 3] - 0.5 * X[, 4]))
+d <- data.frame(y = y, X)
+fit <- gradglm(y ~ ., data = d, family = binomial(), model = mlp(32, activation = "sigmoid"),
+               optimizer = opt_adam(max_epochs = 4, batch_size = 128, learning_rate = 0.001))
+pass2 <- gradglm:::network_objective(fit, reps = 20, threads = 2)$seconds
+pass1 <- gradglm:::network_objective(fit, reps = 20, threads = 1)$seconds
+fit_id <- gradglm(y ~ ., data = d, family = binomial(), model = mlp(32, activation = "identity"),
+                  optimizer = opt_adam(max_epochs = 1, batch_size = 128, learning_rate = 0.001))
+pass1_id <- gradglm:::network_objective(fit_id, reps = 20, threads = 1)$seconds
+epoch <- median(diff(fit$trace$time)[-1])
+Xs <- scale(X)
+it <- if (quick) 5L else 20L
+t_nnet <- system.time(nnet(Xs, y, size = 32, entropy = TRUE, maxit = it, trace = FALSE, MaxNWts = 1e5))[[3]] / it
+flops <- 4 * n * p * 32 + 6 * n * 32
+cat("| measure | seconds | ratio |\n|---|---|---|\n")
+cat(sprintf("| gradglm full-batch loss + gradient, 2 threads | %.4f | |\n", pass2))
+cat(sprintf("| gradglm full-batch loss + gradient, 1 thread | %.4f | |\n", pass1))
+cat(sprintf("| nnet BFGS iteration | %.4f | nnet / gradglm (2 threads): %.1fx, (1 thread): %.1fx |\n", t_nnet,
+            t_nnet / pass2, t_nnet / pass1))
+cat(sprintf("| gradglm Adam epoch, batch 128 | %.4f | epoch / full-batch pass (2 threads): %.2f, (1 thread): %.2f |\n",
+            epoch, epoch / pass2, epoch / pass1))
+cat(sprintf("\nGEMM flops of one pass: %.3g; 1 thread: %.2f GFLOP/s. The identity activation's pass: %.4f s, so the sigmoid takes %.0f%% of the 1-thread pass.\n\n",
+            flops, flops / pass1 / 1e9, pass1_id, 100 * (pass1 - pass1_id) / pass1))
+
+cat("## 2. Against nnet: same architecture and weight decay\n\n")
+# nnet's weights (per hidden unit: bias, inputs; then the output's bias and
+# hidden weights) in gradglm's layout (W1 by input column, b1, Wout, bout)
+from_nnet <- function(wts, p, h) {
+  hid <- matrix(wts[seq_len(h * (p + 1))], p + 1, h)
+  out <- wts[h * (p + 1) + seq_len(h + 1)]
+  c(as.vector(t(hid[-1, , drop = FALSE])), hid[1, ], out[-1], out[1])
+}
+to_nnet <- function(theta, p, h) {
+  W1 <- matrix(theta[seq_len(p * h)], h, p)
+  b1 <- theta[p * h + seq_len(h)]
+  wout <- theta[p * h + h + seq_len(h)]
+  bout <- theta[p * h + 2 * h + 1]
+  c(as.vector(rbind(b1, t(W1))), bout, wout)
+}
+nnet_objective <- function(wts, Xs, y, h, decay, entropy) {
+  m <- nnet(Xs, y, size = h, Wts = wts, maxit = 0, linout = !entropy, entropy = entropy, trace = FALSE)
+  f <- m$fitted.values
+  loss <- if (entropy) -sum(ifelse(y == 1, log(f), log(1 - f))) else sum((y - f)^2)
+  loss + decay * sum(wts^2)
+}
+compare <- function(name, train, test, form, family, h = 5, decay = 0.01) {
+  yname <- all.vars(form)[1L]
+  Xtr <- model.matrix(form, train)[, -1, drop = FALSE]
+  Xte <- model.matrix(form, test)[, -1, drop = FALSE]
+  ytr <- as.numeric(train[[yname]])
+  yte <- as.numeric(test[[yname]])
+  entropy <- family == "binomial"
+  if (entropy) {
+    ytr <- as.numeric(train[[yname]] == levels(train[[yname]])[2])
+    yte <- as.numeric(test[[yname]] == levels(test[[yname]])[2])
+  }
+  ctr <- colMeans(Xtr)
+  sdv <- sqrt(colMeans(sweep(Xtr, 2, ctr)^2))  # gradglm's standardisation (divisor n)
+  Str <- sweep(sweep(Xtr, 2, ctr), 2, sdv, "/")
+  Ste <- sweep(sweep(Xte, 2, ctr), 2, sdv, "/")
+  n <- nrow(Xtr)
+  lambda <- if (entropy) 2 * decay / n else decay / n
+  set.seed(10)
+  nn <- lapply(1:5, function(i) nnet(Str, ytr, size = h, decay = decay, linout = !entropy, entropy = entropy,
+                                     maxit = 5000, reltol = 1e-12, abstol = 0, trace = FALSE))
+  best_nn <- nn[[which.min(vapply(nn, `[[`, 0, "value"))]]
+  dtr <- data.frame(y = ytr, Xtr)
+  dte <- data.frame(y = yte, Xte)
+  fam <- if (entropy) binomial() else gaussian()
+  set.seed(20)
+  ours <- lapply(1:5, function(i) suppressWarnings(
+    gradglm(y ~ ., data = dtr, family = fam, model = mlp(h, activation = "sigmoid"),
+            penalty = ridge(lambda = lambda), optimizer = opt_lbfgs(tol = 1e-10, max_iter = 20000))))
+  obj_ours <- function(theta, f) gradglm:::network_objective(f, theta)$value
+  vals <- vapply(ours, function(f) f$network$objective, 0)
+  best <- ours[[which.min(vals)]]
+  th_nn <- from_nnet(best_nn$wts, ncol(Xtr), h)
+  held <- function(pred) if (entropy) -2 * mean(ifelse(yte == 1, log(pred), log(1 - pred))) else mean((yte - pred)^2)
+  cat(sprintf("| %s | gradglm objective (mean loss + lambda/2 |W|^2): ours one start %.6g, ours best of 5 %.6g, nnet best of 5 %.6g | nnet objective: ours %.6g, nnet %.6g | held-out: ours %.4g, nnet %.4g |\n",
+              name, vals[1], min(vals), obj_ours(th_nn, best),
+              nnet_objective(to_nnet(coef(best), ncol(Xtr), h), Str, ytr, h, decay, entropy), best_nn$value,
+              held(predict(best, dte, type = "response")), held(drop(predict(best_nn, Ste)))))
+}
+cat("| data | training objective (gradglm's) | training objective (nnet's) | held-out loss |\n|---|---|---|---|\n")
+set.seed(5)
+idx <- sample(nrow(MASS::Boston), 400)
+compare("Boston, medv ~ . (Gaussian)", MASS::Boston[idx, ], MASS::Boston[-idx, ], medv ~ ., "gaussian")
+compare("Pima.tr / Pima.te, type ~ . (binomial)", MASS::Pima.tr, MASS::Pima.te, type ~ ., "binomial")
+
+if (!quick) {
+  cat("\n## 3. Memory: n = 1e6, p = 50, mlp(c(64, 64)), one Adam epoch\n\n")
+  rm(X, Xs, d, fit, fit_id)
+  invisible(gc())
+  set.seed(3)
+  n <- 1e6
+  p <- 50
+  X <- matrix(rnorm(n * p), n, p)
+  y <- rbinom(n, 1, plogis(X[, 1] - X[, 2]))
+  invisible(gc())
+  writeLines("5", "/proc/self/clear_refs")
+  hwm <- function() as.numeric(sub("kB", "", strsplit(grep("VmHWM", readLines("/proc/self/status"), value = TRUE),
+                                                       ":\\s+")[[1]][2])) * 1024
+  rss <- function() as.numeric(sub("kB", "", strsplit(grep("VmRSS", readLines("/proc/self/status"), value = TRUE),
+                                                      ":\\s+")[[1]][2])) * 1024
+  before <- rss()
+  t <- system.time(f <- gradglm_fit(X, y, family = binomial(), model = mlp(c(64, 64)),
+                                    optimizer = opt_adam(max_epochs = 1, batch_size = 128)))[[3]]
+  peak <- hwm()
+  cat(sprintf("X: %.0f MB; resident before the fit %.0f MB, peak during it %.0f MB: growth %.0f MB = %.2f x X; epoch and set-up %.1f s\n",
+              object.size(X) / 2^20, before / 2^20, peak / 2^20, (peak - before) / 2^20,
+              (peak - before) / as.numeric(object.size(X)), t))
+  cat(sprintf("peak / X = %.2f (the peak includes X itself)\n", peak / as.numeric(object.size(X))))
+}

@@ -1,0 +1,296 @@
+#include "mlp_predictor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+namespace gradglm {
+
+namespace {
+
+typedef Eigen::Map<const MatrixXd> CMap;
+typedef Eigen::Map<MatrixXd> MMap;
+typedef Eigen::Map<const VectorXd> CVMap;
+typedef Eigen::Map<VectorXd> VMap;
+
+inline double sigmoid(double z) {
+  if (z >= 0.0) return 1.0 / (1.0 + std::exp(-z));
+  const double e = std::exp(z);
+  return e / (1.0 + e);
+}
+
+inline double softplus(double z) { return std::max(z, 0.0) + std::log1p(std::exp(-std::abs(z))); }
+
+inline double normal_cdf(double z) { return 0.5 * std::erfc(-z * 0.7071067811865476); }
+
+// splitmix64: a well-mixed 64-bit hash, for dropout's draws
+inline std::uint64_t mix(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
+}
+
+}  // namespace
+
+MlpPredictor::MlpPredictor(const Design& X, const VectorXd& center, const VectorXd& scale,
+                           const std::vector<int>& units, Activation act, const std::vector<MlpOutput>& outputs,
+                           const std::vector<const double*>& offsets)
+    : X_(X), center_(center), scale_(scale), units_(units), act_(act), outputs_(outputs), offsets_(offsets) {
+  p_ = X_.cols();
+  K_ = (int)outputs_.size();
+  if (p_ < 1) throw std::invalid_argument("a network needs at least one input column");
+  if (center_.size() != p_ || scale_.size() != p_) throw std::invalid_argument("center and scale need one value per input");
+  if (!(scale_.array() > 0.0).all()) throw std::invalid_argument("every input scale must be positive");
+  if (K_ < 1) throw std::invalid_argument("a network needs at least one output");
+  for (int u : units_)
+    if (u < 1) throw std::invalid_argument("every hidden layer needs at least one unit");
+  for (int k = 0; k < K_; ++k)
+    if (outputs_[k].connected) connected_.push_back(k);
+  if (connected_.empty()) throw std::invalid_argument("no output of the network is connected to its inputs");
+  offsets_.resize(K_, nullptr);
+  inv_scale_ = scale_.cwiseInverse();
+  center_scaled_ = center_.cwiseProduct(inv_scale_);
+  Index pos = 0;
+  double per_row = 0.0;
+  const int L = layers();
+  for (int l = 0; l < L; ++l) {
+    const Index in = in_units(l), out = units_[l];
+    w_at_.push_back(pos);
+    pos += out * in;
+    b_at_.push_back(pos);
+    pos += out;
+    per_row += double(in) * double(out);
+  }
+  const Index last = in_units(L), Kc = (Index)connected_.size();
+  wout_at_ = pos;
+  pos += Kc * last;
+  per_row += double(Kc) * double(last);
+  bout_at_ = pos;
+  bias_pos_.assign(K_, -1);
+  for (int k = 0; k < K_; ++k)
+    if (outputs_[k].bias) bias_pos_[k] = pos++;
+  dim_ = pos;
+  work_ = per_row * double(X_.rows());
+  Index width = p_ + K_;
+  for (int u : units_) width += 3 * u;
+  block_rows_ = std::min<Index>(512, std::max<Index>(64, (Index)32768 / width));
+}
+
+std::vector<bool> MlpPredictor::weight_mask() const {
+  std::vector<bool> m(dim_, false);
+  for (int l = 0; l < layers(); ++l)
+    for (Index j = w_at_[l]; j < b_at_[l]; ++j) m[j] = true;
+  for (Index j = wout_at_; j < bout_at_; ++j) m[j] = true;
+  return m;
+}
+
+void MlpPredictor::prepare(const VectorXd& theta) const {
+  const int L = layers();
+  const Index out0 = L > 0 ? units_[0] : (Index)connected_.size();
+  const CMap W(theta.data() + (L > 0 ? w_at_[0] : wout_at_), out0, p_);
+  w1_.noalias() = W * inv_scale_.asDiagonal();
+  b1_.resize(out0);
+  if (L > 0) {
+    b1_ = CVMap(theta.data() + b_at_[0], out0);
+  } else {
+    for (Index c = 0; c < out0; ++c) {
+      const Index bp = bias_pos_[connected_[c]];
+      b1_[c] = bp >= 0 ? theta[bp] : 0.0;
+    }
+  }
+  b1_.noalias() -= W * center_scaled_;
+}
+
+void MlpPredictor::load(Index start, Index len, Work& w) const {
+  const BlockMap Xb = X_.block(start, len, w.buf);
+  w.start = start;
+  w.len = len;
+  w.x = Xb.data();
+  w.ld = Xb.outerStride();
+}
+
+void MlpPredictor::activate(MatrixXd& Z, MatrixXd& A) const {
+  A.resize(Z.rows(), Z.cols());
+  const Index m = Z.size();
+  const double* z = Z.data();
+  double* a = A.data();
+  switch (act_) {
+    case Activation::identity:
+      for (Index i = 0; i < m; ++i) a[i] = z[i];
+      break;
+    case Activation::relu:
+      for (Index i = 0; i < m; ++i) a[i] = z[i] > 0.0 ? z[i] : 0.0;
+      break;
+    case Activation::tanh:
+      for (Index i = 0; i < m; ++i) a[i] = std::tanh(z[i]);
+      break;
+    case Activation::sigmoid:
+      for (Index i = 0; i < m; ++i) a[i] = sigmoid(z[i]);
+      break;
+    case Activation::softplus:
+      for (Index i = 0; i < m; ++i) a[i] = softplus(z[i]);
+      break;
+    case Activation::gelu:
+      for (Index i = 0; i < m; ++i) a[i] = z[i] * normal_cdf(z[i]);
+      break;
+  }
+}
+
+void MlpPredictor::scale_by_derivative(const MatrixXd& Z, const MatrixXd* A, MatrixXd& G) const {
+  const Index m = Z.size();
+  const double* z = Z.data();
+  const double* a = A ? A->data() : nullptr;
+  double* g = G.data();
+  switch (act_) {
+    case Activation::identity:
+      break;
+    case Activation::relu:
+      for (Index i = 0; i < m; ++i)
+        if (!(z[i] > 0.0)) g[i] = 0.0;
+      break;
+    case Activation::tanh:
+      for (Index i = 0; i < m; ++i) {
+        const double t = a ? a[i] : std::tanh(z[i]);
+        g[i] *= 1.0 - t * t;
+      }
+      break;
+    case Activation::sigmoid:
+      for (Index i = 0; i < m; ++i) {
+        const double s = a ? a[i] : sigmoid(z[i]);
+        g[i] *= s * (1.0 - s);
+      }
+      break;
+    case Activation::softplus:
+      for (Index i = 0; i < m; ++i) g[i] *= sigmoid(z[i]);
+      break;
+    case Activation::gelu:
+      for (Index i = 0; i < m; ++i) g[i] *= normal_cdf(z[i]) + z[i] * std::exp(-0.5 * z[i] * z[i]) * 0.3989422804014327;
+      break;
+  }
+}
+
+// M[i, j] = 1 / (1 - rate) for a kept unit, 0 for a dropped one: a hash of
+// (seed, row, layer, unit)
+void MlpPredictor::draw_dropout(MatrixXd& M, Index start, int layer) const {
+  const double keep = 1.0 - dropout_, up = 1.0 / keep;
+  const std::uint64_t base = mix(seed_ ^ ((std::uint64_t)(layer + 1) << 48));
+  for (Index j = 0; j < M.cols(); ++j) {
+    const std::uint64_t cj = mix(base ^ (std::uint64_t)j);
+    for (Index i = 0; i < M.rows(); ++i) {
+      const double u = (double)(mix(cj ^ (std::uint64_t)(start + i)) >> 11) * 0x1.0p-53;
+      M(i, j) = u < keep ? up : 0.0;
+    }
+  }
+}
+
+void MlpPredictor::eta(const VectorXd& theta, Work& w, double* eta) const {
+  const Index len = w.len, Kc = (Index)connected_.size();
+  const int L = layers();
+  const BlockMap Xb(w.x, len, p_, Eigen::OuterStride<>(w.ld));
+  w.theta = theta.data();
+  if ((int)w.A.size() < L) {
+    w.A.resize(L);
+    w.Z.resize(L);
+    w.M.resize(L);
+  }
+  if (L == 0) {
+    w.E.resize(len, Kc);
+    w.E.noalias() = Xb * w1_.transpose();
+    w.E.rowwise() += b1_.transpose();
+  } else {
+    for (int l = 0; l < L; ++l) {
+      MatrixXd& Z = w.Z[l];
+      Z.resize(len, units_[l]);
+      if (l == 0) {
+        Z.noalias() = Xb * w1_.transpose();
+        Z.rowwise() += b1_.transpose();
+      } else {
+        const CMap W(theta.data() + w_at_[l], units_[l], units_[l - 1]);
+        Z.noalias() = w.A[l - 1] * W.transpose();
+        Z.rowwise() += CVMap(theta.data() + b_at_[l], units_[l]).transpose();
+      }
+      activate(Z, w.A[l]);
+      if (training_) {
+        w.M[l].resize(len, units_[l]);
+        draw_dropout(w.M[l], w.start, l);
+        w.A[l].array() *= w.M[l].array();
+      }
+    }
+    const CMap Wout(theta.data() + wout_at_, Kc, units_[L - 1]);
+    w.E.resize(len, Kc);
+    w.E.noalias() = w.A[L - 1] * Wout.transpose();
+  }
+  Index c = 0;
+  for (int k = 0; k < K_; ++k) {
+    VMap out(eta + (Index)k * len, len);
+    const Index bp = bias_pos_[k];
+    if (outputs_[k].connected) {
+      out = w.E.col(c++);
+      if (L > 0 && bp >= 0) out.array() += theta[bp];
+    } else {
+      out.setConstant(bp >= 0 ? theta[bp] : 0.0);
+    }
+    if (offsets_[k]) out += CVMap(offsets_[k] + w.start, len);
+  }
+}
+
+void MlpPredictor::add_grad(const double* R, Work& w, VectorXd& grad) const {
+  const Index len = w.len, Kc = (Index)connected_.size();
+  const int L = layers();
+  const double* theta = w.theta;
+  const BlockMap Xb(w.x, len, p_, Eigen::OuterStride<>(w.ld));
+  for (int k = 0; k < K_; ++k)
+    if (bias_pos_[k] >= 0) grad[bias_pos_[k]] += CVMap(R + (Index)k * len, len).sum();
+  w.G.resize(len, Kc);
+  for (Index c = 0; c < Kc; ++c) w.G.col(c) = CVMap(R + (Index)connected_[c] * len, len);
+  // the first layer's weights: the gradient of the effective weights on raw
+  // inputs, mapped back to those of standardised inputs (and to their biases'
+  // shift, whose gradient is the column sums of G)
+  auto first_layer = [&](Index at) {
+    const Index out0 = w.G.cols();
+    w.T.resize(out0, p_);
+    w.T.noalias() = w.G.transpose() * Xb;
+    MMap gW(grad.data() + at, out0, p_);
+    gW.noalias() += w.T * inv_scale_.asDiagonal();
+    gW.noalias() -= w.G.colwise().sum().transpose() * center_scaled_.transpose();
+  };
+  if (L == 0) {
+    first_layer(wout_at_);
+    return;
+  }
+  MMap(grad.data() + wout_at_, Kc, units_[L - 1]).noalias() += w.G.transpose() * w.A[L - 1];
+  w.D.resize(len, units_[L - 1]);
+  w.D.noalias() = w.G * CMap(theta + wout_at_, Kc, units_[L - 1]);
+  for (int l = L - 1; l >= 0; --l) {
+    // G = dL/dZ_l: back through the activation (and the dropout)
+    w.G.swap(w.D);
+    scale_by_derivative(w.Z[l], training_ ? nullptr : &w.A[l], w.G);
+    if (training_) w.G.array() *= w.M[l].array();
+    VMap(grad.data() + b_at_[l], units_[l]) += w.G.colwise().sum().transpose();
+    if (l == 0) {
+      first_layer(w_at_[0]);
+    } else {
+      MMap(grad.data() + w_at_[l], units_[l], units_[l - 1]).noalias() += w.G.transpose() * w.A[l - 1];
+      w.D.resize(len, units_[l - 1]);
+      w.D.noalias() = w.G * CMap(theta + w_at_[l], units_[l], units_[l - 1]);
+    }
+  }
+}
+
+void MlpPredictor::eta_all(const VectorXd& theta, double* out) const {
+  set_training(false, 0);
+  prepare(theta);
+  Work w;
+  const Index n = X_.rows(), B = block_rows_;
+  VectorXd buf;
+  for (Index s = 0; s < n; s += B) {
+    const Index len = std::min(B, n - s);
+    load(s, len, w);
+    buf.resize(len * K_);
+    eta(theta, w, buf.data());
+    for (int k = 0; k < K_; ++k) VMap(out + (Index)k * n + s, len) = CVMap(buf.data() + (Index)k * len, len);
+  }
+}
+
+}  // namespace gradglm

@@ -1,0 +1,102 @@
+// The one fused pass over the rows, for any predictor: for each block of
+// rows the predictors eta, the likelihood's loss and derivatives in them,
+// and their pull-back to the parameters while the rows are still in cache.
+// Threads keep their own sums, added at the end.
+//
+// A predictor type P provides
+//   typename P::Work                       per-thread workspace
+//   n(), k(), dim(), block_rows()
+//   prepare(theta)                         once per pass, before the threads start
+//   load(start, len, work)                 the rows [start, start + len)
+//   eta(theta, work, eta)                  len x K predictors of the loaded rows
+//   add_grad(R, work, grad)                grad += the pull-back of R (len x K)
+//   add_curv(C, pairs, work, H)            H += the pull-back of the curvature
+#ifndef GRADGLM_PASS_H
+#define GRADGLM_PASS_H
+
+#include <Eigen/Dense>
+
+#include <algorithm>
+#include <vector>
+
+#include "likelihood.h"
+#include "parallel.h"
+
+namespace gradglm {
+
+using Eigen::MatrixXd;
+using Eigen::VectorXd;
+
+// A run of consecutive rows [start, start + len): minibatches are lists of runs,
+// so that a batch reads X in a few contiguous pieces and is never copied.
+struct RowRun {
+  Index start;
+  Index len;
+};
+
+template <class P>
+struct PassWork {
+  typename P::Work w;
+  VectorXd eta, R, C, g;
+  MatrixXd h;
+  double loss = 0.0;
+};
+
+// The loss (and optionally gradient and curvature) at b as sums over the rows
+// (all of them on up to `threads` threads, or the runs given, serially)
+// divided by denom.
+template <class P>
+double fused_pass(const P& pred, const Likelihood& lik, const Response& y, const double* w, const VectorXd& b,
+                  VectorXd* grad, MatrixXd* H, Curv mode, const std::vector<RowRun>* runs, double denom,
+                  int threads, std::vector<PassWork<P>>& work) {
+  const Index n = pred.n(), d = pred.dim(), K = pred.k();
+  const Index npairs = (Index)lik.pairs().size();
+  Index B = pred.block_rows();
+  if (runs) {
+    for (const RowRun& r : *runs) B = std::max(B, r.len);
+  }
+  const int T = runs ? 1 : threads;
+  pred.prepare(b);
+  if ((int)work.size() < T) work.resize(T);
+  for (int t = 0; t < T; ++t) {
+    PassWork<P>& tw = work[t];
+    tw.loss = 0.0;
+    if (tw.eta.size() < B * K) tw.eta.resize(B * K);
+    if (grad) {
+      if (tw.R.size() < B * K) tw.R.resize(B * K);
+      tw.g.setZero(d);
+    }
+    if (H) {
+      if (tw.C.size() < B * npairs) tw.C.resize(B * npairs);
+      tw.h.setZero(d, d);
+    }
+  }
+  auto body = [&](int t, long start, long len) {
+    PassWork<P>& tw = work[t];
+    pred.load(start, len, tw.w);
+    pred.eta(b, tw.w, tw.eta.data());
+    const RowBlock rb{(Index)start, (Index)len, tw.eta.data(), w + start};
+    tw.loss += lik.eval_block(y, rb, grad ? tw.R.data() : nullptr, H ? tw.C.data() : nullptr, mode);
+    if (grad) pred.add_grad(tw.R.data(), tw.w, tw.g);
+    if (H) pred.add_curv(tw.C.data(), lik.pairs(), tw.w, tw.h);
+  };
+  for_runs_or_blocks(runs, (long)n, (long)B, T, body);
+  double total = 0.0;
+  for (int t = 0; t < T; ++t) total += work[t].loss;
+  if (grad) {
+    *grad = work[0].g;
+    for (int t = 1; t < T; ++t) *grad += work[t].g;
+    *grad /= denom;
+  }
+  if (H) {
+    *H = work[0].h;
+    for (int t = 1; t < T; ++t) *H += work[t].h;
+    *H /= denom;
+    H->template triangularView<Eigen::StrictlyUpper>() = H->transpose();
+  }
+  return total / denom;
+}
+
+}  // namespace gradglm
+
+#endif

@@ -1,0 +1,206 @@
+# Feedforward networks (model = mlp()): gradients, the linear special case,
+# what they learn, predictions and errors.
+
+net_data <- function(n = 60, seed = 1) {
+  set.seed(seed)
+  d <- data.frame(x1 = rnorm(n), x2 = rnorm(n), f = factor(sample(letters[1:3], n, TRUE)),
+                  w = runif(n, 0.5, 2), wi = sample(1:3, n, TRUE), o = rnorm(n, sd = 0.1))
+  d$y <- d$x1 - d$x2 + rnorm(n)
+  d$yb <- rbinom(n, 1, 0.5)
+  d$yc <- rpois(n, 2)
+  d$ym <- factor(sample(c("a", "b", "c"), n, TRUE))
+  d$yo <- factor(sample(1:4, n, TRUE), ordered = TRUE)
+  d
+}
+
+# largest |analytic - central difference| of the objective's gradient at
+# random weights, relative to max(1, |gradient|). Each coordinate takes the
+# closer of two step sizes: a difference across a relu's kink (or a region
+# of large third derivative) is off at one of them only.
+net_fd_error <- function(fit, training = FALSE) {
+  set.seed(3)
+  th <- coef(fit) + rnorm(length(coef(fit)), sd = 0.3)
+  obj <- function(t) gradglm:::network_objective(fit, t, training)
+  g <- obj(th)$gradient
+  fd <- function(h) vapply(seq_along(th), function(j) {
+    e <- replace(numeric(length(th)), j, h)
+    (obj(th + e)$value - obj(th - e)$value) / (2 * h)
+  }, 0)
+  err <- pmin(abs(fd(1e-5) - g), abs(fd(1e-6) - g))
+  max(err) / max(1, abs(g))
+}
+
+test_that("gradients of every activation and family match central differences", {
+  d <- net_data()
+  one <- opt_gd(max_iter = 1)  # a fitted object to evaluate at other weights
+  fit_net <- function(act, case) {
+    m <- mlp(c(4, 3), activation = act)
+    suppressWarnings(switch(case,
+      gaussian = gradglm(y ~ x1 + x2 + f + offset(o), data = d, weights = w, model = m, optimizer = one),
+      binomial = gradglm(yb ~ x1 + x2 + f, data = d, family = binomial(), weights = wi, model = m, optimizer = one),
+      poisson = gradglm(yc ~ x1 + x2 + offset(o), data = d, family = poisson(), model = m, optimizer = one),
+      multinomial = gradglm(ym ~ x1 + x2, data = d, family = multinomial(), weights = w, model = m,
+                            optimizer = one),
+      ordinal = gradglm(yo ~ x1 + x2 + f, data = d, family = ordinal(), weights = w, model = m, optimizer = one),
+      student_sigma = gradglm(y ~ x1 + x2, sigma = ~ x1, data = d, family = student_t(), weights = w, model = m,
+                              optimizer = one),
+      laplace = gradglm(y ~ x1 + x2, data = d, family = laplace(), model = m, optimizer = one),
+      decay = gradglm(yb ~ x1 + x2, data = d, family = binomial(), model = m, optimizer = one,
+                      penalty = ridge(lambda = 0.1))))
+  }
+  cases <- c("gaussian", "binomial", "poisson", "multinomial", "ordinal", "student_sigma", "laplace", "decay")
+  for (act in c("relu", "tanh", "sigmoid", "softplus", "gelu", "identity")) {
+    for (case in cases) {
+      err <- net_fd_error(fit_net(act, case))
+      expect_lt(err, 1e-6, label = paste(act, case))
+    }
+  }
+  # dropout: a training pass is differentiable for its fixed draws
+  fit <- suppressWarnings(gradglm(y ~ x1 + x2, data = d, model = mlp(5, dropout = 0.3),
+                                  optimizer = opt_adam(max_epochs = 1, learning_rate = 1e-5)))
+  expect_lt(net_fd_error(fit, training = TRUE), 1e-6)
+  # and drops units: its loss differs from the evaluation pass's
+  th <- coef(fit)
+  expect_false(isTRUE(all.equal(gradglm:::network_objective(fit, th, TRUE)$value,
+                                gradglm:::network_objective(fit, th, FALSE)$value)))
+})
+
+test_that("a network without hidden layers is the GLM", {
+  d <- net_data(200)
+  for (fam in list(gaussian(), binomial(), poisson())) {
+    f <- switch(fam$family, gaussian = y ~ x1 + x2 + f, binomial = yb ~ x1 + x2 + f, poisson = yc ~ x1 + x2)
+    d$wt <- if (fam$family == "binomial") d$wi else d$w
+    glm_fit <- glm(f, data = d, family = fam, weights = wt, control = glm.control(epsilon = 1e-14, maxit = 100))
+    net <- gradglm(f, data = d, family = fam, weights = wt, model = mlp(integer(0)),
+                   optimizer = opt_lbfgs(tol = 1e-12, max_iter = 2000))
+    expect_equal(-2 * as.numeric(logLik(net)), -2 * as.numeric(logLik(glm_fit)), tolerance = 1e-8)
+    expect_equal(unname(fitted(net)), unname(fitted(glm_fit)), tolerance = 1e-6)
+    expect_equal(net$network$n_weights, length(coef(glm_fit)))
+  }
+})
+
+test_that("networks learn what a GLM cannot: spirals, a sine, iris", {
+  skip_on_cran()
+  # two interleaved spirals
+  set.seed(42)
+  n <- 2000
+  t <- sqrt(runif(n)) * 3 * pi
+  cls <- rep(0:1, length.out = n)
+  r <- t + 0.5
+  sp <- data.frame(x1 = r * cos(t + pi * cls) + rnorm(n, sd = 0.2), x2 = r * sin(t + pi * cls) + rnorm(n, sd = 0.2),
+                   y = cls)
+  train <- sample(n, 1500)
+  glm_acc <- mean((predict(gradglm(y ~ x1 + x2, data = sp[train, ], family = binomial()), sp[-train, ],
+                           type = "response") > 0.5) == sp$y[-train])
+  set.seed(1)
+  # (not converged in 300 epochs, and separated: warnings that are not the point here)
+  fit <- suppressWarnings(gradglm(y ~ x1 + x2, data = sp[train, ], family = binomial(), model = mlp(c(32, 32)),
+                                  optimizer = opt_adam(learning_rate = 0.01, max_epochs = 300, patience = 30)))
+  acc <- mean(predict(fit, sp[-train, ], type = "class") == sp$y[-train])
+  expect_gte(acc, 0.97)
+  expect_lt(glm_acc, 0.7)
+  # y = sin(3x) + noise: held-out mean squared error within 10% of the noise
+  # variance (5,000 held-out rows, so that their own noise is close to it)
+  set.seed(2)
+  s <- data.frame(x = runif(6000, -2, 2))
+  s$y <- sin(3 * s$x) + rnorm(6000, sd = 0.3)
+  tr <- 1:1000
+  set.seed(3)
+  fit <- gradglm(y ~ x, data = s[tr, ], model = mlp(c(32, 32), activation = "tanh"),
+                 optimizer = opt_adam(learning_rate = 0.01, max_epochs = 1000, patience = 50))
+  mse <- mean((predict(fit, s[-tr, ], type = "response") - s$y[-tr])^2)
+  expect_lt(mse, 1.1 * 0.3^2)
+  # iris, multinomial: held-out accuracy
+  set.seed(4)
+  tr <- unlist(lapply(split(seq_len(150), iris$Species), sample, 35))
+  fit <- suppressWarnings(gradglm(Species ~ ., data = iris[tr, ], family = multinomial(),
+                                  model = mlp(16, activation = "tanh"),
+                                  optimizer = opt_adam(learning_rate = 0.01, max_epochs = 300, patience = 30)))
+  acc <- mean(predict(fit, iris[-tr, ], type = "class") == iris$Species[-tr])
+  expect_gte(acc, 0.93)
+})
+
+test_that("fitted networks: print, predict, logLik and the methods that refuse them", {
+  d <- net_data(120)
+  set.seed(5)
+  fit <- suppressWarnings(gradglm(y ~ x1 + x2 + f, data = d, model = mlp(c(6, 4), activation = "tanh"),
+                                  optimizer = opt_adam(max_epochs = 20)))
+  expect_output(print(fit), "Network: 4 inputs -> 6 tanh -> 4 tanh -> mu")
+  expect_output(print(fit), "count every weight")
+  expect_equal(fit$network$n_weights, 4 * 6 + 6 + 6 * 4 + 4 + 4 + 1)
+  expect_equal(length(coef(fit)), fit$network$n_weights)
+  expect_equal(attr(logLik(fit), "df"), fit$network$n_weights + 1)  # and the Gaussian's dispersion
+  # predictions on new data equal the fitted ones on the same rows
+  expect_equal(predict(fit, d), predict(fit), tolerance = 1e-12)
+  expect_equal(predict(fit, d[1:5, ], type = "response"), fitted(fit)[1:5], tolerance = 1e-12)
+  # a sigma network: two outputs of one network
+  fit_s <- suppressWarnings(gradglm(y ~ x1 + x2, sigma = ~ x1, data = d, family = student_t(),
+                                    model = mlp(5), optimizer = opt_adam(max_epochs = 5)))
+  expect_output(print(fit_s), "-> location, sigma  \\(constant: log_df\\)")
+  expect_equal(predict(fit_s, d, type = "sigma"), predict(fit_s, type = "sigma"), tolerance = 1e-12)
+  expect_true(all(predict(fit_s, d[1:4, ], type = "sigma") > 0))
+  # ordinal and multinomial probabilities
+  fit_o <- suppressWarnings(gradglm(yo ~ x1 + x2, data = d, family = ordinal(), model = mlp(3),
+                                    optimizer = opt_adam(max_epochs = 5)))
+  P <- predict(fit_o, d, type = "probs")
+  expect_equal(unname(rowSums(P)), rep(1, nrow(d)), tolerance = 1e-12)
+  expect_equal(P, fitted(fit_o), tolerance = 1e-10, ignore_attr = TRUE)
+  expect_error(summary(fit), "summary.gradglm: summary\\(\\) with standard errors is not available for a network")
+  expect_error(vcov(fit), "vcov.gradglm: .* not available for a network")
+  expect_error(confint(fit), "confint.gradglm")
+  expect_error(predict(fit, d, se.fit = TRUE), "'se.fit' is not available for a network")
+  # reproducible with set.seed()
+  set.seed(9)
+  a <- suppressWarnings(gradglm(y ~ x1, data = d, model = mlp(3), optimizer = opt_adam(max_epochs = 3)))
+  set.seed(9)
+  b <- suppressWarnings(gradglm(y ~ x1, data = d, model = mlp(3), optimizer = opt_adam(max_epochs = 3)))
+  expect_identical(coef(a), coef(b))
+})
+
+test_that("bad network input: clear errors naming the argument", {
+  d <- net_data()
+  expect_error(mlp(c(3, 0)), "mlp: 'units' must be positive whole numbers")
+  expect_error(mlp(2.5), "'units' must be positive whole numbers")
+  expect_error(mlp(3, activation = "swish"), "unknown 'activation' 'swish'; choose one of \"identity\", \"relu\"")
+  expect_error(mlp(3, dropout = 1), "'dropout' must be a number from 0 up to")
+  expect_error(mlp(3, dropout = -0.1), "'dropout'")
+  expect_error(gradglm(y ~ x1, data = d, model = mlp(3), optimizer = "newton"),
+               "the 'newton' optimizer needs the curvature of a linear model")
+  expect_error(gradglm(y ~ x1, data = d, model = mlp(3), optimizer = "exact"), "'exact' optimizer")
+  expect_error(gradglm(y ~ x1, data = d, model = mlp(3, dropout = 0.2), optimizer = "lbfgs"),
+               "'dropout' is for the minibatch optimizers")
+  expect_error(gradglm(y ~ x1, data = d, model = mlp(3), penalty = lasso(lambda = 0.1)),
+               "weight decay as penalty = ridge")
+  expect_error(gradglm(y ~ 1, data = d, model = mlp(3)), "a network needs inputs")
+  expect_error(gradglm(y ~ x1, data = d, model = "mlp"), "'model' must be linear\\(\\), a network")
+  expect_error(gradglm(y ~ x1, data = d, model = mlp(3), start = 1), "'start' for a network must be a fitted network")
+  old <- options(gradglm.max_weights = 50)
+  on.exit(options(old))
+  expect_warning(expect_warning(gradglm(y ~ x1, data = d, model = mlp(20), optimizer = opt_adam(max_epochs = 1)),
+                                "did not converge"),
+                 "the network has 61 weights, more than 50")
+})
+
+test_that("update(start = fit) continues training; plots draw", {
+  d <- net_data(150)
+  set.seed(6)
+  fit <- suppressWarnings(gradglm(y ~ x1 + x2, data = d, model = mlp(5, activation = "tanh"),
+                                  optimizer = opt_adam(max_epochs = 5)))
+  more <- suppressWarnings(update(fit, start = fit, optimizer = opt_adam(max_epochs = 30)))
+  expect_lt(-more$loglik, -fit$loglik)
+  # its first epoch starts from the fitted weights: the trace's start is the fit's end
+  expect_equal(more$trace$loss[1L], fit$deviance / (2 * sum(fit$prior.weights)), tolerance = 1e-10)
+  expect_error(update(fit, start = fit, model = mlp(6)), "'start' is a network of another architecture")
+  expect_error(update(fit, start = 1:3), "'start' for a network must be a fitted network of the same architecture or 21")
+  pdf(NULL)
+  on.exit(dev.off())
+  expect_invisible(plot(fit, which = "network"))
+  expect_invisible(plot(fit, which = "effect", term = "x1"))
+  expect_invisible(plot(fit))
+  expect_error(plot(fit, which = "effect"), "needs 'term': one of x1, x2")
+  expect_error(plot(fit, which = "effect", term = "z"), "'term' must name one variable")
+  fit_m <- suppressWarnings(gradglm(ym ~ x1 + f, data = d, family = multinomial(), model = mlp(4),
+                                    optimizer = opt_adam(max_epochs = 3)))
+  expect_invisible(plot(fit_m, which = "effect", term = "f"))
+  expect_error(plot(gradglm(y ~ x1, data = d), which = "network"), "are for networks")
+})
