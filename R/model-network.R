@@ -39,7 +39,8 @@ mlp_activations <- c(identity = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, softplus
 #' `sqrt(2 / fan_in)`) for `relu`, `gelu` and `softplus`, Glorot's
 #' (`sqrt(2 / (fan_in + fan_out))`) for the others and for the output layer;
 #' hidden biases start at 0, the output biases at the fit of the model
-#' without inputs (the mean response's link, the class shares, the scale).
+#' without inputs (the mean response's link, the class shares, the scale;
+#' on a systematic sample of 20,000 rows when there are more).
 #'
 #' A network is trained by `"adam"` (the default), `"sgd"`, `"lbfgs"` or
 #' `"gd"`; Newton's method and the closed form are for linear models.
@@ -58,6 +59,11 @@ mlp_activations <- c(identity = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, softplus
 #'   `"sigmoid"`, `"softplus"`, `"gelu"` or `"identity"`.
 #' @param init `"auto"`, `"he"` or `"glorot"`: the initialisation of the
 #'   hidden layers' weights (`"auto"` chooses by the activation).
+#' @param decay_biases Whether weight decay (`penalty = ridge(lambda = )`)
+#'   penalises the biases too, as [nnet::nnet()]'s `decay` does (with inputs
+#'   standardised as here, `lambda = 2 * decay / n` for a binomial network
+#'   and `decay / n` for a Gaussian one, whose loss is half the squared
+#'   error, then give nnet's objective divided by `n`).
 #' @param dropout The share of hidden units dropped (set to 0, the others
 #'   scaled by `1 / (1 - dropout)`) in each training step of `"sgd"` or
 #'   `"adam"`, from 0 (none) up to but not including 1.
@@ -72,7 +78,8 @@ mlp_activations <- c(identity = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, softplus
 #'                optimizer = opt_adam(learning_rate = 0.01, max_epochs = 200))
 #' fit
 #' @export
-mlp <- function(units = c(32, 16), activation = "relu", init = c("auto", "he", "glorot"), dropout = 0) {
+mlp <- function(units = c(32, 16), activation = "relu", init = c("auto", "he", "glorot"), dropout = 0,
+                decay_biases = FALSE) {
   fun <- "mlp"
   if (!is.numeric(units) || anyNA(units) || any(units < 1) || any(units != round(units)) ||
       any(!is.finite(units))) {
@@ -86,9 +93,12 @@ mlp <- function(units = c(32, 16), activation = "relu", init = c("auto", "he", "
   if (!is.numeric(dropout) || length(dropout) != 1L || is.na(dropout) || dropout < 0 || dropout >= 1) {
     abort(fun, "'dropout' must be a number from 0 up to (not including) 1")
   }
+  if (!is.logical(decay_biases) || length(decay_biases) != 1L || is.na(decay_biases)) {
+    abort(fun, "'decay_biases' must be TRUE or FALSE")
+  }
   if (init == "auto") init <- if (activation %in% c("relu", "gelu", "softplus")) "he" else "glorot"
   structure(list(name = "mlp", units = as.integer(units), activation = activation, init = init,
-                 dropout = as.double(dropout)),
+                 dropout = as.double(dropout), decay_biases = decay_biases),
             class = "gradglm_model")
 }
 
@@ -183,7 +193,8 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
   engine_control$subsample_min <- 200000L
   spec_net <- list(inputs = engine_design(x), input_columns = as.integer(inputs - 1L), units = net$units,
                    activation = mlp_activations[[net$activation]], connected = out$connected, bias = out$bias,
-                   dropout = net$dropout, decay = decay, seed = floor(stats::runif(1L) * 2^31))
+                   dropout = net$dropout, decay = decay, decay_biases = net$decay_biases,
+                   seed = floor(stats::runif(1L) * 2^31))
   res <- tryCatch(run_engine(model, ctx$resp, if (offset_given) ctx$offset, spec$name, start, engine_control,
                              network = spec_net),
                   error = function(e) abort(fun, conditionMessage(e)))
@@ -251,7 +262,7 @@ network_weight_names <- function(input_names, units, out) {
   }
   oc <- out$names[out$connected]
   c(nm, paste0(rep(oc, times = length(prev)), ":", rep(prev, each = length(oc))),
-    paste0(out$names[out$bias], ":(bias)"))
+    if (any(out$bias)) paste0(out$names[out$bias], ":(bias)"))
 }
 
 # Initial weights from R's random number generator; the output biases at the
@@ -292,12 +303,15 @@ network_given_start <- function(start, net, n_weights, input_names, output_names
 }
 
 # the biases of the outputs that have one, from the model without inputs
-# (zeros if that fit fails)
+# fitted to (a systematic sample of at most 20,000 of) the rows; zeros if
+# that fit fails
 network_null_biases <- function(out, ctx, control, offset_given, y_raw, weights_raw) {
   nb <- sum(out$bias)
-  one <- intercept_design(ctx$n)
+  rows <- if (ctx$n > 20000) unique(round(seq(1, ctx$n, length.out = 20000))) else seq_len(ctx$n)
+  pick <- function(v) if (is.null(v)) NULL else if (is.matrix(v)) v[rows, , drop = FALSE] else v[rows]
+  one <- intercept_design(length(rows))
   fit0 <- tryCatch(suppressWarnings(fit_core(
-    one, y_raw, weights_raw, if (offset_given) ctx$offset, ctx$family, "auto",
+    one, pick(y_raw), pick(weights_raw), if (offset_given) pick(ctx$offset), ctx$family, "auto",
     utils::modifyList(control, list(trace = FALSE, verbose = FALSE)), NULL,
     x_sigma = if (!is.null(ctx$x_sigma)) one, intercept = TRUE, fun = ctx$fun)),
     error = function(e) NULL)

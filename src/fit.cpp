@@ -187,6 +187,17 @@ MlpPredictor network_predictor(const Rcpp::List& net, const Design& X, const Vec
                       (Activation)Rcpp::as<int>(net["activation"]), outputs, offsets);
 }
 
+// the weight decay of each parameter: `decay` for the weights (and, with
+// decay_biases, the biases too), 0 elsewhere
+VectorXd network_decays(const Rcpp::List& net, const MlpPredictor& pred) {
+  const std::vector<bool> is_weight = pred.weight_mask();
+  const double decay = Rcpp::as<double>(net["decay"]);
+  const bool all = net.containsElementNamed("decay_biases") && Rcpp::as<bool>(net["decay_biases"]);
+  VectorXd d(pred.dim());
+  for (Index j = 0; j < pred.dim(); ++j) d[j] = all || is_weight[j] ? decay : 0.0;
+  return d;
+}
+
 // weighted mean and standard deviation of each input column over the rows
 // of positive weight (a constant column gets scale 1)
 void input_moments(const Design& X, const VecRef& w, VectorXd& center, VectorXd& scale) {
@@ -305,10 +316,7 @@ class FitDriver {
     input_moments(X, W_, center, scale);
     MlpPredictor pred = network_predictor(net, X, center, scale, m_.offsets);
     pred.set_dropout(Rcpp::as<double>(net["dropout"]));
-    const std::vector<bool> is_weight = pred.weight_mask();
-    const double decay = Rcpp::as<double>(net["decay"]);
-    VectorXd decays(pred.dim());
-    for (Index j = 0; j < pred.dim(); ++j) decays[j] = is_weight[j] ? decay : 0.0;
+    const VectorXd decays = network_decays(net, pred);
     if (start_full_.size() != pred.dim()) throw std::invalid_argument("the initial weights have the wrong length");
     NetworkObjective obj(pred, *m_.lik, m_.y, W_, decays, threads_, (std::uint64_t)Rcpp::as<double>(net["seed"]));
     res_ = optimize(optimizer_, obj, Rcpp::as<VectorXd>(start_full_), s_);
@@ -876,9 +884,7 @@ Rcpp::List network_value_grad(Rcpp::List spec, Rcpp::NumericVector theta, bool t
   input_moments(X, w, center, scale);
   MlpPredictor pred = network_predictor(net, X, center, scale, m.offsets);
   pred.set_dropout(Rcpp::as<double>(net["dropout"]));
-  const std::vector<bool> is_weight = pred.weight_mask();
-  VectorXd decays(pred.dim());
-  for (Index j = 0; j < pred.dim(); ++j) decays[j] = is_weight[j] ? Rcpp::as<double>(net["decay"]) : 0.0;
+  const VectorXd decays = network_decays(net, pred);
   if (theta.size() != pred.dim()) throw std::invalid_argument("the weights do not fit the network");
   NetworkObjective obj(pred, *m.lik, m.y, w, decays, threads, (std::uint64_t)seed);
   const VectorXd th = Rcpp::as<VectorXd>(theta);

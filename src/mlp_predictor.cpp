@@ -13,14 +13,6 @@ typedef Eigen::Map<MatrixXd> MMap;
 typedef Eigen::Map<const VectorXd> CVMap;
 typedef Eigen::Map<VectorXd> VMap;
 
-inline double sigmoid(double z) {
-  if (z >= 0.0) return 1.0 / (1.0 + std::exp(-z));
-  const double e = std::exp(z);
-  return e / (1.0 + e);
-}
-
-inline double softplus(double z) { return std::max(z, 0.0) + std::log1p(std::exp(-std::abs(z))); }
-
 inline double normal_cdf(double z) { return 0.5 * std::erfc(-z * 0.7071067811865476); }
 
 // splitmix64: a well-mixed 64-bit hash, for dropout's draws
@@ -110,63 +102,73 @@ void MlpPredictor::load(Index start, Index len, Work& w) const {
   w.ld = Xb.outerStride();
 }
 
+// Activations by whole blocks, vectorised where Eigen vectorises (exp):
+// sigmoid(z) = 1 / (1 + exp(-z)) (exp(-z) = Inf gives 0), tanh(z) =
+// 1 - 2 / (exp(2z) + 1) (Inf gives 1), softplus(z) = max(z, 0) + log1p(exp(-|z|)).
 void MlpPredictor::activate(MatrixXd& Z, MatrixXd& A) const {
   A.resize(Z.rows(), Z.cols());
-  const Index m = Z.size();
-  const double* z = Z.data();
-  double* a = A.data();
+  const auto z = Z.array();
+  auto a = A.array();
   switch (act_) {
     case Activation::identity:
-      for (Index i = 0; i < m; ++i) a[i] = z[i];
+      a = z;
       break;
     case Activation::relu:
-      for (Index i = 0; i < m; ++i) a[i] = z[i] > 0.0 ? z[i] : 0.0;
+      a = z.max(0.0);
       break;
     case Activation::tanh:
-      for (Index i = 0; i < m; ++i) a[i] = std::tanh(z[i]);
+      a = 1.0 - 2.0 / ((2.0 * z).exp() + 1.0);
       break;
     case Activation::sigmoid:
-      for (Index i = 0; i < m; ++i) a[i] = sigmoid(z[i]);
+      a = 1.0 / (1.0 + (-z).exp());
       break;
     case Activation::softplus:
-      for (Index i = 0; i < m; ++i) a[i] = softplus(z[i]);
+      a = z.max(0.0) + (-z.abs()).exp().log1p();
       break;
-    case Activation::gelu:
-      for (Index i = 0; i < m; ++i) a[i] = z[i] * normal_cdf(z[i]);
+    case Activation::gelu: {
+      const Index m = Z.size();
+      const double* zp = Z.data();
+      double* ap = A.data();
+      for (Index i = 0; i < m; ++i) ap[i] = zp[i] * normal_cdf(zp[i]);
       break;
+    }
   }
 }
 
 void MlpPredictor::scale_by_derivative(const MatrixXd& Z, const MatrixXd* A, MatrixXd& G) const {
-  const Index m = Z.size();
-  const double* z = Z.data();
-  const double* a = A ? A->data() : nullptr;
-  double* g = G.data();
+  const auto z = Z.array();
+  auto g = G.array();
   switch (act_) {
     case Activation::identity:
       break;
     case Activation::relu:
-      for (Index i = 0; i < m; ++i)
-        if (!(z[i] > 0.0)) g[i] = 0.0;
+      g = (z > 0.0).select(g, 0.0);
       break;
     case Activation::tanh:
-      for (Index i = 0; i < m; ++i) {
-        const double t = a ? a[i] : std::tanh(z[i]);
-        g[i] *= 1.0 - t * t;
+      if (A) {
+        g *= 1.0 - A->array().square();
+      } else {
+        g *= 1.0 - (1.0 - 2.0 / ((2.0 * z).exp() + 1.0)).square();
       }
       break;
     case Activation::sigmoid:
-      for (Index i = 0; i < m; ++i) {
-        const double s = a ? a[i] : sigmoid(z[i]);
-        g[i] *= s * (1.0 - s);
+      if (A) {
+        g *= A->array() * (1.0 - A->array());
+      } else {
+        const auto s = 1.0 / (1.0 + (-z).exp());
+        g *= s * (1.0 - s);
       }
       break;
     case Activation::softplus:
-      for (Index i = 0; i < m; ++i) g[i] *= sigmoid(z[i]);
+      g *= 1.0 / (1.0 + (-z).exp());
       break;
-    case Activation::gelu:
-      for (Index i = 0; i < m; ++i) g[i] *= normal_cdf(z[i]) + z[i] * std::exp(-0.5 * z[i] * z[i]) * 0.3989422804014327;
+    case Activation::gelu: {
+      const Index m = Z.size();
+      const double* zp = Z.data();
+      double* gp = G.data();
+      for (Index i = 0; i < m; ++i) gp[i] *= normal_cdf(zp[i]) + zp[i] * std::exp(-0.5 * zp[i] * zp[i]) * 0.3989422804014327;
       break;
+    }
   }
 }
 

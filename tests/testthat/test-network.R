@@ -46,9 +46,12 @@ test_that("gradients of every activation and family match central differences", 
                               optimizer = one),
       laplace = gradglm(y ~ x1 + x2, data = d, family = laplace(), model = m, optimizer = one),
       decay = gradglm(yb ~ x1 + x2, data = d, family = binomial(), model = m, optimizer = one,
-                      penalty = ridge(lambda = 0.1))))
+                      penalty = ridge(lambda = 0.1)),
+      decay_all = gradglm(y ~ x1 + x2, data = d, optimizer = one, penalty = ridge(lambda = 0.1),
+                          model = mlp(c(4, 3), activation = act, decay_biases = TRUE))))
   }
-  cases <- c("gaussian", "binomial", "poisson", "multinomial", "ordinal", "student_sigma", "laplace", "decay")
+  cases <- c("gaussian", "binomial", "poisson", "multinomial", "ordinal", "student_sigma", "laplace", "decay",
+             "decay_all")
   for (act in c("relu", "tanh", "sigmoid", "softplus", "gelu", "identity")) {
     for (case in cases) {
       err <- net_fd_error(fit_net(act, case))
@@ -63,6 +66,21 @@ test_that("gradients of every activation and family match central differences", 
   th <- coef(fit)
   expect_false(isTRUE(all.equal(gradglm:::network_objective(fit, th, TRUE)$value,
                                 gradglm:::network_objective(fit, th, FALSE)$value)))
+})
+
+test_that("weight decay: the weights, or with decay_biases every parameter", {
+  d <- net_data()
+  set.seed(1)
+  fit <- suppressWarnings(gradglm(y ~ x1 + x2, data = d, model = mlp(3), optimizer = opt_gd(max_iter = 1),
+                                  penalty = ridge(lambda = 0.5)))
+  th <- coef(fit)
+  plain <- gradglm:::network_objective(fit, th)$value
+  fit$network$decay_biases <- TRUE
+  all <- gradglm:::network_objective(fit, th)$value
+  bias <- grepl("(bias)", names(th), fixed = TRUE)
+  expect_equal(all - plain, 0.25 * sum(th[bias]^2), tolerance = 1e-12)
+  fit$network$decay <- 0
+  expect_equal(plain - gradglm:::network_objective(fit, th)$value, 0.25 * sum(th[!bias]^2), tolerance = 1e-12)
 })
 
 test_that("a network without hidden layers is the GLM", {
@@ -157,6 +175,19 @@ test_that("fitted networks: print, predict, logLik and the methods that refuse t
   expect_identical(coef(a), coef(b))
 })
 
+test_that("gradglm_fit() takes a network on a matrix, with or without an intercept column", {
+  set.seed(8)
+  X <- matrix(rnorm(300), 100, dimnames = list(NULL, c("a", "b", "c")))
+  y <- rbinom(100, 1, plogis(X[, 1]))
+  f0 <- suppressWarnings(gradglm_fit(X, y, family = binomial(), model = mlp(3), optimizer = opt_adam(max_epochs = 2)))
+  expect_equal(f0$network$n_weights, 3 * 3 + 3 + 3)  # no output bias without an intercept column
+  expect_false(any(grepl("mu:(bias)", names(coef(f0)), fixed = TRUE)))
+  f1 <- suppressWarnings(gradglm_fit(cbind("(Intercept)" = 1, X), y, family = binomial(), model = mlp(3),
+                                     optimizer = opt_adam(max_epochs = 2)))
+  expect_equal(f1$network$n_weights, 3 * 3 + 3 + 3 + 1)
+  expect_equal(predict(f1, cbind(1, X)), predict(f1), tolerance = 1e-12, ignore_attr = TRUE)
+})
+
 test_that("bad network input: clear errors naming the argument", {
   d <- net_data()
   expect_error(mlp(c(3, 0)), "mlp: 'units' must be positive whole numbers")
@@ -164,6 +195,7 @@ test_that("bad network input: clear errors naming the argument", {
   expect_error(mlp(3, activation = "swish"), "unknown 'activation' 'swish'; choose one of \"identity\", \"relu\"")
   expect_error(mlp(3, dropout = 1), "'dropout' must be a number from 0 up to")
   expect_error(mlp(3, dropout = -0.1), "'dropout'")
+  expect_error(mlp(3, decay_biases = NA), "'decay_biases' must be TRUE or FALSE")
   expect_error(gradglm(y ~ x1, data = d, model = mlp(3), optimizer = "newton"),
                "the 'newton' optimizer needs the curvature of a linear model")
   expect_error(gradglm(y ~ x1, data = d, model = mlp(3), optimizer = "exact"), "'exact' optimizer")
