@@ -86,6 +86,7 @@ perceptron <- function(formula, data, learning_rate = 1, max_epochs = 100, avera
   if (!ncol(X)) abort(fun, "the model has no columns (an empty right-hand side without an intercept)")
   if (!all(is.finite(X))) abort(fun, "the model matrix has non-finite values")
   n <- nrow(X)
+  if (n == 0L) abort(fun, "there are no observations (after removing rows with missing values)")
   y01 <- as.numeric(cls$y > 0)
   res <- fit_perceptron(list(designs = list(X), block_design = 0L, block_m = 1L, y = y01, weights = rep(1, n),
                              offsets = list(NULL), likelihood = list(type = "glm", dist = dist_codes[["binomial"]], link = link_codes[["logit"]]),

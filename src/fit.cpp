@@ -319,6 +319,7 @@ class FitDriver {
     const VectorXd decays = network_decays(net, pred);
     if (start_full_.size() != pred.dim()) throw std::invalid_argument("the initial weights have the wrong length");
     NetworkObjective obj(pred, *m_.lik, m_.y, W_, decays, threads_, (std::uint64_t)Rcpp::as<double>(net["seed"]));
+    s_.keep_start_if_worse = true;
     res_ = optimize(optimizer_, obj, Rcpp::as<VectorXd>(start_full_), s_);
     progress_->finish(res_.converged);
     loss_ = res_.coef.allFinite() ? obj.loss(res_.coef) : NAN;

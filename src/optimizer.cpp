@@ -715,9 +715,18 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
   // (without validation rows f0 is the loss over all rows, as res.loss is)
   if (!res.rate_too_large && !res.diverged && nval == 0 &&
       !(res.loss <= f0 + 1e-7 * (std::abs(f0) + 1e-3))) {
-    res.rate_too_large = true;
     res.converged = false;
-    res.message = "the loss ended above its starting value";
+    if (s.keep_start_if_worse) {
+      // (a network whose start, the model without inputs, is already as good
+      // as its inputs allow)
+      res.coef = start;
+      res.loss = obj.value_grad(start, gfull);
+      res.grad_norm = s.grad_scale * gfull.norm();
+      res.message = "the loss ended above its starting value, so the starting values are returned";
+    } else {
+      res.rate_too_large = true;
+      res.message = "the loss ended above its starting value";
+    }
   }
   return res;
 }

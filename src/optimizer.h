@@ -95,6 +95,7 @@ struct Settings {
   int patience = 10;           // epochs without improvement before stopping
   double grad_scale = 1.0;     // the gradient's unit (1 / dispersion for a Gaussian GLM)
   const Prox* prox = nullptr;  // gd / sgd / adam: a penalty's proximal step after each update
+  bool keep_start_if_worse = false;  // sgd / adam: return the start (not an error) when the loss ends above it
 };
 
 // Calls Rcpp::checkUserInterrupt() after roughly every 0.1 s of arithmetic.

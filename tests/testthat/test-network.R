@@ -188,6 +188,15 @@ test_that("gradglm_fit() takes a network on a matrix, with or without an interce
   expect_equal(predict(f1, cbind(1, X)), predict(f1), tolerance = 1e-12, ignore_attr = TRUE)
 })
 
+test_that("a network with nothing to learn keeps its start (the model without inputs)", {
+  d <- net_data()
+  d$c0 <- 1
+  set.seed(2)
+  expect_warning(fit <- gradglm(y ~ c0, data = d, model = mlp(3), optimizer = opt_adam(max_epochs = 3)),
+                 "the loss ended above its starting value, so the starting values are returned")
+  expect_equal(unname(fitted(fit)), rep(mean(d$y), nrow(d)), tolerance = 1e-6)
+})
+
 test_that("bad network input: clear errors naming the argument", {
   d <- net_data()
   expect_error(mlp(c(3, 0)), "mlp: 'units' must be positive whole numbers")

@@ -82,4 +82,5 @@ test_that("bad perceptron input: clear errors", {
   expect_error(perceptron(y ~ x, data = d, averaged = NA), "'averaged' must be TRUE or FALSE")
   expect_error(perceptron("y ~ x", data = d), "'formula' must be a model formula")
   expect_error(perceptron(y ~ z, data = d), "could not build the model frame")
+  expect_error(perceptron(y ~ x, data = d[0, ]), "perceptron: there are no observations")
 })
