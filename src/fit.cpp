@@ -222,6 +222,22 @@ void input_moments(const Design& X, const VecRef& w, VectorXd& center, VectorXd&
   }
 }
 
+// A network to train or evaluate on the rows of a specification: its inputs,
+// their weighted moments (the standardisation), the predictor with its
+// dropout, and the weight decay of each parameter
+struct NetworkParts {
+  Design X;
+  VectorXd center, scale, decays;
+  std::unique_ptr<MlpPredictor> pred;
+  NetworkParts(const Rcpp::List& net, Index n, const VecRef& w, const std::vector<const double*>& offsets)
+      : X(network_inputs(net, n)) {
+    input_moments(X, w, center, scale);
+    pred.reset(new MlpPredictor(network_predictor(net, X, center, scale, offsets)));
+    pred->set_dropout(Rcpp::as<double>(net["dropout"]));
+    decays = network_decays(net, *pred);
+  }
+};
+
 // The fit of one model specification, phase by phase.
 class FitDriver {
  public:
@@ -311,14 +327,10 @@ class FitDriver {
     if (!is_first_order(optimizer_)) throw std::invalid_argument("a network is trained by a first-order optimizer");
     if (!have_start_) throw std::invalid_argument("a network needs its initial weights");
     const Rcpp::List& net = network_;
-    const Design X = network_inputs(net, m_.n);
-    VectorXd center, scale;
-    input_moments(X, W_, center, scale);
-    MlpPredictor pred = network_predictor(net, X, center, scale, m_.offsets);
-    pred.set_dropout(Rcpp::as<double>(net["dropout"]));
-    const VectorXd decays = network_decays(net, pred);
+    const NetworkParts nw(net, m_.n, W_, m_.offsets);
+    const MlpPredictor& pred = *nw.pred;
     if (start_full_.size() != pred.dim()) throw std::invalid_argument("the initial weights have the wrong length");
-    NetworkObjective obj(pred, *m_.lik, m_.y, W_, decays, threads_, (std::uint64_t)Rcpp::as<double>(net["seed"]));
+    NetworkObjective obj(pred, *m_.lik, m_.y, W_, nw.decays, threads_, (std::uint64_t)Rcpp::as<double>(net["seed"]));
     s_.keep_start_if_worse = true;
     res_ = optimize(optimizer_, obj, Rcpp::as<VectorXd>(start_full_), s_);
     progress_->finish(res_.converged);
@@ -327,8 +339,8 @@ class FitDriver {
     const Rcpp::LogicalVector alias(pred.dim(), false);
     Rcpp::List out = common_results(coef, alias, obj.weight_sum());
     out["objective"] = res_.loss;
-    out["center"] = Rcpp::wrap(center);
-    out["scale"] = Rcpp::wrap(scale);
+    out["center"] = Rcpp::wrap(nw.center);
+    out["scale"] = Rcpp::wrap(nw.scale);
     Rcpp::NumericMatrix eta_r(m_.n, m_.lik->k());
     if (res_.coef.allFinite()) {
       pred.eta_all(res_.coef, eta_r.begin());
@@ -879,15 +891,11 @@ Rcpp::List network_value_grad(Rcpp::List spec, Rcpp::NumericVector theta, bool t
                               int reps = 1, int threads = 1) {
   const ModelSpec m = parse_model_spec(spec);
   const Rcpp::List net = spec["network"];
-  const Design X = network_inputs(net, m.n);
   const MapVec w(m.weights, m.n);
-  VectorXd center, scale;
-  input_moments(X, w, center, scale);
-  MlpPredictor pred = network_predictor(net, X, center, scale, m.offsets);
-  pred.set_dropout(Rcpp::as<double>(net["dropout"]));
-  const VectorXd decays = network_decays(net, pred);
+  const NetworkParts nw(net, m.n, w, m.offsets);
+  const MlpPredictor& pred = *nw.pred;
   if (theta.size() != pred.dim()) throw std::invalid_argument("the weights do not fit the network");
-  NetworkObjective obj(pred, *m.lik, m.y, w, decays, threads, (std::uint64_t)seed);
+  NetworkObjective obj(pred, *m.lik, m.y, w, nw.decays, threads, (std::uint64_t)seed);
   const VectorXd th = Rcpp::as<VectorXd>(theta);
   VectorXd g;
   double f = NAN;

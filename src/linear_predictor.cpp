@@ -1,5 +1,7 @@
 #include "predictor.h"
 
+#include "pass.h"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -134,20 +136,6 @@ void LinearPredictor::add_curv(const double* C, const std::vector<std::pair<int,
   }
 }
 
-void LinearPredictor::eta_all(const VectorXd& theta, double* out) const {
-  Work w;
-  init(w);
-  const Index B = block_rows_;
-  VectorXd buf;
-  for (Index s = 0; s < n_; s += B) {
-    const Index len = std::min(B, n_ - s);
-    load(s, len, w);
-    buf.resize(len * K_);
-    eta(theta, w, buf.data());
-    for (int k = 0; k < K_; ++k) {
-      VMap(out + (Index)k * n_ + s, len) = CVMap(buf.data() + (Index)k * len, len);
-    }
-  }
-}
+void LinearPredictor::eta_all(const VectorXd& theta, double* out) const { eta_all_rows(*this, theta, out); }
 
 }  // namespace gradglm

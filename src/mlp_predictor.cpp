@@ -1,5 +1,7 @@
 #include "mlp_predictor.h"
 
+#include "pass.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -282,17 +284,7 @@ void MlpPredictor::add_grad(const double* R, Work& w, VectorXd& grad) const {
 
 void MlpPredictor::eta_all(const VectorXd& theta, double* out) const {
   set_training(false, 0);
-  prepare(theta);
-  Work w;
-  const Index n = X_.rows(), B = block_rows_;
-  VectorXd buf;
-  for (Index s = 0; s < n; s += B) {
-    const Index len = std::min(B, n - s);
-    load(s, len, w);
-    buf.resize(len * K_);
-    eta(theta, w, buf.data());
-    for (int k = 0; k < K_; ++k) VMap(out + (Index)k * n + s, len) = CVMap(buf.data() + (Index)k * len, len);
-  }
+  eta_all_rows(*this, theta, out);
 }
 
 }  // namespace gradglm

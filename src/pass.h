@@ -11,6 +11,7 @@
 //   eta(theta, work, eta)                  len x K predictors of the loaded rows
 //   add_grad(R, work, grad)                grad += the pull-back of R (len x K)
 //   add_curv(C, pairs, work, H)            H += the pull-back of the curvature
+//   init(work)                             a fresh workspace
 #ifndef GRADGLM_PASS_H
 #define GRADGLM_PASS_H
 
@@ -95,6 +96,26 @@ double fused_pass(const P& pred, const Likelihood& lik, const Response& y, const
     H->template triangularView<Eigen::StrictlyUpper>() = H->transpose();
   }
   return total / denom;
+}
+
+// The predictors of every row at theta, block by block, into out (n x K,
+// column-major)
+template <class P>
+void eta_all_rows(const P& pred, const VectorXd& theta, double* out) {
+  typedef Eigen::Map<VectorXd> VMap;
+  typedef Eigen::Map<const VectorXd> CVMap;
+  pred.prepare(theta);
+  typename P::Work w;
+  pred.init(w);
+  const Index n = pred.n(), B = pred.block_rows(), K = pred.k();
+  VectorXd buf;
+  for (Index s = 0; s < n; s += B) {
+    const Index len = std::min(B, n - s);
+    pred.load(s, len, w);
+    buf.resize(len * K);
+    pred.eta(theta, w, buf.data());
+    for (Index k = 0; k < K; ++k) VMap(out + k * n + s, len) = CVMap(buf.data() + k * len, len);
+  }
 }
 
 }  // namespace gradglm
