@@ -225,8 +225,7 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
   spec_net$scale <- res$scale
   fit$network <- c(spec_net, list(init = net$init, input_names = input_names, output_names = out$names,
                                   design_names = design_names(x),
-                                  n_weights = length(cn), objective = res$objective,
-                                  decay = decay))
+                                  n_weights = length(cn), objective = res$objective))
   list(fit = fit, res = res, spec = spec)
 }
 
