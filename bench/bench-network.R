@@ -17,7 +17,8 @@
 #    starts each (5 with "quick"), on the same standardised inputs: the best
 #    and the median of the starts' final objectives. Networks have many local
 #    optima; which package's best of a few starts is lower is luck, so the
-#    medians say more about the optimizers.
+#    medians say more about the optimizers. Held-out losses: of each
+#    package's best start, and the median over its starts.
 #    gradglm fits nnet's objective (sum of losses + decay * every weight and
 #    bias squared) with mlp(decay_biases = TRUE) and lambda = 2 decay / n
 #    (binomial) or decay / n (Gaussian, whose loss is half the squared
@@ -122,14 +123,17 @@ compare <- function(name, train, test, form, family, h = 5, decay = 0.01) {
   nn_at <- function(f) nnet_objective(to_nnet(coef(f), ncol(Xtr), h), Str, ytr, h, decay, entropy)
   ours_all <- vapply(ours, nn_at, 0)
   nn_all <- vapply(nn, `[[`, 0, "value")
-  cat(sprintf("| %s | %.6g / %.6g | %.6g (%+.2f%%) / %.6g (%+.2f%%) | %.3g | %.4g | %.4g |\n",
+  ho_ours <- vapply(ours, function(f) held(predict(f, dte, type = "response")), 0)
+  ho_nn <- vapply(nn, function(m) held(drop(predict(m, Ste))), 0)
+  cat(sprintf("| %s | %.6g / %.6g | %.6g (%+.2f%%) / %.6g (%+.2f%%) | %.3g | %.4g / %.4g | %.4g / %.4g |\n",
               name, min(nn_all), stats::median(nn_all), min(ours_all), 100 * (min(ours_all) / min(nn_all) - 1),
               stats::median(ours_all), 100 * (stats::median(ours_all) / stats::median(nn_all) - 1),
               abs((if (entropy) 1 else 2) * n * obj_ours(th_nn, best) - best_nn$value) / best_nn$value,
-              held(predict(best, dte, type = "response")), held(drop(predict(best_nn, Ste)))))
+              held(predict(best, dte, type = "response")), stats::median(ho_ours),
+              held(drop(predict(best_nn, Ste))), stats::median(ho_nn)))
 }
-cat("nnet's objective at the solutions of", starts, "starts each: best / median (percent: relative to nnet's); 'same objective' is |gradglm's objective x n (x 2 for the Gaussian) - nnet's| / nnet's at nnet's best solution; held-out losses of each package's best.\n\n")
-cat("| data | nnet: best / median | gradglm: best / median | same objective | held-out: gradglm | held-out: nnet |\n|---|---|---|---|---|---|\n")
+cat("nnet's objective at the solutions of", starts, "starts each: best / median (percent: relative to nnet's); 'same objective' is |gradglm's objective x n (x 2 for the Gaussian) - nnet's| / nnet's at nnet's best solution; held-out losses of each package's best start / median over its starts.\n\n")
+cat("| data | nnet: best / median | gradglm: best / median | same objective | held-out: gradglm best / median | held-out: nnet best / median |\n|---|---|---|---|---|---|\n")
 set.seed(5)
 idx <- sample(nrow(MASS::Boston), 400)
 compare("Boston, medv ~ . (Gaussian)", MASS::Boston[idx, ], MASS::Boston[-idx, ], medv ~ ., "gaussian")
