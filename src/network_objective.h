@@ -28,7 +28,7 @@ class NetworkObjective : public Objective {
   double value_grad(const VectorXd& b, VectorXd& grad) override { return pass(b, &grad, nullptr, 0.0, false); }
   double work() const override { return pred_.work(); }
   Index rows() const override { return pred_.n(); }
-  double rows_weight(const std::vector<RowRun>& runs) const override;
+  double rows_weight(const std::vector<RowRun>& runs) const override { return rows_.weight(runs); }
   double rows_value_grad(const VectorXd& b, const std::vector<RowRun>& runs, double denom,
                          VectorXd* grad) override {
     return pass(b, grad, &runs, denom, false);
@@ -40,18 +40,16 @@ class NetworkObjective : public Objective {
   bool trains_differently() const override { return dropout_ > 0.0; }
   // the mean loss alone (without the weight decay), over all rows
   double loss(const VectorXd& b) {
-    return fused_pass(pred_, lik_, y_, w_.data(), b, nullptr, nullptr, Curv::none, nullptr, wsum_, threads_, work_);
+    return fused_pass(pred_, lik_, rows_.y, rows_.w.data(), b, nullptr, nullptr, Curv::none, nullptr, rows_.wsum,
+                      rows_.threads, work_);
   }
-  double weight_sum() const { return wsum_; }
+  double weight_sum() const { return rows_.wsum; }
 
  private:
   const MlpPredictor& pred_;
   const Likelihood& lik_;
-  Response y_;
-  VecRef w_;
+  RowData rows_;
   VectorXd decay_;
-  double wsum_;
-  int threads_;
   std::uint64_t seed_;
   double dropout_;
   std::vector<PassWork<MlpPredictor>> work_;

@@ -8,25 +8,27 @@
 
 namespace gradglm {
 
-ModelObjective::ModelObjective(const LinearPredictor& pred, const Likelihood& lik, const Response& y,
-                               const VecRef& w, int threads)
-    : pred_(pred), lik_(lik), y_(y), w_(w) {
-  if (y_.n != pred_.n() || w_.size() != pred_.n()) {
-    throw std::invalid_argument("y, weights and the designs have different numbers of rows");
+RowData::RowData(const Response& resp, const VecRef& weights, Index n, int predictor_k, int likelihood_k,
+                 int nthreads)
+    : y(resp), w(weights) {
+  if (y.n != n || w.size() != n) throw std::invalid_argument("y, weights and the predictor have different numbers of rows");
+  if (likelihood_k != predictor_k) {
+    throw std::invalid_argument("the likelihood and the predictor have different numbers of predictors");
   }
-  if (lik_.k() != pred_.k()) {
-    throw std::invalid_argument("the likelihood and the linear predictor have different numbers of predictors");
-  }
-  wsum_ = w_.sum();
-  if (!(wsum_ > 0.0)) throw std::invalid_argument("the weights sum to zero");
-  threads_ = threads_for((long)pred_.n(), threads);
+  wsum = w.sum();
+  if (!(wsum > 0.0)) throw std::invalid_argument("the weights sum to zero");
+  threads = threads_for((long)n, nthreads);
 }
 
-double ModelObjective::rows_weight(const std::vector<RowRun>& runs) const {
+double RowData::weight(const std::vector<RowRun>& runs) const {
   double s = 0.0;
-  for (const RowRun& r : runs) s += w_.segment(r.start, r.len).sum();
+  for (const RowRun& r : runs) s += w.segment(r.start, r.len).sum();
   return s;
 }
+
+ModelObjective::ModelObjective(const LinearPredictor& pred, const Likelihood& lik, const Response& y,
+                               const VecRef& w, int threads)
+    : pred_(pred), lik_(lik), rows_(y, w, pred.n(), pred.k(), lik.k(), threads) {}
 
 void ModelObjective::set_scale_floors(const VectorXd& b, double below) {
   floors_.clear();
@@ -36,7 +38,7 @@ void ModelObjective::set_scale_floors(const VectorXd& b, double below) {
   MatrixXd eta(n, pred_.k());
   pred_.eta_all(b, eta.data());
   for (int k : ks) {
-    const double mean = w_.dot(eta.col(k)) / wsum_;
+    const double mean = rows_.w.dot(eta.col(k)) / rows_.wsum;
     floors_.push_back(std::make_pair(k, mean - below));
   }
 }
@@ -54,7 +56,7 @@ std::string ModelObjective::check(const VectorXd& b) {
     eta.resize(len * K);
     pred_.eta(b, w, eta.data());
     for (Index i = 0; i < len; ++i) {
-      if (!(w_[start + i] > 0.0)) continue;
+      if (!(rows_.w[start + i] > 0.0)) continue;
       for (const auto& f : floors_) {
         if (eta[f.first * len + i] < f.second) {
           ++low;

@@ -19,6 +19,19 @@ namespace gradglm {
 typedef Eigen::Ref<const MatrixXd> MatRef;
 typedef Eigen::Ref<const VectorXd> VecRef;
 
+// The rows an objective sums over: the response, the prior weights (their
+// sum) and the threads of its passes, checked against the predictor's rows
+// and outputs and the likelihood's predictors.
+struct RowData {
+  Response y;
+  VecRef w;
+  double wsum;
+  int threads;
+  RowData(const Response& y, const VecRef& w, Index n, int predictor_k, int likelihood_k, int threads);
+  // the weight of some rows
+  double weight(const std::vector<RowRun>& runs) const;
+};
+
 class Objective {
  public:
   virtual ~Objective() {}
@@ -110,7 +123,7 @@ class ModelObjective : public Objective {
   }
   double work() const override { return pred_.work(); }
   Index rows() const override { return pred_.n(); }
-  double rows_weight(const std::vector<RowRun>& runs) const override;
+  double rows_weight(const std::vector<RowRun>& runs) const override { return rows_.weight(runs); }
   double rows_value_grad(const VectorXd& b, const std::vector<RowRun>& runs, double denom,
                          VectorXd* grad) override {
     return pass(b, grad, nullptr, Curv::none, &runs, denom);
@@ -122,28 +135,25 @@ class ModelObjective : public Objective {
   // weighted mean at b
   void set_scale_floors(const VectorXd& b, double below);
 
-  double weight_sum() const { return wsum_; }
+  double weight_sum() const { return rows_.wsum; }
   const LinearPredictor& predictor() const { return pred_; }
   const Likelihood& likelihood() const { return lik_; }
-  const Response& response() const { return y_; }
-  const VecRef& weights() const { return w_; }
-  int threads() const { return threads_; }
+  const Response& response() const { return rows_.y; }
+  const VecRef& weights() const { return rows_.w; }
+  int threads() const { return rows_.threads; }
 
  private:
   const LinearPredictor& pred_;
   const Likelihood& lik_;
-  Response y_;
-  VecRef w_;
-  double wsum_;
-  int threads_;
+  RowData rows_;
   std::vector<std::pair<int, double>> floors_;  // (predictor, floor)
   // one pass over the rows (all of them, or the runs given, serially): loss,
   // and optionally gradient and curvature, as sums divided by denom (default:
   // the weight sum)
   double pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Curv mode,
               const std::vector<RowRun>* runs = nullptr, double denom = 0.0) {
-    return fused_pass(pred_, lik_, y_, w_.data(), b, grad, H, mode, runs, denom > 0.0 ? denom : wsum_, threads_,
-                      work_);
+    return fused_pass(pred_, lik_, rows_.y, rows_.w.data(), b, grad, H, mode, runs, denom > 0.0 ? denom : rows_.wsum,
+                      rows_.threads, work_);
   }
   std::vector<PassWork<LinearPredictor>> work_;
 };
