@@ -144,9 +144,7 @@ stop_if_network <- function(object, fun, what) {
 # optimizer and control. Returns the fitted object's parts.
 network_core <- function(net, model, ctx, spec, control, penalty, offset_given, y_raw, weights_raw, fun,
                          start = NULL) {
-  if (!model$kind %in% c("glm", "likelihood") ||
-      identical(model$lik_type, "multi_location_scale") || identical(model$likelihood$type, "multi_gaussian") ||
-      !is.null(model$likelihood$responses) && model$likelihood$responses > 1L) {
+  if (!is.null(model$likelihood$responses) && model$likelihood$responses > 1L) {
     abort(fun, "a network (model = mlp()) fits one response")
   }
   if (spec$name == "auto") spec <- as_optimizer_spec("adam", fun)

@@ -213,6 +213,8 @@ test_that("bad network input: clear errors naming the argument", {
   expect_error(gradglm(y ~ x1, data = d, model = mlp(3), penalty = lasso(lambda = 0.1)),
                "weight decay as penalty = ridge")
   expect_error(gradglm(y ~ 1, data = d, model = mlp(3)), "a network needs inputs")
+  expect_error(gradglm(cbind(y, x1) ~ x2, data = d, model = mlp(3)), "a network \\(model = mlp\\(\\)\\) fits one response")
+  expect_error(gradglm(cbind(y, x1) ~ x2, data = d, family = student_t(), model = mlp(3)), "fits one response")
   expect_error(gradglm(y ~ x1, data = d, model = "mlp"), "'model' must be linear\\(\\), a network")
   expect_error(gradglm(y ~ x1, data = d, model = mlp(3), start = 1), "'start' for a network must be a fitted network")
   old <- options(gradglm.max_weights = 50)
