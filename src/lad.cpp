@@ -256,4 +256,223 @@ LadResult weighted_lad(const MatRef& X, const VecRef& y, const VecRef& c, const 
   return res;
 }
 
+LadResult weighted_lad_ridge(const MatRef& X, const VecRef& y, const VecRef& c, const VecRef& q,
+                             const VectorXd& beta0, const VectorXd& closeness, double zero_tol, int max_changes) {
+  const Index n = X.rows(), p = X.cols();
+  LadResult res;
+  res.beta = beta0;
+  // Z: rows close to zero residual (smallest `closeness` first, up to
+  // zero_tol), with linearly independent x's
+  std::vector<Index> order;
+  for (Index i = 0; i < n; ++i)
+    if (c[i] > 0.0 && closeness[i] <= zero_tol) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](Index a, Index b) { return closeness[a] < closeness[b]; });
+  std::vector<char> inZ(n, 0);
+  {
+    MatrixXd Q(p, p);
+    Index k = 0;
+    for (Index i : order) {
+      if (k == p) break;
+      VectorXd v = X.row(i).transpose();
+      const double norm0 = v.norm();
+      if (!(norm0 > 0.0)) continue;
+      for (int again = 0; again < 2; ++again)
+        for (Index j = 0; j < k; ++j) v -= Q.col(j).dot(v) * Q.col(j);
+      const double norm1 = v.norm();
+      if (norm1 > 1e-8 * norm0) {
+        Q.col(k++) = v / norm1;
+        inZ[i] = 1;
+      }
+    }
+  }
+  std::vector<Index> Z;
+  auto collect = [&]() {
+    Z.clear();
+    for (Index i = 0; i < n; ++i)
+      if (inZ[i]) Z.push_back(i);
+  };
+  collect();
+  VectorXd beta = beta0;
+  // move onto the rows of Z (a least-norm correction: they are nearly fitted)
+  if (!Z.empty()) {
+    const Index m = (Index)Z.size();
+    MatrixXd XZ(m, p);
+    VectorXd rz(m);
+    for (Index k = 0; k < m; ++k) {
+      XZ.row(k) = X.row(Z[k]);
+      rz[k] = y[Z[k]] - X.row(Z[k]).dot(beta);
+    }
+    beta.noalias() += XZ.transpose() * (XZ * XZ.transpose()).ldlt().solve(rz);
+  }
+  VectorXd r = y - X * beta;
+  std::vector<signed char> sg(n, 1);
+  for (Index i = 0; i < n; ++i) sg[i] = r[i] < 0.0 ? -1 : 1;
+  VectorXd g(p), a(n), wg = VectorXd::Zero(n);
+  std::vector<std::pair<double, Index>> brk;
+  for (int change = 0; change <= max_changes; ++change) {
+    collect();
+    const Index m = (Index)Z.size();
+    // g = sum over rows off Z of c_i s_i x_i: updated where a row's term
+    // changed (recomputed, with r, every 32 changes against drift)
+    if (change % 32 == 0) {
+      r.noalias() = y - X * beta;
+      for (Index i = 0; i < n; ++i) wg[i] = (!inZ[i] && c[i] > 0.0) ? c[i] * sg[i] : 0.0;
+      g.noalias() = X.transpose() * wg;
+    } else {
+      for (Index i = 0; i < n; ++i) {
+        const double wi = (!inZ[i] && c[i] > 0.0) ? c[i] * sg[i] : 0.0;
+        if (wi != wg[i]) {
+          g.noalias() += (wi - wg[i]) * X.row(i).transpose();
+          wg[i] = wi;
+        }
+      }
+    }
+    MatrixXd M = MatrixXd::Zero(p + m, p + m);
+    VectorXd rhs(p + m);
+    M.topLeftCorner(p, p).diagonal() = q;
+    for (Index k = 0; k < m; ++k) {
+      M.block(0, p + k, p, 1) = -X.row(Z[k]).transpose();
+      M.block(p + k, 0, 1, p) = X.row(Z[k]);
+      rhs[p + k] = y[Z[k]];
+    }
+    rhs.head(p) = g;
+    Eigen::FullPivLU<MatrixXd> lu(M);
+    VectorXd d, v;
+    bool ray = false;
+    if (lu.isInvertible()) {
+      const VectorXd sol = lu.solve(rhs);
+      d = sol.head(p) - beta;
+      v = sol.tail(m);
+    } else {
+      // unpenalised directions that Z leaves free: the objective is flat
+      // along them (then the step of least norm), or linear, falling along
+      // +-d until a residual reaches zero
+      VectorXd cur = VectorXd::Zero(p + m);
+      cur.head(p) = beta;
+      const VectorXd rhs_step = rhs - M * cur;
+      Eigen::CompleteOrthogonalDecomposition<MatrixXd> cod(M);
+      const VectorXd step = cod.solve(rhs_step);
+      if ((M * step - rhs_step).cwiseAbs().maxCoeff() <= 1e-9 * (1.0 + rhs.cwiseAbs().maxCoeff())) {
+        d = step.head(p);
+        v = step.tail(m);
+      } else {
+        const MatrixXd ker = lu.kernel();
+        Index best = -1;
+        double slope = 0.0;
+        for (Index k = 0; k < ker.cols(); ++k) {
+          const double sk = std::abs(g.dot(ker.col(k).head(p)));
+          if (sk > slope) {
+            slope = sk;
+            best = k;
+          }
+        }
+        if (best < 0) {
+          res.message = "the rows fitted exactly do not determine the coefficients";
+          break;
+        }
+        d = ker.col(best).head(p);
+        if (g.dot(d) < 0.0) d = -d;
+        ray = true;
+      }
+    }
+    if (!d.allFinite()) {
+      res.message = "the system of the active set is ill-conditioned";
+      break;
+    }
+    // the exact line minimum of F along d: F is convex and piecewise
+    // quadratic in the step t, and its slope jumps by 2 c_i |a_i| where a
+    // residual crosses zero. Where none crosses before t = 1, the step ends
+    // at the optimum of this active set.
+    a.noalias() = X * d;
+    double slope = 0.0, curv = 0.0;
+    for (Index j = 0; j < p; ++j) {
+      slope += q[j] * d[j] * beta[j];
+      curv += q[j] * d[j] * d[j];
+    }
+    brk.clear();
+    for (Index i = 0; i < n; ++i) {
+      if (inZ[i] || !(c[i] > 0.0) || a[i] == 0.0) continue;
+      const double s0 = r[i] != 0.0 ? (r[i] > 0.0 ? 1.0 : -1.0) : (a[i] > 0.0 ? -1.0 : 1.0);
+      slope -= c[i] * a[i] * s0;
+      const double ti = r[i] / a[i];
+      if (ti > 0.0) brk.push_back(std::make_pair(ti, i));
+    }
+    // (sorted as far as the walk needs: the first 64, then the rest)
+    size_t sorted = std::min<size_t>(64, brk.size());
+    std::partial_sort(brk.begin(), brk.begin() + sorted, brk.end());
+    const bool clear = !ray && (brk.empty() || brk[0].first > 1.0);
+    double t = 1.0;
+    Index land = -1;
+    size_t crossed = 0;
+    if (!clear) {
+      if (!(slope < 0.0)) {
+        res.message = "the step of the active set does not descend";
+        break;
+      }
+      bool found = false;
+      for (; crossed < brk.size(); ++crossed) {
+        if (crossed == sorted) {
+          std::sort(brk.begin() + sorted, brk.end());
+          sorted = brk.size();
+        }
+        const double tk = brk[crossed].first;
+        if (slope + curv * tk >= 0.0) {  // the minimum lies before this breakpoint
+          t = -slope / curv;
+          found = true;
+          break;
+        }
+        const Index i = brk[crossed].second;
+        slope += 2.0 * c[i] * std::abs(a[i]);
+        if (slope + curv * tk >= 0.0) {  // at it: that residual is zero
+          t = tk;
+          land = i;
+          found = true;
+          break;
+        }
+      }
+      if (!found) {
+        if (!(curv > 0.0)) {
+          res.message = "the objective is unbounded below along the active set";
+          break;
+        }
+        t = -slope / curv;
+      }
+    }
+    beta.noalias() += t * d;
+    r.noalias() -= t * a;
+    res.pivots = change + 1;
+    if (!clear) {
+      if (land >= 0) {
+        inZ[land] = 1;
+        r[land] = 0.0;
+      }
+      for (Index i = 0; i < n; ++i)
+        if (!inZ[i] && r[i] != 0.0) sg[i] = r[i] < 0.0 ? -1 : 1;
+      continue;
+    }
+    // at the optimum of the active set: a multiplier beyond its weight
+    // sends its row out, to that side; none is the certificate
+    Index out = -1;
+    double worst = 1e-9;
+    for (Index k = 0; k < m; ++k) {
+      const double e = std::abs(v[k]) / c[Z[k]] - 1.0;
+      if (e > worst) {
+        worst = e;
+        out = k;
+      }
+    }
+    if (out < 0) {
+      res.optimal = true;
+      break;
+    }
+    inZ[Z[out]] = 0;
+    sg[Z[out]] = v[out] > 0.0 ? 1 : -1;
+    if (change == max_changes) res.message = "the active set did not settle";
+  }
+  collect();
+  res.beta = beta;
+  res.basis = Z;
+  return res;
+}
+
 }  // namespace gradglm

@@ -37,6 +37,21 @@ struct LadResult {
 LadResult weighted_lad(const MatRef& X, const VecRef& y, const VecRef& c, const VectorXd& beta0,
                        const std::vector<Index>& basis0, int max_pivots);
 
+// The same with a ridge term:
+//   F(beta) = sum_i c_i |y_i - x_i beta| + 1/2 sum_j q_j beta_j^2,   q_j >= 0
+// (a quadratic programme, not a linear one: the optimum need not fit p rows
+// exactly), by a primal active-set method. Given the set Z of rows fitted
+// exactly and the signs of the other residuals, the best point solves
+//   q beta - X_Z' v = sum_{i not in Z} c_i s_i x_i,   X_Z beta = y_Z;
+// the step towards it stops where another residual reaches zero (that row
+// joins Z); at it, a multiplier with |v_i| > c_i sends its row out of Z,
+// and none is the certificate of optimality. Z starts from the rows with
+// `closeness` up to `zero_tol` (e.g. |residual| / scale of a smoothed fit,
+// from `beta0`), the closest first; at most `max_changes` changes of Z (optimal = false when that
+// does not reach the certificate). `basis` holds the final Z.
+LadResult weighted_lad_ridge(const MatRef& X, const VecRef& y, const VecRef& c, const VecRef& q,
+                             const VectorXd& beta0, const VectorXd& closeness, double zero_tol, int max_changes);
+
 }  // namespace gradglm
 
 #endif

@@ -583,18 +583,22 @@ class PathSolver {
 
   // ---- the Laplace's exact finish ----
 
-  // The lasso of a Laplace location given its scale is a weighted least
+  // The elastic net of a Laplace location given its scale is a weighted least
   // absolute deviations problem with a row |0 - b_j| of weight
-  // W lambda f_j s_j per penalised column: the simplex of src/lad.h solves it
-  // exactly (with a certificate). Alternates it with Newton's method for an
-  // unpenalised scale model until both settle. False when not applicable.
+  // W lambda alpha f_j s_j per penalised column, plus a ridge term
+  // W l2_j b_j^2 / 2. Without the ridge (the lasso) the simplex of src/lad.h
+  // solves it exactly; with it, the active-set solver there, started from
+  // the rows a smoothed fit put at (nearly) zero residual. Both end with a
+  // certificate. Alternates that with Newton's method for an unpenalised
+  // scale model until both settle. False when not applicable or not
+  // certified (theta_ is then as it was).
   MatrixXd Xa_;
   VectorXd ya_;
   std::vector<Index> pen_rows_, basis_;
   bool exact_ = false;
-  bool laplace_exact(double lambda) {
+  bool laplace_exact(double lambda, double zero_tol) {
     const PredBlock& b0 = pred_.block(0);
-    if (spec_.alpha != 1.0 || K_ != 2 || pred_.nblocks() != 2 || b0.m != 1 || b0.offset != 0) return false;
+    if (K_ != 2 || pred_.nblocks() != 2 || b0.m != 1 || b0.offset != 0) return false;
     for (Index ui : pen_units_) {
       const Unit& u = units_[ui];
       if (u.coords.size() != 1 || coords_[u.coords[0]].k != 0) return false;
@@ -611,22 +615,42 @@ class PathSolver {
       for (Index i = 0; i < n_; ++i) ya_[i] = obj_.response().y[i] - (off ? off[i] : 0.0);
       for (size_t r = 0; r < pen_rows_.size(); ++r) Xa_(n_ + (Index)r, coords_[pen_rows_[r]].pos) = 1.0;
     }
+    const bool lasso = spec_.alpha == 1.0;
     std::vector<Index> scale_idx(q);
     for (Index j = 0; j < q; ++j) scale_idx[j] = p + j;
-    VectorXd c(Xa_.rows());
+    VectorXd c(Xa_.rows()), ridge = VectorXd::Zero(p);
     for (size_t r = 0; r < pen_rows_.size(); ++r) {
       const Coord& cd = coords_[pen_rows_[r]];
-      c[n_ + (Index)r] = wsum_ * lambda * cd.f * cd.s;
+      c[n_ + (Index)r] = wsum_ * l1(cd, lambda);
+      ridge[cd.pos] = wsum_ * l2(cd, lambda);
     }
+    const VectorXd theta0 = theta_;
     std::vector<Index> last;
     MatrixXd eta(n_, K_);
-    for (int round = 0; round < 100; ++round) {
+    bool settled = false;
+    for (int round = 0; round < 200 && !settled; ++round) {
       pred_.eta_all(theta_, eta.data());
       for (Index i = 0; i < n_; ++i) c[i] = obj_.weights()[i] * std::exp(-eta(i, 1));
-      const LadResult lad = weighted_lad(Xa_, ya_, c, theta_.head(p), basis_,
-                                         50 * (int)std::min<Index>(Xa_.rows(), 100000) + 1000);
-      if (!lad.beta.allFinite() || !lad.optimal) return false;
+      LadResult lad;
+      if (lasso) {
+        lad = weighted_lad(Xa_, ya_, c, theta_.head(p), basis_, 50 * (int)std::min<Index>(Xa_.rows(), 100000) + 1000);
+      } else {
+        // the rows a smoothed fit (or the last round) left near zero
+        VectorXd close(Xa_.rows());
+        for (Index i = 0; i < Xa_.rows(); ++i) {
+          const double ri = std::abs(ya_[i] - Xa_.row(i).dot(theta_.head(p)));
+          close[i] = i < n_ ? ri * std::exp(-eta(i, 1)) : (ri == 0.0 ? 0.0 : INFINITY);
+        }
+        lad = weighted_lad_ridge(Xa_, ya_, c, ridge, theta_.head(p), close, round == 0 ? zero_tol : 1e-3,
+                                 20 * (int)p + 50);
+      }
+      if (!lad.beta.allFinite() || !lad.optimal) {
+        theta_ = theta0;
+        basis_.clear();
+        return false;
+      }
       const bool same = lad.basis == last;
+      const double move = (lad.beta - theta_.head(p)).cwiseAbs().maxCoeff();
       theta_.head(p) = lad.beta;
       basis_ = last = lad.basis;
       PartialObjective part(obj_, theta_, scale_idx);
@@ -636,9 +660,19 @@ class PathSolver {
       sg.record_trace = false;
       const VectorXd g0 = theta_.segment(p, q);
       const Result rg = gradglm::newton(part, g0, sg, nullptr);
-      if (!rg.coef.allFinite()) return false;
+      if (!rg.coef.allFinite()) {
+        theta_ = theta0;
+        basis_.clear();
+        return false;
+      }
       theta_.segment(p, q) = rg.coef;
-      if (same && (rg.coef - g0).cwiseAbs().maxCoeff() <= 1e-10 * (1.0 + g0.cwiseAbs().maxCoeff())) break;
+      const double tol = 1e-10 * (1.0 + theta_.cwiseAbs().maxCoeff());
+      settled = same && (rg.coef - g0).cwiseAbs().maxCoeff() <= tol && (lasso || move <= tol);
+    }
+    if (!settled && !lasso) {
+      theta_ = theta0;
+      basis_.clear();
+      return false;
     }
     pred_.eta_all(theta_, eta_.data());
     have_eval_ = false;
@@ -863,23 +897,32 @@ class PathSolver {
         gram_finish();
       } else if (smoothable_) {
         // a loss that is not smooth (the Laplace's |z|): its smooth version
-        // sqrt(z^2 + d^2) at d = 1e-2 for a start, then the exact finish, or
-        // continuation to d = 1e-4 and 1e-6 where there is none
+        // sqrt(z^2 + d^2) at d = 1e-2 for a start, then the exact finish
+        // (with continuation to d = 1e-4 and 1e-6 where it does not certify)
         // (smaller d make coordinate descent crawl: the curvature of the rows
         // at a zero residual grows as 1 / d)
         smoothable_->set_smooth(1e-2);
         have_eval_ = false;
         ok = newton(work, lambda);
-        // a lasso of the location: exact from there; else two more levels
+        // the exact finish from there: the lasso's simplex needs only a
+        // start; the active set of an elastic net or ridge is read off the
+        // smoothed residuals (those below 10 d), and where it fails to
+        // certify, after two more levels of smoothing. Without an exact
+        // finish, those levels alone.
         smoothable_->set_smooth(0.0);
-        exact_ = laplace_exact(lambda);
-        if (exact_) ok = true;  // certified: the smooth start's convergence does not matter
+        exact_ = laplace_exact(lambda, 0.1);
         for (double d : {1e-4, 1e-6}) {
-          smoothable_->set_smooth(d);  // (the screening below needs a gradient)
           if (exact_) break;
+          smoothable_->set_smooth(d);
           have_eval_ = false;
           ok = newton(work, lambda);
+          if (spec_.alpha < 1.0) {
+            smoothable_->set_smooth(0.0);
+            exact_ = laplace_exact(lambda, 10.0 * d);
+          }
         }
+        if (exact_) ok = true;  // certified: the smooth start's convergence does not matter
+        smoothable_->set_smooth(exact_ ? 1e-4 : 1e-6);  // (the screening below needs a gradient)
       } else {
         ok = newton(work, lambda);
       }
