@@ -46,10 +46,12 @@ glm_finish <- function(res, ctx, coef, aliased) {
   n_ok <- ctx$n_ok
   eta <- res$linear.predictors
   mu <- res$fitted.values
+  residuals <- res$residuals
+  working <- res$weights
   rn <- names(y)
-  names(eta) <- names(mu) <- rn
-  residuals <- stats::setNames((y - mu) / res$mu.eta, rn)
-  working <- stats::setNames(res$weights, rn)
+  if (!is.null(rn)) {  # (names<- with NULL would still copy each vector)
+    names(eta) <- names(mu) <- names(residuals) <- names(working) <- rn
+  }
   dev <- res$deviance
   rank <- sum(!aliased)
   offset <- ctx$offset

@@ -828,8 +828,9 @@ class FitDriver {
         Rcpp::Named("trace") = trace_frame(res_.trace, stochastic_ || optimizer_ == "gd", res_.validated));
   }
 
-  // the predictors, and for a GLM its fitted means, mu.eta and working
-  // weights as glm reports them
+  // the predictors, and for a GLM its fitted means, working residuals
+  // (y - mu) / mu.eta and working weights as glm reports them (the residuals
+  // here rather than mu.eta: one vector of n fewer in R for a large fit)
   void add_predictors(Rcpp::List& out, Rcpp::NumericMatrix& eta_r, double wsum) {
     const Index n = m_.n;
     if (!glm_) {
@@ -838,7 +839,7 @@ class FitDriver {
     }
     // n_boundary counts fitted means numerically at 0 (or 1 for binomial)
     int n_boundary = 0;
-    Rcpp::NumericVector ww_r(n), mu_r(n), mu_eta_r(n);
+    Rcpp::NumericVector ww_r(n), mu_r(n), res_r(n);
     const bool canonical = glm_->canonical();
     for (Index i = 0; i < n; ++i) {
       const double e = eta_r[i];
@@ -846,13 +847,13 @@ class FitDriver {
       const double d = glm_->mu_eta(e);
       // for a canonical link the Fisher weight mu.eta^2 / V(mu) is mu.eta itself
       ww_r[i] = W_[i] == 0.0 ? 0.0 : (canonical ? W_[i] * d : W_[i] * glm_->unit(m_.y.y[i], e).weight);
-      mu_eta_r[i] = glm_->report_mu_eta(d);
+      res_r[i] = (m_.y.y[i] - mu_r[i]) / glm_->report_mu_eta(d);
       if (W_[i] > 0.0 && glm_->at_boundary(mu_r[i])) ++n_boundary;
     }
     eta_r.attr("dim") = R_NilValue;
     out["linear.predictors"] = eta_r;
     out["fitted.values"] = mu_r;
-    out["mu.eta"] = mu_eta_r;
+    out["residuals"] = res_r;
     out["weights"] = ww_r;
     out["n_boundary"] = n_boundary;
     out["deviance"] = 2.0 * wsum * loss_;
