@@ -13,6 +13,10 @@ column_ranges <- function(x) {
     .Call(`_gradglm_column_ranges`, x)
 }
 
+chunked_pass <- function(open_pass, next_spec, theta, curvature, threads) {
+    .Call(`_gradglm_chunked_pass`, open_pass, next_spec, theta, curvature, threads)
+}
+
 network_eta <- function(net, theta, offsets, n) {
     .Call(`_gradglm_network_eta`, net, theta, offsets, n)
 }

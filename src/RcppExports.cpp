@@ -45,6 +45,21 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// chunked_pass
+Rcpp::List chunked_pass(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector theta, std::string curvature, int threads);
+RcppExport SEXP _gradglm_chunked_pass(SEXP open_passSEXP, SEXP next_specSEXP, SEXP thetaSEXP, SEXP curvatureSEXP, SEXP threadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::Function >::type open_pass(open_passSEXP);
+    Rcpp::traits::input_parameter< Rcpp::Function >::type next_spec(next_specSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type theta(thetaSEXP);
+    Rcpp::traits::input_parameter< std::string >::type curvature(curvatureSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(chunked_pass(open_pass, next_spec, theta, curvature, threads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // network_eta
 Rcpp::NumericMatrix network_eta(Rcpp::List net, Rcpp::NumericVector theta, Rcpp::List offsets, int n);
 RcppExport SEXP _gradglm_network_eta(SEXP netSEXP, SEXP thetaSEXP, SEXP offsetsSEXP, SEXP nSEXP) {
@@ -191,6 +206,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_intercept_column", (DL_FUNC) &_gradglm_intercept_column, 1},
     {"_gradglm_max_nonwhole", (DL_FUNC) &_gradglm_max_nonwhole, 2},
     {"_gradglm_column_ranges", (DL_FUNC) &_gradglm_column_ranges, 1},
+    {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
     {"_gradglm_network_eta", (DL_FUNC) &_gradglm_network_eta, 4},
     {"_gradglm_network_value_grad", (DL_FUNC) &_gradglm_network_value_grad, 6},
     {"_gradglm_fit_model", (DL_FUNC) &_gradglm_fit_model, 1},

@@ -1,0 +1,381 @@
+# Data sources read in chunks: a DBI query, CSV files, or a function that
+# returns the next chunk. A source is a small description (no rows); each
+# pass over it opens, reads chunk by chunk and closes again, so that the rows
+# never sit in memory together. The first pass (source_scan()) learns the
+# columns, their types, the levels of every factor and the row count; every
+# later pass converts its chunks to that schema (source_frame()), so that
+# model frames and model matrices built per chunk match those of the whole
+# data.
+
+#' Data read in chunks: a database query, CSV files, or a function
+#'
+#' Describes data that are read chunk by chunk instead of being held in
+#' memory together: the rows of an SQL query on a DBI connection (for
+#' example an SQLite file through RSQLite), a set of CSV files, or a
+#' function that returns one chunk per call. The object holds no rows; each
+#' pass over the data opens the source, reads it chunk by chunk and closes
+#' it.
+#'
+#' A function source follows the convention of `biglm::bigglm()`:
+#' `x(reset = TRUE)` starts again from the first chunk (its value is
+#' ignored), and `x(reset = FALSE)` returns the next chunk as a data frame,
+#' or `NULL` after the last one.
+#'
+#' @param x A DBI connection (with `query`), a character vector of CSV file
+#'   paths, or a function `function(reset = FALSE)` as described below.
+#' @param query For a DBI connection: an SQL query, or the name of a table
+#'   (all of its rows and columns).
+#' @param chunk_size Rows per chunk for a query or CSV files (a function
+#'   decides its own chunks).
+#' @param ... For CSV files: arguments passed to [utils::read.csv()] (for
+#'   example `sep`, `dec`, `na.strings`), except `header`, `nrows` and `skip`.
+#' @return An object of class `"gradglm_source"`.
+#' @seealso [source_scan()] for the pass that learns the columns and levels.
+#' @examples
+#' chunks <- split(mtcars, rep(1:4, length.out = nrow(mtcars)))
+#' i <- 0
+#' next_chunk <- function(reset = FALSE) {
+#'   if (reset) {
+#'     i <<- 0
+#'     return(NULL)
+#'   }
+#'   i <<- i + 1
+#'   if (i > length(chunks)) NULL else chunks[[i]]
+#' }
+#' src <- gradglm_source(next_chunk)
+#' src
+#' source_scan(src)$n
+#'
+#' csv <- tempfile(fileext = ".csv")
+#' write.csv(mtcars, csv, row.names = FALSE)
+#' source_scan(gradglm_source(csv, chunk_size = 10))$n
+#' unlink(csv)
+#' @export
+gradglm_source <- function(x, query = NULL, chunk_size = 100000, ...) {
+  fun <- "gradglm_source"
+  if (!is.numeric(chunk_size) || length(chunk_size) != 1L || is.na(chunk_size) || chunk_size < 1 ||
+      chunk_size != round(chunk_size)) {
+    abort(fun, "'chunk_size' must be one whole number of at least 1")
+  }
+  chunk_size <- as.integer(min(chunk_size, .Machine$integer.max))
+  if (is.function(x)) {
+    if (!is.null(query)) abort(fun, "'query' is for a DBI connection, not for a function")
+    if (!"reset" %in% names(formals(x)) && !"..." %in% names(formals(x))) {
+      abort(fun, "a function source takes an argument 'reset' (x(reset = TRUE) starts again from the ",
+            "first chunk; x() returns the next chunk, or NULL after the last)")
+    }
+    return(structure(list(kind = "function", fun = x), class = "gradglm_source"))
+  }
+  if (is.character(x)) {
+    if (!is.null(query)) abort(fun, "'query' is for a DBI connection, not for CSV files")
+    if (!length(x) || anyNA(x)) abort(fun, "'x' must name at least one CSV file, without NA")
+    missing <- x[!file.exists(x)]
+    if (length(missing)) abort(fun, "file(s) not found: ", quote_some(missing))
+    args <- list(...)
+    bad <- intersect(names(args), c("header", "nrows", "skip", "file"))
+    if (length(bad)) abort(fun, "the CSV reader sets ", quote_some(bad), " itself")
+    return(structure(list(kind = "csv", files = normalizePath(x), chunk_size = chunk_size, read_args = args),
+                     class = "gradglm_source"))
+  }
+  if (inherits(x, "DBIConnection")) {
+    if (!requireNamespace("DBI", quietly = TRUE)) abort(fun, "a database source needs the DBI package")
+    if (!is.character(query) || length(query) != 1L || is.na(query) || !nzchar(query)) {
+      abort(fun, "'query' must be one SQL query or table name")
+    }
+    if (!grepl("\\s", trimws(query))) {
+      if (!DBI::dbExistsTable(x, query)) abort(fun, "'query': no table ", dQuote(query, FALSE), " in the database")
+      query <- paste("SELECT * FROM", DBI::dbQuoteIdentifier(x, query))
+    }
+    return(structure(list(kind = "dbi", con = x, query = query, chunk_size = chunk_size), class = "gradglm_source"))
+  }
+  abort(fun, "'x' must be a DBI connection (with 'query'), a character vector of CSV files or a function, ",
+        "not ", class(x)[1L])
+}
+
+#' @export
+print.gradglm_source <- function(x, ...) {
+  cat("<gradglm_source> ")
+  switch(x$kind,
+         "function" = cat("chunks from a function\n"),
+         csv = cat(length(x$files), " CSV file(s), chunks of ", x$chunk_size, " rows: ",
+                   paste(basename(utils::head(x$files, 3L)), collapse = ", "),
+                   if (length(x$files) > 3L) ", ...", "\n", sep = ""),
+         dbi = cat("the query ", dQuote(x$query, FALSE), " in chunks of ", x$chunk_size, " rows\n", sep = ""))
+  invisible(x)
+}
+
+# One pass over a source as an iterator: list(next_chunk = function() the
+# next chunk (a data frame with rows) or NULL at the end, close = function(),
+# index = function() the number of the chunk last read). Errors name the
+# chunk and the pass; close() releases the file or result set and may be
+# called more than once.
+source_open <- function(src, pass, fun = "gradglm") {
+  k <- 0L
+  closed <- FALSE
+  fail <- function(e, where = "") {
+    abort(fun, "reading chunk ", k, where, " of the ", pass, " pass failed: ", conditionMessage(e))
+  }
+  checked <- function(chunk) {
+    if (!is.null(chunk) && !is.data.frame(chunk)) {
+      abort(fun, "chunk ", k, " of the ", pass, " pass is a ", class(chunk)[1L], ", not a data frame")
+    }
+    chunk
+  }
+  switch(src$kind,
+    "function" = {
+      tryCatch(src$fun(reset = TRUE), error = function(e) {
+        abort(fun, "restarting the function source for the ", pass, " pass failed: ", conditionMessage(e))
+      })
+      next_chunk <- function() {
+        repeat {
+          if (closed) return(NULL)
+          k <<- k + 1L
+          chunk <- checked(tryCatch(src$fun(reset = FALSE), error = fail))
+          if (is.null(chunk)) {
+            k <<- k - 1L
+            closed <<- TRUE
+            return(NULL)
+          }
+          if (nrow(chunk)) return(chunk)
+        }
+      }
+      close <- function() closed <<- TRUE
+    },
+    csv = {
+      file_i <- 0L
+      con <- NULL
+      header <- NULL
+      done_file <- TRUE
+      close <- function() {
+        if (!is.null(con)) try(base::close(con), silent = TRUE)
+        con <<- NULL
+        closed <<- TRUE
+      }
+      next_chunk <- function() {
+        repeat {
+          if (closed) return(NULL)
+          if (done_file) {
+            if (!is.null(con)) base::close(con)
+            con <<- NULL
+            file_i <<- file_i + 1L
+            if (file_i > length(src$files)) {
+              close()
+              return(NULL)
+            }
+            con <<- tryCatch(file(src$files[file_i], open = "r"), error = fail, warning = fail)
+            header <<- NULL
+            done_file <<- FALSE
+          }
+          k <<- k + 1L
+          where <- paste0(" (file ", basename(src$files[file_i]), ")")
+          chunk <- tryCatch(read_csv_chunk(con, header, src$chunk_size, src$read_args),
+                            error = function(e) fail(e, where))
+          if (is.null(chunk) || nrow(chunk) < src$chunk_size) done_file <<- TRUE
+          if (is.null(chunk) || !nrow(chunk)) {
+            k <<- k - 1L
+            next
+          }
+          header <<- names(chunk)
+          return(chunk)
+        }
+      }
+    },
+    dbi = {
+      res <- tryCatch(DBI::dbSendQuery(src$con, src$query), error = function(e) {
+        abort(fun, "the query of the ", pass, " pass failed: ", conditionMessage(e))
+      })
+      close <- function() {
+        if (!closed) try(DBI::dbClearResult(res), silent = TRUE)
+        closed <<- TRUE
+      }
+      next_chunk <- function() {
+        if (closed) return(NULL)
+        if (k > 0L && DBI::dbHasCompleted(res)) {
+          close()
+          return(NULL)
+        }
+        k <<- k + 1L
+        chunk <- tryCatch(DBI::dbFetch(res, n = src$chunk_size), error = fail)
+        if (!nrow(chunk)) {
+          k <<- k - 1L
+          close()
+          return(NULL)
+        }
+        chunk
+      }
+    })
+  list(next_chunk = next_chunk, close = close, index = function() k)
+}
+
+# Calls f(chunk, k) for each chunk k = 1, 2, ... of one pass; the source is
+# closed at the end, on an error and on an interrupt. Returns the number of
+# chunks read.
+source_each <- function(src, f, pass, fun = "gradglm") {
+  it <- source_open(src, pass, fun)
+  on.exit(it$close(), add = TRUE)
+  while (!is.null(chunk <- it$next_chunk())) f(chunk, it$index())
+  it$index()
+}
+
+# the next chunk of an open CSV connection: the first (header = NULL) reads
+# the column names from the file; NULL at the end of the file
+read_csv_chunk <- function(con, header, chunk_size, args) {
+  lines <- readLines(con, n = chunk_size + is.null(header))
+  if (!length(lines) || (is.null(header) && length(lines) == 1L && !nzchar(lines))) return(NULL)
+  if (!is.null(header) && length(lines) == 0L) return(NULL)
+  args$text <- lines
+  args$header <- is.null(header)
+  if (!is.null(header)) args$col.names <- header
+  if (is.null(args$check.names)) args$check.names <- TRUE
+  do.call(utils::read.csv, args)
+}
+
+#' The first pass over a chunked source: columns, types, levels and rows
+#'
+#' Reads every chunk of a [gradglm_source()] once and returns what a model
+#' needs to build the same model frame from any chunk as from the whole
+#' data: the number of rows, each column's type, and the levels of every
+#' factor or character column (the union over all chunks; a factor's levels
+#' in the order they first appear, a character column's sorted as
+#' [factor()] sorts them).
+#'
+#' @param source A [gradglm_source()].
+#' @param columns The columns to scan (default: all).
+#' @return A list with `n` (rows), `chunks`, `columns` (names), `types`
+#'   (`"numeric"`, `"logical"` or `"factor"`, one per column) and `levels` (a
+#'   named list for the factor columns); `"gradglm_schema"` is its class.
+#' @export
+source_scan <- function(source, columns = NULL) {
+  fun <- "source_scan"
+  if (!inherits(source, "gradglm_source")) abort(fun, "'source' must be a gradglm_source()")
+  n <- 0
+  cols <- NULL
+  types <- NULL
+  levels <- list()
+  declared <- character(0)  # factor columns whose levels keep their order
+  chunks <- source_each(source, function(chunk, k) {
+    if (is.null(cols)) {
+      cols <<- if (is.null(columns)) names(chunk) else columns
+      missing <- setdiff(cols, names(chunk))
+      if (length(missing)) abort(fun, "column(s) ", quote_some(missing), " not in the data (chunk 1)")
+    } else {
+      missing <- setdiff(cols, names(chunk))
+      if (length(missing)) abort(fun, "chunk ", k, " lacks the column(s) ", quote_some(missing))
+    }
+    for (v in cols) {
+      x <- chunk[[v]]
+      type <- column_type(x)
+      if (is.na(type)) {
+        abort(fun, "column ", sQuote(v, FALSE), " is a ", class(x)[1L], " (chunk ", k, "); columns must be ",
+              "numeric, logical, character or factor")
+      }
+      old <- if (is.null(types)) NA_character_ else types[v]
+      if (is.na(old) || (old == "logical" && type != "logical")) {
+        # (a column that is all NA in a chunk reads as logical there)
+        types[v] <<- type
+      } else if (old != type && !(type == "logical" && all(is.na(x)))) {
+        abort(fun, "column ", sQuote(v, FALSE), " is ", old, " in earlier chunks but ", type, " in chunk ", k)
+      }
+      if (type == "factor") {
+        # (levels of a factor column keep their order; a character column's are sorted)
+        lv <- if (is.factor(x)) levels(x) else sort(unique(x[!is.na(x)]))
+        if (is.factor(x)) declared <<- union(declared, v)
+        levels[[v]] <<- if (is.null(levels[[v]])) lv else union(levels[[v]], lv)
+      }
+    }
+    n <<- n + nrow(chunk)
+  }, "first", fun)
+  if (!chunks) abort(fun, "the source returned no rows")
+  for (v in setdiff(names(levels), declared)) levels[[v]] <- sort(levels[[v]])
+  structure(list(n = n, chunks = chunks, columns = cols, types = types[cols], levels = levels),
+            class = "gradglm_schema")
+}
+
+column_type <- function(x) {
+  if (is.factor(x) || is.character(x)) return("factor")
+  if (is.logical(x)) return("logical")
+  if (is.numeric(x) && !is.object(x)) return("numeric")
+  NA_character_
+}
+
+# A chunk converted to the schema of the first pass: its columns with the
+# types and factor levels of the whole data (a level the first pass did not
+# see is an error that names it, its column and the chunk).
+source_frame <- function(chunk, schema, k, fun = "gradglm") {
+  out <- chunk[schema$columns]
+  for (v in schema$columns) {
+    x <- out[[v]]
+    type <- schema$types[[v]]
+    if (type == "factor") {
+      x <- if (is.factor(x)) as.character(x) else x
+      if (is.logical(x) && all(is.na(x))) x <- as.character(x)
+      new <- setdiff(unique(x[!is.na(x)]), schema$levels[[v]])
+      if (length(new)) {
+        abort(fun, "column ", sQuote(v, FALSE), " has the level(s) ", quote_some(new), " in chunk ", k,
+              " that the first pass did not see")
+      }
+      out[[v]] <- factor(x, levels = schema$levels[[v]])
+    } else if (type == "numeric") {
+      if (!is.numeric(x) && !(is.logical(x) && all(is.na(x)))) {
+        abort(fun, "column ", sQuote(v, FALSE), " is not numeric in chunk ", k)
+      }
+      out[[v]] <- as.double(x)
+    } else if (!is.logical(x)) {
+      abort(fun, "column ", sQuote(v, FALSE), " is not logical in chunk ", k)
+    }
+  }
+  out
+}
+
+# A model over a chunked source, as the engine's chunked objective reads it
+# (src/chunked_objective.h): open() starts a pass, next_spec() returns the
+# model spec of the next chunk (the designs, response, weights and offsets
+# of its rows, built from the terms and factor levels of the whole data) or
+# NULL after the last, close() ends a pass early. `weights` names a column.
+source_model <- function(source, formula, family = stats::gaussian(), weights = NULL, fun = "gradglm") {
+  fam <- resolve_family(family, fun)
+  schema <- source_scan(source)
+  if (!is.null(weights) && !(is.character(weights) && length(weights) == 1L && weights %in% schema$columns)) {
+    abort(fun, "'weights' of a chunked source must name one of its columns")
+  }
+  proto <- schema_frame(schema)
+  mt <- tryCatch(stats::terms(formula, data = proto), error = function(e) model_frame_error(e, fun))
+  spec_of <- function(chunk, k) {
+    fr <- source_frame(chunk, schema, k, fun)
+    mf <- stats::model.frame(mt, fr, na.action = stats::na.omit, drop.unused.levels = FALSE)
+    X <- design_from_frame(attr(mf, "terms"), mf, NULL)
+    omitted <- attr(mf, "na.action")
+    w <- if (is.null(weights)) NULL else if (is.null(omitted)) fr[[weights]] else fr[[weights]][-omitted]
+    resp <- fam$row$response(stats::model.response(mf, "any"), fam$family, check_weights(w, nrow(mf), fun), fun)
+    model <- fam$row$model(fam$family, resp, X, NULL, fun)
+    off <- stats::model.offset(mf)
+    list(designs = lapply(model$blocks, function(b) engine_design(b$design)),
+         block_design = seq_along(model$blocks) - 1L,
+         block_m = vapply(model$blocks, function(b) as.integer(b$m), 1L),
+         y = if (is.null(resp$engine_y)) resp$y else resp$engine_y, weights = resp$weights,
+         offsets = rep(list(off), if (is.null(model$offset_predictors)) 1L else model$offset_predictors),
+         likelihood = model$likelihood)
+  }
+  it <- NULL
+  list(schema = schema, terms = mt, family = fam$family,
+       open = function() {
+         if (!is.null(it)) it$close()
+         it <<- source_open(source, "model", fun)
+         invisible(NULL)
+       },
+       next_spec = function() {
+         chunk <- it$next_chunk()
+         if (is.null(chunk)) NULL else spec_of(chunk, it$index())
+       },
+       close = function() if (!is.null(it)) it$close())
+}
+
+# a data frame without rows with the schema's columns and types (for terms()
+# to expand "." and know the factors)
+schema_frame <- function(schema) {
+  cols <- lapply(schema$columns, function(v) {
+    switch(schema$types[[v]], numeric = numeric(0), logical = logical(0),
+           factor = factor(character(0), levels = schema$levels[[v]]))
+  })
+  structure(stats::setNames(cols, schema$columns), class = "data.frame", row.names = integer(0))
+}
