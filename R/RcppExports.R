@@ -17,6 +17,10 @@ chunked_pass <- function(open_pass, next_spec, theta, curvature, threads) {
     .Call(`_gradglm_chunked_pass`, open_pass, next_spec, theta, curvature, threads)
 }
 
+fit_chunked <- function(open_pass, next_spec, start, control) {
+    .Call(`_gradglm_fit_chunked`, open_pass, next_spec, start, control)
+}
+
 network_eta <- function(net, theta, offsets, n) {
     .Call(`_gradglm_network_eta`, net, theta, offsets, n)
 }

@@ -2,7 +2,9 @@
 
 #include <stdexcept>
 
+#include "fit_utils.h"
 #include "model_spec.h"
+#include "optimizer.h"
 
 namespace gradglm {
 
@@ -74,4 +76,27 @@ Rcpp::List chunked_pass(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp
   return Rcpp::List::create(Rcpp::Named("value") = f, Rcpp::Named("gradient") = Rcpp::wrap(g),
                             Rcpp::Named("hessian") = Rcpp::wrap(H), Rcpp::Named("weight_sum") = obj.weight_sum(),
                             Rcpp::Named("chunks") = (double)obj.chunks());
+}
+
+// Newton's method over a chunked model: one pass (loss, gradient, curvature)
+// per iteration, plus the passes of its step halvings; at the solution one
+// more pass gives Fisher's curvature (the observed one where they agree) for
+// the covariance. `control` as for data in memory.
+// [[Rcpp::export]]
+Rcpp::List fit_chunked(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector start,
+                       Rcpp::List control) {
+  const gradglm::Settings s = gradglm::settings_from_control(control);
+  const int threads = control.containsElementNamed("threads") ? Rcpp::as<int>(control["threads"]) : 1;
+  gradglm::ChunkedObjective obj(open_pass, next_spec, start.size(), threads);
+  const Eigen::VectorXd b0 = Rcpp::as<Eigen::VectorXd>(start);
+  const gradglm::Result r = gradglm::newton(obj, b0, s);
+  Eigen::VectorXd g;
+  Eigen::MatrixXd H;
+  const double f = obj.fisher_curvature(r.coef, g, H);
+  return Rcpp::List::create(
+      Rcpp::Named("coefficients") = Rcpp::wrap(r.coef), Rcpp::Named("loss") = f,
+      Rcpp::Named("gradient") = Rcpp::wrap(g), Rcpp::Named("curvature") = Rcpp::wrap(H),
+      Rcpp::Named("converged") = r.converged, Rcpp::Named("iterations") = r.iter,
+      Rcpp::Named("passes") = (double)obj.passes(), Rcpp::Named("weight_sum") = obj.weight_sum(),
+      Rcpp::Named("chunks") = (double)obj.chunks(), Rcpp::Named("message") = r.message);
 }

@@ -169,3 +169,36 @@ test_that("bad sources and failing chunks give clear errors", {
   })
   expect_error(source_scan(mixed), "'x' is numeric in earlier chunks but factor in chunk 2")
 })
+
+test_that("Newton's method by passes over chunks gives the in-memory fit", {
+  d <- chunk_data(2003)
+  csv <- temp_path(".csv")
+  utils::write.csv(d, csv, row.names = FALSE)
+  dd <- d
+  dd$f <- factor(dd$f)
+  ctl <- list(tol = 1e-10, max_iter = 100L, learning_rate = 0.1, decay = 0, trace = FALSE, verbose = FALSE,
+              threads = 1L)
+  for (fam in list(poisson(), binomial(), gaussian())) {
+    form <- if (fam$family == "binomial") yb ~ x1 * x2 + f else y ~ x1 * x2 + f
+    ref <- suppressWarnings(gradglm(form, data = dd, family = fam, weights = w,
+                                    control = gradglm_control(tol = 1e-12)))
+    m <- suppressWarnings(gradglm:::source_model(gradglm_source(csv, chunk_size = 300), form, fam, weights = "w"))
+    r <- suppressWarnings(gradglm:::fit_chunked(m$open, m$next_spec, rep(0, length(coef(ref))), ctl))
+    expect_true(r$converged)
+    expect_equal(r$chunks, 7)
+    expect_equal(r$coefficients, unname(coef(ref)), tolerance = 1e-10)
+    V <- solve(r$curvature * r$weight_sum) * (if (fam$family == "gaussian") ref$dispersion else 1)
+    expect_equal(sqrt(diag(V)), unname(sqrt(diag(vcov(ref)))), tolerance = 1e-10)
+    expect_equal(2 * r$weight_sum * r$loss, deviance(ref), tolerance = 1e-12)
+  }
+  # a multinomial (K = 2 predictors per row) from a function source (every
+  # chunk has every class: a chunk without one is the next step)
+  set.seed(4)
+  dd$g <- factor(sample(c("a", "b", "c"), nrow(dd), TRUE, prob = c(0.5, 0.3, 0.2)))
+  ref <- gradglm(g ~ x1 + f, data = dd, family = multinomial(), control = gradglm_control(tol = 1e-12))
+  m <- gradglm:::source_model(function_source(dd, 501), g ~ x1 + f, multinomial())
+  r <- gradglm:::fit_chunked(m$open, m$next_spec, rep(0, length(coef(ref))), ctl)
+  expect_true(r$converged)
+  expect_equal(r$coefficients, unname(as.vector(coef(ref))), tolerance = 1e-8)
+  expect_equal(-r$weight_sum * r$loss, as.numeric(logLik(ref)), tolerance = 1e-10)
+})
