@@ -38,19 +38,15 @@ double weighted_median(std::vector<std::pair<double, double>>& vw) {
   return vw.back().first;
 }
 
-// p rows with small |r| whose x's are linearly independent (greedy, by a
-// Gram-Schmidt test on the rows); fewer than p when none are left
-std::vector<Index> initial_basis(const MatRef& X, const VecRef& c, const VectorXd& r) {
-  const Index n = X.rows(), p = X.cols();
-  std::vector<Index> order;
-  order.reserve(n);
-  for (Index i = 0; i < n; ++i)
-    if (c[i] > 0.0) order.push_back(i);
-  std::sort(order.begin(), order.end(), [&](Index a, Index b) { return std::abs(r[a]) < std::abs(r[b]); });
-  std::vector<Index> basis;
+// the rows of `order`, in that order, whose x's are linearly independent of
+// those taken before them (a Gram-Schmidt test); at most p of them
+std::vector<Index> independent_rows(const MatRef& X, const std::vector<Index>& order) {
+  const Index p = X.cols();
+  std::vector<Index> rows;
   MatrixXd Q(p, p);  // orthonormal rows accepted so far
   Index k = 0;
   for (Index i : order) {
+    if (k == p) break;
     VectorXd v = X.row(i).transpose();
     const double norm0 = v.norm();
     if (!(norm0 > 0.0)) continue;
@@ -59,11 +55,22 @@ std::vector<Index> initial_basis(const MatRef& X, const VecRef& c, const VectorX
     const double norm1 = v.norm();
     if (norm1 > 1e-8 * norm0) {
       Q.col(k++) = v / norm1;
-      basis.push_back(i);
-      if (k == p) break;
+      rows.push_back(i);
     }
   }
-  return basis;
+  return rows;
+}
+
+// p rows with small |r| whose x's are linearly independent; fewer than p
+// when none are left
+std::vector<Index> initial_basis(const MatRef& X, const VecRef& c, const VectorXd& r) {
+  const Index n = X.rows();
+  std::vector<Index> order;
+  order.reserve(n);
+  for (Index i = 0; i < n; ++i)
+    if (c[i] > 0.0) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](Index a, Index b) { return std::abs(r[a]) < std::abs(r[b]); });
+  return independent_rows(X, order);
 }
 
 // The multipliers t of the basis rows that balance the subgradient of the
@@ -268,23 +275,7 @@ LadResult weighted_lad_ridge(const MatRef& X, const VecRef& y, const VecRef& c, 
     if (c[i] > 0.0 && closeness[i] <= zero_tol) order.push_back(i);
   std::sort(order.begin(), order.end(), [&](Index a, Index b) { return closeness[a] < closeness[b]; });
   std::vector<char> inZ(n, 0);
-  {
-    MatrixXd Q(p, p);
-    Index k = 0;
-    for (Index i : order) {
-      if (k == p) break;
-      VectorXd v = X.row(i).transpose();
-      const double norm0 = v.norm();
-      if (!(norm0 > 0.0)) continue;
-      for (int again = 0; again < 2; ++again)
-        for (Index j = 0; j < k; ++j) v -= Q.col(j).dot(v) * Q.col(j);
-      const double norm1 = v.norm();
-      if (norm1 > 1e-8 * norm0) {
-        Q.col(k++) = v / norm1;
-        inZ[i] = 1;
-      }
-    }
-  }
+  for (Index i : independent_rows(X, order)) inZ[i] = 1;
   std::vector<Index> Z;
   auto collect = [&]() {
     Z.clear();
