@@ -235,9 +235,10 @@ read_csv_chunk <- function(con, header, chunk_size, args) {
 #' Reads every chunk of a [gradglm_source()] once and returns what a model
 #' needs to build the same model frame from any chunk as from the whole
 #' data: the number of rows, each column's type, and the levels of every
-#' factor or character column (the union over all chunks; a factor's levels
-#' in the order they first appear, a character column's sorted as
-#' [factor()] sorts them).
+#' factor or character column: those that occur in any chunk (unused levels
+#' are dropped, as [stats::model.frame()] drops them for [stats::glm()]), a
+#' factor's in the order of its levels, a character column's sorted as
+#' [factor()] sorts them.
 #'
 #' @param source A [gradglm_source()].
 #' @param columns The columns to scan (default: all).
@@ -252,7 +253,7 @@ source_scan <- function(source, columns = NULL) {
   cols <- NULL
   types <- NULL
   levels <- list()
-  declared <- character(0)  # factor columns whose levels keep their order
+  declared <- list()  # the declared levels of factor columns, in their order
   chunks <- source_each(source, function(chunk, k) {
     if (is.null(cols)) {
       cols <<- if (is.null(columns)) names(chunk) else columns
@@ -277,16 +278,19 @@ source_scan <- function(source, columns = NULL) {
         abort(fun, "column ", sQuote(v, FALSE), " is ", old, " in earlier chunks but ", type, " in chunk ", k)
       }
       if (type == "factor") {
-        # (levels of a factor column keep their order; a character column's are sorted)
-        lv <- if (is.factor(x)) levels(x) else sort(unique(x[!is.na(x)]))
-        if (is.factor(x)) declared <<- union(declared, v)
-        levels[[v]] <<- if (is.null(levels[[v]])) lv else union(levels[[v]], lv)
+        # the levels that occur (as model.frame() drops unused ones); a
+        # factor's in the order of its levels, a character column's sorted
+        seen <- unique(as.character(x[!is.na(x)]))
+        levels[[v]] <<- union(levels[[v]], seen)
+        if (is.factor(x)) declared[[v]] <<- union(declared[[v]], levels(x))
       }
     }
     n <<- n + nrow(chunk)
   }, "first", fun)
   if (!chunks) abort(fun, "the source returned no rows")
-  for (v in setdiff(names(levels), declared)) levels[[v]] <- sort(levels[[v]])
+  for (v in names(levels)) {
+    levels[[v]] <- if (is.null(declared[[v]])) sort(levels[[v]]) else intersect(declared[[v]], levels[[v]])
+  }
   structure(list(n = n, chunks = chunks, columns = cols, types = types[cols], levels = levels),
             class = "gradglm_schema")
 }
@@ -346,7 +350,14 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     X <- design_from_frame(attr(mf, "terms"), mf, NULL)
     omitted <- attr(mf, "na.action")
     w <- if (is.null(weights)) NULL else if (is.null(omitted)) fr[[weights]] else fr[[weights]][-omitted]
-    resp <- fam$row$response(stats::model.response(mf, "any"), fam$family, check_weights(w, nrow(mf), fun), fun)
+    y <- stats::model.response(mf, "any")
+    w <- check_weights(w, nrow(mf), fun)
+    # a class response keeps every class of the whole data, also those absent from this chunk
+    resp <- if (isTRUE(fam$row$keeps_classes)) {
+      fam$row$response(y, fam$family, w, fun, keep_empty = TRUE)
+    } else {
+      fam$row$response(y, fam$family, w, fun)
+    }
     model <- fam$row$model(fam$family, resp, X, NULL, fun)
     off <- stats::model.offset(mf)
     list(designs = lapply(model$blocks, function(b) engine_design(b$design)),

@@ -71,7 +71,7 @@ ordinal_cdf <- function(link, q) {
 # A class response: a factor (or character) with its empty levels dropped
 # (with a warning), as codes 0 .. L - 1 for the engine, or a matrix of counts
 # as proportions with the totals moved into the weights.
-class_response <- function(y, family, weights, fun, ordered = FALSE) {
+class_response <- function(y, family, weights, fun, ordered = FALSE, keep_empty = FALSE) {
   nm <- if (is.matrix(y)) rownames(y) else names(y)
   if (is.matrix(y) && !ordered) {
     if (!is.numeric(y) || ncol(y) < 2L) {
@@ -98,7 +98,8 @@ class_response <- function(y, family, weights, fun, ordered = FALSE) {
           if (!ordered) " or a matrix of counts" else "", ", not ", class(y)[1L])
   }
   if (anyNA(y)) abort(fun, "the response contains missing values")
-  used <- levels(y)[tabulate(as.integer(y)[weights > 0], nlevels(y)) > 0L]
+  # (a chunk of a larger data set keeps the classes of the whole data)
+  used <- if (keep_empty) levels(y) else levels(y)[tabulate(as.integer(y)[weights > 0], nlevels(y)) > 0L]
   if (length(used) < 2L) {
     abort(fun, "the response has a single class (", quote_some(used), "); ", family$family,
           "() needs at least two")
@@ -120,7 +121,9 @@ class_response <- function(y, family, weights, fun, ordered = FALSE) {
 
 register_family(new_family_row(
   "multinomial", "logit", "multinomial", kind = "likelihood", keeps_classes = TRUE,
-  response = function(y, family, weights, fun) class_response(y, family, weights, fun),
+  response = function(y, family, weights, fun, keep_empty = FALSE) {
+    class_response(y, family, weights, fun, keep_empty = keep_empty)
+  },
   model = function(family, resp, x, x_sigma, fun) multinomial_model(family, resp, x, fun),
   # penalised: glmnet's symmetric form, one predictor per class
   penalty_model = function(family, resp, x, x_sigma, fun) multinomial_model(family, resp, x, fun, symmetric = TRUE)
@@ -129,7 +132,9 @@ register_family(new_family_row(
 register_family(new_family_row(
   "ordinal", names(ordinal_link_codes), "ordinal", kind = "likelihood", keeps_classes = TRUE,
   needs_intercept = TRUE,
-  response = function(y, family, weights, fun) class_response(y, family, weights, fun, ordered = TRUE),
+  response = function(y, family, weights, fun, keep_empty = FALSE) {
+    class_response(y, family, weights, fun, ordered = TRUE, keep_empty = keep_empty)
+  },
   model = function(family, resp, x, x_sigma, fun) ordinal_model(family, resp, x, fun)
 ))
 
