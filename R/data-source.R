@@ -336,7 +336,8 @@ source_frame <- function(chunk, schema, k, fun = "gradglm") {
 # model spec of the next chunk (the designs, response, weights and offsets
 # of its rows, built from the terms and factor levels of the whole data) or
 # NULL after the last, close() ends a pass early. `weights` names a column.
-source_model <- function(source, formula, family = stats::gaussian(), weights = NULL, fun = "gradglm") {
+source_model <- function(source, formula, family = stats::gaussian(), weights = NULL, sigma = NULL,
+                         fun = "gradglm") {
   fam <- resolve_family(family, fun)
   schema <- source_scan(source)
   if (!is.null(weights) && !(is.character(weights) && length(weights) == 1L && weights %in% schema$columns)) {
@@ -344,10 +345,23 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   }
   proto <- schema_frame(schema)
   mt <- tryCatch(stats::terms(formula, data = proto), error = function(e) model_frame_error(e, fun))
+  if (!is.null(sigma) && fam$row$sigma == "no") {
+    abort(fun, "family '", fam$family$family, "' has no scale parameter: a 'sigma' model is for ",
+          paste(sigma_families(), collapse = ", "))
+  }
+  # one frame for both models (as gradglm() builds it), each model's terms taken from it
+  frame_terms <- if (is.null(sigma)) mt else joint_formula(mt, sigma)
+  mt_sigma <- if (!is.null(sigma)) stats::terms(sigma, data = proto)
   spec_of <- function(chunk, k) {
     fr <- source_frame(chunk, schema, k, fun)
-    mf <- stats::model.frame(mt, fr, na.action = stats::na.omit, drop.unused.levels = FALSE)
-    X <- design_from_frame(attr(mf, "terms"), mf, NULL)
+    mf <- stats::model.frame(frame_terms, fr, na.action = stats::na.omit, drop.unused.levels = FALSE)
+    mt_all <- attr(mf, "terms")
+    X <- design_from_frame(if (is.null(sigma)) mt_all else terms_from_joint(mt, mt_all), mf, NULL)
+    Z <- if (!is.null(sigma)) {
+      design_from_frame(terms_from_joint(mt_sigma, mt_all), mf, NULL)
+    } else if (fam$row$sigma == "always") {
+      intercept_design(nrow(mf))
+    }
     omitted <- attr(mf, "na.action")
     w <- if (is.null(weights)) NULL else if (is.null(omitted)) fr[[weights]] else fr[[weights]][-omitted]
     y <- stats::model.response(mf, "any")
@@ -358,7 +372,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     } else {
       fam$row$response(y, fam$family, w, fun)
     }
-    model <- fam$row$model(fam$family, resp, X, NULL, fun)
+    model <- fam$row$model(fam$family, resp, X, Z, fun)
     off <- stats::model.offset(mf)
     list(designs = lapply(model$blocks, function(b) engine_design(b$design)),
          block_design = seq_along(model$blocks) - 1L,

@@ -205,3 +205,21 @@ test_that("Newton's method by passes over chunks gives the in-memory fit", {
   expect_equal(r$coefficients, unname(as.vector(coef(ref))), tolerance = 1e-8)
   expect_equal(-r$weight_sum * r$loss, as.numeric(logLik(ref)), tolerance = 1e-10)
 })
+
+test_that("a Student-t with a sigma model, fitted by passes over chunks, is the in-memory fit", {
+  d <- chunk_data(1201)
+  d$z <- d$x1 + 0.1 * d$y + stats::rt(nrow(d), 4) * exp(0.3 * d$x2)
+  dd <- d
+  dd$f <- factor(dd$f)
+  ctl <- list(tol = 1e-10, max_iter = 100L, learning_rate = 0.1, decay = 0, trace = FALSE, verbose = FALSE,
+              threads = 1L)
+  ref <- gradglm(z ~ x1 + f, sigma = ~ x2, data = dd, family = student_t(df = 4), weights = w,
+                 control = gradglm_control(tol = 1e-12))
+  m <- gradglm:::source_model(function_source(d, 250), z ~ x1 + f, student_t(df = 4), weights = "w", sigma = ~ x2)
+  start <- c(rep(0, length(coef(ref)) - 2L), log(stats::sd(d$z)), 0)
+  r <- gradglm:::fit_chunked(m$open, m$next_spec, start, ctl)
+  expect_true(r$converged)
+  expect_equal(r$coefficients, unname(coef(ref)), tolerance = 1e-8)
+  expect_equal(-r$weight_sum * r$loss, as.numeric(logLik(ref)), tolerance = 1e-10)
+  expect_error(gradglm:::source_model(function_source(d, 250), y ~ x1, poisson(), sigma = ~ x2), "no scale parameter")
+})
