@@ -222,7 +222,6 @@ source_each <- function(src, f, pass, fun = "gradglm") {
 read_csv_chunk <- function(con, header, chunk_size, args) {
   lines <- readLines(con, n = chunk_size + is.null(header))
   if (!length(lines) || (is.null(header) && length(lines) == 1L && !nzchar(lines))) return(NULL)
-  if (!is.null(header) && length(lines) == 0L) return(NULL)
   args$text <- lines
   args$header <- is.null(header)
   if (!is.null(header)) args$col.names <- header
@@ -345,6 +344,9 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   }
   proto <- schema_frame(schema)
   mt <- tryCatch(stats::terms(formula, data = proto), error = function(e) model_frame_error(e, fun))
+  # every variable from the source's columns (not from the formula's environment)
+  absent <- setdiff(c(all.vars(mt), if (!is.null(sigma)) all.vars(sigma)), schema$columns)
+  if (length(absent)) abort(fun, "the formula uses ", quote_some(absent), ", not among the source's columns")
   if (!is.null(sigma) && fam$row$sigma == "no") {
     abort(fun, "family '", fam$family$family, "' has no scale parameter: a 'sigma' model is for ",
           paste(sigma_families(), collapse = ", "))
@@ -355,6 +357,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   spec_of <- function(chunk, k) {
     fr <- source_frame(chunk, schema, k, fun)
     mf <- stats::model.frame(frame_terms, fr, na.action = stats::na.omit, drop.unused.levels = FALSE)
+    if (!nrow(mf)) return(list(weights = numeric(0)))
     mt_all <- attr(mf, "terms")
     X <- design_from_frame(if (is.null(sigma)) mt_all else terms_from_joint(mt, mt_all), mf, NULL)
     Z <- if (!is.null(sigma)) {
@@ -389,8 +392,13 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
          invisible(NULL)
        },
        next_spec = function() {
-         chunk <- it$next_chunk()
-         if (is.null(chunk)) NULL else spec_of(chunk, it$index())
+         # (a chunk whose rows the na.action removes entirely is passed over)
+         repeat {
+           chunk <- it$next_chunk()
+           if (is.null(chunk)) return(NULL)
+           spec <- spec_of(chunk, it$index())
+           if (length(spec$weights)) return(spec)
+         }
        },
        close = function() if (!is.null(it)) it$close())
 }

@@ -65,14 +65,7 @@ Rcpp::List chunked_pass(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp
   gradglm::ChunkedObjective obj(open_pass, next_spec, theta.size(), threads);
   Eigen::VectorXd g;
   Eigen::MatrixXd H;
-  double f;
-  if (curvature == "observed") {
-    f = obj.value_grad_curv(b, g, H);
-  } else if (curvature == "fisher") {
-    f = obj.fisher_curvature(b, g, H);
-  } else {
-    f = obj.value_grad(b, g);
-  }
+  const double f = gradglm::eval_by_name(obj, b, curvature, g, H);
   return Rcpp::List::create(Rcpp::Named("value") = f, Rcpp::Named("gradient") = Rcpp::wrap(g),
                             Rcpp::Named("hessian") = Rcpp::wrap(H), Rcpp::Named("weight_sum") = obj.weight_sum(),
                             Rcpp::Named("chunks") = (double)obj.chunks());

@@ -458,8 +458,8 @@ LadResult weighted_lad_ridge(const MatRef& X, const VecRef& y, const VecRef& c, 
     }
     inZ[Z[out]] = 0;
     sg[Z[out]] = v[out] > 0.0 ? 1 : -1;
-    if (change == max_changes) res.message = "the active set did not settle";
   }
+  if (!res.optimal && res.message.empty()) res.message = "the active set did not settle";
   collect();
   res.beta = beta;
   res.basis = Z;

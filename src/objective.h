@@ -159,6 +159,16 @@ class ModelObjective : public Objective {
 };
 
 // One intercept of a standardised design: b_k gets shift . theta added.
+// One evaluation with the curvature named as R names it: "observed",
+// "fisher", or anything else for none (loss and gradient only). For the
+// objectives that have both curvatures (ModelObjective, ChunkedObjective).
+template <class Obj>
+double eval_by_name(Obj& obj, const VectorXd& b, const std::string& curvature, VectorXd& grad, MatrixXd& H) {
+  if (curvature == "observed") return obj.value_grad_curv(b, grad, H);
+  if (curvature == "fisher") return obj.fisher_curvature(b, grad, H);
+  return obj.value_grad(b, grad);
+}
+
 struct InterceptShift {
   Index k;
   VectorXd shift;  // zero at every intercept position

@@ -83,14 +83,7 @@ Rcpp::List model_eval(Rcpp::List spec, const Rcpp::NumericVector& theta, std::st
   const MapVec b(theta.begin(), theta.size());
   VectorXd g;
   MatrixXd H;
-  double f;
-  if (curvature == "observed") {
-    f = obj.value_grad_curv(b, g, H);
-  } else if (curvature == "fisher") {
-    f = obj.fisher_curvature(b, g, H);
-  } else {
-    f = obj.value_grad(b, g);
-  }
+  const double f = eval_by_name(obj, b, curvature, g, H);
   Rcpp::List out = Rcpp::List::create(Rcpp::Named("loss") = f, Rcpp::Named("gradient") = Rcpp::wrap(g));
   if (H.size()) out["curvature"] = Rcpp::wrap(H);
   return out;

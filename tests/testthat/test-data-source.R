@@ -171,6 +171,19 @@ test_that("bad sources and failing chunks give clear errors", {
     switch(j, data.frame(x = c(1, 2)), data.frame(x = c("a", "b")), NULL)
   })
   expect_error(source_scan(mixed), "'x' is numeric in earlier chunks but factor in chunk 2")
+  # a formula variable that is not a column of the source
+  expect_error(gradglm:::source_model(function_source(d, 10), y ~ x1 + nothere), "uses 'nothere', not among")
+  # chunks whose rows all have missing values are passed over; none left is an error
+  d4 <- d
+  d4$x2[1:20] <- NA
+  d4$allna <- NA_real_
+  m4 <- gradglm:::source_model(function_source(d4, 10), y ~ x1 + x2, poisson())
+  ref <- gradglm(y ~ x1 + x2, data = d4, family = poisson())
+  r4 <- gradglm:::chunked_pass(m4$open, m4$next_spec, unname(coef(ref)), "none", 1L)
+  expect_equal(r4$chunks, 2)
+  expect_equal(2 * r4$weight_sum * r4$value, deviance(ref), tolerance = 1e-12)
+  m5 <- gradglm:::source_model(function_source(d4, 10), y ~ allna, poisson())
+  expect_error(gradglm:::chunked_pass(m5$open, m5$next_spec, c(0, 0), "none", 1L), "no observation")
 })
 
 test_that("Newton's method by passes over chunks gives the in-memory fit", {
