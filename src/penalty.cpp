@@ -625,6 +625,11 @@ class PathSolver {
       ridge[cd.pos] = wsum_ * l2(cd, lambda);
     }
     const VectorXd theta0 = theta_;
+    auto give_up = [&]() {  // back to the smoothed solution
+      theta_ = theta0;
+      basis_.clear();
+      return false;
+    };
     std::vector<Index> last;
     MatrixXd eta(n_, K_);
     bool settled = false;
@@ -644,11 +649,7 @@ class PathSolver {
         lad = weighted_lad_ridge(Xa_, ya_, c, ridge, theta_.head(p), close, round == 0 ? zero_tol : 1e-3,
                                  20 * (int)p + 50);
       }
-      if (!lad.beta.allFinite() || !lad.optimal) {
-        theta_ = theta0;
-        basis_.clear();
-        return false;
-      }
+      if (!lad.beta.allFinite() || !lad.optimal) return give_up();
       const bool same = lad.basis == last;
       const double move = (lad.beta - theta_.head(p)).cwiseAbs().maxCoeff();
       theta_.head(p) = lad.beta;
@@ -660,20 +661,12 @@ class PathSolver {
       sg.record_trace = false;
       const VectorXd g0 = theta_.segment(p, q);
       const Result rg = gradglm::newton(part, g0, sg, nullptr);
-      if (!rg.coef.allFinite()) {
-        theta_ = theta0;
-        basis_.clear();
-        return false;
-      }
+      if (!rg.coef.allFinite()) return give_up();
       theta_.segment(p, q) = rg.coef;
       const double tol = 1e-10 * (1.0 + theta_.cwiseAbs().maxCoeff());
       settled = same && (rg.coef - g0).cwiseAbs().maxCoeff() <= tol && (lasso || move <= tol);
     }
-    if (!settled && !lasso) {
-      theta_ = theta0;
-      basis_.clear();
-      return false;
-    }
+    if (!settled && !lasso) return give_up();
     pred_.eta_all(theta_, eta_.data());
     have_eval_ = false;
     loss_ = loss_at(eta_);
