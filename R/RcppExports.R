@@ -17,8 +17,8 @@ chunked_pass <- function(open_pass, next_spec, theta, curvature, threads) {
     .Call(`_gradglm_chunked_pass`, open_pass, next_spec, theta, curvature, threads)
 }
 
-fit_chunked <- function(open_pass, next_spec, start, control) {
-    .Call(`_gradglm_fit_chunked`, open_pass, next_spec, start, control)
+fit_chunked <- function(open_pass, next_spec, start, control, optimizer = "newton", cov = "fisher") {
+    .Call(`_gradglm_fit_chunked`, open_pass, next_spec, start, control, optimizer, cov)
 }
 
 network_eta <- function(net, theta, offsets, n) {

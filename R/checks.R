@@ -12,7 +12,7 @@ quote_some <- function(x, max = 5L) {
   s
 }
 
-check_weights <- function(w, n, fun = "gradglm") {
+check_weights <- function(w, n, fun = "gradglm", all_zero = FALSE) {
   if (is.null(w)) return(rep.int(1, n))
   if (!is.numeric(w) && !is.logical(w)) {
     abort(fun, "'weights' must be a numeric vector, not ", class(w)[1L])
@@ -24,7 +24,7 @@ check_weights <- function(w, n, fun = "gradglm") {
   if (anyNA(w)) abort(fun, "'weights' contains missing values")
   if (any(is.infinite(w))) abort(fun, "'weights' contains infinite values")
   if (any(w < 0)) abort(fun, "'weights' must be >= 0 (found ", sum(w < 0), " negative)")
-  if (!any(w > 0)) abort(fun, "'weights' are all zero: there is nothing to fit")
+  if (!all_zero && !any(w > 0)) abort(fun, "'weights' are all zero: there is nothing to fit")
   rng <- range(w[w > 0])
   if (rng[2L] > 1e150 || rng[1L] < 1e-150) {
     abort(fun, "'weights' range from ", format(rng[1L], digits = 3), " to ", format(rng[2L], digits = 3),

@@ -27,6 +27,9 @@
 #'   (all of its rows and columns).
 #' @param chunk_size Rows per chunk for a query or CSV files (a function
 #'   decides its own chunks).
+#' @param cache Megabytes of model matrices that a fit keeps between its
+#'   passes (default 512): the chunks of the first pass that fit in it (the
+#'   last ones) are not read again. 0 reads every chunk on every pass.
 #' @param ... For CSV files: arguments passed to [utils::read.csv()] (for
 #'   example `sep`, `dec`, `na.strings`), except `header`, `nrows` and `skip`.
 #' @return An object of class `"gradglm_source"`.
@@ -51,13 +54,22 @@
 #' source_scan(gradglm_source(csv, chunk_size = 10))$n
 #' unlink(csv)
 #' @export
-gradglm_source <- function(x, query = NULL, chunk_size = 100000, ...) {
+gradglm_source <- function(x, query = NULL, chunk_size = 100000, cache = 512, ...) {
   fun <- "gradglm_source"
   if (!is.numeric(chunk_size) || length(chunk_size) != 1L || is.na(chunk_size) || chunk_size < 1 ||
       chunk_size != round(chunk_size)) {
     abort(fun, "'chunk_size' must be one whole number of at least 1")
   }
   chunk_size <- as.integer(min(chunk_size, .Machine$integer.max))
+  if (!is.numeric(cache) || length(cache) != 1L || is.na(cache) || cache < 0) {
+    abort(fun, "'cache' must be one number of megabytes, 0 or more")
+  }
+  src <- new_source(x, query, chunk_size, fun, ...)
+  src$cache <- as.numeric(cache)
+  src
+}
+
+new_source <- function(x, query, chunk_size, fun, ...) {
   if (is.function(x)) {
     if (!is.null(query)) abort(fun, "'query' is for a DBI connection, not for a function")
     if (!"reset" %in% names(formals(x)) && !"..." %in% names(formals(x))) {
@@ -328,79 +340,6 @@ source_frame <- function(chunk, schema, k, fun = "gradglm") {
     }
   }
   out
-}
-
-# A model over a chunked source, as the engine's chunked objective reads it
-# (src/chunked_objective.h): open() starts a pass, next_spec() returns the
-# model spec of the next chunk (the designs, response, weights and offsets
-# of its rows, built from the terms and factor levels of the whole data) or
-# NULL after the last, close() ends a pass early. `weights` names a column.
-source_model <- function(source, formula, family = stats::gaussian(), weights = NULL, sigma = NULL,
-                         fun = "gradglm") {
-  fam <- resolve_family(family, fun)
-  schema <- source_scan(source)
-  if (!is.null(weights) && !(is.character(weights) && length(weights) == 1L && weights %in% schema$columns)) {
-    abort(fun, "'weights' of a chunked source must name one of its columns")
-  }
-  proto <- schema_frame(schema)
-  mt <- tryCatch(stats::terms(formula, data = proto), error = function(e) model_frame_error(e, fun))
-  # every variable from the source's columns (not from the formula's environment)
-  absent <- setdiff(c(all.vars(mt), if (!is.null(sigma)) all.vars(sigma)), schema$columns)
-  if (length(absent)) abort(fun, "the formula uses ", quote_some(absent), ", not among the source's columns")
-  if (!is.null(sigma) && fam$row$sigma == "no") {
-    abort(fun, "family '", fam$family$family, "' has no scale parameter: a 'sigma' model is for ",
-          paste(sigma_families(), collapse = ", "))
-  }
-  # one frame for both models (as gradglm() builds it), each model's terms taken from it
-  frame_terms <- if (is.null(sigma)) mt else joint_formula(mt, sigma)
-  mt_sigma <- if (!is.null(sigma)) stats::terms(sigma, data = proto)
-  spec_of <- function(chunk, k) {
-    fr <- source_frame(chunk, schema, k, fun)
-    mf <- stats::model.frame(frame_terms, fr, na.action = stats::na.omit, drop.unused.levels = FALSE)
-    if (!nrow(mf)) return(list(weights = numeric(0)))
-    mt_all <- attr(mf, "terms")
-    X <- design_from_frame(if (is.null(sigma)) mt_all else terms_from_joint(mt, mt_all), mf, NULL)
-    Z <- if (!is.null(sigma)) {
-      design_from_frame(terms_from_joint(mt_sigma, mt_all), mf, NULL)
-    } else if (fam$row$sigma == "always") {
-      intercept_design(nrow(mf))
-    }
-    omitted <- attr(mf, "na.action")
-    w <- if (is.null(weights)) NULL else if (is.null(omitted)) fr[[weights]] else fr[[weights]][-omitted]
-    y <- stats::model.response(mf, "any")
-    w <- check_weights(w, nrow(mf), fun)
-    # a class response keeps every class of the whole data, also those absent from this chunk
-    resp <- if (isTRUE(fam$row$keeps_classes)) {
-      fam$row$response(y, fam$family, w, fun, keep_empty = TRUE)
-    } else {
-      fam$row$response(y, fam$family, w, fun)
-    }
-    model <- fam$row$model(fam$family, resp, X, Z, fun)
-    off <- stats::model.offset(mf)
-    list(designs = lapply(model$blocks, function(b) engine_design(b$design)),
-         block_design = seq_along(model$blocks) - 1L,
-         block_m = vapply(model$blocks, function(b) as.integer(b$m), 1L),
-         y = if (is.null(resp$engine_y)) resp$y else resp$engine_y, weights = resp$weights,
-         offsets = rep(list(off), if (is.null(model$offset_predictors)) 1L else model$offset_predictors),
-         likelihood = model$likelihood)
-  }
-  it <- NULL
-  list(schema = schema, terms = mt, family = fam$family,
-       open = function() {
-         if (!is.null(it)) it$close()
-         it <<- source_open(source, "model", fun)
-         invisible(NULL)
-       },
-       next_spec = function() {
-         # (a chunk whose rows the na.action removes entirely is passed over)
-         repeat {
-           chunk <- it$next_chunk()
-           if (is.null(chunk)) return(NULL)
-           spec <- spec_of(chunk, it$index())
-           if (length(spec$weights)) return(spec)
-         }
-       },
-       close = function() if (!is.null(it)) it$close())
 }
 
 # a data frame without rows with the schema's columns and types (for terms()

@@ -14,7 +14,17 @@
 #'   `binomial()` the response may be 0/1, logical, a two-level factor (the
 #'   first level is failure), a proportion with `weights` giving the trials,
 #'   or `cbind(successes, failures)`.
-#' @param data A data frame (or list or environment) holding the variables.
+#' @param data A data frame (or list or environment) holding the variables,
+#'   or data read in chunks, a [gradglm_source()] (a database query, CSV
+#'   files or a function): the same model is then fitted by passes over the
+#'   chunks (Newton's method, one pass per iteration; `"lbfgs"` and `"gd"`
+#'   also work), for the gaussian, binomial, poisson, student_t (with a
+#'   `sigma` model) and multinomial families. `weights`, `offset` and `subset`
+#'   are then expressions in the source's columns. The fit has everything a
+#'   fit from memory has except the vectors with one entry per row
+#'   (residuals, fitted values, working weights): `predict()` needs
+#'   `newdata`. Its `source` part holds the source, the rows, the passes
+#'   made, the reads of the source and the chunks kept in its cache.
 #' @param family A family: a name (`"poisson"`), a function (`poisson`) or a
 #'   family object (`poisson(link = "sqrt")`). Available: `gaussian`
 #'   (identity, log), `binomial` (logit, probit, cloglog), `poisson` (log,
@@ -125,6 +135,26 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   control <- as_control(control, fun)
   if (...length()) control <- do.call(gradglm_control, utils::modifyList(unclass(control), list(...)))
   if (missing(data)) data <- environment(formula)
+  if (inherits(data, "gradglm_source")) {
+    # data read in chunks: the same model, fitted by passes over the rows
+    if (!is.null(network)) abort(fun, "a network (model = mlp()) is fitted from data in memory, not from a chunked source")
+    if (!is.null(penalty)) abort(fun, "a penalised fit needs data in memory; a chunked source is fitted by maximum likelihood")
+    seen <- character(0)  # a warning of every chunk of every pass is given once
+    fit <- withCallingHandlers(source_fit(formula, data, family, weights = if (!missing(weights)) substitute(weights),
+                      subset = if (!missing(subset)) substitute(subset),
+                      offset = if (!missing(offset)) substitute(offset),
+                      na_fun = resolve_na_action(if (missing(na.action)) NULL else substitute(na.action), NULL,
+                                                 parent.frame(), fun),
+                      start = start, optimizer = optimizer, control = control, contrasts = contrasts,
+                      sigma = if (uses_sigma) sigma, env = parent.frame(), fun = fun),
+                      warning = function(w) {
+                        if (conditionMessage(w) %in% seen) invokeRestart("muffleWarning")
+                        seen <<- c(seen, conditionMessage(w))
+                      })
+    fit$call <- call
+    fit$formula <- stats::formula(fit$terms)
+    return(new_gradglm(fit))
+  }
   if (uses_sigma) check_sigma_variables(sigma, data, fun)
   if (!is.null(contrasts) && !is.list(contrasts)) {
     abort(fun, "'contrasts' must be a named list, such as list(f = \"contr.sum\")")

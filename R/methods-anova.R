@@ -88,6 +88,7 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   if (length(dots)) {
     return(.methods_anova_list(c(list(object), dots), test, dispersion))
   }
+  stop_if_source_refit(object, "anova.gradglm")
   .methods_anova_terms(object, test, dispersion)
 }
 

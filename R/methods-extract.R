@@ -227,6 +227,7 @@ df.residual.gradglm <- function(object, ...) {
 #' @export
 fitted.gradglm <- function(object, ...) {
   stop_if_path(object, "fitted.gradglm")
+  stop_if_source(object, "fitted.gradglm", "fitted values")
   stats::napredict(object$na.action, object$fitted.values)
 }
 
@@ -235,6 +236,7 @@ fitted.gradglm <- function(object, ...) {
 residuals.gradglm <- function(object, type = c("deviance", "pearson", "working", "response", "quantile"),
                               ...) {
   stop_if_path(object, "residuals.gradglm")
+  stop_if_source(object, "residuals.gradglm", "residuals")
   if (!is_glm_fit(object)) {
     types <- type_methods(object)$residual_types
     type <- if (missing(type)) types[1L] else match.arg(type[1L], types)
@@ -276,6 +278,7 @@ residuals.gradglm <- function(object, type = c("deviance", "pearson", "working",
 #' @export
 weights.gradglm <- function(object, type = c("prior", "working"), ...) {
   type <- match.arg(type)
+  stop_if_source(object, "weights.gradglm", "weights")
   w <- if (type == "prior") object$prior.weights else object$weights
   if (is.null(w)) return(NULL)
   if (is.null(names(w))) names(w) <- names(object$fitted.values)
@@ -288,6 +291,7 @@ model.frame.gradglm <- function(formula, ...) {
   object <- formula
   dots <- list(...)
   rebuild_args <- dots[names(dots) %in% c("data", "subset", "na.action")]
+  if (!length(rebuild_args)) stop_if_source(object, "model.frame.gradglm", "model frame")
   if (!is.null(object$model) && length(rebuild_args) == 0L) {
     return(object$model)
   }
@@ -315,6 +319,7 @@ model.frame.gradglm <- function(formula, ...) {
 #' @rdname gradglm-extract
 #' @export
 model.matrix.gradglm <- function(object, ...) {
+  stop_if_source(object, "model.matrix.gradglm", "model matrix")
   if (is.matrix(object$x)) {
     return(object$x)
   }

@@ -101,6 +101,12 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
     return(.plot_path(x, ...))
   }
   if (identical(which, "path")) abort("plot.gradglm", "which = \"path\" is for a regularization path")
+  if (is_source_fit(x)) {
+    # residuals need the rows; the training curve does not
+    if (explicit && !identical(which, "loss")) abort("plot.gradglm", source_rows_message("residuals"))
+    .plot_loss(x, ...)
+    return(invisible(x))
+  }
   if (is_network_fit(x)) return(.net_plot(x, which, explicit, if (missing(ask)) NULL else ask, ...))
   if (any(c("network", "effect") %in% which)) {
     abort("plot.gradglm", "which = \"network\" and \"effect\" are for networks (model = mlp())")

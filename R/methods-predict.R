@@ -86,6 +86,7 @@ predict.gradglm <- function(object, newdata = NULL,
     return(.path_predict(object, newdata, lambda, if (missing(type)) NULL else type, ...))
   }
   if (!is.null(lambda)) abort("predict.gradglm", "'lambda' is for a regularization path")
+  if (is.null(newdata)) stop_if_source(object, "predict.gradglm", "linear predictors")
   if (is_network_fit(object)) {
     return(.net_predict(object, newdata, if (missing(type)) NULL else type, se.fit, na.action, ...))
   }

@@ -102,6 +102,7 @@ drop1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "L
   stop_if_penalised(object, "drop1.gradglm")
   stop_if_network(object, "drop1.gradglm", "dropping terms")
   fun <- "drop1.gradglm"
+  stop_if_source_refit(object, fun)
   .select_check_fit(object, fun)
   test <- .select_test(test, missing(test), object, fun)
   .select_check_args(object, scale, k, fun)
@@ -129,6 +130,7 @@ add1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LR
   stop_if_penalised(object, "add1.gradglm")
   stop_if_network(object, "add1.gradglm", "adding terms")
   fun <- "add1.gradglm"
+  stop_if_source_refit(object, fun)
   .select_check_fit(object, fun)
   test <- .select_test(test, missing(test), object, fun)
   .select_check_args(object, scale, k, fun)

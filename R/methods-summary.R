@@ -122,7 +122,7 @@ summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...)
     iter = object$iter,
     converged = object$converged,
     optimizer = object$optimizer,
-    deviance.resid = stats::residuals(object, type = "deviance"),
+    deviance.resid = if (!is_source_fit(object)) stats::residuals(object, type = "deviance"),
     coefficients = coef.table,
     aliased = aliased,
     dispersion = dispersion,

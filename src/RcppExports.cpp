@@ -61,8 +61,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // fit_chunked
-Rcpp::List fit_chunked(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector start, Rcpp::List control);
-RcppExport SEXP _gradglm_fit_chunked(SEXP open_passSEXP, SEXP next_specSEXP, SEXP startSEXP, SEXP controlSEXP) {
+Rcpp::List fit_chunked(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector start, Rcpp::List control, std::string optimizer, std::string cov);
+RcppExport SEXP _gradglm_fit_chunked(SEXP open_passSEXP, SEXP next_specSEXP, SEXP startSEXP, SEXP controlSEXP, SEXP optimizerSEXP, SEXP covSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -70,7 +70,9 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< Rcpp::Function >::type next_spec(next_specSEXP);
     Rcpp::traits::input_parameter< Rcpp::NumericVector >::type start(startSEXP);
     Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_chunked(open_pass, next_spec, start, control));
+    Rcpp::traits::input_parameter< std::string >::type optimizer(optimizerSEXP);
+    Rcpp::traits::input_parameter< std::string >::type cov(covSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_chunked(open_pass, next_spec, start, control, optimizer, cov));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -221,7 +223,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_max_nonwhole", (DL_FUNC) &_gradglm_max_nonwhole, 2},
     {"_gradglm_column_ranges", (DL_FUNC) &_gradglm_column_ranges, 1},
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
-    {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 4},
+    {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 6},
     {"_gradglm_network_eta", (DL_FUNC) &_gradglm_network_eta, 4},
     {"_gradglm_network_value_grad", (DL_FUNC) &_gradglm_network_value_grad, 6},
     {"_gradglm_fit_model", (DL_FUNC) &_gradglm_fit_model, 1},

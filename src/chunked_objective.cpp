@@ -71,25 +71,58 @@ Rcpp::List chunked_pass(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp
                             Rcpp::Named("chunks") = (double)obj.chunks());
 }
 
-// Newton's method over a chunked model: one pass (loss, gradient, curvature)
-// per iteration, plus the passes of its step halvings; at the solution one
-// more pass gives Fisher's curvature (the observed one where they agree) for
-// the covariance. `control` as for data in memory.
+// A fit over a chunked model by "newton" (one pass per iteration: the full
+// step's loss, gradient and curvature together), "lbfgs" or "gd" (one pass
+// per loss and gradient). `cov` names the curvature of the covariance at the
+// solution: "fisher" (glm's expected information), or "observed" (falling
+// back to Fisher's where the observed one is not positive definite); Newton's
+// own curvature is reused where it is that one, else one more pass computes
+// it. `control` as for data in memory.
 // [[Rcpp::export]]
 Rcpp::List fit_chunked(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector start,
-                       Rcpp::List control) {
+                       Rcpp::List control, std::string optimizer = "newton", std::string cov = "fisher") {
   const gradglm::Settings s = gradglm::settings_from_control(control);
   const int threads = control.containsElementNamed("threads") ? Rcpp::as<int>(control["threads"]) : 1;
   gradglm::ChunkedObjective obj(open_pass, next_spec, start.size(), threads);
   const Eigen::VectorXd b0 = Rcpp::as<Eigen::VectorXd>(start);
-  const gradglm::Result r = gradglm::newton(obj, b0, s);
+  gradglm::Result r;
+  if (optimizer == "newton") {
+    r = gradglm::newton(obj, b0, s);
+  } else if (optimizer == "lbfgs") {
+    r = gradglm::lbfgs(obj, b0, s);
+  } else if (optimizer == "gd") {
+    r = gradglm::gradient_descent(obj, b0, s);
+  } else {
+    Rcpp::stop("unknown optimizer for a chunked model: " + optimizer);
+  }
   Eigen::VectorXd g;
   Eigen::MatrixXd H;
-  const double f = obj.fisher_curvature(r.coef, g, H);
+  double f = r.loss;
+  std::string kind = cov == "fisher" ? "expected" : "observed";
+  const bool newton_has_it = optimizer == "newton" && r.curvature.rows() == b0.size() &&
+                             (cov == "observed" || !obj.fisher_differs());
+  if (cov == "none") {
+    kind = "none";
+  } else if (r.coef.allFinite()) {
+    if (newton_has_it) {
+      H = r.curvature.selfadjointView<Eigen::Lower>();
+      g = r.gradient;
+    } else if (cov == "fisher") {
+      f = obj.fisher_curvature(r.coef, g, H);
+    } else {
+      f = obj.value_grad_curv(r.coef, g, H);
+    }
+    if (cov == "observed" && Eigen::LLT<Eigen::MatrixXd>(H).info() != Eigen::Success) {
+      f = obj.fisher_curvature(r.coef, g, H);
+      kind = "expected";
+    }
+  }
   return Rcpp::List::create(
       Rcpp::Named("coefficients") = Rcpp::wrap(r.coef), Rcpp::Named("loss") = f,
       Rcpp::Named("gradient") = Rcpp::wrap(g), Rcpp::Named("curvature") = Rcpp::wrap(H),
-      Rcpp::Named("converged") = r.converged, Rcpp::Named("iterations") = r.iter,
-      Rcpp::Named("passes") = (double)obj.passes(), Rcpp::Named("weight_sum") = obj.weight_sum(),
-      Rcpp::Named("chunks") = (double)obj.chunks(), Rcpp::Named("message") = r.message);
+      Rcpp::Named("cov_kind") = kind, Rcpp::Named("converged") = r.converged,
+      Rcpp::Named("iterations") = r.iter, Rcpp::Named("passes") = (double)obj.passes(),
+      Rcpp::Named("weight_sum") = obj.weight_sum(), Rcpp::Named("chunks") = (double)obj.chunks(),
+      Rcpp::Named("message") = r.message, Rcpp::Named("diverged") = r.diverged,
+      Rcpp::Named("trace") = gradglm::trace_frame(r.trace, optimizer == "gd", false));
 }

@@ -36,6 +36,8 @@ class ChunkedObjective : public Objective {
   // a pass costs about its rows times the coefficients
   double work() const override { return (double)rows_ * (double)dim_; }
   Index rows() const override { return 0; }  // (no row sampling: minibatches need rows in memory)
+  bool costly_pass() const override { return true; }
+  bool fisher_differs() const { return fisher_differs_; }
 
   double weight_sum() const { return wsum_; }
   Index passes() const { return passes_; }

@@ -57,6 +57,9 @@ class Objective {
   }
   // amount of arithmetic in one value_grad call, used to pace interrupt checks
   virtual double work() const = 0;
+  // true when a pass reads the data (chunks from a database or files), so that
+  // an optimizer should ask for everything it may need in one pass
+  virtual bool costly_pass() const { return false; }
   // Minibatch access for the stochastic optimizers: the number of rows (0 when
   // the objective has none), the weight of a set of rows, and the sums over
   // those rows of w_i times the unit loss and its gradient, divided by `denom`

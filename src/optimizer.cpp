@@ -65,9 +65,9 @@ VectorXd newton_direction(const MatrixXd& H, const VectorXd& g) {
 // Step-halving along d from beta: the first t in 1, 1/2, 1/4, ... whose loss
 // does not exceed f (up to rounding). Returns false when none does.
 bool halving_step(Objective& obj, const VectorXd& beta, const VectorXd& d, double f, double slack,
-                  Interrupter& intr, VectorXd& trial, double& f_new, double& t) {
-  t = 1.0;
-  for (int halvings = 0; halvings < 40; ++halvings) {
+                  Interrupter& intr, VectorXd& trial, double& f_new, double& t, int first = 0) {
+  t = std::ldexp(1.0, -first);
+  for (int halvings = first; halvings < 40; ++halvings) {
     trial = beta + t * d;
     f_new = obj.value(trial);
     intr.tick(obj.work());
@@ -120,6 +120,13 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     return res;
   }
   intr.tick(obj.work() * (1.0 + obj.dim()));
+  // Where a pass costs a read of the data (chunks from a database or files),
+  // the full step's loss, gradient and curvature come from one pass, and an
+  // accepted step needs no second pass for its gradient and curvature.
+  const bool fused = obj.costly_pass();
+  bool at_beta = true;  // g and H are those at beta
+  VectorXd g_next;
+  MatrixXd H_next;
   while (true) {
     const double gnorm = g.norm();
     // an indefinite exact curvature (possible away from the optimum, e.g. for
@@ -133,7 +140,17 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     // step-halving: accept the first step that does not increase the loss
     double t, f_new;
     const double slack = 1e-12 * (std::abs(f) + s.loss_floor);
-    bool ok = halving_step(obj, beta, d, f, slack, intr, trial, f_new, t);
+    bool ok, fused_ok = false;
+    if (fused) {
+      trial = beta + d;
+      t = 1.0;
+      f_new = obj.value_grad_curv(trial, g_next, H_next);
+      intr.tick(obj.work() * (1.0 + obj.dim()));
+      fused_ok = std::isfinite(f_new) && f_new <= f + slack;
+      ok = fused_ok || halving_step(obj, beta, d, f, slack, intr, trial, f_new, t, 1);
+    } else {
+      ok = halving_step(obj, beta, d, f, slack, intr, trial, f_new, t);
+    }
     if (!ok) {
       // a nearly singular exact curvature can give a useless direction:
       // try once more along the safe curvature's
@@ -156,6 +173,11 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     beta = trial;
     const double change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
     f = f_new;
+    at_beta = fused_ok;
+    if (fused_ok) {
+      g.swap(g_next);
+      H.swap(H_next);
+    }
     if (change < s.tol) {
       res.converged = true;
       break;
@@ -164,11 +186,19 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
       res.message = "the iteration limit was reached";
       break;
     }
-    f = obj.value_grad_curv(beta, g, H);
-    intr.tick(obj.work() * (1.0 + obj.dim()));
+    if (!at_beta) {
+      f = obj.value_grad_curv(beta, g, H);
+      intr.tick(obj.work() * (1.0 + obj.dim()));
+      at_beta = true;
+    }
   }
   // gradient and curvature at the returned coefficients (for standard errors)
-  res.loss = obj.value_grad_curv(beta, g, res.curvature);
+  if (fused && at_beta) {
+    res.loss = f;
+    res.curvature = H;
+  } else {
+    res.loss = obj.value_grad_curv(beta, g, res.curvature);
+  }
   if (s.final_step && res.converged) {
     // one more Newton step, kept when it does not increase the loss: the
     // change in the loss can be tiny while a flat direction still moves
@@ -188,6 +218,7 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
   }
   res.coef = beta;
   res.grad_norm = g.norm();
+  res.gradient = g;
   res.iter = it;
   record(res, s, it, res.loss, res.grad_norm, NAN);
   return res;

@@ -33,6 +33,7 @@ struct Result {
   int iter = 0;
   std::vector<TraceRow> trace;
   MatrixXd curvature;  // newton: the objective's curvature at `coef`
+  VectorXd gradient;   // newton: the objective's gradient at `coef`
   std::string message; // why it stopped, when it did not converge
   bool diverged = false; // stopped by the objective's check (e.g. an unbounded likelihood)
   bool rate_too_large = false;  // sgd / adam: the loss became non-finite or stayed above its start

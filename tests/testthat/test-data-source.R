@@ -236,3 +236,197 @@ test_that("a Student-t with a sigma model, fitted by passes over chunks, is the 
   expect_equal(-r$weight_sum * r$loss, as.numeric(logLik(ref)), tolerance = 1e-10)
   expect_error(gradglm:::source_model(function_source(d, 250), y ~ x1, poisson(), sigma = ~ x2), "no scale parameter")
 })
+
+# ---------------------------------------------------------------------------
+# gradglm(data = <source>): the user's path
+
+# the largest differences between a fit from a source and the in-memory fit
+fit_gap <- function(a, b) {
+  c(coef = max(abs(coef(a) - coef(b))),
+    se = max(abs(sqrt(diag(vcov(a))) - sqrt(diag(vcov(b))))),
+    deviance = abs(deviance(a) - deviance(b)) / abs(deviance(b)),
+    aic = abs(AIC(a) - AIC(b)) / abs(AIC(b)),
+    null = abs(a$null.deviance - b$null.deviance) / abs(b$null.deviance))
+}
+
+source_data <- function(n = 3003) {
+  set.seed(11)
+  d <- data.frame(x1 = rnorm(n), x2 = runif(n), f = sample(c("a", "b", "c"), n, TRUE),
+                  w = round(runif(n, 0.5, 3)), t = runif(n, 1, 3))
+  early <- seq_len(2000)
+  d$f[early] <- ifelse(d$f[early] == "c", "a", d$f[early])  # "c" only from the 3rd chunk of 1,000 rows
+  d$y <- rpois(n, d$t * exp(0.3 + 0.5 * d$x1 - 0.2 * (d$f == "b") + 0.3 * (d$f == "c")))
+  d$yb <- as.integer(d$y > 2)
+  d$z <- 1 + d$x1 + exp(0.3 * d$x2) * stats::rt(n, 5)
+  d$cls <- sample(c("p", "q", "r"), n, TRUE)
+  d
+}
+
+test_that("fits from SQLite, CSV files and a function equal the in-memory fits (chunks of 1,000 rows)", {
+  skip_if_not_installed("DBI")
+  skip_if_not_installed("RSQLite")
+  d <- source_data()
+  dd <- d
+  dd$f <- factor(dd$f)
+  dd$cls <- factor(dd$cls)
+  db <- temp_path(".sqlite")
+  con <- DBI::dbConnect(RSQLite::SQLite(), db)
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  DBI::dbWriteTable(con, "d", d)
+  csv1 <- temp_path(".csv")
+  csv2 <- temp_path(".csv")
+  utils::write.csv(d[1:1500, ], csv1, row.names = FALSE)
+  utils::write.csv(d[-(1:1500), ], csv2, row.names = FALSE)
+  sources <- list(sqlite = gradglm_source(con, "d", chunk_size = 1000),
+                  csv = gradglm_source(c(csv1, csv2), chunk_size = 1000),
+                  fun = function_source(d, 1000),
+                  uncached = gradglm_source(con, "SELECT * FROM d", chunk_size = 1000, cache = 0))
+  ctl <- gradglm_control(tol = 1e-12)
+  models <- list(
+    gaussian = list(y ~ x1 * x2 + f, gaussian()),
+    binomial = list(yb ~ x1 + x2 + f, binomial()),
+    poisson = list(y ~ x1 + x2 + f, poisson()),
+    probit = list(yb ~ x1 + f, binomial(link = "probit")))
+  for (nm in names(sources)) {
+    src <- sources[[nm]]
+    for (mod in models) {
+      # weights, and an offset both as an argument and as a formula term
+      a <- gradglm(mod[[1]], data = src, family = mod[[2]], weights = w, offset = log(t), control = ctl)
+      b <- gradglm(mod[[1]], data = dd, family = mod[[2]], weights = w, offset = log(t), control = ctl)
+      gap <- fit_gap(a, b)
+      expect_true(all(gap < 1e-8), info = paste(nm, mod[[2]]$family, mod[[2]]$link, format(gap)))
+      expect_equal(a$df.residual, b$df.residual)
+      expect_equal(a$dispersion, b$dispersion, tolerance = 1e-10)
+      expect_equal(nobs(a), nobs(b))
+    }
+    a <- gradglm(z ~ x1 + f, data = src, family = student_t(), sigma = ~ x2, control = ctl)
+    b <- gradglm(z ~ x1 + f, data = dd, family = student_t(), sigma = ~ x2, control = ctl)
+    expect_true(all(fit_gap(a, b) < 1e-8), info = paste(nm, "student_t"))
+    expect_equal(a$df, b$df, tolerance = 1e-8)
+    a <- gradglm(cls ~ x1 + f, data = src, family = multinomial(), control = ctl)
+    b <- gradglm(cls ~ x1 + f, data = dd, family = multinomial(), control = ctl)
+    expect_true(all(fit_gap(a, b) < 1e-8), info = paste(nm, "multinomial"))
+    expect_equal(a$lev, b$lev)
+  }
+  # the cache keeps the chunks between passes: one read of the table
+  a <- gradglm(yb ~ x1 + x2, data = sources$sqlite, family = binomial())
+  expect_equal(a$source$reads, 1L)
+  expect_equal(a$source$cached_chunks, 4L)
+  expect_gt(a$source$passes, 3L)
+  u <- gradglm(yb ~ x1 + x2, data = sources$uncached, family = binomial())
+  expect_equal(u$source$reads, u$source$passes)
+  expect_equal(coef(u), coef(a), tolerance = 1e-12)
+  # a small cache keeps the last chunks only
+  # (a chunk's model matrix and response: 1,000 rows x 4 numbers, 32 kB; the last chunk has 3 rows)
+  part <- gradglm(yb ~ x1 + x2, data = gradglm_source(con, "d", chunk_size = 1000, cache = 0.05), family = binomial())
+  expect_equal(part$source$cached_chunks, 2L)
+  expect_equal(part$source$reads, part$source$passes)
+  expect_equal(coef(part), coef(a), tolerance = 1e-12)
+  # no open result set is left behind
+  expect_silent(DBI::dbGetQuery(con, "SELECT COUNT(*) AS n FROM d"))
+})
+
+test_that("a fit from a source has glm's methods, except those that need the rows", {
+  d <- source_data(2500)
+  dd <- d
+  dd$f <- factor(dd$f)
+  src <- function_source(d, 700)
+  a <- gradglm(yb ~ x1 + f, data = src, family = binomial(), subset = x2 > 0.1)
+  b <- gradglm(yb ~ x1 + f, data = dd, family = binomial(), subset = x2 > 0.1)
+  expect_true(all(fit_gap(a, b) < 1e-7))
+  expect_equal(nobs(a), sum(d$x2 > 0.1))
+  expect_equal(confint(a), confint(b), tolerance = 1e-6)
+  expect_output(print(summary(a)), "Null deviance")
+  expect_output(print(a), "Degrees of Freedom|Coefficients")
+  expect_equal(predict(a, newdata = dd[1:20, ], type = "response"), predict(b, newdata = dd[1:20, ], type = "response"),
+               tolerance = 1e-7)
+  a2 <- gradglm(yb ~ x1, data = src, family = binomial(), subset = x2 > 0.1)
+  expect_equal(anova(a2, a)$Deviance[2], deviance(a2) - deviance(a), tolerance = 1e-10)
+  expect_error(residuals(a), "chunked source and keeps no residuals")
+  expect_error(fitted(a), "keeps no fitted values")
+  expect_error(predict(a), "give 'newdata'")
+  expect_error(anova(a), "compare them with anova\\(fit1, fit2\\)")
+  expect_error(drop1(a), "chunked source")
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  expect_silent(plot(a))
+  expect_error(plot(a, which = "residuals"), "keeps no residuals")
+  # L-BFGS and gradient descent by passes reach the same optimum
+  l <- gradglm(yb ~ x1 + f, data = src, family = binomial(), subset = x2 > 0.1, optimizer = "lbfgs")
+  expect_equal(coef(l), coef(a), tolerance = 1e-6)
+  expect_equal(l$optimizer, "lbfgs")
+})
+
+test_that("chunked fits stop with clear errors on bad input and failing chunks, and release the source", {
+  skip_if_not_installed("DBI")
+  skip_if_not_installed("RSQLite")
+  d <- source_data(2500)
+  con <- DBI::dbConnect(RSQLite::SQLite(), temp_path(".sqlite"))
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  DBI::dbWriteTable(con, "d", d)
+  src <- gradglm_source(con, "d", chunk_size = 1000, cache = 0)
+  expect_error(gradglm(yb ~ x1 + nope, data = src, family = binomial()), "'nope'.*not among the source's columns")
+  expect_error(gradglm(yb ~ x1, data = src, family = laplace()), "laplace\\(\\) is fitted exactly")
+  expect_error(gradglm(yb ~ x1, data = src, family = binomial(), optimizer = "adam"), "need the rows in memory")
+  expect_error(gradglm(yb ~ x1, data = src, family = binomial(), penalty = ridge(0.1)), "needs data in memory")
+  expect_error(gradglm(yb ~ x1, data = src, family = binomial(), model = mlp(3)), "network")
+  expect_error(gradglm(yb ~ x1, data = gradglm_source(con, "SELECT * FROM d WHERE x1 > 100"), family = binomial()),
+               "no rows")
+  expect_error(gradglm(yb ~ x1, data = src, family = binomial(), subset = x1 > 100), "no observations are left")
+  expect_error(gradglm_source(con, "d", chunk_size = 0), "'chunk_size' must be one whole number of at least 1")
+  expect_error(gradglm_source(con, "d", cache = -1), "'cache'")
+  # an aliased column is named
+  d2 <- d
+  d2$x3 <- 2 * d2$x1
+  expect_error(gradglm(yb ~ x1 + x3, data = function_source(d2, 1000), family = binomial()),
+               "'x3'.*linearly dependent")
+  # a chunk that fails in a later pass: the error names the chunk and the pass
+  pass <- 0
+  failing <- local({
+    chunks <- split(d, ceiling(seq_len(nrow(d)) / 1000))
+    i <- 0
+    gradglm_source(function(reset = FALSE) {
+      if (reset) {
+        pass <<- pass + 1
+        i <<- 0
+        return(NULL)
+      }
+      i <<- i + 1
+      if (pass >= 3 && i == 2) stop("the disk is gone")
+      if (i > length(chunks)) NULL else chunks[[i]]
+    }, cache = 0)
+  })
+  expect_error(gradglm(yb ~ x1, data = failing, family = binomial()),
+               "reading chunk 2 of the 2nd pass failed: the disk is gone")
+  # a level that the first pass did not see (the data changed between passes)
+  changing <- local({
+    i <- 0
+    resets <- 0  # the first chunk's read, the first pass, then the optimizer's passes
+    gradglm_source(function(reset = FALSE) {
+      if (reset) {
+        resets <<- resets + 1
+        i <<- 0
+        return(NULL)
+      }
+      i <<- i + 1
+      if (i > 2) return(NULL)
+      chunk <- d[(i - 1) * 1000 + 1:1000, ]
+      if (resets >= 3 && i == 2) chunk$f[5] <- "zz"
+      chunk
+    }, cache = 0)
+  })
+  expect_error(gradglm(yb ~ x1 + f, data = changing, family = binomial()),
+               "column 'f' has the level\\(s\\) 'zz' in chunk 2 that the first pass did not see")
+  # an interrupt in the middle of a pass leaves the connection usable, without an open result set
+  calls <- 0
+  interrupt_at <- function(x) {
+    calls <<- calls + 1
+    if (calls == 3) stop(structure(class = c("interrupt", "condition"), list(message = "", call = NULL)))
+    rep(1, length(x))
+  }
+  got <- tryCatch(gradglm(yb ~ x1, data = src, family = binomial(), weights = interrupt_at(x1)),
+                  interrupt = function(e) "interrupted")
+  expect_equal(got, "interrupted")
+  expect_silent(n_rows <- DBI::dbGetQuery(con, "SELECT COUNT(*) AS n FROM d")$n)
+  expect_equal(n_rows, nrow(d))
+})

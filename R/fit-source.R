@@ -1,0 +1,472 @@
+# Fits from data read in chunks: gradglm(formula, data = gradglm_source(...)).
+# The model is the one gradglm() builds in memory; its objective is a sum over
+# chunks (src/chunked_objective.h), so exact optimizers need only passes over
+# the rows. The fitted object is the one class, without the parts that are a
+# vector per row (residuals, fitted values: see source_rows_message()).
+
+# A model over a chunked source, as the engine's chunked objective reads it:
+# open() starts a pass, next_spec() returns the model spec of the next chunk
+# (the designs, response, weights and offsets of its rows, built from the
+# terms and factor levels of the whole data) or NULL after the last, close()
+# ends a pass early. `weights`, `offset` and `subset` are expressions (or a
+# column's name for weights), evaluated in each chunk as model.frame() does
+# in memory. set_null(TRUE) turns it into the null model (intercepts only);
+# collect(f) calls f(parts) with each chunk's parts during the next pass.
+source_model <- function(source, formula, family = stats::gaussian(), weights = NULL, sigma = NULL,
+                         offset = NULL, subset = NULL, na_fun = stats::na.omit, contrasts = NULL,
+                         env = parent.frame(), schema = NULL, fun = "gradglm") {
+  fam <- resolve_family(family, fun)
+  reads <- 0L  # the passes that read the source (the first chunk's read is not one)
+  it <- NULL
+  close <- function() if (!is.null(it)) it$close()
+  # the first chunk tells whether the first pass over all rows is needed: only
+  # for factor, character or logical columns (their levels)
+  peek <- source_open(source, "first", fun)
+  chunk1 <- tryCatch(peek$next_chunk(), finally = peek$close())
+  if (is.null(chunk1)) abort(fun, "the source returned no rows")
+  if (is.null(schema)) {
+    used <- intersect(c(all.vars(formula), if (!is.null(sigma)) all.vars(sigma), all.vars(weights),
+                        all.vars(offset), all.vars(subset), if (is.character(weights)) weights),
+                      names(chunk1))
+    if ("." %in% all.vars(formula)) used <- names(chunk1)
+    types <- vapply(chunk1, column_type, "")
+    if (any(is.na(types[used])) || any(types[used] != "numeric")) {
+      schema <- source_scan(source)
+      reads <- 1L
+    } else {
+      # (the model's numeric columns; a later chunk where one is not numeric is an error)
+      schema <- structure(list(n = NA_real_, chunks = NA_integer_, columns = used,
+                               types = types[used], levels = list()), class = "gradglm_schema")
+    }
+  }
+  if (is.character(weights)) {
+    if (length(weights) != 1L || !weights %in% schema$columns) {
+      abort(fun, "'weights' of a chunked source must be an expression in its columns or name one of them")
+    }
+    weights <- as.name(weights)
+  }
+  proto <- schema_frame(schema)
+  mt <- tryCatch(stats::terms(formula, data = proto), error = function(e) model_frame_error(e, fun))
+  # the model's variables come from the source's columns (not from the formula's environment)
+  absent <- setdiff(c(all.vars(mt), if (!is.null(sigma)) all.vars(sigma)), schema$columns)
+  if (length(absent)) abort(fun, "the formula uses ", quote_some(absent), ", not among the source's columns")
+  if (!is.null(sigma) && fam$row$sigma == "no") {
+    abort(fun, "family '", fam$family$family, "' has no scale parameter: a 'sigma' model is for ",
+          paste(sigma_families(), collapse = ", "))
+  }
+  # one frame for both models (as gradglm() builds it), each model's terms taken from it
+  frame_terms <- if (is.null(sigma)) mt else joint_formula(mt, sigma)
+  mt_sigma <- if (!is.null(sigma)) stats::terms(sigma, data = proto)
+  intercept <- attr(mt, "intercept") > 0L
+  evaluate <- function(expr, fr, what, k) {
+    tryCatch(eval(expr, fr, env), error = function(e) {
+      abort(fun, "evaluating '", what, "' in chunk ", k, " failed: ", conditionMessage(e))
+    })
+  }
+  parts_of <- function(chunk, k) {
+    fr <- source_frame(chunk, schema, k, fun)
+    args <- list(formula = frame_terms, data = fr, na.action = na_fun, drop.unused.levels = FALSE)
+    if (!is.null(weights)) args$weights <- evaluate(weights, fr, "weights", k)
+    if (!is.null(offset)) args$offset <- evaluate(offset, fr, "offset", k)
+    if (!is.null(subset)) {
+      keep <- evaluate(subset, fr, "subset", k)
+      if (!is.logical(keep) || length(keep) != nrow(fr)) {
+        abort(fun, "'subset' must be a logical condition on the rows (chunk ", k, ")")
+      }
+      args$subset <- keep & !is.na(keep)
+    }
+    mf <- tryCatch(do.call(stats::model.frame, args),
+                   error = function(e) abort(fun, "the model frame of chunk ", k, ": ", conditionMessage(e)))
+    if (!nrow(mf)) return(NULL)
+    mt_all <- attr(mf, "terms")
+    X <- design_from_frame(if (is.null(sigma)) mt_all else terms_from_joint(mt, mt_all), mf, contrasts)
+    Z <- if (!is.null(sigma)) {
+      design_from_frame(terms_from_joint(mt_sigma, mt_all), mf, contrasts[names(contrasts) %in% all.vars(sigma)])
+    } else if (fam$row$sigma == "always") {
+      intercept_design(nrow(mf))
+    }
+    y <- stats::model.response(mf, "any")
+    if (is.matrix(y)) rownames(y) <- NULL else names(y) <- NULL  # (row names are no use here)
+    w <- check_weights(stats::model.weights(mf), nrow(mf), fun, all_zero = TRUE)
+    # a class response keeps every class of the whole data, also those absent from this chunk
+    resp <- if (isTRUE(fam$row$keeps_classes)) {
+      fam$row$response(y, fam$family, w, fun, keep_empty = TRUE)
+    } else {
+      fam$row$response(y, fam$family, w, fun)
+    }
+    model <- fam$row$model(fam$family, resp, X, Z, fun)
+    list(resp = resp, model = model, offset = stats::model.offset(mf), n = nrow(mf), k = k,
+         contrasts = X$contrasts, sigma_contrasts = Z$contrasts)
+  }
+  null <- FALSE
+  spec_of <- function(parts) {
+    model <- parts$model
+    designs <- lapply(model$blocks, function(b) engine_design(b$design))
+    if (null) {
+      # intercepts only; without an intercept the mean is the offset's (a zero column)
+      designs <- lapply(seq_along(designs), function(i) {
+        if (i == 1L && !intercept) matrix(0, parts$n, 1L) else NULL
+      })
+    }
+    resp <- parts$resp
+    off <- parts$offset
+    list(designs = designs, block_design = seq_along(model$blocks) - 1L,
+         block_m = vapply(model$blocks, function(b) as.integer(b$m), 1L),
+         y = if (is.null(resp$engine_y)) resp$y else resp$engine_y, weights = resp$weights,
+         offsets = rep(list(off), if (is.null(model$offset_predictors)) 1L else model$offset_predictors),
+         likelihood = model$likelihood)
+  }
+  passes <- 0L
+  collector <- NULL
+  # The cache: the parts of the last chunks of the first pass that fit in
+  # `source$cache` megabytes; later passes read the chunks before them and
+  # take these from memory.
+  budget <- if (is.null(source$cache)) 0 else source$cache * 2^20
+  cache <- list()
+  cache_bytes <- numeric(0)
+  cache_from <- Inf   # the source's index of the first cached chunk
+  filling <- FALSE    # this pass fills the cache
+  served <- 0L        # cached chunks served in this pass
+  next_parts <- function() {
+    # (a chunk whose rows the subset or the na.action removes entirely is passed over)
+    repeat {
+      if (!filling && it$index() >= cache_from - 1) {
+        if (served >= length(cache)) return(NULL)
+        served <<- served + 1L
+        return(cache[[served]])
+      }
+      chunk <- it$next_chunk()
+      if (is.null(chunk)) {
+        if (filling) {
+          filling <<- FALSE
+          cache_from <<- if (length(cache)) cache[[1L]]$k else it$index() + 1
+        }
+        return(NULL)
+      }
+      parts <- parts_of(chunk, it$index())
+      if (is.null(parts)) next
+      if (filling) {
+        spec <- spec_of(parts)
+        size <- sum(vapply(c(spec$designs, list(spec$y, spec$weights), spec$offsets),
+                           function(v) as.numeric(utils::object.size(v)), 0))
+        cache[[length(cache) + 1L]] <<- parts
+        cache_bytes[length(cache)] <<- size
+        while (length(cache) && sum(cache_bytes) > budget) {  # keep the last chunks
+          cache[[1L]] <<- NULL
+          cache_bytes <<- cache_bytes[-1L]
+        }
+      }
+      return(parts)
+    }
+  }
+  open <- function() {
+    close()
+    passes <<- passes + 1L
+    filling <<- passes == 1L && budget > 0
+    served <<- 0L
+    if (!filling && cache_from <= 1) {
+      it <<- list(next_chunk = function() NULL, close = function() NULL, index = function() 0L)
+    } else {
+      reads <<- reads + 1L
+      it <<- source_open(source, nth(reads), fun)
+    }
+    invisible(NULL)
+  }
+  list(schema = schema, terms = mt, sigma_terms = mt_sigma, family = fam$family, row = fam$row,
+       intercept = intercept, open = open, close = close,
+       next_spec = function() {
+         parts <- next_parts()
+         if (is.null(parts)) {
+           collector <<- NULL
+           return(NULL)
+         }
+         if (!is.null(collector)) collector(parts)
+         spec_of(parts)
+       },
+       # the parts of the first chunk with rows (from the first chunk read
+       # above; a pass that stops at the first chunk with rows when the
+       # subset or na.action empties that one)
+       first_parts = function() {
+         parts <- parts_of(chunk1, 1L)
+         if (!is.null(parts)) return(parts)
+         pk <- source_open(source, "first", fun)
+         on.exit(pk$close(), add = TRUE)
+         while (!is.null(chunk <- pk$next_chunk())) {
+           parts <- parts_of(chunk, pk$index())
+           if (!is.null(parts)) return(parts)
+         }
+         abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
+       },
+       spec_of = spec_of,
+       # a pass in R: f(parts) for each chunk
+       each_parts = function(f) {
+         open()
+         on.exit(close(), add = TRUE)
+         while (!is.null(parts <- next_parts())) f(parts)
+         invisible(NULL)
+       },
+       collect = function(f) collector <<- f,
+       set_null = function(value) null <<- value,
+       passes = function() passes, reads = function() reads,
+       cached = function() length(cache))
+}
+
+# "1st", "2nd", ... (the passes named in errors)
+nth <- function(i) {
+  suffix <- if (i %% 100L %in% 11:13) "th" else switch(as.character(i %% 10L), "1" = "st", "2" = "nd", "3" = "rd", "th")
+  paste0(i, suffix)
+}
+
+# What a fit needs from the rows beyond the loss, gradient and curvature:
+# sums collected during the first pass of the optimizer (the rows, those with
+# positive weight, the response's weighted sums, and the constants that turn
+# the deviance into the AIC or the loss into the log-likelihood).
+chunk_sums <- function(family, row, model) {
+  kind <- model$kind
+  classes <- identical(model$likelihood$type, "multinomial")
+  s <- list(rows = 0, n_ok = 0, sum_w = 0, sum_wy = 0, sum_wyy = 0, sum_wo = 0, sum_logw = 0, aic_const = 0,
+            sat = 0, class_totals = 0, binomial_simple = TRUE, any_trials = FALSE)
+  add <- function(parts) {
+    resp <- parts$resp
+    w <- resp$weights
+    s$rows <<- s$rows + parts$n
+    s$n_ok <<- s$n_ok + sum(w > 0)
+    s$sum_w <<- s$sum_w + sum(w)
+    if (!is.null(parts$offset)) s$sum_wo <<- s$sum_wo + sum(w * parts$offset)
+    if (!classes) {
+      s$sum_wy <<- s$sum_wy + sum(w * resp$y)
+      s$sum_wyy <<- s$sum_wyy + sum(w * resp$y^2)
+    }
+    if (kind == "glm") {
+      if (family$family == "gaussian") {
+        s$sum_logw <<- s$sum_logw + sum(log(w))
+      } else if (family$family == "binomial") {
+        # 0/1 responses with unit weights: the AIC is the deviance; otherwise
+        # it needs the fitted means (binomial_aic_pass())
+        y <- resp$y
+        s$binomial_simple <<- s$binomial_simple && all(w == 1) && all(resp$trials == 1) && all(y == 0 | y == 1)
+        s$any_trials <<- s$any_trials || any(resp$trials > 1)
+      } else {
+        # the AIC minus the deviance does not depend on the means: found at any valid one
+        mu0 <- rep(if (family$family == "binomial") 0.5 else 1, length(resp$y))
+        dev0 <- sum(family$dev.resids(resp$y, mu0, w))
+        s$aic_const <<- s$aic_const + row$aic(family, resp$y, resp$trials, mu0, w, dev0) - dev0
+      }
+    } else if (classes) {
+      Y <- class_indicators(resp)
+      if (isTRUE(resp$counts)) s$sat <<- s$sat + sum(w * rowSums(ifelse(Y > 0, Y * log(Y), 0)))
+      s$class_totals <<- s$class_totals + colSums(w * Y)
+    }
+  }
+  list(add = add, get = function() s)
+}
+
+# the families that chunked sources fit, and why the others are not
+check_source_family <- function(fam, model, fun) {
+  name <- fam$family$family
+  if (name == "laplace") {
+    abort(fun, "laplace() is fitted exactly by a simplex over rows held in memory; a chunked source ",
+          "fits gaussian, binomial, poisson, student_t and multinomial models")
+  }
+  if (name == "ordinal" || isTRUE(model$likelihood$symmetric == 1L) || !is.null(model$gauge) ||
+      identical(model$likelihood$type, "multi_gaussian") || identical(model$likelihood$type, "multi_locscale")) {
+    abort(fun, "this model is not yet fitted from a chunked source; it fits gaussian, binomial, poisson, ",
+          "student_t (with a sigma model) and multinomial models")
+  }
+  invisible(TRUE)
+}
+
+# gradglm(data = <gradglm_source>): the whole fit by passes over the chunks
+source_fit <- function(formula, source, family, weights, subset, offset, na_fun, start, optimizer, control,
+                       contrasts, sigma, env, fun = "gradglm") {
+  fam <- resolve_family(family, fun)
+  spec <- as_optimizer_spec(optimizer, fun)
+  name <- spec$name
+  if (name %in% c("auto", "exact")) name <- "newton"
+  if (!name %in% c("newton", "lbfgs", "gd")) {
+    abort(fun, "a chunked source is fitted by passes over its rows: optimizer \"auto\" (Newton), \"newton\", ",
+          "\"lbfgs\" or \"gd\"; minibatch optimizers (\"", name, "\") need the rows in memory")
+  }
+  m <- source_model(source, formula, fam$family, weights = weights, sigma = sigma, offset = offset,
+                    subset = subset, na_fun = na_fun, contrasts = contrasts, env = env, fun = fun)
+  on.exit(m$close(), add = TRUE)
+  first <- m$first_parts()
+  model <- first$model
+  check_source_family(fam, model, fun)
+  cn <- unlist(lapply(model$blocks, `[[`, "coef_names"), use.names = FALSE)
+  npar <- length(cn)
+  start <- check_start(start, npar, cn, fun)
+  if (is.null(start)) start <- chunk_start(first, fam, name, control, m$intercept, fun)
+  ctl <- engine_control_list(control, spec, name, NA)
+  sums <- chunk_sums(fam$family, fam$row, model)
+  m$collect(sums$add)
+  cov_curvature <- if (model$kind == "glm") "fisher" else "observed"
+  res <- run_chunked(m, start, ctl, name, cov_curvature, fun)
+  if (isTRUE(res$diverged)) warn(fun, res$message)
+  else if (!res$converged) warn_not_converged(list(message = res$message, iter = res$iterations), name, fun)
+  s <- sums$get()
+  if (s$n_ok < npar) {
+    abort(fun, "the model has more coefficients (", npar, ") than observations with non-zero weight (", s$n_ok, ")")
+  }
+  H <- res$curvature
+  qrH <- qr(H, tol = 1e-9)
+  if (qrH$rank < npar) {
+    dep <- cn[qrH$pivot[seq.int(qrH$rank + 1L, npar)]]
+    abort(fun, "the column(s) ", quote_some(dep), " of the model matrix are linearly dependent on the others ",
+          "in the data of the source (glm would report NA for them): remove them from the formula")
+  }
+  coef <- stats::setNames(res$coefficients, cn)
+  cov <- chol2inv(chol(H)) / res$weight_sum
+  dimnames(cov) <- list(cn, cn)
+  fit <- source_finish(res, s, m, fam, model, first, npar, ctl, fun)
+  fit <- c(fit, list(
+    coefficients = coef, aliased = stats::setNames(rep(FALSE, npar), cn), family = fam$family,
+    iter = res$iterations, converged = res$converged, boundary = FALSE, cov.unscaled = cov,
+    cov_kind = res$cov_kind, optimizer = name, trace = res$trace, control = control,
+    optimizer_settings = spec$settings, message = res$message, best_epoch = NULL, offset = NULL,
+    nobs = s$n_ok, intercept = m$intercept, kind = model$kind,
+    lik_type = if (is.null(model$lik_type)) model$likelihood$type else model$lik_type,
+    blocks = describe_blocks(model$blocks), residuals = NULL, fitted.values = NULL,
+    linear.predictors = NULL, weights = NULL, prior.weights = NULL, y = NULL,
+    source = list(source = source, schema = m$schema, rows = s$rows, chunks = res$chunks,
+                  passes = m$passes(), reads = m$reads(), cached_chunks = m$cached(),
+                  gradient = res$gradient)))
+  fit$terms <- m$terms
+  fit$xlevels <- stats::.getXlevels(m$terms, schema_frame(m$schema))
+  fit$contrasts <- first$contrasts
+  first_block <- names(fit$blocks)[1L]
+  fit$blocks[[first_block]][c("terms", "xlevels", "contrasts")] <- list(m$terms, fit$xlevels, fit$contrasts)
+  if (!is.null(m$sigma_terms)) {
+    fit$sigma_formula <- stats::formula(m$sigma_terms)
+    fit$sigma_terms <- m$sigma_terms
+    fit$sigma_xlevels <- stats::.getXlevels(m$sigma_terms, schema_frame(m$schema))
+    fit$sigma_contrasts <- first$sigma_contrasts
+    fit$blocks$sigma[c("terms", "xlevels", "contrasts", "formula")] <-
+      list(m$sigma_terms, fit$sigma_xlevels, fit$sigma_contrasts, fit$sigma_formula)
+  }
+  fit$method <- "gradglm"
+  fit
+}
+
+# Newton (or L-BFGS, gd) over the chunks; errors from a chunk keep their
+# message, and the source is closed on an error and on an interrupt
+run_chunked <- function(m, start, ctl, name, cov_curvature, fun) {
+  tryCatch(fit_chunked(m$open, m$next_spec, start, ctl, name, cov_curvature),
+           error = function(e) abort(fun, sub(paste0("^", fun, ": "), "", conditionMessage(e))))
+}
+
+# The start of a fit over chunks: the in-memory fit of the first chunk when it
+# converges to finite coefficients (a few Newton steps from there reach the
+# whole data's optimum); else the family's own start on that chunk.
+chunk_start <- function(first, fam, name, control, intercept, fun) {
+  model <- first$model
+  resp <- first$resp
+  off <- if (is.null(first$offset)) rep(0, first$n) else first$offset
+  ctl <- engine_control_list(control, as_optimizer_spec("newton", fun), "newton", first$n)
+  ctl$trace <- FALSE
+  ctl$verbose <- FALSE
+  x <- model$blocks[[1L]]$design
+  ctx <- list(family = fam$family, row = fam$row, resp = resp, offset = off, offset_given = !is.null(first$offset),
+              x = x, x_sigma = if (length(model$blocks) > 1L) model$blocks[[2L]]$design, intercept = intercept,
+              n = first$n, n_ok = sum(resp$weights > 0), fun = fun, optimizer = "gd", model = model)
+  generic <- model$start(ctx)
+  if (is.null(generic)) generic <- numeric(sum(vapply(model$blocks, function(b) length(b$coef_names), 1L)))
+  res <- tryCatch(suppressWarnings(run_engine(model, resp, if (!is.null(first$offset)) off, "newton",
+                                              if (model$kind == "glm") NULL else generic, ctl)),
+                  error = function(e) NULL)
+  b <- if (!is.null(res)) as.vector(res$coefficients)
+  if (is.null(b) || !isTRUE(res$converged) || length(b) != length(generic)) return(generic)
+  b[is.na(b)] <- 0  # (columns aliased in the first chunk)
+  if (!all(is.finite(b))) generic else b
+}
+
+# glm's summaries of a fit over chunks (deviance, null deviance, AIC,
+# dispersion, log-likelihood) from the loss at the solution and the sums of
+# the first pass; the null model by passes too
+source_finish <- function(res, s, m, fam, model, first, npar, ctl, fun) {
+  family <- fam$family
+  wsum <- res$weight_sum
+  null_ctl <- utils::modifyList(ctl, list(max_iter = max(ctl$max_iter, 100L), trace = FALSE, verbose = FALSE))
+  null_fit <- function(start, offset_given) {
+    # the null model: a pass at its solution when it is known, else Newton by passes
+    m$set_null(TRUE)
+    on.exit(m$set_null(FALSE), add = TRUE)
+    if (!offset_given) {
+      r <- tryCatch(chunked_pass(m$open, m$next_spec, start, "none", ctl$threads),
+                    error = function(e) abort(fun, sub(paste0("^", fun, ": "), "", conditionMessage(e))))
+      return(r$value)
+    }
+    run_chunked(m, start, null_ctl, "newton", "none", fun)$loss
+  }
+  offset_given <- s$sum_wo != 0 || !is.null(first$offset)
+  if (model$kind == "glm") {
+    dev <- 2 * res$loss * wsum
+    rank <- npar
+    ybar <- s$sum_wy / s$sum_w
+    start0 <- if (m$intercept) family$linkfun(fam$row$mean_range(ybar)) - s$sum_wo / s$sum_w else 0
+    null_dev <- 2 * null_fit(start0, offset_given && m$intercept) * wsum
+    aic <- if (family$family == "gaussian") {
+      s$rows * (log(2 * pi * dev / s$rows) + 1) + 2 - s$sum_logw
+    } else if (family$family == "binomial" && !s$binomial_simple) {
+      binomial_aic_pass(m, family, res$coefficients, s$any_trials)
+    } else {
+      dev + s$aic_const
+    }
+    aic <- aic + 2 * rank
+    df_residual <- s$n_ok - rank
+    free <- isTRUE(fam$row$free_dispersion)
+    dispersion <- if (!free) 1 else if (df_residual > 0) dev / df_residual else NaN
+    npar_all <- rank + as.integer(free)
+    return(list(rank = rank, deviance = dev, aic = aic, null.deviance = null_dev, df.residual = df_residual,
+                df.null = s$n_ok - as.integer(m$intercept), loglik = npar_all - aic / 2, npar = npar_all,
+                dispersion = dispersion))
+  }
+  loglik <- -res$loss * wsum + s$sat
+  if (identical(model$likelihood$type, "multinomial")) {
+    lev <- first$resp$levels
+    tot <- s$class_totals
+    null_ll <- sum(ifelse(tot > 0, tot * log(tot / sum(tot)), 0))
+    return(list(rank = npar, deviance = -2 * loglik, aic = -2 * loglik + 2 * npar,
+                null.deviance = if (m$intercept && !offset_given) -2 * null_ll else NA_real_,
+                df.residual = s$n_ok - npar, df.null = s$n_ok - (length(lev) - 1L), loglik = loglik,
+                npar = npar, dispersion = 1, lev = lev))
+  }
+  # a location-scale model: its null model has a constant location and scale
+  est <- isTRUE(model$estimate_df)
+  null_dev <- NA_real_
+  if (m$intercept) {
+    ybar <- s$sum_wy / s$sum_w
+    sd0 <- sqrt(max(s$sum_wyy / s$sum_w - ybar^2, 1e-12))
+    loc0 <- if (family$link == "log") log(max(ybar, 1e-8)) else ybar
+    start0 <- c(loc0 - s$sum_wo / s$sum_w, log(sd0), if (est) log(10))
+    null_dev <- tryCatch(2 * wsum * suppressWarnings(null_fit(start0, TRUE)), error = function(e) NA_real_)
+  }
+  loc <- model$blocks[[1L]]$coef_names
+  df <- if (est) exp(res$coefficients[npar]) else if (!is.na(model$df_fixed)) model$df_fixed else NULL
+  list(rank = length(loc), deviance = -2 * loglik, aic = -2 * loglik + 2 * npar, null.deviance = null_dev,
+       df.residual = s$n_ok - npar, df.null = s$n_ok - 2L - as.integer(est), loglik = loglik, npar = npar,
+       dispersion = 1, df = df, df_estimated = est, sigma = NULL)
+}
+
+# The binomial AIC of glm at the solution, by a pass: minus twice the
+# log-likelihood of the rounded counts, each row's counted (weights / m) times,
+# m the trials when any row has more than one, else the weights
+binomial_aic_pass <- function(m, family, coef, any_trials) {
+  total <- 0
+  m$each_parts(function(parts) {
+    resp <- parts$resp
+    eta <- drop(design_matrix(parts$model$blocks[[1L]]$design) %*% coef)
+    if (!is.null(parts$offset)) eta <- eta + parts$offset
+    mu <- family$linkinv(eta)
+    k <- if (any_trials) resp$trials else resp$weights
+    total <<- total - 2 * sum(ifelse(k > 0, resp$weights / k, 0) *
+                                stats::dbinom(round(k * resp$y), round(k), mu, log = TRUE))
+  })
+  total
+}
+
+# what the methods say where a fit from a chunked source has no row vectors
+source_rows_message <- function(what) {
+  paste0("the fit was made from a chunked source and keeps no ", what,
+         " (one per row); give 'newdata' to predict()")
+}
