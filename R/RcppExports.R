@@ -21,6 +21,10 @@ fit_chunked <- function(open_pass, next_spec, start, control, optimizer = "newto
     .Call(`_gradglm_fit_chunked`, open_pass, next_spec, start, control, optimizer, cov)
 }
 
+fit_partitioned <- function(pass, start, control, optimizer = "newton", cov = "fisher") {
+    .Call(`_gradglm_fit_partitioned`, pass, start, control, optimizer, cov)
+}
+
 network_eta <- function(net, theta, offsets, n) {
     .Call(`_gradglm_network_eta`, net, theta, offsets, n)
 }

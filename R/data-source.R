@@ -28,8 +28,10 @@
 #' @param chunk_size Rows per chunk for a query or CSV files (a function
 #'   decides its own chunks).
 #' @param cache Megabytes of model matrices that a fit keeps between its
-#'   passes (default 512): the chunks of the first pass that fit in it (the
-#'   last ones) are not read again. 0 reads every chunk on every pass.
+#'   passes (default 256): the chunks of the first pass that fit in it (the
+#'   last ones) are not read again. 0 reads every chunk on every pass. The
+#'   process needs about twice this much memory beyond its chunks (R frees
+#'   the chunks' garbage in rounds).
 #' @param ... For CSV files: arguments passed to [utils::read.csv()] (for
 #'   example `sep`, `dec`, `na.strings`), except `header`, `nrows` and `skip`.
 #' @return An object of class `"gradglm_source"`.
@@ -54,7 +56,7 @@
 #' source_scan(gradglm_source(csv, chunk_size = 10))$n
 #' unlink(csv)
 #' @export
-gradglm_source <- function(x, query = NULL, chunk_size = 100000, cache = 512, ...) {
+gradglm_source <- function(x, query = NULL, chunk_size = 100000, cache = 256, ...) {
   fun <- "gradglm_source"
   if (!is.numeric(chunk_size) || length(chunk_size) != 1L || is.na(chunk_size) || chunk_size < 1 ||
       chunk_size != round(chunk_size)) {

@@ -11,29 +11,42 @@
 # ends a pass early. `weights`, `offset` and `subset` are expressions (or a
 # column's name for weights), evaluated in each chunk as model.frame() does
 # in memory. set_null(TRUE) turns it into the null model (intercepts only);
-# collect(f) calls f(parts) with each chunk's parts during the next pass.
+# collect(sums) adds each chunk of the next pass to chunk_sums() `sums`.
 source_model <- function(source, formula, family = stats::gaussian(), weights = NULL, sigma = NULL,
                          offset = NULL, subset = NULL, na_fun = stats::na.omit, contrasts = NULL,
                          env = parent.frame(), schema = NULL, fun = "gradglm") {
   fam <- resolve_family(family, fun)
-  reads <- 0L  # the passes that read the source (the first chunk's read is not one)
+  reads <- 0L  # the passes that read the source
   it <- NULL
-  close <- function() if (!is.null(it)) it$close()
+  pending <- NULL  # the read of the first chunk, which the first pass goes on with
+  close <- function() {
+    if (!is.null(it)) it$close()
+    if (!is.null(pending)) pending$close()
+    pending <<- NULL
+  }
   # the first chunk tells whether the first pass over all rows is needed: only
   # for factor, character or logical columns (their levels)
-  peek <- source_open(source, "first", fun)
-  chunk1 <- tryCatch(peek$next_chunk(), finally = peek$close())
-  if (is.null(chunk1)) abort(fun, "the source returned no rows")
+  chunk1 <- NULL
+  built <- FALSE
+  on.exit(if (!built) close(), add = TRUE)  # (an error below leaves nothing open)
   if (is.null(schema)) {
+    peek <- source_open(source, "1st", fun)
+    chunk1 <- tryCatch(peek$next_chunk(), error = function(e) {
+      peek$close()
+      stop(e)
+    })
+    if (is.null(chunk1)) abort(fun, "the source returned no rows")
     used <- intersect(c(all.vars(formula), if (!is.null(sigma)) all.vars(sigma), all.vars(weights),
                         all.vars(offset), all.vars(subset), if (is.character(weights)) weights),
                       names(chunk1))
     if ("." %in% all.vars(formula)) used <- names(chunk1)
     types <- vapply(chunk1, column_type, "")
     if (any(is.na(types[used])) || any(types[used] != "numeric")) {
+      peek$close()
       schema <- source_scan(source)
       reads <- 1L
     } else {
+      pending <- peek
       # (the model's numeric columns; a later chunk where one is not numeric is an error)
       schema <- structure(list(n = NA_real_, chunks = NA_integer_, columns = used,
                                types = types[used], levels = list()), class = "gradglm_schema")
@@ -65,7 +78,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   }
   parts_of <- function(chunk, k) {
     fr <- source_frame(chunk, schema, k, fun)
-    args <- list(formula = frame_terms, data = fr, na.action = na_fun, drop.unused.levels = FALSE)
+    args <- list(formula = frame_terms, data = fr, na.action = stats::na.pass, drop.unused.levels = FALSE)
     if (!is.null(weights)) args$weights <- evaluate(weights, fr, "weights", k)
     if (!is.null(offset)) args$offset <- evaluate(offset, fr, "offset", k)
     if (!is.null(subset)) {
@@ -75,7 +88,8 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
       }
       args$subset <- keep & !is.na(keep)
     }
-    mf <- tryCatch(do.call(stats::model.frame, args),
+    # (the na.action runs only when something is missing: na.omit copies the frame)
+    mf <- tryCatch(apply_na_action(do.call(stats::model.frame, args), na_fun),
                    error = function(e) abort(fun, "the model frame of chunk ", k, ": ", conditionMessage(e)))
     if (!nrow(mf)) return(NULL)
     mt_all <- attr(mf, "terms")
@@ -166,29 +180,53 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     served <<- 0L
     if (!filling && cache_from <= 1) {
       it <<- list(next_chunk = function() NULL, close = function() NULL, index = function() 0L)
+    } else if (!is.null(pending)) {
+      # the first pass goes on from the read of the first chunk
+      reads <<- reads + 1L
+      first_read <- pending
+      pending <<- NULL
+      served_first <- FALSE
+      it <<- list(next_chunk = function() {
+        if (served_first) return(first_read$next_chunk())
+        served_first <<- TRUE
+        chunk1
+      }, close = first_read$close, index = first_read$index)
     } else {
       reads <<- reads + 1L
       it <<- source_open(source, nth(reads), fun)
     }
     invisible(NULL)
   }
+  next_spec <- function() {
+    parts <- next_parts()
+    if (is.null(parts)) {
+      collector <<- NULL
+      return(NULL)
+    }
+    if (!is.null(collector)) collector(parts)
+    spec_of(parts)
+  }
+  each_parts <- function(f) {
+    open()
+    on.exit(close(), add = TRUE)
+    while (!is.null(parts <- next_parts())) f(parts)
+    invisible(NULL)
+  }
+  built <- TRUE
   list(schema = schema, terms = mt, sigma_terms = mt_sigma, family = fam$family, row = fam$row,
-       intercept = intercept, open = open, close = close,
-       next_spec = function() {
-         parts <- next_parts()
-         if (is.null(parts)) {
-           collector <<- NULL
-           return(NULL)
-         }
-         if (!is.null(collector)) collector(parts)
-         spec_of(parts)
-       },
+       intercept = intercept, open = open, close = close, next_spec = next_spec,
+       # the fit by passes, and one pass at theta
+       run = function(start, ctl, name, cov) fit_chunked(open, next_spec, start, ctl, name, cov),
+       pass_at = function(theta, curvature, threads = 1L) chunked_pass(open, next_spec, theta, curvature, threads),
+       binomial_aic = function(coef, any_trials) binomial_aic_pass(each_parts, fam$family, coef, any_trials),
        # the parts of the first chunk with rows (from the first chunk read
        # above; a pass that stops at the first chunk with rows when the
        # subset or na.action empties that one)
        first_parts = function() {
-         parts <- parts_of(chunk1, 1L)
+         parts <- if (!is.null(chunk1)) parts_of(chunk1, 1L)
          if (!is.null(parts)) return(parts)
+         if (!is.null(pending)) pending$close()  # (one query at a time)
+         pending <<- NULL
          pk <- source_open(source, "first", fun)
          on.exit(pk$close(), add = TRUE)
          while (!is.null(chunk <- pk$next_chunk())) {
@@ -198,14 +236,8 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
          abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
        },
        spec_of = spec_of,
-       # a pass in R: f(parts) for each chunk
-       each_parts = function(f) {
-         open()
-         on.exit(close(), add = TRUE)
-         while (!is.null(parts <- next_parts())) f(parts)
-         invisible(NULL)
-       },
-       collect = function(f) collector <<- f,
+       # the sums of the next pass (chunk_sums())
+       collect = function(sums) collector <<- sums$add,
        set_null = function(value) null <<- value,
        passes = function() passes, reads = function() reads,
        cached = function() length(cache))
@@ -258,7 +290,14 @@ chunk_sums <- function(family, row, model) {
       s$class_totals <<- s$class_totals + colSums(w * Y)
     }
   }
-  list(add = add, get = function() s)
+  # the sums of another set of rows (a partition's)
+  merge <- function(other) {
+    for (v in names(s)) {
+      s[[v]] <<- switch(v, binomial_simple = s[[v]] && other[[v]], any_trials = s[[v]] || other[[v]],
+                        s[[v]] + other[[v]])
+    }
+  }
+  list(add = add, merge = merge, get = function() s)
 }
 
 # the families that chunked sources fit, and why the others are not
@@ -287,8 +326,13 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
     abort(fun, "a chunked source is fitted by passes over its rows: optimizer \"auto\" (Newton), \"newton\", ",
           "\"lbfgs\" or \"gd\"; minibatch optimizers (\"", name, "\") need the rows in memory")
   }
-  m <- source_model(source, formula, fam$family, weights = weights, sigma = sigma, offset = offset,
-                    subset = subset, na_fun = na_fun, contrasts = contrasts, env = env, fun = fun)
+  m <- if (inherits(source, "gradglm_partitions")) {
+    partition_model(source, formula, fam$family, weights = weights, sigma = sigma, offset = offset,
+                    subset = subset, na_fun = na_fun, contrasts = contrasts, fun = fun)
+  } else {
+    source_model(source, formula, fam$family, weights = weights, sigma = sigma, offset = offset,
+                 subset = subset, na_fun = na_fun, contrasts = contrasts, env = env, fun = fun)
+  }
   on.exit(m$close(), add = TRUE)
   first <- m$first_parts()
   model <- first$model
@@ -299,7 +343,7 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   if (is.null(start)) start <- chunk_start(first, fam, name, control, m$intercept, fun)
   ctl <- engine_control_list(control, spec, name, NA)
   sums <- chunk_sums(fam$family, fam$row, model)
-  m$collect(sums$add)
+  m$collect(sums)
   cov_curvature <- if (model$kind == "glm") "fisher" else "observed"
   res <- run_chunked(m, start, ctl, name, cov_curvature, fun)
   if (isTRUE(res$diverged)) warn(fun, res$message)
@@ -330,6 +374,7 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
     linear.predictors = NULL, weights = NULL, prior.weights = NULL, y = NULL,
     source = list(source = source, schema = m$schema, rows = s$rows, chunks = res$chunks,
                   passes = m$passes(), reads = m$reads(), cached_chunks = m$cached(),
+                  partitions = if (is.null(m$partitions)) 1L else m$partitions,
                   gradient = res$gradient)))
   fit$terms <- m$terms
   fit$xlevels <- stats::.getXlevels(m$terms, schema_frame(m$schema))
@@ -351,7 +396,7 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
 # Newton (or L-BFGS, gd) over the chunks; errors from a chunk keep their
 # message, and the source is closed on an error and on an interrupt
 run_chunked <- function(m, start, ctl, name, cov_curvature, fun) {
-  tryCatch(fit_chunked(m$open, m$next_spec, start, ctl, name, cov_curvature),
+  tryCatch(m$run(start, ctl, name, cov_curvature),
            error = function(e) abort(fun, sub(paste0("^", fun, ": "), "", conditionMessage(e))))
 }
 
@@ -392,7 +437,7 @@ source_finish <- function(res, s, m, fam, model, first, npar, ctl, fun) {
     m$set_null(TRUE)
     on.exit(m$set_null(FALSE), add = TRUE)
     if (!offset_given) {
-      r <- tryCatch(chunked_pass(m$open, m$next_spec, start, "none", ctl$threads),
+      r <- tryCatch(m$pass_at(start, "none", ctl$threads),
                     error = function(e) abort(fun, sub(paste0("^", fun, ": "), "", conditionMessage(e))))
       return(r$value)
     }
@@ -408,7 +453,7 @@ source_finish <- function(res, s, m, fam, model, first, npar, ctl, fun) {
     aic <- if (family$family == "gaussian") {
       s$rows * (log(2 * pi * dev / s$rows) + 1) + 2 - s$sum_logw
     } else if (family$family == "binomial" && !s$binomial_simple) {
-      binomial_aic_pass(m, family, res$coefficients, s$any_trials)
+      m$binomial_aic(res$coefficients, s$any_trials)
     } else {
       dev + s$aic_const
     }
@@ -451,9 +496,9 @@ source_finish <- function(res, s, m, fam, model, first, npar, ctl, fun) {
 # The binomial AIC of glm at the solution, by a pass: minus twice the
 # log-likelihood of the rounded counts, each row's counted (weights / m) times,
 # m the trials when any row has more than one, else the weights
-binomial_aic_pass <- function(m, family, coef, any_trials) {
+binomial_aic_pass <- function(each_parts, family, coef, any_trials) {
   total <- 0
-  m$each_parts(function(parts) {
+  each_parts(function(parts) {
     resp <- parts$resp
     eta <- drop(design_matrix(parts$model$blocks[[1L]]$design) %*% coef)
     if (!is.null(parts$offset)) eta <- eta + parts$offset

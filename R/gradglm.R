@@ -135,7 +135,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   control <- as_control(control, fun)
   if (...length()) control <- do.call(gradglm_control, utils::modifyList(unclass(control), list(...)))
   if (missing(data)) data <- environment(formula)
-  if (inherits(data, "gradglm_source")) {
+  if (inherits(data, c("gradglm_source", "gradglm_partitions"))) {
     # data read in chunks: the same model, fitted by passes over the rows
     if (!is.null(network)) abort(fun, "a network (model = mlp()) is fitted from data in memory, not from a chunked source")
     if (!is.null(penalty)) abort(fun, "a penalised fit needs data in memory; a chunked source is fitted by maximum likelihood")

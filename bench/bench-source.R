@@ -42,13 +42,15 @@
 #    no model: what a pass costs before any arithmetic). The summary also
 #    gives bigglm's time / (gradglm's passes x that read): the largest ratio
 #    to bigglm that gradglm's number of passes allows when reading dominates.
-# 4. Partitioned fits: see the marked comment below (not measured yet).
+# 4. Partitioned fits: the table split into two SQLite files (alternate
+#    rows), fitted over gradglm_partitions() of the two (each worker opens
+#    its file) on a future multisession plan of 2 workers against 1 worker.
 #
 # gradglm runs its passes on getOption("gradglm.threads", 2) threads; bigglm
 # and the reads run on one. The SQLite file has just been written, so every
 # read comes from the operating system's file cache.
 
-for (pkg in c("DBI", "RSQLite", "biglm")) {
+for (pkg in c("DBI", "RSQLite", "biglm", "future")) {
   if (!requireNamespace(pkg, quietly = TRUE)) install.packages(pkg, repos = getOption("repos"))
 }
 suppressPackageStartupMessages({
@@ -145,6 +147,11 @@ local({
   } else {
     cat("  gradglm(data = gradglm_source(...)) FAILED:", gg$error, "\n")
   }
+  # the same with a cache that holds the whole model matrix (the default,
+  # 256 MB, holds part of it)
+  t_cached <- system.time(fit_cached <- gradglm(y ~ ., data = gradglm_source(con, "d", chunk_size = chunk, cache = 1024),
+                                                family = binomial()))[["elapsed"]]
+  progress(sprintf("  the same with cache = 1024 (MB) [%g reads]", fit_cached$source$reads), t_cached)
 
   # ---- 2b. biglm::bigglm on the same connection ---------------------------------------------
   # bigglm's DBI method adds every variable named in its `...` to the SELECT,
@@ -167,6 +174,9 @@ local({
   cat(sprintf("| gradglm over `gradglm_source()` | %s | %s | %s | %s | %s | %s |\n",
               fmt_t(gg$time), format(gg$passes), format(gg$iter), format(gg$converged), fmt_e(gg$diff),
               if (is.na(gg$time)) "n/a" else "1.00"))
+  cat(sprintf("| gradglm over `gradglm_source(cache = 1024)` | %s | %s | %s | %s | %s | %s |\n",
+              fmt_t(t_cached), format(fit_cached$source$passes), format(fit_cached$iter),
+              format(fit_cached$converged), fmt_e(max_abs_diff(coef(fit_cached), b_ref)), fmt_r(t_cached / gg$time)))
   cat(sprintf("| `biglm::bigglm()` on the connection | %s | %d | %d | %s | %s | %s |\n",
               fmt_t(t_big), big$iterations, big$iterations, format(big$converged), fmt_e(d_big),
               fmt_r(t_big / gg$time)))
@@ -194,8 +204,41 @@ local({
               fmt_t(allowed_b), fmt_r(gg$time / allowed_b)))
 
   # ---- 4. Partitioned fits ---------------------------------------------------------------
-  # Partitioned fits (2 workers vs 1) are added with gradglm_partitions().
-  # ----------------------------------------------------------------------------------------
+  # The table split into two SQLite files, one partition each; each worker
+  # opens its file (a function partition) and reads it in chunks on every
+  # pass. Two multisession workers against one (which reads both partitions
+  # in turn).
+  cat("\n## 4. Partitioned fits: 2 workers against 1\n\n")
+  halves <- c(tempfile(fileext = ".sqlite"), tempfile(fileext = ".sqlite"))
+  on.exit(unlink(halves), add = TRUE)
+  for (h in 1:2) {
+    con_h <- dbConnect(RSQLite::SQLite(), halves[h])
+    res <- dbSendQuery(con, sprintf("SELECT * FROM d WHERE rowid %% 2 = %d", h - 1L))
+    while (!dbHasCompleted(res)) dbWriteTable(con_h, "d", dbFetch(res, n = chunk), append = TRUE)
+    dbClearResult(res)
+    dbDisconnect(con_h)
+  }
+  recipe <- function(path) {
+    force(path)
+    function() gradglm::gradglm_source(DBI::dbConnect(RSQLite::SQLite(), path), "d", chunk_size = 1e5)
+  }
+  parts <- gradglm_partitions(first = recipe(halves[1]), second = recipe(halves[2]))
+  time_plan <- function(workers) {
+    old <- future::plan(future::multisession, workers = workers)
+    on.exit(future::plan(old))
+    invisible(gradglm(y ~ x1, data = parts, family = binomial()))  # (starts the workers)
+    t <- system.time(f <- gradglm(y ~ ., data = parts, family = binomial()))[["elapsed"]]
+    list(time = t, fit = f)
+  }
+  one <- time_plan(1L)
+  two <- time_plan(2L)
+  cat("| plan | time (s) | passes | max abs coef diff vs the single source's fit |\n|---|--:|--:|--:|\n")
+  for (r in list(list("multisession, 1 worker", one), list("multisession, 2 workers", two))) {
+    cat(sprintf("| %s | %s | %d | %s |\n", r[[1]], fmt_t(r[[2]]$time), r[[2]]$fit$source$passes,
+                fmt_e(if (is.null(gg$error)) max_abs_diff(coef(r[[2]]$fit), coef(fit)) else NA_real_)))
+  }
+  cat(sprintf("\n1 worker / 2 workers: %s (2 workers faster: %s)\n", fmt_r(one$time / two$time),
+              yn(two$time < one$time)))
 
   cat("\n## Summary\n\n")
   cat(sprintf("n = %s, p = %d, chunks of %g rows; times in elapsed seconds, measured in this run.\n\n",

@@ -76,6 +76,21 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// fit_partitioned
+Rcpp::List fit_partitioned(Rcpp::Function pass, Rcpp::NumericVector start, Rcpp::List control, std::string optimizer, std::string cov);
+RcppExport SEXP _gradglm_fit_partitioned(SEXP passSEXP, SEXP startSEXP, SEXP controlSEXP, SEXP optimizerSEXP, SEXP covSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< Rcpp::Function >::type pass(passSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type start(startSEXP);
+    Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
+    Rcpp::traits::input_parameter< std::string >::type optimizer(optimizerSEXP);
+    Rcpp::traits::input_parameter< std::string >::type cov(covSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_partitioned(pass, start, control, optimizer, cov));
+    return rcpp_result_gen;
+END_RCPP
+}
 // network_eta
 Rcpp::NumericMatrix network_eta(Rcpp::List net, Rcpp::NumericVector theta, Rcpp::List offsets, int n);
 RcppExport SEXP _gradglm_network_eta(SEXP netSEXP, SEXP thetaSEXP, SEXP offsetsSEXP, SEXP nSEXP) {
@@ -224,6 +239,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_column_ranges", (DL_FUNC) &_gradglm_column_ranges, 1},
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
     {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 6},
+    {"_gradglm_fit_partitioned", (DL_FUNC) &_gradglm_fit_partitioned, 5},
     {"_gradglm_network_eta", (DL_FUNC) &_gradglm_network_eta, 4},
     {"_gradglm_network_value_grad", (DL_FUNC) &_gradglm_network_value_grad, 6},
     {"_gradglm_fit_model", (DL_FUNC) &_gradglm_fit_model, 1},

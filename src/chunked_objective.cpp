@@ -9,7 +9,6 @@
 namespace gradglm {
 
 double ChunkedObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Curv mode) {
-  if (b.size() != dim_) throw std::invalid_argument("the coefficients do not match the chunked model");
   open_();
   double total = 0.0, wsum = 0.0;
   Index rows = 0, chunks = 0;
@@ -47,17 +46,33 @@ double ChunkedObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Cu
   rows_ = rows;
   chunks_ = chunks;
   wsum_ = wsum;
-  ++passes_;
   if (grad) *grad /= wsum;
   if (H) *H /= wsum;
   return total / wsum;
+}
+
+double PartitionedObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Curv mode) {
+  const char* name = H ? (mode == Curv::fisher ? "fisher" : "observed") : (grad ? "gradient" : "none");
+  const Rcpp::List r = pass_(Rcpp::wrap(b), std::string(name));
+  const double f = Rcpp::as<double>(r["value"]);
+  if (grad) *grad = Rcpp::as<VectorXd>(r["gradient"]);
+  if (H) *H = Rcpp::as<MatrixXd>(r["hessian"]);
+  if ((grad && grad->size() != dim_) || (H && H->rows() != dim_)) {
+    throw std::invalid_argument("a partition's pass does not match the model's coefficients");
+  }
+  wsum_ = Rcpp::as<double>(r["weight_sum"]);
+  rows_ = (Index)Rcpp::as<double>(r["rows"]);
+  chunks_ = (Index)Rcpp::as<double>(r["chunks"]);
+  fisher_differs_ = Rcpp::as<bool>(r["fisher_differs"]);
+  return f;
 }
 
 }  // namespace gradglm
 
 // One pass over a chunked model at theta: its loss (the mean over the rows'
 // weights, as for data in memory), gradient and curvature ("observed",
-// "fisher" or "none"), the rows' weight and the chunks read.
+// "fisher" or "none"), the rows' weight, the rows and chunks read, and whether
+// Fisher's curvature differs from the observed one.
 // [[Rcpp::export]]
 Rcpp::List chunked_pass(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector theta, std::string curvature,
                         int threads) {
@@ -68,22 +83,22 @@ Rcpp::List chunked_pass(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp
   const double f = gradglm::eval_by_name(obj, b, curvature, g, H);
   return Rcpp::List::create(Rcpp::Named("value") = f, Rcpp::Named("gradient") = Rcpp::wrap(g),
                             Rcpp::Named("hessian") = Rcpp::wrap(H), Rcpp::Named("weight_sum") = obj.weight_sum(),
-                            Rcpp::Named("chunks") = (double)obj.chunks());
+                            Rcpp::Named("rows") = (double)obj.rows_read(), Rcpp::Named("chunks") = (double)obj.chunks(),
+                            Rcpp::Named("fisher_differs") = obj.fisher_differs());
 }
 
-// A fit over a chunked model by "newton" (one pass per iteration: the full
-// step's loss, gradient and curvature together), "lbfgs" or "gd" (one pass
-// per loss and gradient). `cov` names the curvature of the covariance at the
-// solution: "fisher" (glm's expected information), or "observed" (falling
-// back to Fisher's where the observed one is not positive definite); Newton's
-// own curvature is reused where it is that one, else one more pass computes
-// it. `control` as for data in memory.
-// [[Rcpp::export]]
-Rcpp::List fit_chunked(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector start,
-                       Rcpp::List control, std::string optimizer = "newton", std::string cov = "fisher") {
+namespace {
+
+// A fit by passes: "newton" (one pass per iteration: the full step's loss,
+// gradient and curvature together), "lbfgs" or "gd" (one pass per loss and
+// gradient). `cov` names the curvature of the covariance at the solution:
+// "fisher" (glm's expected information), "observed" (falling back to
+// Fisher's where the observed one is not positive definite) or "none";
+// Newton's own curvature is reused where it is that one, else one more pass
+// computes it. `control` as for data in memory.
+Rcpp::List fit_by_passes(gradglm::PassObjective& obj, Rcpp::NumericVector start, Rcpp::List control,
+                         const std::string& optimizer, const std::string& cov) {
   const gradglm::Settings s = gradglm::settings_from_control(control);
-  const int threads = control.containsElementNamed("threads") ? Rcpp::as<int>(control["threads"]) : 1;
-  gradglm::ChunkedObjective obj(open_pass, next_spec, start.size(), threads);
   const Eigen::VectorXd b0 = Rcpp::as<Eigen::VectorXd>(start);
   gradglm::Result r;
   if (optimizer == "newton") {
@@ -93,7 +108,7 @@ Rcpp::List fit_chunked(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp:
   } else if (optimizer == "gd") {
     r = gradglm::gradient_descent(obj, b0, s);
   } else {
-    Rcpp::stop("unknown optimizer for a chunked model: " + optimizer);
+    Rcpp::stop("unknown optimizer for a model fitted by passes: " + optimizer);
   }
   Eigen::VectorXd g;
   Eigen::MatrixXd H;
@@ -125,4 +140,24 @@ Rcpp::List fit_chunked(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp:
       Rcpp::Named("weight_sum") = obj.weight_sum(), Rcpp::Named("chunks") = (double)obj.chunks(),
       Rcpp::Named("message") = r.message, Rcpp::Named("diverged") = r.diverged,
       Rcpp::Named("trace") = gradglm::trace_frame(r.trace, optimizer == "gd", false));
+}
+
+}  // namespace
+
+// A fit over a chunked model (see fit_by_passes()).
+// [[Rcpp::export]]
+Rcpp::List fit_chunked(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector start,
+                       Rcpp::List control, std::string optimizer = "newton", std::string cov = "fisher") {
+  const int threads = control.containsElementNamed("threads") ? Rcpp::as<int>(control["threads"]) : 1;
+  gradglm::ChunkedObjective obj(open_pass, next_spec, start.size(), threads);
+  return fit_by_passes(obj, start, control, optimizer, cov);
+}
+
+// A fit over partitions: pass(theta, curvature) returns the sums of the
+// workers' passes (see PartitionedObjective).
+// [[Rcpp::export]]
+Rcpp::List fit_partitioned(Rcpp::Function pass, Rcpp::NumericVector start, Rcpp::List control,
+                           std::string optimizer = "newton", std::string cov = "fisher") {
+  gradglm::PartitionedObjective obj(pass, start.size());
+  return fit_by_passes(obj, start, control, optimizer, cov);
 }
