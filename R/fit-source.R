@@ -17,6 +17,8 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
                          env = parent.frame(), schema = NULL, fun = "gradglm") {
   fam <- resolve_family(family, fun)
   reads <- 0L  # the passes that read the source
+  rows_read <- 0  # the rows read from the source, over all passes
+  table_rows <- 0  # the rows of the source (counted by the first pass)
   it <- NULL
   pending <- NULL  # the read of the first chunk, which the first pass goes on with
   close <- function() {
@@ -45,6 +47,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
       peek$close()
       schema <- source_scan(source)
       reads <- 1L
+      rows_read <- schema$n
     } else {
       pending <- peek
       # (the model's numeric columns; a later chunk where one is not numeric is an error)
@@ -113,9 +116,15 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
          contrasts = X$contrasts, sigma_contrasts = Z$contrasts)
   }
   null <- FALSE
+  keep <- NULL  # the columns of each block kept (after aliased ones are dropped)
+  design_of <- function(parts, i) {
+    d <- parts$model$blocks[[i]]$design
+    if (is.null(keep) || is.null(d) || length(keep[[i]]) == design_ncol(d)) return(engine_design(d))
+    design_matrix(d)[, keep[[i]], drop = FALSE]
+  }
   spec_of <- function(parts) {
     model <- parts$model
-    designs <- lapply(model$blocks, function(b) engine_design(b$design))
+    designs <- lapply(seq_along(model$blocks), function(i) design_of(parts, i))
     if (null) {
       # intercepts only; without an intercept the mean is the offset's (a zero column)
       designs <- lapply(seq_along(designs), function(i) {
@@ -141,12 +150,14 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   cache_from <- Inf   # the source's index of the first cached chunk
   filling <- FALSE    # this pass fills the cache
   served <- 0L        # cached chunks served in this pass
+  tick <- function(k) NULL  # the progress bar's, see set_progress()
   next_parts <- function() {
     # (a chunk whose rows the subset or the na.action removes entirely is passed over)
     repeat {
       if (!filling && it$index() >= cache_from - 1) {
         if (served >= length(cache)) return(NULL)
         served <<- served + 1L
+        tick(cache[[served]]$k)
         return(cache[[served]])
       }
       chunk <- it$next_chunk()
@@ -157,6 +168,9 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
         }
         return(NULL)
       }
+      tick(it$index())
+      rows_read <<- rows_read + nrow(chunk)
+      if (passes == 1L) table_rows <<- table_rows + nrow(chunk)
       parts <- parts_of(chunk, it$index())
       if (is.null(parts)) next
       if (filling) {
@@ -218,7 +232,14 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
        # the fit by passes, and one pass at theta
        run = function(start, ctl, name, cov) fit_chunked(open, next_spec, start, ctl, name, cov),
        pass_at = function(theta, curvature, threads = 1L) chunked_pass(open, next_spec, theta, curvature, threads),
-       binomial_aic = function(coef, any_trials) binomial_aic_pass(each_parts, fam$family, coef, any_trials),
+       binomial_aic = function(coef, any_trials) {
+         dense <- function(parts) {
+           X <- design_matrix(parts$model$blocks[[1L]]$design)
+           if (is.null(keep)) X else X[, keep[[1L]], drop = FALSE]
+         }
+         binomial_aic_pass(each_parts, dense, fam$family, coef, any_trials)
+       },
+       set_keep = function(value) keep <<- value,
        # the parts of the first chunk with rows (from the first chunk read
        # above; a pass that stops at the first chunk with rows when the
        # subset or na.action empties that one)
@@ -239,7 +260,10 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
        # the sums of the next pass (chunk_sums())
        collect = function(sums) collector <<- sums$add,
        set_null = function(value) null <<- value,
-       passes = function() passes, reads = function() reads,
+       set_progress = function(f) tick <<- function(k) f(sprintf("pass %d, chunk %d", passes, k)),
+       passes = function() passes,
+       # the reads of the source: the rows read over the rows of the source
+       reads = function() rows_read / table_rows,
        cached = function() length(cache))
 }
 
@@ -344,6 +368,9 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   ctl <- engine_control_list(control, spec, name, NA)
   sums <- chunk_sums(fam$family, fam$row, model)
   m$collect(sums)
+  progress <- source_progress(isTRUE(control$verbose) || interactive())
+  on.exit(progress$done(), add = TRUE)
+  m$set_progress(progress$tick)
   cov_curvature <- if (model$kind == "glm") "fisher" else "observed"
   res <- run_chunked(m, start, ctl, name, cov_curvature, fun)
   if (isTRUE(res$diverged)) warn(fun, res$message)
@@ -352,19 +379,25 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   if (s$n_ok < npar) {
     abort(fun, "the model has more coefficients (", npar, ") than observations with non-zero weight (", s$n_ok, ")")
   }
-  H <- res$curvature
-  qrH <- qr(H, tol = 1e-9)
-  if (qrH$rank < npar) {
-    dep <- cn[qrH$pivot[seq.int(qrH$rank + 1L, npar)]]
-    abort(fun, "the column(s) ", quote_some(dep), " of the model matrix are linearly dependent on the others ",
-          "in the data of the source (glm would report NA for them): remove them from the formula")
+  # columns linearly dependent on earlier ones are aliased (NA), as in glm:
+  # the model is fitted again without them
+  aliased <- aliased_in_order(res$curvature)
+  if (any(aliased)) {
+    if (is.null(m$set_keep) || !all(vapply(model$blocks, function(b) b$m == 1L, NA))) {
+      abort(fun, "the column(s) ", quote_some(cn[aliased]), " of the model matrix are linearly dependent on ",
+            "the others (glm would report NA for them): remove them from the formula")
+    }
+    blocks <- describe_blocks(model$blocks)
+    m$set_keep(lapply(blocks, function(b) which(!aliased[b$coef])))
+    res <- run_chunked(m, res$coefficients[!aliased], ctl, name, cov_curvature, fun)
   }
-  coef <- stats::setNames(res$coefficients, cn)
-  cov <- chol2inv(chol(H)) / res$weight_sum
-  dimnames(cov) <- list(cn, cn)
-  fit <- source_finish(res, s, m, fam, model, first, npar, ctl, fun)
+  coef <- stats::setNames(rep(NA_real_, npar), cn)
+  coef[!aliased] <- res$coefficients
+  cov <- chol2inv(chol(res$curvature)) / res$weight_sum
+  dimnames(cov) <- list(cn[!aliased], cn[!aliased])
+  fit <- source_finish(res, s, m, fam, model, first, aliased, ctl, fun)
   fit <- c(fit, list(
-    coefficients = coef, aliased = stats::setNames(rep(FALSE, npar), cn), family = fam$family,
+    coefficients = coef, aliased = stats::setNames(aliased, cn), family = fam$family,
     iter = res$iterations, converged = res$converged, boundary = FALSE, cov.unscaled = cov,
     cov_kind = res$cov_kind, optimizer = name, trace = res$trace, control = control,
     optimizer_settings = spec$settings, message = res$message, best_epoch = NULL, offset = NULL,
@@ -391,6 +424,25 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   }
   fit$method <- "gradglm"
   fit
+}
+
+# The progress of a fit by passes (the cli package): the pass and the chunk
+# (or the pass, over partitions); cli shows it once the fit has run for its
+# show_after delay (2 s).
+source_progress <- function(enabled) {
+  if (!enabled) return(list(tick = function(status) NULL, done = function() NULL))
+  e <- new.env()
+  e$status <- "starting"
+  id <- cli::cli_progress_bar(format = "Fitting by passes over the data: {status} | {cli::pb_elapsed}",
+                              total = NA, clear = TRUE, .auto_close = FALSE, .envir = e)
+  list(tick = function(status) {
+    e$status <- status
+    cli::cli_progress_update(id = id, .envir = e)
+  }, done = function() {
+    # the final state drawn (cli's timer may not have fired in a quiet terminal)
+    if (e$status != "starting") cli::cli_progress_update(id = id, force = TRUE, .envir = e)
+    cli::cli_progress_done(id = id, .envir = e)
+  })
 }
 
 # Newton (or L-BFGS, gd) over the chunks; errors from a chunk keep their
@@ -428,7 +480,8 @@ chunk_start <- function(first, fam, name, control, intercept, fun) {
 # glm's summaries of a fit over chunks (deviance, null deviance, AIC,
 # dispersion, log-likelihood) from the loss at the solution and the sums of
 # the first pass; the null model by passes too
-source_finish <- function(res, s, m, fam, model, first, npar, ctl, fun) {
+source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
+  npar <- sum(!aliased)
   family <- fam$family
   wsum <- res$weight_sum
   null_ctl <- utils::modifyList(ctl, list(max_iter = max(ctl$max_iter, 100L), trace = FALSE, verbose = FALSE))
@@ -487,20 +540,36 @@ source_finish <- function(res, s, m, fam, model, first, npar, ctl, fun) {
     null_dev <- tryCatch(2 * wsum * suppressWarnings(null_fit(start0, TRUE)), error = function(e) NA_real_)
   }
   loc <- model$blocks[[1L]]$coef_names
-  df <- if (est) exp(res$coefficients[npar]) else if (!is.na(model$df_fixed)) model$df_fixed else NULL
-  list(rank = length(loc), deviance = -2 * loglik, aic = -2 * loglik + 2 * npar, null.deviance = null_dev,
+  df <- if (est) exp(res$coefficients[length(res$coefficients)]) else if (!is.na(model$df_fixed)) model$df_fixed else NULL
+  list(rank = sum(!aliased[seq_along(loc)]), deviance = -2 * loglik, aic = -2 * loglik + 2 * npar, null.deviance = null_dev,
        df.residual = s$n_ok - npar, df.null = s$n_ok - 2L - as.integer(est), loglik = loglik, npar = npar,
        dispersion = 1, df = df, df_estimated = est, sigma = NULL)
+}
+
+# The coefficients whose curvature column is linearly dependent on the
+# earlier ones' (for a GLM, X'WX: the columns of X that glm's pivoting QR
+# would alias), in order; `tol` on the scale of the squared column norms.
+aliased_in_order <- function(H, tol = 1e-10) {
+  p <- ncol(H)
+  out <- logical(p)
+  kept <- integer(0)
+  d <- diag(H)
+  for (j in seq_len(p)) {
+    r <- d[j]
+    if (length(kept) && r > 0) r <- r - sum(H[j, kept] * solve(H[kept, kept, drop = FALSE], H[kept, j]))
+    if (!(r > tol * d[j]) || !(d[j] > 0)) out[j] <- TRUE else kept <- c(kept, j)
+  }
+  out
 }
 
 # The binomial AIC of glm at the solution, by a pass: minus twice the
 # log-likelihood of the rounded counts, each row's counted (weights / m) times,
 # m the trials when any row has more than one, else the weights
-binomial_aic_pass <- function(each_parts, family, coef, any_trials) {
+binomial_aic_pass <- function(each_parts, design, family, coef, any_trials) {
   total <- 0
   each_parts(function(parts) {
     resp <- parts$resp
-    eta <- drop(design_matrix(parts$model$blocks[[1L]]$design) %*% coef)
+    eta <- drop(design(parts) %*% coef)
     if (!is.null(parts$offset)) eta <- eta + parts$offset
     mu <- family$linkinv(eta)
     k <- if (any_trials) resp$trials else resp$weights
@@ -508,6 +577,70 @@ binomial_aic_pass <- function(each_parts, family, coef, any_trials) {
                                 stats::dbinom(round(k * resp$y), round(k), mu, log = TRUE))
   })
   total
+}
+
+# predict() on a source: chunk by chunk into a temporary CSV file, which
+# becomes the output file, is copied into the table (in one transaction) or
+# is read back; nothing is left behind when a chunk fails.
+predict_source <- function(object, newdata, type, se.fit, dispersion, output, table, keep, ...) {
+  fun <- "predict.gradglm"
+  to_db <- inherits(output, "DBIConnection")
+  if (!is.null(output) && !to_db && !(is.character(output) && length(output) == 1L && !is.na(output))) {
+    abort(fun, "'output' must be a file name or a DBI connection")
+  }
+  if (to_db && !(is.character(table) && length(table) == 1L && !is.na(table) && nzchar(table))) {
+    abort(fun, "'table' must name the table of the DBI connection 'output'")
+  }
+  if (!to_db && !is.null(table)) abort(fun, "'table' is for a DBI connection 'output'")
+  if (!is.null(keep) && !is.character(keep)) abort(fun, "'keep' must name columns of the source")
+  tmp <- tempfile("gradglm-predict-", fileext = ".csv")
+  on.exit(unlink(tmp), add = TRUE)
+  rows <- 0
+  source_each(newdata, function(chunk, k) {
+    absent <- setdiff(keep, names(chunk))
+    if (length(absent)) abort(fun, "'keep': column(s) ", quote_some(absent), " not in chunk ", k)
+    args <- list(object, newdata = chunk, se.fit = se.fit, dispersion = dispersion, ...)
+    if (!is.null(type)) args$type <- type
+    p <- tryCatch(do.call(stats::predict, args),
+                  error = function(e) abort(fun, "predicting chunk ", k, " failed: ",
+                                            sub("^predict.gradglm: ", "", conditionMessage(e))))
+    out <- if (is.list(p) && !is.data.frame(p)) {
+      data.frame(fit = unname(p$fit), se.fit = unname(p$se.fit))
+    } else if (is.matrix(p)) {
+      stats::setNames(as.data.frame(unname(p)), colnames(p))
+    } else {
+      data.frame(fit = if (is.factor(p)) as.character(p) else unname(p))
+    }
+    if (length(keep)) out <- cbind(chunk[keep], out)
+    utils::write.table(out, tmp, sep = ",", row.names = FALSE, col.names = rows == 0, append = rows > 0,
+                       qmethod = "double")
+    rows <<- rows + nrow(out)
+  }, "prediction", fun)
+  if (is.null(output)) {
+    res <- utils::read.csv(tmp)
+    if (ncol(res) == 1L) return(res[[1L]])
+    if (identical(names(res)[(ncol(res) - 1L):ncol(res)], c("fit", "se.fit")) && !length(keep)) {
+      return(list(fit = res$fit, se.fit = res$se.fit))
+    }
+    return(res)
+  }
+  if (!to_db) {
+    if (!file.copy(tmp, output, overwrite = TRUE)) abort(fun, "could not write the file ", output)
+    return(invisible(output))
+  }
+  # into the table, in chunks, in one transaction
+  DBI::dbWithTransaction(output, {
+    con <- file(tmp, open = "r")
+    on.exit(close(con), add = TRUE)
+    header <- NULL
+    repeat {
+      part <- read_csv_chunk(con, header, 100000L, list())
+      if (is.null(part)) break
+      header <- names(part)
+      DBI::dbWriteTable(output, table, part, append = TRUE)
+    }
+  })
+  invisible(output)
 }
 
 # what the methods say where a fit from a chunked source has no row vectors

@@ -30,8 +30,10 @@
 #'
 #' @param object A fitted object of class `"gradglm"`.
 #' @param newdata Optionally, a data frame in which to look for the variables
-#'   of the model (for a [gradglm_fit()] fit, a numeric matrix). If omitted,
-#'   the fitted linear predictors or means are returned.
+#'   of the model (for a [gradglm_fit()] fit, a numeric matrix), or data read
+#'   in chunks, a [gradglm_source()], predicted chunk by chunk (see
+#'   `output`). If omitted, the fitted linear predictors or means are
+#'   returned.
 #' @param type The scale of the predictions: `"link"` (the linear predictor,
 #'   the default) or `"response"` (the mean, the inverse link of the linear
 #'   predictor). A distributional fit also takes `"sigma"` (its fitted scale,
@@ -54,10 +56,19 @@
 #'   (default: every lambda of the path; values between them interpolate the
 #'   coefficients linearly, as glmnet). A path of a GLM family also takes
 #'   `type = "class"` (binomial: 1 where the linear predictor is positive).
+#' @param output,table,keep For `newdata` from a [gradglm_source()]: where the
+#'   predictions go. `NULL` (the default) returns them, as for a data frame;
+#'   a file name writes them as a CSV file; a DBI connection writes them to
+#'   its table `table` (appended to it if it exists). Columns: `fit` (or one
+#'   per class for `type = "probs"`; `se.fit` with `se.fit = TRUE`), after
+#'   the source's columns named in `keep` (an identifier, to join them
+#'   back). The output is written only when every chunk has been predicted:
+#'   a failing chunk leaves no file, table rows or temporary files behind.
 #' @param ... For a [gradglm_fit()] fit with matrix `newdata`: `offset`, the
 #'   offset for the new rows. Otherwise unused.
 #'
-#' @return If `se.fit = FALSE`, a named numeric vector of predictions. If
+#' @return For `newdata` from a source with an `output`, the `output`
+#'   (invisibly). If `se.fit = FALSE`, a named numeric vector of predictions. If
 #'   `se.fit = TRUE`, a list with components `fit` (the predictions),
 #'   `se.fit` (their standard errors on the scale of `type`) and
 #'   `residual.scale` (the square root of the dispersion used), as
@@ -80,7 +91,15 @@
 predict.gradglm <- function(object, newdata = NULL,
                             type = c("link", "response", "sigma", "probs", "class"),
                             se.fit = FALSE, dispersion = NULL,
-                            na.action = na.pass, lambda = NULL, ...) {
+                            na.action = na.pass, lambda = NULL, output = NULL, table = NULL, keep = NULL,
+                            ...) {
+  if (inherits(newdata, "gradglm_source")) {
+    return(predict_source(object, newdata, if (missing(type)) NULL else type, se.fit, dispersion, output, table,
+                          keep, ...))
+  }
+  if (!is.null(output) || !is.null(table) || !is.null(keep)) {
+    abort("predict.gradglm", "'output', 'table' and 'keep' are for 'newdata' from a gradglm_source()")
+  }
   if (is_path_fit(object)) {
     if (!isFALSE(se.fit)) abort("predict.gradglm", "'se.fit' is not available along a regularization path")
     return(.path_predict(object, newdata, lambda, if (missing(type)) NULL else type, ...))

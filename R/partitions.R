@@ -189,8 +189,10 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
   passes <- 1L
   null <- FALSE
   sums <- NULL
+  tick <- function(status) NULL
   pass <- function(theta, curvature) {
     passes <<- passes + 1L
+    tick(sprintf("pass %d on %d partitions", passes, length(parts)))
     collect <- !is.null(sums)
     rs <- partition_map(parts, fun, "pass", spec = spec, theta = theta, curvature = curvature, null = null,
                         collect = collect)
@@ -220,6 +222,7 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
          spec$model <<- list(kind = first$model$kind, likelihood = list(type = first$model$likelihood$type))
        },
        set_null = function(value) null <<- value,
+       set_progress = function(f) tick <<- f,
        run = function(start, ctl, name, cov) fit_partitioned(pass, start, ctl, name, cov),
        pass_at = function(theta, curvature, threads = 1L) pass(theta, curvature),
        binomial_aic = function(coef, any_trials) {

@@ -143,7 +143,7 @@ local({
          converged = as.logical(or_na(fit$converged)), diff = max_abs_diff(coef(fit), b_ref), error = NULL)
   }
   if (is.null(gg$error)) {
-    progress(sprintf("gradglm(data = gradglm_source(con, \"d\", %g)) [%g passes, %g reads of the table]", chunk, gg$passes, gg$reads), gg$time)
+    progress(sprintf("gradglm(data = gradglm_source(con, \"d\", %g)) [%g passes, %.2f reads of the table]", chunk, gg$passes, gg$reads), gg$time)
   } else {
     cat("  gradglm(data = gradglm_source(...)) FAILED:", gg$error, "\n")
   }
@@ -151,7 +151,7 @@ local({
   # 256 MB, holds part of it)
   t_cached <- system.time(fit_cached <- gradglm(y ~ ., data = gradglm_source(con, "d", chunk_size = chunk, cache = 1024),
                                                 family = binomial()))[["elapsed"]]
-  progress(sprintf("  the same with cache = 1024 (MB) [%g reads]", fit_cached$source$reads), t_cached)
+  progress(sprintf("  the same with cache = 1024 (MB) [%.2f reads]", fit_cached$source$reads), t_cached)
 
   # ---- 2b. biglm::bigglm on the same connection ---------------------------------------------
   # bigglm's DBI method adds every variable named in its `...` to the SELECT,

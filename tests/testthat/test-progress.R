@@ -102,3 +102,19 @@ test_that("verbose = FALSE fits print nothing", {
   )
   expect_identical(lines, character())
 })
+
+test_that("a fit by passes over chunks shows the pass and the chunk, and nothing unless asked", {
+  set.seed(3)
+  d <- data.frame(x = rnorm(3000))
+  d$y <- rbinom(3000, 1, plogis(d$x))
+  csv <- tempfile(fileext = ".csv")
+  on.exit(unlink(csv), add = TRUE)
+  utils::write.csv(d, csv, row.names = FALSE)
+  src <- gradglm_source(csv, chunk_size = 1000, cache = 0)
+  lines <- progress_lines(fit <- gradglm(y ~ x, data = src, family = binomial(), verbose = TRUE))
+  expect_gt(length(lines), 0)
+  expect_true(all(grepl("^Fitting by passes over the data: pass [0-9]+, chunk [1-3] [|]", lines)),
+              info = paste(lines, collapse = "\n"))
+  expect_true(any(grepl(paste0("pass ", fit$source$passes, ", chunk"), lines)))
+  expect_identical(progress_lines(gradglm(y ~ x, data = src, family = binomial())), character())
+})
