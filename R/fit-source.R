@@ -64,6 +64,8 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   proto <- schema_frame(schema)
   mt <- tryCatch(stats::terms(formula, data = proto), error = function(e) model_frame_error(e, fun))
   # the model's variables come from the source's columns (not from the formula's environment)
+  check_chunkwise_terms(mt, fun)
+  if (!is.null(sigma)) check_chunkwise_terms(stats::terms(sigma, data = proto), fun)
   absent <- setdiff(c(all.vars(mt), if (!is.null(sigma)) all.vars(sigma)), schema$columns)
   if (length(absent)) abort(fun, "the formula uses ", quote_some(absent), ", not among the source's columns")
   if (!is.null(sigma) && fam$row$sigma == "no") {
@@ -267,6 +269,37 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
        cached = function() length(cache))
 }
 
+# Terms whose columns depend on the whole data (orthogonal polynomials,
+# splines, centring) would be computed from each chunk alone: refused, with
+# the chunk-wise form where there is one.
+check_chunkwise_terms <- function(mt, fun) {
+  whole_data <- c("poly", "scale", "ns", "bs", "splines::ns", "splines::bs", "stats::poly", "factor", "as.factor",
+                  "ordered", "as.ordered")
+  walk <- function(e) {
+    if (!is.call(e)) return(invisible(NULL))
+    name <- paste(deparse(e[[1L]]), collapse = "")
+    if (name %in% whole_data && !(name %in% c("poly", "stats::poly") && isTRUE(as.list(e)$raw))) {
+      abort(fun, "'", paste(deparse(e), collapse = " "), "' computes its columns from the whole data, but a ",
+            "chunked source builds them chunk by chunk: use ", if (grepl("poly", name)) "poly(..., raw = TRUE) or ",
+            "terms such as I(x^2), or compute the columns in the query (a factor: a character column)")
+    }
+    for (a in as.list(e)[-1L]) walk(a)
+    invisible(NULL)
+  }
+  for (v in as.list(attr(mt, "variables"))[-1L]) walk(v)
+  invisible(TRUE)
+}
+
+# the levels of the factor columns among a model's variables, as
+# .getXlevels() records them from a model frame
+source_xlevels <- function(mt, schema) {
+  vars <- vapply(as.list(attr(mt, "variables"))[-1L], function(v) paste(deparse(v), collapse = " "), "")
+  if (attr(mt, "response") > 0L) vars <- vars[-attr(mt, "response")]
+  vars <- intersect(vars, names(schema$levels))
+  if (!length(vars)) return(NULL)
+  schema$levels[vars]
+}
+
 # "1st", "2nd", ... (the passes named in errors)
 nth <- function(i) {
   suffix <- if (i %% 100L %in% 11:13) "th" else switch(as.character(i %% 10L), "1" = "st", "2" = "nd", "3" = "rd", "th")
@@ -410,14 +443,14 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
                   partitions = if (is.null(m$partitions)) 1L else m$partitions,
                   gradient = res$gradient)))
   fit$terms <- m$terms
-  fit$xlevels <- stats::.getXlevels(m$terms, schema_frame(m$schema))
+  fit$xlevels <- source_xlevels(m$terms, m$schema)
   fit$contrasts <- first$contrasts
   first_block <- names(fit$blocks)[1L]
   fit$blocks[[first_block]][c("terms", "xlevels", "contrasts")] <- list(m$terms, fit$xlevels, fit$contrasts)
   if (!is.null(m$sigma_terms)) {
     fit$sigma_formula <- stats::formula(m$sigma_terms)
     fit$sigma_terms <- m$sigma_terms
-    fit$sigma_xlevels <- stats::.getXlevels(m$sigma_terms, schema_frame(m$schema))
+    fit$sigma_xlevels <- source_xlevels(m$sigma_terms, m$schema)
     fit$sigma_contrasts <- first$sigma_contrasts
     fit$blocks$sigma[c("terms", "xlevels", "contrasts", "formula")] <-
       list(m$sigma_terms, fit$sigma_xlevels, fit$sigma_contrasts, fit$sigma_formula)

@@ -25,6 +25,11 @@
 #' partitions must have the same columns. `weights`, `offset` and `subset` of
 #' [gradglm()] are evaluated in the partition's columns on the worker.
 #'
+#' A function partition travels to its worker with its environment, as every
+#' R function does: make it where that environment is small (at the top
+#' level, or in a small function as in the vignette), not inside a function
+#' whose variables hold large data, which would be sent on every pass.
+#'
 #' @param ... The partitions, optionally named (the names are used in
 #'   messages): character vectors of CSV files, [gradglm_source()]s of CSV
 #'   files or functions, or functions without arguments returning a

@@ -222,6 +222,9 @@ local({
     force(path)
     function() gradglm::gradglm_source(DBI::dbConnect(RSQLite::SQLite(), path), "d", chunk_size = 1e5)
   }
+  # (a function partition travels to its worker with its environment: made
+  # here, that would be this block's, with the fits above in it)
+  environment(recipe) <- globalenv()
   parts <- gradglm_partitions(first = recipe(halves[1]), second = recipe(halves[2]))
   time_plan <- function(workers) {
     old <- future::plan(future::multisession, workers = workers)

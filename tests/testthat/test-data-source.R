@@ -376,6 +376,13 @@ test_that("chunked fits stop with clear errors on bad input and failing chunks, 
   expect_error(gradglm(yb ~ x1, data = src, family = binomial(), subset = x1 > 100), "no observations are left")
   expect_error(gradglm_source(con, "d", chunk_size = 0), "'chunk_size' must be one whole number of at least 1")
   expect_error(gradglm_source(con, "d", cache = -1), "'cache'")
+  # terms computed from the whole data are refused; their chunk-wise forms work
+  expect_error(gradglm(yb ~ poly(x1, 2), data = src, family = binomial()),
+               "'poly\\(x1, 2\\)' computes its columns from the whole data.*raw = TRUE")
+  expect_error(gradglm(yb ~ log(scale(x1) + 5), data = src, family = binomial()), "'scale\\(x1\\)'")
+  a <- gradglm(yb ~ poly(x1, 2, raw = TRUE), data = src, family = binomial())
+  b <- gradglm(yb ~ poly(x1, 2, raw = TRUE), data = d, family = binomial())
+  expect_equal(coef(a), coef(b), tolerance = 1e-7)
   # an aliased column is NA, as in glm (a multinomial's is an error that names it)
   d2 <- d
   d2$x3 <- 2 * d2$x1 - d2$x2
