@@ -21,8 +21,9 @@
 #' ignored), and `x(reset = FALSE)` returns the next chunk as a data frame,
 #' or `NULL` after the last one.
 #'
-#' @param x A DBI connection (with `query`), a character vector of CSV file
-#'   paths, or a function `function(reset = FALSE)` as described below.
+#' @param x A DBI connection (with `query`), a dplyr table of a database
+#'   (with dbplyr: its query is run), a character vector of CSV file paths,
+#'   or a function `function(reset = FALSE)` as described below.
 #' @param query For a DBI connection: an SQL query, or the name of a table
 #'   (all of its rows and columns).
 #' @param chunk_size Rows per chunk for a query or CSV files (a function
@@ -32,6 +33,11 @@
 #'   last ones) are not read again. 0 reads every chunk on every pass. The
 #'   process needs about twice this much memory beyond its chunks (R frees
 #'   the chunks' garbage in rounds).
+#' @param levels Optionally, the levels of factor (or character) columns, a
+#'   named list of character vectors in the order of their levels. When
+#'   every factor column of a model has its levels here, a fit needs no first
+#'   pass over the rows to learn them (a level not listed is an error that
+#'   names it and its chunk).
 #' @param ... For CSV files: arguments passed to [utils::read.csv()] (for
 #'   example `sep`, `dec`, `na.strings`), except `header`, `nrows` and `skip`.
 #' @return An object of class `"gradglm_source"`.
@@ -56,7 +62,7 @@
 #' source_scan(gradglm_source(csv, chunk_size = 10))$n
 #' unlink(csv)
 #' @export
-gradglm_source <- function(x, query = NULL, chunk_size = 100000, cache = 256, ...) {
+gradglm_source <- function(x, query = NULL, chunk_size = 100000, cache = 256, levels = NULL, ...) {
   fun <- "gradglm_source"
   if (!is.numeric(chunk_size) || length(chunk_size) != 1L || is.na(chunk_size) || chunk_size < 1 ||
       chunk_size != round(chunk_size)) {
@@ -66,12 +72,24 @@ gradglm_source <- function(x, query = NULL, chunk_size = 100000, cache = 256, ..
   if (!is.numeric(cache) || length(cache) != 1L || is.na(cache) || cache < 0) {
     abort(fun, "'cache' must be one number of megabytes, 0 or more")
   }
+  if (!is.null(levels) && (!is.list(levels) || is.null(names(levels)) || any(!nzchar(names(levels))) ||
+                           !all(vapply(levels, function(l) is.character(l) && !anyNA(l) && !anyDuplicated(l), NA)))) {
+    abort(fun, "'levels' must be a named list of character vectors (the levels of factor columns, in order)")
+  }
   src <- new_source(x, query, chunk_size, fun, ...)
   src$cache <- as.numeric(cache)
+  src$levels <- levels
   src
 }
 
 new_source <- function(x, query, chunk_size, fun, ...) {
+  if (inherits(x, "tbl_lazy")) {
+    # a dplyr table of a database: its connection and its SQL
+    if (!requireNamespace("dbplyr", quietly = TRUE)) abort(fun, "a dplyr table needs the dbplyr package")
+    if (!is.null(query)) abort(fun, "'query' is given by the dplyr table itself")
+    query <- as.character(dbplyr::sql_render(x))
+    x <- dbplyr::remote_con(x)
+  }
   if (is.function(x)) {
     if (!is.null(query)) abort(fun, "'query' is for a DBI connection, not for a function")
     if (!"reset" %in% names(formals(x)) && !"..." %in% names(formals(x))) {
@@ -329,7 +347,7 @@ source_frame <- function(chunk, schema, k, fun = "gradglm") {
       new <- setdiff(unique(x[!is.na(x)]), schema$levels[[v]])
       if (length(new)) {
         abort(fun, "column ", sQuote(v, FALSE), " has the level(s) ", quote_some(new), " in chunk ", k,
-              " that the first pass did not see")
+              if (isTRUE(schema$given)) " that are not among its 'levels'" else " that the first pass did not see")
       }
       out[[v]] <- factor(x, levels = schema$levels[[v]])
     } else if (type == "numeric") {

@@ -43,16 +43,20 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
                       names(chunk1))
     if ("." %in% all.vars(formula)) used <- names(chunk1)
     types <- vapply(chunk1, column_type, "")
-    if (any(is.na(types[used])) || any(types[used] != "numeric")) {
+    given <- names(source$levels)  # (factor columns whose levels the user gave)
+    if (any(is.na(types[used])) || any(types[used] == "logical") ||
+        any(types[used] == "factor" & !used %in% given)) {
       peek$close()
       schema <- source_scan(source)
       reads <- 1L
       rows_read <- schema$n
     } else {
       pending <- peek
-      # (the model's numeric columns; a later chunk where one is not numeric is an error)
-      schema <- structure(list(n = NA_real_, chunks = NA_integer_, columns = used,
-                               types = types[used], levels = list()), class = "gradglm_schema")
+      # (the model's columns: numeric, or factors of the given levels; a later
+      # chunk where a numeric one is not, or with another level, is an error)
+      factors <- used[types[used] == "factor"]
+      schema <- structure(list(n = NA_real_, chunks = NA_integer_, columns = used, types = types[used],
+                               levels = source$levels[factors], given = TRUE), class = "gradglm_schema")
     }
   }
   if (is.character(weights)) {

@@ -502,3 +502,33 @@ test_that("predict() on a source returns the predictions or writes them to a fil
   expect_error(predict(fit, newdata = src, output = con), "'table' must name")
   expect_error(predict(fit, newdata = dd, output = out2), "for 'newdata' from a gradglm_source")
 })
+
+test_that("levels given with the source spare the first pass; a dplyr table of a database is a source", {
+  skip_if_not_installed("DBI")
+  skip_if_not_installed("RSQLite")
+  d <- source_data(2500)
+  dd <- d
+  dd$f <- factor(dd$f)
+  con <- DBI::dbConnect(RSQLite::SQLite(), temp_path(".sqlite"))
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  DBI::dbWriteTable(con, "d", d)
+  scanned <- gradglm(yb ~ x1 + f, data = gradglm_source(con, "d", chunk_size = 1000, cache = 0), family = binomial())
+  given <- gradglm(yb ~ x1 + f, data = gradglm_source(con, "d", chunk_size = 1000, cache = 0,
+                                                      levels = list(f = c("a", "b", "c"))), family = binomial(),
+                   control = gradglm_control(tol = 1e-12))
+  ref <- gradglm(yb ~ x1 + f, data = dd, family = binomial(), control = gradglm_control(tol = 1e-12))
+  expect_equal(coef(given), coef(ref), tolerance = 1e-8)
+  expect_equal(given$source$reads, given$source$passes)      # no first pass
+  expect_equal(scanned$source$reads, scanned$source$passes + 1)
+  expect_error(gradglm(yb ~ x1 + f, data = gradglm_source(con, "d", chunk_size = 1000, levels = list(f = c("a", "b"))),
+                       family = binomial()),
+               "column 'f' has the level\\(s\\) 'c' in chunk 3 that are not among its 'levels'")
+  expect_error(gradglm_source(con, "d", levels = c("a", "b")), "'levels' must be a named list")
+  skip_if_not_installed("dbplyr")
+  tb <- dplyr::filter(dplyr::tbl(con, "d"), x2 > 0.5)
+  src <- gradglm_source(tb, chunk_size = 400)
+  expect_match(src$query, "WHERE")
+  a <- gradglm(yb ~ x1 + f, data = src, family = binomial(), control = gradglm_control(tol = 1e-12))
+  b <- gradglm(yb ~ x1 + f, data = dd[dd$x2 > 0.5, ], family = binomial(), control = gradglm_control(tol = 1e-12))
+  expect_equal(coef(a), coef(b), tolerance = 1e-8)
+})
