@@ -139,6 +139,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
     # data read in chunks: the same model, fitted by passes over the rows
     if (!is.null(network)) abort(fun, "a network (model = mlp()) is fitted from data in memory, not from a chunked source")
     if (!is.null(penalty)) abort(fun, "a penalised fit needs data in memory; a chunked source is fitted by maximum likelihood")
+    if (isTRUE(x)) abort(fun, "'x = TRUE' keeps the model matrix, one row per observation: not for a chunked source")
     seen <- character(0)  # a warning of every chunk of every pass is given once
     fit <- withCallingHandlers(source_fit(formula, data, family, weights = if (!missing(weights)) substitute(weights),
                       subset = if (!missing(subset)) substitute(subset),

@@ -371,6 +371,7 @@ test_that("chunked fits stop with clear errors on bad input and failing chunks, 
   expect_error(gradglm(yb ~ x1, data = src, family = binomial(), optimizer = "adam"), "need the rows in memory")
   expect_error(gradglm(yb ~ x1, data = src, family = binomial(), penalty = ridge(0.1)), "needs data in memory")
   expect_error(gradglm(yb ~ x1, data = src, family = binomial(), model = mlp(3)), "network")
+  expect_error(gradglm(yb ~ x1, data = src, family = binomial(), x = TRUE), "'x = TRUE' keeps the model matrix")
   expect_error(gradglm(yb ~ x1, data = gradglm_source(con, "SELECT * FROM d WHERE x1 > 100"), family = binomial()),
                "no rows")
   expect_error(gradglm(yb ~ x1, data = src, family = binomial(), subset = x1 > 100), "no observations are left")
