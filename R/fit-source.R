@@ -318,18 +318,29 @@ chunk_sums <- function(family, row, model) {
   kind <- model$kind
   classes <- identical(model$likelihood$type, "multinomial")
   s <- list(rows = 0, n_ok = 0, sum_w = 0, sum_wy = 0, sum_wyy = 0, sum_wo = 0, sum_logw = 0, aic_const = 0,
-            sat = 0, class_totals = 0, binomial_simple = TRUE, any_trials = FALSE)
+            sat = 0, class_totals = 0, binomial_simple = TRUE, any_trials = FALSE, sum_wylogy = 0,
+            mean_y = 0, ss_y = 0)
+  xlogx <- function(x) ifelse(x > 0, x * log(x), 0)
   add <- function(parts) {
     resp <- parts$resp
     w <- resp$weights
     s$rows <<- s$rows + parts$n
     s$n_ok <<- s$n_ok + sum(w > 0)
-    s$sum_w <<- s$sum_w + sum(w)
     if (!is.null(parts$offset)) s$sum_wo <<- s$sum_wo + sum(w * parts$offset)
     if (!classes) {
-      s$sum_wy <<- s$sum_wy + sum(w * resp$y)
+      wk <- sum(w)
+      sk <- sum(w * resp$y)
+      if (wk > 0) {
+        # the weighted mean and sum of squares about it, merged chunk by chunk (stable)
+        mk <- sk / wk
+        delta <- mk - s$mean_y
+        s$ss_y <<- s$ss_y + sum(w * (resp$y - mk)^2) + delta^2 * s$sum_w * wk / (s$sum_w + wk)
+        s$mean_y <<- s$mean_y + delta * wk / (s$sum_w + wk)
+      }
+      s$sum_wy <<- s$sum_wy + sk
       s$sum_wyy <<- s$sum_wyy + sum(w * resp$y^2)
     }
+    s$sum_w <<- s$sum_w + sum(w)
     if (kind == "glm") {
       if (family$family == "gaussian") {
         s$sum_logw <<- s$sum_logw + sum(log(w))
@@ -339,9 +350,11 @@ chunk_sums <- function(family, row, model) {
         y <- resp$y
         s$binomial_simple <<- s$binomial_simple && all(w == 1) && all(resp$trials == 1) && all(y == 0 | y == 1)
         s$any_trials <<- s$any_trials || any(resp$trials > 1)
+        s$sum_wylogy <<- s$sum_wylogy + sum(w * (xlogx(y) + xlogx(1 - y)))
       } else {
+        s$sum_wylogy <<- s$sum_wylogy + sum(w * xlogx(resp$y))
         # the AIC minus the deviance does not depend on the means: found at any valid one
-        mu0 <- rep(if (family$family == "binomial") 0.5 else 1, length(resp$y))
+        mu0 <- rep(1, length(resp$y))
         dev0 <- sum(family$dev.resids(resp$y, mu0, w))
         s$aic_const <<- s$aic_const + row$aic(family, resp$y, resp$trials, mu0, w, dev0) - dev0
       }
@@ -353,7 +366,14 @@ chunk_sums <- function(family, row, model) {
   }
   # the sums of another set of rows (a partition's)
   merge <- function(other) {
-    for (v in names(s)) {
+    W <- s$sum_w
+    Wo <- other$sum_w
+    if (Wo > 0) {  # (the means and sums of squares about them merge as the chunks' do)
+      delta <- other$mean_y - s$mean_y
+      s$ss_y <<- s$ss_y + other$ss_y + delta^2 * W * Wo / (W + Wo)
+      s$mean_y <<- s$mean_y + delta * Wo / (W + Wo)
+    }
+    for (v in setdiff(names(s), c("mean_y", "ss_y"))) {
       s[[v]] <<- switch(v, binomial_simple = s[[v]] && other[[v]], any_trials = s[[v]] || other[[v]],
                         s[[v]] + other[[v]])
     }
@@ -539,7 +559,11 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
     rank <- npar
     ybar <- s$sum_wy / s$sum_w
     start0 <- if (m$intercept) family$linkfun(fam$row$mean_range(ybar)) - s$sum_wo / s$sum_w else 0
-    null_dev <- 2 * null_fit(start0, offset_given && m$intercept) * wsum
+    null_dev <- if (m$intercept && !offset_given) {
+      null_deviance_from_sums(family$family, s)  # (no pass: the deviance at the weighted mean)
+    } else {
+      2 * null_fit(start0, offset_given && m$intercept) * wsum
+    }
     aic <- if (family$family == "gaussian") {
       s$rows * (log(2 * pi * dev / s$rows) + 1) + 2 - s$sum_logw
     } else if (family$family == "binomial" && !s$binomial_simple) {
@@ -581,6 +605,21 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
   list(rank = sum(!aliased[seq_along(loc)]), deviance = -2 * loglik, aic = -2 * loglik + 2 * npar, null.deviance = null_dev,
        df.residual = s$n_ok - npar, df.null = s$n_ok - 2L - as.integer(est), loglik = loglik, npar = npar,
        dispersion = 1, df = df, df_estimated = est, sigma = NULL)
+}
+
+# glm's null deviance (the deviance at the weighted mean response) from the
+# sums of the first pass: Gaussian, the sum of squares about the mean;
+# Poisson 2 (sum w y log y - S log ybar) and binomial 2 (sum w (y log y +
+# (1 - y) log(1 - y)) - S log ybar - (W - S) log(1 - ybar)), S = sum w y.
+null_deviance_from_sums <- function(family, s) {
+  W <- s$sum_w
+  S <- s$sum_wy
+  ybar <- S / W
+  xlogy <- function(x, y) if (x > 0) x * log(y) else 0
+  switch(family,
+         gaussian = s$ss_y,
+         poisson = 2 * (s$sum_wylogy - xlogy(S, ybar)),
+         binomial = 2 * (s$sum_wylogy - xlogy(S, ybar) - xlogy(W - S, 1 - ybar)))
 }
 
 # The coefficients whose curvature column is linearly dependent on the

@@ -352,6 +352,20 @@ test_that("a fit from a source has glm's methods, except those that need the row
   on.exit(grDevices::dev.off(), add = TRUE)
   expect_silent(plot(a))
   expect_error(plot(a, which = "residuals"), "keeps no residuals")
+  # without an offset the null deviance comes from the first pass's sums (no pass of its own)
+  d$big <- 1e4 + d$x1  # (a mean far from zero: the sum of squares is merged chunk by chunk)
+  dd$big <- d$big
+  for (mod in list(list(y ~ x1, poisson()), list(yb ~ x1, binomial()), list(big ~ x2, gaussian()),
+                   list(big ~ x1, gaussian(link = "log")))) {
+    a0 <- gradglm(mod[[1]], data = function_source(d, 700), family = mod[[2]], weights = w)
+    b0 <- gradglm(mod[[1]], data = dd, family = mod[[2]], weights = w)
+    expect_equal(a0$null.deviance, b0$null.deviance, tolerance = 1e-10, info = mod[[2]]$family)
+    # (the start, then one pass per iteration; a weighted binomial's AIC needs one more, and so
+    # does Fisher's information where it is not the observed one, gaussian(log))
+    expect_equal(a0$source$passes, a0$iter + 1L + (mod[[2]]$family == "binomial") + (mod[[2]]$link == "log" &&
+                                                                                      mod[[2]]$family == "gaussian"),
+                 info = mod[[2]]$family)
+  }
   # L-BFGS and gradient descent by passes reach the same optimum
   l <- gradglm(yb ~ x1 + f, data = src, family = binomial(), subset = x2 > 0.1, optimizer = "lbfgs")
   expect_equal(coef(l), coef(a), tolerance = 1e-6)
