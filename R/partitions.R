@@ -101,10 +101,12 @@ partition_task <- function(part, task, spec, theta = NULL, curvature = "none", n
   m <- source_model(src, spec$formula, spec$family, weights = spec$weights, sigma = spec$sigma,
                     offset = spec$offset, subset = spec$subset, na_fun = spec$na_fun,
                     contrasts = spec$contrasts, env = globalenv(), schema = spec$schema, fun = spec$fun)
-  on.exit(m$close(), add = TRUE)
+  on.exit(m$close(), add = TRUE, after = FALSE)  # (before the connection is closed)
   if (task == "first") {
-    parts <- tryCatch(m$first_parts(), error = function(e) NULL)  # (a partition may have no rows left)
-    return(parts)
+    # (a partition may have no rows left after the subset and na.action)
+    return(tryCatch(m$first_parts(), error = function(e) {
+      if (grepl("no observations are left", conditionMessage(e))) NULL else stop(e)
+    }))
   }
   if (task == "aic") return(m$binomial_aic(theta, any_trials))
   m$set_null(null)
