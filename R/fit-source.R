@@ -440,12 +440,23 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   # the model is fitted again without them
   aliased <- aliased_in_order(res$curvature)
   if (any(aliased)) {
-    if (is.null(m$set_keep) || !all(vapply(model$blocks, function(b) b$m == 1L, NA))) {
+    if (is.null(m$set_keep)) {
       abort(fun, "the column(s) ", quote_some(cn[aliased]), " of the model matrix are linearly dependent on ",
             "the others (glm would report NA for them): remove them from the formula")
     }
+    # a column is dropped when any output's coefficient of it is aliased (a
+    # block's coefficients run over its columns within each output)
     blocks <- describe_blocks(model$blocks)
-    m$set_keep(lapply(blocks, function(b) which(!aliased[b$coef])))
+    keep <- lapply(blocks, function(b) {
+      p <- length(b$columns)
+      which(!apply(matrix(aliased[b$coef], nrow = p), 1L, any))
+    })
+    for (i in seq_along(blocks)) {
+      b <- blocks[[i]]
+      p <- length(b$columns)
+      aliased[b$coef] <- rep(!seq_len(p) %in% keep[[i]], times = length(b$coef) / p)
+    }
+    m$set_keep(keep)
     res <- run_chunked(m, res$coefficients[!aliased], ctl, name, cov_curvature, fun)
   }
   coef <- stats::setNames(rep(NA_real_, npar), cn)
