@@ -102,9 +102,13 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
                    error = function(e) abort(fun, "the model frame of chunk ", k, ": ", conditionMessage(e)))
     if (!nrow(mf)) return(NULL)
     mt_all <- attr(mf, "terms")
-    X <- design_from_frame(if (is.null(sigma)) mt_all else terms_from_joint(mt, mt_all), mf, contrasts)
+    # (the checks of gradglm()'s model matrices: missing, infinite and overflowing values)
+    X <- check_design(design_from_frame(if (is.null(sigma)) mt_all else terms_from_joint(mt, mt_all), mf, contrasts),
+                      fun, what = paste0("the model matrix (chunk ", k, ")"))
     Z <- if (!is.null(sigma)) {
-      design_from_frame(terms_from_joint(mt_sigma, mt_all), mf, contrasts[names(contrasts) %in% all.vars(sigma)])
+      check_design(design_from_frame(terms_from_joint(mt_sigma, mt_all), mf,
+                                     contrasts[names(contrasts) %in% all.vars(sigma)]),
+                   fun, what = paste0("the sigma model matrix (chunk ", k, ")"))
     } else if (fam$row$sigma == "always") {
       intercept_design(nrow(mf))
     }
@@ -421,7 +425,7 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   cn <- unlist(lapply(model$blocks, `[[`, "coef_names"), use.names = FALSE)
   npar <- length(cn)
   start <- check_start(start, npar, cn, fun)
-  if (is.null(start)) start <- chunk_start(first, fam, name, control, m$intercept, fun)
+  starts <- if (!is.null(start)) list(start = start) else chunk_start(first, fam, control, m$intercept, fun)
   ctl <- engine_control_list(control, spec, name, NA)
   sums <- chunk_sums(fam$family, fam$row, model)
   m$collect(sums)
@@ -429,7 +433,11 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   on.exit(progress$done(), add = TRUE)
   m$set_progress(progress$tick)
   cov_curvature <- if (model$kind == "glm") "fisher" else "observed"
-  res <- run_chunked(m, start, ctl, name, cov_curvature, fun)
+  res <- run_chunked(m, starts$start, ctl, name, cov_curvature, fun)
+  if (!res$converged && !isTRUE(res$diverged) && !is.null(starts$retry)) {
+    # the first chunk misled the start: again from the family's safe one
+    res <- run_chunked(m, starts$retry, ctl, name, cov_curvature, fun)
+  }
   if (isTRUE(res$diverged)) warn(fun, res$message)
   else if (!res$converged) warn_not_converged(list(message = res$message, iter = res$iterations), name, fun)
   s <- sums$get()
@@ -521,9 +529,11 @@ run_chunked <- function(m, start, ctl, name, cov_curvature, fun) {
 }
 
 # The start of a fit over chunks: the in-memory fit of the first chunk when it
-# converges to finite coefficients (a few Newton steps from there reach the
-# whole data's optimum); else the family's own start on that chunk.
-chunk_start <- function(first, fam, name, control, intercept, fun) {
+# converges to finite coefficients away from a boundary (a few Newton steps
+# from there reach the whole data's optimum), with `retry` the safe start
+# for when it does not lead to convergence (zero coefficients for a GLM, the
+# family's own start on the first chunk otherwise); else that safe start.
+chunk_start <- function(first, fam, control, intercept, fun) {
   model <- first$model
   resp <- first$resp
   off <- if (is.null(first$offset)) rep(0, first$n) else first$offset
@@ -534,15 +544,18 @@ chunk_start <- function(first, fam, name, control, intercept, fun) {
   ctx <- list(family = fam$family, row = fam$row, resp = resp, offset = off, offset_given = !is.null(first$offset),
               x = x, x_sigma = if (length(model$blocks) > 1L) model$blocks[[2L]]$design, intercept = intercept,
               n = first$n, n_ok = sum(resp$weights > 0), fun = fun, optimizer = "gd", model = model)
-  generic <- model$start(ctx)
-  if (is.null(generic)) generic <- numeric(sum(vapply(model$blocks, function(b) length(b$coef_names), 1L)))
+  npar <- sum(vapply(model$blocks, function(b) length(b$coef_names), 1L))
+  safe <- if (model$kind == "glm") numeric(npar) else model$start(ctx)
   res <- tryCatch(suppressWarnings(run_engine(model, resp, if (!is.null(first$offset)) off, "newton",
-                                              if (model$kind == "glm") NULL else generic, ctl)),
+                                              if (model$kind == "glm") NULL else safe, ctl)),
                   error = function(e) NULL)
   b <- if (!is.null(res)) as.vector(res$coefficients)
-  if (is.null(b) || !isTRUE(res$converged) || length(b) != length(generic)) return(generic)
+  # (a chunk whose classes are separated, or fitted at a boundary, says little of the whole)
+  if (is.null(b) || !isTRUE(res$converged) || length(b) != npar || isTRUE(res$n_boundary > 0)) {
+    return(list(start = safe))
+  }
   b[is.na(b)] <- 0  # (columns aliased in the first chunk)
-  if (!all(is.finite(b))) generic else b
+  if (!all(is.finite(b))) list(start = safe) else list(start = b, retry = safe)
 }
 
 # glm's summaries of a fit over chunks (deviance, null deviance, AIC,

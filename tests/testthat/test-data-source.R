@@ -398,6 +398,21 @@ test_that("chunked fits stop with clear errors on bad input and failing chunks, 
   a <- gradglm(yb ~ poly(x1, 2, raw = TRUE), data = src, family = binomial())
   b <- gradglm(yb ~ poly(x1, 2, raw = TRUE), data = d, family = binomial())
   expect_equal(coef(a), coef(b), tolerance = 1e-7)
+  # the model matrices get gradglm()'s checks, chunk by chunk
+  d3 <- d[1:300, ]
+  d3$x2[250] <- Inf
+  expect_error(gradglm(yb ~ x1 + x2, data = function_source(d3, 100), family = binomial()),
+               "the model matrix \\(chunk 3\\) contains infinite values in column\\(s\\) 'x2'")
+  d3$x2 <- d3$x1 * 1e300
+  expect_error(gradglm(yb ~ x2, data = function_source(d3, 100), family = binomial()),
+               "the model matrix \\(chunk 1\\) has column\\(s\\) 'x2' with values as large as")
+  # a first chunk whose classes are separated does not mislead the start
+  d4 <- d[1:400, ]
+  d4$yb[1:50] <- 1
+  a <- gradglm(yb ~ x1 + f, data = function_source(d4, 50), family = binomial())
+  b <- gradglm(yb ~ x1 + f, data = transform(d4, f = factor(f)), family = binomial())
+  expect_true(a$converged)
+  expect_equal(coef(a), coef(b), tolerance = 1e-6)
   # an aliased column is NA, as in glm
   d2 <- d
   d2$x3 <- 2 * d2$x1 - d2$x2
