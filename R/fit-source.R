@@ -134,20 +134,11 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   }
   spec_of <- function(parts) {
     model <- parts$model
-    designs <- lapply(seq_along(model$blocks), function(i) design_of(parts, i))
-    if (null) {
-      # intercepts only; without an intercept the mean is the offset's (a zero column)
-      designs <- lapply(seq_along(designs), function(i) {
-        if (i == 1L && !intercept) matrix(0, parts$n, 1L) else NULL
-      })
-    }
-    resp <- parts$resp
-    off <- parts$offset
-    list(designs = designs, block_design = seq_along(model$blocks) - 1L,
-         block_m = vapply(model$blocks, function(b) as.integer(b$m), 1L),
-         y = if (is.null(resp$engine_y)) resp$y else resp$engine_y, weights = resp$weights,
-         offsets = rep(list(off), if (is.null(model$offset_predictors)) 1L else model$offset_predictors),
-         likelihood = model$likelihood)
+    designs <- lapply(seq_along(model$blocks), function(i) {
+      # the null model: intercepts only; without an intercept the mean is the offset's (a zero column)
+      if (!null) design_of(parts, i) else if (i == 1L && !intercept) matrix(0, parts$n, 1L)
+    })
+    model_spec(model, parts$resp, parts$offset, designs)
   }
   passes <- 0L
   collector <- NULL
@@ -472,19 +463,16 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   cov <- chol2inv(chol(res$curvature)) / res$weight_sum
   dimnames(cov) <- list(cn[!aliased], cn[!aliased])
   fit <- source_finish(res, s, m, fam, model, first, aliased, ctl, fun)
-  fit <- c(fit, list(
-    coefficients = coef, aliased = stats::setNames(aliased, cn), family = fam$family,
-    iter = res$iterations, converged = res$converged, boundary = FALSE, cov.unscaled = cov,
-    cov_kind = res$cov_kind, optimizer = name, trace = res$trace, control = control,
-    optimizer_settings = spec$settings, message = res$message, best_epoch = NULL, offset = NULL,
-    nobs = s$n_ok, intercept = m$intercept, kind = model$kind,
-    lik_type = if (is.null(model$lik_type)) model$likelihood$type else model$lik_type,
-    blocks = describe_blocks(model$blocks), residuals = NULL, fitted.values = NULL,
-    linear.predictors = NULL, weights = NULL, prior.weights = NULL, y = NULL,
-    source = list(source = source, schema = m$schema, rows = s$rows, chunks = res$chunks,
-                  passes = m$passes(), reads = m$reads(), cached_chunks = m$cached(),
-                  partitions = if (is.null(m$partitions)) 1L else m$partitions,
-                  gradient = res$gradient)))
+  # the parts every fit has; none of those with one entry per row
+  fit <- c(fit, list(residuals = NULL, fitted.values = NULL, linear.predictors = NULL, weights = NULL,
+                     source = list(source = source, schema = m$schema, rows = s$rows, chunks = res$chunks,
+                                   passes = m$passes(), reads = m$reads(), cached_chunks = m$cached(),
+                                   partitions = if (is.null(m$partitions)) 1L else m$partitions,
+                                   gradient = res$gradient)))
+  fit <- fit_common(fit, list(iter = res$iterations, converged = res$converged, cov_kind = res$cov_kind,
+                              trace = res$trace, message = res$message),
+                    model, list(y = NULL, weights = NULL), fam$family, control, spec, name, FALSE, NULL,
+                    m$intercept, s$n_ok, coef, stats::setNames(aliased, cn), cov)
   fit$terms <- m$terms
   fit$xlevels <- source_xlevels(m$terms, m$schema)
   fit$contrasts <- first$contrasts

@@ -208,14 +208,19 @@ centre_gauge <- function(res, gauge) {
 # block (NULL for an intercept-only block), the response, weights, offset
 # (of the first predictor) and the likelihood's codes.
 run_engine <- function(model, resp, offset, optimizer, start, control, penalty = NULL, network = NULL) {
-  designs <- lapply(model$blocks, function(b) engine_design(b$design))
-  y <- if (is.null(resp$engine_y)) resp$y else resp$engine_y
-  fit_model(list(designs = designs, block_design = seq_along(model$blocks) - 1L,
-                 block_m = vapply(model$blocks, function(b) as.integer(b$m), 1L),
-                 y = y, weights = resp$weights,
-                 offsets = rep(list(offset), if (is.null(model$offset_predictors)) 1L else model$offset_predictors),
-                 likelihood = model$likelihood, optimizer = optimizer, start = start, control = control,
-                 penalty = penalty, network = network))
+  fit_model(c(model_spec(model, resp, offset),
+              list(optimizer = optimizer, start = start, control = control, penalty = penalty, network = network)))
+}
+
+# The model's data as the engine reads it (the designs default to the
+# blocks' own; a chunked fit passes its null model's or those without
+# aliased columns)
+model_spec <- function(model, resp, offset, designs = lapply(model$blocks, function(b) engine_design(b$design))) {
+  list(designs = designs, block_design = seq_along(model$blocks) - 1L,
+       block_m = vapply(model$blocks, function(b) as.integer(b$m), 1L),
+       y = if (is.null(resp$engine_y)) resp$y else resp$engine_y, weights = resp$weights,
+       offsets = rep(list(offset), if (is.null(model$offset_predictors)) 1L else model$offset_predictors),
+       likelihood = model$likelihood)
 }
 
 # The blocks as the fitted object keeps them: everything but the designs,
