@@ -17,8 +17,8 @@ chunked_pass <- function(open_pass, next_spec, theta, curvature, threads) {
     .Call(`_gradglm_chunked_pass`, open_pass, next_spec, theta, curvature, threads)
 }
 
-fit_chunked <- function(open_pass, next_spec, start, control, optimizer = "newton", cov = "fisher") {
-    .Call(`_gradglm_fit_chunked`, open_pass, next_spec, start, control, optimizer, cov)
+fit_chunked <- function(open_pass, next_spec, start, control, optimizer = "newton", cov = "fisher", first = NULL, open_epoch = NULL) {
+    .Call(`_gradglm_fit_chunked`, open_pass, next_spec, start, control, optimizer, cov, first, open_epoch)
 }
 
 fit_partitioned <- function(pass, start, control, optimizer = "newton", cov = "fisher") {

@@ -152,15 +152,12 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   filling <- FALSE    # this pass fills the cache
   served <- 0L        # cached chunks served in this pass
   tick <- function(k) NULL  # the progress bar's, see set_progress()
-  next_parts <- function() {
+  # the next chunk read from the source (its parts), or NULL at the end of
+  # those not cached
+  read_parts <- function() {
     # (a chunk whose rows the subset or the na.action removes entirely is passed over)
     repeat {
-      if (!filling && it$index() >= cache_from - 1) {
-        if (served >= length(cache)) return(NULL)
-        served <<- served + 1L
-        tick(cache[[served]]$k)
-        return(cache[[served]])
-      }
+      if (!filling && it$index() >= cache_from - 1) return(NULL)
       chunk <- it$next_chunk()
       if (is.null(chunk)) {
         if (filling) {
@@ -188,11 +185,46 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
       return(parts)
     }
   }
-  open <- function() {
+  served_from_cache <- function(j) {
+    force(j)
+    served <<- served + 1L
+    tick(cache[[j]]$k)
+    cache[[j]]
+  }
+  # an epoch's order (see open()): 0 for the next chunk read from the
+  # source, j for the cached chunk j; NULL for a pass in the source's order
+  order <- NULL
+  next_parts <- function() {
+    if (!is.null(order)) {
+      while (length(order)) {
+        j <- order[1L]
+        order <<- order[-1L]
+        if (j > 0L) return(served_from_cache(j))
+        parts <- read_parts()
+        if (!is.null(parts)) return(parts)
+      }
+      return(NULL)
+    }
+    was_filling <- filling  # (the end of the first pass ends the filling)
+    parts <- read_parts()
+    if (!is.null(parts) || was_filling) return(parts)
+    if (served >= length(cache)) return(NULL)
+    served_from_cache(served + 1L)
+  }
+  # A pass: in the source's order, or (`shuffle`, an epoch of sgd / adam
+  # after the first pass) in a random order as far as the source allows: the
+  # chunks read from the source come in its order, each at a random place
+  # among the cached chunks, which come in a random order.
+  open <- function(shuffle = FALSE) {
     close()
     passes <<- passes + 1L
     filling <<- passes == 1L && budget > 0
     served <<- 0L
+    order <<- NULL
+    if (shuffle && !filling && is.finite(cache_from)) {
+      tokens <- c(rep(0L, cache_from - 1), sample.int(length(cache)))
+      order <<- tokens[sample.int(length(tokens))]
+    }
     if (!filling && cache_from <= 1) {
       it <<- list(next_chunk = function() NULL, close = function() NULL, index = function() 0L)
     } else if (!is.null(pending)) {
@@ -227,11 +259,33 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     while (!is.null(parts <- next_parts())) f(parts)
     invisible(NULL)
   }
+  # the parts of the first chunk with rows (from the first chunk read
+  # above; a pass that stops at the first chunk with rows when the
+  # subset or na.action empties that one)
+  first_memo <- NULL
+  first_parts <- function() {
+    if (!is.null(first_memo)) return(first_memo)
+    parts <- if (!is.null(chunk1)) parts_of(chunk1, 1L)
+    if (!is.null(parts)) return(first_memo <<- parts)
+    if (!is.null(pending)) pending$close()  # (one query at a time)
+    pending <<- NULL
+    pk <- source_open(source, "first", fun)
+    on.exit(pk$close(), add = TRUE)
+    while (!is.null(chunk <- pk$next_chunk())) {
+      parts <- parts_of(chunk, pk$index())
+      if (!is.null(parts)) return(first_memo <<- parts)
+    }
+    abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
+  }
   built <- TRUE
   list(schema = schema, terms = mt, sigma_terms = mt_sigma, family = fam$family, row = fam$row,
        intercept = intercept, open = open, close = close, next_spec = next_spec,
        # the fit by passes, and one pass at theta
-       run = function(start, ctl, name, cov) fit_chunked(open, next_spec, start, ctl, name, cov),
+       run = function(start, ctl, name, cov) {
+         if (!name %in% c("sgd", "adam")) return(fit_chunked(open, next_spec, start, ctl, name, cov))
+         fit_chunked(open, next_spec, start, ctl, name, cov, first = spec_of(first_parts()),
+                     open_epoch = function() open(shuffle = TRUE))
+       },
        pass_at = function(theta, curvature, threads = 1L) chunked_pass(open, next_spec, theta, curvature, threads),
        binomial_aic = function(coef, any_trials) {
          dense <- function(parts) {
@@ -241,22 +295,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
          binomial_aic_pass(each_parts, dense, fam$family, coef, any_trials)
        },
        set_keep = function(value) keep <<- value,
-       # the parts of the first chunk with rows (from the first chunk read
-       # above; a pass that stops at the first chunk with rows when the
-       # subset or na.action empties that one)
-       first_parts = function() {
-         parts <- if (!is.null(chunk1)) parts_of(chunk1, 1L)
-         if (!is.null(parts)) return(parts)
-         if (!is.null(pending)) pending$close()  # (one query at a time)
-         pending <<- NULL
-         pk <- source_open(source, "first", fun)
-         on.exit(pk$close(), add = TRUE)
-         while (!is.null(chunk <- pk$next_chunk())) {
-           parts <- parts_of(chunk, pk$index())
-           if (!is.null(parts)) return(parts)
-         }
-         abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
-       },
+       first_parts = first_parts,
        spec_of = spec_of,
        # the sums of the next pass (chunk_sums())
        collect = function(sums) collector <<- sums$add,
@@ -398,11 +437,15 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   spec <- as_optimizer_spec(optimizer, fun)
   name <- spec$name
   if (name %in% c("auto", "exact")) name <- "newton"
-  if (!name %in% c("newton", "lbfgs", "gd")) {
-    abort(fun, "a chunked source is fitted by passes over its rows: optimizer \"auto\" (Newton), \"newton\", ",
-          "\"lbfgs\" or \"gd\"; minibatch optimizers (\"", name, "\") need the rows in memory")
+  partitioned <- inherits(source, "gradglm_partitions")
+  stochastic <- name %in% c("sgd", "adam")
+  if (partitioned && stochastic) {
+    abort(fun, "partitions are fitted by passes over the rows: optimizer \"auto\" (Newton), \"newton\", ",
+          "\"lbfgs\" or \"gd\"; minibatch optimizers (\"", name, "\") update the coefficients after every ",
+          "batch, so the workers would take turns instead of working together (a gradglm_source() of the same ",
+          "data fits by sgd and adam)")
   }
-  m <- if (inherits(source, "gradglm_partitions")) {
+  m <- if (partitioned) {
     partition_model(source, formula, fam$family, weights = weights, sigma = sigma, offset = offset,
                     subset = subset, na_fun = na_fun, contrasts = contrasts, fun = fun)
   } else {
@@ -416,8 +459,12 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   cn <- unlist(lapply(model$blocks, `[[`, "coef_names"), use.names = FALSE)
   npar <- length(cn)
   start <- check_start(start, npar, cn, fun)
-  starts <- if (!is.null(start)) list(start = start) else chunk_start(first, fam, control, m$intercept, fun)
+  starts <- if (!is.null(start)) list(start = start) else chunk_start(first, fam, control, m$intercept, fun, name)
   ctl <- engine_control_list(control, spec, name, NA)
+  if (stochastic && isTRUE(ctl$validation > 0)) {
+    abort(fun, "'validation' holds out rows in memory; over a chunked source sgd and adam train on every row ",
+          "(validation = 0): hold out rows in the query instead and compare the fits with predict()")
+  }
   sums <- chunk_sums(fam$family, fam$row, model)
   m$collect(sums)
   progress <- source_progress(isTRUE(control$verbose) || interactive())
@@ -429,6 +476,7 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
     # the first chunk misled the start: again from the family's safe one
     res <- run_chunked(m, starts$retry, ctl, name, cov_curvature, fun)
   }
+  if (stochastic) check_rate(res, name, ctl$learning_rate, fun)
   if (isTRUE(res$diverged)) warn(fun, res$message)
   else if (!res$converged) warn_not_converged(list(message = res$message, iter = res$iterations), name, fun)
   s <- sums$get()
@@ -521,7 +569,9 @@ run_chunked <- function(m, start, ctl, name, cov_curvature, fun) {
 # from there reach the whole data's optimum), with `retry` the safe start
 # for when it does not lead to convergence (zero coefficients for a GLM, the
 # family's own start on the first chunk otherwise); else that safe start.
-chunk_start <- function(first, fam, control, intercept, fun) {
+# sgd and adam start where they start in memory (for a GLM every slope at
+# zero and the intercept at the link of the first chunk's mean response).
+chunk_start <- function(first, fam, control, intercept, fun, optimizer = "newton") {
   model <- first$model
   resp <- first$resp
   off <- if (is.null(first$offset)) rep(0, first$n) else first$offset
@@ -533,6 +583,10 @@ chunk_start <- function(first, fam, control, intercept, fun) {
               x = x, x_sigma = if (length(model$blocks) > 1L) model$blocks[[2L]]$design, intercept = intercept,
               n = first$n, n_ok = sum(resp$weights > 0), fun = fun, optimizer = "gd", model = model)
   npar <- sum(vapply(model$blocks, function(b) length(b$coef_names), 1L))
+  if (optimizer %in% c("sgd", "adam")) {
+    ctx$optimizer <- optimizer
+    return(list(start = model$start(ctx)))
+  }
   safe <- if (model$kind == "glm") numeric(npar) else model$start(ctx)
   res <- tryCatch(suppressWarnings(run_engine(model, resp, if (!is.null(first$offset)) off, "newton",
                                               if (model$kind == "glm") NULL else safe, ctl)),

@@ -61,8 +61,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // fit_chunked
-Rcpp::List fit_chunked(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector start, Rcpp::List control, std::string optimizer, std::string cov);
-RcppExport SEXP _gradglm_fit_chunked(SEXP open_passSEXP, SEXP next_specSEXP, SEXP startSEXP, SEXP controlSEXP, SEXP optimizerSEXP, SEXP covSEXP) {
+Rcpp::List fit_chunked(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector start, Rcpp::List control, std::string optimizer, std::string cov, Rcpp::Nullable<Rcpp::List> first, Rcpp::Nullable<Rcpp::Function> open_epoch);
+RcppExport SEXP _gradglm_fit_chunked(SEXP open_passSEXP, SEXP next_specSEXP, SEXP startSEXP, SEXP controlSEXP, SEXP optimizerSEXP, SEXP covSEXP, SEXP firstSEXP, SEXP open_epochSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -72,7 +72,9 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< Rcpp::List >::type control(controlSEXP);
     Rcpp::traits::input_parameter< std::string >::type optimizer(optimizerSEXP);
     Rcpp::traits::input_parameter< std::string >::type cov(covSEXP);
-    rcpp_result_gen = Rcpp::wrap(fit_chunked(open_pass, next_spec, start, control, optimizer, cov));
+    Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::List> >::type first(firstSEXP);
+    Rcpp::traits::input_parameter< Rcpp::Nullable<Rcpp::Function> >::type open_epoch(open_epochSEXP);
+    rcpp_result_gen = Rcpp::wrap(fit_chunked(open_pass, next_spec, start, control, optimizer, cov, first, open_epoch));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -238,7 +240,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_max_nonwhole", (DL_FUNC) &_gradglm_max_nonwhole, 2},
     {"_gradglm_column_ranges", (DL_FUNC) &_gradglm_column_ranges, 1},
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
-    {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 6},
+    {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 8},
     {"_gradglm_fit_partitioned", (DL_FUNC) &_gradglm_fit_partitioned, 5},
     {"_gradglm_network_eta", (DL_FUNC) &_gradglm_network_eta, 4},
     {"_gradglm_network_value_grad", (DL_FUNC) &_gradglm_network_value_grad, 6},

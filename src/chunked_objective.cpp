@@ -1,6 +1,9 @@
 #include "chunked_objective.h"
 
+#include <memory>
 #include <stdexcept>
+#include <utility>
+#include <vector>
 
 #include "fit_utils.h"
 #include "model_spec.h"
@@ -67,6 +70,95 @@ double PartitionedObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H
   return f;
 }
 
+// SGD and Adam over the chunks: an epoch visits the chunks in the order
+// that `open_epoch()` starts (random where the source allows it) and the rows
+// of each chunk in a random order, in minibatches that stay within a chunk.
+// The optimizer works on coefficients standardised by the first chunk's
+// columns (`st`, a fixed change of coordinates, as the rows in memory give it).
+class ChunkMinibatches : public Minibatches {
+ public:
+  ChunkMinibatches(ChunkedObjective& all, const Standardised& st, double grad_scale, Rcpp::Function open_epoch,
+                   Rcpp::Function next, Index batch_size, int threads)
+      : all_(all), scaled_(all, st.scale, st.shifts), st_(st), grad_scale_(grad_scale), open_epoch_(open_epoch),
+        next_(next), batch_(std::max<Index>(1, batch_size)), threads_(threads) {}
+  Index dim() const override { return all_.dim(); }
+  double grad_scale() const { return grad_scale_; }
+  RescaledObjective& scaled() { return scaled_; }
+  double train_loss(const VectorXd& b, VectorXd* grad) override {
+    const double f = grad ? scaled_.value_grad(b, *grad) : scaled_.value(b);
+    rows_ = all_.rows_read();
+    wsum_ = all_.weight_sum();
+    return f;
+  }
+  void epoch(const Step& step) override {
+    if (!(wsum_ > 0.0) || rows_ <= 0) throw std::logic_error("an epoch before the first pass");
+    open_epoch_();
+    // the minibatch being filled: runs of rows of one chunk or, where a
+    // chunk's last rows do not fill it, of the next chunks too (each kept
+    // until the batch's step)
+    std::vector<std::pair<std::shared_ptr<Chunk>, std::vector<RowRun>>> pieces;
+    Index rows = 0;
+    auto take_step = [&]() {
+      const double share = (double)rows / (double)rows_, denom = wsum_ * share;
+      const Batch batch = [&](const VectorXd& at, VectorXd* grad) {
+        double f = 0.0;
+        if (grad) grad->setZero(dim());
+        VectorXd g;
+        for (auto& piece : pieces) {
+          f += piece.first->scaled->batch_value_grad(at, piece.second, denom, grad ? &g : nullptr);
+          if (grad) *grad += g;
+        }
+        return f;
+      };
+      const bool go_on = step(batch, rows, share);
+      pieces.clear();
+      rows = 0;
+      return go_on;
+    };
+    for (;;) {
+      Rcpp::RObject spec = next_();
+      if (spec.isNULL()) break;
+      std::shared_ptr<Chunk> chunk(new Chunk(spec, st_, threads_));
+      if (chunk->pred->dim() != dim()) throw std::invalid_argument("a chunk's design does not match the model's columns");
+      for (const RowRun& run : shuffled_runs(chunk->m.n, dim(), batch_)) {
+        if (pieces.empty() || pieces.back().first != chunk) pieces.emplace_back(chunk, std::vector<RowRun>());
+        pieces.back().second.push_back(run);
+        rows += run.len;
+        if (rows >= batch_ && !take_step()) return;
+      }
+    }
+    if (rows > 0) take_step();
+  }
+  std::string check(const VectorXd& b) override { return scaled_.check(b); }
+  double loss(const VectorXd& b, VectorXd& grad) override { return scaled_.value_grad(b, grad); }
+
+ private:
+  // a chunk's model and objective, in the optimizer's coordinates
+  struct Chunk {
+    Rcpp::RObject spec;
+    ModelSpec m;
+    std::unique_ptr<LinearPredictor> pred;
+    std::unique_ptr<MapVec> w;
+    std::unique_ptr<ModelObjective> obj;
+    std::unique_ptr<RescaledObjective> scaled;
+    Chunk(Rcpp::RObject s, const Standardised& st, int threads) : spec(s), m(parse_model_spec(Rcpp::List(s))) {
+      pred.reset(new LinearPredictor(m.designs, m.blocks, m.offsets));
+      w.reset(new MapVec(m.weights, m.n));
+      obj.reset(new ModelObjective(*pred, *m.lik, m.y, *w, threads));
+      scaled.reset(new RescaledObjective(*obj, st.scale, st.shifts));
+    }
+  };
+  ChunkedObjective& all_;
+  RescaledObjective scaled_;
+  const Standardised st_;
+  double grad_scale_;
+  Rcpp::Function open_epoch_, next_;
+  Index batch_;
+  int threads_;
+  Index rows_ = 0;
+  double wsum_ = 0.0;
+};
+
 }  // namespace gradglm
 
 // One pass over a chunked model at theta: its loss (the mean over the rows'
@@ -97,11 +189,18 @@ namespace {
 // Newton's own curvature is reused where it is that one, else one more pass
 // computes it. `control` as for data in memory.
 Rcpp::List fit_by_passes(gradglm::PassObjective& obj, Rcpp::NumericVector start, Rcpp::List control,
-                         const std::string& optimizer, const std::string& cov) {
-  const gradglm::Settings s = gradglm::settings_from_control(control);
+                         const std::string& optimizer, const std::string& cov,
+                         gradglm::ChunkMinibatches* chunks = nullptr) {
+  gradglm::Settings s = gradglm::settings_from_control(control);
   const Eigen::VectorXd b0 = Rcpp::as<Eigen::VectorXd>(start);
   gradglm::Result r;
-  if (optimizer == "newton") {
+  if (gradglm::is_stochastic(optimizer)) {
+    if (!chunks) Rcpp::stop(optimizer + " needs the chunks of a source");
+    s.adam = optimizer == "adam";
+    s.grad_scale = chunks->grad_scale();
+    r = gradglm::stochastic(*chunks, chunks->scaled().to_theta(b0), s);
+    r.coef = chunks->scaled().to_beta(r.coef);
+  } else if (optimizer == "newton") {
     r = gradglm::newton(obj, b0, s);
   } else if (optimizer == "lbfgs") {
     r = gradglm::lbfgs(obj, b0, s);
@@ -139,18 +238,38 @@ Rcpp::List fit_by_passes(gradglm::PassObjective& obj, Rcpp::NumericVector start,
       Rcpp::Named("iterations") = r.iter, Rcpp::Named("passes") = (double)obj.passes(),
       Rcpp::Named("weight_sum") = obj.weight_sum(), Rcpp::Named("chunks") = (double)obj.chunks(),
       Rcpp::Named("message") = r.message, Rcpp::Named("diverged") = r.diverged,
-      Rcpp::Named("trace") = gradglm::trace_frame(r.trace, optimizer == "gd", false));
+      Rcpp::Named("rate_too_large") = r.rate_too_large,
+      Rcpp::Named("trace") = gradglm::trace_frame(r.trace, optimizer == "gd" || gradglm::is_stochastic(optimizer), false));
 }
 
 }  // namespace
 
-// A fit over a chunked model (see fit_by_passes()).
+// A fit over a chunked model (see fit_by_passes()). sgd and adam need
+// `first`, the model spec of the first chunk (whose columns standardise the
+// coefficients), and `open_epoch`, which starts a pass in a random order of
+// the chunks.
 // [[Rcpp::export]]
 Rcpp::List fit_chunked(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector start,
-                       Rcpp::List control, std::string optimizer = "newton", std::string cov = "fisher") {
+                       Rcpp::List control, std::string optimizer = "newton", std::string cov = "fisher",
+                       Rcpp::Nullable<Rcpp::List> first = R_NilValue,
+                       Rcpp::Nullable<Rcpp::Function> open_epoch = R_NilValue) {
   const int threads = control.containsElementNamed("threads") ? Rcpp::as<int>(control["threads"]) : 1;
   gradglm::ChunkedObjective obj(open_pass, next_spec, start.size(), threads);
-  return fit_by_passes(obj, start, control, optimizer, cov);
+  if (!gradglm::is_stochastic(optimizer)) return fit_by_passes(obj, start, control, optimizer, cov);
+  if (first.isNull() || open_epoch.isNull()) Rcpp::stop(optimizer + " over chunks needs the first chunk and open_epoch");
+  // the standardisation (and units) of the first chunk's columns at the start
+  const gradglm::ModelSpec m = gradglm::parse_model_spec(Rcpp::List(first.get()));
+  const gradglm::LinearPredictor pred(m.designs, m.blocks, m.offsets);
+  if (pred.dim() != start.size()) Rcpp::stop("the first chunk's design does not match the start");
+  const gradglm::MapVec w(m.weights, m.n);
+  gradglm::ModelObjective obj1(pred, *m.lik, m.y, w, threads);
+  const Eigen::VectorXd b0 = Rcpp::as<Eigen::VectorXd>(start);
+  double grad_scale = 1.0;
+  const Eigen::VectorXd units = gradglm::first_order_units(obj1, b0, grad_scale);
+  const gradglm::Standardised st = gradglm::standardise(pred, w, obj1.weight_sum(), units);
+  gradglm::ChunkMinibatches chunks(obj, st, grad_scale, Rcpp::Function(open_epoch.get()), next_spec,
+                                   Rcpp::as<int>(control["batch_size"]), threads);
+  return fit_by_passes(obj, start, control, optimizer, cov, &chunks);
 }
 
 // A fit over partitions: pass(theta, curvature) returns the sums of the

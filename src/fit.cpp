@@ -110,61 +110,6 @@ bool scoring_start(const LinearPredictor& pred, const Family& fam, const Respons
   return beta.allFinite();
 }
 
-// Mean Fisher curvature of each predictor over the rows at theta:
-// sum_i w_i F_kk,i / sum_i w_i
-VectorXd mean_fisher_diagonal(ModelObjective& obj, const VectorXd& theta) {
-  const LinearPredictor& pred = obj.predictor();
-  const Likelihood& lik = obj.likelihood();
-  const Index n = pred.n(), B = pred.block_rows(), K = pred.k();
-  const auto& pairs = lik.pairs();
-  LinearPredictor::Work w;
-  pred.init(w);
-  VectorXd eta, R, C, out = VectorXd::Zero(K);
-  for (Index start = 0; start < n; start += B) {
-    const Index len = std::min(B, n - start);
-    pred.load(start, len, w);
-    eta.resize(len * K);
-    R.resize(len * K);
-    C.resize(len * (Index)pairs.size());
-    pred.eta(theta, w, eta.data());
-    const RowBlock rb{start, len, eta.data(), obj.weights().data() + start};
-    lik.eval_block(obj.response(), rb, R.data(), C.data(), lik.has_fisher() ? Curv::fisher : Curv::observed);
-    for (size_t q = 0; q < pairs.size(); ++q) {
-      if (pairs[q].first != pairs[q].second) continue;
-      for (Index i = 0; i < len; ++i) out[pairs[q].first] += C[q * len + i];
-    }
-  }
-  return out / obj.weight_sum();
-}
-
-// The first-order optimizers work on b = A theta: standardised columns (one
-// intercept shift per predictor) and, where `units` differ from 1, each
-// predictor's coefficients measured in units in which its mean curvature is
-// about 1 per standardised column.
-struct Standardised {
-  VectorXd scale;
-  std::vector<InterceptShift> shifts;
-};
-
-Standardised standardise(const LinearPredictor& pred, const VecRef& w, double wsum, const VectorXd& units) {
-  Standardised st;
-  st.scale = VectorXd::Ones(pred.dim());
-  for (int b = 0; b < pred.nblocks(); ++b) {
-    const PredBlock& pb = pred.block(b);
-    const Design& X = pred.design(pb.design);
-    for (int c = 0; c < pb.m; ++c) {
-      const Index first = pb.offset + c * X.cols();
-      const size_t before = st.shifts.size();
-      standardise_columns(X, w, wsum, first, st.scale, st.shifts);
-      const double u = units[pb.first + c];
-      if (u == 1.0) continue;
-      st.scale.segment(first, X.cols()) *= u;
-      for (size_t k = before; k < st.shifts.size(); ++k) st.shifts[k].shift.segment(first, X.cols()) *= u;
-    }
-  }
-  return st;
-}
-
 // A network's inputs: the columns `input_columns` (0-based) of the design `inputs`
 Design network_inputs(const Rcpp::List& net, Index n) {
   const Design all = read_design(net["inputs"], n);
@@ -675,36 +620,8 @@ class FitDriver {
   // location-scale model only its location predictors (those before its
   // log-scales), a Gaussian GLM in units of its dispersion.
   VectorXd first_order_units() {
-    const int K = m_.lik->k();
-    VectorXd units = VectorXd::Ones(K);
-    if (!is_first_order(optimizer_) || !(stochastic_ || !glm_)) return units;
-    VectorXd f = mean_fisher_diagonal(*obj_, theta0_);
-    if (ls_) {
-      // one location-scale response: the location's curvature is taken as
-      // (mu.eta / sigma)^2 per unit of a standardised column, whatever the family
-      MatrixXd eta(m_.n, K);
-      pred_->eta_all(theta0_, eta.data());
-      double num = 0.0;
-      for (Index i = 0; i < m_.n; ++i) {
-        const double me = mu_eta(ls_->link(), eta(i, 0));
-        num += W_[i] * me * me * std::exp(-2.0 * eta(i, 1));
-      }
-      f[0] = num / obj_->weight_sum();
-    }
-    int n_units = K;
-    for (int k : m_.lik->log_scale_predictors()) n_units = std::min(n_units, k);
-    double phi = 1.0;
-    if (glm_ && glm_->dist() == Dist::gaussian) phi = 2.0 * obj_->value(theta0_);
-    bool scaled = false;
-    for (int k = 0; k < n_units; ++k) {
-      const double u = 1.0 / std::sqrt(f[k] / phi);
-      if (std::isfinite(u) && u > 0.0 && phi > 0.0) {
-        units[k] = u;
-        scaled = true;
-      }
-    }
-    if (glm_ && scaled) s_.grad_scale = 1.0 / phi;
-    return units;
+    if (!is_first_order(optimizer_) || !(stochastic_ || !glm_)) return VectorXd::Ones(m_.lik->k());
+    return gradglm::first_order_units(*obj_, theta0_, s_.grad_scale);
   }
 
   // The optimizer (on standardised coefficients for the first-order ones),

@@ -1,9 +1,101 @@
 #include "fit_utils.h"
 
+#include <algorithm>
 #include <cmath>
+
+#include "family.h"
+#include "links.h"
+#include "location_scale.h"
 
 
 namespace gradglm {
+
+// Mean Fisher curvature of each predictor over the rows at theta:
+// sum_i w_i F_kk,i / sum_i w_i
+VectorXd mean_fisher_diagonal(ModelObjective& obj, const VectorXd& theta) {
+  const LinearPredictor& pred = obj.predictor();
+  const Likelihood& lik = obj.likelihood();
+  const Index n = pred.n(), B = pred.block_rows(), K = pred.k();
+  const auto& pairs = lik.pairs();
+  LinearPredictor::Work w;
+  pred.init(w);
+  VectorXd eta, R, C, out = VectorXd::Zero(K);
+  for (Index start = 0; start < n; start += B) {
+    const Index len = std::min(B, n - start);
+    pred.load(start, len, w);
+    eta.resize(len * K);
+    R.resize(len * K);
+    C.resize(len * (Index)pairs.size());
+    pred.eta(theta, w, eta.data());
+    const RowBlock rb{start, len, eta.data(), obj.weights().data() + start};
+    lik.eval_block(obj.response(), rb, R.data(), C.data(), lik.has_fisher() ? Curv::fisher : Curv::observed);
+    for (size_t q = 0; q < pairs.size(); ++q) {
+      if (pairs[q].first != pairs[q].second) continue;
+      for (Index i = 0; i < len; ++i) out[pairs[q].first] += C[q * len + i];
+    }
+  }
+  return out / obj.weight_sum();
+}
+
+// The first-order optimizers work on b = A theta: standardised columns (one
+// intercept shift per predictor) and, where `units` differ from 1, each
+// predictor's coefficients measured in units in which its mean curvature is
+// about 1 per standardised column.
+Standardised standardise(const LinearPredictor& pred, const VecRef& w, double wsum, const VectorXd& units) {
+  Standardised st;
+  st.scale = VectorXd::Ones(pred.dim());
+  for (int b = 0; b < pred.nblocks(); ++b) {
+    const PredBlock& pb = pred.block(b);
+    const Design& X = pred.design(pb.design);
+    for (int c = 0; c < pb.m; ++c) {
+      const Index first = pb.offset + c * X.cols();
+      const size_t before = st.shifts.size();
+      standardise_columns(X, w, wsum, first, st.scale, st.shifts);
+      const double u = units[pb.first + c];
+      if (u == 1.0) continue;
+      st.scale.segment(first, X.cols()) *= u;
+      for (size_t k = before; k < st.shifts.size(); ++k) st.shifts[k].shift.segment(first, X.cols()) *= u;
+    }
+  }
+  return st;
+}
+
+VectorXd first_order_units(ModelObjective& obj, const VectorXd& theta0, double& grad_scale) {
+  const Likelihood& lik = obj.likelihood();
+  const Family* glm = dynamic_cast<const Family*>(&lik);
+  const LocationScale* ls = dynamic_cast<const LocationScale*>(&lik);
+  const int K = lik.k();
+  VectorXd units = VectorXd::Ones(K);
+  VectorXd f = mean_fisher_diagonal(obj, theta0);
+  if (ls) {
+    // one location-scale response: the location's curvature is taken as
+    // (mu.eta / sigma)^2 per unit of a standardised column, whatever the family
+    const Index n = obj.predictor().n();
+    const VecRef& W = obj.weights();
+    MatrixXd eta(n, K);
+    obj.predictor().eta_all(theta0, eta.data());
+    double num = 0.0;
+    for (Index i = 0; i < n; ++i) {
+      const double me = mu_eta(ls->link(), eta(i, 0));
+      num += W[i] * me * me * std::exp(-2.0 * eta(i, 1));
+    }
+    f[0] = num / obj.weight_sum();
+  }
+  int n_units = K;
+  for (int k : lik.log_scale_predictors()) n_units = std::min(n_units, k);
+  double phi = 1.0;
+  if (glm && glm->dist() == Dist::gaussian) phi = 2.0 * obj.value(theta0);
+  bool scaled = false;
+  for (int k = 0; k < n_units; ++k) {
+    const double u = 1.0 / std::sqrt(f[k] / phi);
+    if (std::isfinite(u) && u > 0.0 && phi > 0.0) {
+      units[k] = u;
+      scaled = true;
+    }
+  }
+  if (glm && scaled) grad_scale = 1.0 / phi;
+  return units;
+}
 
 Settings settings_from_control(const Rcpp::List& control) {
   Settings s;

@@ -34,6 +34,26 @@ MatrixXd spd_inverse(const MatrixXd& H);
 void standardise_columns(const Design& X, const VecRef& W, double wsum, Index first, VectorXd& scale,
                          std::vector<InterceptShift>& shifts);
 
+// Mean Fisher curvature of each predictor over the rows at theta:
+// sum_i w_i F_kk,i / sum_i w_i
+VectorXd mean_fisher_diagonal(ModelObjective& obj, const VectorXd& theta);
+
+// The first-order optimizers work on b = A theta: standardised columns (one
+// intercept shift per predictor) and, where `units` differ from 1, each
+// predictor's coefficients measured in units in which its mean curvature is
+// about 1 per standardised column.
+struct Standardised {
+  VectorXd scale;
+  std::vector<InterceptShift> shifts;
+};
+Standardised standardise(const LinearPredictor& pred, const VecRef& w, double wsum, const VectorXd& units);
+
+// Those units, one per predictor, at theta0: the location predictors of a
+// likelihood (those before its log-scales) in units of about unit mean
+// curvature (for a location-scale model (mu.eta / sigma)^2), a Gaussian GLM in
+// units of its dispersion, whose inverse becomes `grad_scale`.
+VectorXd first_order_units(ModelObjective& obj, const VectorXd& theta0, double& grad_scale);
+
 }  // namespace gradglm
 
 #endif

@@ -508,8 +508,6 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
   return res;
 }
 
-namespace {
-
 // Fisher-Yates shuffle with R's generator (set.seed() makes it reproducible)
 void shuffle(std::vector<Index>& v) {
   for (Index i = (Index)v.size() - 1; i > 0; --i) {
@@ -518,63 +516,96 @@ void shuffle(std::vector<Index>& v) {
   }
 }
 
-}  // namespace
+static Index run_length(Index n, Index d, Index batch_size) {
+  const double bytes = 8.0 * (double)n * (double)d;
+  return bytes <= 4e6 ? 1 : std::max<Index>(1, std::min<Index>(16, batch_size / 2));
+}
 
-Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
-  Result res;
-  Interrupter intr;
+std::vector<RowRun> shuffled_runs(Index n, Index d, Index batch_size) {
+  const Index c = run_length(n, d, batch_size);
+  std::vector<Index> order((n + c - 1) / c);
+  for (Index k = 0; k < (Index)order.size(); ++k) order[k] = k;
+  shuffle(order);
+  std::vector<RowRun> runs;
+  runs.reserve(order.size());
+  for (Index k : order) runs.push_back(RowRun{k * c, std::min(c, n - k * c)});
+  return runs;
+}
+
+RowMinibatches::RowMinibatches(Objective& obj, Index batch_size, double validation) : obj_(obj) {
   const Index n = obj.rows(), d = obj.dim();
   if (n <= 0) throw std::invalid_argument("this model cannot be fitted by minibatches");
-  // runs of c rows: single rows while X fits in cache, else runs of up to 16
-  // rows, so that a batch reads X in a few contiguous pieces
-  const double bytes = 8.0 * (double)n * (double)d;
-  const Index c = bytes <= 4e6 ? 1 : std::max<Index>(1, std::min<Index>(16, s.batch_size / 2));
-  const Index nchunks = (n + c - 1) / c;
-  std::vector<Index> order(nchunks);
-  for (Index k = 0; k < nchunks; ++k) order[k] = k;
-  auto chunk = [&](Index k) { return RowRun{k * c, std::min(c, n - k * c)}; };
-
+  c_ = run_length(n, d, batch_size);
+  n_ = n;
+  const Index nchunks = (n + c_ - 1) / c_;
+  order_.resize(nchunks);
+  for (Index k = 0; k < nchunks; ++k) order_[k] = k;
   // the validation rows: a random share of the runs, held out for good
-  std::vector<RowRun> val_runs, train_all;
   Index nval = 0;
-  if (s.validation > 0.0) {
-    nval = std::max<Index>(1, (Index)std::llround(s.validation * (double)nchunks));
+  if (validation > 0.0) {
+    nval = std::max<Index>(1, (Index)std::llround(validation * (double)nchunks));
     if (nval >= nchunks) throw std::invalid_argument("'validation' leaves no rows to train on");
-    shuffle(order);
-    std::vector<Index> vidx(order.begin(), order.begin() + nval);
+    shuffle(order_);
+    std::vector<Index> vidx(order_.begin(), order_.begin() + nval);
     std::sort(vidx.begin(), vidx.end());
-    for (Index k : vidx) val_runs.push_back(chunk(k));
-    order.erase(order.begin(), order.begin() + nval);
-    std::sort(order.begin(), order.end());
+    for (Index k : vidx) val_runs_.push_back(run(k));
+    order_.erase(order_.begin(), order_.begin() + nval);
+    std::sort(order_.begin(), order_.end());
   }
-  Index ntrain = 0;
-  for (Index k : order) {
-    train_all.push_back(chunk(k));
-    ntrain += train_all.back().len;
+  for (Index k : order_) {
+    train_all_.push_back(run(k));
+    ntrain_ += train_all_.back().len;
   }
-  const double wtrain = obj.rows_weight(train_all);
-  const double wval = nval > 0 ? obj.rows_weight(val_runs) : 0.0;
-  if (!(wtrain > 0.0)) throw std::invalid_argument("the training rows all have zero weight");
-  if (nval > 0 && !(wval > 0.0)) throw std::invalid_argument("the validation rows all have zero weight");
-  const Index batch = std::max<Index>(1, std::min<Index>(s.batch_size, ntrain));
-  res.validated = nval > 0;
+  wtrain_ = obj.rows_weight(train_all_);
+  wval_ = nval > 0 ? obj.rows_weight(val_runs_) : 0.0;
+  if (!(wtrain_ > 0.0)) throw std::invalid_argument("the training rows all have zero weight");
+  if (nval > 0 && !(wval_ > 0.0)) throw std::invalid_argument("the validation rows all have zero weight");
+  batch_ = std::max<Index>(1, std::min<Index>(batch_size, ntrain_));
+}
+
+void RowMinibatches::epoch(const Step& step) {
+  shuffle(order_);
+  for (Index k = 0; k < (Index)order_.size();) {
+    runs_.clear();
+    Index rows = 0;
+    while (k < (Index)order_.size() && rows < batch_) {
+      runs_.push_back(run(order_[k++]));
+      rows += runs_.back().len;
+    }
+    const double share = (double)rows / (double)ntrain_;
+    const double denom = wtrain_ * share;
+    const Batch batch = [&](const VectorXd& at, VectorXd* grad) {
+      return obj_.batch_value_grad(at, runs_, denom, grad);
+    };
+    if (!step(batch, rows, share)) return;
+  }
+}
+
+Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
+  RowMinibatches data(obj, s.batch_size, s.validation);
+  return stochastic(data, start, s);
+}
+
+Result stochastic(Minibatches& data, const VectorXd& start, const Settings& s) {
+  Result res;
+  Interrupter intr;
+  const Index d = data.dim();
+  const bool validated = data.validated();
+  res.validated = validated;
 
   VectorXd theta = start, g(d), egrad(d), vel = VectorXd::Zero(d), m1 = VectorXd::Zero(d),
            m2 = VectorXd::Zero(d), eval_at(d);
   VectorXd g0;
-  const double f0 = obj.rows_value_grad(theta, train_all, wtrain, &g0);
+  const double f0 = data.train_loss(theta, &g0);
   // the start's loss as the training steps see it (a network's dropout),
   // which the epochs' training losses are compared with
-  const double f0_train = obj.trains_differently() ? obj.batch_value_grad(theta, train_all, wtrain, nullptr) : f0;
+  const double f0_train = data.trains_differently() ? data.train_loss_as_trained(theta) : f0;
   if (!std::isfinite(f0)) {
     res.coef = theta;
     res.loss = f0;
     res.message = "the loss is not finite at the starting values";
     return res;
   }
-  auto validation_loss = [&](const VectorXd& b) {
-    return nval > 0 ? obj.rows_value_grad(b, val_runs, wval, nullptr) : NAN;
-  };
   auto push = [&](int epoch, double loss, double gnorm, double step, double rate, double val) {
     if (s.record_trace) {
       TraceRow row{epoch, loss, gnorm, step, res.seconds()};
@@ -584,85 +615,78 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
     }
     if (s.progress) s.progress->update(epoch, loss, val);
   };
-  double val = validation_loss(theta);
+  double val = validated ? data.validation_loss(theta) : NAN;
   push(0, f0, s.grad_scale * g0.norm(), NAN, NAN, val);
 
   const double b1 = s.beta1, b2 = s.beta2;
   double p1 = 1.0, p2 = 1.0;  // beta1^t, beta2^t
   VectorXd best = theta;
-  double best_monitor = nval > 0 ? val : f0, best_train = f0;
+  double best_monitor = validated ? val : f0, best_train = f0;
   int best_epoch = 0, since_best = 0, above_start = 0, epoch = 0, since_train = 0, halvings = 0;
   const bool plateau = s.schedule == Schedule::plateau;
   const int plateau_wait = std::max(1, s.patience / 2);
   // a real improvement: beyond the rounding of the epoch's sums
   auto improves = [](double now, double best) { return now < best - 1e-7 * (std::abs(best) + 1e-3); };
-  std::vector<RowRun> runs;
   // steps that made a batch's loss non-finite are undone, each halving the
   // rate for the rest of the fit (`cut`); more than 30 stop it
   VectorXd theta_prev = theta;
-  double cut = 1.0;
+  double cut = 1.0, rate = 0.0, eloss = 0.0;
   int cuts = 0;
-  bool stepped = false;
+  bool stepped = false, bad = false;
+  // one minibatch's step: its sums (divided by `denom`) estimate the mean
+  // over the training rows; `share` is its part of them
+  const Minibatches::Step step = [&](const Minibatches::Batch& batch, Index rows, double share) -> bool {
+    if (!s.adam && s.nesterov) {
+      eval_at = theta + s.momentum * vel;
+    } else {
+      eval_at = theta;
+    }
+    double fb = batch(eval_at, &g);
+    if ((!std::isfinite(fb) || !g.allFinite()) && stepped) {
+      // the last step left the likelihood's domain (a mean of 0 under an
+      // identity link, say): undo it, drop the momentum and halve the rate
+      theta = theta_prev;
+      vel.setZero();
+      cut *= 0.5;
+      ++cuts;
+      fb = batch(theta, &g);
+    }
+    if (!std::isfinite(fb) || !g.allFinite() || cuts > 30) {
+      bad = true;
+      return false;
+    }
+    theta_prev = theta;
+    stepped = true;
+    eloss += share * fb;
+    egrad += share * g;
+    g *= s.grad_scale;
+    if (s.adam) {
+      p1 *= b1;
+      p2 *= b2;
+      m1 = b1 * m1 + (1.0 - b1) * g;
+      m2 = b2 * m2 + (1.0 - b2) * g.cwiseAbs2();
+      theta.array() -= rate * cut * (m1.array() / (1.0 - p1)) / ((m2.array() / (1.0 - p2)).sqrt() + s.epsilon);
+      // proximal Adam: the penalty's step in Adam's per-coordinate metric
+      // (the gradient is in units of grad_scale, the penalty's step with it)
+      if (s.prox) {
+        s.prox->apply(theta,
+                      VectorXd((rate * cut * s.grad_scale) / ((m2.array() / (1.0 - p2)).sqrt() + s.epsilon)));
+      }
+    } else {
+      vel = s.momentum * vel - rate * cut * g;
+      theta += vel;
+      if (s.prox) s.prox->apply(theta, rate * cut * s.grad_scale);
+    }
+    intr.tick((double)rows * (double)d);
+    return true;
+  };
   const int max_epochs = std::max(1, s.max_iter);
   for (epoch = 1; epoch <= max_epochs; ++epoch) {
-    const double rate = plateau ? std::ldexp(s.learning_rate, -halvings) : scheduled_rate(s, epoch - 1);
+    rate = plateau ? std::ldexp(s.learning_rate, -halvings) : scheduled_rate(s, epoch - 1);
     const VectorXd theta_start = theta;
-    shuffle(order);
-    double eloss = 0.0;
+    eloss = 0.0;
     egrad.setZero();
-    bool bad = false;
-    for (Index k = 0; k < (Index)order.size();) {
-      runs.clear();
-      Index rows = 0;
-      while (k < (Index)order.size() && rows < batch) {
-        runs.push_back(chunk(order[k++]));
-        rows += runs.back().len;
-      }
-      const double share = (double)rows / (double)ntrain;
-      // the batch's sums, scaled to estimate the mean over the training rows
-      if (!s.adam && s.nesterov) {
-        eval_at = theta + s.momentum * vel;
-      } else {
-        eval_at = theta;
-      }
-      double fb = obj.batch_value_grad(eval_at, runs, wtrain * share, &g);
-      if ((!std::isfinite(fb) || !g.allFinite()) && stepped) {
-        // the last step left the likelihood's domain (a mean of 0 under an
-        // identity link, say): undo it, drop the momentum and halve the rate
-        theta = theta_prev;
-        vel.setZero();
-        cut *= 0.5;
-        ++cuts;
-        fb = obj.batch_value_grad(theta, runs, wtrain * share, &g);
-      }
-      if (!std::isfinite(fb) || !g.allFinite() || cuts > 30) {
-        bad = true;
-        break;
-      }
-      theta_prev = theta;
-      stepped = true;
-      eloss += share * fb;
-      egrad += share * g;
-      g *= s.grad_scale;
-      if (s.adam) {
-        p1 *= b1;
-        p2 *= b2;
-        m1 = b1 * m1 + (1.0 - b1) * g;
-        m2 = b2 * m2 + (1.0 - b2) * g.cwiseAbs2();
-        theta.array() -= rate * cut * (m1.array() / (1.0 - p1)) / ((m2.array() / (1.0 - p2)).sqrt() + s.epsilon);
-        // proximal Adam: the penalty's step in Adam's per-coordinate metric
-        // (the gradient is in units of grad_scale, the penalty's step with it)
-        if (s.prox) {
-          s.prox->apply(theta,
-                        VectorXd((rate * cut * s.grad_scale) / ((m2.array() / (1.0 - p2)).sqrt() + s.epsilon)));
-        }
-      } else {
-        vel = s.momentum * vel - rate * cut * g;
-        theta += vel;
-        if (s.prox) s.prox->apply(theta, rate * cut * s.grad_scale);
-      }
-      intr.tick((double)rows * (double)d);
-    }
+    data.epoch(step);
     const double gnorm = s.grad_scale * egrad.norm();
     if (bad || !std::isfinite(eloss) || !theta.allFinite()) {
       res.rate_too_large = true;
@@ -670,9 +694,9 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
       push(epoch, NAN, NAN, NAN, rate * cut, NAN);
       break;
     }
-    val = validation_loss(theta);
+    val = validated ? data.validation_loss(theta) : NAN;
     push(epoch, eloss, gnorm, (theta - theta_start).norm(), rate * cut, val);
-    if (nval > 0 && !std::isfinite(val)) {
+    if (validated && !std::isfinite(val)) {
       res.rate_too_large = true;
       res.message = "the validation loss became non-finite in epoch " + std::to_string(epoch);
       break;
@@ -683,7 +707,7 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
       res.message = "the training loss was above its starting value in 10 epochs";
       break;
     }
-    const std::string why = obj.check(theta);
+    const std::string why = data.check(theta);
     if (!why.empty()) {
       // a scale collapsing while the loss rose above its start is a step too
       // long, not an unbounded likelihood; either way the epoch is undone
@@ -697,7 +721,7 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
       }
       break;
     }
-    const double monitor = nval > 0 ? val : eloss;
+    const double monitor = validated ? val : eloss;
     if (improves(eloss, best_train)) {
       best_train = eloss;
       since_train = 0;
@@ -706,13 +730,13 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
       // new rate a full patience to improve the training loss
       since_train = 0;
       ++halvings;
-      if (nval == 0) since_best = -1;
+      if (!validated) since_best = -1;
     }
     if (improves(monitor, best_monitor)) {
       best_monitor = monitor;
       best_epoch = epoch;
       since_best = 0;
-      if (nval > 0) best = theta;
+      if (validated) best = theta;
     } else {
       ++since_best;
     }
@@ -722,9 +746,9 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
     }
     if (since_best >= s.patience) {
       res.converged = true;
-      res.message = nval > 0 ? "early stopping: the validation loss did not improve for " +
-                                   std::to_string(s.patience) + " epochs"
-                             : "the training loss did not improve for " + std::to_string(s.patience) + " epochs";
+      res.message = validated ? "early stopping: the validation loss did not improve for " +
+                                    std::to_string(s.patience) + " epochs"
+                              : "the training loss did not improve for " + std::to_string(s.patience) + " epochs";
       break;
     }
   }
@@ -733,25 +757,25 @@ Result stochastic(Objective& obj, const VectorXd& start, const Settings& s) {
     res.message = "the epoch limit was reached";
   }
   // with a validation share, the parameters of the best validation epoch
-  if (nval > 0 && !res.diverged) {
+  if (validated && !res.diverged) {
     theta = best;
     res.best_epoch = best_epoch;
   }
   VectorXd gfull;
   res.coef = theta;
-  res.loss = obj.value_grad(theta, gfull);
+  res.loss = data.loss(theta, gfull);
   res.grad_norm = s.grad_scale * gfull.norm();
   res.iter = epoch;
   // ending worse than the start: the steps were too long to make progress
   // (without validation rows f0 is the loss over all rows, as res.loss is)
-  if (!res.rate_too_large && !res.diverged && nval == 0 &&
+  if (!res.rate_too_large && !res.diverged && !validated &&
       !(res.loss <= f0 + 1e-7 * (std::abs(f0) + 1e-3))) {
     res.converged = false;
     if (s.keep_start_if_worse) {
       // (a network whose start, the model without inputs, is already as good
       // as its inputs allow)
       res.coef = start;
-      res.loss = obj.value_grad(start, gfull);
+      res.loss = data.loss(start, gfull);
       res.grad_norm = s.grad_scale * gfull.norm();
       res.message = "the loss ended above its starting value, so the starting values are returned";
     } else {

@@ -6,6 +6,7 @@
 #include <RcppEigen.h>
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -137,6 +138,74 @@ double scheduled_rate(const Settings& s, int t);
 // stopping when the gradient norm falls below tol.
 Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s);
 
+// What SGD and Adam need of the data: the loss over the training rows (at
+// the start), the validation loss (with held-out rows), the epochs'
+// minibatches, and the loss over all rows (at the end).
+class Minibatches {
+ public:
+  // a minibatch's loss and gradient at any coefficients: the sums over its
+  // rows scaled to estimate the mean over the training rows
+  typedef std::function<double(const VectorXd& at, VectorXd* grad)> Batch;
+  // one minibatch of an epoch, of `rows` rows, `share` of the training rows;
+  // returning false ends the epoch
+  typedef std::function<bool(const Batch& batch, Index rows, double share)> Step;
+  virtual ~Minibatches() {}
+  virtual Index dim() const = 0;
+  // the mean loss over the training rows, and its gradient when grad is given
+  virtual double train_loss(const VectorXd& b, VectorXd* grad) = 0;
+  // the same as the training steps see it (a network's dropout)
+  virtual bool trains_differently() const { return false; }
+  virtual double train_loss_as_trained(const VectorXd& b) { return train_loss(b, nullptr); }
+  virtual bool validated() const { return false; }
+  virtual double validation_loss(const VectorXd& b) {
+    (void)b;
+    return NAN;
+  }
+  // one epoch: step() on each minibatch of the training rows, in a new random order
+  virtual void epoch(const Step& step) = 0;
+  // after each epoch (see Objective::check)
+  virtual std::string check(const VectorXd& b) = 0;
+  // the loss over all rows, training and validation, and its gradient
+  virtual double loss(const VectorXd& b, VectorXd& grad) = 0;
+};
+
+// The rows of an objective held in memory: runs of rows in a new random
+// order every epoch, read from memory in place (never copied); a random
+// share of the runs held out for validation.
+class RowMinibatches : public Minibatches {
+ public:
+  RowMinibatches(Objective& obj, Index batch_size, double validation);
+  Index dim() const override { return obj_.dim(); }
+  double train_loss(const VectorXd& b, VectorXd* grad) override {
+    return obj_.rows_value_grad(b, train_all_, wtrain_, grad);
+  }
+  bool trains_differently() const override { return obj_.trains_differently(); }
+  double train_loss_as_trained(const VectorXd& b) override {
+    return obj_.batch_value_grad(b, train_all_, wtrain_, nullptr);
+  }
+  bool validated() const override { return !val_runs_.empty(); }
+  double validation_loss(const VectorXd& b) override {
+    return obj_.rows_value_grad(b, val_runs_, wval_, nullptr);
+  }
+  void epoch(const Step& step) override;
+  std::string check(const VectorXd& b) override { return obj_.check(b); }
+  double loss(const VectorXd& b, VectorXd& grad) override { return obj_.value_grad(b, grad); }
+
+ private:
+  Objective& obj_;
+  Index n_ = 0, c_ = 1, ntrain_ = 0, batch_ = 1;
+  double wtrain_ = 0.0, wval_ = 0.0;
+  std::vector<Index> order_;
+  std::vector<RowRun> val_runs_, train_all_, runs_;
+  RowRun run(Index k) const { return RowRun{k * c_, std::min(c_, n_ - k * c_)}; }
+};
+
+// Fisher-Yates shuffle with R's generator (set.seed() makes it reproducible)
+void shuffle(std::vector<Index>& v);
+// the rows 0..n-1 of a design with d columns in a random order, in runs as
+// RowMinibatches forms them (single rows while the design is small)
+std::vector<RowRun> shuffled_runs(Index n, Index d, Index batch_size);
+
 // Minibatch stochastic gradient descent (plain, momentum or Nesterov) or
 // Adam, over epochs. Each epoch visits the rows in a new random order drawn
 // from R's random number generator: rows are shuffled one by one when X is
@@ -150,6 +219,8 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
 // is above its starting value in 10 epochs or ends above it stops it with
 // rate_too_large set.
 Result stochastic(Objective& obj, const VectorXd& start, const Settings& s);
+// the same over any minibatches (the chunks of data read by passes, say)
+Result stochastic(Minibatches& data, const VectorXd& start, const Settings& s);
 
 // The optimizers by name: "newton", "lbfgs", "gd", "sgd" and "adam".
 // `curvature`, when given, is a curvature to start from (for example that of

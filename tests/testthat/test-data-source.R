@@ -382,7 +382,8 @@ test_that("chunked fits stop with clear errors on bad input and failing chunks, 
   src <- gradglm_source(con, "d", chunk_size = 1000, cache = 0)
   expect_error(gradglm(yb ~ x1 + nope, data = src, family = binomial()), "'nope'.*not among the source's columns")
   expect_error(gradglm(yb ~ x1, data = src, family = laplace()), "laplace\\(\\) is fitted exactly")
-  expect_error(gradglm(yb ~ x1, data = src, family = binomial(), optimizer = "adam"), "need the rows in memory")
+  expect_error(gradglm(yb ~ x1, data = src, family = binomial(), optimizer = opt_adam(validation = 0.2)),
+               "'validation' holds out rows in memory")
   expect_error(gradglm(yb ~ x1, data = src, family = binomial(), penalty = ridge(0.1)), "needs data in memory")
   expect_error(gradglm(yb ~ x1, data = src, family = binomial(), model = mlp(3)), "network")
   expect_error(gradglm(yb ~ x1, data = src, family = binomial(), x = TRUE), "'x = TRUE' keeps the model matrix")
@@ -566,4 +567,104 @@ test_that("levels given with the source spare the first pass; a dplyr table of a
   a <- gradglm(yb ~ x1 + f, data = src, family = binomial(), control = gradglm_control(tol = 1e-12))
   b <- gradglm(yb ~ x1 + f, data = dd[dd$x2 > 0.5, ], family = binomial(), control = gradglm_control(tol = 1e-12))
   expect_equal(coef(a), coef(b), tolerance = 1e-8)
+})
+
+test_that("sgd and adam train by epochs over the chunks and reach the in-memory optimum", {
+  skip_if_not_installed("DBI")
+  skip_if_not_installed("RSQLite")
+  d <- source_data()
+  dd <- d
+  dd$f <- factor(dd$f)
+  con <- DBI::dbConnect(RSQLite::SQLite(), temp_path(".sqlite"))
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  DBI::dbWriteTable(con, "d", d)
+  exact <- gradglm(yb ~ x1 + x2 + f, data = dd, family = binomial())
+  for (cache in c(256, 0.05, 0)) {  # every chunk cached, some of them, none
+    src <- gradglm_source(con, "d", chunk_size = 500, cache = cache)
+    set.seed(1)
+    fit <- suppressWarnings(gradglm(yb ~ x1 + x2 + f, data = src, family = binomial(),
+                                    optimizer = opt_adam(max_epochs = 60)))
+    # an epoch is one pass: the first pass (the start's loss), the epochs, the loss at the end, the covariance
+    expect_equal(fit$source$passes, fit$iter + 3L)
+    expect_lt(deviance(fit), deviance(exact) * (1 + 2e-5))
+    expect_lt(max(abs(coef(fit) - coef(exact))), 0.02)
+    # the covariance is that of the coefficients reached, close to the optimum's
+    expect_equal(sqrt(diag(vcov(fit))), sqrt(diag(vcov(exact))), tolerance = 1e-2)
+    expect_true(all(c("iter", "loss", "grad_norm", "learning_rate") %in% names(fit$trace)))
+    expect_lt(utils::tail(fit$trace$loss, 1), fit$trace$loss[1])
+    # reproducible with set.seed()
+    set.seed(1)
+    again <- suppressWarnings(gradglm(yb ~ x1 + x2 + f, data = src, family = binomial(),
+                                      optimizer = opt_adam(max_epochs = 60)))
+    expect_identical(coef(again), coef(fit))
+  }
+  # a chunk of one row (3003 = 2 x 1501 + 1): its row joins a minibatch of the next chunk's rows
+  # (a step from one row alone, as long as any other, would throw the fit off)
+  set.seed(1)
+  tiny <- suppressWarnings(gradglm(yb ~ x1 + x2 + f, data = gradglm_source(con, "d", chunk_size = 1501, cache = 0),
+                                   family = binomial(), optimizer = opt_adam(max_epochs = 60)))
+  expect_lt(deviance(tiny), deviance(exact) * (1 + 2e-5))
+  expect_lt(max(abs(coef(tiny) - coef(exact))), 0.02)
+  # plain SGD with momentum, a Gaussian with weights and an offset
+  exact_g <- gradglm(z ~ x1 + f, data = dd, weights = w, offset = 0.5 * x2)
+  set.seed(2)
+  sg <- suppressWarnings(gradglm(z ~ x1 + f, data = gradglm_source(con, "d", chunk_size = 700), weights = w,
+                                 offset = 0.5 * x2, optimizer = opt_sgd(momentum = 0.9, max_epochs = 80)))
+  expect_lt(deviance(sg), deviance(exact_g) * (1 + 1e-4))
+  expect_lt(max(abs(coef(sg) - coef(exact_g))), 0.03)
+  # a Student-t with a sigma model
+  exact_t <- gradglm(z ~ x1, sigma = ~ x2, data = dd, family = student_t(df = 5))
+  set.seed(3)
+  st <- suppressWarnings(gradglm(z ~ x1, sigma = ~ x2, data = gradglm_source(con, "d", chunk_size = 700),
+                                 family = student_t(df = 5), optimizer = opt_adam(max_epochs = 100)))
+  expect_lt(as.numeric(logLik(exact_t) - logLik(st)), 1e-2)
+  expect_lt(max(abs(coef(st) - coef(exact_t))), 0.03)
+  # a learning rate far too large is an error with advice
+  expect_error(gradglm(yb ~ x1, data = gradglm_source(con, "d", chunk_size = 700), family = binomial(),
+                       optimizer = opt_sgd(learning_rate = 1e4)), "learning rate 10000 is too large")
+})
+
+test_that("an epoch visits the cached chunks in a random order and the rows of each chunk shuffled", {
+  d <- source_data(2000)
+  m <- source_model(function_source(d, 200), yb ~ x1, stats::binomial())
+  seen <- integer(0)
+  m$set_progress(function(status) seen <<- c(seen, as.integer(sub(".*chunk ", "", status))))
+  epoch <- function(shuffle) {
+    seen <<- integer(0)
+    m$open(shuffle)
+    while (!is.null(m$next_spec())) NULL
+    seen
+  }
+  expect_equal(epoch(FALSE), 1:10)  # the first pass reads the source in its order (and caches it)
+  set.seed(1)
+  a <- epoch(TRUE)
+  b <- epoch(TRUE)
+  expect_setequal(a, 1:10)
+  expect_length(a, 10L)
+  expect_false(identical(a, 1:10) && identical(b, 1:10))
+  expect_false(identical(a, b))
+  expect_equal(epoch(FALSE), 1:10)  # a pass of the exact optimizers keeps the source's order
+  # only some chunks cached: those read again keep the source's order, among the cached ones
+  src <- function_source(d, 200)
+  src$cache <- 0.02
+  m2 <- source_model(src, yb ~ x1, stats::binomial())
+  m2$set_progress(function(status) seen <<- c(seen, as.integer(sub(".*chunk ", "", status))))
+  m <- m2
+  epoch(FALSE)
+  ncached <- m2$cached()
+  expect_gt(ncached, 0L)
+  expect_lt(ncached, 10L)
+  set.seed(2)
+  e <- epoch(TRUE)
+  expect_setequal(e, 1:10)
+  streamed <- e[e <= 10L - ncached]
+  expect_equal(streamed, sort(streamed))
+  m2$close()
+})
+
+test_that("sgd and adam over partitions are refused with the reason", {
+  d <- source_data(2500)
+  parts <- gradglm_partitions(function_source(d[1:1250, ], 500), function_source(d[1251:2500, ], 500))
+  expect_error(gradglm(yb ~ x1, data = parts, family = binomial(), optimizer = "sgd"),
+               "workers would take turns")
 })
