@@ -32,7 +32,9 @@
 #'   passes (default 256): the chunks of the first pass that fit in it (the
 #'   last ones) are not read again. 0 reads every chunk on every pass. The
 #'   process needs about twice this much memory beyond its chunks (R frees
-#'   the chunks' garbage in rounds).
+#'   the chunks' garbage in rounds). The epochs of `optimizer = "sgd"` or
+#'   `"adam"` visit the cached chunks in a random order, with the chunks
+#'   read again at random places among them.
 #' @param levels Optionally, the levels of factor (or character) columns, a
 #'   named list of character vectors in the order of their levels. When
 #'   every factor column of a model has its levels here, a fit needs no first
@@ -40,6 +42,17 @@
 #'   names it and its chunk).
 #' @param ... For CSV files: arguments passed to [utils::read.csv()] (for
 #'   example `sep`, `dec`, `na.strings`), except `header`, `nrows` and `skip`.
+#' @section Optimizers:
+#' A fit from a source runs Newton's method by default (one pass per
+#' iteration), or `"lbfgs"` and `"gd"` (one pass per step). `"sgd"` and
+#' `"adam"` train by epochs, one pass each: the chunks come in a random order
+#' as far as the source allows (the cached ones in any order, those read
+#' again in the source's order), the rows of each chunk are shuffled, and a
+#' chunk's last rows share a minibatch with the next chunk's first ones. They
+#' start where they start in memory (for a GLM the intercept at the link of
+#' the first chunk's mean response) and work on coefficients standardised by
+#' the first chunk's columns. A `validation` share is refused (held-out rows
+#' would have to stay in memory): hold out rows in the query instead.
 #' @return An object of class `"gradglm_source"`.
 #' @seealso [source_scan()] for the pass that learns the columns and levels.
 #' @examples
