@@ -354,7 +354,11 @@ chunk_sums <- function(family, row, model) {
   s <- list(rows = 0, n_ok = 0, sum_w = 0, sum_wy = 0, sum_wyy = 0, sum_wo = 0, sum_logw = 0, aic_const = 0,
             sat = 0, class_totals = 0, binomial_simple = TRUE, any_trials = FALSE, sum_wylogy = 0,
             mean_y = 0, ss_y = 0)
-  xlogx <- function(x) ifelse(x > 0, x * log(x), 0)
+  # sum(w * x * log(x)) over x > 0 (nothing to add for x in {0, 1}, as for most responses)
+  wxlogx <- function(w, x) {
+    k <- x > 0 & x != 1
+    if (!any(k)) 0 else sum(w[k] * x[k] * log(x[k]))
+  }
   add <- function(parts) {
     resp <- parts$resp
     w <- resp$weights
@@ -384,9 +388,9 @@ chunk_sums <- function(family, row, model) {
         y <- resp$y
         s$binomial_simple <<- s$binomial_simple && all(w == 1) && all(resp$trials == 1) && all(y == 0 | y == 1)
         s$any_trials <<- s$any_trials || any(resp$trials > 1)
-        s$sum_wylogy <<- s$sum_wylogy + sum(w * (xlogx(y) + xlogx(1 - y)))
+        s$sum_wylogy <<- s$sum_wylogy + wxlogx(w, y) + wxlogx(w, 1 - y)
       } else {
-        s$sum_wylogy <<- s$sum_wylogy + sum(w * xlogx(resp$y))
+        s$sum_wylogy <<- s$sum_wylogy + wxlogx(w, resp$y)
         # the AIC minus the deviance does not depend on the means: found at any valid one
         mu0 <- rep(1, length(resp$y))
         dev0 <- sum(family$dev.resids(resp$y, mu0, w))

@@ -72,9 +72,12 @@ double PartitionedObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H
 
 // SGD and Adam over the chunks: an epoch visits the chunks in the order
 // that `open_epoch()` starts (random where the source allows it) and the rows
-// of each chunk in a random order, in minibatches that stay within a chunk.
-// The optimizer works on coefficients standardised by the first chunk's
-// columns (`st`, a fixed change of coordinates, as the rows in memory give it).
+// of each chunk in a random order, in minibatches of `batch_size` rows; a
+// chunk's last rows share a minibatch with the next chunk's first rows (a
+// step from a few leftover rows would be as long as any other, from a much
+// noisier gradient). The optimizer works on coefficients standardised by the
+// first chunk's columns (`st`, a fixed change of coordinates, as the rows in
+// memory give it).
 class ChunkMinibatches : public Minibatches {
  public:
   ChunkMinibatches(ChunkedObjective& all, const Standardised& st, double grad_scale, Rcpp::Function open_epoch,
