@@ -18,7 +18,7 @@
 #ifndef GRADGLM_CHUNKED_OBJECTIVE_H
 #define GRADGLM_CHUNKED_OBJECTIVE_H
 
-#include <RcppEigen.h>
+#include "eigen.h"
 
 #include <stdexcept>
 

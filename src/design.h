@@ -7,7 +7,7 @@
 #ifndef GRADGLM_DESIGN_H
 #define GRADGLM_DESIGN_H
 
-#include <Eigen/Dense>
+#include "eigen.h"
 
 #include <vector>
 

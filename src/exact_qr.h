@@ -4,7 +4,7 @@
 #ifndef GRADGLM_EXACT_QR_H
 #define GRADGLM_EXACT_QR_H
 
-#include <Eigen/Dense>
+#include "eigen.h"
 
 #include <vector>
 

@@ -4,7 +4,7 @@
 // list of plain vectors. One path serves every likelihood: rank detection
 // per design, the linear predictor and the objective, a start, the
 // optimizer (or the closed form, or the Laplace finish), the covariance.
-#include <RcppEigen.h>
+#include "eigen.h"
 
 #include <algorithm>
 #include <chrono>
@@ -30,7 +30,6 @@
 #include "progress.h"
 #include "rank.h"
 
-// [[Rcpp::depends(RcppEigen)]]
 
 using namespace gradglm;
 

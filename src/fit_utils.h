@@ -4,7 +4,7 @@
 #ifndef GRADGLM_FIT_UTILS_H
 #define GRADGLM_FIT_UTILS_H
 
-#include <RcppEigen.h>
+#include "eigen.h"
 
 #include <vector>
 

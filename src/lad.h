@@ -10,7 +10,7 @@
 #ifndef GRADGLM_LAD_H
 #define GRADGLM_LAD_H
 
-#include <RcppEigen.h>
+#include "eigen.h"
 
 #include <string>
 #include <vector>

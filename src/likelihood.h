@@ -15,7 +15,7 @@
 #ifndef GRADGLM_LIKELIHOOD_H
 #define GRADGLM_LIKELIHOOD_H
 
-#include <Eigen/Dense>
+#include "eigen.h"
 
 #include <memory>
 #include <string>

@@ -27,7 +27,7 @@
 #ifndef GRADGLM_MLP_PREDICTOR_H
 #define GRADGLM_MLP_PREDICTOR_H
 
-#include <Eigen/Dense>
+#include "eigen.h"
 
 #include <cstdint>
 #include <utility>

@@ -5,7 +5,7 @@
 #ifndef GRADGLM_MODEL_SPEC_H
 #define GRADGLM_MODEL_SPEC_H
 
-#include <RcppEigen.h>
+#include "eigen.h"
 
 #include <memory>
 #include <utility>

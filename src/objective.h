@@ -3,7 +3,7 @@
 #ifndef GRADGLM_OBJECTIVE_H
 #define GRADGLM_OBJECTIVE_H
 
-#include <RcppEigen.h>
+#include "eigen.h"
 
 #include <algorithm>
 #include <cmath>

@@ -3,7 +3,7 @@
 #ifndef GRADGLM_OPTIMIZER_H
 #define GRADGLM_OPTIMIZER_H
 
-#include <RcppEigen.h>
+#include "eigen.h"
 
 #include <chrono>
 #include <functional>

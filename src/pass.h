@@ -15,7 +15,7 @@
 #ifndef GRADGLM_PASS_H
 #define GRADGLM_PASS_H
 
-#include <Eigen/Dense>
+#include "eigen.h"
 
 #include <algorithm>
 #include <vector>

@@ -21,7 +21,7 @@
 #ifndef GRADGLM_PENALTY_H
 #define GRADGLM_PENALTY_H
 
-#include <Eigen/Dense>
+#include "eigen.h"
 
 #include <string>
 #include <vector>

@@ -76,7 +76,6 @@ PerceptronResult perceptron_rule(Objective& obj, const VectorXd& start, double l
 
 using namespace gradglm;
 
-// [[Rcpp::depends(RcppEigen)]]
 
 // spec: as fit_model() takes it (one design, a 0 / 1 response, weights) plus
 // learning_rate, max_epochs, averaged and shuffle

@@ -13,7 +13,7 @@
 #ifndef GRADGLM_PREDICTOR_H
 #define GRADGLM_PREDICTOR_H
 
-#include <Eigen/Dense>
+#include "eigen.h"
 
 #include <utility>
 #include <vector>

@@ -3,7 +3,7 @@
 #ifndef GRADGLM_RANK_H
 #define GRADGLM_RANK_H
 
-#include <Eigen/Dense>
+#include "eigen.h"
 
 #include <cstdint>
 #include <vector>

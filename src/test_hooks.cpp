@@ -1,6 +1,6 @@
 // Internal exports for tests and benchmarks: the likelihoods row by row and
 // one loss + gradient pass. None of them fits a model.
-#include <RcppEigen.h>
+#include "eigen.h"
 
 #include <cmath>
 #include <stdexcept>

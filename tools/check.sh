@@ -5,7 +5,8 @@
 #   3. counts testthat's results and prints them as the very last line:
 #        N passed, N failed            (or  N passed, N failed, N skipped)
 #
-# Exit status: 0 only if R CMD check reports no ERROR and no WARNING *and* no test failed.
+# Exit status: 0 only if R CMD check reports no ERROR and no WARNING, the install log has no
+# compiler warning, *and* no test failed (a compiler warning counts as one failure).
 # NOTEs are printed but do not fail the run.
 #
 # Usage (from anywhere; the script finds the repository root itself):
@@ -37,10 +38,8 @@ export _R_CHECK_CRAN_INCOMING_REMOTE_=FALSE
 # network it only produces a NOTE after a timeout. The files come from a fresh clone anyway.
 export _R_CHECK_SYSTEM_CLOCK_=FALSE
 export _R_CHECK_FUTURE_FILE_TIMESTAMPS_=FALSE
-# Not stripped: R's default flags on Debian include -g, so the RcppEigen library is large and
-# check prints an "installed package size" NOTE. Stripping it (_R_SHLIB_STRIP_=true) would only
-# trade that NOTE for a misleading one ("Found no calls to: R_registerRoutines"), because the
-# compiled-code check reads the symbol table that stripping removes.
+# The library is built without debugging information (src/Makevars strips it after linking,
+# keeping the symbol table), so the installed package stays small.
 # Run every test (see header).
 export NOT_CRAN="${NOT_CRAN:-true}"
 # Compile with both cores (the machines have 2); R CMD check itself still limits the package's
@@ -79,6 +78,20 @@ R CMD check --as-cran --no-manual "$tarball" 2>&1
 check_rc=$?
 
 log="$out/${pkg}.Rcheck/00check.log"
+
+# The compiler must print no warning while the package is installed (R CMD check only flags
+# some kinds; any "warning:" line in its install log fails the run here).
+install_log="$out/${pkg}.Rcheck/00install.out"
+install_warnings=0
+if [ -f "$install_log" ]; then
+  install_warnings="$(grep -c 'warning:' "$install_log" || true)"
+  if [ "$install_warnings" -gt 0 ]; then
+    echo "==> compiler warnings in $install_log ($install_warnings lines; the first 20):"
+    grep 'warning:' "$install_log" | head -n 20
+  else
+    echo "==> the install log has no compiler warning"
+  fi
+fi
 status=""
 [ -f "$log" ] && status="$(grep -E '^Status:' "$log" | tail -n 1)"
 check_ok=1
@@ -136,6 +149,10 @@ rc=0
 if [ "$check_ok" -ne 1 ]; then
   echo "check.sh: R CMD check did not pass: ${status:-no status} (exit code $check_rc)"
   rc=1
+fi
+if [ "$install_warnings" -gt 0 ]; then
+  echo "check.sh: the package compiled with $install_warnings warning line(s), counted as one failure"
+  failed=$((failed + 1))
 fi
 [ "$failed" -gt 0 ] && rc=1
 count_line "$passed" "$failed" "$skipped"
