@@ -352,7 +352,7 @@ augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link
   cols <- .augment_add(cols, ".fitted", rows(pr$fit))
   if (se_fit) cols <- .augment_add(cols, ".se.fit", rows(pr$se.fit))
   cols <- .augment_add(cols, ".resid", rows(residuals.gradglm(x, type = type.residuals)))
-  infl <- .augment_influence(x, type.residuals)
+  infl <- .influence_measures(x, type.residuals)
   if (!is.null(infl)) {
     for (nm in names(infl)) cols[[nm]] <- pad(infl[[nm]])
   }
@@ -453,7 +453,7 @@ augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link
 # stats::influence(), rstandard() and cooks.distance() give them for the same
 # glm (rows of zero prior weight: no leverage and no influence, the fit's
 # residual scale); NULL for the fits they do not apply to.
-.augment_influence <- function(x, type.residuals) {
+.influence_measures <- function(x, type.residuals) {
   if (!is_glm_fit(x) || is_network_fit(x) || is_source_fit(x)) return(NULL)
   if (!is.null(x$penalty) && !isTRUE(x$penalty$relaxed)) return(NULL)
   if (is.null(x$weights) || NCOL(x$fitted.values) != 1L) return(NULL)

@@ -1,0 +1,42 @@
+# Leverages, standardised residuals and Cook's distances against glm's
+
+test_that("hatvalues(), rstandard() and cooks.distance() equal glm's", {
+  cases <- list(
+    list(f = cbind(ncases, ncontrols) ~ agegp + alcgp, d = esoph, fam = binomial()),
+    list(f = breaks ~ wool * tension, d = warpbreaks, fam = poisson()),
+    list(f = mpg ~ wt + hp, d = mtcars, fam = gaussian()),
+    list(f = am ~ wt, d = mtcars, fam = binomial(link = "probit"))
+  )
+  for (cs in cases) {
+    # (glm's working weights are those of its last iteration's start: polished
+    # to epsilon 1e-14, they are those at the optimum)
+    ref <- glm(cs$f, data = cs$d, family = cs$fam, control = glm.control(epsilon = 1e-14, maxit = 100))
+    fit <- gradglm(cs$f, data = cs$d, family = cs$fam, control = gradglm_control(tol = 1e-12))
+    expect_equal(hatvalues(fit), hatvalues(ref), tolerance = 1e-7)
+    expect_equal(rstandard(fit), rstandard(ref), tolerance = 1e-7)
+    expect_equal(rstandard(fit, type = "pearson"), rstandard(ref, type = "pearson"), tolerance = 1e-7)
+    expect_equal(cooks.distance(fit), cooks.distance(ref), tolerance = 1e-7)
+  }
+  # weights (one zero) and na.exclude: the rows left out are NA, as in glm
+  d <- mtcars
+  d$hp[3] <- NA
+  w <- rep(1, nrow(d))
+  w[5] <- 0
+  d$w <- w
+  ref <- glm(mpg ~ wt + hp, data = d, weights = w, na.action = na.exclude)
+  fit <- gradglm(mpg ~ wt + hp, data = d, weights = w, na.action = na.exclude)
+  expect_equal(hatvalues(fit), hatvalues(ref), tolerance = 1e-7)
+  # (glm warns that its zero-weight row is not used for the dispersion)
+  expect_equal(cooks.distance(fit), suppressWarnings(cooks.distance(ref)), tolerance = 1e-7)
+  expect_equal(unname(hatvalues(fit)[3]), 0)
+  expect_true(is.na(cooks.distance(fit)[3]))
+  expect_false(rownames(d)[5] %in% names(hatvalues(fit)))  # (zero weight: left out, as by glm)
+})
+
+test_that("fits that are not GLMs say why they have no leverages", {
+  expect_error(hatvalues(gradglm(mpg ~ wt, sigma = ~ hp, data = mtcars, family = student_t(df = 4))),
+               "hatvalues: leverages .* not a GLM")
+  expect_error(cooks.distance(gradglm(mpg ~ wt + hp + qsec, data = mtcars, penalty = lasso(lambda = 0.1))),
+               "cooks.distance: .* penalised")
+  expect_error(rstandard(gradglm(mpg ~ wt, data = mtcars), type = "working"), "'arg' should be one of")
+})
