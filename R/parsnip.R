@@ -94,7 +94,7 @@ fit_gradglm_engine <- function(formula, data, family = stats::gaussian(), penalt
 parsnip_two_class_probs <- function(x, object) {
   out <- data.frame(1 - x, x)
   names(out) <- object$lvl
-  as_tidy_table(out)
+  .tidy_frame(out)
 }
 
 # The class of a binomial fit: the second level when its probability is above 1/2
@@ -105,11 +105,7 @@ parsnip_two_class <- function(x, object) {
 parsnip_class_probs <- function(x, object) {
   out <- as.data.frame(x)
   names(out) <- colnames(x)
-  as_tidy_table(out)
-}
-
-as_tidy_table <- function(x) {
-  if (requireNamespace("tibble", quietly = TRUE)) tibble::as_tibble(x) else x
+  .tidy_frame(out)
 }
 
 # The engine's registration: model, modes, arguments, fit and predictions.
@@ -130,9 +126,17 @@ register_parsnip_engine <- function() {
     list(pre = NULL, post = post, func = c(fun = "predict"),
          args = list(object = quote(object$fit), newdata = quote(new_data), type = type))
   }
-  arg <- function(model, parsnip, original, dials) {
-    ns$set_model_arg(model = model, eng = "gradglm", parsnip = parsnip, original = original,
-                     func = list(pkg = "dials", fun = dials), has_submodel = FALSE)
+  # tidymodels' argument names are those of fit_gradglm_engine() and of dials' parameters
+  args <- function(model, names) {
+    for (a in names) {
+      ns$set_model_arg(model = model, eng = "gradglm", parsnip = a, original = a,
+                       func = list(pkg = "dials", fun = a), has_submodel = FALSE)
+    }
+  }
+  preds <- function(model, mode, values) {
+    for (type in names(values)) {
+      ns$set_pred(model = model, eng = "gradglm", mode = mode, type = type, value = values[[type]])
+    }
   }
   engine <- function(model, mode, family) {
     ns$set_model_engine(model, mode = mode, eng = "gradglm")
@@ -140,51 +144,30 @@ register_parsnip_engine <- function() {
     ns$set_fit(model = model, eng = "gradglm", mode = mode, value = fit_value(family))
     ns$set_encoding(model = model, eng = "gradglm", mode = mode, options = encoding)
   }
+  classes <- list(class = pred("class"), prob = pred("probs", parsnip_class_probs))
   if (!registered("linear_reg")) {
     engine("linear_reg", "regression", quote(stats::gaussian()))
-    arg("linear_reg", "penalty", "penalty", "penalty")
-    arg("linear_reg", "mixture", "mixture", "mixture")
-    ns$set_pred(model = "linear_reg", eng = "gradglm", mode = "regression", type = "numeric",
-                value = pred("response"))
+    args("linear_reg", c("penalty", "mixture"))
+    preds("linear_reg", "regression", list(numeric = pred("response")))
   }
   if (!registered("logistic_reg")) {
     engine("logistic_reg", "classification", quote(stats::binomial()))
-    arg("logistic_reg", "penalty", "penalty", "penalty")
-    arg("logistic_reg", "mixture", "mixture", "mixture")
-    ns$set_pred(model = "logistic_reg", eng = "gradglm", mode = "classification", type = "class",
-                value = pred("response", parsnip_two_class))
-    ns$set_pred(model = "logistic_reg", eng = "gradglm", mode = "classification", type = "prob",
-                value = pred("response", parsnip_two_class_probs))
+    args("logistic_reg", c("penalty", "mixture"))
+    preds("logistic_reg", "classification", list(class = pred("response", parsnip_two_class),
+                                                  prob = pred("response", parsnip_two_class_probs)))
   }
   if (!registered("multinom_reg")) {
     engine("multinom_reg", "classification", quote(gradglm::multinomial()))
-    arg("multinom_reg", "penalty", "penalty", "penalty")
-    arg("multinom_reg", "mixture", "mixture", "mixture")
-    ns$set_pred(model = "multinom_reg", eng = "gradglm", mode = "classification", type = "class",
-                value = pred("class"))
-    ns$set_pred(model = "multinom_reg", eng = "gradglm", mode = "classification", type = "prob",
-                value = pred("probs", parsnip_class_probs))
+    args("multinom_reg", c("penalty", "mixture"))
+    preds("multinom_reg", "classification", classes)
   }
   if (!registered("mlp")) {
-    for (mode in c("regression", "classification")) {
-      ns$set_model_engine("mlp", mode = mode, eng = "gradglm")
-      ns$set_dependency("mlp", eng = "gradglm", pkg = "gradglm", mode = mode)
-      ns$set_encoding(model = "mlp", eng = "gradglm", mode = mode, options = encoding)
-    }
-    arg("mlp", "hidden_units", "hidden_units", "hidden_units")
-    arg("mlp", "penalty", "penalty", "penalty")
-    arg("mlp", "dropout", "dropout", "dropout")
-    arg("mlp", "epochs", "epochs", "epochs")
-    arg("mlp", "activation", "activation", "activation")
-    arg("mlp", "learn_rate", "learn_rate", "learn_rate")
-    ns$set_fit(model = "mlp", eng = "gradglm", mode = "regression", value = fit_value(quote(stats::gaussian())))
-    ns$set_pred(model = "mlp", eng = "gradglm", mode = "regression", type = "numeric", value = pred("response"))
     # a network classifier: any number of classes through the multinomial likelihood
-    ns$set_fit(model = "mlp", eng = "gradglm", mode = "classification",
-               value = fit_value(quote(gradglm::multinomial())))
-    ns$set_pred(model = "mlp", eng = "gradglm", mode = "classification", type = "class", value = pred("class"))
-    ns$set_pred(model = "mlp", eng = "gradglm", mode = "classification", type = "prob",
-                value = pred("probs", parsnip_class_probs))
+    engine("mlp", "regression", quote(stats::gaussian()))
+    engine("mlp", "classification", quote(gradglm::multinomial()))
+    args("mlp", c("hidden_units", "penalty", "dropout", "epochs", "activation", "learn_rate"))
+    preds("mlp", "regression", list(numeric = pred("response")))
+    preds("mlp", "classification", classes)
   }
   invisible(TRUE)
 }
