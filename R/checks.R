@@ -42,6 +42,10 @@ check_offset <- function(offset, n, fun = "gradglm") {
   }
   if (anyNA(offset)) abort(fun, "'offset' contains missing values")
   if (any(is.infinite(offset))) abort(fun, "'offset' contains infinite values")
+  if (n && max(abs(offset)) > overflow_limit(n)) {
+    abort(fun, "'offset' has values as large as ", format(max(abs(offset)), digits = 3),
+          ": the residuals' squares would overflow a double; rescale the model first")
+  }
   offset
 }
 

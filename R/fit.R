@@ -178,6 +178,7 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
 # The parts every fitted model has, added to the family's own (`fit`)
 fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, offset_given, offset, intercept,
                        n_ok, coef, aliased, cov) {
+  cov <- finite_cov(cov, fit$df.residual, fun = "gradglm")
   common <- list(
     coefficients = coef, aliased = aliased, family = family, iter = res$iter,
     y = resp$y, converged = res$converged, boundary = FALSE, cov.unscaled = cov,
@@ -188,6 +189,25 @@ fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, 
     blocks = describe_blocks(model$blocks),
     prior.weights = resp$weights)
   c(fit, common[setdiff(names(common), names(fit))])
+}
+
+# A covariance whose curvature could not be inverted at the solution (a
+# parameter run off to a boundary: log(df) of a Student-t whose data are
+# normal, a scale collapsing) has NaN (or negative) variances: they become NA, with a warning
+# naming the parameters, instead of NaN standard errors given silently. A
+# saturated fit of a family with a free dispersion (no residual degrees of
+# freedom) has NaN ones, as glm's, and says so in its summary.
+finite_cov <- function(cov, df_residual, fun) {
+  if (is.null(cov) || !is.matrix(cov) || !length(cov)) return(cov)
+  v <- diag(cov)
+  bad <- !is.finite(v) | v < 0
+  if (!any(bad) || isTRUE(df_residual <= 0)) return(cov)
+  cov[bad, ] <- NA_real_
+  cov[, bad] <- NA_real_
+  cov[!is.finite(cov)] <- NA_real_
+  warn(fun, "no standard errors for ", quote_some(rownames(cov)[bad]),
+       ": the curvature is singular there at the solution (a parameter at a boundary of its range?)")
+  cov
 }
 
 # coefficients along which the likelihood is flat (a symmetric multinomial's

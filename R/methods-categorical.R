@@ -35,6 +35,10 @@ ordinal_methods <- multinomial_methods
 # eta of the block's outputs (n x m) from its design, and its standard errors
 .block_eta <- function(object, b, design, se.fit) {
   X <- design$x
+  if (!length(b$coef)) {  # (no columns: an ordinal model of the cut-points alone, y ~ 1)
+    eta <- matrix(0, nrow(X), 1L) + if (is.null(design$offset)) 0 else design$offset
+    return(list(eta = eta, se = if (se.fit) matrix(0, nrow(X), 1L)))
+  }
   B <- matrix(object$coefficients[b$coef], nrow = length(b$columns))
   keep <- !is.na(B[, 1L])
   eta <- X[, keep, drop = FALSE] %*% B[keep, , drop = FALSE] + design$offset

@@ -59,7 +59,7 @@ NULL
     net$inputs <- engine_design(design$x)
     off <- design$offset
     eta <- network_eta(net, as.double(object$coefficients),
-                       list(if (!is.null(off) && any(off != 0)) as.double(rep_len(off, n))), n)
+                       list(if (!is.null(off) && (anyNA(off) || any(off != 0))) as.double(rep_len(off, n))), n)
     rownames(eta) <- design_row_names_of(design$x, n)
     na_act <- design$na.action
   }

@@ -1,0 +1,28 @@
+# Fuzzing: generated odd inputs (helper-fuzz.R) end in a checked fit or a
+# clear error from the package, never in R's internal messages, a hang or a
+# silent NaN. tools/fuzz.R runs many more seeds and saves each failure.
+
+test_that("3,000 generated odd inputs give fits or clear errors", {
+  skip_on_cran()
+  seeds <- 1:3000
+  out <- vapply(seeds, function(s) fuzz_run(fuzz_case(s), seconds = 10), "")
+  bad <- !out %in% c("fit", "error")
+  expect(!any(bad), paste0("cases that went wrong (seed: outcome):\n",
+                           paste0(seeds[bad], ": ", out[bad], collapse = "\n")))
+  # the generator reaches fits as well as errors
+  expect_gt(sum(out == "fit"), 300)
+  expect_gt(sum(out == "error"), 300)
+})
+
+test_that("the fuzzing checks catch what they are meant to catch", {
+  expect_true(fuzz_clear_error("gradglm: 'weights' must be non-negative"))
+  expect_false(fuzz_clear_error("subscript out of bounds"))
+  expect_false(fuzz_clear_error("missing value where TRUE/FALSE needed"))
+  expect_false(fuzz_clear_error("NA/NaN/Inf in 'y'"))
+  # a case that cannot fit reports itself, and so does a time limit
+  case <- list(args = list(formula = y ~ x, data = data.frame(x = 1:3, y = c(1, 2, 3)),
+                           family = stats::gaussian()), newdata = data.frame(x = 1))
+  expect_equal(fuzz_run(case), "fit")
+  case$args$data$y <- c("a", "b", "c")
+  expect_equal(fuzz_run(case), "error")
+})
