@@ -118,8 +118,10 @@ ordinal_methods <- multinomial_methods
 # plot(): "loss", "probs" (fitted class probabilities against a numeric
 # predictor, the first of the model unless `predictor` names one) and
 # "confusion" (observed against predicted classes)
+.cat_plot_choices <- c("loss", "probs", "confusion")
+
 .cat_plot <- function(x, which, explicit, ask, ...) {
-  choices <- c("loss", "probs", "confusion")
+  choices <- .cat_plot_choices
   if (is.null(which)) which <- choices
   which <- .plot_which(which, choices)
   dots <- list(...)

@@ -395,8 +395,10 @@
 
 # plot() of a location-scale fit: "loss", "fit" (the location with a +-2
 # sigma band), "residuals" and "qq"
+.ls_plot_choices <- c("loss", "fit", "residuals", "qq")
+
 .ls_plot <- function(x, which, explicit, ask, ...) {
-  choices <- c("loss", "fit", "residuals", "qq")
+  choices <- .ls_plot_choices
   which <- .plot_which(if (is.null(which)) choices else which, choices)
   if (is.null(ask)) ask <- prod(graphics::par("mfcol")) < length(which) && grDevices::dev.interactive()
   if (!explicit) {

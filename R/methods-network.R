@@ -114,9 +114,11 @@ design_row_names_of <- function(x, n) {
 
 # plot() of a network: the training curve ("loss"), a diagram of the layers
 # ("network") and a partial-dependence curve of one input variable ("effect")
+.net_plot_choices <- c("loss", "network", "effect")
+
 .net_plot <- function(x, which, explicit, ask, term = NULL, ...) {
   which <- if (!explicit) c("loss", if (.net_small(x$network)) "network") else
-    match.arg(which, c("loss", "network", "effect"), several.ok = TRUE)
+    match.arg(which, .net_plot_choices, several.ok = TRUE)
   if (is.null(ask)) ask <- prod(graphics::par("mfcol")) < length(which) && grDevices::dev.interactive()
   .plot_pages(which, ask, function(w) {
     switch(w,

@@ -131,8 +131,10 @@ multi_gaussian_methods <- function() {
        ylab = "Pearson residuals", main = "Pearson residuals vs fitted values, by response")
 }
 
+.mg_plot_choices <- c("loss", "residuals")
+
 .mg_plot <- function(x, which, explicit, ask, ...) {
-  choices <- c("loss", "residuals")
+  choices <- .mg_plot_choices
   if (is.null(which)) which <- if (.plot_has_trace(x)) choices else "residuals"
   which <- .plot_which(which, choices)
   if (is.null(ask)) ask <- prod(graphics::par("mfcol")) < length(which) && grDevices::dev.interactive()
