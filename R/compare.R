@@ -427,7 +427,8 @@ print.gradglm_comparison <- function(x, digits = 4L, ...) {
 #'   (for example `main`, `xlim`, `ylim`); `col`, `lty`, `lwd` and `pch` set
 #'   the optimizers' lines and points (recycled).
 #' @return `x`, invisibly.
-#' @seealso [compare_optimizers()], [plot.gradglm()]
+#' @seealso [compare_optimizers()], [plot.gradglm()]; [autoplot.gradglm()] for a
+#'   ggplot2 version.
 #' @examples
 #' cmp <- compare_optimizers(am ~ wt + hp, data = mtcars, family = binomial(),
 #'                           optimizers = c("newton", "gd"), max_iter = 2000)

@@ -71,7 +71,8 @@
 #'   each plot (for example `main`, `col`, `pch`, `cex`).
 #'
 #' @return `x`, invisibly.
-#' @seealso [gradglm()], [predict.gradglm()], [graphics::plot()]
+#' @seealso [gradglm()], [predict.gradglm()], [graphics::plot()]; [autoplot.gradglm()]
+#'   for ggplot2 versions of these plots.
 #' @examples
 #' fit <- gradglm(dist ~ speed, data = cars)
 #' plot(fit, which = "fit")
