@@ -176,7 +176,7 @@ test_that("residuals are plotted against fitted values as in plot()", {
     fit <- fits[[nm]]
     p <- ggplot2::autoplot(fit, which = "residuals")
     build_quietly(p)
-    d <- layer_input(p, "GeomPoint")
+    d <- only_layer(p, "GeomPoint")
     expect_equal(d$x, unname(fitted(fit)), info = nm)
     expect_equal(d$y, unname(residuals(fit, type = "deviance")), info = nm)
     expect_identical(ggplot2::get_labs(p)$y, "Deviance residuals")
@@ -196,7 +196,7 @@ test_that("residuals are plotted against fitted values as in plot()", {
   fit <- fits$poisson
   p <- ggplot2::autoplot(fit, which = "residuals", residual_type = "pearson", against = "link")
   build_quietly(p)
-  d <- layer_input(p, "GeomPoint")
+  d <- only_layer(p, "GeomPoint")
   expect_equal(d$x, unname(predict(fit, type = "link")))
   expect_equal(d$y, unname(residuals(fit, type = "pearson")))
   expect_identical(ggplot2::get_labs(p)$x, "Linear predictor")
@@ -231,10 +231,10 @@ test_that("the fitted curve is the data with predict() over the predictor's rang
     dat <- if (v[1L] == "dist") cars else mtcars
     p <- ggplot2::autoplot(fit, which = "fit")
     build_quietly(p)
-    pts <- layer_input(p, "GeomPoint")
+    pts <- only_layer(p, "GeomPoint")
     expect_equal(pts$x, dat[[v[2L]]])
     expect_equal(pts$y, dat[[v[1L]]])
-    cur <- layer_input(p, "GeomLine")
+    cur <- only_layer(p, "GeomLine")
     expect_equal(range(cur$x), range(dat[[v[2L]]]))
     expect_equal(nrow(cur), 200L)
     nd <- stats::setNames(data.frame(cur$x), v[2L])
@@ -288,10 +288,13 @@ test_that("a path has one line per penalised coefficient over log lambda", {
   expect_identical(length(unique(ld$group)), length(pen))
   d <- layer_input(p, "GeomLine")
   expect_identical(levels(d$coefficient), pen)
-  for (cf in pen) {
-    rows <- d$coefficient == cf
+  o <- order(log(lam))   # a line is drawn along increasing x
+  for (k in seq_along(pen)) {
+    rows <- d$coefficient == pen[k]
     expect_equal(d$h[rows], log(lam))
-    expect_equal(d$value[rows], unname(fit$path$beta[cf, ]))
+    expect_equal(d$value[rows], unname(fit$path$beta[pen[k], ]))
+    expect_equal(ld$x[ld$group == k], log(lam)[o])
+    expect_equal(ld$y[ld$group == k], unname(fit$path$beta[pen[k], o]))
   }
   # the labels: the coefficients not zero at the smallest lambda
   txt <- layer_input(p, "GeomText")
@@ -318,10 +321,11 @@ test_that("a cross-validated path: its means with error bars and both lambdas", 
   build_quietly(p)
   m <- cv$cvm[, cv$select_by]
   se <- cv$cvsd[, cv$select_by]
-  pts <- layer_input(p, "GeomPoint")
-  expect_equal(pts$h, log(cv$lambda))
-  expect_equal(pts$m, unname(m))
+  pts <- only_layer(p, "GeomPoint")
+  expect_equal(pts$x, log(cv$lambda))
+  expect_equal(pts$y, unname(m))
   bars <- only_layer(p, "GeomErrorbar")
+  expect_equal(bars$x, log(cv$lambda))
   expect_equal(bars$ymin, unname(m - se))
   expect_equal(bars$ymax, unname(m + se))
   expect_equal(sort(only_layer(p, "GeomVline")$xintercept), sort(log(c(cv$lambda_min, cv$lambda_1se))))
@@ -330,7 +334,7 @@ test_that("a cross-validated path: its means with error bars and both lambdas", 
 
   p <- ggplot2::autoplot(cv, measure = "mae")
   build_quietly(p)
-  expect_equal(layer_input(p, "GeomPoint")$m, unname(cv$cvm[, "mae"]))
+  expect_equal(only_layer(p, "GeomPoint")$y, unname(cv$cvm[, "mae"]))
   expect_error(ggplot2::autoplot(cv, measure = "auc"),
                "autoplot.gradglm_cv: 'measure' must be one of the measures of the cross-validation", fixed = TRUE)
 })
@@ -343,12 +347,14 @@ test_that("a cross-validated comparison of models: one mean and error bar per mo
   build_quietly(p)
   pts <- layer_input(p, "GeomPoint")
   expect_identical(as.character(pts$model), cmp$table$model)
-  expect_equal(pts$m, cmp$table$nll)
+  built <- only_layer(p, "GeomPoint")
+  expect_equal(built$y, cmp$table$nll)
+  expect_equal(as.numeric(built$x), seq_len(nrow(cmp$table)))
   bars <- only_layer(p, "GeomErrorbar")
   expect_equal(bars$ymin, cmp$table$nll - cmp$table$nll_se)
   expect_equal(bars$ymax, cmp$table$nll + cmp$table$nll_se)
   p <- ggplot2::autoplot(cmp, measure = "mse")
-  expect_equal(layer_input(p, "GeomPoint")$m, cmp$table$mse)
+  expect_equal(only_layer(p, "GeomPoint")$y, cmp$table$mse)
   expect_error(ggplot2::autoplot(cmp, measure = "nope"),
                "autoplot.gradglm_cv_comparison: 'measure' must be one of", fixed = TRUE)
 })
