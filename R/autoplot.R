@@ -145,7 +145,7 @@ autoplot.gradglm <- function(object, which = NULL, residual_type = c("deviance",
     which <- if (is.null(which)) "loss" else .plot_which(which, .plot_choices, fun, several = FALSE)
     # residuals need the rows; the training curve does not
     if (which != "loss") abort(fun, source_rows_message("residuals"))
-    return(.gg_loss(x, .plot_loss_ylab[["glm"]], fun))
+    return(.gg_loss(x, .plot_loss_ylab[[if (is_glm_fit(x)) "glm" else "likelihood"]], fun))
   }
   if (is_network_fit(x)) {
     which <- if (is.null(which)) "loss" else .plot_which(which, .net_plot_choices, fun, several = FALSE)

@@ -105,7 +105,8 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   if (is_source_fit(x)) {
     # residuals need the rows; the training curve does not
     if (explicit && !identical(which, "loss")) abort("plot.gradglm", source_rows_message("residuals"))
-    .plot_loss(x, ...)
+    # a distributional or multinomial fit's loss is its negative log-likelihood
+    if (is_glm_fit(x)) .plot_loss(x, ...) else .ls_plot_loss(x, ...)
     return(invisible(x))
   }
   if (is_network_fit(x)) return(.net_plot(x, which, explicit, if (missing(ask)) NULL else ask, ...))

@@ -127,8 +127,11 @@ multi_gaussian_methods <- function() {
 # autoplot(): the Pearson residuals `y` against the fitted values `x` (both
 # a column per response) and the labels.
 .mg_plot_residuals_data <- function(x) {
-  list(x = x$fitted.values, y = .mg_residuals(x, "pearson"), xlab = "Fitted values",
-       ylab = "Pearson residuals", main = "Pearson residuals vs fitted values, by response")
+  # the residuals are padded with NA rows for the rows na.exclude left out:
+  # so are the fitted values
+  list(x = stats::naresid(x$na.action, x$fitted.values), y = .mg_residuals(x, "pearson"),
+       xlab = "Fitted values", ylab = "Pearson residuals",
+       main = "Pearson residuals vs fitted values, by response")
 }
 
 .mg_plot_choices <- c("loss", "residuals")

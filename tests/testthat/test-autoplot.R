@@ -457,6 +457,18 @@ test_that("a fit from a chunked source has its training curve and no residual pl
                "autoplot.gradglm: the fit was made from a chunked source and keeps no residuals", fixed = TRUE)
   expect_error(ggplot2::autoplot(fit, which = "fit"), "chunked source", fixed = TRUE)
   expect_error(ggplot2::autoplot(fit, which = "cooks"), "'which' must be one of", fixed = TRUE)
+  expect_identical(gsub("\n", " ", levels(p$data$panel)[1L]), "loss (deviance / 2 per unit weight)")
+
+  # a distributional fit's loss is its negative log-likelihood, as the label says
+  d$y <- 1 + d$x + stats::rt(300, 5) * exp(0.2 * d$x)
+  chunks <- split(d, rep(1:3, each = 100))
+  i <- 0
+  fit_t <- gradglm(y ~ x, sigma = ~ x, data = src, family = student_t(df = 5))
+  expect_identical(fit_t$kind, "likelihood")
+  expect_equal(fit_t$trace$loss[nrow(fit_t$trace)], -fit_t$loglik / 300, tolerance = 1e-8)
+  p <- ggplot2::autoplot(fit_t)
+  build_quietly(p)
+  expect_identical(gsub("\n", " ", levels(p$data$panel)[1L]), "loss (negative log-likelihood)")
 })
 
 test_that("multinomial fits: class probabilities and the confusion of classes", {
@@ -492,6 +504,18 @@ test_that("several responses: Pearson residuals by response", {
   r <- residuals(fit, type = "pearson")
   expect_equal(d$y[d$response == "qsec"], unname(r[, "qsec"]))
   expect_equal(d$x[d$response == "mpg"], unname(fitted(fit)[, "mpg"]))
+
+  # rows left out by na.exclude: residuals and fitted values stay paired
+  dm <- mtcars
+  dm$wt[3] <- NA
+  fit <- gradglm(cbind(mpg, qsec) ~ wt, data = dm, na.action = na.exclude)
+  p <- ggplot2::autoplot(fit, which = "residuals")
+  build_quietly(p)
+  d <- p$data
+  expect_equal(nrow(d), 2L * (nrow(dm) - 1L))
+  r <- residuals(fit, type = "pearson")[, "mpg"]
+  expect_equal(d$y[d$response == "mpg"], unname(r[!is.na(r)]))
+  expect_equal(d$x[d$response == "mpg"], unname(fit$fitted.values[, "mpg"]))
 })
 
 test_that("networks: training curve, diagram and partial dependence", {
