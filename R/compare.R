@@ -427,7 +427,8 @@ print.gradglm_comparison <- function(x, digits = 4L, ...) {
 #'   (for example `main`, `xlim`, `ylim`); `col`, `lty`, `lwd` and `pch` set
 #'   the optimizers' lines and points (recycled).
 #' @return `x`, invisibly.
-#' @seealso [compare_optimizers()], [plot.gradglm()]
+#' @seealso [compare_optimizers()], [plot.gradglm()]; [autoplot.gradglm()] for a
+#'   ggplot2 version.
 #' @examples
 #' cmp <- compare_optimizers(am ~ wt + hp, data = mtcars, family = binomial(),
 #'                           optimizers = c("newton", "gd"), max_iter = 2000)
@@ -437,6 +438,47 @@ print.gradglm_comparison <- function(x, digits = 4L, ...) {
 plot.gradglm_comparison <- function(x, which = c("iterations", "time"), log = TRUE, ...) {
   fun <- "plot.gradglm_comparison"
   which <- .cmp_plot_which(which, fun)
+  d <- .cmp_plot_data(x, log, fun)
+  series <- d$series
+  ylab <- d$ylab
+
+  dots <- list(...)
+  style <- .cmp_style(length(series), dots)
+  dots[c("col", "lty", "lwd", "pch")] <- NULL
+
+  if (length(which) > 1L && prod(graphics::par("mfrow")) == 1L) {
+    old <- graphics::par(mfrow = c(1L, length(which)))
+    on.exit(graphics::par(old), add = TRUE)
+  }
+  for (j in seq_along(which)) {
+    .cmp_panel(series, which[j], log, ylab, style, dots, legend = j == 1L)
+  }
+  invisible(x)
+}
+
+.cmp_plot_which <- function(which, fun, several = TRUE) {
+  choices <- c("iterations", "time")
+  bad <- function() {
+    abort(fun, "'which' must be ", if (several) "one or both of " else "one of ",
+          paste0("\"", choices, "\"", collapse = ", "))
+  }
+  if (length(which) == 0L || anyNA(which) || (!several && length(which) != 1L)) bad()
+  if (is.numeric(which)) {
+    if (any(which != round(which)) || any(which < 1 | which > 2)) bad()
+    return(unique(choices[which]))
+  }
+  if (!is.character(which)) bad()
+  idx <- pmatch(which, choices, duplicates.ok = TRUE)
+  if (anyNA(idx)) bad()
+  unique(choices[idx])
+}
+
+# What the plot of a comparison shows, for plot() and autoplot(): the
+# series of .cmp_series(), each with its y values `y` (the distance to the
+# best loss, less a small margin, with `log`; the loss itself otherwise), and
+# the y label. Errors, naming `fun`, for a bad `log` and when no fit has a
+# trace.
+.cmp_plot_data <- function(x, log, fun) {
   if (!is.logical(log) || length(log) != 1L || is.na(log)) {
     abort(fun, "'log' must be TRUE or FALSE")
   }
@@ -456,37 +498,26 @@ plot.gradglm_comparison <- function(x, which = c("iterations", "time"), log = TR
   } else {
     "loss (mean negative log-likelihood)"
   }
-
-  dots <- list(...)
-  style <- .cmp_style(length(series), dots)
-  dots[c("col", "lty", "lwd", "pch")] <- NULL
-
-  if (length(which) > 1L && prod(graphics::par("mfrow")) == 1L) {
-    old <- graphics::par(mfrow = c(1L, length(which)))
-    on.exit(graphics::par(old), add = TRUE)
-  }
-  for (j in seq_along(which)) {
-    .cmp_panel(series, which[j], log, ylab, style, dots, legend = j == 1L)
-  }
-  invisible(x)
+  list(series = series, ylab = ylab)
 }
 
-.cmp_plot_which <- function(which, fun) {
-  choices <- c("iterations", "time")
-  bad <- function() {
-    abort(fun, "'which' must be one or both of ",
-          paste0("\"", choices, "\"", collapse = ", "))
+# The x label and the title of the panel `which` ("iterations" or "time").
+.cmp_panel_labels <- function(series, which) {
+  xlab <- if (which == "iterations") {
+    "iteration"
+  } else {
+    spread <- vapply(series, function(s) s$spread, logical(1))
+    if (all(spread)) "time (s, spread evenly)" else if (any(spread)) {
+      "time (s; some spread evenly)"
+    } else {
+      "time (s)"
+    }
   }
-  if (length(which) == 0L || anyNA(which)) bad()
-  if (is.numeric(which)) {
-    if (any(which != round(which)) || any(which < 1 | which > 2)) bad()
-    return(unique(choices[which]))
-  }
-  if (!is.character(which)) bad()
-  idx <- pmatch(which, choices, duplicates.ok = TRUE)
-  if (anyNA(idx)) bad()
-  unique(choices[idx])
+  list(xlab = xlab, main = if (which == "iterations") "Loss against iterations" else "Loss against time")
 }
+
+# How a series is drawn: a point alone, lines, or lines with points.
+.cmp_series_type <- function(s) if (s$single) "p" else if (length(s$y) > 50L) "l" else "o"
 
 # One series per fit with a trace: label, iterations, loss, time (and whether
 # the time was spread evenly), finite losses only.
@@ -537,24 +568,14 @@ plot.gradglm_comparison <- function(x, which = c("iterations", "time"), log = TR
   if (diff(xlim) == 0) xlim <- xlim + if (which == "time") c(0, 1e-3) else c(-1, 1)
   ylim <- range(unlist(ys))
   if (diff(ylim) == 0) ylim <- if (log) ylim * c(0.5, 2) else ylim + c(-1, 1)
-  xlab <- if (which == "iterations") {
-    "iteration"
-  } else {
-    spread <- vapply(series, function(s) s$spread, logical(1))
-    if (all(spread)) "time (s, spread evenly)" else if (any(spread)) {
-      "time (s; some spread evenly)"
-    } else {
-      "time (s)"
-    }
-  }
-  main <- if (which == "iterations") "Loss against iterations" else "Loss against time"
+  labs <- .cmp_panel_labels(series, which)
   .plot_call(graphics::plot, list(
     x = xlim, y = ylim, type = "n", log = if (log) "y" else "", xlim = xlim, ylim = ylim,
-    xlab = xlab, ylab = ylab, main = main), dots)
+    xlab = labs$xlab, ylab = ylab, main = labs$main), dots)
   type <- character(length(series))
   for (i in seq_along(series)) {
     s <- series[[i]]
-    type[i] <- if (s$single) "p" else if (length(s$y) > 50L) "l" else "o"
+    type[i] <- .cmp_series_type(s)
     graphics::lines(xs[[i]], ys[[i]], type = type[i], col = style$col[i],
                     lty = style$lty[i], lwd = style$lwd[i], pch = style$pch[i],
                     cex = if (s$single) 1.3 else 0.6)

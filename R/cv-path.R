@@ -107,30 +107,40 @@ print.gradglm_cv_path <- function(x, digits = 4L, ...) {
   invisible(x)
 }
 
-#' @export
-plot.gradglm_cv_path <- function(x, measure = x$select_by, ...) {
-  fun <- "plot.gradglm_cv"
+# What the plot of a cross-validated path shows, for plot() and autoplot():
+# the mean `m` and standard error `se` (0 where it is missing) of `measure`
+# over the folds at each log lambda `h`, the log of lambda_min and
+# lambda_1se, the number of non-zero coefficients with the positions of
+# those shown on the top axis, and the labels.
+.cv_path_plot_data <- function(x, measure, fun = "plot.gradglm_cv") {
   if (!is.character(measure) || length(measure) != 1L || !measure %in% x$measures) {
     abort(fun, "'measure' must be one of the measures of the cross-validation: ", quote_some(x$measures, 10L))
   }
   h <- log(x$lambda)
-  m <- x$cvm[, measure]
   se <- x$cvsd[, measure]
-  se0 <- ifelse(is.na(se), 0, se)
+  at <- pretty(seq_along(h))
+  list(h = h, m = x$cvm[, measure], se = ifelse(is.na(se), 0, se),
+       vlines = log(c(x$lambda_min, x$lambda_1se)), nzero = x$nzero, at = at[at >= 1 & at <= length(h)],
+       xlab = "log(lambda)", ylab = .eval_labels[[measure]],
+       main = paste0(x$nfolds, "-fold cross-validation: mean \u00b1 1 SE"))
+}
+
+#' @export
+plot.gradglm_cv_path <- function(x, measure = x$select_by, ...) {
+  d <- .cv_path_plot_data(x, measure)
+  h <- d$h
+  m <- d$m
+  se0 <- d$se
   .plot_call(graphics::plot, list(x = h, y = m, ylim = range(c(m - se0, m + se0), na.rm = TRUE), pch = 19,
-                                  col = "firebrick", cex = 0.6, xlab = "log(lambda)",
-                                  ylab = .eval_labels[[measure]],
-                                  main = paste0(x$nfolds, "-fold cross-validation: mean \u00b1 1 SE")),
+                                  col = "firebrick", cex = 0.6, xlab = d$xlab, ylab = d$ylab, main = d$main),
              list(...))
   ok <- se0 > 0
   if (any(ok)) {
     graphics::arrows(h[ok], (m - se0)[ok], h[ok], (m + se0)[ok], angle = 90, code = 3L, length = 0.02,
                      col = "grey50")
   }
-  graphics::abline(v = log(c(x$lambda_min, x$lambda_1se)), lty = 3)
-  at <- pretty(seq_along(h))
-  at <- at[at >= 1 & at <= length(h)]
-  graphics::axis(3, at = h[at], labels = x$nzero[at], tick = FALSE, cex.axis = 0.8, line = -0.5)
+  graphics::abline(v = d$vlines, lty = 3)
+  graphics::axis(3, at = h[d$at], labels = d$nzero[d$at], tick = FALSE, cex.axis = 0.8, line = -0.5)
   invisible(x)
 }
 

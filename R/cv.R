@@ -768,27 +768,35 @@ print.gradglm_cv_comparison <- function(x, digits = 4L, ...) {
 #' @rdname gradglm_cv_comparison-methods
 #' @export
 plot.gradglm_cv_comparison <- function(x, measure = "nll", ...) {
-  fun <- "plot.gradglm_cv_comparison"
-  tab <- x$table
-  ms <- intersect(names(.eval_labels), names(tab))
-  if (!is.character(measure) || length(measure) != 1L || !measure %in% ms) {
-    abort(fun, "'measure' must be one of the measures of the comparison: ", quote_some(ms, 10L))
-  }
-  m <- tab[[measure]]
-  se <- tab[[paste0(measure, "_se")]]
-  se0 <- ifelse(is.na(se), 0, se)
-  k <- nrow(tab)
+  d <- .cv_comparison_plot_data(x, measure)
+  m <- d$m
+  se0 <- d$se
+  k <- length(m)
   rng <- range(c(m - se0, m + se0), na.rm = TRUE)
-  main <- paste0(x$nfolds, "-fold cross-validation: mean \u00b1 1 SE")
   .plot_call(graphics::plot, list(x = seq_len(k), y = m, xlim = c(0.5, k + 0.5), ylim = rng,
-                                  pch = 19, xaxt = "n", xlab = "", ylab = .eval_labels[[measure]],
-                                  main = main),
+                                  pch = 19, xaxt = "n", xlab = "", ylab = d$ylab,
+                                  main = d$main),
              list(...))
-  graphics::axis(1L, at = seq_len(k), labels = tab$model)
+  graphics::axis(1L, at = seq_len(k), labels = d$model)
   ok <- !is.na(m) & se0 > 0
   if (any(ok)) {
     graphics::arrows(which(ok), (m - se0)[ok], which(ok), (m + se0)[ok], angle = 90, code = 3L,
                      length = 0.05)
   }
   invisible(x)
+}
+
+# What the plot of a comparison shows, for plot() and autoplot(): each
+# model's mean `m` of `measure` over the folds and its standard error `se`
+# (0 where it is missing), in the order of the comparison, and the labels.
+.cv_comparison_plot_data <- function(x, measure, fun = "plot.gradglm_cv_comparison") {
+  tab <- x$table
+  ms <- intersect(names(.eval_labels), names(tab))
+  if (!is.character(measure) || length(measure) != 1L || !measure %in% ms) {
+    abort(fun, "'measure' must be one of the measures of the comparison: ", quote_some(ms, 10L))
+  }
+  se <- tab[[paste0(measure, "_se")]]
+  list(model = tab$model, m = tab[[measure]], se = ifelse(is.na(se), 0, se),
+       ylab = .eval_labels[[measure]],
+       main = paste0(x$nfolds, "-fold cross-validation: mean \u00b1 1 SE"))
 }

@@ -122,8 +122,10 @@ ordinal_methods <- multinomial_methods
 # plot(): "loss", "probs" (fitted class probabilities against a numeric
 # predictor, the first of the model unless `predictor` names one) and
 # "confusion" (observed against predicted classes)
+.cat_plot_choices <- c("loss", "probs", "confusion")
+
 .cat_plot <- function(x, which, explicit, ask, ...) {
-  choices <- c("loss", "probs", "confusion")
+  choices <- .cat_plot_choices
   if (is.null(which)) which <- choices
   which <- .plot_which(which, choices)
   dots <- list(...)
@@ -144,14 +146,14 @@ ordinal_methods <- multinomial_methods
 }
 
 # the values of a numeric predictor of the model for its rows, with its name
-.cat_numeric_predictor <- function(x, predictor = NULL) {
+.cat_numeric_predictor <- function(x, predictor = NULL, fun = "plot.gradglm") {
   mf <- x$model
   if (is.null(mf) || is.null(x$terms)) return(NULL)
   vars <- all.vars(stats::delete.response(x$terms))
   num <- vars[vapply(vars, function(v) is.numeric(mf[[v]]) && is.null(dim(mf[[v]])), NA)]
   if (!is.null(predictor)) {
     if (!predictor %in% num) {
-      abort("plot.gradglm", "'predictor' must name a numeric variable of the model (",
+      abort(fun, "'predictor' must name a numeric variable of the model (",
             quote_some(num), ")")
     }
     num <- predictor
@@ -160,25 +162,35 @@ ordinal_methods <- multinomial_methods
   list(name = num[1L], values = mf[[num[1L]]])
 }
 
-.cat_plot_probs <- function(x, predictor = NULL, ...) {
-  v <- .cat_numeric_predictor(x, predictor)
+# What the class-probability plot shows, for plot() and autoplot(): the
+# predictor's values `x` in increasing order, the fitted probabilities `P`
+# (a column per class) in the same order and the labels.
+.cat_plot_probs_data <- function(x, predictor = NULL, fun = "plot.gradglm") {
+  v <- .cat_numeric_predictor(x, predictor, fun)
   if (is.null(v)) {
-    abort("plot.gradglm", "'which = \"probs\"' needs a model fitted by gradglm() with a numeric predictor ",
+    abort(fun, "'which = \"probs\"' needs a model fitted by gradglm() with a numeric predictor ",
           "(and its model frame, model = TRUE)")
   }
   P <- x$fitted.values
-  lev <- colnames(P)
   ord <- order(v$values)
-  cols <- grDevices::hcl.colors(length(lev), "Dark 3")
+  list(x = v$values[ord], P = P[ord, , drop = FALSE], levels = colnames(P), xlab = v$name,
+       ylab = "fitted probability",
+       main = paste0("Fitted class probabilities (", x$family$family, ")"))
+}
+
+.cat_plot_probs <- function(x, predictor = NULL, ...) {
+  d <- .cat_plot_probs_data(x, predictor)
+  cols <- grDevices::hcl.colors(length(d$levels), "Dark 3")
   .plot_call(graphics::matplot, list(
-    x = v$values[ord], y = P[ord, , drop = FALSE], type = "p", pch = 19, cex = 0.6, col = cols,
-    xlab = v$name, ylab = "fitted probability", ylim = c(0, 1),
-    main = paste0("Fitted class probabilities (", x$family$family, ")")), list(...))
-  graphics::legend("topright", legend = lev, col = cols, pch = 19, bty = "n")
+    x = d$x, y = d$P, type = "p", pch = 19, cex = 0.6, col = cols,
+    xlab = d$xlab, ylab = d$ylab, ylim = c(0, 1), main = d$main), list(...))
+  graphics::legend("topright", legend = d$levels, col = cols, pch = 19, bty = "n")
   invisible(NULL)
 }
 
-.cat_plot_confusion <- function(x, ...) {
+# The observed classes (weighted) against the most probable ones: a matrix
+# with dimnames `observed` and `predicted`.
+.cat_confusion_table <- function(x) {
   P <- x$fitted.values
   lev <- colnames(P)
   Y <- P + x$residuals
@@ -186,8 +198,15 @@ ordinal_methods <- multinomial_methods
   tab <- matrix(0, length(lev), length(lev), dimnames = list(observed = lev, predicted = lev))
   pred <- max.col(P, ties.method = "first")
   for (k in seq_along(lev)) tab[, k] <- colSums((w * Y)[pred == k, , drop = FALSE])
-  .plot_call(graphics::mosaicplot, list(x = tab, main = "Observed and predicted classes",
-                                        color = grDevices::hcl.colors(length(lev), "Dark 3"), las = 1),
+  tab
+}
+
+.cat_plot_confusion_title <- "Observed and predicted classes"
+
+.cat_plot_confusion <- function(x, ...) {
+  tab <- .cat_confusion_table(x)
+  .plot_call(graphics::mosaicplot, list(x = tab, main = .cat_plot_confusion_title,
+                                        color = grDevices::hcl.colors(nrow(tab), "Dark 3"), las = 1),
              list(...))
   invisible(tab)
 }

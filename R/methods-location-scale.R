@@ -249,13 +249,8 @@
 }
 
 .ls_plot_loss <- function(x, ...) {
-  if (!.plot_has_trace(x)) {
-    abort("plot.gradglm", "'which = \"loss\"' needs the training trace, ",
-          "which this fit did not keep; refit with ",
-          "gradglm_control(trace = TRUE)")
-  }
   dots <- list(...)
-  if (is.null(dots$ylab)) dots$ylab <- "loss (negative log-likelihood)"
+  if (is.null(dots$ylab)) dots$ylab <- .plot_loss_ylab[["likelihood"]]
   do.call(.plot_loss, c(list(x), dots))
 }
 
@@ -272,11 +267,17 @@
   v
 }
 
-.ls_plot_fit <- function(x, ...) {
+# What the location-and-scale plot shows, for plot() and autoplot(): the
+# data (`x`, `y`, finite rows), the fitted location `mu` on a grid of 200
+# values of the predictor with the band `lo` to `hi` (+- 2 sigma), the labels
+# of the curve and the band, and the axis labels and title. Errors, naming
+# `fun`, when the model has not got a single numeric predictor that its sigma
+# model shares.
+.ls_plot_fit_data <- function(x, fun = "plot.gradglm") {
   v <- .ls_plot_predictor(x)
   xv <- if (!is.null(v)) .plot_raw_predictor(x, v)
   if (is.null(v) || is.null(xv) || !is.numeric(xv) || !is.null(dim(xv))) {
-    abort("plot.gradglm", "'which = \"fit\"' needs a model fitted by ",
+    abort(fun, "'which = \"fit\"' needs a model fitted by ",
           "gradglm() with a single numeric predictor, and a sigma model that ",
           "uses no other variable; use 'which' = \"loss\", \"residuals\" or ",
           "\"qq\" for this model")
@@ -292,24 +293,8 @@
   rng <- range(xv[ok])
   grid <- seq(rng[1L], rng[2L], length.out = 200L)
   nd <- stats::setNames(data.frame(grid), v)
-  mu <- .ls_predict(x, newdata = nd, type = "response")
-  sg <- .ls_predict(x, newdata = nd, type = "sigma")
-  lo <- mu - 2 * sg
-  hi <- mu + 2 * sg
-  fin <- c(y[ok], lo, hi, mu)
-  .plot_call(graphics::plot, list(
-    x = xv[ok], y = y[ok], xlab = v, ylab = ylab,
-    ylim = range(fin[is.finite(fin)]),
-    main = paste0("Fitted location and scale (", x$family$family, ", sigma ",
-                  .lik_sigma_label(x), ")")),
-    list(...))
-  okb <- is.finite(lo) & is.finite(hi)
-  graphics::polygon(c(grid[okb], rev(grid[okb])), c(lo[okb], rev(hi[okb])),
-                    col = grDevices::adjustcolor("firebrick", alpha.f = 0.15),
-                    border = NA)
-  graphics::lines(grid, lo, col = "firebrick", lty = 2)
-  graphics::lines(grid, hi, col = "firebrick", lty = 2)
-  graphics::lines(grid, mu, col = "firebrick", lwd = 2)
+  mu <- as.vector(.ls_predict(x, newdata = nd, type = "response"))
+  sg <- as.vector(.ls_predict(x, newdata = nd, type = "sigma"))
   # the Gaussian's location is its mean and its scale its sd; for the Laplace
   # and the Student-t the band is +- 2 scale parameters, not 2 sd
   labels <- if (identical(family_row(x$family)$location_scale$dist, dist_codes[["gaussian"]])) {
@@ -317,7 +302,30 @@
   } else {
     c("fitted location", "location \u00b1 2 scale")
   }
-  graphics::legend("topleft", bty = "n", legend = labels,
+  list(x = xv[ok], y = y[ok], grid = grid, mu = mu, lo = mu - 2 * sg, hi = mu + 2 * sg,
+       labels = labels, xlab = v, ylab = ylab,
+       main = paste0("Fitted location and scale (", x$family$family, ", sigma ",
+                     .lik_sigma_label(x), ")"))
+}
+
+.ls_plot_fit <- function(x, ...) {
+  d <- .ls_plot_fit_data(x)
+  grid <- d$grid
+  lo <- d$lo
+  hi <- d$hi
+  fin <- c(d$y, lo, hi, d$mu)
+  .plot_call(graphics::plot, list(
+    x = d$x, y = d$y, xlab = d$xlab, ylab = d$ylab,
+    ylim = range(fin[is.finite(fin)]), main = d$main),
+    list(...))
+  okb <- is.finite(lo) & is.finite(hi)
+  graphics::polygon(c(grid[okb], rev(grid[okb])), c(lo[okb], rev(hi[okb])),
+                    col = grDevices::adjustcolor("firebrick", alpha.f = 0.15),
+                    border = NA)
+  graphics::lines(grid, lo, col = "firebrick", lty = 2)
+  graphics::lines(grid, hi, col = "firebrick", lty = 2)
+  graphics::lines(grid, d$mu, col = "firebrick", lwd = 2)
+  graphics::legend("topleft", bty = "n", legend = d$labels,
                    col = "firebrick", lty = c(1, 2), lwd = c(2, 1))
   invisible(NULL)
 }
@@ -327,37 +335,53 @@
   if (is.null(w)) rep(TRUE, length(x$fitted.values)) else w > 0
 }
 
-.ls_plot_residuals <- function(x, ...) {
+# What the standardised residual plot shows, for plot() and autoplot(): the
+# residuals (y - mu) / sigma against the fitted values (rows with positive
+# weight and finite values), the lowess smooth (NULL for fewer than 10
+# distinct fitted values) and the labels.
+.ls_plot_residuals_data <- function(x) {
   mu <- x$fitted.values
   r <- (.ls_response(x) - mu) / x$sigma
   ok <- .ls_plot_ok(x) & is.finite(r) & is.finite(mu)
   r <- r[ok]
   mu <- mu[ok]
+  list(x = mu, y = r, smooth = if (length(unique(mu)) >= 10L) stats::lowess(mu, r),
+       xlab = "Fitted values", ylab = "Pearson residuals, (y - mu) / sigma",
+       main = "Standardised residuals vs fitted values")
+}
+
+.ls_plot_residuals <- function(x, ...) {
+  d <- .ls_plot_residuals_data(x)
   .plot_call(graphics::plot, list(
-    x = mu, y = r, xlab = "Fitted values",
-    ylab = "Pearson residuals, (y - mu) / sigma",
-    main = "Standardised residuals vs fitted values"), list(...))
+    x = d$x, y = d$y, xlab = d$xlab, ylab = d$ylab, main = d$main), list(...))
   graphics::abline(h = 0, lty = 3, col = "gray40")
   graphics::abline(h = c(-2, 2), lty = 2, col = "gray70")
-  if (length(unique(mu)) >= 10L) {
-    graphics::lines(stats::lowess(mu, r), col = "firebrick")
-  }
+  if (!is.null(d$smooth)) graphics::lines(d$smooth, col = "firebrick")
   invisible(NULL)
 }
 
-.ls_plot_qq <- function(x, ...) {
+# What the Q-Q plot of the quantile residuals shows, for plot() and
+# autoplot(): the residuals `y` against their normal quantiles `x`, the line
+# of identity and the labels.
+.ls_plot_qq_data <- function(x, fun = "plot.gradglm") {
   y <- .ls_response(x)
   rq <- .ls_quantile_resid(x, y)
   rq <- rq[.ls_plot_ok(x) & is.finite(rq)]
   if (!length(rq)) {
-    abort("plot.gradglm", "no finite residuals to draw for ",
+    abort(fun, "no finite residuals to draw for ",
           "'which = \"qq\"'")
   }
-  .plot_call(stats::qqnorm, list(y = rq, ylab = "Quantile residuals",
-                                 main = paste0("Normal Q-Q plot (",
-                                               x$family$family, ")")),
+  q <- stats::qqnorm(rq, plot.it = FALSE)
+  list(x = q$x, y = q$y, line = c(intercept = 0, slope = 1),
+       xlab = "Theoretical Quantiles", ylab = "Quantile residuals",
+       main = paste0("Normal Q-Q plot (", x$family$family, ")"))
+}
+
+.ls_plot_qq <- function(x, ...) {
+  d <- .ls_plot_qq_data(x)
+  .plot_call(stats::qqnorm, list(y = d$y, ylab = d$ylab, main = d$main),
              list(...))
-  graphics::abline(0, 1, lty = 3, col = "gray40")
+  graphics::abline(d$line[["intercept"]], d$line[["slope"]], lty = 3, col = "gray40")
   invisible(NULL)
 }
 
@@ -371,8 +395,10 @@
 
 # plot() of a location-scale fit: "loss", "fit" (the location with a +-2
 # sigma band), "residuals" and "qq"
+.ls_plot_choices <- c("loss", "fit", "residuals", "qq")
+
 .ls_plot <- function(x, which, explicit, ask, ...) {
-  choices <- c("loss", "fit", "residuals", "qq")
+  choices <- .ls_plot_choices
   which <- .plot_which(if (is.null(which)) choices else which, choices)
   if (is.null(ask)) ask <- prod(graphics::par("mfcol")) < length(which) && grDevices::dev.interactive()
   if (!explicit) {

@@ -114,9 +114,11 @@ design_row_names_of <- function(x, n) {
 
 # plot() of a network: the training curve ("loss"), a diagram of the layers
 # ("network") and a partial-dependence curve of one input variable ("effect")
+.net_plot_choices <- c("loss", "network", "effect")
+
 .net_plot <- function(x, which, explicit, ask, term = NULL, ...) {
   which <- if (!explicit) c("loss", if (.net_small(x$network)) "network") else
-    match.arg(which, c("loss", "network", "effect"), several.ok = TRUE)
+    match.arg(which, .net_plot_choices, several.ok = TRUE)
   if (is.null(ask)) ask <- prod(graphics::par("mfcol")) < length(which) && grDevices::dev.interactive()
   .plot_pages(which, ask, function(w) {
     switch(w,
@@ -130,47 +132,64 @@ design_row_names_of <- function(x, n) {
 .net_small <- function(net) max(c(length(net$input_names), net$units, length(net$connected))) <= 40L
 
 # The layers as columns of nodes (inputs, hidden layers, outputs) joined by
-# their weights: line width by |weight| (relative to the largest of its
-# layer), blue for positive and red for negative weights.
-.net_plot_diagram <- function(x, ...) {
+# their weights, for plot() and autoplot(): `edges` (from x0, y0 to x1, y1,
+# with the weight and the line width, 0.3 to 4 by |weight| relative to the
+# largest of its layer), `nodes` (x, y, layer), the input and output names
+# with their positions, the title and the note on the colours.
+.net_diagram_data <- function(x, fun = "plot.gradglm") {
   net <- x$network
   if (!.net_small(net)) {
-    abort("plot.gradglm", "which = \"network\" draws networks of at most 40 units per layer")
+    abort(fun, "which = \"network\" draws networks of at most 40 units per layer")
   }
   w <- x$coefficients
   sizes <- c(length(net$input_names), net$units, sum(net$connected))
   L <- length(sizes)
   ypos <- function(k) if (k == 1L) 0.5 else seq(0.05, 0.95, length.out = k)
-  graphics::plot.new()
-  graphics::plot.window(xlim = c(-0.15, L - 1 + 0.15), ylim = c(0, 1))
+  edges <- vector("list", L - 1L)
   at <- 0L
   for (l in seq_len(L - 1L)) {
     nin <- sizes[l]
     nout <- sizes[l + 1L]
     W <- matrix(w[at + seq_len(nin * nout)], nout, nin)
     at <- at + nin * nout + if (l < L - 1L) nout else 0L
-    lwd <- 0.3 + 3.7 * abs(W) / max(abs(W), 1e-300)
-    for (i in seq_len(nin)) for (j in seq_len(nout)) {
-      graphics::segments(l - 1, ypos(nin)[i], l, ypos(nout)[j], lwd = lwd[j, i],
-                         col = if (W[j, i] >= 0) "#0072B2B0" else "#D55E00B0")
-    }
+    # one row per weight, inputs i outer and outputs j inner
+    i <- rep(seq_len(nin), each = nout)
+    j <- rep(seq_len(nout), times = nin)
+    wt <- W[cbind(j, i)]
+    edges[[l]] <- data.frame(layer = l, x0 = l - 1, y0 = ypos(nin)[i], x1 = l, y1 = ypos(nout)[j],
+                             weight = wt, lwd = 0.3 + 3.7 * abs(wt) / max(abs(W), 1e-300))
   }
-  for (l in seq_len(L)) {
-    graphics::points(rep(l - 1, sizes[l]), ypos(sizes[l]), pch = 21, bg = "white", cex = 1.6)
-  }
-  graphics::text(rep(-0.05, sizes[1L]), ypos(sizes[1L]), net$input_names, pos = 2, cex = 0.7, xpd = TRUE)
-  graphics::text(rep(L - 1 + 0.05, sizes[L]), ypos(sizes[L]), net$output_names[net$connected], pos = 4,
-                 cex = 0.7, xpd = TRUE)
-  graphics::title(main = paste0("Network: ", .net_architecture(net)), cex.main = 0.9,
-                  sub = "line width: |weight|; blue positive, red negative", cex.sub = 0.75)
+  nodes <- do.call(rbind, lapply(seq_len(L), function(l) {
+    data.frame(layer = l, x = rep(l - 1, sizes[l]), y = ypos(sizes[l]))
+  }))
+  list(edges = do.call(rbind, edges), nodes = nodes, layers = L,
+       inputs = data.frame(x = -0.05, y = ypos(sizes[1L]), label = net$input_names),
+       outputs = data.frame(x = L - 1 + 0.05, y = ypos(sizes[L]), label = net$output_names[net$connected]),
+       main = paste0("Network: ", .net_architecture(net)),
+       sub = "line width: |weight|; blue positive, red negative",
+       col = c(positive = "#0072B2B0", negative = "#D55E00B0"))
+}
+
+.net_plot_diagram <- function(x, ...) {
+  d <- .net_diagram_data(x)
+  e <- d$edges
+  graphics::plot.new()
+  graphics::plot.window(xlim = c(-0.15, d$layers - 1 + 0.15), ylim = c(0, 1))
+  graphics::segments(e$x0, e$y0, e$x1, e$y1, lwd = e$lwd,
+                     col = ifelse(e$weight >= 0, d$col[["positive"]], d$col[["negative"]]))
+  graphics::points(d$nodes$x, d$nodes$y, pch = 21, bg = "white", cex = 1.6)
+  graphics::text(d$inputs$x, d$inputs$y, d$inputs$label, pos = 2, cex = 0.7, xpd = TRUE)
+  graphics::text(d$outputs$x, d$outputs$y, d$outputs$label, pos = 4, cex = 0.7, xpd = TRUE)
+  graphics::title(main = d$main, cex.main = 0.9, sub = d$sub, cex.sub = 0.75)
   invisible(NULL)
 }
 
-# Partial dependence of the prediction on one variable of the data: the
-# mean prediction over the rows with the variable set to each value of a
-# grid (50 values over its range, or its levels)
-.net_plot_effect <- function(x, term, n_grid = 50L, ...) {
-  fun <- "plot.gradglm"
+# Partial dependence of the prediction on one variable of the data, for
+# plot() and autoplot(): the mean prediction over the rows with the variable
+# set to each value of a grid (50 values over its range, or its levels).
+# Returns the grid, the means `pd` (a row per output: one, or one per class),
+# the variable's values (for a rug), the class labels and the axis labels.
+.net_effect_data <- function(x, term, n_grid = 50L, fun = "plot.gradglm") {
   mf <- x$model
   if (is.null(mf)) abort(fun, "which = \"effect\" needs the model frame (fit with model = TRUE)")
   vars <- all.vars(stats::delete.response(x$terms))
@@ -191,17 +210,26 @@ design_row_names_of <- function(x, n) {
     if (is.matrix(p)) colMeans(p) else mean(p)
   }, numeric(if (type == "probs") length(x$lev) else 1L))
   pd <- matrix(pd, ncol = length(grid))
-  ylab <- if (type == "probs") "Mean probability" else "Mean prediction"
+  list(grid = grid, pd = pd, values = v, term = term,
+       labels = if (nrow(pd) > 1L) x$lev,
+       xlab = term, ylab = if (type == "probs") "Mean probability" else "Mean prediction",
+       main = paste("Partial dependence on", term))
+}
+
+.net_plot_effect <- function(x, term, n_grid = 50L, ...) {
+  d <- .net_effect_data(x, term, n_grid)
+  grid <- d$grid
+  pd <- d$pd
+  cols <- grDevices::hcl.colors(max(2L, nrow(pd)), "Dark 3")[seq_len(nrow(pd))]
   gx <- if (is.numeric(grid)) grid else seq_along(grid)
   graphics::matplot(gx, t(pd), type = if (is.numeric(grid)) "l" else "b", lty = 1, pch = 19,
-                    col = grDevices::hcl.colors(max(2L, nrow(pd)), "Dark 3")[seq_len(nrow(pd))], xlab = term,
-                    ylab = ylab, main = paste("Partial dependence on", term), xaxt = if (is.numeric(grid)) "s" else "n",
+                    col = cols, xlab = d$xlab,
+                    ylab = d$ylab, main = d$main, xaxt = if (is.numeric(grid)) "s" else "n",
                     ...)
   if (!is.numeric(grid)) graphics::axis(1, at = gx, labels = as.character(grid))
-  if (is.numeric(v)) graphics::rug(v, col = "grey60")
-  if (nrow(pd) > 1L) {
-    graphics::legend("topright", legend = x$lev, col = grDevices::hcl.colors(max(2L, nrow(pd)), "Dark 3")[seq_len(nrow(pd))],
-                     lty = 1, bty = "n", cex = 0.8)
+  if (is.numeric(d$values)) graphics::rug(d$values, col = "grey60")
+  if (!is.null(d$labels)) {
+    graphics::legend("topright", legend = d$labels, col = cols, lty = 1, bty = "n", cex = 0.8)
   }
   invisible(NULL)
 }

@@ -107,6 +107,31 @@ NULL
   stats::napredict(na_act, out)
 }
 
+# What the path plot shows, for plot() and autoplot(): the penalised
+# coefficients `B` (a row per coefficient, a column per lambda) against `h`
+# (log lambda, the L1 norm or the deviance explained), the number of
+# non-zero coefficients at each lambda, the positions (indices of `h`) of
+# those counts on the top axis and the x label.
+.plot_path_data <- function(x, xvar = c("lambda", "norm", "dev"), fun = "plot.gradglm") {
+  xvar <- match.arg(xvar)
+  p <- x$path
+  keep <- p$factor > 0
+  B <- p$beta[keep, , drop = FALSE]
+  h <- switch(xvar,
+    lambda = log(p$lambda),
+    norm = colSums(abs(B)),
+    dev = {
+      if (is.null(p$dev.ratio)) abort(fun, "xvar = \"dev\" is for GLM families")
+      p$dev.ratio
+    })
+  at <- pretty(seq_along(h), 6L)
+  at <- at[at >= 1 & at <= length(h)]
+  list(h = h, B = B, df = p$df, at = at, xvar = xvar,
+       xlab = switch(xvar, lambda = "log(lambda)", norm = "L1 norm", dev = "Fraction of deviance explained"),
+       ylab = "Coefficients", top = "non-zero coefficients",
+       col = grDevices::hcl.colors(max(2L, nrow(B)), "Dark 3")[seq_len(nrow(B))])
+}
+
 #' Plot the coefficients along a regularization path
 #'
 #' @param x A path fitted by [gradglm()] with a penalty and `lambda = NULL`.
@@ -117,30 +142,20 @@ NULL
 #' @param ... Graphical parameters for [graphics::matplot()].
 #' @noRd
 .plot_path <- function(x, xvar = c("lambda", "norm", "dev"), label = TRUE, ...) {
-  xvar <- match.arg(xvar)
-  p <- x$path
-  keep <- p$factor > 0
-  B <- p$beta[keep, , drop = FALSE]
-  h <- switch(xvar,
-    lambda = log(p$lambda),
-    norm = colSums(abs(B)),
-    dev = {
-      if (is.null(p$dev.ratio)) abort("plot.gradglm", "xvar = \"dev\" is for GLM families")
-      p$dev.ratio
-    })
-  xlab <- switch(xvar, lambda = "log(lambda)", norm = "L1 norm", dev = "Fraction of deviance explained")
-  graphics::matplot(h, t(B), type = "l", lty = 1, xlab = xlab, ylab = "Coefficients",
-                    col = grDevices::hcl.colors(max(2L, nrow(B)), "Dark 3")[seq_len(nrow(B))], ...)
+  d <- .plot_path_data(x, xvar)
+  h <- d$h
+  B <- d$B
+  at <- d$at
+  graphics::matplot(h, t(B), type = "l", lty = 1, xlab = d$xlab, ylab = d$ylab,
+                    col = d$col, ...)
   graphics::abline(h = 0, col = "grey70", lty = 3)
-  at <- pretty(seq_along(h), 6L)
-  at <- at[at >= 1 & at <= length(h)]
-  graphics::axis(3, at = h[at], labels = p$df[at], cex.axis = 0.8, tick = FALSE, line = -0.5)
-  graphics::mtext("non-zero coefficients", side = 3, line = 1.3, cex = 0.8)
+  graphics::axis(3, at = h[at], labels = d$df[at], cex.axis = 0.8, tick = FALSE, line = -0.5)
+  graphics::mtext(d$top, side = 3, line = 1.3, cex = 0.8)
   if (label) {
     last <- B[, ncol(B)]
     lab <- last != 0
     if (any(lab)) {
-      graphics::text(h[length(h)], last[lab], rownames(B)[lab], pos = if (xvar == "lambda") 2 else 4,
+      graphics::text(h[length(h)], last[lab], rownames(B)[lab], pos = if (d$xvar == "lambda") 2 else 4,
                      cex = 0.7, xpd = TRUE)
     }
   }

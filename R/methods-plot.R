@@ -71,7 +71,8 @@
 #'   each plot (for example `main`, `col`, `pch`, `cex`).
 #'
 #' @return `x`, invisibly.
-#' @seealso [gradglm()], [predict.gradglm()], [graphics::plot()]
+#' @seealso [gradglm()], [predict.gradglm()], [graphics::plot()]; [autoplot.gradglm()]
+#'   for ggplot2 versions of these plots.
 #' @examples
 #' fit <- gradglm(dist ~ speed, data = cars)
 #' plot(fit, which = "fit")
@@ -104,7 +105,8 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   if (is_source_fit(x)) {
     # residuals need the rows; the training curve does not
     if (explicit && !identical(which, "loss")) abort("plot.gradglm", source_rows_message("residuals"))
-    .plot_loss(x, ...)
+    # a distributional or multinomial fit's loss is its negative log-likelihood
+    if (is_glm_fit(x)) .plot_loss(x, ...) else .ls_plot_loss(x, ...)
     return(invisible(x))
   }
   if (is_network_fit(x)) return(.net_plot(x, which, explicit, if (missing(ask)) NULL else ask, ...))
@@ -146,13 +148,15 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   invisible(NULL)
 }
 
-# Validate `which`: names of `choices` (partially matched) or their numbers.
-.plot_which <- function(which, choices = .plot_choices) {
+# Validate `which`: names of `choices` (partially matched) or their numbers;
+# with `several = FALSE` (autoplot(), one plot per call) a single one.
+.plot_which <- function(which, choices = .plot_choices, fun = "plot.gradglm", several = TRUE) {
   bad <- function() {
-    stop("plot.gradglm: 'which' must be one or more of ", paste0("\"", choices, "\"", collapse = ", "),
-         " (or 1 to ", length(choices), ")", call. = FALSE)
+    abort(fun, "'which' must be ", if (several) "one or more of " else "one of ",
+          paste0("\"", choices, "\"", collapse = ", "),
+          " (or ", if (length(choices) == 1L) "1" else paste("1 to", length(choices)), ")")
   }
-  if (length(which) == 0L || anyNA(which)) bad()
+  if (length(which) == 0L || anyNA(which) || (!several && length(which) != 1L)) bad()
   if (is.numeric(which)) {
     if (any(which != round(which)) || any(which < 1 | which > length(choices))) bad()
     return(unique(choices[which]))
@@ -223,45 +227,68 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   if (is.numeric(b) && length(b) == 1L && is.finite(b)) b else NULL
 }
 
+# The y labels of the training curve: GLMs (and networks, and fits from a
+# chunked source) report half the deviance per unit weight, the other models
+# their negative log-likelihood.
+.plot_loss_ylab <- c(glm = "loss (deviance / 2 per unit weight)",
+                     likelihood = "loss (negative log-likelihood)")
+
+# The colours, line types and symbols of the training curve's parts, shared
+# by plot() and autoplot().
+.plot_loss_style <- list(
+  col = c(loss = "black", val = "dodgerblue3", grad = "firebrick", best = "darkgreen"),
+  lty = c(loss = 1, val = 4, grad = 2, best = 3),
+  pch = c(loss = 19, val = 15, grad = 17, best = 1)
+)
+
+# What the training curve shows, for plot() and autoplot(): the trace's
+# iterations, losses, gradient norms and validation losses (NULL without a
+# validation column, whose name is `val_name`), the best epoch (or NULL),
+# whether the trace is a single closed-form row, how it is drawn (`type`:
+# points, lines or both), the title, the x label, the names of the curves and
+# whether the loss axis (training and validation together) and the gradient
+# axis can be logarithmic. Errors, naming `fun`, when the fit kept no trace.
+.plot_loss_data <- function(x, fun = "plot.gradglm") {
+  if (!.plot_has_trace(x)) {
+    abort(fun, "'which = \"loss\"' needs the training trace, which ",
+          "this fit did not keep; refit with gradglm_control(trace = TRUE)")
+  }
+  tr <- x$trace
+  gnorm <- if (!is.null(tr$grad_norm)) tr$grad_norm else rep(NA_real_, nrow(tr))
+  val_name <- .plot_val_column(tr)
+  val <- if (!is.null(val_name)) tr[[val_name]]
+  opt <- if (!is.null(x$optimizer)) x$optimizer else "unknown"
+  closed <- identical(opt, "exact") || nrow(tr) == 1L
+  list(iter = tr$iter, loss = tr$loss, gnorm = gnorm, val_name = val_name, val = val,
+       best = .plot_best_epoch(x), closed = closed,
+       type = if (closed) "p" else if (nrow(tr) > 50L) "l" else "o",
+       main = .plot_loss_title(x),
+       xlab = if (.plot_is_epoch_fit(x)) "epoch" else "iteration",
+       labels = c(loss = if (!is.null(val)) "training loss" else "loss",
+                  val = "validation loss", grad = "gradient norm"),
+       loss_log = .plot_log_ok(c(tr$loss, val)), grad_log = .plot_log_ok(gnorm))
+}
+
 # The training curve: the loss (and the validation loss, when the trace has
 # one) on the left axis, the gradient norm on the right axis. Returns,
 # invisibly, what it drew on the loss axis: its `usr` coordinates, whether the
 # axis is logarithmic, the x axis label, the name of the validation column (or
 # NULL), the best epoch (or NULL) and the legend text (NULL without legend).
 .plot_loss <- function(x, ...) {
-  if (!.plot_has_trace(x)) {
-    stop("plot.gradglm: 'which = \"loss\"' needs the training trace, which ",
-         "this fit did not keep; refit with gradglm_control(trace = TRUE)",
-         call. = FALSE)
-  }
-  tr <- x$trace
-  iter <- tr$iter
-  loss <- tr$loss
-  gnorm <- if (!is.null(tr$grad_norm)) tr$grad_norm else rep(NA_real_, nrow(tr))
-  val_name <- .plot_val_column(tr)
-  val <- if (!is.null(val_name)) tr[[val_name]]
+  d <- .plot_loss_data(x)
+  iter <- d$iter
+  loss <- d$loss
+  gnorm <- d$gnorm
+  val <- d$val
   has_val <- !is.null(val)
-  best <- .plot_best_epoch(x)
-  opt <- if (!is.null(x$optimizer)) x$optimizer else "unknown"
-  closed <- identical(opt, "exact") || nrow(tr) == 1L
-  main <- .plot_loss_title(x)
-  col_loss <- "black"
-  col_val <- "dodgerblue3"
-  col_grad <- "firebrick"
-  col_best <- "darkgreen"
-  lty_loss <- 1
-  lty_val <- 4
-  lty_grad <- 2
-  lty_best <- 3
-  pch_loss <- 19
-  pch_val <- 15
-  pch_grad <- 17
-  pch_best <- 1
-  type <- if (closed) "p" else if (nrow(tr) > 50L) "l" else "o"
+  best <- d$best
+  closed <- d$closed
+  st <- .plot_loss_style
+  type <- d$type
   cex_pt <- if (closed) 1.5 else 0.5
   # training and validation loss share the left axis
-  loss_log <- .plot_log_ok(c(loss, val))
-  grad_log <- .plot_log_ok(gnorm)
+  loss_log <- d$loss_log
+  grad_log <- d$grad_log
 
   old_mar <- graphics::par("mar")
   on.exit(graphics::par(mar = old_mar), add = TRUE)
@@ -271,10 +298,9 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   if (diff(xlim) == 0) xlim <- xlim + c(-1, 1)
   dots <- list(...)
   defaults <- list(
-    x = iter, y = loss, type = type, pch = pch_loss, cex = cex_pt,
-    col = col_loss, log = if (loss_log) "y" else "", xlim = xlim,
-    xlab = if (.plot_is_epoch_fit(x)) "epoch" else "iteration",
-    ylab = "loss (deviance / 2 per unit weight)", main = main)
+    x = iter, y = loss, type = type, pch = st$pch[["loss"]], cex = cex_pt,
+    col = st$col[["loss"]], log = if (loss_log) "y" else "", xlim = xlim,
+    xlab = d$xlab, ylab = .plot_loss_ylab[["glm"]], main = d$main)
   if (has_val) {
     defaults$ylim <- .plot_range(c(loss, val), loss_log)
   }
@@ -282,16 +308,16 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   usr <- graphics::par("usr")
 
   if (has_val) {
-    graphics::lines(iter, val, type = type, pch = pch_val, cex = cex_pt,
-                    col = col_val, lty = lty_val)
+    graphics::lines(iter, val, type = type, pch = st$pch[["val"]], cex = cex_pt,
+                    col = st$col[["val"]], lty = st$lty[["val"]])
   }
   if (!is.null(best)) {
-    graphics::abline(v = best, lty = lty_best, col = col_best)
+    graphics::abline(v = best, lty = st$lty[["best"]], col = st$col[["best"]])
     if (has_val) {
       at <- which(iter == best & is.finite(val))
       if (length(at)) {
-        graphics::points(best, val[at[1L]], pch = pch_best, cex = 1.8,
-                         lwd = 2, col = col_best)
+        graphics::points(best, val[at[1L]], pch = st$pch[["best"]], cex = 1.8,
+                         lwd = 2, col = st$col[["best"]])
       }
     }
   }
@@ -304,33 +330,28 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
     if (diff(ylim) == 0) {
       ylim <- if (grad_log) ylim * c(0.5, 2) else ylim + c(-1, 1)
     }
-    graphics::plot(iter, gy, type = type, pch = pch_grad, cex = cex_pt,
-                   col = col_grad, lty = lty_grad,
+    graphics::plot(iter, gy, type = type, pch = st$pch[["grad"]], cex = cex_pt,
+                   col = st$col[["grad"]], lty = st$lty[["grad"]],
                    log = if (grad_log) "y" else "", xlim = xlim,
                    ylim = ylim, axes = FALSE, xlab = "", ylab = "")
-    graphics::axis(4, col.axis = col_grad, col = col_grad)
-    graphics::mtext("gradient norm", side = 4, line = 2.5, col = col_grad,
+    graphics::axis(4, col.axis = st$col[["grad"]], col = st$col[["grad"]])
+    graphics::mtext(d$labels[["grad"]], side = 4, line = 2.5, col = st$col[["grad"]],
                     cex = graphics::par("cex.lab") * graphics::par("cex"))
   }
 
   # the legend: curves first, then the best-epoch marker
-  leg_text <- if (has_val) c("training loss", "validation loss") else "loss"
-  leg_col <- if (has_val) c(col_loss, col_val) else col_loss
-  leg_pch <- if (has_val) c(pch_loss, pch_val) else pch_loss
-  leg_lty <- if (has_val) c(lty_loss, lty_val) else lty_loss
-  if (has_grad) {
-    leg_text <- c(leg_text, "gradient norm")
-    leg_col <- c(leg_col, col_grad)
-    leg_pch <- c(leg_pch, pch_grad)
-    leg_lty <- c(leg_lty, lty_grad)
-  }
+  parts <- c("loss", if (has_val) "val", if (has_grad) "grad")
+  leg_text <- unname(d$labels[parts])
+  leg_col <- unname(st$col[parts])
+  leg_pch <- unname(st$pch[parts])
+  leg_lty <- unname(st$lty[parts])
   if (type == "l") leg_pch[] <- NA
   if (closed) leg_lty[] <- NA
   if (!is.null(best)) {
     leg_text <- c(leg_text, paste0("best epoch (", format(best), ")"))
-    leg_col <- c(leg_col, col_best)
-    leg_pch <- c(leg_pch, if (has_val) pch_best else NA)
-    leg_lty <- c(leg_lty, lty_best)
+    leg_col <- c(leg_col, st$col[["best"]])
+    leg_pch <- c(leg_pch, if (has_val) st$pch[["best"]] else NA)
+    leg_lty <- c(leg_lty, st$lty[["best"]])
   }
   # as before, a fit with the loss alone gets no legend
   if (length(leg_text) == 1L) leg_text <- NULL
@@ -341,7 +362,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
     do.call(graphics::legend, leg)
   }
   invisible(list(usr = usr, log = loss_log, xlab = defaults$xlab,
-                 val = val_name, best = best, legend = leg_text))
+                 val = d$val_name, best = best, legend = leg_text))
 }
 
 # The y range of the finite values of `v` (positive ones on a log axis),
@@ -382,23 +403,31 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   (y - mu) * sqrt(wt) / sqrt(x$family$variance(mu))
 }
 
-.plot_residuals <- function(x, residual_type, against, ...) {
+# What the residual plot shows, for plot() and autoplot(): the residuals `y`
+# (deviance or Pearson) against `x` (the fitted values or the linear
+# predictor) for the rows with positive weight and finite values, the lowess
+# smooth (NULL for fewer than 10 distinct x values) and the labels.
+.plot_residuals_data <- function(x, residual_type, against) {
   r <- if (residual_type == "deviance") .plot_dev_resid(x) else
     .plot_pearson_resid(x)
   xv <- if (against == "fitted") x$fitted.values else x$linear.predictors
   ok <- .plot_prior_weights(x) > 0 & is.finite(r) & is.finite(xv)
   r <- r[ok]
   xv <- xv[ok]
-  rlab <- if (residual_type == "deviance") "Deviance residuals" else
+  ylab <- if (residual_type == "deviance") "Deviance residuals" else
     "Pearson residuals"
   xlab <- if (against == "fitted") "Fitted values" else "Linear predictor"
+  list(x = xv, y = r,
+       smooth = if (length(unique(xv)) >= 10L) stats::lowess(xv, r),
+       xlab = xlab, ylab = ylab, main = paste(ylab, "vs", tolower(xlab)))
+}
+
+.plot_residuals <- function(x, residual_type, against, ...) {
+  d <- .plot_residuals_data(x, residual_type, against)
   .plot_call(graphics::plot, list(
-    x = xv, y = r, xlab = xlab, ylab = rlab,
-    main = paste(rlab, "vs", tolower(xlab))), list(...))
+    x = d$x, y = d$y, xlab = d$xlab, ylab = d$ylab, main = d$main), list(...))
   graphics::abline(h = 0, lty = 3, col = "gray40")
-  if (length(unique(xv)) >= 10L) {
-    graphics::lines(stats::lowess(xv, r), col = "firebrick")
-  }
+  if (!is.null(d$smooth)) graphics::lines(d$smooth, col = "firebrick")
   invisible(NULL)
 }
 
@@ -415,7 +444,19 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   w * rowSums((Xk %*% V) * Xk)
 }
 
-.plot_qq <- function(x, ...) {
+# The line of a normal Q-Q plot through the quartiles of `y` (as
+# stats::qqline() draws it): its intercept and slope.
+.plot_qq_line <- function(y) {
+  q <- stats::quantile(y, c(0.25, 0.75), names = FALSE, type = 7)
+  z <- stats::qnorm(c(0.25, 0.75))
+  slope <- diff(q) / diff(z)
+  c(intercept = q[1L] - slope * z[1L], slope = slope)
+}
+
+# What the normal Q-Q plot shows, for plot() and autoplot(): the
+# standardized deviance residuals `y` against their normal quantiles `x`,
+# the line through their quartiles and the labels.
+.plot_qq_data <- function(x, fun = "plot.gradglm") {
   rd <- .plot_dev_resid(x)
   disp <- .pred_dispersion(x)
   h <- .plot_leverage(x)
@@ -430,12 +471,18 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   ok <- .plot_prior_weights(x) > 0 & is.finite(rs)
   rs <- rs[ok]
   if (!length(rs)) {
-    stop("plot.gradglm: no finite residuals to draw for 'which = \"qq\"'",
-         call. = FALSE)
+    abort(fun, "no finite residuals to draw for 'which = \"qq\"'")
   }
-  .plot_call(stats::qqnorm, list(y = rs, ylab = ylab,
-                                 main = "Normal Q-Q plot"), list(...))
-  stats::qqline(rs, lty = 3, col = "gray40")
+  q <- stats::qqnorm(rs, plot.it = FALSE)
+  list(x = q$x, y = q$y, line = .plot_qq_line(rs),
+       xlab = "Theoretical Quantiles", ylab = ylab, main = "Normal Q-Q plot")
+}
+
+.plot_qq <- function(x, ...) {
+  d <- .plot_qq_data(x)
+  .plot_call(stats::qqnorm, list(y = d$y, ylab = d$ylab, main = d$main),
+             list(...))
+  graphics::abline(d$line[["intercept"]], d$line[["slope"]], lty = 3, col = "gray40")
   invisible(NULL)
 }
 
@@ -480,14 +527,18 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   full[idx]
 }
 
-.plot_fit <- function(x, ...) {
+# What the fitted-mean plot shows, for plot() and autoplot(): the data
+# (`x`, `y`: the predictor and the response, finite rows), the fitted mean
+# curve on a grid of 200 values of the predictor (`grid`, `mu`) and the
+# labels. Errors, naming `fun`, for a model without a single numeric
+# predictor.
+.plot_fit_data <- function(x, fun = "plot.gradglm") {
   v <- .plot_single_predictor(x)
   xv <- if (!is.null(v)) .plot_raw_predictor(x, v)
   if (is.null(v) || is.null(xv) || !is.numeric(xv) || !is.null(dim(xv))) {
-    stop("plot.gradglm: 'which = \"fit\"' needs a model fitted by gradglm() ",
-         "with a single numeric predictor on the right-hand side; use ",
-         "'which' = \"loss\", \"residuals\" or \"qq\" for this model",
-         call. = FALSE)
+    abort(fun, "'which = \"fit\"' needs a model fitted by gradglm() ",
+          "with a single numeric predictor on the right-hand side; use ",
+          "'which' = \"loss\", \"residuals\" or \"qq\" for this model")
   }
   y <- .plot_response(x)
   fam <- x$family$family
@@ -502,11 +553,16 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   grid <- seq(rng[1L], rng[2L], length.out = 200L)
   nd <- stats::setNames(data.frame(grid), v)
   mu <- stats::predict(x, newdata = nd, type = "response")
+  list(x = xv[ok], y = y[ok], grid = grid, mu = as.vector(mu), xlab = v, ylab = ylab,
+       main = paste0("Fitted mean (", fam, ", ", x$family$link, " link)"))
+}
+
+.plot_fit <- function(x, ...) {
+  d <- .plot_fit_data(x)
   .plot_call(graphics::plot, list(
-    x = xv[ok], y = y[ok], xlab = v, ylab = ylab,
-    ylim = range(c(y[ok], mu[is.finite(mu)])),
-    main = paste0("Fitted mean (", fam, ", ", x$family$link, " link)")),
+    x = d$x, y = d$y, xlab = d$xlab, ylab = d$ylab,
+    ylim = range(c(d$y, d$mu[is.finite(d$mu)])), main = d$main),
     list(...))
-  graphics::lines(grid, mu, col = "firebrick", lwd = 2)
+  graphics::lines(d$grid, d$mu, col = "firebrick", lwd = 2)
   invisible(NULL)
 }

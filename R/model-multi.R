@@ -123,8 +123,21 @@ multi_gaussian_methods <- function() {
   list(fit = pad(fit), se.fit = pad(se), residual.scale = sqrt(object$dispersion))
 }
 
+# What the residual plot of several responses shows, for plot() and
+# autoplot(): the Pearson residuals `y` against the fitted values `x` (both
+# a column per response) and the labels.
+.mg_plot_residuals_data <- function(x) {
+  # the residuals are padded with NA rows for the rows na.exclude left out:
+  # so are the fitted values
+  list(x = stats::naresid(x$na.action, x$fitted.values), y = .mg_residuals(x, "pearson"),
+       xlab = "Fitted values", ylab = "Pearson residuals",
+       main = "Pearson residuals vs fitted values, by response")
+}
+
+.mg_plot_choices <- c("loss", "residuals")
+
 .mg_plot <- function(x, which, explicit, ask, ...) {
-  choices <- c("loss", "residuals")
+  choices <- .mg_plot_choices
   if (is.null(which)) which <- if (.plot_has_trace(x)) choices else "residuals"
   which <- .plot_which(which, choices)
   if (is.null(ask)) ask <- prod(graphics::par("mfcol")) < length(which) && grDevices::dev.interactive()
@@ -132,10 +145,9 @@ multi_gaussian_methods <- function() {
     if (w == "loss") {
       .ls_plot_loss(x, ...)
     } else {
-      r <- .mg_residuals(x, "pearson")
-      .plot_call(graphics::matplot, list(x = x$fitted.values, y = r, pch = 19, cex = 0.6,
-                                         xlab = "Fitted values", ylab = "Pearson residuals",
-                                         main = "Pearson residuals vs fitted values, by response"),
+      d <- .mg_plot_residuals_data(x)
+      .plot_call(graphics::matplot, list(x = d$x, y = d$y, pch = 19, cex = 0.6,
+                                         xlab = d$xlab, ylab = d$ylab, main = d$main),
                  list(...))
       graphics::abline(h = 0, lty = 3, col = "gray40")
     }

@@ -89,6 +89,17 @@ test_that("plots work for na.exclude fits and fits without y or model", {
   with_null_device(expect_invisible(plot(fit3, which = 2:3)))
 })
 
+test_that("several responses fitted with na.exclude draw their residuals", {
+  dm <- mtcars
+  dm$wt[3] <- NA
+  fit <- gradglm(cbind(mpg, qsec) ~ wt, data = dm, na.action = na.exclude)
+  d <- gradglm:::.mg_plot_residuals_data(fit)
+  # fitted values and residuals padded alike, NA in the excluded row
+  expect_identical(dim(d$x), dim(d$y))
+  expect_true(all(is.na(d$x[3, ])) && all(is.na(d$y[3, ])))
+  with_null_device(expect_invisible(plot(fit, which = "residuals")))
+})
+
 test_that("'fit' errors for models without a single numeric predictor", {
   fit2 <- gradglm(mpg ~ wt + hp, data = mtcars)
   with_null_device({
