@@ -10,6 +10,7 @@ fuzz_column <- function(kind, n) {
     logical = sample(c(TRUE, FALSE), n, replace = TRUE),
     factor = factor(sample(letters[1:3], n, replace = TRUE)),
     many_levels = factor(paste0("l", seq_len(n))),
+    levels_1e4 = factor(paste0("l", sample.int(1e4, n, replace = TRUE)), levels = paste0("l", 1:1e4)),
     character = sample(c("u", "v"), n, replace = TRUE),
     date = as.Date("2020-01-01") + seq_len(n),
     all_na = rep(NA_real_, n),
@@ -22,7 +23,7 @@ fuzz_column <- function(kind, n) {
     stats::rnorm(n))
 }
 
-fuzz_kinds <- c("numeric", "numeric", "numeric", "integer", "logical", "factor", "many_levels", "character",
+fuzz_kinds <- c("numeric", "numeric", "numeric", "integer", "logical", "factor", "many_levels", "levels_1e4", "character",
                 "date", "all_na", "constant", "huge", "tiny", "inf", "nan", "some_na")
 
 fuzz_response <- function(family, n, eta) {
@@ -86,6 +87,7 @@ fuzz_clear_error <- function(msg) grepl("^[A-Za-z_.]+[A-Za-z0-9_.]*: ", msg)
 # Runs one case within `seconds`: "fit" (checked), "error" (a clear one), or
 # what went wrong
 fuzz_run <- function(case, seconds = 10) {
+  started <- Sys.time()
   res <- tryCatch({
     setTimeLimit(elapsed = seconds, transient = TRUE)
     on.exit(setTimeLimit(elapsed = Inf), add = TRUE)
@@ -124,6 +126,11 @@ fuzz_run <- function(case, seconds = 10) {
   }, error = function(e) {
     msg <- conditionMessage(e)
     if (grepl("reached elapsed time limit", msg)) "time limit" else if (fuzz_clear_error(msg)) "error" else msg
+  }, interrupt = function(e) {
+    # (the time limit reaches compiled code as an interrupt; a real one stops the run)
+    if (difftime(Sys.time(), started, units = "secs") < seconds) stop("interrupted")
+    "time limit"
   })
+  setTimeLimit(elapsed = Inf)
   res
 }
