@@ -439,16 +439,7 @@ test_that("a fit from a chunked source has its training curve and no residual pl
   set.seed(6)
   d <- data.frame(x = rnorm(300))
   d$y <- rpois(300, exp(0.5 + 0.4 * d$x))
-  chunks <- split(d, rep(1:3, each = 100))
-  i <- 0
-  src <- gradglm_source(function(reset = FALSE) {
-    if (reset) {
-      i <<- 0
-      return(NULL)
-    }
-    i <<- i + 1
-    if (i > length(chunks)) NULL else chunks[[i]]
-  })
+  src <- function_source(d, 100)
   fit <- gradglm(y ~ x, data = src, family = poisson())
   p <- ggplot2::autoplot(fit)
   build_quietly(p)

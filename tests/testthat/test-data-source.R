@@ -15,18 +15,6 @@ chunk_data <- function(n = 503) {
 # (in the session's temporary directory, removed with it)
 temp_path <- function(ext) tempfile(fileext = ext)
 
-function_source <- function(d, size) {
-  chunks <- split(d, ceiling(seq_len(nrow(d)) / size))
-  i <- 0
-  gradglm_source(function(reset = FALSE) {
-    if (reset) {
-      i <<- 0
-      return(NULL)
-    }
-    i <<- i + 1
-    if (i > length(chunks)) NULL else chunks[[i]]
-  })
-}
 
 test_that("the first pass learns rows, types and levels that appear only in later chunks", {
   d <- chunk_data()

@@ -372,16 +372,7 @@ test_that("glance() and augment() of distributional, categorical and network fit
 
 test_that("a fit from a chunked source: tidy() and glance() work, augment() needs newdata", {
   d <- mtcars
-  chunks <- split(d, rep(1:4, each = 8))
-  i <- 0
-  src <- gradglm_source(function(reset = FALSE) {
-    if (reset) {
-      i <<- 0
-      return(NULL)
-    }
-    i <<- i + 1
-    if (i > length(chunks)) NULL else chunks[[i]]
-  })
+  src <- function_source(d, 8)
   fit <- gradglm(am ~ wt + hp, data = src, family = binomial())
   mem <- gradglm(am ~ wt + hp, data = d, family = binomial())
   expect_equal(tidy(fit), tidy(mem), tolerance = 1e-6)
