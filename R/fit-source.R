@@ -72,6 +72,15 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   if (!is.null(sigma)) check_chunkwise_terms(stats::terms(sigma, data = proto), fun)
   absent <- setdiff(c(all.vars(mt), if (!is.null(sigma)) all.vars(sigma)), schema$columns)
   if (length(absent)) abort(fun, "the formula uses ", quote_some(absent), ", not among the source's columns")
+  # a factor predictor needs two levels among the source's rows, as in memory (check_factor_levels())
+  response <- if (attr(mt, "response") > 0L) all.vars(formula[[2L]]) else character(0)
+  for (v in setdiff(intersect(c(all.vars(mt), if (!is.null(sigma)) all.vars(sigma)), names(schema$levels)),
+                    response)) {
+    if (length(schema$levels[[v]]) < 2L) {
+      abort(fun, "factor '", v, "' has a single level (", quote_some(schema$levels[[v]]),
+            ") among the source's rows; a factor needs at least two levels")
+    }
+  }
   if (!is.null(sigma) && fam$row$sigma == "no") {
     abort(fun, "family '", fam$family$family, "' has no scale parameter: a 'sigma' model is for ",
           paste(sigma_families(), collapse = ", "))

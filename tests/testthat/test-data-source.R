@@ -370,6 +370,10 @@ test_that("chunked fits stop with clear errors on bad input and failing chunks, 
   src <- gradglm_source(con, "d", chunk_size = 1000, cache = 0)
   expect_error(gradglm(yb ~ x1 + nope, data = src, family = binomial()), "'nope'.*not among the source's columns")
   expect_error(gradglm(yb ~ x1, data = src, family = laplace()), "laplace\\(\\) is fitted exactly")
+  one_level <- d[, c("x1", "yb")]
+  one_level$g <- "only"
+  expect_error(gradglm(yb ~ x1 + g, data = function_source(one_level, 1000), family = binomial()),
+               "factor 'g' has a single level \\('only'\\) among the source's rows")
   expect_error(gradglm(yb ~ x1, data = src, family = binomial(), optimizer = opt_adam(validation = 0.2)),
                "'validation' holds out rows in memory")
   expect_error(gradglm(yb ~ x1, data = src, family = binomial(), penalty = ridge(0.1)), "needs data in memory")
