@@ -15,6 +15,8 @@
 #   CHECK_DIR   where to build and check (default: a fresh temporary directory). The tarball and
 #               <pkg>.Rcheck/ (with 00check.log and tests/testthat.Rout*) are left there for
 #               inspection; the directory is printed at the end.
+#   GRADGLM_EXTRA_FAILED  failures found by an earlier step (.ci/run's sanitizer run), added to
+#               the count line
 #   NOT_CRAN    default "true", so tests guarded by testthat::skip_on_cran() run too: this script
 #               is the project's complete test suite, not a CRAN submission.
 set -uo pipefail   # no -e: every failure below is handled so that the count line is always printed
@@ -153,6 +155,10 @@ fi
 if [ "$install_warnings" -gt 0 ]; then
   echo "check.sh: the package compiled with $install_warnings warning line(s), counted as one failure"
   failed=$((failed + 1))
+fi
+if [ "${GRADGLM_EXTRA_FAILED:-0}" -gt 0 ]; then
+  echo "check.sh: ${GRADGLM_EXTRA_FAILED} failure(s) reported by the caller (see above) added to the count"
+  failed=$((failed + GRADGLM_EXTRA_FAILED))
 fi
 [ "$failed" -gt 0 ] && rc=1
 count_line "$passed" "$failed" "$skipped"
