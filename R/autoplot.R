@@ -129,6 +129,7 @@ NULL
 autoplot.gradglm <- function(object, which = NULL, residual_type = c("deviance", "pearson"),
                              against = c("fitted", "link"), xvar = c("lambda", "norm", "dev"),
                              label = TRUE, predictor = NULL, term = NULL, ...) {
+  check_gradglm(object, "autoplot.gradglm")
   fun <- "autoplot.gradglm"
   .gg_need(fun)
   .gg_no_dots(list(...), fun)

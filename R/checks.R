@@ -182,8 +182,13 @@ design_drop_column <- function(x, j) {
     k <- k + w
   }
   if (design_element_ncol(x$columns[[e]]) != 1L) {
-    x <- design_from_matrix(as.matrix(x))
-    return(design_drop_column(x, j))
+    # a column inside a block of several (a dense fallback design, a factor's
+    # columns): drop it from the design as a matrix
+    m <- as.matrix(x)
+    out <- design_from_matrix(structure(m[, -j, drop = FALSE], assign = x$assign[-j],
+                                        contrasts = x$contrasts))
+    out$intercept <- isTRUE(x$intercept) && j != 1L
+    return(out)
   }
   x$columns <- x$columns[-e]
   x$names <- x$names[-j]

@@ -312,6 +312,7 @@ compare_optimizers <- function(formula, data, family = gaussian(),
           }
         ),
         error = function(e) {
+          pass_on_time_limit(e)
           err <<- conditionMessage(e)
           NULL
         }

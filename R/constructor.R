@@ -9,17 +9,13 @@
 new_gradglm <- function(x) {
   if (!is.null(x$path)) {
     # a regularization path: coefficients over lambda, none of one fit's summaries
-    missing <- setdiff(c("coefficients", "aliased", "path", "penalty", "family", "kind", "blocks", "nobs"), names(x))
+    missing <- setdiff(gradglm_parts(x), names(x))
     if (length(missing)) stop("new_gradglm: missing part(s) ", quote_some(missing), call. = FALSE)
     stopifnot(is.matrix(x$path$beta), length(x$path$lambda) == ncol(x$path$beta),
               nrow(x$path$beta) == length(x$coefficients))
     return(structure(x, class = "gradglm"))
   }
-  required <- c("coefficients", "aliased", "residuals", "fitted.values", "rank", "family",
-                "linear.predictors", "deviance", "aic", "null.deviance", "iter", "weights",
-                "prior.weights", "df.residual", "df.null", "converged", "loglik", "npar",
-                "cov.unscaled", "dispersion", "optimizer", "trace", "control", "nobs", "kind", "blocks")
-  missing <- setdiff(required, names(x))
+  missing <- setdiff(gradglm_parts(x), names(x))
   if (length(missing)) stop("new_gradglm: missing part(s) ", quote_some(missing), call. = FALSE)
   stopifnot(is.numeric(x$coefficients), inherits(x$family, "family"),
             x$optimizer %in% c("exact", "newton", "gd", "lbfgs", "sgd", "adam", "cd"),
@@ -33,6 +29,78 @@ new_gradglm <- function(x) {
                         seq_along(x$coefficients)))
   }
   structure(x, class = "gradglm")
+}
+
+# the parts every fit has (and every method may rely on): a regularization
+# path's, or one fit's
+gradglm_parts <- function(x) {
+  if (!is.null(x[["path"]])) {
+    return(c("coefficients", "aliased", "path", "penalty", "family", "kind", "blocks", "nobs"))
+  }
+  c("coefficients", "aliased", "residuals", "fitted.values", "rank", "family",
+    "linear.predictors", "deviance", "aic", "null.deviance", "iter", "weights",
+    "prior.weights", "df.residual", "df.null", "converged", "loglik", "npar",
+    "cov.unscaled", "dispersion", "optimizer", "trace", "control", "nobs", "kind", "blocks")
+}
+
+# The check every method makes of the fit it is given, so that a fit edited by
+# hand (or damaged) stops with an error that says what is wrong, before any
+# computation fails on it with an internal message (or gives a wrong answer).
+# Cheap: the parts, the coefficients' type and their number against the
+# model's parameters (its blocks' positions, a network's weights, a path's rows).
+check_gradglm <- function(object, fun, arg = "object") {
+  bad <- function(...) abort(fun, "'", arg, "' is not a valid gradglm fit: ", ...)
+  if (!is.list(object)) bad("it is ", if (is.null(object)) "NULL" else paste("of type", typeof(object)), ", not a list")
+  # the parts the constructor requires (but the trace, which the methods
+  # can do without) and the model type; a point on a path, which the path's
+  # methods make, has the parts of the path without `path` itself
+  parts <- c("coefficients", "aliased", "family", "kind", "blocks", "lik_type")
+  if (!isTRUE(object[["from_path"]])) parts <- union(parts, setdiff(gradglm_parts(object), "trace"))
+  missing <- setdiff(parts, names(object))
+  if (length(missing)) {
+    bad("it has no ", quote_some(missing), " component", if (length(missing) > 1L) "s",
+        " (was it edited by hand?)")
+  }
+  cf <- object$coefficients
+  if (is.null(cf)) bad("its coefficients are NULL")
+  if (!is.numeric(cf) || is.object(cf) || !is.null(dim(cf))) {
+    bad("its coefficients must be a numeric vector, not ",
+        if (is.object(cf)) paste(class(cf), collapse = "/") else if (!is.null(dim(cf))) "a matrix" else typeof(cf))
+  }
+  if (!inherits(object$family, "family")) bad("its 'family' is not a family object")
+  if (!is.character(object$kind) || length(object$kind) != 1L || !object$kind %in% c("glm", "likelihood")) {
+    bad("its 'kind' must be \"glm\" or \"likelihood\"")
+  }
+  if (!is.character(object$lik_type) || length(object$lik_type) != 1L || is.na(object$lik_type)) {
+    bad("its 'lik_type' (the model type) must be one string")
+  }
+  blocks <- object$blocks
+  if (!is.list(blocks) || !length(blocks) ||
+      !all(vapply(blocks, function(b) is.list(b) && is.numeric(b$coef), NA))) {
+    bad("its 'blocks' (the model's parameter blocks) are damaged")
+  }
+  if (!is.null(object[["network"]])) {
+    p <- object[["network"]]$n_weights
+    if (!is.numeric(p) || length(p) != 1L) bad("its 'network' has no number of weights")
+    what <- " weights"
+  } else {
+    p <- length(unlist(lapply(blocks, `[[`, "coef"), use.names = FALSE))
+    what <- " parameters"
+  }
+  if (length(cf) != p) {
+    bad("its coefficients have length ", length(cf), ", the model has ", p, what)
+  }
+  if (length(object$aliased) != p) {
+    bad("its 'aliased' has length ", length(object$aliased), ", the model has ", p, what)
+  }
+  if (!is.null(object[["path"]])) {
+    beta <- object[["path"]]$beta
+    if (!is.matrix(beta) || !is.numeric(beta) || nrow(beta) != p || ncol(beta) != length(object[["path"]]$lambda)) {
+      bad("its path's coefficients must be a numeric matrix with one row per parameter (", p,
+          ") and one column per lambda (", length(object[["path"]]$lambda), ")")
+    }
+  }
+  invisible(object)
 }
 
 # the block of a fit that sets `parameter` ("mu", "sigma", "df", ...), or NULL

@@ -41,10 +41,23 @@
 #' @return an object of class `"gradglm_design"` (see the comment at the top of the file).
 #' @noRd
 design_from_frame <- function(mt, mf, contrasts.arg = NULL) {
-  res <- tryCatch(design_fast(mt, mf, contrasts.arg),
-                  error = function(e) paste("error:", conditionMessage(e)))
+  res <- tryCatch(design_fast(mt, mf, contrasts.arg), error = function(e) {
+    pass_on_time_limit(e)
+    paste("error:", conditionMessage(e))
+  })
   if (is.character(res)) res <- design_fallback(mt, mf, contrasts.arg, res)
   res
+}
+
+# R's time limits (setTimeLimit(), which reach compiled code through the same
+# checks as Ctrl-C) arrive as errors, and R lifts a limit once it has fired:
+# a handler that turns errors into a fallback passes this one on, or the
+# computation would run on with no limit at all.
+pass_on_time_limit <- function(e) {
+  limits <- c("reached elapsed time limit", "reached CPU time limit",
+              "reached session elapsed time limit", "reached session CPU time limit")
+  if (any(endsWith(conditionMessage(e), c(limits, gettext(limits, domain = "R"))))) stop(e)
+  invisible(FALSE)
 }
 
 # The whole design from model.matrix(), as a single matrix element.

@@ -179,6 +179,7 @@ evaluate <- function(fit, newdata, measure = NULL, ..., weights = NULL) {
   if (!inherits(fit, "gradglm")) {
     abort(fun, "'fit' must be a model fitted by gradglm(), not an object of class ", class(fit)[1L])
   }
+  check_gradglm(fit, fun, "fit")
   if (...length()) {
     nm <- names(list(...))
     abort(fun, "unknown argument(s) ", if (is.null(nm)) "(unnamed)" else quote_some(nm[nzchar(nm)]),

@@ -119,6 +119,19 @@ register_family(new_family_row(
   aic = binomial_aic,
   mean_range = function(ybar) min(max(ybar, 1e-4), 1 - 1e-4),
   boundary = "fitted probabilities numerically 0 or 1 occurred (the classes may be separated)",
+  # a certificate that no finite maximum exists (separated_along()): the rows
+  # fitted numerically at 0 or 1 may move, the 1s up and the 0s down, the
+  # others not at all
+  separated = function(y, mu, used, along) {
+    along(used & pmin(mu, 1 - mu) < 1e-6, function(lp, rows, tol) {
+      yy <- y[rows]
+      all(lp[yy == 1] >= -tol) && all(lp[yy == 0] <= tol) && all(abs(lp[yy > 0 & yy < 1]) <= tol)
+    })
+  },
+  separation = paste("fitted probabilities numerically 0 or 1 occurred: the classes are separated",
+                     "(a linear combination of the predictors puts the 1s on one side and the 0s on",
+                     "the other), so the maximum-likelihood estimate does not exist; the coefficients",
+                     "grow without bound, and their values and standard errors mean nothing"),
   response_label = "Proportion",
   clamp_y = function(y) pmin(pmax(y, 0), 1),
   outcome = "binary",
@@ -143,6 +156,13 @@ register_family(new_family_row(
   aic = stats_aic,
   mean_range = function(ybar) max(ybar, 1e-4),
   boundary = "fitted rates numerically 0 occurred",
+  # the deviance from mu, as y log(1 + (y - mu) / mu) - (y - mu): the engine's
+  # loss, mu - y eta + y log y - y, cancels to about eps * y * |eta| per row,
+  # which counts of 1e9 (or weights of 1e12) make visible
+  deviance = function(y, mu, weights) {
+    d <- y - mu
+    2 * sum(weights * ifelse(y > 0, y * log1p(d / mu) - d, mu))
+  },
   clamp_y = function(y) pmax(y, 0),
   eval_loglik = function(y, trials, mu, wt, fit) wt * stats::dpois(y, mu, log = TRUE)
 ))

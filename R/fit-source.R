@@ -603,7 +603,10 @@ chunk_start <- function(first, fam, control, intercept, fun, optimizer = "newton
   safe <- if (model$kind == "glm") numeric(npar) else model$start(ctx)
   res <- tryCatch(suppressWarnings(run_engine(model, resp, if (!is.null(first$offset)) off, "newton",
                                               if (model$kind == "glm") NULL else safe, ctl)),
-                  error = function(e) NULL)
+                  error = function(e) {
+                    pass_on_time_limit(e)
+                    NULL
+                  })
   b <- if (!is.null(res)) as.vector(res$coefficients)
   # (a chunk whose classes are separated, or fitted at a boundary, says little of the whole)
   if (is.null(b) || !isTRUE(res$converged) || length(b) != npar || isTRUE(res$n_boundary > 0)) {
@@ -677,7 +680,10 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
     sd0 <- sqrt(max(s$sum_wyy / s$sum_w - ybar^2, 1e-12))
     loc0 <- if (family$link == "log") log(max(ybar, 1e-8)) else ybar
     start0 <- c(loc0 - s$sum_wo / s$sum_w, log(sd0), if (est) log(10))
-    null_dev <- tryCatch(2 * wsum * suppressWarnings(null_fit(start0, TRUE)), error = function(e) NA_real_)
+    null_dev <- tryCatch(2 * wsum * suppressWarnings(null_fit(start0, TRUE)), error = function(e) {
+      pass_on_time_limit(e)
+      NA_real_
+    })
   }
   loc <- model$blocks[[1L]]$coef_names
   df <- if (est) exp(res$coefficients[length(res$coefficients)]) else if (!is.na(model$df_fixed)) model$df_fixed else NULL

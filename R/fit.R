@@ -179,6 +179,14 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
 fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, offset_given, offset, intercept,
                        n_ok, coef, aliased, cov) {
   cov <- finite_cov(cov, fit$df.residual, fun = "gradglm")
+  # (least squares by QR, the exact route, is as accurate as lm's)
+  # (a fit stopped at an unbounded likelihood has said so already)
+  # (nor a fit at a boundary, separated classes: its warning says why)
+  at_boundary <- isTRUE(res$n_boundary > 0) || isTRUE(fit$.at_boundary)
+  fit$.at_boundary <- NULL
+  if (!identical(optimizer, "exact") && !isTRUE(res$diverged) && !at_boundary) {
+    warn_ill_conditioned(cov, fun = "gradglm")
+  }
   common <- list(
     coefficients = coef, aliased = aliased, family = family, iter = res$iter,
     y = resp$y, converged = res$converged, boundary = FALSE, cov.unscaled = cov,
@@ -189,6 +197,27 @@ fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, 
     blocks = describe_blocks(model$blocks),
     prior.weights = resp$weights)
   c(fit, common[setdiff(names(common), names(fit))])
+}
+
+# The optimizers solve with the curvature itself (X'WX for a GLM), whose
+# condition number is the square of the design's: nearly collinear columns (a
+# raw polynomial of high degree) leave its solution with few correct digits,
+# and an iterative fit stops early without noticing. Measured on the
+# covariance with its columns scaled (the curvature's inverse, as badly
+# conditioned), and said in words; skipped for very wide designs, where it
+# would cost more than the fit.
+warn_ill_conditioned <- function(cov, fun, limit = 1e12) {
+  if (is.null(cov) || !is.matrix(cov) || nrow(cov) < 2L || nrow(cov) > 1000L || anyNA(cov)) return(invisible())
+  d <- sqrt(diag(cov))
+  if (!all(is.finite(d) & d > 0)) return(invisible())
+  kappa <- tryCatch(kappa(cov / outer(d, d), exact = TRUE), error = function(e) NA_real_)
+  if (is.finite(kappa) && kappa > limit) {
+    warn(fun, "the curvature at the estimates is nearly singular (condition number ",
+         format(signif(kappa, 2)), " with its columns scaled): the design's columns are nearly collinear, ",
+         "so the estimates and standard errors may be inaccurate (a raw polynomial? orthogonal ",
+         "polynomials or centred, scaled columns avoid this)")
+  }
+  invisible(kappa)
 }
 
 # A covariance whose curvature could not be inverted at the solution (a

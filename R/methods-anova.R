@@ -65,6 +65,8 @@
 #' @importFrom stats anova
 #' @export
 anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
+  check_gradglm(object, "anova.gradglm")
+  for (f in list(...)) if (inherits(f, "gradglm")) check_gradglm(f, "anova.gradglm", "...")
   stop_if_penalised(object, "anova.gradglm")
   stop_if_network(object, "anova.gradglm", "an analysis of deviance by terms")
   fits <- list(object, ...)

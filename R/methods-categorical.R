@@ -59,9 +59,7 @@ ordinal_methods <- multinomial_methods
 # class probabilities (n x L) from the predictors of a categorical fit
 .cat_probs <- function(object, eta) {
   if (identical(object$lik_type, "multinomial")) return(softmax_probs(eta, length(object$lev)))
-  zeta <- object$coefficients[object$blocks$cutpoints$coef]
-  cum <- ordinal_cdf(object$family$link, outer(-as.vector(eta), zeta, `+`))
-  cbind(cum, 1) - cbind(0, cum)
+  ordinal_probs(object$family$link, eta, object$coefficients[object$blocks$cutpoints$coef])
 }
 
 .cat_predict <- function(object, newdata = NULL, type = c("link", "probs", "class"), se.fit = FALSE,

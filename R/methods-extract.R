@@ -93,6 +93,7 @@ NULL
 #' @rdname gradglm-extract
 #' @export
 coef.gradglm <- function(object, complete = TRUE, matrix = FALSE, lambda = NULL, ...) {
+  check_gradglm(object, "coef.gradglm")
   if (is_path_fit(object)) {
     if (is.null(lambda)) return(object$path$beta)
     .path_check_lambda(lambda, "coef.gradglm")
@@ -116,6 +117,7 @@ coef.gradglm <- function(object, complete = TRUE, matrix = FALSE, lambda = NULL,
 #' @rdname gradglm-extract
 #' @export
 vcov.gradglm <- function(object, complete = TRUE, ...) {
+  check_gradglm(object, "vcov.gradglm")
   stop_if_path(object, "vcov.gradglm")
   stop_if_network(object, "vcov.gradglm", "a covariance matrix")
   if (!is_glm_fit(object)) {
@@ -147,6 +149,7 @@ vcov.gradglm <- function(object, complete = TRUE, ...) {
 #' @rdname gradglm-extract
 #' @export
 confint.gradglm <- function(object, parm, level = 0.95, ...) {
+  check_gradglm(object, "confint.gradglm")
   stop_if_path(object, "confint.gradglm")
   stop_if_network(object, "confint.gradglm", "a confidence interval")
   fun <- "confint.gradglm"
@@ -190,6 +193,7 @@ confint.gradglm <- function(object, parm, level = 0.95, ...) {
 #' @rdname gradglm-extract
 #' @export
 logLik.gradglm <- function(object, ...) {
+  check_gradglm(object, "logLik.gradglm")
   stop_if_path(object, "logLik.gradglm")
   if (...length()) {
     warn("logLik.gradglm", "extra arguments are ignored; use AIC() or anova() to compare several models")
@@ -202,6 +206,7 @@ logLik.gradglm <- function(object, ...) {
 #' @rdname gradglm-extract
 #' @export
 nobs.gradglm <- function(object, ...) {
+  check_gradglm(object, "nobs.gradglm")
   if (!is.null(object$nobs)) {
     return(object$nobs)
   }
@@ -212,6 +217,7 @@ nobs.gradglm <- function(object, ...) {
 #' @rdname gradglm-extract
 #' @export
 deviance.gradglm <- function(object, ...) {
+  check_gradglm(object, "deviance.gradglm")
   if (is_path_fit(object)) return(object$path$deviance)
   object$deviance
 }
@@ -219,6 +225,7 @@ deviance.gradglm <- function(object, ...) {
 #' @rdname gradglm-extract
 #' @export
 df.residual.gradglm <- function(object, ...) {
+  check_gradglm(object, "df.residual.gradglm")
   stop_if_path(object, "df.residual.gradglm")
   object$df.residual
 }
@@ -226,6 +233,7 @@ df.residual.gradglm <- function(object, ...) {
 #' @rdname gradglm-extract
 #' @export
 fitted.gradglm <- function(object, ...) {
+  check_gradglm(object, "fitted.gradglm")
   stop_if_path(object, "fitted.gradglm")
   stop_if_source(object, "fitted.gradglm", "fitted values")
   stats::napredict(object$na.action, object$fitted.values)
@@ -235,6 +243,7 @@ fitted.gradglm <- function(object, ...) {
 #' @export
 residuals.gradglm <- function(object, type = c("deviance", "pearson", "working", "response", "quantile"),
                               ...) {
+  check_gradglm(object, "residuals.gradglm")
   stop_if_path(object, "residuals.gradglm")
   stop_if_source(object, "residuals.gradglm", "residuals")
   if (!is_glm_fit(object)) {
@@ -277,6 +286,7 @@ residuals.gradglm <- function(object, type = c("deviance", "pearson", "working",
 #' @rdname gradglm-extract
 #' @export
 weights.gradglm <- function(object, type = c("prior", "working"), ...) {
+  check_gradglm(object, "weights.gradglm")
   type <- match.arg(type)
   stop_if_source(object, "weights.gradglm", "weights")
   w <- if (type == "prior") object$prior.weights else object$weights
@@ -288,7 +298,12 @@ weights.gradglm <- function(object, type = c("prior", "working"), ...) {
 #' @rdname gradglm-extract
 #' @export
 model.frame.gradglm <- function(formula, ...) {
-  object <- formula
+  check_gradglm(formula, "model.frame.gradglm", "formula")
+  .model_frame_gradglm(formula, ...)
+}
+
+# the model frame of a fit, or of a fit's call with other terms (add1's)
+.model_frame_gradglm <- function(object, ...) {
   dots <- list(...)
   rebuild_args <- dots[names(dots) %in% c("data", "subset", "na.action")]
   if (!length(rebuild_args)) stop_if_source(object, "model.frame.gradglm", "model frame")
@@ -304,10 +319,10 @@ model.frame.gradglm <- function(formula, ...) {
   keep <- c("data", "subset", "weights", "na.action", "offset")
   mf_call <- cl[c(1L, match(keep, names(cl), 0L))]
   mf_call[[1L]] <- quote(stats::model.frame)
-  mf_call$formula <- stats::terms(object)
+  mf_call$formula <- object$terms
   # a sigma model's variables are in the frame too, as gradglm() built it
   if (!is.null(object$sigma_formula)) {
-    mf_call$formula <- joint_formula(stats::terms(object), object$sigma_formula)
+    mf_call$formula <- joint_formula(object$terms, object$sigma_formula)
   }
   mf_call$drop.unused.levels <- TRUE
   for (nm in names(rebuild_args)) mf_call[[nm]] <- rebuild_args[[nm]]
@@ -319,6 +334,7 @@ model.frame.gradglm <- function(formula, ...) {
 #' @rdname gradglm-extract
 #' @export
 model.matrix.gradglm <- function(object, ...) {
+  check_gradglm(object, "model.matrix.gradglm")
   stop_if_source(object, "model.matrix.gradglm", "model matrix")
   if (is.matrix(object$x)) {
     return(object$x)
@@ -336,6 +352,7 @@ model.matrix.gradglm <- function(object, ...) {
 #' @rdname gradglm-extract
 #' @export
 formula.gradglm <- function(x, ...) {
+  check_gradglm(x, "formula.gradglm", "x")
   if (!is.null(x$terms)) {
     f <- stats::formula(x$terms)
     env <- if (!is.null(x$formula)) environment(x$formula) else NULL
@@ -353,6 +370,7 @@ formula.gradglm <- function(x, ...) {
 #' @rdname gradglm-extract
 #' @export
 sigma.gradglm <- function(object, ...) {
+  check_gradglm(object, "sigma.gradglm")
   stop_if_path(object, "sigma.gradglm")
   switch(object$lik_type,
     glm = sqrt(object$deviance / object$df.residual),
@@ -368,12 +386,14 @@ sigma.gradglm <- function(object, ...) {
 #' @rdname gradglm-extract
 #' @export
 family.gradglm <- function(object, ...) {
+  check_gradglm(object, "family.gradglm")
   object$family
 }
 
 #' @rdname gradglm-extract
 #' @export
 terms.gradglm <- function(x, ...) {
+  check_gradglm(x, "terms.gradglm", "x")
   tt <- x$terms
   if (is.null(tt)) {
     stop("terms.gradglm: the model has no terms ",

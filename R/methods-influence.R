@@ -60,6 +60,7 @@ influence_rows <- function(model, v) {
 #' @importFrom stats hatvalues
 #' @export
 hatvalues.gradglm <- function(model, ...) {
+  check_gradglm(model, "hatvalues.gradglm", "model")
   h <- influence_rows(model, influence_or_stop(model, "hatvalues")$.hat)
   h[is.na(h)] <- 0  # (rows left out for missing values, as stats::lm.influence() gives them)
   h
@@ -69,6 +70,7 @@ hatvalues.gradglm <- function(model, ...) {
 #' @importFrom stats rstandard
 #' @export
 rstandard.gradglm <- function(model, type = c("deviance", "pearson"), ...) {
+  check_gradglm(model, "rstandard.gradglm", "model")
   type <- match.arg(type)
   infl <- influence_or_stop(model, "rstandard")
   std <- if (type == "deviance") infl$.std.resid else .influence_measures(model, "pearson")$.std.resid
@@ -79,5 +81,6 @@ rstandard.gradglm <- function(model, type = c("deviance", "pearson"), ...) {
 #' @importFrom stats cooks.distance
 #' @export
 cooks.distance.gradglm <- function(model, ...) {
+  check_gradglm(model, "cooks.distance.gradglm", "model")
   influence_rows(model, influence_or_stop(model, "cooks.distance")$.cooksd)
 }

@@ -92,8 +92,8 @@ NULL
       P <- if (object$lik_type == "multinomial") {
         softmax_probs(eta, length(lev))
       } else {
-        cum <- ordinal_cdf(fam$link, outer(-eta[, 1L], eta[1L, -1L], `+`))
-        cbind(cum, 1) - cbind(0, cum)
+        # (the cut-points are outputs of their own, the same on every row)
+        ordinal_probs(fam$link, eta[, 1L], if (nrow(eta)) eta[1L, -1L] else rep(0, length(lev) - 1L))
       }
       dimnames(P) <- list(rn, lev)
       switch(type,

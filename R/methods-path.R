@@ -69,6 +69,7 @@ NULL
     x$df <- x$df_fixed
   }
   x$path <- NULL
+  x$from_path <- TRUE  # (for check_gradglm(): a point on a path has the path's parts, not a fit's)
   x
 }
 

@@ -94,6 +94,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
                            dev.interactive(),
                          residual_type = c("deviance", "pearson"),
                          against = c("fitted", "link"), ...) {
+  check_gradglm(x, "plot.gradglm", "x")
   explicit <- !missing(which)
   if (is_path_fit(x)) {
     if (explicit && !identical(which, "path")) {

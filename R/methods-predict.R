@@ -93,6 +93,7 @@ predict.gradglm <- function(object, newdata = NULL,
                             se.fit = FALSE, dispersion = NULL,
                             na.action = na.pass, lambda = NULL, output = NULL, table = NULL, keep = NULL,
                             ...) {
+  check_gradglm(object, "predict.gradglm")
   if (inherits(newdata, "gradglm_source")) {
     return(predict_source(object, newdata, if (missing(type)) NULL else type, se.fit, dispersion, output, table,
                           keep, ...))
@@ -240,10 +241,21 @@ predict.gradglm <- function(object, newdata = NULL,
          paste0("'", missing_vars, "'", collapse = ", "), call. = FALSE)
   }
 
+  # an offset given as an argument is evaluated in 'newdata' (as glm does), so
+  # it must give one value per row there
+  if (!is.null(off_expr)) {
+    off_val <- .pred_eval_frame(eval(off_expr, newdata, env))
+    if (length(off_val) != nrow(newdata)) {
+      stop("predict.gradglm: the fit's 'offset' argument gives ", length(off_val), " value(s) for ",
+           nrow(newdata), " row(s) of 'newdata'; give the offset as a variable of 'newdata' ",
+           "(or as offset() in the formula)", call. = FALSE)
+    }
+  }
+
   # factor levels not seen in fitting, named with their variable
   xlev <- object$xlevels
   if (length(xlev)) {
-    m0 <- stats::model.frame(Terms, newdata, na.action = stats::na.pass)
+    m0 <- .pred_eval_frame(stats::model.frame(Terms, newdata, na.action = stats::na.pass))
     for (nm in names(xlev)) {
       v <- m0[[nm]]
       if (is.null(v)) next
@@ -261,8 +273,13 @@ predict.gradglm <- function(object, newdata = NULL,
 
   mf_args <- list(Terms, data = newdata, na.action = na.action, xlev = xlev)
   if (!is.null(off_expr)) mf_args$offset <- off_expr
-  m <- eval(as.call(c(list(quote(stats::model.frame)), mf_args)), env)
-  X <- stats::model.matrix(Terms, m, contrasts.arg = object$contrasts)
+  m <- .pred_eval_frame(eval(as.call(c(list(quote(stats::model.frame)), mf_args)), env))
+  # each variable of the same type as in fitting (a number given as text, say)
+  classes <- attr(Terms, "dataClasses")
+  if (!is.null(classes)) {
+    .pred_eval_frame(stats::.checkMFClasses(classes, m))
+  }
+  X <- .pred_eval_frame(stats::model.matrix(Terms, m, contrasts.arg = object$contrasts))
   coef_names <- .pred_columns(object)
   if (!identical(colnames(X), coef_names)) {
     if (all(coef_names %in% colnames(X))) {
@@ -276,6 +293,16 @@ predict.gradglm <- function(object, newdata = NULL,
   off <- stats::model.offset(m)
   if (is.null(off)) off <- rep(0, nrow(X))
   list(x = X, offset = as.vector(off), na.action = attr(m, "na.action"))
+}
+
+# Evaluates the model's variables from 'newdata': R's own messages (a number
+# given as text reaching log(), a factor of one level) come back naming the
+# argument.
+.pred_eval_frame <- function(expr) {
+  tryCatch(expr, error = function(e) {
+    stop("predict.gradglm: the model's variables could not be built from 'newdata': ",
+         conditionMessage(e), call. = FALSE)
+  })
 }
 
 # the design's columns: the coefficients' names, or a network's design columns

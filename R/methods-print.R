@@ -29,6 +29,7 @@
 #' print(fit, digits = 6)
 #' @export
 print.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
+  check_gradglm(x, "print.gradglm", "x")
   if (is_path_fit(x)) return(.path_print(x, digits))
   if (is_network_fit(x)) return(.net_print(x, digits))
   if (!is_glm_fit(x)) return(.lik_print(x, digits, ...))

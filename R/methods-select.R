@@ -99,6 +99,7 @@ NULL
 #' @export
 drop1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LRT", "F"),
                           k = 2, trace = FALSE, ...) {
+  check_gradglm(object, "drop1.gradglm")
   stop_if_penalised(object, "drop1.gradglm")
   stop_if_network(object, "drop1.gradglm", "dropping terms")
   fun <- "drop1.gradglm"
@@ -127,6 +128,7 @@ drop1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "L
 #' @export
 add1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LRT", "F"),
                          k = 2, trace = FALSE, ...) {
+  check_gradglm(object, "add1.gradglm")
   stop_if_penalised(object, "add1.gradglm")
   stop_if_network(object, "add1.gradglm", "adding terms")
   fun <- "add1.gradglm"
@@ -156,6 +158,7 @@ add1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LR
 #' @rdname gradglm-select
 #' @export
 extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
+  check_gradglm(fit, "extractAIC.gradglm", "fit")
   stop_if_path(fit, "extractAIC.gradglm")
   if (is_glm_fit(fit)) {
     edf <- if (!is.null(fit$rank)) fit$rank else sum(!is.na(fit$coefficients))
@@ -291,7 +294,7 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
                                                 "expressions: ", quote_some(scope)))
   new_terms <- stats::terms(stats::update.formula(object, eval(add_rhs)))
   fake <- structure(list(call = object$call, terms = new_terms), class = "gradglm")
-  mf <- tryCatch(model.frame.gradglm(fake),
+  mf <- tryCatch(.model_frame_gradglm(fake),
                  error = function(e) abort(fun, "could not build the model with the term(s) ",
                                            quote_some(scope), " of 'scope': ", conditionMessage(e)))
   x <- stats::model.matrix(new_terms, mf, contrasts.arg = object$contrasts)

@@ -56,6 +56,7 @@
 #' summary(gradglm(mpg ~ wt + factor(cyl), data = mtcars), correlation = TRUE)
 #' @export
 summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...) {
+  check_gradglm(object, "summary.gradglm")
   stop_if_path(object, "summary.gradglm")
   stop_if_network(object, "summary.gradglm", "summary() with standard errors")
   if (!is_glm_fit(object)) {

@@ -191,13 +191,30 @@ multinomial_finish <- function(res, ctx, coef, aliased) {
   # saturated model of proportions
   sat <- if (resp$counts) sum(w * rowSums(ifelse(Y > 0, Y * log(Y), 0))) else 0
   loglik <- res$loglik + sat
-  if (any(w > 0 & rowSums(Y * P) > 1 - 1e-10 & rowSums(Y * P) < 1) ||
-      any(w > 0 & P < 1e-12 & Y == 0 & apply(P, 1L, max) > 1 - 1e-10)) {
-    warn(ctx$fun, "fitted probabilities numerically 0 or 1 occurred (some classes may be separated)")
+  at_boundary <- any(w > 0 & rowSums(Y * P) > 1 - 1e-10 & rowSums(Y * P) < 1) ||
+    any(w > 0 & P < 1e-12 & Y == 0 & apply(P, 1L, max) > 1 - 1e-10)
+  if (at_boundary) {
+    # certified when a direction of the coefficients raises every extreme row's
+    # own class(es) to the top and moves no other row (separated_along())
+    sep <- separated_along(ctx$x, coef, aliased, w > 0, rowSums(P < 1e-6) > 0, function(lp, rows, tol) {
+      if (ncol(lp) < length(lev)) lp <- cbind(0, lp)
+      Yr <- Y[rows, , drop = FALSE] > 0
+      all(lp[Yr] >= (apply(lp, 1L, max) - tol)[row(lp)[Yr]])
+    })
+    warn(ctx$fun, if (sep) {
+      paste("fitted probabilities numerically 0 or 1 occurred: the classes are separated (a linear",
+            "combination of the predictors ranks each observation's own class highest), so the",
+            "maximum-likelihood estimate does not exist; the coefficients grow without bound, and",
+            "their values and standard errors mean nothing")
+    } else {
+      "fitted probabilities numerically 0 or 1 occurred (some classes may be separated)"
+    })
   }
   share <- colSums(w * Y) / sum(w)
   null_ll <- sum(w * (Y %*% ifelse(share > 0, log(share), 0)))
-  list(fitted.values = P, linear.predictors = eta, residuals = Y - P, rank = npar,
+  # (.at_boundary: fit_common() then leaves out its warning of a nearly
+  # singular curvature, which separation explains)
+  list(fitted.values = P, linear.predictors = eta, residuals = Y - P, rank = npar, .at_boundary = at_boundary,
        deviance = -2 * loglik, aic = -2 * loglik + 2 * npar,
        null.deviance = if (ctx$intercept && !ctx$offset_given) -2 * null_ll else NA_real_,
        weights = w, df.residual = ctx$n_ok - npar, df.null = ctx$n_ok - (length(lev) - 1L),
@@ -257,6 +274,14 @@ ordinal_model <- function(family, resp, x, fun) {
        finish = ordinal_finish)
 }
 
+# class probabilities of a cumulative model from the location of each row and
+# the L - 1 cut-points (an n x L matrix, also for n = 0)
+ordinal_probs <- function(link, loc, zeta) {
+  n <- length(loc)
+  cum <- matrix(ordinal_cdf(link, outer(-as.vector(loc), zeta, `+`)), n, length(zeta))
+  cbind(cum, rep(1, n)) - cbind(rep(0, n), cum)
+}
+
 ordinal_finish <- function(res, ctx, coef, aliased) {
   resp <- ctx$resp
   lev <- resp$levels
@@ -264,9 +289,8 @@ ordinal_finish <- function(res, ctx, coef, aliased) {
   eta <- res$linear.predictors
   rn <- names(resp$y)
   loc <- eta[, 1L]
-  zeta <- eta[1L, -1L]
-  cum <- ordinal_cdf(ctx$family$link, outer(-loc, zeta, `+`))
-  P <- cbind(cum, 1) - cbind(0, cum)
+  zeta <- if (nrow(eta)) eta[1L, -1L] else rep(0, L - 1L)
+  P <- ordinal_probs(ctx$family$link, loc, zeta)
   dimnames(P) <- list(rn, lev)
   names(loc) <- rn
   w <- resp$weights

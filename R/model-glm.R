@@ -52,7 +52,7 @@ glm_finish <- function(res, ctx, coef, aliased) {
   if (!is.null(rn)) {  # (names<- with NULL would still copy each vector)
     names(eta) <- names(mu) <- names(residuals) <- names(working) <- rn
   }
-  dev <- res$deviance
+  dev <- if (is.null(row$deviance)) res$deviance else row$deviance(y, mu, weights)
   rank <- sum(!aliased)
   offset <- ctx$offset
   intercept <- ctx$intercept
@@ -79,10 +79,44 @@ glm_finish <- function(res, ctx, coef, aliased) {
   } else {
     NaN
   }
-  if (!is.null(row$boundary) && res$n_boundary > 0L) warn(ctx$fun, row$boundary)
+  if (!is.null(row$boundary) && res$n_boundary > 0L) {
+    along <- function(extreme, ok) separated_along(ctx$x, coef, aliased, weights > 0, extreme, ok)
+    sep <- !is.null(row$separated) && isTRUE(row$separated(y, mu, weights > 0, along))
+    warn(ctx$fun, if (sep) row$separation else row$boundary)
+  }
   npar <- rank + as.integer(row$free_dispersion)
   list(residuals = residuals, fitted.values = mu, rank = rank, linear.predictors = eta,
        deviance = dev, aic = aic, null.deviance = null_dev, weights = working,
        df.residual = df_residual, df.null = n_ok - as.integer(intercept),
        loglik = npar - aic / 2, npar = npar, dispersion = dispersion)
+}
+
+# Separation, certified: a direction d of the coefficients along which the
+# likelihood never decreases and for some rows increases, so that it has no
+# finite maximum. Only the `extreme` rows (fitted at the edge of their range)
+# may move along d: d is the part of the fitted coefficients (p x K) that the
+# other used rows do not determine (X_F d = 0, by a QR of their rows), and
+# ok(lp, rows, tol) checks the directions lp = X d of the extreme rows. TRUE
+# only when d is verified: noise in d fails the check, so the answer errs
+# towards FALSE.
+separated_along <- function(x, coef, aliased, used, extreme, ok) {
+  if (is.null(x) || !any(extreme) || design_ncol(x) == 0L) return(FALSE)  # (no design: a chunked fit)
+  xm <- design_matrix(x)
+  p <- ncol(xm)
+  keep <- rowSums(matrix(aliased, p)) == 0
+  xm <- xm[, keep, drop = FALSE]
+  B <- matrix(coef, p)[keep, , drop = FALSE]
+  free <- used & !extreme
+  if (any(free)) {
+    xf <- xm[free, , drop = FALSE]
+    C <- qr.coef(qr(xf), xf %*% B)
+    C[is.na(C)] <- 0
+    B <- B - C
+  }
+  lp <- xm[used, , drop = FALSE] %*% B
+  scale <- max(abs(lp))
+  if (!is.finite(scale) || scale == 0) return(FALSE)
+  tol <- 1e-8 * scale
+  on_free <- free[used]
+  all(abs(lp[on_free, ]) <= tol) && ok(lp[!on_free, , drop = FALSE], which(used & extreme), tol)
 }

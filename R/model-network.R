@@ -311,7 +311,10 @@ network_null_biases <- function(out, ctx, control, offset_given, y_raw, weights_
     one, pick(y_raw), pick(weights_raw), if (offset_given) pick(ctx$offset), ctx$family, "auto",
     utils::modifyList(control, list(trace = FALSE, verbose = FALSE)), NULL,
     x_sigma = if (!is.null(ctx$x_sigma)) one, intercept = TRUE, fun = ctx$fun)),
-    error = function(e) NULL)
+    error = function(e) {
+      pass_on_time_limit(e)
+      NULL
+    })
   b <- if (is.null(fit0)) NULL else unname(fit0$coefficients)
   if (length(b) != nb || anyNA(b)) b <- numeric(nb)
   b

@@ -154,6 +154,7 @@ NULL
 #' @export
 tidy.gradglm <- function(x, conf.int = FALSE, conf.level = 0.95, exponentiate = FALSE,
                          return_zeros = FALSE, ...) {
+  check_gradglm(x, "tidy.gradglm", "x")
   fun <- "tidy.gradglm"
   .tidy_check_flag(conf.int, "conf.int", fun)
   .tidy_check_flag(exponentiate, "exponentiate", fun)
@@ -266,6 +267,7 @@ tidy.gradglm <- function(x, conf.int = FALSE, conf.level = 0.95, exponentiate = 
 #' @rdname gradglm-tidiers
 #' @export
 glance.gradglm <- function(x, ...) {
+  check_gradglm(x, "glance.gradglm", "x")
   path <- is_path_fit(x)
   num <- function(v) if (length(v) == 1L && !is.na(v)) as.numeric(v) else NA_real_
   # counts as integers, as broom gives them (kept as numbers if not whole)
@@ -294,6 +296,7 @@ glance.gradglm <- function(x, ...) {
 #' @export
 augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link",
                             type.residuals = "deviance", se_fit = FALSE, ...) {
+  check_gradglm(x, "augment.gradglm", "x")
   fun <- "augment.gradglm"
   .tidy_check_flag(se_fit, "se_fit", fun)
   stop_if_path(x, fun)

@@ -168,14 +168,31 @@ UnitValues Family::binomial_unit(double y, double eta, bool need_derivs) const {
   return u;
 }
 
+// With d = eta - log(y), the unit deviance mu - y eta + y log(y) - y is
+// y (e^d - 1 - d): written so, it keeps its digits where mu and y are large
+// and close (counts of 1e9: the terms of the first form are 2e10 each and
+// cancel to rounding noise, which stalls a line search), and mu - y is
+// y (e^d - 1) likewise.
 UnitValues Family::poisson_log_unit(double y, double eta, bool need_derivs) const {
   UnitValues u{0.0, 0.0, 0.0, 0.0};
   const double mu = safe_exp(eta);
-  u.loss = mu - y * eta + poisson_saturated(y);
-  if (need_derivs) {
-    u.grad = mu - y;
-    u.weight = u.hess = mu;
+  if (y > 0.0 && eta < EXP_CAP) {
+    const double d = eta - std::log(y);
+    const double em1 = std::expm1(d);
+    double excess;  // e^d - 1 - d
+    if (std::abs(d) < 1e-2) {
+      // its series: expm1(d) - d would lose the leading digits of d
+      excess = d * d * (0.5 + d * (1.0 / 6 + d * (1.0 / 24 + d * (1.0 / 120 + d * (1.0 / 720 + d / 5040)))));
+    } else {
+      excess = em1 - d;
+    }
+    u.loss = y * excess;
+    if (need_derivs) u.grad = y * em1;
+  } else {
+    u.loss = mu - y * eta + poisson_saturated(y);
+    if (need_derivs) u.grad = mu - y;
   }
+  if (need_derivs) u.weight = u.hess = mu;
   return u;
 }
 

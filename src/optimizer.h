@@ -103,16 +103,23 @@ struct Settings {
 // Calls Rcpp::checkUserInterrupt() after roughly every 0.1 s of arithmetic.
 class Interrupter {
  public:
+  // R's interrupt (Ctrl-C, or a time limit) is looked at after about 2e8
+  // units of arithmetic, and at least every 0.1 s of wall time: the clock is
+  // read every 16th tick, so that small steps (minibatches of a narrow
+  // design) cost nothing extra and long ones are not waited for.
   void tick(double work) {
     done_ += work;
-    if (done_ > 2e8) {
+    if (done_ > 2e8 || ((++calls_ & 15u) == 0u && std::chrono::steady_clock::now() >= next_)) {
       done_ = 0.0;
+      next_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
       Rcpp::checkUserInterrupt();
     }
   }
 
  private:
   double done_ = 0.0;
+  unsigned calls_ = 0u;
+  std::chrono::steady_clock::time_point next_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
 };
 
 // Newton's method with the objective's curvature and step-halving whenever a

@@ -19,9 +19,14 @@ dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
 t0 <- Sys.time()
 counts <- c(fit = 0, error = 0, failure = 0)
 failures <- character(0)
+kinds <- character(0)
 for (seed in seq.int(first, length.out = n_cases)) {
   case <- fuzz_case(seed)
+  kinds <- union(kinds, case$kinds)
   outcome <- fuzz_run(case, seconds = 10)
+  # a busy machine can stretch a case past its limit: a hang must repeat with a
+  # limit three times as long
+  if (identical(outcome, "time limit")) outcome <- fuzz_run(case, seconds = 30)
   if (outcome %in% c("fit", "error")) {
     counts[outcome] <- counts[outcome] + 1
   } else {
@@ -37,6 +42,12 @@ for (seed in seq.int(first, length.out = n_cases)) {
 cat(sprintf("%d cases in %.0f s: %d fits, %d clear errors, %d failures\n", n_cases,
             as.numeric(difftime(Sys.time(), t0, units = "secs")), counts[["fit"]], counts[["error"]],
             counts[["failure"]]))
+cat(sprintf("%d kinds of input covered:\n", length(kinds)))
+groups <- sub(":.*", "", kinds)
+for (g in unique(groups)) {
+  cat(sprintf("  %s (%d): %s\n", g, sum(groups == g),
+              paste(sub("^[^:]*:", "", kinds[groups == g]), collapse = ", ")))
+}
 if (length(failures)) {
   cat("failures (saved in ", out_dir, "):\n", paste(failures, collapse = "\n"), "\n", sep = "")
   quit(status = 1)

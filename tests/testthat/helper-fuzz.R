@@ -4,89 +4,165 @@
 # tools/fuzz.R (many more, with each failure saved as a reproducible case).
 
 fuzz_column <- function(kind, n) {
+  if (n == 0L) return(fuzz_column(kind, 1L)[0L])
   switch(kind,
     numeric = stats::rnorm(n),
     integer = sample.int(5L, n, replace = TRUE),
     logical = sample(c(TRUE, FALSE), n, replace = TRUE),
+    logical_na = sample(c(TRUE, FALSE, NA), n, replace = TRUE),
     factor = factor(sample(letters[1:3], n, replace = TRUE)),
+    factor_na = factor(sample(c(letters[1:3], NA), n, replace = TRUE)),
+    ordered = factor(sample(c("lo", "mid", "hi"), n, replace = TRUE), levels = c("lo", "mid", "hi"),
+                     ordered = TRUE),
+    one_level = factor(rep("only", n)),
+    unused_levels = factor(rep("a", n), levels = c("a", "b", "c")),
     many_levels = factor(paste0("l", seq_len(n))),
     levels_1e4 = factor(paste0("l", sample.int(1e4, n, replace = TRUE)), levels = paste0("l", 1:1e4)),
     character = sample(c("u", "v"), n, replace = TRUE),
+    empty_string = sample(c("", "v"), n, replace = TRUE),
     date = as.Date("2020-01-01") + seq_len(n),
+    posixct = as.POSIXct("2020-01-01", tz = "UTC") + 3600 * seq_len(n),
     all_na = rep(NA_real_, n),
     constant = rep(2.5, n),
+    near_constant = 1 + stats::rnorm(n) * 1e-15,
     huge = stats::rnorm(n) * 1e300,
     tiny = stats::rnorm(n) * 1e-300,
+    scale_1e8 = stats::rnorm(n) * 1e8,
+    big_integer = sample(c(.Machine$integer.max, 0L, -.Machine$integer.max), n, replace = TRUE),
+    counts_1e9 = stats::rpois(n, 1e9),
     inf = replace(stats::rnorm(n), 1L, Inf),
     nan = replace(stats::rnorm(n), 1L, NaN),
     some_na = replace(stats::rnorm(n), sample.int(n, max(1L, n %/% 4L)), NA),
+    complex = complex(real = stats::rnorm(n), imaginary = 1),
     stats::rnorm(n))
 }
 
-fuzz_kinds <- c("numeric", "numeric", "numeric", "integer", "logical", "factor", "many_levels", "levels_1e4", "character",
-                "date", "all_na", "constant", "huge", "tiny", "inf", "nan", "some_na")
+fuzz_kinds <- c("numeric", "numeric", "numeric", "integer", "logical", "logical_na", "factor", "factor_na",
+                "ordered", "one_level", "unused_levels", "many_levels", "levels_1e4", "character",
+                "empty_string", "date", "posixct", "all_na", "constant", "near_constant", "huge", "tiny",
+                "scale_1e8", "big_integer", "counts_1e9", "inf", "nan", "some_na", "complex")
 
+# The response of a family: a proper one, or (sometimes) an odd one; returns
+# list(y, kind)
 fuzz_response <- function(family, n, eta) {
   mu <- stats::plogis(eta)
-  odd <- stats::runif(1) < 0.15
-  switch(family,
-    binomial = if (odd) sample(c(0, 1, 2, -1, NA), n, replace = TRUE) else stats::rbinom(n, 1, mu),
-    poisson = if (odd) sample(c(-1, 0.5, NA, 3), n, replace = TRUE) else stats::rpois(n, exp(eta / 2)),
-    multinomial = factor(sample(c("p", "q", "r"), n, replace = TRUE)),
-    ordinal = factor(sample(c("lo", "mid", "hi"), n, replace = TRUE), levels = c("lo", "mid", "hi"), ordered = TRUE),
-    if (odd) {
-      switch(sample.int(4L, 1L), rep(1, n), stats::rnorm(n) * 1e300, rep(NA_real_, n), c(Inf, stats::rnorm(n))[seq_len(n)])
-    } else {
-      eta + stats::rnorm(n)
-    })
+  odd <- stats::runif(1) < 0.2
+  pick <- function(...) { alts <- list(...); i <- sample.int(length(alts), 1L); list(alts[[i]], names(alts)[i]) }
+  r <- if (!odd) {
+    list(switch(family,
+      binomial = stats::rbinom(n, 1, mu),
+      poisson = stats::rpois(n, exp(eta / 2)),
+      multinomial = factor(sample(c("p", "q", "r"), n, replace = TRUE)),
+      ordinal = factor(sample(c("lo", "mid", "hi"), n, replace = TRUE), levels = c("lo", "mid", "hi"),
+                       ordered = TRUE),
+      eta + stats::rnorm(n)), "proper")
+  } else switch(family,
+    binomial = pick(out_of_range = sample(c(0, 1, 2, -1, NA), n, replace = TRUE),
+                    logical = stats::rbinom(n, 1, mu) > 0,
+                    two_level_factor = factor(sample(c("no", "yes"), n, replace = TRUE)),
+                    character = sample(c("no", "yes"), n, replace = TRUE),
+                    all_zero = rep(0, n),
+                    proportion = stats::runif(n)),
+    poisson = pick(out_of_range = sample(c(-1, 0.5, NA, 3), n, replace = TRUE),
+                   counts_1e9 = stats::rpois(n, 1e9),
+                   all_zero = rep(0, n)),
+    multinomial = pick(one_class = factor(rep("p", n)),
+                       numeric = stats::rnorm(n),
+                       unused_class = factor(sample(c("p", "q"), n, replace = TRUE), levels = c("p", "q", "r"))),
+    ordinal = pick(unordered = factor(sample(c("lo", "hi"), n, replace = TRUE)),
+                   one_class = factor(rep("lo", n), levels = c("lo", "hi"), ordered = TRUE)),
+    pick(constant = rep(1, n), huge = stats::rnorm(n) * 1e300, tiny = stats::rnorm(n) * 1e-300,
+         scale_1e150 = stats::rnorm(n) * 1e150, all_na = rep(NA_real_, n),
+         inf = c(Inf, stats::rnorm(n))[seq_len(n)], character = as.character(stats::rnorm(n)),
+         integer = sample.int(3L, n, replace = TRUE)))
+  list(y = r[[1L]], kind = paste0("response:", family, ":", r[[2L]]))
 }
 
-# one generated case: a list(args = the arguments of gradglm(), newdata)
+# one generated case: list(args = the arguments of gradglm(), newdata, kinds =
+# the kinds of input it contains)
 fuzz_case <- function(seed) {
   set.seed(seed)
-  n <- sample(c(1L, 2L, 3L, 5L, 12L, 40L, 120L), 1L)
+  n <- sample(c(0L, 1L, 2L, 3L, 5L, 12L, 40L, 120L), 1L, prob = c(0.3, 1, 1, 1, 1, 1, 1, 1))
   k <- sample(1:4, 1L)
   kinds <- sample(fuzz_kinds, k, replace = TRUE)
   d <- as.data.frame(stats::setNames(lapply(kinds, fuzz_column, n = n), paste0("x", seq_len(k))),
                      stringsAsFactors = FALSE)
-  if (stats::runif(1) < 0.1 && k > 1L) d$x2 <- d$x1  # a duplicated column
-  eta <- if (is.numeric(d$x1) && all(is.finite(d$x1)) && max(abs(d$x1)) < 1e3) d$x1 / 2 else rep(0, n)
+  used <- c(paste0("column:", kinds), paste0("rows:", if (n <= 3L) n else "many"))
+  if (stats::runif(1) < 0.1 && k > 1L) { d$x2 <- d$x1; used <- c(used, "column:duplicated") }
+  eta <- if (is.numeric(d$x1) && all(is.finite(d$x1)) && max(abs(d$x1), 0) < 1e3) d$x1 / 2 else rep(0, n)
   family <- sample(c("gaussian", "gaussian", "binomial", "poisson", "student_t", "laplace", "multinomial",
                      "ordinal"), 1L)
-  d$y <- fuzz_response(family, n, eta)
-  rhs <- sample(c("x1", "x1 + x2", "x1 * x2", "poly(x1, 2)", "I(x1^2) + x1", "x1 + offset(x2)", ".", "x1 - 1", "1",
-                  "log(x1)", "x1 + x3"), 1L)
+  resp <- fuzz_response(family, n, eta)
+  d$y <- resp$y
+  used <- c(used, resp$kind, paste0("family:", family))
+  rhs <- sample(c("x1", "x1 + x2", "x1 * x2", "x1:x2", "poly(x1, 2)", "I(x1^2) + x1", "x1 + offset(x2)", ".",
+                  ".^2", "x1 - 1", "0 + x1", "1", "log(x1)", "exp(x1)", "factor(x1)", "x1 + x3", "x1 + y"), 1L)
+  used <- c(used, paste0("formula:", rhs))
   if (!"x2" %in% names(d)) rhs <- sub("x2", "x1", rhs)
   args <- list(formula = stats::as.formula(paste("y ~", rhs)), data = d,
                family = switch(family, gaussian = stats::gaussian(), binomial = stats::binomial(),
                                poisson = stats::poisson(), student_t = student_t(), laplace = laplace(),
                                multinomial = multinomial(), ordinal = ordinal()))
   opt <- sample(c("auto", "auto", "newton", "lbfgs", "gd", "sgd", "adam"), 1L)
+  used <- c(used, paste0("optimizer:", opt))
   args$optimizer <- switch(opt, sgd = opt_sgd(max_epochs = 5), adam = opt_adam(max_epochs = 5), opt)
   if (opt == "gd") args$control <- gradglm_control(max_iter = 200)
-  wkind <- sample(c("none", "none", "none", "zeros", "na", "negative", "huge", "uneven"), 1L)
+  wkind <- sample(c("none", "none", "none", "zeros", "na", "negative", "huge", "uneven", "inf", "wrong_length",
+                    "character"), 1L)
+  used <- c(used, paste0("weights:", wkind))
   if (wkind != "none") {
     args$weights <- switch(wkind, zeros = rep(0, n), na = replace(rep(1, n), 1L, NA),
                            negative = replace(rep(1, n), 1L, -1), huge = rep(1e300, n),
-                           uneven = stats::runif(n, 0, 3))
+                           uneven = stats::runif(n, 0, 3), inf = replace(rep(1, n), 1L, Inf),
+                           wrong_length = rep(1, n + 1L), character = rep("1", n))
   }
-  if (family %in% c("gaussian", "student_t", "laplace") && stats::runif(1) < 0.2) args$sigma <- ~ x1
-  if (stats::runif(1) < 0.1) args$penalty <- lasso(lambda = 0.1)
-  if (stats::runif(1) < 0.05) args$model <- mlp(3)
-  newdata <- switch(sample(c("same", "head", "new_level", "na", "missing_col"), 1L),
+  extra <- sample(c("none", "none", "none", "offset", "offset_na", "subset", "na_fail", "na_exclude"), 1L)
+  used <- c(used, paste0("argument:", extra))
+  switch(extra,
+         offset = args$offset <- stats::rnorm(n),
+         offset_na = args$offset <- replace(rep(0, n), 1L, NA),
+         subset = args$subset <- seq_len(n) %% 2L == 1L,
+         na_fail = args$na.action <- stats::na.fail,
+         na_exclude = args$na.action <- stats::na.exclude,
+         NULL)
+  if (family %in% c("gaussian", "student_t", "laplace") && stats::runif(1) < 0.2) {
+    args$sigma <- ~ x1
+    used <- c(used, "sigma model")
+  }
+  if (stats::runif(1) < 0.1) {
+    args$penalty <- lasso(lambda = 0.1)
+    used <- c(used, "penalty")
+  }
+  if (stats::runif(1) < 0.05) {
+    args$model <- mlp(3)
+    used <- c(used, "network")
+  }
+  nkind <- sample(c("same", "head", "new_level", "na", "missing_col", "zero_rows", "character_for_number"), 1L)
+  used <- c(used, paste0("newdata:", nkind))
+  newdata <- switch(nkind,
                     same = d, head = utils::head(d, 2L),
-                    new_level = { nd <- utils::head(d, 2L); if (is.factor(nd$x1)) nd$x1 <- factor("zzz"); nd },
-                    na = { nd <- utils::head(d, 2L); nd$x1[1L] <- NA; nd },
-                    missing_col = utils::head(d[setdiff(names(d), "x1")], 2L))
-  list(seed = seed, args = args, newdata = newdata)
+                    new_level = { nd <- utils::head(d, 2L); if (is.factor(nd$x1)) nd$x1 <- factor(rep("zzz", nrow(nd))); nd },
+                    na = { nd <- utils::head(d, 2L); if (nrow(nd)) nd$x1[1L] <- NA; nd },
+                    missing_col = utils::head(d[setdiff(names(d), "x1")], 2L),
+                    zero_rows = d[0L, , drop = FALSE],
+                    character_for_number = { nd <- utils::head(d, 2L); if (is.numeric(nd$x1)) nd$x1 <- as.character(nd$x1); nd })
+  list(seed = seed, args = args, newdata = newdata, kinds = unique(used))
 }
 
 # A clear error names the function that raises it ("gradglm: ...", "predict: ...")
 fuzz_clear_error <- function(msg) grepl("^[A-Za-z_.]+[A-Za-z0-9_.]*: ", msg)
 
+# Time limits of the tests, stretched where the package runs instrumented
+# (tools/sanitize.sh sets GRADGLM_TEST_SLOW: sanitizers and valgrind run the
+# compiled code several times slower)
+test_seconds <- function(seconds) {
+  if (nzchar(Sys.getenv("GRADGLM_TEST_SLOW"))) seconds * 20 else seconds
+}
+
 # Runs one case within `seconds`: "fit" (checked), "error" (a clear one), or
 # what went wrong
 fuzz_run <- function(case, seconds = 10) {
+  seconds <- test_seconds(seconds)
   started <- Sys.time()
   res <- tryCatch({
     setTimeLimit(elapsed = seconds, transient = TRUE)

@@ -66,8 +66,11 @@ stats_unit <- function(family, link, y, eta) {
   mu <- fam$linkinv(eta)
   me <- fam$mu.eta(eta)
   v <- fam$variance(mu)
+  # y - mu, for the log link without the cancellation of exp(eta) - y near
+  # eta = log(y) (the engine keeps those digits)
+  r <- if (link == "log") ifelse(y > 0, -y * expm1(eta - log(pmax(y, 1e-300))), y - mu) else y - mu
   list(loss = fam$dev.resids(y, mu, rep(1, length(eta))) / 2,
-       grad = -(y - mu) * me / v,
+       grad = -r * me / v,
        weight = me^2 / v)
 }
 

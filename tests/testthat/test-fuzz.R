@@ -5,13 +5,26 @@
 test_that("3,000 generated odd inputs give fits or clear errors", {
   skip_on_cran()
   seeds <- 1:3000
-  out <- vapply(seeds, function(s) fuzz_run(fuzz_case(s), seconds = 10), "")
+  kinds <- character(0)
+  out <- vapply(seeds, function(s) {
+    case <- fuzz_case(s)
+    kinds <<- union(kinds, case$kinds)
+    out <- fuzz_run(case, seconds = 10)
+    # (a busy machine can stretch a case past its limit: a hang repeats)
+    if (identical(out, "time limit")) out <- fuzz_run(case, seconds = 30)
+    out
+  }, "")
   bad <- !out %in% c("fit", "error")
   expect(!any(bad), paste0("cases that went wrong (seed: outcome):\n",
                            paste0(seeds[bad], ": ", out[bad], collapse = "\n")))
   # the generator reaches fits as well as errors
   expect_gt(sum(out == "fit"), 300)
   expect_gt(sum(out == "error"), 300)
+  # and covers many kinds of odd input (columns, responses, formulas, weights,
+  # arguments, new data, families, optimizers, row counts)
+  expect_gte(length(kinds), 100)
+  for (group in c("column", "response", "formula", "weights", "argument", "newdata", "rows"))
+    expect_gte(sum(startsWith(kinds, paste0(group, ":"))), 4, label = group)
 })
 
 test_that("the fuzzing checks catch what they are meant to catch", {
