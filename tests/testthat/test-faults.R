@@ -313,7 +313,7 @@ test_that("a child R process killed in the middle of a fit dies promptly", {
 # What a session makes of saved objects: for each, its predictions on its
 # newdata (where it has a predict() method), the printed print() and
 # summary(), and whether plot() draws. Run in this session and in a fresh one.
-# (Self-contained: callr runs it with the global environment as enclosure.)
+# (Self-contained: the fresh session gets it deparsed into a script.)
 saved_object_report <- function(objects, newdata) {
   suppressMessages(library(gradglm))
   # the same printing in both sessions (testthat sets these in its own)
@@ -392,19 +392,15 @@ test_that("every kind of fit, saved with saveRDS(), predicts, summarises and plo
   # the fresh session finds the package where this one does
   libs <- .libPaths()
   r_libs <- paste(libs, collapse = .Platform$path.sep)
-  if (requireNamespace("callr", quietly = TRUE) && !nzchar(Sys.getenv("GRADGLM_FAULTS_NO_CALLR"))) {
-    callr::r(child, args = list(saved_object_report, objects_file, newdata_file, report_file), libpath = libs,
-             env = c(callr::rcmd_safe_env(), R_LIBS = r_libs))
-  } else {
-    script <- file.path(dir, "child.R")
-    writeLines(c(paste("report <-", paste(deparse(saved_object_report), collapse = "\n")),
-                 paste("child <-", paste(deparse(child), collapse = "\n")),
-                 sprintf("child(report, %s, %s, %s)", deparse(objects_file), deparse(newdata_file),
-                         deparse(report_file))), script)
-    out <- suppressWarnings(system2(file.path(R.home("bin"), "Rscript"), shQuote(script),
-                                    env = paste0("R_LIBS=", shQuote(r_libs)), stdout = TRUE, stderr = TRUE))
-    expect_null(attr(out, "status"), label = paste(c("the exit status of Rscript", out), collapse = "\n"))
-  }
+  # (a plain Rscript: the child is a fresh R session with nothing but the files)
+  script <- file.path(dir, "child.R")
+  writeLines(c(paste("report <-", paste(deparse(saved_object_report), collapse = "\n")),
+               paste("child <-", paste(deparse(child), collapse = "\n")),
+               sprintf("child(report, %s, %s, %s)", deparse(objects_file), deparse(newdata_file),
+                       deparse(report_file))), script)
+  out <- suppressWarnings(system2(file.path(R.home("bin"), "Rscript"), shQuote(script),
+                                  env = paste0("R_LIBS=", shQuote(r_libs)), stdout = TRUE, stderr = TRUE))
+  expect_null(attr(out, "status"), label = paste(c("the exit status of Rscript", out), collapse = "\n"))
   there <- readRDS(report_file)
   expect_named(there, names(objects))
   for (nm in names(objects)) {
