@@ -345,13 +345,16 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
   aic <- aic + (extractAIC.gradglm(object, k = k)[2L] - aic[1L])
   dfs <- if (direction == "drop") rank[1L] - rank else rank - rank[1L]
   dfs[1L] <- NA
-  data.frame(Df = dfs, Deviance = dev, AIC = aic, row.names = rows, check.names = FALSE)
+  aod <- data.frame(Df = dfs, Deviance = dev, AIC = aic, row.names = rows, check.names = FALSE)
+  # a quasi-family has no AIC: glm's tables leave the column out
+  if (all(is.na(aic))) aod$AIC <- NULL
+  aod
 }
 
 # minus twice the log-likelihood up to a constant, as glm's tables use it:
 # profiled over the scale for the Gaussian family, else scaled deviance
 .select_glm_loglik <- function(object, dev, n, scale) {
-  if (!.methods_fixed_dispersion(object$family)) {
+  if (isTRUE(family_row(object$family)$profile_scale)) {
     if (scale > 0) dev / scale - n else n * log(dev / n)
   } else {
     dev / .select_dispersion(object, scale)
