@@ -336,3 +336,31 @@ test_that("drop1() of a quasi-family leaves out the AIC column, as glm's", {
             control = glm_tight)
   expect_equal(unname(as.matrix(drop1(g, test = "F"))), unname(as.matrix(drop1(gr, test = "F"))), tolerance = tol)
 })
+
+test_that("evaluate() counts glm's log-likelihood for Gamma and inverse.gaussian; a quasi-family has none", {
+  g <- gradglm(cost ~ age + region, offset = log(exposure), weights = w, data = costs_log, family = Gamma(link = "log"))
+  gr <- glm(cost ~ age + region, offset = log(exposure), weights = w, data = costs_log, family = Gamma(link = "log"),
+            control = glm_tight)
+  expect_close(evaluate(g, costs_log)$loglik, as.numeric(logLik(gr)), 1e-8, label = "Gamma log-likelihood")
+  ig <- invgauss_data()
+  i <- gradglm(y ~ x + g, data = ig, family = inverse.gaussian)
+  ir <- glm(y ~ x + g, data = ig, family = inverse.gaussian, control = glm_tight)
+  expect_close(evaluate(i, ig)$loglik, as.numeric(logLik(ir)), 1e-8, label = "inverse.gaussian log-likelihood")
+  q <- gradglm(count ~ spray, data = InsectSprays, family = quasipoisson)
+  e <- evaluate(q, InsectSprays)
+  expect_true(is.na(e$loglik))
+  expect_close(e$deviance, deviance(q), 1e-10, label = "quasipoisson held-out deviance")
+})
+
+test_that("influence measures equal glm's for Gamma and quasipoisson fits", {
+  g <- gradglm(cost ~ age + region, offset = log(exposure), weights = w, data = costs_log, family = Gamma(link = "log"))
+  gr <- glm(cost ~ age + region, offset = log(exposure), weights = w, data = costs_log, family = Gamma(link = "log"),
+            control = glm_tight)
+  q <- gradglm(count ~ spray, data = InsectSprays, family = quasipoisson)
+  qr <- glm(count ~ spray, data = InsectSprays, family = quasipoisson, control = glm_tight)
+  for (p in list(list(g, gr, "Gamma"), list(q, qr, "quasipoisson"))) {
+    expect_equal(hatvalues(p[[1]]), hatvalues(p[[2]]), tolerance = tol, label = paste(p[[3]], "hatvalues"))
+    expect_equal(rstandard(p[[1]]), rstandard(p[[2]]), tolerance = tol, label = paste(p[[3]], "rstandard"))
+    expect_equal(cooks.distance(p[[1]]), cooks.distance(p[[2]]), tolerance = tol, label = paste(p[[3]], "cooks"))
+  }
+})
