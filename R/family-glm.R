@@ -1,7 +1,9 @@
 #' @include family.R
 NULL
 
-# glm's families as rows of the registry: gaussian, binomial and poisson.
+# glm's families as rows of the registry: gaussian, binomial and poisson
+# (Gamma and inverse.gaussian are in R/family-positive.R, the quasi-families
+# in R/family-quasi.R).
 # Without a sigma model each is a generalized linear model (one mean per
 # row, a deviance, glm's inference); gaussian() with a sigma model is a
 # location-scale model (R/family-scale.R).
@@ -29,7 +31,7 @@ glm_numeric_response <- function(y, family, weights, fun, check = NULL) {
   list(y = y, trials = rep.int(1, length(y)), weights = weights)
 }
 
-binomial_response <- function(y, family, weights, fun) {
+binomial_response <- function(y, family, weights, fun, whole = TRUE) {
   nm <- if (is.matrix(y)) rownames(y) else names(y)
   n <- NROW(y)
   trials <- rep.int(1, n)
@@ -59,7 +61,7 @@ binomial_response <- function(y, family, weights, fun) {
       abort(fun, "a binomial response must lie in [0, 1] (or be logical, a two-level factor ",
             "or cbind(successes, failures)); found ", sum(y < 0 | y > 1), " value(s) outside")
     }
-    if (max_nonwhole(weights, y) > 1e-3) {
+    if (whole && max_nonwhole(weights, y) > 1e-3) {
       warn(fun, "non-integer #successes in a binomial fit (y * weights is not a whole number)")
     }
   } else {
@@ -80,7 +82,7 @@ stats_aic <- function(family, y, trials, mu, weights, dev) family$aic(y, trials,
 
 register_family(new_family_row(
   "gaussian", c("identity", "log"), "gaussian", ns = "stats",
-  free_dispersion = TRUE, sigma = "optional",
+  free_dispersion = TRUE, scale_in_likelihood = TRUE, profile_scale = TRUE, sigma = "optional",
   closed_form = function(family) family$link == "identity",
   response = function(y, family, weights, fun) {
     if (is.matrix(y) && ncol(y) > 1L) return(multi_response(y, family, weights, fun))
@@ -113,7 +115,7 @@ register_family(new_family_row(
 ))
 
 register_family(new_family_row(
-  "binomial", c("logit", "probit", "cloglog"), "binomial", ns = "stats",
+  "binomial", c("logit", "probit", "cloglog", "cauchit", "log"), "binomial", ns = "stats",
   response = binomial_response,
   model = function(family, resp, x, x_sigma, fun) glm_model(family, resp, x, fun),
   aic = binomial_aic,

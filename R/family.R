@@ -10,7 +10,8 @@
 # gradglm's own (laplace(), student_t(), multinomial(), ordinal()), all of
 # class "family"; the registry maps its `family` name to its row.
 
-dist_codes <- c(gaussian = 1L, binomial = 2L, poisson = 3L, laplace = 4L, student_t = 5L)
+dist_codes <- c(gaussian = 1L, binomial = 2L, poisson = 3L, laplace = 4L, student_t = 5L, gamma = 6L,
+                inverse_gaussian = 7L)
 link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, sqrt = 6L,
                 inverse = 7L, cauchit = 8L, "1/mu^2" = 9L)
 
@@ -20,17 +21,27 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   name, links (the first is the default), constructor (a function of the
 #   link, in `ns`), kind ("glm": one mean and a deviance, inference as glm's;
 #   "likelihood": several parameter blocks, Wald and likelihood-ratio
-#   inference), free_dispersion (glm's t and F tests), sigma (a `sigma`
+#   inference), free_dispersion (glm's t and F tests), scale_in_likelihood
+#   (the dispersion is a parameter of a likelihood, counted in logLik()'s df:
+#   gaussian, Gamma, inverse.gaussian; a quasi-family has no likelihood),
+#   profile_scale (drop1()/add1() profile the scale out of the likelihood, as
+#   glm does for the Gaussian), dist(family) (the engine's distribution code
+#   of a GLM row, by default the row's name in `dist_codes`), chunked (fitted
+#   from a chunked source), sigma (a `sigma`
 #   model is allowed: "no", "optional" or "always"), closed_form(family),
 #   response(y, family, weights, fun), model(family, resp, x, x_sigma, fun),
 #   start(...), check_start(family, y, fun), aic(...), mean_range(ybar),
-#   boundary (the warning when fitted means reach the edge of their range);
+#   boundary (the warning when fitted means reach the edge of their range),
+#   check_family(family, fun) (what the link check cannot see: quasi()'s variance);
 #   for evaluate(): outcome ("numeric" or "binary"), eval_loglik(y, trials,
 #   mu, wt, fit) (GLM rows) and eval_log_density(z, df) (location-scale rows).
 new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
   row <- list(name = name, links = links, constructor = constructor, ns = ns, kind = "glm",
-              free_dispersion = FALSE, sigma = "no", closed_form = function(family) FALSE,
+              free_dispersion = FALSE, scale_in_likelihood = FALSE, profile_scale = FALSE,
+              dist = function(family) dist_codes[[name]], chunked = TRUE,
+              sigma = "no", closed_form = function(family) FALSE,
               check_start = function(family, y, fun) invisible(TRUE),
+              check_family = function(family, fun) invisible(TRUE),
               mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL,
               outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, penalty_model = NULL)
   extra <- list(...)
@@ -42,7 +53,8 @@ register_family <- function(row) assign(row$name, row, envir = .registry)
 
 available_families <- function() {
   nm <- ls(.registry)
-  first <- c("gaussian", "binomial", "poisson", "laplace", "student_t", "multinomial", "ordinal")
+  first <- c("gaussian", "binomial", "poisson", "Gamma", "inverse.gaussian", "quasibinomial", "quasipoisson",
+             "quasi", "laplace", "student_t", "multinomial", "ordinal")
   c(intersect(first, nm), setdiff(nm, first))
 }
 
@@ -54,6 +66,8 @@ family_row <- function(family) get(family$family, envir = .registry)
 # object and its registry row.
 resolve_family <- function(family, fun = "gradglm") {
   available <- paste(available_families(), collapse = ", ")
+  # a family call that stops (stats' Gamma(link = "logit")) is reported as an error of `fun`
+  family <- tryCatch(family, error = function(e) abort(fun, "'family': ", conditionMessage(e)))
   if (is.character(family)) {
     if (length(family) != 1L || is.na(family) || !exists(family, envir = .registry, inherits = FALSE)) {
       abort(fun, "unknown family ", quote_some(family), "; available families: ", available)
@@ -75,7 +89,29 @@ resolve_family <- function(family, fun = "gradglm") {
     abort(fun, "link '", family$link, "' is not available for family '", name,
           "'; available links: ", paste(row$links, collapse = ", "))
   }
+  check_link_functions(family, fun)
+  row$check_family(family, fun)
   list(family = family, row = row)
+}
+
+# The engine computes its links itself and never calls the family's
+# functions: a link object named after one of them (a make.link() or
+# link-glm object) must be that link. A link of one's own under another name
+# is refused by the link check above.
+check_link_functions <- function(family, fun) {
+  name <- family$link
+  if (!name %in% names(link_codes) || !is.function(family$linkinv) || !is.function(family$mu.eta)) {
+    return(invisible(TRUE))
+  }
+  eta <- c(0.2, 0.5, 0.9)  # inside every link's domain
+  ref <- stats::make.link(name)
+  same <- function(a, b) isTRUE(all.equal(as.numeric(a), b, tolerance = 1e-10))
+  if (!same(family$linkinv(eta), ref$linkinv(eta)) || !same(family$mu.eta(eta), ref$mu.eta(eta))) {
+    abort(fun, "the family's link is named '", name, "' but its linkinv() or mu.eta() is not make.link(\"", name,
+          "\")'s: user-defined links are not available (gradglm computes its links in compiled code); ",
+          "available links: ", paste(names(link_codes), collapse = ", "))
+  }
+  invisible(TRUE)
 }
 
 # a family object in stats' format for a family of gradglm's own

@@ -447,6 +447,10 @@ check_source_family <- function(fam, model, fun) {
 source_fit <- function(formula, source, family, weights, subset, offset, na_fun, start, optimizer, control,
                        contrasts, sigma, env, fun = "gradglm") {
   fam <- resolve_family(family, fun)
+  if (!isTRUE(fam$row$chunked)) {
+    abort(fun, "family '", fam$family$family, "' is not yet fitted from a chunked source; a chunked source ",
+          "fits gaussian, binomial, poisson, student_t and multinomial models (fit this one from a data frame)")
+  }
   spec <- as_optimizer_spec(optimizer, fun)
   name <- spec$name
   if (name %in% c("auto", "exact")) name <- "newton"

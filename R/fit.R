@@ -5,18 +5,32 @@
 #'
 #' @param x Numeric design matrix, one row per observation (include a column
 #'   of ones for an intercept).
-#' @param y Response: a numeric vector; for `binomial()` also logical, a
-#'   two-level factor or a two-column matrix `cbind(successes, failures)`.
+#' @param y Response: a numeric vector; for `binomial()` and `quasibinomial()`
+#'   also logical, a two-level factor or a two-column matrix
+#'   `cbind(successes, failures)`; positive for `Gamma()` and
+#'   `inverse.gaussian()`.
 #' @param weights Prior weights, non-negative, or `NULL` for ones.
 #' @param offset A known part of the linear predictor, or `NULL`.
 #' @param family A family: a name (`"binomial"`), a function (`binomial`) or a
-#'   family object (`binomial(link = "probit")`). Available: `gaussian`
-#'   (identity, log), `binomial` (logit, probit, cloglog), `poisson` (log,
-#'   identity, sqrt), with an estimated scale [laplace()] (identity) and
+#'   family object (`binomial(link = "probit")`). Available, with
+#'   their links (the first is the default): `gaussian` (identity, log),
+#'   `binomial` (logit, probit, cloglog, cauchit, log), `poisson` (log,
+#'   identity, sqrt), `Gamma` (inverse, identity, log), `inverse.gaussian`
+#'   (1/mu^2, inverse, identity, log), the quasi-families `quasibinomial`
+#'   (logit, probit, cloglog, cauchit, log), `quasipoisson` (log, identity,
+#'   sqrt) and `quasi` (identity, logit, probit, cloglog, cauchit, log, sqrt,
+#'   inverse, 1/mu^2; `variance` one of glm's "constant", "mu(1-mu)", "mu",
+#'   "mu^2", "mu^3"), with an estimated scale [laplace()] (identity) and
 #'   [student_t()] (identity, log), and for categorical responses
 #'   [multinomial()] and [ordinal()] (logit, probit, cloglog, loglog, cauchit).
 #'   Several numeric responses, `cbind(y1, y2) ~ x`, are fitted by `gaussian()`
-#'   and `student_t()`, one linear model each.
+#'   and `student_t()`, one linear model each. The dispersion of `gaussian`,
+#'   `Gamma`, `inverse.gaussian` and the quasi-families is estimated as glm
+#'   does (Pearson's statistic; t tests in [summary()][summary.gradglm], F
+#'   tests in [anova()][anova.gradglm]); a quasi-family has no likelihood, so
+#'   its AIC and log-likelihood are `NA`. A link is given by name or as a
+#'   [stats::make.link()] object of one of these links; links of one's own
+#'   (such as [stats::power()]) are not available.
 #' @param optimizer `"auto"` (the default: `"exact"` for a Gaussian model with
 #'   the identity link, `"newton"` otherwise), `"exact"` (closed form by QR),
 #'   `"newton"` (Newton / Fisher scoring with step-halving), `"lbfgs"`

@@ -26,13 +26,25 @@
 #'   `newdata`. Its `source` part holds the source, the rows, the passes
 #'   made, the reads of the source and the chunks kept in its cache.
 #' @param family A family: a name (`"poisson"`), a function (`poisson`) or a
-#'   family object (`poisson(link = "sqrt")`). Available: `gaussian`
-#'   (identity, log), `binomial` (logit, probit, cloglog), `poisson` (log,
-#'   identity, sqrt), with an estimated scale [laplace()] (identity) and
+#'   family object (`poisson(link = "sqrt")`). Available, with
+#'   their links (the first is the default): `gaussian` (identity, log),
+#'   `binomial` (logit, probit, cloglog, cauchit, log), `poisson` (log,
+#'   identity, sqrt), `Gamma` (inverse, identity, log), `inverse.gaussian`
+#'   (1/mu^2, inverse, identity, log), the quasi-families `quasibinomial`
+#'   (logit, probit, cloglog, cauchit, log), `quasipoisson` (log, identity,
+#'   sqrt) and `quasi` (identity, logit, probit, cloglog, cauchit, log, sqrt,
+#'   inverse, 1/mu^2; `variance` one of glm's "constant", "mu(1-mu)", "mu",
+#'   "mu^2", "mu^3"), with an estimated scale [laplace()] (identity) and
 #'   [student_t()] (identity, log), and for categorical responses
 #'   [multinomial()] and [ordinal()] (logit, probit, cloglog, loglog, cauchit).
 #'   Several numeric responses, `cbind(y1, y2) ~ x`, are fitted by `gaussian()`
-#'   and `student_t()`, one linear model each.
+#'   and `student_t()`, one linear model each. The dispersion of `gaussian`,
+#'   `Gamma`, `inverse.gaussian` and the quasi-families is estimated as glm
+#'   does (Pearson's statistic; t tests in [summary()][summary.gradglm], F
+#'   tests in [anova()][anova.gradglm]); a quasi-family has no likelihood, so
+#'   its AIC and log-likelihood are `NA`. A link is given by name or as a
+#'   [stats::make.link()] object of one of these links; links of one's own
+#'   (such as [stats::power()]) are not available.
 #' @param weights Optional prior weights (non-negative), evaluated in `data`.
 #' @param subset Optional expression selecting the rows to use.
 #' @param na.action What to do with missing values: [stats::na.omit()] (the
@@ -101,6 +113,13 @@
 #' @examples
 #' fit <- gradglm(am ~ wt + hp, data = mtcars, family = binomial())
 #' summary(fit)
+#'
+#' # a Gamma regression (the clotting times of ?glm), and overdispersed counts
+#' clotting <- data.frame(u = c(5, 10, 15, 20, 30, 40, 60, 80, 100),
+#'                        lot1 = c(118, 58, 42, 35, 27, 25, 21, 19, 18))
+#' summary(gradglm(lot1 ~ log(u), data = clotting, family = Gamma))
+#' qp <- gradglm(count ~ spray, data = InsectSprays, family = quasipoisson)
+#' anova(qp, test = "F")
 #'
 #' # the same model by gradient descent, and its training curve
 #' fit_gd <- gradglm(am ~ wt + hp, data = mtcars, family = binomial(), optimizer = "gd")

@@ -19,7 +19,8 @@
 #' [gradglm_fit()] on the leading columns of the design matrix).
 #'
 #' The numbers are those of [stats::anova.glm()] with the same `test`. When
-#' the dispersion is estimated (Gaussian family) the F test uses the
+#' the dispersion is estimated (gaussian, Gamma, inverse.gaussian and the
+#' quasi-families: Pearson's estimate) the F test uses the
 #' residual degrees of freedom of the largest model for the denominator; when
 #' it is known (binomial, Poisson, or given as `dispersion`) the denominator
 #' degrees of freedom are infinite.

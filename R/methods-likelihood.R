@@ -298,10 +298,11 @@
   is_dist <- !vapply(fits, is_glm_fit, logical(1))
   fam <- vapply(fits, function(f) f$family$family, character(1))
   # a glm fit counts its scale in its likelihood only with a free dispersion
-  bad <- !is_dist & vapply(fits, function(f) .methods_fixed_dispersion(f$family), NA)
+  # of a likelihood (not a quasi-family's)
+  bad <- !is_dist & vapply(fits, function(f) !isTRUE(family_row(f$family)$scale_in_likelihood), NA)
   if (any(bad)) {
-    abort(fun, "classical fits can be compared with distributional fits only ",
-          "for the gaussian family (model(s) ", paste(which(bad), collapse = ", "),
+    abort(fun, "classical fits can be compared with distributional fits only for a family whose ",
+          "dispersion is part of its likelihood (gaussian, Gamma, inverse.gaussian; model(s) ", paste(which(bad), collapse = ", "),
           " are ", quote_some(fam[bad]), ")")
   }
   n <- vapply(fits, function(f) as.numeric(stats::nobs(f)), numeric(1))

@@ -38,7 +38,7 @@ NULL
 # the types of predict() for a network's likelihood
 .net_predict_types <- function(object) {
   switch(object$lik_type,
-    glm = c("link", "response", if (object$family$family == "binomial") "class"),
+    glm = c("link", "response", if (identical(family_row(object$family)$outcome, "binary")) "class"),
     location_scale = c("link", "response", "sigma"),
     multinomial = c("link", "probs", "class"),
     ordinal = c("link", "probs", "class"))

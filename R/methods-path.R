@@ -85,8 +85,8 @@ NULL
     return(m$predict(.path_point(object, lambda), newdata = newdata, type = type, se.fit = FALSE, ...))
   }
   type <- if (is.null(type)) "link" else match.arg(type[1L], c("link", "response", "class"))
-  if (type == "class" && object$family$family != "binomial") {
-    abort(fun, "type = \"class\" is for binomial fits")
+  if (type == "class" && !identical(family_row(object$family)$outcome, "binary")) {
+    abort(fun, "type = \"class\" is for binomial and quasibinomial fits")
   }
   if (is.null(newdata)) {
     X <- .pred_fitted_design(object)

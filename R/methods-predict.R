@@ -45,7 +45,8 @@
 #' @param se.fit Logical: return standard errors as well?
 #' @param dispersion The dispersion used for the standard errors. If `NULL`
 #'   (the default) the fit's dispersion is used: 1 for the binomial and
-#'   Poisson families, the Pearson estimate for the Gaussian family, as in
+#'   Poisson families, the Pearson estimate for the others (gaussian, Gamma,
+#'   inverse.gaussian, the quasi-families), as in
 #'   [stats::summary.glm()].
 #' @param na.action A function saying what to do with missing values in
 #'   `newdata`. The default, [stats::na.pass()], predicts `NA`;

@@ -26,8 +26,8 @@
 #' `Deviance` (the residual deviance of each model), `AIC` and, with
 #' `test = "Chisq"` (or `"LRT"`), the likelihood-ratio statistic (`"LRT"`, or
 #' `"scaled dev."` when the dispersion is not 1) with its p-value, or with
-#' `test = "F"` the F statistic and its p-value (meant for the Gaussian
-#' family, whose dispersion is estimated; for the others a warning is given).
+#' `test = "F"` the F statistic and its p-value (meant for the families whose
+#' dispersion is estimated; for binomial and Poisson a warning is given).
 #' The sub-models are fitted by [gradglm_fit()] on columns of the design
 #' matrix, by the fit's own optimizer when it is an exact one (`"exact"`,
 #' `"newton"`, `"lbfgs"`) and by `"auto"` otherwise. `add1()` builds the
@@ -51,7 +51,8 @@
 #'
 #' `extractAIC()` returns `c(edf, AIC)`: for a GLM, the number of estimated
 #' coefficients and `fit$aic + (k - 2) * edf` (the AIC of [stats::glm()],
-#' which counts the Gaussian scale); for other fits, the number of
+#' which counts the scale of gaussian, Gamma and inverse.gaussian fits and is
+#' `NA` for a quasi-family); for other fits, the number of
 #' parameters and `-2 logLik + k * npar`.
 #'
 #' `step()` itself refits each model it moves to from the stored call, in the
@@ -348,13 +349,16 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
   aic <- aic + (extractAIC.gradglm(object, k = k)[2L] - aic[1L])
   dfs <- if (direction == "drop") rank[1L] - rank else rank - rank[1L]
   dfs[1L] <- NA
-  data.frame(Df = dfs, Deviance = dev, AIC = aic, row.names = rows, check.names = FALSE)
+  aod <- data.frame(Df = dfs, Deviance = dev, AIC = aic, row.names = rows, check.names = FALSE)
+  # a quasi-family has no AIC: glm's tables leave the column out
+  if (all(is.na(aic))) aod$AIC <- NULL
+  aod
 }
 
 # minus twice the log-likelihood up to a constant, as glm's tables use it:
 # profiled over the scale for the Gaussian family, else scaled deviance
 .select_glm_loglik <- function(object, dev, n, scale) {
-  if (!.methods_fixed_dispersion(object$family)) {
+  if (isTRUE(family_row(object$family)$profile_scale)) {
     if (scale > 0) dev / scale - n else n * log(dev / n)
   } else {
     dev / .select_dispersion(object, scale)

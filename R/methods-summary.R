@@ -8,7 +8,8 @@
 #' standard errors from the inverse Fisher information at the estimate, Wald
 #' statistics and their p-values. For families whose dispersion is fixed
 #' (binomial and Poisson) the statistics are z values compared with the normal
-#' distribution; when the dispersion is estimated (Gaussian) they are t values
+#' distribution; when the dispersion is estimated (gaussian, Gamma,
+#' inverse.gaussian, quasibinomial, quasipoisson, quasi) they are t values
 #' compared with a t distribution on the residual degrees of freedom. The
 #' numbers are those that [stats::summary.glm()] gives for the same model.
 #'
@@ -29,8 +30,9 @@
 #' @param object A fitted model of class `"gradglm"`.
 #' @param dispersion The dispersion parameter to use for standard errors. If
 #'   `NULL` (the default) it is 1 for binomial and Poisson families and, for
-#'   the Gaussian family, the Pearson chi-squared statistic divided by the
-#'   residual degrees of freedom.
+#'   the families whose dispersion is estimated (gaussian, Gamma,
+#'   inverse.gaussian and the quasi-families), the Pearson chi-squared
+#'   statistic divided by the residual degrees of freedom.
 #' @param correlation If `TRUE`, the correlation matrix of the estimated
 #'   coefficients is computed and printed.
 #' @param ... Not used; present for compatibility with the generic.

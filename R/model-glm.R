@@ -8,7 +8,7 @@ NULL
 glm_model <- function(family, resp, x, fun) {
   row <- family_row(family)
   list(kind = "glm",
-       likelihood = list(type = "glm", dist = dist_codes[[family$family]], link = link_codes[[family$link]]),
+       likelihood = list(type = "glm", dist = row$dist(family), link = link_codes[[family$link]]),
        blocks = list(model_block("mu", x, "mu", family$link, "Coefficients")),
        closed_form = row$closed_form(family),
        start = glm_start, finish = glm_finish)
@@ -84,7 +84,9 @@ glm_finish <- function(res, ctx, coef, aliased) {
     sep <- !is.null(row$separated) && isTRUE(row$separated(y, mu, weights > 0, along))
     warn(ctx$fun, if (sep) row$separation else row$boundary)
   }
-  npar <- rank + as.integer(row$free_dispersion)
+  # glm's logLik() counts the dispersion of a likelihood (gaussian, Gamma,
+  # inverse.gaussian), not a quasi-family's (whose AIC and logLik are NA)
+  npar <- rank + as.integer(row$scale_in_likelihood)
   list(residuals = residuals, fitted.values = mu, rank = rank, linear.predictors = eta,
        deviance = dev, aic = aic, null.deviance = null_dev, weights = working,
        df.residual = df_residual, df.null = n_ok - as.integer(intercept),

@@ -39,12 +39,26 @@ MeanValues mean_values(Dist dist, double y, double mu) {
       if (!(mu > 0.0)) return MeanValues{INF, NAN, NAN, NAN};
       return MeanValues{mu - y * std::log(mu) + poisson_saturated(y), 1.0 - y / mu, y / (mu * mu), 1.0 / mu};
     }
+    case Dist::gamma: {
+      // y / mu - 1 - log(y / mu), V(mu) = mu^2; written with r = y / mu so
+      // that no power of mu overflows before it is divided
+      if (!(mu > 0.0 && y > 0.0)) return MeanValues{INF, NAN, NAN, NAN};
+      const double t = (y - mu) / mu, r = y / mu;
+      return MeanValues{t - std::log1p(t), (1.0 - r) / mu, (2.0 * r - 1.0) / mu / mu, 1.0 / mu / mu};
+    }
+    case Dist::inverse_gaussian: {
+      // (y - mu)^2 / (2 y mu^2), V(mu) = mu^3
+      if (!(mu > 0.0 && y > 0.0)) return MeanValues{INF, NAN, NAN, NAN};
+      const double t = (y - mu) / mu, r = y / mu;
+      return MeanValues{t * t / (2.0 * y), (1.0 - r) / mu / mu, (3.0 * r - 2.0) / mu / mu / mu,
+                        1.0 / mu / mu / mu};
+    }
   }
   return MeanValues{NAN, NAN, NAN, NAN};
 }
 
 Family::Family(int dist_code, int link_code, bool hand_written) : Likelihood(1), hand_written_(hand_written) {
-  if (dist_code < 1 || dist_code > 3) {
+  if (!(dist_code >= 1 && dist_code <= 3) && dist_code != 6 && dist_code != 7) {
     throw std::invalid_argument("unknown distribution code " + std::to_string(dist_code));
   }
   if (link_code < 1 || link_code > 9) {
@@ -52,18 +66,11 @@ Family::Family(int dist_code, int link_code, bool hand_written) : Likelihood(1),
   }
   dist_ = static_cast<Dist>(dist_code);
   link_ = link_from_code(link_code);
-  const bool ok =
-      (dist_ == Dist::gaussian && (link_ == Link::identity || link_ == Link::log)) ||
-      (dist_ == Dist::binomial &&
-       (link_ == Link::logit || link_ == Link::probit || link_ == Link::cloglog)) ||
-      (dist_ == Dist::poisson &&
-       (link_ == Link::log || link_ == Link::identity || link_ == Link::sqrt));
-  if (!ok) throw std::invalid_argument("link not available for this distribution: " + name());
   dense_pairs();
 }
 
 std::string Family::name() const {
-  static const char* dists[] = {"", "gaussian", "binomial", "poisson"};
+  static const char* dists[] = {"", "gaussian", "binomial", "poisson", "", "", "Gamma", "inverse.gaussian"};
   return std::string(dists[static_cast<int>(dist_)]) + "(" + link_name(link_) + ")";
 }
 
@@ -73,17 +80,21 @@ bool Family::canonical() const {
          (dist_ == Dist::poisson && link_ == Link::log);
 }
 
+bool Family::unit_interval_link() const {
+  return link_ == Link::logit || link_ == Link::probit || link_ == Link::cloglog || link_ == Link::cauchit;
+}
+
 double Family::reported_mu(double eta) const {
   const double eps = std::numeric_limits<double>::epsilon();
   double mu = linkinv(eta);
-  if (dist_ == Dist::binomial) mu = std::min(std::max(mu, eps), 1.0 - eps);
+  if (unit_interval_link()) mu = std::min(std::max(mu, eps), 1.0 - eps);
   if (link_ == Link::log) mu = std::max(mu, eps);
   return mu;
 }
 
 double Family::report_mu_eta(double d) const {
   const double eps = std::numeric_limits<double>::epsilon();
-  return (dist_ == Dist::binomial || link_ == Link::log) ? std::max(d, eps) : d;
+  return (unit_interval_link() || link_ == Link::log) ? std::max(d, eps) : d;
 }
 
 double Family::start_eta(double y, double w) const {
@@ -91,6 +102,8 @@ double Family::start_eta(double y, double w) const {
     case Dist::binomial: return linkfun((w * y + 0.5) / (w + 1.0));
     case Dist::poisson: return linkfun(y + 0.1);
     case Dist::gaussian: return linkfun(y);  // R asks for y > 0 with the log link
+    case Dist::gamma:
+    case Dist::inverse_gaussian: return linkfun(y);  // y > 0
   }
   return NAN;
 }
@@ -163,6 +176,21 @@ UnitValues Family::binomial_unit(double y, double eta, bool need_derivs) const {
       }
       break;
     }
+    case Link::log: {
+      // log(mu) = eta < 0 and log(1 - mu): log(-expm1(eta)) as mu approaches 1
+      // (where log-binomial fits often end), log1p(-exp(eta)) for small mu
+      if (!(eta < 0.0)) return UnitValues{INF, 0.0, 0.0, 0.0};
+      const double q = -std::expm1(eta);  // 1 - mu
+      const double l1mu = eta < -0.6931471805599453 ? std::log1p(-std::exp(eta)) : std::log(q);
+      u.loss = -y * eta - (1.0 - y) * l1mu + ent;
+      if (need_derivs) {
+        const double r = std::exp(eta) / q;  // mu / (1 - mu)
+        u.grad = (1.0 - y) * r - y;
+        u.weight = r;
+        u.hess = (1.0 - y) * r / q;
+      }
+      break;
+    }
     default: return composed(y, eta, need_derivs);
   }
   return u;
@@ -211,11 +239,32 @@ UnitValues Family::gaussian_log_unit(double y, double eta, bool need_derivs) con
   return u;
 }
 
+// Gamma with the log link from eta: with l = log(y) - eta = log(y / mu), the
+// loss y / mu - 1 - log(y / mu) is expm1(l) - l, its gradient 1 - y / mu =
+// -expm1(l), the Fisher weight mu.eta^2 / V(mu) = 1 and the observed
+// curvature y / mu. Both exponentials are guarded as the Poisson's: eta is
+// capped at EXP_CAP (the composition's mean) and l at EXP_CAP (a mean far
+// below y gives a huge, finite loss)
+UnitValues Family::gamma_log_unit(double y, double eta, bool need_derivs) const {
+  UnitValues u{INF, 0.0, 0.0, 0.0};
+  if (!(y > 0.0) || std::isnan(eta)) return u;
+  const double l = std::min(std::log(y) - std::min(eta, EXP_CAP), EXP_CAP);
+  const double e = std::expm1(l);
+  u.loss = e - l;
+  if (need_derivs && std::isfinite(u.loss)) {
+    u.grad = -e;
+    u.weight = 1.0;
+    u.hess = e + 1.0;
+  }
+  return u;
+}
+
 UnitValues Family::unit_impl(double y, double eta, bool need_derivs) const {
   if (hand_written_) {
     if (dist_ == Dist::gaussian && link_ == Link::log) return gaussian_log_unit(y, eta, need_derivs);
+    if (dist_ == Dist::gamma && link_ == Link::log) return gamma_log_unit(y, eta, need_derivs);
     if (dist_ == Dist::binomial &&
-        (link_ == Link::logit || link_ == Link::probit || link_ == Link::cloglog)) {
+        (link_ == Link::logit || link_ == Link::probit || link_ == Link::cloglog || link_ == Link::log)) {
       return binomial_unit(y, eta, need_derivs);
     }
     if (dist_ == Dist::poisson && link_ == Link::log) return poisson_log_unit(y, eta, need_derivs);

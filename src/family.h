@@ -1,12 +1,17 @@
 // The likelihoods of generalized linear models: one predictor per row (K = 1),
 // the mean mu = linkinv(eta) of a distribution whose dispersion is not a
-// parameter of the fit (glm's families).
+// parameter of the fit (glm's families: gaussian, binomial, poisson, Gamma,
+// inverse Gaussian; a quasi-family is fitted as the distribution whose
+// variance function it has).
 //
 // A family is a distribution written in its mean, composed with a link by the
 // chain rule (`composed()`); the numerically delicate pairs are written by
-// hand from eta (binomial with the logit, probit and cloglog links, poisson
-// and gaussian with the log link) and tested against the composition. Everything is computed from eta directly, never from clipped
-// probabilities.
+// hand from eta (binomial with the logit, probit, cloglog and log links, poisson,
+// gaussian and Gamma with the log link) and tested against the composition.
+// Everything is computed from eta directly, never from clipped probabilities.
+// Any link can be composed with any distribution (quasi() allows that); the
+// loss is infinite where the mean leaves the distribution's range, and the
+// registry in R says which pairs each family offers.
 //
 // The codes below are mirrored in R/family.R; keep the two in step.
 #ifndef GRADGLM_FAMILY_H
@@ -21,7 +26,8 @@
 
 namespace gradglm {
 
-enum class Dist { gaussian = 1, binomial = 2, poisson = 3 };
+// (codes 4 and 5 are the location-scale distributions, src/location_scale.h)
+enum class Dist { gaussian = 1, binomial = 2, poisson = 3, gamma = 6, inverse_gaussian = 7 };
 
 // Per-observation quantities at one value of eta.
 struct UnitValues {
@@ -65,8 +71,9 @@ class Family : public Likelihood {
   double mu_eta(double eta) const {
     return gaussian_log() ? std::exp(std::min(eta, EXP_CAP / 2)) : gradglm::mu_eta(link_, eta);
   }
-  // mu and mu.eta as stats' family objects report them: kept DBL_EPSILON away
-  // from the boundary of the mean's range (binomial, log links)
+  // mu and mu.eta as stats' link objects report them: the means of the
+  // logit, probit, cloglog and cauchit links kept DBL_EPSILON inside (0, 1),
+  // the log link's above DBL_EPSILON; mu.eta of those links at least DBL_EPSILON
   double reported_mu(double eta) const;
   double reported_mu_eta(double eta) const { return report_mu_eta(mu_eta(eta)); }
   double report_mu_eta(double mu_eta) const;
@@ -76,7 +83,7 @@ class Family : public Likelihood {
   // weight w: the link of a mean pulled inside the valid range
   double start_eta(double y, double w) const;
   // a fitted mean numerically at the boundary of its range (0 or 1 for the
-  // binomial, 0 for the poisson)
+  // binomial, 0 for the poisson; the positive families have none)
   bool at_boundary(double mu) const;
 
   Dist dist() const { return dist_; }
@@ -91,6 +98,9 @@ class Family : public Likelihood {
   UnitValues binomial_unit(double y, double eta, bool need_derivs) const;
   UnitValues poisson_log_unit(double y, double eta, bool need_derivs) const;
   UnitValues gaussian_log_unit(double y, double eta, bool need_derivs) const;
+  UnitValues gamma_log_unit(double y, double eta, bool need_derivs) const;
+  // the links whose mean stats clamps into (0, 1), and the log link
+  bool unit_interval_link() const;
   UnitValues unit_impl(double y, double eta, bool need_derivs) const;
 };
 

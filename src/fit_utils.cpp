@@ -84,7 +84,10 @@ VectorXd first_order_units(ModelObjective& obj, const VectorXd& theta0, double& 
   int n_units = K;
   for (int k : lik.log_scale_predictors()) n_units = std::min(n_units, k);
   double phi = 1.0;
-  if (glm && glm->dist() == Dist::gaussian) phi = 2.0 * obj.value(theta0);
+  // the families whose dispersion is free by nature: steps in units of it
+  if (glm && (glm->dist() == Dist::gaussian || glm->dist() == Dist::gamma || glm->dist() == Dist::inverse_gaussian)) {
+    phi = 2.0 * obj.value(theta0);
+  }
   bool scaled = false;
   for (int k = 0; k < n_units; ++k) {
     const double u = 1.0 / std::sqrt(f[k] / phi);

@@ -50,20 +50,24 @@ fuzz_response <- function(family, n, eta) {
   pick <- function(...) { alts <- list(...); i <- sample.int(length(alts), 1L); list(alts[[i]], names(alts)[i]) }
   r <- if (!odd) {
     list(switch(family,
-      binomial = stats::rbinom(n, 1, mu),
-      poisson = stats::rpois(n, exp(eta / 2)),
+      binomial = , quasibinomial = stats::rbinom(n, 1, mu),
+      poisson = , quasipoisson = stats::rpois(n, exp(eta / 2)),
+      Gamma = , inverse.gaussian = stats::rgamma(n, shape = 2, rate = 2 / exp(eta / 4)),
       multinomial = factor(sample(c("p", "q", "r"), n, replace = TRUE)),
       ordinal = factor(sample(c("lo", "mid", "hi"), n, replace = TRUE), levels = c("lo", "mid", "hi"),
                        ordered = TRUE),
       eta + stats::rnorm(n)), "proper")
   } else switch(family,
-    binomial = pick(out_of_range = sample(c(0, 1, 2, -1, NA), n, replace = TRUE),
+    Gamma = , inverse.gaussian = pick(zeros = replace(stats::rexp(n), 1L, 0), negative = -stats::rexp(n),
+                                      huge = stats::rexp(n) * 1e300, tiny = stats::rexp(n) * 1e-300,
+                                      constant = rep(2, n)),
+    binomial = , quasibinomial = pick(out_of_range = sample(c(0, 1, 2, -1, NA), n, replace = TRUE),
                     logical = stats::rbinom(n, 1, mu) > 0,
                     two_level_factor = factor(sample(c("no", "yes"), n, replace = TRUE)),
                     character = sample(c("no", "yes"), n, replace = TRUE),
                     all_zero = rep(0, n),
                     proportion = stats::runif(n)),
-    poisson = pick(out_of_range = sample(c(-1, 0.5, NA, 3), n, replace = TRUE),
+    poisson = , quasipoisson = pick(out_of_range = sample(c(-1, 0.5, NA, 3), n, replace = TRUE),
                    counts_1e9 = stats::rpois(n, 1e9),
                    all_zero = rep(0, n)),
     multinomial = pick(one_class = factor(rep("p", n)),
@@ -75,7 +79,7 @@ fuzz_response <- function(family, n, eta) {
          scale_1e150 = stats::rnorm(n) * 1e150, all_na = rep(NA_real_, n),
          inf = c(Inf, stats::rnorm(n))[seq_len(n)], character = as.character(stats::rnorm(n)),
          integer = sample.int(3L, n, replace = TRUE)))
-  list(y = r[[1L]], kind = paste0("response:", family, ":", r[[2L]]))
+  list(y = r[[1L]][seq_len(n)], kind = paste0("response:", family, ":", r[[2L]]))
 }
 
 # one generated case: list(args = the arguments of gradglm(), newdata, kinds =
@@ -91,7 +95,7 @@ fuzz_case <- function(seed) {
   if (stats::runif(1) < 0.1 && k > 1L) { d$x2 <- d$x1; used <- c(used, "column:duplicated") }
   eta <- if (is.numeric(d$x1) && all(is.finite(d$x1)) && max(abs(d$x1), 0) < 1e3) d$x1 / 2 else rep(0, n)
   family <- sample(c("gaussian", "gaussian", "binomial", "poisson", "student_t", "laplace", "multinomial",
-                     "ordinal"), 1L)
+                     "ordinal", "Gamma", "inverse.gaussian", "quasipoisson", "quasibinomial"), 1L)
   resp <- fuzz_response(family, n, eta)
   d$y <- resp$y
   used <- c(used, resp$kind, paste0("family:", family))
@@ -102,7 +106,10 @@ fuzz_case <- function(seed) {
   args <- list(formula = stats::as.formula(paste("y ~", rhs)), data = d,
                family = switch(family, gaussian = stats::gaussian(), binomial = stats::binomial(),
                                poisson = stats::poisson(), student_t = student_t(), laplace = laplace(),
-                               multinomial = multinomial(), ordinal = ordinal()))
+                               multinomial = multinomial(), ordinal = ordinal(),
+                               Gamma = stats::Gamma(link = sample(c("inverse", "log", "identity"), 1L)),
+                               inverse.gaussian = stats::inverse.gaussian(),
+                               quasipoisson = stats::quasipoisson(), quasibinomial = stats::quasibinomial()))
   opt <- sample(c("auto", "auto", "newton", "lbfgs", "gd", "sgd", "adam"), 1L)
   used <- c(used, paste0("optimizer:", opt))
   args$optimizer <- switch(opt, sgd = opt_sgd(max_epochs = 5), adam = opt_adam(max_epochs = 5), opt)

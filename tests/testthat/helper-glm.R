@@ -5,14 +5,20 @@
 glm_tight <- glm.control(epsilon = 1e-12, maxit = 100)
 
 # C++ codes of the families, as in src/family.h and R/family.R.
-dist_code <- c(gaussian = 1L, binomial = 2L, poisson = 3L)
-link_code <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, sqrt = 6L)
+dist_code <- c(gaussian = 1L, binomial = 2L, poisson = 3L, Gamma = 6L, inverse.gaussian = 7L)
+link_code <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, sqrt = 6L, inverse = 7L,
+               cauchit = 8L, "1/mu^2" = 9L)
 
-# Every (family, link) pair gradglm offers.
+# Every (family, link) pair gradglm offers (the quasi-families are fitted as
+# the distribution of their variance function).
 all_family_links <- list(
   c("gaussian", "identity"), c("gaussian", "log"),
-  c("binomial", "logit"), c("binomial", "probit"), c("binomial", "cloglog"),
-  c("poisson", "log"), c("poisson", "identity"), c("poisson", "sqrt")
+  c("binomial", "logit"), c("binomial", "probit"), c("binomial", "cloglog"), c("binomial", "cauchit"),
+  c("binomial", "log"),
+  c("poisson", "log"), c("poisson", "identity"), c("poisson", "sqrt"),
+  c("Gamma", "inverse"), c("Gamma", "identity"), c("Gamma", "log"),
+  c("inverse.gaussian", "1/mu^2"), c("inverse.gaussian", "inverse"), c("inverse.gaussian", "identity"),
+  c("inverse.gaussian", "log")
 )
 
 # The stats family object of a (family, link) pair.
@@ -190,4 +196,45 @@ reference_unit <- function(family, link, y, eta) {
     return(list(loss = loss, grad = grad, weight = weight))
   }
   stop("reference_unit: only binomial")
+}
+
+# Simulated data for the positive families (Gamma, inverse.gaussian).
+
+# Costs (in thousands) of n claims: a numeric covariate, a three-level
+# factor, an exposure (offset) and prior weights; y is Gamma with mean mu and
+# dispersion 1 / (shape * w), mu given by the inverse link (eta = 1 / mu,
+# with offset 0.1 * exposure) or the log link (offset log(exposure)).
+cost_data <- function(n = 400, link = c("log", "inverse"), shape = 2, seed = 1) {
+  link <- match.arg(link)
+  withr::local_seed(seed)
+  d <- data.frame(age = runif(n, 0, 2), region = factor(sample(c("north", "south", "west"), n, TRUE)),
+                  exposure = runif(n, 0.5, 2), w = runif(n, 0.5, 2))
+  eff <- c(north = 0, south = 0.2, west = -0.1)[as.character(d$region)]
+  if (link == "log") {
+    mu <- exp(0.5 + 0.4 * d$age + eff + log(d$exposure))
+  } else {
+    mu <- 1 / (0.8 + 0.3 * d$age + eff + 0.1 * d$exposure)
+  }
+  d$cost <- rgamma(n, shape = shape * d$w, scale = mu / (shape * d$w))
+  d
+}
+
+# Inverse Gaussian draws with mean mu and shape lambda (Michael, Schucany and
+# Haas's transformation of a chi-squared draw).
+rinvgauss_msh <- function(n, mu, lambda) {
+  mu <- rep_len(mu, n)
+  lambda <- rep_len(lambda, n)
+  v <- rnorm(n)^2
+  x <- mu + mu^2 * v / (2 * lambda) - mu / (2 * lambda) * sqrt(4 * mu * lambda * v + mu^2 * v^2)
+  ifelse(runif(n) <= mu / (mu + x), x, mu^2 / x)
+}
+
+# n inverse Gaussian responses whose mean is 1 / sqrt(eta) (glm's default
+# link, 1/mu^2) of a numeric covariate and a two-level factor
+invgauss_data <- function(n = 300, lambda = 20, seed = 2) {
+  withr::local_seed(seed)
+  d <- data.frame(x = runif(n, 0, 1), g = factor(sample(c("a", "b"), n, TRUE)))
+  mu <- 1 / sqrt(0.5 + 1.5 * d$x + 0.5 * (d$g == "b"))
+  d$y <- rinvgauss_msh(n, mu, lambda)
+  d
 }

@@ -24,7 +24,8 @@ grid_in <- function(lo, hi) full_grid[full_grid >= lo & full_grid <= hi]
 # Where stats' linkinv / mu.eta are exact (not clamped at eps and finite).
 exact_range <- list(
   identity = c(-1000, 1000), logit = c(-30, 30), probit = c(-8, 8), cloglog = c(-30, 3),
-  log = c(-30, 600), sqrt = c(-1000, 1000)
+  log = c(-30, 600), sqrt = c(-1000, 1000), inverse = c(-1000, 1000), cauchit = c(-1000, 1000),
+  "1/mu^2" = c(1e-10, 1000)
 )
 
 test_that("mu and mu.eta agree with stats' linkinv and mu.eta where stats is exact", {
@@ -71,7 +72,9 @@ stats_unit <- function(family, link, y, eta) {
   r <- if (link == "log") ifelse(y > 0, -y * expm1(eta - log(pmax(y, 1e-300))), y - mu) else y - mu
   list(loss = fam$dev.resids(y, mu, rep(1, length(eta))) / 2,
        grad = -r * me / v,
-       weight = me^2 / v)
+       weight = me^2 / v,
+       # the rounding error of the reference's y - mu (it cancels where mu ~ y)
+       grad_rounding = 4 * .Machine$double.eps * (abs(y) + abs(mu)) * abs(me) / v)
 }
 
 # ranges in which stats' closures compute the deviance, gradient and weight
@@ -79,9 +82,14 @@ stats_unit <- function(family, link, y, eta) {
 unit_range <- list(
   "binomial/logit" = c(-15, 15), "binomial/probit" = c(-5, 5), "binomial/cloglog" = c(-30, 2.5),
   "poisson/log" = c(-30, 30), "poisson/identity" = c(1e-10, 1000), "poisson/sqrt" = c(1e-10, 1000),
-  "gaussian/identity" = c(-1000, 1000), "gaussian/log" = c(-30, 100)
+  "gaussian/identity" = c(-1000, 1000), "gaussian/log" = c(-30, 100),
+  "binomial/cauchit" = c(-100, 100), "binomial/log" = c(-30, -0.01),
+  "Gamma/inverse" = c(0.01, 100), "Gamma/identity" = c(0.01, 1000), "Gamma/log" = c(-30, 30),
+  "inverse.gaussian/1/mu^2" = c(0.01, 100), "inverse.gaussian/inverse" = c(0.01, 100),
+  "inverse.gaussian/identity" = c(0.01, 1000), "inverse.gaussian/log" = c(-30, 30)
 )
-unit_y <- list(binomial = c(0, 0.3, 1), poisson = c(0, 1, 3, 17, 250), gaussian = c(-40, 0, 2.5, 1e3))
+unit_y <- list(binomial = c(0, 0.3, 1), poisson = c(0, 1, 3, 17, 250), gaussian = c(-40, 0, 2.5, 1e3),
+               Gamma = c(0.05, 1, 3.7, 250), inverse.gaussian = c(0.05, 1, 3.7, 250))
 
 test_that("loss = dev.resids / 2, grad = -(y - mu) mu.eta / V, weight = mu.eta^2 / V (stats)", {
   for (fl in all_family_links) {
@@ -95,7 +103,8 @@ test_that("loss = dev.resids / 2, grad = -(y - mu) mu.eta / V, weight = mu.eta^2
       # the loss is ~0 at the saturated point: compare on the scale of the
       # terms it is made of
       expect_close(got$loss, want$loss, 1e-8, floor = 1e-6, label = paste("loss", lab))
-      expect_close(got$grad, want$grad, 1e-8, floor = 1e-10, label = paste("grad", lab))
+      expect_close(got$grad, want$grad, 1e-8, floor = 1e-10, label = paste("grad", lab),
+                   abs_tol = want$grad_rounding)
       expect_close(got$weight, want$weight, 1e-8, floor = 1e-300, label = paste("weight", lab))
     }
   }
@@ -137,7 +146,8 @@ test_that("no NaN or Inf in loss, grad or weight for eta in [-1e3, 1e3] (binomia
   cases <- list(
     list("binomial", "logit", c(0, 0.3, 1)), list("binomial", "probit", c(0, 0.3, 1)),
     list("binomial", "cloglog", c(0, 0.3, 1)), list("poisson", "log", c(0, 1, 3, 1e4)),
-    list("gaussian", "identity", c(-1e3, 0, 1e3)), list("gaussian", "log", c(-5, 0, 2.5, 1e3))
+    list("gaussian", "identity", c(-1e3, 0, 1e3)), list("gaussian", "log", c(-5, 0, 2.5, 1e3)),
+    list("binomial", "cauchit", c(0, 0.3, 1)), list("Gamma", "log", c(1e-3, 1, 1e4))
   )
   for (cs in cases) {
     for (y in cs[[3]]) {
@@ -163,6 +173,12 @@ test_that("the loss is minimised (zero) at the saturated point", {
   }
   got <- fe("poisson", "log", c(1, 5, 100), log(c(1, 5, 100)))
   expect_equal(got$loss, rep(0, 3), tolerance = 1e-12)
+  for (fl in Filter(function(fl) fl[1] %in% c("Gamma", "inverse.gaussian"), all_family_links)) {
+    y <- c(0.2, 1, 7.5)
+    got <- fe(fl[1], fl[2], y, stats_family(fl[1], fl[2])$linkfun(y))
+    expect_equal(got$loss, rep(0, 3), tolerance = 1e-12)
+    expect_equal(got$grad, rep(0, 3), tolerance = 1e-10)
+  }
 })
 
 test_that("poisson identity and sqrt: loss is +Inf (not NaN) at eta <= 0", {
@@ -180,10 +196,51 @@ test_that("poisson identity and sqrt: loss is +Inf (not NaN) at eta <= 0", {
   }
 })
 
-test_that("family_eval rejects unknown codes and unavailable links", {
-  expect_error(gradglm:::family_eval(4L, 1L, 0, 0), "distribution")
-  expect_error(gradglm:::family_eval(1L, 7L, 0, 0), "link")
-  expect_error(gradglm:::family_eval(1L, 2L, 0, 0), "link not available")
-  expect_error(gradglm:::family_eval(3L, 3L, 0, 0), "link not available")
+test_that("family_eval rejects unknown codes", {
+  for (d in c(0L, 4L, 5L, 8L)) expect_error(gradglm:::family_eval(d, 1L, 0, 0), "distribution")
+  for (l in c(0L, 10L)) expect_error(gradglm:::family_eval(1L, l, 0, 0), "link")
   expect_error(gradglm:::family_eval(1L, 1L, c(0, 1), 0), "same length")
+})
+
+test_that("any link composes with any distribution, as quasi() needs (stats' quasi closures)", {
+  eta <- seq(-3, 2, by = 0.25)  # (beyond 2 stats' 1 - mu of the cloglog link loses its digits)
+  for (v in list(c("constant", "gaussian", 2.5), c("mu(1-mu)", "binomial", 0.3), c("mu", "poisson", 3))) {
+    for (link in c("logit", "probit", "cloglog", "cauchit", "inverse")) {
+      fam <- do.call(quasi, list(link = link, variance = v[1]))
+      y <- as.numeric(v[3])
+      mu <- fam$linkinv(eta)
+      ok <- eta != 0 & is.finite(mu) & switch(v[1], constant = TRUE, "mu(1-mu)" = mu > 0 & mu < 1, mu = mu > 0)
+      yy <- rep(y, sum(ok))
+      got <- gradglm:::family_eval(dist_code[[v[2]]], link_code[[link]], yy, eta[ok])
+      lab <- sprintf("quasi(%s, %s)", link, v[1])
+      expect_close(got$loss, fam$dev.resids(yy, mu[ok], 1) / 2, 1e-9, floor = 1e-6, label = paste("loss", lab))
+      expect_close(got$grad, -(y - mu[ok]) * fam$mu.eta(eta[ok]) / fam$variance(mu[ok]), 1e-9, floor = 1e-10,
+                   label = paste("grad", lab))
+    }
+  }
+})
+
+test_that("the hand-written pairs equal the composition of distribution and link", {
+  cases <- list(c("binomial", "logit", "0.3"), c("binomial", "probit", "0.3"), c("binomial", "cloglog", "0.3"),
+                c("binomial", "log", "0.3"), c("binomial", "log", "1"), c("binomial", "log", "0"),
+                c("poisson", "log", "3"), c("gaussian", "log", "2.5"), c("Gamma", "log", "3.7"),
+                c("Gamma", "log", "0.01"))
+  # where the composition keeps its digits (1 - mu computed from mu loses
+  # them as mu approaches 1: cloglog beyond eta = 1, log near eta = 0)
+  for (cs in cases) {
+    rng <- switch(paste(cs[1:2], collapse = "/"), "binomial/log" = c(-20, -0.01), "binomial/cloglog" = c(-5, 1),
+                  c(-5, 5))
+    eta <- grid_in(rng[1], rng[2])
+    y <- rep(as.numeric(cs[3]), length(eta))
+    hand <- gradglm:::family_eval(dist_code[[cs[1]]], link_code[[cs[2]]], y, eta)
+    comp <- gradglm:::family_eval(dist_code[[cs[1]]], link_code[[cs[2]]], y, eta, composed = TRUE)
+    lab <- paste(cs, collapse = "/")
+    for (what in c("loss", "grad", "weight", "hess")) {
+      expect_close(hand[[what]], comp[[what]], 1e-8, floor = 1e-6, label = paste(what, lab))
+    }
+  }
+  # binomial(log) outside its range (mu >= 1) and Gamma at y <= 0: an infinite loss, not NaN
+  expect_identical(fe("binomial", "log", 0.3, c(0, 1e-10, 2))$loss, rep(Inf, 3))
+  expect_identical(fe("Gamma", "log", 0, c(-1, 0, 1))$loss, rep(Inf, 3))
+  expect_identical(fe("inverse.gaussian", "inverse", 1, c(-1, -1e-300))$loss, rep(Inf, 2))
 })

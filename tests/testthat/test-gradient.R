@@ -17,11 +17,14 @@ make_problem <- function(family, link, n = 60L, seed = 1L) {
   w <- round(runif(n, 0, 3), 1)
   w[c(3, 17)] <- 0
   off <- runif(n, -0.2, 0.2)
+  # the positive families: eta > 0 for the inverse and 1/mu^2 links, mu > 0 for the identity
+  positive <- switch(link, log = c(0.5, 0.3, -0.2, 0.04), identity = c(4, 0.5, 1, 0.3), c(1, 0.1, 0.3, 0.05))
   beta <- switch(family,
     gaussian = if (link == "log") c(0.3, 0.2, -0.3, 0.05) else c(1, 2, -1, 0.5),
-    binomial = c(-0.4, 0.7, -0.5, 0.06),
+    binomial = if (link == "log") c(-1.5, 0.2, -0.3, 0.04) else c(-0.4, 0.7, -0.5, 0.06),
     poisson = switch(link, log = c(0.5, 0.3, -0.2, 0.04), identity = c(4, 0.5, 1, 0.3),
-                     sqrt = c(2, 0.2, 0.5, 0.1))
+                     sqrt = c(2, 0.2, 0.5, 0.1)),
+    Gamma = positive, inverse.gaussian = positive
   )
   if (family == "poisson" && link != "log") off <- abs(off)
   eta <- drop(x %*% beta) + off
@@ -29,7 +32,9 @@ make_problem <- function(family, link, n = 60L, seed = 1L) {
   y <- switch(family,
     gaussian = mu + rnorm(n, sd = 0.5),
     binomial = rbinom(n, 10, mu) / 10,
-    poisson = rpois(n, mu)
+    poisson = rpois(n, mu),
+    Gamma = rgamma(n, shape = 5, scale = mu / 5),
+    inverse.gaussian = rinvgauss_msh(n, mu, 10)
   )
   # evaluate the loss away from the truth so that the gradient is not ~0
   list(x = x, y = y, w = w, off = off, beta = beta * c(1.1, 0.8, 1.2, 0.9))

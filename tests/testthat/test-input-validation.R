@@ -142,23 +142,24 @@ test_that("zero rows, too many coefficients, one-level factors, no response", {
 })
 
 test_that("unknown families and links the family does not offer", {
-  expect_error(gradglm(y ~ x, data = d, family = "gamma"), "gradglm:.*'gamma'.*gaussian, binomial, poisson")
-  expect_error(gradglm(y ~ x, data = d, family = Gamma), "gradglm:.*'Gamma'.*gaussian, binomial, poisson")
-  expect_error(gradglm(k ~ x, data = d, family = quasipoisson), "gradglm:.*'quasipoisson'.*available")
-  expect_error(gradglm(k ~ x, data = d, family = "quasipoisson"), "gradglm:.*'quasipoisson'.*available")
-  expect_error(gradglm(b ~ x, data = d, family = quasibinomial()), "gradglm:.*'quasibinomial'")
-  expect_error(gradglm(y ~ x, data = d, family = inverse.gaussian), "gradglm:.*inverse.gaussian")
+  expect_error(gradglm(y ~ x, data = d, family = "gamma"),
+               "gradglm:.*'gamma'.*gaussian, binomial, poisson, Gamma, inverse.gaussian, quasibinomial")
+  expect_error(gradglm(y ~ x, data = d, family = "tweedie"), "gradglm:.*'tweedie'.*quasipoisson, quasi,")
+  fam <- poisson()
+  fam$family <- "zip"
+  expect_error(gradglm(k ~ x, data = d, family = fam), "gradglm: family 'zip' is not available; available families")
   expect_error(gradglm(y ~ x, data = d, family = gaussian(link = "inverse")),
                "gradglm:.*'inverse'.*'gaussian'.*identity, log")
-  expect_error(gradglm(b ~ x, data = d, family = binomial(link = "log")),
-               "gradglm:.*'log'.*'binomial'.*logit, probit, cloglog")
-  expect_error(gradglm(b ~ x, data = d, family = binomial(link = "cauchit")), "gradglm:.*'cauchit'")
+  expect_error(gradglm(b ~ x, data = d, family = binomial(link = "identity")),
+               "gradglm:.*'identity'.*'binomial'.*logit, probit, cloglog, cauchit, log")
+  expect_error(gradglm(k ~ x, data = d, family = quasipoisson(link = "inverse")),
+               "gradglm:.*'inverse'.*'quasipoisson'.*log, identity, sqrt")
   expect_error(gradglm(y ~ x, data = d, family = 3), "gradglm: 'family'")
   expect_error(gradglm_fit(X, d$y, family = "tweedie"), "gradglm_fit:.*'tweedie'")
   expect_snapshot(error = TRUE, {
     gradglm(y ~ x, data = d, family = "gamma")
-    gradglm(k ~ x, data = d, family = quasipoisson)
     gradglm(y ~ x, data = d, family = gaussian(link = "inverse"))
+    gradglm(b ~ x, data = d, family = binomial(link = "identity"))
   })
 })
 
