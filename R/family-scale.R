@@ -57,7 +57,7 @@ register_family(new_family_row(
   "laplace", "identity", "laplace", kind = "likelihood", sigma = "always",
   response = function(y, family, weights, fun) glm_numeric_response(y, family, weights, fun),
   model = function(family, resp, x, x_sigma, fun) locscale_model(family, resp, x, x_sigma, fun),
-  location_scale = list(dist = dist_codes[["laplace"]], no_validation = TRUE,
+  location_scale = list(dist = dist_codes[["laplace"]], no_validation = TRUE, heavy_tails = TRUE,
                         log_tail = function(z, df) log(0.5) + z),
   eval_log_density = function(z, df) log(0.5) - abs(z)
 ))
@@ -72,7 +72,7 @@ register_family(new_family_row(
     if (!is.null(resp$responses)) return(multi_locscale_model(family, resp, x, x_sigma, fun))
     locscale_model(family, resp, x, x_sigma, fun)
   },
-  location_scale = list(dist = dist_codes[["student_t"]], has_df = TRUE,
+  location_scale = list(dist = dist_codes[["student_t"]], has_df = TRUE, heavy_tails = TRUE,
                         log_tail = function(z, df) stats::pt(z, df = df, log.p = TRUE)),
   eval_log_density = function(z, df) stats::dt(z, df = df, log = TRUE)
 ))

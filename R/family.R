@@ -33,6 +33,8 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   start(...), check_start(family, y, fun), aic(...), mean_range(ybar),
 #   boundary (the warning when fitted means reach the edge of their range),
 #   check_family(family, fun) (what the link check cannot see: quasi()'s variance);
+#   location_scale (a location-scale row's engine distribution `dist`, and
+#   has_df, no_validation, heavy_tails: a start that outliers do not drag);
 #   for evaluate(): outcome ("numeric" or "binary"), eval_loglik(y, trials,
 #   mu, wt, fit) (GLM rows) and eval_log_density(z, df) (location-scale rows).
 new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {

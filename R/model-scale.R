@@ -47,7 +47,7 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
     b <- stats::lm.wfit(x, ly - offset, weights)$coefficients
   } else {
     b <- stats::lm.wfit(x, y - offset, weights)$coefficients
-    if (family$family %in% c("student_t", "laplace")) b <- robust_start(x, y - offset, weights, b)
+    if (isTRUE(family_row(family)$location_scale$heavy_tails)) b <- robust_start(x, y - offset, weights, b)
   }
   b[is.na(b)] <- 0
   mu <- family$linkinv(drop(x %*% b) + offset)
