@@ -198,7 +198,8 @@ fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, 
   # (nor a fit at a boundary, separated classes: its warning says why)
   at_boundary <- isTRUE(res$n_boundary > 0) || isTRUE(fit$.at_boundary)
   fit$.at_boundary <- NULL
-  if (!identical(optimizer, "exact") && !isTRUE(res$diverged) && !at_boundary) {
+  # (nor a penalised fit: the penalty determines what the data leave open)
+  if (!identical(optimizer, "exact") && is.null(fit$penalty) && !isTRUE(res$diverged) && !at_boundary) {
     warn_ill_conditioned(cov, fun = "gradglm")
   }
   common <- list(
