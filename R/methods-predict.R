@@ -301,6 +301,7 @@ predict.gradglm <- function(object, newdata = NULL,
 # argument.
 .pred_eval_frame <- function(expr) {
   tryCatch(expr, error = function(e) {
+    pass_on_time_limit(e)
     stop("predict.gradglm: the model's variables could not be built from 'newdata': ",
          conditionMessage(e), call. = FALSE)
   })
