@@ -81,7 +81,7 @@ binomial_aic <- function(family, y, trials, mu, weights, dev) {
 stats_aic <- function(family, y, trials, mu, weights, dev) family$aic(y, trials, mu, weights, dev)
 
 register_family(new_family_row(
-  "gaussian", c("identity", "log"), "gaussian", ns = "stats",
+  "gaussian", c("identity", "log", "inverse"), "gaussian", ns = "stats",
   free_dispersion = TRUE, scale_in_likelihood = TRUE, profile_scale = TRUE, sigma = "optional",
   closed_form = function(family) family$link == "identity",
   response = function(y, family, weights, fun) {
@@ -90,6 +90,9 @@ register_family(new_family_row(
   },
   model = function(family, resp, x, x_sigma, fun) {
     if (!is.null(x_sigma)) {
+      if (family$link == "inverse") {
+        abort(fun, "a sigma model takes gaussian()'s identity and log links, not the inverse link")
+      }
       if (!is.null(resp$responses)) return(multi_locscale_model(family, resp, x, x_sigma, fun))
       return(locscale_model(family, resp, x, x_sigma, fun))
     }
@@ -99,6 +102,10 @@ register_family(new_family_row(
   check_start = function(family, y, fun) {
     if (family$link == "log" && any(y <= 0)) {
       abort(fun, "gaussian(link = \"log\") needs a positive response for its default start; supply 'start'")
+    }
+    if (family$link == "inverse" && any(y == 0)) {
+      abort(fun, "gaussian(link = \"inverse\") needs a response without zeros for its default start ",
+            "(1 / y); supply 'start'")
     }
     invisible(TRUE)
   },

@@ -11,7 +11,7 @@
 # class "family"; the registry maps its `family` name to its row.
 
 dist_codes <- c(gaussian = 1L, binomial = 2L, poisson = 3L, laplace = 4L, student_t = 5L, gamma = 6L,
-                inverse_gaussian = 7L)
+                inverse_gaussian = 7L, negative_binomial = 8L)
 link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, sqrt = 6L,
                 inverse = 7L, cauchit = 8L, "1/mu^2" = 9L)
 
@@ -36,7 +36,11 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   location_scale (a location-scale row's engine distribution `dist`, and
 #   has_df, no_validation, heavy_tails: a start that outliers do not drag);
 #   for evaluate(): outcome ("numeric" or "binary"), eval_loglik(y, trials,
-#   mu, wt, fit) (GLM rows) and eval_log_density(z, df) (location-scale rows).
+#   mu, wt, fit) (GLM rows) and eval_log_density(z, df) (location-scale rows);
+#   lik_params(family) (the engine's extra parameters of a GLM row: the
+#   negative binomial's theta); adopt(family) (a family object of another
+#   package that this row fits, such as MASS::negative.binomial(theta),
+#   returned as the row's own, or NULL).
 new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
   row <- list(name = name, links = links, constructor = constructor, ns = ns, kind = "glm",
               free_dispersion = FALSE, scale_in_likelihood = FALSE, profile_scale = FALSE,
@@ -45,7 +49,8 @@ new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
               check_start = function(family, y, fun) invisible(TRUE),
               check_family = function(family, fun) invisible(TRUE),
               mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL,
-              outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, penalty_model = NULL)
+              outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, penalty_model = NULL,
+              lik_params = function(family) list(), adopt = NULL)
   extra <- list(...)
   row[names(extra)] <- extra
   row
@@ -56,7 +61,7 @@ register_family <- function(row) assign(row$name, row, envir = .registry)
 available_families <- function() {
   nm <- ls(.registry)
   first <- c("gaussian", "binomial", "poisson", "Gamma", "inverse.gaussian", "quasibinomial", "quasipoisson",
-             "quasi", "laplace", "student_t", "multinomial", "ordinal")
+             "quasi", "negative_binomial", "laplace", "student_t", "multinomial", "ordinal")
   c(intersect(first, nm), setdiff(nm, first))
 }
 
@@ -82,6 +87,7 @@ resolve_family <- function(family, fun = "gradglm") {
     abort(fun, "'family' must be a family name, function or object such as binomial(link = \"logit\"); ",
           "available families: ", available)
   }
+  family <- adopt_family(family)
   name <- family$family
   if (!is.character(name) || length(name) != 1L || !exists(name, envir = .registry, inherits = FALSE)) {
     abort(fun, "family '", name, "' is not available; available families: ", available)
@@ -94,6 +100,19 @@ resolve_family <- function(family, fun = "gradglm") {
   check_link_functions(family, fun)
   row$check_family(family, fun)
   list(family = family, row = row)
+}
+
+# a family object of another package that a registry row fits, as that
+# row's own (MASS::negative.binomial(theta) as negative_binomial(theta))
+adopt_family <- function(family) {
+  name <- family$family
+  if (is.character(name) && length(name) == 1L && exists(name, envir = .registry, inherits = FALSE)) return(family)
+  for (f in ls(.registry)) {
+    adopt <- get(f, envir = .registry)$adopt
+    own <- if (is.function(adopt)) adopt(family)
+    if (!is.null(own)) return(own)
+  }
+  family
 }
 
 # The engine computes its links itself and never calls the family's

@@ -145,12 +145,12 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   ctx <- list(family = family, row = row, resp = resp, offset = offset, offset_given = offset_given,
               x = x, x_sigma = x_sigma, intercept = intercept, n = n, n_ok = n_ok, fun = fun,
               optimizer = optimizer, model = model)
-  if (is.null(start)) start <- model$start(ctx)
   engine_control <- engine_control_list(control, spec, optimizer, n)
   check_batch_size(engine_control, optimizer, n, fun)
   if (!is.null(model$check_control)) model$check_control(engine_control, fun)
   engine_control$subsample_min <- 200000L
   ctx$engine_control <- engine_control
+  if (is.null(start)) start <- model$start(ctx)
   pen <- if (!is.null(penalty)) penalty_engine(penalty, model, resp, if (offset_given) offset, term_labels, fun)
   res <- tryCatch(run_engine(model, resp, if (offset_given) offset, optimizer, start, engine_control, pen),
                   error = function(e) abort(fun, conditionMessage(e)))

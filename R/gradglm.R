@@ -27,14 +27,16 @@
 #'   made, the reads of the source and the chunks kept in its cache.
 #' @param family A family: a name (`"poisson"`), a function (`poisson`) or a
 #'   family object (`poisson(link = "sqrt")`). Available, with
-#'   their links (the first is the default): `gaussian` (identity, log),
+#'   their links (the first is the default): `gaussian` (identity, log, inverse),
 #'   `binomial` (logit, probit, cloglog, cauchit, log), `poisson` (log,
 #'   identity, sqrt), `Gamma` (inverse, identity, log), `inverse.gaussian`
 #'   (1/mu^2, inverse, identity, log), the quasi-families `quasibinomial`
 #'   (logit, probit, cloglog, cauchit, log), `quasipoisson` (log, identity,
 #'   sqrt) and `quasi` (identity, logit, probit, cloglog, cauchit, log, sqrt,
 #'   inverse, 1/mu^2; `variance` one of glm's "constant", "mu(1-mu)", "mu",
-#'   "mu^2", "mu^3"), with an estimated scale [laplace()] (identity) and
+#'   "mu^2", "mu^3"), for overdispersed counts [negative_binomial()] (log,
+#'   sqrt, identity; theta estimated, as `MASS::glm.nb()`, or fixed, as
+#'   `MASS::negative.binomial()`, whose family objects are accepted too), with an estimated scale [laplace()] (identity) and
 #'   [student_t()] (identity, log), and for categorical responses
 #'   [multinomial()] and [ordinal()] (logit, probit, cloglog, loglog, cauchit).
 #'   Several numeric responses, `cbind(y1, y2) ~ x`, are fitted by `gaussian()`

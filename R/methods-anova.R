@@ -185,7 +185,16 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   }
 
   resdf <- vapply(fits, function(f) as.numeric(f$df.residual), numeric(1))
-  resdev <- vapply(fits, function(f) as.numeric(f$deviance), numeric(1))
+  # an estimated theta differs between the models, and so do their
+  # deviances' scales: the likelihood-ratio statistic compares them
+  theta_estimated <- any(vapply(fits, function(f) isTRUE(f$family$theta_estimated), NA))
+  if (theta_estimated && test == "F") {
+    stop("anova.gradglm: the F test does not apply to negative binomial models with an estimated theta; ",
+         "use test = \"Chisq\" (likelihood-ratio tests)", call. = FALSE)
+  }
+  resdev <- vapply(fits, function(f) {
+    if (theta_estimated) -2 * as.numeric(stats::logLik(f)) else as.numeric(f$deviance)
+  }, numeric(1))
   tab <- data.frame(
     resdf, resdev,
     c(NA, -diff(resdf)),
@@ -194,12 +203,28 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   )
   names(tab) <- c("Resid. Df", "Resid. Dev", "Df", "Deviance")
   row.names(tab) <- seq_len(k)
+  if (theta_estimated) {
+    tab <- .methods_anova_add_test(tab, test, 1, Inf, fam[[1L]])
+    names(tab)[2L] <- "-2 logLik"
+    names(tab)[4L] <- "LR stat."
+    tab <- cbind(theta = vapply(fits, function(f) f$family$theta, numeric(1)), tab)
+    return(structure(tab, heading = c("Likelihood-ratio tests (theta estimated in each model)\n",
+                                      paste0(paste(.methods_anova_labels(fits), collapse = "\n"), "\n")),
+                     class = c("anova", "data.frame")))
+  }
 
   big <- fits[[order(resdf)[1L]]]
   sc <- .methods_anova_scale(big, dispersion)
   tab <- .methods_anova_add_test(tab, test, sc$scale, sc$df, fam[[1L]])
 
-  labels <- vapply(seq_len(k), function(i) {
+  heading <- c("Analysis of Deviance Table\n",
+               paste0(paste(.methods_anova_labels(fits), collapse = "\n"), "\n"))
+  structure(tab, heading = heading, class = c("anova", "data.frame"))
+}
+
+# "Model i: <formula>" for each fit
+.methods_anova_labels <- function(fits) {
+  vapply(seq_along(fits), function(i) {
     f <- fits[[i]]
     lab <- if (!is.null(f$terms) || !is.null(f$formula)) {
       paste(deparse(stats::formula(f), width.cutoff = 500L), collapse = " ")
@@ -208,9 +233,6 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
     }
     paste0("Model ", i, ": ", lab)
   }, character(1))
-  heading <- c("Analysis of Deviance Table\n",
-               paste0(paste(labels, collapse = "\n"), "\n"))
-  structure(tab, heading = heading, class = c("anova", "data.frame"))
 }
 
 # The response as text, or NA when the fit has no formula.
@@ -229,6 +251,11 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
     stop("anova.gradglm: a single model must come from gradglm() (it needs ",
          "the model's terms); to compare fits from gradglm_fit() give two ",
          "or more models", call. = FALSE)
+  }
+  if (isTRUE(object$family$theta_estimated)) {
+    warning("anova.gradglm: the tests hold theta at this model's estimate (", format(signif(object$family$theta, 4)),
+            "); for likelihood-ratio tests that estimate it in each model, compare fits: anova(fit0, fit1)",
+            call. = FALSE)
   }
   tt <- object$terms
   term_labels <- attr(tt, "term.labels")

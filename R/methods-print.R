@@ -40,6 +40,7 @@ print.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
   if (!is.null(fam)) {
     cat("\nFamily: ", fam$family, " (link: ", fam$link, ")\n", sep = "")
   }
+  .methods_theta_line(x, digits)
 
   coefs <- x$coefficients
   if (length(coefs)) {
@@ -90,4 +91,18 @@ print.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
     " (did NOT converge)"
   }
   paste0("Optimizer: ", opt, it_txt, conv_txt)
+}
+
+# a family with a theta (the negative binomial's): its value, and whether it
+# was estimated (with its standard error) or fixed
+.methods_theta_line <- function(x, digits) {
+  th <- x$family$theta
+  if (is.null(th)) return(invisible())
+  if (isTRUE(x$family$theta_estimated)) {
+    cat("Theta: ", format(signif(th, digits)), " (estimated; std. error ", format(signif(x$SE.theta, digits)),
+        ")\n", sep = "")
+  } else {
+    cat("Theta: ", format(signif(th, digits)), " (fixed)\n", sep = "")
+  }
+  invisible()
 }

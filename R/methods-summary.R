@@ -134,7 +134,10 @@ summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...)
     cov.scaled = cov.scaled,
     na.action = object$na.action,
     nobs = stats::nobs(object),
-    penalty = object$penalty
+    penalty = object$penalty,
+    theta = object$theta,
+    SE.theta = object$SE.theta,
+    twologlik = object$twologlik
   )
   if (isTRUE(correlation)) {
     sd <- sqrt(diag(cov.unscaled))
@@ -213,6 +216,13 @@ print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
     cat("  (", stats::naprint(x$na.action), ")\n", sep = "")
   }
   cat("AIC: ", format(x$aic, digits = max(4L, digits + 1L)), "\n\n", sep = "")
+  if (!is.null(x$family$theta)) {
+    .methods_theta_line(x, digits + 2L)
+    if (!is.null(x$twologlik)) {
+      cat("2 x log-likelihood: ", format(x$twologlik, digits = max(4L, digits + 2L)), "\n", sep = "")
+    }
+    cat("\n")
+  }
   cat(.methods_fit_line(x), "\n", sep = "")
   .methods_penalty_note(x$penalty, x$aliased)
 

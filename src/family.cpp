@@ -23,7 +23,7 @@ inline double poisson_saturated(double y) { return xlogx(y) - y; }
 
 }  // namespace
 
-MeanValues mean_values(Dist dist, double y, double mu) {
+MeanValues mean_values(Dist dist, double y, double mu, double theta) {
   switch (dist) {
     case Dist::gaussian: {
       const double r = mu - y;
@@ -53,13 +53,27 @@ MeanValues mean_values(Dist dist, double y, double mu) {
       return MeanValues{t * t / (2.0 * y), (1.0 - r) / mu / mu, (3.0 * r - 2.0) / mu / mu / mu,
                         1.0 / mu / mu / mu};
     }
+    case Dist::negative_binomial: {
+      // y log(y / mu) - (y + theta) log((y + theta) / (mu + theta)), V(mu) =
+      // mu + mu^2 / theta; the second log as log1p, which keeps its digits
+      // where y and mu are close
+      if (!(mu > 0.0)) return MeanValues{INF, NAN, NAN, NAN};
+      const double a = 1.0 / (1.0 + mu / theta);  // theta / (mu + theta)
+      const double loss = (y > 0.0 ? y * (std::log(y) - std::log(mu)) : 0.0) - (y + theta) * std::log1p((y - mu) / (mu + theta));
+      const double q = (y + theta) / (mu + theta);
+      return MeanValues{loss, a * (mu - y) / mu, y / (mu * mu) - q / (mu + theta), a / mu};
+    }
   }
   return MeanValues{NAN, NAN, NAN, NAN};
 }
 
-Family::Family(int dist_code, int link_code, bool hand_written) : Likelihood(1), hand_written_(hand_written) {
-  if (!(dist_code >= 1 && dist_code <= 3) && dist_code != 6 && dist_code != 7) {
+Family::Family(int dist_code, int link_code, bool hand_written, double theta)
+    : Likelihood(1), hand_written_(hand_written), theta_(theta) {
+  if (!(dist_code >= 1 && dist_code <= 3) && !(dist_code >= 6 && dist_code <= 8)) {
     throw std::invalid_argument("unknown distribution code " + std::to_string(dist_code));
+  }
+  if (dist_code == 8 && !(theta > 0.0 && std::isfinite(theta))) {
+    throw std::invalid_argument("the negative binomial needs a positive, finite theta");
   }
   if (link_code < 1 || link_code > 9) {
     throw std::invalid_argument("unknown link code " + std::to_string(link_code));
@@ -70,7 +84,8 @@ Family::Family(int dist_code, int link_code, bool hand_written) : Likelihood(1),
 }
 
 std::string Family::name() const {
-  static const char* dists[] = {"", "gaussian", "binomial", "poisson", "", "", "Gamma", "inverse.gaussian"};
+  static const char* dists[] = {"", "gaussian", "binomial", "poisson", "", "", "Gamma", "inverse.gaussian",
+                                "negative_binomial"};
   return std::string(dists[static_cast<int>(dist_)]) + "(" + link_name(link_) + ")";
 }
 
@@ -104,6 +119,7 @@ double Family::start_eta(double y, double w) const {
     case Dist::gaussian: return linkfun(y);  // R asks for y > 0 with the log link
     case Dist::gamma:
     case Dist::inverse_gaussian: return linkfun(y);  // y > 0
+    case Dist::negative_binomial: return linkfun(y + (y == 0.0 ? 1.0 / 6.0 : 0.0));
   }
   return NAN;
 }
@@ -119,7 +135,7 @@ UnitValues Family::composed(double y, double eta, bool need_derivs) const {
   UnitValues u{INF, 0.0, 0.0, 0.0};
   if (!link_valid(link_, eta)) return u;
   const LinkValues lv = link_values(link_, eta);
-  const MeanValues mv = mean_values(dist_, y, lv.mu);
+  const MeanValues mv = mean_values(dist_, y, lv.mu, theta_);
   u.loss = mv.loss;
   if (!need_derivs || !std::isfinite(mv.loss)) return u;
   u.grad = mv.d1 * lv.d1;
@@ -259,8 +275,27 @@ UnitValues Family::gamma_log_unit(double y, double eta, bool need_derivs) const 
   return u;
 }
 
+// The negative binomial with the log link from eta: with a = theta / (mu +
+// theta), the gradient a (mu - y), the Fisher weight a mu and the observed
+// curvature a mu (y + theta) / (mu + theta), which is positive; mu is capped
+// as the Poisson's
+UnitValues Family::negbin_log_unit(double y, double eta, bool need_derivs) const {
+  UnitValues u{INF, 0.0, 0.0, 0.0};
+  if (std::isnan(eta)) return u;
+  const double mu = safe_exp(eta), th = theta_;
+  u.loss = (y > 0.0 ? y * (std::log(y) - std::min(eta, EXP_CAP)) : 0.0) - (y + th) * std::log1p((y - mu) / (mu + th));
+  if (need_derivs && std::isfinite(u.loss)) {
+    const double a = 1.0 / (1.0 + mu / th);
+    u.grad = a * (mu - y);
+    u.weight = a * mu;
+    u.hess = a * mu * (y + th) / (mu + th);
+  }
+  return u;
+}
+
 UnitValues Family::unit_impl(double y, double eta, bool need_derivs) const {
   if (hand_written_) {
+    if (dist_ == Dist::negative_binomial && link_ == Link::log) return negbin_log_unit(y, eta, need_derivs);
     if (dist_ == Dist::gaussian && link_ == Link::log) return gaussian_log_unit(y, eta, need_derivs);
     if (dist_ == Dist::gamma && link_ == Link::log) return gamma_log_unit(y, eta, need_derivs);
     if (dist_ == Dist::binomial &&

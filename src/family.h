@@ -2,7 +2,8 @@
 // the mean mu = linkinv(eta) of a distribution whose dispersion is not a
 // parameter of the fit (glm's families: gaussian, binomial, poisson, Gamma,
 // inverse Gaussian; a quasi-family is fitted as the distribution whose
-// variance function it has).
+// variance function it has; the negative binomial with its theta fixed, as
+// MASS::negative.binomial(theta)).
 //
 // A family is a distribution written in its mean, composed with a link by the
 // chain rule (`composed()`); the numerically delicate pairs are written by
@@ -27,7 +28,8 @@
 namespace gradglm {
 
 // (codes 4 and 5 are the location-scale distributions, src/location_scale.h)
-enum class Dist { gaussian = 1, binomial = 2, poisson = 3, gamma = 6, inverse_gaussian = 7 };
+// (code 9 is the negative binomial with theta estimated, src/negbin.h)
+enum class Dist { gaussian = 1, binomial = 2, poisson = 3, gamma = 6, inverse_gaussian = 7, negative_binomial = 8 };
 
 // Per-observation quantities at one value of eta.
 struct UnitValues {
@@ -39,16 +41,18 @@ struct UnitValues {
 
 // A distribution in its mean: the loss, its first two derivatives in mu and
 // the Fisher information 1 / V(mu) per unit weight. Infinite loss outside
-// the support of mu.
+// the support of mu. `theta` is the negative binomial's (ignored by the
+// others).
 struct MeanValues {
   double loss, d1, d2, info;
 };
-MeanValues mean_values(Dist dist, double y, double mu);
+MeanValues mean_values(Dist dist, double y, double mu, double theta = NAN);
 
 class Family : public Likelihood {
  public:
-  // `hand_written` = false forces the composition everywhere (for tests)
-  Family(int dist_code, int link_code, bool hand_written = true);
+  // `hand_written` = false forces the composition everywhere (for tests);
+  // `theta` is the negative binomial's fixed theta (> 0)
+  Family(int dist_code, int link_code, bool hand_written = true, double theta = NAN);
 
   double eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
                     Curv mode) const override;
@@ -88,17 +92,20 @@ class Family : public Likelihood {
 
   Dist dist() const { return dist_; }
   Link link() const { return link_; }
+  double theta() const { return theta_; }
 
  private:
   Dist dist_;
   Link link_;
   bool hand_written_;
+  double theta_;
   // the Gaussian's log link caps the mean at exp(EXP_CAP / 2), keeping mu^2 finite
   bool gaussian_log() const { return dist_ == Dist::gaussian && link_ == Link::log; }
   UnitValues binomial_unit(double y, double eta, bool need_derivs) const;
   UnitValues poisson_log_unit(double y, double eta, bool need_derivs) const;
   UnitValues gaussian_log_unit(double y, double eta, bool need_derivs) const;
   UnitValues gamma_log_unit(double y, double eta, bool need_derivs) const;
+  UnitValues negbin_log_unit(double y, double eta, bool need_derivs) const;
   // the links whose mean stats clamps into (0, 1), and the log link
   bool unit_interval_link() const;
   UnitValues unit_impl(double y, double eta, bool need_derivs) const;

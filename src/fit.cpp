@@ -447,7 +447,7 @@ class FitDriver {
     ModelObjective sub_obj(sub_pred, *m_.lik, m_.y, W_, threads_);
     VectorXd g;
     MatrixXd H;
-    if (glm_like_ || laplace_) {
+    if (glm_like_ || laplace_ || m_.lik->expected_cov()) {
       sub_obj.fisher_curvature(th, g, H);
     } else {
       sub_obj.value_grad_curv(th, g, H);
@@ -695,7 +695,7 @@ class FitDriver {
     }
     VectorXd grad;
     MatrixXd H;
-    if (laplace_) {
+    if (laplace_ || m_.lik->expected_cov()) {
       loss_ = obj_->fisher_curvature(res_.coef, grad, H);
     } else {
       loss_ = obj_->value_grad_curv(res_.coef, grad, H);

@@ -70,6 +70,10 @@ class Likelihood {
   virtual bool canonical() const { return false; }
   // whether the expected information is available
   virtual bool has_fisher() const { return true; }
+  // the fit's covariance is the inverse of the "Fisher" curvature even where
+  // the observed one is positive definite (the negative binomial's, as
+  // MASS::glm.nb reports it)
+  virtual bool expected_cov() const { return false; }
   // predictors that are log-scales: a fit whose log-scale runs far below its
   // start for some rows has an unbounded likelihood (the mean fits them exactly)
   virtual std::vector<int> log_scale_predictors() const { return std::vector<int>(); }

@@ -7,6 +7,7 @@
 #include "categorical.h"
 #include "family.h"
 #include "location_scale.h"
+#include "negbin.h"
 
 namespace gradglm {
 
@@ -53,9 +54,11 @@ std::unique_ptr<Likelihood> make_likelihood(const Rcpp::List& lik) {
   std::unique_ptr<Likelihood> base;
   int columns = 1;  // response columns of one response
   if (type == "glm") {
-    base.reset(new Family(get_int(lik, "dist", 0), get_int(lik, "link", 0)));
+    base.reset(new Family(get_int(lik, "dist", 0), get_int(lik, "link", 0), true, get_double(lik, "theta", NAN)));
   } else if (type == "location_scale") {
     base.reset(new LocationScale(get_int(lik, "dist", 0), get_int(lik, "link", 0), get_double(lik, "df", NAN)));
+  } else if (type == "negative_binomial") {
+    base.reset(new NegBinomial(get_int(lik, "link", 0)));
   } else if (type == "multinomial") {
     base.reset(new Multinomial(get_int(lik, "classes", 0), get_int(lik, "symmetric", 0) != 0));
     columns = get_int(lik, "columns", 1);

@@ -16,11 +16,11 @@ using namespace gradglm;
 // Per-observation loss, gradient and Fisher weight of a GLM family, with mu
 // and mu.eta as stats' family objects report them (clamped). With
 // composed = TRUE, the distribution in mu composed with the link (the
-// reference for the hand-written pairs).
+// reference for the hand-written pairs). `theta`: the negative binomial's.
 // [[Rcpp::export]]
 Rcpp::List family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta,
-                       bool composed = false) {
-  const Family family(dist, link, !composed);
+                       bool composed = false, double theta = NA_REAL) {
+  const Family family(dist, link, !composed, theta);
   const R_xlen_t n = eta.size();
   if (y.size() != n) throw std::invalid_argument("y and eta must have the same length");
   Rcpp::NumericVector loss(n), grad(n), weight(n), hess(n), mu(n), mu_eta(n);

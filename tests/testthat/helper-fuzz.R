@@ -53,6 +53,7 @@ fuzz_response <- function(family, n, eta) {
       binomial = , quasibinomial = stats::rbinom(n, 1, mu),
       poisson = , quasipoisson = stats::rpois(n, exp(eta / 2)),
       Gamma = , inverse.gaussian = stats::rgamma(n, shape = 2, rate = 2 / exp(eta / 4)),
+      negative_binomial = stats::rnbinom(n, size = 2, mu = exp(eta / 2)),
       multinomial = factor(sample(c("p", "q", "r"), n, replace = TRUE)),
       ordinal = factor(sample(c("lo", "mid", "hi"), n, replace = TRUE), levels = c("lo", "mid", "hi"),
                        ordered = TRUE),
@@ -67,6 +68,9 @@ fuzz_response <- function(family, n, eta) {
                     character = sample(c("no", "yes"), n, replace = TRUE),
                     all_zero = rep(0, n),
                     proportion = stats::runif(n)),
+    negative_binomial = pick(non_integer = stats::runif(n) * 3, negative = -stats::rpois(n, 2) - 1,
+                             all_zero = rep(0, n), counts_1e9 = stats::rnbinom(n, size = 5, mu = 1e9),
+                             poisson_counts = stats::rpois(n, 3)),
     poisson = , quasipoisson = pick(out_of_range = sample(c(-1, 0.5, NA, 3), n, replace = TRUE),
                    counts_1e9 = stats::rpois(n, 1e9),
                    all_zero = rep(0, n)),
@@ -95,7 +99,8 @@ fuzz_case <- function(seed) {
   if (stats::runif(1) < 0.1 && k > 1L) { d$x2 <- d$x1; used <- c(used, "column:duplicated") }
   eta <- if (is.numeric(d$x1) && all(is.finite(d$x1)) && max(abs(d$x1), 0) < 1e3) d$x1 / 2 else rep(0, n)
   family <- sample(c("gaussian", "gaussian", "binomial", "poisson", "student_t", "laplace", "multinomial",
-                     "ordinal", "Gamma", "inverse.gaussian", "quasipoisson", "quasibinomial"), 1L)
+                     "ordinal", "Gamma", "inverse.gaussian", "quasipoisson", "quasibinomial",
+                     "negative_binomial"), 1L)
   resp <- fuzz_response(family, n, eta)
   d$y <- resp$y
   used <- c(used, resp$kind, paste0("family:", family))
@@ -109,7 +114,9 @@ fuzz_case <- function(seed) {
                                multinomial = multinomial(), ordinal = ordinal(),
                                Gamma = stats::Gamma(link = sample(c("inverse", "log", "identity"), 1L)),
                                inverse.gaussian = stats::inverse.gaussian(),
-                               quasipoisson = stats::quasipoisson(), quasibinomial = stats::quasibinomial()))
+                               quasipoisson = stats::quasipoisson(), quasibinomial = stats::quasibinomial(),
+                               negative_binomial = negative_binomial(theta = if (stats::runif(1) < 0.5) 2,
+                                                                     link = sample(c("log", "sqrt"), 1L))))
   opt <- sample(c("auto", "auto", "newton", "lbfgs", "gd", "sgd", "adam"), 1L)
   used <- c(used, paste0("optimizer:", opt))
   args$optimizer <- switch(opt, sgd = opt_sgd(max_epochs = 5), adam = opt_adam(max_epochs = 5), opt)

@@ -364,3 +364,14 @@ test_that("influence measures equal glm's for Gamma and quasipoisson fits", {
     expect_equal(cooks.distance(p[[1]]), cooks.distance(p[[2]]), tolerance = tol, label = paste(p[[3]], "cooks"))
   }
 })
+
+test_that("gaussian(link = \"inverse\") matches glm; its start needs a response without zeros", {
+  check_family_case(quote(glm(mpg ~ wt + hp, data = mtcars, weights = rep(1:2, 16),
+                              family = gaussian(link = "inverse"))),
+                    data.frame(wt = c(2, 3.5), hp = c(100, 200)), "gaussian(inverse)")
+  d <- data.frame(x = 1:6, y = c(0, 1, 2, 3, 4, 6))
+  expect_error(gradglm(y ~ x, data = d, family = gaussian(link = "inverse")),
+               "gradglm: gaussian\\(link = \"inverse\"\\) needs a response without zeros")
+  expect_error(gradglm(y ~ x, data = d, family = gaussian(link = "inverse"), sigma = ~ 1),
+               "sigma model takes gaussian\\(\\)'s identity and log links")
+})

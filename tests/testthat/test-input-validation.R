@@ -148,8 +148,8 @@ test_that("unknown families and links the family does not offer", {
   fam <- poisson()
   fam$family <- "zip"
   expect_error(gradglm(k ~ x, data = d, family = fam), "gradglm: family 'zip' is not available; available families")
-  expect_error(gradglm(y ~ x, data = d, family = gaussian(link = "inverse")),
-               "gradglm:.*'inverse'.*'gaussian'.*identity, log")
+  expect_error(gradglm(y ~ x, data = d, family = gaussian(link = "cloglog")),
+               "gradglm:.*'cloglog'.*'gaussian'.*identity, log, inverse")
   expect_error(gradglm(b ~ x, data = d, family = binomial(link = "identity")),
                "gradglm:.*'identity'.*'binomial'.*logit, probit, cloglog, cauchit, log")
   expect_error(gradglm(k ~ x, data = d, family = quasipoisson(link = "inverse")),
@@ -158,7 +158,7 @@ test_that("unknown families and links the family does not offer", {
   expect_error(gradglm_fit(X, d$y, family = "tweedie"), "gradglm_fit:.*'tweedie'")
   expect_snapshot(error = TRUE, {
     gradglm(y ~ x, data = d, family = "gamma")
-    gradglm(y ~ x, data = d, family = gaussian(link = "inverse"))
+    gradglm(y ~ x, data = d, family = gaussian(link = "cloglog"))
     gradglm(b ~ x, data = d, family = binomial(link = "identity"))
   })
 })

@@ -1,0 +1,222 @@
+#' @include family.R family-glm.R
+NULL
+
+# The negative binomial as a row of the registry. With theta given it is a
+# GLM row (one mean per row; the engine's Family with that theta, as
+# MASS::negative.binomial(theta)). With theta estimated the engine fits two
+# predictors per row, the mean and log(theta), the second an intercept-only
+# block (src/negbin.h), jointly by maximum likelihood; the fit is then
+# presented as MASS::glm.nb presents it: a GLM at the estimated theta (its
+# deviance, residuals, dispersion 1), with `theta` and `SE.theta` beside the
+# coefficients of the mean.
+
+#' The negative binomial family
+#'
+#' A family for overdispersed counts: `y` has mean `mu` and variance
+#' `mu + mu^2 / theta` (the "NB2" parametrisation of `MASS::glm.nb()`; the
+#' Poisson is the limit of large `theta`). For use with [gradglm()].
+#'
+#' With `theta` given, the family is a generalized linear model with a known
+#' dispersion, fitted as `glm(family = MASS::negative.binomial(theta))` fits
+#' it (and `MASS::negative.binomial(theta)` itself is accepted as the family).
+#' Its standard errors use dispersion 1, as for the Poisson (`summary()` of
+#' that `glm()` fit would instead estimate a dispersion by Pearson's
+#' statistic, since it does not know the family).
+#'
+#' With `theta = NULL` (the default), theta is estimated jointly with the
+#' coefficients by maximum likelihood, as by `MASS::glm.nb()`: every optimizer
+#' of [gradglm()] fits the two together, log(theta) being a parameter of
+#' its own. The fitted object is then the GLM at the estimated theta, as
+#' glm.nb reports it: its `family` is `negative_binomial(theta = <estimate>)`,
+#' `coef()` and `vcov()` are the mean's (the inverse expected information,
+#' which does not involve theta), and `fit$theta`, `fit$SE.theta` (from the
+#' observed information of theta) and `fit$twologlik` hold the rest. The
+#' log-likelihood, AIC and BIC count theta as a parameter; `anova()` of
+#' several such fits gives likelihood-ratio tests. Tests that refit a model
+#' (`anova()` of one model by terms, `drop1()`, `add1()`) hold theta at its
+#' estimate, as MASS does for glm.nb fits.
+#'
+#' @param theta `NULL` to estimate theta by maximum likelihood, or a single
+#'   positive number to hold it fixed.
+#' @param link The link of the mean: `"log"` (the default), `"sqrt"` or
+#'   `"identity"`.
+#' @return A family object (class `"family"`) with the functions of a glm
+#'   family (`variance`, `dev.resids`, `aic`, ...) and `theta`.
+#' @seealso [gradglm()], `MASS::glm.nb()`.
+#' @examples
+#' fit <- gradglm(Days ~ Sex / (Age + Eth * Lrn), data = MASS::quine,
+#'                family = negative_binomial())
+#' fit$theta
+#' fit$SE.theta
+#' summary(fit)
+#' # theta held fixed
+#' gradglm(Days ~ Eth + Lrn, data = MASS::quine, family = negative_binomial(theta = 1.5))
+#' @export
+negative_binomial <- function(theta = NULL, link = "log") {
+  fun <- "negative_binomial"
+  if (!is.null(theta)) {
+    if (!is.numeric(theta) || length(theta) != 1L || is.na(theta)) {
+      abort(fun, "'theta' must be NULL (to estimate it) or a single positive number")
+    }
+    if (!(theta > 0) || !is.finite(theta)) {
+      abort(fun, "'theta' must be positive and finite; it is ", format(theta),
+            " (the limit of an infinite theta is poisson())")
+    }
+  }
+  links <- c("log", "sqrt", "identity")
+  if (!is.character(link) || length(link) != 1L || is.na(link) || !link %in% links) {
+    abort(fun, "link ", if (is.character(link) && length(link) == 1L) paste0("'", link, "' "),
+          "is not available for family 'negative_binomial'; available links: ", paste(links, collapse = ", "))
+  }
+  lk <- stats::make.link(link)
+  th <- if (is.null(theta)) NA_real_ else as.numeric(theta)
+  variance <- function(mu) mu + mu^2 / th
+  dev.resids <- function(y, mu, wt) {
+    2 * wt * (ifelse(y > 0, y * log(y / mu), 0) - (y + th) * log1p((y - mu) / (mu + th)))
+  }
+  aic <- function(y, n, mu, wt, dev) -2 * sum(wt * stats::dnbinom(y, size = th, mu = mu, log = TRUE))
+  initialize <- expression({
+    if (any(y < 0)) stop("negative values are not allowed for the negative binomial family")
+    n <- rep(1, nobs)
+    mustart <- y + (y == 0) / 6
+  })
+  structure(list(family = "negative_binomial", link = link, linkfun = lk$linkfun, linkinv = lk$linkinv,
+                 variance = variance, dev.resids = dev.resids, aic = aic, mu.eta = lk$mu.eta,
+                 initialize = initialize, validmu = function(mu) all(is.finite(mu)) && all(mu > 0),
+                 valideta = lk$valideta, theta = theta),
+            class = "family")
+}
+
+# MASS::negative.binomial(theta, link): its theta lives in its functions'
+# environment (as .Theta), its name says "Negative Binomial(<theta>)"
+adopt_mass_negbin <- function(family) {
+  name <- family$family
+  if (!is.character(name) || length(name) != 1L || !startsWith(name, "Negative Binomial(")) return(NULL)
+  theta <- tryCatch(get(".Theta", envir = environment(family$variance), inherits = FALSE),
+                    error = function(e) NULL)
+  if (!is.numeric(theta) || length(theta) != 1L) return(NULL)
+  negative_binomial(theta = theta, link = family$link)
+}
+
+# counts: non-negative whole numbers
+count_response <- function(y, family, weights, fun) {
+  glm_numeric_response(y, family, weights, fun, check = function(y, r) {
+    if (r[1L] < 0) {
+      abort(fun, "a negative binomial response must be counts (non-negative whole numbers); found ",
+            sum(y < 0), " negative value(s)")
+    }
+    frac <- abs(y - round(y)) > 1e-7 * pmax(1, abs(y))
+    if (any(frac)) {
+      abort(fun, "a negative binomial response must be counts (non-negative whole numbers); found ",
+            sum(frac), " value(s) that are not whole numbers (the first is ", format(y[which(frac)[1L]]), ")")
+    }
+  })
+}
+
+# theta estimated: the mean's block and log(theta), an intercept-only block
+negbin_model <- function(family, resp, x, fun) {
+  list(kind = "glm", lik_type = "glm",
+       likelihood = list(type = "negative_binomial", link = link_codes[[family$link]]),
+       blocks = list(model_block("mu", x, "mu", family$link, "Coefficients"),
+                     model_block("theta", NULL, "theta", "log", "Theta (log scale)", coef_names = "log(theta)")),
+       closed_form = FALSE, start = negbin_start, finish = negbin_finish)
+}
+
+# The start: the Poisson fit with the same link (Newton and L-BFGS; as
+# glm.nb starts), or gradient descent's start (every slope 0), then theta
+# by the moments at those means, n / sum w (y / mu - 1)^2
+negbin_start <- function(ctx) {
+  y <- ctx$resp$y
+  w <- ctx$resp$weights
+  off <- ctx$offset
+  family <- ctx$family
+  b <- NULL
+  if (ctx$optimizer %in% c("newton", "lbfgs")) {
+    pois <- list(type = "glm", dist = dist_codes[["poisson"]], link = link_codes[[family$link]])
+    r <- tryCatch(suppressWarnings(fit_model(list(
+      designs = list(engine_design(ctx$x)), block_design = 0L, block_m = 1L, y = y, weights = w,
+      offsets = list(if (ctx$offset_given) off), likelihood = pois, optimizer = "newton", start = NULL,
+      control = utils::modifyList(ctx$engine_control, list(max_iter = 100L, trace = FALSE, verbose = FALSE))))),
+      error = function(e) {
+        pass_on_time_limit(e)
+        NULL
+      })
+    if (!is.null(r) && is.finite(r$loss) && all(is.finite(r$coefficients[!r$aliased]))) {
+      b <- r$coefficients
+      b[r$aliased] <- 0
+    }
+  }
+  if (is.null(b)) b <- gd_start(ctx$x, y, w, off, family)
+  mu <- family$linkinv(drop(design_matrix(ctx$x) %*% b) + off)
+  ok <- w > 0 & is.finite(mu) & mu > 0
+  theta <- sum(ok) / sum(w[ok] * (y[ok] / mu[ok] - 1)^2)
+  if (!is.finite(theta) || !(theta > 0)) theta <- 1
+  c(b, log(min(max(theta, 1e-3), 1e6)))
+}
+
+negbin_finish <- function(res, ctx, coef, aliased) {
+  k <- length(coef)
+  # (log theta is the second predictor, the same in every row; a network's
+  # last weight is not it)
+  theta <- exp(res$linear.predictors[1L, 2L])
+  family <- negative_binomial(theta = theta, link = ctx$family$link)
+  family$theta_estimated <- TRUE
+  y <- ctx$resp$y
+  w <- ctx$resp$weights
+  eta <- res$linear.predictors[, 1L]
+  mu <- family$linkinv(eta)
+  me <- family$mu.eta(eta)
+  at <- list(linear.predictors = eta, fitted.values = mu, residuals = (y - mu) / me,
+             weights = w * me^2 / family$variance(mu), deviance = sum(family$dev.resids(y, mu, w)),
+             n_boundary = 0L)
+  fixed <- ctx
+  fixed$family <- family
+  fixed$model <- glm_model(family, ctx$resp, ctx$x, ctx$fun)
+  out <- glm_finish(at, fixed, coef[-k], aliased[-k])
+  # theta is a parameter of the likelihood (AIC, logLik's df), as in glm.nb
+  out$aic <- out$aic + 2
+  out$npar <- out$npar + 1L
+  out$loglik <- out$npar - out$aic / 2
+  out$theta <- theta
+  out$SE.theta <- NA_real_
+  out$twologlik <- 2 * out$loglik
+  out$family <- family
+  V <- res$cov
+  j <- if (is.matrix(V)) nrow(V) else 0L
+  if (j > 0L) {  # a linear model (a network has no covariance)
+    keep <- names(coef)[-k][!aliased[-k]]
+    if (is.finite(V[j, j]) && V[j, j] >= 0) out$SE.theta <- theta * sqrt(V[j, j])
+    out$coefficients <- coef[-k]
+    out$aliased <- aliased[-k]
+    out$cov.unscaled <- matrix(V[-j, -j], j - 1L, j - 1L, dimnames = list(keep, keep))
+    out$blocks <- describe_blocks(ctx$model$blocks[1L])
+  }
+  used <- w > 0
+  if (any(used) && theta > 1e3 * max(mu[used])) {
+    warn(ctx$fun, "theta is estimated as ", format(signif(theta, 3)), ", large beside the fitted means (at most ",
+         format(signif(max(mu[used]), 3)), "): the counts show no overdispersion, and poisson() fits ",
+         "practically the same model")
+  }
+  out
+}
+
+register_family(new_family_row(
+  "negative_binomial", c("log", "sqrt", "identity"), "negative_binomial", chunked = FALSE,
+  response = count_response,
+  model = function(family, resp, x, x_sigma, fun) {
+    if (is.null(family$theta)) negbin_model(family, resp, x, fun) else glm_model(family, resp, x, fun)
+  },
+  penalty_model = function(family, resp, x, x_sigma, fun) {
+    if (is.null(family$theta)) {
+      abort(fun, "a penalised negative binomial model needs a fixed theta: negative_binomial(theta = ...)")
+    }
+    glm_model(family, resp, x, fun)
+  },
+  lik_params = function(family) list(theta = family$theta),
+  adopt = adopt_mass_negbin,
+  aic = stats_aic,
+  mean_range = function(ybar) max(ybar, 1e-4),
+  boundary = "fitted means numerically 0 occurred",
+  clamp_y = function(y) pmax(y, 0),
+  eval_loglik = function(y, trials, mu, wt, fit) wt * stats::dnbinom(y, size = fit$family$theta, mu = mu, log = TRUE)
+))
