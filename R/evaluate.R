@@ -454,6 +454,10 @@ evaluate <- function(fit, newdata, measure = NULL, ..., weights = NULL) {
     return(sum(row$eval_loglik(d$y, d$trials, mu, d$cw, fit)))
   }
   # location-scale, one or several responses: weights times log-densities
+  # (a family that is not location-scale has its own)
+  if (!is.null(row$location_scale$log_density)) {
+    return(sum(d$cw * row$location_scale$log_density(d$y, d$mu, d$sigma, d$df)))
+  }
   z <- (d$y - d$mu) / d$sigma
   dens <- row$eval_log_density
   ld <- if (is.matrix(z) && length(d$df) > 1L) {

@@ -201,7 +201,8 @@ negbin_finish <- function(res, ctx, coef, aliased) {
 }
 
 register_family(new_family_row(
-  "negative_binomial", c("log", "sqrt", "identity"), "negative_binomial", chunked = FALSE,
+  "negative_binomial", c("log", "sqrt", "identity"), "negative_binomial", fitted_pass = TRUE,
+  chunked = function(family) !is.null(family$theta), chunked_note = "with theta estimated ",
   response = count_response,
   model = function(family, resp, x, x_sigma, fun) {
     if (is.null(family$theta)) negbin_model(family, resp, x, fun) else glm_model(family, resp, x, fun)

@@ -27,14 +27,20 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   profile_scale (drop1()/add1() profile the scale out of the likelihood, as
 #   glm does for the Gaussian), dist(family) (the engine's distribution code
 #   of a GLM row, by default the row's name in `dist_codes`), chunked (fitted
-#   from a chunked source), sigma (a `sigma`
+#   from a chunked source: TRUE, FALSE or a function of the family object;
+#   chunked_note says which of the family's models it is not), fitted_pass (a
+#   chunked fit makes a pass at the fitted means for the AIC and Pearson's
+#   dispersion), sigma (a `sigma`
 #   model is allowed: "no", "optional" or "always"), closed_form(family),
 #   response(y, family, weights, fun), model(family, resp, x, x_sigma, fun),
 #   start(...), check_start(family, y, fun), aic(...), mean_range(ybar),
 #   boundary (the warning when fitted means reach the edge of their range),
 #   check_family(family, fun) (what the link check cannot see: quasi()'s variance);
 #   location_scale (a location-scale row's engine distribution `dist`, and
-#   has_df, no_validation, heavy_tails: a start that outliers do not drag);
+#   has_df, no_validation, heavy_tails: a start that outliers do not drag;
+#   for a family with a sigma model that is not location-scale, the Gamma's:
+#   sd(mu, sigma), start_location(x, y, weights, offset, family, fun),
+#   log_cdf(y, mu, sigma, df, lower) and log_density(y, mu, sigma, df));
 #   for evaluate(): outcome ("numeric" or "binary"), eval_loglik(y, trials,
 #   mu, wt, fit) (GLM rows) and eval_log_density(z, df) (location-scale rows);
 #   lik_params(family) (the engine's extra parameters of a GLM row: the
@@ -50,7 +56,7 @@ new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
               check_family = function(family, fun) invisible(TRUE),
               mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL,
               outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, penalty_model = NULL,
-              lik_params = function(family) list(), adopt = NULL)
+              lik_params = function(family) list(), adopt = NULL, fitted_pass = FALSE, chunked_note = NULL)
   extra <- list(...)
   row[names(extra)] <- extra
   row

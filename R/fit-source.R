@@ -287,6 +287,11 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
   }
   built <- TRUE
+  # a chunk's model matrix of the mean, without the aliased columns
+  dense <- function(parts) {
+    X <- design_matrix(parts$model$blocks[[1L]]$design)
+    if (is.null(keep)) X else X[, keep[[1L]], drop = FALSE]
+  }
   list(schema = schema, terms = mt, sigma_terms = mt_sigma, family = fam$family, row = fam$row,
        intercept = intercept, open = open, close = close, next_spec = next_spec,
        # the fit by passes, and one pass at theta
@@ -296,13 +301,8 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
                      open_epoch = function() open(shuffle = TRUE))
        },
        pass_at = function(theta, curvature, threads = 1L) chunked_pass(open, next_spec, theta, curvature, threads),
-       binomial_aic = function(coef, any_trials) {
-         dense <- function(parts) {
-           X <- design_matrix(parts$model$blocks[[1L]]$design)
-           if (is.null(keep)) X else X[, keep[[1L]], drop = FALSE]
-         }
-         binomial_aic_pass(each_parts, dense, fam$family, coef, any_trials)
-       },
+       binomial_aic = function(coef, any_trials) binomial_aic_pass(each_parts, dense, fam$family, coef, any_trials),
+       fitted_sums = function(coef, info) fitted_sums_pass(each_parts, dense, fam$family, fam$row, coef, info),
        set_keep = function(value) keep <<- value,
        first_parts = first_parts,
        spec_of = spec_of,
@@ -398,7 +398,7 @@ chunk_sums <- function(family, row, model) {
         s$binomial_simple <<- s$binomial_simple && all(w == 1) && all(resp$trials == 1) && all(y == 0 | y == 1)
         s$any_trials <<- s$any_trials || any(resp$trials > 1)
         s$sum_wylogy <<- s$sum_wylogy + wxlogx(w, y) + wxlogx(w, 1 - y)
-      } else {
+      } else if (!isTRUE(row$fitted_pass)) {
         s$sum_wylogy <<- s$sum_wylogy + wxlogx(w, resp$y)
         # the AIC minus the deviance does not depend on the means: found at any valid one
         mu0 <- rep(1, length(resp$y))
@@ -428,6 +428,17 @@ chunk_sums <- function(family, row, model) {
   list(add = add, merge = merge, get = function() s)
 }
 
+# whether a chunked source fits a family (a registry row's `chunked`: TRUE,
+# FALSE, or a function of the family object)
+row_chunked <- function(row, family) {
+  if (is.function(row$chunked)) isTRUE(row$chunked(family)) else isTRUE(row$chunked)
+}
+
+chunked_families <- function() {
+  nm <- available_families()
+  nm[vapply(nm, function(f) !isFALSE(get(f, envir = .registry)$chunked), NA)]
+}
+
 # the families that chunked sources fit, and why the others are not
 check_source_family <- function(fam, model, fun) {
   name <- fam$family$family
@@ -440,6 +451,10 @@ check_source_family <- function(fam, model, fun) {
     abort(fun, "this model is not yet fitted from a chunked source; it fits gaussian, binomial, poisson, ",
           "student_t (with a sigma model) and multinomial models")
   }
+  if (model$kind == "likelihood" && !is.null(fam$row$location_scale$sd)) {
+    abort(fun, "a sigma model of family ", name, " is not yet fitted from a chunked source (fit it from a ",
+          "data frame); without a sigma model, its dispersion is estimated as glm does")
+  }
   invisible(TRUE)
 }
 
@@ -447,9 +462,10 @@ check_source_family <- function(fam, model, fun) {
 source_fit <- function(formula, source, family, weights, subset, offset, na_fun, start, optimizer, control,
                        contrasts, sigma, env, fun = "gradglm") {
   fam <- resolve_family(family, fun)
-  if (!isTRUE(fam$row$chunked)) {
-    abort(fun, "family '", fam$family$family, "' is not yet fitted from a chunked source; a chunked source ",
-          "fits gaussian, binomial, poisson, student_t and multinomial models (fit this one from a data frame)")
+  if (!row_chunked(fam$row, fam$family)) {
+    abort(fun, "family '", fam$family$family, "' ", if (!is.null(fam$row$chunked_note)) fam$row$chunked_note,
+          "is not yet fitted from a chunked source; a chunked source fits ",
+          paste(chunked_families(), collapse = ", "), " (fit this one from a data frame)")
   }
   spec <- as_optimizer_spec(optimizer, fun)
   name <- spec$name
@@ -645,23 +661,32 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
     rank <- npar
     ybar <- s$sum_wy / s$sum_w
     start0 <- if (m$intercept) family$linkfun(fam$row$mean_range(ybar)) - s$sum_wo / s$sum_w else 0
-    null_dev <- if (m$intercept && !offset_given) {
-      null_deviance_from_sums(family$family, s)  # (no pass: the deviance at the weighted mean)
-    } else {
-      2 * null_fit(start0, offset_given && m$intercept) * wsum
+    # (without an offset no pass for the families whose sums give the
+    # deviance at the weighted mean; one pass there for the others)
+    null_dev <- if (m$intercept && !offset_given) null_deviance_from_sums(family$family, s)
+    if (is.null(null_dev)) null_dev <- 2 * null_fit(start0, offset_given && m$intercept) * wsum
+    fitted <- if (isTRUE(fam$row$fitted_pass)) {
+      m$fitted_sums(res$coefficients, list(deviance = dev, prior.weights = s$sum_w, family = family))
     }
     aic <- if (family$family == "gaussian") {
       s$rows * (log(2 * pi * dev / s$rows) + 1) + 2 - s$sum_logw
     } else if (family$family == "binomial" && !s$binomial_simple) {
       m$binomial_aic(res$coefficients, s$any_trials)
+    } else if (!is.null(fitted)) {
+      fitted[["m2ll"]] + 2 * as.integer(fam$row$scale_in_likelihood)
     } else {
       dev + s$aic_const
     }
     aic <- aic + 2 * rank
     df_residual <- s$n_ok - rank
     free <- isTRUE(fam$row$free_dispersion)
-    dispersion <- if (!free) 1 else if (df_residual > 0) dev / df_residual else NaN
-    npar_all <- rank + as.integer(free)
+    # glm's Pearson estimate (for the Gaussian the deviance is Pearson's statistic)
+    dispersion <- if (!free) 1 else if (df_residual > 0) {
+      (if (!is.null(fitted)) fitted[["pearson"]] else dev) / df_residual
+    } else {
+      NaN
+    }
+    npar_all <- rank + as.integer(fam$row$scale_in_likelihood)
     return(list(rank = rank, deviance = dev, aic = aic, null.deviance = null_dev, df.residual = df_residual,
                 df.null = s$n_ok - as.integer(m$intercept), loglik = npar_all - aic / 2, npar = npar_all,
                 dispersion = dispersion))
@@ -708,7 +733,8 @@ null_deviance_from_sums <- function(family, s) {
   switch(family,
          gaussian = s$ss_y,
          poisson = 2 * (s$sum_wylogy - xlogy(S, ybar)),
-         binomial = 2 * (s$sum_wylogy - xlogy(S, ybar) - xlogy(W - S, 1 - ybar)))
+         binomial = 2 * (s$sum_wylogy - xlogy(S, ybar) - xlogy(W - S, 1 - ybar)),
+         NULL)
 }
 
 # The coefficients whose curvature column is linearly dependent on the
@@ -740,6 +766,26 @@ binomial_aic_pass <- function(each_parts, design, family, coef, any_trials) {
     k <- if (any_trials) resp$trials else resp$weights
     total <<- total - 2 * sum(ifelse(k > 0, resp$weights / k, 0) *
                                 stats::dbinom(round(k * resp$y), round(k), mu, log = TRUE))
+  })
+  total
+}
+
+# Sums over the rows at the fitted means, by a pass, for the GLM rows whose
+# AIC or dispersion need them (`fitted_pass` in the registry): minus twice
+# the log-likelihood (the row's eval_loglik(), given in `info` what it reads
+# of the fit: the deviance, the weight sum, the family) and Pearson's
+# statistic, sum w (y - mu)^2 / V(mu) over rows of positive weight
+fitted_sums_pass <- function(each_parts, design, family, row, coef, info) {
+  total <- c(m2ll = 0, pearson = 0)
+  each_parts(function(parts) {
+    resp <- parts$resp
+    eta <- drop(design(parts) %*% coef)
+    if (!is.null(parts$offset)) eta <- eta + parts$offset
+    mu <- family$linkinv(eta)
+    w <- resp$weights
+    ok <- w > 0
+    ll <- if (is.null(row$eval_loglik)) NA_real_ else sum(row$eval_loglik(resp$y, resp$trials, mu, w, info)[ok])
+    total <<- total + c(-2 * ll, sum((w * (resp$y - mu)^2 / family$variance(mu))[ok]))
   })
   total
 }

@@ -76,7 +76,13 @@
 #'   For `laplace()` and `student_t()` the default `NULL` means `~ 1` (a
 #'   constant scale); for `gaussian()`, `NULL` keeps the classical glm fit and
 #'   `sigma = ~ 1` gives the distributional one (the scale as a parameter with
-#'   a standard error). Not available for `binomial()` and `poisson()`.
+#'   a standard error). For `Gamma()` and `inverse.gaussian()` likewise
+#'   (`NULL`: glm's fit with its Pearson dispersion); there sigma is the
+#'   square root of the dispersion, `Var(y) = sigma^2 mu^2` (the Gamma's
+#'   coefficient of variation; its shape is `1 / sigma^2`) and `sigma^2 mu^3`,
+#'   so that `sigma = ~ 1` estimates the dispersion by maximum likelihood and
+#'   `sigma = ~ x` lets it depend on covariates. Not available for
+#'   `binomial()`, `poisson()`, `negative_binomial()` and the quasi-families.
 #' @param penalty `NULL` (maximum likelihood), or a penalty made by [lasso()],
 #'   [ridge()], [elastic_net()] or [group_lasso()] (penalised maximum
 #'   likelihood, glmnet's objective): with `lambda = NULL` a regularization

@@ -10,7 +10,7 @@
   y <- .ls_response(object)
   res <- switch(type,
     response = y - mu,
-    pearson = (y - mu) / object$sigma,
+    pearson = (y - mu) / ls_sd(object$family, mu, object$sigma),
     quantile = .ls_quantile_resid(object, y)
   )
   res <- as.vector(res)
@@ -100,6 +100,13 @@
 # tail probability beyond |z| (the family's log_tail) so that extreme
 # observations stay finite
 .ls_quantile_resid <- function(object, y) {
+  log_cdf <- family_row(object$family)$location_scale$log_cdf
+  if (!is.null(log_cdf)) {  # a family that is not location-scale: its own distribution function
+    mu <- object$fitted.values
+    lo <- log_cdf(y, mu, object$sigma, object$df, TRUE)
+    up <- log_cdf(y, mu, object$sigma, object$df, FALSE)
+    return(ifelse(lo < up, stats::qnorm(lo, log.p = TRUE), -stats::qnorm(up, log.p = TRUE)))
+  }
   z <- (y - object$fitted.values) / object$sigma
   log_tail <- family_row(object$family)$location_scale$log_tail(-abs(z), object$df)
   q <- stats::qnorm(log_tail, log.p = TRUE)  # <= 0
@@ -297,12 +304,16 @@
   sg <- as.vector(.ls_predict(x, newdata = nd, type = "sigma"))
   # the Gaussian's location is its mean and its scale its sd; for the Laplace
   # and the Student-t the band is +- 2 scale parameters, not 2 sd
-  labels <- if (identical(family_row(x$family)$location_scale$dist, dist_codes[["gaussian"]])) {
+  ls <- family_row(x$family)$location_scale
+  labels <- if (!is.null(ls$sd)) {
+    c("fitted mean", "mean \u00b1 2 sd")
+  } else if (identical(ls$dist, dist_codes[["gaussian"]])) {
     c("fitted mean", "mean \u00b1 2 sigma")
   } else {
     c("fitted location", "location \u00b1 2 scale")
   }
-  list(x = xv[ok], y = y[ok], grid = grid, mu = mu, lo = mu - 2 * sg, hi = mu + 2 * sg,
+  sd <- ls_sd(x$family, mu, sg)
+  list(x = xv[ok], y = y[ok], grid = grid, mu = mu, lo = mu - 2 * sd, hi = mu + 2 * sd,
        labels = labels, xlab = v, ylab = ylab,
        main = paste0("Fitted location and scale (", x$family$family, ", sigma ",
                      .lik_sigma_label(x), ")"))
@@ -341,12 +352,14 @@
 # distinct fitted values) and the labels.
 .ls_plot_residuals_data <- function(x) {
   mu <- x$fitted.values
-  r <- (.ls_response(x) - mu) / x$sigma
+  r <- (.ls_response(x) - mu) / ls_sd(x$family, mu, x$sigma)
   ok <- .ls_plot_ok(x) & is.finite(r) & is.finite(mu)
   r <- r[ok]
   mu <- mu[ok]
   list(x = mu, y = r, smooth = if (length(unique(mu)) >= 10L) stats::lowess(mu, r),
-       xlab = "Fitted values", ylab = "Pearson residuals, (y - mu) / sigma",
+       xlab = "Fitted values",
+       ylab = if (is.null(family_row(x$family)$location_scale$sd)) "Pearson residuals, (y - mu) / sigma" else
+         "Pearson residuals, (y - mu) / sd",
        main = "Standardised residuals vs fitted values")
 }
 

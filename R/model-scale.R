@@ -35,11 +35,15 @@ locscale_model <- function(family, resp, x, z, fun) {
 }
 
 # Starting values: weighted least squares for the location (on the log scale
-# of y for a log link), then log|residual| regressed on the sigma design
-# (E log|e| = log(sigma) - 0.635 for a Gaussian e), and df = 10.
+# of y for a log link; a positive family's GLM fit), then log|residual|
+# regressed on the sigma design (E log|e| = log(sigma) - 0.635 for a
+# Gaussian e; the residual divided by the sd at sigma = 1), and df = 10.
 dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
   ok <- weights > 0
-  if (family$link == "log") {
+  ls <- family_row(family)$location_scale
+  if (!is.null(ls$start_location)) {
+    b <- ls$start_location(x, y, weights, offset, family, fun)
+  } else if (family$link == "log") {
     if (!any(y[ok] > 0)) {
       abort(fun, "link = \"log\" needs some positive responses for its default start; supply 'start'")
     }
@@ -50,16 +54,28 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
     if (isTRUE(family_row(family)$location_scale$heavy_tails)) b <- robust_start(x, y - offset, weights, b)
   }
   b[is.na(b)] <- 0
-  mu <- family$linkinv(drop(x %*% b) + offset)
-  r2 <- (y - mu)^2
+  mu <- suppressWarnings(family$linkinv(drop(x %*% b) + offset))  # (1/mu^2's sqrt of a negative eta: NaN)
+  r2 <- suppressWarnings(((y - mu) / ls_sd(family, mu, 1))^2)
+  # (a start whose mean is invalid for some rows, or overflows, leaves their
+  # squares at the largest finite one; the engine then judges the start)
+  fin <- ok & is.finite(r2)
+  r2[!is.finite(r2)] <- if (any(fin)) max(r2[fin]) else 1
   # (a floor for log(r^2) from the median square: a mean would be set by the
   # largest residuals of heavy-tailed data)
   eps <- 1e-4 * stats::median(r2[ok])
-  if (!(eps > 0)) eps <- 1e-4 * sum(weights * r2) / sum(weights)
-  if (!(eps > 0)) eps <- 1e-8 * (1 + sum(weights * y^2) / sum(weights))
+  if (!isTRUE(eps > 0)) eps <- 1e-4 * sum(weights * r2) / sum(weights)
+  if (!isTRUE(eps > 0)) eps <- 1e-8 * (1 + sum(weights * y^2) / sum(weights))
+  if (!isTRUE(eps > 0) || !is.finite(eps)) eps <- 1
   g <- stats::lm.wfit(z, 0.5 * log(r2 + eps) + 0.635, weights)$coefficients
   g[is.na(g)] <- 0
   c(unname(b), unname(g), if (estimate_df) log(10))
+}
+
+# the response's standard deviation at location mu and scale sigma: sigma,
+# or the row's own (sigma mu for the Gamma)
+ls_sd <- function(family, mu, sigma) {
+  f <- family_row(family)$location_scale$sd
+  if (is.null(f)) sigma else f(mu, sigma)
 }
 
 # Heavy-tailed likelihoods start from a fit that outliers do not drag: least

@@ -92,7 +92,7 @@ print.gradglm_partitions <- function(x, ...) {
 # chunked_pass()'s sums, and the chunk_sums() when `collect`) and "aic" (the
 # binomial AIC at theta).
 partition_task <- function(part, task, spec, theta = NULL, curvature = "none", null = FALSE, collect = FALSE,
-                           any_trials = FALSE) {
+                           any_trials = FALSE, info = NULL) {
   src <- if (is.function(part)) part() else part
   if (!inherits(src, "gradglm_source")) stop("the partition's function did not return a gradglm_source()")
   if (is.function(part) && identical(src$kind, "dbi")) on.exit(DBI::dbDisconnect(src$con), add = TRUE)
@@ -109,6 +109,7 @@ partition_task <- function(part, task, spec, theta = NULL, curvature = "none", n
     }))
   }
   if (task == "aic") return(m$binomial_aic(theta, any_trials))
+  if (task == "fitted") return(m$fitted_sums(theta, info))
   m$set_null(null)
   sums <- NULL
   if (collect) {
@@ -236,6 +237,10 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
        binomial_aic = function(coef, any_trials) {
          passes <<- passes + 1L
          sum(unlist(partition_map(parts, fun, "aic", spec = spec, theta = coef, any_trials = any_trials)))
+       },
+       fitted_sums = function(coef, info) {
+         passes <<- passes + 1L
+         Reduce(`+`, partition_map(parts, fun, "fitted", spec = spec, theta = coef, info = info))
        },
        passes = function() passes, reads = function() passes, cached = function() 0L,
        partitions = length(parts))

@@ -14,6 +14,23 @@ const double LOG_2 = 0.69314718055994530942;
 const double INF = std::numeric_limits<double>::infinity();
 // beyond this |z|, z^2 is not formed (it could overflow)
 const double BIG_Z = 1e150;
+
+// For the Gamma's shape nu: G(nu) = lgamma(nu) - nu log(nu) + nu, D(nu) =
+// psi(nu) - log(nu) and T(nu) = psi'(nu) - 1 / nu, by their asymptotic
+// series for large nu (where the differences cancel), else directly.
+struct GammaShape {
+  double G, D, T;
+};
+GammaShape gamma_shape(double nu) {
+  if (nu > 1e3) {
+    const double i = 1.0 / nu, i2 = i * i;
+    return GammaShape{0.5 * (LOG_2PI - std::log(nu)) + i / 12.0 - i * i2 / 360.0,
+                      -0.5 * i - i2 / 12.0 + i2 * i2 / 120.0,
+                      0.5 * i2 + i * i2 / 6.0 - i * i2 * i2 / 30.0};
+  }
+  return GammaShape{special::lgamma_pos(nu) - nu * std::log(nu) + nu, special::digamma(nu) - std::log(nu),
+                    special::trigamma(nu) - 1.0 / nu};
+}
 }  // namespace
 
 TConstants t_constants(double nu) {
@@ -39,10 +56,11 @@ TConstants t_constants(double nu) {
 
 LocationScale::LocationScale(int dist_code, int link_code, double df)
     : Likelihood(2), link_(link_from_code(link_code)) {
-  if (dist_code != 1 && dist_code != 4 && dist_code != 5) {
+  if (dist_code != 1 && !(dist_code >= 4 && dist_code <= 7)) {
     throw std::invalid_argument("unknown location-scale distribution code " + std::to_string(dist_code));
   }
-  if (link_ != Link::identity && link_ != Link::log) {
+  // (the positive families take their GLM links; a mean outside (0, Inf) has an infinite loss)
+  if (dist_code < 6 && link_ != Link::identity && link_ != Link::log) {
     throw std::invalid_argument("the location link must be identity or log");
   }
   dist_ = static_cast<ScaleDist>(dist_code);
@@ -56,7 +74,11 @@ LocationScale::LocationScale(int dist_code, int link_code, double df)
 }
 
 std::string LocationScale::name() const {
-  const char* d = dist_ == ScaleDist::gaussian ? "gaussian" : dist_ == ScaleDist::laplace ? "laplace" : "student_t";
+  const char* d = dist_ == ScaleDist::gaussian   ? "gaussian"
+                  : dist_ == ScaleDist::laplace  ? "laplace"
+                  : dist_ == ScaleDist::gamma    ? "Gamma"
+                  : dist_ == ScaleDist::student_t ? "student_t"
+                                                 : "inverse.gaussian";
   return std::string(d) + "(" + link_name(link_) + ")";
 }
 
@@ -122,11 +144,71 @@ void LocationScale::location_unit(double y, double mu, double s, const TConstant
       u.fll = nu * nu * tc.inu;
       return;
     }
+    case ScaleDist::gamma:
+    case ScaleDist::inverse_gaussian: return;  // (positive_unit())
   }
+}
+
+// The positive families in (mu, s): with t = (y - mu) / mu,
+//   Gamma, nu = exp(-2 s): loss = G(nu) + nu (t - log1p(t)) + log(y), whose
+//     s-derivative is -2 nu A, A = D(nu) + t - log1p(t) (zero in expectation),
+//     and expected s-curvature 4 nu^2 T(nu);
+//   inverse Gaussian, k = exp(-2 s) = 1 / phi: loss = log(2 pi y^3) / 2 + s +
+//     k q / 2, q = t^2 / y (the unit deviance), whose s-derivative 1 - k q
+//     has expectation zero and expected s-curvature 2.
+// The mean and s are orthogonal: their expected cross curvature is zero.
+void LocationScale::positive_unit(double y, double mu, double s, bool derivs, ScaleUnit& u) const {
+  if (!(y > 0.0 && mu > 0.0 && std::isfinite(mu)) || std::isnan(s)) {
+    u.loss = INF;
+    return;
+  }
+  const double t = (y - mu) / mu;
+  const double k = safe_exp(-2.0 * std::max(s, -EXP_CAP / 2.0));
+  if (dist_ == ScaleDist::gamma) {
+    const double dev = t - std::log1p(t);  // r - 1 - log(r), r = y / mu
+    const GammaShape g = gamma_shape(k);
+    u.loss = g.G + k * dev + std::log(y);
+    if (!derivs) return;
+    const double A = g.D + dev;
+    const double r = y / mu;
+    u.de = k * (1.0 - r) / mu;
+    u.ds = -2.0 * k * A;
+    u.hee = k * (2.0 * r - 1.0) / mu / mu;
+    u.hes = -2.0 * k * (1.0 - r) / mu;
+    u.hss = 4.0 * k * A + 4.0 * k * k * g.T;
+    u.fee = k / mu / mu;
+    u.fss = 4.0 * k * k * g.T;
+    return;
+  }
+  const double q = t * t / y;
+  u.loss = 0.5 * LOG_2PI + 1.5 * std::log(y) + s + 0.5 * k * q;
+  if (!derivs) return;
+  const double m3 = mu * mu * mu;
+  u.de = -k * (y - mu) / m3;
+  u.ds = 1.0 - k * q;
+  u.hee = k * (3.0 * y - 2.0 * mu) / (m3 * mu);
+  u.hes = 2.0 * k * (y - mu) / m3;
+  u.hss = 2.0 * k * q;
+  u.fee = k / m3;
+  u.fss = 2.0;
 }
 
 ScaleUnit LocationScale::unit(double y, double eta, double s, const TConstants& tc, bool derivs) const {
   ScaleUnit u;
+  if (dist_ == ScaleDist::gamma || dist_ == ScaleDist::inverse_gaussian) {
+    if (!link_valid(link_, eta)) {
+      u.loss = INF;
+      return u;
+    }
+    const LinkValues lv = link_values(link_, eta);
+    positive_unit(y, lv.mu, s, derivs, u);
+    if (!derivs || !std::isfinite(u.loss) || link_ == Link::identity) return u;
+    u.hee = u.hee * lv.d1 * lv.d1 + u.de * lv.d2;
+    u.de *= lv.d1;
+    u.hes *= lv.d1;
+    u.fee *= lv.d1 * lv.d1;
+    return u;
+  }
   const LinkValues lv = link_values(link_, eta);
   location_unit(y, lv.mu, s, tc, derivs, u);
   if (!derivs || link_ == Link::identity) return u;

@@ -19,7 +19,12 @@
 
 namespace gradglm {
 
-enum class ScaleDist { gaussian = 1, laplace = 4, student_t = 5 };
+// Gamma and the inverse Gaussian are not location-scale families, but the
+// same two predictors serve them: the mean's eta and s = log(sigma), sigma
+// the square root of the dispersion (the coefficient of variation for the
+// Gamma, whose shape is 1 / sigma^2; sigma^2 = phi, Var y = phi mu^3, for
+// the inverse Gaussian), as for the Gaussian, whose sigma^2 is its dispersion.
+enum class ScaleDist { gaussian = 1, laplace = 4, student_t = 5, gamma = 6, inverse_gaussian = 7 };
 
 // Per-row quantities at (eta, s, l). Second derivatives come twice:
 // observed (h_*) and expected under the model (f_*, Fisher's information).
@@ -66,6 +71,7 @@ class LocationScale : public Likelihood {
   double smooth_ = 0.0;
   TConstants tc_;  // fixed df
   void location_unit(double y, double mu, double s, const TConstants& tc, bool derivs, ScaleUnit& u) const;
+  void positive_unit(double y, double mu, double s, bool derivs, ScaleUnit& u) const;
 };
 
 }  // namespace gradglm

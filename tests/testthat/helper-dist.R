@@ -285,3 +285,15 @@ lad_kkt <- function(x, r, cw, zero_tol) {
   eq <- sqrt(sum((A %*% u - g)^2)) / gscale
   list(n_zero = sum(zero), u = u, eq_resid = eq, ok = eq <= 1e-8 && all(abs(u) <= 1 + 1e-8))
 }
+
+# the Jacobian of f (a vector function) at x by central differences, steps
+# h * max(1, |x_j|)
+num_deriv <- function(f, x, h = 1e-5) {
+  f0 <- f(x)
+  J <- matrix(0, length(f0), length(x))
+  for (j in seq_along(x)) {
+    e <- replace(numeric(length(x)), j, h * max(1, abs(x[j])))
+    J[, j] <- (f(x + e) - f(x - e)) / (2 * e[j])
+  }
+  J
+}

@@ -307,10 +307,15 @@ test_that("binomial(link = \"log\"): fitted probabilities must stay below 1", {
                        start = c(1, 0, 0, 0, 0)), "gradglm: .*start")
 })
 
-test_that("the new families are not fitted from chunked sources (a clear error)", {
+test_that("the new families from a chunked source are glm's fits (dispersion, AIC)", {
   src <- function_source(costs_log, 100)
-  expect_error(gradglm(cost ~ age, data = src, family = Gamma(link = "log")),
-               "gradglm: family 'Gamma' is not yet fitted from a chunked source")
+  a <- gradglm(cost ~ age + region, data = src, family = Gamma(link = "log"), weights = w, offset = log(exposure))
+  r <- glm(cost ~ age + region, data = costs_log, family = Gamma(link = "log"), weights = w,
+           offset = log(exposure), control = glm_tight)
+  expect_close(coef(a), coef(r), 1e-6, label = "coefficients")
+  expect_close(summary(a)$dispersion, summary(r)$dispersion, 1e-6, label = "dispersion")
+  expect_close(AIC(a), AIC(r), 1e-8, label = "AIC")
+  expect_close(sqrt(diag(vcov(a))), sqrt(diag(vcov(r))), 1e-5, label = "standard errors")
 })
 
 test_that("a link object is taken by its name; one of its own under a known name is refused", {

@@ -46,16 +46,6 @@ nb_spec <- function(X, y, w, off, link) {
        likelihood = list(type = "negative_binomial", link = gradglm:::link_codes[[link]]))
 }
 
-num_deriv <- function(f, x, h = 1e-5) {
-  f0 <- f(x)
-  J <- matrix(0, length(f0), length(x))
-  for (j in seq_along(x)) {
-    e <- replace(numeric(length(x)), j, h * max(1, abs(x[j])))
-    J[, j] <- (f(x + e) - f(x - e)) / (2 * e[j])
-  }
-  J
-}
-
 test_that("theta estimated: loss, gradient and curvature of the engine's pass", {
   d <- nb_sim(200)
   X <- model.matrix(~ x1 + x2 + g, d)

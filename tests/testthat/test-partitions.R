@@ -44,6 +44,11 @@ test_that("fits over partitions on a 2-worker multisession plan equal the in-mem
   a <- gradglm(z ~ x1 + f, data = parts, family = student_t(), sigma = ~ x2, control = ctl)
   b <- gradglm(z ~ x1 + f, data = dd, family = student_t(), sigma = ~ x2, control = ctl)
   expect_true(all(gap(a, b) < 1e-8))
+  # a family whose AIC and Pearson dispersion take a pass at the fitted means
+  a <- gradglm(y + 1 ~ x1 + x2 + f, data = parts, family = Gamma(link = "log"), weights = w, control = ctl)
+  b <- gradglm(y + 1 ~ x1 + x2 + f, data = dd, family = Gamma(link = "log"), weights = w, control = ctl)
+  expect_true(all(gap(a, b) < 1e-8))
+  expect_equal(a$dispersion, b$dispersion, tolerance = 1e-10)
   a <- gradglm(cls ~ x1 + f, data = parts, family = multinomial(), control = ctl)
   b <- gradglm(cls ~ x1 + f, data = dd, family = multinomial(), control = ctl)
   expect_true(all(gap(a, b) < 1e-8))
