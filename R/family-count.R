@@ -133,18 +133,7 @@ negbin_start <- function(ctx) {
   b <- NULL
   if (ctx$optimizer %in% c("newton", "lbfgs")) {
     pois <- list(type = "glm", dist = dist_codes[["poisson"]], link = link_codes[[family$link]])
-    r <- tryCatch(suppressWarnings(fit_model(list(
-      designs = list(engine_design(ctx$x)), block_design = 0L, block_m = 1L, y = y, weights = w,
-      offsets = list(if (ctx$offset_given) off), likelihood = pois, optimizer = "newton", start = NULL,
-      control = utils::modifyList(ctx$engine_control, list(max_iter = 100L, trace = FALSE, verbose = FALSE))))),
-      error = function(e) {
-        pass_on_time_limit(e)
-        NULL
-      })
-    if (!is.null(r) && is.finite(r$loss) && all(is.finite(r$coefficients[!r$aliased]))) {
-      b <- r$coefficients
-      b[r$aliased] <- 0
-    }
+    b <- glm_fit_coefficients(ctx$x, y, w, if (ctx$offset_given) off, pois, ctx$engine_control)
   }
   if (is.null(b)) b <- gd_start(ctx$x, y, w, off, family)
   mu <- family$linkinv(drop(design_matrix(ctx$x) %*% b) + off)

@@ -51,22 +51,9 @@ inverse_gaussian_eval_loglik <- function(y, trials, mu, wt, fit) {
 # estimates do not depend on a constant dispersion), else every slope at 0
 glm_location_start <- function(x, y, weights, offset, family, fun) {
   ctrl <- engine_control_list(gradglm_control(trace = FALSE), as_optimizer_spec("newton", fun), "newton", length(y))
-  ctrl$max_iter <- 100L
-  r <- tryCatch(suppressWarnings(fit_model(list(
-    designs = list(engine_design(x)), block_design = 0L, block_m = 1L, y = y, weights = weights,
-    offsets = list(offset), likelihood = list(type = "glm", dist = family_row(family)$dist(family),
-                                              link = link_codes[[family$link]]),
-    optimizer = "newton", start = NULL, control = ctrl))),
-    error = function(e) {
-      pass_on_time_limit(e)
-      NULL
-    })
-  if (!is.null(r) && is.finite(r$loss) && all(is.finite(r$coefficients[!r$aliased]))) {
-    b <- r$coefficients
-    b[r$aliased] <- 0
-    return(b)
-  }
-  gd_start(x, y, weights, offset, family)
+  lik <- list(type = "glm", dist = family_row(family)$dist(family), link = link_codes[[family$link]])
+  b <- glm_fit_coefficients(x, y, weights, offset, lik, ctrl)
+  if (is.null(b)) gd_start(x, y, weights, offset, family) else b
 }
 
 # Var y = sigma^2 mu^power: the positive families' location-scale pieces

@@ -27,6 +27,24 @@ glm_start <- function(ctx) {
   gd_start(ctx$x, ctx$resp$y, ctx$resp$weights, ctx$offset, ctx$family)
 }
 
+# The coefficients of a GLM (`likelihood`) fitted by Newton's method from
+# glm's own start (the engine's), for the start of a larger model; NULL when
+# that fit fails. `offset` may be NULL.
+glm_fit_coefficients <- function(x, y, weights, offset, likelihood, control) {
+  ctrl <- utils::modifyList(control, list(max_iter = 100L, trace = FALSE, verbose = FALSE))
+  r <- tryCatch(suppressWarnings(fit_model(list(
+    designs = list(engine_design(x)), block_design = 0L, block_m = 1L, y = y, weights = weights,
+    offsets = list(offset), likelihood = likelihood, optimizer = "newton", start = NULL, control = ctrl))),
+    error = function(e) {
+      pass_on_time_limit(e)
+      NULL
+    })
+  if (is.null(r) || !is.finite(r$loss) || !all(is.finite(r$coefficients[!r$aliased]))) return(NULL)
+  b <- r$coefficients
+  b[r$aliased] <- 0
+  b
+}
+
 gd_start <- function(x, y, weights, offset, family) {
   b <- numeric(design_ncol(x))
   icpt <- design_intercept(x)
