@@ -13,7 +13,6 @@
 
 namespace gradglm {
 
-using Eigen::Index;
 using Eigen::MatrixXd;
 using Eigen::VectorXd;
 

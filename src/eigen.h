@@ -16,4 +16,11 @@
 #pragma GCC diagnostic pop
 #endif
 
+#include <type_traits>
+
+#include "index.h"
+
+static_assert(std::is_same<Eigen::Index, gradglm::Index>::value,
+              "gradglm::Index (index.h) must be Eigen's index type");
+
 #endif

@@ -15,7 +15,7 @@
 #ifndef GRADGLM_LIKELIHOOD_H
 #define GRADGLM_LIKELIHOOD_H
 
-#include "eigen.h"
+#include "index.h"
 
 #include <memory>
 #include <string>
@@ -23,8 +23,6 @@
 #include <vector>
 
 namespace gradglm {
-
-using Eigen::Index;
 
 // which curvature a pass computes
 enum class Curv { none = 0, observed = 1, fisher = 2 };
