@@ -36,6 +36,16 @@ NULL
 #' (`anova()` of one model by terms, `drop1()`, `add1()`) hold theta at its
 #' estimate, as MASS does for glm.nb fits.
 #'
+#' A `sigma` formula in [gradglm()] lets theta depend on covariates (a
+#' distributional negative binomial regression): `sigma = 1 / sqrt(theta)`,
+#' the coefficient of variation of the gamma distribution that mixes the
+#' Poisson means (`Var(y) = mu + sigma^2 mu^2`; the Poisson is `sigma = 0`),
+#' and log(sigma) is linear in the formula's terms, fitted jointly with the
+#' mean by maximum likelihood. Such a fit is reported as the other models
+#' with a sigma model are (location and sigma coefficients, their joint
+#' covariance from the observed information; residuals of types response,
+#' Pearson and quantile, the latter the mid-distribution ones of counts).
+#'
 #' @param theta `NULL` to estimate theta by maximum likelihood, or a single
 #'   positive number to hold it fixed.
 #' @param link The link of the mean: `"log"` (the default), `"sqrt"` or
@@ -51,6 +61,8 @@ NULL
 #' summary(fit)
 #' # theta held fixed
 #' gradglm(Days ~ Eth + Lrn, data = MASS::quine, family = negative_binomial(theta = 1.5))
+#' # theta by ethnic group: sigma = 1 / sqrt(theta)
+#' gradglm(Days ~ Eth + Lrn, data = MASS::quine, family = negative_binomial(), sigma = ~ Eth)
 #' @export
 negative_binomial <- function(theta = NULL, link = "log") {
   fun <- "negative_binomial"
@@ -189,13 +201,42 @@ negbin_finish <- function(res, ctx, coef, aliased) {
   out
 }
 
+# With a sigma model: a location-scale row (sigma = 1 / sqrt(theta), the
+# coefficient of variation of the gamma that mixes the Poisson means; Var y =
+# mu + sigma^2 mu^2). Its quantile residuals are the mid-distribution ones,
+# qnorm(F(y - 1) + f(y) / 2), as befits counts.
+negbin_location_scale <- list(
+  dist = dist_codes[["negative_binomial"]],
+  sd = function(mu, sigma) sqrt(mu + (sigma * mu)^2),
+  start_location = function(x, y, weights, offset, family, fun) {
+    ctrl <- engine_control_list(gradglm_control(trace = FALSE), as_optimizer_spec("newton", fun), "newton", length(y))
+    pois <- list(type = "glm", dist = dist_codes[["poisson"]], link = link_codes[[family$link]])
+    b <- glm_fit_coefficients(x, y, weights, offset, pois, ctrl)
+    if (is.null(b)) gd_start(x, y, weights, offset, family) else b
+  },
+  log_cdf = function(y, mu, sigma, df, lower) {
+    size <- 1 / sigma^2
+    half <- stats::dnbinom(y, size = size, mu = mu) / 2
+    if (lower) log(stats::pnbinom(y - 1, size = size, mu = mu) + half) else
+      log(stats::pnbinom(y, size = size, mu = mu, lower.tail = FALSE) + half)
+  },
+  log_density = function(y, mu, sigma, df) stats::dnbinom(y, size = 1 / sigma^2, mu = mu, log = TRUE))
+
+negbin_row_model <- function(family, resp, x, x_sigma, fun) {
+  if (!is.null(x_sigma)) {
+    if (!is.null(family$theta)) {
+      abort(fun, "a sigma model estimates theta (sigma = 1 / sqrt(theta)): use negative_binomial() without 'theta'")
+    }
+    return(locscale_model(family, resp, x, x_sigma, fun))
+  }
+  if (is.null(family$theta)) negbin_model(family, resp, x, fun) else glm_model(family, resp, x, fun)
+}
+
 register_family(new_family_row(
   "negative_binomial", c("log", "sqrt", "identity"), "negative_binomial", fitted_pass = TRUE,
   chunked = function(family) !is.null(family$theta), chunked_note = "with theta estimated ",
-  response = count_response,
-  model = function(family, resp, x, x_sigma, fun) {
-    if (is.null(family$theta)) negbin_model(family, resp, x, fun) else glm_model(family, resp, x, fun)
-  },
+  response = count_response, sigma = "optional", location_scale = negbin_location_scale,
+  model = negbin_row_model,
   penalty_model = function(family, resp, x, x_sigma, fun) {
     if (is.null(family$theta)) {
       abort(fun, "a penalised negative binomial model needs a fixed theta: negative_binomial(theta = ...)")

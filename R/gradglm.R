@@ -81,8 +81,10 @@
 #'   square root of the dispersion, `Var(y) = sigma^2 mu^2` (the Gamma's
 #'   coefficient of variation; its shape is `1 / sigma^2`) and `sigma^2 mu^3`,
 #'   so that `sigma = ~ 1` estimates the dispersion by maximum likelihood and
-#'   `sigma = ~ x` lets it depend on covariates. Not available for
-#'   `binomial()`, `poisson()`, `negative_binomial()` and the quasi-families.
+#'   `sigma = ~ x` lets it depend on covariates. For [negative_binomial()]
+#'   sigma is `1 / sqrt(theta)` (`Var(y) = mu + sigma^2 mu^2`), so that theta
+#'   can depend on covariates. Not available for `binomial()`, `poisson()`
+#'   and the quasi-families.
 #' @param penalty `NULL` (maximum likelihood), or a penalty made by [lasso()],
 #'   [ridge()], [elastic_net()] or [group_lasso()] (penalised maximum
 #'   likelihood, glmnet's objective): with `lambda = NULL` a regularization

@@ -67,7 +67,8 @@ VectorXd first_order_units(ModelObjective& obj, const VectorXd& theta0, double& 
   const int K = lik.k();
   VectorXd units = VectorXd::Ones(K);
   VectorXd f = mean_fisher_diagonal(obj, theta0);
-  if (ls && ls->dist() != ScaleDist::gamma && ls->dist() != ScaleDist::inverse_gaussian) {
+  if (ls && ls->dist() != ScaleDist::gamma && ls->dist() != ScaleDist::inverse_gaussian &&
+      ls->dist() != ScaleDist::negative_binomial) {
     // one location-scale response: the location's curvature is taken as
     // (mu.eta / sigma)^2 per unit of a standardised column, whatever the family
     // (the positive families keep their expected information)

@@ -4,6 +4,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "negbin.h"
 #include "special.h"
 
 namespace gradglm {
@@ -56,7 +57,7 @@ TConstants t_constants(double nu) {
 
 LocationScale::LocationScale(int dist_code, int link_code, double df)
     : Likelihood(2), link_(link_from_code(link_code)) {
-  if (dist_code != 1 && !(dist_code >= 4 && dist_code <= 7)) {
+  if (dist_code != 1 && !(dist_code >= 4 && dist_code <= 8)) {
     throw std::invalid_argument("unknown location-scale distribution code " + std::to_string(dist_code));
   }
   // (the positive families take their GLM links; a mean outside (0, Inf) has an infinite loss)
@@ -78,6 +79,7 @@ std::string LocationScale::name() const {
                   : dist_ == ScaleDist::laplace  ? "laplace"
                   : dist_ == ScaleDist::gamma    ? "Gamma"
                   : dist_ == ScaleDist::student_t ? "student_t"
+                  : dist_ == ScaleDist::negative_binomial ? "negative_binomial"
                                                  : "inverse.gaussian";
   return std::string(d) + "(" + link_name(link_) + ")";
 }
@@ -145,7 +147,8 @@ void LocationScale::location_unit(double y, double mu, double s, const TConstant
       return;
     }
     case ScaleDist::gamma:
-    case ScaleDist::inverse_gaussian: return;  // (positive_unit())
+    case ScaleDist::inverse_gaussian:
+    case ScaleDist::negative_binomial: return;  // (positive_unit(), negbin_unit())
   }
 }
 
@@ -195,6 +198,20 @@ void LocationScale::positive_unit(double y, double mu, double s, bool derivs, Sc
 
 ScaleUnit LocationScale::unit(double y, double eta, double s, const TConstants& tc, bool derivs) const {
   ScaleUnit u;
+  if (dist_ == ScaleDist::negative_binomial) {
+    // log(theta) = -2 s: the derivatives in l times -2 per s
+    const NegBinUnit v = negbin_unit(link_, y, eta, -2.0 * s, derivs);
+    u.loss = v.loss;
+    if (!derivs || !std::isfinite(u.loss)) return u;
+    u.de = v.de;
+    u.ds = -2.0 * v.dl;
+    u.hee = v.hee;
+    u.hes = -2.0 * v.hel;
+    u.hss = 4.0 * v.hll;
+    u.fee = v.fee;
+    u.fss = 4.0 * v.hll;
+    return u;
+  }
   if (dist_ == ScaleDist::gamma || dist_ == ScaleDist::inverse_gaussian) {
     if (!link_valid(link_, eta)) {
       u.loss = INF;

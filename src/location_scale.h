@@ -24,7 +24,10 @@ namespace gradglm {
 // the square root of the dispersion (the coefficient of variation for the
 // Gamma, whose shape is 1 / sigma^2; sigma^2 = phi, Var y = phi mu^3, for
 // the inverse Gaussian), as for the Gaussian, whose sigma^2 is its dispersion.
-enum class ScaleDist { gaussian = 1, laplace = 4, student_t = 5, gamma = 6, inverse_gaussian = 7 };
+// The negative binomial (8) likewise: sigma = 1 / sqrt(theta), Var y = mu +
+// sigma^2 mu^2 (its "Fisher" curvature in s is the observed one, as for the
+// NB's theta in src/negbin.h).
+enum class ScaleDist { gaussian = 1, laplace = 4, student_t = 5, gamma = 6, inverse_gaussian = 7, negative_binomial = 8 };
 
 // Per-row quantities at (eta, s, l). Second derivatives come twice:
 // observed (h_*) and expected under the model (f_*, Fisher's information).
@@ -50,7 +53,11 @@ class LocationScale : public Likelihood {
 
   double eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
                     Curv mode) const override;
-  std::vector<int> log_scale_predictors() const override { return std::vector<int>(1, 1); }
+  // (the negative binomial's sigma may run to 0: the Poisson limit, not an
+  // unbounded likelihood)
+  std::vector<int> log_scale_predictors() const override {
+    return dist_ == ScaleDist::negative_binomial ? std::vector<int>() : std::vector<int>(1, 1);
+  }
   void set_smooth(double smooth) override { smooth_ = smooth; }
   std::string name() const override;
 

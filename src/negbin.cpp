@@ -43,15 +43,15 @@ NegBinomial::NegBinomial(int link_code) : Likelihood(2) {
 // -log f(y) = lbeta(y, theta) + log(y) + theta log1p(mu / theta) + y log1p(theta / mu)
 // for y > 0 (lgamma(y + theta) - lgamma(theta) - lgamma(y + 1) = -lbeta(y,
 // theta) - log(y)), and theta log1p(mu / theta) for y = 0.
-NegBinUnit NegBinomial::unit(double y, double eta, double l, bool derivs) const {
+NegBinUnit negbin_unit(Link link, double y, double eta, double l, bool derivs) {
   NegBinUnit u;
   u.loss = INF;
-  if (!link_valid(link_, eta) || std::isnan(l)) return u;
+  if (!link_valid(link, eta) || std::isnan(l)) return u;
   const double lc = std::min(std::max(l, -EXP_CAP), EXP_CAP);
   const double th = std::exp(lc);
-  const LinkValues lv = link_values(link_, eta);
+  const LinkValues lv = link_values(link, eta);
   const double mu = lv.mu;
-  const bool log_link = link_ == Link::log;
+  const bool log_link = link == Link::log;
   if (!(mu >= 0.0) || (mu == 0.0 && y > 0.0 && !log_link)) return u;
   u.loss = th * std::log1p(mu / th);
   if (y > 0.0) {
@@ -73,7 +73,7 @@ NegBinUnit NegBinomial::unit(double y, double eta, double l, bool derivs) const 
   digamma_differences(y, th, d1, d2);
   const double S = d1 - std::log1p(mu / th) + (mu - y) / s;
   const double dS = d2 + mu / (th * s) - (mu - y) / (s * s);
-  if (link_ == Link::log) {
+  if (link == Link::log) {
     // d mu / d eta = d2 mu / d eta2 = mu: the products written without y / mu
     u.de = a * (mu - y);
     u.hee = a * mu * (y + th) / s;

@@ -3,6 +3,9 @@
 // that Var(y) = mu + mu^2 / theta. The loss of a row is its full negative
 // log-likelihood. The theta of MASS::glm.nb is this model's l-block (an
 // intercept-only design); a theta held fixed is the GLM row of src/family.h.
+// With a sigma model (sigma = 1 / sqrt(theta), the coefficient of variation
+// of the gamma mixing the Poisson means) it is a location-scale likelihood
+// (src/location_scale.h), whose rows this file's negbin_unit() computes.
 //
 // Its "Fisher" curvature is the one MASS::glm.nb reports standard errors
 // from: the expected information for eta (mu.eta^2 / V(mu)), zero between eta
@@ -26,6 +29,10 @@ struct NegBinUnit {
   double fee = 0.0;                        // expected, for eta
 };
 
+// one row at (eta, l) with the mean's link: also the location-scale form's
+// (src/location_scale.cpp, s = log(sigma) = -l / 2)
+NegBinUnit negbin_unit(Link link, double y, double eta, double l, bool derivs);
+
 class NegBinomial : public Likelihood {
  public:
   explicit NegBinomial(int link_code);
@@ -36,7 +43,7 @@ class NegBinomial : public Likelihood {
   std::string name() const override { return "negative_binomial(" + link_name(link_) + ")"; }
   Link link() const { return link_; }
 
-  NegBinUnit unit(double y, double eta, double l, bool derivs) const;
+  NegBinUnit unit(double y, double eta, double l, bool derivs) const { return negbin_unit(link_, y, eta, l, derivs); }
 
  private:
   Link link_;

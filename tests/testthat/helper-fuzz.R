@@ -139,7 +139,8 @@ fuzz_case <- function(seed) {
          na_fail = args$na.action <- stats::na.fail,
          na_exclude = args$na.action <- stats::na.exclude,
          NULL)
-  if (family %in% c("gaussian", "student_t", "laplace", "Gamma", "inverse.gaussian") && stats::runif(1) < 0.2) {
+  if (family %in% c("gaussian", "student_t", "laplace", "Gamma", "inverse.gaussian", "negative_binomial") &&
+      is.null(args$family$theta) && stats::runif(1) < 0.2) {
     args$sigma <- ~ x1
     used <- c(used, "sigma model")
   }

@@ -232,6 +232,69 @@ test_that("theta estimated: a network predicts the mean, theta is a constant", {
 })
 
 # ---------------------------------------------------------------------------
+# a sigma model: sigma = 1 / sqrt(theta), log(sigma) linear in its terms
+
+test_that("the sigma form's pass: log(theta) = -2 log(sigma), derivatives by the chain rule", {
+  d <- nb_sim(200)
+  X <- model.matrix(~ x1 + g, d)
+  Z <- cbind(1, d$x2)
+  b <- c(0.4, 0.3, 0.2, 0.1)
+  g <- c(-0.4, 0.5)
+  for (link in c("log", "sqrt")) {
+    bb <- if (link == "sqrt") c(1.3, 0.2, 0.1, 0.1) else b
+    spec <- list(designs = list(X, Z), block_design = c(0L, 1L), block_m = c(1L, 1L), y = as.numeric(d$y),
+                 weights = as.numeric(d$w), offsets = list(),
+                 likelihood = list(type = "location_scale", dist = 8L, link = gradglm:::link_codes[[link]], df = NA_real_))
+    th <- c(bb, g)
+    ev <- function(t, curv = "none") gradglm:::model_eval(spec, t, curv)
+    o <- ev(th, "observed")
+    mu <- make.link(link)$linkinv(drop(X %*% bb))
+    sg <- exp(drop(Z %*% g))
+    expect_close(o$loss, -sum(d$w * dnbinom(d$y, size = 1 / sg^2, mu = mu, log = TRUE)) / sum(d$w), 1e-12,
+                 label = paste(link, "loss"))
+    fd <- as.vector(num_deriv(function(t) ev(t)$loss, th))
+    expect_close(o$gradient, fd, 1e-6, floor = 1e-3 * max(abs(fd)), label = paste(link, "gradient"))
+    fc <- num_deriv(function(t) ev(t)$gradient, th)
+    expect_lt(max(abs(o$curvature - fc)), 1e-6 * max(abs(fc)))
+  }
+})
+
+test_that("a sigma model: the maximum of the likelihood; sigma = ~ 1 is the estimated-theta fit", {
+  set.seed(3)
+  n <- 600
+  d <- data.frame(x = runif(n), z = runif(n))
+  d$y <- rnbinom(n, size = exp(2 - 3 * d$z), mu = exp(1 + d$x))
+  f <- gradglm(y ~ x, data = d, family = negative_binomial(), sigma = ~ z)
+  expect_true(f$converged)
+  nll <- function(p) -sum(dnbinom(d$y, size = exp(-2 * (p[3] + p[4] * d$z)), mu = exp(p[1] + p[2] * d$x), log = TRUE))
+  o <- optim(unname(coef(f)) * 0.95, nll, method = "BFGS", control = list(reltol = 1e-15, maxit = 3000))
+  expect_gte(as.numeric(logLik(f)), -o$value - 1e-9 * o$value)
+  expect_close(coef(f), o$par, 1e-5, floor = 1e-2, label = "coefficients vs optim")
+  H <- optimHess(unname(coef(f)), nll)
+  expect_close(sqrt(diag(vcov(f))), sqrt(diag(solve(H))), 1e-5, label = "standard errors")
+  expect_close(evaluate(f, newdata = d)$loglik, as.numeric(logLik(f)), 1e-10, label = "evaluate()")
+  # mid-distribution quantile residuals and Pearson residuals with sd = sqrt(mu + sigma^2 mu^2)
+  mu <- fitted(f)
+  size <- 1 / f$sigma^2
+  expect_close(residuals(f, type = "quantile"),
+               qnorm(pnbinom(d$y - 1, size = size, mu = mu) + dnbinom(d$y, size = size, mu = mu) / 2), 1e-8,
+               label = "quantile residuals")
+  expect_close(residuals(f, type = "pearson"), (d$y - mu) / sqrt(mu + mu^2 / size), 1e-12, label = "pearson")
+  for (opt in c("lbfgs", "gd")) {
+    fo <- gradglm(y ~ x, data = d, family = negative_binomial(), sigma = ~ z, optimizer = opt)
+    expect_close(coef(fo), coef(f), 1e-5, floor = 1e-2, label = opt)
+  }
+  # a constant sigma: theta = 1 / sigma^2 of the glm.nb-style fit, the same likelihood
+  f1 <- gradglm(y ~ x, data = d, family = negative_binomial(), sigma = ~ 1)
+  f0 <- gradglm(y ~ x, data = d, family = negative_binomial())
+  expect_close(exp(-2 * coef(f1)[[3]]), f0$theta, 1e-7, label = "theta")
+  expect_close(coef(f1)[1:2], coef(f0), 1e-7, label = "coefficients")
+  expect_close(as.numeric(logLik(f1)), as.numeric(logLik(f0)), 1e-11, label = "log-likelihood")
+  expect_error(gradglm(y ~ x, data = d, family = negative_binomial(2), sigma = ~ z),
+               "sigma model estimates theta .* without 'theta'")
+})
+
+# ---------------------------------------------------------------------------
 # theta fixed, against glm(family = MASS::negative.binomial(theta))
 
 # glm's fit polished: Fisher scoring with a non-canonical link converges
@@ -320,6 +383,5 @@ test_that("negative_binomial(): bad theta, link and responses give clear errors"
   expect_error(gradglm(factor(y > 1) ~ x, data = d, family = negative_binomial()), "must be numeric")
   expect_error(gradglm(y ~ x, data = d, family = negative_binomial(), penalty = lasso(0.1)),
                "penalised negative binomial model needs a fixed theta")
-  expect_error(gradglm(y ~ x, data = d, family = negative_binomial(), sigma = ~ x), "sigma")
   expect_error(gradglm(y ~ x, data = d, family = "negative_binomial", optimizer = "exact"), "no(ne| closed)")
 })
