@@ -208,11 +208,8 @@ negbin_finish <- function(res, ctx, coef, aliased) {
 negbin_location_scale <- list(
   dist = dist_codes[["negative_binomial"]],
   sd = function(mu, sigma) sqrt(mu + (sigma * mu)^2),
-  start_location = function(x, y, weights, offset, family, fun) {
-    ctrl <- engine_control_list(gradglm_control(trace = FALSE), as_optimizer_spec("newton", fun), "newton", length(y))
-    pois <- list(type = "glm", dist = dist_codes[["poisson"]], link = link_codes[[family$link]])
-    b <- glm_fit_coefficients(x, y, weights, offset, pois, ctrl)
-    if (is.null(b)) gd_start(x, y, weights, offset, family) else b
+  start_location = function(x, y, weights, offset, family, fun) {  # (the Poisson fit, as glm.nb starts)
+    glm_location_start(x, y, weights, offset, family, fun, dist = dist_codes[["poisson"]])
   },
   log_cdf = function(y, mu, sigma, df, lower) {
     size <- 1 / sigma^2

@@ -48,10 +48,11 @@ inverse_gaussian_eval_loglik <- function(y, trials, mu, wt, fit) {
 }
 
 # the start of the mean of a sigma model: the GLM fit of the family (its
-# estimates do not depend on a constant dispersion), else every slope at 0
-glm_location_start <- function(x, y, weights, offset, family, fun) {
+# estimates do not depend on a constant dispersion; or of the distribution
+# `dist` with the family's link), else every slope at 0
+glm_location_start <- function(x, y, weights, offset, family, fun, dist = family_row(family)$dist(family)) {
   ctrl <- engine_control_list(gradglm_control(trace = FALSE), as_optimizer_spec("newton", fun), "newton", length(y))
-  lik <- list(type = "glm", dist = family_row(family)$dist(family), link = link_codes[[family$link]])
+  lik <- list(type = "glm", dist = dist, link = link_codes[[family$link]])
   b <- glm_fit_coefficients(x, y, weights, offset, lik, ctrl)
   if (is.null(b)) gd_start(x, y, weights, offset, family) else b
 }
