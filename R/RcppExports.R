@@ -49,8 +49,8 @@ special_eval <- function(name, x, y) {
     .Call(`_gradglm_special_eval`, name, x, y)
 }
 
-family_eval <- function(dist, link, y, eta, composed = FALSE, theta = NA_real_) {
-    .Call(`_gradglm_family_eval`, dist, link, y, eta, composed, theta)
+family_eval <- function(dist, link, y, eta, composed = FALSE, theta = NA_real_, power = 1.0) {
+    .Call(`_gradglm_family_eval`, dist, link, y, eta, composed, theta, power)
 }
 
 scale_family_eval <- function(dist, link, y, eta, log_sigma, log_df, smooth = 0.0) {

@@ -128,7 +128,7 @@ count_response <- function(y, family, weights, fun) {
 # theta estimated: the mean's block and log(theta), an intercept-only block
 negbin_model <- function(family, resp, x, fun) {
   list(kind = "glm", lik_type = "glm",
-       likelihood = list(type = "negative_binomial", link = link_codes[[family$link]]),
+       likelihood = list(type = "negative_binomial", link = engine_link(family, fun, glm = FALSE)$link),
        blocks = list(model_block("mu", x, "mu", family$link, "Coefficients"),
                      model_block("theta", NULL, "theta", "log", "Theta (log scale)", coef_names = "log(theta)")),
        closed_form = FALSE, start = negbin_start, finish = negbin_finish)
@@ -144,7 +144,7 @@ negbin_start <- function(ctx) {
   family <- ctx$family
   b <- NULL
   if (ctx$optimizer %in% c("newton", "lbfgs")) {
-    pois <- list(type = "glm", dist = dist_codes[["poisson"]], link = link_codes[[family$link]])
+    pois <- c(list(type = "glm", dist = dist_codes[["poisson"]]), engine_link(family, ctx$fun))
     b <- glm_fit_coefficients(ctx$x, y, w, if (ctx$offset_given) off, pois, ctx$engine_control)
   }
   if (is.null(b)) b <- gd_start(ctx$x, y, w, off, family)

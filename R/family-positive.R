@@ -52,7 +52,7 @@ inverse_gaussian_eval_loglik <- function(y, trials, mu, wt, fit) {
 # `dist` with the family's link), else every slope at 0
 glm_location_start <- function(x, y, weights, offset, family, fun, dist = family_row(family)$dist(family)) {
   ctrl <- engine_control_list(gradglm_control(trace = FALSE), as_optimizer_spec("newton", fun), "newton", length(y))
-  lik <- list(type = "glm", dist = dist, link = link_codes[[family$link]])
+  lik <- c(list(type = "glm", dist = dist), engine_link(family, fun))
   b <- glm_fit_coefficients(x, y, weights, offset, lik, ctrl)
   if (is.null(b)) gd_start(x, y, weights, offset, family) else b
 }
@@ -99,6 +99,7 @@ positive_model <- function(family, resp, x, x_sigma, fun) {
 register_family(new_family_row(
   "Gamma", c("inverse", "identity", "log"), "Gamma", ns = "stats",
   free_dispersion = TRUE, scale_in_likelihood = TRUE, fitted_pass = TRUE, sigma = "optional",
+  power_links = TRUE,
   dist = function(family) dist_codes[["gamma"]],
   response = signed_response(positive = TRUE, power = 2),
   model = positive_model,
@@ -110,6 +111,7 @@ register_family(new_family_row(
 register_family(new_family_row(
   "inverse.gaussian", c("1/mu^2", "inverse", "identity", "log"), "inverse.gaussian", ns = "stats",
   free_dispersion = TRUE, scale_in_likelihood = TRUE, fitted_pass = TRUE, sigma = "optional",
+  power_links = TRUE,
   dist = function(family) dist_codes[["inverse_gaussian"]],
   response = signed_response(positive = TRUE, power = 3),
   model = positive_model,

@@ -13,7 +13,7 @@
 dist_codes <- c(gaussian = 1L, binomial = 2L, poisson = 3L, laplace = 4L, student_t = 5L, gamma = 6L,
                 inverse_gaussian = 7L, negative_binomial = 8L)
 link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, sqrt = 6L,
-                inverse = 7L, cauchit = 8L, "1/mu^2" = 9L)
+                inverse = 7L, cauchit = 8L, "1/mu^2" = 9L, power = 10L)
 
 .registry <- new.env(parent = emptyenv())
 
@@ -43,6 +43,7 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   log_cdf(y, mu, sigma, df, lower) and log_density(y, mu, sigma, df));
 #   for evaluate(): outcome ("numeric" or "binary"), eval_loglik(y, trials,
 #   mu, wt, fit) (GLM rows) and eval_log_density(z, df) (location-scale rows);
+#   power_links (the row's GLM takes stats::power(lambda) links too);
 #   lik_params(family) (the engine's extra parameters of a GLM row: the
 #   negative binomial's theta); adopt(family) (a family object of another
 #   package that this row fits, such as MASS::negative.binomial(theta),
@@ -56,7 +57,8 @@ new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
               check_family = function(family, fun) invisible(TRUE),
               mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL,
               outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, penalty_model = NULL,
-              lik_params = function(family) list(), adopt = NULL, fitted_pass = FALSE, chunked_note = NULL)
+              lik_params = function(family) list(), adopt = NULL, fitted_pass = FALSE, chunked_note = NULL,
+              power_links = FALSE)
   extra <- list(...)
   row[names(extra)] <- extra
   row
@@ -99,13 +101,43 @@ resolve_family <- function(family, fun = "gradglm") {
     abort(fun, "family '", name, "' is not available; available families: ", available)
   }
   row <- get(name, envir = .registry)
-  if (!family$link %in% row$links) {
+  if (!family$link %in% row$links && !(isTRUE(row$power_links) && !is.null(power_link_lambda(family)))) {
     abort(fun, "link '", family$link, "' is not available for family '", name,
-          "'; available links: ", paste(row$links, collapse = ", "))
+          "'; available links: ", paste(row$links, collapse = ", "),
+          if (isTRUE(row$power_links)) ", and stats::power(lambda)")
   }
   check_link_functions(family, fun)
   row$check_family(family, fun)
   list(family = family, row = row)
+}
+
+# The lambda of a power link, stats::power(lambda) (named "mu^<lambda>",
+# lambda in its functions' environment), when the family's linkinv and
+# mu.eta are that link's; else NULL
+power_link_lambda <- function(family) {
+  if (!is.character(family$link) || length(family$link) != 1L || !startsWith(family$link, "mu^")) return(NULL)
+  env <- if (is.function(family$linkfun)) environment(family$linkfun)
+  lambda <- if (is.environment(env)) get0("lambda", envir = env, inherits = FALSE)
+  if (!is.numeric(lambda) || length(lambda) != 1L || !is.finite(lambda) || lambda == 0) return(NULL)
+  ref <- stats::power(lambda)
+  eta <- c(0.2, 0.5, 0.9)
+  same <- function(a, b) isTRUE(all.equal(as.numeric(a), b, tolerance = 1e-10))
+  ok <- is.function(family$linkinv) && is.function(family$mu.eta) &&
+    same(family$linkinv(eta), ref$linkinv(eta)) && same(family$mu.eta(eta), ref$mu.eta(eta))
+  if (ok) lambda else NULL
+}
+
+# The engine's link of a family: list(link = its code) and, for a power link,
+# power = lambda. Power links are for a GLM's mean (`glm`); elsewhere an error.
+engine_link <- function(family, fun = "gradglm", glm = TRUE) {
+  if (family$link %in% names(link_codes)) return(list(link = link_codes[[family$link]]))
+  lambda <- power_link_lambda(family)
+  if (is.null(lambda)) abort(fun, "link '", family$link, "' is not available")
+  if (!glm) {
+    abort(fun, "the power link ", family$link, " is available for a generalized linear model (one response, ",
+          "no sigma model); here use one of the named links")
+  }
+  list(link = link_codes[["power"]], power = lambda)
 }
 
 # a family object of another package that a registry row fits, as that

@@ -36,17 +36,21 @@
 #'   inverse, 1/mu^2; `variance` one of glm's "constant", "mu(1-mu)", "mu",
 #'   "mu^2", "mu^3"), for overdispersed counts [negative_binomial()] (log,
 #'   sqrt, identity; theta estimated, as `MASS::glm.nb()`, or fixed, as
-#'   `MASS::negative.binomial()`, whose family objects are accepted too), with an estimated scale [laplace()] (identity) and
-#'   [student_t()] (identity, log), and for categorical responses
-#'   [multinomial()] and [ordinal()] (logit, probit, cloglog, loglog, cauchit).
+#'   `MASS::negative.binomial()`, whose family objects are accepted too),
+#'   with an estimated scale [laplace()] (identity) and [student_t()]
+#'   (identity, log), and for categorical responses [multinomial()] and
+#'   [ordinal()] (logit, probit, cloglog, loglog, cauchit). The GLMs of
+#'   `gaussian`, `poisson`, `Gamma`, `inverse.gaussian`, `quasipoisson` and
+#'   `quasi` also take the power links of [stats::power()].
 #'   Several numeric responses, `cbind(y1, y2) ~ x`, are fitted by `gaussian()`
 #'   and `student_t()`, one linear model each. The dispersion of `gaussian`,
 #'   `Gamma`, `inverse.gaussian` and the quasi-families is estimated as glm
 #'   does (Pearson's statistic; t tests in [summary()][summary.gradglm], F
 #'   tests in [anova()][anova.gradglm]); a quasi-family has no likelihood, so
 #'   its AIC and log-likelihood are `NA`. A link is given by name or as a
-#'   [stats::make.link()] object of one of these links; links of one's own
-#'   (such as [stats::power()]) are not available.
+#'   [stats::make.link()] object of one of these links, or as
+#'   [stats::power()]`(lambda)`; links of one's own (a `link-glm` object with
+#'   other functions) are not available.
 #' @param weights Optional prior weights (non-negative), evaluated in `data`.
 #' @param subset Optional expression selecting the rows to use.
 #' @param na.action What to do with missing values: [stats::na.omit()] (the

@@ -8,7 +8,7 @@ NULL
 glm_model <- function(family, resp, x, fun) {
   row <- family_row(family)
   list(kind = "glm",
-       likelihood = c(list(type = "glm", dist = row$dist(family), link = link_codes[[family$link]]),
+       likelihood = c(list(type = "glm", dist = row$dist(family)), engine_link(family, fun),
                       row$lik_params(family)),
        blocks = list(model_block("mu", x, "mu", family$link, "Coefficients")),
        closed_form = row$closed_form(family),

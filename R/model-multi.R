@@ -31,8 +31,8 @@ multi_gaussian_model <- function(family, resp, x, fun) {
                      output_titles = paste0("Response ", rn))
   blk$matrix_layout <- "columns_by_outputs"
   list(kind = "likelihood",
-       likelihood = list(type = "glm", dist = dist_codes[["gaussian"]], link = link_codes[[family$link]],
-                         responses = R),
+       likelihood = list(type = "glm", dist = dist_codes[["gaussian"]],
+                         link = engine_link(family, fun, glm = FALSE)$link, responses = R),
        blocks = list(blk), closed_form = family$link == "identity", offset_predictors = R,
        lik_type = "multi_gaussian",
        start = function(ctx) {
@@ -178,7 +178,7 @@ multi_locscale_model <- function(family, resp, x, z, fun) {
   }
   df_fixed <- if (isTRUE(ls$has_df) && !estimate_df) family$df else NA_real_
   list(kind = "likelihood", lik_type = "multi_location_scale",
-       likelihood = list(type = "location_scale", dist = ls$dist, link = link_codes[[family$link]],
+       likelihood = list(type = "location_scale", dist = ls$dist, link = engine_link(family, fun, glm = FALSE)$link,
                          df = df_fixed, responses = R),
        blocks = blocks, closed_form = FALSE, offset_predictors = R, estimate_df = estimate_df,
        start = function(ctx) {

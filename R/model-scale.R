@@ -20,7 +20,7 @@ locscale_model <- function(family, resp, x, z, fun) {
   }
   df_fixed <- if (isTRUE(ls$has_df) && !estimate_df) family$df else NA_real_
   list(kind = "likelihood",
-       likelihood = list(type = "location_scale", dist = ls$dist, link = link_codes[[family$link]],
+       likelihood = list(type = "location_scale", dist = ls$dist, link = engine_link(family, fun, glm = FALSE)$link,
                          df = df_fixed),
        blocks = unname(blocks), closed_form = FALSE, estimate_df = estimate_df, df_fixed = df_fixed,
        start = function(ctx) dist_start(design_matrix(x), design_matrix(z), resp$y, resp$weights, ctx$offset,

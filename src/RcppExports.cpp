@@ -173,8 +173,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // family_eval
-Rcpp::List family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta, bool composed, double theta);
-RcppExport SEXP _gradglm_family_eval(SEXP distSEXP, SEXP linkSEXP, SEXP ySEXP, SEXP etaSEXP, SEXP composedSEXP, SEXP thetaSEXP) {
+Rcpp::List family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta, bool composed, double theta, double power);
+RcppExport SEXP _gradglm_family_eval(SEXP distSEXP, SEXP linkSEXP, SEXP ySEXP, SEXP etaSEXP, SEXP composedSEXP, SEXP thetaSEXP, SEXP powerSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -184,7 +184,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type eta(etaSEXP);
     Rcpp::traits::input_parameter< bool >::type composed(composedSEXP);
     Rcpp::traits::input_parameter< double >::type theta(thetaSEXP);
-    rcpp_result_gen = Rcpp::wrap(family_eval(dist, link, y, eta, composed, theta));
+    Rcpp::traits::input_parameter< double >::type power(powerSEXP);
+    rcpp_result_gen = Rcpp::wrap(family_eval(dist, link, y, eta, composed, theta, power));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -250,7 +251,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_fit_perceptron", (DL_FUNC) &_gradglm_fit_perceptron, 1},
     {"_gradglm_progress_demo", (DL_FUNC) &_gradglm_progress_demo, 3},
     {"_gradglm_special_eval", (DL_FUNC) &_gradglm_special_eval, 3},
-    {"_gradglm_family_eval", (DL_FUNC) &_gradglm_family_eval, 6},
+    {"_gradglm_family_eval", (DL_FUNC) &_gradglm_family_eval, 7},
     {"_gradglm_scale_family_eval", (DL_FUNC) &_gradglm_scale_family_eval, 7},
     {"_gradglm_model_eval", (DL_FUNC) &_gradglm_model_eval, 4},
     {"_gradglm_loss_grad_eval", (DL_FUNC) &_gradglm_loss_grad_eval, 7},

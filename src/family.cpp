@@ -67,16 +67,19 @@ MeanValues mean_values(Dist dist, double y, double mu, double theta) {
   return MeanValues{NAN, NAN, NAN, NAN};
 }
 
-Family::Family(int dist_code, int link_code, bool hand_written, double theta)
-    : Likelihood(1), hand_written_(hand_written), theta_(theta) {
+Family::Family(int dist_code, int link_code, bool hand_written, double theta, double power)
+    : Likelihood(1), hand_written_(hand_written), theta_(theta), power_(power) {
   if (!(dist_code >= 1 && dist_code <= 3) && !(dist_code >= 6 && dist_code <= 8)) {
     throw std::invalid_argument("unknown distribution code " + std::to_string(dist_code));
   }
   if (dist_code == 8 && !(theta > 0.0 && std::isfinite(theta))) {
     throw std::invalid_argument("the negative binomial needs a positive, finite theta");
   }
-  if (link_code < 1 || link_code > 9) {
+  if (link_code < 1 || link_code > 10) {
     throw std::invalid_argument("unknown link code " + std::to_string(link_code));
+  }
+  if (link_code == 10 && !(std::isfinite(power) && power != 0.0)) {
+    throw std::invalid_argument("a power link needs a finite, non-zero lambda");
   }
   dist_ = static_cast<Dist>(dist_code);
   link_ = link_from_code(link_code);
@@ -134,7 +137,7 @@ bool Family::at_boundary(double mu) const {
 UnitValues Family::composed(double y, double eta, bool need_derivs) const {
   UnitValues u{INF, 0.0, 0.0, 0.0};
   if (!link_valid(link_, eta)) return u;
-  const LinkValues lv = link_values(link_, eta);
+  const LinkValues lv = link_values(link_, eta, power_);
   const MeanValues mv = mean_values(dist_, y, lv.mu, theta_);
   u.loss = mv.loss;
   if (!need_derivs || !std::isfinite(mv.loss)) return u;

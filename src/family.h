@@ -51,8 +51,9 @@ MeanValues mean_values(Dist dist, double y, double mu, double theta = NAN);
 class Family : public Likelihood {
  public:
   // `hand_written` = false forces the composition everywhere (for tests);
-  // `theta` is the negative binomial's fixed theta (> 0)
-  Family(int dist_code, int link_code, bool hand_written = true, double theta = NAN);
+  // `theta` is the negative binomial's fixed theta (> 0), `power` the power
+  // link's lambda (not 0)
+  Family(int dist_code, int link_code, bool hand_written = true, double theta = NAN, double power = 1.0);
 
   double eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
                     Curv mode) const override;
@@ -69,11 +70,11 @@ class Family : public Likelihood {
   UnitValues composed(double y, double eta, bool need_derivs) const;
   // mean of the response
   double linkinv(double eta) const {
-    return gaussian_log() ? std::exp(std::min(eta, EXP_CAP / 2)) : gradglm::linkinv(link_, eta);
+    return gaussian_log() ? std::exp(std::min(eta, EXP_CAP / 2)) : gradglm::linkinv(link_, eta, power_);
   }
   // derivative of the mean with respect to eta
   double mu_eta(double eta) const {
-    return gaussian_log() ? std::exp(std::min(eta, EXP_CAP / 2)) : gradglm::mu_eta(link_, eta);
+    return gaussian_log() ? std::exp(std::min(eta, EXP_CAP / 2)) : gradglm::mu_eta(link_, eta, power_);
   }
   // mu and mu.eta as stats' link objects report them: the means of the
   // logit, probit, cloglog and cauchit links kept DBL_EPSILON inside (0, 1),
@@ -82,7 +83,7 @@ class Family : public Likelihood {
   double reported_mu_eta(double eta) const { return report_mu_eta(mu_eta(eta)); }
   double report_mu_eta(double mu_eta) const;
   // the link itself, eta = g(mu)
-  double linkfun(double mu) const { return gradglm::linkfun(link_, mu); }
+  double linkfun(double mu) const { return gradglm::linkfun(link_, mu, power_); }
   // glm's default starting linear predictor for one observation with prior
   // weight w: the link of a mean pulled inside the valid range
   double start_eta(double y, double w) const;
@@ -99,6 +100,7 @@ class Family : public Likelihood {
   Link link_;
   bool hand_written_;
   double theta_;
+  double power_;
   // the Gaussian's log link caps the mean at exp(EXP_CAP / 2), keeping mu^2 finite
   bool gaussian_log() const { return dist_ == Dist::gaussian && link_ == Link::log; }
   UnitValues binomial_unit(double y, double eta, bool need_derivs) const;

@@ -13,13 +13,13 @@ const double PI = 3.14159265358979323846;
 }
 
 Link link_from_code(int code) {
-  if (code < 1 || code > 9) throw std::invalid_argument("unknown link code " + std::to_string(code));
+  if (code < 1 || code > 10) throw std::invalid_argument("unknown link code " + std::to_string(code));
   return static_cast<Link>(code);
 }
 
 std::string link_name(Link link) {
   static const char* names[] = {"",    "identity", "logit",   "probit",  "cloglog",
-                                "log", "sqrt",     "inverse", "cauchit", "1/mu^2"};
+                                "log", "sqrt",     "inverse", "cauchit", "1/mu^2", "power"};
   return names[static_cast<int>(link)];
 }
 
@@ -34,14 +34,22 @@ double sigmoid(double x) {
 bool link_valid(Link link, double eta) {
   switch (link) {
     case Link::sqrt:
-    case Link::inverse_square: return eta > 0.0;
+    case Link::inverse_square:
+    case Link::power: return eta > 0.0;
     case Link::inverse: return eta != 0.0 && std::isfinite(eta);
     default: return !std::isnan(eta);
   }
 }
 
-LinkValues link_values(Link link, double eta) {
+LinkValues link_values(Link link, double eta, double power) {
   switch (link) {
+    case Link::power: {
+      // mu = eta^(1 / lambda) for eta > 0
+      const double r = 1.0 / power;
+      const double mu = std::pow(eta, r);
+      const double d1 = r * mu / eta;
+      return LinkValues{mu, d1, (r - 1.0) * d1 / eta};
+    }
     case Link::identity: return LinkValues{eta, 1.0, 0.0};
     case Link::logit: {
       const double e = std::exp(-std::abs(eta));
@@ -81,11 +89,12 @@ LinkValues link_values(Link link, double eta) {
   return LinkValues{NAN, NAN, NAN};
 }
 
-double linkinv(Link link, double eta) { return link_values(link, eta).mu; }
-double mu_eta(Link link, double eta) { return link_values(link, eta).d1; }
+double linkinv(Link link, double eta, double power) { return link_values(link, eta, power).mu; }
+double mu_eta(Link link, double eta, double power) { return link_values(link, eta, power).d1; }
 
-double linkfun(Link link, double mu) {
+double linkfun(Link link, double mu, double power) {
   switch (link) {
+    case Link::power: return std::pow(mu, power);
     case Link::identity: return mu;
     case Link::logit: return std::log(mu / (1.0 - mu));
     case Link::probit: return special::qnorm(mu);

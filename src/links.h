@@ -22,7 +22,8 @@ enum class Link {
   sqrt = 6,
   inverse = 7,
   cauchit = 8,
-  inverse_square = 9  // 1/mu^2
+  inverse_square = 9,  // 1/mu^2
+  power = 10           // eta = mu^lambda (stats::power(lambda)), lambda the functions' `power`
 };
 
 Link link_from_code(int code);
@@ -42,14 +43,15 @@ constexpr double EXP_CAP = 680.0;
 double safe_exp(double x);  // exp(x) with the argument capped at EXP_CAP
 double sigmoid(double x);   // 1 / (1 + exp(-x)), computed by sign
 
-// Whether eta lies in the link's domain (sqrt and 1/mu^2 need eta > 0, the
-// inverse link eta != 0)
+// Whether eta lies in the link's domain (sqrt, 1/mu^2 and the power links
+// need eta > 0, the inverse link eta != 0). `power` is lambda of the power
+// link, ignored by the others.
 bool link_valid(Link link, double eta);
-LinkValues link_values(Link link, double eta);
-double linkinv(Link link, double eta);
-double mu_eta(Link link, double eta);
+LinkValues link_values(Link link, double eta, double power = 1.0);
+double linkinv(Link link, double eta, double power = 1.0);
+double mu_eta(Link link, double eta, double power = 1.0);
 // the link itself, eta = g(mu)
-double linkfun(Link link, double mu);
+double linkfun(Link link, double mu, double power = 1.0);
 
 }  // namespace gradglm
 

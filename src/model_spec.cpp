@@ -54,7 +54,8 @@ std::unique_ptr<Likelihood> make_likelihood(const Rcpp::List& lik) {
   std::unique_ptr<Likelihood> base;
   int columns = 1;  // response columns of one response
   if (type == "glm") {
-    base.reset(new Family(get_int(lik, "dist", 0), get_int(lik, "link", 0), true, get_double(lik, "theta", NAN)));
+    base.reset(new Family(get_int(lik, "dist", 0), get_int(lik, "link", 0), true, get_double(lik, "theta", NAN),
+                          get_double(lik, "power", 1.0)));
   } else if (type == "location_scale") {
     base.reset(new LocationScale(get_int(lik, "dist", 0), get_int(lik, "link", 0), get_double(lik, "df", NAN)));
   } else if (type == "negative_binomial") {

@@ -16,11 +16,12 @@ using namespace gradglm;
 // Per-observation loss, gradient and Fisher weight of a GLM family, with mu
 // and mu.eta as stats' family objects report them (clamped). With
 // composed = TRUE, the distribution in mu composed with the link (the
-// reference for the hand-written pairs). `theta`: the negative binomial's.
+// reference for the hand-written pairs). `theta`: the negative binomial's;
+// `power`: the power link's lambda.
 // [[Rcpp::export]]
 Rcpp::List family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta,
-                       bool composed = false, double theta = NA_REAL) {
-  const Family family(dist, link, !composed, theta);
+                       bool composed = false, double theta = NA_REAL, double power = 1.0) {
+  const Family family(dist, link, !composed, theta, power);
   const R_xlen_t n = eta.size();
   if (y.size() != n) throw std::invalid_argument("y and eta must have the same length");
   Rcpp::NumericVector loss(n), grad(n), weight(n), hess(n), mu(n), mu_eta(n);

@@ -200,7 +200,9 @@ test_that("family_eval rejects unknown codes", {
   for (d in c(0L, 4L, 5L, 9L)) expect_error(gradglm:::family_eval(d, 1L, 0, 0), "distribution")
   # the negative binomial (8) needs its theta
   for (th in c(NA, 0, -1, Inf)) expect_error(gradglm:::family_eval(8L, 5L, 0, 0, theta = th), "theta")
-  for (l in c(0L, 10L)) expect_error(gradglm:::family_eval(1L, l, 0, 0), "link")
+  for (l in c(0L, 11L)) expect_error(gradglm:::family_eval(1L, l, 0, 0), "link")
+  # the power link (10) needs a finite, non-zero lambda
+  for (p in c(0, NA, Inf)) expect_error(gradglm:::family_eval(1L, 10L, 0, 1, power = p), "lambda")
   expect_error(gradglm:::family_eval(1L, 1L, c(0, 1), 0), "same length")
 })
 

@@ -260,11 +260,10 @@ test_that("a Gamma or inverse.gaussian response with zeros or negatives is an er
 
 test_that("unknown links and variances are errors listing what is available", {
   d <- data.frame(x = 1:6, y = c(1.2, 0.5, 3.1, 2.2, 0.7, 1.9))
-  # a link stats' family accepts but gradglm does not offer: a power link
-  expect_error(gradglm(y ~ x, data = d, family = Gamma(link = power(0.5))),
-               "gradglm: link 'mu\\^0.5' is not available for family 'Gamma'; available links: inverse, identity, log")
-  expect_error(gradglm(y ~ x, data = d, family = quasi(link = power(1 / 3))),
-               "gradglm: link 'mu\\^0.333' is not available for family 'quasi'; available links: identity, logit")
+  # a link stats' family accepts but gradglm does not offer for it: a power link of the binomial
+  d$b <- c(0, 1, 1, 0, 1, 0)
+  expect_error(gradglm(b ~ x, data = d, family = binomial(link = power(0.5))),
+               "gradglm: link 'mu\\^0.5' is not available for family 'binomial'; available links: logit, probit")
   # stats' Gamma() takes any of make.link()'s names; gradglm offers glm's three
   expect_error(gradglm(y ~ x, data = d, family = Gamma(link = "logit")),
                "gradglm: link 'logit' is not available for family 'Gamma'; available links: inverse, identity, log")
@@ -278,7 +277,7 @@ test_that("unknown links and variances are errors listing what is available", {
   expect_error(gradglm(y ~ x, data = d, family = own), "gradglm: quasi\\(variance = \\) must be one of \"constant\"")
   expect_error(gradglm(y ~ x, data = d, family = "Gamma"), NA)
   expect_snapshot(error = TRUE, {
-    gradglm(y ~ x, data = d, family = Gamma(link = power(0.5)))
+    gradglm(b ~ x, data = d, family = binomial(link = power(0.5)))
     gradglm(y ~ x, data = d, family = own)
   })
 })
@@ -379,4 +378,43 @@ test_that("gaussian(link = \"inverse\") matches glm; its start needs a response 
                "gradglm: gaussian\\(link = \"inverse\"\\) needs a response without zeros")
   expect_error(gradglm(y ~ x, data = d, family = gaussian(link = "inverse"), sigma = ~ 1),
                "sigma model takes gaussian\\(\\)'s identity and log links")
+})
+
+test_that("power links, stats::power(lambda), match glm; links of one's own are refused", {
+  skip_if_not_installed("MASS")
+  # the link itself: mu = eta^(1 / lambda) and its derivatives against central differences
+  # (stats::power() gives the log link for lambda <= 0 and the identity for 1)
+  for (lambda in c(1 / 3, 0.5, 2, 1.5)) {
+    eta <- c(0.3, 0.8, 1.7, 4)
+    h <- gradglm:::family_eval(1L, 10L, rep(0, 4), eta, composed = TRUE, power = lambda)
+    lk <- stats::power(lambda)
+    expect_close(h$mu, lk$linkinv(eta), 1e-13, label = paste("linkinv", lambda))
+    expect_close(h$mu_eta, lk$mu.eta(eta), 1e-12, label = paste("mu.eta", lambda))
+    # the Gaussian's observed curvature (mu - y) mu'' + mu'^2 at y = 0 checks mu''
+    d2 <- (lk$mu.eta(eta + 1e-6) - lk$mu.eta(eta - 1e-6)) / 2e-6
+    expect_close(h$hess, lk$linkinv(eta) * d2 + lk$mu.eta(eta)^2, 1e-7, abs_tol = 1e-7 * max(lk$mu.eta(eta)^2),
+                 label = paste("curvature", lambda))
+  }
+  cl <- data.frame(u = c(5, 10, 15, 20, 30, 40, 60, 80, 100), lot1 = c(118, 58, 42, 35, 27, 25, 21, 19, 18))
+  check_family_case(quote(glm(lot1 ~ log(u), data = cl, family = Gamma(link = power(1 / 3)))),
+                    data.frame(u = c(7, 50)), "Gamma(power(1/3))", optimizers = c("newton", "lbfgs"))
+  check_family_case(quote(glm(breaks ~ wool + tension, data = warpbreaks, family = poisson(link = power(0.25)))),
+                    warpbreaks[1:4, ], "poisson(power(1/4))", optimizers = "newton")
+  check_family_case(quote(glm(breaks ~ wool + tension, data = warpbreaks,
+                              family = quasi(link = power(1 / 3), variance = "mu"))),
+                    warpbreaks[1:4, ], "quasi(power(1/3), mu)", optimizers = "newton")
+  # where they are not offered: the error names them
+  expect_error(gradglm(lot1 ~ log(u), data = cl, family = Gamma(link = power(1 / 3)), sigma = ~ 1),
+               "power link mu\\^0.333 is available for a generalized linear model")
+  expect_error(gradglm(lot1 ~ log(u), data = cl, family = binomial(link = power(1 / 3))),
+               "link 'mu\\^0.333' is not available for family 'binomial'")
+  mine <- structure(list(linkfun = function(mu) log(mu) + 1, linkinv = function(eta) exp(eta - 1),
+                         mu.eta = function(eta) exp(eta - 1), valideta = function(eta) TRUE, name = "mine"),
+                    class = "link-glm")
+  expect_error(gradglm(lot1 ~ log(u), data = cl, family = Gamma(link = mine)),
+               "link 'mine' is not available for family 'Gamma'; available links: inverse, identity, log, and stats::power")
+  # a power link whose functions are not stats::power(lambda)'s
+  fake <- stats::power(1 / 3)
+  fake$linkinv <- function(eta) eta^2
+  expect_error(gradglm(lot1 ~ log(u), data = cl, family = Gamma(link = fake)), "not available")
 })
