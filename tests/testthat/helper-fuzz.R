@@ -112,8 +112,12 @@ fuzz_case <- function(seed) {
                family = switch(family, gaussian = stats::gaussian(), binomial = stats::binomial(),
                                poisson = stats::poisson(), student_t = student_t(), laplace = laplace(),
                                multinomial = multinomial(), ordinal = ordinal(),
-                               Gamma = stats::Gamma(link = if (stats::runif(1) < 0.2) stats::power(1 / 3) else
-                                 sample(c("inverse", "log", "identity"), 1L)),
+                               Gamma = {
+                                 # (a name for the link: Gamma() deparses the expression it is given)
+                                 glink <- if (stats::runif(1) < 0.2) stats::power(1 / 3) else
+                                   sample(c("inverse", "log", "identity"), 1L)
+                                 stats::Gamma(link = glink)
+                               },
                                inverse.gaussian = stats::inverse.gaussian(),
                                quasipoisson = stats::quasipoisson(), quasibinomial = stats::quasibinomial(),
                                negative_binomial = negative_binomial(theta = if (stats::runif(1) < 0.5) 2,
