@@ -155,12 +155,14 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   res <- tryCatch(run_engine(model, resp, if (offset_given) offset, optimizer, start, engine_control, pen),
                   error = function(e) abort(fun, conditionMessage(e)))
   if (!is.null(model$gauge)) res <- centre_gauge(res, model$gauge)
+  if (!is.null(model$check_result) && is.null(pen)) res <- model$check_result(res, ctx, start)
   if (!is.null(pen) && !pen$single) return(path_core(res, ctx, cn, penalty, pen))
   if (!is.null(pen) && penalty$relax) {
     return(relaxed_core(res, ctx, cn, penalty, list(x = x, y = y, weights = weights, offset = offset,
                                                     family = family, control = control, x_sigma = x_sigma)))
   }
   check_rate(res, optimizer, engine_control$learning_rate, fun)
+  res <- check_remaining_step(res, resp$weights)
   if (!is.finite(res$loss)) {
     abort(fun, "the ", optimizer, " optimizer could not find valid ",
           if (model$kind == "glm") "coefficients" else "parameters", " (",
@@ -325,6 +327,32 @@ warn_best_at_start <- function(res, fun) {
          "are returned (best epoch 0); try a smaller learning rate, a larger patience or validation = 0")
   }
   invisible(TRUE)
+}
+
+# A full-batch first-order fit (gd, L-BFGS) stops on the gradient of the
+# weight-averaged loss. When the weights span many orders of magnitude (here
+# more than 8), the rows of small weight barely move that gradient, and the
+# fit can stop short of the optimum in the directions they determine: the
+# engine returns the Newton step left at the estimates, and a step larger
+# than 1e-6 of a coefficient's size (or of its standard error's, for one near
+# 0) marks the fit as not converged, saying why.
+check_remaining_step <- function(res, weights) {
+  step <- res$newton_step
+  if (is.null(step) || !isTRUE(res$converged)) return(res)
+  pos <- weights[is.finite(weights) & weights > 0]
+  span <- if (length(pos)) max(pos) / min(pos) else 1
+  if (!(span > 1e8)) return(res)
+  b <- res$coefficients[!res$aliased]
+  s <- step[!res$aliased]
+  se <- sqrt(pmax(diag(as.matrix(res$cov)), 0))
+  rel <- max(abs(s) / pmax(abs(b), se), na.rm = TRUE)
+  if (!is.finite(rel) || rel <= 1e-6) return(res)
+  res$converged <- FALSE
+  res$message <- paste0("it stopped where a Newton step would still move the coefficients by ",
+                        format(signif(rel, 2)), " of their size: its rule is on the gradient of the ",
+                        "weight-averaged loss, which the rows of small weight barely move when the weights ",
+                        "span ", format(signif(span, 2)), " to 1; optimizer = \"newton\" reaches the optimum")
+  res
 }
 
 warn_not_converged <- function(res, optimizer, fun) {

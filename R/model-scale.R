@@ -31,7 +31,102 @@ locscale_model <- function(family, resp, x, z, fun) {
                  "solution on all rows; use validation = 0")
          }
        },
+       check_result = function(res, ctx, start) locscale_check(res, ctx, start, x, z),
        finish = locscale_finish)
+}
+
+# Unbounded likelihoods the optimizer's own check (a scale falling 14 units of
+# log below its start) does not see:
+# * a fit stopped at its iteration limit (gradient descent crawls) while the
+#   scale of some rows has fallen far (5 units of log, 150-fold) below its
+#   start and their residuals have shrunk far below that scale: the mean model
+#   fits them exactly and sigma can run to 0;
+# * a Student-t of fixed df with a constant scale: k rows on one hyperplane of
+#   the location model, fitted exactly, give the likelihood k log(1 / sigma)
+#   against (n - k) df log(sigma) for the others, unbounded as sigma -> 0 when
+#   their weight exceeds df / (1 + df) of the total. A local maximum elsewhere
+#   can look converged; such hyperplanes are searched for (hyperplane_search()).
+# Either marks the fit as stopped at an unbounded likelihood, with its reason.
+locscale_check <- function(res, ctx, start, x, z) {
+  if (isTRUE(res$diverged) || !is.matrix(res$linear.predictors) || !all(is.finite(res$coefficients[!res$aliased]))) {
+    return(res)
+  }
+  family <- ctx$family
+  y <- ctx$resp$y
+  w <- ctx$resp$weights
+  ok <- w > 0
+  eta <- res$linear.predictors
+  mu <- suppressWarnings(family$linkinv(eta[, 1L]))
+  zres <- (y - mu) / ls_sd(family, mu, exp(eta[, 2L]))
+  if (!res$converged && length(start) == length(res$coefficients)) {
+    zm <- design_matrix(z)
+    g0 <- start[design_ncol(x) + seq_len(ncol(zm))]
+    g0[is.na(g0)] <- 0
+    drop_by <- drop(zm %*% g0) - eta[, 2L]
+    low <- ok & is.finite(drop_by) & drop_by > 5
+    if (any(low) && sum(w[low] * zres[low]^2) / sum(w[low]) < 1e-2) {
+      res$diverged <- TRUE
+      res$message <- paste0(
+        "the likelihood is unbounded: the fitted scale of ", sum(low), " observation(s) was still falling (",
+        format(signif(exp(max(drop_by[low])), 2), big.mark = ","), "-fold below its start, their residuals ",
+        "a small fraction of it) when the optimizer stopped (", res$message, "): the mean model fits them ",
+        "exactly and sigma runs to 0; simplify the sigma model")
+      return(res)
+    }
+  }
+  df <- family$df
+  if (!is.null(df) && identical(family$family, "student_t") && identical(family$link, "identity") &&
+      ncol(design_matrix(z)) == 1L) {
+    xm <- design_matrix(x)[, !res$aliased[seq_len(design_ncol(x))], drop = FALSE]
+    hit <- hyperplane_search(xm[ok, , drop = FALSE], (y - ctx$offset)[ok], w[ok], df / (1 + df))
+    if (!is.null(hit)) {
+      res$converged <- FALSE
+      res$diverged <- TRUE
+      W <- sum(w[ok])
+      what <- if (all(w[ok] == 1)) {
+        paste0(hit$count, " of the ", sum(ok), " observations lie")
+      } else {
+        paste0(hit$count, " observations (weight ", format(signif(hit$weight, 3)), " of ", format(signif(W, 3)),
+               ") lie")
+      }
+      res$message <- paste0(
+        "the likelihood is unbounded: ", what, " on one hyperplane of the location model, and with df = ",
+        format(signif(df, 3)), " more than ", format(signif(W * df / (1 + df), 3)),
+        if (all(w[ok] == 1)) " (n df / (1 + df))" else " (the total weight times df / (1 + df))", " fitted exactly let sigma run to 0 with the likelihood growing ",
+        "without bound; the estimates are a local maximum (estimating df or a larger df avoids this)")
+    }
+  }
+  res
+}
+
+# Rows of (x, y) lying on one hyperplane y = x b (to 1e-9 of their size) whose
+# weight exceeds `share` of the total: the hyperplanes through p rows of up to
+# 500 subsets (fewer for large data) drawn by a fixed Park-Miller generator, so
+# that R's random numbers are not touched and the answer is reproducible.
+# NULL when none is found (which does not prove there is none).
+hyperplane_search <- function(x, y, w, share) {
+  n <- nrow(x)
+  p <- ncol(x)
+  if (p == 0L || n <= p) return(NULL)
+  need <- share * sum(w)
+  m <- min(500, floor(2e7 / (n * p)))
+  # the chance that p rows drawn from a set of that share all lie in it
+  if (m < 1 || m * share^p < 1) return(NULL)
+  state <- 12345
+  draw <- function() {
+    state <<- (16807 * state) %% 2147483647
+    1L + as.integer(floor(state / 2147483647 * n))
+  }
+  for (k in seq_len(m)) {
+    idx <- integer(0)
+    while (length(idx) < p) idx <- unique(c(idx, draw()))
+    b <- tryCatch(solve(x[idx, , drop = FALSE], y[idx]), error = function(e) NULL)
+    if (is.null(b) || !all(is.finite(b))) next
+    f <- drop(x %*% b)
+    on <- abs(y - f) <= 1e-9 * (abs(y) + abs(f))
+    if (sum(w[on]) > need) return(list(count = sum(on), weight = sum(w[on]), coef = b))
+  }
+  NULL
 }
 
 # Starting values: weighted least squares for the location (on the log scale

@@ -252,6 +252,7 @@ class FitDriver {
   std::unique_ptr<ModelObjective> obj_;
   std::vector<Index> kept_pos_;  // positions of the kept coefficients in the full layout
   VectorXd theta0_;
+  VectorXd step_;  // remaining_step()
   Result res_;
   int extra_iter_ = 0;
   double loss_ = NAN;
@@ -690,6 +691,7 @@ class FitDriver {
         MatrixXd H;
         obj_->fisher_curvature(res_.coef, g, H);
         cov_ = spd_inverse(H) / wsum;
+        remaining_step(g, H);
       }
       return;
     }
@@ -706,7 +708,22 @@ class FitDriver {
       }
     }
     cov_ = spd_inverse(H) / wsum;
-    if (!laplace_) res_.grad_norm = grad.norm();
+    if (!laplace_) {
+      res_.grad_norm = grad.norm();
+      remaining_step(grad, H);
+    }
+  }
+
+  // A full-batch first-order fit (gd, L-BFGS) stops on the gradient of the
+  // weight-averaged loss, which rows of small weight barely move when the
+  // weights span many orders of magnitude, nor does a flat direction of an
+  // ill-conditioned curvature: the Newton step H^-1 g left at its estimates
+  // (returned for R to judge against the coefficients' scale).
+  void remaining_step(const VectorXd& g, const MatrixXd& H) {
+    if (!is_first_order(optimizer_) || stochastic_ || penalised_ || !res_.converged) return;
+    Eigen::LLT<MatrixXd> llt(H.selfadjointView<Eigen::Lower>());
+    if (llt.info() != Eigen::Success) return;
+    step_ = llt.solve(g);
   }
 
   // 3. Results in the layout of the full designs, the predictors written
@@ -722,6 +739,11 @@ class FitDriver {
     }
     const double wsum = obj_->weight_sum();
     Rcpp::List out = common_results(coef, alias, wsum);
+    if (step_.size() == dim) {
+      Rcpp::NumericVector step(full_pred_->dim(), NA_REAL);
+      for (Index j = 0; j < dim; ++j) step[kept_pos_[j]] = step_[j];
+      out["newton_step"] = step;
+    }
     Rcpp::NumericMatrix eta_r(m_.n, m_.lik->k());
     if (res_.coef.allFinite()) {
       pred_->eta_all(res_.coef, eta_r.begin());

@@ -453,12 +453,29 @@ test_that("student_t(df = 0.1) on heavy-tailed data: no false 'unbounded' stop",
   expect_lt(ref$nll, 770)   # the maximum found from lines through pairs of points: 769.735
 })
 
-test_that("student_t(df = 0.1) on cars: 8 points on one line make the likelihood unbounded; a warning", {
-  skip(paste("known: 8 of the 50 cars lie on dist = 8 + 2 speed, more than n nu / (1 + nu) = 4.5, so the",
-             "likelihood is unbounded (sigma -> 0 on that line); Newton stops at a local maximum",
-             "(logLik -264.15) with converged = TRUE and no warning"))
+test_that("student_t(df = 0.1) on cars: rows on one line make the likelihood unbounded; a warning", {
+  # 8 of the 50 cars lie on dist = 8 + 2 speed, more than n nu / (1 + nu) = 4.5:
+  # sigma -> 0 on such a line sends the likelihood to infinity, and Newton's
+  # local maximum (logLik -264.15) is not an MLE
   expect_identical(sum(cars$dist == 8 + 2 * cars$speed), 8L)
-  expect_warning(gradglm(dist ~ speed, data = cars, family = student_t(df = 0.1)), "unbounded")
+  expect_warning(fit <- gradglm(dist ~ speed, data = cars, family = student_t(df = 0.1)),
+                 "likelihood is unbounded: [0-9]+ of the 50 observations lie on one hyperplane.*df = 0.1 more than 4.55")
+  expect_false(fit$converged)
+  # the line it names: the fit along it (sigma down to 1e-4) has a far larger likelihood
+  nll_line <- function(b, log_sigma) -sum(stats::dt((cars$dist - b[1] - b[2] * cars$speed) / exp(log_sigma), 0.1,
+                                                    log = TRUE) - log_sigma)
+  expect_gt(-nll_line(c(8, 2), log(1e-4)), logLik(fit) + 10)
+  # a larger df: at most 8 of 50 on a line stays below n df / (1 + df), no warning
+  expect_no_warning(gradglm(dist ~ speed, data = cars, family = student_t(df = 4)))
+  # weights: the same rows, each counted twice, are an equivalent fit and say so in weights
+  expect_warning(gradglm(dist ~ speed, data = cars, weights = rep(2, 50), family = student_t(df = 0.1)),
+                 "observations \\(weight [0-9]+ of 100\\) lie on one hyperplane")
+  # R's random numbers are not used by the search
+  set.seed(3)
+  r1 <- runif(1)
+  set.seed(3)
+  suppressWarnings(gradglm(dist ~ speed, data = cars, family = student_t(df = 0.1)))
+  expect_identical(runif(1), r1)
 })
 
 # ---------------------------------------------------------------------------
@@ -488,13 +505,22 @@ test_that("a group fitted exactly: sigma runs to 0, a warning says the likelihoo
 })
 
 test_that("a group fitted exactly, by gradient descent: the warning says why", {
-  skip("known: optimizer = \"gd\" only warns that it did not converge (the iteration limit); it does not stop at the unbounded likelihood as Newton and L-BFGS do")
   set.seed(6)
   n <- 40
   g <- factor(rep(c("a", "b"), each = n / 2))
   x <- rnorm(n)
   d <- data.frame(g, x, y = ifelse(g == "a", 1 + 2 * x, 1 + 2 * x + rnorm(n)))
-  expect_warning(gradglm(y ~ x, data = d, sigma = ~ g, optimizer = "gd"), "likelihood is unbounded")
+  # gradient descent crawls: at its iteration limit the scale of group a has
+  # fallen 210-fold, not yet the 1e6-fold that stops Newton and L-BFGS
+  expect_warning(fit <- gradglm(y ~ x, data = d, sigma = ~ g, optimizer = "gd"),
+                 "likelihood is unbounded: the fitted scale of 20 observation\\(s\\) was still falling")
+  expect_false(fit$converged)
+  expect_lt(max(abs(residuals(fit)[d$g == "a"])), 1e-3)
+  # a group whose scale is truly small (residuals of its own size) is not taken for it
+  d$y3 <- ifelse(g == "a", 1 + 2 * x + 1e-3 * rnorm(n), 1 + 2 * x + rnorm(n))
+  expect_warning(fit3 <- gradglm(y3 ~ x, data = d, sigma = ~ g, optimizer = opt_gd(), control = gradglm_control(max_iter = 2000)),
+                 "did not converge")
+  expect_false(isTRUE(grepl("unbounded", fit3$message)))
 })
 
 # ---------------------------------------------------------------------------
@@ -548,17 +574,46 @@ test_that("one row with weight 1e12: binomial and Poisson by Newton, within what
   }
 })
 
-test_that("one row with weight 1e12 by L-BFGS: the optimum, or a warning", {
-  skip(paste("known: L-BFGS stops when the gradient of the weight-averaged loss (sum w loss / sum w) is below",
-             "tol, and a weight of 1e12 makes the other rows' share 1e-12: it reports converged = TRUE",
-             "1.5e-5 (binomial) and 3.8e-6 (Poisson) from the optimum, without a warning"))
+test_that("one row with weight 1e12 by L-BFGS and gd: the optimum, or a warning that says why", {
+  # their stopping rule is on the gradient of the weight-averaged loss, to
+  # which the other 99 rows contribute 1e-12: the Newton step left at the
+  # estimates says whether they stopped short
   cases <- heavy_row_cases()
-  for (fam in names(cases)) {
+  warned_lbfgs <- 0
+  for (fam in names(cases)) for (opt in c("lbfgs", "gd")) {
     x <- cases[[fam]]$x
     w <- cases[[fam]]$w
     y <- cases[[fam]]$y
-    fit <- gradglm(y ~ x, weights = w, family = fam, optimizer = "lbfgs")
-    expect_close(coef(fit), cases[[fam]]$ref$coef, 1e-6)
+    ref <- cases[[fam]]$ref$coef
+    lab <- paste(fam, opt)
+    msgs <- character(0)
+    fit <- withCallingHandlers(gradglm(y ~ x, weights = w, family = fam, optimizer = opt),
+                               warning = function(w) {
+                                 msgs <<- c(msgs, conditionMessage(w))
+                                 invokeRestart("muffleWarning")
+                               })
+    err <- max(abs(coef(fit) - ref) / pmax(abs(ref), sqrt(diag(vcov(fit)))))
+    if (length(msgs) == 0L) {
+      expect_true(fit$converged, label = lab)
+      expect_lt(err, 1e-6, label = paste(lab, "relative error without a warning"))
+    } else {
+      expect_false(fit$converged, label = lab)
+      expect_match(msgs, "did not converge", all = FALSE, label = lab)
+      if (opt == "lbfgs") {
+        warned_lbfgs <- warned_lbfgs + 1
+        expect_match(msgs, "Newton step would still move the coefficients.*weights span 1e\\+12 to 1", all = FALSE,
+                     label = lab)
+        expect_gt(err, 1e-7, label = paste(lab, "warned, and short of the optimum"))
+      }
+    }
+  }
+  # L-BFGS stops 1.5e-5 (binomial) and 3.8e-6 (Poisson) from the optimum: both warn
+  expect_identical(warned_lbfgs, 2)
+  # equal weights (the same data without the heavy row) never trigger the check
+  for (fam in names(cases)) {
+    d <- data.frame(x = cases[[fam]]$x, y = cases[[fam]]$y)[-1, ]
+    expect_no_warning(fit <- gradglm(y ~ x, data = d, family = fam, optimizer = "lbfgs"))
+    expect_true(fit$converged)
   }
 })
 
