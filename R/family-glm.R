@@ -81,7 +81,7 @@ binomial_aic <- function(family, y, trials, mu, weights, dev) {
 stats_aic <- function(family, y, trials, mu, weights, dev) family$aic(y, trials, mu, weights, dev)
 
 register_family(new_family_row(
-  "gaussian", c("identity", "log", "inverse"), "gaussian", ns = "stats", power_links = TRUE,
+  "gaussian", c("identity", "log", "inverse"), "gaussian", ns = "stats", power_links = TRUE, own_links = TRUE,
   free_dispersion = TRUE, scale_in_likelihood = TRUE, profile_scale = TRUE, sigma = "optional",
   closed_form = function(family) family$link == "identity",
   response = function(y, family, weights, fun) {
@@ -122,7 +122,7 @@ register_family(new_family_row(
 ))
 
 register_family(new_family_row(
-  "binomial", c("logit", "probit", "cloglog", "cauchit", "log"), "binomial", ns = "stats",
+  "binomial", c("logit", "probit", "cloglog", "cauchit", "log"), "binomial", ns = "stats", own_links = TRUE,
   response = binomial_response,
   model = function(family, resp, x, x_sigma, fun) glm_model(family, resp, x, fun),
   aic = binomial_aic,
@@ -153,7 +153,7 @@ register_family(new_family_row(
 ))
 
 register_family(new_family_row(
-  "poisson", c("log", "identity", "sqrt"), "poisson", ns = "stats", power_links = TRUE,
+  "poisson", c("log", "identity", "sqrt"), "poisson", ns = "stats", power_links = TRUE, own_links = TRUE,
   response = function(y, family, weights, fun) {
     glm_numeric_response(y, family, weights, fun, check = function(y, r) {
       if (r[1L] < 0) {

@@ -99,7 +99,7 @@ positive_model <- function(family, resp, x, x_sigma, fun) {
 register_family(new_family_row(
   "Gamma", c("inverse", "identity", "log"), "Gamma", ns = "stats",
   free_dispersion = TRUE, scale_in_likelihood = TRUE, fitted_pass = TRUE, sigma = "optional",
-  power_links = TRUE,
+  power_links = TRUE, own_links = TRUE,
   dist = function(family) dist_codes[["gamma"]],
   response = signed_response(positive = TRUE, power = 2),
   model = positive_model,
@@ -111,7 +111,7 @@ register_family(new_family_row(
 register_family(new_family_row(
   "inverse.gaussian", c("1/mu^2", "inverse", "identity", "log"), "inverse.gaussian", ns = "stats",
   free_dispersion = TRUE, scale_in_likelihood = TRUE, fitted_pass = TRUE, sigma = "optional",
-  power_links = TRUE,
+  power_links = TRUE, own_links = TRUE,
   dist = function(family) dist_codes[["inverse_gaussian"]],
   response = signed_response(positive = TRUE, power = 3),
   model = positive_model,

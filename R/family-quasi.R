@@ -46,7 +46,7 @@ quasi_response <- function(y, family, weights, fun) {
 }
 
 register_family(new_family_row(
-  "quasibinomial", c("logit", "probit", "cloglog", "cauchit", "log"), "quasibinomial", ns = "stats",
+  "quasibinomial", c("logit", "probit", "cloglog", "cauchit", "log"), "quasibinomial", ns = "stats", own_links = TRUE,
   free_dispersion = TRUE, fitted_pass = TRUE,
   dist = function(family) dist_codes[["binomial"]],
   response = function(y, family, weights, fun) binomial_response(y, family, weights, fun, whole = FALSE),
@@ -62,7 +62,7 @@ register_family(new_family_row(
 
 register_family(new_family_row(
   "quasipoisson", c("log", "identity", "sqrt"), "quasipoisson", ns = "stats",
-  free_dispersion = TRUE, fitted_pass = TRUE, power_links = TRUE,
+  free_dispersion = TRUE, fitted_pass = TRUE, power_links = TRUE, own_links = TRUE,
   dist = function(family) dist_codes[["poisson"]],
   response = signed_response(positive = FALSE),
   model = function(family, resp, x, x_sigma, fun) glm_model(family, resp, x, fun),
@@ -76,7 +76,7 @@ register_family(new_family_row(
 register_family(new_family_row(
   "quasi", c("identity", "logit", "probit", "cloglog", "cauchit", "log", "sqrt", "inverse", "1/mu^2"),
   "quasi", ns = "stats",
-  free_dispersion = TRUE, fitted_pass = TRUE, power_links = TRUE,
+  free_dispersion = TRUE, fitted_pass = TRUE, power_links = TRUE, own_links = TRUE,
   dist = function(family) dist_codes[[quasi_variances[[quasi_variance(family, "gradglm")]]]],
   check_family = function(family, fun) invisible(quasi_variance(family, fun)),
   response = quasi_response,

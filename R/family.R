@@ -44,6 +44,8 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   for evaluate(): outcome ("numeric" or "binary"), eval_loglik(y, trials,
 #   mu, wt, fit) (GLM rows) and eval_log_density(z, df) (location-scale rows);
 #   power_links (the row's GLM takes stats::power(lambda) links too);
+#   own_links (the row's GLM takes a link of one's own: a link-glm object
+#   under a name of its own, evaluated by its R functions);
 #   lik_params(family) (the engine's extra parameters of a GLM row: the
 #   negative binomial's theta); adopt(family) (a family object of another
 #   package that this row fits, such as MASS::negative.binomial(theta),
@@ -58,7 +60,7 @@ new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
               mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL,
               outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, penalty_model = NULL,
               lik_params = function(family) list(), adopt = NULL, fitted_pass = FALSE, chunked_note = NULL,
-              power_links = FALSE)
+              power_links = FALSE, own_links = FALSE)
   extra <- list(...)
   row[names(extra)] <- extra
   row
@@ -101,12 +103,18 @@ resolve_family <- function(family, fun = "gradglm") {
     abort(fun, "family '", name, "' is not available; available families: ", available)
   }
   row <- get(name, envir = .registry)
-  if (!family$link %in% row$links && !(isTRUE(row$power_links) && !is.null(power_link_lambda(family)))) {
+  if (!is.character(family$link) || length(family$link) != 1L || is.na(family$link)) {
+    abort(fun, "'family': its link must be named by a single string")
+  }
+  if (!family$link %in% row$links && !(isTRUE(row$power_links) && !is.null(power_link_lambda(family))) &&
+      !(isTRUE(row$own_links) && is_own_link(family, row))) {
     abort(fun, "link '", family$link, "' is not available for family '", name,
           "'; available links: ", paste(row$links, collapse = ", "),
-          if (isTRUE(row$power_links)) ", and stats::power(lambda)")
+          if (isTRUE(row$power_links)) ", stats::power(lambda)",
+          if (isTRUE(row$own_links)) ", and a link of one's own (a link-glm object with linkfun, linkinv and mu.eta)")
   }
   check_link_functions(family, fun)
+  if (is_own_link(family, row)) check_own_link(family, fun)
   row$check_family(family, fun)
   list(family = family, row = row)
 }
@@ -128,16 +136,67 @@ power_link_lambda <- function(family) {
 }
 
 # The engine's link of a family: list(link = its code) and, for a power link,
-# power = lambda. Power links are for a GLM's mean (`glm`); elsewhere an error.
+# power = lambda; for a link of one's own, code 11 and its R functions. Power
+# links and links of one's own are for a GLM's mean (`glm`); elsewhere an error.
 engine_link <- function(family, fun = "gradglm", glm = TRUE) {
   if (family$link %in% names(link_codes)) return(list(link = link_codes[[family$link]]))
-  lambda <- power_link_lambda(family)
-  if (is.null(lambda)) abort(fun, "link '", family$link, "' is not available")
+  row <- family_row(family)
+  own <- is_own_link(family, row)
+  lambda <- if (!own) power_link_lambda(family)
+  if (is.null(lambda) && !own) abort(fun, "link '", family$link, "' is not available")
   if (!glm) {
-    abort(fun, "the power link ", family$link, " is available for a generalized linear model (one response, ",
-          "no sigma model); here use one of the named links")
+    abort(fun, if (own) "a link of one's own (" else "the power link ", family$link, if (own) ")",
+          " is available for a generalized linear model (one response, no sigma model); here use one of ",
+          "the named links")
+  }
+  if (own) {
+    return(list(link = 11L, linkinv = family$linkinv, mu.eta = family$mu.eta, linkfun = family$linkfun,
+                valideta = if (is.function(family$valideta)) family$valideta))
   }
   list(link = link_codes[["power"]], power = lambda)
+}
+
+# A link of one's own: a family whose link is not one of the engine's names
+# (nor a power link, where the registry row computes those), and which
+# brings its functions (as a link-glm object gives them). The engine calls
+# them in R, a block of rows at a time, on one thread: any link, slower than
+# the compiled ones.
+is_own_link <- function(family, row = family_row(family)) {
+  is.character(family$link) && length(family$link) == 1L && !family$link %in% names(link_codes) &&
+    !(isTRUE(row$power_links) && !is.null(power_link_lambda(family))) &&
+    is.function(family$linkfun) && is.function(family$linkinv) && is.function(family$mu.eta)
+}
+
+# a link of one's own must give, at a few values, numbers of the right
+# length, and mu.eta must be linkinv's derivative (checked by differences
+# where both are finite: a wrong derivative would fit silently wrong)
+check_own_link <- function(family, fun) {
+  eta <- c(-0.7, -0.2, 0.3, 0.8, 1.5)
+  if (is.function(family$valideta)) {
+    eta <- eta[vapply(eta, function(e) isTRUE(tryCatch(family$valideta(e), error = function(err) FALSE)), NA)]
+    if (!length(eta)) eta <- c(0.3, 0.8, 1.5)
+  }
+  call <- function(f, what) {
+    v <- tryCatch(suppressWarnings(f(eta)), error = function(e) {
+      abort(fun, "'family': the link's ", what, "() fails at eta = ", paste(format(eta), collapse = ", "), ": ",
+            conditionMessage(e))
+    })
+    if (!is.numeric(v) || length(v) != length(eta)) {
+      abort(fun, "'family': the link's ", what, "() must return a numeric vector as long as its argument")
+    }
+    as.numeric(v)
+  }
+  mu <- call(family$linkinv, "linkinv")
+  d <- call(family$mu.eta, "mu.eta")
+  h <- 1e-5
+  num <- (call(function(e) family$linkinv(e + h), "linkinv") - call(function(e) family$linkinv(e - h), "linkinv")) /
+    (2 * h)
+  ok <- is.finite(d) & is.finite(num)
+  if (any(ok) && any(abs(num[ok] - d[ok]) > 1e-5 * (1 + abs(d[ok])))) {
+    abort(fun, "'family': the link's mu.eta() is not the derivative of its linkinv() (at eta = ",
+          format(eta[ok][which.max(abs(num[ok] - d[ok]))]), ")")
+  }
+  invisible(TRUE)
 }
 
 # a family object of another package that a registry row fits, as that
@@ -153,10 +212,10 @@ adopt_family <- function(family) {
   family
 }
 
-# The engine computes its links itself and never calls the family's
+# The engine computes its named links itself and never calls the family's
 # functions: a link object named after one of them (a make.link() or
-# link-glm object) must be that link. A link of one's own under another name
-# is refused by the link check above.
+# link-glm object) must be that link. A link of one's own goes under a name
+# of its own.
 check_link_functions <- function(family, fun) {
   name <- family$link
   if (!name %in% names(link_codes) || !is.function(family$linkinv) || !is.function(family$mu.eta)) {
@@ -167,8 +226,8 @@ check_link_functions <- function(family, fun) {
   same <- function(a, b) isTRUE(all.equal(as.numeric(a), b, tolerance = 1e-10))
   if (!same(family$linkinv(eta), ref$linkinv(eta)) || !same(family$mu.eta(eta), ref$mu.eta(eta))) {
     abort(fun, "the family's link is named '", name, "' but its linkinv() or mu.eta() is not make.link(\"", name,
-          "\")'s: user-defined links are not available (gradglm computes its links in compiled code); ",
-          "available links: ", paste(names(link_codes), collapse = ", "))
+          "\")'s: gradglm computes its named links in compiled code; give a link of one's own a name of ",
+          "its own (link-glm's `name`)")
   }
   invisible(TRUE)
 }

@@ -49,8 +49,13 @@
 #'   tests in [anova()][anova.gradglm]); a quasi-family has no likelihood, so
 #'   its AIC and log-likelihood are `NA`. A link is given by name or as a
 #'   [stats::make.link()] object of one of these links, or as
-#'   [stats::power()]`(lambda)`; links of one's own (a `link-glm` object with
-#'   other functions) are not available.
+#'   [stats::power()]`(lambda)`. The GLMs of `gaussian`, `binomial`,
+#'   `poisson`, `Gamma`, `inverse.gaussian` and the quasi-families also take a
+#'   link of one's own: a `link-glm` object under a name of its own with
+#'   `linkfun`, `linkinv`, `mu.eta` (the derivative of `linkinv`, checked) and
+#'   optionally `valideta`, as [stats::make.link()] builds them. Its functions
+#'   are called from R a block of rows at a time and the fit runs on one
+#'   thread: the same fits as glm's, slower than with a compiled link.
 #' @param weights Optional prior weights (non-negative), evaluated in `data`.
 #' @param subset Optional expression selecting the rows to use.
 #' @param na.action What to do with missing values: [stats::na.omit()] (the

@@ -100,7 +100,8 @@ glm_finish <- function(res, ctx, coef, aliased) {
   }
   if (!is.null(row$boundary) && res$n_boundary > 0L) {
     along <- function(extreme, ok) separated_along(ctx$x, coef, aliased, weights > 0, extreme, ok)
-    sep <- !is.null(row$separated) && isTRUE(row$separated(y, mu, weights > 0, along))
+    # (a network's weights are not linear directions: its separation is not certified)
+    sep <- !isTRUE(ctx$network) && !is.null(row$separated) && isTRUE(row$separated(y, mu, weights > 0, along))
     warn(ctx$fun, if (sep) row$separation else row$boundary)
   }
   # glm's logLik() counts the dispersion of a likelihood (gaussian, Gamma,

@@ -208,6 +208,7 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
   aliased <- stats::setNames(rep(FALSE, length(cn)), cn)
   ctx$optimizer <- spec$name
   ctx$engine_control <- engine_control
+  ctx$network <- TRUE
   fit <- model$finish(res, ctx, coef, aliased)
   fit$coefficients <- coef
   fit$aliased <- aliased

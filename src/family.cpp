@@ -67,22 +67,26 @@ MeanValues mean_values(Dist dist, double y, double mu, double theta) {
   return MeanValues{NAN, NAN, NAN, NAN};
 }
 
-Family::Family(int dist_code, int link_code, bool hand_written, double theta, double power)
-    : Likelihood(1), hand_written_(hand_written), theta_(theta), power_(power) {
+Family::Family(int dist_code, int link_code, bool hand_written, double theta, double power,
+               std::shared_ptr<const CustomLink> custom)
+    : Likelihood(1), hand_written_(hand_written), theta_(theta), power_(power), custom_(std::move(custom)) {
   if (!(dist_code >= 1 && dist_code <= 3) && !(dist_code >= 6 && dist_code <= 8)) {
     throw std::invalid_argument("unknown distribution code " + std::to_string(dist_code));
   }
   if (dist_code == 8 && !(theta > 0.0 && std::isfinite(theta))) {
     throw std::invalid_argument("the negative binomial needs a positive, finite theta");
   }
-  if (link_code < 1 || link_code > 10) {
+  if (link_code < 1 || link_code > 11) {
     throw std::invalid_argument("unknown link code " + std::to_string(link_code));
   }
   if (link_code == 10 && !(std::isfinite(power) && power != 0.0)) {
     throw std::invalid_argument("a power link needs a finite, non-zero lambda");
   }
+  if ((link_code == 11) != (custom_ != nullptr)) {
+    throw std::invalid_argument("a link of one's own (code 11) needs its functions, and only it");
+  }
   dist_ = static_cast<Dist>(dist_code);
-  link_ = link_from_code(link_code);
+  link_ = link_code == 11 ? Link::custom : link_from_code(link_code);
   dense_pairs();
 }
 
@@ -115,16 +119,44 @@ double Family::report_mu_eta(double d) const {
   return (unit_interval_link() || link_ == Link::log) ? std::max(d, eps) : d;
 }
 
-double Family::start_eta(double y, double w) const {
+double Family::start_mu(double y, double w) const {
   switch (dist_) {
-    case Dist::binomial: return linkfun((w * y + 0.5) / (w + 1.0));
-    case Dist::poisson: return linkfun(y + 0.1);
-    case Dist::gaussian: return linkfun(y);  // R asks for y > 0 with the log link
+    case Dist::binomial: return (w * y + 0.5) / (w + 1.0);
+    case Dist::poisson: return y + 0.1;
+    case Dist::gaussian: return y;  // R asks for y > 0 with the log link
     case Dist::gamma:
-    case Dist::inverse_gaussian: return linkfun(y);  // y > 0
-    case Dist::negative_binomial: return linkfun(y + (y == 0.0 ? 1.0 / 6.0 : 0.0));
+    case Dist::inverse_gaussian: return y;  // y > 0
+    case Dist::negative_binomial: return y + (y == 0.0 ? 1.0 / 6.0 : 0.0);
   }
   return NAN;
+}
+
+void Family::link_block(const double* eta, Index len, LinkValues* out) const {
+  if (custom_) {
+    custom_->values(eta, (long)len, out);
+    return;
+  }
+  for (Index i = 0; i < len; ++i) out[i] = LinkValues{linkinv(eta[i]), mu_eta(eta[i]), NAN};
+}
+
+void Family::unit_block(const double* y, const double* eta, Index len, UnitValues* out) const {
+  if (custom_) {
+    std::vector<LinkValues> v((size_t)len);
+    custom_->values(eta, (long)len, v.data());
+    for (Index i = 0; i < len; ++i) out[i] = compose(y[i], v[i], true);
+    return;
+  }
+  for (Index i = 0; i < len; ++i) out[i] = unit(y[i], eta[i]);
+}
+
+void Family::start_eta_block(const double* y, const double* w, Index len, double* out) const {
+  if (custom_) {
+    std::vector<double> mu((size_t)len);
+    for (Index i = 0; i < len; ++i) mu[i] = start_mu(y[i], w[i]);
+    custom_->linkfun(mu.data(), (long)len, out);
+    return;
+  }
+  for (Index i = 0; i < len; ++i) out[i] = start_eta(y[i], w[i]);
 }
 
 bool Family::at_boundary(double mu) const {
@@ -134,10 +166,22 @@ bool Family::at_boundary(double mu) const {
   return false;
 }
 
+LinkValues Family::lv(double eta) const {
+  if (!custom_) return link_values(link_, eta, power_);
+  LinkValues v;
+  custom_->values(&eta, 1, &v);
+  return v;
+}
+
 UnitValues Family::composed(double y, double eta, bool need_derivs) const {
+  if (!custom_ && !link_valid(link_, eta)) return UnitValues{INF, 0.0, 0.0, 0.0};
+  return compose(y, lv(eta), need_derivs);
+}
+
+UnitValues Family::compose(double y, const LinkValues& lv, bool need_derivs) const {
   UnitValues u{INF, 0.0, 0.0, 0.0};
-  if (!link_valid(link_, eta)) return u;
-  const LinkValues lv = link_values(link_, eta, power_);
+  // (a link of one's own marks eta outside its domain by values that are not finite)
+  if (custom_ && !(std::isfinite(lv.mu) && std::isfinite(lv.d1) && std::isfinite(lv.d2))) return u;
   const MeanValues mv = mean_values(dist_, y, lv.mu, theta_);
   u.loss = mv.loss;
   if (!need_derivs || !std::isfinite(mv.loss)) return u;
@@ -318,6 +362,12 @@ double Family::eval_block(const Response& y, const RowBlock& rb, double* grad, d
                           Curv mode) const {
   const Index len = rb.len;
   const double* yy = y.y + rb.start;
+  // a link of one's own: its values for the whole block in one call
+  std::vector<LinkValues> v;
+  if (custom_) {
+    v.resize((size_t)len);
+    custom_->values(rb.eta, (long)len, v.data());
+  }
   double sum = 0.0;
   for (Index i = 0; i < len; ++i) {
     const double w = rb.w[i];
@@ -327,10 +377,10 @@ double Family::eval_block(const Response& y, const RowBlock& rb, double* grad, d
       continue;
     }
     if (!grad) {
-      sum += w * unit_loss(yy[i], rb.eta[i]);
+      sum += w * (custom_ ? compose(yy[i], v[i], false).loss : unit_loss(yy[i], rb.eta[i]));
       continue;
     }
-    const UnitValues u = unit(yy[i], rb.eta[i]);
+    const UnitValues u = custom_ ? compose(yy[i], v[i], true) : unit(yy[i], rb.eta[i]);
     sum += w * u.loss;
     grad[i] = w * u.grad;
     if (curv) curv[i] = w * (mode == Curv::fisher ? u.weight : u.hess);

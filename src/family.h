@@ -20,7 +20,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "likelihood.h"
 #include "links.h"
@@ -52,13 +54,18 @@ class Family : public Likelihood {
  public:
   // `hand_written` = false forces the composition everywhere (for tests);
   // `theta` is the negative binomial's fixed theta (> 0), `power` the power
-  // link's lambda (not 0)
-  Family(int dist_code, int link_code, bool hand_written = true, double theta = NAN, double power = 1.0);
+  // link's lambda (not 0), `custom` the link of the user's own (link code 11)
+  Family(int dist_code, int link_code, bool hand_written = true, double theta = NAN, double power = 1.0,
+         std::shared_ptr<const CustomLink> custom = nullptr);
 
   double eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
                     Curv mode) const override;
   bool canonical() const override;
   std::string name() const override;
+  bool calls_r() const override { return custom_ != nullptr; }
+  void check_r_calls() const override {
+    if (custom_) custom_->throw_if_failed();
+  }
 
   // loss, gradient and Fisher weight of one observation; loss is +Inf when
   // eta is outside the link's valid range (for example mu <= 0 for poisson).
@@ -70,10 +77,12 @@ class Family : public Likelihood {
   UnitValues composed(double y, double eta, bool need_derivs) const;
   // mean of the response
   double linkinv(double eta) const {
+    if (custom_) return lv(eta).mu;
     return gaussian_log() ? std::exp(std::min(eta, EXP_CAP / 2)) : gradglm::linkinv(link_, eta, power_);
   }
   // derivative of the mean with respect to eta
   double mu_eta(double eta) const {
+    if (custom_) return lv(eta).d1;
     return gaussian_log() ? std::exp(std::min(eta, EXP_CAP / 2)) : gradglm::mu_eta(link_, eta, power_);
   }
   // mu and mu.eta as stats' link objects report them: the means of the
@@ -83,10 +92,23 @@ class Family : public Likelihood {
   double reported_mu_eta(double eta) const { return report_mu_eta(mu_eta(eta)); }
   double report_mu_eta(double mu_eta) const;
   // the link itself, eta = g(mu)
-  double linkfun(double mu) const { return gradglm::linkfun(link_, mu, power_); }
+  double linkfun(double mu) const {
+    if (!custom_) return gradglm::linkfun(link_, mu, power_);
+    double eta;
+    custom_->linkfun(&mu, 1, &eta);
+    return eta;
+  }
+  // The same for len rows at a time: a link of one's own is called once per
+  // block (these serve the start and the outputs, outside threaded code for
+  // such a link); the others give exactly the one-row results.
+  void link_block(const double* eta, Index len, LinkValues* out) const;
+  void unit_block(const double* y, const double* eta, Index len, UnitValues* out) const;
+  // glm's starting eta of rows with responses y and prior weights w
+  void start_eta_block(const double* y, const double* w, Index len, double* out) const;
   // glm's default starting linear predictor for one observation with prior
-  // weight w: the link of a mean pulled inside the valid range
-  double start_eta(double y, double w) const;
+  // weight w: the link of a mean pulled inside the valid range (start_mu)
+  double start_eta(double y, double w) const { return linkfun(start_mu(y, w)); }
+  double start_mu(double y, double w) const;
   // a fitted mean numerically at the boundary of its range (0 or 1 for the
   // binomial, 0 for the poisson; the positive families have none)
   bool at_boundary(double mu) const;
@@ -101,6 +123,11 @@ class Family : public Likelihood {
   bool hand_written_;
   double theta_;
   double power_;
+  std::shared_ptr<const CustomLink> custom_;
+  // the link's values at one eta (a link of the user's own as well)
+  LinkValues lv(double eta) const;
+  // the distribution in mu composed with the link's values at eta
+  UnitValues compose(double y, const LinkValues& lv, bool need_derivs) const;
   // the Gaussian's log link caps the mean at exp(EXP_CAP / 2), keeping mu^2 finite
   bool gaussian_log() const { return dist_ == Dist::gaussian && link_ == Link::log; }
   UnitValues binomial_unit(double y, double eta, bool need_derivs) const;

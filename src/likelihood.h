@@ -79,6 +79,11 @@ class Likelihood {
   // Not called during a pass.
   virtual void set_smooth(double smooth) { (void)smooth; }
   virtual std::string name() const = 0;
+  // evaluating it calls R (a link of the user's own): its passes run on one
+  // thread, the calling one
+  virtual bool calls_r() const { return false; }
+  // after a pass: throws if such a call failed
+  virtual void check_r_calls() const {}
 
  protected:
   // the outputs of row i of a block of len rows, for a row of zero weight
@@ -113,6 +118,8 @@ class ProductLikelihood : public Likelihood {
   std::vector<int> log_scale_predictors() const override;
   void set_smooth(double smooth) override { base_->set_smooth(smooth); }
   std::string name() const override { return base_->name(); }
+  bool calls_r() const override { return base_->calls_r(); }
+  void check_r_calls() const override { base_->check_r_calls(); }
   int responses() const { return R_; }
   const Likelihood& base() const { return *base_; }
 

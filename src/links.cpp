@@ -19,7 +19,7 @@ Link link_from_code(int code) {
 
 std::string link_name(Link link) {
   static const char* names[] = {"",    "identity", "logit",   "probit",  "cloglog",
-                                "log", "sqrt",     "inverse", "cauchit", "1/mu^2", "power"};
+                                "log", "sqrt",     "inverse", "cauchit", "1/mu^2", "power", "custom"};
   return names[static_cast<int>(link)];
 }
 

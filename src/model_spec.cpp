@@ -1,8 +1,11 @@
 #include "model_spec.h"
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "categorical.h"
 #include "family.h"
@@ -20,6 +23,161 @@ int get_int(const Rcpp::List& l, const char* name, int fallback) {
 double get_double(const Rcpp::List& l, const char* name, double fallback) {
   return l.containsElementNamed(name) && !Rf_isNull(l[name]) ? Rcpp::as<double>(l[name]) : fallback;
 }
+
+// A link of the user's own: its R functions linkinv, mu.eta and linkfun
+// called on blocks of eta (or one mu), errors and interrupts caught by
+// R_tryEvalSilent and kept until the pass is over (the pass runs on the
+// calling thread: Likelihood::calls_r()). d2 mu / d eta2, used only by the
+// observed curvature, is the central difference of mu.eta.
+class RCustomLink : public CustomLink {
+ public:
+  RCustomLink(SEXP linkinv, SEXP mu_eta, SEXP linkfun, SEXP valideta)
+      : linkinv_(linkinv), mu_eta_(mu_eta), linkfun_(linkfun), valideta_(valideta) {
+    if (!Rf_isFunction(linkinv) || !Rf_isFunction(mu_eta) || !Rf_isFunction(linkfun) ||
+        !(Rf_isNull(valideta) || Rf_isFunction(valideta))) {
+      throw std::invalid_argument("a link of one's own needs the functions linkinv, mu.eta and linkfun");
+    }
+  }
+
+  void values(const double* eta, long len, LinkValues* out) const override {
+    std::fill(out, out + len, LinkValues{NAN, NAN, NAN});
+    // the functions are called only where valideta() accepts eta (as glm does)
+    const std::vector<char> valid = validity(eta, len);
+    std::vector<long> idx;
+    std::vector<double> e;
+    for (long i = 0; i < len; ++i) {
+      if (valid[i]) {
+        idx.push_back(i);
+        e.push_back(eta[i]);
+      }
+    }
+    const long m = (long)idx.size();
+    if (m == 0) return;
+    std::vector<double> mu(m), d1(m), h(m), side[2] = {std::vector<double>(m), std::vector<double>(m)};
+    if (!call(linkinv_, "linkinv", e.data(), m, mu.data()) || !call(mu_eta_, "mu.eta", e.data(), m, d1.data())) return;
+    // mu'' (for the observed curvature only) by differences of mu.eta at
+    // eta +- h, a side left out where valideta() refuses it
+    std::vector<char> side_ok[2] = {std::vector<char>(m, 1), std::vector<char>(m, 1)};
+    for (int sd = 0; sd < 2; ++sd) {
+      std::vector<double> x(m);
+      for (long k = 0; k < m; ++k) {
+        h[k] = 1e-4 * (1.0 + std::abs(e[k]));
+        x[k] = e[k] + (sd == 0 ? h[k] : -h[k]);
+      }
+      const std::vector<char> vx = validity(x.data(), m);
+      for (long k = 0; k < m; ++k) {
+        if (!vx[k]) {
+          side_ok[sd][k] = 0;
+          x[k] = e[k];
+        }
+      }
+      if (!call(mu_eta_, "mu.eta", x.data(), m, side[sd].data())) return;
+    }
+    for (long k = 0; k < m; ++k) {
+      const bool up = side_ok[0][k] && std::isfinite(side[0][k]);
+      const bool down = side_ok[1][k] && std::isfinite(side[1][k]);
+      double d2 = 0.0;
+      if (up && down) {
+        d2 = (side[0][k] - side[1][k]) / (2.0 * h[k]);
+      } else if (up) {
+        d2 = (side[0][k] - d1[k]) / h[k];
+      } else if (down) {
+        d2 = (d1[k] - side[1][k]) / h[k];
+      }
+      out[idx[k]] = LinkValues{mu[k], d1[k], d2};
+    }
+  }
+
+  void linkfun(const double* mu, long len, double* eta) const override {
+    if (!call(linkfun_, "linkfun", mu, len, eta)) std::fill(eta, eta + len, NAN);
+  }
+
+  void throw_if_failed() const override {
+    if (!failed_.empty()) {
+      const std::string msg = failed_;
+      failed_.clear();
+      throw std::runtime_error(msg);
+    }
+  }
+
+ private:
+  Rcpp::Function linkinv_, mu_eta_, linkfun_;
+  Rcpp::RObject valideta_;
+  mutable std::string failed_;
+
+  // which of x[0..len) valideta() accepts: all when it accepts the vector,
+  // else row by row (all, without a valideta())
+  std::vector<char> validity(const double* x, long len) const {
+    std::vector<char> v(len, 1);
+    if (Rf_isNull(valideta_) || valid_all(x, len)) return v;
+    for (long i = 0; i < len; ++i) v[i] = valid_all(x + i, 1);
+    return v;
+  }
+
+  // valideta(x[0..len)) is TRUE (FALSE also when it fails; kept as a failure)
+  bool valid_all(const double* x, long len) const {
+    if (!failed_.empty()) return false;
+    SEXP arg = PROTECT(Rf_allocVector(REALSXP, len));
+    std::copy(x, x + len, REAL(arg));
+    SEXP cl = PROTECT(Rf_lang2(valideta_, arg));
+    int err = 0;
+    SEXP res = R_tryEvalSilent(cl, R_GlobalEnv, &err);
+    bool ok = false;
+    if (err) {
+      failed_ = std::string("the link's valideta() stopped with an error or was interrupted: ") + last_error();
+    } else {
+      ok = TYPEOF(res) == LGLSXP && Rf_xlength(res) == 1 && LOGICAL(res)[0] == TRUE;
+    }
+    UNPROTECT(2);
+    return ok;
+  }
+
+  // R's last error message, without its trailing newline
+  static std::string last_error() {
+    SEXP cl = PROTECT(Rf_lang1(Rf_install("geterrmessage")));
+    int err = 0;
+    SEXP m = R_tryEvalSilent(cl, R_BaseEnv, &err);
+    std::string msg = (!err && TYPEOF(m) == STRSXP && Rf_xlength(m) == 1) ? CHAR(STRING_ELT(m, 0)) : "";
+    UNPROTECT(1);
+    // "Error in f(x) : what\nCalls: ..." -> "what"
+    const size_t calls = msg.find("\nCalls:");
+    if (calls != std::string::npos) msg.erase(calls);
+    if (msg.compare(0, 5, "Error") == 0) {
+      const size_t colon = msg.find(" : ");
+      if (colon != std::string::npos) msg.erase(0, colon + 3);
+    }
+    while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+    return msg;
+  }
+
+  // f(x[0..len)) into out; false (and the failure kept) on an R error, an
+  // interrupt or a result that is not `len` numbers
+  bool call(SEXP f, const char* name, const double* x, long len, double* out) const {
+    if (!failed_.empty()) return false;
+    SEXP arg = PROTECT(Rf_allocVector(REALSXP, len));
+    std::copy(x, x + len, REAL(arg));
+    SEXP cl = PROTECT(Rf_lang2(f, arg));
+    int err = 0;
+    SEXP res = R_tryEvalSilent(cl, R_GlobalEnv, &err);
+    bool ok = false;
+    if (err) {
+      failed_ = std::string("the link's ") + name + "() stopped with an error or was interrupted: " + last_error();
+    } else if ((TYPEOF(res) != REALSXP && TYPEOF(res) != INTSXP) || Rf_xlength(res) != len) {
+      failed_ = std::string("the link's ") + name + "() must return a numeric vector as long as its argument";
+    } else {
+      PROTECT(res);
+      if (TYPEOF(res) == REALSXP) {
+        std::copy(REAL(res), REAL(res) + len, out);
+      } else {
+        for (long i = 0; i < len; ++i) out[i] = INTEGER(res)[i] == NA_INTEGER ? NAN : (double)INTEGER(res)[i];
+      }
+      UNPROTECT(1);
+      ok = true;
+    }
+    UNPROTECT(2);
+    return ok;
+  }
+};
 
 }  // namespace
 
@@ -54,8 +212,17 @@ std::unique_ptr<Likelihood> make_likelihood(const Rcpp::List& lik) {
   std::unique_ptr<Likelihood> base;
   int columns = 1;  // response columns of one response
   if (type == "glm") {
+    std::shared_ptr<const CustomLink> custom;
+    if (get_int(lik, "link", 0) == 11) {
+      if (!lik.containsElementNamed("linkinv") || !lik.containsElementNamed("mu.eta") ||
+          !lik.containsElementNamed("linkfun")) {
+        throw std::invalid_argument("a link of one's own needs the functions linkinv, mu.eta and linkfun");
+      }
+      custom = std::make_shared<RCustomLink>(lik["linkinv"], lik["mu.eta"], lik["linkfun"],
+                                             lik.containsElementNamed("valideta") ? SEXP(lik["valideta"]) : R_NilValue);
+    }
     base.reset(new Family(get_int(lik, "dist", 0), get_int(lik, "link", 0), true, get_double(lik, "theta", NAN),
-                          get_double(lik, "power", 1.0)));
+                          get_double(lik, "power", 1.0), custom));
   } else if (type == "location_scale") {
     base.reset(new LocationScale(get_int(lik, "dist", 0), get_int(lik, "link", 0), get_double(lik, "df", NAN)));
   } else if (type == "negative_binomial") {

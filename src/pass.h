@@ -56,7 +56,8 @@ double fused_pass(const P& pred, const Likelihood& lik, const Response& y, const
   if (runs) {
     for (const RowRun& r : *runs) B = std::max(B, r.len);
   }
-  const int T = runs ? 1 : threads;
+  // (a likelihood that calls R runs on the calling thread alone)
+  const int T = (runs || lik.calls_r()) ? 1 : threads;
   pred.prepare(b);
   if ((int)work.size() < T) work.resize(T);
   for (int t = 0; t < T; ++t) {
@@ -82,6 +83,7 @@ double fused_pass(const P& pred, const Likelihood& lik, const Response& y, const
     if (H) pred.add_curv(tw.C.data(), lik.pairs(), tw.w, tw.h);
   };
   for_runs_or_blocks(runs, (long)n, (long)B, T, body);
+  lik.check_r_calls();
   double total = 0.0;
   for (int t = 0; t < T; ++t) total += work[t].loss;
   if (grad) {

@@ -88,6 +88,19 @@ fuzz_response <- function(family, n, eta) {
 
 # one generated case: list(args = the arguments of gradglm(), newdata, kinds =
 # the kinds of input it contains)
+# links of one's own: log-log (mu = exp(-exp(-eta))) and log(1 + mu), valid for eta > 0
+fuzz_own_link <- function(kind) {
+  eps <- .Machine$double.eps
+  lk <- switch(kind,
+               loglog = list(linkfun = function(mu) -log(-log(mu)),
+                             linkinv = function(eta) pmin(pmax(exp(-exp(-eta)), eps), 1 - eps),
+                             mu.eta = function(eta) pmax(exp(-eta - exp(-eta)), eps),
+                             valideta = function(eta) TRUE),
+               log1p = list(linkfun = function(mu) log1p(mu), linkinv = function(eta) expm1(eta),
+                            mu.eta = function(eta) exp(eta), valideta = function(eta) all(is.finite(eta) & eta > 0)))
+  structure(c(lk, name = kind), class = "link-glm")
+}
+
 fuzz_case <- function(seed) {
   set.seed(seed)
   n <- sample(c(0L, 1L, 2L, 3L, 5L, 12L, 40L, 120L), 1L, prob = c(0.3, 1, 1, 1, 1, 1, 1, 1))
@@ -108,9 +121,16 @@ fuzz_case <- function(seed) {
                   ".^2", "x1 - 1", "0 + x1", "1", "log(x1)", "exp(x1)", "factor(x1)", "x1 + x3", "x1 + y"), 1L)
   used <- c(used, paste0("formula:", rhs))
   if (!"x2" %in% names(d)) rhs <- sub("x2", "x1", rhs)
+  # binomial and poisson fits: now and then a link of one's own
+  own_link <- family %in% c("binomial", "poisson") && stats::runif(1) < 0.2
+  if (own_link) used <- c(used, "link:own")
   args <- list(formula = stats::as.formula(paste("y ~", rhs)), data = d,
-               family = switch(family, gaussian = stats::gaussian(), binomial = stats::binomial(),
-                               poisson = stats::poisson(), student_t = student_t(), laplace = laplace(),
+               family = switch(family, gaussian = stats::gaussian(),
+                               binomial = if (own_link) stats::binomial(link = fuzz_own_link("loglog")) else
+                                 stats::binomial(),
+                               poisson = if (own_link) stats::poisson(link = fuzz_own_link("log1p")) else
+                                 stats::poisson(),
+                               student_t = student_t(), laplace = laplace(),
                                multinomial = multinomial(), ordinal = ordinal(),
                                Gamma = {
                                  # (a name for the link: Gamma() deparses the expression it is given)

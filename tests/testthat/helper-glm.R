@@ -238,3 +238,50 @@ invgauss_data <- function(n = 300, lambda = 20, seed = 2) {
   d$y <- rinvgauss_msh(n, mu, lambda)
   d
 }
+
+# `call` (a quoted glm() call) fitted by glm and by gradglm with Newton and
+# L-BFGS: everything expect_matches_glm() checks, the dispersion, the
+# residuals, predictions with standard errors on `newdata` (and on the
+# fitted rows) and the sequential F table. Returns the pair of Newton's.
+check_family_case <- function(call, newdata, label, optimizers = c("auto", "newton", "lbfgs"),
+                              env = parent.frame(), tol = 1e-5) {
+  out <- NULL
+  for (opt in optimizers) {
+    p <- fit_pair(call, optimizer = opt, env = env)
+    o <- p$gradglm
+    r <- p$glm
+    lab <- sprintf("%s [%s]", label, opt)
+    expect_matches_glm(o, r, label = lab, ref = p$glm_ref)
+    expect_close(o$dispersion, summary(r)$dispersion, tol, label = paste(lab, "dispersion"))
+    expect_close(summary(o)$dispersion, summary(r)$dispersion, tol, label = paste(lab, "summary dispersion"))
+    expect_equal(unname(summary(o)$coefficients), unname(summary(r)$coefficients), tolerance = tol,
+                 label = paste(lab, "summary table"))
+    for (type in c("deviance", "pearson", "working", "response")) {
+      expect_equal(residuals(o, type = type), residuals(r, type = type), tolerance = tol,
+                   label = paste(lab, type, "residuals"))
+    }
+    for (type in c("link", "response")) {
+      got <- predict(o, newdata = newdata, type = type, se.fit = TRUE)
+      want <- predict(r, newdata = newdata, type = type, se.fit = TRUE)
+      expect_equal(got$fit, want$fit, tolerance = tol, label = paste(lab, type, "predictions"))
+      expect_equal(got$se.fit, want$se.fit, tolerance = tol, label = paste(lab, type, "prediction SEs"))
+      expect_equal(got$residual.scale, want$residual.scale, tolerance = tol, label = paste(lab, "residual.scale"))
+      got <- predict(o, type = type, se.fit = TRUE)
+      want <- predict(r, type = type, se.fit = TRUE)
+      expect_equal(got$se.fit, want$se.fit, tolerance = tol, label = paste(lab, type, "fitted SEs"))
+    }
+    # F tests where the dispersion is estimated, likelihood-ratio tests where it is known
+    test <- if (r$family$family %in% c("binomial", "poisson")) "Chisq" else "F"
+    expect_equal(anova_table(anova(o, test = test)), anova_table(anova(r, test = test)), tolerance = tol,
+                 label = paste(lab, "anova", test))
+    if (opt == "newton") out <- p
+  }
+  invisible(out)
+}
+
+# the numbers of an anova table, by glm's column names
+anova_table <- function(a) {
+  a <- as.data.frame(a)
+  keep <- intersect(c("Df", "Deviance", "Resid. Df", "Resid. Dev", "F", "Pr(>F)", "Pr(>Chi)"), names(a))
+  unname(as.matrix(a[, keep]))
+}

@@ -247,3 +247,21 @@ test_that("update(start = fit) continues training; plots draw", {
   expect_invisible(plot(fit_m, which = "effect", term = "f"))
   expect_error(plot(gradglm(y ~ x1, data = d), which = "network"), "are for networks")
 })
+
+test_that("a binomial network at fitted probabilities 0 or 1 warns of that alone", {
+  # (the GLM's separation certificate is for linear coefficients; it used to
+  # run on the network's weights and warn that their length did not fit)
+  set.seed(1)
+  n <- 3000
+  d <- data.frame(x = rnorm(n) * 5, z = rnorm(n))
+  d$y <- rbinom(n, 1, plogis(0.3 + 3 * d$x))
+  msgs <- character(0)
+  fit <- withCallingHandlers(gradglm(y ~ x + z, data = d, family = binomial, model = mlp(4)),
+                             warning = function(w) {
+                               msgs <<- c(msgs, conditionMessage(w))
+                               invokeRestart("muffleWarning")
+                             })
+  expect_true(any(grepl("fitted probabilities numerically 0 or 1", msgs)))
+  expect_false(any(grepl("sub-multiple|data length", msgs)))
+  expect_true(all(is.finite(coef(fit))))
+})

@@ -52,6 +52,14 @@ test_that("fits over partitions on a 2-worker multisession plan equal the in-mem
   a <- gradglm(cls ~ x1 + f, data = parts, family = multinomial(), control = ctl)
   b <- gradglm(cls ~ x1 + f, data = dd, family = multinomial(), control = ctl)
   expect_true(all(gap(a, b) < 1e-8))
+  # a link of one's own travels to the workers with its R functions
+  loglog <- structure(list(linkfun = function(mu) -log(-log(mu)),
+                           linkinv = function(eta) pmin(pmax(exp(-exp(-eta)), 1e-16), 1 - 1e-16),
+                           mu.eta = function(eta) pmax(exp(-eta - exp(-eta)), 1e-16),
+                           valideta = function(eta) TRUE, name = "loglog"), class = "link-glm")
+  a <- gradglm(yb ~ x1 + x2 + f, data = parts, family = binomial(link = loglog), weights = w, control = ctl)
+  b <- gradglm(yb ~ x1 + x2 + f, data = dd, family = binomial(link = loglog), weights = w, control = ctl)
+  expect_true(all(gap(a, b) < 1e-8))
   # SQLite partitions: each worker opens its own file
   dbs <- vapply(1:2, function(i) tempfile(fileext = ".sqlite"), "")
   for (i in 1:2) {
