@@ -73,17 +73,56 @@ double fused_pass(const P& pred, const Likelihood& lik, const Response& y, const
       tw.h.setZero(d, d);
     }
   }
-  auto body = [&](int t, long start, long len) {
-    PassWork<P>& tw = work[t];
-    pred.load(start, len, tw.w);
-    pred.eta(b, tw.w, tw.eta.data());
-    const RowBlock rb{(Index)start, (Index)len, tw.eta.data(), w + start};
-    tw.loss += lik.eval_block(y, rb, grad ? tw.R.data() : nullptr, H ? tw.C.data() : nullptr, mode);
-    if (grad) pred.add_grad(tw.R.data(), tw.w, tw.g);
-    if (H) pred.add_curv(tw.C.data(), lik.pairs(), tw.w, tw.h);
-  };
-  for_runs_or_blocks(runs, (long)n, (long)B, T, body);
-  lik.check_r_calls();
+  if (runs && lik.calls_r() && K == 1 && y.m == 1 && runs->size() > 1) {
+    // a minibatch of a likelihood that calls R: the runs' rows gathered into
+    // one block, so that R is called once per batch rather than once per run
+    PassWork<P>& tw = work[0];
+    Index total = 0;
+    for (const RowRun& r : *runs) total += r.len;
+    std::vector<double> eta(total), yy(total), ww(total), R(grad ? total : 0), C(H ? total * npairs : 0);
+    Index at = 0;
+    for (const RowRun& r : *runs) {
+      pred.load(r.start, r.len, tw.w);
+      pred.eta(b, tw.w, eta.data() + at);
+      std::copy(y.y + r.start, y.y + r.start + r.len, yy.data() + at);
+      std::copy(w + r.start, w + r.start + r.len, ww.data() + at);
+      at += r.len;
+    }
+    const Response yb{yy.data(), total, 1};
+    const RowBlock rb{0, total, eta.data(), ww.data()};
+    tw.loss = lik.eval_block(yb, rb, grad ? R.data() : nullptr, H ? C.data() : nullptr, mode);
+    lik.check_r_calls();
+    if (grad || H) {
+      at = 0;
+      std::vector<double> Cr;
+      for (const RowRun& r : *runs) {
+        // (again: a network's pull-back needs the forward pass of these rows in its workspace)
+        pred.load(r.start, r.len, tw.w);
+        pred.eta(b, tw.w, tw.eta.data());
+        if (grad) pred.add_grad(R.data() + at, tw.w, tw.g);
+        if (H) {
+          // (a run's curvature: its rows of each pair's column)
+          Cr.resize(r.len * npairs);
+          for (Index q = 0; q < npairs; ++q)
+            std::copy(C.data() + q * total + at, C.data() + q * total + at + r.len, Cr.data() + q * r.len);
+          pred.add_curv(Cr.data(), lik.pairs(), tw.w, tw.h);
+        }
+        at += r.len;
+      }
+    }
+  } else {
+    auto body = [&](int t, long start, long len) {
+      PassWork<P>& tw = work[t];
+      pred.load(start, len, tw.w);
+      pred.eta(b, tw.w, tw.eta.data());
+      const RowBlock rb{(Index)start, (Index)len, tw.eta.data(), w + start};
+      tw.loss += lik.eval_block(y, rb, grad ? tw.R.data() : nullptr, H ? tw.C.data() : nullptr, mode);
+      if (grad) pred.add_grad(tw.R.data(), tw.w, tw.g);
+      if (H) pred.add_curv(tw.C.data(), lik.pairs(), tw.w, tw.h);
+    };
+    for_runs_or_blocks(runs, (long)n, (long)B, T, body);
+    lik.check_r_calls();
+  }
   double total = 0.0;
   for (int t = 0; t < T; ++t) total += work[t].loss;
   if (grad) {

@@ -144,3 +144,30 @@ test_that("a link of one's own: bad functions, failures and interrupts are clear
   expect_lt(proc.time()[[3]] - t0, test_seconds(5))
   expect_s3_class(gradglm(y ~ x, data = d, family = binomial(link = loglog_link())), "gradglm")
 })
+
+test_that("the logit under a name of its own gives the compiled logit's fits: Newton, minibatches, a network", {
+  ml <- make.link("logit")
+  ml$name <- "mylogit"
+  withr::local_seed(3)
+  n <- 1000
+  d <- data.frame(x = rnorm(n), z = rnorm(n))
+  d$y <- rbinom(n, 1, plogis(sin(2 * d$x) + d$z))
+  a <- gradglm(y ~ x + z, data = d, family = binomial(link = ml))
+  b <- gradglm(y ~ x + z, data = d, family = binomial)
+  expect_close(coef(a), coef(b), 1e-10)
+  expect_close(sqrt(diag(vcov(a))), sqrt(diag(vcov(b))), 1e-8)
+  # minibatches: the rows of a batch's runs are gathered, one call of R per batch
+  set.seed(1)
+  a <- gradglm(y ~ x + z, data = d, family = binomial(link = ml), optimizer = "sgd")
+  set.seed(1)
+  b <- gradglm(y ~ x + z, data = d, family = binomial, optimizer = "sgd")
+  expect_close(coef(a), coef(b), 1e-12)
+  set.seed(1)
+  a <- suppressWarnings(gradglm(y ~ x + z, data = d, family = binomial(link = ml), model = mlp(8),
+                                optimizer = opt_adam(max_epochs = 30)))
+  set.seed(1)
+  b <- suppressWarnings(gradglm(y ~ x + z, data = d, family = binomial, model = mlp(8),
+                                optimizer = opt_adam(max_epochs = 30)))
+  expect_close(coef(a), coef(b), 1e-10)
+  expect_close(deviance(a), deviance(b), 1e-12)
+})
