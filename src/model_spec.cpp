@@ -116,20 +116,28 @@ class RCustomLink : public CustomLink {
 
   // valideta(x[0..len)) is TRUE (FALSE also when it fails; kept as a failure)
   bool valid_all(const double* x, long len) const {
-    if (!failed_.empty()) return false;
+    SEXP res = eval_on(valideta_, "valideta", x, len);
+    if (res == nullptr) return false;
+    const bool ok = TYPEOF(res) == LGLSXP && Rf_xlength(res) == 1 && LOGICAL(res)[0] == TRUE;
+    UNPROTECT(1);
+    return ok;
+  }
+
+  // f(x[0..len)) with R's errors and interrupts caught: its value, protected
+  // (the caller unprotects it), or nullptr with the failure kept
+  SEXP eval_on(SEXP f, const char* name, const double* x, long len) const {
+    if (!failed_.empty()) return nullptr;
     SEXP arg = PROTECT(Rf_allocVector(REALSXP, len));
     std::copy(x, x + len, REAL(arg));
-    SEXP cl = PROTECT(Rf_lang2(valideta_, arg));
+    SEXP cl = PROTECT(Rf_lang2(f, arg));
     int err = 0;
     SEXP res = R_tryEvalSilent(cl, R_GlobalEnv, &err);
-    bool ok = false;
-    if (err) {
-      failed_ = std::string("the link's valideta() stopped with an error or was interrupted: ") + last_error();
-    } else {
-      ok = TYPEOF(res) == LGLSXP && Rf_xlength(res) == 1 && LOGICAL(res)[0] == TRUE;
-    }
     UNPROTECT(2);
-    return ok;
+    if (err) {
+      failed_ = std::string("the link's ") + name + "() stopped with an error or was interrupted: " + last_error();
+      return nullptr;
+    }
+    return PROTECT(res);
   }
 
   // R's last error message, without its trailing newline
@@ -153,30 +161,22 @@ class RCustomLink : public CustomLink {
   // f(x[0..len)) into out; false (and the failure kept) on an R error, an
   // interrupt or a result that is not `len` numbers
   bool call(SEXP f, const char* name, const double* x, long len, double* out) const {
-    if (!failed_.empty()) return false;
-    SEXP arg = PROTECT(Rf_allocVector(REALSXP, len));
-    std::copy(x, x + len, REAL(arg));
-    SEXP cl = PROTECT(Rf_lang2(f, arg));
-    int err = 0;
-    SEXP res = R_tryEvalSilent(cl, R_GlobalEnv, &err);
+    SEXP res = eval_on(f, name, x, len);
+    if (res == nullptr) return false;
     bool ok = false;
-    if (err) {
-      failed_ = std::string("the link's ") + name + "() stopped with an error or was interrupted: " + last_error();
-    } else if ((TYPEOF(res) != REALSXP && TYPEOF(res) != INTSXP) || Rf_xlength(res) != len) {
+    if ((TYPEOF(res) != REALSXP && TYPEOF(res) != INTSXP) || Rf_xlength(res) != len) {
       failed_ = std::string("the link's ") + name + "() must return a numeric vector as long as its argument";
+    } else if (TYPEOF(res) == REALSXP) {
+      std::copy(REAL(res), REAL(res) + len, out);
+      ok = true;
     } else {
-      PROTECT(res);
-      if (TYPEOF(res) == REALSXP) {
-        std::copy(REAL(res), REAL(res) + len, out);
-      } else {
-        for (long i = 0; i < len; ++i) out[i] = INTEGER(res)[i] == NA_INTEGER ? NAN : (double)INTEGER(res)[i];
-      }
-      UNPROTECT(1);
+      for (long i = 0; i < len; ++i) out[i] = INTEGER(res)[i] == NA_INTEGER ? NAN : (double)INTEGER(res)[i];
       ok = true;
     }
-    UNPROTECT(2);
+    UNPROTECT(1);
     return ok;
   }
+
 };
 
 }  // namespace
