@@ -217,7 +217,17 @@ negbin_location_scale <- list(
     if (lower) log(stats::pnbinom(y - 1, size = size, mu = mu) + half) else
       log(stats::pnbinom(y, size = size, mu = mu, lower.tail = FALSE) + half)
   },
-  log_density = function(y, mu, sigma, df) stats::dnbinom(y, size = 1 / sigma^2, mu = mu, log = TRUE))
+  log_density = function(y, mu, sigma, df) stats::dnbinom(y, size = 1 / sigma^2, mu = mu, log = TRUE),
+  # theta = 1 / sigma^2 far above the means (as negbin_finish() says it without a sigma model)
+  at_edge = function(mu, sigma, used) {
+    theta <- 1 / sigma^2
+    big <- used & is.finite(mu) & theta > 1e3 * mu
+    if (!any(big)) return(NULL)
+    paste0("theta = 1 / sigma^2 is estimated as ", format(signif(min(theta[big]), 3)), " or more for ", sum(big),
+           " of the ", sum(used), " observations, large beside their fitted means (at most ",
+           format(signif(max(mu[big]), 3)), "): those counts show no overdispersion (sigma runs to 0), and ",
+           "poisson() fits them practically the same")
+  })
 
 negbin_row_model <- function(family, resp, x, x_sigma, fun) {
   if (!is.null(x_sigma)) {

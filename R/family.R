@@ -40,7 +40,9 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   has_df, no_validation, heavy_tails: a start that outliers do not drag;
 #   for a family with a sigma model that is not location-scale, the Gamma's:
 #   sd(mu, sigma), start_location(x, y, weights, offset, family, fun),
-#   log_cdf(y, mu, sigma, df, lower) and log_density(y, mu, sigma, df));
+#   log_cdf(y, mu, sigma, df, lower) and log_density(y, mu, sigma, df);
+#   at_edge(mu, sigma, used): a warning when the fitted scale sits at the edge
+#   of its range, or NULL);
 #   for evaluate(): outcome ("numeric" or "binary"), eval_loglik(y, trials,
 #   mu, wt, fit) (GLM rows) and eval_log_density(z, df) (location-scale rows);
 #   power_links (the row's GLM takes stats::power(lambda) links too);

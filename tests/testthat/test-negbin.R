@@ -385,3 +385,16 @@ test_that("negative_binomial(): bad theta, link and responses give clear errors"
                "penalised negative binomial model needs a fixed theta")
   expect_error(gradglm(y ~ x, data = d, family = "negative_binomial", optimizer = "exact"), "no(ne| closed)")
 })
+
+test_that("a sigma model on counts without overdispersion says so (sigma runs to 0)", {
+  set.seed(1)
+  n <- 300
+  x <- runif(n)
+  y <- rbinom(n, 10, 0.3 + 0.2 * x)  # underdispersed
+  expect_warning(fit <- gradglm(y ~ x, family = negative_binomial(), sigma = ~ 1),
+                 "theta = 1 / sigma\\^2 is estimated as [0-9.e+]+ or more for 300 of the 300 observations.*poisson\\(\\)")
+  expect_lt(coef(fit)[["sigma:(Intercept)"]], -8)
+  # overdispersed counts: no such warning
+  y2 <- rnbinom(n, size = 2, mu = exp(1 + x))
+  expect_no_warning(gradglm(y2 ~ x, family = negative_binomial(), sigma = ~ x))
+})
