@@ -75,7 +75,7 @@ locscale_check <- function(res, ctx, start, x, z) {
     }
   }
   df <- family$df
-  if (!is.null(df) && identical(family$family, "student_t") && identical(family$link, "identity") &&
+  if (!is.null(df) && isTRUE(family_row(family)$location_scale$has_df) && identical(family$link, "identity") &&
       ncol(design_matrix(z)) == 1L) {
     xm <- design_matrix(x)[, !res$aliased[seq_len(design_ncol(x))], drop = FALSE]
     hit <- hyperplane_search(xm[ok, , drop = FALSE], (y - ctx$offset)[ok], w[ok], df / (1 + df))
