@@ -54,7 +54,8 @@ student_t <- function(df = NULL, link = "identity") {
 }
 
 register_family(new_family_row(
-  "laplace", "identity", "laplace", kind = "likelihood", sigma = "always",
+  "laplace", "identity", "laplace", kind = "likelihood", sigma = "always", chunked = FALSE,
+  chunked_reason = "is fitted exactly by a simplex over rows held in memory",
   response = function(y, family, weights, fun) glm_numeric_response(y, family, weights, fun),
   model = function(family, resp, x, x_sigma, fun) locscale_model(family, resp, x, x_sigma, fun),
   location_scale = list(dist = dist_codes[["laplace"]], no_validation = TRUE, heavy_tails = TRUE,

@@ -28,7 +28,11 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   glm does for the Gaussian), dist(family) (the engine's distribution code
 #   of a GLM row, by default the row's name in `dist_codes`), chunked (fitted
 #   from a chunked source: TRUE, FALSE or a function of the family object;
-#   chunked_note says which of the family's models it is not), fitted_pass (a
+#   chunked_note says which of the family's models it is not, chunked_reason
+#   why a family is never), chunk_add(s, resp, family, row) (a GLM row's sums
+#   of a chunk's rows, added to `s`, for its AIC), chunk_aic(dev, s, m, res,
+#   fitted, row) (its AIC from those sums, or a pass), chunk_null_deviance(s)
+#   (the null deviance from the sums, or NULL for a pass), fitted_pass (a
 #   chunked fit makes a pass at the fitted means for the AIC and Pearson's
 #   dispersion), sigma (a `sigma`
 #   model is allowed: "no", "optional" or "always"), closed_form(family),
@@ -62,7 +66,8 @@ new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
               mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL,
               outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, penalty_model = NULL,
               lik_params = function(family) list(), adopt = NULL, fitted_pass = FALSE, chunked_note = NULL,
-              power_links = FALSE, own_links = FALSE)
+              power_links = FALSE, own_links = FALSE, chunk_add = chunk_add_default, chunk_aic = chunk_aic_default,
+              chunk_null_deviance = function(s) NULL)
   extra <- list(...)
   row[names(extra)] <- extra
   row
@@ -272,4 +277,67 @@ model_block <- function(name, design, parameter, link, title, prefix = "", outpu
   list(name = name, design = design, parameter = parameter, link = link, title = title,
        summary_title = summary_title, prefix = prefix, outputs = outputs, m = max(1L, length(outputs)),
        columns = cn, coef_names = coef_names, split = split, output_titles = output_titles)
+}
+
+# ---- the sums of a chunked GLM fit (registry fields chunk_add, chunk_aic,
+# chunk_null_deviance; used by source_fit())
+
+# sum(w * x * log(x)) over x > 0 (nothing to add for x in {0, 1}, as for most responses)
+wxlogx <- function(w, x) {
+  k <- x > 0 & x != 1
+  if (!any(k)) 0 else sum(w[k] * x[k] * log(x[k]))
+}
+
+# A GLM row's sums of a chunk for its AIC (registry field chunk_add): by
+# default, where the AIC minus the deviance does not depend on the means, that
+# constant, found at any valid mean; nothing for a row whose AIC takes a pass
+# at the fitted means (fitted_pass).
+chunk_add_default <- function(s, resp, family, row) {
+  if (isTRUE(row$fitted_pass)) return(s)
+  w <- resp$weights
+  s$sum_wylogy <- s$sum_wylogy + wxlogx(w, resp$y)
+  mu0 <- rep(1, length(resp$y))
+  dev0 <- sum(family$dev.resids(resp$y, mu0, w))
+  s$aic_const <- s$aic_const + row$aic(family, resp$y, resp$trials, mu0, w, dev0) - dev0
+  s
+}
+
+# The AIC of a chunked GLM fit before 2 * rank (registry field chunk_aic):
+# from the pass at the fitted means where the row makes one, else the
+# deviance plus the constant of chunk_add_default()
+chunk_aic_default <- function(dev, s, m, res, fitted, row) {
+  if (!is.null(fitted)) return(fitted[["m2ll"]] + 2 * as.integer(row$scale_in_likelihood))
+  dev + s$aic_const
+}
+
+# the Gaussian's: the log of the weights, and the AIC from the deviance
+chunk_add_gaussian <- function(s, resp, family, row) {
+  s$sum_logw <- s$sum_logw + sum(log(resp$weights))
+  s
+}
+chunk_aic_gaussian <- function(dev, s, m, res, fitted, row) s$rows * (log(2 * pi * dev / s$rows) + 1) + 2 - s$sum_logw
+
+# the binomial's: 0/1 responses with unit weights have the deviance as AIC;
+# otherwise it needs the fitted means (binomial_aic_pass())
+chunk_add_binomial <- function(s, resp, family, row) {
+  w <- resp$weights
+  y <- resp$y
+  s$binomial_simple <- s$binomial_simple && all(w == 1) && all(resp$trials == 1) && all(y == 0 | y == 1)
+  s$any_trials <- s$any_trials || any(resp$trials > 1)
+  s$sum_wylogy <- s$sum_wylogy + wxlogx(w, y) + wxlogx(w, 1 - y)
+  s
+}
+chunk_aic_binomial <- function(dev, s, m, res, fitted, row) {
+  if (s$binomial_simple) dev + s$aic_const else m$binomial_aic(res$coefficients, s$any_trials)
+}
+
+# null deviances from the sums (registry field chunk_null_deviance): the
+# deviance at the weighted mean response, without a pass
+xlogy1 <- function(x, y) if (x > 0) x * log(y) else 0
+chunk_null_gaussian <- function(s) s$ss_y
+chunk_null_poisson <- function(s) 2 * (s$sum_wylogy - xlogy1(s$sum_wy, s$sum_wy / s$sum_w))
+chunk_null_binomial <- function(s) {
+  W <- s$sum_w
+  S <- s$sum_wy
+  2 * (s$sum_wylogy - xlogy1(S, S / W) - xlogy1(W - S, 1 - S / W))
 }

@@ -363,11 +363,6 @@ chunk_sums <- function(family, row, model) {
   s <- list(rows = 0, n_ok = 0, sum_w = 0, sum_wy = 0, sum_wyy = 0, sum_wo = 0, sum_logw = 0, aic_const = 0,
             sat = 0, class_totals = 0, binomial_simple = TRUE, any_trials = FALSE, sum_wylogy = 0,
             mean_y = 0, ss_y = 0)
-  # sum(w * x * log(x)) over x > 0 (nothing to add for x in {0, 1}, as for most responses)
-  wxlogx <- function(w, x) {
-    k <- x > 0 & x != 1
-    if (!any(k)) 0 else sum(w[k] * x[k] * log(x[k]))
-  }
   add <- function(parts) {
     resp <- parts$resp
     w <- resp$weights
@@ -389,22 +384,7 @@ chunk_sums <- function(family, row, model) {
     }
     s$sum_w <<- s$sum_w + sum(w)
     if (kind == "glm") {
-      if (family$family == "gaussian") {
-        s$sum_logw <<- s$sum_logw + sum(log(w))
-      } else if (family$family == "binomial") {
-        # 0/1 responses with unit weights: the AIC is the deviance; otherwise
-        # it needs the fitted means (binomial_aic_pass())
-        y <- resp$y
-        s$binomial_simple <<- s$binomial_simple && all(w == 1) && all(resp$trials == 1) && all(y == 0 | y == 1)
-        s$any_trials <<- s$any_trials || any(resp$trials > 1)
-        s$sum_wylogy <<- s$sum_wylogy + wxlogx(w, y) + wxlogx(w, 1 - y)
-      } else if (!isTRUE(row$fitted_pass)) {
-        s$sum_wylogy <<- s$sum_wylogy + wxlogx(w, resp$y)
-        # the AIC minus the deviance does not depend on the means: found at any valid one
-        mu0 <- rep(1, length(resp$y))
-        dev0 <- sum(family$dev.resids(resp$y, mu0, w))
-        s$aic_const <<- s$aic_const + row$aic(family, resp$y, resp$trials, mu0, w, dev0) - dev0
-      }
+      s <<- row$chunk_add(s, resp, family, row)
     } else if (classes) {
       Y <- class_indicators(resp)
       if (isTRUE(resp$counts)) s$sat <<- s$sat + sum(w * rowSums(ifelse(Y > 0, Y * log(Y), 0)))
@@ -442,11 +422,7 @@ chunked_families <- function() {
 # the families that chunked sources fit, and why the others are not
 check_source_family <- function(fam, model, fun) {
   name <- fam$family$family
-  if (name == "laplace") {
-    abort(fun, "laplace() is fitted exactly by a simplex over rows held in memory; a chunked source ",
-          "fits gaussian, binomial, poisson, student_t and multinomial models")
-  }
-  if (name == "ordinal" || isTRUE(model$likelihood$symmetric == 1L) || !is.null(model$gauge) ||
+  if (isTRUE(model$likelihood$symmetric == 1L) || !is.null(model$gauge) ||
       identical(model$likelihood$type, "multi_gaussian") || identical(model$likelihood$type, "multi_locscale")) {
     abort(fun, "this model is not yet fitted from a chunked source; it fits gaussian, binomial, poisson, ",
           "student_t (with a sigma model) and multinomial models")
@@ -462,6 +438,10 @@ check_source_family <- function(fam, model, fun) {
 source_fit <- function(formula, source, family, weights, subset, offset, na_fun, start, optimizer, control,
                        contrasts, sigma, env, fun = "gradglm") {
   fam <- resolve_family(family, fun)
+  if (!is.null(fam$row$chunked_reason)) {
+    abort(fun, fam$family$family, "() ", fam$row$chunked_reason, "; a chunked source fits ",
+          paste(chunked_families(), collapse = ", "))
+  }
   if (!row_chunked(fam$row, fam$family)) {
     abort(fun, "family '", fam$family$family, "' ", if (!is.null(fam$row$chunked_note)) fam$row$chunked_note,
           "is not yet fitted from a chunked source; a chunked source fits ",
@@ -663,21 +643,12 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
     start0 <- if (m$intercept) family$linkfun(fam$row$mean_range(ybar)) - s$sum_wo / s$sum_w else 0
     # (without an offset no pass for the families whose sums give the
     # deviance at the weighted mean; one pass there for the others)
-    null_dev <- if (m$intercept && !offset_given) null_deviance_from_sums(family$family, s)
+    null_dev <- if (m$intercept && !offset_given) fam$row$chunk_null_deviance(s)
     if (is.null(null_dev)) null_dev <- 2 * null_fit(start0, offset_given && m$intercept) * wsum
     fitted <- if (isTRUE(fam$row$fitted_pass)) {
       m$fitted_sums(res$coefficients, list(deviance = dev, prior.weights = s$sum_w, family = family))
     }
-    aic <- if (family$family == "gaussian") {
-      s$rows * (log(2 * pi * dev / s$rows) + 1) + 2 - s$sum_logw
-    } else if (family$family == "binomial" && !s$binomial_simple) {
-      m$binomial_aic(res$coefficients, s$any_trials)
-    } else if (!is.null(fitted)) {
-      fitted[["m2ll"]] + 2 * as.integer(fam$row$scale_in_likelihood)
-    } else {
-      dev + s$aic_const
-    }
-    aic <- aic + 2 * rank
+    aic <- fam$row$chunk_aic(dev, s, m, res, fitted, fam$row) + 2 * rank
     df_residual <- s$n_ok - rank
     free <- isTRUE(fam$row$free_dispersion)
     # glm's Pearson estimate (for the Gaussian the deviance is Pearson's statistic)
@@ -725,17 +696,6 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
 # sums of the first pass: Gaussian, the sum of squares about the mean;
 # Poisson 2 (sum w y log y - S log ybar) and binomial 2 (sum w (y log y +
 # (1 - y) log(1 - y)) - S log ybar - (W - S) log(1 - ybar)), S = sum w y.
-null_deviance_from_sums <- function(family, s) {
-  W <- s$sum_w
-  S <- s$sum_wy
-  ybar <- S / W
-  xlogy <- function(x, y) if (x > 0) x * log(y) else 0
-  switch(family,
-         gaussian = s$ss_y,
-         poisson = 2 * (s$sum_wylogy - xlogy(S, ybar)),
-         binomial = 2 * (s$sum_wylogy - xlogy(S, ybar) - xlogy(W - S, 1 - ybar)),
-         NULL)
-}
 
 # The coefficients whose curvature column is linearly dependent on the
 # earlier ones' (for a GLM, X'WX: the columns of X that glm's pivoting QR

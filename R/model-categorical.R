@@ -130,7 +130,7 @@ register_family(new_family_row(
 ))
 
 register_family(new_family_row(
-  "ordinal", names(ordinal_link_codes), "ordinal", kind = "likelihood", keeps_classes = TRUE,
+  "ordinal", names(ordinal_link_codes), "ordinal", kind = "likelihood", keeps_classes = TRUE, chunked = FALSE,
   needs_intercept = TRUE,
   response = function(y, family, weights, fun, keep_empty = FALSE) {
     class_response(y, family, weights, fun, ordered = TRUE, keep_empty = keep_empty)
