@@ -11,8 +11,9 @@
 #' plots that [plot()][plot.gradglm()] draws with base graphics: the training
 #' curve (with the validation curve of a minibatch fit), the residual and
 #' normal Q-Q plots, the fitted mean curve (with its +-2 sigma band for a
-#' sigma model), the coefficients along a regularization path, the curve of
-#' a cross-validated path, a cross-validated comparison of models and the
+#' sigma model), the coefficients along a regularization path, the folds of
+#' a cross-validation, the curve of a cross-validated path, a cross-validated
+#' comparison of models and the
 #' training curves of compared optimizers. They need the ggplot2 package,
 #' which gradglm only suggests: call them as `ggplot2::autoplot(x)` (or
 #' `autoplot(x)` after `library(ggplot2)`); `plot()` needs nothing beyond
@@ -84,6 +85,8 @@
 #' \method{autoplot}{gradglm_comparison}(object, which = "iterations",
 #'   log = TRUE, ...)
 #'
+#' \method{autoplot}{gradglm_cv}(object, measure = "nll", ...)
+#'
 #' \method{autoplot}{gradglm_cv_path}(object, measure = object$select_by, ...)
 #'
 #' \method{autoplot}{gradglm_cv_comparison}(object, measure = "nll", ...)
@@ -123,7 +126,7 @@
 #'   print(ggplot2::autoplot(cmp, which = "time"))
 #' }
 #' @name autoplot.gradglm
-#' @aliases autoplot.gradglm_comparison autoplot.gradglm_cv_path autoplot.gradglm_cv_comparison
+#' @aliases autoplot.gradglm_comparison autoplot.gradglm_cv autoplot.gradglm_cv_path autoplot.gradglm_cv_comparison
 NULL
 
 autoplot.gradglm <- function(object, which = NULL, residual_type = c("deviance", "pearson"),
@@ -259,6 +262,21 @@ autoplot.gradglm_cv_path <- function(object, measure = object$select_by, ...) {
                                                              labels = d$nzero[d$at][top],
                                                              name = "non-zero coefficients")) +
     ggplot2::labs(x = d$xlab, y = d$ylab, title = d$main)
+}
+
+autoplot.gradglm_cv <- function(object, measure = "nll", ...) {
+  fun <- "autoplot.gradglm_cv"
+  .gg_need(fun)
+  .gg_no_dots(list(...), fun)
+  d <- .cv_plot_data(object, measure, fun)
+  folds <- data.frame(fold = d$fold, value = d$value)
+  p <- ggplot2::ggplot(folds, .gg_aes(x = "fold", y = "value")) +
+    ggplot2::geom_point(size = 2) +
+    ggplot2::geom_hline(yintercept = d$mean)
+  if (is.finite(d$se) && d$se > 0) {
+    p <- p + ggplot2::geom_hline(yintercept = d$mean + c(-1, 1) * d$se, linetype = "dashed")
+  }
+  p + ggplot2::scale_x_continuous(breaks = d$fold) + ggplot2::labs(x = "fold", y = d$ylab, title = d$main)
 }
 
 autoplot.gradglm_cv_comparison <- function(object, measure = "nll", ...) {
@@ -573,7 +591,7 @@ autoplot.gradglm_cv_comparison <- function(object, measure = "nll", ...) {
 # The autoplot() methods for ggplot2's generic; called by .onLoad().
 .register_autoplot <- function() {
   methods <- list(gradglm = autoplot.gradglm, gradglm_comparison = autoplot.gradglm_comparison,
-                  gradglm_cv_path = autoplot.gradglm_cv_path,
+                  gradglm_cv = autoplot.gradglm_cv, gradglm_cv_path = autoplot.gradglm_cv_path,
                   gradglm_cv_comparison = autoplot.gradglm_cv_comparison)
   for (cls in names(methods)) .register_s3_method("ggplot2", "autoplot", cls, methods[[cls]])
   invisible(NULL)

@@ -677,20 +677,27 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
 # ---------------------------------------------------------------------------
 # print() and plot()
 
-#' Print a cross-validation
+#' Print or plot a cross-validation
 #'
-#' Shows the mean over the folds of each measure of a [cv_gradglm()] result,
-#' with its standard error (the standard deviation over the folds divided by
-#' the square root of their number).
+#' `print()` shows the mean over the folds of each measure of a
+#' [cv_gradglm()] result, with its standard error (the standard deviation
+#' over the folds divided by the square root of their number). `plot()` draws
+#' each fold's held-out value of one measure, with the mean (solid line) and
+#' plus and minus one standard error (dashed lines).
 #'
 #' @param x An object of class `"gradglm_cv"`.
 #' @param digits Significant digits.
-#' @param ... Not used.
+#' @param measure The measure to plot, one of those of the cross-validation
+#'   (`x$measures`; by default the negative log-likelihood per observation).
+#' @param ... `print()`: not used; `plot()`: graphical parameters for
+#'   [graphics::plot()].
 #' @return `x`, invisibly.
 #' @seealso [cv_gradglm()]
 #' @examples
 #' set.seed(1)
-#' print(cv_gradglm(dist ~ speed, data = cars, nfolds = 5), digits = 3)
+#' cv <- cv_gradglm(dist ~ speed, data = cars, nfolds = 5)
+#' print(cv, digits = 3)
+#' plot(cv)
 #' @export
 print.gradglm_cv <- function(x, digits = 4L, ...) {
   fit <- x$fit
@@ -713,6 +720,33 @@ print.gradglm_cv <- function(x, digits = 4L, ...) {
   }
   cat("\nPer-fold values in $folds; the fit on all rows in $fit.\n\n")
   invisible(x)
+}
+
+#' @rdname print.gradglm_cv
+#' @export
+plot.gradglm_cv <- function(x, measure = "nll", ...) {
+  d <- .cv_plot_data(x, measure)
+  rng <- range(c(d$value, d$mean - d$se, d$mean + d$se), na.rm = TRUE)
+  .plot_call(graphics::plot, list(x = d$fold, y = d$value, ylim = rng, pch = 19, xaxt = "n", xlab = "fold",
+                                  ylab = d$ylab, main = d$main),
+             list(...))
+  graphics::axis(1L, at = d$fold)
+  graphics::abline(h = d$mean)
+  if (is.finite(d$se) && d$se > 0) graphics::abline(h = d$mean + c(-1, 1) * d$se, lty = 2L)
+  invisible(x)
+}
+
+# What the plot of a cross-validation shows, for plot() and autoplot(): each
+# fold's value of `measure`, their mean and its standard error, the labels
+.cv_plot_data <- function(x, measure, fun = "plot.gradglm_cv") {
+  ms <- intersect(x$measures, names(x$folds))
+  if (!is.character(measure) || length(measure) != 1L || !measure %in% ms) {
+    abort(fun, "'measure' must be one of the measures of the cross-validation: ", quote_some(ms, 10L))
+  }
+  s <- x$summary[x$summary$measure == measure, , drop = FALSE]
+  list(fold = x$folds$fold, value = x$folds[[measure]], mean = s$mean, se = s$se,
+       ylab = .eval_labels[[measure]],
+       main = paste0(x$nfolds, "-fold cross-validation: each fold, the mean \u00b1 1 SE"))
 }
 
 #' Print and plot a cross-validated comparison of models

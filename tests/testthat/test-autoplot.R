@@ -339,6 +339,29 @@ test_that("a cross-validated path: its means with error bars and both lambdas", 
                "autoplot.gradglm_cv: 'measure' must be one of the measures of the cross-validation", fixed = TRUE)
 })
 
+test_that("a cross-validation: one point per fold, the mean and +-1 SE as lines; plot() draws the same", {
+  set.seed(5)
+  cv <- cv_gradglm(dist ~ speed, data = cars, nfolds = 5)
+  p <- ggplot2::autoplot(cv)
+  build_quietly(p)
+  pts <- only_layer(p, "GeomPoint")
+  expect_equal(pts$y, cv$folds$nll)
+  expect_equal(as.numeric(pts$x), cv$folds$fold)
+  s <- cv$summary[cv$summary$measure == "nll", ]
+  hl <- ggplot2::layer_data(p, 3L)
+  expect_equal(sort(hl$yintercept), s$mean + c(-1, 1) * s$se)
+  expect_equal(ggplot2::layer_data(p, 2L)$yintercept, s$mean)
+  expect_equal(only_layer(ggplot2::autoplot(cv, measure = "mse"), "GeomPoint")$y, cv$folds$mse)
+  expect_error(ggplot2::autoplot(cv, measure = "nope"),
+               "autoplot.gradglm_cv: 'measure' must be one of the measures of the cross-validation", fixed = TRUE)
+  # the base plot: the same points, no error, and the same check of 'measure'
+  f <- tempfile(fileext = ".pdf")
+  grDevices::pdf(f)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  expect_identical(plot(cv), cv)
+  expect_error(plot(cv, measure = "auc"), "plot.gradglm_cv: 'measure' must be one of")
+})
+
 test_that("a cross-validated comparison of models: one mean and error bar per model", {
   set.seed(5)
   cmp <- cv_compare(line = list(formula = dist ~ speed), quad = list(formula = dist ~ poly(speed, 2)),
