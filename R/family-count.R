@@ -206,7 +206,7 @@ negbin_finish <- function(res, ctx, coef, aliased) {
 # mu + sigma^2 mu^2). Its quantile residuals are the mid-distribution ones,
 # qnorm(F(y - 1) + f(y) / 2), as befits counts.
 negbin_location_scale <- list(
-  dist = dist_codes[["negative_binomial"]],
+  dist = dist_codes[["negative_binomial"]], discrete = TRUE,
   sd = function(mu, sigma) sqrt(mu + (sigma * mu)^2),
   start_location = function(x, y, weights, offset, family, fun) {  # (the Poisson fit, as glm.nb starts)
     glm_location_start(x, y, weights, offset, family, fun, dist = dist_codes[["poisson"]])

@@ -39,8 +39,9 @@ locscale_model <- function(family, resp, x, z, fun) {
 # log below its start) does not see:
 # * a fit stopped at its iteration limit (gradient descent crawls) while the
 #   scale of some rows has fallen far (5 units of log, 150-fold) below its
-#   start and their residuals have shrunk far below that scale: the mean model
-#   fits them exactly and sigma can run to 0;
+#   start, their residuals far below that scale (mean square under 1e-3 of
+#   it), and the location model can fit them exactly (fitted_exactly()): sigma
+#   runs to 0 for them (not for counts, family rows marked `discrete`);
 # * a Student-t of fixed df with a constant scale: k rows on one hyperplane of
 #   the location model, fitted exactly, give the likelihood k log(1 / sigma)
 #   against (n - k) df log(sigma) for the others, unbounded as sigma -> 0 when
@@ -52,25 +53,27 @@ locscale_check <- function(res, ctx, start, x, z) {
     return(res)
   }
   family <- ctx$family
+  ls_row <- family_row(family)$location_scale
   y <- ctx$resp$y
   w <- ctx$resp$weights
   ok <- w > 0
   eta <- res$linear.predictors
   mu <- suppressWarnings(family$linkinv(eta[, 1L]))
   zres <- (y - mu) / ls_sd(family, mu, exp(eta[, 2L]))
-  if (!res$converged && length(start) == length(res$coefficients)) {
+  if (!res$converged && length(start) == length(res$coefficients) && !isTRUE(ls_row$discrete)) {
     zm <- design_matrix(z)
     g0 <- start[design_ncol(x) + seq_len(ncol(zm))]
     g0[is.na(g0)] <- 0
     drop_by <- drop(zm %*% g0) - eta[, 2L]
     low <- ok & is.finite(drop_by) & drop_by > 5
-    if (any(low) && sum(w[low] * zres[low]^2) / sum(w[low]) < 1e-2) {
+    if (any(low) && sum(w[low] * zres[low]^2) / sum(w[low]) < 1e-3 &&
+        fitted_exactly(design_matrix(x), y, ctx$offset, family, low)) {
       res$diverged <- TRUE
       res$message <- paste0(
-        "the likelihood is unbounded: the fitted scale of ", sum(low), " observation(s) was still falling (",
-        format(signif(exp(max(drop_by[low])), 2), big.mark = ","), "-fold below its start, their residuals ",
-        "a small fraction of it) when the optimizer stopped (", res$message, "): the mean model fits them ",
-        "exactly and sigma runs to 0; simplify the sigma model")
+        "the likelihood is unbounded: the location model fits ", sum(low), " observation(s) exactly, and ",
+        "their fitted scale was still falling (", format(signif(exp(max(drop_by[low])), 2), big.mark = ","),
+        "-fold below its start) when the optimizer stopped (", res$message, "): sigma runs to 0 for them; ",
+        "simplify the sigma model")
       return(res)
     }
   }
@@ -92,11 +95,25 @@ locscale_check <- function(res, ctx, start, x, z) {
       res$message <- paste0(
         "the likelihood is unbounded: ", what, " on one hyperplane of the location model, and with df = ",
         format(signif(df, 3)), " more than ", format(signif(W * df / (1 + df), 3)),
-        if (all(w[ok] == 1)) " (n df / (1 + df))" else " (the total weight times df / (1 + df))", " fitted exactly let sigma run to 0 with the likelihood growing ",
-        "without bound; the estimates are a local maximum (estimating df or a larger df avoids this)")
+        if (all(w[ok] == 1)) " (n df / (1 + df))" else " (the total weight times df / (1 + df))",
+        " fitted exactly let sigma run to 0 with the likelihood growing without bound; the estimates are a ",
+        "local maximum (estimating df or a larger df avoids this)")
     }
   }
   res
+}
+
+# Whether the location model can fit the rows `rows` exactly: least squares
+# of their linked response on the location design leaves residuals at the
+# rounding level (1e-9 of their size)
+fitted_exactly <- function(x, y, offset, family, rows) {
+  target <- suppressWarnings(family$linkfun(y[rows])) - offset[rows]
+  if (!all(is.finite(target))) return(FALSE)
+  xr <- x[rows, , drop = FALSE]
+  b <- stats::lm.fit(xr, target)$coefficients
+  b[is.na(b)] <- 0
+  f <- drop(xr %*% b)
+  all(abs(target - f) <= 1e-9 * (abs(target) + abs(f)) + 1e-300)
 }
 
 # Rows of (x, y) lying on one hyperplane y = x b (to 1e-9 of their size) whose

@@ -513,7 +513,7 @@ test_that("a group fitted exactly, by gradient descent: the warning says why", {
   # gradient descent crawls: at its iteration limit the scale of group a has
   # fallen 210-fold, not yet the 1e6-fold that stops Newton and L-BFGS
   expect_warning(fit <- gradglm(y ~ x, data = d, sigma = ~ g, optimizer = "gd"),
-                 "likelihood is unbounded: the fitted scale of 20 observation\\(s\\) was still falling")
+                 "likelihood is unbounded: the location model fits 20 observation\\(s\\) exactly")
   expect_false(fit$converged)
   expect_lt(max(abs(residuals(fit)[d$g == "a"])), 1e-3)
   # a group whose scale is truly small (residuals of its own size) is not taken for it
@@ -521,6 +521,11 @@ test_that("a group fitted exactly, by gradient descent: the warning says why", {
   expect_warning(fit3 <- gradglm(y3 ~ x, data = d, sigma = ~ g, optimizer = opt_gd(), control = gradglm_control(max_iter = 2000)),
                  "did not converge")
   expect_false(isTRUE(grepl("unbounded", fit3$message)))
+  # nor one 1e5 times smaller than the other, which gd has not reached at its limit
+  d$y4 <- ifelse(g == "a", 1 + 2 * x + 1e-5 * rnorm(n), 1 + 2 * x + rnorm(n))
+  expect_warning(fit4 <- gradglm(y4 ~ x, data = d, sigma = ~ g, optimizer = "gd"), "did not converge")
+  expect_false(isTRUE(grepl("unbounded", fit4$message)))
+  expect_gt(exp(coef(gradglm(y4 ~ x, data = d, sigma = ~ g))[["sigma:(Intercept)"]]), 1e-6)
 })
 
 # ---------------------------------------------------------------------------
