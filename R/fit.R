@@ -153,7 +153,15 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   if (is.null(start)) start <- model$start(ctx)
   pen <- if (!is.null(penalty)) penalty_engine(penalty, model, resp, if (offset_given) offset, term_labels, fun)
   res <- tryCatch(run_engine(model, resp, if (offset_given) offset, optimizer, start, engine_control, pen),
-                  error = function(e) abort(fun, conditionMessage(e)))
+                  error = function(e) {
+                    msg <- conditionMessage(e)
+                    # (a link of one's own decides by its own functions where eta is valid)
+                    if (grepl("no valid set of coefficients", msg, fixed = TRUE) && is_own_link(family, row)) {
+                      msg <- paste0(msg, " (the link of one's own, '", family$link, "', finds no valid start: ",
+                                    "see its valideta() and linkinv())")
+                    }
+                    abort(fun, msg)
+                  })
   if (!is.null(model$gauge)) res <- centre_gauge(res, model$gauge)
   if (!is.null(model$check_result) && is.null(pen)) res <- model$check_result(res, ctx, start)
   if (!is.null(pen) && !pen$single) return(path_core(res, ctx, cn, penalty, pen))

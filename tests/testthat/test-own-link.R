@@ -122,6 +122,27 @@ test_that("a link of one's own: bad functions, failures and interrupts are clear
   }
   expect_error(gradglm(y ~ x, data = d, family = binomial(link = later)),
                "gradglm: the link's linkinv\\(\\) stopped with an error or was interrupted: no more")
+  # a valideta() that accepts nothing: the error says where to look
+  never <- loglog_link()
+  never$valideta <- function(eta) NA
+  expect_error(gradglm(y ~ x, data = d, family = binomial(link = never)),
+               "finds no valid start: see its valideta\\(\\) and linkinv\\(\\)")
+  # a domain far from 0 (eta > 2): its derivative is checked where valideta() accepts eta
+  shifted <- log1p_link()
+  shifted$linkinv <- function(eta) expm1(eta - 2)
+  shifted$linkfun <- function(mu) log1p(mu) + 2
+  shifted$mu.eta <- function(eta) exp(eta - 2)
+  shifted$valideta <- function(eta) all(is.finite(eta) & eta > 2)
+  shifted$name <- "log1p+2"
+  cnt <- rpois(200, expm1(0.5 + d$x[1:200]^2))
+  a <- gradglm(cnt ~ I(x^2), data = cbind(d[1:200, ], cnt = cnt), family = poisson(link = shifted))
+  b <- gradglm(cnt ~ I(x^2), data = cbind(d[1:200, ], cnt = cnt), family = poisson(link = log1p_link()))
+  expect_close(coef(a)[-1], coef(b)[-1], 1e-8)
+  expect_close(coef(a)[[1]], coef(b)[[1]] + 2, 1e-8)
+  wrong2 <- shifted
+  wrong2$mu.eta <- function(eta) 2 * exp(eta - 2)
+  expect_error(gradglm(cnt ~ I(x^2), data = cbind(d[1:200, ], cnt = cnt), family = poisson(link = wrong2)),
+               "is not the derivative of its linkinv\\(\\) \\(at eta = (3|6|20)\\)")
   # where a link of one's own is not offered
   net <- suppressWarnings(gradglm(y ~ x, data = d, family = binomial(link = loglog_link()), model = mlp(3)))
   expect_true(all(is.finite(coef(net))))
