@@ -67,11 +67,10 @@ VectorXd first_order_units(ModelObjective& obj, const VectorXd& theta0, double& 
   const int K = lik.k();
   VectorXd units = VectorXd::Ones(K);
   VectorXd f = mean_fisher_diagonal(obj, theta0);
-  if (ls && ls->dist() != ScaleDist::gamma && ls->dist() != ScaleDist::inverse_gaussian &&
-      ls->dist() != ScaleDist::negative_binomial) {
+  if (ls && ls->location_family()) {
     // one location-scale response: the location's curvature is taken as
     // (mu.eta / sigma)^2 per unit of a standardised column, whatever the family
-    // (the positive families keep their expected information)
+    // (the families written in a mean and a dispersion keep their expected information)
     const Index n = obj.predictor().n();
     const VecRef& W = obj.weights();
     MatrixXd eta(n, K);

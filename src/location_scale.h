@@ -62,6 +62,13 @@ class LocationScale : public Likelihood {
   std::string name() const override;
 
   ScaleDist dist() const { return dist_; }
+  // a location family in the strict sense (y = mu + sigma e, e of a fixed
+  // law: gaussian, laplace, student_t), whose location curvature is about
+  // (mu.eta / sigma)^2; the positive families and the negative binomial are
+  // written in a mean and a dispersion instead
+  bool location_family() const {
+    return dist_ == ScaleDist::gaussian || dist_ == ScaleDist::laplace || dist_ == ScaleDist::student_t;
+  }
   bool estimates_df() const { return est_df_; }
   Link link() const { return link_; }
   double smooth() const { return smooth_; }
