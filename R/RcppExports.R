@@ -9,8 +9,8 @@ max_nonwhole <- function(w, y) {
     .Call(`_gradglm_max_nonwhole`, w, y)
 }
 
-column_ranges <- function(x) {
-    .Call(`_gradglm_column_ranges`, x)
+column_ranges <- function(x, threads = 1L) {
+    .Call(`_gradglm_column_ranges`, x, threads)
 }
 
 chunked_pass <- function(open_pass, next_spec, theta, curvature, threads) {
@@ -63,5 +63,17 @@ model_eval <- function(spec, theta, curvature = "none", threads = 1L) {
 
 loss_grad_eval <- function(x, y, weights, offset, dist, link, beta) {
     .Call(`_gradglm_loss_grad_eval`, x, y, weights, offset, dist, link, beta)
+}
+
+engine_profile <- function(on = NA_integer_, reset = FALSE) {
+    .Call(`_gradglm_engine_profile`, on, reset)
+}
+
+cross_product_eval <- function(A, B, H0, lower) {
+    .Call(`_gradglm_cross_product_eval`, A, B, H0, lower)
+}
+
+machine_speed <- function(x, threads, evals = 2e7, reps = 5L) {
+    .Call(`_gradglm_machine_speed`, x, threads, evals, reps)
 }
 

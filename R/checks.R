@@ -57,7 +57,7 @@ check_design <- function(x, fun = "gradglm", what = "'x'") {
   if (nrow(x) == 0L) abort(fun, what, " has no rows: there are no observations to fit")
   if (ncol(x) == 0L) abort(fun, what, " has no columns: the model has no coefficients")
   if (!is.double(x)) storage.mode(x) <- "double"
-  rng <- column_ranges(x)
+  rng <- column_ranges(x, engine_threads())
   if (!all(rng[1L, ] == 1)) {
     cols <- function(test) {
       bad <- vapply(seq_len(ncol(x)), function(j) any(test(x[, j])), NA)

@@ -36,13 +36,14 @@ BEGIN_RCPP
 END_RCPP
 }
 // column_ranges
-Rcpp::NumericMatrix column_ranges(const Rcpp::NumericVector& x);
-RcppExport SEXP _gradglm_column_ranges(SEXP xSEXP) {
+Rcpp::NumericMatrix column_ranges(const Rcpp::NumericVector& x, int threads);
+RcppExport SEXP _gradglm_column_ranges(SEXP xSEXP, SEXP threadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type x(xSEXP);
-    rcpp_result_gen = Rcpp::wrap(column_ranges(x));
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(column_ranges(x, threads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -237,11 +238,51 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// engine_profile
+Rcpp::DataFrame engine_profile(int on, bool reset);
+RcppExport SEXP _gradglm_engine_profile(SEXP onSEXP, SEXP resetSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< int >::type on(onSEXP);
+    Rcpp::traits::input_parameter< bool >::type reset(resetSEXP);
+    rcpp_result_gen = Rcpp::wrap(engine_profile(on, reset));
+    return rcpp_result_gen;
+END_RCPP
+}
+// cross_product_eval
+Rcpp::List cross_product_eval(const Rcpp::NumericMatrix& A, const Rcpp::NumericMatrix& B, Rcpp::NumericMatrix H0, bool lower);
+RcppExport SEXP _gradglm_cross_product_eval(SEXP ASEXP, SEXP BSEXP, SEXP H0SEXP, SEXP lowerSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type A(ASEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type B(BSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericMatrix >::type H0(H0SEXP);
+    Rcpp::traits::input_parameter< bool >::type lower(lowerSEXP);
+    rcpp_result_gen = Rcpp::wrap(cross_product_eval(A, B, H0, lower));
+    return rcpp_result_gen;
+END_RCPP
+}
+// machine_speed
+Rcpp::NumericVector machine_speed(const Rcpp::NumericVector& x, int threads, double evals, int reps);
+RcppExport SEXP _gradglm_machine_speed(SEXP xSEXP, SEXP threadsSEXP, SEXP evalsSEXP, SEXP repsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< double >::type evals(evalsSEXP);
+    Rcpp::traits::input_parameter< int >::type reps(repsSEXP);
+    rcpp_result_gen = Rcpp::wrap(machine_speed(x, threads, evals, reps));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_intercept_column", (DL_FUNC) &_gradglm_intercept_column, 1},
     {"_gradglm_max_nonwhole", (DL_FUNC) &_gradglm_max_nonwhole, 2},
-    {"_gradglm_column_ranges", (DL_FUNC) &_gradglm_column_ranges, 1},
+    {"_gradglm_column_ranges", (DL_FUNC) &_gradglm_column_ranges, 2},
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
     {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 8},
     {"_gradglm_fit_partitioned", (DL_FUNC) &_gradglm_fit_partitioned, 5},
@@ -255,6 +296,9 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_scale_family_eval", (DL_FUNC) &_gradglm_scale_family_eval, 7},
     {"_gradglm_model_eval", (DL_FUNC) &_gradglm_model_eval, 4},
     {"_gradglm_loss_grad_eval", (DL_FUNC) &_gradglm_loss_grad_eval, 7},
+    {"_gradglm_engine_profile", (DL_FUNC) &_gradglm_engine_profile, 2},
+    {"_gradglm_cross_product_eval", (DL_FUNC) &_gradglm_cross_product_eval, 4},
+    {"_gradglm_machine_speed", (DL_FUNC) &_gradglm_machine_speed, 4},
     {NULL, NULL, 0}
 };
 

@@ -32,15 +32,20 @@ double max_nonwhole(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) 
 // Per column of x (a matrix, or a vector as one column): whether every value
 // is finite, the largest absolute value and the smallest non-zero absolute
 // value (Inf when all are zero). One pass, no copy; a SIMD loop where the
-// compiler has OpenMP.
+// compiler has OpenMP, and the columns shared among `threads` threads.
 // [[Rcpp::export]]
-Rcpp::NumericMatrix column_ranges(const Rcpp::NumericVector& x) {
+Rcpp::NumericMatrix column_ranges(const Rcpp::NumericVector& x, int threads = 1) {
   const R_xlen_t len = Rf_xlength(x);
   const int ncol = Rf_isMatrix(x) ? Rf_ncols(x) : 1;
   const R_xlen_t n = ncol > 0 ? len / ncol : 0;
   Rcpp::NumericMatrix out(3, ncol);
   const double* p = x.begin();
+  double* o = out.begin();
   const double inf = R_PosInf;
+  const int T = std::max(1, std::min(threads, ncol));
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(T) if (T > 1 && len >= 100000)
+#endif
   for (int j = 0; j < ncol; ++j) {
     const double* c = p + (R_xlen_t)j * n;
     double mx = 0.0, mn = inf, bad = 0.0;
@@ -53,9 +58,10 @@ Rcpp::NumericMatrix column_ranges(const Rcpp::NumericVector& x) {
       mx = std::max(mx, a);
       mn = std::min(mn, a > 0.0 ? a : inf);
     }
-    out(0, j) = bad == 0.0 ? 1.0 : 0.0;
-    out(1, j) = mx;
-    out(2, j) = mn;
+    o[3 * j] = bad == 0.0 ? 1.0 : 0.0;
+    o[3 * j + 1] = mx;
+    o[3 * j + 2] = mn;
   }
+  (void)T;
   return out;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "kernels.h"
 #include "parallel.h"
 #include "rank.h"
 
@@ -76,14 +77,14 @@ void exact_solve(const MatrixXd& Rfull, Index p, const std::vector<Index>& keep,
 // keeps that below about 1e-9, so that a few steps reach the accuracy of a QR.
 bool seminormal_fit(const Design& X, const VecRef& W, const MatRef& Z, int threads, MatrixXd& B, MatrixXd& cov) {
   const Index n = X.rows(), p = X.cols(), r = Z.cols();
-  const Index blk = std::max<Index>(64, 32768 / std::max<Index>(1, p));
+  const Index blk = std::max<Index>(256, 32768 / std::max<Index>(1, p));
   const int T = threads_for((long)n, threads);
   std::vector<MatrixXd> G(T, MatrixXd::Zero(p, p)), rhs(T, MatrixXd::Zero(p, r)), scratch(T), buf(T);
   for_blocks((long)n, (long)blk, T, [&](int t, long start, long len) {
     const BlockMap Xb = X.block(start, len, buf[t]);
     scratch[t].resize(len, p);
-    scratch[t].noalias() = W.segment(start, len).cwiseSqrt().asDiagonal() * Xb;
-    G[t].selfadjointView<Eigen::Lower>().rankUpdate(scratch[t].transpose());
+    scratch[t].noalias() = W.segment(start, len).asDiagonal() * Xb;
+    add_cross_product(scratch[t].data(), len, p, Xb.data(), Xb.outerStride(), p, len, G[t].data(), p, true);
     rhs[t].noalias() += Xb.transpose() * (W.segment(start, len).asDiagonal() * Z.middleRows(start, len));
   });
   for (int t = 1; t < T; ++t) {

@@ -27,6 +27,7 @@
 #include "optimizer.h"
 #include "parallel.h"
 #include "penalty.h"
+#include "profile.h"
 #include "progress.h"
 #include "rank.h"
 
@@ -74,7 +75,7 @@ std::unique_ptr<RowSample> sample_rows(const Design& X, const Response& y, const
 //   (X' W X) beta = X' W z,   z = eta0 - offset - l'(eta0) / l''(eta0).
 // Returns false when the weighted least-squares problem is singular.
 bool scoring_start(const LinearPredictor& pred, const Family& fam, const Response& y, const VecRef& w,
-                   int threads, VectorXd& beta) {
+                   int threads, VectorXd& beta, MatrixXd* gram = nullptr) {
   const Index n = pred.n(), p = pred.dim(), B = pred.block_rows();
   const double* off = pred.offset(0);
   const int T = threads_for((long)n, threads);
@@ -108,6 +109,7 @@ bool scoring_start(const LinearPredictor& pred, const Family& fam, const Respons
     rhs[0] += rhs[t];
     h[0] += h[t];
   }
+  if (gram) *gram = h[0];  // (its lower triangle)
   Eigen::LDLT<MatrixXd> ldlt(h[0].selfadjointView<Eigen::Lower>());
   if (ldlt.info() != Eigen::Success) return false;
   beta = ldlt.solve(rhs[0]);
@@ -203,6 +205,7 @@ class FitDriver {
     laplace_ = ls_ && ls_->dist() == ScaleDist::laplace;
     s_ = settings_from_control(control);
     s_.final_step = glm_ == nullptr;
+    s_.fuse_full_step = glm_like_ != nullptr && glm_like_->canonical();
     stochastic_ = is_stochastic(optimizer_);
     exact_ = optimizer_ == "exact";
     progress_.reset(new Progress(s_.verbose && !exact_, s_.max_iter, stochastic_ ? "epoch" : "iteration"));
@@ -220,16 +223,31 @@ class FitDriver {
   Rcpp::List run() {
     if (network_.size()) return run_network();
     if (penalised_) return run_penalised();
-    columns();
+    PhaseTimer all("fit");
+    {
+      PhaseTimer t("columns (rank checks; the closed form)");
+      columns();
+    }
     build();
+    // the passes write the predictors straight into the vector R gets
+    eta_r_ = Rcpp::NumericMatrix(m_.n, m_.lik->k());
+    obj_->write_eta_to(eta_r_.begin());
     if (exact_) {
       exact_result();
     } else {
-      starting_values();
+      {
+        PhaseTimer t("start");
+        starting_values();
+      }
+      PhaseTimer t("optimizer");
       iterate();
     }
     progress_->finish(res_.converged);
-    covariance();
+    {
+      PhaseTimer t("covariance");
+      covariance();
+    }
+    PhaseTimer t("outputs");
     return results();
   }
 
@@ -256,6 +274,7 @@ class FitDriver {
   std::unique_ptr<LinearPredictor> pred_, full_pred_;
   std::unique_ptr<ModelObjective> obj_;
   std::vector<Index> kept_pos_;  // positions of the kept coefficients in the full layout
+  Rcpp::NumericMatrix eta_r_{0, 0};  // the fit's predictors (n x K), written by its passes
   VectorXd theta0_;
   VectorXd step_;  // remaining_step()
   Result res_;
@@ -263,6 +282,8 @@ class FitDriver {
   double loss_ = NAN;
   std::string cov_kind_ = "expected";
   bool penalised_ = false, saturated_ = false;
+  bool start_from_sample_ = false;  // theta0_ is a row sample's fit
+  bool rank_deferred_ = false;       // columns() left the rank check to the start
   // 1-based positions of coefficients along which the likelihood is flat
   // (a symmetric multinomial's intercepts): fixed to sum to zero
   std::vector<int> gauge_;
@@ -522,22 +543,42 @@ class FitDriver {
     const Index ms = std::max<Index>(subsample_min_ / 4, 50 * m_.designs[0].cols());
     if (glm_ && (optimizer_ == "newton" || optimizer_ == "lbfgs") && !have_start_ && n >= subsample_min_ &&
         4 * ms <= n) {
+      PhaseTimer t("row sample: drawn");
       sample_ = sample_rows(m_.designs[0], m_.y, W_, m_.offsets[0], ms);
       if (!(sample_->w.sum() > 0)) sample_.reset();
     }
     for (int d = 0; d < D; ++d) {
       if (d == 0 && sample_ && clearly_full_rank(sample_->X, sample_->w, 1e3 * rank_tol_)) {
         aliased_[d].assign(m_.designs[d].cols(), false);
+      } else if (d == 0 && D == 1 && defer_rank_check()) {
+        // a wide design's QR would cost more than the fit: the start's
+        // weighted Gram matrix tells first (see full_scoring_start())
+        aliased_[d].assign(m_.designs[d].cols(), false);
+        rank_deferred_ = true;
       } else {
+        PhaseTimer t("rank check of all rows");
         aliased_[d] = detect_aliased(m_.designs[d], W_, rank_tol_, threads_);
       }
     }
+  }
+
+  // Whether a GLM's rank check waits for its start: when there is no row
+  // sample and the QR of detect_aliased() would take more than about 2e9
+  // operations (a wide design), the weighted Gram matrix that glm's start
+  // builds anyway shows most designs clearly of full rank.
+  bool defer_rank_check() const {
+    if (!glm_ || have_start_ || sample_ || !(optimizer_ == "newton" || optimizer_ == "lbfgs")) return false;
+    const double p = (double)m_.designs[0].cols(), n = (double)m_.n;
+    const double m = std::max(20000.0, 4.0 * p * p);
+    return 2.0 * std::min(n, m) * p * p > 2e9;
   }
 
   // The linear predictor of the kept columns, the objective and the start
   // in the kept coefficients.
   void build() {
     const int D = (int)m_.designs.size();
+    kept_designs_.clear();
+    kept_pos_.clear();
     keep_.assign(D, std::vector<Index>());
     for (int d = 0; d < D; ++d) {
       keep_[d] = kept_columns(aliased_[d]);
@@ -590,6 +631,7 @@ class FitDriver {
     if (have_start_) return;
     if (!glm_ || stochastic_ || optimizer_ == "gd") throw std::invalid_argument(optimizer_ + " needs start");
     if (sample_) {
+      const SampleScope in_sample;
       const std::vector<Design> sd(1, Design::dense(sample_->X.data(), sample_->X.rows(), sample_->X.cols()));
       const std::vector<const double*> so(1, sample_->offset.data());
       const LinearPredictor sub_pred(sd, m_.blocks, so);
@@ -604,22 +646,46 @@ class FitDriver {
         ss.verbose = false;
         ss.progress = nullptr;
         Result r0 = newton(sub, b0, ss);
-        if (r0.coef.allFinite() && r0.curvature.allFinite() && std::isfinite(obj_->value(r0.coef))) {
+        // (whether its loss is finite on all rows, the optimizer's first pass tells: see iterate())
+        if (r0.coef.allFinite() && r0.curvature.allFinite()) {
           theta0_ = r0.coef;
           sub_curvature_ = r0.curvature;
           sample_.reset();
+          start_from_sample_ = true;
           return;
         }
       }
       sample_.reset();
     }
+    full_scoring_start();
+  }
+
+  void full_scoring_start() {
     VectorXd b0;
-    if (!scoring_start(*pred_, *glm_, m_.y, W_, threads_, b0) || !std::isfinite(obj_->value(b0))) {
+    PhaseTimer t("start: scoring step on all rows");
+    MatrixXd gram;
+    const bool ok = scoring_start(*pred_, *glm_, m_.y, W_, threads_, b0, rank_deferred_ ? &gram : nullptr);
+    if (rank_deferred_) {
+      rank_deferred_ = false;
+      if (!gram_clearly_full_rank(gram, 1e3 * rank_tol_)) {
+        // not clearly of full rank: the QR decides, and the start is made again
+        PhaseTimer t2("rank check of all rows");
+        aliased_[0] = detect_aliased(m_.designs[0], W_, rank_tol_, threads_);
+        if (std::find(aliased_[0].begin(), aliased_[0].end(), true) != aliased_[0].end()) {
+          build();
+          obj_->write_eta_to(eta_r_.begin());
+        }
+        full_scoring_start();
+        return;
+      }
+    }
+    if (!ok || !std::isfinite(obj_->value(b0))) {
       throw std::runtime_error(
           "no valid set of coefficients has been found from the default start: please supply 'start'");
     }
     theta0_ = b0;
     extra_iter_ = 1;
+    start_from_sample_ = false;
   }
 
   // The first-order optimizers' units: a GLM fitted by minibatches (the
@@ -679,6 +745,13 @@ class FitDriver {
       res_ = fit_laplace(*obj_, *m_.lik, lp, run, stochastic_, theta0_, s_);
     } else {
       res_ = run(theta0_, s_);
+      if (start_from_sample_ && res_.iter == 0 && !std::isfinite(res_.loss)) {
+        // the row sample's fit is no valid start on all rows (a log-binomial
+        // mean above 1 on a row it did not see): glm's start instead
+        sub_curvature_.resize(0, 0);
+        full_scoring_start();
+        res_ = run(theta0_, s_);
+      }
       if (!glm_ && !res_.coef.allFinite()) res_.coef = theta0_;
     }
   }
@@ -752,12 +825,14 @@ class FitDriver {
       for (Index j = 0; j < dim; ++j) step[kept_pos_[j]] = step_[j];
       out["newton_step"] = step;
     }
-    Rcpp::NumericMatrix eta_r(m_.n, m_.lik->k());
+    PhaseTimer t("outputs: predictors");
+    Rcpp::NumericMatrix eta_r = eta_r_.size() ? eta_r_ : Rcpp::NumericMatrix(m_.n, m_.lik->k());
     if (res_.coef.allFinite()) {
-      pred_->eta_all(res_.coef, eta_r.begin());
+      if (!obj_->eta_written_at(res_.coef)) pred_->eta_all(res_.coef, eta_r.begin());
     } else {
       std::fill(eta_r.begin(), eta_r.end(), NA_REAL);
     }
+    PhaseTimer t2("outputs: fitted means, weights, residuals");
     add_predictors(out, eta_r, wsum);
     return out;
   }
@@ -806,15 +881,23 @@ class FitDriver {
       }
       glm_->check_r_calls();
     } else {
+      const double *eta = eta_r.begin(), *y = m_.y.y, *W = m_.weights;
+      double *mu = mu_r.begin(), *ww = ww_r.begin(), *res = res_r.begin();
+      const Family& fam = *glm_;
+      const int T = threads_for((long)n, threads_);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(T) if (T > 1) reduction(+ : n_boundary)
+#endif
       for (Index i = 0; i < n; ++i) {
-        const double e = eta_r[i];
-        mu_r[i] = glm_->reported_mu(e);
-        const double d = glm_->mu_eta(e);
+        const double e = eta[i];
+        mu[i] = fam.reported_mu(e);
+        const double d = fam.mu_eta(e);
         // for a canonical link the Fisher weight mu.eta^2 / V(mu) is mu.eta itself
-        ww_r[i] = W_[i] == 0.0 ? 0.0 : (canonical ? W_[i] * d : W_[i] * glm_->unit(m_.y.y[i], e).weight);
-        res_r[i] = (m_.y.y[i] - mu_r[i]) / glm_->report_mu_eta(d);
-        if (W_[i] > 0.0 && glm_->at_boundary(mu_r[i])) ++n_boundary;
+        ww[i] = W[i] == 0.0 ? 0.0 : (canonical ? W[i] * d : W[i] * fam.unit(y[i], e).weight);
+        res[i] = (y[i] - mu[i]) / fam.report_mu_eta(d);
+        if (W[i] > 0.0 && fam.at_boundary(mu[i])) ++n_boundary;
       }
+      (void)T;
     }
     eta_r.attr("dim") = R_NilValue;
     out["linear.predictors"] = eta_r;

@@ -1,6 +1,7 @@
 #include "predictor.h"
 
 #include "pass.h"
+#include "kernels.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -41,7 +42,8 @@ LinearPredictor::LinearPredictor(const std::vector<Design>& designs,
   dim_ = offset;
   for (const Design& d : designs_) width += d.cols();
   offsets_.resize(K_, nullptr);
-  block_rows_ = std::max<Index>(64, (Index)32768 / std::max<Index>(1, width));
+  // (at least 256 rows: a wide design's curvature adds a large p x p matrix per block)
+  block_rows_ = std::max<Index>(256, (Index)32768 / std::max<Index>(1, width));
 }
 
 void LinearPredictor::init(Work& w) const {
@@ -99,9 +101,8 @@ void LinearPredictor::add_grad(const double* R, Work& w, VectorXd& grad) const {
 
 // Each pair (k, l), k <= l, adds X_a' diag(c) X_b to the block of H whose
 // rows are predictor l's coefficients and whose columns are predictor k's:
-// on or below the diagonal, since l's coefficients come after k's. A
-// diagonal block with non-negative weights takes the symmetric rank update of
-// sqrt(c) X (lower triangle only); the others the general product.
+// on or below the diagonal, since l's coefficients come after k's (a
+// diagonal block: its lower triangle only).
 void LinearPredictor::add_curv(const double* C, const std::vector<std::pair<int, int>>& pairs, Work& w,
                                MatrixXd& H) const {
   const Index len = w.len;
@@ -112,27 +113,14 @@ void LinearPredictor::add_curv(const double* C, const std::vector<std::pair<int,
     const PredBlock& bl = blocks_[block_of_[l]];
     const Index pk = designs_[bk.design].cols(), pl = designs_[bl.design].cols();
     if (pk == 0 || pl == 0) continue;
+    if (k != l && (c.array() == 0.0).all()) continue;
     const Index ck = bk.offset + (k - bk.first) * pk, cl = bl.offset + (l - bl.first) * pl;
     const BlockMap Xk = w.view(bk.design, pk);
     const BlockMap Xl = w.view(bl.design, pl);
-    if (k == l) {
-      if ((c.array() >= 0.0).all()) {
-        w.scratch.resize(len, pk);
-        w.scratch.noalias() = c.cwiseSqrt().asDiagonal() * Xk;
-        H.block(ck, ck, pk, pk).selfadjointView<Eigen::Lower>().rankUpdate(w.scratch.transpose());
-      } else {
-        w.scratch.resize(len, pk);
-        w.scratch.noalias() = c.asDiagonal() * Xk;
-        w.prod.resize(pk, pk);
-        w.prod.noalias() = Xk.transpose() * w.scratch;
-        H.block(ck, ck, pk, pk).triangularView<Eigen::Lower>() += w.prod;
-      }
-    } else {
-      if ((c.array() == 0.0).all()) continue;
-      w.scratch.resize(len, pk);
-      w.scratch.noalias() = c.asDiagonal() * Xk;
-      H.block(cl, ck, pl, pk).noalias() += Xl.transpose() * w.scratch;
-    }
+    w.scratch.resize(len, pk);
+    w.scratch.noalias() = c.asDiagonal() * Xk;
+    add_cross_product(w.scratch.data(), len, pk, Xl.data(), Xl.outerStride(), pl, len, H.data() + ck * H.rows() + cl,
+                      H.rows(), k == l);
   }
 }
 

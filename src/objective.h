@@ -139,6 +139,14 @@ class ModelObjective : public Objective {
   void set_scale_floors(const VectorXd& b, double below);
 
   double weight_sum() const { return rows_.wsum; }
+  // Every later pass over all rows writes their predictors (n x K) to out;
+  // eta_written_at(b) says whether the last one that did was at b (so that
+  // the fit's predictors need no pass of their own).
+  void write_eta_to(double* out) {
+    eta_out_ = out;
+    eta_at_.resize(0);
+  }
+  bool eta_written_at(const VectorXd& b) const { return eta_out_ && eta_at_.size() == b.size() && eta_at_ == b; }
   const LinearPredictor& predictor() const { return pred_; }
   const Likelihood& likelihood() const { return lik_; }
   const Response& response() const { return rows_.y; }
@@ -155,10 +163,16 @@ class ModelObjective : public Objective {
   // the weight sum)
   double pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Curv mode,
               const std::vector<RowRun>* runs = nullptr, double denom = 0.0) {
-    return fused_pass(pred_, lik_, rows_.y, rows_.w.data(), b, grad, H, mode, runs, denom > 0.0 ? denom : rows_.wsum,
-                      rows_.threads, work_);
+    double* out = runs ? nullptr : eta_out_;
+    if (out) eta_at_.resize(0);  // (until the pass has written every row)
+    const double f = fused_pass(pred_, lik_, rows_.y, rows_.w.data(), b, grad, H, mode, runs,
+                                denom > 0.0 ? denom : rows_.wsum, rows_.threads, work_, out);
+    if (out) eta_at_ = b;
+    return f;
   }
   std::vector<PassWork<LinearPredictor>> work_;
+  double* eta_out_ = nullptr;
+  VectorXd eta_at_;
 };
 
 // One intercept of a standardised design: b_k gets shift . theta added.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "profile.h"
 #include "progress.h"
 
 namespace gradglm {
@@ -42,6 +43,7 @@ bool first_order_stop(Result& res, const Settings& s, int it, double f, double g
 // Solve H d = -g for a positive semi-definite H; a small ridge rescues a
 // numerically singular H (for example under separation, where weights vanish).
 VectorXd newton_direction(const MatrixXd& H, const VectorXd& g) {
+  PhaseTimer timer("solve: Newton direction");
   Eigen::LLT<MatrixXd> llt(H.selfadjointView<Eigen::Lower>());
   if (llt.info() == Eigen::Success) {
     VectorXd d = llt.solve(-g);
@@ -82,7 +84,7 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
   Interrupter intr;
   VectorXd beta = start, g, d, trial;
   MatrixXd H;
-  int it = 0;
+  int it = 0, chord_steps = 0;
   if (approx_curvature != nullptr) {
     // chord steps: the approximate curvature, a fresh gradient each step; the
     // full step is tried with its gradient in the same pass
@@ -97,6 +99,7 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
       if (!(std::isfinite(f_new) && f_new <= f + slack)) break;  // leave it to exact Newton
       record(res, s, it, f, g.norm(), t);
       ++it;
+      ++chord_steps;
       beta = trial;
       g = g_trial;
       const double change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
@@ -121,9 +124,11 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
   }
   intr.tick(obj.work() * (1.0 + obj.dim()));
   // Where a pass costs a read of the data (chunks from a database or files),
-  // the full step's loss, gradient and curvature come from one pass, and an
-  // accepted step needs no second pass for its gradient and curvature.
-  const bool fused = obj.costly_pass();
+  // or where the full step is nearly always accepted (near the optimum after
+  // chord steps, or as the settings say), the full step's loss, gradient and
+  // curvature come from one pass, and an accepted step needs no second pass
+  // for its gradient and curvature.
+  const bool fused = obj.costly_pass() || s.fuse_full_step || chord_steps > 0;
   bool at_beta = true;  // g and H are those at beta
   VectorXd g_next;
   MatrixXd H_next;

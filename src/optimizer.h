@@ -84,6 +84,10 @@ struct Settings {
   int memory = 10;             // lbfgs: number of correction pairs kept
   double loss_floor = 0.0;     // newton: |f_new - f| / (|f_new| + loss_floor) is the relative change
   bool final_step = false;     // newton: one more step after convergence (cheap models)
+  // newton: the full step's loss, gradient and curvature from one pass (for
+  // models whose full steps are nearly always accepted: a canonical GLM); the
+  // exact steps after chord steps always are
+  bool fuse_full_step = false;
   bool record_trace = true;
   bool verbose = false;
   Progress* progress = nullptr;  // drawn when verbose (not owned)

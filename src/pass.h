@@ -22,6 +22,7 @@
 
 #include "likelihood.h"
 #include "parallel.h"
+#include "profile.h"
 
 namespace gradglm {
 
@@ -45,11 +46,13 @@ struct PassWork {
 
 // The loss (and optionally gradient and curvature) at b as sums over the rows
 // (all of them on up to `threads` threads, or the runs given, serially)
-// divided by denom.
+// divided by denom. A pass over all rows writes their predictors to eta_out
+// (n x K, column-major) when it is given.
 template <class P>
 double fused_pass(const P& pred, const Likelihood& lik, const Response& y, const double* w, const VectorXd& b,
                   VectorXd* grad, MatrixXd* H, Curv mode, const std::vector<RowRun>* runs, double denom,
-                  int threads, std::vector<PassWork<P>>& work) {
+                  int threads, std::vector<PassWork<P>>& work, double* eta_out = nullptr) {
+  PhaseTimer timer(pass_phase(runs != nullptr, H != nullptr, grad != nullptr));
   const Index n = pred.n(), d = pred.dim(), K = pred.k();
   const Index npairs = (Index)lik.pairs().size();
   Index B = pred.block_rows();
@@ -115,6 +118,9 @@ double fused_pass(const P& pred, const Likelihood& lik, const Response& y, const
       PassWork<P>& tw = work[t];
       pred.load(start, len, tw.w);
       pred.eta(b, tw.w, tw.eta.data());
+      if (eta_out && !runs) {
+        for (Index k = 0; k < K; ++k) std::copy(tw.eta.data() + k * len, tw.eta.data() + (k + 1) * len, eta_out + k * n + start);
+      }
       const RowBlock rb{(Index)start, (Index)len, tw.eta.data(), w + start};
       tw.loss += lik.eval_block(y, rb, grad ? tw.R.data() : nullptr, H ? tw.C.data() : nullptr, mode);
       if (grad) pred.add_grad(tw.R.data(), tw.w, tw.g);

@@ -55,7 +55,7 @@ class LinearPredictor {
     std::vector<MatrixXd> buf;
     std::vector<const double*> ptr;
     std::vector<Index> ld;
-    MatrixXd scratch, prod;
+    MatrixXd scratch;
     BlockMap view(int d, Index p) const { return BlockMap(ptr[d], len, p, Eigen::OuterStride<>(ld[d])); }
   };
   void init(Work& w) const;

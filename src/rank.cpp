@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels.h"
 #include "parallel.h"
 
 namespace gradglm {
@@ -65,7 +66,12 @@ bool clearly_full_rank(const MatrixXd& X, const VectorXd& w, double margin) {
   // column j's squared norm left after projecting out the earlier columns
   const Index p = X.cols();
   MatrixXd G = MatrixXd::Zero(p, p);
-  G.selfadjointView<Eigen::Lower>().rankUpdate((w.cwiseSqrt().asDiagonal() * X).transpose());
+  const MatrixXd S = w.asDiagonal() * X;
+  add_cross_product(S.data(), S.rows(), p, X.data(), X.rows(), p, X.rows(), G.data(), p, true);
+  return gram_clearly_full_rank(G, margin);
+}
+
+bool gram_clearly_full_rank(const MatrixXd& G, double margin) {
   const VectorXd d = G.diagonal().cwiseSqrt();
   if (!(d.minCoeff() > 0.0)) return false;
   const MatrixXd Gs = G.selfadjointView<Eigen::Lower>();

@@ -2,6 +2,8 @@
 // one loss + gradient pass. None of them fits a model.
 #include "eigen.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
@@ -10,6 +12,8 @@
 #include "location_scale.h"
 #include "model_spec.h"
 #include "objective.h"
+#include "kernels.h"
+#include "profile.h"
 
 using namespace gradglm;
 
@@ -109,4 +113,76 @@ Rcpp::List loss_grad_eval(const Rcpp::NumericMatrix& x, const Rcpp::NumericVecto
   VectorXd g;
   const double f = obj.value_grad(MapVec(beta.begin(), p), g);
   return Rcpp::List::create(Rcpp::Named("loss") = f, Rcpp::Named("gradient") = Rcpp::wrap(g));
+}
+
+namespace gradglm {
+Profile& engine_profile() {
+  static Profile p;
+  return p;
+}
+}  // namespace gradglm
+
+// The engine's per-phase profile (bench/bench-profile.R): `on` switches
+// recording on or off (NA leaves it), `reset` clears what was recorded; returns
+// the phases recorded so far (seconds and calls).
+// [[Rcpp::export]]
+Rcpp::DataFrame engine_profile(int on = NA_LOGICAL, bool reset = false) {
+  Profile& p = gradglm::engine_profile();
+  if (reset) p.phases.clear();
+  if (on != NA_LOGICAL) p.on = on != 0;
+  Rcpp::CharacterVector phase;
+  Rcpp::NumericVector seconds;
+  Rcpp::IntegerVector calls;
+  for (const auto& e : p.phases) {
+    phase.push_back(e.first);
+    seconds.push_back(e.second.seconds);
+    calls.push_back((int)e.second.calls);
+  }
+  return Rcpp::DataFrame::create(Rcpp::Named("phase") = phase, Rcpp::Named("seconds") = seconds,
+                                 Rcpp::Named("calls") = calls, Rcpp::Named("stringsAsFactors") = false);
+}
+
+// H0 + B' A by the curvature's cross-product kernel (the lower triangle only
+// when `lower`), for tests against R's crossprod(); `simd` says which kernel ran.
+// [[Rcpp::export]]
+Rcpp::List cross_product_eval(const Rcpp::NumericMatrix& A, const Rcpp::NumericMatrix& B, Rcpp::NumericMatrix H0,
+                              bool lower) {
+  if (A.nrow() != B.nrow() || H0.nrow() != B.ncol() || H0.ncol() != A.ncol() || (lower && A.ncol() != B.ncol())) {
+    throw std::invalid_argument("the matrices do not conform");
+  }
+  Rcpp::NumericMatrix H = Rcpp::clone(H0);
+  gradglm::add_cross_product(A.begin(), A.nrow(), A.ncol(), B.begin(), B.nrow(), B.ncol(), A.nrow(), H.begin(),
+                             H.nrow(), lower);
+  return Rcpp::List::create(Rcpp::Named("H") = H, Rcpp::Named("simd") = gradglm::simd_kernels());
+}
+
+// What the machine allows (bench/bench-profile.R): seconds to read the
+// vector x once (a sum) and to evaluate `evals` logistic losses (exp and
+// log1p, no memory traffic), each on `threads` threads, the best of `reps`.
+// [[Rcpp::export]]
+Rcpp::NumericVector machine_speed(const Rcpp::NumericVector& x, int threads, double evals = 2e7, int reps = 5) {
+  const long n = (long)x.size(), m = (long)evals;
+  const double* p = x.begin();
+  double best_read = INFINITY, best_compute = INFINITY, sink = 0.0;
+  for (int r = 0; r < std::max(1, reps); ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    double s = 0.0;
+#ifdef _OPENMP
+#pragma omp parallel for reduction(+ : s) num_threads(threads) schedule(static)
+#endif
+    for (long i = 0; i < n; ++i) s += p[i];
+    auto t1 = std::chrono::steady_clock::now();
+    double c = 0.0;
+#ifdef _OPENMP
+#pragma omp parallel for reduction(+ : c) num_threads(threads) schedule(static)
+#endif
+    for (long i = 0; i < m; ++i) c += std::log1p(std::exp(-(double)(i % 1024) / 128.0));
+    auto t2 = std::chrono::steady_clock::now();
+    sink += s + c;
+    best_read = std::min(best_read, std::chrono::duration<double>(t1 - t0).count());
+    best_compute = std::min(best_compute, std::chrono::duration<double>(t2 - t1).count());
+  }
+  (void)threads;
+  return Rcpp::NumericVector::create(Rcpp::Named("read") = best_read, Rcpp::Named("compute") = best_compute,
+                                     Rcpp::Named("check") = sink);
 }

@@ -392,10 +392,14 @@ test_that("a fit from a source has glm's methods, except those that need the row
     b0 <- gradglm(mod[[1]], data = dd, family = mod[[2]], weights = w)
     expect_equal(a0$null.deviance, b0$null.deviance, tolerance = 1e-10, info = mod[[2]]$family)
     # (the start, then one pass per iteration; a weighted binomial's AIC needs one more, and so
-    # does Fisher's information where it is not the observed one, gaussian(log))
+    # does Fisher's information where it is not the observed one, gaussian(log); a step halved k
+    # times, as one can be at the rounding floor of a near-exact fit, costs k loss passes and a
+    # pass for the curvature at the point taken)
+    st <- a0$trace$step
+    halved <- sum(ifelse(is.na(st) | st >= 1 | st <= 0, 0, -log2(st) + 1))
     expect_equal(a0$source$passes, a0$iter + 1L + (mod[[2]]$family == "binomial") + (mod[[2]]$link == "log" &&
-                                                                                      mod[[2]]$family == "gaussian"),
-                 info = mod[[2]]$family)
+                                                                                      mod[[2]]$family == "gaussian") +
+                   halved, info = mod[[2]]$family)
   }
   # L-BFGS and gradient descent by passes reach the same optimum
   l <- gradglm(yb ~ x1 + f, data = src, family = binomial(), subset = x2 > 0.1, optimizer = "lbfgs")
