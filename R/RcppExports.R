@@ -37,6 +37,10 @@ fit_model <- function(spec) {
     .Call(`_gradglm_fit_model`, spec)
 }
 
+glm_sums <- function(y, mu, w, trials, dist, null_mu, threads = 1L) {
+    .Call(`_gradglm_glm_sums`, y, mu, w, trials, dist, null_mu, threads)
+}
+
 fit_perceptron <- function(spec) {
     .Call(`_gradglm_fit_perceptron`, spec)
 }

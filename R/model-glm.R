@@ -71,13 +71,24 @@ glm_finish <- function(res, ctx, coef, aliased) {
   if (!is.null(rn)) {  # (names<- with NULL would still copy each vector)
     names(eta) <- names(mu) <- names(residuals) <- names(working) <- rn
   }
-  dev <- if (is.null(row$deviance)) res$deviance else row$deviance(y, mu, weights)
   rank <- sum(!aliased)
   offset <- ctx$offset
   intercept <- ctx$intercept
+  offset_used <- ctx$offset_given && any(offset != 0)
+  # the deviance, null deviance and -2 log-likelihood of gaussian, binomial
+  # and poisson fits in one threaded pass (glm_sums(): stats' formulas)
+  code <- match(family$family, c("gaussian", "binomial", "poisson"))
+  sums <- NULL
+  if (!is.na(code) && is.null(dim(y)) && is.numeric(mu) && length(mu) == length(y)) {
+    null_mu <- if (intercept && !offset_used) sum(weights * y) / sum(weights) else NA_real_
+    sums <- glm_sums(y, mu, weights, if (code == 2L) ctx$resp$trials else numeric(0), code, null_mu,
+                     engine_threads())
+  }
+  dev <- if (is.null(row$deviance)) res$deviance else if (!is.null(sums)) sums[["deviance"]] else
+    row$deviance(y, mu, weights)
 
   # null deviance: intercept-only model (refitted when there is an offset), as glm
-  if (intercept && ctx$offset_given && any(offset != 0)) {
+  if (intercept && offset_used) {
     null_res <- fit_model(list(
       designs = list(NULL), block_design = 0L, block_m = 1L, y = y, weights = weights,
       offsets = list(offset), likelihood = ctx$model$likelihood,
@@ -85,11 +96,15 @@ glm_finish <- function(res, ctx, coef, aliased) {
       start = gd_start(matrix(1, n, 1L), y, weights, offset, family),
       control = utils::modifyList(ctx$engine_control, list(max_iter = 100L, trace = FALSE, verbose = FALSE))))
     null_dev <- null_res$deviance
+  } else if (!is.null(sums) && !is.na(sums[["null_deviance"]])) {
+    null_dev <- sums[["null_deviance"]]
   } else {
     wtdmu <- if (intercept) sum(weights * y) / sum(weights) else family$linkinv(offset)
     null_dev <- sum(family$dev.resids(y, wtdmu, weights))
   }
-  aic <- row$aic(family, y, ctx$resp$trials, mu, weights, dev) + 2 * rank
+  # (binomial 0/1 responses of unit weight: the deviance itself)
+  m2ll <- if (is.null(sums) || is.na(sums[["minus2loglik"]])) NULL else if (code == 2L) dev else sums[["minus2loglik"]]
+  aic <- (if (is.null(m2ll)) row$aic(family, y, ctx$resp$trials, mu, weights, dev) else m2ll) + 2 * rank
   df_residual <- n_ok - rank
   dispersion <- if (!row$free_dispersion) {
     1

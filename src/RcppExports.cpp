@@ -136,6 +136,23 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// glm_sums
+Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVector& mu, const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu, int threads);
+RcppExport SEXP _gradglm_glm_sums(SEXP ySEXP, SEXP muSEXP, SEXP wSEXP, SEXP trialsSEXP, SEXP distSEXP, SEXP null_muSEXP, SEXP threadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type mu(muSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type w(wSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type trials(trialsSEXP);
+    Rcpp::traits::input_parameter< int >::type dist(distSEXP);
+    Rcpp::traits::input_parameter< double >::type null_mu(null_muSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(glm_sums(y, mu, w, trials, dist, null_mu, threads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // fit_perceptron
 Rcpp::List fit_perceptron(Rcpp::List spec);
 RcppExport SEXP _gradglm_fit_perceptron(SEXP specSEXP) {
@@ -289,6 +306,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_network_eta", (DL_FUNC) &_gradglm_network_eta, 4},
     {"_gradglm_network_value_grad", (DL_FUNC) &_gradglm_network_value_grad, 6},
     {"_gradglm_fit_model", (DL_FUNC) &_gradglm_fit_model, 1},
+    {"_gradglm_glm_sums", (DL_FUNC) &_gradglm_glm_sums, 7},
     {"_gradglm_fit_perceptron", (DL_FUNC) &_gradglm_fit_perceptron, 1},
     {"_gradglm_progress_demo", (DL_FUNC) &_gradglm_progress_demo, 3},
     {"_gradglm_special_eval", (DL_FUNC) &_gradglm_special_eval, 3},

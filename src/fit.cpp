@@ -45,7 +45,7 @@ struct RowSample {
 };
 
 std::unique_ptr<RowSample> sample_rows(const Design& X, const Response& y, const VecRef& w, const double* off,
-                                       Index m) {
+                                       Index m, int threads) {
   const Index n = X.rows(), p = X.cols(), run = 256;
   const Index runs = std::max<Index>(1, m / run);
   m = runs * run;
@@ -56,9 +56,16 @@ std::unique_ptr<RowSample> sample_rows(const Design& X, const Response& y, const
   }
   std::unique_ptr<RowSample> s(new RowSample);
   s->X.resize(m, p);
-  for (Index j = 0; j < p; ++j) {  // column by column: X is column-major
-    for (Index i = 0; i < m; ++i) s->X(i, j) = X.value(rows[i], j);
+  double* out = s->X.data();
+  const int T = std::max(1, std::min(threads, (int)p));
+  // column by column (X is column-major), the columns shared among the threads
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(T) if (T > 1)
+#endif
+  for (Index j = 0; j < p; ++j) {
+    for (Index i = 0; i < m; ++i) out[j * m + i] = X.value(rows[i], j);
   }
+  (void)T;
   s->y.resize(m);
   s->w.resize(m);
   s->offset.resize(m);
@@ -544,7 +551,7 @@ class FitDriver {
     if (glm_ && (optimizer_ == "newton" || optimizer_ == "lbfgs") && !have_start_ && n >= subsample_min_ &&
         4 * ms <= n) {
       PhaseTimer t("row sample: drawn");
-      sample_ = sample_rows(m_.designs[0], m_.y, W_, m_.offsets[0], ms);
+      sample_ = sample_rows(m_.designs[0], m_.y, W_, m_.offsets[0], ms, threads_);
       if (!(sample_->w.sum() > 0)) sample_.reset();
     }
     for (int d = 0; d < D; ++d) {

@@ -3,6 +3,8 @@
 #include "eigen.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GRADGLM_X86_KERNELS 1
@@ -128,8 +130,176 @@ __attribute__((target("avx2,fma"))) void avx2_cross_product(const double* A, Ind
   }
 }
 
+// out = X b: eight columns at a time added into the rows' sums
+__attribute__((target("avx2,fma"))) void avx2_matrix_vector(const double* X, Index ld, Index len, Index p,
+                                                             const double* b, double* out) {
+  for (Index r = 0; r < len; ++r) out[r] = 0.0;
+  Index j = 0;
+  for (; j + 8 <= p; j += 8) {
+    const double* x[8];
+    __m256d bj[8];
+    GRADGLM_UNROLL
+    for (int k = 0; k < 8; ++k) {
+      x[k] = X + (j + k) * ld;
+      bj[k] = _mm256_set1_pd(b[j + k]);
+    }
+    Index r = 0;
+    for (; r + 4 <= len; r += 4) {
+      __m256d acc = _mm256_loadu_pd(out + r);
+      GRADGLM_UNROLL
+      for (int k = 0; k < 8; ++k) acc = _mm256_fmadd_pd(_mm256_loadu_pd(x[k] + r), bj[k], acc);
+      _mm256_storeu_pd(out + r, acc);
+    }
+    for (; r < len; ++r) {
+      double s = out[r];
+      for (int k = 0; k < 8; ++k) s += x[k][r] * b[j + k];
+      out[r] = s;
+    }
+  }
+  for (; j < p; ++j) {
+    const double* x = X + j * ld;
+    const double bj = b[j];
+    for (Index r = 0; r < len; ++r) out[r] += x[r] * bj;
+  }
+}
+
+// g += X' r: eight columns at a time, each a sum over the rows in a vector register
+__attribute__((target("avx2,fma"))) void avx2_add_transposed_product(const double* X, Index ld, Index len, Index p,
+                                                                      const double* rv, double* g) {
+  Index j = 0;
+  for (; j + 8 <= p; j += 8) {
+    const double* x[8];
+    __m256d acc[8];
+    GRADGLM_UNROLL
+    for (int k = 0; k < 8; ++k) {
+      x[k] = X + (j + k) * ld;
+      acc[k] = _mm256_setzero_pd();
+    }
+    Index r = 0;
+    for (; r + 4 <= len; r += 4) {
+      const __m256d rr = _mm256_loadu_pd(rv + r);
+      GRADGLM_UNROLL
+      for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_pd(_mm256_loadu_pd(x[k] + r), rr, acc[k]);
+    }
+    double lanes[4];
+    for (int k = 0; k < 8; ++k) {
+      _mm256_storeu_pd(lanes, acc[k]);
+      double s = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+      for (Index i = r; i < len; ++i) s += x[k][i] * rv[i];
+      g[j + k] += s;
+    }
+  }
+  for (; j < p; ++j) {
+    const double* x = X + j * ld;
+    double s = 0.0;
+    for (Index r = 0; r < len; ++r) s += x[r] * rv[r];
+    g[j] += s;
+  }
+}
+
+// exp(x) for -708 <= x <= 0 in each lane: 2^n e^r with r = x - n log 2,
+// |r| <= log(2) / 2, e^r by its Taylor polynomial of degree 13 (truncation
+// below 1e-17)
+__attribute__((target("avx2,fma"))) inline __m256d exp_nonpositive(__m256d x) {
+  x = _mm256_max_pd(x, _mm256_set1_pd(-708.0));
+  const __m256d n = _mm256_round_pd(_mm256_mul_pd(x, _mm256_set1_pd(1.4426950408889634074)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256d r = _mm256_fnmadd_pd(n, _mm256_set1_pd(6.93147180369123816490e-01), x);
+  r = _mm256_fnmadd_pd(n, _mm256_set1_pd(1.90821492927058770002e-10), r);
+  static const double c[14] = {1.0,
+                               1.0,
+                               1.0 / 2,
+                               1.0 / 6,
+                               1.0 / 24,
+                               1.0 / 120,
+                               1.0 / 720,
+                               1.0 / 5040,
+                               1.0 / 40320,
+                               1.0 / 362880,
+                               1.0 / 3628800,
+                               1.0 / 39916800,
+                               1.0 / 479001600,
+                               1.0 / 6227020800.0};
+  __m256d p = _mm256_set1_pd(c[13]);
+  for (int k = 12; k >= 0; --k) p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(c[k]));
+  // 2^n from n's bits: n + 1.5 * 2^52 holds n in its low bits
+  const __m256d magic = _mm256_set1_pd(6755399441055744.0);
+  const __m256i ni = _mm256_sub_epi64(_mm256_castpd_si256(_mm256_add_pd(n, magic)), _mm256_castpd_si256(magic));
+  const __m256i bits = _mm256_slli_epi64(_mm256_add_epi64(ni, _mm256_set1_epi64x(1023)), 52);
+  return _mm256_mul_pd(p, _mm256_castsi256_pd(bits));
+}
+
+// log1p(e) for 0 <= e <= 1 in each lane: 2 atanh(s), s = e / (2 + e) <= 1/3, by
+// its series 2 s (1 + s^2/3 + s^4/5 + ...) to s^36 (truncation below 1e-18)
+__attribute__((target("avx2,fma"))) inline __m256d log1p_unit(__m256d e) {
+  const __m256d s = _mm256_div_pd(e, _mm256_add_pd(_mm256_set1_pd(2.0), e));
+  const __m256d s2 = _mm256_mul_pd(s, s);
+  __m256d q = _mm256_set1_pd(1.0 / 37.0);
+  for (int k = 17; k >= 0; --k) q = _mm256_fmadd_pd(q, s2, _mm256_set1_pd(1.0 / (2 * k + 1)));
+  return _mm256_mul_pd(_mm256_add_pd(s, s), q);
+}
+
+__attribute__((target("avx2,fma"))) bool avx2_logistic_block(const double* y, const double* eta, const double* w,
+                                                              Index len, double* grad, double* curv, double& loss) {
+  // every |eta| <= 708 (where exp(-|eta|) is a normal number), or the row-by-row
+  // code (which follows exp into the subnormal numbers and to 0, as separated
+  // classes drive eta, and keeps non-finite values as they are)
+  __m256d big_eta = _mm256_setzero_pd();
+  const __m256d abs_mask = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7FFFFFFFFFFFFFFFLL));
+  Index i = 0;
+  for (; i + 4 <= len; i += 4) big_eta = _mm256_max_pd(big_eta, _mm256_and_pd(_mm256_loadu_pd(eta + i), abs_mask));
+  double lanes[4];
+  _mm256_storeu_pd(lanes, big_eta);
+  double largest = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+  for (; i < len; ++i) largest = std::max(largest, std::abs(eta[i]));
+  // (a NaN fails the test: max_pd passes its second operand, the NaN, on)
+  if (!(largest <= 708.0)) return false;
+  for (i = 0; i < len; ++i)
+    if (eta[i] != eta[i]) return false;
+  const __m256d one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
+  const __m256d sign = _mm256_set1_pd(-0.0);
+  __m256d acc = _mm256_setzero_pd();
+  for (i = 0; i + 4 <= len; i += 4) {
+    const __m256d et = _mm256_loadu_pd(eta + i), yy = _mm256_loadu_pd(y + i), ww = _mm256_loadu_pd(w + i);
+    const __m256d e = exp_nonpositive(_mm256_or_pd(et, sign));  // exp(-|eta|)
+    const __m256d l = log1p_unit(e);
+    const __m256d big = _mm256_div_pd(one, _mm256_add_pd(one, e)), small = _mm256_mul_pd(e, big);
+    const __m256d pos = _mm256_cmp_pd(et, zero, _CMP_GT_OQ);
+    // (1 - y) eta where eta > 0, else -y eta
+    const __m256d lin = _mm256_blendv_pd(_mm256_mul_pd(_mm256_sub_pd(zero, yy), et),
+                                         _mm256_mul_pd(_mm256_sub_pd(one, yy), et), pos);
+    acc = _mm256_fmadd_pd(ww, _mm256_add_pd(l, lin), acc);
+    if (grad) {
+      const __m256d mu = _mm256_blendv_pd(small, big, _mm256_cmp_pd(et, zero, _CMP_GE_OQ));
+      _mm256_storeu_pd(grad + i, _mm256_mul_pd(ww, _mm256_sub_pd(mu, yy)));
+      if (curv) _mm256_storeu_pd(curv + i, _mm256_mul_pd(ww, _mm256_mul_pd(big, small)));
+    }
+  }
+  _mm256_storeu_pd(lanes, acc);
+  double sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+  for (; i < len; ++i) {
+    const double e = std::exp(-std::abs(eta[i])), l = std::log1p(e);
+    const double big = 1.0 / (1.0 + e), small = e * big;
+    sum += w[i] * (l + (eta[i] > 0.0 ? (1.0 - y[i]) * eta[i] : -y[i] * eta[i]));
+    if (grad) {
+      grad[i] = w[i] * ((eta[i] >= 0.0 ? big : small) - y[i]);
+      if (curv) curv[i] = w[i] * big * small;
+    }
+  }
+  // the saturated part, y log y + (1 - y) log(1 - y), for responses other than 0 and 1
+  for (i = 0; i < len; ++i) {
+    const double yi = y[i];
+    if (yi > 0.0 && yi < 1.0 && w[i] != 0.0) sum += w[i] * (yi * std::log(yi) + (1.0 - yi) * std::log(1.0 - yi));
+  }
+  loss = sum;
+  return true;
+}
+
+// (GRADGLM_NO_SIMD set in the environment when the package loads: the
+// portable code, for tests of it on machines that have AVX2)
 bool cpu_has_avx2_fma() {
-  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  static const bool has = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+                          std::getenv("GRADGLM_NO_SIMD") == nullptr;
   return has;
 }
 
@@ -143,6 +313,43 @@ bool simd_kernels() {
 #else
   return false;
 #endif
+}
+
+bool logistic_block(const double* y, const double* eta, const double* w, Index len, double* grad, double* curv,
+                    double& loss) {
+#ifdef GRADGLM_X86_KERNELS
+  if (cpu_has_avx2_fma()) return avx2_logistic_block(y, eta, w, len, grad, curv, loss);
+#endif
+  (void)y;
+  (void)eta;
+  (void)w;
+  (void)len;
+  (void)grad;
+  (void)curv;
+  (void)loss;
+  return false;
+}
+
+void matrix_vector(const double* X, Index ldx, Index len, Index p, const double* b, double* out) {
+#ifdef GRADGLM_X86_KERNELS
+  if (cpu_has_avx2_fma()) {
+    avx2_matrix_vector(X, ldx, len, p, b, out);
+    return;
+  }
+#endif
+  Eigen::Map<Eigen::VectorXd>(out, len).noalias() =
+      CStrided(X, len, p, Eigen::OuterStride<>(ldx)) * Eigen::Map<const Eigen::VectorXd>(b, p);
+}
+
+void add_transposed_product(const double* X, Index ldx, Index len, Index p, const double* r, double* g) {
+#ifdef GRADGLM_X86_KERNELS
+  if (cpu_has_avx2_fma()) {
+    avx2_add_transposed_product(X, ldx, len, p, r, g);
+    return;
+  }
+#endif
+  Eigen::Map<Eigen::VectorXd>(g, p).noalias() +=
+      CStrided(X, len, p, Eigen::OuterStride<>(ldx)).transpose() * Eigen::Map<const Eigen::VectorXd>(r, len);
 }
 
 void add_cross_product(const double* A, Index lda, Index pa, const double* B, Index ldb, Index pb, Index len,

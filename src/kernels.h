@@ -17,8 +17,21 @@ namespace gradglm {
 void add_cross_product(const double* A, Index lda, Index pa, const double* B, Index ldb, Index pb, Index len,
                        double* H, Index ldh, bool lower);
 
+// out = X b and g += X' r for a block of rows (X: len x p, leading dimension ldx)
+void matrix_vector(const double* X, Index ldx, Index len, Index p, const double* b, double* out);
+void add_transposed_product(const double* X, Index ldx, Index len, Index p, const double* r, double* g);
+
 // whether the AVX2 kernel is in use (for the benchmarks' profile)
 bool simd_kernels();
+
+// The logistic regression's rows of a block (binomial, logit link): the sum
+// of w_i times the unit loss (the deviance / 2, its saturated part included),
+// and grad_i = w_i (mu_i - y_i), curv_i = w_i mu_i (1 - mu_i) when they are
+// not null, in vector registers (exp and log1p to within a few units in the
+// last place). Returns false, having done nothing, where the kernel is not
+// available or some eta is not finite (the caller's row-by-row code then runs).
+bool logistic_block(const double* y, const double* eta, const double* w, Index len, double* grad, double* curv,
+                    double& loss);
 
 }  // namespace gradglm
 

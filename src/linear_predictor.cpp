@@ -71,8 +71,7 @@ void LinearPredictor::eta(const VectorXd& theta, const Work& w, double* eta) con
       MMap(eta + (Index)b.first * len, len, b.m).setZero();
     } else if (b.m == 1) {
       const BlockMap X = w.view(b.design, p);
-      VMap out(eta + (Index)b.first * len, len);
-      out.noalias() = X * CVMap(theta.data() + b.offset, p);
+      matrix_vector(X.data(), X.outerStride(), len, p, theta.data() + b.offset, eta + (Index)b.first * len);
     } else {
       const BlockMap X = w.view(b.design, p);
       MMap out(eta + (Index)b.first * len, len, b.m);
@@ -92,7 +91,7 @@ void LinearPredictor::add_grad(const double* R, Work& w, VectorXd& grad) const {
     if (p == 0) continue;
     const BlockMap X = w.view(b.design, p);
     if (b.m == 1) {
-      VMap(grad.data() + b.offset, p).noalias() += X.transpose() * CVMap(R + (Index)b.first * len, len);
+      add_transposed_product(X.data(), X.outerStride(), len, p, R + (Index)b.first * len, grad.data() + b.offset);
     } else {
       MMap(grad.data() + b.offset, p, b.m).noalias() += X.transpose() * CMap(R + (Index)b.first * len, len, b.m);
     }

@@ -99,7 +99,8 @@ nb_polish <- function(X, y, w = NULL, offset = NULL, link = "log", start = NULL,
     for (k in 0:40) {
       cand <- par + step / 2^k
       llc <- ll_at(cand[1:p], cand[p + 1])
-      if (llc >= ll) { improved <- TRUE; break }
+      # (near the optimum a Newton step may lower the log-likelihood by rounding only)
+      if (llc >= ll - 1e-14 * (1 + abs(ll))) { improved <- TRUE; break }
     }
     if (!improved) break
     moved <- any(cand != par)

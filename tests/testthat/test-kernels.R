@@ -69,3 +69,79 @@ test_that("the engine's profile records the phases of a fit", {
   gradglm_fit(X, y, family = binomial())
   expect_identical(gradglm:::engine_profile(NA)$calls, pr$calls)
 })
+
+test_that("glm_sums: deviance, null deviance and -2 log-likelihood as stats' families give them", {
+  set.seed(3)
+  n <- 3000
+  mu <- exp(rnorm(n, 3, 3))
+  y <- rpois(n, mu)
+  y[1:5] <- c(1023, 1024, 1025, 2e6, 1e9)  # Stirling's error by the table and by its series
+  mu[1:5] <- y[1:5] * c(1.1, 1.1, 1.1, 1.1, 1.00001)
+  w <- runif(n, 0.5, 2)
+  s <- gradglm:::glm_sums(y, mu, w, numeric(0), 3L, mean(y), 2L)
+  # (the deviance without the cancellation of dev.resids' y log(y / mu) - (y - mu) at y = 1e9)
+  d <- y - mu
+  expect_equal(s[["deviance"]], 2 * sum(w * ifelse(y > 0, y * log1p(d / mu) - d, mu)), tolerance = 1e-13)
+  expect_equal(s[["deviance"]], sum(poisson()$dev.resids(y, mu, w)), tolerance = 1e-10)
+  expect_equal(s[["null_deviance"]], sum(poisson()$dev.resids(y, mean(y), w)), tolerance = 1e-12)
+  expect_equal(s[["minus2loglik"]], poisson()$aic(y, 1, mu, w, 0), tolerance = 1e-12)
+  expect_true(is.na(gradglm:::glm_sums(y + 0.5, mu, w, numeric(0), 3L, NA, 1L)[["minus2loglik"]]))
+  yb <- rbinom(n, 1, 0.3)
+  pb <- plogis(rnorm(n))
+  b <- gradglm:::glm_sums(yb, pb, rep(1, n), rep(1, n), 2L, 0.3, 1L)
+  expect_equal(b[["deviance"]], sum(binomial()$dev.resids(yb, pb, rep(1, n))), tolerance = 1e-12)
+  expect_equal(b[["null_deviance"]], sum(binomial()$dev.resids(yb, 0.3, rep(1, n))), tolerance = 1e-12)
+  expect_equal(b[["minus2loglik"]], b[["deviance"]])
+  # weights other than 1: family$aic's business
+  expect_true(is.na(gradglm:::glm_sums(yb, pb, w, rep(1, n), 2L, 0.3, 1L)[["minus2loglik"]]))
+  g <- gradglm:::glm_sums(mu, y, w, numeric(0), 1L, 2, 1L)
+  expect_equal(g[["null_deviance"]], sum(w * (mu - 2)^2), tolerance = 1e-12)
+  expect_error(gradglm:::glm_sums(y, mu[-1], w, numeric(0), 3L, NA, 1L), "same length")
+})
+
+test_that("the logistic block (vector registers where available) gives the loss and its derivatives to rounding", {
+  set.seed(5)
+  n <- 4003  # (not a multiple of 4: the last rows one at a time)
+  eta <- c(rnorm(n - 8, sd = 4), 0, -0, 36, -36, 700, -700, 745, -800)
+  y <- rbinom(n, 1, 0.4)
+  y[1:50] <- runif(50)  # fractional responses (proportions): their saturated part
+  w <- runif(n, 0.5, 2)
+  w[51:60] <- 0
+  X <- matrix(1, n, 1)
+  spec <- list(designs = list(X), block_design = 0L, block_m = 1L, y = y, weights = w, offsets = list(eta),
+               likelihood = list(type = "glm", dist = 2L, link = 2L))
+  ev <- gradglm:::model_eval(spec, 0, "observed")
+  mu <- plogis(eta)
+  # the unit loss: -y log(mu) - (1 - y) log(1 - mu) + y log y + (1 - y) log(1 - y), on the log scale
+  lmu <- plogis(eta, log.p = TRUE)
+  l1mu <- plogis(eta, lower.tail = FALSE, log.p = TRUE)
+  sat <- ifelse(y > 0 & y < 1, y * log(y) + (1 - y) * log(1 - y), 0)
+  loss <- sum(w * (-y * lmu - (1 - y) * l1mu + sat)) / sum(w)
+  expect_equal(ev$loss, loss, tolerance = 1e-14)
+  expect_equal(ev$gradient, sum(w * (mu - y)) / sum(w), tolerance = 1e-13)
+  expect_equal(drop(ev$curvature), sum(w * mu * (1 - mu)) / sum(w), tolerance = 1e-13)
+  # a non-finite eta: the row-by-row code, which says so with an infinite loss or not
+  spec$offsets <- list(replace(eta, 7, Inf))
+  expect_false(is.na(gradglm:::model_eval(spec, 0, "none")$loss))
+})
+
+test_that("the portable code (GRADGLM_NO_SIMD) fits as the vector kernels do", {
+  skip_on_cran()
+  code <- c(
+    "suppressPackageStartupMessages(library(gradglm))",
+    "set.seed(9); n <- 5000; X <- cbind(1, matrix(rnorm(n * 30), n, 30))",
+    "y <- rbinom(n, 1, plogis(drop(X[, 1:4] %*% c(0.3, 1, -1, 0.5))))",
+    "f <- gradglm_fit(X, y, family = binomial())",
+    "cat(gradglm:::cross_product_eval(diag(1), diag(1), diag(1), TRUE)$simd, format(c(coef(f), sqrt(diag(vcov(f))), deviance(f)), digits = 17), '\\n')")
+  script <- tempfile(fileext = ".R")
+  writeLines(code, script)
+  run <- function(env) {
+    out <- system2(file.path(R.home("bin"), "Rscript"), script, stdout = TRUE,
+                   env = c(paste0("R_LIBS=", paste(.libPaths(), collapse = ":")), env))
+    strsplit(trimws(utils::tail(out, 1)), " +")[[1]]
+  }
+  plain <- run("GRADGLM_NO_SIMD=1")
+  fast <- run(character(0))
+  expect_identical(plain[1], "FALSE")
+  expect_equal(as.numeric(plain[-1]), as.numeric(fast[-1]), tolerance = 1e-10)
+})

@@ -63,8 +63,14 @@ test_that("gradient descent standardises the columns internally (scale-invariant
   a <- gradglm(low ~ age + lwt + smoke, data = bw, family = binomial, optimizer = "gd")
   b <- gradglm(low ~ age_c + lwt_g + smoke, data = bw, family = binomial, optimizer = "gd")
   expect_true(b$converged)
-  # the same path on the standardised scale: same iterations, same answer
-  expect_lte(abs(a$iter - b$iter), 2L)
+  # the same path on the standardised scale: the same losses and gradient norms
+  # step by step while the gradient is far above the stopping rule (near it, the
+  # gradient is a difference of nearly equal sums, rounding moves the last
+  # iterations, and the counts may differ by a few), and the same answer
+  k <- seq_len(50L)
+  expect_lt(max(abs(b$trace$grad_norm[k] / a$trace$grad_norm[k] - 1)), 1e-10)
+  expect_lt(max(abs(b$trace$loss[k] / a$trace$loss[k] - 1)), 1e-14)
+  expect_lte(abs(a$iter - b$iter), 0.05 * a$iter)
   expect_close(b$coefficients, a$coefficients * c(1, 100, 1 / 453.6, 1), 1e-6,
                label = "rescaled columns, gd")
   mt <- mtcars
