@@ -37,8 +37,8 @@ fit_model <- function(spec) {
     .Call(`_gradglm_fit_model`, spec)
 }
 
-glm_sums <- function(y, mu, w, trials, dist, null_mu, threads = 1L) {
-    .Call(`_gradglm_glm_sums`, y, mu, w, trials, dist, null_mu, threads)
+glm_sums <- function(y, mu, w, trials, dist, null_mu, threads = 1L, deviance = TRUE) {
+    .Call(`_gradglm_glm_sums`, y, mu, w, trials, dist, null_mu, threads, deviance)
 }
 
 fit_perceptron <- function(spec) {

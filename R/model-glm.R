@@ -81,8 +81,9 @@ glm_finish <- function(res, ctx, coef, aliased) {
   sums <- NULL
   if (!is.na(code) && is.null(dim(y)) && is.numeric(mu) && length(mu) == length(y)) {
     null_mu <- if (intercept && !offset_used) sum(weights * y) / sum(weights) else NA_real_
+    # (the deviance itself only where the registry computes its own: poisson's)
     sums <- glm_sums(y, mu, weights, if (code == 2L) ctx$resp$trials else numeric(0), code, null_mu,
-                     engine_threads())
+                     engine_threads(), deviance = !is.null(row$deviance))
   }
   dev <- if (is.null(row$deviance)) res$deviance else if (!is.null(sums)) sums[["deviance"]] else
     row$deviance(y, mu, weights)
@@ -103,7 +104,8 @@ glm_finish <- function(res, ctx, coef, aliased) {
     null_dev <- sum(family$dev.resids(y, wtdmu, weights))
   }
   # (binomial 0/1 responses of unit weight: the deviance itself)
-  m2ll <- if (is.null(sums) || is.na(sums[["minus2loglik"]])) NULL else if (code == 2L) dev else sums[["minus2loglik"]]
+  m2ll <- if (is.null(sums)) NULL else if (code == 2L) (if (sums[["binary"]] == 1) dev) else
+    if (!is.na(sums[["minus2loglik"]])) sums[["minus2loglik"]]
   aic <- (if (is.null(m2ll)) row$aic(family, y, ctx$resp$trials, mu, weights, dev) else m2ll) + 2 * rank
   df_residual <- n_ok - rank
   dispersion <- if (!row$free_dispersion) {

@@ -1,6 +1,6 @@
 # Where an exact fit's time goes, and how close it is to what the machine allows.
 #
-#   Rscript bench/bench-profile.R          # n = 1e6 x 50 and 1e5 x 500 (about ten minutes)
+#   Rscript bench/bench-profile.R          # n = 1e6 x 50 and 1e5 x 500 (about five minutes)
 #   Rscript bench/bench-profile.R quick    # n = 2e5 x 50 and 2e4 x 200 (a smoke run)
 #
 # 1. The machine: seconds to read 400 MB once (memory bandwidth) and to evaluate 2e7 logistic

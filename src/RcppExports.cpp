@@ -137,8 +137,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // glm_sums
-Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVector& mu, const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu, int threads);
-RcppExport SEXP _gradglm_glm_sums(SEXP ySEXP, SEXP muSEXP, SEXP wSEXP, SEXP trialsSEXP, SEXP distSEXP, SEXP null_muSEXP, SEXP threadsSEXP) {
+Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVector& mu, const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu, int threads, bool deviance);
+RcppExport SEXP _gradglm_glm_sums(SEXP ySEXP, SEXP muSEXP, SEXP wSEXP, SEXP trialsSEXP, SEXP distSEXP, SEXP null_muSEXP, SEXP threadsSEXP, SEXP devianceSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -149,7 +149,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type dist(distSEXP);
     Rcpp::traits::input_parameter< double >::type null_mu(null_muSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(glm_sums(y, mu, w, trials, dist, null_mu, threads));
+    Rcpp::traits::input_parameter< bool >::type deviance(devianceSEXP);
+    rcpp_result_gen = Rcpp::wrap(glm_sums(y, mu, w, trials, dist, null_mu, threads, deviance));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -306,7 +307,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_network_eta", (DL_FUNC) &_gradglm_network_eta, 4},
     {"_gradglm_network_value_grad", (DL_FUNC) &_gradglm_network_value_grad, 6},
     {"_gradglm_fit_model", (DL_FUNC) &_gradglm_fit_model, 1},
-    {"_gradglm_glm_sums", (DL_FUNC) &_gradglm_glm_sums, 7},
+    {"_gradglm_glm_sums", (DL_FUNC) &_gradglm_glm_sums, 8},
     {"_gradglm_fit_perceptron", (DL_FUNC) &_gradglm_fit_perceptron, 1},
     {"_gradglm_progress_demo", (DL_FUNC) &_gradglm_progress_demo, 3},
     {"_gradglm_special_eval", (DL_FUNC) &_gradglm_special_eval, 3},

@@ -53,20 +53,24 @@ inline double stirling_error(double y, const std::vector<double>& table) {
 }  // namespace
 
 // For gaussian (dist 1), binomial (2) and poisson (3) fits: the deviance at
-// mu, the null deviance at the constant null_mu (NA when null_mu is NA), and
+// mu (NA unless `deviance`), the null deviance at the constant null_mu (NA when null_mu is NA), and
 // -2 log-likelihood where it is cheap here (binomial with 0/1 responses,
-// unit weights and one trial each: the deviance; poisson with whole counts;
-// else NA, for R's family$aic).
+// unit weights and one trial each: the deviance, and `binary` = 1; poisson
+// with whole counts; else NA, for R's family$aic).
 // [[Rcpp::export]]
 Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVector& mu,
                              const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu,
-                             int threads = 1) {
+                             int threads = 1, bool deviance = true) {
   const R_xlen_t n = y.size();
   if (mu.size() != n || w.size() != n || (dist == 2 && trials.size() != n) || dist < 1 || dist > 3) {
     throw std::invalid_argument("glm_sums: y, mu, weights (and trials) must have the same length");
   }
   const double *Y = y.begin(), *M = mu.begin(), *W = w.begin(), *Tr = dist == 2 ? trials.begin() : nullptr;
   const bool with_null = !ISNAN(null_mu);
+  // (binomial 0/1 responses: their null unit deviances are two constants)
+  const double null0 = dist == 2 && with_null ? unit_deviance(2, 0.0, null_mu) : 0.0;
+  const double null1 = dist == 2 && with_null ? unit_deviance(2, 1.0, null_mu) : 0.0;
+  const bool need_ud = deviance || dist == 3;
   const std::vector<double>& table = stirling_errors();
   double dev = 0.0, null_dev = 0.0, minus2ll = 0.0, odd = 0.0;
   const int T = std::max(1, threads);
@@ -76,9 +80,11 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVe
 #endif
   for (R_xlen_t i = 0; i < n; ++i) {
     const double wi = W[i], yi = Y[i];
-    const double ud = unit_deviance(dist, yi, M[i]);
+    const double ud = need_ud ? unit_deviance(dist, yi, M[i]) : 0.0;
     dev += wi * ud;
-    if (with_null) null_dev += wi * unit_deviance(dist, yi, null_mu);
+    if (with_null) {
+      null_dev += wi * (dist == 2 && yi == 0.0 ? null0 : dist == 2 && yi == 1.0 ? null1 : unit_deviance(dist, yi, null_mu));
+    }
     if (dist == 2) {
       // (the shortcut's conditions; anything else counts as odd)
       odd += (wi == 1.0 && Tr[i] == 1.0 && (yi == 0.0 || yi == 1.0)) ? 0.0 : 1.0;
@@ -96,9 +102,10 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVe
   }
   (void)T;
   double aic = NA_REAL;
-  if (dist == 2 && odd == 0.0) aic = dev;
+  if (dist == 2 && odd == 0.0 && deviance) aic = dev;
   if (dist == 3 && odd == 0.0) aic = minus2ll;
-  return Rcpp::NumericVector::create(Rcpp::Named("deviance") = dev,
+  return Rcpp::NumericVector::create(Rcpp::Named("deviance") = deviance ? dev : NA_REAL,
                                      Rcpp::Named("null_deviance") = with_null ? null_dev : NA_REAL,
-                                     Rcpp::Named("minus2loglik") = aic);
+                                     Rcpp::Named("minus2loglik") = aic,
+                                     Rcpp::Named("binary") = dist == 2 && odd == 0.0 ? 1.0 : 0.0);
 }

@@ -85,25 +85,41 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
   VectorXd beta = start, g, d, trial;
   MatrixXd H;
   int it = 0, chord_steps = 0;
+  bool have_curv = false;  // H is the exact curvature at beta (from the last chord step's pass)
+  double f_chord = NAN;
   if (approx_curvature != nullptr) {
     // chord steps: the approximate curvature, a fresh gradient each step; the
     // full step is tried with its gradient in the same pass
     VectorXd g_trial;
+    MatrixXd H_trial;
     double f = obj.value_grad(beta, g);
+    double change = NAN, prev_change = NAN;
     while (std::isfinite(f) && it < s.max_iter) {
       d = newton_direction(*approx_curvature, g);
       const double slack = 1e-12 * (std::abs(f) + s.loss_floor);
       trial = beta + d;
-      double t = 1.0, f_new = obj.value_grad(trial, g_trial);
-      intr.tick(obj.work());
+      // The loss changes of chord steps shrink geometrically (as the square of
+      // the error): when the next is predicted below the tolerance, its pass
+      // also gives the exact curvature, from which the Newton steps go on.
+      const bool with_curv = obj.has_curvature() && change > 0.0 && prev_change > 0.0 &&
+                             change * change / prev_change < s.tol;
+      double t = 1.0, f_new = with_curv ? obj.value_grad_curv(trial, g_trial, H_trial) : obj.value_grad(trial, g_trial);
+      intr.tick(obj.work() * (with_curv ? 1.0 + obj.dim() : 1.0));
       if (!(std::isfinite(f_new) && f_new <= f + slack)) break;  // leave it to exact Newton
       record(res, s, it, f, g.norm(), t);
       ++it;
       ++chord_steps;
       beta = trial;
       g = g_trial;
-      const double change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
+      prev_change = change;
+      change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
       f = f_new;
+      if (with_curv) {
+        H.swap(H_trial);
+        have_curv = true;
+        f_chord = f;
+        break;
+      }
       if (change < s.tol) break;
     }
   }
@@ -115,14 +131,14 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     res.diverged = true;
     return true;
   };
-  double f = obj.value_grad_curv(beta, g, H);
+  double f = have_curv ? f_chord : obj.value_grad_curv(beta, g, H);
   if (!std::isfinite(f)) {
     res.coef = beta;
     res.loss = f;
     res.message = "the loss is not finite at the starting values";
     return res;
   }
-  intr.tick(obj.work() * (1.0 + obj.dim()));
+  if (!have_curv) intr.tick(obj.work() * (1.0 + obj.dim()));
   // Where a pass costs a read of the data (chunks from a database or files),
   // or where the full step is nearly always accepted (near the optimum after
   // chord steps, or as the settings say), the full step's loss, gradient and

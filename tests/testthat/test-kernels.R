@@ -92,8 +92,15 @@ test_that("glm_sums: deviance, null deviance and -2 log-likelihood as stats' fam
   expect_equal(b[["deviance"]], sum(binomial()$dev.resids(yb, pb, rep(1, n))), tolerance = 1e-12)
   expect_equal(b[["null_deviance"]], sum(binomial()$dev.resids(yb, 0.3, rep(1, n))), tolerance = 1e-12)
   expect_equal(b[["minus2loglik"]], b[["deviance"]])
+  expect_identical(b[["binary"]], 1)
+  # without the deviance (the fit has its own): the same null deviance and shortcut
+  b0 <- gradglm:::glm_sums(yb, pb, rep(1, n), rep(1, n), 2L, 0.3, 1L, deviance = FALSE)
+  expect_true(is.na(b0[["deviance"]]))
+  expect_equal(b0[["null_deviance"]], b[["null_deviance"]], tolerance = 1e-14)
+  expect_identical(b0[["binary"]], 1)
   # weights other than 1: family$aic's business
   expect_true(is.na(gradglm:::glm_sums(yb, pb, w, rep(1, n), 2L, 0.3, 1L)[["minus2loglik"]]))
+  expect_identical(gradglm:::glm_sums(yb, pb, w, rep(1, n), 2L, 0.3, 1L)[["binary"]], 0)
   g <- gradglm:::glm_sums(mu, y, w, numeric(0), 1L, 2, 1L)
   expect_equal(g[["null_deviance"]], sum(w * (mu - 2)^2), tolerance = 1e-12)
   expect_error(gradglm:::glm_sums(y, mu[-1], w, numeric(0), 3L, NA, 1L), "same length")
