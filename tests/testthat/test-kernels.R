@@ -152,3 +152,25 @@ test_that("the portable code (GRADGLM_NO_SIMD) fits as the vector kernels do", {
   expect_identical(plain[1], "FALSE")
   expect_equal(as.numeric(plain[-1]), as.numeric(fast[-1]), tolerance = 1e-10)
 })
+
+test_that("a row sample's start that is no valid start on all rows gives way to glm's start", {
+  skip_on_cran()
+  set.seed(4)
+  n <- 200000  # large enough for a row-sample start
+  x <- runif(n)
+  idx <- 301:320  # rows between two sampled runs, where the sample's log-binomial fit has mu > 1
+  x[idx] <- 3
+  y <- rbinom(n, 1, exp(-1.5 + 0.8 * pmin(x, 1)))
+  y[idx] <- 0
+  gradglm:::engine_profile(TRUE, TRUE)
+  on.exit(gradglm:::engine_profile(FALSE, TRUE))
+  # glm's start fails here as glm's own does, with its message
+  expect_error(gradglm_fit(cbind(1, x), y, family = binomial(link = "log")),
+               "no valid set of coefficients has been found from the default start")
+  expect_error(glm.fit(cbind(1, x), y, family = binomial(link = "log")), "no valid set of coefficients")
+  pr <- gradglm:::engine_profile(FALSE)
+  expect_true(all(c("row sample: drawn", "start", "start: scoring step on all rows") %in% pr$phase))
+  # with a valid start the same data fit, and every fitted mean is a probability
+  f <- suppressWarnings(gradglm_fit(cbind(1, x), y, family = binomial(link = "log"), start = c(-1.5, 0.1)))
+  expect_true(all(is.finite(coef(f))) && max(fitted(f)) <= 1)
+})
