@@ -8,12 +8,6 @@
 
 namespace gradglm {
 
-namespace {
-const double INF = std::numeric_limits<double>::infinity();
-const double PI = 3.14159265358979323846;
-inline double xlogx(double x) { return x > 0.0 ? x * std::log(x) : 0.0; }
-}  // namespace
-
 // ---------------------------------------------------------------------------
 // multinomial
 

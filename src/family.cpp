@@ -11,12 +11,6 @@ namespace gradglm {
 
 namespace {
 
-const double INF = std::numeric_limits<double>::infinity();
-
-// x * log(x) with the limit 0 at x = 0
-// (and no call of log at x = 1: a 0/1 response's saturated terms are 0)
-inline double xlogx(double x) { return x > 0.0 && x != 1.0 ? x * std::log(x) : 0.0; }
-
 // y log y + (1 - y) log(1 - y): the saturated binomial log-likelihood, negated
 inline double bernoulli_entropy(double y) { return xlogx(y) + xlogx(1.0 - y); }
 

@@ -8,10 +8,6 @@
 
 namespace gradglm {
 
-namespace {
-const double PI = 3.14159265358979323846;
-}
-
 Link link_from_code(int code) {
   if (code < 1 || code > 10) throw std::invalid_argument("unknown link code " + std::to_string(code));
   return static_cast<Link>(code);
@@ -85,6 +81,7 @@ LinkValues link_values(Link link, double eta, double power) {
       const double d1 = -0.5 * mu / eta;
       return LinkValues{mu, d1, -1.5 * d1 / eta};
     }
+    case Link::custom: break;  // evaluated in R a block at a time (CustomLink), never here
   }
   return LinkValues{NAN, NAN, NAN};
 }
@@ -104,6 +101,7 @@ double linkfun(Link link, double mu, double power) {
     case Link::inverse: return 1.0 / mu;
     case Link::cauchit: return special::qcauchy(mu);
     case Link::inverse_square: return 1.0 / (mu * mu);
+    case Link::custom: break;  // evaluated in R (CustomLink), never here
   }
   return NAN;
 }

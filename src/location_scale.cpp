@@ -12,7 +12,6 @@ namespace gradglm {
 namespace {
 const double LOG_2PI = 1.8378770664093454836;
 const double LOG_2 = 0.69314718055994530942;
-const double INF = std::numeric_limits<double>::infinity();
 // beyond this |z|, z^2 is not formed (it could overflow)
 const double BIG_Z = 1e150;
 

@@ -11,8 +11,6 @@ namespace gradglm {
 
 namespace {
 
-const double INF = std::numeric_limits<double>::infinity();
-
 // psi(y + theta) - psi(theta) and psi'(y + theta) - psi'(theta): for a small
 // whole y as the finite sums of 1 / (theta + j) and -1 / (theta + j)^2, which
 // keep their digits for any theta (the differences of the functions cancel

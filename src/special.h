@@ -15,7 +15,17 @@
 #ifndef GRADGLM_SPECIAL_H
 #define GRADGLM_SPECIAL_H
 
+#include <cmath>
+#include <limits>
+
 namespace gradglm {
+
+const double INF = std::numeric_limits<double>::infinity();
+const double PI = 3.14159265358979323846;
+
+// x log x, with its limit 0 at x = 0 (and no log at x = 1, where it is 0).
+inline double xlogx(double x) { return x > 0.0 && x != 1.0 ? x * std::log(x) : 0.0; }
+
 namespace special {
 
 namespace detail {  // defined in special.cpp

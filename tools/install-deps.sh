@@ -7,6 +7,8 @@ need_apt=()
 command -v pandoc >/dev/null 2>&1 || need_apt+=(pandoc)
 command -v tidy   >/dev/null 2>&1 || need_apt+=(tidy)
 command -v qpdf   >/dev/null 2>&1 || need_apt+=(qpdf)
+# R CMD check reads configure and cleanup with checkbashisms (Debian's devscripts)
+command -v checkbashisms >/dev/null 2>&1 || need_apt+=(devscripts)
 if [ "${1:-}" = "--dev" ]; then
   dpkg -s libxml2-dev >/dev/null 2>&1 || need_apt+=(libxml2-dev)
 fi
