@@ -79,8 +79,10 @@ glm_finish <- function(res, ctx, coef, aliased) {
   # and poisson fits in one threaded pass (glm_sums(): stats' formulas)
   code <- match(family$family, c("gaussian", "binomial", "poisson"))
   sums <- NULL
+  # the null model's mean (glm's wtdmu) where it is not refitted
+  wtdmu <- if (intercept && !offset_used) sum(weights * y) / sum(weights)
   if (!is.na(code) && is.null(dim(y)) && is.numeric(mu) && length(mu) == length(y)) {
-    null_mu <- if (intercept && !offset_used) sum(weights * y) / sum(weights) else NA_real_
+    null_mu <- if (is.null(wtdmu)) NA_real_ else wtdmu
     # (the deviance itself only where the registry computes its own: poisson's)
     sums <- glm_sums(y, mu, weights, if (code == 2L) ctx$resp$trials else numeric(0), code, null_mu,
                      engine_threads(), deviance = !is.null(row$deviance))
@@ -100,8 +102,7 @@ glm_finish <- function(res, ctx, coef, aliased) {
   } else if (!is.null(sums) && !is.na(sums[["null_deviance"]])) {
     null_dev <- sums[["null_deviance"]]
   } else {
-    wtdmu <- if (intercept) sum(weights * y) / sum(weights) else family$linkinv(offset)
-    null_dev <- sum(family$dev.resids(y, wtdmu, weights))
+    null_dev <- sum(family$dev.resids(y, if (intercept) wtdmu else family$linkinv(offset), weights))
   }
   # (binomial 0/1 responses of unit weight: the deviance itself)
   m2ll <- if (is.null(sums)) NULL else if (code == 2L) (if (sums[["binary"]] == 1) dev) else
