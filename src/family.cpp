@@ -83,6 +83,10 @@ Family::Family(int dist_code, int link_code, bool hand_written, double theta, do
   }
   dist_ = static_cast<Dist>(dist_code);
   link_ = link_code == 11 ? Link::custom : link_from_code(link_code);
+  if (hand_written_ && !custom_) {
+    if (dist_ == Dist::binomial && link_ == Link::logit) block_kernel_ = logistic_block;
+    if (dist_ == Dist::poisson && link_ == Link::log) block_kernel_ = poisson_log_block;
+  }
   dense_pairs();
 }
 
@@ -358,10 +362,11 @@ double Family::eval_block(const Response& y, const RowBlock& rb, double* grad, d
                           Curv mode) const {
   const Index len = rb.len;
   const double* yy = y.y + rb.start;
-  if (hand_written_ && !custom_ && dist_ == Dist::binomial && link_ == Link::logit) {
-    // logistic regression: the whole block in vector registers, where the processor can
+  if (block_kernel_) {
+    // the whole block in vector registers, where the processor can (a canonical
+    // link: the curvature is the Fisher weight either way)
     double sum;
-    if (logistic_block(yy, rb.eta, rb.w, len, grad, curv, sum)) return sum;
+    if (block_kernel_(yy, rb.eta, rb.w, len, grad, curv, sum)) return sum;
   }
   if (!custom_ && dist_ == Dist::gaussian && link_ == Link::identity) {
     // least squares: (eta - y)^2 / 2, its gradient eta - y and curvature 1, in a loop the

@@ -124,6 +124,9 @@ class Family : public Likelihood {
   double theta_;
   double power_;
   std::shared_ptr<const CustomLink> custom_;
+  // the whole block's rows in one call, for the family-link pairs that have
+  // such a form (logistic and Poisson-log regression: kernels.h); null for the others
+  bool (*block_kernel_)(const double*, const double*, const double*, Index, double*, double*, double&) = nullptr;
   // the link's values at one eta (a link of the user's own as well)
   LinkValues lv(double eta) const;
   // the distribution in mu composed with the link's values at eta

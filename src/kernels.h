@@ -33,6 +33,13 @@ bool simd_kernels();
 bool logistic_block(const double* y, const double* eta, const double* w, Index len, double* grad, double* curv,
                     double& loss);
 
+// The Poisson rows with the log link (as the row-by-row code writes them:
+// the unit loss in the form that keeps its digits for large counts), in
+// vector registers, the same contract; false, having done nothing, where the
+// kernel is not available or some eta or y is out of its range.
+bool poisson_log_block(const double* y, const double* eta, const double* w, Index len, double* grad, double* curv,
+                       double& loss);
+
 }  // namespace gradglm
 
 #endif

@@ -132,6 +132,63 @@ test_that("the logistic block (vector registers where available) gives the loss 
   expect_false(is.na(gradglm:::model_eval(spec, 0, "none")$loss))
 })
 
+test_that("the Poisson-log block (vector registers where available) gives each row's loss and derivatives to rounding", {
+  set.seed(6)
+  n <- 403  # (not a multiple of 4: the last rows one at a time)
+  eta <- rnorm(n, 1, 2)
+  y <- rpois(n, exp(eta))
+  # large counts beside their means (the loss's form that keeps its digits), d just inside and
+  # outside the series' range (|d| = 1e-2), a mean far below its count, fractional responses,
+  # predictors at the ends of the kernel's range (-708 and just below the cap 680)
+  y[1:6] <- c(1e9, 1e9, 2e6, 50, 50, 1e12)
+  eta[1:6] <- log(y[1:6]) + c(1e-7, -3e-3, 0.5, 0.0099999, -0.0100001, -40)
+  y[7:20] <- runif(14, 0.1, 3)
+  eta[21:24] <- c(-708, 679, -708, 679)
+  y[21:24] <- c(0, 3, 2, 0)
+  w <- runif(n, 0.5, 2)
+  w[51:60] <- 0
+  # the row-by-row code's values (Family::poisson_log_unit), and its loss as written in R
+  row_code <- function(y) gradglm:::family_eval(3L, 5L, y, eta)
+  unit_loss <- function(y) {
+    d <- eta - log(y)
+    excess <- ifelse(abs(d) < 1e-2, d^2 * (1 / 2 + d / 6 + d^2 / 24 + d^3 / 120 + d^4 / 720 + d^5 / 5040),
+                     expm1(d) - d)
+    ifelse(y > 0, y * excess, exp(eta))
+  }
+  expect_equal(row_code(y)$loss, unit_loss(y), tolerance = 1e-14)
+  # X the identity: the gradient and the curvature's diagonal are the rows' values
+  spec <- list(designs = list(diag(n)), block_design = 0L, block_m = 1L, y = y, weights = w,
+               offsets = list(eta), likelihood = list(type = "glm", dist = 3L, link = 5L))
+  # The kernel's log(y) may differ from the standard library's in its last place, which moves
+  # d = eta - log(y) by that much: a row's loss y (e^d - 1 - d) by y |e^d - 1| and its gradient
+  # y (e^d - 1) by y e^d times it. Each row's values are held to that and to 1e-14 otherwise.
+  check <- function(spec) {
+    y <- spec$y
+    u <- row_code(y)
+    W <- sum(spec$weights)
+    d <- eta - log(y)
+    ulp_d <- 2 * .Machine$double.eps * pmax(1, abs(log(y)))
+    loss_tol <- 1e-14 * abs(u$loss) + ifelse(y > 0, y * abs(expm1(d)) * ulp_d, 0)
+    grad_tol <- 1e-14 * abs(u$grad) + ifelse(y > 0, y * exp(d) * ulp_d, 0)
+    ev <- gradglm:::model_eval(spec, rep(0, n), "observed")
+    expect_lte(abs(ev$loss - sum(spec$weights * u$loss) / W), sum(spec$weights * loss_tol) / W)
+    expect_true(all(abs(drop(ev$gradient) - spec$weights * u$grad / W) <= spec$weights * grad_tol / W))
+    # (the curvature mu = e^eta needs no log: measured within 3e-16)
+    expect_lt(max(abs(diag(ev$curvature) - spec$weights * u$hess / W) / (spec$weights * u$hess / W), na.rm = TRUE),
+              1e-15)
+    # each of some rows' loss alone (weight 1 there, 0 elsewhere)
+    for (i in c(1:30, 51, 100, 200, 401:403)) {
+      one <- replace(numeric(n), i, 1)
+      expect_lte(abs(gradglm:::model_eval(modifyList(spec, list(weights = one)), rep(0, n))$loss - u$loss[i]),
+                 loss_tol[i], label = paste("row", i))
+    }
+  }
+  check(spec)
+  # a count below the kernel's range (1e-12) in the first block: the row-by-row code for it
+  y[3] <- 1e-13
+  check(modifyList(spec, list(y = y)))
+})
+
 test_that("the portable code (GRADGLM_NO_SIMD) fits as the vector kernels do", {
   skip_on_cran()
   code <- c(
@@ -139,7 +196,9 @@ test_that("the portable code (GRADGLM_NO_SIMD) fits as the vector kernels do", {
     "set.seed(9); n <- 5000; X <- cbind(1, matrix(rnorm(n * 30), n, 30))",
     "y <- rbinom(n, 1, plogis(drop(X[, 1:4] %*% c(0.3, 1, -1, 0.5))))",
     "f <- gradglm_fit(X, y, family = binomial())",
-    "cat(gradglm:::cross_product_eval(diag(1), diag(1), diag(1), TRUE)$simd, format(c(coef(f), sqrt(diag(vcov(f))), deviance(f)), digits = 17), '\\n')")
+    "yp <- rpois(n, exp(drop(X[, 1:4] %*% c(1, 0.5, -0.5, 0.25))))",
+    "fp <- gradglm_fit(X, yp, family = poisson())",
+    "cat(gradglm:::cross_product_eval(diag(1), diag(1), diag(1), TRUE)$simd, format(c(coef(f), sqrt(diag(vcov(f))), deviance(f), coef(fp), sqrt(diag(vcov(fp))), deviance(fp)), digits = 17), '\\n')")
   script <- tempfile(fileext = ".R")
   writeLines(code, script)
   run <- function(env) {
