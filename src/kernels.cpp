@@ -414,35 +414,21 @@ bool simd_kernels() {
 #endif
 }
 
+// (where the kernels are compiled, true when the processor has them and they did the block)
+#ifdef GRADGLM_X86_KERNELS
 bool logistic_block(const double* y, const double* eta, const double* w, Index len, double* grad, double* curv,
                     double& loss) {
-#ifdef GRADGLM_X86_KERNELS
-  if (cpu_has_avx2_fma()) return avx2_logistic_block(y, eta, w, len, grad, curv, loss);
-#endif
-  (void)y;
-  (void)eta;
-  (void)w;
-  (void)len;
-  (void)grad;
-  (void)curv;
-  (void)loss;
-  return false;
+  return cpu_has_avx2_fma() && avx2_logistic_block(y, eta, w, len, grad, curv, loss);
 }
 
 bool poisson_log_block(const double* y, const double* eta, const double* w, Index len, double* grad, double* curv,
                        double& loss) {
-#ifdef GRADGLM_X86_KERNELS
-  if (cpu_has_avx2_fma()) return avx2_poisson_log_block(y, eta, w, len, grad, curv, loss);
-#endif
-  (void)y;
-  (void)eta;
-  (void)w;
-  (void)len;
-  (void)grad;
-  (void)curv;
-  (void)loss;
-  return false;
+  return cpu_has_avx2_fma() && avx2_poisson_log_block(y, eta, w, len, grad, curv, loss);
 }
+#else
+bool logistic_block(const double*, const double*, const double*, Index, double*, double*, double&) { return false; }
+bool poisson_log_block(const double*, const double*, const double*, Index, double*, double*, double&) { return false; }
+#endif
 
 void matrix_vector(const double* X, Index ldx, Index len, Index p, const double* b, double* out) {
 #ifdef GRADGLM_X86_KERNELS

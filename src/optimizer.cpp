@@ -94,7 +94,8 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     MatrixXd H_trial;
     double f = obj.value_grad(beta, g);
     double change = NAN, prev_change = NAN;
-    while (std::isfinite(f) && it < s.max_iter) {
+    // (at most half the iterations: the exact steps that end the fit need theirs)
+    while (std::isfinite(f) && it < s.max_iter / 2) {
       d = newton_direction(*approx_curvature, g);
       const double slack = 1e-12 * (std::abs(f) + s.loss_floor);
       trial = beta + d;
@@ -121,6 +122,8 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
         break;
       }
       if (change < s.tol) break;
+      // (converging slowly: the approximate curvature is far from the exact one)
+      if (prev_change > 0.0 && change > 0.5 * prev_change) break;
     }
   }
   // stop when the objective reports that the fit is running away

@@ -55,6 +55,33 @@ test_that("a wide design's rank check by the start's Gram matrix: aliased column
   expect_equal(ours_a$rank, ref_a$rank)
 })
 
+test_that("a wide design's Newton fit takes chord steps with the start's curvature and ends where glm.fit does", {
+  skip_on_cran()
+  set.seed(12)
+  n <- 20000L
+  p <- 250L
+  X <- cbind(1, matrix(rnorm(n * (p - 1L)), n, p - 1L))
+  y <- rbinom(n, 1, plogis(drop(X[, 1:6] %*% c(0.3, 0.8, -0.8, 0.5, 0.4, -0.3))))
+  ref <- glm.fit(X, y, family = binomial(), control = glm.control(epsilon = 1e-12, maxit = 50))
+  gradglm:::engine_profile(TRUE, TRUE)
+  on.exit(gradglm:::engine_profile(FALSE, TRUE))
+  ours <- gradglm_fit(X, y, family = binomial())
+  pr <- gradglm:::engine_profile(FALSE)
+  calls <- function(phase) sum(pr$calls[pr$phase == phase])
+  # the start's curvature, then loss + gradient passes (chord steps), and two passes with the
+  # curvature (the last chord step's and the Newton step's) where exact Newton takes four or five
+  expect_gte(calls("pass: loss, gradient"), 2)
+  expect_lte(calls("pass: loss, gradient, curvature"), 2)
+  expect_true(ours$converged)
+  # (glm.fit's default, epsilon 1e-8, also ends 3e-9 from this reference)
+  expect_equal(unname(coef(ours)), unname(ref$coefficients), tolerance = 1e-8)
+  # the mean loss's gradient at the returned coefficients (measured 6e-10)
+  expect_lt(max(abs(crossprod(X, fitted(ours) - y))) / n, 1e-8)
+  se_ref <- sqrt(diag(summary.glm(structure(c(ref, list(call = NULL)), class = c("glm", "lm")))$cov.unscaled))
+  expect_equal(unname(sqrt(diag(vcov(ours)))), unname(se_ref), tolerance = 1e-8)
+  expect_equal(deviance(ours), ref$deviance, tolerance = 1e-12)
+})
+
 test_that("the engine's profile records the phases of a fit", {
   X <- cbind(1, matrix(rnorm(2000), 1000, 2))
   y <- rbinom(1000, 1, 0.4)
