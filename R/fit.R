@@ -235,7 +235,11 @@ warn_ill_conditioned <- function(cov, fun, limit = 1e12) {
   if (is.null(cov) || !is.matrix(cov) || nrow(cov) < 2L || nrow(cov) > 1000L || anyNA(cov)) return(invisible())
   d <- sqrt(diag(cov))
   if (!all(is.finite(d) & d > 0)) return(invisible())
-  kappa <- tryCatch(kappa(cov / outer(d, d), exact = TRUE), error = function(e) NA_real_)
+  # (the 2-norm condition number of a symmetric matrix from its eigenvalues, a third of the
+  # time of its singular values; a matrix not positive definite in doubles counts as 1 / eps)
+  ev <- tryCatch(eigen(cov / outer(d, d), symmetric = TRUE, only.values = TRUE)$values,
+                 error = function(e) NA_real_)
+  kappa <- max(ev) / max(min(ev), max(ev) * .Machine$double.eps)
   if (is.finite(kappa) && kappa > limit) {
     warn(fun, "the curvature at the estimates is nearly singular (condition number ",
          format(signif(kappa, 2)), " with its columns scaled): the design's columns are nearly collinear, ",

@@ -645,3 +645,16 @@ test_that("half the rows with weight 1e12: the fit of the weights divided by 1e1
   tight <- expect_no_warning(gradglm(y ~ x, weights = w, family = binomial(), optimizer = opt_newton(tol = 1e-12)))
   expect_close(coef(tight), ref$coef, 1e-10, label = "weights 1e12, coefficients (tol = 1e-12)")
 })
+
+test_that("the condition number behind the collinearity warning is the 2-norm one, as kappa(exact = TRUE)", {
+  set.seed(13)
+  cov <- solve(crossprod(matrix(rnorm(400), 40, 10)))
+  d <- sqrt(diag(cov))
+  expect_equal(gradglm:::warn_ill_conditioned(cov, "gradglm_fit"), kappa(cov / outer(d, d), exact = TRUE),
+               tolerance = 1e-10)
+  # raw powers of x on [1, 2] up to x^6: beyond the limit (1e12), and said
+  x <- seq(1, 2, length.out = 60)
+  cov_raw <- chol2inv(qr.R(qr(outer(x, 0:6, "^"))))
+  expect_warning(k <- gradglm:::warn_ill_conditioned(cov_raw, "gradglm_fit"), "nearly singular")
+  expect_gt(k, 1e12)
+})
