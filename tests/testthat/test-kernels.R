@@ -58,8 +58,8 @@ test_that("a wide design's rank check by the start's Gram matrix: aliased column
 test_that("a wide design's Newton fit takes chord steps with the start's curvature and ends where glm.fit does", {
   skip_on_cran()
   set.seed(12)
-  n <- 20000L
-  p <- 250L
+  n <- 40000L
+  p <- 210L  # n / 4 >= 40 p: the start from a quarter of the rows
   X <- cbind(1, matrix(rnorm(n * (p - 1L)), n, p - 1L))
   y <- rbinom(n, 1, plogis(drop(X[, 1:6] %*% c(0.3, 0.8, -0.8, 0.5, 0.4, -0.3))))
   ref <- glm.fit(X, y, family = binomial(), control = glm.control(epsilon = 1e-12, maxit = 50))
@@ -72,6 +72,8 @@ test_that("a wide design's Newton fit takes chord steps with the start's curvatu
   # curvature (the last chord step's and the Newton step's) where exact Newton takes four or five
   expect_gte(calls("pass: loss, gradient"), 2)
   expect_lte(calls("pass: loss, gradient, curvature"), 2)
+  expect_equal(calls("start: scoring step on a row sample"), 1)
+  expect_equal(calls("start: scoring step on all rows"), 0)
   expect_true(ours$converged)
   # (glm.fit's default, epsilon 1e-8, also ends 3e-9 from this reference)
   expect_equal(unname(coef(ours)), unname(ref$coefficients), tolerance = 1e-8)
@@ -79,6 +81,28 @@ test_that("a wide design's Newton fit takes chord steps with the start's curvatu
   expect_lt(max(abs(crossprod(X, fitted(ours) - y))) / n, 1e-8)
   se_ref <- sqrt(diag(summary.glm(structure(c(ref, list(call = NULL)), class = c("glm", "lm")))$cov.unscaled))
   expect_equal(unname(sqrt(diag(vcov(ours)))), unname(se_ref), tolerance = 1e-8)
+  expect_equal(deviance(ours), ref$deviance, tolerance = 1e-12)
+})
+
+test_that("a wide design whose row sample misses a column starts from all rows and ends where glm.fit does", {
+  skip_on_cran()
+  set.seed(14)
+  n <- 40000L
+  p <- 210L
+  X <- cbind(1, matrix(rnorm(n * (p - 1L)), n, p - 1L))
+  # a dummy column with its 1s between the sample's first two runs of rows (rows 1-256 and
+  # 1047-1302 of the evenly spaced runs): all 0 in the sample, whose Gram matrix is singular
+  X[, 7] <- 0
+  X[600:640, 7] <- 1
+  y <- rbinom(n, 1, plogis(drop(X[, 1:7] %*% c(0.3, 0.8, -0.8, 0.5, 0.4, -0.3, 1))))
+  ref <- glm.fit(X, y, family = binomial(), control = glm.control(epsilon = 1e-12, maxit = 50))
+  gradglm:::engine_profile(TRUE, TRUE)
+  on.exit(gradglm:::engine_profile(FALSE, TRUE))
+  ours <- gradglm_fit(X, y, family = binomial())
+  pr <- gradglm:::engine_profile(FALSE)
+  expect_equal(sum(pr$calls[pr$phase == "start: scoring step on all rows"]), 1)
+  expect_true(ours$converged)
+  expect_equal(unname(coef(ours)), unname(ref$coefficients), tolerance = 1e-8)
   expect_equal(deviance(ours), ref$deviance, tolerance = 1e-12)
 })
 
