@@ -151,12 +151,49 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   }
   passes <- 0L
   collector <- NULL
-  # The cache: the parts of the last chunks of the first pass that fit in
-  # `source$cache` megabytes; later passes read the chunks before them and
-  # take these from memory.
+  # The cache: the parts of the chunks of the first pass, the last ones that
+  # fit in `source$cache` megabytes in memory and those before them in a
+  # file in `source$cache_dir` (disk_cache()), so that later passes read
+  # none of them from the source. Without the file (cache_dir NULL, or when
+  # writing it fails) later passes read the chunks before those in memory.
   budget <- if (is.null(source$cache)) 0 else source$cache * 2^20
   cache <- list()
-  cache_bytes <- numeric(0)
+  cache_bytes <- numeric(0)  # (in memory; 0 for those on disk)
+  on_disk <- logical(0)
+  disk <- NULL
+  disk_dir <- source$cache_dir
+  # the cached chunk i written to the disk cache; FALSE when that fails: the
+  # chunks on disk are then forgotten, and the cache keeps the last chunks
+  failed <- function(e) {
+    warn(fun, "writing chunks to the disk cache in ", disk_dir, " failed (", conditionMessage(e), "): ",
+         "the chunks that do not fit in the memory cache are read from the source again on every pass")
+    FALSE
+  }
+  to_disk <- function(i) {
+    ok <- tryCatch({
+      if (is.null(disk)) disk <<- disk_cache(disk_dir)
+      cache[[i]] <<- disk$put(cache[[i]], cache[[i]]$n)
+      TRUE
+    }, error = function(e) {
+      pass_on_time_limit(e)
+      failed(e)
+    }, warning = failed)  # (file() warns before its error)
+    if (ok) {
+      on_disk[i] <<- TRUE
+      cache_bytes[i] <<- 0
+      return(TRUE)
+    }
+    disk_dir <<- NULL
+    drop_disk()
+    FALSE
+  }
+  drop_disk <- function() {
+    if (!is.null(disk)) disk$remove()
+    disk <<- NULL
+    cache <<- cache[!on_disk]
+    cache_bytes <<- cache_bytes[!on_disk]
+    on_disk <<- on_disk[!on_disk]
+  }
   cache_from <- Inf   # the source's index of the first cached chunk
   filling <- FALSE    # this pass fills the cache
   served <- 0L        # cached chunks served in this pass
@@ -186,9 +223,14 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
                            function(v) as.numeric(utils::object.size(v)), 0))
         cache[[length(cache) + 1L]] <<- parts
         cache_bytes[length(cache)] <<- size
-        while (length(cache) && sum(cache_bytes) > budget) {  # keep the last chunks
+        on_disk[length(cache)] <<- FALSE
+        # the first chunks in memory go to the disk cache, or are dropped
+        # (the cache keeps the last chunks)
+        while (sum(cache_bytes) > budget) {
+          if (!is.null(disk_dir) && to_disk(which(!on_disk)[1L])) next
           cache[[1L]] <<- NULL
           cache_bytes <<- cache_bytes[-1L]
+          on_disk <<- on_disk[-1L]
         }
       }
       return(parts)
@@ -198,7 +240,12 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     force(j)
     served <<- served + 1L
     tick(cache[[j]]$k)
-    cache[[j]]
+    if (!on_disk[j]) return(cache[[j]])
+    tryCatch(disk$get(cache[[j]]), error = function(e) {
+      pass_on_time_limit(e)
+      abort(fun, "reading chunk ", cache[[j]]$k, " from the disk cache (pass ", passes, ") failed: ",
+            conditionMessage(e))
+    })
   }
   # an epoch's order (see open()): 0 for the next chunk read from the
   # source, j for the cached chunk j; NULL for a pass in the source's order
@@ -313,7 +360,17 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
        passes = function() passes,
        # the reads of the source: the rows read over the rows of the source
        reads = function() rows_read / table_rows,
-       cached = function() length(cache))
+       cached = function() length(cache),
+       # the chunks kept on disk and the bytes written there
+       on_disk = function() c(chunks = sum(on_disk), bytes = if (is.null(disk)) 0 else disk$bytes()),
+       # the end of the fit: the cache is given up (its file deleted)
+       release = function() {
+         close()
+         drop_disk()
+         cache <<- list()
+         cache_bytes <<- numeric(0)
+         on_disk <<- logical(0)
+       })
 }
 
 # Terms whose columns depend on the whole data (orthogonal polynomials,
@@ -465,7 +522,7 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
     source_model(source, formula, fam$family, weights = weights, sigma = sigma, offset = offset,
                  subset = subset, na_fun = na_fun, contrasts = contrasts, env = env, fun = fun)
   }
-  on.exit(m$close(), add = TRUE)
+  on.exit(if (is.null(m$release)) m$close() else m$release(), add = TRUE)
   first <- m$first_parts()
   model <- first$model
   check_source_family(fam, model, fun)
@@ -528,6 +585,7 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   fit <- c(fit, list(residuals = NULL, fitted.values = NULL, linear.predictors = NULL, weights = NULL,
                      source = list(source = source, schema = m$schema, rows = s$rows, chunks = res$chunks,
                                    passes = m$passes(), reads = m$reads(), cached_chunks = m$cached(),
+                                   disk_cache = if (!is.null(m$on_disk)) m$on_disk(),
                                    partitions = if (is.null(m$partitions)) 1L else m$partitions,
                                    gradient = res$gradient)))
   fit <- fit_common(fit, list(iter = res$iterations, converged = res$converged, cov_kind = res$cov_kind,

@@ -304,13 +304,30 @@ test_that("fits from SQLite, CSV files and a function equal the in-memory fits (
   u <- gradglm(yb ~ x1 + x2, data = sources$uncached, family = binomial())
   expect_equal(u$source$reads, u$source$passes)
   expect_equal(coef(u), coef(a), tolerance = 1e-12)
-  # a small cache keeps the last chunks only
+  # a small cache in memory alone (cache_dir = NULL) keeps the last chunks only
   # (a chunk's model matrix and response: 1,000 rows x 4 numbers, 32 kB; the last chunk has 3 rows)
-  part <- gradglm(yb ~ x1 + x2, data = gradglm_source(con, "d", chunk_size = 1000, cache = 0.05), family = binomial())
+  part <- gradglm(yb ~ x1 + x2, data = gradglm_source(con, "d", chunk_size = 1000, cache = 0.05, cache_dir = NULL),
+                  family = binomial())
   expect_equal(part$source$cached_chunks, 2L)
+  expect_equal(part$source$disk_cache[["chunks"]], 0)
   expect_gt(part$source$reads, 1)
   expect_lt(part$source$reads, part$source$passes - 1)
   expect_equal(coef(part), coef(a), tolerance = 1e-12)
+  # with the disk cache (by default in tempdir()) the chunks before those go
+  # to a file, read back on later passes: one read of the table, the same fit
+  dir <- tempfile("cache-dir-")
+  dir.create(dir)
+  on.exit(unlink(dir, recursive = TRUE), add = TRUE)
+  disk <- gradglm(yb ~ x1 + x2, data = gradglm_source(con, "d", chunk_size = 1000, cache = 0.05, cache_dir = dir),
+                  family = binomial(), weights = w)
+  expect_equal(disk$source$reads, 1)
+  expect_equal(disk$source$cached_chunks, 4L)
+  expect_equal(disk$source$disk_cache[["chunks"]], 2)
+  # (two chunks of 1,000 rows: y, the binomial trials, weights and two columns, 8 bytes each)
+  expect_equal(disk$source$disk_cache[["bytes"]], 2 * 1000 * 5 * 8)
+  b <- gradglm(yb ~ x1 + x2, data = dd, family = binomial(), weights = w)
+  expect_true(all(fit_gap(disk, b) < 1e-8), info = format(fit_gap(disk, b)))
+  expect_length(list.files(dir), 0L)  # the file is gone when the fit ends
   # no open result set is left behind
   expect_silent(DBI::dbGetQuery(con, "SELECT COUNT(*) AS n FROM d"))
 })
@@ -686,6 +703,7 @@ test_that("an epoch visits the cached chunks in a random order and the rows of e
   # only some chunks cached: those read again keep the source's order, among the cached ones
   src <- function_source(d, 200)
   src$cache <- 0.02
+  src$cache_dir <- NULL
   m2 <- source_model(src, yb ~ x1, stats::binomial())
   m2$set_progress(function(status) seen <<- c(seen, as.integer(sub(".*chunk ", "", status))))
   m <- m2
@@ -699,6 +717,82 @@ test_that("an epoch visits the cached chunks in a random order and the rows of e
   streamed <- e[e <= 10L - ncached]
   expect_equal(streamed, sort(streamed))
   m2$close()
+  # with the disk cache every chunk is cached (the first ones on disk), and
+  # an epoch visits them all in a random order
+  src$cache_dir <- tempdir()
+  m3 <- source_model(src, yb ~ x1, stats::binomial())
+  m3$set_progress(function(status) seen <<- c(seen, as.integer(sub(".*chunk ", "", status))))
+  m <- m3
+  epoch(FALSE)
+  expect_equal(m3$cached(), 10L)
+  expect_equal(m3$on_disk()[["chunks"]], 10 - ncached)
+  set.seed(2)
+  e3 <- epoch(TRUE)
+  expect_setequal(e3, 1:10)
+  expect_false(identical(e3, 1:10))
+  m3$release()
+})
+
+test_that("the disk cache gives back what it was given, and deletes its file", {
+  cache <- gradglm:::disk_cache(tempdir())
+  expect_true(file.exists(cache$path))
+  n <- 50L
+  f <- factor(sample(c("a", "b"), n, TRUE))
+  x <- list(y = rnorm(n), k = 1:n, ok = rep(c(TRUE, NA, FALSE), length.out = n), f = f,
+            X = matrix(runif(3 * n), n, 3, dimnames = list(NULL, c("a", "b", "c"))),
+            frame = data.frame(u = rnorm(n), v = seq_len(n)),
+            design = structure(list(columns = list(NULL, rnorm(n)), names = c("(Intercept)", "u"), nrow = n),
+                               class = "gradglm_design"),
+            small = c(1.5, 2), empty = NULL, fun = function(z) z + 1, text = letters)
+  put <- cache$put(x, n)
+  # the long numbers went to the file, the rest stayed
+  expect_s3_class(put$y, "gradglm_on_disk")
+  expect_s3_class(put$X, "gradglm_on_disk")
+  expect_s3_class(put$design, "gradglm_design")
+  expect_s3_class(put$design$columns[[2L]], "gradglm_on_disk")
+  expect_identical(put$small, x$small)
+  expect_identical(put$text, x$text)
+  expect_equal(cache$bytes(), n * (8 + 4 + 4 + 4 + 3 * 8 + 8 + 4 + 8))
+  second <- cache$put(list(y = x$y * 2), n)
+  expect_identical(cache$get(put), x)
+  expect_identical(cache$get(second)$y, x$y * 2)
+  expect_identical(cache$get(put)$f, f)  # (again: it reads where the reference points)
+  cache$remove()
+  expect_false(file.exists(cache$path))
+  expect_error(cache$put(x, n), "no longer written")
+})
+
+test_that("a disk cache that cannot be written is a warning, and the fit reads the source again", {
+  d <- source_data(2000)
+  dir <- tempfile("gone-")
+  dir.create(dir)
+  src <- function_source(d, 500)
+  src$cache <- 0.02
+  src$cache_dir <- dir
+  unlink(dir, recursive = TRUE)  # (the directory goes away after the source was made)
+  expect_warning(fit <- gradglm(yb ~ x1 + x2, data = src, family = binomial()), "disk cache in .*failed")
+  expect_gt(fit$source$reads, 1)
+  expect_equal(fit$source$disk_cache[["chunks"]], 0)
+  expect_equal(coef(fit), coef(gradglm(yb ~ x1 + x2, data = d, family = binomial())), tolerance = 1e-8)
+  expect_error(gradglm_source(function(reset = FALSE) NULL, cache_dir = dir), "'cache_dir' must be NULL or the path")
+  expect_error(gradglm_source(function(reset = FALSE) NULL, cache_dir = 1), "'cache_dir' must be NULL or the path")
+})
+
+test_that("adam over chunks on disk trains as over chunks in memory", {
+  d <- source_data(2000)
+  fit_with <- function(cache) {
+    src <- function_source(d, 250)
+    src$cache <- cache
+    set.seed(5)
+    gradglm(yb ~ x1 + x2, data = src, family = binomial(), optimizer = opt_adam(max_epochs = 3))
+  }
+  # (three epochs do not converge: a warning)
+  mem <- suppressWarnings(fit_with(256))
+  disk <- suppressWarnings(fit_with(0.01))
+  expect_equal(mem$source$disk_cache[["chunks"]], 0)
+  expect_gt(disk$source$disk_cache[["chunks"]], 4)
+  expect_equal(disk$source$reads, 1)
+  expect_identical(coef(disk), coef(mem))
 })
 
 test_that("sgd and adam over partitions are refused with the reason", {

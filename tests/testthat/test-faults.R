@@ -205,8 +205,10 @@ test_that("an interrupt in the passes over a chunked source stops promptly; the 
   d$y <- rbinom(n, 1, plogis(0.5 * d$x1 - d$x2 + (d$f == "b")))
   ref <- gradglm(y ~ x1 + x2 + f, data = d, family = binomial())
   # cache 0: every pass calls the R function from the compiled loop; 256 MB:
-  # after the first pass the chunks' model matrices are kept and reused
-  for (cache in c(0, 256)) {
+  # after the first pass the chunks' model matrices are kept and reused;
+  # 0.01 MB: one chunk in memory, the others in the disk cache's file
+  disk_files <- function() list.files(tempdir(), pattern = "^gradglm-cache-")
+  for (cache in c(0, 256, 0.01)) {
     reads <- new.env()
     src <- chunk_source(d, 100, cache, reads)
     before <- gradglm(y ~ x1 + x2 + f, data = src, family = binomial())
@@ -234,10 +236,12 @@ test_that("an interrupt in the passes over a chunked source stops promptly; the 
       # (without a cache the limit is mostly noticed in the R function the
       # compiled passes call, and comes back as an error)
       expect_interrupted(run, what, limit_after(took), compiled = FALSE)
+      expect_length(disk_files(), 0L)  # (the disk cache's file is deleted)
       # the interrupted pass left the function in the middle of its chunks
       after <- gradglm(y ~ x1 + x2 + f, data = src, family = binomial())
       expect_same_fit(after, before, paste("chunked fit, cache", cache))
       expect_identical(after$source$passes, before$source$passes)
+      if (cache == 0.01) expect_gt(after$source$disk_cache[["chunks"]], 10)
       set.seed(9)
       expect_same_fit(suppressWarnings(fits[[opt]](5)), few, what)
     }
