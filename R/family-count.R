@@ -34,7 +34,9 @@ NULL
 #' log-likelihood, AIC and BIC count theta as a parameter; `anova()` of
 #' several such fits gives likelihood-ratio tests. Tests that refit a model
 #' (`anova()` of one model by terms, `drop1()`, `add1()`) hold theta at its
-#' estimate, as MASS does for glm.nb fits.
+#' estimate, as MASS does for glm.nb fits. Data read in chunks
+#' ([gradglm_source()], [gradglm_partitions()]) are fitted the same way, by
+#' passes over the rows, with theta estimated or fixed.
 #'
 #' A `sigma` formula in [gradglm()] lets theta depend on covariates (a
 #' distributional negative binomial regression): `sigma = 1 / sqrt(theta)`,
@@ -193,12 +195,14 @@ negbin_finish <- function(res, ctx, coef, aliased) {
     out$blocks <- describe_blocks(ctx$model$blocks[1L])
   }
   used <- w > 0
-  if (any(used) && theta > 1e3 * max(mu[used])) {
-    warn(ctx$fun, "theta is estimated as ", format(signif(theta, 3)), ", large beside the fitted means (at most ",
-         format(signif(max(mu[used]), 3)), "): the counts show no overdispersion, and poisson() fits ",
-         "practically the same model")
-  }
+  if (any(used) && theta > 1e3 * max(mu[used])) warn(ctx$fun, negbin_large_theta(theta, max(mu[used])))
   out
+}
+
+negbin_large_theta <- function(theta, max_mu) {
+  paste0("theta is estimated as ", format(signif(theta, 3)), ", large beside the fitted means (at most ",
+         format(signif(max_mu, 3)), "): the counts show no overdispersion, and poisson() fits practically the ",
+         "same model")
 }
 
 # With a sigma model: a location-scale row (sigma = 1 / sqrt(theta), the
@@ -241,7 +245,6 @@ negbin_row_model <- function(family, resp, x, x_sigma, fun) {
 
 register_family(new_family_row(
   "negative_binomial", c("log", "sqrt", "identity"), "negative_binomial", fitted_pass = TRUE,
-  chunked = function(family) !is.null(family$theta), chunked_note = "with theta estimated ",
   response = count_response, sigma = "optional", location_scale = negbin_location_scale,
   model = negbin_row_model,
   penalty_model = function(family, resp, x, x_sigma, fun) {

@@ -141,8 +141,10 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     if (is.null(keep) || is.null(d) || length(keep[[i]]) == design_ncol(d)) return(engine_design(d))
     design_matrix(d)[, keep[[i]], drop = FALSE]
   }
+  # the model of each chunk's parts; set_family() replaces it for later passes
+  remodel <- NULL
   spec_of <- function(parts) {
-    model <- parts$model
+    model <- if (is.null(remodel)) parts$model else remodel(parts)
     designs <- lapply(seq_along(model$blocks), function(i) {
       # the null model: intercepts only; without an intercept the mean is the offset's (a zero column)
       if (!null) design_of(parts, i) else if (i == 1L && !intercept) matrix(0, parts$n, 1L)
@@ -351,6 +353,14 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
        binomial_aic = function(coef, any_trials) binomial_aic_pass(each_parts, dense, fam$family, coef, any_trials),
        fitted_sums = function(coef, info) fitted_sums_pass(each_parts, dense, fam$family, fam$row, coef, info),
        set_keep = function(value) keep <<- value,
+       # later passes with another family of the same row (the negative
+       # binomial at its estimated theta: the GLM at that theta)
+       set_family = function(family) {
+         fam <<- resolve_family(family, fun)
+         remodel <<- function(parts) {
+           fam$row$model(fam$family, parts$resp, parts$model$blocks[[1L]]$design, NULL, fun)
+         }
+       },
        first_parts = first_parts,
        spec_of = spec_of,
        # the sums of the next pass (chunk_sums())
@@ -484,10 +494,6 @@ check_source_family <- function(fam, model, fun) {
     abort(fun, "this model is not yet fitted from a chunked source; it fits gaussian, binomial, poisson, ",
           "student_t (with a sigma model) and multinomial models")
   }
-  if (model$kind == "likelihood" && !is.null(fam$row$location_scale$sd)) {
-    abort(fun, "a sigma model of family ", name, " is not yet fitted from a chunked source (fit it from a ",
-          "data frame); without a sigma model, its dispersion is estimated as glm does")
-  }
   invisible(TRUE)
 }
 
@@ -580,7 +586,38 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   coef[!aliased] <- res$coefficients
   cov <- chol2inv(chol(res$curvature)) / res$weight_sum
   dimnames(cov) <- list(cn[!aliased], cn[!aliased])
+  nb <- NULL
+  if (identical(model$likelihood$type, "negative_binomial")) {
+    # The negative binomial with theta estimated, presented as in memory (and
+    # as glm.nb presents it): the GLM at the estimated theta, whose deviance,
+    # null deviance and AIC come from passes of that GLM, with theta and its
+    # standard error beside the coefficients of the mean
+    k <- length(res$coefficients)  # (log theta: the last coefficient, never aliased)
+    nb <- list(theta = exp(res$coefficients[[k]]), se = exp(res$coefficients[[k]]) * sqrt(cov[k, k]))
+    family_nb <- negative_binomial(theta = nb$theta, link = fam$family$link)
+    family_nb$theta_estimated <- TRUE
+    m$set_family(family_nb)
+    fam <- resolve_family(family_nb, fun)
+    model <- fam$row$model(fam$family, first$resp, first$model$blocks[[1L]]$design, NULL, fun)
+    res$coefficients <- res$coefficients[-k]
+    res$loss <- tryCatch(m$pass_at(res$coefficients, "none", ctl$threads)$value,
+                         error = function(e) abort(fun, sub(paste0("^", fun, ": "), "", conditionMessage(e))))
+    cov <- cov[-k, -k, drop = FALSE]
+    coef <- coef[-npar]
+    aliased <- aliased[-npar]
+    cn <- cn[-npar]
+    npar <- npar - 1L
+  }
   fit <- source_finish(res, s, m, fam, model, first, aliased, ctl, fun)
+  if (!is.null(nb)) {
+    # theta is a parameter of the likelihood (AIC, logLik's df), as in glm.nb
+    fit$aic <- fit$aic + 2
+    fit$npar <- fit$npar + 1L
+    fit$loglik <- fit$npar - fit$aic / 2
+    fit$theta <- nb$theta
+    fit$SE.theta <- nb$se
+    fit$twologlik <- 2 * fit$loglik
+  }
   # the parts every fit has; none of those with one entry per row
   fit <- c(fit, list(residuals = NULL, fitted.values = NULL, linear.predictors = NULL, weights = NULL,
                      source = list(source = source, schema = m$schema, rows = s$rows, chunks = res$chunks,
@@ -652,15 +689,19 @@ chunk_start <- function(first, fam, control, intercept, fun, optimizer = "newton
   x <- model$blocks[[1L]]$design
   ctx <- list(family = fam$family, row = fam$row, resp = resp, offset = off, offset_given = !is.null(first$offset),
               x = x, x_sigma = if (length(model$blocks) > 1L) model$blocks[[2L]]$design, intercept = intercept,
-              n = first$n, n_ok = sum(resp$weights > 0), fun = fun, optimizer = "gd", model = model)
+              n = first$n, n_ok = sum(resp$weights > 0), fun = fun, optimizer = "gd", model = model,
+              engine_control = ctl)
   npar <- sum(vapply(model$blocks, function(b) length(b$coef_names), 1L))
   if (optimizer %in% c("sgd", "adam")) {
     ctx$optimizer <- optimizer
     return(list(start = model$start(ctx)))
   }
-  safe <- if (model$kind == "glm") numeric(npar) else model$start(ctx)
+  # (a GLM starts from glm's start, computed by the engine; the others, the
+  # negative binomial with its theta among them, from the model's)
+  plain_glm <- model$kind == "glm" && identical(model$likelihood$type, "glm")
+  safe <- if (plain_glm) numeric(npar) else model$start(ctx)
   res <- tryCatch(suppressWarnings(run_engine(model, resp, if (!is.null(first$offset)) off, "newton",
-                                              if (model$kind == "glm") NULL else safe, ctl)),
+                                              if (plain_glm) NULL else safe, ctl)),
                   error = function(e) {
                     pass_on_time_limit(e)
                     NULL
@@ -706,6 +747,9 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
     fitted <- if (isTRUE(fam$row$fitted_pass)) {
       m$fitted_sums(res$coefficients, list(deviance = dev, prior.weights = s$sum_w, family = family))
     }
+    if (isTRUE(family$theta_estimated) && !is.null(fitted) && family$theta > 1e3 * fitted[["max_mu"]]) {
+      warn(fun, negbin_large_theta(family$theta, fitted[["max_mu"]]))
+    }
     aic <- fam$row$chunk_aic(dev, s, m, res, fitted, fam$row) + 2 * rank
     df_residual <- s$n_ok - rank
     free <- isTRUE(fam$row$free_dispersion)
@@ -736,8 +780,12 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
   if (m$intercept) {
     ybar <- s$sum_wy / s$sum_w
     sd0 <- sqrt(max(s$sum_wyy / s$sum_w - ybar^2, 1e-12))
-    loc0 <- if (family$link == "log") log(max(ybar, 1e-8)) else ybar
-    start0 <- c(loc0 - s$sum_wo / s$sum_w, log(sd0), if (est) log(10))
+    # (the location at the mean response, and the scale whose standard
+    # deviation there is the response's: sigma itself, or the row's own, as
+    # sigma mu for the Gamma)
+    mu0 <- if (family$link %in% c("identity", "logit", "probit", "cloglog")) ybar else max(ybar, 1e-8)
+    start0 <- c(family$linkfun(mu0) - s$sum_wo / s$sum_w, log(sd0) - log(ls_sd(family, mu0, 1)),
+                if (est) log(10))
     null_dev <- tryCatch(2 * wsum * suppressWarnings(null_fit(start0, TRUE)), error = function(e) {
       pass_on_time_limit(e)
       NA_real_
@@ -794,7 +842,7 @@ binomial_aic_pass <- function(each_parts, design, family, coef, any_trials) {
 # of the fit: the deviance, the weight sum, the family) and Pearson's
 # statistic, sum w (y - mu)^2 / V(mu) over rows of positive weight
 fitted_sums_pass <- function(each_parts, design, family, row, coef, info) {
-  total <- c(m2ll = 0, pearson = 0)
+  total <- c(m2ll = 0, pearson = 0, max_mu = -Inf)
   each_parts(function(parts) {
     resp <- parts$resp
     eta <- drop(design(parts) %*% coef)
@@ -803,7 +851,8 @@ fitted_sums_pass <- function(each_parts, design, family, row, coef, info) {
     w <- resp$weights
     ok <- w > 0
     ll <- if (is.null(row$eval_loglik)) NA_real_ else sum(row$eval_loglik(resp$y, resp$trials, mu, w, info)[ok])
-    total <<- total + c(-2 * ll, sum((w * (resp$y - mu)^2 / family$variance(mu))[ok]))
+    total <<- c(total[1:2] + c(-2 * ll, sum((w * (resp$y - mu)^2 / family$variance(mu))[ok])),
+                max_mu = max(total[[3L]], mu[ok]))
   })
   total
 }

@@ -231,6 +231,7 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
          spec$model <<- list(kind = first$model$kind, likelihood = list(type = first$model$likelihood$type))
        },
        set_null = function(value) null <<- value,
+       set_family = function(family) spec$family <<- family,
        set_progress = function(f) tick <<- f,
        run = function(start, ctl, name, cov) fit_partitioned(pass, start, ctl, name, cov),
        pass_at = function(theta, curvature, threads = 1L) pass(theta, curvature),
@@ -240,7 +241,8 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
        },
        fitted_sums = function(coef, info) {
          passes <<- passes + 1L
-         Reduce(`+`, partition_map(parts, fun, "fitted", spec = spec, theta = coef, info = info))
+         each <- partition_map(parts, fun, "fitted", spec = spec, theta = coef, info = info)
+         c(Reduce(`+`, lapply(each, `[`, 1:2)), max_mu = max(vapply(each, `[[`, 0, "max_mu")))
        },
        passes = function() passes, reads = function() passes, cached = function() 0L,
        partitions = length(parts))

@@ -52,6 +52,14 @@ test_that("fits over partitions on a 2-worker multisession plan equal the in-mem
   a <- gradglm(cls ~ x1 + f, data = parts, family = multinomial(), control = ctl)
   b <- gradglm(cls ~ x1 + f, data = dd, family = multinomial(), control = ctl)
   expect_true(all(gap(a, b) < 1e-8))
+  # the negative binomial with theta estimated: later passes on the workers
+  # fit the GLM at the estimated theta
+  a <- gradglm(y ~ x1 + x2 + f, data = parts, family = negative_binomial(), weights = w, offset = log(t),
+               control = ctl)
+  b <- gradglm(y ~ x1 + x2 + f, data = dd, family = negative_binomial(), weights = w, offset = log(t),
+               control = ctl)
+  expect_true(all(gap(a, b) < 1e-8))
+  expect_equal(c(a$theta, a$SE.theta), c(b$theta, b$SE.theta), tolerance = 1e-8)
   # a link of one's own travels to the workers with its R functions
   loglog <- structure(list(linkfun = function(mu) -log(-log(mu)),
                            linkinv = function(eta) pmin(pmax(exp(-exp(-eta)), 1e-16), 1 - 1e-16),
