@@ -4,7 +4,8 @@
 # cache) instead of reading the source again and rebuilding their model
 # frames.
 #
-# disk_cache(dir) creates the file in `dir` and returns an environment with
+# disk_cache(dir) creates the file in `dir` (and reads and writes vectors
+# `step` elements at a time) and returns an environment with
 #   put(x, n)  writes every double, integer or logical vector of x (x a list,
 #              searched recursively) with at least n elements to the file, and
 #              returns x with a reference ("gradglm_on_disk") in each one's
@@ -16,13 +17,13 @@
 #              garbage collected or R exits)
 # The numbers are written in the machine's own format (the file never leaves
 # the process).
-disk_cache <- function(dir) {
+disk_cache <- function(dir, step = 2^26) {
   path <- tempfile("gradglm-cache-", tmpdir = dir, fileext = ".bin")
   e <- new.env(parent = emptyenv())
   e$out <- file(path, open = "wb")
   e$inp <- NULL
   e$pos <- 0
-  step <- 2^26  # elements per writeBin() / readBin() call (at most 512 MB)
+  # (step: elements per writeBin() / readBin() call, at most 512 MB)
   put_vector <- function(v) {
     ref <- structure(list(at = e$pos, n = length(v), type = typeof(v), attributes = attributes(v)),
                      class = "gradglm_on_disk")

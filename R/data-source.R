@@ -108,7 +108,9 @@ gradglm_source <- function(x, query = NULL, chunk_size = 100000, cache = 256, le
   }
   src <- new_source(x, query, chunk_size, fun, ...)
   src$cache <- as.numeric(cache)
-  src$cache_dir <- if (!is.null(cache_dir)) normalizePath(cache_dir)
+  # (the default is the R session's temporary directory at the time of the
+  # fit: a source saved and loaded in another session finds its own)
+  src$cache_dir <- if (missing(cache_dir)) "" else if (!is.null(cache_dir)) normalizePath(cache_dir)
   src$levels <- levels
   src
 }

@@ -164,6 +164,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   on_disk <- logical(0)
   disk <- NULL
   disk_dir <- source$cache_dir
+  if (identical(disk_dir, "")) disk_dir <- tempdir()
   # the cached chunk i written to the disk cache; FALSE when that fails: the
   # chunks on disk are then forgotten, and the cache keeps the last chunks
   failed <- function(e) {

@@ -851,6 +851,12 @@ test_that("the disk cache gives back what it was given, and deletes its file", {
   cache$remove()
   expect_false(file.exists(cache$path))
   expect_error(cache$put(x, n), "no longer written")
+  # vectors longer than a read or write (here 7 elements) go in pieces
+  pieces <- gradglm:::disk_cache(tempdir(), step = 7)
+  on.exit(pieces$remove(), add = TRUE)
+  long <- list(a = rnorm(50), b = c(TRUE, FALSE, NA, TRUE, TRUE, FALSE, FALSE, NA, TRUE), c = 1:7)
+  expect_identical(pieces$get(pieces$put(long, 7)), long)
+  expect_equal(pieces$bytes(), 50 * 8 + 9 * 4 + 7 * 4)
 })
 
 test_that("a disk cache that cannot be written is a warning, and the fit reads the source again", {
