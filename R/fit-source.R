@@ -125,11 +125,15 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     if (is.matrix(y)) rownames(y) <- NULL else names(y) <- NULL  # (row names are no use here)
     w <- check_weights(stats::model.weights(mf), nrow(mf), fun, all_zero = TRUE)
     # a class response keeps every class of the whole data, also those absent from this chunk
-    resp <- if (isTRUE(fam$row$keeps_classes)) {
+    # (an invalid response is named with its chunk)
+    resp <- tryCatch(if (isTRUE(fam$row$keeps_classes)) {
       fam$row$response(y, fam$family, w, fun, keep_empty = TRUE)
     } else {
       fam$row$response(y, fam$family, w, fun)
-    }
+    }, error = function(e) {
+      pass_on_time_limit(e)
+      abort(fun, sub(paste0("^", fun, ": "), "", conditionMessage(e)), " (chunk ", k, ")")
+    })
     model <- fam$row$model(fam$family, resp, X, Z, fun)
     list(resp = resp, model = model, offset = stats::model.offset(mf), n = nrow(mf), k = k,
          contrasts = X$contrasts, sigma_contrasts = Z$contrasts)
@@ -563,6 +567,10 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   # columns linearly dependent on earlier ones are aliased (NA), as in glm:
   # the model is fitted again without them
   aliased <- aliased_in_order(res$curvature)
+  if (identical(model$likelihood$type, "negative_binomial") && (aliased[npar] || s$sum_wy == 0)) {
+    abort(fun, "theta cannot be estimated: the likelihood does not change with it",
+          if (s$sum_wy == 0) " (every response is 0)", "; fix it with negative_binomial(theta = ) or fit poisson()")
+  }
   if (any(aliased)) {
     if (is.null(m$set_keep)) {
       abort(fun, "the column(s) ", quote_some(cn[aliased]), " of the model matrix are linearly dependent on ",

@@ -449,6 +449,15 @@ test_that("the negative binomial with theta estimated from a source: the in-memo
   expect_warning(gradglm(y ~ x1, data = dp, family = negative_binomial()), "no overdispersion")
   expect_warning(gradglm(y ~ x1, data = function_source(dp, 1000), family = negative_binomial()),
                  "theta is estimated as .*large beside the fitted means \\(at most 1.15\\)")
+  # an invalid count names its chunk; counts that are all 0 say why theta cannot be estimated
+  bad <- dp
+  bad$y[2500] <- -1
+  expect_error(gradglm(y ~ x1, data = function_source(bad, 1000), family = negative_binomial()),
+               "must be counts .*found 1 negative value\\(s\\) \\(chunk 3\\)")
+  zero <- dp
+  zero$y <- 0
+  expect_error(suppressWarnings(gradglm(y ~ x1, data = function_source(zero, 1000), family = negative_binomial())),
+               "theta cannot be estimated: .*\\(every response is 0\\); fix it with negative_binomial\\(theta = \\)")
   # glm.nb's theta, polished
   skip_if_not_installed("MASS")
   ref <- MASS::glm.nb(y ~ x1 + x2 + f + offset(log(t)), data = dd, weights = w,
