@@ -85,45 +85,122 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
   VectorXd beta = start, g, d, trial;
   MatrixXd H;
   int it = 0, chord_steps = 0;
-  bool have_curv = false;  // H is the exact curvature at beta (from the last chord step's pass)
-  double f_chord = NAN;
   if (approx_curvature != nullptr) {
-    // chord steps: the approximate curvature, a fresh gradient each step; the
-    // full step is tried with its gradient in the same pass
+    // Chord steps: the approximate curvature, a fresh gradient each step (a
+    // pass for the loss and gradient, about 4 / p of a pass with the
+    // curvature on a wide design). Where they converge fast, they go on past
+    // the tolerance until the next step's predicted decrease of the loss (g'd,
+    // relative to the loss) is below the tolerance's square: the coefficients
+    // are then at the optimum to the digits the loss can tell, and one pass at
+    // them gives the exact curvature for the standard errors, with no exact
+    // step. Where they converge slowly, exact Newton steps take over.
+    //
+    // The steps are quasi-Newton ones: the approximate curvature corrected by
+    // BFGS updates from the steps taken (the two-loop recursion of L-BFGS with
+    // the approximate curvature's inverse as its initial matrix), which
+    // converge faster than the plain chord steps.
     VectorXd g_trial;
-    MatrixXd H_trial;
     double f = obj.value_grad(beta, g);
     double change = NAN, prev_change = NAN;
-    // (at most half the iterations: the exact steps that end the fit need theirs)
-    while (std::isfinite(f) && it < s.max_iter / 2) {
-      d = newton_direction(*approx_curvature, g);
+    double predicted = NAN;  // the last step's predicted decrease
+    bool chord_converged = false;
+    Eigen::LLT<MatrixXd> approx_llt;
+    {
+      PhaseTimer timer("solve: Newton direction");
+      approx_llt.compute(approx_curvature->selfadjointView<Eigen::Lower>());
+    }
+    const bool factored = approx_llt.info() == Eigen::Success;
+    const int memory = 10;
+    std::vector<VectorXd> s_hist, y_hist;
+    std::vector<double> rho_hist;
+    auto direction = [&]() -> VectorXd {
+      if (!factored) return newton_direction(*approx_curvature, g);
+      PhaseTimer timer("solve: Newton direction");
+      VectorXd q = g;
+      const int m = (int)s_hist.size();
+      std::vector<double> alpha(m);
+      for (int i = m - 1; i >= 0; --i) {
+        alpha[i] = rho_hist[i] * s_hist[i].dot(q);
+        q -= alpha[i] * y_hist[i];
+      }
+      VectorXd r = approx_llt.solve(q);
+      for (int i = 0; i < m; ++i) {
+        const double b = rho_hist[i] * y_hist[i].dot(r);
+        r += (alpha[i] - b) * s_hist[i];
+      }
+      return -r;
+    };
+    // (at most the iterations' limit less the exact steps that may end the fit)
+    while (std::isfinite(f) && it < s.max_iter - 3) {
+      d = direction();
+      const double prev_predicted = predicted;
+      predicted = -g.dot(d) / (std::abs(f) + s.loss_floor);
+      if (change < s.tol) {
+        // (at the floor of the rounding the predicted decrease stops shrinking)
+        const bool floor = prev_predicted > 0.0 && predicted > 0.5 * prev_predicted;
+        if (predicted < s.tol * s.tol || (floor && predicted < 1e-3 * s.tol)) {
+          chord_converged = obj.check(beta).empty();
+          break;
+        }
+        if (floor) break;  // exact Newton ends the fit
+      }
       const double slack = 1e-12 * (std::abs(f) + s.loss_floor);
       trial = beta + d;
-      // The loss changes of chord steps shrink geometrically (as the square of
-      // the error): when the next is predicted below the tolerance, its pass
-      // also gives the exact curvature, from which the Newton steps go on.
-      const bool with_curv = obj.has_curvature() && change > 0.0 && prev_change > 0.0 &&
-                             change * change / prev_change < s.tol;
-      double t = 1.0, f_new = with_curv ? obj.value_grad_curv(trial, g_trial, H_trial) : obj.value_grad(trial, g_trial);
-      intr.tick(obj.work() * (with_curv ? 1.0 + obj.dim() : 1.0));
+      const double f_new = obj.value_grad(trial, g_trial);
+      intr.tick(obj.work());
       if (!(std::isfinite(f_new) && f_new <= f + slack)) break;  // leave it to exact Newton
-      record(res, s, it, f, g.norm(), t);
+      record(res, s, it, f, g.norm(), 1.0);
       ++it;
       ++chord_steps;
+      if (factored) {
+        // (a pair that would not keep the matrix positive definite is left out)
+        VectorXd y = g_trial - g;
+        const double sy = d.dot(y);
+        if (sy > 1e-12 * d.norm() * y.norm()) {
+          if ((int)s_hist.size() == memory) {
+            s_hist.erase(s_hist.begin());
+            y_hist.erase(y_hist.begin());
+            rho_hist.erase(rho_hist.begin());
+          }
+          s_hist.push_back(d);
+          y_hist.push_back(std::move(y));
+          rho_hist.push_back(1.0 / sy);
+        }
+      }
       beta = trial;
       g = g_trial;
       prev_change = change;
       change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
       f = f_new;
-      if (with_curv) {
-        H.swap(H_trial);
-        have_curv = true;
-        f_chord = f;
-        break;
-      }
-      if (change < s.tol) break;
       // (converging slowly: the approximate curvature is far from the exact one)
-      if (prev_change > 0.0 && change > 0.5 * prev_change) break;
+      if (!(change < s.tol) && prev_change > 0.0 && change > 0.5 * prev_change) break;
+    }
+    if (chord_converged) {
+      // the last predicted step is taken too (its pass with the curvature
+      // tells whether the loss stayed put, as it nearly always does)
+      trial = beta + d;
+      VectorXd g_end;
+      MatrixXd H_end;
+      const double f_end = obj.value_grad_curv(trial, g_end, H_end);
+      intr.tick(obj.work() * (1.0 + obj.dim()));
+      if (std::isfinite(f_end) && f_end <= f + 1e-12 * (std::abs(f) + s.loss_floor) && obj.check(trial).empty()) {
+        record(res, s, it, f, g.norm(), 1.0);
+        ++it;
+        beta = trial;
+        g.swap(g_end);
+        res.curvature.swap(H_end);
+        res.loss = f_end;
+      } else {
+        res.loss = obj.value_grad_curv(beta, g, res.curvature);
+        intr.tick(obj.work() * (1.0 + obj.dim()));
+      }
+      res.converged = true;
+      res.coef = beta;
+      res.grad_norm = g.norm();
+      res.gradient = g;
+      res.iter = it;
+      record(res, s, it, res.loss, res.grad_norm, NAN);
+      return res;
     }
   }
   // stop when the objective reports that the fit is running away
@@ -134,14 +211,14 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     res.diverged = true;
     return true;
   };
-  double f = have_curv ? f_chord : obj.value_grad_curv(beta, g, H);
+  double f = obj.value_grad_curv(beta, g, H);
   if (!std::isfinite(f)) {
     res.coef = beta;
     res.loss = f;
     res.message = "the loss is not finite at the starting values";
     return res;
   }
-  if (!have_curv) intr.tick(obj.work() * (1.0 + obj.dim()));
+  intr.tick(obj.work() * (1.0 + obj.dim()));
   // Where a pass costs a read of the data (chunks from a database or files),
   // or where the full step is nearly always accepted (near the optimum after
   // chord steps, or as the settings say), the full step's loss, gradient and
