@@ -40,6 +40,59 @@ bool first_order_stop(Result& res, const Settings& s, int it, double f, double g
   return true;
 }
 
+// The memory of a limited-memory BFGS matrix: the last m steps s and
+// changes of the gradient y. times_inverse(g) applies the matrix's inverse to
+// g by the two-loop recursion, from an initial inverse: a factored curvature
+// when given, else the scaling s'y / y'y of the last pair.
+class QuasiNewtonMemory {
+ public:
+  explicit QuasiNewtonMemory(int m) : m_(std::max(1, m)) {}
+  // a pair whose s'y is not positive enough would not keep the matrix
+  // positive definite: it is left out
+  void add(const VectorXd& s, VectorXd y, double threshold) {
+    const double sy = s.dot(y);
+    if (!(sy > threshold * s.norm() * y.norm())) return;
+    if ((int)S_.size() == m_) {
+      S_.erase(S_.begin());
+      Y_.erase(Y_.begin());
+      rho_.erase(rho_.begin());
+    }
+    S_.push_back(s);
+    Y_.push_back(std::move(y));
+    rho_.push_back(1.0 / sy);
+  }
+  void clear() {
+    S_.clear();
+    Y_.clear();
+    rho_.clear();
+  }
+  bool empty() const { return S_.empty(); }
+  VectorXd times_inverse(const VectorXd& g, const Eigen::LLT<MatrixXd>* initial) const {
+    VectorXd q = g;
+    const int k = (int)S_.size();
+    std::vector<double> alpha(k);
+    for (int i = k - 1; i >= 0; --i) {
+      alpha[i] = rho_[i] * S_[i].dot(q);
+      q -= alpha[i] * Y_[i];
+    }
+    if (initial != nullptr) {
+      q = initial->solve(q);
+    } else if (k > 0) {
+      q *= S_[k - 1].dot(Y_[k - 1]) / Y_[k - 1].squaredNorm();
+    }
+    for (int i = 0; i < k; ++i) {
+      const double b = rho_[i] * Y_[i].dot(q);
+      q += S_[i] * (alpha[i] - b);
+    }
+    return q;
+  }
+
+ private:
+  int m_;
+  std::vector<VectorXd> S_, Y_;
+  std::vector<double> rho_;
+};
+
 // Solve H d = -g for a positive semi-definite H; a small ridge rescues a
 // numerically singular H (for example under separation, where weights vanish).
 VectorXd newton_direction(const MatrixXd& H, const VectorXd& g) {
@@ -85,6 +138,15 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
   VectorXd beta = start, g, d, trial;
   MatrixXd H;
   int it = 0, chord_steps = 0;
+  // the result at beta, with its gradient g, after `it` iterations
+  auto finish = [&]() {
+    res.coef = beta;
+    res.grad_norm = g.norm();
+    res.gradient = g;
+    res.iter = it;
+    record(res, s, it, res.loss, res.grad_norm, NAN);
+    return res;
+  };
   if (approx_curvature != nullptr) {
     // Chord steps: the approximate curvature, a fresh gradient each step (a
     // pass for the loss and gradient, about 4 / p of a pass with the
@@ -110,25 +172,11 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
       approx_llt.compute(approx_curvature->selfadjointView<Eigen::Lower>());
     }
     const bool factored = approx_llt.info() == Eigen::Success;
-    const int memory = 10;
-    std::vector<VectorXd> s_hist, y_hist;
-    std::vector<double> rho_hist;
+    QuasiNewtonMemory memory(10);
     auto direction = [&]() -> VectorXd {
       if (!factored) return newton_direction(*approx_curvature, g);
       PhaseTimer timer("solve: Newton direction");
-      VectorXd q = g;
-      const int m = (int)s_hist.size();
-      std::vector<double> alpha(m);
-      for (int i = m - 1; i >= 0; --i) {
-        alpha[i] = rho_hist[i] * s_hist[i].dot(q);
-        q -= alpha[i] * y_hist[i];
-      }
-      VectorXd r = approx_llt.solve(q);
-      for (int i = 0; i < m; ++i) {
-        const double b = rho_hist[i] * y_hist[i].dot(r);
-        r += (alpha[i] - b) * s_hist[i];
-      }
-      return -r;
+      return -memory.times_inverse(g, &approx_llt);
     };
     // (at most the iterations' limit less the exact steps that may end the fit)
     while (std::isfinite(f) && it < s.max_iter - 3) {
@@ -152,21 +200,7 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
       record(res, s, it, f, g.norm(), 1.0);
       ++it;
       ++chord_steps;
-      if (factored) {
-        // (a pair that would not keep the matrix positive definite is left out)
-        VectorXd y = g_trial - g;
-        const double sy = d.dot(y);
-        if (sy > 1e-12 * d.norm() * y.norm()) {
-          if ((int)s_hist.size() == memory) {
-            s_hist.erase(s_hist.begin());
-            y_hist.erase(y_hist.begin());
-            rho_hist.erase(rho_hist.begin());
-          }
-          s_hist.push_back(d);
-          y_hist.push_back(std::move(y));
-          rho_hist.push_back(1.0 / sy);
-        }
-      }
+      if (factored) memory.add(d, g_trial - g, 1e-12);
       beta = trial;
       g = g_trial;
       prev_change = change;
@@ -195,12 +229,7 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
         intr.tick(obj.work() * (1.0 + obj.dim()));
       }
       res.converged = true;
-      res.coef = beta;
-      res.grad_norm = g.norm();
-      res.gradient = g;
-      res.iter = it;
-      record(res, s, it, res.loss, res.grad_norm, NAN);
-      return res;
+      return finish();
     }
   }
   // stop when the objective reports that the fit is running away
@@ -317,12 +346,7 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
       res.loss = obj.value_grad_curv(beta, g, res.curvature);
     }
   }
-  res.coef = beta;
-  res.grad_norm = g.norm();
-  res.gradient = g;
-  res.iter = it;
-  record(res, s, it, res.loss, res.grad_norm, NAN);
-  return res;
+  return finish();
 }
 
 double scheduled_rate(const Settings& s, int t) {
@@ -452,41 +476,23 @@ Result lbfgs(Objective& obj, const VectorXd& start, const Settings& s, const Mat
     h0_llt.reset(new Eigen::LLT<MatrixXd>(h0->selfadjointView<Eigen::Lower>()));
     if (h0_llt->info() != Eigen::Success) h0_llt.reset();
   }
-  const int m = std::max(1, s.memory);
-  std::vector<VectorXd> S, Y;
-  std::vector<double> rho;
-  VectorXd q, d, alpha(m);
+  QuasiNewtonMemory memory(s.memory);
+  VectorXd d;
   int it = 0;
   for (;; ++it) {
     const double gnorm = g.norm();
     if (first_order_stop(res, s, it, f, gnorm)) break;
     // two-loop recursion: d = -H g
-    q = g;
-    const int k = (int)S.size();
-    for (int i = k - 1; i >= 0; --i) {
-      alpha[i] = rho[i] * S[i].dot(q);
-      q -= alpha[i] * Y[i];
-    }
-    if (h0_llt) {
-      q = h0_llt->solve(q);
-    } else if (k > 0) {
-      q *= S[k - 1].dot(Y[k - 1]) / Y[k - 1].squaredNorm();
-    }
-    for (int i = 0; i < k; ++i) {
-      const double b = rho[i] * Y[i].dot(q);
-      q += S[i] * (alpha[i] - b);
-    }
-    d = -q;
+    const bool fresh = memory.empty();
+    d = -memory.times_inverse(g, h0_llt.get());
     double dg = d.dot(g);
     if (!(dg < 0.0)) {  // not a descent direction: restart from the gradient
-      S.clear();
-      Y.clear();
-      rho.clear();
+      memory.clear();
       d = -g;
       dg = -gnorm * gnorm;
     }
     // the first step of a fresh memory without a curvature: unit length
-    const double a1 = (k == 0 && !h0_llt) ? std::min(1.0, 1.0 / gnorm) : 1.0;
+    const double a1 = (fresh && !h0_llt) ? std::min(1.0, 1.0 / gnorm) : 1.0;
     LinePoint p0{0.0, f, dg, g}, next;
     const bool ok = wolfe_search(obj, x, d, p0, a1, intr, next);
     const bool progress = next.f < f || (ok && next.f <= f + 1e-12 * std::abs(f) && next.g.norm() < gnorm);
@@ -505,18 +511,7 @@ Result lbfgs(Objective& obj, const VectorXd& start, const Settings& s, const Mat
       res.diverged = true;
       break;
     }
-    VectorXd sv = xn - x, yv = next.g - g;
-    const double sy = sv.dot(yv);
-    if (sy > 1e-10 * sv.norm() * yv.norm()) {
-      if ((int)S.size() == m) {
-        S.erase(S.begin());
-        Y.erase(Y.begin());
-        rho.erase(rho.begin());
-      }
-      S.push_back(sv);
-      Y.push_back(yv);
-      rho.push_back(1.0 / sy);
-    }
+    memory.add(xn - x, next.g - g, 1e-10);
     x = xn;
     f = next.f;
     g = next.g;

@@ -15,6 +15,14 @@ chunk_data <- function(n = 503) {
 # (in the session's temporary directory, removed with it)
 temp_path <- function(ext) tempfile(fileext = ext)
 
+# the rows of d in two CSV files (the first 1,500 rows and the others)
+two_csv_files <- function(d) {
+  files <- c(temp_path(".csv"), temp_path(".csv"))
+  utils::write.csv(d[1:1500, ], files[1], row.names = FALSE)
+  utils::write.csv(d[-(1:1500), ], files[2], row.names = FALSE)
+  files
+}
+
 
 test_that("the first pass learns rows, types and levels that appear only in later chunks", {
   d <- chunk_data()
@@ -262,12 +270,8 @@ test_that("fits from SQLite, CSV files and a function equal the in-memory fits (
   con <- DBI::dbConnect(RSQLite::SQLite(), db)
   on.exit(DBI::dbDisconnect(con), add = TRUE)
   DBI::dbWriteTable(con, "d", d)
-  csv1 <- temp_path(".csv")
-  csv2 <- temp_path(".csv")
-  utils::write.csv(d[1:1500, ], csv1, row.names = FALSE)
-  utils::write.csv(d[-(1:1500), ], csv2, row.names = FALSE)
   sources <- list(sqlite = gradglm_source(con, "d", chunk_size = 1000),
-                  csv = gradglm_source(c(csv1, csv2), chunk_size = 1000),
+                  csv = gradglm_source(two_csv_files(d), chunk_size = 1000),
                   fun = function_source(d, 1000),
                   uncached = gradglm_source(con, "SELECT * FROM d", chunk_size = 1000, cache = 0))
   ctl <- gradglm_control(tol = 1e-12)
@@ -338,11 +342,7 @@ test_that("glm's other families from a source: the in-memory fit, its Pearson di
   d$g <- rgamma(nrow(d), shape = 3, scale = exp(0.2 + 0.3 * d$x1) / 3)
   dd <- d
   dd$f <- factor(dd$f)
-  csv1 <- temp_path(".csv")
-  csv2 <- temp_path(".csv")
-  utils::write.csv(d[1:1500, ], csv1, row.names = FALSE)
-  utils::write.csv(d[-(1:1500), ], csv2, row.names = FALSE)
-  sources <- list(csv = gradglm_source(c(csv1, csv2), chunk_size = 1000), fun = function_source(d, 700))
+  sources <- list(csv = gradglm_source(two_csv_files(d), chunk_size = 1000), fun = function_source(d, 700))
   ctl <- gradglm_control(tol = 1e-12)
   models <- list(
     list(g ~ x1 + x2 + f, Gamma(link = "log"), TRUE),
@@ -410,14 +410,10 @@ test_that("the negative binomial with theta estimated from a source: the in-memo
   d$x3 <- 2 * d$x1 - d$x2  # (linearly dependent on x1 and x2: aliased)
   dd <- d
   dd$f <- factor(dd$f)
-  csv1 <- temp_path(".csv")
-  csv2 <- temp_path(".csv")
-  utils::write.csv(d[1:1500, ], csv1, row.names = FALSE)
-  utils::write.csv(d[-(1:1500), ], csv2, row.names = FALSE)
   # (the function source's chunks go to the disk cache but one)
   small <- function_source(d, 700)
   small$cache <- 0.05
-  sources <- list(csv = gradglm_source(c(csv1, csv2), chunk_size = 1000), fun = small)
+  sources <- list(csv = gradglm_source(two_csv_files(d), chunk_size = 1000), fun = small)
   ctl <- gradglm_control(tol = 1e-12)
   for (nm in names(sources)) {
     for (form in list(y ~ x1 + x2 + f, y ~ x1 + x2 + x3 + f)) {
