@@ -132,7 +132,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
       fam$row$response(y, fam$family, w, fun)
     }, error = function(e) {
       pass_on_time_limit(e)
-      abort(fun, sub(paste0("^", fun, ": "), "", conditionMessage(e)), " (chunk ", k, ")")
+      abort(fun, bare_message(e, fun), " (chunk ", k, ")")
     })
     model <- fam$row$model(fam$family, resp, X, Z, fun)
     list(resp = resp, model = model, offset = stats::model.offset(mf), n = nrow(mf), k = k,
@@ -609,8 +609,7 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
     fam <- resolve_family(family_nb, fun)
     model <- fam$row$model(fam$family, first$resp, first$model$blocks[[1L]]$design, NULL, fun)
     res$coefficients <- res$coefficients[-k]
-    res$loss <- tryCatch(m$pass_at(res$coefficients, "none", ctl$threads)$value,
-                         error = function(e) abort(fun, sub(paste0("^", fun, ": "), "", conditionMessage(e))))
+    res$loss <- loss_by_pass(m, res$coefficients, ctl, fun)
     cov <- cov[-k, -k, drop = FALSE]
     coef <- coef[-npar]
     aliased <- aliased[-npar]
@@ -677,9 +676,17 @@ source_progress <- function(enabled) {
 # Newton (or L-BFGS, gd) over the chunks; errors from a chunk keep their
 # message, and the source is closed on an error and on an interrupt
 run_chunked <- function(m, start, ctl, name, cov_curvature, fun) {
-  tryCatch(m$run(start, ctl, name, cov_curvature),
-           error = function(e) abort(fun, sub(paste0("^", fun, ": "), "", conditionMessage(e))))
+  tryCatch(m$run(start, ctl, name, cov_curvature), error = function(e) abort(fun, bare_message(e, fun)))
 }
+
+# the loss at theta by one pass over the chunks (errors as run_chunked()'s)
+loss_by_pass <- function(m, theta, ctl, fun) {
+  tryCatch(m$pass_at(theta, "none", ctl$threads)$value, error = function(e) abort(fun, bare_message(e, fun)))
+}
+
+# an error's message without the "fun: " that abort() put before it (for an
+# error passed on with more said)
+bare_message <- function(e, fun) sub(paste0("^", fun, ": "), "", conditionMessage(e))
 
 # The start of a fit over chunks: the in-memory fit of the first chunk when it
 # converges to finite coefficients away from a boundary (a few Newton steps
@@ -736,11 +743,7 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
     # the null model: a pass at its solution when it is known, else Newton by passes
     m$set_null(TRUE)
     on.exit(m$set_null(FALSE), add = TRUE)
-    if (!offset_given) {
-      r <- tryCatch(m$pass_at(start, "none", ctl$threads),
-                    error = function(e) abort(fun, sub(paste0("^", fun, ": "), "", conditionMessage(e))))
-      return(r$value)
-    }
+    if (!offset_given) return(loss_by_pass(m, start, ctl, fun))
     run_chunked(m, start, null_ctl, "newton", "none", fun)$loss
   }
   offset_given <- s$sum_wo != 0 || !is.null(first$offset)
@@ -851,7 +854,7 @@ binomial_aic_pass <- function(each_parts, design, family, coef, any_trials) {
 # of the fit: the deviance, the weight sum, the family) and Pearson's
 # statistic, sum w (y - mu)^2 / V(mu) over rows of positive weight
 fitted_sums_pass <- function(each_parts, design, family, row, coef, info) {
-  total <- c(m2ll = 0, pearson = 0, max_mu = -Inf)
+  total <- c(m2ll = 0, pearson = 0, max_mu = -Inf)  # (as add_fitted_sums() adds them)
   each_parts(function(parts) {
     resp <- parts$resp
     eta <- drop(design(parts) %*% coef)
@@ -860,10 +863,16 @@ fitted_sums_pass <- function(each_parts, design, family, row, coef, info) {
     w <- resp$weights
     ok <- w > 0
     ll <- if (is.null(row$eval_loglik)) NA_real_ else sum(row$eval_loglik(resp$y, resp$trials, mu, w, info)[ok])
-    total <<- c(total[1:2] + c(-2 * ll, sum((w * (resp$y - mu)^2 / family$variance(mu))[ok])),
-                max_mu = max(total[[3L]], mu[ok]))
+    total <<- add_fitted_sums(total, c(m2ll = -2 * ll, pearson = sum((w * (resp$y - mu)^2 / family$variance(mu))[ok]),
+                                       max_mu = max(mu[ok], -Inf)))
   })
   total
+}
+
+# two sets of rows' sums at the fitted means as one (the largest mean of both)
+add_fitted_sums <- function(a, b) {
+  sums <- c("m2ll", "pearson")
+  c(a[sums] + b[sums], max_mu = max(a[["max_mu"]], b[["max_mu"]]))
 }
 
 # predict() on a source: chunk by chunk into a temporary CSV file, which

@@ -139,7 +139,7 @@ partition_map <- function(parts, fun, task, ...) {
   lapply(seq_along(futures), function(i) {
     tryCatch(future::value(futures[[i]]), error = function(e) {
       abort(fun, "partition '", names(parts)[i], "' failed", if (inherits(e, "FutureError")) " (its worker)",
-            ": ", sub(paste0("^", fun, ": "), "", conditionMessage(e)))
+            ": ", bare_message(e, fun))
     })
   })
 }
@@ -241,8 +241,7 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
        },
        fitted_sums = function(coef, info) {
          passes <<- passes + 1L
-         each <- partition_map(parts, fun, "fitted", spec = spec, theta = coef, info = info)
-         c(Reduce(`+`, lapply(each, `[`, 1:2)), max_mu = max(vapply(each, `[[`, 0, "max_mu")))
+         Reduce(add_fitted_sums, partition_map(parts, fun, "fitted", spec = spec, theta = coef, info = info))
        },
        passes = function() passes, reads = function() passes, cached = function() 0L,
        partitions = length(parts))
