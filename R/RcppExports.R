@@ -13,6 +13,14 @@ column_ranges <- function(x, threads = 1L) {
     .Call(`_gradglm_column_ranges`, x, threads)
 }
 
+count_positive <- function(x) {
+    .Call(`_gradglm_count_positive`, x)
+}
+
+weighted_total <- function(w, y) {
+    .Call(`_gradglm_weighted_total`, w, y)
+}
+
 chunked_pass <- function(open_pass, next_spec, theta, curvature, threads) {
     .Call(`_gradglm_chunked_pass`, open_pass, next_spec, theta, curvature, threads)
 }

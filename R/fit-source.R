@@ -572,10 +572,6 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
           if (s$sum_wy == 0) " (every response is 0)", "; fix it with negative_binomial(theta = ) or fit poisson()")
   }
   if (any(aliased)) {
-    if (is.null(m$set_keep)) {
-      abort(fun, "the column(s) ", quote_some(cn[aliased]), " of the model matrix are linearly dependent on ",
-            "the others (glm would report NA for them): remove them from the formula")
-    }
     # a column is dropped when any output's coefficient of it is aliased (a
     # block's coefficients run over its columns within each output)
     blocks <- describe_blocks(model$blocks)

@@ -33,7 +33,7 @@
 #' @param ... The partitions, optionally named (the names are used in
 #'   messages): character vectors of CSV files, [gradglm_source()]s of CSV
 #'   files or functions, or functions without arguments returning a
-#'   [gradglm_source()].
+#'   [gradglm_source()]; or one list of them (as `lapply()` makes it).
 #' @param chunk_size Rows per chunk for partitions given as CSV files.
 #' @return An object of class `"gradglm_partitions"`.
 #' @seealso [gradglm_source()], and the vignette "Data beyond memory".
@@ -55,6 +55,11 @@
 gradglm_partitions <- function(..., chunk_size = 100000) {
   fun <- "gradglm_partitions"
   parts <- list(...)
+  # (one list of partitions, as lapply() over files or queries makes it)
+  if (length(parts) == 1L && is.list(parts[[1L]]) && !inherits(parts[[1L]], "gradglm_source") &&
+      is.null(names(parts))) {
+    parts <- parts[[1L]]
+  }
   if (!length(parts)) abort(fun, "give at least one partition")
   nm <- names(parts)
   if (is.null(nm)) nm <- rep("", length(parts))
@@ -102,6 +107,7 @@ partition_task <- function(part, task, spec, theta = NULL, curvature = "none", n
                     offset = spec$offset, subset = spec$subset, na_fun = spec$na_fun,
                     contrasts = spec$contrasts, env = globalenv(), schema = spec$schema, fun = spec$fun)
   on.exit(m$close(), add = TRUE, after = FALSE)  # (before the connection is closed)
+  if (!is.null(spec$keep)) m$set_keep(spec$keep)  # (the columns left after aliased ones are dropped)
   if (task == "first") {
     # (a partition may have no rows left after the subset and na.action)
     return(tryCatch(m$first_parts(), error = function(e) {
@@ -232,6 +238,7 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
        },
        set_null = function(value) null <<- value,
        set_family = function(family) spec$family <<- family,
+       set_keep = function(value) spec$keep <<- value,
        set_progress = function(f) tick <<- f,
        run = function(start, ctl, name, cov) fit_partitioned(pass, start, ctl, name, cov),
        pass_at = function(theta, curvature, threads = 1L) pass(theta, curvature),

@@ -47,6 +47,29 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// count_positive
+SEXP count_positive(const Rcpp::NumericVector& x);
+RcppExport SEXP _gradglm_count_positive(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(count_positive(x));
+    return rcpp_result_gen;
+END_RCPP
+}
+// weighted_total
+double weighted_total(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y);
+RcppExport SEXP _gradglm_weighted_total(SEXP wSEXP, SEXP ySEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type w(wSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
+    rcpp_result_gen = Rcpp::wrap(weighted_total(w, y));
+    return rcpp_result_gen;
+END_RCPP
+}
 // chunked_pass
 Rcpp::List chunked_pass(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector theta, std::string curvature, int threads);
 RcppExport SEXP _gradglm_chunked_pass(SEXP open_passSEXP, SEXP next_specSEXP, SEXP thetaSEXP, SEXP curvatureSEXP, SEXP threadsSEXP) {
@@ -301,6 +324,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_intercept_column", (DL_FUNC) &_gradglm_intercept_column, 1},
     {"_gradglm_max_nonwhole", (DL_FUNC) &_gradglm_max_nonwhole, 2},
     {"_gradglm_column_ranges", (DL_FUNC) &_gradglm_column_ranges, 2},
+    {"_gradglm_count_positive", (DL_FUNC) &_gradglm_count_positive, 1},
+    {"_gradglm_weighted_total", (DL_FUNC) &_gradglm_weighted_total, 2},
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
     {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 8},
     {"_gradglm_fit_partitioned", (DL_FUNC) &_gradglm_fit_partitioned, 5},

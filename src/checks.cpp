@@ -2,6 +2,7 @@
 #include <Rcpp.h>
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 
 // Index (1-based) of the first column of x whose elements are all 1, or 0.
@@ -64,4 +65,23 @@ Rcpp::NumericMatrix column_ranges(const Rcpp::NumericVector& x, int threads = 1)
   }
   (void)T;
   return out;
+}
+
+// sum(x > 0) without its logical temporary (NA not counted): an integer, as
+// sum() of a logical vector gives it (a double beyond the integers' range)
+// [[Rcpp::export]]
+SEXP count_positive(const Rcpp::NumericVector& x) {
+  R_xlen_t k = 0;
+  for (R_xlen_t i = 0; i < x.size(); ++i) k += x[i] > 0.0;
+  return k <= INT_MAX ? Rf_ScalarInteger((int)k) : Rf_ScalarReal((double)k);
+}
+
+// sum(w * y) without its temporary: each product in double, the sum in long
+// double, as R's sum() adds
+// [[Rcpp::export]]
+double weighted_total(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) {
+  if (w.size() != y.size()) Rcpp::stop("weighted_total: the vectors differ in length");
+  long double s = 0.0;
+  for (R_xlen_t i = 0; i < y.size(); ++i) s += w[i] * y[i];
+  return (double)s;
 }

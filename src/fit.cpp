@@ -237,7 +237,7 @@ class FitDriver {
     }
     build();
     // the passes write the predictors straight into the vector R gets
-    eta_r_ = Rcpp::NumericMatrix(m_.n, m_.lik->k());
+    eta_r_ = Rcpp::NumericMatrix(Rcpp::no_init(m_.n, m_.lik->k()));
     obj_->write_eta_to(eta_r_.begin());
     if (exact_) {
       exact_result();
@@ -913,7 +913,7 @@ class FitDriver {
     }
     // n_boundary counts fitted means numerically at 0 (or 1 for binomial)
     int n_boundary = 0;
-    Rcpp::NumericVector ww_r(n), mu_r(n), res_r(n);
+    Rcpp::NumericVector ww_r = Rcpp::no_init(n), mu_r = Rcpp::no_init(n), res_r = Rcpp::no_init(n);
     const bool canonical = glm_->canonical();
     if (glm_->calls_r()) {
       // a link of one's own: its values a block of rows at a time
