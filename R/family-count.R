@@ -205,6 +205,26 @@ negbin_large_theta <- function(theta, max_mu) {
          "same model")
 }
 
+# The rows whose theta = 1 / sigma^2 is far above their fitted mean, as sums
+# that add over chunks and partitions: how many (of the rows used), the
+# smallest such theta and the largest such mean
+negbin_edge_sums <- function(mu, sigma, used) {
+  theta <- 1 / sigma^2
+  big <- used & is.finite(mu) & theta > 1e3 * mu
+  c(big = sum(big), used = sum(used), min_theta = min(theta[big], Inf), max_mu = max(mu[big], -Inf))
+}
+add_negbin_edge_sums <- function(a, b) {
+  c(big = a[["big"]] + b[["big"]], used = a[["used"]] + b[["used"]],
+    min_theta = min(a[["min_theta"]], b[["min_theta"]]), max_mu = max(a[["max_mu"]], b[["max_mu"]]))
+}
+negbin_edge_message <- function(s) {
+  if (s[["big"]] == 0) return(NULL)
+  paste0("theta = 1 / sigma^2 is estimated as ", format(signif(s[["min_theta"]], 3)), " or more for ", s[["big"]],
+         " of the ", s[["used"]], " observations, large beside their fitted means (at most ",
+         format(signif(s[["max_mu"]], 3)), "): those counts show no overdispersion (sigma runs to 0), and ",
+         "poisson() fits them practically the same")
+}
+
 # With a sigma model: a location-scale row (sigma = 1 / sqrt(theta), the
 # coefficient of variation of the gamma that mixes the Poisson means; Var y =
 # mu + sigma^2 mu^2). Its quantile residuals are the mid-distribution ones,
@@ -223,15 +243,8 @@ negbin_location_scale <- list(
   },
   log_density = function(y, mu, sigma, df) stats::dnbinom(y, size = 1 / sigma^2, mu = mu, log = TRUE),
   # theta = 1 / sigma^2 far above the means (as negbin_finish() says it without a sigma model)
-  at_edge = function(mu, sigma, used) {
-    theta <- 1 / sigma^2
-    big <- used & is.finite(mu) & theta > 1e3 * mu
-    if (!any(big)) return(NULL)
-    paste0("theta = 1 / sigma^2 is estimated as ", format(signif(min(theta[big]), 3)), " or more for ", sum(big),
-           " of the ", sum(used), " observations, large beside their fitted means (at most ",
-           format(signif(max(mu[big]), 3)), "): those counts show no overdispersion (sigma runs to 0), and ",
-           "poisson() fits them practically the same")
-  })
+  edge = list(sums = negbin_edge_sums, add = add_negbin_edge_sums, message = negbin_edge_message))
+
 
 negbin_row_model <- function(family, resp, x, x_sigma, fun) {
   if (!is.null(x_sigma)) {
@@ -261,3 +274,4 @@ register_family(new_family_row(
   clamp_y = function(y) pmax(y, 0),
   eval_loglik = function(y, trials, mu, wt, fit) wt * stats::dnbinom(y, size = fit$family$theta, mu = mu, log = TRUE)
 ))
+

@@ -341,10 +341,10 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
   }
   built <- TRUE
-  # a chunk's model matrix of the mean, without the aliased columns
-  dense <- function(parts) {
-    X <- design_matrix(parts$model$blocks[[1L]]$design)
-    if (is.null(keep)) X else X[, keep[[1L]], drop = FALSE]
+  # a chunk's model matrix of block i (the mean's by default), without the aliased columns
+  dense <- function(parts, i = 1L) {
+    X <- design_matrix(parts$model$blocks[[i]]$design)
+    if (is.null(keep)) X else X[, keep[[i]], drop = FALSE]
   }
   list(schema = schema, terms = mt, sigma_terms = mt_sigma, family = fam$family, row = fam$row,
        intercept = intercept, open = open, close = close, next_spec = next_spec,
@@ -357,6 +357,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
        pass_at = function(theta, curvature, threads = 1L) chunked_pass(open, next_spec, theta, curvature, threads),
        binomial_aic = function(coef, any_trials) binomial_aic_pass(each_parts, dense, fam$family, coef, any_trials),
        fitted_sums = function(coef, info) fitted_sums_pass(each_parts, dense, fam$family, fam$row, coef, info),
+       edge_sums = function(coef) edge_sums_pass(each_parts, dense, fam$family, fam$row, coef),
        set_keep = function(value) keep <<- value,
        # later passes with another family of the same row (the negative
        # binomial at its estimated theta: the GLM at that theta)
@@ -799,6 +800,13 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
       NA_real_
     })
   }
+  # a scale at the edge of its range (the negative binomial's sigma running
+  # to 0), as in memory: by a pass at the fit
+  edge <- fam$row$location_scale$edge
+  if (!is.null(edge)) {
+    msg <- edge$message(m$edge_sums(res$coefficients))
+    if (!is.null(msg)) warn(fun, msg)
+  }
   loc <- model$blocks[[1L]]$coef_names
   df <- if (est) exp(res$coefficients[length(res$coefficients)]) else if (!is.na(model$df_fixed)) model$df_fixed else NULL
   list(rank = sum(!aliased[seq_along(loc)]), deviance = -2 * loglik, aic = -2 * loglik + 2 * npar, null.deviance = null_dev,
@@ -861,6 +869,23 @@ fitted_sums_pass <- function(each_parts, design, family, row, coef, info) {
     ll <- if (is.null(row$eval_loglik)) NA_real_ else sum(row$eval_loglik(resp$y, resp$trials, mu, w, info)[ok])
     total <<- add_fitted_sums(total, c(m2ll = -2 * ll, pearson = sum((w * (resp$y - mu)^2 / family$variance(mu))[ok]),
                                        max_mu = max(mu[ok], -Inf)))
+  })
+  total
+}
+
+# The sums of a location-scale row's edge (its registry entry `edge`) over
+# the rows at coef (location coefficients, then those of log sigma), by a pass
+edge_sums_pass <- function(each_parts, design, family, row, coef) {
+  edge <- row$location_scale$edge
+  total <- NULL
+  each_parts(function(parts) {
+    X <- design(parts, 1L)
+    Z <- design(parts, 2L)
+    eta <- drop(X %*% coef[seq_len(ncol(X))])
+    if (!is.null(parts$offset)) eta <- eta + parts$offset
+    sigma <- exp(drop(Z %*% coef[ncol(X) + seq_len(ncol(Z))]))
+    s <- edge$sums(family$linkinv(eta), sigma, parts$resp$weights > 0)
+    total <<- if (is.null(total)) s else edge$add(total, s)
   })
   total
 }

@@ -224,8 +224,8 @@ locscale_finish <- function(res, ctx, coef, aliased) {
   log_sigma <- stats::setNames(eta[, 2L], rn)
   # a scale at the edge of its range, said as the family says it (the negative
   # binomial's sigma running to 0: no overdispersion)
-  edge <- family_row(family)$location_scale$at_edge
-  msg <- if (is.function(edge)) edge(mu, exp(log_sigma), weights > 0)
+  edge <- family_row(family)$location_scale$edge
+  msg <- if (!is.null(edge)) edge$message(edge$sums(mu, exp(log_sigma), weights > 0))
   if (!is.null(msg)) warn(ctx$fun, msg)
   npar <- sum(!aliased)
   loglik <- res$loglik

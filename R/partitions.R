@@ -94,8 +94,9 @@ print.gradglm_partitions <- function(x, ...) {
 # partition opens its connection, closed at the end), and the model built
 # from the shared schema. Tasks: "scan" (the first pass: the schema),
 # "first" (the first chunk's parts, for the start), "pass" (a pass at theta:
-# chunked_pass()'s sums, and the chunk_sums() when `collect`) and "aic" (the
-# binomial AIC at theta).
+# chunked_pass()'s sums, and the chunk_sums() when `collect`), "aic" (the
+# binomial AIC at theta), "fitted" (the sums at the fitted means) and "edge"
+# (a location-scale row's edge sums at theta).
 partition_task <- function(part, task, spec, theta = NULL, curvature = "none", null = FALSE, collect = FALSE,
                            any_trials = FALSE, info = NULL) {
   src <- if (is.function(part)) part() else part
@@ -116,6 +117,7 @@ partition_task <- function(part, task, spec, theta = NULL, curvature = "none", n
   }
   if (task == "aic") return(m$binomial_aic(theta, any_trials))
   if (task == "fitted") return(m$fitted_sums(theta, info))
+  if (task == "edge") return(m$edge_sums(theta))
   m$set_null(null)
   sums <- NULL
   if (collect) {
@@ -249,6 +251,11 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
        fitted_sums = function(coef, info) {
          passes <<- passes + 1L
          Reduce(add_fitted_sums, partition_map(parts, fun, "fitted", spec = spec, theta = coef, info = info))
+       },
+       edge_sums = function(coef) {
+         passes <<- passes + 1L
+         edge <- fam$row$location_scale$edge
+         Reduce(edge$add, Filter(Negate(is.null), partition_map(parts, fun, "edge", spec = spec, theta = coef)))
        },
        passes = function() passes, reads = function() passes, cached = function() 0L,
        partitions = length(parts))

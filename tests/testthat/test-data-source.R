@@ -445,6 +445,16 @@ test_that("the negative binomial with theta estimated from a source: the in-memo
   expect_warning(gradglm(y ~ x1, data = dp, family = negative_binomial()), "no overdispersion")
   expect_warning(gradglm(y ~ x1, data = function_source(dp, 1000), family = negative_binomial()),
                  "theta is estimated as .*large beside the fitted means \\(at most 1.15\\)")
+  # and with a sigma model: the rows whose theta runs away beside their means, counted over the chunks
+  dp$z <- rnorm(3000)
+  edge <- "for 3000 of the 3000 observations, large beside their fitted means \\(at most 1.15\\).*poisson"
+  expect_warning(gradglm(y ~ x1, data = dp, family = negative_binomial(), sigma = ~ 1), edge)
+  expect_warning(gradglm(y ~ x1, data = function_source(dp, 1000), family = negative_binomial(), sigma = ~ 1), edge)
+  expect_warning(gradglm(y ~ x1, data = function_source(dp, 1000), family = negative_binomial(), sigma = ~ z),
+                 "of the 3000 observations, large beside their fitted means.*sigma runs to 0")
+  # overdispersed counts: no such warning
+  dp$y2 <- stats::rnbinom(3000, size = 2, mu = exp(1 + 0.3 * dp$x1))
+  expect_no_warning(gradglm(y2 ~ x1, data = function_source(dp, 1000), family = negative_binomial(), sigma = ~ z))
   # an invalid count names its chunk; counts that are all 0 say why theta cannot be estimated
   bad <- dp
   bad$y[2500] <- -1
