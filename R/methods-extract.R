@@ -17,7 +17,18 @@
 #' * `vcov()`: the estimated covariance matrix of the coefficients,
 #'   `dispersion * (X'WX)^{-1}`; with `complete = TRUE` aliased
 #'   coefficients get rows and columns of `NA`.
-#' * `confint()`: Wald confidence intervals, `estimate +/- z * se` with normal
+#' * `confint()`: confidence intervals. For a GLM fitted from data in memory
+#'   (not penalised) they are profile-likelihood intervals, as `confint()`
+#'   gives them for glm fits (MASS's `confint.glm()`; in stats from R 4.4):
+#'   the coefficient's values where the signed root of the deviance's rise,
+#'   `sign(b - estimate) * sqrt((D(b) - D) / dispersion)`, with the other
+#'   coefficients refitted, equals the normal quantiles. The limits are found
+#'   by root finding on refits (not interpolated on a grid), and are `NA`
+#'   where the deviance stays below the cutoff within 64 standard errors (a
+#'   flat likelihood, as under separation). A negative binomial is profiled at
+#'   its estimated theta, as MASS profiles glm.nb fits. Otherwise (other
+#'   models, fits from a chunked source, penalised fits) and with
+#'   `method = "wald"`: Wald intervals, `estimate +/- z * se` with normal
 #'   quantiles (as [stats::confint.default()]).
 #' * `logLik()`: the maximised log-likelihood, with attributes `df` (number
 #'   of estimated parameters, counting the Gaussian scale) and `nobs`;
@@ -55,6 +66,8 @@
 #' @param parm The coefficients for which intervals are wanted: a vector of
 #'   names or positions. All coefficients if missing.
 #' @param level The confidence level.
+#' @param method For `confint()`: `"profile"` or `"wald"`; by default
+#'   `"profile"` for a GLM fitted from data in memory, `"wald"` otherwise.
 #' @param type For `residuals()`: one of `"deviance"` (default),
 #'   `"pearson"`, `"working"` or `"response"`. For `weights()`: `"prior"`
 #'   (default) or `"working"`.
@@ -148,7 +161,7 @@ vcov.gradglm <- function(object, complete = TRUE, ...) {
 
 #' @rdname gradglm-extract
 #' @export
-confint.gradglm <- function(object, parm, level = 0.95, ...) {
+confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
   check_gradglm(object, "confint.gradglm")
   stop_if_path(object, "confint.gradglm")
   stop_if_network(object, "confint.gradglm", "a confidence interval")
@@ -176,7 +189,107 @@ confint.gradglm <- function(object, parm, level = 0.95, ...) {
   }
   se <- sqrt(diag(vcov.gradglm(object, complete = TRUE)))
   names(se) <- pnames
-  .wald_confint(cf, se, parm, level)
+  can_profile <- is_glm_fit(object) && !is_source_fit(object) && is.null(object$penalty)
+  if (is.null(method)) {
+    method <- if (can_profile) "profile" else "wald"
+  } else if (!is.character(method) || length(method) != 1L || !method %in% c("profile", "wald")) {
+    abort(fun, "'method' must be \"profile\" or \"wald\"")
+  } else if (method == "profile" && !can_profile) {
+    abort(fun, "profile-likelihood intervals are for GLM fits from data in memory without a penalty; ",
+          "this fit takes method = \"wald\"")
+  }
+  if (method == "wald") return(.wald_confint(cf, se, parm, level))
+  .profile_confint(object, cf, se, parm, level, fun)
+}
+
+# Profile-likelihood intervals of a GLM's coefficients (see confint.gradglm()):
+# for each limit, the root of z(b) - q, where z(b) is the signed root of the
+# deviance's rise over the dispersion with coefficient j held at b (through
+# the offset) and the others refitted, q the normal quantile. The root is
+# bracketed from the Wald limit outwards (doubling the distance, up to 64
+# standard errors) and found by uniroot() on the refits, each started at the
+# last one's coefficients.
+.profile_confint <- function(object, cf, se, parm, level, fun) {
+  tail <- (1 - level) / 2
+  probs <- c(tail, 1 - tail)
+  labels <- paste(format(100 * probs, trim = TRUE, scientific = FALSE, digits = 3L), "%")
+  ci <- matrix(NA_real_, length(parm), 2L, dimnames = list(parm, labels))
+  X <- tryCatch(stats::model.matrix(object), error = function(e) {
+    abort(fun, "profile-likelihood intervals refit the model on its design matrix, which cannot be ",
+          "rebuilt (", bare_message(e, "model.matrix.gradglm"), "); use method = \"wald\"")
+  })
+  y <- .select_response(object)
+  w <- object$prior.weights
+  off <- if (is.null(object$offset)) numeric(NROW(X)) else object$offset
+  family <- object$family
+  if (isTRUE(family$theta_estimated)) family$theta_estimated <- FALSE  # (theta held at its estimate)
+  disp <- .methods_dispersion(object)
+  dev0 <- object$deviance
+  kept <- which(!is.na(cf))
+  ctl <- .methods_refit_control(object)
+  ctl$tol <- min(ctl$tol, 1e-10)
+  opt <- .methods_refit_optimizer(object)
+  for (pm in parm) {
+    j <- match(pm, names(cf))
+    if (is.na(cf[[j]]) || !is.finite(se[[j]]) || !(se[[j]] > 0)) next
+    others <- setdiff(kept, j)
+    others_names <- colnames(X)[others]
+    z_at <- function(b) {
+      o <- off + X[, j] * b
+      dev <- if (!length(others)) {
+        sum(family$dev.resids(y, family$linkinv(o), w))
+      } else {
+        refit <- function(from) tryCatch(suppressWarnings(gradglm_fit(
+          X[, others, drop = FALSE], y, weights = w, offset = o, family = family, optimizer = opt, control = ctl,
+          start = from)), error = function(e) NULL)
+        # (from the last refit's coefficients, else from glm's start; a refit
+        # that converges from neither gives no value)
+        sub <- refit(start)
+        if (is.null(sub) || !isTRUE(sub$converged)) sub <- refit(NULL)
+        if (is.null(sub) || !isTRUE(sub$converged)) return(NA_real_)
+        start <<- sub$coefficients[others_names]
+        sub$deviance
+      }
+      rise <- (dev - dev0) / disp
+      if (rise < -1e-3) {
+        abort(fun, "profiling '", pm, "' found a fit better than the fitted one (deviance ",
+              format(dev, digits = 10), " < ", format(dev0, digits = 10), "): the fit had not converged")
+      }
+      sign(b - cf[[j]]) * sqrt(max(rise, 0))
+    }
+    for (side in 1:2) {
+      q <- stats::qnorm(probs[side])
+      start <- cf[others]
+      inner <- cf[[j]]
+      f_inner <- -q
+      found <- FALSE
+      for (k in 0:6) {
+        outer <- cf[[j]] + 2^k * q * se[[j]]
+        f_outer <- z_at(outer) - q
+        if (is.na(f_outer)) break
+        if (sign(f_outer) != sign(f_inner)) {
+          found <- TRUE
+          break
+        }
+        inner <- outer
+        f_inner <- f_outer
+      }
+      r <- if (found) {
+        tryCatch(stats::uniroot(function(b) z_at(b) - q, sort(c(inner, outer)),
+                                f.lower = if (inner < outer) f_inner else f_outer,
+                                f.upper = if (inner < outer) f_outer else f_inner, tol = 1e-9 * se[[j]])$root,
+                 error = function(e) if (startsWith(conditionMessage(e), fun)) stop(e) else NA_real_)
+      }
+      if (is.null(r) || is.na(r)) {
+        warn(fun, "the profile of '", pm, "' ", if (found || is.na(f_outer)) "could not be followed (a refit did not converge)" else
+               "stays below the cutoff within 64 standard errors", " towards its ", labels[side], " limit (a flat ",
+             "likelihood, e.g. separation): that limit is NA")
+        next
+      }
+      ci[pm, side] <- r
+    }
+  }
+  ci
 }
 
 # Wald intervals, estimate +- z * se, for the parameters named in `parm`,

@@ -31,8 +31,9 @@ generics::augment
 #' `statistic` and `p.value` (and `conf.low`, `conf.high` with `conf.int =
 #' TRUE`), from [coef()][coef.gradglm], [summary()][summary.gradglm] (t
 #' statistics where summary gives them, for a Gaussian GLM and several Gaussian
-#' responses; z statistics otherwise) and [confint()][coef.gradglm] (Wald
-#' intervals). Aliased coefficients, and those a penalised fit did not select,
+#' responses; z statistics otherwise) and [confint()][coef.gradglm]
+#' (profile-likelihood limits for a GLM fitted in memory, as broom gives them
+#' for glm; Wald limits otherwise, or with `conf.method = "wald"`). Aliased coefficients, and those a penalised fit did not select,
 #' have `NA` standard errors, statistics and limits. A fit with several
 #' parameter blocks gets a column saying which block each row belongs to,
 #' `term` then naming the coefficient within its block:
@@ -114,9 +115,11 @@ generics::augment
 #'
 #' @param x A fit of class `"gradglm"`, made by [gradglm()] or
 #'   [gradglm_fit()].
-#' @param conf.int Add Wald confidence limits `conf.low` and `conf.high`?
+#' @param conf.int Add confidence limits `conf.low` and `conf.high`?
 #' @param conf.level The confidence level of the limits.
 #' @param exponentiate Report `exp()` of the estimates and limits?
+#' @param conf.method The limits' method, `"profile"` or `"wald"`, as
+#'   [confint()][coef.gradglm]'s `method` (by default its default).
 #' @param return_zeros For a regularization path: keep the rows of
 #'   coefficients that are zero at a step?
 #' @param data For `augment()`: the data to add the columns to, with the rows
@@ -153,7 +156,7 @@ NULL
 #' @rdname gradglm-tidiers
 #' @export
 tidy.gradglm <- function(x, conf.int = FALSE, conf.level = 0.95, exponentiate = FALSE,
-                         return_zeros = FALSE, ...) {
+                         return_zeros = FALSE, conf.method = NULL, ...) {
   check_gradglm(x, "tidy.gradglm", "x")
   fun <- "tidy.gradglm"
   .tidy_check_flag(conf.int, "conf.int", fun)
@@ -187,7 +190,7 @@ tidy.gradglm <- function(x, conf.int = FALSE, conf.level = 0.95, exponentiate = 
   ret <- list(term = NULL, estimate = unname(as.numeric(cf)), std.error = filled(2L),
               statistic = filled(3L), p.value = filled(4L))
   if (conf.int) {
-    ci <- confint.gradglm(x, level = conf.level)
+    ci <- confint.gradglm(x, level = conf.level, method = conf.method)
     ret$conf.low <- unname(ci[nm, 1L])
     ret$conf.high <- unname(ci[nm, 2L])
   }

@@ -240,17 +240,17 @@ test_that("vcov() matches vcov.glm, complete = TRUE and FALSE", {
   expect_false(anyNA(v_small))
 })
 
-test_that("confint() gives Wald intervals equal to confint.default on glm", {
+test_that("confint(method = \"wald\") gives Wald intervals equal to confint.default on glm", {
   for (nm in names(models)) {
-    expect_equal(confint(models[[nm]]$gg), confint.default(models[[nm]]$gl),
+    expect_equal(confint(models[[nm]]$gg, method = "wald"), confint.default(models[[nm]]$gl),
                  tolerance = tol, label = nm)
   }
   fit <- models$probit_birthwt$gg
   gl <- models$probit_birthwt$gl
-  expect_equal(confint(fit, parm = c("lwt", "smoke"), level = 0.9),
+  expect_equal(confint(fit, parm = c("lwt", "smoke"), level = 0.9, method = "wald"),
                confint.default(gl, parm = c("lwt", "smoke"), level = 0.9),
                tolerance = tol)
-  expect_equal(confint(fit, parm = 2:3, level = 0.99),
+  expect_equal(confint(fit, parm = 2:3, level = 0.99, method = "wald"),
                confint.default(gl, parm = 2:3, level = 0.99), tolerance = tol)
   expect_identical(colnames(confint(fit, level = 0.9)), c("5 %", "95 %"))
   # intervals for aliased coefficients are NA
@@ -260,6 +260,71 @@ test_that("confint() gives Wald intervals equal to confint.default on glm", {
   expect_error(confint(fit, parm = "nope"), "'nope'")
   expect_error(confint(fit, parm = 99), "'parm'")
   expect_error(confint(fit, level = 1.5), "'level'")
+  expect_error(confint(fit, method = "bootstrap"), "'method' must be")
+})
+
+test_that("confint() of a GLM gives profile-likelihood limits: the roots of the signed root deviance", {
+  set.seed(3)
+  n <- 200
+  d <- data.frame(x = rnorm(n), g = sample(letters[1:3], n, TRUE), t = runif(n, 1, 3))
+  d$y <- rpois(n, d$t * exp(0.2 + 0.3 * d$x))
+  d$b <- rbinom(n, 1, plogis(-0.3 + 0.8 * d$x))
+  d$k <- rbinom(n, 5, plogis(-0.5 + 0.4 * d$x))
+  d$z <- rgamma(n, 2, 2 / exp(0.5 + 0.3 * d$x))
+  cases <- list(
+    poisson_offset = list(y ~ x + g + offset(log(t)), poisson()),
+    logistic = list(b ~ x + g, binomial()),
+    probit_trials = list(cbind(k, 5 - k) ~ x, binomial(link = "probit")),
+    gamma_log = list(z ~ x, Gamma(link = "log")),
+    quasibinomial = list(cbind(k, 5 - k) ~ x, quasibinomial()),
+    negbin_fixed = list(y ~ x + offset(log(t)), negative_binomial(theta = 4)))
+  for (nm in names(cases)) {
+    form <- cases[[nm]][[1L]]
+    fam <- cases[[nm]][[2L]]
+    fit <- gradglm(form, data = d, family = fam)
+    ci <- confint(fit, level = 0.9)
+    expect_identical(colnames(ci), c("5 %", "95 %"))
+    # the reference, built from glm.fit alone: the coefficient held at b (in
+    # the offset), the others refitted at epsilon 1e-14; its dispersion as
+    # summary.glm's; the limits where the signed root meets qnorm(0.05), qnorm(0.95)
+    gfam <- if (nm == "negbin_fixed") MASS::negative.binomial(4) else fam
+    ctl <- list(epsilon = 1e-14, maxit = 100)
+    g <- glm(form, data = d, family = gfam, control = ctl)
+    X <- model.matrix(g)
+    y <- g$y
+    off <- if (is.null(g$offset)) 0 else g$offset
+    # (a negative binomial's dispersion is 1, as summary() of glm.nb has it;
+    # glm() with MASS's negative.binomial() family would estimate one)
+    disp <- if (nm == "negbin_fixed") 1 else summary(g)$dispersion
+    for (j in seq_len(ncol(X))) {
+      z <- function(b) {
+        fm <- glm.fit(X[, -j, drop = FALSE], y, weights = g$prior.weights, offset = off + X[, j] * b,
+                      family = gfam, control = ctl)
+        sign(b - coef(g)[[j]]) * sqrt(max(fm$deviance - g$deviance, 0) / disp)
+      }
+      se <- sqrt(diag(vcov(g)))[[j]]
+      lo <- uniroot(function(b) z(b) - qnorm(0.05), coef(g)[[j]] + c(-5, 0) * se, tol = 1e-12)$root
+      hi <- uniroot(function(b) z(b) - qnorm(0.95), coef(g)[[j]] + c(0, 5) * se, tol = 1e-12)$root
+      expect_equal(unname(ci[j, ]), c(lo, hi), tolerance = 1e-7, label = paste(nm, colnames(X)[j]))
+    }
+    # MASS's confint() for glm interpolates a spline through a grid of refits: close, not exact
+    if (nm != "negbin_fixed") {
+      ref <- suppressMessages(confint(g, level = 0.9))
+      expect_lt(max(abs(ci - ref) / abs(ref)), 2e-3, label = nm)
+    }
+  }
+  # the Gaussian's profile is quadratic: its limits are Wald's
+  fit <- gradglm(z ~ x + g, data = d)
+  expect_equal(confint(fit), confint(fit, method = "wald"), tolerance = 1e-8)
+  # separated classes: the likelihood is flat beyond the fitted values, the limit is NA with a warning
+  ds <- data.frame(x = 1:10, y = rep(0:1, each = 5))
+  fs <- suppressWarnings(gradglm(y ~ x, data = ds, family = binomial()))
+  expect_warning(ci <- confint(fs, "x"), "profile of 'x'.*limit is NA")
+  expect_true(is.na(ci[2L]))
+  # profiles need the rows in memory and an unpenalised GLM
+  sfit <- gradglm(z ~ x, data = d, family = student_t(), sigma = ~ 1)
+  expect_error(confint(sfit, method = "profile"), "profile-likelihood intervals are for GLM fits")
+  expect_equal(confint(sfit), confint(sfit, method = "wald"))
 })
 
 # ---------------------------------------------------------------------------

@@ -69,8 +69,12 @@ test_that("tidy() of GLM fits is summary()'s table with confint()'s limits, and 
     sg <- coef(summary(p$glm_ref))
     expect_equal(unname(as.matrix(td[c("estimate", "std.error", "statistic", "p.value")])), unname(sg),
                  tolerance = 1e-6, label = nm)
-    expect_equal(unname(as.matrix(td[c("conf.low", "conf.high")])), unname(confint.default(p$glm_ref, level = 0.9)),
-                 tolerance = 1e-6, label = nm)
+    # (profile limits: glm's confint() interpolates a spline through a grid of
+    # refits, so it is close, not exact; test-methods.R checks the exact roots)
+    ref <- unname(suppressWarnings(suppressMessages(confint(p$glm_ref, level = 0.9))))
+    expect_lt(max(abs(as.matrix(td[c("conf.low", "conf.high")]) - ref) / abs(ref)), 2e-3, label = nm)
+    expect_equal(unname(as.matrix(tidy(fit, conf.int = TRUE, conf.level = 0.9, conf.method = "wald")[c("conf.low", "conf.high")])),
+                 unname(confint.default(p$glm_ref, level = 0.9)), tolerance = 1e-6, label = nm)
     # exponentiate: exp() of the estimate and limits, nothing else
     te <- tidy(fit, conf.int = TRUE, conf.level = 0.9, exponentiate = TRUE)
     expect_equal(te$estimate, exp(td$estimate), tolerance = 1e-14)
@@ -428,14 +432,14 @@ test_that("tidy(), glance() and augment() agree with broom's for the same glm", 
     fit <- p$gradglm
     g <- p$glm_ref
     expect_same_frame(tidy(fit), broom::tidy(g), label = paste(nm, "tidy"))
-    # broom's limits for glm are profile-likelihood ones (MASS); gradglm's
-    # confint() is Wald: the other columns must agree, the limits are Wald's
+    # broom's limits for glm are profile-likelihood ones, interpolated by MASS:
+    # the other columns agree, the limits closely
     ours <- tidy(fit, conf.int = TRUE, exponentiate = TRUE)
     theirs <- suppressMessages(suppressWarnings(broom::tidy(g, conf.int = TRUE, exponentiate = TRUE)))
     expect_identical(names(ours), names(theirs))
     expect_same_frame(ours[1:5], theirs[1:5], label = paste(nm, "tidy exponentiated"))
-    expect_equal(unname(as.matrix(ours[c("conf.low", "conf.high")])), exp(unname(confint.default(g))),
-                 tolerance = 1e-6)
+    lim <- c("conf.low", "conf.high")
+    expect_lt(max(abs(as.matrix(ours[lim]) - as.matrix(theirs[lim])) / as.matrix(theirs[lim])), 2e-3, label = nm)
     if (nm == "gaussian") {  # where the profile is exactly quadratic the limits agree too
       expect_same_frame(ours, theirs, label = "gaussian conf.int")
     }
