@@ -1,11 +1,18 @@
-#' Leverages, standardised residuals and Cook's distances of a GLM fit
+#' Leverages, residuals and influence of the rows of a GLM fit
 #'
 #' The regression diagnostics of [stats::influence.measures()] for a
 #' generalized linear model fitted by maximum likelihood, computed as
-#' [stats::hatvalues()], [stats::rstandard()] and [stats::cooks.distance()]
-#' compute them for the same `glm()` fit: the leverages are the diagonal of
+#' [stats::hatvalues()], [stats::rstandard()], [stats::rstudent()],
+#' [stats::cooks.distance()], [stats::dfbeta()], [stats::dfbetas()] and
+#' [stats::influence()] (as [stats::lm.influence()]) compute them for the
+#' same `glm()` fit: the leverages are the diagonal of
 #' the hat matrix of the working weights at the solution, and Cook's
-#' distances and the standardised residuals use the fit's dispersion. Rows
+#' distances and the standardised residuals use the fit's dispersion;
+#' `rstudent()` gives glm's approximate studentized deletion residuals and
+#' `dfbeta()` glm's approximate change of the coefficients when a row is
+#' left out (the least-squares formula on the weighted design with the
+#' deviance residuals; `dfbetas()` scaled by the row-deleted residual scale
+#' and the coefficients' unscaled standard errors). Rows
 #' of zero prior weight are left out, as glm leaves them out; with
 #' `na.action = na.exclude` the rows left out for missing values are `NA`
 #' (their leverage 0, as glm's).
@@ -18,20 +25,27 @@
 #' @param model A `"gradglm"` fit.
 #' @param type For `rstandard()`: standardised `"deviance"` (the default, as
 #'   glm's) or `"pearson"` residuals.
+#' @param do.coef For `influence()`: compute the coefficients' changes
+#'   (`coefficients`)?
 #' @param ... Not used.
 #' @return A numeric vector with one value per row of the data with positive
-#'   weight (named as the rows).
+#'   weight (named as the rows); for `dfbeta()` and `dfbetas()` a matrix
+#'   with a row per such row and a column per coefficient (aliased ones left
+#'   out); for `influence()` the list of [stats::lm.influence()] for glm:
+#'   `hat`, `coefficients`, `sigma`, `dev.res` and `pear.res`.
 #' @examples
 #' fit <- gradglm(cbind(ncases, ncontrols) ~ agegp + alcgp, data = esoph, family = binomial())
 #' head(hatvalues(fit))
 #' head(rstandard(fit))
 #' which.max(cooks.distance(fit))
+#' head(rstudent(fit))
+#' head(dfbetas(fit)[, 1:3])
 #' @name gradglm-influence
 NULL
 
 # the measures of a fit, or an error naming the function
-influence_or_stop <- function(model, fun) {
-  infl <- .influence_measures(model, "deviance")
+influence_or_stop <- function(model, fun, coefficients = FALSE) {
+  infl <- .influence_measures(model, "deviance", coefficients)
   if (is.null(infl)) {
     abort(fun, "leverages and Cook's distances are computed for unpenalised GLM fits (gaussian, binomial, ",
           "poisson) from data in memory; this fit is ", describe_fit_kind(model))
@@ -83,4 +97,66 @@ rstandard.gradglm <- function(model, type = c("deviance", "pearson"), ...) {
 cooks.distance.gradglm <- function(model, ...) {
   check_gradglm(model, "cooks.distance.gradglm", "model")
   influence_rows(model, influence_or_stop(model, "cooks.distance")$.cooksd)
+}
+
+# a matrix with one row per row of the data, kept and padded as influence_rows() keeps vectors
+influence_matrix_rows <- function(model, m) {
+  rownames(m) <- rownames(as.matrix(model$fitted.values))[seq_len(nrow(m))]
+  pw <- model$prior.weights
+  if (!is.null(pw) && length(pw) == nrow(m)) m <- m[pw != 0, , drop = FALSE]
+  if (inherits(model$na.action, "exclude")) stats::naresid(model$na.action, m) else m
+}
+
+#' @rdname gradglm-influence
+#' @importFrom stats influence
+#' @export
+influence.gradglm <- function(model, do.coef = TRUE, ...) {
+  check_gradglm(model, "influence.gradglm", "model")
+  infl <- influence_or_stop(model, "influence", coefficients = isTRUE(do.coef))
+  # (rows left out for missing values, as lm.influence() gives them: no
+  # leverage, no change of the coefficients, the whole fit's residual scale)
+  out <- list(hat = influence_rows(model, infl$.hat))
+  out$hat[is.na(out$hat)] <- 0
+  if (isTRUE(do.coef)) out$coefficients <- dfbeta.gradglm(model)
+  out$sigma <- influence_rows(model, infl$.sigma)
+  out$sigma[is.na(out$sigma)] <- sqrt(model$deviance / model$df.residual)
+  out$dev.res <- influence_rows(model, infl$.dev.res)
+  out$pear.res <- influence_rows(model, infl$.pear.res)
+  out
+}
+
+#' @rdname gradglm-influence
+#' @importFrom stats rstudent
+#' @export
+rstudent.gradglm <- function(model, ...) {
+  check_gradglm(model, "rstudent.gradglm", "model")
+  infl <- influence_or_stop(model, "rstudent")
+  h <- infl$.hat
+  r <- infl$.dev.res
+  r <- sign(r) * sqrt(r^2 + h * infl$.pear.res^2 / (1 - h))
+  r[is.infinite(r)] <- NaN
+  # (glm's: the families of a fixed dispersion are not scaled by the row-deleted residual scale)
+  if (!.methods_fixed_dispersion(model$family)) r <- r / infl$.sigma
+  influence_rows(model, r)
+}
+
+#' @rdname gradglm-influence
+#' @importFrom stats dfbeta
+#' @export
+dfbeta.gradglm <- function(model, ...) {
+  check_gradglm(model, "dfbeta.gradglm", "model")
+  m <- influence_matrix_rows(model, influence_or_stop(model, "dfbeta", coefficients = TRUE)$.coefficients)
+  m[is.na(m)] <- 0  # (rows left out for missing values change nothing)
+  m
+}
+
+#' @rdname gradglm-influence
+#' @importFrom stats dfbetas
+#' @export
+dfbetas.gradglm <- function(model, ...) {
+  check_gradglm(model, "dfbetas.gradglm", "model")
+  infl <- influence_or_stop(model, "dfbetas", coefficients = TRUE)
+  m <- influence_matrix_rows(model, infl$.coefficients / outer(infl$.sigma, sqrt(diag(infl$.xtwx_inv))))
+  m[is.na(m)] <- 0
+  m
 }

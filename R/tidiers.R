@@ -459,7 +459,7 @@ augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link
 # stats::influence(), rstandard() and cooks.distance() give them for the same
 # glm (rows of zero prior weight: no leverage and no influence, the fit's
 # residual scale); NULL for the fits they do not apply to.
-.influence_measures <- function(x, type.residuals) {
+.influence_measures <- function(x, type.residuals, coefficients = FALSE) {
   if (!is_glm_fit(x) || is_network_fit(x) || is_source_fit(x)) return(NULL)
   if (!is.null(x$penalty) && !isTRUE(x$penalty$relaxed)) return(NULL)
   if (is.null(x$weights) || NCOL(x$fitted.values) != 1L) return(NULL)
@@ -482,6 +482,7 @@ augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link
   disp <- .methods_dispersion(x)
   p <- ncol(X)
   hat <- numeric(n)
+  q <- NULL
   if (p > 0L) {
     q <- qr(X * sqrt(w))
     Q <- qr.Q(q)[, seq_len(q$rank), drop = FALSE]
@@ -508,7 +509,20 @@ augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link
   std <- nan_inf(res / sqrt(disp * (1 - hat)))
   cooks[!used] <- 0
   std[!used] <- NA_real_
-  list(.hat = hat, .sigma = sig, .cooksd = cooks, .std.resid = std)
+  out <- list(.hat = hat, .sigma = sig, .cooksd = cooks, .std.resid = std, .dev.res = dev_res, .pear.res = pear_res)
+  if (coefficients) {
+    # the change of the coefficients when a row is left out, as
+    # stats::lm.influence() gives it for glm: the least-squares formula on
+    # the weighted design with the deviance residuals,
+    # (X'WX)^-1 x_i sqrt(w_i) d_i / (1 - h_i)
+    xtwx_inv <- if (is.null(q)) matrix(0, 0, 0) else chol2inv(qr.R(q))[order(q$pivot), order(q$pivot), drop = FALSE]
+    step <- ifelse(hat < 1, sqrt(w) * dev_res / (1 - hat), 0)
+    step[!used] <- 0
+    out$.coefficients <- (X * step) %*% xtwx_inv
+    dimnames(out$.coefficients) <- list(NULL, colnames(X))
+    out$.xtwx_inv <- xtwx_inv
+  }
+  out
 }
 
 .augment_predict_types <- function(x) {

@@ -33,6 +33,37 @@ test_that("hatvalues(), rstandard() and cooks.distance() equal glm's", {
   expect_false(rownames(d)[5] %in% names(hatvalues(fit)))  # (zero weight: left out, as by glm)
 })
 
+test_that("influence(), rstudent(), dfbeta() and dfbetas() equal glm's", {
+  set.seed(4)
+  d <- data.frame(y = rpois(150, 3), x = rnorm(150), g = factor(sample(letters[1:3], 150, TRUE)), z = runif(150),
+                  w = rep(0:2, 50))
+  d$x[7] <- NA
+  d$k <- rbinom(150, 4, 0.4)
+  d$u <- rgamma(150, 3, 1)
+  cases <- list(list(y ~ x + g + z, poisson()), list(cbind(k, 4 - k) ~ x + z, binomial()),
+                list(u ~ x + g, Gamma("log")), list(u ~ x + z, gaussian()))
+  for (cs in cases) {
+    lab <- cs[[2]]$family
+    # weights with zeros (rows left out, as by glm) and a missing value (na.exclude: padded as glm pads)
+    ref <- glm(cs[[1]], data = d, family = cs[[2]], weights = w, na.action = na.exclude,
+               control = glm.control(epsilon = 1e-14, maxit = 100))
+    fit <- gradglm(cs[[1]], data = d, family = cs[[2]], weights = w, na.action = na.exclude,
+                   control = gradglm_control(tol = 1e-12))
+    a <- influence(fit)
+    b <- influence(ref)
+    expect_identical(names(a), names(b), label = lab)
+    for (el in names(b)) expect_equal(a[[el]], b[[el]], tolerance = 1e-7, label = paste(lab, el))
+    expect_equal(rstudent(fit), rstudent(ref), tolerance = 1e-7, label = lab)
+    expect_equal(dfbeta(fit), dfbeta(ref), tolerance = 1e-7, label = lab)
+    expect_equal(dfbetas(fit), dfbetas(ref), tolerance = 1e-7, label = lab)
+    expect_identical(names(influence(fit, do.coef = FALSE)), c("hat", "sigma", "dev.res", "pear.res"))
+  }
+  expect_error(rstudent(gradglm(mpg ~ wt, sigma = ~ hp, data = mtcars, family = student_t(df = 4))),
+               "rstudent: leverages .* not a GLM")
+  expect_error(dfbetas(gradglm(mpg ~ wt + hp + qsec, data = mtcars, penalty = lasso(lambda = 0.1))),
+               "dfbetas: .* penalised")
+})
+
 test_that("fits that are not GLMs say why they have no leverages", {
   expect_error(hatvalues(gradglm(mpg ~ wt, sigma = ~ hp, data = mtcars, family = student_t(df = 4))),
                "hatvalues: leverages .* not a GLM")
