@@ -69,7 +69,9 @@
 #' @param method For `confint()`: `"profile"` or `"wald"`; by default
 #'   `"profile"` for a GLM fitted from data in memory, `"wald"` otherwise.
 #' @param type For `residuals()`: one of `"deviance"` (default),
-#'   `"pearson"`, `"working"` or `"response"`. For `weights()`: `"prior"`
+#'   `"pearson"`, `"working"`, `"response"` or, for a GLM fitted with a
+#'   formula, `"partial"` (the working residuals plus
+#'   `predict(type = "terms")`, a column per term, as glm's). For `weights()`: `"prior"`
 #'   (default) or `"working"`.
 #' @param ... For `model.frame()`: `data`, `subset` or `na.action` to
 #'   rebuild the frame with. Otherwise not used.
@@ -354,8 +356,8 @@ fitted.gradglm <- function(object, ...) {
 
 #' @rdname gradglm-extract
 #' @export
-residuals.gradglm <- function(object, type = c("deviance", "pearson", "working", "response", "quantile"),
-                              ...) {
+residuals.gradglm <- function(object, type = c("deviance", "pearson", "working", "response", "partial",
+                                               "quantile"), ...) {
   check_gradglm(object, "residuals.gradglm")
   stop_if_path(object, "residuals.gradglm")
   stop_if_source(object, "residuals.gradglm", "residuals")
@@ -364,7 +366,12 @@ residuals.gradglm <- function(object, type = c("deviance", "pearson", "working",
     type <- if (missing(type)) types[1L] else match.arg(type[1L], types)
     return(type_methods(object)$residuals(object, type))
   }
-  type <- if (missing(type)) "deviance" else match.arg(type[1L], c("deviance", "pearson", "working", "response"))
+  type <- if (missing(type)) "deviance" else
+    match.arg(type[1L], c("deviance", "pearson", "working", "response", "partial"))
+  if (type == "partial") {
+    # the working residuals plus each term's contribution (as glm's, for termplot())
+    return(residuals.gradglm(object, "working") + predict.gradglm(object, type = "terms"))
+  }
   mu <- object$fitted.values
   r <- object$residuals
   wts <- object$prior.weights

@@ -36,12 +36,18 @@
 #'   returned.
 #' @param type The scale of the predictions: `"link"` (the linear predictor,
 #'   the default) or `"response"` (the mean, the inverse link of the linear
-#'   predictor). A distributional fit also takes `"sigma"` (its fitted scale,
+#'   predictor); for a GLM fitted with a formula also `"terms"`, the matrix of
+#'   each term's contribution to the linear predictor, centred at the fitted
+#'   design's column means when the model has an intercept (their sum is the
+#'   attribute `"constant"`), as [stats::predict.glm()] gives it (and as
+#'   [stats::termplot()] uses it). A distributional fit also takes `"sigma"` (its fitted scale,
 #'   with delta-method standard errors), a multinomial or ordinal fit
 #'   `"probs"` (the matrix of class probabilities) and `"class"` (the most
 #'   probable class, a factor); their `"link"` is the matrix of the classes'
 #'   linear predictors (multinomial) or the location (ordinal). With several
 #'   responses, each type gives one column per response.
+#' @param terms For `type = "terms"`: the labels of the terms wanted (all by
+#'   default).
 #' @param se.fit Logical: return standard errors as well?
 #' @param dispersion The dispersion used for the standard errors. If `NULL`
 #'   (the default) the fit's dispersion is used: 1 for the binomial and
@@ -90,10 +96,10 @@
 #' @importFrom stats na.pass predict
 #' @export
 predict.gradglm <- function(object, newdata = NULL,
-                            type = c("link", "response", "sigma", "probs", "class"),
+                            type = c("link", "response", "terms", "sigma", "probs", "class"),
                             se.fit = FALSE, dispersion = NULL,
                             na.action = na.pass, lambda = NULL, output = NULL, table = NULL, keep = NULL,
-                            ...) {
+                            terms = NULL, ...) {
   check_gradglm(object, "predict.gradglm")
   if (inherits(newdata, "gradglm_source")) {
     return(predict_source(object, newdata, if (missing(type)) NULL else type, se.fit, dispersion, output, table,
@@ -123,7 +129,7 @@ predict.gradglm <- function(object, newdata = NULL,
     }
     return(m$predict(object, newdata = newdata, type = type, se.fit = se.fit, na.action = na.action, ...))
   }
-  type <- if (missing(type)) "link" else match.arg(type[1L], c("link", "response"))
+  type <- if (missing(type)) "link" else match.arg(type[1L], c("link", "response", "terms"))
   if (!is.null(dispersion) &&
       (!is.numeric(dispersion) || length(dispersion) != 1L ||
        !is.finite(dispersion) || dispersion < 0)) {
@@ -134,6 +140,7 @@ predict.gradglm <- function(object, newdata = NULL,
   coefs <- object$coefficients
   # penalised fits: only the selected coefficients (the others are 0) have a covariance
   keep <- !is.na(coefs) & !(if (is.null(object$aliased)) FALSE else object$aliased)
+  if (type == "terms") return(.pred_terms(object, newdata, se.fit, dispersion, na.action, terms, keep, ...))
 
   if (is.null(newdata)) {
     # the fitted values, padded for na.exclude
@@ -173,6 +180,63 @@ predict.gradglm <- function(object, newdata = NULL,
   names(fit) <- names(se) <- names(eta)
   list(fit = stats::napredict(na_act, fit),
        se.fit = stats::napredict(na_act, se),
+       residual.scale = sqrt(dispersion))
+}
+
+# predict(type = "terms") of a GLM: each term's columns of the design (centred
+# at the fitted design's column means when there is an intercept) times its
+# coefficients, one column per term (those named in `terms`, else all), with
+# the centring's total as the attribute "constant"; with se.fit, the
+# standard errors of each column from the covariance of the term's
+# coefficients.
+.pred_terms <- function(object, newdata, se.fit, dispersion, na.action, terms, keep, ...) {
+  fun <- "predict.gradglm"
+  if (is.null(object$terms)) {
+    abort(fun, "type = \"terms\" needs the model's terms: fit it with gradglm() and a formula")
+  }
+  if (!is.null(object$penalty) && !isTRUE(object$penalty$relaxed)) {
+    abort(fun, "type = \"terms\" is for unpenalised fits")
+  }
+  fitted_x <- .pred_fitted_design(object)
+  if (is.null(newdata)) {
+    X <- fitted_x
+    na_act <- object$na.action
+  } else {
+    design <- .pred_new_design(object, newdata, na.action, ...)
+    X <- design$x
+    na_act <- design$na.action
+  }
+  asgn <- attr(fitted_x, "assign")
+  labels <- attr(object$terms, "term.labels")
+  if (is.null(terms)) terms <- labels
+  unknown <- setdiff(terms, labels)
+  if (length(unknown)) {
+    abort(fun, "'terms' names term(s) ", quote_some(unknown), " not in the model; its terms are ",
+          if (length(labels)) quote_some(labels, 10L) else "none")
+  }
+  beta <- object$coefficients
+  beta[!keep] <- 0
+  intercept <- attr(object$terms, "intercept") > 0L
+  avx <- colMeans(fitted_x)
+  if (intercept) X <- sweep(X, 2L, avx, check.margin = FALSE)
+  constant <- if (intercept) sum(avx[keep] * beta[keep]) else 0
+  cols <- lapply(match(terms, labels), function(t) which(asgn == t & keep))
+  fit <- vapply(cols, function(j) drop(X[, j, drop = FALSE] %*% beta[j]), numeric(nrow(X)))
+  fit <- matrix(fit, nrow(X), length(terms), dimnames = list(rownames(X), terms))
+  attr(fit, "constant") <- constant
+  if (!se.fit) return(stats::napredict(na_act, fit))
+  if (is.null(dispersion)) dispersion <- .pred_dispersion(object)
+  V <- object$cov.unscaled
+  kn <- names(beta)[keep]
+  se <- vapply(cols, function(j) {
+    if (!length(j)) return(numeric(nrow(X)))
+    nm <- names(beta)[j]
+    Vj <- V[match(nm, kn), match(nm, kn), drop = FALSE]
+    Xj <- X[, j, drop = FALSE]
+    sqrt(pmax(rowSums((Xj %*% Vj) * Xj), 0) * dispersion)
+  }, numeric(nrow(X)))
+  se <- matrix(se, nrow(X), length(terms), dimnames = list(rownames(X), terms))
+  list(fit = stats::napredict(na_act, fit), se.fit = stats::napredict(na_act, se),
        residual.scale = sqrt(dispersion))
 }
 

@@ -33,7 +33,7 @@ test_that("predict without newdata returns the fitted scale values", {
   fit <- gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson())
   expect_identical(predict(fit), fit$linear.predictors)
   expect_identical(predict(fit, type = "response"), fit$fitted.values)
-  expect_error(predict(fit, type = "terms"), "should be one of")
+  expect_error(predict(fit, type = "sigma"), "should be one of")
 })
 
 test_that("Poisson with factors matches predict.glm, with and without newdata", {
@@ -270,4 +270,34 @@ test_that("gradglm_fit() fits reject newdata of the wrong shape", {
                "'offset' must be numeric of length 1 or 3", fixed = TRUE)
   expect_equal(unname(predict(fit, cbind(1, 3))),
                unname(sum(coef(fit) * c(1, 3))))
+})
+
+test_that("predict(type = \"terms\") and residuals(type = \"partial\") equal glm's, and termplot() draws", {
+  set.seed(4)
+  d <- data.frame(y = rpois(150, 3), x = rnorm(150), g = factor(sample(letters[1:3], 150, TRUE)), z = runif(150),
+                  w = rep(0:2, 50))
+  d$x[7] <- NA
+  for (fo in list(y ~ x + g + poly(z, 2), y ~ 0 + g + x, y ~ x * g)) {
+    lab <- deparse(fo)
+    fit <- gradglm(fo, data = d, family = poisson(), weights = w, na.action = na.exclude,
+                   control = gradglm_control(tol = 1e-12))
+    ref <- glm(fo, data = d, family = poisson(), weights = w, na.action = na.exclude,
+               control = glm.control(epsilon = 1e-14))
+    expect_equal(predict(fit, type = "terms"), predict(ref, type = "terms"), tolerance = 1e-7, label = lab)
+    expect_equal(predict(fit, d[1:9, ], type = "terms"), predict(ref, d[1:9, ], type = "terms"), tolerance = 1e-7,
+                 label = lab)
+    a <- predict(fit, d[1:9, ], type = "terms", se.fit = TRUE)
+    b <- predict(ref, d[1:9, ], type = "terms", se.fit = TRUE)
+    expect_equal(a[c("fit", "se.fit", "residual.scale")], b[c("fit", "se.fit", "residual.scale")], tolerance = 1e-7,
+                 label = lab)
+    expect_equal(predict(fit, type = "terms", terms = "x"), predict(ref, type = "terms", terms = "x"),
+                 tolerance = 1e-7, label = lab)
+    expect_equal(residuals(fit, "partial"), residuals(ref, "partial"), tolerance = 1e-7, label = lab)
+  }
+  pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  fit <- gradglm(y ~ x + g + poly(z, 2), data = d, family = poisson(), na.action = na.exclude)
+  expect_silent(termplot(fit, partial.resid = TRUE, se = TRUE))
+  expect_error(predict(fit, type = "terms", terms = "nope"), "'terms' names term\\(s\\) 'nope'")
+  expect_error(predict(gradglm_fit(cbind(1, d$z), d$y, family = poisson()), type = "terms"), "needs the model's terms")
 })
