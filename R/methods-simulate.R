@@ -1,0 +1,156 @@
+# simulate() for GLM fits: responses drawn from the fitted distribution of
+# each row, as stats::simulate() draws them for glm fits.
+
+#' Simulate responses from a fitted GLM
+#'
+#' Draws `nsim` response vectors from the distribution a GLM fit assigns to
+#' each row (its fitted mean, prior weight and dispersion), as
+#' [stats::simulate()] draws them for a `glm()` fit, with the same calls to
+#' R's random number generator where glm has them (gaussian, binomial,
+#' poisson), so that the same seed gives the same draws:
+#'
+#' * gaussian: `mu + N(0, dispersion / weights)`, the dispersion being
+#'   `deviance / df.residual`;
+#' * binomial: counts out of the prior weights (the trials), as proportions
+#'   (or a two-column matrix for a `cbind()` response, a factor for a factor
+#'   response); the weights must be whole numbers;
+#' * poisson: counts (prior weights are ignored with a warning, as by glm);
+#' * Gamma: shape `alpha * weights` at the maximum-likelihood `alpha` given
+#'   the fitted means (as glm's, from `MASS::gamma.shape()`);
+#' * inverse.gaussian: shape `weights / dispersion` (glm's needs the
+#'   SuppDists package; this one draws by the transformation of Michael,
+#'   Schucany and Haas (1976));
+#' * negative binomial: `rnbinom(size = theta, mu)`.
+#'
+#' Quasi-families have no distribution to draw from; other models
+#' (distributional, multinomial, ordinal, networks) and fits from a chunked
+#' source are refused with the reason.
+#'
+#' @param object A `"gradglm"` fit.
+#' @param nsim The number of response vectors.
+#' @param seed `NULL`, or an integer for [set.seed()] (the generator's state
+#'   is restored afterwards), as in [stats::simulate()].
+#' @param ... Not used.
+#' @return A data frame with columns `sim_1`, ..., `sim_<nsim>` and a row per
+#'   fitted row (padded with `NA` under `na.action = na.exclude`), with the
+#'   generator's state as the attribute `"seed"`.
+#' @examples
+#' fit <- gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson())
+#' sims <- simulate(fit, nsim = 3, seed = 1)
+#' head(sims)
+#' # a parametric bootstrap of the wool coefficient
+#' boot <- vapply(sims, function(y) coef(update(fit, y ~ .,
+#'   data = cbind(warpbreaks, y = y)))[["woolB"]], 0)
+#' @importFrom stats simulate
+#' @export
+simulate.gradglm <- function(object, nsim = 1, seed = NULL, ...) {
+  fun <- "simulate.gradglm"
+  check_gradglm(object, fun)
+  stop_if_path(object, fun)
+  stop_if_source(object, fun, "simulated responses")
+  stop_if_network(object, fun, "simulated responses")
+  if (!is_glm_fit(object)) {
+    abort(fun, "responses are simulated from GLM fits; this fit is ", describe_fit_kind(object))
+  }
+  if (!is.numeric(nsim) || length(nsim) != 1L || is.na(nsim) || nsim < 1 || nsim != round(nsim)) {
+    abort(fun, "'nsim' must be a positive whole number")
+  }
+  # the generator's state, as stats::simulate() keeps it
+  if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
+  if (is.null(seed)) {
+    rng_state <- get(".Random.seed", envir = globalenv())
+  } else {
+    saved <- get(".Random.seed", envir = globalenv())
+    set.seed(seed)
+    rng_state <- structure(seed, kind = as.list(RNGkind()))
+    on.exit(assign(".Random.seed", saved, envir = globalenv()))
+  }
+  ftd <- as.vector(object$fitted.values)
+  nm <- names(object$fitted.values)
+  if (is.null(nm)) nm <- as.character(seq_along(ftd))
+  n <- length(ftd)
+  ntot <- n * nsim
+  wts <- object$prior.weights
+  if (is.null(wts)) wts <- rep.int(1, n)
+  fam <- object$family$family
+  draws <- switch(fam,
+    gaussian = ftd + stats::rnorm(ntot, sd = sqrt(object$deviance / object$df.residual / wts)),
+    poisson = {
+      if (any(wts != 1)) warn(fun, "prior weights are ignored: the counts are drawn at the fitted means")
+      stats::rpois(ntot, ftd)
+    },
+    binomial = simulate_binomial(object, ftd, wts, n, nsim, fun),
+    Gamma = {
+      alpha <- gamma_ml_shape(object$y, ftd, wts)
+      stats::rgamma(ntot, shape = alpha * wts, rate = alpha * wts / ftd)
+    },
+    inverse.gaussian = rinvgauss(ntot, ftd, wts / .methods_dispersion(object)),
+    negative_binomial = {
+      if (any(wts != 1)) warn(fun, "prior weights are ignored: the counts are drawn at the fitted means")
+      stats::rnbinom(ntot, size = object$family$theta, mu = ftd)
+    },
+    abort(fun, "family '", fam, "' has no distribution to draw from",
+          if (startsWith(fam, "quasi")) " (a quasi-family defines only the mean and variance)")
+  )
+  out <- if (is.list(draws)) {
+    lapply(draws, function(v) stats::naresid(object$na.action, v))
+  } else {
+    lapply(seq_len(nsim), function(i) stats::naresid(object$na.action, draws[(i - 1L) * n + seq_len(n)]))
+  }
+  rows <- stats::naresid(object$na.action, stats::setNames(seq_len(n), nm))
+  rn <- if (!is.null(names(rows))) names(rows) else nm
+  out <- structure(out, names = paste0("sim_", seq_len(nsim)), row.names = rn, class = "data.frame")
+  attr(out, "seed") <- rng_state
+  out
+}
+
+# binomial draws as glm's: whole-number trials (the prior weights), returned
+# as the response was given (proportions, a two-column count matrix, a factor)
+simulate_binomial <- function(object, ftd, wts, n, nsim, fun) {
+  if (any(wts %% 1 != 0)) {
+    abort(fun, "binomial responses are simulated for whole-number prior weights (the trials)")
+  }
+  y <- if (!is.null(object$model)) stats::model.response(object$model)
+  if (is.factor(y)) {
+    yy <- factor(1 + stats::rbinom(n * nsim, size = 1, prob = ftd), levels = 1:2, labels = levels(y)[1:2])
+    return(split(yy, rep(seq_len(nsim), each = n)))
+  }
+  if (is.matrix(y) && ncol(y) == 2L) {
+    return(lapply(seq_len(nsim), function(i) {
+      k <- stats::rbinom(n, size = wts, prob = ftd)
+      m <- cbind(k, wts - k)
+      colnames(m) <- colnames(y)
+      m
+    }))
+  }
+  stats::rbinom(n * nsim, size = wts, prob = ftd) / wts
+}
+
+# The maximum-likelihood shape of a Gamma fit given its fitted means: the
+# root of sum w (log(alpha w) - digamma(alpha w) + log(y / mu) - y / mu + 1) = 0
+# (the rows of zero weight left out)
+gamma_ml_shape <- function(y, mu, w) {
+  ok <- w > 0
+  y <- y[ok]
+  mu <- mu[ok]
+  w <- w[ok]
+  score <- function(la) {
+    a <- exp(la) * w
+    sum(w * (log(a) - digamma(a) + log(y / mu) - y / mu + 1))
+  }
+  # (the score falls from +Inf to below 0 as alpha grows, unless the fit is exact)
+  hi <- 0
+  while (score(hi) > 0 && hi < 50) hi <- hi + 5
+  exp(stats::uniroot(score, c(-30, hi), tol = 1e-12)$root)
+}
+
+# inverse Gaussian draws with means mu and shapes lambda (Michael, Schucany
+# and Haas 1976): a root of the chi-square transformation, chosen with the
+# right probability
+rinvgauss <- function(n, mu, lambda) {
+  mu <- rep_len(mu, n)
+  lambda <- rep_len(lambda, n)
+  v <- stats::rnorm(n)^2
+  x <- mu + mu^2 * v / (2 * lambda) - mu / (2 * lambda) * sqrt(4 * mu * lambda * v + mu^2 * v^2)
+  ifelse(stats::runif(n) <= mu / (mu + x), x, mu^2 / x)
+}
