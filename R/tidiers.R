@@ -360,7 +360,7 @@ augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link
   cols <- .augment_add(cols, ".resid", rows(residuals.gradglm(x, type = type.residuals)))
   infl <- .influence_measures(x, type.residuals)
   if (!is.null(infl)) {
-    for (nm in names(infl)) cols[[nm]] <- pad(infl[[nm]])
+    for (nm in c(".hat", ".sigma", ".cooksd", ".std.resid")) cols[[nm]] <- pad(infl[[nm]])
   }
   .augment_bind(data, cols)
 }
