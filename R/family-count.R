@@ -242,6 +242,7 @@ negbin_location_scale <- list(
       log(stats::pnbinom(y, size = size, mu = mu, lower.tail = FALSE) + half)
   },
   log_density = function(y, mu, sigma, df) stats::dnbinom(y, size = 1 / sigma^2, mu = mu, log = TRUE),
+  draw = function(n, mu, sigma, df) stats::rnbinom(n, size = 1 / sigma^2, mu = mu),
   # theta = 1 / sigma^2 far above the means (as negbin_finish() says it without a sigma model)
   edge = list(sums = negbin_edge_sums, add = add_negbin_edge_sums, message = negbin_edge_message))
 

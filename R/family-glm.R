@@ -112,7 +112,8 @@ register_family(new_family_row(
   },
   aic = stats_aic,
   mean_range = function(ybar) ybar,
-  location_scale = list(dist = dist_codes[["gaussian"]], log_tail = function(z, df) stats::pnorm(z, log.p = TRUE)),
+  location_scale = list(dist = dist_codes[["gaussian"]], log_tail = function(z, df) stats::pnorm(z, log.p = TRUE),
+                        draw = function(n, mu, sigma, df) stats::rnorm(n, mu, sigma)),
   # evaluate(): the fit's maximum-likelihood sigma, sqrt(deviance / nobs), held fixed,
   # as logLik() of a glm uses it
   eval_loglik = function(y, trials, mu, wt, fit) {

@@ -58,9 +58,9 @@ glm_location_start <- function(x, y, weights, offset, family, fun, dist = family
 }
 
 # Var y = sigma^2 mu^power: the positive families' location-scale pieces
-positive_location_scale <- function(dist, power, log_cdf, log_density) {
+positive_location_scale <- function(dist, power, log_cdf, log_density, draw) {
   list(dist = dist_codes[[dist]], sd = function(mu, sigma) sigma * mu^(power / 2),
-       start_location = glm_location_start, log_cdf = log_cdf, log_density = log_density)
+       start_location = glm_location_start, log_cdf = log_cdf, log_density = log_density, draw = draw)
 }
 
 gamma_log_cdf <- function(y, mu, sigma, df, lower) {
@@ -105,7 +105,9 @@ register_family(new_family_row(
   model = positive_model,
   aic = stats_aic,
   eval_loglik = gamma_eval_loglik,
-  location_scale = positive_location_scale("gamma", 2, gamma_log_cdf, gamma_log_density)
+  location_scale = positive_location_scale("gamma", 2, gamma_log_cdf, gamma_log_density,
+                                           function(n, mu, sigma, df) stats::rgamma(n, shape = 1 / sigma^2,
+                                                                                    scale = mu * sigma^2))
 ))
 
 register_family(new_family_row(
@@ -118,5 +120,6 @@ register_family(new_family_row(
   aic = stats_aic,
   eval_loglik = inverse_gaussian_eval_loglik,
   location_scale = positive_location_scale("inverse_gaussian", 3, inverse_gaussian_log_cdf,
-                                           inverse_gaussian_log_density)
+                                           inverse_gaussian_log_density,
+                                           function(n, mu, sigma, df) rinvgauss(n, mu, 1 / sigma^2))
 ))

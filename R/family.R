@@ -46,6 +46,7 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   for a family with a sigma model that is not location-scale, the Gamma's:
 #   sd(mu, sigma), start_location(x, y, weights, offset, family, fun),
 #   log_cdf(y, mu, sigma, df, lower) and log_density(y, mu, sigma, df);
+#   draw(n, mu, sigma, df): n draws at the rows' locations and scales (simulate());
 #   edge: a warning when the fitted scale sits at the edge of its range, as
 #   sums(mu, sigma, used) over rows (a named vector), add(a, b) of two sets
 #   of rows' sums (chunks, partitions) and message(sums): the warning or NULL);

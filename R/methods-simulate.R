@@ -1,10 +1,10 @@
 # simulate() for GLM fits: responses drawn from the fitted distribution of
 # each row, as stats::simulate() draws them for glm fits.
 
-#' Simulate responses from a fitted GLM
+#' Simulate responses from a fitted model
 #'
-#' Draws `nsim` response vectors from the distribution a GLM fit assigns to
-#' each row (its fitted mean, prior weight and dispersion), as
+#' Draws `nsim` response vectors from the distribution a fit assigns to
+#' each row. For a GLM (its fitted mean, prior weight and dispersion) the draws are those
 #' [stats::simulate()] draws them for a `glm()` fit, with the same calls to
 #' R's random number generator where glm has them (gaussian, binomial,
 #' poisson), so that the same seed gives the same draws:
@@ -22,9 +22,14 @@
 #'   Schucany and Haas (1976));
 #' * negative binomial: `rnbinom(size = theta, mu)`.
 #'
-#' Quasi-families have no distribution to draw from; other models
-#' (distributional, multinomial, ordinal, networks) and fits from a chunked
-#' source are refused with the reason.
+#' A distributional model draws at each row's fitted location and scale
+#' (gaussian, Student-t at its degrees of freedom, Laplace, Gamma, inverse
+#' Gaussian and negative binomial with a sigma model), a multinomial or
+#' ordinal model draws each row's class from its fitted probabilities (a
+#' factor); their prior weights count rows in the likelihood and are ignored
+#' with a warning. Quasi-families have no distribution to draw from; several
+#' responses, networks and fits from a chunked source are refused with the
+#' reason.
 #'
 #' @param object A `"gradglm"` fit.
 #' @param nsim The number of response vectors.
@@ -49,9 +54,6 @@ simulate.gradglm <- function(object, nsim = 1, seed = NULL, ...) {
   stop_if_path(object, fun)
   stop_if_source(object, fun, "simulated responses")
   stop_if_network(object, fun, "simulated responses")
-  if (!is_glm_fit(object)) {
-    abort(fun, "responses are simulated from GLM fits; this fit is ", describe_fit_kind(object))
-  }
   if (!is.numeric(nsim) || length(nsim) != 1L || is.na(nsim) || nsim < 1 || nsim != round(nsim)) {
     abort(fun, "'nsim' must be a positive whole number")
   }
@@ -65,6 +67,7 @@ simulate.gradglm <- function(object, nsim = 1, seed = NULL, ...) {
     rng_state <- structure(seed, kind = as.list(RNGkind()))
     on.exit(assign(".Random.seed", saved, envir = globalenv()))
   }
+  if (!is_glm_fit(object)) return(simulate_likelihood(object, nsim, rng_state, fun))
   ftd <- as.vector(object$fitted.values)
   nm <- names(object$fitted.values)
   if (is.null(nm)) nm <- as.character(seq_along(ftd))
@@ -92,6 +95,12 @@ simulate.gradglm <- function(object, nsim = 1, seed = NULL, ...) {
     abort(fun, "family '", fam, "' has no distribution to draw from",
           if (startsWith(fam, "quasi")) " (a quasi-family defines only the mean and variance)")
   )
+  simulated_frame(object, draws, n, nsim, nm, rng_state)
+}
+
+# the draws (a vector of n * nsim, or a list of nsim) as simulate()'s data
+# frame, padded for na.exclude, with the generator's state
+simulated_frame <- function(object, draws, n, nsim, nm, rng_state) {
   out <- if (is.list(draws)) {
     lapply(draws, function(v) stats::naresid(object$na.action, v))
   } else {
@@ -102,6 +111,40 @@ simulate.gradglm <- function(object, nsim = 1, seed = NULL, ...) {
   out <- structure(out, names = paste0("sim_", seq_len(nsim)), row.names = rn, class = "data.frame")
   attr(out, "seed") <- rng_state
   out
+}
+
+# The models with a likelihood of their own: a location-scale model draws at
+# each row's location and scale (its family's draw()), a multinomial or
+# ordinal model draws each row's class from its fitted probabilities. Prior
+# weights count rows in the likelihood; the draws are one per row.
+simulate_likelihood <- function(object, nsim, rng_state, fun) {
+  unpad <- function(v) if (inherits(object$na.action, "exclude")) v[-object$na.action] else v
+  wts <- object$prior.weights
+  if (!is.null(wts) && any(wts != 1)) warn(fun, "prior weights are ignored: one response is drawn per row")
+  type <- object$lik_type
+  if (type %in% c("multinomial", "ordinal")) {
+    if (!is.factor(object$y)) abort(fun, "classes are simulated for a factor response")
+    P <- predict.gradglm(object, type = "probs")
+    if (inherits(object$na.action, "exclude")) P <- P[-object$na.action, , drop = FALSE]
+    n <- nrow(P)
+    cum <- t(apply(P, 1L, cumsum))
+    lev <- levels(object$y)
+    draws <- lapply(seq_len(nsim), function(i) {
+      k <- pmin(rowSums(cum < stats::runif(n)) + 1L, length(lev))
+      factor(lev[k], levels = lev)
+    })
+    return(simulated_frame(object, draws, n, nsim, rownames(P), rng_state))
+  }
+  if (NCOL(object$fitted.values) > 1L) abort(fun, "responses are simulated for models of one response")
+  draw <- if (identical(type, "location_scale")) family_row(object$family)$location_scale$draw
+  if (is.null(draw)) abort(fun, "responses are not simulated from a ", object$family$family, " model")
+  mu <- as.vector(object$fitted.values)
+  nm <- names(object$fitted.values)
+  sigma <- unpad(as.vector(predict.gradglm(object, type = "sigma")))
+  n <- length(mu)
+  df <- if (is.null(object$df)) NA_real_ else object$df
+  draws <- draw(n * nsim, rep(mu, nsim), rep(sigma, nsim), df)
+  simulated_frame(object, draws, n, nsim, nm, rng_state)
 }
 
 # binomial draws as glm's: whole-number trials (the prior weights), returned
