@@ -49,7 +49,9 @@
 #'   several Gaussian responses, and the scale of a distributional model (one
 #'   value when it is constant, else the fitted scale of each observation).
 #' * `formula()`, `family()`, `terms()`: the model's formula, family
-#'   object and terms.
+#'   object and terms; `variable.names()` and `case.names()`: the names of
+#'   the coefficients (without aliased ones) and of the rows (without those
+#'   of zero weight), as for glm fits.
 #'
 #' [stats::update()] refits the model with a changed formula or arguments,
 #' e.g. `update(fit, . ~ . - x)`, through the stored call.
@@ -467,6 +469,28 @@ model.matrix.gradglm <- function(object, ...) {
   mf <- model.frame.gradglm(object)
   stats::model.matrix(stats::terms(object), data = mf,
                       contrasts.arg = object$contrasts)
+}
+
+#' @rdname gradglm-extract
+#' @param full For `variable.names()`: all coefficients, aliased ones too;
+#'   for `case.names()`: every row, those of zero weight too.
+#' @importFrom stats variable.names case.names
+#' @export
+variable.names.gradglm <- function(object, full = FALSE, ...) {
+  check_gradglm(object, "variable.names.gradglm")
+  cf <- coef.gradglm(object)
+  if (isTRUE(full)) names(cf) else names(cf)[!.methods_aliased(object)]
+}
+
+#' @rdname gradglm-extract
+#' @export
+case.names.gradglm <- function(object, full = FALSE, ...) {
+  check_gradglm(object, "case.names.gradglm")
+  stop_if_source(object, "case.names.gradglm", "row names")
+  nm <- rownames(as.matrix(object$fitted.values))
+  if (is.null(nm)) nm <- as.character(seq_len(NROW(object$fitted.values)))
+  w <- object$prior.weights
+  if (isTRUE(full) || is.null(w)) nm else nm[w != 0]
 }
 
 #' @rdname gradglm-extract

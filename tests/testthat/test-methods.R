@@ -665,3 +665,15 @@ test_that("methods work on gradglm_fit() results, and say what they cannot do", 
   expect_equal(anova_numbers(anova(fit0, fit)),
                anova_numbers(anova(gl0, gl, test = "Chisq")), tolerance = tol)
 })
+
+test_that("variable.names() and case.names() are glm's", {
+  d <- warpbreaks[-(1:3), ]
+  d$w <- c(0, rep(1, 50))
+  d$x2 <- as.numeric(d$wool == "B")  # (aliased with woolB)
+  fit <- gradglm(breaks ~ wool + tension + x2, data = d, family = poisson(), weights = w)
+  ref <- glm(breaks ~ wool + tension + x2, data = d, family = poisson(), weights = w)
+  expect_identical(variable.names(fit), variable.names(ref))
+  expect_identical(variable.names(fit, full = TRUE), variable.names(ref, full = TRUE))
+  expect_identical(case.names(fit), case.names(ref))
+  expect_identical(case.names(fit, full = TRUE), case.names(ref, full = TRUE))
+})
