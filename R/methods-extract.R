@@ -27,7 +27,8 @@
 #'   where the deviance stays below the cutoff within 64 standard errors (a
 #'   flat likelihood, as under separation). A negative binomial is profiled at
 #'   its estimated theta, as MASS profiles glm.nb fits. Otherwise (other
-#'   models, fits from a chunked source, penalised fits) and with
+#'   models, fits from a chunked source, penalised fits, [gradglm_fit()]
+#'   fits that keep no design matrix) and with
 #'   `method = "wald"`: Wald intervals, `estimate +/- z * se` with normal
 #'   quantiles (as [stats::confint.default()]).
 #' * `logLik()`: the maximised log-likelihood, with attributes `df` (number
@@ -195,7 +196,8 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
   names(se) <- pnames
   can_profile <- is_glm_fit(object) && !is_source_fit(object) && is.null(object$penalty)
   if (is.null(method)) {
-    method <- if (can_profile) "profile" else "wald"
+    # (by default also Wald where the design cannot be rebuilt: a gradglm_fit() fit that keeps no matrix)
+    method <- if (can_profile && (is.matrix(object$x) || !is.null(object$terms))) "profile" else "wald"
   } else if (!is.character(method) || length(method) != 1L || !method %in% c("profile", "wald")) {
     abort(fun, "'method' must be \"profile\" or \"wald\"")
   } else if (method == "profile" && !can_profile) {

@@ -47,8 +47,8 @@ NULL
 influence_or_stop <- function(model, fun, coefficients = FALSE) {
   infl <- .influence_measures(model, "deviance", coefficients)
   if (is.null(infl)) {
-    abort(fun, "leverages and Cook's distances are computed for unpenalised GLM fits (gaussian, binomial, ",
-          "poisson) from data in memory; this fit is ", describe_fit_kind(model))
+    abort(fun, "leverages and influence measures are computed for unpenalised GLM fits from data in memory; ",
+          "this fit is ", describe_fit_kind(model))
   }
   infl
 }
@@ -58,6 +58,9 @@ describe_fit_kind <- function(model) {
   if (is_network_fit(model)) return("a network")
   if (!is.null(model$penalty)) return("penalised")
   if (!is_glm_fit(model)) return(paste0("a ", family(model)$family, " model, not a GLM"))
+  if (is.null(model$terms) && !is.matrix(model$x)) {
+    return("from gradglm_fit(), which keeps no design matrix (fit it with gradglm() and a formula)")
+  }
   "without the working weights of its rows"
 }
 

@@ -71,3 +71,11 @@ test_that("fits that are not GLMs say why they have no leverages", {
                "cooks.distance: .* penalised")
   expect_error(rstandard(gradglm(mpg ~ wt, data = mtcars), type = "working"), "'arg' should be one of")
 })
+
+test_that("a gradglm_fit() fit says that it keeps no design matrix, and confint() is Wald for it by default", {
+  X <- model.matrix(~ wt + hp, mtcars)
+  fit <- gradglm_fit(X, mtcars$am, family = binomial())
+  expect_error(rstudent(fit), "rstudent: .* from gradglm_fit\\(\\), which keeps no design matrix")
+  expect_equal(confint(fit), confint(fit, method = "wald"))
+  expect_error(confint(fit, method = "profile"), "cannot be rebuilt")
+})
