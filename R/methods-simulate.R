@@ -84,7 +84,7 @@ simulate.gradglm <- function(object, nsim = 1, seed = NULL, ...) {
     },
     binomial = simulate_binomial(object, ftd, wts, n, nsim, fun),
     Gamma = {
-      alpha <- gamma_ml_shape(object$y, ftd, wts)
+      alpha <- gamma_ml_shape(.select_response(object), ftd, wts)
       stats::rgamma(ntot, shape = alpha * wts, rate = alpha * wts / ftd)
     },
     inverse.gaussian = rinvgauss(ntot, ftd, wts / .methods_dispersion(object)),
