@@ -38,8 +38,10 @@
 #' @param object A fitted model of class `"gradglm"`.
 #' @param ... Further fitted `"gradglm"` models to compare with `object`.
 #' @param test The test statistic: `"Chisq"` (likelihood-ratio test, the
-#'   default; `"LRT"` is a synonym), `"F"`, or `"none"` (or `NULL`/`FALSE`)
-#'   for no test.
+#'   default; `"LRT"` is a synonym), `"Rao"` (the score test, as glm's: a
+#'   column `Rao` of statistics from the smaller model's working residuals
+#'   and weights, with chi-squared p-values), `"F"`, or `"none"` (or
+#'   `NULL`/`FALSE`) for no test.
 #' @param dispersion The dispersion used to scale deviance differences. If
 #'   `NULL`, the one [summary.gradglm()] uses for the largest model.
 #' @return An object of class `c("anova", "data.frame")` with columns
@@ -101,14 +103,14 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
     return("none")
   }
   if (!is.character(test) || length(test) != 1L || is.na(test)) {
-    stop("anova.gradglm: 'test' must be one of \"Chisq\", \"LRT\", \"F\" ",
+    stop("anova.gradglm: 'test' must be one of \"Chisq\", \"LRT\", \"Rao\", \"F\" ",
          "or \"none\"", call. = FALSE)
   }
-  ok <- c("Chisq", "LRT", "F", "none")
+  ok <- c("Chisq", "LRT", "Rao", "F", "none")
   hit <- ok[tolower(ok) == tolower(test)]
   if (!length(hit)) {
     stop("anova.gradglm: unknown 'test' \"", test, "\"; use one of ",
-         "\"Chisq\", \"LRT\", \"F\" or \"none\"", call. = FALSE)
+         "\"Chisq\", \"LRT\", \"Rao\", \"F\" or \"none\"", call. = FALSE)
   }
   if (hit == "LRT") "Chisq" else hit
 }
@@ -120,8 +122,8 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
     return(tab)
   }
   dfs <- tab[["Df"]]
-  dev <- tab[["Deviance"]]
-  if (test == "Chisq") {
+  dev <- tab[[if (test == "Rao") "Rao" else "Deviance"]]
+  if (test %in% c("Chisq", "Rao")) {
     # Deviance changes are oriented so that the bigger model gives a positive
     # statistic whichever order the models were listed in.
     stat <- dev / scale * sign(dfs)
@@ -188,8 +190,8 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   # an estimated theta differs between the models, and so do their
   # deviances' scales: the likelihood-ratio statistic compares them
   theta_estimated <- any(vapply(fits, function(f) isTRUE(f$family$theta_estimated), NA))
-  if (theta_estimated && test == "F") {
-    stop("anova.gradglm: the F test does not apply to negative binomial models with an estimated theta; ",
+  if (theta_estimated && test %in% c("F", "Rao")) {
+    stop("anova.gradglm: the ", test, " test does not apply to negative binomial models with an estimated theta; ",
          "use test = \"Chisq\" (likelihood-ratio tests)", call. = FALSE)
   }
   resdev <- vapply(fits, function(f) {
@@ -203,6 +205,21 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   )
   names(tab) <- c("Resid. Df", "Resid. Dev", "Df", "Deviance")
   row.names(tab) <- seq_len(k)
+  if (test == "Rao") {
+    # each model against the one before it: the smaller one's working
+    # residuals and weights on the larger one's design
+    rao <- c(NA, vapply(seq_len(k - 1L), function(i) {
+      small <- if (resdf[i] >= resdf[i + 1L]) fits[[i]] else fits[[i + 1L]]
+      large <- if (resdf[i] >= resdf[i + 1L]) fits[[i + 1L]] else fits[[i]]
+      X <- tryCatch(stats::model.matrix(large), error = function(e) {
+        stop("anova.gradglm: the score test needs the larger model's design matrix: ", conditionMessage(e),
+             call. = FALSE)
+      })
+      s <- .rao_score(small$residuals, small$weights, X, .methods_has_intercept(large, X))
+      if (resdf[i] < resdf[i + 1L]) -s else s
+    }, 0))
+    tab[["Rao"]] <- rao
+  }
   if (theta_estimated) {
     tab <- .methods_anova_add_test(tab, test, 1, Inf, fam[[1L]])
     names(tab)[2L] <- "-2 logLik"
@@ -263,6 +280,7 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
 
   resdf <- object$df.null
   resdev <- object$null.deviance
+  subs <- list()
   if (nterms > 1L) {
     X <- stats::model.matrix(object)
     assign <- attr(X, "assign")
@@ -286,8 +304,10 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
       )
       resdf <- c(resdf, sub$df.residual)
       resdev <- c(resdev, sub$deviance)
+      if (test == "Rao") subs[[i]] <- sub
     }
   }
+  rao <- if (test == "Rao" && nterms > 0L) .methods_anova_rao_terms(object, subs, nterms)
   if (nterms > 0L) {
     resdf <- c(resdf, object$df.residual)
     resdev <- c(resdev, object$deviance)
@@ -301,6 +321,7 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   )
   names(tab) <- c("Df", "Deviance", "Resid. Df", "Resid. Dev")
   row.names(tab) <- c("NULL", term_labels)
+  if (test == "Rao") tab[["Rao"]] <- c(NA, rao)
 
   sc <- .methods_anova_scale(object, dispersion)
   tab <- .methods_anova_add_test(tab, test, sc$scale, sc$df, object$family)
@@ -325,4 +346,56 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
 .methods_refit_control <- function(object) {
   ctl <- object$control
   if (is.null(ctl) || .methods_refit_optimizer(object) != object$optimizer) gradglm_control() else ctl
+}
+
+# The score (Rao) statistic of adding columns: the weighted sum of squares of
+# the smaller model's working residuals r (weights w, its working weights)
+# explained by the larger design X, beyond the intercept when the larger
+# model has one (as glm's anova() computes it by a weighted least-squares fit)
+.rao_score <- function(r, w, X, intercept) {
+  ok <- !is.na(r) & w > 0
+  r <- r[ok]
+  w <- w[ok]
+  ss0 <- if (intercept) sum(w * (r - sum(w * r) / sum(w))^2) else sum(w * r^2)
+  if (!ncol(X)) return(0)
+  ss1 <- sum(w * stats::lm.wfit(X[ok, , drop = FALSE], r, w)$residuals^2)
+  ss0 - ss1
+}
+
+.methods_has_intercept <- function(fit, X) {
+  if (!is.null(fit$terms)) return(attr(fit$terms, "intercept") > 0L)
+  any(apply(X, 2L, function(col) all(col == 1)))
+}
+
+# Sequential score statistics of a GLM's terms: term i against the model of
+# the terms before it (`subs`: the refits of terms 1 .. i, the null model
+# computed here), on the design of terms 1 .. i
+.methods_anova_rao_terms <- function(object, subs, nterms) {
+  X <- stats::model.matrix(object)
+  assign <- attr(X, "assign")
+  intercept <- attr(object$terms, "intercept") > 0L
+  fam <- object$family
+  y <- .select_response(object)
+  wts <- object$prior.weights
+  off <- if (is.null(object$offset)) numeric(length(y)) else object$offset
+  # the null model's working residuals and weights
+  if (intercept) {
+    null <- gradglm_fit(X[, assign == 0L, drop = FALSE], y, weights = wts, offset = object$offset, family = fam,
+                        optimizer = .methods_refit_optimizer(object), control = .methods_refit_control(object))
+    r <- null$residuals
+    w <- null$weights
+  } else {
+    mu <- fam$linkinv(off)
+    me <- fam$mu.eta(off)
+    r <- (y - mu) / me
+    w <- wts * me^2 / fam$variance(mu)
+  }
+  vapply(seq_len(nterms), function(i) {
+    s <- .rao_score(r, w, X[, assign <= i, drop = FALSE], intercept)
+    if (i < nterms) {
+      r <<- subs[[i]]$residuals
+      w <<- subs[[i]]$weights
+    }
+    s
+  }, 0)
 }

@@ -285,8 +285,8 @@
           "e.g. anova(fit_sigma_1, fit_sigma_x)")
   }
   test <- .methods_anova_test(test)
-  if (test == "F") {
-    abort(fun, "the F test does not apply to distributional fits; ",
+  if (test %in% c("F", "Rao")) {
+    abort(fun, "the ", test, " test does not apply to distributional fits; ",
           "use test = \"Chisq\" (likelihood-ratio test)")
   }
   .lik_anova_lrt(fits, test)

@@ -677,3 +677,39 @@ test_that("variable.names() and case.names() are glm's", {
   expect_identical(case.names(fit), case.names(ref))
   expect_identical(case.names(fit, full = TRUE), case.names(ref, full = TRUE))
 })
+
+test_that("anova(test = \"Rao\") gives glm's score statistics, by terms and between models", {
+  set.seed(2)
+  n <- 200
+  d <- data.frame(x = rnorm(n), g = factor(sample(letters[1:3], n, TRUE)), z = runif(n), w = rep(0:3, 50),
+                  t = runif(n, 1, 2))
+  d$y <- rpois(n, d$t * exp(0.2 + 0.3 * d$x))
+  d$b <- rbinom(n, 1, plogis(d$x))
+  d$u <- rgamma(n, 3, 3 / exp(0.2 * d$x))
+  tight <- glm.control(epsilon = 1e-14)
+  cases <- list(list(y ~ x + g + z + offset(log(t)), poisson()), list(b ~ x * g, binomial()),
+                list(u ~ x + g, Gamma("log")), list(u ~ 0 + x + g, gaussian()))
+  for (cs in cases) {
+    lab <- deparse(cs[[1]])
+    fit <- gradglm(cs[[1]], data = d, family = cs[[2]], weights = w, control = gradglm_control(tol = 1e-12))
+    ref <- glm(cs[[1]], data = d, family = cs[[2]], weights = w, control = tight)
+    a <- anova(fit, test = "Rao")
+    b <- suppressWarnings(anova(ref, test = "Rao"))
+    expect_equal(a$Rao, b$Rao, tolerance = 1e-7, label = lab)
+    expect_equal(a[["Pr(>Chi)"]], b[["Pr(>Chi)"]], tolerance = 1e-7, label = lab)
+  }
+  ctl <- gradglm_control(tol = 1e-12)
+  f0 <- gradglm(y ~ x, data = d, family = poisson(), control = ctl)
+  f1 <- update(f0, . ~ . + g)
+  f2 <- update(f1, . ~ . + z)
+  g0 <- glm(y ~ x, data = d, family = poisson(), control = tight)
+  g1 <- update(g0, . ~ . + g)
+  g2 <- update(g1, . ~ . + z)
+  expect_equal(anova(f0, f1, f2, test = "Rao")[c("Rao", "Pr(>Chi)")], anova(g0, g1, g2, test = "Rao")[c("Rao", "Pr(>Chi)")],
+               tolerance = 1e-7, ignore_attr = TRUE)
+  # listed from the largest: the statistic is signed as glm signs it
+  expect_equal(anova(f2, f0, test = "Rao")$Rao, anova(g2, g0, test = "Rao")$Rao, tolerance = 1e-7)
+  expect_error(anova(f0, test = "Cp"), "unknown 'test' \"Cp\"")
+  ft <- gradglm(mpg ~ wt, data = mtcars, family = student_t(df = 4))
+  expect_error(anova(ft, update(ft, . ~ . + hp), test = "Rao"), "the Rao test does not apply to distributional fits")
+})
