@@ -216,10 +216,10 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
 # standard errors) and found by uniroot() on the refits, each started at the
 # last one's coefficients.
 .profile_confint <- function(object, cf, se, parm, level, fun) {
-  tail <- (1 - level) / 2
-  probs <- c(tail, 1 - tail)
-  labels <- paste(format(100 * probs, trim = TRUE, scientific = FALSE, digits = 3L), "%")
-  ci <- matrix(NA_real_, length(parm), 2L, dimnames = list(parm, labels))
+  frame <- .confint_matrix(parm, level)
+  probs <- frame$probs
+  ci <- frame$ci
+  labels <- colnames(ci)
   X <- tryCatch(stats::model.matrix(object), error = function(e) {
     abort(fun, "profile-likelihood intervals refit the model on its design matrix, which cannot be ",
           "rebuilt (", bare_message(e, "model.matrix.gradglm"), "); use method = \"wald\"")
@@ -227,14 +227,14 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
   y <- .select_response(object)
   w <- object$prior.weights
   off <- if (is.null(object$offset)) numeric(NROW(X)) else object$offset
-  family <- object$family
-  if (isTRUE(family$theta_estimated)) family$theta_estimated <- FALSE  # (theta held at its estimate)
+  # (the refits hold an estimated theta at its estimate)
+  held <- object
+  if (isTRUE(held$family$theta_estimated)) held$family$theta_estimated <- FALSE
   disp <- .methods_dispersion(object)
   dev0 <- object$deviance
   kept <- which(!is.na(cf))
   ctl <- .methods_refit_control(object)
   ctl$tol <- min(ctl$tol, 1e-10)
-  opt <- .methods_refit_optimizer(object)
   for (pm in parm) {
     j <- match(pm, names(cf))
     if (is.na(cf[[j]]) || !is.finite(se[[j]]) || !(se[[j]] > 0)) next
@@ -242,20 +242,15 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
     others_names <- colnames(X)[others]
     z_at <- function(b) {
       o <- off + X[, j] * b
-      dev <- if (!length(others)) {
-        sum(family$dev.resids(y, family$linkinv(o), w))
-      } else {
-        refit <- function(from) tryCatch(suppressWarnings(gradglm_fit(
-          X[, others, drop = FALSE], y, weights = w, offset = o, family = family, optimizer = opt, control = ctl,
-          start = from)), error = function(e) NULL)
-        # (from the last refit's coefficients, else from glm's start; a refit
-        # that converges from neither gives no value)
-        sub <- refit(start)
-        if (is.null(sub) || !isTRUE(sub$converged)) sub <- refit(NULL)
-        if (is.null(sub) || !isTRUE(sub$converged)) return(NA_real_)
-        start <<- sub$coefficients[others_names]
-        sub$deviance
-      }
+      refit <- function(from) tryCatch(suppressWarnings(.select_glm_refit(
+        held, X[, others, drop = FALSE], y, w, o, start = from, control = ctl)), error = function(e) NULL)
+      # (from the last refit's coefficients, else from glm's start; a refit
+      # that converges from neither gives no value)
+      sub <- refit(start)
+      if (is.null(sub) || !isTRUE(sub$converged)) sub <- refit(NULL)
+      if (is.null(sub) || !isTRUE(sub$converged)) return(NA_real_)
+      if (length(others)) start <<- sub$coefficients[others_names]
+      dev <- sub$deviance
       rise <- (dev - dev0) / disp
       if (rise < -1e-3) {
         abort(fun, "profiling '", pm, "' found a fit better than the fitted one (deviance ",
@@ -301,12 +296,18 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
 # Wald intervals, estimate +- z * se, for the parameters named in `parm`,
 # labelled with their percentages as confint.default() labels them
 .wald_confint <- function(cf, se, parm, level) {
+  ci <- .confint_matrix(parm, level)
+  ci$ci[] <- cf[parm] + se[parm] %o% stats::qnorm(ci$probs)
+  ci$ci
+}
+
+# The two tails' probabilities at `level`, and an interval matrix of NA for
+# `parm` with them as its columns' percentages (as confint.default() labels them)
+.confint_matrix <- function(parm, level) {
   tail <- (1 - level) / 2
   probs <- c(tail, 1 - tail)
   labels <- paste(format(100 * probs, trim = TRUE, scientific = FALSE, digits = 3L), "%")
-  ci <- matrix(NA_real_, length(parm), 2L, dimnames = list(parm, labels))
-  ci[] <- cf[parm] + se[parm] %o% stats::qnorm(probs)
-  ci
+  list(probs = probs, ci = matrix(NA_real_, length(parm), 2L, dimnames = list(parm, labels)))
 }
 
 #' @rdname gradglm-extract

@@ -321,9 +321,11 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
   y
 }
 
-# rank and deviance of a GLM on the columns X; a design without columns is
-# the model eta = offset
-.select_glm_refit <- function(object, X, y, weights, offset) {
+# rank and deviance of a GLM on the columns X (and whether its fit
+# converged, with its coefficients); a design without columns is the model
+# eta = offset. `start` and `control` are those of the refit.
+.select_glm_refit <- function(object, X, y, weights, offset, start = NULL,
+                              control = .methods_refit_control(object)) {
   if (ncol(X) == 0L) {
     fam <- object$family
     if (is.null(weights)) weights <- rep.int(1, NROW(y))
@@ -333,12 +335,12 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
       y <- ifelse(trials > 0, y[, 1L] / pmax(trials, 1), 0)
     }
     eta <- if (is.null(offset)) rep.int(0, NROW(y)) else offset
-    return(list(rank = 0, deviance = sum(fam$dev.resids(as.numeric(y), fam$linkinv(eta), weights))))
+    return(list(rank = 0, deviance = sum(fam$dev.resids(as.numeric(y), fam$linkinv(eta), weights)),
+                converged = TRUE, coefficients = numeric(0)))
   }
   sub <- gradglm_fit(X, y, weights = weights, offset = offset, family = object$family,
-                     optimizer = .methods_refit_optimizer(object),
-                     control = .methods_refit_control(object))
-  list(rank = sub$rank, deviance = sub$deviance)
+                     optimizer = .methods_refit_optimizer(object), control = control, start = start)
+  list(rank = sub$rank, deviance = sub$deviance, converged = sub$converged, coefficients = sub$coefficients)
 }
 
 # Df, Deviance and AIC of glm's tables. `rank` and `dev` hold the model
