@@ -215,7 +215,7 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
         stop("anova.gradglm: the score test needs the larger model's design matrix: ", conditionMessage(e),
              call. = FALSE)
       })
-      s <- .rao_score(small$residuals, small$weights, X, .methods_has_intercept(large, X))
+      s <- .rao_score(small$residuals, small$weights, X, isTRUE(large$intercept))
       if (resdf[i] < resdf[i + 1L]) -s else s
     }, 0))
     tab[["Rao"]] <- rao
@@ -281,7 +281,7 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   resdf <- object$df.null
   resdev <- object$null.deviance
   subs <- list()
-  if (nterms > 1L) {
+  if (nterms > 1L || (test == "Rao" && nterms > 0L)) {
     X <- stats::model.matrix(object)
     assign <- attr(X, "assign")
     if (is.null(assign)) {
@@ -307,7 +307,7 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
       if (test == "Rao") subs[[i]] <- sub
     }
   }
-  rao <- if (test == "Rao" && nterms > 0L) .methods_anova_rao_terms(object, subs, nterms)
+  rao <- if (test == "Rao" && nterms > 0L) .methods_anova_rao_terms(object, X, subs, nterms)
   if (nterms > 0L) {
     resdf <- c(resdf, object$df.residual)
     resdev <- c(resdev, object$deviance)
@@ -362,16 +362,10 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   ss0 - ss1
 }
 
-.methods_has_intercept <- function(fit, X) {
-  if (!is.null(fit$terms)) return(attr(fit$terms, "intercept") > 0L)
-  any(apply(X, 2L, function(col) all(col == 1)))
-}
-
 # Sequential score statistics of a GLM's terms: term i against the model of
 # the terms before it (`subs`: the refits of terms 1 .. i, the null model
-# computed here), on the design of terms 1 .. i
-.methods_anova_rao_terms <- function(object, subs, nterms) {
-  X <- stats::model.matrix(object)
+# computed here), on the design X's columns of terms 1 .. i
+.methods_anova_rao_terms <- function(object, X, subs, nterms) {
   assign <- attr(X, "assign")
   intercept <- attr(object$terms, "intercept") > 0L
   fam <- object$family
