@@ -2,7 +2,7 @@
 # its optimum decides "within 1% of nnet's best of 5 starts", and the optimum
 # decides the held-out loss (issue 11's last point).
 #
-#   R_LIBS=/tmp/lib Rscript bench/bench-network-starts.R [splits]
+#   R_LIBS=/tmp/lib Rscript bench/bench-network-starts.R [splits]   # from the package root
 #
 # The set-up of bench-network.R's split study (5 sigmoid units, decay 0.01,
 # nnet's objective on inputs standardised alike, 5 starts per package and
@@ -24,27 +24,12 @@ suppressPackageStartupMessages({
   library(gradglm)
   library(nnet)
 })
+source("bench/helper-network.R")  # (to_nnet, nnet_objective, split_inputs)
 args <- commandArgs(trailingOnly = TRUE)
 splits <- if (length(args) && !is.na(suppressWarnings(as.integer(args[1])))) as.integer(args[1]) else 10L
 h <- 5
 decay <- 0.01
 starts <- 5L
-
-# gradglm's weights in nnet's order (per hidden unit: bias, inputs; then the
-# output's bias and weights)
-to_nnet <- function(theta, p, h) {
-  W1 <- matrix(theta[seq_len(p * h)], h, p)
-  b1 <- theta[p * h + seq_len(h)]
-  wout <- theta[p * h + h + seq_len(h)]
-  bout <- theta[p * h + 2 * h + 1]
-  c(as.vector(rbind(b1, t(W1))), bout, wout)
-}
-nnet_objective <- function(wts, Xs, y, entropy) {
-  m <- nnet(Xs, y, size = h, Wts = wts, maxit = 0, linout = !entropy, entropy = entropy, trace = FALSE)
-  f <- m$fitted.values
-  loss <- if (entropy) -sum(ifelse(y == 1, log(f), log(1 - f))) else sum((y - f)^2)
-  loss + decay * sum(wts^2)
-}
 
 train_ours <- function(strategy, dtr, fam, lambda) {
   mod <- mlp(h, activation = "sigmoid", decay_biases = TRUE)
@@ -71,20 +56,14 @@ study <- function(name, data, form, family, ntrain) {
     idx <- sample(nrow(data), ntrain)
     train <- data[idx, ]
     test <- data[-idx, ]
-    yname <- all.vars(form)[1L]
-    Xtr <- model.matrix(form, train)[, -1, drop = FALSE]
-    Xte <- model.matrix(form, test)[, -1, drop = FALSE]
-    entropy <- family == "binomial"
-    ytr <- as.numeric(train[[yname]])
-    yte <- as.numeric(test[[yname]])
-    if (entropy) {
-      ytr <- as.numeric(train[[yname]] == levels(train[[yname]])[2])
-      yte <- as.numeric(test[[yname]] == levels(test[[yname]])[2])
-    }
-    ctr <- colMeans(Xtr)
-    sdv <- sqrt(colMeans(sweep(Xtr, 2, ctr)^2))
-    Str <- sweep(sweep(Xtr, 2, ctr), 2, sdv, "/")
-    Ste <- sweep(sweep(Xte, 2, ctr), 2, sdv, "/")
+    si <- split_inputs(train, test, form, family)
+    Xtr <- si$Xtr
+    Xte <- si$Xte
+    ytr <- si$ytr
+    yte <- si$yte
+    entropy <- si$entropy
+    Str <- si$Str
+    Ste <- si$Ste
     n <- nrow(Xtr)
     lambda <- if (entropy) 2 * decay / n else decay / n
     held <- function(pred) if (entropy) -2 * mean(ifelse(yte == 1, log(pred), log(1 - pred))) else mean((yte - pred)^2)
@@ -102,7 +81,7 @@ study <- function(name, data, form, family, ntrain) {
       t0 <- proc.time()[[3]]
       ours <- lapply(seq_len(starts), function(i) train_ours(s, dtr, fam, lambda))
       secs <- proc.time()[[3]] - t0
-      val <- vapply(ours, function(f) nnet_objective(to_nnet(coef(f), ncol(Xtr), h), Str, ytr, entropy), 0)
+      val <- vapply(ours, function(f) nnet_objective(to_nnet(coef(f), ncol(Xtr), h), Str, ytr, h, decay, entropy), 0)
       res[[length(res) + 1L]] <- data.frame(strategy = s, split = r, nn_best = min(nn_val), best = min(val),
                                             median = stats::median(val), held = held(predict(ours[[which.min(val)]], dte, type = "response")),
                                             nn_held = nn_held, seconds = secs)

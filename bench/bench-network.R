@@ -37,6 +37,7 @@ suppressPackageStartupMessages({
   library(gradglm)
   library(nnet)
 })
+source("bench/helper-network.R")  # (from_nnet, to_nnet, nnet_objective, split_inputs)
 quick <- "quick" %in% commandArgs(trailingOnly = TRUE)
 
 cat("## 1. Speed: n = 1e5, p = 20, 32 hidden sigmoid units, logistic output\n\n")
@@ -69,44 +70,18 @@ cat(sprintf("\nGEMM flops of one pass: %.3g; 1 thread: %.2f GFLOP/s. The identit
             flops, flops / pass1 / 1e9, pass1_id, 100 * (pass1 - pass1_id) / pass1))
 
 cat("## 2. Against nnet: same architecture and weight decay\n\n")
-# nnet's weights (per hidden unit: bias, inputs; then the output's bias and
-# hidden weights) in gradglm's layout (W1 by input column, b1, Wout, bout)
-from_nnet <- function(wts, p, h) {
-  hid <- matrix(wts[seq_len(h * (p + 1))], p + 1, h)
-  out <- wts[h * (p + 1) + seq_len(h + 1)]
-  c(as.vector(t(hid[-1, , drop = FALSE])), hid[1, ], out[-1], out[1])
-}
-to_nnet <- function(theta, p, h) {
-  W1 <- matrix(theta[seq_len(p * h)], h, p)
-  b1 <- theta[p * h + seq_len(h)]
-  wout <- theta[p * h + h + seq_len(h)]
-  bout <- theta[p * h + 2 * h + 1]
-  c(as.vector(rbind(b1, t(W1))), bout, wout)
-}
-nnet_objective <- function(wts, Xs, y, h, decay, entropy) {
-  m <- nnet(Xs, y, size = h, Wts = wts, maxit = 0, linout = !entropy, entropy = entropy, trace = FALSE)
-  f <- m$fitted.values
-  loss <- if (entropy) -sum(ifelse(y == 1, log(f), log(1 - f))) else sum((y - f)^2)
-  loss + decay * sum(wts^2)
-}
 starts <- if (quick) 5L else 20L
 # both packages from `starts` starts each on one split: nnet's objective at
 # every solution, held-out losses, and the "same objective" check
 fit_both <- function(train, test, form, family, h = 5, decay = 0.01, starts) {
-  yname <- all.vars(form)[1L]
-  Xtr <- model.matrix(form, train)[, -1, drop = FALSE]
-  Xte <- model.matrix(form, test)[, -1, drop = FALSE]
-  ytr <- as.numeric(train[[yname]])
-  yte <- as.numeric(test[[yname]])
-  entropy <- family == "binomial"
-  if (entropy) {
-    ytr <- as.numeric(train[[yname]] == levels(train[[yname]])[2])
-    yte <- as.numeric(test[[yname]] == levels(test[[yname]])[2])
-  }
-  ctr <- colMeans(Xtr)
-  sdv <- sqrt(colMeans(sweep(Xtr, 2, ctr)^2))  # gradglm's standardisation (divisor n)
-  Str <- sweep(sweep(Xtr, 2, ctr), 2, sdv, "/")
-  Ste <- sweep(sweep(Xte, 2, ctr), 2, sdv, "/")
+  si <- split_inputs(train, test, form, family)
+  Xtr <- si$Xtr
+  Xte <- si$Xte
+  ytr <- si$ytr
+  yte <- si$yte
+  entropy <- si$entropy
+  Str <- si$Str
+  Ste <- si$Ste
   n <- nrow(Xtr)
   lambda <- if (entropy) 2 * decay / n else decay / n
   set.seed(10)
