@@ -57,6 +57,9 @@ simulate.gradglm <- function(object, nsim = 1, seed = NULL, ...) {
   if (!is.numeric(nsim) || length(nsim) != 1L || is.na(nsim) || nsim < 1 || nsim != round(nsim)) {
     abort(fun, "'nsim' must be a positive whole number")
   }
+  if (!is.null(seed) && (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed))) {
+    abort(fun, "'seed' must be NULL or a single number (for set.seed())")
+  }
   # the generator's state, as stats::simulate() keeps it
   if (!exists(".Random.seed", envir = globalenv(), inherits = FALSE)) stats::runif(1)
   if (is.null(seed)) {
