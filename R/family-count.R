@@ -259,6 +259,10 @@ negbin_row_model <- function(family, resp, x, x_sigma, fun) {
 
 register_family(new_family_row(
   "negative_binomial", c("log", "sqrt", "identity"), "negative_binomial", fitted_pass = TRUE,
+  simulate = function(object, ftd, wts, nsim, fun) {
+    if (any(wts != 1)) warn(fun, "prior weights are ignored: the counts are drawn at the fitted means")
+    stats::rnbinom(length(ftd) * nsim, size = object$family$theta, mu = ftd)
+  },
   response = count_response, sigma = "optional", location_scale = negbin_location_scale,
   model = negbin_row_model,
   penalty_model = function(family, resp, x, x_sigma, fun) {

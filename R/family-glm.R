@@ -82,6 +82,9 @@ stats_aic <- function(family, y, trials, mu, weights, dev) family$aic(y, trials,
 
 register_family(new_family_row(
   "gaussian", c("identity", "log", "inverse"), "gaussian", ns = "stats", power_links = TRUE, own_links = TRUE,
+  simulate = function(object, ftd, wts, nsim, fun) {
+    ftd + stats::rnorm(length(ftd) * nsim, sd = sqrt(object$deviance / object$df.residual / wts))
+  },
   chunk_add = chunk_add_gaussian, chunk_aic = chunk_aic_gaussian, chunk_null_deviance = chunk_null_gaussian,
   free_dispersion = TRUE, scale_in_likelihood = TRUE, profile_scale = TRUE, sigma = "optional",
   closed_form = function(family) family$link == "identity",
@@ -125,6 +128,7 @@ register_family(new_family_row(
 
 register_family(new_family_row(
   "binomial", c("logit", "probit", "cloglog", "cauchit", "log"), "binomial", ns = "stats", own_links = TRUE,
+  simulate = function(object, ftd, wts, nsim, fun) simulate_binomial(object, ftd, wts, length(ftd), nsim, fun),
   chunk_add = chunk_add_binomial, chunk_aic = chunk_aic_binomial, chunk_null_deviance = chunk_null_binomial,
   response = binomial_response,
   model = function(family, resp, x, x_sigma, fun) glm_model(family, resp, x, fun),
@@ -157,6 +161,10 @@ register_family(new_family_row(
 
 register_family(new_family_row(
   "poisson", c("log", "identity", "sqrt"), "poisson", ns = "stats", power_links = TRUE, own_links = TRUE,
+  simulate = function(object, ftd, wts, nsim, fun) {
+    if (any(wts != 1)) warn(fun, "prior weights are ignored: the counts are drawn at the fitted means")
+    stats::rpois(length(ftd) * nsim, ftd)
+  },
   chunk_null_deviance = chunk_null_poisson,
   response = function(y, family, weights, fun) {
     glm_numeric_response(y, family, weights, fun, check = function(y, r) {

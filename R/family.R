@@ -47,6 +47,9 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   sd(mu, sigma), start_location(x, y, weights, offset, family, fun),
 #   log_cdf(y, mu, sigma, df, lower) and log_density(y, mu, sigma, df);
 #   draw(n, mu, sigma, df): n draws at the rows' locations and scales (simulate());
+#   simulate(object, ftd, wts, nsim, fun): a GLM row's draws for simulate()
+#   at the fitted means ftd and prior weights wts (n * nsim values, or a
+#   list of nsim), NULL for a row without a distribution (quasi-families);
 #   edge: a warning when the fitted scale sits at the edge of its range, as
 #   sums(mu, sigma, used) over rows (a named vector), add(a, b) of two sets
 #   of rows' sums (chunks, partitions) and message(sums): the warning or NULL);
@@ -70,7 +73,7 @@ new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
               outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, penalty_model = NULL,
               lik_params = function(family) list(), adopt = NULL, fitted_pass = FALSE, chunked_note = NULL,
               power_links = FALSE, own_links = FALSE, chunk_add = chunk_add_default, chunk_aic = chunk_aic_default,
-              chunk_null_deviance = function(s) NULL)
+              chunk_null_deviance = function(s) NULL, simulate = NULL)
   extra <- list(...)
   row[names(extra)] <- extra
   row

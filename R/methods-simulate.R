@@ -75,29 +75,16 @@ simulate.gradglm <- function(object, nsim = 1, seed = NULL, ...) {
   nm <- names(object$fitted.values)
   if (is.null(nm)) nm <- as.character(seq_along(ftd))
   n <- length(ftd)
-  ntot <- n * nsim
   wts <- object$prior.weights
   if (is.null(wts)) wts <- rep.int(1, n)
-  fam <- object$family$family
-  draws <- switch(fam,
-    gaussian = ftd + stats::rnorm(ntot, sd = sqrt(object$deviance / object$df.residual / wts)),
-    poisson = {
-      if (any(wts != 1)) warn(fun, "prior weights are ignored: the counts are drawn at the fitted means")
-      stats::rpois(ntot, ftd)
-    },
-    binomial = simulate_binomial(object, ftd, wts, n, nsim, fun),
-    Gamma = {
-      alpha <- gamma_ml_shape(.select_response(object), ftd, wts)
-      stats::rgamma(ntot, shape = alpha * wts, rate = alpha * wts / ftd)
-    },
-    inverse.gaussian = rinvgauss(ntot, ftd, wts / .methods_dispersion(object)),
-    negative_binomial = {
-      if (any(wts != 1)) warn(fun, "prior weights are ignored: the counts are drawn at the fitted means")
-      stats::rnbinom(ntot, size = object$family$theta, mu = ftd)
-    },
+  # (each GLM row of the family registry draws its own: its `simulate`)
+  draw <- family_row(object$family)$simulate
+  if (is.null(draw)) {
+    fam <- object$family$family
     abort(fun, "family '", fam, "' has no distribution to draw from",
           if (startsWith(fam, "quasi")) " (a quasi-family defines only the mean and variance)")
-  )
+  }
+  draws <- draw(object, ftd, wts, nsim, fun)
   simulated_frame(object, draws, n, nsim, nm, rng_state)
 }
 
