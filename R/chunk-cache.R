@@ -13,6 +13,9 @@
 #   get(x)     x with the references read back: the same values and
 #              attributes as given to put()
 #   bytes()    bytes written
+#   suspend()  closes the file's connection until the next get() (after the
+#              last put(): between the tasks of a worker, which must not
+#              leave connections open)
 #   remove()   closes and deletes the file (also done when the environment is
 #              garbage collected or R exits)
 # The numbers are written in the machine's own format (the file never leaves
@@ -71,6 +74,12 @@ disk_cache <- function(dir, step = 2^26) {
   }
   e$get <- function(x) walk(x, get_vector, function(v) inherits(v, "gradglm_on_disk"))
   e$bytes <- function() e$pos
+  e$suspend <- function() {
+    for (con in list(e$out, e$inp)) if (!is.null(con)) close(con)
+    e$out <- NULL
+    e$inp <- NULL
+    invisible(NULL)
+  }
   e$remove <- function() {
     for (con in list(e$out, e$inp)) if (!is.null(con)) try(close(con), silent = TRUE)
     e$out <- NULL

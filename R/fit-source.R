@@ -14,7 +14,7 @@
 # collect(sums) adds each chunk of the next pass to chunk_sums() `sums`.
 source_model <- function(source, formula, family = stats::gaussian(), weights = NULL, sigma = NULL,
                          offset = NULL, subset = NULL, na_fun = stats::na.omit, contrasts = NULL,
-                         env = parent.frame(), schema = NULL, fun = "gradglm") {
+                         env = parent.frame(), schema = NULL, fun = "gradglm", first_chunk = NULL) {
   fam <- resolve_family(family, fun)
   reads <- 0L  # the passes that read the source
   rows_read <- 0  # the rows read from the source, over all passes
@@ -28,7 +28,8 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   }
   # the first chunk tells whether the first pass over all rows is needed: only
   # for factor, character or logical columns (their levels)
-  chunk1 <- NULL
+  # (given with the schema: the first chunk, read before)
+  chunk1 <- if (!is.null(schema)) first_chunk
   built <- FALSE
   on.exit(if (!built) close(), add = TRUE)  # (an error below leaves nothing open)
   if (is.null(schema)) {
@@ -38,25 +39,14 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
       stop(e)
     })
     if (is.null(chunk1)) abort(fun, "the source returned no rows")
-    used <- intersect(c(all.vars(formula), if (!is.null(sigma)) all.vars(sigma), all.vars(weights),
-                        all.vars(offset), all.vars(subset), if (is.character(weights)) weights),
-                      names(chunk1))
-    if ("." %in% all.vars(formula)) used <- names(chunk1)
-    types <- vapply(chunk1, column_type, "")
-    given <- names(source$levels)  # (factor columns whose levels the user gave)
-    if (any(is.na(types[used])) || any(types[used] == "logical") ||
-        any(types[used] == "factor" & !used %in% given)) {
+    schema <- first_chunk_schema(chunk1, source, model_variables(formula, sigma, weights, offset, subset))
+    if (is.null(schema)) {
       peek$close()
       schema <- source_scan(source)
       reads <- 1L
       rows_read <- schema$n
     } else {
       pending <- peek
-      # (the model's columns: numeric, or factors of the given levels; a later
-      # chunk where a numeric one is not, or with another level, is an error)
-      factors <- used[types[used] == "factor"]
-      schema <- structure(list(n = NA_real_, chunks = NA_integer_, columns = used, types = types[used],
-                               levels = source$levels[factors], given = TRUE), class = "gradglm_schema")
     }
   }
   if (is.character(weights)) {
@@ -195,6 +185,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     FALSE
   }
   drop_disk <- function() {
+    if (any(on_disk)) dropped_upto <<- max(dropped_upto, vapply(cache[on_disk], function(p) as.numeric(p$k), 0))
     if (!is.null(disk)) disk$remove()
     disk <<- NULL
     cache <<- cache[!on_disk]
@@ -202,6 +193,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     on_disk <<- on_disk[!on_disk]
   }
   cache_from <- Inf   # the source's index of the first cached chunk
+  dropped_upto <- 0   # the last chunk dropped from the cache (those after it are cached, or empty)
   filling <- FALSE    # this pass fills the cache
   served <- 0L        # cached chunks served in this pass
   tick <- function(k) NULL  # the progress bar's, see set_progress()
@@ -215,7 +207,8 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
       if (is.null(chunk)) {
         if (filling) {
           filling <<- FALSE
-          cache_from <<- if (length(cache)) cache[[1L]]$k else it$index() + 1
+          # (chunks whose rows the subset or na.action removes are cached as nothing)
+          cache_from <<- dropped_upto + 1
         }
         return(NULL)
       }
@@ -235,6 +228,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
         # (the cache keeps the last chunks)
         while (sum(cache_bytes) > budget) {
           if (!is.null(disk_dir) && to_disk(which(!on_disk)[1L])) next
+          dropped_upto <<- max(dropped_upto, as.numeric(cache[[1L]]$k))
           cache[[1L]] <<- NULL
           cache_bytes <<- cache_bytes[-1L]
           on_disk <<- on_disk[-1L]
@@ -335,6 +329,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     pk <- source_open(source, "first", fun)
     on.exit(pk$close(), add = TRUE)
     while (!is.null(chunk <- pk$next_chunk())) {
+      rows_read <<- rows_read + nrow(chunk)
       parts <- parts_of(chunk, pk$index())
       if (!is.null(parts)) return(first_memo <<- parts)
     }
@@ -377,6 +372,13 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
        # the reads of the source: the rows read over the rows of the source
        reads = function() rows_read / table_rows,
        cached = function() length(cache),
+       # the rows read from the source, and its rows (NA before a pass)
+       rows_read = function() rows_read,
+       table_rows = function() if (passes >= 1L && !filling) table_rows else NA_real_,
+       # every chunk is in the cache: later passes read nothing from the source
+       complete = function() passes >= 1L && !filling && cache_from <= 1,
+       # the disk cache's file closed until it is read again
+       suspend = function() if (!is.null(disk)) disk$suspend(),
        # the chunks kept on disk and the bytes written there
        on_disk = function() c(chunks = sum(on_disk), bytes = if (is.null(disk)) 0 else disk$bytes()),
        # the end of the fit: the cache is given up (its file deleted)
@@ -387,6 +389,32 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
          cache_bytes <<- numeric(0)
          on_disk <<- logical(0)
        })
+}
+
+# the names of the columns a model uses ("." for all of them)
+model_variables <- function(formula, sigma = NULL, weights = NULL, offset = NULL, subset = NULL) {
+  c(all.vars(formula), if (!is.null(sigma)) all.vars(sigma), all.vars(weights), all.vars(offset),
+    all.vars(subset), if (is.character(weights)) weights)
+}
+
+# The schema from a source's first chunk alone, when the model's columns
+# (`vars`) are numeric there, or factors whose levels the source gives: no
+# first pass over every row is needed for their levels. A later chunk where
+# a numeric one is not, or with another level, is an error. NULL when the
+# levels need that pass. (all_columns: the chunk's columns, to compare
+# partitions)
+first_chunk_schema <- function(chunk1, source, vars) {
+  used <- if ("." %in% vars) names(chunk1) else intersect(vars, names(chunk1))
+  types <- vapply(chunk1, column_type, "")
+  given <- names(source$levels)  # (factor columns whose levels the user gave)
+  if (any(is.na(types[used])) || any(types[used] == "logical") ||
+      any(types[used] == "factor" & !used %in% given)) {
+    return(NULL)
+  }
+  factors <- used[types[used] == "factor"]
+  structure(list(n = NA_real_, chunks = NA_integer_, columns = used, types = types[used],
+                 levels = source$levels[factors], given = TRUE, all_columns = names(chunk1)),
+            class = "gradglm_schema")
 }
 
 # Terms whose columns depend on the whole data (orthogonal polynomials,

@@ -309,6 +309,16 @@ test_that("fits from SQLite, CSV files and a function equal the in-memory fits (
   u <- gradglm(yb ~ x1 + x2, data = sources$uncached, family = binomial())
   expect_equal(u$source$reads, u$source$passes)
   expect_equal(coef(u), coef(a), tolerance = 1e-12)
+  # chunks whose rows the subset removes (the first two: "c" only from the
+  # third) are cached as nothing: after the first pass (for the levels of f),
+  # the read of the first three chunks for the start and the pass that fills
+  # the cache, later passes read none of the table (they read the first two
+  # chunks again before)
+  sub <- gradglm(yb ~ x1 + x2, data = sources$sqlite, family = binomial(), subset = f == "c", control = ctl)
+  expect_equal(sub$source$reads, 2 + 3000 / 3003)
+  expect_gte(sub$source$passes, 2L)
+  expect_equal(coef(sub), coef(gradglm(yb ~ x1 + x2, data = dd, family = binomial(), subset = f == "c", control = ctl)),
+               tolerance = 1e-10)
   # a small cache in memory alone (cache_dir = NULL) keeps the last chunks only
   # (a chunk's model matrix and response: 1,000 rows x 4 numbers, 32 kB; the last chunk has 3 rows)
   part <- gradglm(yb ~ x1 + x2, data = gradglm_source(con, "d", chunk_size = 1000, cache = 0.05, cache_dir = NULL),

@@ -113,6 +113,117 @@ test_that("fits over partitions on a 2-worker multisession plan equal the in-mem
                "partition 'dead' failed \\(its worker\\)")
 })
 
+test_that("workers keep their partitions' model matrices between passes, and drop them at the end", {
+  skip_on_cran()
+  skip_if_not_installed("future")
+  set.seed(22)
+  n <- 2400
+  d <- data.frame(x1 = rnorm(n), x2 = runif(n), f = sample(c("a", "b", "c"), n, TRUE))
+  d$yb <- stats::rbinom(n, 1, stats::plogis(0.3 + d$x1 - d$x2))
+  d$y <- stats::rnbinom(n, size = 2, mu = exp(0.2 + 0.4 * d$x1))
+  dd <- d
+  dd$f <- factor(dd$f)
+  files <- partition_files(d, split(seq_len(n), rep(1:4, each = n / 4)))
+  ctl <- gradglm_control(tol = 1e-12)
+  b <- gradglm(yb ~ x1 + x2 + f, data = dd, family = binomial(), control = ctl)
+  kept <- function() list(token = gradglm:::partition_store$token, models = length(gradglm:::partition_store$models))
+  caches <- function() length(list.files(tempdir(), pattern = "^gradglm-cache-"))
+  before <- caches()
+  for (plan in c("sequential", "multisession")) {
+    old <- if (plan == "sequential") future::plan(future::sequential) else future::plan(future::multisession, workers = 2)
+    # four partitions on two workers (two each), 300-row chunks, the last
+    # ones in a file (cache = 0.01 megabytes in memory)
+    parts <- gradglm_partitions(lapply(files, function(f) gradglm_source(f, chunk_size = 300, cache = 0.01)))
+    a <- gradglm(yb ~ x1 + x2 + f, data = parts, family = binomial(), control = ctl)
+    expect_lt(max(abs(coef(a) - coef(b))), 1e-8)
+    expect_gt(a$source$passes, 3)
+    # the partitions' rows read 2.5 times: the first chunk (300 of 600 rows)
+    # and every row for the levels of 'f', then every row for the model
+    # matrices, which the workers keep; later passes read nothing
+    expect_equal(a$source$reads, 2.5, info = plan)
+    # a model of numeric columns: the first chunk tells the schema
+    num <- gradglm(yb ~ x1 + x2, data = parts, family = binomial(), control = ctl)
+    num_mem <- gradglm(yb ~ x1 + x2, data = dd, family = binomial(), control = ctl)
+    expect_lt(max(abs(coef(num) - coef(num_mem))), 1e-8)
+    expect_equal(num$source$reads, 1.5, info = plan)
+    # the negative binomial: later passes at the estimated theta, from the kept matrices
+    nb <- gradglm(y ~ x1 + f, data = parts, family = negative_binomial(), control = ctl)
+    nb_mem <- gradglm(y ~ x1 + f, data = dd, family = negative_binomial(), control = ctl)
+    expect_lt(max(abs(coef(nb) - coef(nb_mem))), 1e-8)
+    expect_equal(nb$theta, nb_mem$theta, tolerance = 1e-8)
+    expect_equal(nb$source$reads, 2.5, info = plan)
+    # nothing is kept after the fit, here and on the workers
+    left <- if (plan == "sequential") list(c(kept(), files = caches() - before)) else {
+      # (two futures at once: one on each worker)
+      fs <- lapply(1:2, function(i) future::future(c(kept(), files = caches(), pid = Sys.getpid()),
+                                                   globals = list(kept = kept, caches = caches),
+                                                   packages = "gradglm", seed = NULL))
+      lapply(fs, future::value)
+    }
+    if (plan != "sequential") expect_false(left[[1]]$pid == left[[2]]$pid)
+    for (w in left) {
+      expect_null(w$token)
+      expect_equal(w$models, 0)
+      expect_equal(w$files, 0)
+    }
+    # a partition changed between fits is read again (a new fit keeps nothing of the last)
+    d2 <- d
+    d2$yb[1:600] <- 1 - d2$yb[1:600]
+    utils::write.csv(d2[1:600, ], files[1], row.names = FALSE)
+    a2 <- gradglm(yb ~ x1 + x2 + f, data = parts, family = binomial(), control = ctl)
+    dd2 <- dd
+    dd2$yb <- d2$yb
+    b2 <- gradglm(yb ~ x1 + x2 + f, data = dd2, family = binomial(), control = ctl)
+    expect_lt(max(abs(coef(a2) - coef(b2))), 1e-8)
+    utils::write.csv(d[1:600, ], files[1], row.names = FALSE)
+    # a partition whose cache cannot hold it whole is read on every pass
+    none <- gradglm_partitions(c(lapply(files[1:3], function(f) gradglm_source(f, chunk_size = 300)),
+                                 list(gradglm_source(files[4], chunk_size = 300, cache = 0, cache_dir = NULL))))
+    a3 <- gradglm(yb ~ x1 + x2 + f, data = none, family = binomial(), control = ctl)
+    expect_lt(max(abs(coef(a3) - coef(b))), 1e-8)
+    expect_equal(a3$source$reads, (4 * 900 + 3 * 600 + 600 * (a3$source$passes - 1)) / 2400, info = plan)
+    future::plan(old)
+  }
+  old <- future::plan(future::sequential)
+  on.exit(future::plan(old), add = TRUE)
+  # a partition whose first chunk cannot tell the schema (a column all
+  # missing there) is read whole for it, beside those whose first chunk can
+  dm <- d
+  dm$x2[1:300] <- NA
+  mixed <- gradglm_partitions(lapply(partition_files(dm, split(seq_len(n), rep(1:4, each = n / 4))),
+                                     function(f) gradglm_source(f, chunk_size = 300)))
+  a4 <- gradglm(yb ~ x1 + x2, data = mixed, family = binomial(), control = ctl)
+  b4 <- gradglm(yb ~ x1 + x2, data = dm, family = binomial(), control = ctl)
+  expect_lt(max(abs(coef(a4) - coef(b4))), 1e-8)
+  expect_equal(nobs(a4), n - 300)
+  # (the first chunks; partition 1 whole for the schema, and again for the
+  # start, whose first chunk has no rows; every row for the model matrices)
+  expect_equal(a4$source$reads, (4 * 300 + 600 + 600 + 4 * 600) / 2400)
+  # a fit that stops part way keeps nothing either
+  resets <- 0
+  served <- FALSE
+  flaky <- function() {
+    gradglm_source(function(reset = FALSE) {
+      if (reset) {
+        resets <<- resets + 1
+        served <<- FALSE
+        return(invisible(NULL))
+      }
+      # (the first pass reads its first chunk, then every row for the levels
+      # of 'f'; the second pass, which 'a' has passed and kept, stops)
+      if (resets > 2) stop("the disk went away")
+      if (served) return(NULL)
+      served <<- TRUE
+      d[1:600, ]
+    })
+  }
+  expect_error(gradglm(yb ~ x1 + x2 + f, data = gradglm_partitions(a = gradglm_source(files[2], chunk_size = 300, cache = 0.01),
+                                                            flaky = flaky), family = binomial()),
+               "partition 'flaky' failed: .*the disk went away")
+  expect_null(kept()$token)
+  expect_equal(caches(), before)
+})
+
 test_that("partitions reject what cannot travel to a worker", {
   skip_if_not_installed("future")
   skip_if_not_installed("DBI")
