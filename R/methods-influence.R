@@ -138,8 +138,9 @@ rstudent.gradglm <- function(model, ...) {
   r <- infl$.dev.res
   r <- sign(r) * sqrt(r^2 + h * infl$.pear.res^2 / (1 - h))
   r[is.infinite(r)] <- NaN
-  # (glm's: the families of a fixed dispersion are not scaled by the row-deleted residual scale)
-  if (!.methods_fixed_dispersion(model$family)) r <- r / infl$.sigma
+  # (glm's rule: binomial and poisson residuals are not scaled by the row-deleted
+  # residual scale, all others are, the negative binomial's too, as for glm.nb())
+  if (!model$family$family %in% c("binomial", "poisson")) r <- r / infl$.sigma
   influence_rows(model, r)
 }
 

@@ -58,6 +58,20 @@ test_that("influence(), rstudent(), dfbeta() and dfbetas() equal glm's", {
     expect_equal(dfbetas(fit), dfbetas(ref), tolerance = 1e-7, label = lab)
     expect_identical(names(influence(fit, do.coef = FALSE)), c("hat", "sigma", "dev.res", "pear.res"))
   }
+  # the negative binomial with theta estimated, against glm.nb(), whose
+  # rstudent() is scaled by the row-deleted residual scale (as glm's for
+  # every family but binomial and poisson)
+  d$v <- stats::rnbinom(150, size = 2, mu = exp(1 + 0.4 * d$z))
+  ref <- MASS::glm.nb(v ~ x + z, data = d, na.action = na.exclude, control = glm.control(epsilon = 1e-14, maxit = 100))
+  fit <- gradglm(v ~ x + z, data = d, family = negative_binomial(), na.action = na.exclude,
+                 control = gradglm_control(tol = 1e-12))
+  expect_equal(fit$theta, ref$theta, tolerance = 1e-6)
+  a <- influence(fit)
+  b <- influence(ref)
+  for (el in names(b)) expect_equal(a[[el]], b[[el]], tolerance = 1e-6, label = paste("negbin", el))
+  expect_equal(rstudent(fit), rstudent(ref), tolerance = 1e-6)
+  expect_equal(dfbetas(fit), dfbetas(ref), tolerance = 1e-6)
+  expect_equal(cooks.distance(fit), cooks.distance(ref), tolerance = 1e-6)
   expect_error(rstudent(gradglm(mpg ~ wt, sigma = ~ hp, data = mtcars, family = student_t(df = 4))),
                "rstudent: leverages .* not a GLM")
   expect_error(dfbetas(gradglm(mpg ~ wt + hp + qsec, data = mtcars, penalty = lasso(lambda = 0.1))),
