@@ -26,7 +26,9 @@
 #'   by root finding on refits (not interpolated on a grid), and are `NA`
 #'   where the deviance stays below the cutoff within 64 standard errors (a
 #'   flat likelihood, as under separation). A negative binomial is profiled at
-#'   its estimated theta, as MASS profiles glm.nb fits. Otherwise (other
+#'   its estimated theta, as MASS profiles glm.nb fits. The intervals of one
+#'   coefficient come as a vector (the two limits), as glm's profile
+#'   intervals come. Otherwise (other
 #'   models, fits from a chunked source, penalised fits, [gradglm_fit()]
 #'   fits that keep no design matrix) and with
 #'   `method = "wald"`: Wald intervals, `estimate +/- z * se` with normal
@@ -205,7 +207,8 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
           "this fit takes method = \"wald\"")
   }
   if (method == "wald") return(.wald_confint(cf, se, parm, level))
-  .profile_confint(object, cf, se, parm, level, fun)
+  # (one coefficient's limits as a vector, as glm's profile intervals)
+  drop(.profile_confint(object, cf, se, parm, level, fun))
 }
 
 # Profile-likelihood intervals of a GLM's coefficients (see confint.gradglm()):

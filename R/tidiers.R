@@ -191,6 +191,7 @@ tidy.gradglm <- function(x, conf.int = FALSE, conf.level = 0.95, exponentiate = 
               statistic = filled(3L), p.value = filled(4L))
   if (conf.int) {
     ci <- confint.gradglm(x, level = conf.level, method = conf.method)
+    if (!is.matrix(ci)) ci <- matrix(ci, 1L, dimnames = list(nm, names(ci)))  # (one coefficient)
     ret$conf.low <- unname(ci[nm, 1L])
     ret$conf.high <- unname(ci[nm, 2L])
   }

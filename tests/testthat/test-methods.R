@@ -316,6 +316,15 @@ test_that("confint() of a GLM gives profile-likelihood limits: the roots of the 
   # the Gaussian's profile is quadratic: its limits are Wald's
   fit <- gradglm(z ~ x + g, data = d)
   expect_equal(confint(fit), confint(fit, method = "wald"), tolerance = 1e-8)
+  # one coefficient's limits come as a vector, as glm's (also for a model of one coefficient)
+  one <- confint(fit, "x")
+  expect_null(dim(one))
+  expect_identical(names(one), names(suppressMessages(confint(glm(z ~ x + g, data = d), "x"))))
+  expect_equal(one, confint(fit)["x", ])
+  only <- gradglm(y ~ 1, data = d, family = poisson())
+  expect_equal(confint(only), suppressMessages(confint(glm(y ~ 1, data = d, family = poisson()))), tolerance = 1e-3)
+  td <- tidy(only, conf.int = TRUE)
+  expect_equal(c(td$conf.low, td$conf.high), unname(confint(only)))
   # separated classes: the likelihood is flat beyond the fitted values, the limit is NA with a warning
   ds <- data.frame(x = 1:10, y = rep(0:1, each = 5))
   fs <- suppressWarnings(gradglm(y ~ x, data = ds, family = binomial()))
