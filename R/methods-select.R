@@ -70,7 +70,11 @@
 #'   AIC then becomes a Mallows' Cp type criterion, as for glm fits. Not
 #'   used by other fits.
 #' @param test `"none"`, `"Chisq"` (or its synonym `"LRT"`) for
-#'   likelihood-ratio tests, or `"F"` (GLMs only).
+#'   likelihood-ratio tests, `"F"` or `"Rao"` (GLMs only). `"Rao"` gives
+#'   score tests as glm's tables: the weighted sum of squares of the smaller
+#'   model's working residuals explained by the larger model's columns, over
+#'   the dispersion. (glm's `add1()` puts the model's offset in that
+#'   regression; this one does not, as `drop1()` and `anova()` do not.)
 #' @param k The penalty per parameter: `2` for AIC, `log(nobs(fit))` for BIC.
 #' @param trace If greater than 1, print each term as it is tried.
 #' @param ... Not used.
@@ -98,7 +102,7 @@ NULL
 
 #' @rdname gradglm-select
 #' @export
-drop1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LRT", "F"),
+drop1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LRT", "F", "Rao"),
                           k = 2, trace = FALSE, ...) {
   check_gradglm(object, "drop1.gradglm")
   stop_if_penalised(object, "drop1.gradglm")
@@ -127,7 +131,7 @@ drop1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "L
 
 #' @rdname gradglm-select
 #' @export
-add1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LRT", "F"),
+add1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LRT", "F", "Rao"),
                          k = 2, trace = FALSE, ...) {
   check_gradglm(object, "add1.gradglm")
   stop_if_penalised(object, "add1.gradglm")
@@ -181,16 +185,20 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
   invisible(TRUE)
 }
 
-# "none", "Chisq" or "F"; the F test only for GLM fits
+# "none", "Chisq", "Rao" or "F"; the F and score tests only for GLM fits
 .select_test <- function(test, default, object, fun) {
-  ok <- c("none", "Chisq", "LRT", "F")
+  ok <- c("none", "Chisq", "LRT", "F", "Rao")
   if (default || is.null(test) || isFALSE(test) || identical(test, ok)) return("none")
   if (!is.character(test) || length(test) != 1L || is.na(test) ||
       !tolower(test) %in% tolower(ok)) {
-    abort(fun, "'test' must be one of \"none\", \"Chisq\", \"LRT\" or \"F\"")
+    abort(fun, "'test' must be one of \"none\", \"Chisq\", \"LRT\", \"Rao\" or \"F\"")
   }
   test <- ok[tolower(ok) == tolower(test)]
   if (test == "LRT") test <- "Chisq"
+  if (test == "Rao" && !is_glm_fit(object)) {
+    abort(fun, "the score (Rao) test is for generalized linear models; a ", object$family$family,
+          " model with several parameter blocks is tested by likelihood ratio: use test = \"Chisq\"")
+  }
   if (test == "F" && !is_glm_fit(object)) {
     abort(fun, "the F test does not apply to a ", object$family$family, " model with several ",
           "parameter blocks (its inference is by likelihood ratio); use test = \"Chisq\"")
@@ -239,18 +247,21 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
   wts <- object$prior.weights
   rank <- numeric(length(scope))
   dev <- numeric(length(scope))
+  score <- rep(NA_real_, length(scope) + 1L)
   for (i in seq_along(scope)) {
     if (trace > 1) cat("trying - ", scope[i], "\n", sep = "")
     keep <- asgn != match(scope[i], labels)
     sub <- .select_glm_refit(object, X[, keep, drop = FALSE], y, wts, object$offset)
     rank[i] <- sub$rank
     dev[i] <- sub$deviance
+    # (the score of the term at the model without it, as glm's drop1())
+    if (test == "Rao") score[i + 1L] <- .rao_score(sub$residuals, sub$weights, X, TRUE)
   }
   rank <- c(object$rank, rank)
   dev <- c(object$deviance, dev)
   n <- nrow(X)
   aod <- .select_glm_aod(object, c("<none>", scope), rank, dev, n, scale, k, "drop")
-  aod <- .select_glm_tests(aod, object, rank, dev, n, scale, test, "drop")
+  aod <- .select_glm_tests(aod, object, rank, dev, n, scale, test, "drop", score)
   .select_finish(aod, object, "Single term deletions", scale)
 }
 
@@ -269,16 +280,20 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
   base <- fit_cols(old)
   rank <- c(base$rank, numeric(length(scope)))
   dev <- c(base$deviance, numeric(length(scope)))
+  score <- rep(NA_real_, length(scope) + 1L)
   for (i in seq_along(scope)) {
     if (trace > 1) cat("trying + ", scope[i], "\n", sep = "")
     new <- asgn %in% match(.select_sort_labels(scope[i]), sorted)
     sub <- fit_cols(old | new)
     rank[i + 1L] <- sub$rank
     dev[i + 1L] <- sub$deviance
+    # (the score of the term at the model without it, as glm's add1(); without
+    # the offset in the regression of the working residuals, which add1.glm() puts there)
+    if (test == "Rao") score[i + 1L] <- .rao_score(base$residuals, base$weights, X[, old | new, drop = FALSE], TRUE)
   }
   n <- nrow(X)
   aod <- .select_glm_aod(object, c("<none>", scope), rank, dev, n, scale, k, "add")
-  aod <- .select_glm_tests(aod, object, rank, dev, n, scale, test, "add")
+  aod <- .select_glm_tests(aod, object, rank, dev, n, scale, test, "add", score)
   .select_finish(aod, object, "Single term additions", scale)
 }
 
@@ -335,12 +350,17 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
       y <- ifelse(trials > 0, y[, 1L] / pmax(trials, 1), 0)
     }
     eta <- if (is.null(offset)) rep.int(0, NROW(y)) else offset
-    return(list(rank = 0, deviance = sum(fam$dev.resids(as.numeric(y), fam$linkinv(eta), weights)),
-                converged = TRUE, coefficients = numeric(0)))
+    mu <- fam$linkinv(eta)
+    me <- fam$mu.eta(eta)
+    # (the working residuals and weights at the offset, for score tests)
+    return(list(rank = 0, deviance = sum(fam$dev.resids(as.numeric(y), mu, weights)),
+                converged = TRUE, coefficients = numeric(0),
+                residuals = (as.numeric(y) - mu) / me, weights = weights * me^2 / fam$variance(mu)))
   }
   sub <- gradglm_fit(X, y, weights = weights, offset = offset, family = object$family,
                      optimizer = .methods_refit_optimizer(object), control = control, start = start)
-  list(rank = sub$rank, deviance = sub$deviance, converged = sub$converged, coefficients = sub$coefficients)
+  list(rank = sub$rank, deviance = sub$deviance, converged = sub$converged, coefficients = sub$coefficients,
+       residuals = sub$residuals, weights = sub$weights)
 }
 
 # Df, Deviance and AIC of glm's tables. `rank` and `dev` hold the model
@@ -371,9 +391,15 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
   if (scale > 0) scale else .methods_dispersion(object)
 }
 
-.select_glm_tests <- function(aod, object, rank, dev, n, scale, test, direction) {
+.select_glm_tests <- function(aod, object, rank, dev, n, scale, test, direction, score = NULL) {
   fun <- if (direction == "drop") "drop1.gradglm" else "add1.gradglm"
-  if (test == "Chisq") {
+  if (test == "Rao") {
+    # the score statistics over the dispersion, as glm's tables give them
+    disp <- .select_dispersion(object, scale)
+    stat <- pmax(0, score) / disp
+    aod[[if (disp == 1) "Rao score" else "scaled Rao sc."]] <- stat
+    aod[["Pr(>Chi)"]] <- .select_pchisq(stat, aod$Df)
+  } else if (test == "Chisq") {
     loglik <- .select_glm_loglik(object, dev, n, scale)
     stat <- if (direction == "drop") loglik - loglik[1L] else loglik[1L] - loglik
     stat <- pmax(0, stat)

@@ -127,6 +127,50 @@ test_that("gaussian models: F and scaled-deviance tests, step() by AIC and BIC a
   expect_same_table(drop1(lean, test = "F"), drop1(gfit, test = "F"))
 })
 
+test_that("score (Rao) tests of drop1 and add1 equal glm's", {
+  # (the statistics are taken at refits of the smaller models: both sides
+  # refit to a tight tolerance, their fits' control)
+  ctl <- gradglm_control(tol = 1e-12)
+  gctl <- glm.control(epsilon = 1e-14, maxit = 100)
+  # logistic (dispersion 1), with factors
+  fit <- gradglm(bwt_formula, data = bwt, family = binomial(), control = ctl)
+  gfit <- glm(bwt_formula, data = bwt, family = binomial(), control = gctl)
+  expect_same_table(drop1(fit, test = "Rao"), drop1(gfit, test = "Rao"))
+  null <- gradglm(low ~ 1, data = bwt, family = binomial(), control = ctl)
+  gnull <- glm(low ~ 1, data = bwt, family = binomial(), control = gctl)
+  upper <- ~ age + lwt + race + smoke + ptl + ht + ui + ftv
+  expect_same_table(add1(null, upper, test = "Rao"), add1(gnull, upper, test = "Rao"))
+  # poisson with an offset: drop1 (glm's add1 regresses the working residuals
+  # with the offset, this one without: compared on a model without one)
+  fo <- Claims ~ District + Group + Age + offset(log(Holders))
+  expect_same_table(drop1(gradglm(fo, data = ins, family = poisson(), control = ctl), test = "Rao"),
+                    drop1(glm(fo, data = ins, family = poisson(), control = gctl), test = "Rao"))
+  # with the offset, add1's score of a term is anova()'s score of adding it
+  # last (glm's add1() gives 0 here: its regression of the working residuals
+  # subtracts the offset from them)
+  base <- gradglm(Claims ~ District + offset(log(Holders)), data = ins, family = poisson(), control = ctl)
+  a1 <- add1(base, ~ . + Group, test = "Rao")
+  av <- anova(glm(Claims ~ District + Group + offset(log(Holders)), data = ins, family = poisson(), control = gctl),
+              test = "Rao")
+  expect_equal(a1["Group", "Rao score"], av["Group", "Rao"], tolerance = 1e-6)
+  expect_gt(a1["Group", "Rao score"], 50)
+  wb <- gradglm(breaks ~ wool, data = warpbreaks, family = poisson(), control = ctl)
+  gwb <- glm(breaks ~ wool, data = warpbreaks, family = poisson(), control = gctl)
+  expect_same_table(add1(wb, ~ . + tension + wool:tension, test = "Rao"),
+                    add1(gwb, ~ . + tension + wool:tension, test = "Rao"))
+  # estimated dispersions (scaled score), a fixed scale, and no intercept
+  g <- gradglm(mpg ~ wt + hp + qsec + cyl, data = cars2, family = Gamma(link = "log"), control = ctl)
+  gg <- glm(mpg ~ wt + hp + qsec + cyl, data = cars2, family = Gamma(link = "log"), control = gctl)
+  expect_same_table(drop1(g, test = "Rao"), drop1(gg, test = "Rao"))
+  expect_same_table(drop1(g, test = "Rao", scale = 0.02), drop1(gg, test = "Rao", scale = 0.02))
+  small <- gradglm(mpg ~ wt, data = cars2, control = ctl)
+  gsmall <- glm(mpg ~ wt, data = cars2, control = gctl)
+  expect_same_table(add1(small, ~ . + hp + qsec + cyl, test = "Rao"), add1(gsmall, ~ . + hp + qsec + cyl, test = "Rao"))
+  noint <- gradglm(breaks ~ wool + tension - 1, data = warpbreaks, family = poisson(), control = ctl)
+  gnoint <- glm(breaks ~ wool + tension - 1, data = warpbreaks, family = poisson(), control = gctl)
+  expect_same_table(drop1(noint, ~ wool + tension, test = "Rao"), drop1(gnoint, ~ wool + tension, test = "Rao"))
+})
+
 test_that("add1 uses the rows complete for the scope, with a warning, as glm's", {
   fit <- gradglm(Ozone ~ Temp, data = airquality, family = poisson())
   gfit <- glm(Ozone ~ Temp, data = airquality, family = poisson())
@@ -222,10 +266,11 @@ test_that("bad input gives clear errors", {
   expect_error(drop1(fit, "bar"), "'bar'")
   expect_error(add1(fit, ~ . + foo), "add1.gradglm: .*'foo'")
   expect_error(add1(fit), "add1.gradglm: 'scope' is missing")
-  expect_error(drop1(fit, test = "Rao"), "drop1.gradglm: 'test' must be one of")
+  expect_error(drop1(fit, test = "Wald"), "drop1.gradglm: 'test' must be one of")
   expect_error(drop1(fit, k = -1), "'k' must be")
   tfit <- gradglm(stack.loss ~ ., data = stackloss, family = student_t())
   expect_error(drop1(tfit, test = "F"), "drop1.gradglm: the F test does not apply")
+  expect_error(drop1(tfit, test = "Rao"), "drop1.gradglm: the score \\(Rao\\) test is for generalized linear")
   expect_error(add1(tfit, ~ . + I(Air.Flow^2), test = "F"),
                "add1.gradglm: the F test does not apply")
   expect_error(add1(tfit, ~ . + foo), "add1.gradglm: .*'foo'.*not found")
