@@ -1,0 +1,59 @@
+# qr(), alias() and dummy.coef() of GLM fits against glm's
+
+test_that("qr() is the decomposition of the weighted design glm keeps, with its pivoting", {
+  d <- transform(mtcars, both = wt + hp, cyl = factor(cyl))
+  ctl <- gradglm_control(tol = 1e-12)
+  gctl <- glm.control(epsilon = 1e-14, maxit = 100)
+  d$w <- rep(c(0, 1, 2, 3), 8)
+  d$y <- round(d$mpg)  # (counts for the Poisson)
+  for (fam in list(gaussian(), poisson(), Gamma(link = "log"))) {
+    f <- gradglm(y ~ wt + hp + both + cyl, data = d, family = fam, weights = w, control = ctl)
+    # (glm's QR tolerance is min(1e-7, epsilon / 1000): at its default
+    # epsilon 1e-11, as here; its weights those of its last iteration)
+    g <- glm(y ~ wt + hp + both + cyl, data = d, family = fam, weights = w)
+    a <- qr(f)
+    b <- qr(g)
+    expect_s3_class(a, "qr")
+    expect_identical(a$rank, b$rank)
+    expect_identical(a$pivot, b$pivot)
+    expect_identical(nrow(a$qr), sum(d$w > 0))
+    # the decomposition at the solution: glm's working weights polished
+    gp <- glm(y ~ wt + hp + cyl, data = d, family = fam, weights = w, control = gctl)
+    keep <- d$w > 0
+    ref <- qr(model.matrix(y ~ wt + hp + both + cyl, d)[keep, ] * sqrt(gp$weights[keep]), tol = 1e-11)
+    expect_equal(abs(qr.R(a)), abs(qr.R(ref)), tolerance = 1e-7, label = fam$family)
+    # alias(): the aliased column as a combination of the others, as glm's
+    expect_equal(unclass(alias(f)$Complete), unclass(alias(g)$Complete), tolerance = 1e-8, label = fam$family)
+    expect_identical(dimnames(alias(f)$Complete), list("both", c("(Intercept)", "wt", "hp", "cyl6", "cyl8")))
+  }
+  # a fit without aliases has no Complete part; partial gives the correlations
+  f <- gradglm(mpg ~ wt + hp, data = d)
+  g <- glm(mpg ~ wt + hp, data = d)
+  expect_null(alias(f)$Complete)
+  expect_equal(alias(f, partial = TRUE)$Partial, alias(g, partial = TRUE)$Partial, tolerance = 1e-8)
+  expect_output(print(alias(gradglm(mpg ~ wt + hp + both, data = d))), "Complete")
+})
+
+test_that("dummy.coef() spreads the coefficients over the levels as glm's", {
+  f <- gradglm(breaks ~ wool * tension, data = warpbreaks, family = poisson(), control = gradglm_control(tol = 1e-12))
+  g <- glm(breaks ~ wool * tension, data = warpbreaks, family = poisson(), control = glm.control(epsilon = 1e-14))
+  a <- dummy.coef(f)
+  b <- dummy.coef(g)
+  expect_s3_class(a, "dummy_coef")
+  expect_identical(names(a), names(b))
+  for (nm in names(b)) expect_equal(a[[nm]], b[[nm]], tolerance = 1e-8, label = nm)
+  # aliased coefficients: NA with use.na = TRUE
+  d <- transform(mtcars, cyl = factor(cyl), gear = factor(gear), both = wt * 2)
+  f <- gradglm(mpg ~ cyl + gear + wt + both, data = d)
+  g <- glm(mpg ~ cyl + gear + wt + both, data = d)
+  expect_equal(unlist(dummy.coef(f, use.na = TRUE)), unlist(dummy.coef(g, use.na = TRUE)), tolerance = 1e-8)
+})
+
+test_that("qr(), alias() and dummy.coef() say which fits they are for", {
+  sfit <- gradglm(mpg ~ wt, sigma = ~ hp, data = mtcars, family = student_t(df = 4))
+  expect_error(qr(sfit), "qr.gradglm: .*GLM fits from data in memory; this fit is a student_t model")
+  expect_error(alias(sfit), "alias.gradglm: .*GLM fits")
+  expect_error(dummy.coef(sfit), "dummy.coef.gradglm: .*GLM fits made by gradglm\\(\\) with a formula")
+  bare <- gradglm_fit(cbind(1, mtcars$wt), mtcars$mpg)
+  expect_error(qr(bare), "qr.gradglm: .*keeps no design matrix")
+})
