@@ -246,7 +246,6 @@ negbin_location_scale <- list(
   # theta = 1 / sigma^2 far above the means (as negbin_finish() says it without a sigma model)
   edge = list(sums = negbin_edge_sums, add = add_negbin_edge_sums, message = negbin_edge_message))
 
-
 negbin_row_model <- function(family, resp, x, x_sigma, fun) {
   if (!is.null(x_sigma)) {
     if (!is.null(family$theta)) {
