@@ -40,8 +40,10 @@
 #' @param test The test statistic: `"Chisq"` (likelihood-ratio test, the
 #'   default; `"LRT"` is a synonym), `"Rao"` (the score test, as glm's: a
 #'   column `Rao` of statistics from the smaller model's working residuals
-#'   and weights, with chi-squared p-values), `"F"`, or `"none"` (or
-#'   `NULL`/`FALSE`) for no test.
+#'   and weights, with chi-squared p-values), `"F"`, `"Cp"` (a column of
+#'   Mallows' Cp, the residual deviance plus twice the dispersion times the
+#'   number of coefficients, as glm's), or `"none"` (or `NULL`/`FALSE`) for
+#'   no test.
 #' @param dispersion The dispersion used to scale deviance differences. If
 #'   `NULL`, the one [summary.gradglm()] uses for the largest model.
 #' @return An object of class `c("anova", "data.frame")` with columns
@@ -103,22 +105,28 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
     return("none")
   }
   if (!is.character(test) || length(test) != 1L || is.na(test)) {
-    stop("anova.gradglm: 'test' must be one of \"Chisq\", \"LRT\", \"Rao\", \"F\" ",
+    stop("anova.gradglm: 'test' must be one of \"Chisq\", \"LRT\", \"Rao\", \"F\", \"Cp\" ",
          "or \"none\"", call. = FALSE)
   }
-  ok <- c("Chisq", "LRT", "Rao", "F", "none")
+  ok <- c("Chisq", "LRT", "Rao", "F", "Cp", "none")
   hit <- ok[tolower(ok) == tolower(test)]
   if (!length(hit)) {
     stop("anova.gradglm: unknown 'test' \"", test, "\"; use one of ",
-         "\"Chisq\", \"LRT\", \"Rao\", \"F\" or \"none\"", call. = FALSE)
+         "\"Chisq\", \"LRT\", \"Rao\", \"F\", \"Cp\" or \"none\"", call. = FALSE)
   }
   if (hit == "LRT") "Chisq" else hit
 }
 
-# Add the test columns to a deviance table. 'df_col' and 'dev_col' name the
-# columns holding the change in degrees of freedom and in deviance.
-.methods_anova_add_test <- function(tab, test, scale, df_scale, family) {
+# Add the test columns to a deviance table (its columns Df, Deviance or Rao,
+# and Resid. Df and Resid. Dev); n: the rows of the data (for Cp)
+.methods_anova_add_test <- function(tab, test, scale, df_scale, family, n = NA) {
   if (test == "none") {
+    return(tab)
+  }
+  if (test == "Cp") {
+    # Mallows' Cp, as glm's: the residual deviance plus twice the dispersion
+    # times the model's number of coefficients
+    tab[["Cp"]] <- tab[["Resid. Dev"]] + 2 * scale * (n - tab[["Resid. Df"]])
     return(tab)
   }
   dfs <- tab[["Df"]]
@@ -190,7 +198,7 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   # an estimated theta differs between the models, and so do their
   # deviances' scales: the likelihood-ratio statistic compares them
   theta_estimated <- any(vapply(fits, function(f) isTRUE(f$family$theta_estimated), NA))
-  if (theta_estimated && test %in% c("F", "Rao")) {
+  if (theta_estimated && test %in% c("F", "Rao", "Cp")) {
     stop("anova.gradglm: the ", test, " test does not apply to negative binomial models with an estimated theta; ",
          "use test = \"Chisq\" (likelihood-ratio tests)", call. = FALSE)
   }
@@ -232,11 +240,18 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
 
   big <- fits[[order(resdf)[1L]]]
   sc <- .methods_anova_scale(big, dispersion)
-  tab <- .methods_anova_add_test(tab, test, sc$scale, sc$df, fam[[1L]])
+  tab <- .methods_anova_add_test(tab, test, sc$scale, sc$df, fam[[1L]], .methods_anova_rows(big))
 
   heading <- c("Analysis of Deviance Table\n",
                paste0(paste(.methods_anova_labels(fits), collapse = "\n"), "\n"))
   structure(tab, heading = heading, class = c("anova", "data.frame"))
+}
+
+# the rows of a fit's data, those of zero weight too (as glm's Cp counts them)
+.methods_anova_rows <- function(fit) {
+  r <- fit$residuals
+  if (is.null(r)) stop("anova.gradglm: Cp needs the fit's rows (its residuals)", call. = FALSE)
+  NROW(r)
 }
 
 # "Model i: <formula>" for each fit
@@ -324,7 +339,7 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   if (test == "Rao") tab[["Rao"]] <- c(NA, rao)
 
   sc <- .methods_anova_scale(object, dispersion)
-  tab <- .methods_anova_add_test(tab, test, sc$scale, sc$df, object$family)
+  tab <- .methods_anova_add_test(tab, test, sc$scale, sc$df, object$family, .methods_anova_rows(object))
 
   heading <- paste0(
     "Analysis of Deviance Table\n\nModel: ",

@@ -285,7 +285,7 @@
           "e.g. anova(fit_sigma_1, fit_sigma_x)")
   }
   test <- .methods_anova_test(test)
-  if (test %in% c("F", "Rao")) {
+  if (test %in% c("F", "Rao", "Cp")) {
     abort(fun, "the ", test, " test does not apply to distributional fits; ",
           "use test = \"Chisq\" (likelihood-ratio test)")
   }

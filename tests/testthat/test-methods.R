@@ -718,7 +718,27 @@ test_that("anova(test = \"Rao\") gives glm's score statistics, by terms and betw
                tolerance = 1e-7, ignore_attr = TRUE)
   # listed from the largest: the statistic is signed as glm signs it
   expect_equal(anova(f2, f0, test = "Rao")$Rao, anova(g2, g0, test = "Rao")$Rao, tolerance = 1e-7)
-  expect_error(anova(f0, test = "Cp"), "unknown 'test' \"Cp\"")
+  expect_error(anova(f0, test = "Wald"), "unknown 'test' \"Wald\"")
   ft <- gradglm(mpg ~ wt, data = mtcars, family = student_t(df = 4))
   expect_error(anova(ft, update(ft, . ~ . + hp), test = "Rao"), "the Rao test does not apply to distributional fits")
+  expect_error(anova(ft, update(ft, . ~ . + hp), test = "Cp"), "the Cp test does not apply to distributional fits")
+})
+
+test_that("anova(test = \"Cp\") gives glm's Mallows' Cp, by terms and between models", {
+  set.seed(5)
+  n <- 120
+  d <- data.frame(x = rnorm(n), g = factor(sample(letters[1:3], n, TRUE)), w = rep(0:2, 40))
+  d$y <- rpois(n, exp(0.3 + 0.4 * d$x))
+  d$u <- rgamma(n, 3, 3 / exp(0.2 * d$x))
+  ctl <- gradglm_control(tol = 1e-12)
+  tight <- glm.control(epsilon = 1e-14)
+  for (cs in list(list(y ~ x + g, poisson()), list(u ~ x + g, Gamma("log")), list(u ~ x * g, gaussian()))) {
+    fit <- gradglm(cs[[1]], data = d, family = cs[[2]], weights = w, control = ctl)
+    ref <- glm(cs[[1]], data = d, family = cs[[2]], weights = w, control = tight)
+    expect_equal(anova(fit, test = "Cp")$Cp, anova(ref, test = "Cp")$Cp, tolerance = 1e-8, label = deparse(cs[[1]]))
+    small <- update(fit, . ~ x)
+    gsmall <- update(ref, . ~ x)
+    expect_equal(anova(small, fit, test = "Cp")$Cp, anova(gsmall, ref, test = "Cp")$Cp, tolerance = 1e-8)
+    expect_equal(anova(fit, test = "Cp", dispersion = 2)$Cp, anova(ref, test = "Cp", dispersion = 2)$Cp, tolerance = 1e-8)
+  }
 })
