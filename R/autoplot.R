@@ -173,7 +173,9 @@ autoplot.gradglm <- function(object, which = NULL, residual_type = c("deviance",
       loss = .gg_loss(x, .plot_loss_ylab[["glm"]], fun),
       residuals = .gg_residuals(.plot_residuals_data(x, residual_type, against)),
       qq = .gg_qq(.plot_qq_data(x, fun)),
-      fit = .gg_fit(.plot_fit_data(x, fun))))
+      fit = .gg_fit(.plot_fit_data(x, fun)),
+      scale = .gg_scale(.plot_scale_data(x, fun)),
+      leverage = .gg_leverage(.plot_leverage_data(x, fun))))
   }
   lik <- x$lik_type
   if (identical(lik, "location_scale")) {
@@ -388,6 +390,34 @@ autoplot.gradglm_cv_comparison <- function(object, measure = "nll", ...) {
                          linetype = "dotted", colour = "gray40") +
     ggplot2::geom_point() +
     ggplot2::labs(x = d$xlab, y = d$ylab, title = d$main)
+}
+
+# The scale-location plot: points and their smooth.
+.gg_scale <- function(d) {
+  p <- ggplot2::ggplot(data.frame(x = d$x, y = d$y), .gg_aes(x = "x", y = "y")) + ggplot2::geom_point()
+  if (!is.null(d$smooth)) {
+    p <- p + ggplot2::geom_path(data = data.frame(x = d$smooth$x, y = d$smooth$y), colour = "firebrick")
+  }
+  p + ggplot2::labs(x = d$xlab, y = d$ylab, title = d$main)
+}
+
+# Residuals against leverage, with Cook's distance contours (dashed) and the
+# rows of largest Cook's distance labelled.
+.gg_leverage <- function(d) {
+  yr <- range(d$y, 0)
+  contours <- d$contours
+  contours$group <- paste(contours$level, contours$side)
+  p <- ggplot2::ggplot(data.frame(x = d$x, y = d$y), .gg_aes(x = "x", y = "y")) +
+    ggplot2::geom_hline(yintercept = 0, linetype = "dotted", colour = "gray40") +
+    ggplot2::geom_path(data = contours,
+                       .gg_aes(x = "x", y = "y", group = "group"), linetype = "dashed", colour = "gray50") +
+    ggplot2::geom_point()
+  if (!is.null(d$smooth)) {
+    p <- p + ggplot2::geom_path(data = data.frame(x = d$smooth$x, y = d$smooth$y), colour = "firebrick")
+  }
+  p + ggplot2::geom_text(data = d$labels, .gg_aes(x = "x", y = "y", label = "label"), hjust = -0.2, size = 3) +
+    ggplot2::coord_cartesian(ylim = yr + c(-0.08, 0.08) * diff(yr)) +
+    ggplot2::labs(x = d$xlab, y = d$ylab, title = d$main, caption = "dashed: Cook's distance 0.5 and 1")
 }
 
 # The data with the fitted mean curve.

@@ -1,12 +1,15 @@
 # plot() for gradglm fits: the training curve, residuals against fitted values,
-# a normal Q-Q plot and, for a single numeric predictor, the fitted mean curve.
+# a normal Q-Q plot, for a single numeric predictor the fitted mean curve, and
+# glm's scale-location and residuals-against-leverage plots.
 
-.plot_choices <- c("loss", "residuals", "qq", "fit")
+.plot_choices <- c("loss", "residuals", "qq", "fit", "scale", "leverage")
 
 #' Diagnostic plots for a gradglm fit
 #'
 #' Draws, with base graphics, one or more plots of a fitted [gradglm()] model:
-#' its training curve, residuals, a normal Q-Q plot and the fitted mean curve.
+#' its training curve, residuals, a normal Q-Q plot, the fitted mean curve,
+#' and for GLMs the scale-location and residuals-against-leverage plots that
+#' `plot()` draws for glm fits.
 #'
 #' The plots, chosen with `which`:
 #'
@@ -35,15 +38,25 @@
 #'   response, or the observed proportion for a binomial model) against the
 #'   predictor, with the fitted mean curve evaluated on a grid by
 #'   [predict.gradglm()] with `type = "response"`.
+#' * `"scale"`: the scale-location plot, the square root of the absolute
+#'   standardized deviance residuals against the linear predictor, with a
+#'   [stats::lowess()] smooth (as glm's third plot).
+#' * `"leverage"`: the standardized Pearson residuals against the leverages,
+#'   with a lowess smooth and the contours where Cook's distance is 0.5 and
+#'   1 (as glm's fifth plot); the three rows of largest Cook's distance are
+#'   labelled.
 #'
 #' When `which` is left at its default, all plots that apply to the model are
-#' drawn: `"loss"` is skipped when the fit kept no trace and `"fit"` when the
-#' model does not have a single numeric predictor. Asking for one of them
-#' explicitly in such a case is an error.
+#' drawn: `"loss"` is skipped when the fit kept no trace, `"fit"` when the
+#' model does not have a single numeric predictor, and `"scale"` and
+#' `"leverage"` when the leverages cannot be computed (a [gradglm_fit()] fit
+#' that keeps no design matrix). Asking for one of them explicitly in such a
+#' case is an error.
 #'
 #' @param x A fitted object of class `"gradglm"`.
 #' @param which Which plots to draw: one or more of `"loss"`, `"residuals"`,
-#'   `"qq"` and `"fit"` (or their numbers, 1 to 4). A distributional fit offers
+#'   `"qq"`, `"fit"`, `"scale"` and `"leverage"` (or their numbers, 1 to 6).
+#'   A distributional fit offers
 #'   `"loss"`, `"fit"` (the fitted location with a +-2 sigma band),
 #'   `"residuals"` (standardised by the fitted scale) and `"qq"` (quantile
 #'   residuals); a multinomial or ordinal fit `"loss"`, `"probs"` (the fitted
@@ -89,7 +102,7 @@
 #' @importFrom graphics par
 #' @importFrom grDevices dev.interactive
 #' @export
-plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
+plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale", "leverage"),
                          ask = prod(par("mfcol")) < length(which) &&
                            dev.interactive(),
                          residual_type = c("deviance", "pearson"),
@@ -126,13 +139,16 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
     # the defaults: everything that applies to this model
     if (!.plot_has_trace(x)) which <- setdiff(which, "loss")
     if (is.null(.plot_single_predictor(x))) which <- setdiff(which, "fit")
+    if (is.null(.plot_leverage(x))) which <- setdiff(which, c("scale", "leverage"))
   }
   .plot_pages(which, ask, function(w) {
     switch(w,
       loss = .plot_loss(x, ...),
       residuals = .plot_residuals(x, residual_type, against, ...),
       qq = .plot_qq(x, ...),
-      fit = .plot_fit(x, ...)
+      fit = .plot_fit(x, ...),
+      scale = .plot_scale(x, ...),
+      leverage = .plot_leverage_plot(x, ...)
     )
   })
   invisible(x)
@@ -484,6 +500,83 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit"),
   .plot_call(stats::qqnorm, list(y = d$y, ylab = d$ylab, main = d$main),
              list(...))
   graphics::abline(d$line[["intercept"]], d$line[["slope"]], lty = 3, col = "gray40")
+  invisible(NULL)
+}
+
+# The rows of positive weight with their leverages (below 1) and standardized
+# deviance and Pearson residuals, for the scale-location and leverage plots;
+# an error naming `fun` without the leverages.
+.plot_std_rows <- function(x, what, fun) {
+  h <- .plot_leverage(x)
+  if (is.null(h)) {
+    abort(fun, "'which = \"", what, "\"' needs the leverages, from the design matrix, which this fit does not ",
+          "keep (fit it with gradglm() and a formula)")
+  }
+  disp <- .pred_dispersion(x)
+  ok <- .plot_prior_weights(x) > 0 & is.finite(h) & h < 1 - 1e-10
+  dev <- .plot_dev_resid(x)[ok] / sqrt(disp * (1 - h[ok]))
+  pear <- .plot_pearson_resid(x)[ok] / sqrt(disp * (1 - h[ok]))
+  eta <- x$linear.predictors[ok]
+  names_all <- rownames(as.matrix(x$fitted.values))
+  if (is.null(names_all)) names_all <- as.character(seq_along(h))
+  keep <- is.finite(dev) & is.finite(pear) & is.finite(eta)
+  list(h = h[ok][keep], dev = dev[keep], pear = pear[keep], eta = eta[keep], names = names_all[ok][keep],
+       p = sum(!is.na(x$coefficients)))
+}
+
+# What the scale-location plot shows, for plot() and autoplot()
+.plot_scale_data <- function(x, fun = "plot.gradglm") {
+  r <- .plot_std_rows(x, "scale", fun)
+  y <- sqrt(abs(r$dev))
+  list(x = r$eta, y = y, smooth = if (length(unique(r$eta)) >= 10L) stats::lowess(r$eta, y),
+       xlab = "Linear predictor", ylab = "sqrt(|Std. deviance residuals|)", main = "Scale-location")
+}
+
+.plot_scale <- function(x, ...) {
+  d <- .plot_scale_data(x)
+  .plot_call(graphics::plot, list(x = d$x, y = d$y, xlab = d$xlab, ylab = d$ylab, main = d$main,
+                                  ylim = c(0, max(d$y))), list(...))
+  if (!is.null(d$smooth)) graphics::lines(d$smooth, col = "firebrick")
+  invisible(NULL)
+}
+
+# What the leverage plot shows, for plot() and autoplot(): the standardized
+# Pearson residuals against the leverages, the lowess smooth, Cook's
+# distance contours (levels 0.5 and 1: the residual r where
+# r^2 h / (p (1 - h)) equals the level) and the three rows of largest Cook's
+# distance.
+.plot_leverage_data <- function(x, fun = "plot.gradglm") {
+  r <- .plot_std_rows(x, "leverage", fun)
+  cook <- r$pear^2 * r$h / (r$p * (1 - r$h))
+  grid <- seq(max(min(r$h), 1e-3 * max(r$h)), max(r$h), length.out = 101L)
+  contours <- do.call(rbind, lapply(c(0.5, 1), function(level) {
+    y <- sqrt(level * r$p * (1 - grid) / grid)
+    rbind(data.frame(level = level, side = "+", x = grid, y = y), data.frame(level = level, side = "-", x = grid, y = -y))
+  }))
+  top <- utils::head(order(cook, decreasing = TRUE), 3L)
+  list(x = r$h, y = r$pear, smooth = if (length(unique(r$h)) >= 10L) stats::lowess(r$h, r$pear),
+       contours = contours, labels = data.frame(x = r$h[top], y = r$pear[top], label = r$names[top]),
+       xlab = "Leverage", ylab = "Std. Pearson residuals", main = "Residuals vs leverage")
+}
+
+.plot_leverage_plot <- function(x, ...) {
+  d <- .plot_leverage_data(x)
+  yr <- range(d$y, 0)
+  .plot_call(graphics::plot, list(x = d$x, y = d$y, xlab = d$xlab, ylab = d$ylab, main = d$main,
+                                  xlim = c(0, max(d$x)), ylim = yr + c(-0.08, 0.08) * diff(yr)), list(...))
+  graphics::abline(h = 0, v = 0, lty = 3, col = "gray40")
+  if (!is.null(d$smooth)) graphics::lines(d$smooth, col = "firebrick")
+  for (part in split(d$contours, interaction(d$contours$level, d$contours$side, drop = TRUE))) {
+    graphics::lines(part$x, part$y, lty = 2, col = "gray50")
+  }
+  usr <- graphics::par("usr")
+  for (level in c(0.5, 1)) {
+    end <- d$contours[d$contours$level == level & d$contours$side == "+", ]
+    end <- end[nrow(end), ]
+    if (end$y < usr[4L]) graphics::text(end$x, end$y, format(level), adj = c(1.1, -0.3), col = "gray50", cex = 0.8)
+  }
+  graphics::legend("bottomleft", legend = "Cook's distance", lty = 2, col = "gray50", bty = "n", cex = 0.8)
+  graphics::text(d$labels$x, d$labels$y, d$labels$label, pos = 4, cex = 0.75)
   invisible(NULL)
 }
 

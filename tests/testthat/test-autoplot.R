@@ -223,6 +223,22 @@ test_that("the Q-Q plot shows the standardized residuals and the line through th
   build_quietly(ggplot2::autoplot(fitb, which = "qq"))
 })
 
+test_that("the scale-location and leverage plots show glm's standardized residuals", {
+  fit <- gradglm(dist ~ speed, data = cars, family = poisson(), control = gradglm_control(tol = 1e-12))
+  ref <- glm(dist ~ speed, data = cars, family = poisson(), control = glm.control(epsilon = 1e-14))
+  p <- ggplot2::autoplot(fit, which = "scale")
+  build_quietly(p)
+  d <- layer_input(p, "GeomPoint")
+  expect_equal(d$y, unname(sqrt(abs(rstandard(ref)))), tolerance = 1e-6)
+  expect_identical(title_of(p), "Scale-location")
+  p <- ggplot2::autoplot(fit, which = "leverage")
+  build_quietly(p)
+  d <- layer_input(p, "GeomPoint")
+  expect_equal(d$x, unname(hatvalues(ref)), tolerance = 1e-6)
+  expect_equal(d$y, unname(rstandard(ref, type = "pearson")), tolerance = 1e-6)
+  expect_identical(title_of(p), "Residuals vs leverage")
+})
+
 test_that("the fitted curve is the data with predict() over the predictor's range", {
   fits <- list(gradglm(dist ~ speed, data = cars, family = poisson()),
                gradglm(am ~ wt, data = mtcars, family = binomial()))
@@ -420,9 +436,10 @@ test_that("an optimizer comparison: one curve per optimizer, the distance to the
 
 test_that("bad or inapplicable 'which' values give the package's errors", {
   fit <- gradglm(dist ~ speed, data = cars)
-  msg <- "autoplot.gradglm: 'which' must be one of \"loss\", \"residuals\", \"qq\", \"fit\" (or 1 to 4)"
+  msg <- paste0("autoplot.gradglm: 'which' must be one of \"loss\", \"residuals\", \"qq\", \"fit\", \"scale\", ",
+                "\"leverage\" (or 1 to 6)")
   expect_error(ggplot2::autoplot(fit, which = "cooks"), msg, fixed = TRUE)
-  expect_error(ggplot2::autoplot(fit, which = 5), msg, fixed = TRUE)
+  expect_error(ggplot2::autoplot(fit, which = 7), msg, fixed = TRUE)
   expect_error(ggplot2::autoplot(fit, which = NA), msg, fixed = TRUE)
   expect_error(ggplot2::autoplot(fit, which = character()), msg, fixed = TRUE)
   # one plot per call

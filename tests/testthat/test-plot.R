@@ -9,7 +9,7 @@ with_null_device <- function(code) {
 
 test_that("each 'which' draws and returns the fit invisibly", {
   fit <- gradglm(dist ~ speed, data = cars, family = poisson())
-  for (w in c("loss", "residuals", "qq", "fit")) {
+  for (w in c("loss", "residuals", "qq", "fit", "scale", "leverage")) {
     with_null_device({
       expect_invisible(out <- plot(fit, which = w))
       expect_identical(out, fit)
@@ -17,7 +17,7 @@ test_that("each 'which' draws and returns the fit invisibly", {
   }
   with_null_device({
     expect_invisible(plot(fit))
-    expect_invisible(plot(fit, which = 1:4))
+    expect_invisible(plot(fit, which = 1:6))
     expect_invisible(plot(fit, which = c("res", "qq")))
     expect_invisible(plot(fit, which = "residuals", residual_type = "pearson",
                           against = "link", main = "custom", col = "blue"))
@@ -121,12 +121,43 @@ test_that("'fit' errors for models without a single numeric predictor", {
   })
 })
 
+test_that("the scale-location and leverage plots show glm's standardized residuals and Cook's distances", {
+  d <- transform(warpbreaks, w = rep(c(0, 1, 2), length.out = nrow(warpbreaks)))
+  fit <- gradglm(breaks ~ wool + tension, data = d, family = quasipoisson(), weights = w,
+                 control = gradglm_control(tol = 1e-12))
+  ref <- glm(breaks ~ wool + tension, data = d, family = quasipoisson(), weights = w,
+             control = glm.control(epsilon = 1e-14))
+  keep <- d$w > 0  # (glm's rstandard() and hatvalues() leave out the rows of zero weight)
+  s <- gradglm:::.plot_scale_data(fit)
+  expect_equal(unname(s$y), unname(sqrt(abs(rstandard(ref)))), tolerance = 1e-7)
+  expect_equal(unname(s$x), unname(ref$linear.predictors[keep]), tolerance = 1e-7)
+  l <- gradglm:::.plot_leverage_data(fit)
+  expect_equal(unname(l$x), unname(hatvalues(ref)), tolerance = 1e-7)
+  expect_equal(unname(l$y), unname(rstandard(ref, type = "pearson")), tolerance = 1e-7)
+  # the labelled rows: the three of largest Cook's distance
+  expect_identical(l$labels$label, names(sort(cooks.distance(ref), decreasing = TRUE))[1:3])
+  # the contours: Cook's distance equal to their level along them
+  p <- sum(!is.na(coef(fit)))
+  on <- l$contours[l$contours$level == 1, ]
+  expect_equal(on$y^2 * on$x / (p * (1 - on$x)), rep(1, nrow(on)), tolerance = 1e-10)
+  with_null_device({
+    expect_invisible(plot(fit, which = c("scale", "leverage")))
+    expect_invisible(plot(fit, which = 5:6, main = "custom", col = "blue"))
+  })
+  # a fit without a design matrix: left out of the defaults, an error when asked for
+  bare <- gradglm_fit(cbind(1, mtcars$wt), mtcars$mpg)
+  with_null_device({
+    expect_invisible(plot(bare))
+    expect_error(plot(bare, which = "leverage"), "'which = \"leverage\"' needs the leverages")
+  })
+})
+
 test_that("an invalid 'which' errors and lists the choices", {
   fit <- gradglm(dist ~ speed, data = cars)
-  msg <- "plot.gradglm: 'which' must be one or more of \"loss\", \"residuals\", \"qq\", \"fit\""
+  msg <- "plot.gradglm: 'which' must be one or more of \"loss\", \"residuals\", \"qq\", \"fit\", \"scale\", \"leverage\""
   with_null_device({
     expect_error(plot(fit, which = "cooks"), msg, fixed = TRUE)
-    expect_error(plot(fit, which = 5), msg, fixed = TRUE)
+    expect_error(plot(fit, which = 7), msg, fixed = TRUE)
     expect_error(plot(fit, which = character()), msg, fixed = TRUE)
     expect_error(plot(fit, which = NA), msg, fixed = TRUE)
     expect_error(plot(fit, residual_type = "working"), "should be one of")
