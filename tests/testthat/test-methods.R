@@ -735,10 +735,12 @@ test_that("anova(test = \"Cp\") gives glm's Mallows' Cp, by terms and between mo
   for (cs in list(list(y ~ x + g, poisson()), list(u ~ x + g, Gamma("log")), list(u ~ x * g, gaussian()))) {
     fit <- gradglm(cs[[1]], data = d, family = cs[[2]], weights = w, control = ctl)
     ref <- glm(cs[[1]], data = d, family = cs[[2]], weights = w, control = tight)
-    expect_equal(anova(fit, test = "Cp")$Cp, anova(ref, test = "Cp")$Cp, tolerance = 1e-8, label = deparse(cs[[1]]))
+    # (glm's summary() warns that the rows of zero weight do not count in its dispersion)
+    expect_equal(anova(fit, test = "Cp")$Cp, suppressWarnings(anova(ref, test = "Cp"))$Cp, tolerance = 1e-8,
+                 label = deparse(cs[[1]]))
     small <- update(fit, . ~ x)
     gsmall <- update(ref, . ~ x)
-    expect_equal(anova(small, fit, test = "Cp")$Cp, anova(gsmall, ref, test = "Cp")$Cp, tolerance = 1e-8)
+    expect_equal(anova(small, fit, test = "Cp")$Cp, suppressWarnings(anova(gsmall, ref, test = "Cp"))$Cp, tolerance = 1e-8)
     expect_equal(anova(fit, test = "Cp", dispersion = 2)$Cp, anova(ref, test = "Cp", dispersion = 2)$Cp, tolerance = 1e-8)
   }
 })
