@@ -64,6 +64,10 @@ qr.gradglm <- function(x, ...) {
 #' @export
 alias.gradglm <- function(object, complete = TRUE, partial = FALSE, ...) {
   fun <- "alias.gradglm"
+  for (arg in c("complete", "partial")) {
+    v <- get(arg)
+    if (!is.logical(v) || length(v) != 1L || is.na(v)) abort(fun, "'", arg, "' must be TRUE or FALSE")
+  }
   Xw <- .structure_design(object, fun)
   out <- list(Model = stats::formula(object))
   attributes(out$Model) <- NULL

@@ -54,6 +54,7 @@ test_that("qr(), alias() and dummy.coef() say which fits they are for", {
   expect_error(qr(sfit), "qr.gradglm: .*GLM fits from data in memory; this fit is a student_t model")
   expect_error(alias(sfit), "alias.gradglm: .*GLM fits")
   expect_error(dummy.coef(sfit), "dummy.coef.gradglm: .*GLM fits made by gradglm\\(\\) with a formula")
+  expect_error(alias(gradglm(mpg ~ wt, data = mtcars), partial = "yes"), "alias.gradglm: 'partial' must be TRUE or FALSE")
   bare <- gradglm_fit(cbind(1, mtcars$wt), mtcars$mpg)
   expect_error(qr(bare), "qr.gradglm: .*keeps no design matrix")
 })
