@@ -1,6 +1,8 @@
 # Registrations with suggested packages, made when they are loaded: the
-# autoplot() methods for ggplot2 and the parsnip engine.
+# autoplot() methods for ggplot2, sandwich's estfun() and bread(), and the
+# parsnip engine.
 .onLoad <- function(libname, pkgname) {
   .register_autoplot()
+  .register_sandwich()
   register_parsnip()
 }

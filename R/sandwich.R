@@ -1,0 +1,93 @@
+#' Robust (sandwich) covariance matrices of GLM fits
+#'
+#' For generalized linear models fitted by [gradglm()], the sandwich
+#' package's estimators work as they work on glm fits:
+#' `sandwich::vcovHC(fit)` (heteroskedasticity-consistent, types `"HC0"` to
+#' `"HC4m"`), `sandwich::vcovCL(fit, cluster = ~ id)` (cluster-robust),
+#' `sandwich::sandwich(fit)`, and through them `lmtest::coeftest(fit, vcov =
+#' sandwich::vcovHC)` (z tests, as lmtest tests glm fits; give `df` for t
+#' tests). gradglm gives sandwich the two parts it needs, as
+#' sandwich defines them for glm fits:
+#'
+#' * `estfun()`: each row's contribution to the score, the working residual
+#'   times the working weight times the row of the design matrix, over the
+#'   dispersion (1 for the binomial, Poisson and negative binomial families;
+#'   otherwise the weighted mean of the squared working residuals);
+#' * `bread()`: the inverse of the Fisher information per observation, the
+#'   unscaled covariance matrix `(X'WX)^-1` times the number of observations
+#'   with positive weight times the same dispersion.
+#'
+#' The dispersion cancels in the sandwich. Aliased coefficients are left out,
+#' as `coef(fit)` gives them `NA`. The methods are registered when the
+#' sandwich package is loaded. They exist for unpenalised GLM fits from data
+#' in memory; other fits give an error that says so.
+#'
+#' @param x A `"gradglm"` fit.
+#' @param ... Not used.
+#' @return `estfun()`: a matrix with one row per row of the data and one
+#'   column per estimable coefficient. `bread()`: a square matrix.
+#' @examples
+#' if (requireNamespace("sandwich", quietly = TRUE)) {
+#'   fit <- gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson())
+#'   sqrt(diag(sandwich::vcovHC(fit, type = "HC0")))  # robust standard errors
+#' }
+#' @name gradglm-sandwich
+#' @usage
+#' \method{estfun}{gradglm}(x, ...)
+#'
+#' \method{bread}{gradglm}(x, ...)
+#'
+#' \method{coeftest}{gradglm}(x, vcov. = NULL, df = Inf, ...)
+NULL
+
+# the parts shared by estfun() and bread(): the working weights times the
+# working residuals, and the dispersion sandwich uses for glm fits
+.sandwich_parts <- function(x, fun) {
+  check_gradglm(x, fun, "x")
+  if (!is_glm_fit(x) || is_network_fit(x) || is_source_fit(x) || !is.null(x$penalty) || is.null(x$weights) ||
+      (is.null(x$terms) && !is.matrix(x$x))) {
+    abort(fun, "sandwich estimators are computed for unpenalised GLM fits from data in memory; this fit is ",
+          describe_fit_kind(x))
+  }
+  w <- as.vector(weights.gradglm(x, type = "working"))
+  wres <- as.vector(residuals.gradglm(x, type = "working")) * w
+  dispersion <- if (.methods_fixed_dispersion(x$family)) 1 else sum(wres^2, na.rm = TRUE) / sum(w, na.rm = TRUE)
+  list(wres = wres, dispersion = dispersion)
+}
+
+#' @rdname gradglm-sandwich
+estfun.gradglm <- function(x, ...) {
+  parts <- .sandwich_parts(x, "estfun.gradglm")
+  X <- stats::naresid(x$na.action, model.matrix.gradglm(x))
+  aliased <- is.na(x$coefficients)
+  if (any(aliased)) X <- X[, !aliased, drop = FALSE]
+  out <- parts$wres * X / parts$dispersion
+  attr(out, "assign") <- NULL
+  attr(out, "contrasts") <- NULL
+  out
+}
+
+#' @rdname gradglm-sandwich
+bread.gradglm <- function(x, ...) {
+  parts <- .sandwich_parts(x, "bread.gradglm")
+  s <- summary.gradglm(x)
+  # (the observations with positive weight: the rank plus the residual degrees of freedom)
+  s$cov.unscaled * (x$rank + x$df.residual) * parts$dispersion
+}
+
+#' @rdname gradglm-sandwich
+#' @param vcov.,df For `lmtest::coeftest()`: the covariance matrix (or a
+#'   function computing it, such as `sandwich::vcovHC`) and the degrees of
+#'   freedom of the tests: `Inf` (z tests) by default, as lmtest tests glm
+#'   fits.
+coeftest.gradglm <- function(x, vcov. = NULL, df = Inf, ...) {
+  utils::getS3method("coeftest", "default", envir = asNamespace("lmtest"))(x, vcov. = vcov., df = df, ...)
+}
+
+# The methods for sandwich's generics and lmtest's coeftest(); called by .onLoad().
+.register_sandwich <- function() {
+  .register_s3_method("sandwich", "estfun", "gradglm", estfun.gradglm)
+  .register_s3_method("sandwich", "bread", "gradglm", bread.gradglm)
+  .register_s3_method("lmtest", "coeftest", "gradglm", coeftest.gradglm)
+  invisible(NULL)
+}

@@ -1,0 +1,62 @@
+# sandwich's robust covariance matrices of GLM fits against the same
+# estimators on glm fits (sandwich's estfun() and bread() for glm)
+
+test_that("vcovHC(), vcovCL() and sandwich() of GLM fits equal glm's", {
+  skip_if_not_installed("sandwich")
+  set.seed(8)
+  n <- 300
+  d <- data.frame(x = rnorm(n), g = factor(sample(letters[1:3], n, TRUE)), id = rep(1:60, each = 5),
+                  t = runif(n, 1, 2))
+  d$y <- rpois(n, d$t * exp(0.2 + 0.4 * d$x))
+  d$b <- rbinom(n, 1, plogis(0.3 * d$x))
+  d$u <- rgamma(n, 2, 2 / exp(0.3 * d$x))
+  d$k <- rbinom(n, 6, plogis(-0.2 + 0.5 * d$x))
+  ctl <- gradglm_control(tol = 1e-12)
+  gctl <- glm.control(epsilon = 1e-14, maxit = 100)
+  cases <- list(poisson_offset = list(y ~ x + g + offset(log(t)), poisson()),
+                logistic = list(b ~ x * g, binomial()),
+                trials = list(cbind(k, 6 - k) ~ x, binomial()),
+                gamma = list(u ~ x + g, Gamma(link = "log")),
+                quasi = list(y ~ x, quasipoisson()),
+                gaussian = list(u ~ x + g, gaussian()))
+  for (nm in names(cases)) {
+    fit <- gradglm(cases[[nm]][[1]], data = d, family = cases[[nm]][[2]], control = ctl)
+    ref <- glm(cases[[nm]][[1]], data = d, family = cases[[nm]][[2]], control = gctl)
+    expect_equal(sandwich::estfun(fit), sandwich::estfun(ref), tolerance = 1e-7, label = nm)
+    expect_equal(sandwich::bread(fit), sandwich::bread(ref), tolerance = 1e-7, label = nm)
+    for (type in c("HC0", "HC1", "HC3")) {
+      expect_equal(sandwich::vcovHC(fit, type = type), sandwich::vcovHC(ref, type = type), tolerance = 1e-7,
+                   label = paste(nm, type))
+    }
+    expect_equal(sandwich::vcovCL(fit, cluster = ~ id), sandwich::vcovCL(ref, cluster = ~ id), tolerance = 1e-7,
+                 label = nm)
+    expect_equal(sandwich::sandwich(fit), sandwich::sandwich(ref), tolerance = 1e-7, label = nm)
+  }
+  # the negative binomial at its estimated theta, as glm.nb()
+  d$v <- stats::rnbinom(n, size = 2, mu = exp(1 + 0.4 * d$x))
+  fit <- gradglm(v ~ x + g, data = d, family = negative_binomial(), control = ctl)
+  ref <- MASS::glm.nb(v ~ x + g, data = d, control = gctl)
+  expect_equal(sandwich::vcovHC(fit, type = "HC0"), sandwich::vcovHC(ref, type = "HC0"), tolerance = 1e-6)
+  # an aliased column is left out, as glm's (glm at its default epsilon,
+  # whose QR tolerance, epsilon / 1000, finds the alias)
+  d$x2 <- 2 * d$x
+  fit <- gradglm(y ~ x + x2 + g, data = d, family = poisson(), control = ctl)
+  ref <- glm(y ~ x + x2 + g, data = d, family = poisson())
+  expect_identical(colnames(sandwich::estfun(fit)), colnames(sandwich::estfun(ref)))
+  expect_equal(sandwich::vcovHC(fit), sandwich::vcovHC(ref), tolerance = 1e-6)
+  # through lmtest: z tests, as for glm fits, or t tests with df given
+  skip_if_not_installed("lmtest")
+  fit <- gradglm(y ~ x + g, data = d, family = poisson(), control = ctl)
+  ref <- glm(y ~ x + g, data = d, family = poisson(), control = gctl)
+  expect_equal(unclass(lmtest::coeftest(fit, vcov = sandwich::vcovHC)), unclass(lmtest::coeftest(ref, vcov = sandwich::vcovHC)),
+               tolerance = 1e-7, ignore_attr = TRUE)
+  expect_equal(unclass(lmtest::coeftest(fit, df = 20)), unclass(lmtest::coeftest(ref, df = 20)),
+               tolerance = 1e-7, ignore_attr = TRUE)
+})
+
+test_that("sandwich estimators say which fits they are for", {
+  skip_if_not_installed("sandwich")
+  sfit <- gradglm(mpg ~ wt, sigma = ~ hp, data = mtcars, family = student_t(df = 4))
+  expect_error(sandwich::estfun(sfit), "estfun.gradglm: sandwich estimators are computed for unpenalised GLM fits")
+  expect_error(sandwich::bread(sfit), "bread.gradglm: .*a student_t model")
+})
