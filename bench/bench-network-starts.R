@@ -56,16 +56,8 @@ study <- function(name, data, form, family, ntrain) {
     idx <- sample(nrow(data), ntrain)
     train <- data[idx, ]
     test <- data[-idx, ]
-    si <- split_inputs(train, test, form, family)
-    Xtr <- si$Xtr
-    Xte <- si$Xte
-    ytr <- si$ytr
-    yte <- si$yte
-    entropy <- si$entropy
-    Str <- si$Str
-    Ste <- si$Ste
-    n <- nrow(Xtr)
-    lambda <- if (entropy) 2 * decay / n else decay / n
+    # (Xtr, Xte, ytr, yte, entropy, Str, Ste, n and lambda: see split_inputs())
+    list2env(split_inputs(train, test, form, family, decay), environment())
     held <- function(pred) if (entropy) -2 * mean(ifelse(yte == 1, log(pred), log(1 - pred))) else mean((yte - pred)^2)
     set.seed(10)
     nn <- lapply(seq_len(starts), function(i) nnet(Str, ytr, size = h, decay = decay, linout = !entropy,

@@ -74,16 +74,8 @@ starts <- if (quick) 5L else 20L
 # both packages from `starts` starts each on one split: nnet's objective at
 # every solution, held-out losses, and the "same objective" check
 fit_both <- function(train, test, form, family, h = 5, decay = 0.01, starts) {
-  si <- split_inputs(train, test, form, family)
-  Xtr <- si$Xtr
-  Xte <- si$Xte
-  ytr <- si$ytr
-  yte <- si$yte
-  entropy <- si$entropy
-  Str <- si$Str
-  Ste <- si$Ste
-  n <- nrow(Xtr)
-  lambda <- if (entropy) 2 * decay / n else decay / n
+  # (Xtr, Xte, ytr, yte, entropy, Str, Ste, n and lambda: see split_inputs())
+  list2env(split_inputs(train, test, form, family, decay), environment())
   set.seed(10)
   nn <- lapply(seq_len(starts), function(i) nnet(Str, ytr, size = h, decay = decay, linout = !entropy, entropy = entropy,
                                      maxit = 5000, reltol = 1e-12, abstol = 0, trace = FALSE))

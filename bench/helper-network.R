@@ -25,9 +25,11 @@ nnet_objective <- function(wts, Xs, y, h, decay, entropy) {
 }
 
 # A split's design matrices (without the intercept), responses (0/1 for the
-# binomial), and the inputs standardised by the training rows' means and
-# standard deviations with divisor n (gradglm's standardisation)
-split_inputs <- function(train, test, form, family) {
+# binomial), the inputs standardised by the training rows' means and
+# standard deviations with divisor n (gradglm's standardisation), the
+# training rows n, and nnet's weight decay on gradglm's scale of the mean
+# loss (lambda: half the deviance per row for the binomial)
+split_inputs <- function(train, test, form, family, decay) {
   yname <- all.vars(form)[1L]
   Xtr <- model.matrix(form, train)[, -1, drop = FALSE]
   Xte <- model.matrix(form, test)[, -1, drop = FALSE]
@@ -40,6 +42,8 @@ split_inputs <- function(train, test, form, family) {
   }
   ctr <- colMeans(Xtr)
   sdv <- sqrt(colMeans(sweep(Xtr, 2, ctr)^2))
+  n <- nrow(Xtr)
   list(Xtr = Xtr, Xte = Xte, ytr = ytr, yte = yte, entropy = entropy,
-       Str = sweep(sweep(Xtr, 2, ctr), 2, sdv, "/"), Ste = sweep(sweep(Xte, 2, ctr), 2, sdv, "/"))
+       Str = sweep(sweep(Xtr, 2, ctr), 2, sdv, "/"), Ste = sweep(sweep(Xte, 2, ctr), 2, sdv, "/"),
+       n = n, lambda = if (entropy) 2 * decay / n else decay / n)
 }
