@@ -383,22 +383,13 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
 .methods_anova_rao_terms <- function(object, X, subs, nterms) {
   assign <- attr(X, "assign")
   intercept <- attr(object$terms, "intercept") > 0L
-  fam <- object$family
   y <- .select_response(object)
   wts <- object$prior.weights
-  off <- if (is.null(object$offset)) numeric(length(y)) else object$offset
-  # the null model's working residuals and weights
-  if (intercept) {
-    null <- gradglm_fit(X[, assign == 0L, drop = FALSE], y, weights = wts, offset = object$offset, family = fam,
-                        optimizer = .methods_refit_optimizer(object), control = .methods_refit_control(object))
-    r <- null$residuals
-    w <- null$weights
-  } else {
-    mu <- fam$linkinv(off)
-    me <- fam$mu.eta(off)
-    r <- (y - mu) / me
-    w <- wts * me^2 / fam$variance(mu)
-  }
+  # the null model's working residuals and weights (at the offset alone
+  # without an intercept)
+  null <- .select_glm_refit(object, X[, assign == 0L, drop = FALSE], y, wts, object$offset)
+  r <- null$residuals
+  w <- null$weights
   vapply(seq_len(nterms), function(i) {
     s <- .rao_score(r, w, X[, assign <= i, drop = FALSE], intercept)
     if (i < nterms) {
