@@ -555,7 +555,7 @@ class FitDriver {
       if (!(sample_->w.sum() > 0)) sample_.reset();
     }
     for (int d = 0; d < D; ++d) {
-      if (d == 0 && sample_ && clearly_full_rank(sample_->X, sample_->w, 1e3 * rank_tol_)) {
+      if (d == 0 && sample_ && clearly_full_rank(sample_->X, sample_->w, 1e3 * rank_tol_, threads_)) {
         aliased_[d].assign(m_.designs[d].cols(), false);
       } else if (d == 0 && D == 1 && defer_rank_check()) {
         // a wide design's QR would cost more than the fit: the start's

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "kernels.h"
 #include "parallel.h"
@@ -61,14 +62,23 @@ std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, i
   return aliased_from_qr(qr.matrixQR(), colnorm, tol);
 }
 
-bool clearly_full_rank(const MatrixXd& X, const VectorXd& w, double margin) {
+bool clearly_full_rank(const MatrixXd& X, const VectorXd& w, double margin, int threads) {
   // Cholesky of the correlation-scaled Gram matrix: L_jj^2 is the share of
-  // column j's squared norm left after projecting out the earlier columns
-  const Index p = X.cols();
-  MatrixXd G = MatrixXd::Zero(p, p);
-  const MatrixXd S = w.asDiagonal() * X;
-  add_cross_product(S.data(), S.rows(), p, X.data(), X.rows(), p, X.rows(), G.data(), p, true);
-  return gram_clearly_full_rank(G, margin);
+  // column j's squared norm left after projecting out the earlier columns.
+  // X' W X by blocks of rows, each thread adding into its own sum, with the
+  // weighted block in a small buffer (no copy of X).
+  const Index n = X.rows(), p = X.cols();
+  const long B = std::max<long>(64, 32768 / std::max<Index>(1, p));
+  const int T = threads_for((long)n, threads);
+  std::vector<MatrixXd> G(T, MatrixXd::Zero(p, p));
+  std::vector<MatrixXd> S(T);
+  for_blocks((long)n, B, T, [&](int t, long start, long len) {
+    S[t].resize(len, p);
+    S[t].noalias() = w.segment(start, len).asDiagonal() * X.middleRows(start, len);
+    add_cross_product(S[t].data(), len, p, X.data() + start, X.rows(), p, len, G[t].data(), p, true);
+  });
+  for (int t = 1; t < T; ++t) G[0] += G[t];
+  return gram_clearly_full_rank(G[0], margin);
 }
 
 bool gram_clearly_full_rank(const MatrixXd& G, double margin) {

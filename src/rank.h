@@ -28,7 +28,7 @@ std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, i
 // part orthogonal to the earlier columns of at least `margin` of its norm.
 // For a sample of rows: rows only add information, so the full design is then
 // of full rank as well (exact collinearity would show in any subset of rows).
-bool clearly_full_rank(const MatrixXd& X, const VectorXd& w, double margin);
+bool clearly_full_rank(const MatrixXd& X, const VectorXd& w, double margin, int threads = 1);
 // the same test on a Gram matrix X' W X (its lower triangle) of positive weights
 bool gram_clearly_full_rank(const MatrixXd& G, double margin);
 

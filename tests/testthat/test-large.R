@@ -45,6 +45,13 @@ test_that("large logistic fits started from a row sample agree with glm.fit", {
   fit2 <- gradglm_fit(X2, y, family = binomial())
   expect_true(is.na(coef(fit2)[7]))
   expect_equal(unname(coef(fit2)[1:6]), unname(ref$coefficients), tolerance = 1e-8)
+
+  # prior weights (a fifth of them zero) enter the sample's rank check and the fit
+  w <- rep(c(0, 1, 2, 1, 3, 1, 0, 1, 2, 1), length.out = n)
+  fit3 <- gradglm_fit(X2, y, weights = w, family = binomial())
+  ref3 <- glm.fit(X, y, weights = w, family = binomial(), control = glm.control(epsilon = 1e-12))
+  expect_identical(unname(is.na(coef(fit3))), rep(c(FALSE, TRUE), c(6, 1)))
+  expect_equal(unname(coef(fit3)[1:6]), unname(ref3$coefficients), tolerance = 1e-8)
 })
 
 test_that("a long fit can be interrupted (R's interrupt checks are serviced)", {
