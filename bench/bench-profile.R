@@ -12,7 +12,8 @@
 #    largest |difference| of coefficients relative to max(1, |b|), against glm.fit's.
 # 3. The first call in a fresh R session against the repeated call (a child Rscript that loads
 #    the package, simulates the same data, fits once, then three more times).
-# 4. One loss + gradient pass (gradglm:::model_eval) on one and two threads.
+# 4. One loss + gradient pass (gradglm:::model_eval) on one and two threads, each against the
+#    time to read X once at the bandwidth section 1 measured on as many threads.
 # 5. The engine's own profile of each fit (gradglm:::engine_profile()): seconds and calls of
 #    its phases (nested phases each count their own time: "fit" holds everything else; a pass
 #    over the row sample that starts a large fit is counted apart), and the time spent in R
@@ -189,11 +190,19 @@ spec <- list(designs = list(X), block_design = 0L, block_m = 1L, y = as.numeric(
 b0 <- coef(fb)
 pass_time <- function(curv, threads) med_time(function() gradglm:::model_eval(spec, b0, curv, threads))
 pt <- sapply(c("none", "observed"), function(cv) sapply(1:2, function(th) pass_time(cv, th)))
-cat("\n## One pass over the logistic rows (seconds)\n\n| pass | 1 thread | 2 threads | 2 threads / 1 | X read at the machine's bandwidth |\n|---|--:|--:|--:|--:|\n")
-xread <- 8 * length(X) / 1e9 / (0.4 / m2[["read"]])
-cat(sprintf("| loss + gradient | %.4f | %.4f | %.2f | %.4f |\n", pt[1, 1], pt[2, 1], pt[1, 1] / pt[2, 1], xread))
-cat(sprintf("| loss + gradient + curvature | %.4f | %.4f | %.2f | %.4f |\n\n", pt[1, 2], pt[2, 2],
-            pt[1, 2] / pt[2, 2], xread))
+cat("\n## One pass over the logistic rows (seconds)\n\n",
+    "| pass | 1 thread | 2 threads | 2 threads / 1 | pass / X read at the bandwidth, 1 thread | the same, 2 threads |\n",
+    "|---|--:|--:|--:|--:|--:|\n", sep = "")
+# (X read once at the bandwidth of section 1 on one and on two threads)
+xread <- 8 * length(X) / 1e9 / (0.4 / c(m1[["read"]], m2[["read"]]))
+for (j in 1:2) {
+  cat(sprintf("| %s | %.4f | %.4f | %.2f | %.2f | %.2f |\n", c("loss + gradient", "loss + gradient + curvature")[j],
+              pt[1, j], pt[2, j], pt[1, j] / pt[2, j], pt[1, j] / xread[1], pt[2, j] / xread[2]))
+}
+cat(sprintf(paste0("\nX (%.0f MB) is read at the bandwidth in %.4f s on one thread and %.4f s on two (%.2f x): a ",
+                   "loss + gradient pass that takes about that long is bound by memory, and two threads can speed ",
+                   "it up no more than the bandwidth grows.\n\n"),
+            8 * length(X) / 1e6, xread[1], xread[2], xread[1] / xread[2]))
 
 # ---- 5. the engine's profile --------------------------------------------------------------
 
@@ -218,15 +227,18 @@ targets <- data.frame(
   target = c("logistic: first call / repeated <= 1.15", "logistic: >= 35x glm.fit", "logistic: >= 6x fastglm(method = 2)",
              "poisson: >= 5x fastglm(method = 2)", "gaussian: no slower than fastLmPure(method = 2) (ratio >= 1)",
              "gaussian: Longley >= 13 digits", "two threads >= 1.7x one: logistic fit",
-             "two threads >= 1.7x one: loss + gradient pass", sprintf("logistic %g x %d: >= 5x fastglm(method = 2)", nw, pw)),
+             "two threads >= 1.7x one: loss + gradient pass",
+             "(the machine: reading memory on two threads / one, for the two lines above)",
+             sprintf("logistic %g x %d: >= 5x fastglm(method = 2)", nw, pw)),
   value = c(first_ratio, get_ratio("logistic", "glm.fit"), get_ratio("logistic", "fastglm(method = 2)"),
             get_ratio("poisson", "fastglm(method = 2)"), get_ratio("gaussian", "RcppEigen::fastLmPure(method = 2)"),
-            digits, t_b1 / t_b, pt[1, 1] / pt[2, 1], get_ratio(sprintf("logistic %g x %d", nw, pw), "fastglm(method = 2)")),
-  goal = c(1.15, 35, 6, 5, 1, 13, 1.7, 1.7, 5),
-  upper = c(TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE))
+            digits, t_b1 / t_b, pt[1, 1] / pt[2, 1], m1[["read"]] / m2[["read"]],
+            get_ratio(sprintf("logistic %g x %d", nw, pw), "fastglm(method = 2)")),
+  goal = c(1.15, 35, 6, 5, 1, 13, 1.7, 1.7, NA, 5),
+  upper = c(TRUE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, FALSE, NA, FALSE))
 cat("## Targets (issue 16)\n\n| target | measured | met |\n|---|--:|---|\n")
 for (i in seq_len(nrow(targets))) {
   t <- targets[i, ]
-  met <- if (t$upper) t$value <= t$goal else t$value >= t$goal
-  cat(sprintf("| %s | %.2f | %s |\n", t$target, t$value, if (met) "yes" else "no"))
+  met <- if (is.na(t$goal)) "" else if (if (t$upper) t$value <= t$goal else t$value >= t$goal) "yes" else "no"
+  cat(sprintf("| %s | %.2f | %s |\n", t$target, t$value, met))
 }
