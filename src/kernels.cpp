@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <vector>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define GRADGLM_X86_KERNELS 1
@@ -109,9 +110,101 @@ __attribute__((target("avx2,fma"))) inline void tile_j(int J, const double* A, I
   }
 }
 
+// Wide matrices: the BLAS way. A panel of kKC rows of A and of B is packed
+// into buffers, kPackI columns of B (kPackJ of A) side by side, row by row,
+// so that the micro-kernel reads both contiguously; it keeps an 8 x 6 tile of
+// H in twelve vector registers over the whole panel (outer products: two
+// vectors of B's row times each of A's six values), with no horizontal sums.
+// The packing is zero-padded past the last column; only H's own entries (on or
+// below the diagonal with `lower`) are added.
+constexpr int kPackI = 8, kPackJ = 6;
+constexpr Index kKC = 96;
+// (narrower matrices keep the dot-product tiles below: measured faster up to about 200
+// columns, where the panels of those tiles still fit in the core's cache)
+constexpr Index kPackedMin = 256;
+
+template <int W>
+inline void pack_panel(const double* M, Index ld, Index r0, Index kc, Index c0, Index w, double* dst) {
+  for (Index c = 0; c < W; ++c) {
+    if (c < w) {
+      const double* src = M + (c0 + c) * ld + r0;
+      for (Index r = 0; r < kc; ++r) dst[r * W + c] = src[r];
+    } else {
+      for (Index r = 0; r < kc; ++r) dst[r * W + c] = 0.0;
+    }
+  }
+}
+
+__attribute__((target("avx2,fma"))) inline void micro_tile(const double* bp, const double* ap, Index kc,
+                                                            double* out) {
+  __m256d c0[kPackJ], c1[kPackJ];
+  GRADGLM_UNROLL
+  for (int j = 0; j < kPackJ; ++j) c0[j] = c1[j] = _mm256_setzero_pd();
+  for (Index r = 0; r < kc; ++r) {
+    const __m256d b0 = _mm256_loadu_pd(bp + r * kPackI), b1 = _mm256_loadu_pd(bp + r * kPackI + 4);
+    GRADGLM_UNROLL
+    for (int j = 0; j < kPackJ; ++j) {
+      const __m256d a = _mm256_broadcast_sd(ap + r * kPackJ + j);
+      c0[j] = _mm256_fmadd_pd(b0, a, c0[j]);
+      c1[j] = _mm256_fmadd_pd(b1, a, c1[j]);
+    }
+  }
+  GRADGLM_UNROLL
+  for (int j = 0; j < kPackJ; ++j) {
+    _mm256_storeu_pd(out + j * kPackI, c0[j]);
+    _mm256_storeu_pd(out + j * kPackI + 4, c1[j]);
+  }
+}
+
+__attribute__((target("avx2,fma"))) void avx2_cross_product_packed(const double* A, Index lda, Index pa,
+                                                                    const double* B, Index ldb, Index pb, Index len,
+                                                                    double* H, Index ldh, bool lower) {
+  thread_local std::vector<double> apack, bpack;
+  const Index nbj = (pa + kPackJ - 1) / kPackJ, nbi = (pb + kPackI - 1) / kPackI;
+  double tile_out[kPackI * kPackJ];
+  for (Index r0 = 0; r0 < len; r0 += kKC) {
+    const Index kc = std::min(kKC, len - r0);
+    apack.resize((size_t)(nbj * kc * kPackJ));
+    bpack.resize((size_t)(nbi * kc * kPackI));
+    for (Index jb = 0; jb < nbj; ++jb)
+      pack_panel<kPackJ>(A, lda, r0, kc, jb * kPackJ, std::min<Index>(kPackJ, pa - jb * kPackJ),
+                         apack.data() + jb * kc * kPackJ);
+    for (Index ib = 0; ib < nbi; ++ib)
+      pack_panel<kPackI>(B, ldb, r0, kc, ib * kPackI, std::min<Index>(kPackI, pb - ib * kPackI),
+                         bpack.data() + ib * kc * kPackI);
+    for (Index ib = 0; ib < nbi; ++ib) {
+      const Index i0 = ib * kPackI, wi = std::min<Index>(kPackI, pb - i0);
+      for (Index jb = 0; jb < nbj; ++jb) {
+        const Index j0 = jb * kPackJ, wj = std::min<Index>(kPackJ, pa - j0);
+        if (lower && j0 > i0 + wi - 1) break;  // this tile and those after it: above the diagonal
+        micro_tile(bpack.data() + ib * kc * kPackI, apack.data() + jb * kc * kPackJ, kc, tile_out);
+        if (wi == kPackI && wj == kPackJ && (!lower || i0 >= j0 + kPackJ - 1)) {
+          GRADGLM_UNROLL
+          for (int j = 0; j < kPackJ; ++j) {
+            double* h = H + (j0 + j) * ldh + i0;
+            _mm256_storeu_pd(h, _mm256_add_pd(_mm256_loadu_pd(h), _mm256_loadu_pd(tile_out + j * kPackI)));
+            _mm256_storeu_pd(h + 4, _mm256_add_pd(_mm256_loadu_pd(h + 4), _mm256_loadu_pd(tile_out + j * kPackI + 4)));
+          }
+        } else {
+          for (Index j = 0; j < wj; ++j) {
+            double* h = H + (j0 + j) * ldh + i0;
+            for (Index i = 0; i < wi; ++i) {
+              if (!lower || i0 + i >= j0 + j) h[i] += tile_out[j * kPackI + i];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 __attribute__((target("avx2,fma"))) void avx2_cross_product(const double* A, Index lda, Index pa, const double* B,
                                                              Index ldb, Index pb, Index len, double* H, Index ldh,
                                                              bool lower) {
+  if (pa >= kPackedMin && pb >= kPackedMin && len >= 16) {
+    avx2_cross_product_packed(A, lda, pa, B, ldb, pb, len, H, ldh, lower);
+    return;
+  }
   // rows in panels, so that a panel of A and B stays in cache across its tiles
   const Index panel = std::max<Index>(64, std::min<Index>(len, (Index)(96 * 1024) / std::max<Index>(1, pa + pb)));
   for (Index r0 = 0; r0 < len; r0 += panel) {

@@ -1,6 +1,7 @@
 # The curvature's cross-product kernel (AVX2 where the processor has it, else
 # Eigen's products) against R's crossprod(), over sizes that leave every
-# remainder of its tiles (3 x 4 columns) and of its row vectors (4 rows).
+# remainder of its tiles (3 x 4 columns) and of its row vectors (4 rows), and
+# of the packed panels of wide matrices (8 x 6 tiles, 96 rows).
 
 test_that("the cross-product kernel adds B'A (in full, or its lower triangle) exactly as crossprod()", {
   set.seed(42)
@@ -20,6 +21,27 @@ test_that("the cross-product kernel adds B'A (in full, or its lower triangle) ex
       low <- lower.tri(want, diag = TRUE)
       expect_equal(l[low], want[low], tolerance = 1e-13, label = paste("lower", len, pa))
       expect_identical(l[!low], S0[!low])  # above the diagonal: untouched
+    }
+  }
+})
+
+test_that("wide matrices (packed panels, 256 columns or more) add B'A as crossprod() does", {
+  set.seed(43)
+  for (pa in c(256L, 263L, 301L)) {
+    for (len in c(16L, 17L, 95L, 97L, 193L, 300L)) {
+      X <- matrix(rnorm(len * pa), len, pa)
+      cw <- rnorm(len)
+      S0 <- matrix(rnorm(pa * pa), pa, pa)
+      l <- gradglm:::cross_product_eval(cw * X, X, S0, TRUE)$H
+      want <- S0 + crossprod(X, cw * X)
+      low <- lower.tri(want, diag = TRUE)
+      expect_equal(l[low], want[low], tolerance = 1e-13, label = paste("lower", len, pa))
+      expect_identical(l[!low], S0[!low])
+      # in full, with B wider than A (the edge tiles of both)
+      B <- matrix(rnorm(len * (pa + 5L)), len, pa + 5L)
+      H0 <- matrix(rnorm((pa + 5L) * pa), pa + 5L, pa)
+      f <- gradglm:::cross_product_eval(X, B, H0, FALSE)$H
+      expect_equal(f, H0 + crossprod(B, X), tolerance = 1e-13, label = paste("full", len, pa))
     }
   }
 })
