@@ -3,46 +3,36 @@
 # remainder of its tiles (3 x 4 columns) and of its row vectors (4 rows), and
 # of the packed panels of wide matrices (8 x 6 tiles, 96 rows).
 
+# The kernel against crossprod() for one size: in full (B with `extra` more
+# columns than A), and the lower triangle of X' diag(c) X with weights of both
+# signs, leaving the entries above the diagonal untouched.
+expect_cross_products <- function(len, pa, extra) {
+  A <- matrix(rnorm(len * pa), len, pa)
+  B <- matrix(rnorm(len * (pa + extra)), len, pa + extra)
+  H0 <- matrix(rnorm((pa + extra) * pa), pa + extra, pa)
+  r <- gradglm:::cross_product_eval(A, B, H0, FALSE)
+  expect_equal(r$H, H0 + crossprod(B, A), tolerance = 1e-13, label = paste("full", len, pa))
+  X <- matrix(rnorm(len * pa), len, pa)
+  cw <- rnorm(len)
+  S0 <- matrix(rnorm(pa * pa), pa, pa)
+  l <- gradglm:::cross_product_eval(cw * X, X, S0, TRUE)$H
+  want <- S0 + crossprod(X, cw * X)
+  low <- lower.tri(want, diag = TRUE)
+  expect_equal(l[low], want[low], tolerance = 1e-13, label = paste("lower", len, pa))
+  expect_identical(l[!low], S0[!low])
+}
+
 test_that("the cross-product kernel adds B'A (in full, or its lower triangle) exactly as crossprod()", {
   set.seed(42)
   for (len in c(1L, 3L, 4L, 5L, 17L, 64L, 259L, 700L)) {
-    for (pa in c(1L, 2L, 3L, 4L, 5L, 7L, 13L)) {
-      A <- matrix(rnorm(len * pa), len, pa)
-      B <- matrix(rnorm(len * (pa + 2L)), len, pa + 2L)
-      H0 <- matrix(rnorm((pa + 2L) * pa), pa + 2L, pa)
-      r <- gradglm:::cross_product_eval(A, B, H0, FALSE)
-      expect_equal(r$H, H0 + crossprod(B, A), tolerance = 1e-13, label = paste("full", len, pa))
-      # the lower triangle: A = diag(c) X and B = X, with weights of both signs
-      X <- matrix(rnorm(len * pa), len, pa)
-      cw <- rnorm(len)
-      S0 <- matrix(rnorm(pa * pa), pa, pa)
-      l <- gradglm:::cross_product_eval(cw * X, X, S0, TRUE)$H
-      want <- S0 + crossprod(X, cw * X)
-      low <- lower.tri(want, diag = TRUE)
-      expect_equal(l[low], want[low], tolerance = 1e-13, label = paste("lower", len, pa))
-      expect_identical(l[!low], S0[!low])  # above the diagonal: untouched
-    }
+    for (pa in c(1L, 2L, 3L, 4L, 5L, 7L, 13L)) expect_cross_products(len, pa, 2L)
   }
 })
 
 test_that("wide matrices (packed panels, 256 columns or more) add B'A as crossprod() does", {
   set.seed(43)
   for (pa in c(256L, 263L, 301L)) {
-    for (len in c(16L, 17L, 95L, 97L, 193L, 300L)) {
-      X <- matrix(rnorm(len * pa), len, pa)
-      cw <- rnorm(len)
-      S0 <- matrix(rnorm(pa * pa), pa, pa)
-      l <- gradglm:::cross_product_eval(cw * X, X, S0, TRUE)$H
-      want <- S0 + crossprod(X, cw * X)
-      low <- lower.tri(want, diag = TRUE)
-      expect_equal(l[low], want[low], tolerance = 1e-13, label = paste("lower", len, pa))
-      expect_identical(l[!low], S0[!low])
-      # in full, with B wider than A (the edge tiles of both)
-      B <- matrix(rnorm(len * (pa + 5L)), len, pa + 5L)
-      H0 <- matrix(rnorm((pa + 5L) * pa), pa + 5L, pa)
-      f <- gradglm:::cross_product_eval(X, B, H0, FALSE)$H
-      expect_equal(f, H0 + crossprod(B, X), tolerance = 1e-13, label = paste("full", len, pa))
-    }
+    for (len in c(16L, 17L, 95L, 97L, 193L, 300L)) expect_cross_products(len, pa, 5L)
   }
 })
 
