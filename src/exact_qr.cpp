@@ -79,13 +79,16 @@ bool seminormal_fit(const Design& X, const VecRef& W, const MatRef& Z, int threa
   const Index n = X.rows(), p = X.cols(), r = Z.cols();
   const Index blk = std::max<Index>(256, 32768 / std::max<Index>(1, p));
   const int T = threads_for((long)n, threads);
-  std::vector<MatrixXd> G(T, MatrixXd::Zero(p, p)), rhs(T, MatrixXd::Zero(p, r)), scratch(T), buf(T);
+  std::vector<MatrixXd> G(T, MatrixXd::Zero(p, p)), rhs(T, MatrixXd::Zero(p, r)), scratch(T), buf(T), res(T);
   for_blocks((long)n, (long)blk, T, [&](int t, long start, long len) {
     const BlockMap Xb = X.block(start, len, buf[t]);
+    // (W X, and from it X' W X and X' W Z)
     scratch[t].resize(len, p);
-    scratch[t].noalias() = W.segment(start, len).asDiagonal() * Xb;
+    scale_rows(W.data() + start, Xb.data(), Xb.outerStride(), len, p, scratch[t].data());
     add_cross_product(scratch[t].data(), len, p, Xb.data(), Xb.outerStride(), p, len, G[t].data(), p, true);
-    rhs[t].noalias() += Xb.transpose() * (W.segment(start, len).asDiagonal() * Z.middleRows(start, len));
+    for (Index k = 0; k < r; ++k) {
+      add_transposed_product(scratch[t].data(), len, len, p, Z.col(k).data() + start, rhs[t].col(k).data());
+    }
   });
   for (int t = 1; t < T; ++t) {
     G[0] += G[t];
@@ -108,9 +111,15 @@ bool seminormal_fit(const Design& X, const VecRef& W, const MatRef& Z, int threa
     for (int t = 0; t < T; ++t) g[t].setZero(p, r);
     for_blocks((long)n, (long)blk, T, [&](int t, long start, long len) {
       const BlockMap Xb = X.block(start, len, buf[t]);
-      MatrixXd res = Z.middleRows(start, len);
-      res.noalias() -= Xb * B;
-      g[t].noalias() += Xb.transpose() * (W.segment(start, len).asDiagonal() * res);
+      res[t].resize(len, 1);
+      double* e = res[t].data();
+      const double* w = W.data() + start;
+      for (Index k = 0; k < r; ++k) {
+        matrix_vector(Xb.data(), Xb.outerStride(), len, p, B.col(k).data(), e);
+        const double* z = Z.col(k).data() + start;
+        for (Index i = 0; i < len; ++i) e[i] = w[i] * (z[i] - e[i]);
+        add_transposed_product(Xb.data(), Xb.outerStride(), len, p, e, g[t].col(k).data());
+      }
     });
     for (int t = 1; t < T; ++t) g[0] += g[t];
     const MatrixXd d = solve(g[0]);

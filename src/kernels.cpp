@@ -256,6 +256,21 @@ __attribute__((target("avx2,fma"))) void avx2_matrix_vector(const double* X, Ind
   }
 }
 
+// out = diag(c) X, a column at a time
+__attribute__((target("avx2,fma"))) void avx2_scale_rows(const double* c, const double* X, Index ld, Index len,
+                                                          Index p, double* out) {
+  for (Index j = 0; j < p; ++j) {
+    const double* x = X + j * ld;
+    double* o = out + j * len;
+    Index r = 0;
+    for (; r + 8 <= len; r += 8) {
+      _mm256_storeu_pd(o + r, _mm256_mul_pd(_mm256_loadu_pd(c + r), _mm256_loadu_pd(x + r)));
+      _mm256_storeu_pd(o + r + 4, _mm256_mul_pd(_mm256_loadu_pd(c + r + 4), _mm256_loadu_pd(x + r + 4)));
+    }
+    for (; r < len; ++r) o[r] = c[r] * x[r];
+  }
+}
+
 // g += X' r: eight columns at a time, each a sum over the rows in a vector register
 __attribute__((target("avx2,fma"))) void avx2_add_transposed_product(const double* X, Index ld, Index len, Index p,
                                                                       const double* rv, double* g) {
@@ -522,6 +537,20 @@ bool poisson_log_block(const double* y, const double* eta, const double* w, Inde
 bool logistic_block(const double*, const double*, const double*, Index, double*, double*, double&) { return false; }
 bool poisson_log_block(const double*, const double*, const double*, Index, double*, double*, double&) { return false; }
 #endif
+
+void scale_rows(const double* c, const double* X, Index ldx, Index len, Index p, double* out) {
+#ifdef GRADGLM_X86_KERNELS
+  if (cpu_has_avx2_fma()) {
+    avx2_scale_rows(c, X, ldx, len, p, out);
+    return;
+  }
+#endif
+  for (Index j = 0; j < p; ++j) {
+    const double* x = X + j * ldx;
+    double* o = out + j * len;
+    for (Index r = 0; r < len; ++r) o[r] = c[r] * x[r];
+  }
+}
 
 void matrix_vector(const double* X, Index ldx, Index len, Index p, const double* b, double* out) {
 #ifdef GRADGLM_X86_KERNELS

@@ -17,6 +17,9 @@ namespace gradglm {
 void add_cross_product(const double* A, Index lda, Index pa, const double* B, Index ldb, Index pb, Index len,
                        double* H, Index ldh, bool lower);
 
+// out = diag(c) X (X: len x p, leading dimension ldx; out: len x p, leading dimension len)
+void scale_rows(const double* c, const double* X, Index ldx, Index len, Index p, double* out);
+
 // out = X b and g += X' r for a block of rows (X: len x p, leading dimension ldx)
 void matrix_vector(const double* X, Index ldx, Index len, Index p, const double* b, double* out);
 void add_transposed_product(const double* X, Index ldx, Index len, Index p, const double* r, double* g);

@@ -117,7 +117,7 @@ void LinearPredictor::add_curv(const double* C, const std::vector<std::pair<int,
     const BlockMap Xk = w.view(bk.design, pk);
     const BlockMap Xl = w.view(bl.design, pl);
     w.scratch.resize(len, pk);
-    w.scratch.noalias() = c.asDiagonal() * Xk;
+    scale_rows(C + (Index)q * len, Xk.data(), Xk.outerStride(), len, pk, w.scratch.data());
     add_cross_product(w.scratch.data(), len, pk, Xl.data(), Xl.outerStride(), pl, len, H.data() + ck * H.rows() + cl,
                       H.rows(), k == l);
   }

@@ -74,7 +74,7 @@ bool clearly_full_rank(const MatrixXd& X, const VectorXd& w, double margin, int 
   std::vector<MatrixXd> S(T);
   for_blocks((long)n, B, T, [&](int t, long start, long len) {
     S[t].resize(len, p);
-    S[t].noalias() = w.segment(start, len).asDiagonal() * X.middleRows(start, len);
+    scale_rows(w.data() + start, X.data() + start, X.rows(), len, p, S[t].data());
     add_cross_product(S[t].data(), len, p, X.data() + start, X.rows(), p, len, G[t].data(), p, true);
   });
   for (int t = 1; t < T; ++t) G[0] += G[t];

@@ -262,7 +262,10 @@ test_that("the portable code (GRADGLM_NO_SIMD) fits as the vector kernels do", {
     "f <- gradglm_fit(X, y, family = binomial())",
     "yp <- rpois(n, exp(drop(X[, 1:4] %*% c(1, 0.5, -0.5, 0.25))))",
     "fp <- gradglm_fit(X, yp, family = poisson())",
-    "cat(gradglm:::cross_product_eval(diag(1), diag(1), diag(1), TRUE)$simd, format(c(coef(f), sqrt(diag(vcov(f))), deviance(f), coef(fp), sqrt(diag(vcov(fp))), deviance(fp)), digits = 17), '\\n')")
+    "# (the closed form with weights: its Gram matrix, right-hand sides and refinement, for one response and two)",
+    "yg <- drop(X[, 1:4] %*% c(1, 2, -1, 0.5)) + rnorm(n); w <- runif(n)",
+    "fg <- gradglm_fit(X, yg, weights = w); fm <- gradglm_fit(X, cbind(yg, yg + rnorm(n)), weights = w)",
+    "cat(gradglm:::cross_product_eval(diag(1), diag(1), diag(1), TRUE)$simd, format(c(coef(f), sqrt(diag(vcov(f))), deviance(f), coef(fp), sqrt(diag(vcov(fp))), deviance(fp), coef(fg), sqrt(diag(vcov(fg))), coef(fm), sqrt(diag(vcov(fm)))), digits = 17), '\\n')")
   script <- tempfile(fileext = ".R")
   writeLines(code, script)
   run <- function(env) {
