@@ -100,13 +100,14 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   offset_given <- !is.null(offset)
   offset <- check_offset(offset, n, fun)
   resp <- row$response(y, family, weights, fun)
-  if (!(count_positive(resp$weights) > 0)) abort(fun, "every observation has zero weight (or zero trials)")
+  n_ok <- count_positive(resp$weights)
+  if (!(n_ok > 0)) abort(fun, "every observation has zero weight (or zero trials)")
   if (is.null(x_sigma) && row$sigma == "always") x_sigma <- intercept_design(n)
   model <- if (!is.null(penalty) && !is.null(row$penalty_model)) row$penalty_model(family, resp, x, x_sigma, fun) else
     row$model(family, resp, x, x_sigma, fun)
   if (!is.null(network)) {
     ctx <- list(family = family, row = row, resp = resp, offset = offset, offset_given = offset_given,
-                x = x, x_sigma = x_sigma, intercept = intercept, n = n, n_ok = count_positive(resp$weights), fun = fun,
+                x = x, x_sigma = x_sigma, intercept = intercept, n = n, n_ok = n_ok, fun = fun,
                 model = model)
     nc <- network_core(network, model, ctx, spec, control, penalty, offset_given, y, weights, fun, start)
     fit <- fit_common(nc$fit, nc$res, model, resp, family, control, nc$spec, nc$spec$name,
@@ -133,7 +134,6 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
     }
   }
   optimizer <- resolve_optimizer(spec, model, family, fun)
-  n_ok <- count_positive(resp$weights)
   cn <- unlist(lapply(model$blocks, `[[`, "coef_names"), use.names = FALSE)
   npar <- length(cn)
   if (npar > n_ok && is.null(penalty)) {

@@ -24,8 +24,14 @@ int intercept_column(const Rcpp::NumericMatrix& x) {
 double max_nonwhole(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) {
   double m = 0.0;
   for (R_xlen_t i = 0; i < y.size(); ++i) {
-    const double s = w[i] * y[i];
-    m = std::max(m, std::abs(s - std::nearbyint(s)));
+    const double s = std::abs(w[i] * y[i]);
+    // |s - round(s)| from the fraction s - trunc(s) (a conversion to an integer,
+    // not a call of the library's rounding); doubles from 2^52 up are whole, and
+    // a product that is not finite counts as whole (as NaN did in the max before)
+    if (s < 4503599627370496.0) {
+      const double f = s - (double)(long long)s;
+      m = std::max(m, std::min(f, 1.0 - f));
+    }
   }
   return m;
 }
@@ -81,7 +87,17 @@ SEXP count_positive(const Rcpp::NumericVector& x) {
 // [[Rcpp::export]]
 double weighted_total(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) {
   if (w.size() != y.size()) Rcpp::stop("weighted_total: the vectors differ in length");
-  long double s = 0.0;
-  for (R_xlen_t i = 0; i < y.size(); ++i) s += w[i] * y[i];
-  return (double)s;
+  // (four sums side by side, so that the additions in long double need not
+  // wait for each other; their rounding is far below a double's)
+  long double s[4] = {0.0, 0.0, 0.0, 0.0};
+  const R_xlen_t n = y.size();
+  R_xlen_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s[0] += w[i] * y[i];
+    s[1] += w[i + 1] * y[i + 1];
+    s[2] += w[i + 2] * y[i + 2];
+    s[3] += w[i + 3] * y[i + 3];
+  }
+  for (; i < n; ++i) s[0] += w[i] * y[i];
+  return (double)((s[0] + s[1]) + (s[2] + s[3]));
 }

@@ -90,6 +90,22 @@ test_that("a response outside the family's support is an error", {
   })
 })
 
+test_that("the one-pass sums of the checks equal R's formulas", {
+  # how far w * y is from whole numbers: halves, whole and huge values, negatives, NA and Inf
+  w <- c(1, 3, 2, 1, 0.1, 1e300, 1, 1, 1, 7, 1)
+  y <- c(0.5, 0.5, 0.75, 2^53 + 2, 1, 1, NA, Inf, -0.2, 1 / 3, 4.5e15 + 0.5)
+  ok <- is.finite(w * y)
+  expect_equal(gradglm:::max_nonwhole(w, y), max(abs(w * y - round(w * y))[ok]))
+  expect_equal(gradglm:::max_nonwhole(w[c(2, 5, 9)], y[c(2, 5, 9)]), 0.5)
+  expect_equal(gradglm:::max_nonwhole(c(1, 2, 4), c(0, 1, 0.25)), 0)
+  set.seed(3)
+  w <- runif(1003) * 10; y <- rbinom(1003, 1, 0.4) / sample(1:3, 1003, TRUE)
+  expect_equal(gradglm:::max_nonwhole(w, y), max(abs(w * y - round(w * y))))
+  # sum(w * y) in long double as R's sum(), for every remainder of the four sums side by side
+  for (k in 1001:1004) expect_equal(gradglm:::weighted_total(w[1:k], y[1:k]), sum(w[1:k] * y[1:k]), tolerance = 1e-15)
+  expect_identical(gradglm:::weighted_total(numeric(0), numeric(0)), 0)
+})
+
 test_that("bad weights: negative, non-numeric, wrong length, all zero", {
   expect_error(gradglm(y ~ x, data = d, weights = -w), "gradglm: 'weights'.*>= 0")
   expect_error(gradglm(y ~ x, data = d, weights = as.character(w)), "gradglm: 'weights'.*numeric")
