@@ -13,6 +13,10 @@ column_ranges <- function(x, threads = 1L) {
     .Call(`_gradglm_column_ranges`, x, threads)
 }
 
+column_list_ranges <- function(columns, n, threads = 1L) {
+    .Call(`_gradglm_column_list_ranges`, columns, n, threads)
+}
+
 count_positive <- function(x) {
     .Call(`_gradglm_count_positive`, x)
 }

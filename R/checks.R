@@ -93,9 +93,17 @@ check_column_scale <- function(rng, names, fun, what, n) {
 check_column_design <- function(x, fun, what) {
   if (x$nrow == 0L) abort(fun, what, " has no rows: there are no observations to fit")
   if (x$ncol == 0L) abort(fun, what, " has no columns: the model has no coefficients")
-  ranges <- lapply(x$columns, function(col) if (is.null(col)) matrix(1, 3L, 1L) else column_ranges(col))
-  bad <- !vapply(ranges, function(r) all(r[1L, ] == 1), NA)
-  rng <- do.call(cbind, ranges)
+  # (all columns at once on the fit's threads where they are doubles, else one element at a time)
+  rng <- column_list_ranges(x$columns, x$nrow, engine_threads())
+  if (is.null(rng)) {
+    ranges <- lapply(x$columns, function(col) if (is.null(col)) matrix(1, 3L, 1L) else column_ranges(col))
+    rng <- do.call(cbind, ranges)
+  }
+  widths <- vapply(x$columns, design_element_ncol, 1L)
+  ends <- cumsum(widths)
+  bad <- vapply(seq_along(x$columns), function(k) {
+    !all(rng[1L, seq.int(ends[k] - widths[k] + 1L, length.out = widths[k])] == 1)
+  }, NA)
   if (any(bad)) {
     idx <- unlist(lapply(which(bad), function(k) {
       col <- x$columns[[k]]

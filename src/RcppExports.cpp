@@ -47,6 +47,19 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// column_list_ranges
+SEXP column_list_ranges(const Rcpp::List& columns, double n, int threads);
+RcppExport SEXP _gradglm_column_list_ranges(SEXP columnsSEXP, SEXP nSEXP, SEXP threadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::List& >::type columns(columnsSEXP);
+    Rcpp::traits::input_parameter< double >::type n(nSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(column_list_ranges(columns, n, threads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // count_positive
 SEXP count_positive(const Rcpp::NumericVector& x);
 RcppExport SEXP _gradglm_count_positive(SEXP xSEXP) {
@@ -324,6 +337,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_intercept_column", (DL_FUNC) &_gradglm_intercept_column, 1},
     {"_gradglm_max_nonwhole", (DL_FUNC) &_gradglm_max_nonwhole, 2},
     {"_gradglm_column_ranges", (DL_FUNC) &_gradglm_column_ranges, 2},
+    {"_gradglm_column_list_ranges", (DL_FUNC) &_gradglm_column_list_ranges, 3},
     {"_gradglm_count_positive", (DL_FUNC) &_gradglm_count_positive, 1},
     {"_gradglm_weighted_total", (DL_FUNC) &_gradglm_weighted_total, 2},
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <vector>
 
 // Index (1-based) of the first column of x whose elements are all 1, or 0.
 // [[Rcpp::export]]
@@ -36,6 +37,29 @@ double max_nonwhole(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) 
   return m;
 }
 
+namespace {
+
+// whether every value of the column c (n values) is finite (1 or 0), its
+// largest absolute value and its smallest non-zero one (Inf when all are zero)
+void column_range(const double* c, R_xlen_t n, double* o) {
+  double mx = 0.0, mn = R_PosInf, bad = 0.0;
+  const double inf = R_PosInf;
+#ifdef _OPENMP
+#pragma omp simd reduction(max : mx) reduction(min : mn) reduction(+ : bad)
+#endif
+  for (R_xlen_t i = 0; i < n; ++i) {
+    const double a = std::fabs(c[i]);
+    bad += c[i] * 0.0;  // NaN exactly when some value is not finite
+    mx = std::max(mx, a);
+    mn = std::min(mn, a > 0.0 ? a : inf);
+  }
+  o[0] = bad == 0.0 ? 1.0 : 0.0;
+  o[1] = mx;
+  o[2] = mn;
+}
+
+}  // namespace
+
 // Per column of x (a matrix, or a vector as one column): whether every value
 // is finite, the largest absolute value and the smallest non-zero absolute
 // value (Inf when all are zero). One pass, no copy; a SIMD loop where the
@@ -48,26 +72,50 @@ Rcpp::NumericMatrix column_ranges(const Rcpp::NumericVector& x, int threads = 1)
   Rcpp::NumericMatrix out(3, ncol);
   const double* p = x.begin();
   double* o = out.begin();
-  const double inf = R_PosInf;
   const int T = std::max(1, std::min(threads, ncol));
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(T) if (T > 1 && len >= 100000)
 #endif
-  for (int j = 0; j < ncol; ++j) {
-    const double* c = p + (R_xlen_t)j * n;
-    double mx = 0.0, mn = inf, bad = 0.0;
-#ifdef _OPENMP
-#pragma omp simd reduction(max : mx) reduction(min : mn) reduction(+ : bad)
-#endif
-    for (R_xlen_t i = 0; i < n; ++i) {
-      const double a = std::fabs(c[i]);
-      bad += c[i] * 0.0;  // NaN exactly when some value is not finite
-      mx = std::max(mx, a);
-      mn = std::min(mn, a > 0.0 ? a : inf);
+  for (int j = 0; j < ncol; ++j) column_range(p + (R_xlen_t)j * n, n, o + 3 * j);
+  (void)T;
+  return out;
+}
+
+// The same for a design given as a list of columns (gradglm()'s, from the
+// model frame): each element a double vector (one column), a double matrix
+// (its columns) or NULL (a column of ones), all of n rows; the columns of
+// every element shared among the threads. NULL when some element is of
+// another type (the caller then takes them one at a time).
+// [[Rcpp::export]]
+SEXP column_list_ranges(const Rcpp::List& columns, double n, int threads = 1) {
+  std::vector<const double*> cols;
+  std::vector<int> ones;  // positions of NULL elements' columns
+  for (R_xlen_t e = 0; e < columns.size(); ++e) {
+    SEXP col = columns[e];
+    if (Rf_isNull(col)) {
+      ones.push_back((int)cols.size());
+      cols.push_back(nullptr);
+      continue;
     }
-    o[3 * j] = bad == 0.0 ? 1.0 : 0.0;
-    o[3 * j + 1] = mx;
-    o[3 * j + 2] = mn;
+    if (TYPEOF(col) != REALSXP) return R_NilValue;
+    const int k = Rf_isMatrix(col) ? Rf_ncols(col) : 1;
+    if ((double)Rf_xlength(col) != n * k) return R_NilValue;
+    for (int j = 0; j < k; ++j) cols.push_back(REAL(col) + (R_xlen_t)j * (R_xlen_t)n);
+  }
+  const int ncol = (int)cols.size();
+  Rcpp::NumericMatrix out(3, ncol);
+  double* o = out.begin();
+  const R_xlen_t rows = (R_xlen_t)n;
+  const int T = std::max(1, std::min(threads, ncol));
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic) num_threads(T) if (T > 1 && (double)rows * ncol >= 100000)
+#endif
+  for (int j = 0; j < ncol; ++j) {
+    if (cols[j] == nullptr) {
+      o[3 * j] = o[3 * j + 1] = o[3 * j + 2] = 1.0;
+    } else {
+      column_range(cols[j], rows, o + 3 * j);
+    }
   }
   (void)T;
   return out;

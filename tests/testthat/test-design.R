@@ -428,3 +428,21 @@ test_that("random formulas on random data agree with model.matrix()", {
     check_design(f, df, ca = ca, na.action = stats::na.pass)
   }
 })
+
+test_that("the ranges of a design's columns, taken all at once on two threads, are those of each column", {
+  set.seed(2)
+  n <- 3000
+  cols <- list(NULL, rnorm(n), matrix(c(rnorm(n), rep(0, n), runif(n) * 1e-200), n), c(Inf, rnorm(n - 1)),
+               c(rnorm(n - 1), NA), rep(0, n))
+  each <- do.call(cbind, lapply(cols, function(c) if (is.null(c)) matrix(1, 3, 1) else gradglm:::column_ranges(c)))
+  expect_identical(gradglm:::column_list_ranges(cols, n, 2L), each)
+  expect_identical(gradglm:::column_list_ranges(cols, n, 1L), each)
+  # (another type: the caller takes the elements one at a time)
+  expect_null(gradglm:::column_list_ranges(list(1:3), 3, 1L))
+  # through gradglm(): the bad column named, after a factor's columns
+  d <- data.frame(y = rnorm(60), f = gl(3, 20), x = rnorm(60), z = rnorm(60))
+  d$z[7] <- Inf
+  expect_error(gradglm(y ~ f + x + z, data = d), "gradglm: the model matrix contains infinite values in column\\(s\\) 'z'")
+  d$z[7] <- 1e300
+  expect_error(gradglm(y ~ f + x + z, data = d), "gradglm: the model matrix has column\\(s\\) 'z' with values as large as 1e\\+300")
+})
