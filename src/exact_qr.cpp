@@ -79,13 +79,21 @@ bool seminormal_fit(const Design& X, const VecRef& W, const MatRef& Z, int threa
   const Index n = X.rows(), p = X.cols(), r = Z.cols();
   const Index blk = std::max<Index>(256, 32768 / std::max<Index>(1, p));
   const int T = threads_for((long)n, threads);
-  std::vector<MatrixXd> G(T, MatrixXd::Zero(p, p)), rhs(T, MatrixXd::Zero(p, r)), scratch(T), buf(T), res(T);
+  std::vector<MatrixXd> G(T, MatrixXd::Zero(p, p)), rhs(T, MatrixXd::Zero(p, r)), scratch(T), res(T);
+  // (the block's columns read where they lie: pointers to their first rows, the intercept's to ones)
+  std::vector<std::vector<const double*>> cols(T, std::vector<const double*>(p)), wcols(T, std::vector<const double*>(p));
+  const std::vector<double> ones(blk, 1.0);
+  auto point = [&](int t, long start) {
+    for (Index j = 0; j < p; ++j) cols[t][j] = X.is_ones(j) ? ones.data() : X.col(j) + start;
+    return cols[t].data();
+  };
   for_blocks((long)n, (long)blk, T, [&](int t, long start, long len) {
-    const BlockMap Xb = X.block(start, len, buf[t]);
+    const double* const* Xb = point(t, start);
     // (W X, and from it X' W X and X' W Z)
     scratch[t].resize(len, p);
-    scale_rows(W.data() + start, Xb.data(), Xb.outerStride(), len, p, scratch[t].data());
-    add_cross_product(scratch[t].data(), len, p, Xb.data(), Xb.outerStride(), p, len, G[t].data(), p, true);
+    scale_rows_cols(W.data() + start, Xb, len, p, scratch[t].data());
+    for (Index j = 0; j < p; ++j) wcols[t][j] = scratch[t].data() + j * len;
+    add_cross_product_cols(wcols[t].data(), p, Xb, p, len, G[t].data(), p, true);
     for (Index k = 0; k < r; ++k) {
       add_transposed_product(scratch[t].data(), len, len, p, Z.col(k).data() + start, rhs[t].col(k).data());
     }
@@ -110,15 +118,15 @@ bool seminormal_fit(const Design& X, const VecRef& W, const MatRef& Z, int threa
     // X' W (Z - X B): the residuals from X itself
     for (int t = 0; t < T; ++t) g[t].setZero(p, r);
     for_blocks((long)n, (long)blk, T, [&](int t, long start, long len) {
-      const BlockMap Xb = X.block(start, len, buf[t]);
+      const double* const* Xb = point(t, start);
       res[t].resize(len, 1);
       double* e = res[t].data();
       const double* w = W.data() + start;
       for (Index k = 0; k < r; ++k) {
-        matrix_vector(Xb.data(), Xb.outerStride(), len, p, B.col(k).data(), e);
+        matrix_vector_cols(Xb, len, p, B.col(k).data(), e);
         const double* z = Z.col(k).data() + start;
         for (Index i = 0; i < len; ++i) e[i] = w[i] * (z[i] - e[i]);
-        add_transposed_product(Xb.data(), Xb.outerStride(), len, p, e, g[t].col(k).data());
+        add_transposed_product_cols(Xb, len, p, e, g[t].col(k).data());
       }
     });
     for (int t = 1; t < T; ++t) g[0] += g[t];

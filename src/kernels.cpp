@@ -44,19 +44,19 @@ void eigen_cross_product(const double* A, Index lda, Index pa, const double* B, 
 #ifdef GRADGLM_X86_KERNELS
 
 // One tile of H: rows i0 .. i0 + I - 1 (columns of B), columns j0 .. j0 + J - 1
-// (columns of A), summed over rows [r0, r1) four at a time in vector
+// (columns of A; both given by pointers to their columns' first rows), summed
+// over rows [r0, r1) four at a time in vector
 // registers, the last (r1 - r0) % 4 rows one at a time; with `lower`, only
 // the entries on or below H's diagonal are added.
 template <int I, int J>
-__attribute__((target("avx2,fma"))) inline void tile(const double* A, Index lda, const double* B, Index ldb,
-                                                      Index r0, Index r1, Index i0, Index j0, double* H, Index ldh,
-                                                      bool lower) {
+__attribute__((target("avx2,fma"))) inline void tile(const double* const* A, const double* const* B, Index r0,
+                                                      Index r1, Index i0, Index j0, double* H, Index ldh, bool lower) {
   const double* b[I];
   const double* a[J];
   GRADGLM_UNROLL
-  for (int i = 0; i < I; ++i) b[i] = B + (i0 + i) * ldb;
+  for (int i = 0; i < I; ++i) b[i] = B[i0 + i];
   GRADGLM_UNROLL
-  for (int j = 0; j < J; ++j) a[j] = A + (j0 + j) * lda;
+  for (int j = 0; j < J; ++j) a[j] = A[j0 + j];
   __m256d acc[I][J];
   GRADGLM_UNROLL
   for (int i = 0; i < I; ++i) {
@@ -99,14 +99,14 @@ __attribute__((target("avx2,fma"))) inline void tile(const double* A, Index lda,
 
 // a tile of any size up to 3 x 4 (the edges of H)
 template <int I>
-__attribute__((target("avx2,fma"))) inline void tile_j(int J, const double* A, Index lda, const double* B, Index ldb,
+__attribute__((target("avx2,fma"))) inline void tile_j(int J, const double* const* A, const double* const* B,
                                                         Index r0, Index r1, Index i0, Index j0, double* H, Index ldh,
                                                         bool lower) {
   switch (J) {
-    case 4: tile<I, 4>(A, lda, B, ldb, r0, r1, i0, j0, H, ldh, lower); break;
-    case 3: tile<I, 3>(A, lda, B, ldb, r0, r1, i0, j0, H, ldh, lower); break;
-    case 2: tile<I, 2>(A, lda, B, ldb, r0, r1, i0, j0, H, ldh, lower); break;
-    default: tile<I, 1>(A, lda, B, ldb, r0, r1, i0, j0, H, ldh, lower); break;
+    case 4: tile<I, 4>(A, B, r0, r1, i0, j0, H, ldh, lower); break;
+    case 3: tile<I, 3>(A, B, r0, r1, i0, j0, H, ldh, lower); break;
+    case 2: tile<I, 2>(A, B, r0, r1, i0, j0, H, ldh, lower); break;
+    default: tile<I, 1>(A, B, r0, r1, i0, j0, H, ldh, lower); break;
   }
 }
 
@@ -124,10 +124,10 @@ constexpr Index kKC = 96;
 constexpr Index kPackedMin = 256;
 
 template <int W>
-inline void pack_panel(const double* M, Index ld, Index r0, Index kc, Index c0, Index w, double* dst) {
+inline void pack_panel(const double* const* M, Index r0, Index kc, Index c0, Index w, double* dst) {
   for (Index c = 0; c < W; ++c) {
     if (c < w) {
-      const double* src = M + (c0 + c) * ld + r0;
+      const double* src = M[c0 + c] + r0;
       for (Index r = 0; r < kc; ++r) dst[r * W + c] = src[r];
     } else {
       for (Index r = 0; r < kc; ++r) dst[r * W + c] = 0.0;
@@ -156,8 +156,8 @@ __attribute__((target("avx2,fma"))) inline void micro_tile(const double* bp, con
   }
 }
 
-__attribute__((target("avx2,fma"))) void avx2_cross_product_packed(const double* A, Index lda, Index pa,
-                                                                    const double* B, Index ldb, Index pb, Index len,
+__attribute__((target("avx2,fma"))) void avx2_cross_product_packed(const double* const* A, Index pa,
+                                                                    const double* const* B, Index pb, Index len,
                                                                     double* H, Index ldh, bool lower) {
   thread_local std::vector<double> apack, bpack;
   const Index nbj = (pa + kPackJ - 1) / kPackJ, nbi = (pb + kPackI - 1) / kPackI;
@@ -167,10 +167,10 @@ __attribute__((target("avx2,fma"))) void avx2_cross_product_packed(const double*
     apack.resize((size_t)(nbj * kc * kPackJ));
     bpack.resize((size_t)(nbi * kc * kPackI));
     for (Index jb = 0; jb < nbj; ++jb)
-      pack_panel<kPackJ>(A, lda, r0, kc, jb * kPackJ, std::min<Index>(kPackJ, pa - jb * kPackJ),
+      pack_panel<kPackJ>(A, r0, kc, jb * kPackJ, std::min<Index>(kPackJ, pa - jb * kPackJ),
                          apack.data() + jb * kc * kPackJ);
     for (Index ib = 0; ib < nbi; ++ib)
-      pack_panel<kPackI>(B, ldb, r0, kc, ib * kPackI, std::min<Index>(kPackI, pb - ib * kPackI),
+      pack_panel<kPackI>(B, r0, kc, ib * kPackI, std::min<Index>(kPackI, pb - ib * kPackI),
                          bpack.data() + ib * kc * kPackI);
     for (Index ib = 0; ib < nbi; ++ib) {
       const Index i0 = ib * kPackI, wi = std::min<Index>(kPackI, pb - i0);
@@ -198,11 +198,11 @@ __attribute__((target("avx2,fma"))) void avx2_cross_product_packed(const double*
   }
 }
 
-__attribute__((target("avx2,fma"))) void avx2_cross_product(const double* A, Index lda, Index pa, const double* B,
-                                                             Index ldb, Index pb, Index len, double* H, Index ldh,
-                                                             bool lower) {
+__attribute__((target("avx2,fma"))) void avx2_cross_product(const double* const* A, Index pa,
+                                                             const double* const* B, Index pb, Index len, double* H,
+                                                             Index ldh, bool lower) {
   if (pa >= kPackedMin && pb >= kPackedMin && len >= 16) {
-    avx2_cross_product_packed(A, lda, pa, B, ldb, pb, len, H, ldh, lower);
+    avx2_cross_product_packed(A, pa, B, pb, len, H, ldh, lower);
     return;
   }
   // rows in panels, so that a panel of A and B stays in cache across its tiles
@@ -214,9 +214,9 @@ __attribute__((target("avx2,fma"))) void avx2_cross_product(const double* A, Ind
       // with `lower`, the tiles that reach the diagonal or below it
       for (Index i0 = lower ? j0 : 0; i0 < pb; i0 += 3) {
         switch (std::min<Index>(3, pb - i0)) {
-          case 3: tile_j<3>(J, A, lda, B, ldb, r0, r1, i0, j0, H, ldh, lower); break;
-          case 2: tile_j<2>(J, A, lda, B, ldb, r0, r1, i0, j0, H, ldh, lower); break;
-          default: tile_j<1>(J, A, lda, B, ldb, r0, r1, i0, j0, H, ldh, lower); break;
+          case 3: tile_j<3>(J, A, B, r0, r1, i0, j0, H, ldh, lower); break;
+          case 2: tile_j<2>(J, A, B, r0, r1, i0, j0, H, ldh, lower); break;
+          default: tile_j<1>(J, A, B, r0, r1, i0, j0, H, ldh, lower); break;
         }
       }
     }
@@ -224,7 +224,7 @@ __attribute__((target("avx2,fma"))) void avx2_cross_product(const double* A, Ind
 }
 
 // out = X b: eight columns at a time added into the rows' sums
-__attribute__((target("avx2,fma"))) void avx2_matrix_vector(const double* X, Index ld, Index len, Index p,
+__attribute__((target("avx2,fma"))) void avx2_matrix_vector(const double* const* X, Index len, Index p,
                                                              const double* b, double* out) {
   for (Index r = 0; r < len; ++r) out[r] = 0.0;
   Index j = 0;
@@ -233,7 +233,7 @@ __attribute__((target("avx2,fma"))) void avx2_matrix_vector(const double* X, Ind
     __m256d bj[8];
     GRADGLM_UNROLL
     for (int k = 0; k < 8; ++k) {
-      x[k] = X + (j + k) * ld;
+      x[k] = X[j + k];
       bj[k] = _mm256_set1_pd(b[j + k]);
     }
     Index r = 0;
@@ -250,17 +250,17 @@ __attribute__((target("avx2,fma"))) void avx2_matrix_vector(const double* X, Ind
     }
   }
   for (; j < p; ++j) {
-    const double* x = X + j * ld;
+    const double* x = X[j];
     const double bj = b[j];
     for (Index r = 0; r < len; ++r) out[r] += x[r] * bj;
   }
 }
 
 // out = diag(c) X, a column at a time
-__attribute__((target("avx2,fma"))) void avx2_scale_rows(const double* c, const double* X, Index ld, Index len,
+__attribute__((target("avx2,fma"))) void avx2_scale_rows(const double* c, const double* const* X, Index len,
                                                           Index p, double* out) {
   for (Index j = 0; j < p; ++j) {
-    const double* x = X + j * ld;
+    const double* x = X[j];
     double* o = out + j * len;
     Index r = 0;
     for (; r + 8 <= len; r += 8) {
@@ -272,7 +272,7 @@ __attribute__((target("avx2,fma"))) void avx2_scale_rows(const double* c, const 
 }
 
 // g += X' r: eight columns at a time, each a sum over the rows in a vector register
-__attribute__((target("avx2,fma"))) void avx2_add_transposed_product(const double* X, Index ld, Index len, Index p,
+__attribute__((target("avx2,fma"))) void avx2_add_transposed_product(const double* const* X, Index len, Index p,
                                                                       const double* rv, double* g) {
   Index j = 0;
   for (; j + 8 <= p; j += 8) {
@@ -280,7 +280,7 @@ __attribute__((target("avx2,fma"))) void avx2_add_transposed_product(const doubl
     __m256d acc[8];
     GRADGLM_UNROLL
     for (int k = 0; k < 8; ++k) {
-      x[k] = X + (j + k) * ld;
+      x[k] = X[j + k];
       acc[k] = _mm256_setzero_pd();
     }
     Index r = 0;
@@ -298,7 +298,7 @@ __attribute__((target("avx2,fma"))) void avx2_add_transposed_product(const doubl
     }
   }
   for (; j < p; ++j) {
-    const double* x = X + j * ld;
+    const double* x = X[j];
     double s = 0.0;
     for (Index r = 0; r < len; ++r) s += x[r] * rv[r];
     g[j] += s;
@@ -538,24 +538,56 @@ bool logistic_block(const double*, const double*, const double*, Index, double*,
 bool poisson_log_block(const double*, const double*, const double*, Index, double*, double*, double&) { return false; }
 #endif
 
-void scale_rows(const double* c, const double* X, Index ldx, Index len, Index p, double* out) {
+namespace {
+
+// pointers to the columns of X (leading dimension ld) in a buffer of the calling thread's
+const double* const* column_pointers(const double* X, Index ld, Index p, std::vector<const double*>& buf) {
+  buf.resize((size_t)p);
+  for (Index j = 0; j < p; ++j) buf[j] = X + j * ld;
+  return buf.data();
+}
+
+thread_local std::vector<const double*> ptrs_a, ptrs_b;
+
+}  // namespace
+
+void scale_rows_cols(const double* c, const double* const* X, Index len, Index p, double* out) {
 #ifdef GRADGLM_X86_KERNELS
   if (cpu_has_avx2_fma()) {
-    avx2_scale_rows(c, X, ldx, len, p, out);
+    avx2_scale_rows(c, X, len, p, out);
     return;
   }
 #endif
   for (Index j = 0; j < p; ++j) {
-    const double* x = X + j * ldx;
+    const double* x = X[j];
     double* o = out + j * len;
     for (Index r = 0; r < len; ++r) o[r] = c[r] * x[r];
+  }
+}
+
+void scale_rows(const double* c, const double* X, Index ldx, Index len, Index p, double* out) {
+  scale_rows_cols(c, column_pointers(X, ldx, p, ptrs_a), len, p, out);
+}
+
+void matrix_vector_cols(const double* const* X, Index len, Index p, const double* b, double* out) {
+#ifdef GRADGLM_X86_KERNELS
+  if (cpu_has_avx2_fma()) {
+    avx2_matrix_vector(X, len, p, b, out);
+    return;
+  }
+#endif
+  for (Index r = 0; r < len; ++r) out[r] = 0.0;
+  for (Index j = 0; j < p; ++j) {
+    const double* x = X[j];
+    const double bj = b[j];
+    for (Index r = 0; r < len; ++r) out[r] += x[r] * bj;
   }
 }
 
 void matrix_vector(const double* X, Index ldx, Index len, Index p, const double* b, double* out) {
 #ifdef GRADGLM_X86_KERNELS
   if (cpu_has_avx2_fma()) {
-    avx2_matrix_vector(X, ldx, len, p, b, out);
+    avx2_matrix_vector(column_pointers(X, ldx, p, ptrs_a), len, p, b, out);
     return;
   }
 #endif
@@ -563,10 +595,25 @@ void matrix_vector(const double* X, Index ldx, Index len, Index p, const double*
       CStrided(X, len, p, Eigen::OuterStride<>(ldx)) * Eigen::Map<const Eigen::VectorXd>(b, p);
 }
 
+void add_transposed_product_cols(const double* const* X, Index len, Index p, const double* r, double* g) {
+#ifdef GRADGLM_X86_KERNELS
+  if (cpu_has_avx2_fma()) {
+    avx2_add_transposed_product(X, len, p, r, g);
+    return;
+  }
+#endif
+  for (Index j = 0; j < p; ++j) {
+    const double* x = X[j];
+    double s = 0.0;
+    for (Index i = 0; i < len; ++i) s += x[i] * r[i];
+    g[j] += s;
+  }
+}
+
 void add_transposed_product(const double* X, Index ldx, Index len, Index p, const double* r, double* g) {
 #ifdef GRADGLM_X86_KERNELS
   if (cpu_has_avx2_fma()) {
-    avx2_add_transposed_product(X, ldx, len, p, r, g);
+    avx2_add_transposed_product(column_pointers(X, ldx, p, ptrs_a), len, p, r, g);
     return;
   }
 #endif
@@ -574,12 +621,31 @@ void add_transposed_product(const double* X, Index ldx, Index len, Index p, cons
       CStrided(X, len, p, Eigen::OuterStride<>(ldx)).transpose() * Eigen::Map<const Eigen::VectorXd>(r, len);
 }
 
+void add_cross_product_cols(const double* const* A, Index pa, const double* const* B, Index pb, Index len, double* H,
+                            Index ldh, bool lower) {
+  if (len <= 0 || pa <= 0 || pb <= 0) return;
+#ifdef GRADGLM_X86_KERNELS
+  if (cpu_has_avx2_fma()) {
+    avx2_cross_product(A, pa, B, pb, len, H, ldh, lower);
+    return;
+  }
+#endif
+  // (the portable code: the columns gathered into matrices for Eigen's product)
+  thread_local Eigen::MatrixXd a, b;
+  a.resize(len, pa);
+  b.resize(len, pb);
+  for (Index j = 0; j < pa; ++j) std::copy(A[j], A[j] + len, a.col(j).data());
+  for (Index j = 0; j < pb; ++j) std::copy(B[j], B[j] + len, b.col(j).data());
+  eigen_cross_product(a.data(), len, pa, b.data(), len, pb, len, H, ldh, lower);
+}
+
 void add_cross_product(const double* A, Index lda, Index pa, const double* B, Index ldb, Index pb, Index len,
                        double* H, Index ldh, bool lower) {
   if (len <= 0 || pa <= 0 || pb <= 0) return;
 #ifdef GRADGLM_X86_KERNELS
   if (cpu_has_avx2_fma()) {
-    avx2_cross_product(A, lda, pa, B, ldb, pb, len, H, ldh, lower);
+    avx2_cross_product(column_pointers(A, lda, pa, ptrs_a), pa, column_pointers(B, ldb, pb, ptrs_b), pb, len, H, ldh,
+                       lower);
     return;
   }
 #endif

@@ -24,6 +24,16 @@ void scale_rows(const double* c, const double* X, Index ldx, Index len, Index p,
 void matrix_vector(const double* X, Index ldx, Index len, Index p, const double* b, double* out);
 void add_transposed_product(const double* X, Index ldx, Index len, Index p, const double* r, double* g);
 
+// The same with the columns given by pointers to the block's first row of
+// each (X[j][r] is row r of column j): columns that lie apart in memory (a
+// data frame's variables) are read where they are, without gathering the
+// block into a matrix first.
+void scale_rows_cols(const double* c, const double* const* X, Index len, Index p, double* out);
+void matrix_vector_cols(const double* const* X, Index len, Index p, const double* b, double* out);
+void add_transposed_product_cols(const double* const* X, Index len, Index p, const double* r, double* g);
+void add_cross_product_cols(const double* const* A, Index pa, const double* const* B, Index pb, Index len, double* H,
+                            Index ldh, bool lower);
+
 // whether the AVX2 kernel is in use (for the benchmarks' profile)
 bool simd_kernels();
 

@@ -40,6 +40,10 @@ LinearPredictor::LinearPredictor(const std::vector<Design>& designs,
   }
   K_ = first;
   dim_ = offset;
+  matrix_needed_.assign(designs_.size(), false);
+  for (const PredBlock& b : blocks_) {
+    if (b.m > 1) matrix_needed_[b.design] = true;
+  }
   for (const Design& d : designs_) width += d.cols();
   offsets_.resize(K_, nullptr);
   // (at least 256 rows: a wide design's curvature adds a large p x p matrix per block)
@@ -50,16 +54,27 @@ void LinearPredictor::init(Work& w) const {
   w.buf.resize(designs_.size());
   w.ptr.assign(designs_.size(), nullptr);
   w.ld.assign(designs_.size(), 0);
+  w.cols.resize(designs_.size());
+  for (size_t d = 0; d < designs_.size(); ++d) w.cols[d].assign(designs_[d].cols(), nullptr);
 }
 
 void LinearPredictor::load(Index start, Index len, Work& w) const {
   if (w.buf.size() != designs_.size()) init(w);
   w.start = start;
   w.len = len;
+  if ((Index)w.ones.size() < len) w.ones.assign(len, 1.0);
   for (size_t d = 0; d < designs_.size(); ++d) {
-    const BlockMap X = designs_[d].block(start, len, w.buf[d]);
-    w.ptr[d] = X.data();
-    w.ld[d] = X.outerStride();
+    const Design& D = designs_[d];
+    std::vector<const double*>& c = w.cols[d];
+    for (Index j = 0; j < D.cols(); ++j) c[j] = D.is_ones(j) ? w.ones.data() : D.col(j) + start;
+    if (D.contiguous() || matrix_needed_[d]) {
+      const BlockMap X = D.block(start, len, w.buf[d]);
+      w.ptr[d] = X.data();
+      w.ld[d] = X.outerStride();
+    } else {
+      w.ptr[d] = nullptr;  // (read through the column pointers only)
+      w.ld[d] = 0;
+    }
   }
 }
 
@@ -70,8 +85,7 @@ void LinearPredictor::eta(const VectorXd& theta, const Work& w, double* eta) con
     if (p == 0) {  // a block without columns (an ordinal model with no predictor): its offset alone
       MMap(eta + (Index)b.first * len, len, b.m).setZero();
     } else if (b.m == 1) {
-      const BlockMap X = w.view(b.design, p);
-      matrix_vector(X.data(), X.outerStride(), len, p, theta.data() + b.offset, eta + (Index)b.first * len);
+      matrix_vector_cols(w.cols[b.design].data(), len, p, theta.data() + b.offset, eta + (Index)b.first * len);
     } else {
       const BlockMap X = w.view(b.design, p);
       MMap out(eta + (Index)b.first * len, len, b.m);
@@ -89,10 +103,10 @@ void LinearPredictor::add_grad(const double* R, Work& w, VectorXd& grad) const {
   for (const PredBlock& b : blocks_) {
     const Index p = designs_[b.design].cols();
     if (p == 0) continue;
-    const BlockMap X = w.view(b.design, p);
     if (b.m == 1) {
-      add_transposed_product(X.data(), X.outerStride(), len, p, R + (Index)b.first * len, grad.data() + b.offset);
+      add_transposed_product_cols(w.cols[b.design].data(), len, p, R + (Index)b.first * len, grad.data() + b.offset);
     } else {
+      const BlockMap X = w.view(b.design, p);
       MMap(grad.data() + b.offset, p, b.m).noalias() += X.transpose() * CMap(R + (Index)b.first * len, len, b.m);
     }
   }
@@ -114,12 +128,12 @@ void LinearPredictor::add_curv(const double* C, const std::vector<std::pair<int,
     if (pk == 0 || pl == 0) continue;
     if (k != l && (c.array() == 0.0).all()) continue;
     const Index ck = bk.offset + (k - bk.first) * pk, cl = bl.offset + (l - bl.first) * pl;
-    const BlockMap Xk = w.view(bk.design, pk);
-    const BlockMap Xl = w.view(bl.design, pl);
     w.scratch.resize(len, pk);
-    scale_rows(C + (Index)q * len, Xk.data(), Xk.outerStride(), len, pk, w.scratch.data());
-    add_cross_product(w.scratch.data(), len, pk, Xl.data(), Xl.outerStride(), pl, len, H.data() + ck * H.rows() + cl,
-                      H.rows(), k == l);
+    scale_rows_cols(C + (Index)q * len, w.cols[bk.design].data(), len, pk, w.scratch.data());
+    w.scratch_cols.resize(pk);
+    for (Index j = 0; j < pk; ++j) w.scratch_cols[j] = w.scratch.data() + j * len;
+    add_cross_product_cols(w.scratch_cols.data(), pk, w.cols[bl.design].data(), pl, len,
+                           H.data() + ck * H.rows() + cl, H.rows(), k == l);
   }
 }
 

@@ -49,12 +49,19 @@ class LinearPredictor {
   // multiply-adds of one eta (or one gradient) over all rows
   double work() const { return work_; }
 
-  // per-thread workspace: the rows of each design in the current block
+  // per-thread workspace: the rows of each design in the current block, as
+  // pointers to each column's first row of the block (the intercept's column
+  // of ones in `ones`), read where they lie; and as a matrix (a view of a
+  // contiguous design, else the rows gathered into buf) for the designs of
+  // blocks of several predictors, whose products are Eigen's
   struct Work {
     Index start = 0, len = 0;
     std::vector<MatrixXd> buf;
     std::vector<const double*> ptr;
     std::vector<Index> ld;
+    std::vector<std::vector<const double*>> cols;
+    std::vector<double> ones;
+    std::vector<const double*> scratch_cols;
     MatrixXd scratch;
     BlockMap view(int d, Index p) const { return BlockMap(ptr[d], len, p, Eigen::OuterStride<>(ld[d])); }
   };
@@ -77,6 +84,7 @@ class LinearPredictor {
   std::vector<PredBlock> blocks_;
   std::vector<const double*> offsets_;
   std::vector<int> block_of_;
+  std::vector<bool> matrix_needed_;  // per design: a block of several predictors uses it
   int K_;
   Index n_, dim_, block_rows_;
   double work_;

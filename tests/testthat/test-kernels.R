@@ -265,7 +265,10 @@ test_that("the portable code (GRADGLM_NO_SIMD) fits as the vector kernels do", {
     "# (the closed form with weights: its Gram matrix, right-hand sides and refinement, for one response and two)",
     "yg <- drop(X[, 1:4] %*% c(1, 2, -1, 0.5)) + rnorm(n); w <- runif(n)",
     "fg <- gradglm_fit(X, yg, weights = w); fm <- gradglm_fit(X, cbind(yg, yg + rnorm(n)), weights = w)",
-    "cat(gradglm:::cross_product_eval(diag(1), diag(1), diag(1), TRUE)$simd, format(c(coef(f), sqrt(diag(vcov(f))), deviance(f), coef(fp), sqrt(diag(vcov(fp))), deviance(fp), coef(fg), sqrt(diag(vcov(fg))), coef(fm), sqrt(diag(vcov(fm)))), digits = 17), '\\n')")
+    "# (a data frame's columns read where they lie: the column-pointer kernels)",
+    "d <- data.frame(y = y, yg = yg, X[, -1]); fd <- gradglm(y ~ . - yg, data = d, family = binomial())",
+    "fdg <- gradglm(yg ~ . - y, data = d, weights = w)",
+    "cat(gradglm:::cross_product_eval(diag(1), diag(1), diag(1), TRUE)$simd, format(c(coef(f), sqrt(diag(vcov(f))), deviance(f), coef(fp), sqrt(diag(vcov(fp))), deviance(fp), coef(fg), sqrt(diag(vcov(fg))), coef(fm), sqrt(diag(vcov(fm))), coef(fd), sqrt(diag(vcov(fd))), coef(fdg), sqrt(diag(vcov(fdg)))), digits = 17), '\\n')")
   script <- tempfile(fileext = ".R")
   writeLines(code, script)
   run <- function(env) {
@@ -299,4 +302,35 @@ test_that("a row sample's start that is no valid start on all rows gives way to 
   # with a valid start the same data fit, and every fitted mean is a probability
   f <- suppressWarnings(gradglm_fit(cbind(1, x), y, family = binomial(link = "log"), start = c(-1.5, 0.1)))
   expect_true(all(is.finite(coef(f))) && max(fitted(f)) <= 1)
+})
+
+test_that("a design of separate columns (a data frame's variables) fits as its model matrix does", {
+  set.seed(12)
+  n <- 3000
+  d <- data.frame(x1 = rnorm(n), x2 = runif(n), x3 = rnorm(n), f = gl(3, 1, n, labels = c("a", "b", "c")))
+  eta <- with(d, 0.3 + 0.5 * x1 - x2 + 0.2 * x3 + c(0, 0.4, -0.3)[f])
+  d$yb <- rbinom(n, 1, plogis(eta))
+  d$yp <- rpois(n, exp(eta))
+  d$yg <- eta + rnorm(n)
+  w <- runif(n, 0.5, 2)
+  same <- function(a, b) {
+    expect_equal(unname(coef(a)), unname(coef(b)), tolerance = 1e-10)
+    expect_equal(unname(vcov(a)), unname(vcov(b)), tolerance = 1e-10)
+  }
+  X <- model.matrix(~ x1 + x2 + x3 + f + x1:f, d)
+  # the intercept's column of ones, numeric variables read where they lie, a factor's block
+  same(gradglm(yb ~ x1 + x2 + x3 + f + x1:f, data = d, family = binomial), gradglm_fit(X, d$yb, family = binomial()))
+  same(gradglm(yp ~ x1 + x2 + x3 + f + x1:f, data = d, family = poisson), gradglm_fit(X, d$yp, family = poisson()))
+  # the closed form, with weights
+  same(gradglm(yg ~ x1 + x2 + x3 + f + x1:f, data = d, weights = w), gradglm_fit(X, d$yg, weights = w))
+  # a multinomial fit (several predictors of one design) and a sigma model (two designs)
+  d$k <- factor(cut(eta + rnorm(n), 3, labels = FALSE))
+  same(gradglm(k ~ x1 + x2 + f, data = d, family = multinomial()),
+       gradglm_fit(model.matrix(~ x1 + x2 + f, d), d$k, family = multinomial()))
+  same(gradglm(yg ~ x1 + f, sigma = ~ x2, data = d),
+       gradglm_fit(model.matrix(~ x1 + f, d), d$yg, x_sigma = model.matrix(~ x2, d)))
+  # 260 columns: the packed panels of a wide curvature read the columns where they lie
+  W <- as.data.frame(matrix(rnorm(n * 260), n, 260))
+  W$y <- rbinom(n, 1, plogis(0.5 * W$V1 - 0.5 * W$V2))
+  same(gradglm(y ~ ., data = W, family = binomial), gradglm_fit(model.matrix(y ~ ., W), W$y, family = binomial()))
 })
