@@ -585,14 +585,7 @@ void matrix_vector_cols(const double* const* X, Index len, Index p, const double
 }
 
 void matrix_vector(const double* X, Index ldx, Index len, Index p, const double* b, double* out) {
-#ifdef GRADGLM_X86_KERNELS
-  if (cpu_has_avx2_fma()) {
-    avx2_matrix_vector(column_pointers(X, ldx, p, ptrs_a), len, p, b, out);
-    return;
-  }
-#endif
-  Eigen::Map<Eigen::VectorXd>(out, len).noalias() =
-      CStrided(X, len, p, Eigen::OuterStride<>(ldx)) * Eigen::Map<const Eigen::VectorXd>(b, p);
+  matrix_vector_cols(column_pointers(X, ldx, p, ptrs_a), len, p, b, out);
 }
 
 void add_transposed_product_cols(const double* const* X, Index len, Index p, const double* r, double* g) {
@@ -611,14 +604,7 @@ void add_transposed_product_cols(const double* const* X, Index len, Index p, con
 }
 
 void add_transposed_product(const double* X, Index ldx, Index len, Index p, const double* r, double* g) {
-#ifdef GRADGLM_X86_KERNELS
-  if (cpu_has_avx2_fma()) {
-    avx2_add_transposed_product(column_pointers(X, ldx, p, ptrs_a), len, p, r, g);
-    return;
-  }
-#endif
-  Eigen::Map<Eigen::VectorXd>(g, p).noalias() +=
-      CStrided(X, len, p, Eigen::OuterStride<>(ldx)).transpose() * Eigen::Map<const Eigen::VectorXd>(r, len);
+  add_transposed_product_cols(column_pointers(X, ldx, p, ptrs_a), len, p, r, g);
 }
 
 void add_cross_product_cols(const double* const* A, Index pa, const double* const* B, Index pb, Index len, double* H,
