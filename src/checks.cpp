@@ -88,12 +88,10 @@ Rcpp::NumericMatrix column_ranges(const Rcpp::NumericVector& x, int threads = 1)
 // another type (the caller then takes them one at a time).
 // [[Rcpp::export]]
 SEXP column_list_ranges(const Rcpp::List& columns, double n, int threads = 1) {
-  std::vector<const double*> cols;
-  std::vector<int> ones;  // positions of NULL elements' columns
+  std::vector<const double*> cols;  // (nullptr: a column of ones)
   for (R_xlen_t e = 0; e < columns.size(); ++e) {
     SEXP col = columns[e];
     if (Rf_isNull(col)) {
-      ones.push_back((int)cols.size());
       cols.push_back(nullptr);
       continue;
     }
