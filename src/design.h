@@ -49,6 +49,13 @@ class Design {
   bool contiguous() const { return contiguous_; }
   double value(Index i, Index j) const { return cols_[j] ? cols_[j][i] : 1.0; }
 
+  // pointers to row `start` of each column, the intercept's to `ones` (at least
+  // as many ones as the block has rows), written to out (cols() of them)
+  const double* const* row_pointers(Index start, const double* ones, const double** out) const {
+    for (Index j = 0; j < cols(); ++j) out[j] = cols_[j] ? cols_[j] + start : ones;
+    return out;
+  }
+
   // the kept columns, in the order given
   Design select(const std::vector<Index>& keep) const {
     std::vector<const double*> c(keep.size());

@@ -83,17 +83,13 @@ bool seminormal_fit(const Design& X, const VecRef& W, const MatRef& Z, int threa
   // (the block's columns read where they lie: pointers to their first rows, the intercept's to ones)
   std::vector<std::vector<const double*>> cols(T, std::vector<const double*>(p)), wcols(T, std::vector<const double*>(p));
   const std::vector<double> ones(blk, 1.0);
-  auto point = [&](int t, long start) {
-    for (Index j = 0; j < p; ++j) cols[t][j] = X.is_ones(j) ? ones.data() : X.col(j) + start;
-    return cols[t].data();
-  };
+  auto point = [&](int t, long start) { return X.row_pointers(start, ones.data(), cols[t].data()); };
   for_blocks((long)n, (long)blk, T, [&](int t, long start, long len) {
     const double* const* Xb = point(t, start);
     // (W X, and from it X' W X and X' W Z)
     scratch[t].resize(len, p);
     scale_rows_cols(W.data() + start, Xb, len, p, scratch[t].data());
-    for (Index j = 0; j < p; ++j) wcols[t][j] = scratch[t].data() + j * len;
-    add_cross_product_cols(wcols[t].data(), p, Xb, p, len, G[t].data(), p, true);
+    add_cross_product_cols(column_pointers(scratch[t].data(), len, p, wcols[t]), p, Xb, p, len, G[t].data(), p, true);
     for (Index k = 0; k < r; ++k) {
       add_transposed_product(scratch[t].data(), len, len, p, Z.col(k).data() + start, rhs[t].col(k).data());
     }

@@ -538,14 +538,13 @@ bool logistic_block(const double*, const double*, const double*, Index, double*,
 bool poisson_log_block(const double*, const double*, const double*, Index, double*, double*, double&) { return false; }
 #endif
 
-namespace {
-
-// pointers to the columns of X (leading dimension ld) in a buffer of the calling thread's
 const double* const* column_pointers(const double* X, Index ld, Index p, std::vector<const double*>& buf) {
   buf.resize((size_t)p);
   for (Index j = 0; j < p; ++j) buf[j] = X + j * ld;
   return buf.data();
 }
+
+namespace {
 
 thread_local std::vector<const double*> ptrs_a, ptrs_b;
 

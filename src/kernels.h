@@ -10,6 +10,8 @@
 
 #include "index.h"
 
+#include <vector>
+
 namespace gradglm {
 
 // H (pb x pa, leading dimension ldh) += B' A; with lower = true, A and B have
@@ -33,6 +35,10 @@ void matrix_vector_cols(const double* const* X, Index len, Index p, const double
 void add_transposed_product_cols(const double* const* X, Index len, Index p, const double* r, double* g);
 void add_cross_product_cols(const double* const* A, Index pa, const double* const* B, Index pb, Index len, double* H,
                             Index ldh, bool lower);
+
+// pointers to the p columns of X (leading dimension ld), written to buf (resized
+// to p); returns buf.data()
+const double* const* column_pointers(const double* X, Index ld, Index p, std::vector<const double*>& buf);
 
 // whether the AVX2 kernel is in use (for the benchmarks' profile)
 bool simd_kernels();

@@ -65,8 +65,7 @@ void LinearPredictor::load(Index start, Index len, Work& w) const {
   if ((Index)w.ones.size() < len) w.ones.assign(len, 1.0);
   for (size_t d = 0; d < designs_.size(); ++d) {
     const Design& D = designs_[d];
-    std::vector<const double*>& c = w.cols[d];
-    for (Index j = 0; j < D.cols(); ++j) c[j] = D.is_ones(j) ? w.ones.data() : D.col(j) + start;
+    D.row_pointers(start, w.ones.data(), w.cols[d].data());
     if (D.contiguous() || matrix_needed_[d]) {
       const BlockMap X = D.block(start, len, w.buf[d]);
       w.ptr[d] = X.data();
@@ -130,9 +129,7 @@ void LinearPredictor::add_curv(const double* C, const std::vector<std::pair<int,
     const Index ck = bk.offset + (k - bk.first) * pk, cl = bl.offset + (l - bl.first) * pl;
     w.scratch.resize(len, pk);
     scale_rows_cols(C + (Index)q * len, w.cols[bk.design].data(), len, pk, w.scratch.data());
-    w.scratch_cols.resize(pk);
-    for (Index j = 0; j < pk; ++j) w.scratch_cols[j] = w.scratch.data() + j * len;
-    add_cross_product_cols(w.scratch_cols.data(), pk, w.cols[bl.design].data(), pl, len,
+    add_cross_product_cols(column_pointers(w.scratch.data(), len, pk, w.scratch_cols), pk, w.cols[bl.design].data(), pl, len,
                            H.data() + ck * H.rows() + cl, H.rows(), k == l);
   }
 }
