@@ -49,15 +49,34 @@ check_offset <- function(offset, n, fun = "gradglm") {
   offset
 }
 
-check_design <- function(x, fun = "gradglm", what = "'x'") {
-  if (inherits(x, "gradglm_design")) return(check_column_design(x, fun, what))
+# A design's shape and type, then (with `values`) its values: no missing,
+# infinite, overflowing or underflowing ones. A fit that reads every value in
+# its first pass anyway checks them later (values = FALSE here, then
+# check_design_values() with the ranges that pass took: see fit_core()).
+check_design <- function(x, fun = "gradglm", what = "'x'", values = TRUE) {
+  if (inherits(x, "gradglm_design")) {
+    if (x$nrow == 0L) abort(fun, what, " has no rows: there are no observations to fit")
+    if (x$ncol == 0L) abort(fun, what, " has no columns: the model has no coefficients")
+    if (values) check_design_values(x, fun, what)
+    return(x)
+  }
   if (is.data.frame(x) || !is.matrix(x) || !(is.numeric(x) || is.logical(x))) {
     abort(fun, what, " must be a numeric matrix (use model.matrix() to build one from a data frame)")
   }
   if (nrow(x) == 0L) abort(fun, what, " has no rows: there are no observations to fit")
   if (ncol(x) == 0L) abort(fun, what, " has no columns: the model has no coefficients")
   if (!is.double(x)) storage.mode(x) <- "double"
-  rng <- column_ranges(x, engine_threads())
+  if (values) check_design_values(x, fun, what)
+  x
+}
+
+# The values of a checked design (a double matrix or a gradglm_design):
+# errors that name the columns with missing, infinite, overflowing or
+# underflowing values. `rng`: the columns' ranges as column_ranges() gives
+# them, when a pass of the fit has taken them (else they are taken here).
+check_design_values <- function(x, fun, what, rng = NULL) {
+  if (inherits(x, "gradglm_design")) return(check_column_design(x, fun, what, rng))
+  if (is.null(rng)) rng <- column_ranges(x, engine_threads())
   if (!all(rng[1L, ] == 1)) {
     cols <- function(test) {
       bad <- vapply(seq_len(ncol(x)), function(j) any(test(x[, j])), NA)
@@ -68,7 +87,7 @@ check_design <- function(x, fun = "gradglm", what = "'x'") {
     abort(fun, what, " contains infinite values in column(s) ", cols(is.infinite))
   }
   check_column_scale(rng, design_names(x), fun, what, nrow(x))
-  x
+  invisible(x)
 }
 
 # Columns whose values are so large (or so small) that their products
@@ -89,14 +108,12 @@ check_column_scale <- function(rng, names, fun, what, n) {
   invisible(TRUE)
 }
 
-# a design given as columns (built by gradglm() from the model frame)
-check_column_design <- function(x, fun, what) {
-  if (x$nrow == 0L) abort(fun, what, " has no rows: there are no observations to fit")
-  if (x$ncol == 0L) abort(fun, what, " has no columns: the model has no coefficients")
+# the values of a design given as columns (built by gradglm() from the model frame)
+check_column_design <- function(x, fun, what, rng = NULL) {
   # (all columns at once on the fit's threads where they are doubles, else one element at a time)
-  rng <- column_list_ranges(x$columns, x$nrow, engine_threads())
+  if (is.null(rng)) rng <- column_list_ranges(x$columns, x$nrow, engine_threads())
   if (is.null(rng)) {
-    ranges <- lapply(x$columns, function(col) if (is.null(col)) matrix(1, 3L, 1L) else column_ranges(col))
+    ranges <- lapply(x$columns, function(col) if (is.null(col)) matrix(1, 2L, 1L) else column_ranges(col))
     rng <- do.call(cbind, ranges)
   }
   widths <- vapply(x$columns, design_element_ncol, 1L)
@@ -115,7 +132,7 @@ check_column_design <- function(x, fun, what) {
           " in column(s) ", quote_some(x$names[idx]))
   }
   check_column_scale(rng, x$names, fun, what, x$nrow)
-  x
+  invisible(x)
 }
 
 design_element_ncol <- function(col) if (is.null(col)) 1L else NCOL(col)

@@ -67,21 +67,30 @@ gradglm_fit <- function(x, y, weights = NULL, offset = NULL, family = gaussian()
                         optimizer = "auto", control = gradglm_control(), start = NULL,
                         x_sigma = NULL, penalty = NULL, model = linear()) {
   fun <- "gradglm_fit"
-  x <- check_design(x, fun)
+  # (x's values are checked by fit_core(), during the fit's first pass where it can)
+  x <- check_design(x, fun, values = FALSE)
   if (!is.null(x_sigma)) x_sigma <- check_design(x_sigma, fun, what = "'x_sigma'")
   fit <- fit_core(x, y, weights, offset, family, optimizer, control, start, x_sigma,
                   intercept = design_intercept(x) > 0L, fun = fun, penalty = penalty,
-                  network = as_network(model, fun))
+                  network = as_network(model, fun), x_values = "'x'")
   fit$method <- "gradglm_fit"
   new_gradglm(fit)
 }
 
 # The one fitting path of gradglm() and gradglm_fit(): checks, the family's
 # model (its parameter blocks and likelihood), a start, the C++ engine, and
-# the family's summaries of the fit. Errors name `fun`.
+# the family's summaries of the fit. Errors name `fun`. `x_values`: NULL when
+# x's values have been checked, else what to call x in the errors of their
+# check: a GLM takes the ranges of its columns in the engine's first pass
+# over all rows (no read of x of its own) and checks them after the fit, or
+# before R sees anything of it when the engine fails; other models check
+# them here, first.
 fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x_sigma, intercept, fun,
-                     penalty = NULL, term_labels = NULL, network = NULL) {
+                     penalty = NULL, term_labels = NULL, network = NULL, x_values = NULL) {
   fam <- resolve_family(family, fun)
+  scan_x <- !is.null(x_values) && identical(fam$row$kind, "glm") && is.null(x_sigma) && is.null(penalty) &&
+    is.null(network)
+  if (!is.null(x_values) && !scan_x) check_design_values(x, fun, x_values)
   penalty <- as_penalty(penalty, fun)
   family <- fam$family
   row <- fam$row
@@ -152,8 +161,14 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   ctx$engine_control <- engine_control
   if (is.null(start)) start <- model$start(ctx)
   pen <- if (!is.null(penalty)) penalty_engine(penalty, model, resp, if (offset_given) offset, term_labels, fun)
-  res <- tryCatch(run_engine(model, resp, if (offset_given) offset, optimizer, start, engine_control, pen),
+  if (scan_x && !(model$kind == "glm" && length(model$blocks) == 1L && identical(model$blocks[[1L]]$design, x))) {
+    check_design_values(x, fun, x_values)  # (the engine reads another design)
+    scan_x <- FALSE
+  }
+  res <- tryCatch(run_engine(model, resp, if (offset_given) offset, optimizer, start, engine_control, pen,
+                             check_columns = scan_x),
                   error = function(e) {
+                    if (scan_x) check_design_values(x, fun, x_values)  # (bad values explain a failure first)
                     msg <- conditionMessage(e)
                     # (a link of one's own decides by its own functions where eta is valid)
                     if (grepl("no valid set of coefficients", msg, fixed = TRUE) && is_own_link(family, row)) {
@@ -162,6 +177,7 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
                     }
                     abort(fun, msg)
                   })
+  if (scan_x) check_design_values(x, fun, x_values, rng = res$column_ranges)
   if (!is.null(model$gauge)) res <- centre_gauge(res, model$gauge)
   if (!is.null(model$check_result) && is.null(pen)) res <- model$check_result(res, ctx, start)
   if (!is.null(pen) && !pen$single) return(path_core(res, ctx, cn, penalty, pen))
@@ -285,9 +301,11 @@ centre_gauge <- function(res, gauge) {
 # The engine's model specification from the family's model: one design per
 # block (NULL for an intercept-only block), the response, weights, offset
 # (of the first predictor) and the likelihood's codes.
-run_engine <- function(model, resp, offset, optimizer, start, control, penalty = NULL, network = NULL) {
+run_engine <- function(model, resp, offset, optimizer, start, control, penalty = NULL, network = NULL,
+                       check_columns = FALSE) {
   fit_model(c(model_spec(model, resp, offset),
-              list(optimizer = optimizer, start = start, control = control, penalty = penalty, network = network)))
+              list(optimizer = optimizer, start = start, control = control, penalty = penalty, network = network,
+                   check_columns = check_columns)))
 }
 
 # The model's data as the engine reads it (the designs default to the

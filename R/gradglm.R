@@ -248,7 +248,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   if (!is.null(off) && length(off) != nrow(mf)) {
     abort(fun, "'offset' has length ", length(off), " but there are ", nrow(mf), " observations")
   }
-  X <- check_design(X, fun, what = "the model matrix")
+  X <- check_design(X, fun, what = "the model matrix", values = FALSE)  # (values: see fit_core())
 
   Z <- NULL
   if (uses_sigma) {
@@ -260,7 +260,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   }
   fit <- fit_core(X, Y, w, off, family, optimizer, control, start, x_sigma = Z,
                   intercept = attr(mt, "intercept") > 0L, fun = fun, penalty = penalty,
-                  term_labels = attr(mt, "term.labels"), network = network)
+                  term_labels = attr(mt, "term.labels"), network = network, x_values = "the model matrix")
   fit$call <- call
   fit$formula <- stats::formula(mt)
   fit$terms <- mt

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels.h"
+
 // Index (1-based) of the first column of x whose elements are all 1, or 0.
 // [[Rcpp::export]]
 int intercept_column(const Rcpp::NumericMatrix& x) {
@@ -39,44 +41,33 @@ double max_nonwhole(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) 
 
 namespace {
 
-// whether every value of the column c (n values) is finite (1 or 0), its
-// largest absolute value and its smallest non-zero one (Inf when all are zero)
+// whether every value of the column c (n values) is finite (1 or 0) and its
+// largest absolute value (src/kernels.h)
 void column_range(const double* c, R_xlen_t n, double* o) {
-  double mx = 0.0, mn = R_PosInf, bad = 0.0;
-  const double inf = R_PosInf;
-#ifdef _OPENMP
-#pragma omp simd reduction(max : mx) reduction(min : mn) reduction(+ : bad)
-#endif
-  for (R_xlen_t i = 0; i < n; ++i) {
-    const double a = std::fabs(c[i]);
-    bad += c[i] * 0.0;  // NaN exactly when some value is not finite
-    mx = std::max(mx, a);
-    mn = std::min(mn, a > 0.0 ? a : inf);
-  }
+  double bad = 0.0, mx = 0.0;
+  gradglm::column_range(c, (gradglm::Index)n, bad, mx);
   o[0] = bad == 0.0 ? 1.0 : 0.0;
   o[1] = mx;
-  o[2] = mn;
 }
 
 }  // namespace
 
 // Per column of x (a matrix, or a vector as one column): whether every value
-// is finite, the largest absolute value and the smallest non-zero absolute
-// value (Inf when all are zero). One pass, no copy; a SIMD loop where the
-// compiler has OpenMP, and the columns shared among `threads` threads.
+// is finite and the largest absolute value (a 2 x ncol matrix). One pass, no
+// copy, the columns shared among `threads` threads.
 // [[Rcpp::export]]
 Rcpp::NumericMatrix column_ranges(const Rcpp::NumericVector& x, int threads = 1) {
   const R_xlen_t len = Rf_xlength(x);
   const int ncol = Rf_isMatrix(x) ? Rf_ncols(x) : 1;
   const R_xlen_t n = ncol > 0 ? len / ncol : 0;
-  Rcpp::NumericMatrix out(3, ncol);
+  Rcpp::NumericMatrix out(2, ncol);
   const double* p = x.begin();
   double* o = out.begin();
   const int T = std::max(1, std::min(threads, ncol));
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(T) if (T > 1 && len >= 100000)
 #endif
-  for (int j = 0; j < ncol; ++j) column_range(p + (R_xlen_t)j * n, n, o + 3 * j);
+  for (int j = 0; j < ncol; ++j) column_range(p + (R_xlen_t)j * n, n, o + 2 * j);
   (void)T;
   return out;
 }
@@ -101,7 +92,7 @@ SEXP column_list_ranges(const Rcpp::List& columns, double n, int threads = 1) {
     for (int j = 0; j < k; ++j) cols.push_back(REAL(col) + (R_xlen_t)j * (R_xlen_t)n);
   }
   const int ncol = (int)cols.size();
-  Rcpp::NumericMatrix out(3, ncol);
+  Rcpp::NumericMatrix out(2, ncol);
   double* o = out.begin();
   const R_xlen_t rows = (R_xlen_t)n;
   const int T = std::max(1, std::min(threads, ncol));
@@ -110,9 +101,9 @@ SEXP column_list_ranges(const Rcpp::List& columns, double n, int threads = 1) {
 #endif
   for (int j = 0; j < ncol; ++j) {
     if (cols[j] == nullptr) {
-      o[3 * j] = o[3 * j + 1] = o[3 * j + 2] = 1.0;
+      o[2 * j] = o[2 * j + 1] = 1.0;
     } else {
-      column_range(cols[j], rows, o + 3 * j);
+      column_range(cols[j], rows, o + 2 * j);
     }
   }
   (void)T;

@@ -225,6 +225,11 @@ class FitDriver {
     have_start_ = !Rf_isNull(spec["start"]);
     if (have_start_) start_full_ = Rcpp::as<Rcpp::NumericVector>(spec["start"]);
     if (spec.containsElementNamed("network") && !Rf_isNull(spec["network"])) network_ = spec["network"];
+    // the ranges of the designs' columns, for R's checks of them after the fit
+    if (spec.containsElementNamed("check_columns") && Rcpp::as<bool>(spec["check_columns"])) {
+      if (network_.size() || penalised_) throw std::invalid_argument("check_columns is for a fit of a linear model");
+      scan_.reset(new ColumnScan(m_.designs));
+    }
   }
 
   Rcpp::List run() {
@@ -254,8 +259,15 @@ class FitDriver {
       PhaseTimer t("covariance");
       covariance();
     }
+    if (scan_ && !scan_->done()) scan_->run(m_.n, threads_);  // (no pass over all rows read them)
     PhaseTimer t("outputs");
-    return results();
+    Rcpp::List out = results();
+    if (scan_) {
+      Rcpp::NumericMatrix rng(2, (int)(scan_->ranges().size() / 2));
+      std::copy(scan_->ranges().begin(), scan_->ranges().end(), rng.begin());
+      out["column_ranges"] = rng;
+    }
+    return out;
   }
 
  private:
@@ -297,6 +309,8 @@ class FitDriver {
   PenaltySpec pen_;
   std::vector<int> support_;
   Rcpp::List network_;
+  // the designs' columns read by the first pass over all rows (R checks their ranges)
+  std::unique_ptr<ColumnScan> scan_;
 
   // A network (model = mlp()): the inputs' design, the network predictor of
   // the likelihood's K predictors, its objective with weight decay, and a
@@ -600,6 +614,7 @@ class FitDriver {
     pred_.reset(new LinearPredictor(kept_designs_, m_.blocks, m_.offsets));
     full_pred_.reset(new LinearPredictor(m_.designs, m_.blocks, m_.offsets));  // the coefficients' layout
     obj_.reset(new ModelObjective(*pred_, *m_.lik, m_.y, W_, threads_));
+    if (scan_ && !scan_->done()) obj_->scan_columns(scan_.get());
     s_.loss_floor = 0.1 / (2.0 * obj_->weight_sum());  // glm's |dev - dev_old| / (|dev| + 0.1)
     for (int b = 0; b < pred_->nblocks(); ++b) {
       const PredBlock& fb = full_pred_->block(b);

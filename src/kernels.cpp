@@ -502,6 +502,33 @@ __attribute__((target("avx2,fma"))) bool avx2_poisson_log_block(const double* y,
   return true;
 }
 
+// bad += x * 0 (NaN once some value is not finite), max_abs = max(max_abs, |x|)
+__attribute__((target("avx2,fma"))) void avx2_column_range(const double* x, Index n, double& bad,
+                                                            double& max_abs) {
+  const __m256d sign = _mm256_set1_pd(-0.0), zero = _mm256_setzero_pd();
+  __m256d b0 = zero, b1 = zero, m0 = zero, m1 = zero;
+  Index i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256d v0 = _mm256_loadu_pd(x + i), v1 = _mm256_loadu_pd(x + i + 4);
+    b0 = _mm256_add_pd(b0, _mm256_mul_pd(v0, zero));
+    b1 = _mm256_add_pd(b1, _mm256_mul_pd(v1, zero));
+    // (maxpd drops or keeps a NaN depending on its place: max_abs counts only when bad is 0)
+    m0 = _mm256_max_pd(m0, _mm256_andnot_pd(sign, v0));
+    m1 = _mm256_max_pd(m1, _mm256_andnot_pd(sign, v1));
+  }
+  double lb[4], lm[4];
+  _mm256_storeu_pd(lb, _mm256_add_pd(b0, b1));
+  _mm256_storeu_pd(lm, _mm256_max_pd(m0, m1));
+  double b = bad + ((lb[0] + lb[1]) + (lb[2] + lb[3])), m = max_abs;
+  for (int k = 0; k < 4; ++k) m = std::max(m, lm[k]);
+  for (; i < n; ++i) {
+    b += x[i] * 0.0;
+    m = std::max(m, std::fabs(x[i]));
+  }
+  bad = b;
+  max_abs = m;
+}
+
 // (GRADGLM_NO_SIMD set in the environment when the package loads: the
 // portable code, for tests of it on machines that have AVX2)
 bool cpu_has_avx2_fma() {
@@ -581,6 +608,22 @@ void matrix_vector_cols(const double* const* X, Index len, Index p, const double
     const double bj = b[j];
     for (Index r = 0; r < len; ++r) out[r] += x[r] * bj;
   }
+}
+
+void column_range(const double* x, Index n, double& bad, double& max_abs) {
+#ifdef GRADGLM_X86_KERNELS
+  if (cpu_has_avx2_fma()) {
+    avx2_column_range(x, n, bad, max_abs);
+    return;
+  }
+#endif
+  double b = bad, m = max_abs;
+  for (Index i = 0; i < n; ++i) {
+    b += x[i] * 0.0;
+    m = std::max(m, std::fabs(x[i]));
+  }
+  bad = b;
+  max_abs = m;
 }
 
 void matrix_vector(const double* X, Index ldx, Index len, Index p, const double* b, double* out) {

@@ -40,6 +40,10 @@ void add_cross_product_cols(const double* const* A, Index pa, const double* cons
 // to p); returns buf.data()
 const double* const* column_pointers(const double* X, Index ld, Index p, std::vector<const double*>& buf);
 
+// A column's values x[0..n) added to its range: bad + x * 0 summed (NaN once
+// some value is not finite, else 0) and max_abs the largest |x| so far
+void column_range(const double* x, Index n, double& bad, double& max_abs);
+
 // whether the AVX2 kernel is in use (for the benchmarks' profile)
 bool simd_kernels();
 

@@ -147,6 +147,8 @@ class ModelObjective : public Objective {
     eta_at_.resize(0);
   }
   bool eta_written_at(const VectorXd& b) const { return eta_out_ && eta_at_.size() == b.size() && eta_at_ == b; }
+  // the next pass over all rows also takes the ranges of scan's columns
+  void scan_columns(ColumnScan* scan) { scan_ = scan; }
   const LinearPredictor& predictor() const { return pred_; }
   const Likelihood& likelihood() const { return lik_; }
   const Response& response() const { return rows_.y; }
@@ -165,14 +167,17 @@ class ModelObjective : public Objective {
               const std::vector<RowRun>* runs = nullptr, double denom = 0.0) {
     double* out = runs ? nullptr : eta_out_;
     if (out) eta_at_.resize(0);  // (until the pass has written every row)
+    ColumnScan* scan = runs ? nullptr : scan_;
     const double f = fused_pass(pred_, lik_, rows_.y, rows_.w.data(), b, grad, H, mode, runs,
-                                denom > 0.0 ? denom : rows_.wsum, rows_.threads, work_, out);
+                                denom > 0.0 ? denom : rows_.wsum, rows_.threads, work_, out, scan);
+    if (scan) scan_ = nullptr;
     if (out) eta_at_ = b;
     return f;
   }
   std::vector<PassWork<LinearPredictor>> work_;
   double* eta_out_ = nullptr;
   VectorXd eta_at_;
+  ColumnScan* scan_ = nullptr;
 };
 
 // One intercept of a standardised design: b_k gets shift . theta added.

@@ -20,6 +20,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "design.h"
+#include "kernels.h"
 #include "likelihood.h"
 #include "parallel.h"
 #include "profile.h"
@@ -34,6 +36,59 @@ using Eigen::VectorXd;
 struct RowRun {
   Index start;
   Index len;
+};
+
+// The ranges of every column of some designs (as column_ranges() in
+// src/checks.cpp gives them: 1 when all values are finite, else 0, and the
+// largest absolute value), taken during a pass that reads the rows anyway, so
+// that checking the columns costs no read of its own. A null column (the
+// intercept's ones) is (1, 1).
+class ColumnScan {
+ public:
+  explicit ColumnScan(const std::vector<Design>& designs) {
+    for (const Design& d : designs)
+      for (Index j = 0; j < d.cols(); ++j) cols_.push_back(d.col(j));
+  }
+  bool done() const { return done_; }
+  // per-thread sums for a pass on T threads
+  void prepare(int T) { part_.assign((size_t)T * 2 * cols_.size(), 0.0); }
+  // rows [start, start + len), on thread t
+  void block(int t, Index start, Index len) {
+    double* o = part_.data() + (size_t)t * 2 * cols_.size();
+    for (size_t j = 0; j < cols_.size(); ++j) {
+      if (cols_[j]) column_range(cols_[j] + start, len, o[2 * j], o[2 * j + 1]);
+    }
+  }
+  // the threads' sums merged: 2 values per column
+  void finish(int T) {
+    const size_t m = cols_.size();
+    ranges_.assign(2 * m, 1.0);
+    for (size_t j = 0; j < m; ++j) {
+      if (!cols_[j]) continue;
+      double bad = 0.0, mx = 0.0;
+      for (int t = 0; t < T; ++t) {
+        const double* o = part_.data() + ((size_t)t * m + j) * 2;
+        bad += o[0];
+        mx = std::max(mx, o[1]);
+      }
+      ranges_[2 * j] = bad == 0.0 ? 1.0 : 0.0;
+      ranges_[2 * j + 1] = mx;
+    }
+    done_ = true;
+  }
+  // a pass of its own over rows [0, n), when no pass read them
+  void run(Index n, int threads) {
+    const int T = threads_for((long)n, threads);
+    prepare(T);
+    for_blocks((long)n, 4096L, T, [&](int t, long start, long len) { block(t, start, len); });
+    finish(T);
+  }
+  const std::vector<double>& ranges() const { return ranges_; }
+
+ private:
+  std::vector<const double*> cols_;
+  std::vector<double> part_, ranges_;
+  bool done_ = false;
 };
 
 template <class P>
@@ -51,7 +106,8 @@ struct PassWork {
 template <class P>
 double fused_pass(const P& pred, const Likelihood& lik, const Response& y, const double* w, const VectorXd& b,
                   VectorXd* grad, MatrixXd* H, Curv mode, const std::vector<RowRun>* runs, double denom,
-                  int threads, std::vector<PassWork<P>>& work, double* eta_out = nullptr) {
+                  int threads, std::vector<PassWork<P>>& work, double* eta_out = nullptr,
+                  ColumnScan* scan = nullptr) {
   PhaseTimer timer(pass_phase(runs != nullptr, H != nullptr, grad != nullptr));
   const Index n = pred.n(), d = pred.dim(), K = pred.k();
   const Index npairs = (Index)lik.pairs().size();
@@ -125,8 +181,13 @@ double fused_pass(const P& pred, const Likelihood& lik, const Response& y, const
       tw.loss += lik.eval_block(y, rb, grad ? tw.R.data() : nullptr, H ? tw.C.data() : nullptr, mode);
       if (grad) pred.add_grad(tw.R.data(), tw.w, tw.g);
       if (H) pred.add_curv(tw.C.data(), lik.pairs(), tw.w, tw.h);
+      // (the block's columns while they are in cache)
+      if (scan) scan->block(t, start, len);
     };
+    if (runs) scan = nullptr;  // (only a pass over all rows sees every value)
+    if (scan) scan->prepare(T);
     for_runs_or_blocks(runs, (long)n, (long)B, T, body);
+    if (scan) scan->finish(T);
     lik.check_r_calls();
   }
   double total = 0.0;

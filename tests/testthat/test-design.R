@@ -434,7 +434,7 @@ test_that("the ranges of a design's columns, taken all at once on two threads, a
   n <- 3000
   cols <- list(NULL, rnorm(n), matrix(c(rnorm(n), rep(0, n), runif(n) * 1e-200), n), c(Inf, rnorm(n - 1)),
                c(rnorm(n - 1), NA), rep(0, n))
-  each <- do.call(cbind, lapply(cols, function(c) if (is.null(c)) matrix(1, 3, 1) else gradglm:::column_ranges(c)))
+  each <- do.call(cbind, lapply(cols, function(c) if (is.null(c)) matrix(1, 2, 1) else gradglm:::column_ranges(c)))
   expect_identical(gradglm:::column_list_ranges(cols, n, 2L), each)
   expect_identical(gradglm:::column_list_ranges(cols, n, 1L), each)
   # (another type: the caller takes the elements one at a time)
@@ -445,4 +445,18 @@ test_that("the ranges of a design's columns, taken all at once on two threads, a
   expect_error(gradglm(y ~ f + x + z, data = d), "gradglm: the model matrix contains infinite values in column\\(s\\) 'z'")
   d$z[7] <- 1e300
   expect_error(gradglm(y ~ f + x + z, data = d), "gradglm: the model matrix has column\\(s\\) 'z' with values as large as 1e\\+300")
+})
+
+test_that("column_ranges() gives each column's finiteness and largest absolute value", {
+  set.seed(8)
+  for (m in c(1, 3, 7, 8, 9, 16, 17, 1000)) {
+    x <- matrix(rnorm(m * 4) * 10^sample(-3:3, m * 4, TRUE), m, 4)
+    x[sample(m, 1), 2] <- NaN
+    x[sample(m, 1), 3] <- if (m %% 2) Inf else -Inf
+    r <- gradglm:::column_ranges(x, 2L)
+    expect_identical(r[1L, ], c(1, 0, 0, 1))
+    expect_identical(r[2L, c(1, 4)], apply(abs(x[, c(1, 4), drop = FALSE]), 2, max))
+    expect_identical(r[2L, 3], Inf)
+  }
+  expect_identical(gradglm:::column_ranges(matrix(c(-0, 0, -0), 3, 1)), matrix(c(1, 0), 2, 1))
 })

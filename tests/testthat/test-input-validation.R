@@ -256,3 +256,50 @@ test_that("hard but valid problems give an answer or a clear message, never a cr
   expect_true(all(is.finite(fit$coefficients)))
   expect_equal(unname(fit$coefficients), unname(coef(lm(y ~ x, data = dd))), tolerance = 1e-8)
 })
+
+test_that("a GLM's values of x are checked in its first pass over all rows, as before the fit", {
+  skip_on_cran()
+  set.seed(3)
+  n <- 250000  # (a row-sample start: the bad row lies outside the sample's first rows)
+  X <- cbind("(Intercept)" = 1, a = rnorm(n), b = rnorm(n), c = runif(n))
+  y <- rbinom(n, 1, plogis(0.3 * X[, "a"]))
+  at <- n - 11
+  # the ranges the engine's pass takes equal those of column_ranges(), the check of its own
+  box <- new.env()
+  suppressMessages(trace("check_design_values", where = asNamespace("gradglm"), print = FALSE,
+                         tracer = bquote(if (!is.null(rng)) assign("seen", rng, envir = .(box)))))
+  on.exit(suppressMessages(untrace("check_design_values", where = asNamespace("gradglm"))), add = TRUE)
+  for (opt in c("newton", "lbfgs")) {
+    box$seen <- NULL
+    fit <- gradglm_fit(X, y, family = binomial(), optimizer = opt)
+    expect_identical(box$seen, gradglm:::column_ranges(X))
+  }
+  box$seen <- NULL
+  fit <- gradglm_fit(X, X[, "a"] + rnorm(n))  # (the closed form)
+  expect_identical(box$seen, gradglm:::column_ranges(X))
+  d <- data.frame(y = y, a = X[, "a"], f = factor(rep(c("u", "v", "w"), length.out = n)))
+  box$seen <- NULL
+  fit <- gradglm(y ~ a + f, data = d, family = binomial())
+  expect_equal(dim(box$seen), c(2L, 4L))
+  expect_equal(box$seen[2L, ], c(1, max(abs(d$a)), 1, 1))
+  # the errors are those of the check before the fit, whichever optimizer
+  bad <- list(list(v = NA, msg = "'x' contains missing values in column\\(s\\) 'b'"),
+              list(v = -Inf, msg = "'x' contains infinite values in column\\(s\\) 'b'"),
+              list(v = 1e300, msg = "'b' with values as large as 1e\\+300: their squares overflow"))
+  for (b in bad) {
+    Xb <- X
+    Xb[at, "b"] <- b$v
+    for (opt in c("newton", "lbfgs", "gd", "sgd")) {
+      expect_error(suppressWarnings(gradglm_fit(Xb, y, family = binomial(), optimizer = opt)), b$msg)
+    }
+    expect_error(gradglm_fit(Xb, X[, "a"]), b$msg)
+    expect_error(gradglm_fit(Xb, rpois(n, 2), family = poisson()), b$msg)
+  }
+  Xt <- X
+  Xt[, "c"] <- Xt[, "c"] * 1e-160
+  expect_error(gradglm_fit(Xt, y, family = binomial()), "'c' with values no larger than .*: their squares underflow")
+  # a formula's model matrix
+  d$a[at] <- Inf
+  expect_error(gradglm(y ~ a + f, data = d, family = binomial()),
+               "the model matrix contains infinite values in column\\(s\\) 'a'")
+})

@@ -268,7 +268,10 @@ test_that("the portable code (GRADGLM_NO_SIMD) fits as the vector kernels do", {
     "# (a data frame's columns read where they lie: the column-pointer kernels)",
     "d <- data.frame(y = y, yg = yg, X[, -1]); fd <- gradglm(y ~ . - yg, data = d, family = binomial())",
     "fdg <- gradglm(yg ~ . - y, data = d, weights = w)",
-    "cat(gradglm:::cross_product_eval(diag(1), diag(1), diag(1), TRUE)$simd, format(c(coef(f), sqrt(diag(vcov(f))), deviance(f), coef(fp), sqrt(diag(vcov(fp))), deviance(fp), coef(fg), sqrt(diag(vcov(fg))), coef(fm), sqrt(diag(vcov(fm))), coef(fd), sqrt(diag(vcov(fd))), coef(fdg), sqrt(diag(vcov(fdg)))), digits = 17), '\\n')")
+    "# (the columns' ranges: every remainder of the vector loop, a NaN, an Inf, signed zeros)",
+    "Z <- matrix(rnorm(13 * 9), 13, 9); Z[3, 2] <- NaN; Z[13, 3] <- -Inf; Z[, 4] <- -0; Z[12, 5] <- -7",
+    "rz <- unlist(lapply(5:13, function(m) gradglm:::column_ranges(Z[seq_len(m), , drop = FALSE])))",
+    "cat(gradglm:::cross_product_eval(diag(1), diag(1), diag(1), TRUE)$simd, format(c(rz, coef(f), sqrt(diag(vcov(f))), deviance(f), coef(fp), sqrt(diag(vcov(fp))), deviance(fp), coef(fg), sqrt(diag(vcov(fg))), coef(fm), sqrt(diag(vcov(fm))), coef(fd), sqrt(diag(vcov(fd))), coef(fdg), sqrt(diag(vcov(fdg)))), digits = 17), '\\n')")
   script <- tempfile(fileext = ".R")
   writeLines(code, script)
   run <- function(env) {
