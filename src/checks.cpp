@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels.h"
+#include "column_scan.h"
 
 // Index (1-based) of the first column of x whose elements are all 1, or 0.
 // [[Rcpp::export]]
@@ -41,42 +41,33 @@ double max_nonwhole(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) 
 
 namespace {
 
-// whether every value of the column c (n values) is finite (1 or 0) and its
-// largest absolute value (src/kernels.h)
-void column_range(const double* c, R_xlen_t n, double* o) {
-  double bad = 0.0, mx = 0.0;
-  gradglm::column_range(c, (gradglm::Index)n, bad, mx);
-  o[0] = bad == 0.0 ? 1.0 : 0.0;
-  o[1] = mx;
+// the ranges of the design's columns, by a pass of their own on `threads` threads
+Rcpp::NumericMatrix scanned_ranges(const gradglm::Design& d, int threads) {
+  gradglm::ColumnScan scan(std::vector<gradglm::Design>(1, d));
+  scan.run(d.rows(), threads);
+  Rcpp::NumericMatrix out(2, (int)d.cols());
+  std::copy(scan.ranges().begin(), scan.ranges().end(), out.begin());
+  return out;
 }
 
 }  // namespace
 
 // Per column of x (a matrix, or a vector as one column): whether every value
 // is finite and the largest absolute value (a 2 x ncol matrix). One pass, no
-// copy, the columns shared among `threads` threads.
+// copy, blocks of rows shared among `threads` threads (src/column_scan.h: the
+// scan the fits take in their first pass).
 // [[Rcpp::export]]
 Rcpp::NumericMatrix column_ranges(const Rcpp::NumericVector& x, int threads = 1) {
   const R_xlen_t len = Rf_xlength(x);
   const int ncol = Rf_isMatrix(x) ? Rf_ncols(x) : 1;
   const R_xlen_t n = ncol > 0 ? len / ncol : 0;
-  Rcpp::NumericMatrix out(2, ncol);
-  const double* p = x.begin();
-  double* o = out.begin();
-  const int T = std::max(1, std::min(threads, ncol));
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(T) if (T > 1 && len >= 100000)
-#endif
-  for (int j = 0; j < ncol; ++j) column_range(p + (R_xlen_t)j * n, n, o + 2 * j);
-  (void)T;
-  return out;
+  return scanned_ranges(gradglm::Design::dense(x.begin(), (gradglm::Index)n, ncol), threads);
 }
 
 // The same for a design given as a list of columns (gradglm()'s, from the
 // model frame): each element a double vector (one column), a double matrix
-// (its columns) or NULL (a column of ones), all of n rows; the columns of
-// every element shared among the threads. NULL when some element is of
-// another type (the caller then takes them one at a time).
+// (its columns) or NULL (a column of ones), all of n rows. NULL when some
+// element is of another type (the caller then takes them one at a time).
 // [[Rcpp::export]]
 SEXP column_list_ranges(const Rcpp::List& columns, double n, int threads = 1) {
   std::vector<const double*> cols;  // (nullptr: a column of ones)
@@ -91,23 +82,7 @@ SEXP column_list_ranges(const Rcpp::List& columns, double n, int threads = 1) {
     if ((double)Rf_xlength(col) != n * k) return R_NilValue;
     for (int j = 0; j < k; ++j) cols.push_back(REAL(col) + (R_xlen_t)j * (R_xlen_t)n);
   }
-  const int ncol = (int)cols.size();
-  Rcpp::NumericMatrix out(2, ncol);
-  double* o = out.begin();
-  const R_xlen_t rows = (R_xlen_t)n;
-  const int T = std::max(1, std::min(threads, ncol));
-#ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic) num_threads(T) if (T > 1 && (double)rows * ncol >= 100000)
-#endif
-  for (int j = 0; j < ncol; ++j) {
-    if (cols[j] == nullptr) {
-      o[2 * j] = o[2 * j + 1] = 1.0;
-    } else {
-      column_range(cols[j], rows, o + 2 * j);
-    }
-  }
-  (void)T;
-  return out;
+  return scanned_ranges(gradglm::Design::columns((gradglm::Index)n, cols), threads);
 }
 
 // sum(x > 0) without its logical temporary (NA not counted): an integer, as
