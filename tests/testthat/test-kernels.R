@@ -337,3 +337,18 @@ test_that("a design of separate columns (a data frame's variables) fits as its m
   W$y <- rbinom(n, 1, plogis(0.5 * W$V1 - 0.5 * W$V2))
   same(gradglm(y ~ ., data = W, family = binomial), gradglm_fit(model.matrix(y ~ ., W), W$y, family = binomial()))
 })
+
+test_that("the benchmarks' machine measure reads every value and runs the logistic kernel", {
+  x <- rep(0.5, 10003)  # (a length that leaves a remainder after the vector loop)
+  m <- gradglm:::machine_speed(x, 1L, evals = 4096, reps = 1L)
+  expect_named(m, c("read", "compute", "check"))
+  expect_true(all(is.finite(m)) && m[["read"]] >= 0 && m[["compute"]] >= 0)
+  # check = the sum of x plus four blocks of the kernel's losses and a gradient each
+  eta <- (0:1023 %% 64) / 8 - 4
+  y <- as.numeric(0:1023 %% 3 == 0)
+  loss <- sum(log1p(exp(-abs(eta))) + ifelse(eta > 0, (1 - y) * eta, -y * eta))
+  g <- plogis(eta) - y
+  expect_equal(m[["check"]], sum(x) + 4 * loss + sum(g[1:4]), tolerance = 1e-12)
+  m2 <- gradglm:::machine_speed(x, 2L, evals = 4096, reps = 1L)
+  expect_equal(m2[["check"]], m[["check"]], tolerance = 1e-12)
+})
