@@ -21,6 +21,10 @@ count_positive <- function(x) {
     .Call(`_gradglm_count_positive`, x)
 }
 
+value_summary <- function(x) {
+    .Call(`_gradglm_value_summary`, x)
+}
+
 weighted_total <- function(w, y) {
     .Call(`_gradglm_weighted_total`, w, y)
 }

@@ -21,11 +21,15 @@ check_weights <- function(w, n, fun = "gradglm", all_zero = FALSE) {
   if (length(w) != n) {
     abort(fun, "'weights' has length ", length(w), " but there are ", n, " observations")
   }
-  if (anyNA(w)) abort(fun, "'weights' contains missing values")
-  if (any(is.infinite(w))) abort(fun, "'weights' contains infinite values")
-  if (any(w < 0)) abort(fun, "'weights' must be >= 0 (found ", sum(w < 0), " negative)")
-  if (!all_zero && !any(w > 0)) abort(fun, "'weights' are all zero: there is nothing to fit")
-  rng <- range(w[w > 0])
+  s <- value_summary(w)  # (one pass)
+  if (s[["na"]] > 0) abort(fun, "'weights' contains missing values")
+  if (s[["infinite"]] > 0) abort(fun, "'weights' contains infinite values")
+  if (s[["negative"]] > 0) abort(fun, "'weights' must be >= 0 (found ", s[["negative"]], " negative)")
+  if (s[["positive"]] == 0) {
+    if (all_zero) return(w)
+    abort(fun, "'weights' are all zero: there is nothing to fit")
+  }
+  rng <- c(s[["min_positive"]], s[["max_positive"]])
   if (rng[2L] > 1e150 || rng[1L] < 1e-150) {
     abort(fun, "'weights' range from ", format(rng[1L], digits = 3), " to ", format(rng[2L], digits = 3),
           ": weights beyond 1e-150 .. 1e150 overflow or underflow in the fit; rescale them")
@@ -40,10 +44,12 @@ check_offset <- function(offset, n, fun = "gradglm") {
   if (length(offset) != n) {
     abort(fun, "'offset' has length ", length(offset), " but there are ", n, " observations")
   }
-  if (anyNA(offset)) abort(fun, "'offset' contains missing values")
-  if (any(is.infinite(offset))) abort(fun, "'offset' contains infinite values")
-  if (n && max(abs(offset)) > overflow_limit(n)) {
-    abort(fun, "'offset' has values as large as ", format(max(abs(offset)), digits = 3),
+  s <- value_summary(offset)  # (one pass)
+  if (s[["na"]] > 0) abort(fun, "'offset' contains missing values")
+  if (s[["infinite"]] > 0) abort(fun, "'offset' contains infinite values")
+  big <- if (n) max(-s[["min"]], s[["max"]]) else 0
+  if (big > overflow_limit(n)) {
+    abort(fun, "'offset' has values as large as ", format(big, digits = 3),
           ": the residuals' squares would overflow a double; rescale the model first")
   }
   offset
@@ -186,10 +192,16 @@ check_start <- function(start, p, names, fun = "gradglm") {
 
 # range of a numeric response, after checking it has no NA and no Inf
 check_finite_response <- function(y, fun) {
-  r <- c(min(y), max(y))
-  if (anyNA(r)) abort(fun, "the response contains missing values")
-  if (any(is.infinite(r))) abort(fun, "the response contains infinite values")
-  r
+  if (!is.double(y) || !length(y)) {
+    r <- c(min(y), max(y))
+    if (anyNA(r)) abort(fun, "the response contains missing values")
+    if (any(is.infinite(r))) abort(fun, "the response contains infinite values")
+    return(r)
+  }
+  s <- value_summary(y)  # (one pass)
+  if (s[["na"]] > 0) abort(fun, "the response contains missing values")
+  if (s[["infinite"]] > 0) abort(fun, "the response contains infinite values")
+  c(s[["min"]], s[["max"]])
 }
 
 # the design without column j (an ordinal model's intercept)

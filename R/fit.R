@@ -369,8 +369,8 @@ warn_best_at_start <- function(res, fun) {
 check_remaining_step <- function(res, weights) {
   step <- res$newton_step
   if (is.null(step) || !isTRUE(res$converged)) return(res)
-  pos <- weights[is.finite(weights) & weights > 0]
-  span <- if (length(pos)) max(pos) / min(pos) else 1
+  s <- value_summary(as.numeric(weights))  # (the finite positive weights' range, in one pass)
+  span <- if (is.finite(s[["max_positive"]])) s[["max_positive"]] / s[["min_positive"]] else 1
   if (!(span > 1e8)) return(res)
   b <- res$coefficients[!res$aliased]
   s <- step[!res$aliased]

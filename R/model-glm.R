@@ -105,7 +105,7 @@ glm_finish <- function(res, ctx, coef, aliased) {
     null_dev <- sum(family$dev.resids(y, if (intercept) wtdmu else family$linkinv(offset), weights))
   }
   # (binomial 0/1 responses of unit weight: the deviance itself)
-  m2ll <- if (is.null(sums)) NULL else if (code == 2L) (if (sums[["binary"]] == 1) dev) else
+  m2ll <- if (is.null(sums)) NULL else if (code == 2L && sums[["binary"]] == 1) dev else
     if (!is.na(sums[["minus2loglik"]])) sums[["minus2loglik"]]
   aic <- (if (is.null(m2ll)) row$aic(family, y, ctx$resp$trials, mu, weights, dev) else m2ll) + 2 * rank
   df_residual <- n_ok - rank

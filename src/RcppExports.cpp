@@ -71,6 +71,17 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// value_summary
+Rcpp::NumericVector value_summary(const Rcpp::NumericVector& x);
+RcppExport SEXP _gradglm_value_summary(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(value_summary(x));
+    return rcpp_result_gen;
+END_RCPP
+}
 // weighted_total
 double weighted_total(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y);
 RcppExport SEXP _gradglm_weighted_total(SEXP wSEXP, SEXP ySEXP) {
@@ -339,6 +350,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_column_ranges", (DL_FUNC) &_gradglm_column_ranges, 2},
     {"_gradglm_column_list_ranges", (DL_FUNC) &_gradglm_column_list_ranges, 3},
     {"_gradglm_count_positive", (DL_FUNC) &_gradglm_count_positive, 1},
+    {"_gradglm_value_summary", (DL_FUNC) &_gradglm_value_summary, 1},
     {"_gradglm_weighted_total", (DL_FUNC) &_gradglm_weighted_total, 2},
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
     {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 8},

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <climits>
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "column_scan.h"
@@ -25,9 +26,12 @@ int intercept_column(const Rcpp::NumericMatrix& x) {
 // whole numbers (one pass, no temporary vectors)
 // [[Rcpp::export]]
 double max_nonwhole(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) {
+  if (w.size() != y.size()) Rcpp::stop("max_nonwhole: the vectors differ in length");
   double m = 0.0;
-  for (R_xlen_t i = 0; i < y.size(); ++i) {
-    const double s = std::abs(w[i] * y[i]);
+  const double *wp = w.begin(), *yp = y.begin();
+  const R_xlen_t n = y.size();  // (once: size() calls into R)
+  for (R_xlen_t i = 0; i < n; ++i) {
+    const double s = std::abs(wp[i] * yp[i]);
     // |s - round(s)| from the fraction s - trunc(s) (a conversion to an integer,
     // not a call of the library's rounding); doubles from 2^52 up are whole, and
     // a product that is not finite counts as whole (as NaN did in the max before)
@@ -90,8 +94,62 @@ SEXP column_list_ranges(const Rcpp::List& columns, double n, int threads = 1) {
 // [[Rcpp::export]]
 SEXP count_positive(const Rcpp::NumericVector& x) {
   R_xlen_t k = 0;
-  for (R_xlen_t i = 0; i < x.size(); ++i) k += x[i] > 0.0;
+  const double* p = x.begin();
+  const R_xlen_t n = x.size();  // (once: size() calls into R)
+  for (R_xlen_t i = 0; i < n; ++i) k += p[i] > 0.0;
   return k <= INT_MAX ? Rf_ScalarInteger((int)k) : Rf_ScalarReal((double)k);
+}
+
+// One pass over a double vector for the checks of weights, offsets and
+// responses, in place of R's anyNA(), is.infinite(), min(), max() and
+// range(x[x > 0]), each a pass (and most a temporary) of its own: the number
+// of missing (NA or NaN), infinite, negative and positive values, the
+// smallest and largest finite value (Inf and -Inf when there is none), and
+// the smallest and largest finite positive value (likewise).
+// [[Rcpp::export]]
+Rcpp::NumericVector value_summary(const Rcpp::NumericVector& x) {
+  const double* p = x.begin();
+  const R_xlen_t n = x.size();
+  const double inf = std::numeric_limits<double>::infinity();
+  const double big = std::numeric_limits<double>::max();
+  R_xlen_t na = 0, infinite = 0, neg = 0, pos = 0, finite_pos = 0;
+  // (four lanes of minima and maxima, so that they need not wait for each other)
+  double lo[4] = {inf, inf, inf, inf}, hi[4] = {-inf, -inf, -inf, -inf}, plo[4] = {big, big, big, big};
+  for (R_xlen_t i = 0; i < n; i += 4) {
+    for (int k = 0; k < 4; ++k) {
+      if (i + k >= n) break;
+      const double v = p[i + k];
+      if (!(std::abs(v) < inf)) {  // (rare: NA, NaN, Inf, -Inf)
+        if (v != v) {
+          ++na;
+        } else {
+          ++infinite;
+          neg += v < 0.0;
+          pos += v > 0.0;
+        }
+        continue;
+      }
+      // (without branches on the sign, which data of 0s and 1s would mispredict)
+      const R_xlen_t is_pos = v > 0.0;
+      neg += v < 0.0;
+      finite_pos += is_pos;
+      lo[k] = std::min(lo[k], v);
+      hi[k] = std::max(hi[k], v);
+      // v where it is positive, else the largest double
+      plo[k] = std::min(plo[k], v * (double)is_pos + big * (double)(1 - is_pos));
+    }
+  }
+  pos += finite_pos;
+  const double lo_all = std::min(std::min(lo[0], lo[1]), std::min(lo[2], lo[3]));
+  const double hi_all = std::max(std::max(hi[0], hi[1]), std::max(hi[2], hi[3]));
+  double plo_all = std::min(std::min(plo[0], plo[1]), std::min(plo[2], plo[3]));
+  // (the largest finite positive value is the largest finite value when there is one)
+  const double phi = finite_pos ? hi_all : -inf;
+  if (!finite_pos) plo_all = inf;
+  return Rcpp::NumericVector::create(
+      Rcpp::Named("na") = (double)na, Rcpp::Named("infinite") = (double)infinite, Rcpp::Named("negative") = (double)neg,
+      Rcpp::Named("positive") = (double)pos, Rcpp::Named("min") = lo_all, Rcpp::Named("max") = hi_all,
+      Rcpp::Named("min_positive") = plo_all, Rcpp::Named("max_positive") = phi);
 }
 
 // sum(w * y) without its temporary: each product in double, the sum in long

@@ -55,8 +55,18 @@ inline double stirling_error(double y, const std::vector<double>& table) {
 // For gaussian (dist 1), binomial (2) and poisson (3) fits: the deviance at
 // mu (NA unless `deviance`), the null deviance at the constant null_mu (NA when null_mu is NA), and
 // -2 log-likelihood where it is cheap here (binomial with 0/1 responses,
-// unit weights and one trial each: the deviance, and `binary` = 1; poisson
-// with whole counts; else NA, for R's family$aic).
+// unit weights and one trial each: the deviance, and `binary` = 1; other
+// binomial fits by stats' binomial()$aic; poisson with whole counts; else NA,
+// for R's family$aic).
+//
+// stats' binomial()$aic is -2 sum (w_i / m_i) log dbinom(k_i; N_i, mu_i) over
+// the rows with m_i > 0, where m_i is the number of trials when some row has
+// more than one, else the prior weight, N_i = round(m_i) and k_i =
+// round(m_i y_i). With d the unit deviance at k/N and Stirling's errors
+// s(N) - s(k) - s(N - k) = S,
+//   -2 log dbinom(k; N, mu) = N d(k / N, mu) + log(2 pi k (N - k) / N) - 2 S
+// (the last two terms only for 0 < k < N, where the binomial coefficient is
+// not 1), the same split as for the poisson, which keeps the digits of large N.
 // [[Rcpp::export]]
 Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVector& mu,
                              const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu,
@@ -72,11 +82,16 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVe
   const double null1 = dist == 2 && with_null ? unit_deviance(2, 1.0, null_mu) : 0.0;
   const bool need_ud = deviance || dist == 3;
   const std::vector<double>& table = stirling_errors();
-  double dev = 0.0, null_dev = 0.0, minus2ll = 0.0, odd = 0.0;
+  // (binomial: m is the number of trials when some row has more than one)
+  bool by_trials = false;
+  if (dist == 2) {
+    for (R_xlen_t i = 0; i < n && !by_trials; ++i) by_trials = Tr[i] > 1.0;
+  }
+  double dev = 0.0, null_dev = 0.0, minus2ll = 0.0, odd = 0.0, binom_odd = 0.0;
   const int T = std::max(1, threads);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(T) if (T > 1 && n >= 100000) \
-    reduction(+ : dev, null_dev, minus2ll, odd)
+    reduction(+ : dev, null_dev, minus2ll, odd, binom_odd)
 #endif
   for (R_xlen_t i = 0; i < n; ++i) {
     const double wi = W[i], yi = Y[i];
@@ -88,6 +103,22 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVe
     if (dist == 2) {
       // (the shortcut's conditions; anything else counts as odd)
       odd += (wi == 1.0 && Tr[i] == 1.0 && (yi == 0.0 || yi == 1.0)) ? 0.0 : 1.0;
+      const double m = by_trials ? Tr[i] : wi;
+      if (m > 0.0) {
+        const double N = std::nearbyint(m), k = std::nearbyint(m * yi);
+        if (N > 0.0) {
+          if (!(k >= 0.0 && k <= N && N < 1e15)) {
+            binom_odd += 1.0;  // (R's formula decides)
+          } else {
+            double term = N * unit_deviance(2, k / N, M[i]);
+            if (k > 0.0 && k < N) {
+              term += std::log(6.283185307179586477 * k * (N - k) / N) -
+                      2.0 * (stirling_error(N, table) - stirling_error(k, table) - stirling_error(N - k, table));
+            }
+            minus2ll += wi / m * term;
+          }
+        }
+      }
     } else if (dist == 3) {
       if (yi >= 0.0 && yi == std::floor(yi) && yi < 1e15) {
         // -log dpois(y; mu) = mu - y log mu + log y!, written as the half unit
@@ -102,7 +133,7 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVe
   }
   (void)T;
   double aic = NA_REAL;
-  if (dist == 2 && odd == 0.0 && deviance) aic = dev;
+  if (dist == 2) aic = odd == 0.0 ? (deviance ? dev : NA_REAL) : binom_odd == 0.0 ? minus2ll : NA_REAL;
   if (dist == 3 && odd == 0.0) aic = minus2ll;
   return Rcpp::NumericVector::create(Rcpp::Named("deviance") = deviance ? dev : NA_REAL,
                                      Rcpp::Named("null_deviance") = with_null ? null_dev : NA_REAL,

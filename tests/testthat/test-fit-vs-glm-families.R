@@ -371,3 +371,37 @@ test_that("power links, stats::power(lambda), match glm", {
   expect_error(gradglm(lot1 ~ log(u), data = cl, family = Gamma(link = fake)),
                "the link's mu.eta\\(\\) is not the derivative of its linkinv\\(\\)")
 })
+
+test_that("binomial AIC computed in the engine's summary pass equals glm's for trials, weights and proportions", {
+  set.seed(5)
+  n <- 3000
+  x <- rnorm(n)
+  tr <- sample(1:40, n, TRUE)
+  tr[1:5] <- c(1, 2, 1000, 5000, 1)
+  k <- rbinom(n, tr, plogis(0.3 + x))
+  k[6:8] <- tr[6:8]  # every trial a success
+  k[9:10] <- 0
+  same <- function(a, g) {
+    expect_equal(AIC(a), AIC(g), tolerance = 1e-12)
+    expect_equal(as.numeric(logLik(a)), as.numeric(logLik(g)), tolerance = 1e-12)
+  }
+  d <- data.frame(k, tr, x)
+  same(gradglm(cbind(k, tr - k) ~ x, family = binomial, data = d),
+       glm(cbind(k, tr - k) ~ x, family = binomial, data = d))
+  same(gradglm(k / tr ~ x, family = binomial, weights = tr, data = d),
+       glm(k / tr ~ x, family = binomial, weights = tr, data = d))
+  same(gradglm(cbind(k, tr - k) ~ x, family = binomial("probit"), offset = rep(0.1, n), data = d),
+       glm(cbind(k, tr - k) ~ x, family = binomial("probit"), offset = rep(0.1, n), data = d))
+  y <- rbinom(n, 1, plogis(x))
+  w <- sample(0:3, n, TRUE)  # (zero weights drop out of the sum)
+  same(gradglm(y ~ x, family = binomial, weights = w), glm(y ~ x, family = binomial, weights = w))
+  w2 <- runif(n, 0.2, 3)  # (non-integer successes: glm rounds them)
+  same(suppressWarnings(gradglm(y ~ x, family = binomial, weights = w2)),
+       suppressWarnings(glm(y ~ x, family = binomial, weights = w2)))
+  # R's own formula is not called for these fits
+  calls <- 0
+  suppressMessages(trace("binomial_aic", quote(calls <<- calls + 1), print = FALSE, where = asNamespace("gradglm")))
+  on.exit(suppressMessages(untrace("binomial_aic", where = asNamespace("gradglm"))), add = TRUE)
+  gradglm(cbind(k, tr - k) ~ x, family = binomial, data = d)
+  expect_equal(calls, 0)
+})

@@ -303,3 +303,41 @@ test_that("a GLM's values of x are checked in its first pass over all rows, as b
   expect_error(gradglm(y ~ a + f, data = d, family = binomial()),
                "the model matrix contains infinite values in column\\(s\\) 'a'")
 })
+
+test_that("value_summary() gives in one pass what R's own functions give", {
+  ref <- function(x) {
+    fin <- x[is.finite(x)]
+    fp <- fin[fin > 0]
+    c(na = sum(is.na(x)), infinite = sum(is.infinite(x)), negative = sum(x < 0, na.rm = TRUE),
+      positive = sum(x > 0, na.rm = TRUE), min = suppressWarnings(min(fin)), max = suppressWarnings(max(fin)),
+      min_positive = suppressWarnings(min(fp)), max_positive = suppressWarnings(max(fp)))
+  }
+  set.seed(3)
+  for (len in 0:9) {
+    for (rep in 1:20) {
+      x <- sample(c(-2.5, -1, 0, -0, 1e-300, 0.5, 1, 7, 1e300, NA, NaN, Inf, -Inf), len, replace = TRUE)
+      expect_identical(gradglm:::value_summary(x), ref(x), info = paste(x, collapse = " "))
+    }
+  }
+  x <- c(rbinom(1e4, 1, 0.5), 3)
+  expect_identical(gradglm:::value_summary(as.numeric(x)), ref(as.numeric(x)))
+  # the checks that use it keep their messages
+  expect_error(gradglm_fit(cbind(1, 1:4), c(0, 1, 0, 1), family = binomial(), weights = c(1, NaN, 1, 1)),
+               "'weights' contains missing values")
+  expect_error(gradglm_fit(cbind(1, 1:4), c(0, 1, 0, 1), family = binomial(), weights = c(1, -Inf, 1, 1)),
+               "'weights' contains infinite values")
+  expect_error(gradglm_fit(cbind(1, 1:4), c(0, 1, 0, 1), family = binomial(), weights = c(1, -1, -2, 1)),
+               "'weights' must be >= 0 \\(found 2 negative\\)")
+  expect_error(gradglm_fit(cbind(1, 1:4), c(0, 1, 0, 1), family = binomial(), weights = c(0, 0, 0, 0)),
+               "'weights' are all zero")
+  expect_error(gradglm_fit(cbind(1, 1:4), c(0, 1, 0, 1), family = binomial(), weights = c(1, 1e-200, 1, 1)),
+               "'weights' range from 1e-200 to 1")
+  expect_error(gradglm_fit(cbind(1, 1:4), c(0, 1, 0, 1), family = binomial(), offset = c(0, NA, 0, 0)),
+               "'offset' contains missing values")
+  expect_error(gradglm_fit(cbind(1, 1:4), c(0, 1, 0, 1), family = binomial(), offset = c(0, Inf, 0, 0)),
+               "'offset' contains infinite values")
+  expect_error(gradglm_fit(cbind(1, 1:4), c(0, 1, 0, 1), family = binomial(), offset = c(0, -1e160, 0, 0)),
+               "'offset' has values as large as 1e\\+160")
+  expect_error(gradglm_fit(cbind(1, 1:4), c(0, 1, NaN, 1), family = binomial()), "the response contains missing")
+  expect_error(gradglm_fit(cbind(1, 1:4), c(0, 1, -Inf, 1)), "the response contains infinite")
+})
