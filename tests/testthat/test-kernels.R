@@ -162,9 +162,20 @@ test_that("glm_sums: deviance, null deviance and -2 log-likelihood as stats' fam
   expect_true(is.na(b0[["deviance"]]))
   expect_equal(b0[["null_deviance"]], b[["null_deviance"]], tolerance = 1e-14)
   expect_identical(b0[["binary"]], 1)
-  # weights other than 1: family$aic's business
-  expect_true(is.na(gradglm:::glm_sums(yb, pb, w, rep(1, n), 2L, 0.3, 1L)[["minus2loglik"]]))
+  # weights other than 1 (non-integer ones too: stats rounds the successes) and trials: stats'
+  # binomial()$aic, whose trials are the weights unless some row has more than one trial
+  expect_equal(gradglm:::glm_sums(yb, pb, w, rep(1, n), 2L, 0.3, 1L)[["minus2loglik"]],
+               binomial()$aic(yb, rep(1, n), pb, w, 0), tolerance = 1e-12)
   expect_identical(gradglm:::glm_sums(yb, pb, w, rep(1, n), 2L, 0.3, 1L)[["binary"]], 0)
+  tr <- sample(1:30, n, TRUE)
+  tr[1:4] <- c(1023, 1024, 5000, 2e6)  # (Stirling's errors by the table and by the series)
+  k <- rbinom(n, tr, pb)
+  k[5:6] <- c(0, tr[6])
+  wt <- tr * runif(n, 0.5, 2)
+  expect_equal(gradglm:::glm_sums(k / tr, pb, wt, tr, 2L, NA, 2L)[["minus2loglik"]],
+               binomial()$aic(k / tr, tr, pb, wt, 0), tolerance = 1e-12)
+  # beyond 1e15 trials R's formula decides
+  expect_true(is.na(gradglm:::glm_sums(k / tr, pb, wt, replace(tr, 1, 2e15), 2L, NA, 1L)[["minus2loglik"]]))
   g <- gradglm:::glm_sums(mu, y, w, numeric(0), 1L, 2, 1L)
   expect_equal(g[["null_deviance"]], sum(w * (mu - 2)^2), tolerance = 1e-12)
   expect_error(gradglm:::glm_sums(y, mu[-1], w, numeric(0), 3L, NA, 1L), "same length")
