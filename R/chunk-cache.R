@@ -74,6 +74,16 @@ disk_cache <- function(dir, step = 2^26) {
   }
   e$get <- function(x) walk(x, get_vector, function(v) inherits(v, "gradglm_on_disk"))
   e$bytes <- function() e$pos
+  # A connection is closed only while its number still holds this cache's
+  # file: when this environment and its connection become garbage together,
+  # R's own finalizer of the connection may close it first, and the number
+  # may belong to another connection by the time this one's finalizer runs.
+  close_own <- function(con) {
+    if (is.null(con)) return(invisible(NULL))
+    mine <- tryCatch(identical(summary(con)$description, path), error = function(err) FALSE)
+    if (mine) try(close(con), silent = TRUE)
+    invisible(NULL)
+  }
   e$suspend <- function() {
     for (con in list(e$out, e$inp)) if (!is.null(con)) close(con)
     e$out <- NULL
@@ -81,7 +91,7 @@ disk_cache <- function(dir, step = 2^26) {
     invisible(NULL)
   }
   e$remove <- function() {
-    for (con in list(e$out, e$inp)) if (!is.null(con)) try(close(con), silent = TRUE)
+    for (con in list(e$out, e$inp)) close_own(con)
     e$out <- NULL
     e$inp <- NULL
     unlink(path)

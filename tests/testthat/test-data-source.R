@@ -925,3 +925,23 @@ test_that("sgd and adam over partitions are refused with the reason", {
   expect_error(gradglm(yb ~ x1, data = parts, family = binomial(), optimizer = "sgd"),
                "workers would take turns")
 })
+
+test_that("a disk cache's remove() leaves alone a connection that has taken its connection's number", {
+  d <- gradglm:::disk_cache(tempdir())
+  ref <- d$put(list(a = seq(0.5, 10)), 1)
+  mine <- d$out
+  close(mine)  # (as R's finalizer closes a connection that became garbage)
+  other <- file(tempfile(), open = "w")  # (R gives it the lowest free number: the cache's)
+  on.exit(close(other), add = TRUE)
+  expect_identical(as.integer(other), as.integer(mine))
+  d$remove()
+  expect_true(isOpen(other))
+  expect_false(file.exists(d$path))
+  # the cache's own open connection is still closed by remove()
+  d2 <- gradglm:::disk_cache(tempdir())
+  d2$put(list(a = seq(0.5, 10)), 1)
+  n2 <- as.integer(d2$out)
+  d2$remove()
+  expect_false(n2 %in% as.integer(rownames(showConnections(all = TRUE))[showConnections(all = TRUE)[, "isopen"] == "opened"]))
+  expect_false(file.exists(d2$path))
+})
