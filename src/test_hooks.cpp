@@ -197,8 +197,8 @@ double read_sum(const double* x, long n) {
 }  // namespace
 
 // What the machine allows (bench/bench-profile.R): seconds to read the
-// vector x once (a sum with eight independent partial sums per thread, so
-// that the additions never wait for each other and memory sets the pace) and
+// vector x once (read_sum(): independent partial sums, so that the additions
+// never wait for each other and memory sets the pace) and
 // to evaluate `evals` logistic rows (loss and gradient) with the pass's own
 // kernel on a block that stays in cache (no memory traffic), each on
 // `threads` threads, the best of `reps`.
