@@ -23,7 +23,7 @@
 disk_cache <- function(dir, step = 2^26) {
   path <- tempfile("gradglm-cache-", tmpdir = dir, fileext = ".bin")
   e <- new.env(parent = emptyenv())
-  e$out <- file(path, open = "wb")
+  e$out <- open_file(path, "wb")
   e$inp <- NULL
   e$pos <- 0
   # (step: elements per writeBin() / readBin() call, at most 512 MB)
@@ -43,7 +43,7 @@ disk_cache <- function(dir, step = 2^26) {
     if (is.null(e$inp)) {
       if (!is.null(e$out)) close(e$out)
       e$out <- NULL
-      e$inp <- file(path, open = "rb")
+      e$inp <- open_file(path, "rb")
     }
     seek(e$inp, ref$at)
     what <- if (ref$type == "double") "double" else "integer"

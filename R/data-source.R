@@ -52,7 +52,9 @@
 #'   source again. `NULL`: no file, the chunks beyond `cache` are read again
 #'   on every pass.
 #' @param ... For CSV files: arguments passed to [utils::read.csv()] (for
-#'   example `sep`, `dec`, `na.strings`), except `header`, `nrows` and `skip`.
+#'   example `sep`, `dec`, `na.strings`, and `fileEncoding`, the encoding the
+#'   files are read in), except `header`, `nrows` and `skip`. A chunk is
+#'   `chunk_size` records, whose quoted fields may hold line breaks.
 #' @section Optimizers:
 #' A fit from a source runs Newton's method by default (one pass per
 #' iteration), or `"lbfgs"` and `"gd"` (one pass per step). `"sgd"` and
@@ -169,6 +171,25 @@ print.gradglm_source <- function(x, ...) {
   invisible(x)
 }
 
+# file(path, open = open), or an error whose message says why the file could
+# not be opened. R's file() warns (with the reason) before it fails; a
+# handler that leaves file() at that warning (tryCatch(warning = ), or
+# options(warn = 2)) would leave a half-made connection in R's table, whose
+# identity R lets the garbage collector free: a later getConnection() of it
+# (future does that for every future) reads freed memory and can crash R.
+# So the warning is kept and muffled, and file() goes on to clean up and fail.
+open_file <- function(path, open, encoding = "native.enc") {
+  why <- NULL
+  withCallingHandlers(
+    tryCatch(file(path, open = open, encoding = encoding), error = function(e) {
+      stop(if (is.null(why)) conditionMessage(e) else why, call. = FALSE)
+    }),
+    warning = function(w) {
+      why <<- conditionMessage(w)
+      invokeRestart("muffleWarning")
+    })
+}
+
 # One pass over a source as an iterator: list(next_chunk = function() the
 # next chunk (a data frame with rows) or NULL at the end, close = function(),
 # index = function() the number of the chunk last read). Errors name the
@@ -227,7 +248,13 @@ source_open <- function(src, pass, fun = "gradglm") {
               close()
               return(NULL)
             }
-            con <<- tryCatch(file(src$files[file_i], open = "r"), error = fail, warning = fail)
+            where <- paste0(" (file ", basename(src$files[file_i]), ")")
+            # (a file that cannot be opened fails its first chunk)
+            enc <- src$read_args$fileEncoding
+            con <<- tryCatch(open_file(src$files[file_i], "r", if (is.null(enc)) "native.enc" else enc), error = function(e) {
+              k <<- k + 1L
+              fail(e, where)
+            })
             header <<- NULL
             done_file <<- FALSE
           }
@@ -283,15 +310,22 @@ source_each <- function(src, f, pass, fun = "gradglm") {
 }
 
 # the next chunk of an open CSV connection: the first (header = NULL) reads
-# the column names from the file; NULL at the end of the file
+# the column names from the file; NULL at the end of the file.
+# read.csv() reads from where the connection is, whole records: a quoted
+# field may hold line breaks, so that a chunk is not a number of lines.
 read_csv_chunk <- function(con, header, chunk_size, args) {
-  lines <- readLines(con, n = chunk_size + is.null(header))
-  if (!length(lines) || (is.null(header) && length(lines) == 1L && !nzchar(lines))) return(NULL)
-  args$text <- lines
+  args$file <- con
+  args$nrows <- chunk_size
   args$header <- is.null(header)
-  if (!is.null(header)) args$col.names <- header
+  if (!is.null(header)) args$col.names <- header  # (then the end of the file gives no rows)
   if (is.null(args$check.names)) args$check.names <- TRUE
-  do.call(utils::read.csv, args)
+  args$fileEncoding <- NULL  # (the connection was opened in it)
+  chunk <- tryCatch(do.call(utils::read.csv, args), error = function(e) {
+    # an empty file: no lines for the header
+    if (is.null(header) && !length(readLines(con, n = 1L))) return(NULL)
+    stop(e)
+  })
+  if (is.null(chunk) || !nrow(chunk)) NULL else chunk
 }
 
 #' The first pass over a chunked source: columns, types, levels and rows

@@ -167,19 +167,22 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     FALSE
   }
   to_disk <- function(i) {
-    ok <- tryCatch({
+    # (the failure is reported after the tryCatch: a warning given in its
+    # error handler would be caught by its own warning handler)
+    why <- tryCatch({
       if (is.null(disk)) disk <<- disk_cache(disk_dir)
       cache[[i]] <<- disk$put(cache[[i]], cache[[i]]$n)
-      TRUE
+      NULL
     }, error = function(e) {
       pass_on_time_limit(e)
-      failed(e)
-    }, warning = failed)  # (file() warns before its error)
-    if (ok) {
+      e
+    }, warning = identity)
+    if (is.null(why)) {
       on_disk[i] <<- TRUE
       cache_bytes[i] <<- 0
       return(TRUE)
     }
+    failed(why)
     disk_dir <<- NULL
     drop_disk()
     FALSE
@@ -975,7 +978,7 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
   }
   # into the table, in chunks, in one transaction
   DBI::dbWithTransaction(output, {
-    con <- file(tmp, open = "r")
+    con <- open_file(tmp, "r")
     on.exit(close(con), add = TRUE)
     header <- NULL
     repeat {

@@ -902,6 +902,70 @@ test_that("a disk cache that cannot be written is a warning, and the fit reads t
   expect_error(gradglm_source(function(reset = FALSE) NULL, cache_dir = 1), "'cache_dir' must be NULL or the path")
 })
 
+test_that("CSV chunks are whole records: quoted fields with line breaks, commas and quotes", {
+  set.seed(7)
+  n <- 300
+  notes <- c("plain", "two\nlines", "a, b", "say \"hi\"", "three\nline\nbreaks")
+  d <- data.frame(x = rnorm(n), note = sample(notes, n, TRUE))
+  d$y <- stats::rbinom(n, 1, stats::plogis(d$x + (d$note == "a, b")))
+  csv <- temp_path(".csv")
+  utils::write.csv(d, csv, row.names = FALSE)
+  expect_gt(length(readLines(csv)), n + 50)  # (many more lines than records)
+  ctl <- gradglm_control(tol = 1e-12)
+  b <- gradglm(y ~ x + note, data = d, family = binomial(), control = ctl)
+  for (size in c(7, 50, 1000)) {
+    src <- gradglm_source(csv, chunk_size = size)
+    s <- source_scan(src)
+    expect_equal(s$n, n, info = size)
+    expect_setequal(s$levels$note, notes)
+    a <- gradglm(y ~ x + note, data = src, family = binomial(), control = ctl)
+    expect_equal(nobs(a), n, info = size)
+    expect_equal(coef(a), coef(b), tolerance = 1e-8, info = size)
+  }
+  # a file in another encoding, read in it with fileEncoding
+  skip_if_not(isTRUE(l10n_info()[["UTF-8"]]))
+  cities <- c("Z\u00fcrich", "Gen\u00e8ve", "Malm\u00f6")
+  d2 <- data.frame(x = rnorm(60), city = rep(cities, 20))
+  d2$y <- stats::rbinom(60, 1, 0.5)
+  f2 <- temp_path(".csv")
+  con <- file(f2, "w", encoding = "latin1")
+  utils::write.csv(d2, con, row.names = FALSE)
+  close(con)
+  s2 <- source_scan(gradglm_source(f2, chunk_size = 7, fileEncoding = "latin1"))
+  expect_setequal(s2$levels$city, cities)
+  a2 <- gradglm(y ~ x + city, data = gradglm_source(f2, chunk_size = 7, fileEncoding = "latin1"), family = binomial(),
+                control = ctl)
+  expect_equal(coef(a2), coef(gradglm(y ~ x + city, data = d2, family = binomial(), control = ctl)), tolerance = 1e-8)
+})
+
+test_that("a file that cannot be opened is an error that leaves no connection in R's table", {
+  # R's file() warns before it fails: a handler that stopped it at the
+  # warning would leave a half-made connection whose identity R lets the
+  # garbage collector free, and a later getConnection() of it (future makes
+  # one for every open connection, at every future) could crash R
+  before <- getAllConnections()
+  gone <- file.path(tempfile("gone-"), "x.bin")
+  expect_error(gradglm:::open_file(gone, "wb"), "cannot open file .*x[.]bin")
+  withr::with_options(list(warn = 2), expect_error(gradglm:::open_file(gone, "rb"), "cannot open file .*x[.]bin"))
+  expect_identical(getAllConnections(), before)
+  # a CSV file that went away after its source was made: the error names the
+  # chunk, the pass and the reason
+  d <- source_data(3000)
+  files <- two_csv_files(d)
+  src <- gradglm_source(files, chunk_size = 1000)
+  unlink(files[2])
+  expect_error(gradglm(yb ~ x1 + x2, data = src, family = binomial()),
+               "reading chunk 3 [(]file .*[)] of the [a-z0-9]+ pass failed: cannot open file .*No such file")
+  expect_identical(getAllConnections(), before)
+  # the disk cache in a directory that went away (a warning, and the source read again)
+  d <- source_data(2000)
+  src <- function_source(d, 500)
+  src$cache <- 0.02
+  src$cache_dir <- tempfile("gone-")
+  expect_warning(gradglm(yb ~ x1 + x2, data = src, family = binomial()), "disk cache in [^(]*failed [(]cannot open file [^(]*[)]: the chunks")
+  expect_identical(getAllConnections(), before)
+})
+
 test_that("adam over chunks on disk trains as over chunks in memory", {
   d <- source_data(2000)
   fit_with <- function(cache) {
