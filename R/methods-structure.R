@@ -12,7 +12,10 @@
 #' coefficients (`Partial`, above the diagonal, from the unscaled covariance
 #' matrix). `dummy.coef()` spreads the coefficients over every level of
 #' every factor term, the baseline levels' as 0, as [stats::dummy.coef()]
-#' does for lm and glm fits.
+#' does for lm and glm fits. `kappa()` estimates the condition number of
+#' that weighted design from its QR decomposition's triangular factor, as
+#' [base::kappa()] does for a glm fit (`exact = TRUE` for the exact 2-norm
+#' condition number of the triangular factor).
 #'
 #' They exist for GLM fits made by [gradglm()] with a formula from data in
 #' memory (`qr()` and `alias()` also for penalised ones, whose design it is;
@@ -24,8 +27,10 @@
 #'   partial ones (the correlations of the estimable coefficients).
 #' @param use.na For `dummy.coef()`: give aliased coefficients as `NA`
 #'   (`TRUE`) or as 0 (`FALSE`, the default), as [stats::dummy.coef()].
-#' @param ... Not used.
-#' @return `qr()`: an object of class `"qr"`. `alias()`: a list of class
+#' @param z For `kappa()`: a `"gradglm"` fit.
+#' @param ... Not used; for `kappa()`, passed on to [base::kappa.qr()]
+#'   (`exact`, `norm`).
+#' @return `qr()`: an object of class `"qr"`. `kappa()`: a number. `alias()`: a list of class
 #'   `"listof"` with `Model` and, where there are any, `Complete` and
 #'   `Partial`, printed as [stats::alias()] prints it. `dummy.coef()`: an
 #'   object of class `"dummy_coef"` (a list with one numeric vector per term).
@@ -57,6 +62,13 @@ NULL
 qr.gradglm <- function(x, ...) {
   # (glm.fit's tolerance at its default epsilon: min(1e-7, epsilon / 1000))
   qr(.structure_design(x, "qr.gradglm"), tol = 1e-11)
+}
+
+#' @rdname gradglm-structure
+#' @export
+kappa.gradglm <- function(z, ...) {
+  # (as base's kappa.lm: the condition number of the QR's triangular factor)
+  kappa.qr(qr.gradglm(z), ...)
 }
 
 #' @rdname gradglm-structure

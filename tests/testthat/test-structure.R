@@ -34,6 +34,22 @@ test_that("qr() is the decomposition of the weighted design glm keeps, with its 
   expect_output(print(alias(gradglm(mpg ~ wt + hp + both, data = d))), "Complete")
 })
 
+test_that("kappa() is the condition number glm's fit reports, from the same QR", {
+  d <- transform(mtcars, cyl = factor(cyl))
+  for (fam in list(gaussian(), poisson(), Gamma(link = "log"))) {
+    d$y <- round(d$mpg)
+    f <- gradglm(y ~ wt + hp + cyl, data = d, family = fam, control = gradglm_control(tol = 1e-12))
+    g <- glm(y ~ wt + hp + cyl, data = d, family = fam, control = glm.control(epsilon = 1e-14, maxit = 100))
+    expect_equal(kappa(f), kappa(g), tolerance = 1e-6, label = fam$family)
+    expect_equal(kappa(f, exact = TRUE), kappa(g, exact = TRUE), tolerance = 1e-6, label = fam$family)
+    # (the design's scale shows: hp in hundreds makes it worse conditioned)
+    f100 <- update(f, . ~ . - hp + I(hp * 100))
+    expect_gt(kappa(f100), 10 * kappa(f))
+  }
+  sfit <- gradglm(mpg ~ wt, sigma = ~ hp, data = mtcars, family = student_t(df = 4))
+  expect_error(kappa(sfit), "qr.gradglm: .*GLM fits from data in memory")
+})
+
 test_that("dummy.coef() spreads the coefficients over the levels as glm's", {
   f <- gradglm(breaks ~ wool * tension, data = warpbreaks, family = poisson(), control = gradglm_control(tol = 1e-12))
   g <- glm(breaks ~ wool * tension, data = warpbreaks, family = poisson(), control = glm.control(epsilon = 1e-14))
