@@ -25,8 +25,10 @@
 #'   while fitting; cli shows it once a fit has run for about two seconds
 #'   (option `cli.progress_show_after`).
 #' @param rank_tol Tolerance of the rank detection: a column whose part
-#'   orthogonal to the earlier columns has a norm below `rank_tol` times its own
-#'   is aliased (its coefficient is `NA`), as in [stats::lm.fit()].
+#'   orthogonal to the earlier kept columns has a norm below `rank_tol` times
+#'   its own is aliased (its coefficient is `NA`), as in [stats::lm.fit()];
+#'   a GLM with more coefficients than observations keeps as many as the
+#'   design's rank, as [stats::glm()] does.
 #' @param ... Not used; unknown settings are an error.
 #' @return A list of class `"gradglm_control"`.
 #' @seealso [gradglm()]

@@ -145,9 +145,10 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   optimizer <- resolve_optimizer(spec, model, family, fun)
   cn <- unlist(lapply(model$blocks, `[[`, "coef_names"), use.names = FALSE)
   npar <- length(cn)
-  if (npar > n_ok && is.null(penalty)) {
-    what <- if (model$kind == "glm") "coefficients" else "parameters"
-    abort(fun, "the model has more ", what, " (", npar, ") than observations with non-zero weight (",
+  # (a GLM with more coefficients than observations is fitted as glm fits it:
+  # the columns beyond the design's rank are aliased)
+  if (npar > n_ok && is.null(penalty) && model$kind != "glm") {
+    abort(fun, "the model has more parameters (", npar, ") than observations with non-zero weight (",
           n_ok, ")")
   }
   start <- check_start(start, npar, cn, fun)

@@ -152,7 +152,8 @@ std::vector<bool> qr_fit(const Design& X, const VecRef& W, const MatRef& Z, doub
   }
   for (int t = 1; t < T; ++t) parts[0].fold(parts[t]);
   const MatrixXd& Rfull = parts[0].R();
-  std::vector<bool> aliased = aliased_from_qr(Rfull.topLeftCorner(p, p), parts[0].colnorm().head(p), rank_tol);
+  MatrixXd RX = Rfull.leftCols(p);
+  std::vector<bool> aliased = aliased_columns(RX, parts[0].colnorm().head(p), rank_tol);
   exact_solve(Rfull, p, kept_columns(aliased), B, cov);
   return aliased;
 }

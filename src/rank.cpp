@@ -16,11 +16,21 @@ uint64_t splitmix64(uint64_t x) {
   return x ^ (x >> 31);
 }
 
-std::vector<bool> aliased_from_qr(const MatrixXd& R, const VectorXd& colnorm, double tol) {
-  const Index p = colnorm.size();
-  std::vector<bool> aliased(p, false);
-  for (Index j = 0; j < p; ++j) {
-    aliased[j] = !(std::abs(R(j, j)) > tol * colnorm[j]) || colnorm[j] == 0.0;
+std::vector<bool> aliased_columns(MatrixXd& A, const VectorXd& colnorm, double tol) {
+  const Index m = A.rows(), p = A.cols();
+  std::vector<bool> aliased(p, true);
+  VectorXd work(p);
+  Index k = 0;  // columns kept so far: rows k.. of a later column are its part orthogonal to them
+  for (Index j = 0; j < p && k < m; ++j) {
+    auto tail = A.col(j).segment(k, m - k);
+    if (!(colnorm[j] > 0.0) || !(tail.norm() > tol * colnorm[j])) continue;
+    aliased[j] = false;
+    double tau = 0.0, beta = 0.0;
+    tail.makeHouseholderInPlace(tau, beta);
+    if (j + 1 < p) {
+      A.block(k, j + 1, m - k, p - j - 1).applyHouseholderOnTheLeft(tail.tail(m - k - 1), tau, work.data());
+    }
+    ++k;
   }
   return aliased;
 }
@@ -58,8 +68,12 @@ std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, i
     });
   }
   const VectorXd colnorm = A.colwise().norm();
+  // (Eigen's blocked QR first: its triangle R = Q' A has the columns' inner
+  // products, so the sequential rule on its min(m, p) x p rows costs p^3,
+  // not rows x p^2)
   Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
-  return aliased_from_qr(qr.matrixQR(), colnorm, tol);
+  MatrixXd R = qr.matrixQR().topRows(std::min(A.rows(), p)).triangularView<Eigen::Upper>();
+  return aliased_columns(R, colnorm, tol);
 }
 
 bool clearly_full_rank(const MatrixXd& X, const VectorXd& w, double margin, int threads) {

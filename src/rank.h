@@ -16,9 +16,14 @@ typedef Eigen::Ref<const VectorXd> VecRef;
 
 uint64_t splitmix64(uint64_t x);
 
-// Column j is aliased when the part of it orthogonal to the earlier kept
-// columns has a norm below tol times its own norm (glm's sequential rule).
-std::vector<bool> aliased_from_qr(const MatrixXd& R, const VectorXd& colnorm, double tol);
+// Column j of A is aliased when the part of it orthogonal to the earlier kept
+// columns has a norm of at most tol times colnorm[j] (glm's sequential rule:
+// an aliased column is set aside, as glm's QR moves it to the end, and later
+// columns are tested against the kept ones alone). Householder reflections
+// of the kept columns, applied to the later ones; A (any number of rows, as
+// sqrt(w) X or the triangle of its QR) is overwritten. A column of norm 0 is
+// aliased, and so is every column once the kept ones fill A's rows.
+std::vector<bool> aliased_columns(MatrixXd& A, const VectorXd& colnorm, double tol);
 
 // Rank detection for the iterative optimizers (a QR of sqrt(w) X, or of a
 // count sketch of it for large n).

@@ -275,6 +275,40 @@ test_that("rank-deficient designs give NA coefficients where glm does", {
   }
 })
 
+test_that("more coefficients than observations: the columns beyond the rank are aliased where glm aliases them", {
+  # glm's rule: a column is aliased when it depends on the kept columns before
+  # it, and is then set aside (an early dependent column does not take a
+  # later independent one with it); once the kept columns reach the rank,
+  # the rest are aliased
+  set.seed(61)
+  for (r in 1:24) {
+    n <- 4 + r %% 7
+    p <- n + (r %% 5) - 1
+    X <- matrix(rnorm(n * p), n)
+    colnames(X) <- paste0("v", seq_len(p))
+    if (r %% 3 == 0) X[, 2] <- 2 * X[, 1]
+    if (r %% 4 == 0) X[, 3] <- 1  # (a copy of the intercept)
+    dd <- data.frame(X, yg = rnorm(n), yp = stats::rpois(n, 3) + 1, yb = stats::rbinom(n, 1, 0.5))
+    for (m in list(list("yg", gaussian()), list("yp", poisson()), list("yb", binomial()))) {
+      fml <- stats::reformulate(colnames(X), m[[1]])
+      g <- suppressWarnings(glm(fml, data = dd, family = m[[2]]))
+      f <- suppressWarnings(gradglm(fml, data = dd, family = m[[2]]))
+      lab <- paste(m[[2]]$family, "n =", n, "p =", p + 1, "case", r)
+      expect_identical(is.na(coef(f)), is.na(coef(g)), label = lab)
+      expect_identical(c(f$rank, df.residual(f)), c(g$rank, df.residual(g)), label = lab)
+      # (a saturated binomial fit runs its fitted probabilities to 0 and 1)
+      if (m[[2]]$family != "binomial") expect_equal(fitted(f), fitted(g), tolerance = 1e-6, label = lab)
+    }
+  }
+  # the matrix interface, and zero weights leaving fewer rows than columns
+  X6 <- cbind(1, matrix(seq_len(36) %% 7, 6, 6))
+  y6 <- c(1.2, 2.3, 3.1, 4.8, 5.2, 6.9)
+  expect_identical(unname(is.na(coef(gradglm_fit(X6, y6)))), is.na(coef(glm.fit(X6, y6))))
+  w <- c(1, 0, 1, 0, 1, 0)
+  expect_identical(is.na(coef(gradglm(mpg ~ wt + hp + qsec + drat, data = mtcars[1:6, ], weights = w))),
+                   is.na(coef(glm(mpg ~ wt + hp + qsec + drat, data = mtcars[1:6, ], weights = w))))
+})
+
 test_that("separation gives a warning and a finite result", {
   d <- data.frame(x = c(1:10), y = c(0, 0, 0, 0, 0, 1, 1, 1, 1, 1))
   for (opt in c("auto", "newton", "gd")) {
