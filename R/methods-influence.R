@@ -1,8 +1,8 @@
 #' Leverages, residuals and influence of the rows of a GLM fit
 #'
-#' The regression diagnostics of [stats::influence.measures()] for a
-#' generalized linear model fitted by maximum likelihood, computed as
-#' [stats::hatvalues()], [stats::rstandard()], [stats::rstudent()],
+#' The regression diagnostics of a generalized linear model fitted by
+#' maximum likelihood, computed as [stats::hatvalues()],
+#' [stats::rstandard()], [stats::rstudent()],
 #' [stats::cooks.distance()], [stats::dfbeta()], [stats::dfbetas()] and
 #' [stats::influence()] (as [stats::lm.influence()]) compute them for the
 #' same `glm()` fit: the leverages are the diagonal of
@@ -22,6 +22,14 @@
 #' multinomial, ordinal, networks, penalised fits, chunked sources) give an
 #' error that says so.
 #'
+#' [stats::influence.measures()], [stats::covratio()] and, by default,
+#' [stats::dffits()] read the QR decomposition that a glm fit keeps as its
+#' `qr` component. A gradglm fit does not keep one (it would be a copy of
+#' the weighted design, as large as the data), so they stop with stats'
+#' message about a missing `qr` component. `dffits(fit, infl = influence(fit))`
+#' gives glm's values, and [qr()][qr.gradglm()] computes the decomposition
+#' when it is wanted.
+#'
 #' @param model A `"gradglm"` fit.
 #' @param type For `rstandard()`: standardised `"deviance"` (the default, as
 #'   glm's) or `"pearson"` residuals.
@@ -40,6 +48,7 @@
 #' which.max(cooks.distance(fit))
 #' head(rstudent(fit))
 #' head(dfbetas(fit)[, 1:3])
+#' head(dffits(fit, infl = influence(fit)))
 #' @name gradglm-influence
 NULL
 

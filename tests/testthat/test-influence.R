@@ -56,6 +56,8 @@ test_that("influence(), rstudent(), dfbeta() and dfbetas() equal glm's", {
     expect_equal(rstudent(fit), rstudent(ref), tolerance = 1e-7, label = lab)
     expect_equal(dfbeta(fit), dfbeta(ref), tolerance = 1e-7, label = lab)
     expect_equal(dfbetas(fit), dfbetas(ref), tolerance = 1e-7, label = lab)
+    # stats' dffits() with the fit's influence() (its default reads glm's qr component)
+    expect_equal(dffits(fit, infl = a), dffits(ref), tolerance = 1e-7, label = lab)
     expect_identical(names(influence(fit, do.coef = FALSE)), c("hat", "sigma", "dev.res", "pear.res"))
   }
   # the negative binomial with theta estimated, against glm.nb(), whose
