@@ -320,7 +320,11 @@ read_csv_chunk <- function(con, header, chunk_size, args) {
   if (!is.null(header)) args$col.names <- header  # (then the end of the file gives no rows)
   if (is.null(args$check.names)) args$check.names <- TRUE
   args$fileEncoding <- NULL  # (the connection was opened in it)
-  chunk <- tryCatch(do.call(utils::read.csv, args), error = function(e) {
+  chunk <- tryCatch(withCallingHandlers(do.call(utils::read.csv, args), warning = function(w) {
+    # (a chunk that starts at a last line without its newline: read.csv()
+    # of the whole file would not warn)
+    if (grepl("incomplete final line", conditionMessage(w), fixed = TRUE)) invokeRestart("muffleWarning")
+  }), error = function(e) {
     # an empty file: no lines for the header
     if (is.null(header) && !length(readLines(con, n = 1L))) return(NULL)
     stop(e)

@@ -922,6 +922,11 @@ test_that("CSV chunks are whole records: quoted fields with line breaks, commas 
     expect_equal(nobs(a), n, info = size)
     expect_equal(coef(a), coef(b), tolerance = 1e-8, info = size)
   }
+  # a file without its final newline, read in chunks that start at its last
+  # line: no warning (read.csv() of the whole file gives none)
+  nonl <- temp_path(".csv")
+  cat(paste(c("\"x\",\"y\"", paste(d$x[1:10], d$y[1:10], sep = ",")), collapse = "\n"), file = nonl)
+  for (size in c(3, 5, 10)) expect_equal(expect_silent(source_scan(gradglm_source(nonl, chunk_size = size)))$n, 10)
   # a file in another encoding, read in it with fileEncoding
   skip_if_not(isTRUE(l10n_info()[["UTF-8"]]))
   cities <- c("Z\u00fcrich", "Gen\u00e8ve", "Malm\u00f6")
