@@ -178,7 +178,7 @@ print.gradglm_source <- function(x, ...) {
 # identity R lets the garbage collector free: a later getConnection() of it
 # (future does that for every future) reads freed memory and can crash R.
 # So the warning is kept and muffled, and file() goes on to clean up and fail.
-open_file <- function(path, open, encoding = "native.enc") {
+open_file <- function(path, open, encoding = getOption("encoding")) {
   why <- NULL
   withCallingHandlers(
     tryCatch(file(path, open = open, encoding = encoding), error = function(e) {
@@ -232,6 +232,8 @@ source_open <- function(src, pass, fun = "gradglm") {
       con <- NULL
       header <- NULL
       done_file <- TRUE
+      where <- ""  # (" (file name)", for the messages about the current file)
+      encoding <- if (is.null(src$read_args$fileEncoding)) getOption("encoding") else src$read_args$fileEncoding
       close <- function() {
         if (!is.null(con)) try(base::close(con), silent = TRUE)
         con <<- NULL
@@ -248,10 +250,9 @@ source_open <- function(src, pass, fun = "gradglm") {
               close()
               return(NULL)
             }
-            where <- paste0(" (file ", basename(src$files[file_i]), ")")
+            where <<- paste0(" (file ", basename(src$files[file_i]), ")")
             # (a file that cannot be opened fails its first chunk)
-            enc <- src$read_args$fileEncoding
-            con <<- tryCatch(open_file(src$files[file_i], "r", if (is.null(enc)) "native.enc" else enc), error = function(e) {
+            con <<- tryCatch(open_file(src$files[file_i], "r", encoding), error = function(e) {
               k <<- k + 1L
               fail(e, where)
             })
@@ -259,7 +260,6 @@ source_open <- function(src, pass, fun = "gradglm") {
             done_file <<- FALSE
           }
           k <<- k + 1L
-          where <- paste0(" (file ", basename(src$files[file_i]), ")")
           chunk <- tryCatch(read_csv_chunk(con, header, src$chunk_size, src$read_args),
                             error = function(e) fail(e, where))
           if (is.null(chunk) || nrow(chunk) < src$chunk_size) done_file <<- TRUE

@@ -161,11 +161,6 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   if (identical(disk_dir, "")) disk_dir <- tempdir()
   # the cached chunk i written to the disk cache; FALSE when that fails: the
   # chunks on disk are then forgotten, and the cache keeps the last chunks
-  failed <- function(e) {
-    warn(fun, "writing chunks to the disk cache in ", disk_dir, " failed (", conditionMessage(e), "): ",
-         "the chunks that do not fit in the memory cache are read from the source again on every pass")
-    FALSE
-  }
   to_disk <- function(i) {
     # (the failure is reported after the tryCatch: a warning given in its
     # error handler would be caught by its own warning handler)
@@ -182,7 +177,8 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
       cache_bytes[i] <<- 0
       return(TRUE)
     }
-    failed(why)
+    warn(fun, "writing chunks to the disk cache in ", disk_dir, " failed (", conditionMessage(why), "): ",
+         "the chunks that do not fit in the memory cache are read from the source again on every pass")
     disk_dir <<- NULL
     drop_disk()
     FALSE
