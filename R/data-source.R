@@ -21,11 +21,17 @@
 #' ignored), and `x(reset = FALSE)` returns the next chunk as a data frame,
 #' or `NULL` after the last one.
 #'
+#' Only the columns a model uses need be numeric, logical, character or
+#' factor; the others (dates, binary objects) are left alone, unless the
+#' formula takes every column (`y ~ .`).
+#'
 #' @param x A DBI connection (with `query`), a dplyr table of a database
 #'   (with dbplyr: its query is run), a character vector of CSV file paths,
 #'   or a function `function(reset = FALSE)` as described below.
 #' @param query For a DBI connection: an SQL query, or the name of a table
-#'   (all of its rows and columns).
+#'   (all of its rows; a fit reads only the columns its model uses, so that
+#'   a wide table costs what its used columns cost). A query is run as
+#'   written: select the model's columns in it.
 #' @param chunk_size Rows per chunk for a query or CSV files (a function
 #'   decides its own chunks).
 #' @param cache Megabytes of model matrices that a fit keeps in memory
@@ -149,14 +155,31 @@ new_source <- function(x, query, chunk_size, fun, ...) {
     if (!is.character(query) || length(query) != 1L || is.na(query) || !nzchar(query)) {
       abort(fun, "'query' must be one SQL query or table name")
     }
+    table <- NULL
     if (!grepl("\\s", trimws(query))) {
       if (!DBI::dbExistsTable(x, query)) abort(fun, "'query': no table ", dQuote(query, FALSE), " in the database")
+      table <- query
       query <- paste("SELECT * FROM", DBI::dbQuoteIdentifier(x, query))
     }
-    return(structure(list(kind = "dbi", con = x, query = query, chunk_size = chunk_size), class = "gradglm_source"))
+    return(structure(list(kind = "dbi", con = x, query = query, table = table, chunk_size = chunk_size),
+                     class = "gradglm_source"))
   }
   abort(fun, "'x' must be a DBI connection (with 'query'), a character vector of CSV files or a function, ",
         "not ", class(x)[1L])
+}
+
+# The source of a table read for a model that uses the columns `vars` ("."
+# for all): the query selects only those (in the table's order), so that the
+# other columns are neither fetched nor checked. A query of the user's and
+# other kinds of source are read whole.
+source_for_columns <- function(source, vars) {
+  if (!identical(source$kind, "dbi") || is.null(source$table) || "." %in% vars) return(source)
+  fields <- tryCatch(DBI::dbListFields(source$con, source$table), error = function(e) NULL)
+  cols <- fields[fields %in% vars]
+  if (!length(cols) || length(cols) == length(fields)) return(source)
+  source$query <- paste("SELECT", paste(DBI::dbQuoteIdentifier(source$con, cols), collapse = ", "), "FROM",
+                        DBI::dbQuoteIdentifier(source$con, source$table))
+  source
 }
 
 #' @export

@@ -16,6 +16,8 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
                          offset = NULL, subset = NULL, na_fun = stats::na.omit, contrasts = NULL,
                          env = parent.frame(), schema = NULL, fun = "gradglm", first_chunk = NULL) {
   fam <- resolve_family(family, fun)
+  vars <- model_variables(formula, sigma, weights, offset, subset)
+  source <- source_for_columns(source, vars)  # (a table: only the model's columns are read)
   reads <- 0L  # the passes that read the source
   rows_read <- 0  # the rows read from the source, over all passes
   table_rows <- 0  # the rows of the source (counted by the first pass)
@@ -39,10 +41,10 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
       stop(e)
     })
     if (is.null(chunk1)) abort(fun, "the source returned no rows")
-    schema <- first_chunk_schema(chunk1, source, model_variables(formula, sigma, weights, offset, subset))
+    schema <- first_chunk_schema(chunk1, source, vars)
     if (is.null(schema)) {
       peek$close()
-      schema <- source_scan(source)
+      schema <- source_scan(source, scan_columns(chunk1, vars))
       reads <- 1L
       rows_read <- schema$n
     } else {
@@ -395,6 +397,10 @@ model_variables <- function(formula, sigma = NULL, weights = NULL, offset = NULL
   c(all.vars(formula), if (!is.null(sigma)) all.vars(sigma), all.vars(weights), all.vars(offset),
     all.vars(subset), if (is.character(weights)) weights)
 }
+
+# the columns of a chunk that the first pass scans for a model that uses
+# `vars` ("." for all): those it uses (the others may be of any type)
+scan_columns <- function(chunk1, vars) if ("." %in% vars) NULL else intersect(names(chunk1), vars)
 
 # The schema from a source's first chunk alone, when the model's columns
 # (`vars`) are numeric there, or factors whose levels the source gives: no

@@ -159,7 +159,7 @@ partition_task <- function(part, key, task, spec, theta = NULL, curvature = "non
     if (!inherits(src, "gradglm_source")) stop("the partition's function did not return a gradglm_source()")
     if (is.function(part) && identical(src$kind, "dbi")) on.exit(DBI::dbDisconnect(src$con), add = TRUE)
     if (task == "scan") {
-      out <- partition_scan(src, spec$vars)
+      out <- partition_scan(source_for_columns(src, spec$vars), spec$vars)
       partition_store$chunks[[key]] <- out$chunk1  # (for the task "first" that follows)
       out$chunk1 <- NULL
       return(out)
@@ -229,7 +229,8 @@ partition_scan <- function(src, vars) {
   if (is.null(chunk1)) stop("the source returned no rows")
   schema <- first_chunk_schema(chunk1, src, vars)
   if (!is.null(schema)) return(list(value = schema, read = nrow(chunk1), rows = NA_real_, chunk1 = chunk1))
-  schema <- source_scan(src)
+  schema <- source_scan(src, scan_columns(chunk1, vars))
+  schema$all_columns <- names(chunk1)  # (to compare the partitions' columns)
   list(value = schema, read = nrow(chunk1) + schema$n, rows = schema$n, chunk1 = chunk1)
 }
 

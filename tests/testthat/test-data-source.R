@@ -743,6 +743,45 @@ test_that("levels given with the source spare the first pass; a dplyr table of a
   expect_equal(coef(a), coef(b), tolerance = 1e-8)
 })
 
+test_that("a table is read for the model's columns only; columns a model does not use may be of any type", {
+  skip_if_not_installed("DBI")
+  skip_if_not_installed("RSQLite")
+  d <- source_data(2500)
+  dd <- d
+  dd$f <- factor(dd$f)
+  ctl <- gradglm_control(tol = 1e-12)
+  ref <- gradglm(yb ~ x1 + f, data = dd, family = binomial(), control = ctl)
+  con <- DBI::dbConnect(RSQLite::SQLite(), temp_path(".sqlite"))
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  # a column of binary objects, which no model can use (it was fetched and
+  # refused by the first pass over the factor's levels)
+  DBI::dbWriteTable(con, "d", d)
+  DBI::dbExecute(con, "ALTER TABLE d ADD COLUMN blob BLOB")
+  DBI::dbExecute(con, "UPDATE d SET blob = randomblob(4)")
+  src <- gradglm_source(con, "d", chunk_size = 1000)
+  expect_match(src$query, "SELECT \\* FROM")
+  expect_identical(gradglm:::source_for_columns(src, c("yb", "f", "x1"))$query,
+                   'SELECT `x1`, `f`, `yb` FROM `d`')  # (in the table's order)
+  expect_identical(gradglm:::source_for_columns(src, c("yb", "."))$query, src$query)
+  fit <- gradglm(yb ~ x1 + f, data = src, family = binomial(), control = ctl)
+  expect_equal(coef(fit), coef(ref), tolerance = 1e-8)
+  expect_equal(AIC(fit), AIC(ref), tolerance = 1e-10)
+  # a column the model uses but the table lacks is named; so is an unusable column the model asks for
+  expect_error(gradglm(yb ~ x1 + zz, data = src, family = binomial()), "'zz', not among the source's columns")
+  expect_error(gradglm(yb ~ ., data = src, family = binomial()), "column 'blob' is a blob")
+  # a query of the user's is read as written
+  q <- gradglm(yb ~ x1 + f, data = gradglm_source(con, "SELECT yb, x1, f FROM d", chunk_size = 1000),
+               family = binomial(), control = ctl)
+  expect_equal(coef(q), coef(ref), tolerance = 1e-8)
+  # a function source's unused columns (a date here) are not checked either
+  dated <- d
+  dated$when <- as.Date("2020-01-01") + seq_len(nrow(d))
+  expect_equal(coef(gradglm(yb ~ x1 + f, data = function_source(dated, 700), family = binomial(), control = ctl)),
+               coef(ref), tolerance = 1e-8)
+  expect_error(gradglm(yb ~ x1 + f + when, data = function_source(dated, 700), family = binomial()),
+               "column 'when' is a Date")
+})
+
 test_that("sgd and adam train by epochs over the chunks and reach the in-memory optimum", {
   skip_if_not_installed("DBI")
   skip_if_not_installed("RSQLite")

@@ -104,6 +104,9 @@ test_that("fits over partitions on a 2-worker multisession plan equal the in-mem
   files3 <- partition_files(d[, setdiff(names(d), "x2")], list(1:100))
   expect_error(gradglm(yb ~ x1, data = gradglm_partitions(a = files[1], c = files3), family = binomial()),
                "the partitions have different columns: 'a' has 'x2' that 'c' lacks")
+  # (also when a factor's levels take a pass over every row: only the model's columns are scanned)
+  expect_error(gradglm(yb ~ x1 + f, data = gradglm_partitions(a = files[1], c = files3), family = binomial()),
+               "the partitions have different columns: 'a' has 'x2' that 'c' lacks")
   expect_error(gradglm(yb ~ x1, data = gradglm_partitions(a = files[1], broken = function() stop("no disk")),
                        family = binomial()),
                "partition 'broken' failed: no disk")
