@@ -982,6 +982,61 @@ test_that("CSV chunks are whole records: quoted fields with line breaks, commas 
   expect_equal(coef(a2), coef(gradglm(y ~ x + city, data = d2, family = binomial(), control = ctl)), tolerance = 1e-8)
 })
 
+test_that("a CSV file's later chunks are read in the classes of its first chunk", {
+  set.seed(8)
+  n <- 400
+  # a code that looks like a number only in later rows, and an integer
+  # column whose later rows have decimals
+  d <- data.frame(x = rnorm(n), code = rep(c("a1", "b2", "17", "25"), each = n / 4), k = c(1:200, (1:200) / 4))
+  d$y <- stats::rbinom(n, 1, stats::plogis(d$x + (d$code == "17")))
+  csv <- temp_path(".csv")
+  utils::write.csv(d, csv, row.names = FALSE)
+  src <- gradglm_source(csv, chunk_size = 90)
+  # (what read.csv() of the whole file gives: code a character column)
+  whole <- utils::read.csv(csv)
+  expect_type(whole$code, "character")
+  ctl <- gradglm_control(tol = 1e-12)
+  a <- gradglm(y ~ x + code + k, data = src, family = binomial(), control = ctl)
+  b <- gradglm(y ~ x + code + k, data = whole, family = binomial(), control = ctl)
+  expect_equal(coef(a), coef(b), tolerance = 1e-8)
+  expect_setequal(source_scan(src)$levels$code, c("a1", "b2", "17", "25"))
+  # the classes of the first chunk: a number in quotes, or a first record
+  # that cannot be told, is guessed in each chunk; none when the user gives
+  # classes or numerals
+  quoted <- gradglm:::csv_first_record_quoted(csv, list(), "native.enc")
+  expect_identical(quoted, c(FALSE, TRUE, FALSE, FALSE))
+  expect_identical(gradglm:::csv_classes(whole[1:5, ], list(), quoted), c("numeric", "character", "numeric", "numeric"))
+  expect_identical(gradglm:::csv_classes(whole[1:5, ], list(), c(TRUE, TRUE, FALSE, FALSE)),
+                   c(NA, "character", "numeric", "numeric"))
+  expect_identical(gradglm:::csv_classes(whole[1:5, ], list(), NULL), c(NA, "character", NA, NA))
+  expect_null(gradglm:::csv_classes(whole[1:5, ], list(colClasses = "character"), quoted))
+  expect_null(gradglm:::csv_classes(whole[1:5, ], list(numerals = "no.loss"), quoted))
+  # every field in quotes (as some programs write CSV): read as before
+  csv_q <- temp_path(".csv")
+  utils::write.table(d, csv_q, sep = ",", row.names = FALSE, quote = TRUE, qmethod = "double")
+  writeLines(gsub("(^|,)(-?[0-9][^,]*)(?=,|$)", "\\1\"\\2\"", readLines(csv_q), perl = TRUE), csv_q)
+  expect_match(readLines(csv_q, n = 2)[2], '^"-?[0-9.]+","a1","1","[01]"$')
+  expect_identical(gradglm:::csv_first_record_quoted(csv_q, list(), "native.enc"), rep(TRUE, 4))
+  aq <- gradglm(y ~ x + code + k, data = gradglm_source(csv_q, chunk_size = 90), family = binomial(), control = ctl)
+  expect_equal(coef(aq), coef(b), tolerance = 1e-8)
+  # text in a later chunk of a numeric column: an error naming the chunk
+  bad <- d
+  bad$x <- format(bad$x)
+  bad$x[350] <- "about 3"
+  csv2 <- temp_path(".csv")
+  utils::write.csv(bad, csv2, row.names = FALSE)  # (x in quotes: guessed in each chunk)
+  expect_error(gradglm(y ~ x, data = gradglm_source(csv2, chunk_size = 90), family = binomial()),
+               "column 'x' is not numeric in chunk 4")
+  utils::write.csv(bad, csv2, row.names = FALSE, quote = 2L)  # (x without quotes: read as numbers)
+  expect_error(gradglm(y ~ x, data = gradglm_source(csv2, chunk_size = 90), family = binomial()),
+               paste0("reading chunk 4 \\(file ", basename(csv2), "\\) of the .* pass failed: .*'about ?3'.*",
+                      "in a column that is numeric in the file's first chunk"))
+  # (the user's classes are used as given)
+  cc <- gradglm(y ~ code, data = gradglm_source(csv, chunk_size = 90, colClasses = c(code = "character")),
+                family = binomial(), control = ctl)
+  expect_equal(coef(cc), coef(gradglm(y ~ code, data = whole, family = binomial(), control = ctl)), tolerance = 1e-8)
+})
+
 test_that("a file that cannot be opened is an error that leaves no connection in R's table", {
   # R's file() warns before it fails: a handler that stopped it at the
   # warning would leave a half-made connection whose identity R lets the
