@@ -946,6 +946,7 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
   tmp <- tempfile("gradglm-predict-", fileext = ".csv")
   on.exit(unlink(tmp), add = TRUE)
   rows <- 0
+  classes <- NULL  # (of the file's columns: its numbers, never quoted, are read back as numbers)
   source_each(newdata, function(chunk, k) {
     absent <- setdiff(keep, names(chunk))
     if (length(absent)) abort(fun, "'keep': column(s) ", quote_some(absent), " not in chunk ", k)
@@ -962,12 +963,17 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
       data.frame(fit = if (is.factor(p)) as.character(p) else unname(p))
     }
     if (length(keep)) out <- cbind(chunk[keep], out)
+    if (is.null(classes)) {
+      classes <<- unname(vapply(out, function(x) {
+        if (is.numeric(x)) "numeric" else if (is.character(x)) "character" else NA_character_
+      }, ""))
+    }
     utils::write.table(out, tmp, sep = ",", row.names = FALSE, col.names = rows == 0, append = rows > 0,
                        qmethod = "double")
     rows <<- rows + nrow(out)
   }, "prediction", fun)
   if (is.null(output)) {
-    res <- utils::read.csv(tmp)
+    res <- utils::read.csv(tmp, colClasses = classes)
     if (ncol(res) == 1L) return(res[[1L]])
     if (identical(names(res)[(ncol(res) - 1L):ncol(res)], c("fit", "se.fit")) && !length(keep)) {
       return(list(fit = res$fit, se.fit = res$se.fit))
@@ -984,7 +990,7 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
     on.exit(close(con), add = TRUE)
     header <- NULL
     repeat {
-      part <- read_csv_chunk(con, header, 100000L, list())
+      part <- read_csv_chunk(con, header, 100000L, list(), classes)
       if (is.null(part)) break
       header <- names(part)
       DBI::dbWriteTable(output, table, part, append = TRUE)

@@ -699,6 +699,8 @@ test_that("predict() on a source returns the predictions or writes them to a fil
   expect_equal(as.matrix(pr), unname(predict(mfit, newdata = dd, type = "probs")), tolerance = 1e-12,
                ignore_attr = TRUE)
   expect_equal(names(pr), c("p", "q", "r"))
+  expect_identical(predict(mfit, newdata = src, type = "class"),
+                   as.character(predict(mfit, newdata = dd, type = "class")))
   # a failing chunk leaves no output and no temporary file
   before <- list.files(tempdir(), pattern = "^gradglm-predict-")
   bad <- d
