@@ -26,7 +26,8 @@
 #' formula takes every column (`y ~ .`).
 #'
 #' @param x A DBI connection (with `query`), a dplyr table of a database
-#'   (with dbplyr: its query is run), a character vector of CSV file paths,
+#'   (with dbplyr: its query is run, selecting the model's columns), a
+#'   character vector of CSV file paths,
 #'   or a function `function(reset = FALSE)` as described below.
 #' @param query For a DBI connection: an SQL query, or the name of a table
 #'   (all of its rows; a fit reads only the columns its model uses, so that
@@ -132,8 +133,9 @@ new_source <- function(x, query, chunk_size, fun, ...) {
     # a dplyr table of a database: its connection and its SQL
     if (!requireNamespace("dbplyr", quietly = TRUE)) abort(fun, "a dplyr table needs the dbplyr package")
     if (!is.null(query)) abort(fun, "'query' is given by the dplyr table itself")
-    query <- as.character(dbplyr::sql_render(x))
-    x <- dbplyr::remote_con(x)
+    src <- new_source(dbplyr::remote_con(x), as.character(dbplyr::sql_render(x)), chunk_size, fun)
+    src$lazy <- x  # (narrowed to a model's columns by source_for_columns())
+    return(src)
   }
   if (is.function(x)) {
     if (!is.null(query)) abort(fun, "'query' is for a DBI connection, not for a function")
@@ -172,17 +174,24 @@ new_source <- function(x, query, chunk_size, fun, ...) {
         "not ", class(x)[1L])
 }
 
-# The source of a table read for a model that uses the columns `vars` ("."
-# for all): the query selects only those (in the table's order), so that the
-# other columns are neither fetched nor checked. A query of the user's and
-# other kinds of source are read whole.
+# The source of a table (or a dplyr table) read for a model that uses the
+# columns `vars` ("." for all): the query selects only those (in the table's
+# order), so that the other columns are neither fetched nor checked. A query
+# of the user's and other kinds of source are read whole.
 source_for_columns <- function(source, vars) {
-  if (!identical(source$kind, "dbi") || is.null(source$table) || "." %in% vars) return(source)
-  fields <- tryCatch(DBI::dbListFields(source$con, source$table), error = function(e) NULL)
+  if (!identical(source$kind, "dbi") || (is.null(source$table) && is.null(source$lazy)) || "." %in% vars) {
+    return(source)
+  }
+  fields <- tryCatch(if (is.null(source$lazy)) DBI::dbListFields(source$con, source$table) else colnames(source$lazy),
+                     error = function(e) NULL)
   cols <- fields[fields %in% vars]
   if (!length(cols) || length(cols) == length(fields)) return(source)
-  source$query <- paste("SELECT", paste(DBI::dbQuoteIdentifier(source$con, cols), collapse = ", "), "FROM",
-                        DBI::dbQuoteIdentifier(source$con, source$table))
+  source$query <- if (is.null(source$lazy)) {
+    paste("SELECT", paste(DBI::dbQuoteIdentifier(source$con, cols), collapse = ", "), "FROM",
+          DBI::dbQuoteIdentifier(source$con, source$table))
+  } else {
+    as.character(dbplyr::sql_render(dplyr::select(source$lazy, dplyr::all_of(cols))))
+  }
   source
 }
 

@@ -740,6 +740,11 @@ test_that("levels given with the source spare the first pass; a dplyr table of a
   tb <- dplyr::filter(dplyr::tbl(con, "d"), x2 > 0.5)
   src <- gradglm_source(tb, chunk_size = 400)
   expect_match(src$query, "WHERE")
+  # (a model's columns selected from the dplyr table)
+  narrow <- gradglm:::source_for_columns(src, c("yb", "x1", "f"))$query
+  expect_match(narrow, "WHERE")
+  expect_false(grepl("*", narrow, fixed = TRUE))
+  expect_setequal(names(DBI::dbGetQuery(con, narrow)), c("x1", "f", "yb"))
   a <- gradglm(yb ~ x1 + f, data = src, family = binomial(), control = gradglm_control(tol = 1e-12))
   b <- gradglm(yb ~ x1 + f, data = dd[dd$x2 > 0.5, ], family = binomial(), control = gradglm_control(tol = 1e-12))
   expect_equal(coef(a), coef(b), tolerance = 1e-8)
