@@ -946,7 +946,7 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
   tmp <- tempfile("gradglm-predict-", fileext = ".csv")
   on.exit(unlink(tmp), add = TRUE)
   rows <- 0
-  classes <- NULL  # (of the file's columns: its numbers, never quoted, are read back as numbers)
+  classes <- NULL  # (of the file's columns: its predictions are read back in their classes)
   source_each(newdata, function(chunk, k) {
     absent <- setdiff(keep, names(chunk))
     if (length(absent)) abort(fun, "'keep': column(s) ", quote_some(absent), " not in chunk ", k)
@@ -962,12 +962,14 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
     } else {
       data.frame(fit = if (is.factor(p)) as.character(p) else unname(p))
     }
-    if (length(keep)) out <- cbind(chunk[keep], out)
     if (is.null(classes)) {
-      classes <<- unname(vapply(out, function(x) {
+      # (numbers are written without quotes; the kept columns are guessed, as
+      # their type may change from chunk to chunk)
+      classes <<- c(rep(NA_character_, length(keep)), unname(vapply(out, function(x) {
         if (is.numeric(x)) "numeric" else if (is.character(x)) "character" else NA_character_
-      }, ""))
+      }, "")))
     }
+    if (length(keep)) out <- cbind(chunk[keep], out)
     utils::write.table(out, tmp, sep = ",", row.names = FALSE, col.names = rows == 0, append = rows > 0,
                        qmethod = "double")
     rows <<- rows + nrow(out)

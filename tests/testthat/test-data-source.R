@@ -701,6 +701,17 @@ test_that("predict() on a source returns the predictions or writes them to a fil
   expect_equal(names(pr), c("p", "q", "r"))
   expect_identical(predict(mfit, newdata = src, type = "class"),
                    as.character(predict(mfit, newdata = dd, type = "class")))
+  # a kept column whose type changes from chunk to chunk (numbers, then codes)
+  two <- list(data.frame(x1 = c(0.1, 0.2), id = c(1, 2)), data.frame(x1 = c(0.3, 0.4), id = c("A3", "A4")))
+  j <- 0
+  mixed_ids <- gradglm_source(function(reset = FALSE) {
+    if (reset) j <<- 0 else j <<- j + 1
+    if (!reset && j <= 2) two[[j]]
+  })
+  kept <- predict(mfit, newdata = mixed_ids, type = "probs", keep = "id")
+  expect_identical(kept$id, c("1", "2", "A3", "A4"))
+  expect_equal(as.matrix(kept[c("p", "q", "r")]),
+               unname(predict(mfit, newdata = data.frame(x1 = 1:4 / 10), type = "probs")), ignore_attr = TRUE)
   # a failing chunk leaves no output and no temporary file
   before <- list.files(tempdir(), pattern = "^gradglm-predict-")
   bad <- d
