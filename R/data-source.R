@@ -162,7 +162,10 @@ new_source <- function(x, query, chunk_size, fun, ...) {
       abort(fun, "'query' must be one SQL query or table name")
     }
     table <- NULL
-    if (!grepl("\\s", trimws(query))) {
+    # (a name without spaces is a table's; so is one with spaces that names a table)
+    named <- !grepl("\\s", trimws(query)) ||
+      isTRUE(tryCatch(DBI::dbExistsTable(x, query), error = function(e) FALSE))
+    if (named) {
       if (!DBI::dbExistsTable(x, query)) abort(fun, "'query': no table ", dQuote(query, FALSE), " in the database")
       table <- query
       query <- paste("SELECT * FROM", DBI::dbQuoteIdentifier(x, query))

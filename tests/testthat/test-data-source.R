@@ -787,6 +787,12 @@ test_that("a table is read for the model's columns only; columns a model does no
   # a column the model uses but the table lacks is named; so is an unusable column the model asks for
   expect_error(gradglm(yb ~ x1 + zz, data = src, family = binomial()), "'zz', not among the source's columns")
   expect_error(gradglm(yb ~ ., data = src, family = binomial()), "column 'blob' is a blob")
+  # a table whose name has a space is a table, not a query
+  DBI::dbWriteTable(con, "the data", d[c("yb", "x1", "x2", "f")])
+  spaced <- gradglm_source(con, "the data", chunk_size = 1000)
+  expect_identical(spaced$query, "SELECT * FROM `the data`")
+  expect_equal(coef(gradglm(yb ~ x1 + f, data = spaced, family = binomial(), control = ctl)), coef(ref),
+               tolerance = 1e-8)
   # a query of the user's is read as written
   q <- gradglm(yb ~ x1 + f, data = gradglm_source(con, "SELECT yb, x1, f FROM d", chunk_size = 1000),
                family = binomial(), control = ctl)
