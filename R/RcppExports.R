@@ -29,6 +29,14 @@ weighted_total <- function(w, y) {
     .Call(`_gradglm_weighted_total`, w, y)
 }
 
+response_sums <- function(y, w, offset) {
+    .Call(`_gradglm_response_sums`, y, w, offset)
+}
+
+binomial_sums <- function(y, w, trials) {
+    .Call(`_gradglm_binomial_sums`, y, w, trials)
+}
+
 chunked_pass <- function(open_pass, next_spec, theta, curvature, threads) {
     .Call(`_gradglm_chunked_pass`, open_pass, next_spec, theta, curvature, threads)
 }

@@ -328,11 +328,11 @@ chunk_aic_gaussian <- function(dev, s, m, res, fitted, row) s$rows * (log(2 * pi
 # the binomial's: 0/1 responses with unit weights have the deviance as AIC;
 # otherwise it needs the fitted means (binomial_aic_pass())
 chunk_add_binomial <- function(s, resp, family, row) {
-  w <- resp$weights
-  y <- resp$y
-  s$binomial_simple <- s$binomial_simple && all(w == 1) && all(resp$trials == 1) && all(y == 0 | y == 1)
-  s$any_trials <- s$any_trials || any(resp$trials > 1)
-  s$sum_wylogy <- s$sum_wylogy + wxlogx(w, y) + wxlogx(w, 1 - y)
+  # (in one pass: binomial_sums())
+  b <- binomial_sums(as.double(resp$y), as.double(resp$weights), as.double(resp$trials))
+  s$binomial_simple <- s$binomial_simple && b[[1L]] == 1
+  s$any_trials <- s$any_trials || b[[2L]] == 1
+  s$sum_wylogy <- s$sum_wylogy + b[[3L]]
   s
 }
 chunk_aic_binomial <- function(dev, s, m, res, fitted, row) {

@@ -473,22 +473,28 @@ chunk_sums <- function(family, row, model) {
     resp <- parts$resp
     w <- resp$weights
     s$rows <<- s$rows + parts$n
-    s$n_ok <<- s$n_ok + sum(w > 0)
-    if (!is.null(parts$offset)) s$sum_wo <<- s$sum_wo + sum(w * parts$offset)
     if (!classes) {
-      wk <- sum(w)
-      sk <- sum(w * resp$y)
+      # (n_ok, sum(w), sum(w y), sum(w y^2), sum(w offset), and the sum of
+      # squares about the chunk's mean, in one pass: response_sums())
+      r <- response_sums(as.double(resp$y), as.double(w), if (!is.null(parts$offset)) as.double(parts$offset))
+      wk <- r[[2L]]
+      s$n_ok <<- s$n_ok + r[[1L]]
+      if (!is.null(parts$offset)) s$sum_wo <<- s$sum_wo + r[[5L]]
       if (wk > 0) {
         # the weighted mean and sum of squares about it, merged chunk by chunk (stable)
-        mk <- sk / wk
+        mk <- r[[3L]] / wk
         delta <- mk - s$mean_y
-        s$ss_y <<- s$ss_y + sum(w * (resp$y - mk)^2) + delta^2 * s$sum_w * wk / (s$sum_w + wk)
+        s$ss_y <<- s$ss_y + r[[6L]] + delta^2 * s$sum_w * wk / (s$sum_w + wk)
         s$mean_y <<- s$mean_y + delta * wk / (s$sum_w + wk)
       }
-      s$sum_wy <<- s$sum_wy + sk
-      s$sum_wyy <<- s$sum_wyy + sum(w * resp$y^2)
+      s$sum_wy <<- s$sum_wy + r[[3L]]
+      s$sum_wyy <<- s$sum_wyy + r[[4L]]
+    } else {
+      wk <- sum(w)
+      s$n_ok <<- s$n_ok + sum(w > 0)
+      if (!is.null(parts$offset)) s$sum_wo <<- s$sum_wo + sum(w * parts$offset)
     }
-    s$sum_w <<- s$sum_w + sum(w)
+    s$sum_w <<- s$sum_w + wk
     if (kind == "glm") {
       s <<- row$chunk_add(s, resp, family, row)
     } else if (classes) {

@@ -94,6 +94,32 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// response_sums
+Rcpp::NumericVector response_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVector& w, SEXP offset);
+RcppExport SEXP _gradglm_response_sums(SEXP ySEXP, SEXP wSEXP, SEXP offsetSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type w(wSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type offset(offsetSEXP);
+    rcpp_result_gen = Rcpp::wrap(response_sums(y, w, offset));
+    return rcpp_result_gen;
+END_RCPP
+}
+// binomial_sums
+Rcpp::NumericVector binomial_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials);
+RcppExport SEXP _gradglm_binomial_sums(SEXP ySEXP, SEXP wSEXP, SEXP trialsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type w(wSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type trials(trialsSEXP);
+    rcpp_result_gen = Rcpp::wrap(binomial_sums(y, w, trials));
+    return rcpp_result_gen;
+END_RCPP
+}
 // chunked_pass
 Rcpp::List chunked_pass(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector theta, std::string curvature, int threads);
 RcppExport SEXP _gradglm_chunked_pass(SEXP open_passSEXP, SEXP next_specSEXP, SEXP thetaSEXP, SEXP curvatureSEXP, SEXP threadsSEXP) {
@@ -352,6 +378,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_count_positive", (DL_FUNC) &_gradglm_count_positive, 1},
     {"_gradglm_value_summary", (DL_FUNC) &_gradglm_value_summary, 1},
     {"_gradglm_weighted_total", (DL_FUNC) &_gradglm_weighted_total, 2},
+    {"_gradglm_response_sums", (DL_FUNC) &_gradglm_response_sums, 3},
+    {"_gradglm_binomial_sums", (DL_FUNC) &_gradglm_binomial_sums, 3},
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
     {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 8},
     {"_gradglm_fit_partitioned", (DL_FUNC) &_gradglm_fit_partitioned, 5},

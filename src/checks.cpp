@@ -171,3 +171,72 @@ double weighted_total(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y
   for (; i < n; ++i) s[0] += w[i] * y[i];
   return (double)((s[0] + s[1]) + (s[2] + s[3]));
 }
+
+// The sums of a chunk's response that a chunked fit adds up (chunk_sums() in
+// R/fit-source.R), in one pass and without R's temporaries: the number of
+// positive weights, sum(w), sum(w * y), sum(w * y^2), sum(w * offset) (0
+// without an offset), and sum(w * (y - m)^2) about the chunk's weighted mean
+// m = sum(w * y) / sum(w) (0 when sum(w) is 0). The products are rounded as
+// R rounds them and summed in long double as R's sum() sums, so that the
+// results are R's to the last bit.
+// [[Rcpp::export]]
+Rcpp::NumericVector response_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVector& w, SEXP offset) {
+  const R_xlen_t n = y.size();
+  if (w.size() != n) Rcpp::stop("response_sums: y and w differ in length");
+  const double* off = nullptr;
+  if (!Rf_isNull(offset)) {
+    if (TYPEOF(offset) != REALSXP || Rf_xlength(offset) != n) Rcpp::stop("response_sums: a bad offset");
+    off = REAL(offset);
+  }
+  R_xlen_t ok = 0;
+  long double sw = 0.0L, swy = 0.0L, swyy = 0.0L, swo = 0.0L;
+  for (R_xlen_t i = 0; i < n; ++i) {
+    const double wi = w[i], yi = y[i];
+    ok += wi > 0.0;
+    sw += wi;
+    swy += (double)(wi * yi);
+    swyy += (double)(wi * (double)(yi * yi));
+    if (off) swo += (double)(wi * off[i]);
+  }
+  const double wk = (double)sw, sk = (double)swy;
+  long double ss = 0.0L;
+  if (wk > 0.0) {
+    const double m = sk / wk;
+    for (R_xlen_t i = 0; i < n; ++i) {
+      const double d = y[i] - m;
+      ss += (double)(w[i] * (double)(d * d));
+    }
+  }
+  return Rcpp::NumericVector::create((double)ok, wk, sk, (double)swyy, (double)swo, (double)ss);
+}
+
+// A binomial chunk's sums (chunk_add_binomial()): whether its rows are all
+// 0/1 responses with unit weights and trials, whether any has more than one
+// trial, and sum(w y log y) + sum(w (1 - y) log(1 - y)) over the responses
+// strictly between 0 and 1 (each sum as R's sum() of w * x * log(x)).
+// [[Rcpp::export]]
+Rcpp::NumericVector binomial_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVector& w,
+                                  const Rcpp::NumericVector& trials) {
+  const R_xlen_t n = y.size();
+  // (no trials: one each)
+  const bool ones = trials.size() == 0;
+  if (w.size() != n || (!ones && trials.size() != n)) Rcpp::stop("binomial_sums: the vectors differ in length");
+  bool simple = true, any_trials = false, inner_y = false, inner_1y = false;
+  long double a = 0.0L, b = 0.0L;
+  for (R_xlen_t i = 0; i < n; ++i) {
+    const double yi = y[i], wi = w[i], ti = ones ? 1.0 : trials[i];
+    simple = simple && wi == 1.0 && ti == 1.0 && (yi == 0.0 || yi == 1.0);
+    any_trials = any_trials || ti > 1.0;
+    if (yi > 0.0 && yi != 1.0) {
+      inner_y = true;
+      a += (double)((double)(wi * yi) * std::log(yi));
+    }
+    const double zi = 1.0 - yi;
+    if (zi > 0.0 && zi != 1.0) {
+      inner_1y = true;
+      b += (double)((double)(wi * zi) * std::log(zi));
+    }
+  }
+  const double sa = inner_y ? (double)a : 0.0, sb = inner_1y ? (double)b : 0.0;
+  return Rcpp::NumericVector::create(simple ? 1.0 : 0.0, any_trials ? 1.0 : 0.0, sa + sb);
+}

@@ -1132,3 +1132,29 @@ test_that("a disk cache's remove() leaves alone a connection that has taken its 
   expect_false(n2 %in% as.integer(rownames(showConnections(all = TRUE))[showConnections(all = TRUE)[, "isopen"] == "opened"]))
   expect_false(file.exists(d2$path))
 })
+
+test_that("the sums of a chunk's response are R's own, to the last bit", {
+  set.seed(11)
+  for (i in 1:40) {
+    n <- sample(c(0:5, 100, 1001), 1)
+    y <- switch(i %% 4 + 1, rbinom(n, 1, 0.3) + 0, runif(n), rpois(n, 3) + 0, rnorm(n, 1e6, 1))
+    w <- switch(i %% 3 + 1, rep(1, n), runif(n) * rbinom(n, 1, 0.8), rpois(n, 2) + 0)
+    off <- if (i %% 2) rnorm(n)
+    got <- gradglm:::response_sums(y, w, off)
+    mk <- sum(w * y) / sum(w)
+    want <- c(sum(w > 0), sum(w), sum(w * y), sum(w * y^2), if (is.null(off)) 0 else sum(w * off),
+              if (sum(w) > 0) sum(w * (y - mk)^2) else 0)
+    expect_identical(got, want, info = i)
+    # the binomial's: 0/1 responses with unit weights and trials; w y log y + w (1 - y) log(1 - y)
+    yb <- if (i %% 4 == 1) pmin(y, 1) else if (i %% 4 == 0) rbinom(n, 1, 0.5) + 0 else y / max(1, y)
+    tr <- if (i %% 5 == 0) rpois(n, 3) + 1 else rep(1, n)
+    wxlogx <- function(w, x) {
+      k <- x > 0 & x != 1
+      if (!any(k)) 0 else sum(w[k] * x[k] * log(x[k]))
+    }
+    want_b <- c(all(w == 1) && all(tr == 1) && all(yb == 0 | yb == 1), any(tr > 1), wxlogx(w, yb) + wxlogx(w, 1 - yb))
+    expect_identical(gradglm:::binomial_sums(yb, w, tr), as.double(want_b), info = i)
+  }
+  expect_identical(gradglm:::binomial_sums(c(0, 1, 0.5), c(1, 1, 1), numeric(0))[1:2], c(0, 0))
+  expect_error(gradglm:::response_sums(1:3 + 0, c(1, 1), NULL), "differ in length")
+})
