@@ -415,7 +415,15 @@ csv_first_record_quoted <- function(path, args, encoding) {
   con <- tryCatch(open_file(path, "r", encoding), error = function(e) NULL)
   if (is.null(con)) return(NULL)
   lines <- tryCatch(readLines(con, n = 20L, warn = FALSE), error = function(e) NULL, finally = close(con))
-  chars <- strsplit(paste(lines, collapse = "\n"), "")[[1L]]
+  # (the first two lines, unless a quoted field runs over more)
+  two <- csv_quoted_fields(lines[seq_len(min(2L, length(lines)))], sep, quote)
+  if (!is.null(two) || length(lines) <= 2L) two else csv_quoted_fields(lines, sep, quote)
+}
+
+# csv_first_record_quoted() of the lines `lines` (each ends a record unless
+# it ends inside quotes)
+csv_quoted_fields <- function(lines, sep, quote) {
+  chars <- strsplit(paste0(paste(lines, collapse = "\n"), "\n"), "")[[1L]]
   quotes <- strsplit(quote, "")[[1L]]
   record <- 1L
   fields <- logical(0)  # (of the second record)
@@ -446,8 +454,7 @@ csv_first_record_quoted <- function(path, args, encoding) {
     }
     i <- i + 1L
   }
-  # (the text ended: the second record is whole if the file has no more lines)
-  if (record == 2L && !nzchar(in_quote) && length(lines) < 20L) c(fields, this)
+  NULL  # (the lines end before the second record does)
 }
 
 #' The first pass over a chunked source: columns, types, levels and rows
