@@ -936,8 +936,9 @@ add_fitted_sums <- function(a, b) {
 }
 
 # predict() on a source: chunk by chunk into a temporary CSV file, which
-# becomes the output file, is copied into the table (in one transaction) or
-# is read back; nothing is left behind when a chunk fails.
+# becomes the output file or is copied into the table (in one transaction),
+# or into memory when the predictions are returned; nothing is left behind
+# when a chunk fails.
 predict_source <- function(object, newdata, type, se.fit, dispersion, output, table, keep, ...) {
   fun <- "predict.gradglm"
   to_db <- inherits(output, "DBIConnection")
@@ -952,6 +953,7 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
   tmp <- tempfile("gradglm-predict-", fileext = ".csv")
   on.exit(unlink(tmp), add = TRUE)
   rows <- 0
+  parts <- list()  # (the predictions, when they are returned)
   classes <- NULL  # (of the file's columns: its predictions are read back in their classes)
   source_each(newdata, function(chunk, k) {
     absent <- setdiff(keep, names(chunk))
@@ -976,12 +978,17 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
       }, "")))
     }
     if (length(keep)) out <- cbind(chunk[keep], out)
-    utils::write.table(out, tmp, sep = ",", row.names = FALSE, col.names = rows == 0, append = rows > 0,
-                       qmethod = "double")
+    if (is.null(output)) {
+      parts[[length(parts) + 1L]] <<- out  # (returned: kept in memory, with every digit)
+    } else {
+      utils::write.table(out, tmp, sep = ",", row.names = FALSE, col.names = rows == 0, append = rows > 0,
+                         qmethod = "double")
+    }
     rows <<- rows + nrow(out)
   }, "prediction", fun)
   if (is.null(output)) {
-    res <- utils::read.csv(tmp, colClasses = classes)
+    res <- do.call(rbind, parts)
+    rownames(res) <- NULL
     if (ncol(res) == 1L) return(res[[1L]])
     if (identical(names(res)[(ncol(res) - 1L):ncol(res)], c("fit", "se.fit")) && !length(keep)) {
       return(list(fit = res$fit, se.fit = res$se.fit))

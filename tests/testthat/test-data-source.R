@@ -680,6 +680,8 @@ test_that("predict() on a source returns the predictions or writes them to a fil
   fit <- gradglm(yb ~ x1 + f, data = src, family = binomial())
   ref <- unname(predict(fit, newdata = dd, type = "response"))
   expect_equal(predict(fit, newdata = src, type = "response"), ref, tolerance = 1e-12)
+  # (returned, they keep every digit: no round trip through 15-digit text)
+  expect_identical(predict(fit, newdata = src), unname(predict(fit, newdata = dd)))
   se <- predict(fit, newdata = src, se.fit = TRUE)
   expect_equal(se$se.fit, unname(predict(fit, newdata = dd, se.fit = TRUE)$se.fit), tolerance = 1e-12)
   # to a CSV file, with an identifier
