@@ -861,15 +861,32 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
 # The coefficients whose curvature column is linearly dependent on the
 # earlier ones' (for a GLM, X'WX: the columns of X that glm's pivoting QR
 # would alias), in order; `tol` on the scale of the squared column norms.
+# The part of column j not explained by the kept ones, H_jj - h' H_kk^-1 h,
+# comes from the Cholesky factor of the kept columns' H_kk, grown by one row
+# and column per kept column: r = H_jj - |R^-T h|^2. No system is solved
+# (a kept set can be too ill-conditioned for solve(), whose check of the
+# condition number is stricter than `tol`), and p columns cost p^3 / 3.
 aliased_in_order <- function(H, tol = 1e-10) {
   p <- ncol(H)
   out <- logical(p)
   kept <- integer(0)
+  R <- matrix(0, p, p)  # (its leading k x k block: the factor of the k kept columns)
   d <- diag(H)
   for (j in seq_len(p)) {
     r <- d[j]
-    if (length(kept) && r > 0) r <- r - sum(H[j, kept] * solve(H[kept, kept, drop = FALSE], H[kept, j]))
-    if (!(r > tol * d[j]) || !(d[j] > 0)) out[j] <- TRUE else kept <- c(kept, j)
+    k <- length(kept)
+    z <- NULL
+    if (k && r > 0) {
+      z <- backsolve(R, H[kept, j], k = k, transpose = TRUE)
+      r <- r - sum(z^2)
+    }
+    if (!(r > tol * d[j]) || !(d[j] > 0)) {
+      out[j] <- TRUE
+    } else {
+      if (k) R[seq_len(k), k + 1L] <- z
+      R[k + 1L, k + 1L] <- sqrt(r)
+      kept <- c(kept, j)
+    }
   }
   out
 }
