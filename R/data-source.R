@@ -270,7 +270,7 @@ source_open <- function(src, pass, fun = "gradglm") {
       file_i <- 0L
       con <- NULL
       header <- NULL
-      classes <- NULL  # (the column classes of the file's first chunk, for the others)
+      classes <- NULL  # (the file's column classes: from its first records, or its first chunk)
       done_file <- TRUE
       where <- ""  # (" (file name)", for the messages about the current file)
       encoding <- if (is.null(src$read_args$fileEncoding)) getOption("encoding") else src$read_args$fileEncoding
@@ -297,18 +297,35 @@ source_open <- function(src, pass, fun = "gradglm") {
               fail(e, where)
             })
             header <<- NULL
-            classes <<- NULL
+            classes <<- csv_probe_classes(src$files[file_i], src$read_args, encoding, min(src$chunk_size, 1000L))
             done_file <<- FALSE
           }
           k <<- k + 1L
-          chunk <- tryCatch(read_csv_chunk(con, header, src$chunk_size, src$read_args, classes),
-                            error = function(e) fail(e, where))
+          # the first chunk in the classes of the file's first records; one
+          # with a column whose type changes further on is read again, its
+          # classes guessed (as the later chunks are read in the first's)
+          first_typed <- is.null(header) && !is.null(classes)
+          if (first_typed) {
+            chunk <- tryCatch(read_csv_chunk(con, NULL, src$chunk_size, src$read_args, classes),
+                              error = identity)
+            if (inherits(chunk, "error")) {
+              base::close(con)
+              con <<- NULL
+              con <<- tryCatch(open_file(src$files[file_i], "r", encoding), error = function(e) fail(e, where))
+              classes <<- NULL
+              first_typed <- FALSE
+            }
+          }
+          if (!first_typed) {
+            chunk <- tryCatch(read_csv_chunk(con, header, src$chunk_size, src$read_args, classes),
+                              error = function(e) fail(e, where))
+          }
           if (is.null(chunk) || nrow(chunk) < src$chunk_size) done_file <<- TRUE
           if (is.null(chunk) || !nrow(chunk)) {
             k <<- k - 1L
             next
           }
-          if (is.null(header)) {
+          if (is.null(header) && is.null(classes)) {
             classes <<- csv_classes(chunk, src$read_args,
                                     csv_first_record_quoted(src$files[file_i], src$read_args, encoding))
           }
@@ -400,6 +417,17 @@ csv_classes <- function(chunk, args, quoted) {
       if (known && !quoted[j]) "numeric" else NA_character_
     } else if (is.character(x)) "character" else NA_character_
   }, ""))
+}
+
+# csv_classes() of a CSV file's first `n` records, read apart, or NULL (the
+# user's classes, or a file that cannot be read so)
+csv_probe_classes <- function(path, args, encoding, n) {
+  if (any(c("colClasses", "numerals") %in% names(args))) return(NULL)
+  con <- tryCatch(open_file(path, "r", encoding), error = function(e) NULL)
+  if (is.null(con)) return(NULL)
+  probe <- tryCatch(read_csv_chunk(con, NULL, n, args), error = function(e) NULL, finally = close(con))
+  if (is.null(probe)) return(NULL)
+  csv_classes(probe, args, csv_first_record_quoted(path, args, encoding))
 }
 
 # Which fields of a CSV file's first record after its header are in quotes

@@ -1057,6 +1057,22 @@ test_that("a CSV file's later chunks are read in the classes of its first chunk"
   expect_error(gradglm(y ~ x, data = gradglm_source(csv2, chunk_size = 90), family = binomial()),
                paste0("reading chunk 4 \\(file ", basename(csv2), "\\) of the .* pass failed: .*'about ?3'.*",
                       "in a column that is numeric in the file's first chunk"))
+  # the first chunk is read in the classes of the file's first 1,000 records;
+  # a column that turns to text further on in it has the chunk read again
+  n3 <- 3000
+  d3 <- data.frame(x = rnorm(n3), code = c(rep(c("1", "2", "3"), 500), rep(c("A1", "A2"), 750)))
+  d3$y <- stats::rbinom(n3, 1, stats::plogis(d3$x + (d3$code == "A1")))
+  csv3 <- temp_path(".csv")
+  utils::write.csv(d3, csv3, row.names = FALSE, quote = FALSE)
+  expect_identical(gradglm:::csv_probe_classes(csv3, list(), "native.enc", 1000L), c("numeric", "numeric", "numeric"))
+  whole3 <- utils::read.csv(csv3)
+  expect_type(whole3$code, "character")
+  a3 <- gradglm(y ~ x + code, data = gradglm_source(csv3, chunk_size = 2500), family = binomial(), control = ctl)
+  expect_equal(coef(a3), coef(gradglm(y ~ x + code, data = whole3, family = binomial(), control = ctl)),
+               tolerance = 1e-8)
+  # (where the text comes only in a later chunk, that chunk is named, as before)
+  expect_error(gradglm(y ~ x + code, data = gradglm_source(csv3, chunk_size = 700), family = binomial()),
+               "reading chunk 3 .* in a column that is numeric in the file's first chunk")
   # (the user's classes are used as given)
   cc <- gradglm(y ~ code, data = gradglm_source(csv, chunk_size = 90, colClasses = c(code = "character")),
                 family = binomial(), control = ctl)
@@ -1159,4 +1175,35 @@ test_that("the sums of a chunk's response are R's own, to the last bit", {
   }
   expect_identical(gradglm:::binomial_sums(c(0, 1, 0.5), c(1, 1, 1), numeric(0))[1:2], c(0, 0))
   expect_error(gradglm:::response_sums(1:3 + 0, c(1, 1), NULL), "differ in length")
+})
+
+test_that("the aliased columns of a chunked fit follow glm's sequential rule without solving systems", {
+  # the rule as it was written before: each column against the kept ones by solve()
+  by_solve <- function(H, tol = 1e-10) {
+    p <- ncol(H)
+    out <- logical(p)
+    kept <- integer(0)
+    d <- diag(H)
+    for (j in seq_len(p)) {
+      r <- d[j]
+      if (length(kept) && r > 0) r <- r - sum(H[j, kept] * solve(H[kept, kept, drop = FALSE], H[kept, j]))
+      if (!(r > tol * d[j]) || !(d[j] > 0)) out[j] <- TRUE else kept <- c(kept, j)
+    }
+    out
+  }
+  set.seed(12)
+  for (i in 1:100) {
+    n <- 50
+    p <- sample(2:12, 1)
+    X <- matrix(rnorm(n * p), n)
+    for (j in 2:p) if (runif(1) < 0.3) X[, j] <- X[, sample(j - 1, 1)] * runif(1) + (if (runif(1) < 0.5) X[, 1] else 0)
+    if (runif(1) < 0.2) X[, sample(p, 1)] <- 0
+    H <- crossprod(X * sqrt(runif(n)))
+    expect_identical(gradglm:::aliased_in_order(H), by_solve(H), info = i)
+  }
+  # columns of very different scales (a logistic fit's nearly separated
+  # levels have weights near 0): solve() refused them as singular
+  H <- crossprod(cbind(1, c(1e-9, 0, 0, 0), c(0, 2, 1, 3), c(1, 1, 1, 1) * 2))
+  expect_error(by_solve(H), "singular")
+  expect_identical(gradglm:::aliased_in_order(H), c(FALSE, FALSE, FALSE, TRUE))
 })
