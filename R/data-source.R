@@ -62,9 +62,11 @@
 #'   example `sep`, `dec`, `na.strings`, and `fileEncoding`, the encoding the
 #'   files are read in), except `header`, `nrows` and `skip`. A chunk is
 #'   `chunk_size` records, whose quoted fields may hold line breaks. A
-#'   file's later chunks are read in the column classes of its first chunk
-#'   (numbers as numbers, several times faster than guessing each column
-#'   again; not when the file puts its numbers in quotes), unless
+#'   file's chunks are read in the column classes of its first 1,000
+#'   records (numbers as numbers, several times faster than guessing each
+#'   column in each chunk; not when the file puts its numbers in quotes);
+#'   a first chunk whose columns change type further on is read again with
+#'   its classes guessed, and its classes serve the later chunks. Not when
 #'   `colClasses` or `numerals` is given.
 #' @section Optimizers:
 #' A fit from a source runs Newton's method by default (one pass per
