@@ -631,6 +631,8 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   coef[!aliased] <- res$coefficients
   cov <- chol2inv(chol(res$curvature)) / res$weight_sum
   dimnames(cov) <- list(cn[!aliased], cn[!aliased])
+  # (nearly collinear columns, as raw polynomials, are said as in memory)
+  if (!identical(name, "exact") && !isTRUE(res$diverged)) warn_ill_conditioned(cov, fun)
   nb <- NULL
   if (identical(model$likelihood$type, "negative_binomial")) {
     # The negative binomial with theta estimated, presented as in memory (and

@@ -1207,3 +1207,17 @@ test_that("the aliased columns of a chunked fit follow glm's sequential rule wit
   expect_error(by_solve(H), "singular")
   expect_identical(gradglm:::aliased_in_order(H), c(FALSE, FALSE, FALSE, TRUE))
 })
+
+test_that("a chunked fit says that its curvature is nearly singular, as the fit in memory does", {
+  set.seed(4)
+  n <- 3000
+  d <- data.frame(x = runif(n, 0, 20))
+  d$y <- rpois(n, exp(0.05 * d$x))
+  src <- function_source(d, 1000)
+  f <- y ~ poly(x, 9, raw = TRUE)  # (the chunk-wise form of a polynomial: nearly collinear columns)
+  expect_warning(gradglm(f, data = d, family = poisson()), "curvature at the estimates is nearly singular")
+  expect_warning(gradglm(f, data = src, family = poisson()), "curvature at the estimates is nearly singular")
+  # (a Gaussian fit from chunks solves the normal equations: it warns where the QR in memory need not)
+  expect_warning(gradglm(f, data = src), "curvature at the estimates is nearly singular")
+  expect_silent(gradglm(y ~ x, data = src, family = poisson()))
+})
