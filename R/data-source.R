@@ -411,7 +411,7 @@ read_csv_chunk <- function(con, header, chunk_size, args, classes = NULL) {
 # takes to read numbers (3 to 8 times as long). NULL (every chunk guessed)
 # when the user gave colClasses or numerals.
 csv_classes <- function(chunk, args, quoted) {
-  if (any(c("colClasses", "numerals") %in% names(args))) return(NULL)
+  if (csv_user_typed(args)) return(NULL)
   known <- length(quoted) == length(chunk)
   unname(vapply(seq_along(chunk), function(j) {
     x <- chunk[[j]]
@@ -421,10 +421,13 @@ csv_classes <- function(chunk, args, quoted) {
   }, ""))
 }
 
+# whether the user's read.csv() arguments decide the columns' types
+csv_user_typed <- function(args) any(c("colClasses", "numerals") %in% names(args))
+
 # csv_classes() of a CSV file's first `n` records, read apart, or NULL (the
 # user's classes, or a file that cannot be read so)
 csv_probe_classes <- function(path, args, encoding, n) {
-  if (any(c("colClasses", "numerals") %in% names(args))) return(NULL)
+  if (csv_user_typed(args)) return(NULL)  # (before reading the file for nothing)
   con <- tryCatch(open_file(path, "r", encoding), error = function(e) NULL)
   if (is.null(con)) return(NULL)
   probe <- tryCatch(read_csv_chunk(con, NULL, n, args), error = function(e) NULL, finally = close(con))

@@ -973,7 +973,7 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
   on.exit(unlink(tmp), add = TRUE)
   rows <- 0
   parts <- list()  # (the predictions, when they are returned)
-  classes <- NULL  # (of the file's columns: its predictions are read back in their classes)
+  classes <- NULL  # (for a table: the file's predictions are read back in their classes)
   source_each(newdata, function(chunk, k) {
     absent <- setdiff(keep, names(chunk))
     if (length(absent)) abort(fun, "'keep': column(s) ", quote_some(absent), " not in chunk ", k)
@@ -989,12 +989,10 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
     } else {
       data.frame(fit = if (is.factor(p)) as.character(p) else unname(p))
     }
-    if (is.null(classes)) {
-      # (numbers are written without quotes; the kept columns are guessed, as
-      # their type may change from chunk to chunk)
-      classes <<- c(rep(NA_character_, length(keep)), unname(vapply(out, function(x) {
-        if (is.numeric(x)) "numeric" else if (is.character(x)) "character" else NA_character_
-      }, "")))
+    if (to_db && is.null(classes)) {
+      # (write.table() puts no number in quotes; the kept columns are
+      # guessed, as their type may change from chunk to chunk)
+      classes <<- c(rep(NA_character_, length(keep)), csv_classes(out, list(), logical(length(out))))
     }
     if (length(keep)) out <- cbind(chunk[keep], out)
     if (is.null(output)) {
