@@ -67,7 +67,10 @@
 #'   column in each chunk; not when the file puts its numbers in quotes);
 #'   a first chunk whose columns change type further on is read again with
 #'   its classes guessed, and its classes serve the later chunks. Not when
-#'   `colClasses` or `numerals` is given.
+#'   `colClasses` or `numerals` is given. A file whose header is one field
+#'   short (row names written by `write.table()`) has its first column taken
+#'   for row names, as `read.csv()` does, in every chunk; `row.names` may
+#'   give the number of such a column in a file with a full header.
 #' @section Optimizers:
 #' A fit from a source runs Newton's method by default (one pass per
 #' iteration), or `"lbfgs"` and `"gd"` (one pass per step). `"sgd"` and
@@ -155,6 +158,12 @@ new_source <- function(x, query, chunk_size, fun, ...) {
     args <- list(...)
     bad <- intersect(names(args), c("header", "nrows", "skip", "file"))
     if (length(bad)) abort(fun, "the CSV reader sets ", quote_some(bad), " itself")
+    rn <- args$row.names
+    if ("row.names" %in% names(args) &&
+        (!is.numeric(rn) || length(rn) != 1L || is.na(rn) || rn < 1 || rn != round(rn))) {
+      abort(fun, "'row.names' of the CSV reader must be the number of the files' column of row names ",
+            "(a header one field short is found without it)")
+    }
     return(structure(list(kind = "csv", files = normalizePath(x), chunk_size = chunk_size, read_args = args),
                      class = "gradglm_source"))
   }
@@ -273,6 +282,7 @@ source_open <- function(src, pass, fun = "gradglm") {
       con <- NULL
       header <- NULL
       classes <- NULL  # (the file's column classes: from its first records, or its first chunk)
+      row_col <- NULL  # (the position of the file's column of row names, if it has one)
       done_file <- TRUE
       where <- ""  # (" (file name)", for the messages about the current file)
       encoding <- if (is.null(src$read_args$fileEncoding)) getOption("encoding") else src$read_args$fileEncoding
@@ -299,7 +309,9 @@ source_open <- function(src, pass, fun = "gradglm") {
               fail(e, where)
             })
             header <<- NULL
-            classes <<- csv_probe_classes(src$files[file_i], src$read_args, encoding, min(src$chunk_size, 1000L))
+            probe <- csv_probe_classes(src$files[file_i], src$read_args, encoding, min(src$chunk_size, 1000L))
+            classes <<- probe$classes
+            row_col <<- probe$row_col
             done_file <<- FALSE
           }
           k <<- k + 1L
@@ -308,7 +320,7 @@ source_open <- function(src, pass, fun = "gradglm") {
           # classes guessed (as the later chunks are read in the first's)
           first_typed <- is.null(header) && !is.null(classes)
           if (first_typed) {
-            chunk <- tryCatch(read_csv_chunk(con, NULL, src$chunk_size, src$read_args, classes),
+            chunk <- tryCatch(read_csv_chunk(con, NULL, src$chunk_size, src$read_args, classes, row_col),
                               error = identity)
             if (inherits(chunk, "error")) {
               base::close(con)
@@ -319,7 +331,7 @@ source_open <- function(src, pass, fun = "gradglm") {
             }
           }
           if (!first_typed) {
-            chunk <- tryCatch(read_csv_chunk(con, header, src$chunk_size, src$read_args, classes),
+            chunk <- tryCatch(read_csv_chunk(con, header, src$chunk_size, src$read_args, classes, row_col),
                               error = function(e) fail(e, where))
           }
           if (is.null(chunk) || nrow(chunk) < src$chunk_size) done_file <<- TRUE
@@ -328,8 +340,9 @@ source_open <- function(src, pass, fun = "gradglm") {
             next
           }
           if (is.null(header) && is.null(classes)) {
+            row_col <<- csv_row_names_column(chunk, src$read_args)
             classes <<- csv_classes(chunk, src$read_args,
-                                    csv_first_record_quoted(src$files[file_i], src$read_args, encoding))
+                                    csv_first_record_quoted(src$files[file_i], src$read_args, encoding), row_col)
           }
           header <<- names(chunk)
           return(chunk)
@@ -377,12 +390,24 @@ source_each <- function(src, f, pass, fun = "gradglm") {
 # the column names from the file; NULL at the end of the file.
 # read.csv() reads from where the connection is, whole records: a quoted
 # field may hold line breaks, so that a chunk is not a number of lines.
-read_csv_chunk <- function(con, header, chunk_size, args, classes = NULL) {
+# `row_col`: the position of the file's column of row names, or NULL (read
+# as text and dropped; `classes` and `header` are of the other columns).
+read_csv_chunk <- function(con, header, chunk_size, args, classes = NULL, row_col = NULL) {
   args$file <- con
-  if (!is.null(classes)) args$colClasses <- classes
+  if (!is.null(classes)) {
+    args$colClasses <- if (is.null(row_col)) classes else append(classes, "character", after = row_col - 1L)
+  }
   args$nrows <- chunk_size
   args$header <- is.null(header)
-  if (!is.null(header)) args$col.names <- header  # (then the end of the file gives no rows)
+  if (!is.null(header)) {
+    # (then the end of the file gives no rows)
+    if (is.null(row_col)) {
+      args$col.names <- header
+    } else {
+      args$col.names <- append(header, ".row.names", after = row_col - 1L)
+      args$row.names <- row_col
+    }
+  }
   if (is.null(args$check.names)) args$check.names <- TRUE
   args$fileEncoding <- NULL  # (the connection was opened in it)
   chunk <- tryCatch(withCallingHandlers(do.call(utils::read.csv, args), warning = function(w) {
@@ -410,8 +435,9 @@ read_csv_chunk <- function(con, header, chunk_size, args, classes = NULL) {
 # stores in its cache of strings before it converts it: most of the time it
 # takes to read numbers (3 to 8 times as long). NULL (every chunk guessed)
 # when the user gave colClasses or numerals.
-csv_classes <- function(chunk, args, quoted) {
+csv_classes <- function(chunk, args, quoted, row_col = NULL) {
   if (csv_user_typed(args)) return(NULL)
+  if (!is.null(row_col) && length(quoted) == length(chunk) + 1L) quoted <- quoted[-row_col]
   known <- length(quoted) == length(chunk)
   unname(vapply(seq_along(chunk), function(j) {
     x <- chunk[[j]]
@@ -424,15 +450,27 @@ csv_classes <- function(chunk, args, quoted) {
 # whether the user's read.csv() arguments decide the columns' types
 csv_user_typed <- function(args) any(c("colClasses", "numerals") %in% names(args))
 
-# csv_classes() of a CSV file's first `n` records, read apart, or NULL (the
-# user's classes, or a file that cannot be read so)
+# The position of the column of row names of a CSV file whose first chunk
+# is `chunk`, or NULL: read.csv() takes the first column for row names when
+# the header is one field short (as write.table() writes a data frame's row
+# names), or the column the user's `row.names` says. Later chunks, read
+# without the header, must drop it too.
+csv_row_names_column <- function(chunk, args) {
+  if (.row_names_info(chunk) < 0L) return(NULL)  # (automatic row names: none in the file)
+  if (is.numeric(args$row.names)) as.integer(args$row.names) else 1L
+}
+
+# csv_classes() of a CSV file's first `n` records, read apart, and the
+# position of its column of row names (csv_row_names_column()): a list;
+# classes NULL for the user's classes or a file that cannot be read so
 csv_probe_classes <- function(path, args, encoding, n) {
-  if (csv_user_typed(args)) return(NULL)  # (before reading the file for nothing)
+  if (csv_user_typed(args)) return(list())  # (before reading the file for nothing)
   con <- tryCatch(open_file(path, "r", encoding), error = function(e) NULL)
-  if (is.null(con)) return(NULL)
+  if (is.null(con)) return(list())
   probe <- tryCatch(read_csv_chunk(con, NULL, n, args), error = function(e) NULL, finally = close(con))
-  if (is.null(probe)) return(NULL)
-  csv_classes(probe, args, csv_first_record_quoted(path, args, encoding))
+  if (is.null(probe)) return(list())
+  row_col <- csv_row_names_column(probe, args)
+  list(classes = csv_classes(probe, args, csv_first_record_quoted(path, args, encoding), row_col), row_col = row_col)
 }
 
 # Which fields of a CSV file's first record after its header are in quotes

@@ -1064,7 +1064,8 @@ test_that("a CSV file's later chunks are read in the classes of its first chunk"
   d3$y <- stats::rbinom(n3, 1, stats::plogis(d3$x + (d3$code == "A1")))
   csv3 <- temp_path(".csv")
   utils::write.csv(d3, csv3, row.names = FALSE, quote = FALSE)
-  expect_identical(gradglm:::csv_probe_classes(csv3, list(), "native.enc", 1000L), c("numeric", "numeric", "numeric"))
+  expect_identical(gradglm:::csv_probe_classes(csv3, list(), "native.enc", 1000L),
+                   list(classes = c("numeric", "numeric", "numeric"), row_col = NULL))
   whole3 <- utils::read.csv(csv3)
   expect_type(whole3$code, "character")
   a3 <- gradglm(y ~ x + code, data = gradglm_source(csv3, chunk_size = 2500), family = binomial(), control = ctl)
@@ -1077,6 +1078,50 @@ test_that("a CSV file's later chunks are read in the classes of its first chunk"
   cc <- gradglm(y ~ code, data = gradglm_source(csv, chunk_size = 90, colClasses = c(code = "character")),
                 family = binomial(), control = ctl)
   expect_equal(coef(cc), coef(gradglm(y ~ code, data = whole, family = binomial(), control = ctl)), tolerance = 1e-8)
+})
+
+test_that("a CSV file with a column of row names gives the in-memory fit of read.csv() of the file", {
+  set.seed(12)
+  n <- 250
+  d <- data.frame(x = rnorm(n), f = sample(c("a", "b", "c"), n, TRUE))
+  d$y <- stats::rbinom(n, 1, stats::plogis(0.5 * d$x + (d$f == "b")))
+  rownames(d) <- paste0("id", seq_len(n))
+  ctl <- gradglm_control(tol = 1e-12)
+  # write.table() with sep = ",": the header one field short, the row names
+  # in the first field of each record (read.csv() takes them as row names)
+  csv <- temp_path(".csv")
+  utils::write.table(d, csv, sep = ",")
+  whole <- utils::read.csv(csv)
+  expect_identical(names(whole), c("x", "f", "y"))
+  b <- gradglm(y ~ x + f, data = whole, family = binomial(), control = ctl)
+  for (chunk in c(40, 1000)) {
+    a <- gradglm(y ~ x + f, data = gradglm_source(csv, chunk_size = chunk), family = binomial(), control = ctl)
+    expect_equal(coef(a), coef(b), tolerance = 1e-8)
+    expect_equal(deviance(a), deviance(b), tolerance = 1e-8)
+    expect_equal(nobs(a), n)
+  }
+  # (numbers in the first data record after a quoted row name are read as numbers)
+  expect_identical(gradglm:::csv_probe_classes(csv, list(), "native.enc", 1000L),
+                   list(classes = c("numeric", "character", "numeric"), row_col = 1L))
+  # y ~ . is the same model: the row names are not a column
+  a <- gradglm(y ~ ., data = gradglm_source(csv, chunk_size = 40), family = binomial(), control = ctl)
+  expect_equal(coef(a), coef(b), tolerance = 1e-8)
+  # the same with the user's classes (the chunks guessed) and with numbers in quotes
+  a <- gradglm(y ~ x + f, data = gradglm_source(csv, chunk_size = 40, numerals = "no.loss"), family = binomial(),
+               control = ctl)
+  expect_equal(coef(a), coef(b), tolerance = 1e-8)
+  # a column of row names that the user names by its number (write.csv() writes
+  # its header in full)
+  csv2 <- temp_path(".csv")
+  utils::write.csv(d[c("y", "x", "f")], csv2)
+  whole2 <- utils::read.csv(csv2, row.names = 1)
+  expect_identical(names(whole2), c("y", "x", "f"))
+  a <- gradglm(y ~ ., data = gradglm_source(csv2, chunk_size = 40, row.names = 1), family = binomial(), control = ctl)
+  expect_equal(coef(a), coef(b), tolerance = 1e-8)
+  # (without it, the column is a variable, as in read.csv() of the file)
+  expect_identical(source_scan(gradglm_source(csv2, chunk_size = 40))$columns, c("X", "y", "x", "f"))
+  expect_error(gradglm_source(csv2, row.names = "X"), "'row.names' of the CSV reader must be the number")
+  expect_error(gradglm_source(csv2, row.names = NULL), "'row.names' of the CSV reader must be the number")
 })
 
 test_that("a file that cannot be opened is an error that leaves no connection in R's table", {
