@@ -597,11 +597,9 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
     # the first chunk misled the start: again from the family's safe one
     res <- run_chunked(m, starts$retry, ctl, name, cov_curvature, fun)
   }
-  if (stochastic) check_rate(res, name, ctl$learning_rate, fun)
-  if (isTRUE(res$diverged)) warn(fun, res$message)
-  else if (!res$converged) warn_not_converged(list(message = res$message, iter = res$iterations), name, fun)
+  if (stochastic) check_rate(res, name, ctl$learning_rate, fun)  # (a rate that blew the fit up says so first)
   s <- sums$get()
-  if (s$n_ok < npar) {
+  if (s$n_ok < npar && model$kind != "glm") {
     abort(fun, "the model has more coefficients (", npar, ") than observations with non-zero weight (", s$n_ok, ")")
   }
   # columns linearly dependent on earlier ones are aliased (NA), as in glm:
@@ -627,6 +625,12 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
     m$set_keep(keep)
     res <- run_chunked(m, res$coefficients[!aliased], ctl, name, cov_curvature, fun)
   }
+  # (said of the fit without the aliased columns, whose curvature is not singular)
+  if (isTRUE(res$diverged)) warn(fun, res$message)
+  else if (!res$converged) warn_not_converged(list(message = res$message, iter = res$iterations), name, fun)
+  # (fitted means at 0 or 1, as in memory; the rows that would certify a
+  # separation are not at hand)
+  if (!is.null(fam$row$boundary) && isTRUE(res$n_boundary > 0)) warn(fun, fam$row$boundary)
   coef <- stats::setNames(rep(NA_real_, npar), cn)
   coef[!aliased] <- res$coefficients
   cov <- chol2inv(chol(res$curvature)) / res$weight_sum

@@ -404,7 +404,8 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
          hessian = if (curvature %in% c("observed", "fisher")) add("hessian") else matrix(0, 0, 0),
          weight_sum = sum(w), rows = sum(vapply(rs, function(r) r$rows, 0)),
          chunks = sum(vapply(rs, function(r) r$chunks, 0)),
-         fisher_differs = any(vapply(rs, function(r) isTRUE(r$fisher_differs), NA)))
+         fisher_differs = any(vapply(rs, function(r) isTRUE(r$fisher_differs), NA)),
+         n_boundary = sum(vapply(rs, function(r) if (is.null(r$n_boundary)) 0 else r$n_boundary, 0)))
   }
   first <- NULL
   list(schema = schema, terms = proto$terms, sigma_terms = proto$sigma_terms, intercept = proto$intercept,

@@ -11,10 +11,39 @@
 
 namespace gradglm {
 
+namespace {
+
+// the rows of positive weight whose fitted mean at eta is numerically at the
+// family's boundary (as glm.fit() says "fitted probabilities numerically 0 or
+// 1 occurred")
+double count_at_boundary(const Family& fam, const double* eta, const double* w, Index n) {
+  double count = 0.0;
+  if (fam.calls_r()) {
+    // a link of one's own: its means a block of rows at a time
+    const Index B = 4096;
+    std::vector<LinkValues> lv(B);
+    for (Index s = 0; s < n; s += B) {
+      const Index len = std::min(B, n - s);
+      fam.link_block(eta + s, len, lv.data());
+      for (Index k = 0; k < len; ++k)
+        if (w[s + k] > 0.0 && fam.at_boundary(lv[k].mu)) ++count;
+    }
+    fam.check_r_calls();
+    return count;
+  }
+  for (Index i = 0; i < n; ++i)
+    if (w[i] > 0.0 && fam.at_boundary(fam.reported_mu(eta[i]))) ++count;
+  return count;
+}
+
+}  // namespace
+
 double ChunkedObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Curv mode) {
   open_();
   double total = 0.0, wsum = 0.0;
   Index rows = 0, chunks = 0;
+  double n_boundary = 0.0;
+  std::vector<double> eta;
   if (grad) grad->setZero(dim_);
   if (H) H->setZero(dim_, dim_);
   VectorXd g;
@@ -32,6 +61,13 @@ double ChunkedObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Cu
     rows += m.n;
     ++chunks;
     if (!(wk > 0.0)) continue;
+    // (a GLM whose means have a boundary: the pass writes the chunk's eta)
+    const Family* fam = H ? dynamic_cast<const Family*>(m.lik.get()) : nullptr;
+    if (fam && !(fam->dist() == Dist::binomial || fam->dist() == Dist::poisson)) fam = nullptr;
+    if (fam) {
+      eta.resize(m.n);
+      obj.write_eta_to(eta.data());
+    }
     double f;
     if (H) {
       f = mode == Curv::fisher ? obj.fisher_curvature(b, g, Hk) : obj.value_grad_curv(b, g, Hk);
@@ -44,11 +80,13 @@ double ChunkedObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Cu
     if (grad) *grad += wk * g;
     total += wk * f;
     wsum += wk;
+    if (fam && obj.eta_written_at(b)) n_boundary += count_at_boundary(*fam, eta.data(), m.weights, m.n);
   }
   if (!(wsum > 0.0)) throw std::invalid_argument("the chunks hold no observation with positive weight");
   rows_ = rows;
   chunks_ = chunks;
   wsum_ = wsum;
+  if (H) n_boundary_ = n_boundary;
   if (grad) *grad /= wsum;
   if (H) *H /= wsum;
   return total / wsum;
@@ -67,6 +105,7 @@ double PartitionedObjective::pass(const VectorXd& b, VectorXd* grad, MatrixXd* H
   rows_ = (Index)Rcpp::as<double>(r["rows"]);
   chunks_ = (Index)Rcpp::as<double>(r["chunks"]);
   fisher_differs_ = Rcpp::as<bool>(r["fisher_differs"]);
+  if (H && r.containsElementNamed("n_boundary")) n_boundary_ = Rcpp::as<double>(r["n_boundary"]);
   return f;
 }
 
@@ -179,7 +218,8 @@ Rcpp::List chunked_pass(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp
   return Rcpp::List::create(Rcpp::Named("value") = f, Rcpp::Named("gradient") = Rcpp::wrap(g),
                             Rcpp::Named("hessian") = Rcpp::wrap(H), Rcpp::Named("weight_sum") = obj.weight_sum(),
                             Rcpp::Named("rows") = (double)obj.rows_read(), Rcpp::Named("chunks") = (double)obj.chunks(),
-                            Rcpp::Named("fisher_differs") = obj.fisher_differs());
+                            Rcpp::Named("fisher_differs") = obj.fisher_differs(),
+                            Rcpp::Named("n_boundary") = obj.n_boundary());
 }
 
 namespace {
@@ -241,7 +281,7 @@ Rcpp::List fit_by_passes(gradglm::PassObjective& obj, Rcpp::NumericVector start,
       Rcpp::Named("iterations") = r.iter, Rcpp::Named("passes") = (double)obj.passes(),
       Rcpp::Named("weight_sum") = obj.weight_sum(), Rcpp::Named("chunks") = (double)obj.chunks(),
       Rcpp::Named("message") = r.message, Rcpp::Named("diverged") = r.diverged,
-      Rcpp::Named("rate_too_large") = r.rate_too_large,
+      Rcpp::Named("rate_too_large") = r.rate_too_large, Rcpp::Named("n_boundary") = obj.n_boundary(),
       Rcpp::Named("trace") = gradglm::trace_frame(r.trace, optimizer == "gd" || gradglm::is_stochastic(optimizer), false));
 }
 

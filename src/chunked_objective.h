@@ -50,7 +50,13 @@ class PassObjective : public Objective {
   bool costly_pass() const override { return true; }
   bool fisher_differs() const { return fisher_differs_; }
   double weight_sum() const { return wsum_; }
+  // glm's |dev - dev_old| / (|dev| + 0.1) on the mean loss, as in memory
+  double loss_floor() const override { return wsum_ > 0.0 ? 0.1 / (2.0 * wsum_) : 0.0; }
   Index passes() const { return passes_; }
+  // rows of positive weight whose fitted mean is numerically at its family's
+  // boundary (0 or 1 for the binomial, 0 for the poisson), counted by the
+  // last pass with a curvature (a fit's last pass is at its coefficients)
+  double n_boundary() const { return n_boundary_; }
   Index chunks() const { return chunks_; }
   Index rows_read() const { return rows_; }
 
@@ -58,6 +64,7 @@ class PassObjective : public Objective {
   Index dim_;
   Index rows_ = 0, chunks_ = 0;
   double wsum_ = 0.0;
+  double n_boundary_ = 0.0;
   bool fisher_differs_ = false;
   // one pass: the mean loss at b, and (when not null) its gradient and curvature
   virtual double pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Curv mode) = 0;

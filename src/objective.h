@@ -57,6 +57,10 @@ class Objective {
   }
   // amount of arithmetic in one value_grad call, used to pace interrupt checks
   virtual double work() const = 0;
+  // the floor of Newton's relative change of the loss where the settings
+  // give none (0: none), for an objective that learns its weight sum from
+  // its first pass
+  virtual double loss_floor() const { return 0.0; }
   // true when a pass reads the data (chunks from a database or files), so that
   // an optimizer should ask for everything it may need in one pass
   virtual bool costly_pass() const { return false; }

@@ -26,6 +26,15 @@ void record(Result& res, const Settings& s, int iter, double loss, double gnorm,
   if (s.progress) s.progress->update(iter, loss, NAN);
 }
 
+// Newton's relative change of the loss, |f_new - f| / (|f_new| + floor): no
+// change when the loss stayed the same (also at an exact zero, e.g. a
+// saturated Gaussian fit over chunks, whose floor is 0; 0 / 0 would never
+// converge)
+double relative_change(double f_new, double f, double floor) {
+  if (f_new == f) return 0.0;
+  return std::abs(f_new - f) / (std::abs(f_new) + floor);
+}
+
 // The stopping rules of the first-order methods: the gradient norm below tol
 // (converged) or the iteration limit; either records the final trace row.
 bool first_order_stop(Result& res, const Settings& s, int it, double f, double gnorm) {
@@ -204,7 +213,7 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
       beta = trial;
       g = g_trial;
       prev_change = change;
-      change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
+      change = relative_change(f_new, f, s.loss_floor);
       f = f_new;
       // (converging slowly: the approximate curvature is far from the exact one)
       if (!(change < s.tol) && prev_change > 0.0 && change > 0.5 * prev_change) break;
@@ -269,7 +278,9 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     d = newton_direction(H, g);
     // step-halving: accept the first step that does not increase the loss
     double t, f_new;
-    const double slack = 1e-12 * (std::abs(f) + s.loss_floor);
+    // (an objective read in passes knows its weight sum after its first)
+    const double floor = s.loss_floor > 0.0 ? s.loss_floor : obj.loss_floor();
+    const double slack = 1e-12 * (std::abs(f) + floor);
     bool ok, fused_ok = false;
     if (fused) {
       trial = beta + d;
@@ -301,7 +312,7 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     if (stop_here(trial)) break;  // the fit stays at the last point before it
     ++it;
     beta = trial;
-    const double change = std::abs(f_new - f) / (std::abs(f_new) + s.loss_floor);
+    const double change = relative_change(f_new, f, floor);
     f = f_new;
     at_beta = fused_ok;
     if (fused_ok) {

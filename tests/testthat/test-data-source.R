@@ -1266,3 +1266,48 @@ test_that("a chunked fit says that its curvature is nearly singular, as the fit 
   expect_warning(gradglm(f, data = src), "curvature at the estimates is nearly singular")
   expect_silent(gradglm(y ~ x, data = src, family = poisson()))
 })
+
+test_that("chunked fits of degenerate data behave as in memory: a saturated fit, p > n, separation", {
+  r <- function(d, ...) {
+    csv <- temp_path(".csv")
+    utils::write.csv(d, csv, row.names = FALSE)
+    gradglm_source(csv, ...)
+  }
+  # a loss exactly 0 at the optimum (one row; a constant response) converges
+  # (its relative change was 0 / 0, and the fit ran to the iteration limit)
+  one <- data.frame(x = 0.3, z = 2, k = 3L)
+  for (fam in list(gaussian(), poisson())) {
+    a <- expect_silent(gradglm(z ~ 1, data = r(one), family = fam))
+    expect_true(a$converged)
+    expect_equal(unname(coef(a)), unname(coef(glm(z ~ 1, data = one, family = fam))), tolerance = 1e-10)
+  }
+  two <- data.frame(x = c(0.3, 0.5), z = c(2, 2))
+  a <- expect_silent(gradglm(z ~ 1, data = r(two), family = gaussian()))
+  expect_lt(a$iter, 5)
+  # more coefficients than rows: glm's aliased columns, as in memory (it was
+  # an error after a needless warning that the fit had not converged)
+  set.seed(3)
+  n <- 6
+  d <- data.frame(matrix(rnorm(n * 9), n))
+  d$y <- rpois(n, 3)
+  for (fam in list(poisson(), gaussian())) {
+    a <- gradglm(y ~ ., data = r(d, chunk_size = 4), family = fam)
+    b <- glm(y ~ ., data = d, family = fam)
+    expect_identical(is.na(coef(a)), is.na(coef(b)))
+    expect_equal(coef(a), coef(b), tolerance = 1e-8)
+    expect_equal(coef(a), coef(gradglm(y ~ ., data = d, family = fam)), tolerance = 1e-8)
+  }
+  # (a model that is not a GLM still needs as many rows as coefficients, and
+  # says so before anything else)
+  expect_error(expect_no_warning(gradglm(z ~ x, data = r(one), family = student_t())),
+               "more coefficients \\(4\\) than observations with non-zero weight \\(1\\)")
+  # fitted probabilities at 0 or 1 are said, as glm.fit() and the fit in memory say them
+  set.seed(5)
+  d <- data.frame(x = rnorm(300))
+  d$y <- as.integer(d$x > 0)
+  expect_warning(gradglm(y ~ x, data = d, family = binomial()), "fitted probabilities numerically 0 or 1")
+  expect_warning(gradglm(y ~ x, data = r(d, chunk_size = 70), family = binomial()),
+                 "fitted probabilities numerically 0 or 1 occurred \\(the classes may be separated\\)")
+  d$y <- stats::rbinom(300, 1, stats::plogis(d$x))
+  expect_no_warning(gradglm(y ~ x, data = r(d, chunk_size = 70), family = binomial()))
+})

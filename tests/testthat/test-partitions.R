@@ -238,3 +238,20 @@ test_that("partitions reject what cannot travel to a worker", {
   expect_error(gradglm_partitions(42), "must be CSV files, a gradglm_source\\(\\) or a function")
   expect_error(gradglm_partitions(), "at least one partition")
 })
+
+test_that("partitions say fitted probabilities at 0 or 1, as the fit in memory does", {
+  skip_if_not_installed("future")
+  old <- future::plan(future::sequential)
+  on.exit(future::plan(old), add = TRUE)
+  set.seed(5)
+  d <- data.frame(x = rnorm(300))
+  d$y <- as.integer(d$x > 0)
+  parts <- gradglm_partitions(a = partition_files(d, list(1:150))[1], b = partition_files(d, list(151:300))[1],
+                              chunk_size = 70)
+  expect_warning(gradglm(y ~ x, data = parts, family = binomial()),
+                 "fitted probabilities numerically 0 or 1 occurred \\(the classes may be separated\\)")
+  d$y <- stats::rbinom(300, 1, stats::plogis(d$x))
+  parts <- gradglm_partitions(a = partition_files(d, list(1:150))[1], b = partition_files(d, list(151:300))[1],
+                              chunk_size = 70)
+  expect_no_warning(gradglm(y ~ x, data = parts, family = binomial()))
+})
