@@ -18,6 +18,7 @@
 #include "exact_qr.h"
 #include "family.h"
 #include "fit_utils.h"
+#include "huge_pages.h"
 #include "laplace.h"
 #include "location_scale.h"
 #include "mlp_predictor.h"
@@ -57,6 +58,7 @@ std::unique_ptr<RowSample> sample_rows(const Design& X, const Response& y, const
   std::unique_ptr<RowSample> s(new RowSample);
   s->X.resize(m, p);
   double* out = s->X.data();
+  advise_huge_pages(out, sizeof(double) * m * p);
   const int T = std::max(1, std::min(threads, (int)p));
   // column by column (X is column-major), the columns shared among the threads
 #ifdef _OPENMP
@@ -243,6 +245,7 @@ class FitDriver {
     build();
     // the passes write the predictors straight into the vector R gets
     eta_r_ = Rcpp::NumericMatrix(Rcpp::no_init(m_.n, m_.lik->k()));
+    advise_huge_pages(eta_r_.begin(), sizeof(double) * eta_r_.size());
     obj_->write_eta_to(eta_r_.begin());
     if (exact_) {
       exact_result();
@@ -929,6 +932,7 @@ class FitDriver {
     // n_boundary counts fitted means numerically at 0 (or 1 for binomial)
     int n_boundary = 0;
     Rcpp::NumericVector ww_r = Rcpp::no_init(n), mu_r = Rcpp::no_init(n), res_r = Rcpp::no_init(n);
+    for (double* v : {ww_r.begin(), mu_r.begin(), res_r.begin()}) advise_huge_pages(v, sizeof(double) * n);
     const bool canonical = glm_->canonical();
     if (glm_->calls_r()) {
       // a link of one's own: its values a block of rows at a time
