@@ -223,47 +223,19 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
   probs <- frame$probs
   ci <- frame$ci
   labels <- colnames(ci)
-  X <- tryCatch(stats::model.matrix(object), error = function(e) {
-    abort(fun, "profile-likelihood intervals refit the model on its design matrix, which cannot be ",
-          "rebuilt (", bare_message(e, "model.matrix.gradglm"), "); use method = \"wald\"")
-  })
-  y <- .select_response(object)
-  w <- object$prior.weights
-  off <- if (is.null(object$offset)) numeric(NROW(X)) else object$offset
-  # (the refits hold an estimated theta at its estimate)
-  held <- object
-  if (isTRUE(held$family$theta_estimated)) held$family$theta_estimated <- FALSE
-  disp <- .methods_dispersion(object)
-  dev0 <- object$deviance
-  kept <- which(!is.na(cf))
-  ctl <- .methods_refit_control(object)
-  ctl$tol <- min(ctl$tol, 1e-10)
+  at <- .profiler(object, cf, fun)
   for (pm in parm) {
     j <- match(pm, names(cf))
     if (is.na(cf[[j]]) || !is.finite(se[[j]]) || !(se[[j]] > 0)) next
-    others <- setdiff(kept, j)
-    others_names <- colnames(X)[others]
-    z_at <- function(b) {
-      o <- off + X[, j] * b
-      refit <- function(from) tryCatch(suppressWarnings(.select_glm_refit(
-        held, X[, others, drop = FALSE], y, w, o, start = from, control = ctl)), error = function(e) NULL)
-      # (from the last refit's coefficients, else from glm's start; a refit
-      # that converges from neither gives no value)
-      sub <- refit(start)
-      if (is.null(sub) || !isTRUE(sub$converged)) sub <- refit(NULL)
-      if (is.null(sub) || !isTRUE(sub$converged)) return(NA_real_)
-      if (length(others)) start <<- sub$coefficients[others_names]
-      dev <- sub$deviance
-      rise <- (dev - dev0) / disp
-      if (rise < -1e-3) {
-        abort(fun, "profiling '", pm, "' found a fit better than the fitted one (deviance ",
-              format(dev, digits = 10), " < ", format(dev0, digits = 10), "): the fit had not converged")
-      }
-      sign(b - cf[[j]]) * sqrt(max(rise, 0))
-    }
     for (side in 1:2) {
       q <- stats::qnorm(probs[side])
-      start <- cf[others]
+      start <- NULL  # (the refits' last coefficients: each starts where the one before ended)
+      z_at <- function(b) {
+        pt <- at(j, b, start)
+        if (is.null(pt)) return(NA_real_)
+        start <<- pt$others
+        pt$z
+      }
       inner <- cf[[j]]
       f_inner <- -q
       found <- FALSE
@@ -294,6 +266,48 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
     }
   }
   ci
+}
+
+# The profile of a GLM fit in memory: a function at(j, b, start) that holds
+# coefficient j at b (through the offset), refits the others (from `start`,
+# their values at the last point, else from the estimates; from glm's start
+# when that refit does not converge) and returns list(z, others): z the
+# signed root of the deviance's rise over the dispersion, others the refitted
+# coefficients of the kept columns but j; NULL when no refit converges.
+.profiler <- function(object, cf, fun) {
+  X <- tryCatch(stats::model.matrix(object), error = function(e) {
+    abort(fun, "the profile refits the model on its design matrix, which cannot be ",
+          "rebuilt (", bare_message(e, "model.matrix.gradglm"), "); use Wald intervals (confint(method = \"wald\"))")
+  })
+  y <- .select_response(object)
+  w <- object$prior.weights
+  off <- if (is.null(object$offset)) numeric(NROW(X)) else object$offset
+  # (the refits hold an estimated theta at its estimate)
+  held <- object
+  if (isTRUE(held$family$theta_estimated)) held$family$theta_estimated <- FALSE
+  disp <- .methods_dispersion(object)
+  dev0 <- object$deviance
+  kept <- which(!is.na(cf))
+  ctl <- .methods_refit_control(object)
+  ctl$tol <- min(ctl$tol, 1e-10)
+  function(j, b, start = NULL) {
+    others <- setdiff(kept, j)
+    others_names <- colnames(X)[others]
+    if (is.null(start)) start <- cf[others]
+    o <- off + X[, j] * b
+    refit <- function(from) tryCatch(suppressWarnings(.select_glm_refit(
+      held, X[, others, drop = FALSE], y, w, o, start = from, control = ctl)), error = function(e) NULL)
+    sub <- refit(start)
+    if (is.null(sub) || !isTRUE(sub$converged)) sub <- refit(NULL)
+    if (is.null(sub) || !isTRUE(sub$converged)) return(NULL)
+    rise <- (sub$deviance - dev0) / disp
+    if (rise < -1e-3) {
+      abort(fun, "profiling '", names(cf)[j], "' found a fit better than the fitted one (deviance ",
+            format(sub$deviance, digits = 10), " < ", format(dev0, digits = 10), "): the fit had not converged")
+    }
+    list(z = sign(b - cf[[j]]) * sqrt(max(rise, 0)),
+         others = if (length(others)) sub$coefficients[others_names] else numeric(0))
+  }
 }
 
 # Wald intervals, estimate +- z * se, for the parameters named in `parm`,

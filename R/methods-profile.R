@@ -1,0 +1,168 @@
+# profile() of a GLM fit in memory: the profile of each coefficient's
+# deviance on a grid, in the layout of glm's profile objects (a data frame
+# per coefficient: tau, the signed root of the deviance's rise, and
+# par.vals, every coefficient's value along the profile), with plot() and
+# confint() methods.
+
+#' Profile the deviance of a GLM fit
+#'
+#' For each coefficient, holds it at values on a grid around its estimate,
+#' refits the others, and records `tau`, the signed root of the deviance's
+#' rise over the dispersion, `sign(b - estimate) * sqrt((D(b) - D) /
+#' dispersion)`, with every coefficient's value at that point, as `profile()`
+#' gives it for glm fits (MASS's `profile.glm()`; in stats from R 4.4). The
+#' grid runs from the estimate in steps of `del` standard errors each way
+#' until `|tau|` passes `sqrt(qchisq(1 - alpha, 1))` or after `maxsteps`
+#' steps. A straight line of `tau` against the coefficient means a
+#' quadratic log-likelihood, where Wald intervals are right; a bent one shows
+#' how far they are off. [confint.gradglm()] finds the interval limits by
+#' root finding on the same refits, not on this grid.
+#'
+#' For GLMs fitted from data in memory without a penalty (the models
+#' [confint.gradglm()] profiles).
+#'
+#' @param fitted A fitted `"gradglm"` model.
+#' @param which The coefficients to profile: names or positions (default all
+#'   that are estimated).
+#' @param alpha The grid goes as far as the cutoff of a two-sided interval of
+#'   level `1 - alpha`.
+#' @param maxsteps The most steps each way from the estimate.
+#' @param del The step, in standard errors.
+#' @param ... Not used.
+#' @return An object of class `c("profile.gradglm", "profile.glm",
+#'   "profile")`: a list with one data frame per coefficient, with columns
+#'   `tau` and `par.vals` (a matrix, one column per coefficient), ordered by
+#'   the coefficient's value; attributes `original.fit` (the fit) and
+#'   `summary` (its summary). `plot()` draws `tau` against each coefficient
+#'   (an interpolating spline through the points); `confint()` reads the
+#'   limits off that spline (as MASS's method does), whereas
+#'   [confint.gradglm()] on the fit solves for them.
+#' @seealso [confint.gradglm()]
+#' @examples
+#' fit <- gradglm(cbind(ncases, ncontrols) ~ agegp + alcgp, data = esoph,
+#'                family = binomial())
+#' pr <- profile(fit, which = c("alcgp.L", "alcgp.Q"))
+#' head(pr[["alcgp.L"]]$tau)
+#' plot(pr)
+#' confint(pr)
+#' @importFrom stats profile
+#' @export
+profile.gradglm <- function(fitted, which = NULL, alpha = 0.01, maxsteps = 10, del = zmax / 5, ...) {
+  fun <- "profile.gradglm"
+  check_gradglm(fitted, fun, "fitted")
+  stop_if_path(fitted, fun)
+  stop_if_network(fitted, fun, "a profile")
+  if (!(is_glm_fit(fitted) && !is_source_fit(fitted) && is.null(fitted$penalty))) {
+    abort(fun, "the profile is for GLM fits from data in memory without a penalty")
+  }
+  if (!is.numeric(alpha) || length(alpha) != 1L || is.na(alpha) || alpha <= 0 || alpha >= 1) {
+    abort(fun, "'alpha' must be a single number between 0 and 1")
+  }
+  zmax <- sqrt(stats::qchisq(1 - alpha, 1))
+  if (!is.numeric(maxsteps) || length(maxsteps) != 1L || is.na(maxsteps) || maxsteps < 1 ||
+      maxsteps != round(maxsteps)) {
+    abort(fun, "'maxsteps' must be one whole number of at least 1")
+  }
+  if (!is.numeric(del) || length(del) != 1L || !is.finite(del) || del <= 0) {
+    abort(fun, "'del' must be one positive number (the step, in standard errors)")
+  }
+  cf <- coef.gradglm(fitted)
+  pnames <- names(cf)
+  se <- sqrt(diag(vcov.gradglm(fitted, complete = TRUE)))
+  names(se) <- pnames
+  estimated <- pnames[!is.na(cf) & is.finite(se) & se > 0]
+  if (is.null(which)) {
+    which <- estimated
+  } else if (is.numeric(which)) {
+    if (anyNA(which) || any(which < 1) || any(which > length(cf)) || any(which != round(which))) {
+      abort(fun, "'which' positions must be whole numbers between 1 and ", length(cf))
+    }
+    which <- pnames[which]
+  } else if (is.character(which)) {
+    unknown <- setdiff(which, pnames)
+    if (length(unknown)) {
+      abort(fun, "'which' names unknown coefficient(s) ", quote_some(unknown), "; available: ",
+            quote_some(pnames, max = 10L))
+    }
+  } else {
+    abort(fun, "'which' must be coefficient names or positions")
+  }
+  skipped <- setdiff(which, estimated)
+  if (length(skipped)) warn(fun, "no profile of ", quote_some(skipped), " (aliased, or without a standard error)")
+  which <- intersect(which, estimated)
+  at <- .profiler(fitted, cf, fun)
+  out <- lapply(stats::setNames(which, which), function(pm) {
+    j <- match(pm, pnames)
+    others <- setdiff(seq_along(cf)[!is.na(cf)], j)
+    taus <- 0
+    vals <- list(cf)
+    for (side in c(-1, 1)) {
+      start <- NULL
+      for (k in seq_len(maxsteps)) {
+        b <- cf[[j]] + side * k * del * se[[j]]
+        pt <- at(j, b, start)
+        if (is.null(pt)) break  # (no refit converged: the profile ends here)
+        start <- pt$others
+        v <- cf
+        v[j] <- b
+        v[others] <- pt$others
+        taus <- c(taus, pt$z)
+        vals <- c(vals, list(v))
+        if (abs(pt$z) > zmax) break
+      }
+    }
+    ord <- order(vapply(vals, function(v) v[[j]], 0))
+    par_vals <- do.call(rbind, vals[ord])
+    dimnames(par_vals) <- list(NULL, pnames)
+    frame <- data.frame(tau = taus[ord])
+    frame$par.vals <- par_vals
+    frame
+  })
+  structure(out, original.fit = fitted, summary = summary(fitted), class = c("profile.gradglm", "profile.glm", "profile"))
+}
+
+#' @rdname profile.gradglm
+#' @param x,object A `"profile.gradglm"` object.
+#' @param parm For `confint()`: the coefficients (names or positions among
+#'   the profiled ones' fit); all profiled ones if missing.
+#' @param level The confidence level.
+#' @export
+plot.profile.gradglm <- function(x, ...) {
+  if (!length(x)) return(invisible(x))
+  nr <- ceiling(sqrt(length(x)))
+  old <- graphics::par(mfrow = c(nr, nr))
+  on.exit(graphics::par(old))
+  for (pm in names(x)) {
+    tau <- x[[pm]]$tau
+    b <- x[[pm]]$par.vals[, pm]
+    graphics::plot(b, tau, xlab = pm, ylab = "tau", type = "p", pch = 20, ...)
+    graphics::abline(h = 0, v = attr(x, "original.fit")$coefficients[[pm]], col = "grey", lty = 3)
+    if (length(b) > 1L) graphics::lines(stats::spline(b, tau))
+  }
+  invisible(x)
+}
+
+#' @rdname profile.gradglm
+#' @export
+confint.profile.gradglm <- function(object, parm, level = 0.95, ...) {
+  fun <- "confint.profile.gradglm"
+  if (!is.numeric(level) || length(level) != 1L || is.na(level) || level <= 0 || level >= 1) {
+    abort(fun, "'level' must be a single number between 0 and 1")
+  }
+  pnames <- names(attr(object, "original.fit")$coefficients)
+  if (missing(parm)) {
+    parm <- names(object)
+  } else if (is.numeric(parm)) {
+    parm <- pnames[parm]
+  }
+  if (!is.character(parm) || anyNA(parm)) abort(fun, "'parm' must be coefficient names or positions")
+  frame <- .confint_matrix(parm, level)
+  for (pm in parm) {
+    pro <- object[[pm]]
+    if (is.null(pro) || nrow(pro) < 2L) next
+    sp <- stats::spline(pro$par.vals[, pm], pro$tau)
+    # (the limits where the interpolated tau crosses the normal quantiles)
+    frame$ci[pm, ] <- stats::approx(sp$y, sp$x, xout = stats::qnorm(frame$probs))$y
+  }
+  drop(frame$ci)
+}
