@@ -29,11 +29,16 @@
 #'   its own is aliased (its coefficient is `NA`), as in [stats::lm.fit()];
 #'   a GLM with more coefficients than observations keeps as many as the
 #'   design's rank, as [stats::glm()] does.
-#' @param ... Not used; unknown settings are an error.
+#' @param ... `epsilon` and `maxit`, [stats::glm.control()]'s names, are
+#'   taken for `tol` and `max_iter` (so that glm code runs as written); other
+#'   settings are an error. A list made by [stats::glm.control()] can be given
+#'   as `control` to [gradglm()]: its `epsilon` and `maxit` are taken so, and
+#'   its `trace` (glm's printing of the iterations) for `verbose`.
 #' @return A list of class `"gradglm_control"`.
 #' @seealso [gradglm()]
 #' @examples
 #' gradglm_control(tol = 1e-10)
+#' gradglm_control(epsilon = 1e-10, maxit = 100)  # glm.control()'s names
 #' fit <- gradglm(am ~ wt, data = mtcars, family = binomial(), optimizer = "gd",
 #'                control = gradglm_control(learning_rate = 2, max_iter = 5000))
 #' fit$iter
@@ -42,6 +47,13 @@ gradglm_control <- function(tol = 1e-8, max_iter = NULL, learning_rate = 1, deca
                             trace = TRUE, verbose = FALSE, rank_tol = 1e-7, ...) {
   fun <- "gradglm_control"
   extra <- list(...)
+  # (glm.control()'s names for the same settings)
+  for (alias in intersect(names(extra), c("epsilon", "maxit"))) {
+    own <- if (alias == "epsilon") "tol" else "max_iter"
+    if (!eval(call("missing", as.name(own)))) abort(fun, "give '", own, "' or glm's '", alias, "', not both")
+    assign(own, extra[[alias]])
+    extra[[alias]] <- NULL
+  }
   if (length(extra)) {
     nm <- names(extra)
     abort(fun, "unknown setting(s) ", quote_some(if (is.null(nm)) "<unnamed>" else nm),
@@ -66,11 +78,25 @@ gradglm_control <- function(tol = 1e-8, max_iter = NULL, learning_rate = 1, deca
             class = "gradglm_control")
 }
 
-# a control given as a plain list (as glm allows) goes through the checks
+# a control given as a plain list (as glm allows) goes through the checks;
+# glm.control()'s list (epsilon, maxit, trace) is taken in its own sense
 as_control <- function(control, fun = "gradglm") {
   if (inherits(control, "gradglm_control")) return(control)
-  if (is.list(control)) return(do.call(gradglm_control, control))
-  abort(fun, "'control' must be made by gradglm_control()")
+  if (is.list(control)) return(do.call(gradglm_control, glm_control_names(control)))
+  abort(fun, "'control' must be made by gradglm_control() (or stats::glm.control())")
+}
+
+# glm.control()'s settings under gradglm_control()'s names: epsilon is tol,
+# maxit max_iter, and beside them trace (glm's printing of the iterations) is
+# verbose
+glm_control_names <- function(l) {
+  nm <- names(l)
+  if (is.null(nm) || !any(c("epsilon", "maxit") %in% nm)) return(l)
+  nm[nm == "epsilon"] <- "tol"
+  nm[nm == "maxit"] <- "max_iter"
+  if (!"verbose" %in% nm) nm[nm == "trace"] <- "verbose"
+  names(l) <- nm
+  l
 }
 
 #' @export

@@ -100,7 +100,12 @@
 #'   path, with one `lambda` a single fit with the usual methods; see
 #'   [penalties].
 #' @param ... Settings for [gradglm_control()], as `glm()` passes `...` to
-#'   `glm.control()` (for example `max_iter = 200`).
+#'   `glm.control()` (for example `max_iter = 200`, or glm's `maxit = 200`
+#'   and `epsilon`). Also glm's `method`: `"glm.fit"` (accepted; gradglm's
+#'   own engine fits the model, chosen by `optimizer`) or `"model.frame"`
+#'   (the model frame is returned, nothing is fitted); and glm's
+#'   `singular.ok`: `FALSE` makes aliased coefficients an error. glm's
+#'   `etastart` and `mustart` are refused (give `start`).
 #' @return An object of class `"gradglm"`: a list with glm's parts
 #'   (`coefficients`, `residuals` (working), `fitted.values`, `linear.predictors`,
 #'   `deviance`, `null.deviance`, `aic`, `df.residual`, `df.null`, `rank`, `iter`,
@@ -171,10 +176,14 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   uses_sigma <- !is.null(sigma) || fam$row$sigma == "always"
   if (uses_sigma && is.null(sigma)) sigma <- ~1
   control <- as_control(control, fun)
-  if (...length()) control <- do.call(gradglm_control, utils::modifyList(unclass(control), list(...)))
+  glm_args <- glm_dots(names(match.call(expand.dots = FALSE)$...), list(...), fun)
+  if (length(glm_args$settings)) {
+    control <- do.call(gradglm_control, utils::modifyList(unclass(control), glm_args$settings))
+  }
   if (missing(data)) data <- environment(formula)
   if (inherits(data, c("gradglm_source", "gradglm_partitions"))) {
     # data read in chunks: the same model, fitted by passes over the rows
+    if (identical(glm_args$method, "model.frame")) abort(fun, "method = \"model.frame\" is for data in memory")
     if (!is.null(network)) abort(fun, "a network (model = mlp()) is fitted from data in memory, not from a chunked source")
     if (!is.null(penalty)) abort(fun, "a penalised fit needs data in memory; a chunked source is fitted by maximum likelihood")
     if (isTRUE(x)) abort(fun, "'x = TRUE' keeps the model matrix, one row per observation: not for a chunked source")
@@ -192,6 +201,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
                       })
     fit$call <- call
     fit$formula <- stats::formula(fit$terms)
+    if (!glm_args$singular_ok) check_singular_ok(fit, fun)
     return(new_gradglm(fit))
   }
   if (uses_sigma) check_sigma_variables(sigma, data, fun)
@@ -220,6 +230,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   # unused factor levels are dropped, as glm() does, except a categorical
   # response's: its family warns about empty classes
   mf <- drop_unused_levels(mf, keep = if (isTRUE(fam$row$keeps_classes)) 1L)
+  if (identical(glm_args$method, "model.frame")) return(mf)  # (as glm(method = "model.frame"))
   if (nrow(mf) == 0L) {
     abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
   }
@@ -283,7 +294,50 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
       list(mt_sigma, fit$sigma_xlevels, fit$sigma_contrasts, fit$sigma_formula)
     if (x) fit$x_sigma <- as.matrix(Z)
   }
+  if (!glm_args$singular_ok) check_singular_ok(fit, fun)
   new_gradglm(fit)
+}
+
+# gradglm()'s other arguments (`...`, named `dots`, their values `values`):
+# the settings of gradglm_control() (glm.control()'s epsilon and maxit
+# too, as glm passes them on), and glm()'s method ("glm.fit", or
+# "model.frame" to return the model frame) and singular.ok; glm's etastart
+# and mustart are refused with the reason.
+glm_dots <- function(dots, values, fun) {
+  # (`values` is read only after etastart and mustart, which may name columns, are refused)
+  out <- list(settings = list(), method = NULL, singular_ok = TRUE)
+  if (is.null(dots)) {
+    out$settings <- values  # (unnamed: refused by gradglm_control())
+    return(out)
+  }
+  if (any(c("etastart", "mustart") %in% dots)) {
+    abort(fun, "glm's 'etastart' and 'mustart' are not taken: a fit starts from glm's own starting means; ",
+          "give 'start' (the coefficients) to start elsewhere")
+  }
+  if ("method" %in% dots) {
+    m <- values[["method"]]
+    if (!(identical(m, "glm.fit") || identical(m, "model.frame") || identical(m, stats::glm.fit))) {
+      abort(fun, "'method' (glm's) must be \"glm.fit\" (gradglm's own engine fits the model) or \"model.frame\" ",
+            "(the model frame is returned); choose how the model is fitted with 'optimizer'")
+    }
+    out$method <- if (is.character(m)) m else "glm.fit"
+  }
+  if ("singular.ok" %in% dots) {
+    s <- values[["singular.ok"]]
+    if (!is.logical(s) || length(s) != 1L || is.na(s)) abort(fun, "'singular.ok' must be TRUE or FALSE")
+    out$singular_ok <- s
+  }
+  keep <- !dots %in% c("method", "singular.ok")
+  out$settings <- glm_control_names(values[keep])
+  out
+}
+
+# glm(singular.ok = FALSE): an aliased coefficient is an error
+check_singular_ok <- function(fit, fun) {
+  if (anyNA(fit$coefficients)) {
+    abort(fun, "singular fit encountered: ", quote_some(names(fit$coefficients)[is.na(fit$coefficients)]),
+          " aliased (singular.ok = FALSE)")
+  }
 }
 
 # The na.action of gradglm() as model.frame() would choose it: the argument,

@@ -815,13 +815,16 @@ class FitDriver {
       lp.q = dim - lp.p;
       res_ = fit_laplace(*obj_, *m_.lik, lp, run, stochastic_, theta0_, s_);
     } else {
-      res_ = run(theta0_, s_);
+      // (glm's maxit counts its start, one scoring step, among the iterations)
+      Settings s_run = s_;
+      if (optimizer_ == "newton" && extra_iter_ > 0) s_run.max_iter = std::max(1, s_.max_iter - extra_iter_);
+      res_ = run(theta0_, s_run);
       if (start_from_sample_ && res_.iter == 0 && !std::isfinite(res_.loss)) {
         // the row sample's fit is no valid start on all rows (a log-binomial
         // mean above 1 on a row it did not see): glm's start instead
         sub_curvature_.resize(0, 0);
         full_scoring_start();
-        res_ = run(theta0_, s_);
+        res_ = run(theta0_, s_run);
       }
       if (!glm_ && !res_.coef.allFinite()) res_.coef = theta0_;
     }

@@ -196,13 +196,13 @@ test_that("invalid control values and unknown settings", {
   expect_error(gradglm_control(decay = -1), "gradglm_control: 'decay'")
   expect_error(gradglm_control(trace = "yes"), "gradglm_control: 'trace'")
   expect_error(gradglm_control(verbose = NA), "gradglm_control: 'verbose'")
-  expect_error(gradglm_control(maxit = 10), "gradglm_control: unknown setting.*'maxit'")
+  expect_error(gradglm_control(maxiter = 10), "gradglm_control: unknown setting.*'maxiter'")
   # through gradglm(): ..., a plain list, or something else
-  expect_error(gradglm(y ~ x, data = d, maxit = 10), "unknown setting.*'maxit'")
+  expect_error(gradglm(y ~ x, data = d, maxiter = 10), "unknown setting.*'maxiter'")
   expect_error(gradglm(y ~ x, data = d, max_iter = 0), "'max_iter'")
   expect_error(gradglm(y ~ x, data = d, control = list(tol = -1)), "'tol'")
   expect_error(gradglm(y ~ x, data = d, control = "fast"), "gradglm: 'control'")
-  expect_error(gradglm(y ~ x, data = d, control = glm.control()), "unknown setting.*'epsilon'")
+  expect_error(gradglm(y ~ x, data = d, control = list(epsilon = -1, maxit = 25, trace = FALSE)), "'tol'")
   # valid values pass
   ctl <- gradglm_control(tol = 1e-10, max_iter = 5, learning_rate = 0.5, decay = 0)
   expect_s3_class(ctl, "gradglm_control")
@@ -211,7 +211,7 @@ test_that("invalid control values and unknown settings", {
     gradglm_control(tol = -1)
     gradglm_control(max_iter = 0)
     gradglm_control(learning_rate = 0)
-    gradglm_control(maxit = 10)
+    gradglm_control(maxiter = 10)
   })
 })
 
@@ -343,4 +343,46 @@ test_that("value_summary() gives in one pass what R's own functions give", {
                "'offset' has values as large as 1e\\+160")
   expect_error(gradglm_fit(cbind(1, 1:4), c(0, 1, NaN, 1), family = binomial()), "the response contains missing")
   expect_error(gradglm_fit(cbind(1, 1:4), c(0, 1, -Inf, 1)), "the response contains infinite")
+})
+
+test_that("glm's own arguments run as written: glm.control(), epsilon and maxit, method, singular.ok", {
+  d <- within(mtcars, cyl <- factor(cyl))
+  base <- gradglm(am ~ wt + hp, data = d, family = binomial())
+  # glm.control()'s list, and its names as gradglm_control()'s
+  a <- gradglm(am ~ wt + hp, data = d, family = binomial(), control = glm.control(epsilon = 1e-12, maxit = 40))
+  expect_identical(a$control$tol, 1e-12)
+  expect_identical(a$control$max_iter, 40L)
+  expect_false(a$control$verbose)  # (glm's trace: printing, off)
+  expect_true(a$control$trace)  # (gradglm's trace: the record, kept)
+  expect_equal(coef(a), coef(glm(am ~ wt + hp, data = d, family = binomial(), control = glm.control(epsilon = 1e-12))),
+               tolerance = 1e-9)
+  expect_warning(b <- gradglm(am ~ wt + hp, data = d, family = binomial(), maxit = 3), "did not converge in 3 iterations")
+  expect_identical(b$control$max_iter, 3L)
+  # (glm's maxit counts its start, one scoring step, among its iterations: so does max_iter)
+  expect_identical(b$iter, suppressWarnings(glm(am ~ wt + hp, data = d, family = binomial(), maxit = 3))$iter)
+  expect_identical(gradglm(am ~ wt, data = d, family = binomial(), epsilon = 1e-11)$control$tol, 1e-11)
+  expect_identical(gradglm_control(epsilon = 1e-9, maxit = 7)[c("tol", "max_iter")], list(tol = 1e-9, max_iter = 7L))
+  expect_identical(gradglm(am ~ wt, data = d, family = binomial(), control = list(maxit = 9, trace = TRUE))$control$verbose,
+                   TRUE)
+  expect_error(gradglm_control(tol = 1e-9, epsilon = 1e-9), "give 'tol' or glm's 'epsilon', not both")
+  expect_error(gradglm_control(maxit = 0), "'max_iter' must be a positive whole number")
+  expect_error(gradglm(am ~ wt, data = d, family = binomial(), maxiter = 3), "unknown setting\\(s\\) 'maxiter'")
+  # method: "glm.fit" is accepted, "model.frame" returns glm's model frame
+  expect_equal(coef(gradglm(am ~ wt + hp, data = d, family = binomial(), method = "glm.fit")), coef(base))
+  expect_equal(coef(gradglm(am ~ wt + hp, data = d, family = binomial(), method = glm.fit)), coef(base))
+  mf <- gradglm(am ~ wt + log(hp), data = d, family = binomial(), subset = cyl != "4", method = "model.frame")
+  expect_equal(mf, glm(am ~ wt + log(hp), data = d, family = binomial(), subset = cyl != "4", method = "model.frame"),
+               ignore_attr = "terms")
+  expect_s3_class(mf, "data.frame")
+  expect_error(gradglm(am ~ wt, data = d, family = binomial(), method = "brglmFit"),
+               "'method' \\(glm's\\) must be \"glm.fit\"")
+  # singular.ok = FALSE: an aliased coefficient is an error, as in glm
+  expect_error(glm(mpg ~ wt + I(2 * wt), data = d, singular.ok = FALSE), "singular fit encountered")
+  expect_error(gradglm(mpg ~ wt + I(2 * wt), data = d, singular.ok = FALSE), "singular fit encountered: 'I\\(2 \\* wt\\)'")
+  expect_no_error(gradglm(mpg ~ wt + I(2 * wt), data = d, singular.ok = TRUE))
+  expect_error(gradglm(mpg ~ wt, data = d, singular.ok = NA), "'singular.ok' must be TRUE or FALSE")
+  # etastart and mustart: a clear refusal (they may name columns: not evaluated)
+  expect_error(gradglm(am ~ wt, data = d, family = binomial(), mustart = ifelse(am == 1, 0.9, 0.1)),
+               "'etastart' and 'mustart' are not taken.*give 'start'")
+  expect_error(gradglm(am ~ wt, data = d, family = binomial(), etastart = rep(0, 32)), "not taken")
 })
