@@ -178,22 +178,7 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
   }
   cf <- coef.gradglm(object)
   pnames <- names(cf)
-  if (missing(parm)) {
-    parm <- pnames
-  } else if (is.numeric(parm)) {
-    if (anyNA(parm) || any(parm < 1) || any(parm > length(cf)) || any(parm != round(parm))) {
-      abort(fun, "'parm' positions must be whole numbers between 1 and ", length(cf))
-    }
-    parm <- pnames[parm]
-  } else if (is.character(parm)) {
-    unknown <- setdiff(parm, pnames)
-    if (length(unknown)) {
-      abort(fun, "'parm' names unknown parameter(s) ", quote_some(unknown), "; available: ",
-            quote_some(pnames, max = 10L))
-    }
-  } else {
-    abort(fun, "'parm' must be parameter names or positions")
-  }
+  parm <- if (missing(parm)) pnames else .coef_selection(parm, pnames, "parm", "parameter", fun)
   se <- sqrt(diag(vcov.gradglm(object, complete = TRUE)))
   names(se) <- pnames
   can_profile <- is_glm_fit(object) && !is_source_fit(object) && is.null(object$penalty)
@@ -209,6 +194,24 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
   if (method == "wald") return(.wald_confint(cf, se, parm, level))
   # (one coefficient's limits as a vector, as glm's profile intervals)
   drop(.profile_confint(object, cf, se, parm, level, fun))
+}
+
+# The names among `pnames` that `sel` (the argument `arg`) picks: names, or
+# positions; anything else is an error naming the argument
+.coef_selection <- function(sel, pnames, arg, what, fun) {
+  if (is.numeric(sel)) {
+    if (anyNA(sel) || any(sel < 1) || any(sel > length(pnames)) || any(sel != round(sel))) {
+      abort(fun, "'", arg, "' positions must be whole numbers between 1 and ", length(pnames))
+    }
+    return(pnames[sel])
+  }
+  if (!is.character(sel)) abort(fun, "'", arg, "' must be ", what, " names or positions")
+  unknown <- setdiff(sel, pnames)
+  if (length(unknown)) {
+    abort(fun, "'", arg, "' names unknown ", what, "(s) ", quote_some(unknown), "; available: ",
+          quote_some(pnames, max = 10L))
+  }
+  sel
 }
 
 # Profile-likelihood intervals of a GLM's coefficients (see confint.gradglm()):

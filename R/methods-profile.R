@@ -71,22 +71,7 @@ profile.gradglm <- function(fitted, which = NULL, alpha = 0.01, maxsteps = 10, d
   se <- sqrt(diag(vcov.gradglm(fitted, complete = TRUE)))
   names(se) <- pnames
   estimated <- pnames[!is.na(cf) & is.finite(se) & se > 0]
-  if (is.null(which)) {
-    which <- estimated
-  } else if (is.numeric(which)) {
-    if (anyNA(which) || any(which < 1) || any(which > length(cf)) || any(which != round(which))) {
-      abort(fun, "'which' positions must be whole numbers between 1 and ", length(cf))
-    }
-    which <- pnames[which]
-  } else if (is.character(which)) {
-    unknown <- setdiff(which, pnames)
-    if (length(unknown)) {
-      abort(fun, "'which' names unknown coefficient(s) ", quote_some(unknown), "; available: ",
-            quote_some(pnames, max = 10L))
-    }
-  } else {
-    abort(fun, "'which' must be coefficient names or positions")
-  }
+  which <- if (is.null(which)) estimated else .coef_selection(which, pnames, "which", "coefficient", fun)
   skipped <- setdiff(which, estimated)
   if (length(skipped)) warn(fun, "no profile of ", quote_some(skipped), " (aliased, or without a standard error)")
   which <- intersect(which, estimated)
@@ -150,12 +135,7 @@ confint.profile.gradglm <- function(object, parm, level = 0.95, ...) {
     abort(fun, "'level' must be a single number between 0 and 1")
   }
   pnames <- names(attr(object, "original.fit")$coefficients)
-  if (missing(parm)) {
-    parm <- names(object)
-  } else if (is.numeric(parm)) {
-    parm <- pnames[parm]
-  }
-  if (!is.character(parm) || anyNA(parm)) abort(fun, "'parm' must be coefficient names or positions")
+  parm <- if (missing(parm)) names(object) else .coef_selection(parm, pnames, "parm", "coefficient", fun)
   frame <- .confint_matrix(parm, level)
   for (pm in parm) {
     pro <- object[[pm]]

@@ -42,6 +42,10 @@ test_that("profile() gives glm's tau on a grid of each coefficient, with the oth
   # confint() of the profile interpolates what confint() of the fit solves for
   expect_equal(confint(pr), confint(fit, parm = c("alcgp.L", "alcgp.Q")), tolerance = 1e-4)
   expect_equal(confint(pr, "alcgp.L", level = 0.9), confint(fit, "alcgp.L", level = 0.9), tolerance = 1e-4)
+  expect_error(confint(pr, parm = "zz"), "'parm' names unknown coefficient\\(s\\) 'zz'")
+  expect_error(confint(fit, parm = "zz"), "'parm' names unknown parameter\\(s\\) 'zz'")
+  expect_error(confint(fit, parm = 0), "'parm' positions must be whole numbers between 1 and 9")
+  expect_error(profile(fit, which = list(1)), "'which' must be coefficient names or positions")
   pdf(NULL)
   on.exit(dev.off(), add = TRUE)
   expect_silent(plot(pr))
