@@ -27,9 +27,8 @@ void record(Result& res, const Settings& s, int iter, double loss, double gnorm,
 }
 
 // Newton's relative change of the loss, |f_new - f| / (|f_new| + floor): no
-// change when the loss stayed the same (also at an exact zero, e.g. a
-// saturated Gaussian fit over chunks, whose floor is 0; 0 / 0 would never
-// converge)
+// change when the loss stayed the same (also at an exact zero of a loss
+// without a floor, where 0 / 0 would never converge)
 double relative_change(double f_new, double f, double floor) {
   if (f_new == f) return 0.0;
   return std::abs(f_new - f) / (std::abs(f_new) + floor);
