@@ -95,7 +95,6 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   if (length(dots)) {
     return(.methods_anova_list(c(list(object), dots), test, dispersion))
   }
-  stop_if_source_refit(object, "anova.gradglm")
   .methods_anova_terms(object, test, dispersion)
 }
 
@@ -249,6 +248,7 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
 
 # the rows of a fit's data, those of zero weight too (as glm's Cp counts them)
 .methods_anova_rows <- function(fit) {
+  if (is_source_fit(fit)) return(fit$source$rows)
   r <- fit$residuals
   if (is.null(r)) stop("anova.gradglm: Cp needs the fit's rows (its residuals)", call. = FALSE)
   NROW(r)
@@ -296,7 +296,18 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   resdf <- object$df.null
   resdev <- object$null.deviance
   subs <- list()
-  if (nterms > 1L || (test == "Rao" && nterms > 0L)) {
+  if (is_source_fit(object) && nterms > 1L) {
+    # (a fit from a chunked source: each smaller model is fitted from the source again)
+    if (test == "Rao") {
+      stop("anova.gradglm: the score (Rao) test needs the rows' working residuals, which a fit from a chunked ",
+           "source does not keep; use test = \"Chisq\" or \"F\"", call. = FALSE)
+    }
+    for (i in seq_len(nterms - 1L)) {
+      sub <- .select_source_refit(object, term_labels[-seq_len(i)], "anova.gradglm")
+      resdf <- c(resdf, sub$df.residual)
+      resdev <- c(resdev, sub$deviance)
+    }
+  } else if (nterms > 1L || (test == "Rao" && nterms > 0L)) {
     X <- stats::model.matrix(object)
     assign <- attr(X, "assign")
     if (is.null(assign)) {

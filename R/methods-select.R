@@ -108,7 +108,6 @@ drop1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "L
   stop_if_penalised(object, "drop1.gradglm")
   stop_if_network(object, "drop1.gradglm", "dropping terms")
   fun <- "drop1.gradglm"
-  stop_if_source_refit(object, fun)
   .select_check_fit(object, fun)
   test <- .select_test(test, missing(test), object, fun)
   .select_check_args(object, scale, k, fun)
@@ -124,9 +123,10 @@ drop1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "L
     }
   }
   if (is_glm_fit(object)) {
+    if (is_source_fit(object)) return(.select_source_glm(object, scope, "drop", scale, test, k, trace))
     return(.select_drop_glm(object, scope, scale, test, k, trace))
   }
-  .select_lik_table(object, scope, "drop", test, k, trace)
+  .select_lik_table(object, scope, "drop", test, k, trace)  # (refits by the call: from a source too)
 }
 
 #' @rdname gradglm-select
@@ -137,7 +137,6 @@ add1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LR
   stop_if_penalised(object, "add1.gradglm")
   stop_if_network(object, "add1.gradglm", "adding terms")
   fun <- "add1.gradglm"
-  stop_if_source_refit(object, fun)
   .select_check_fit(object, fun)
   test <- .select_test(test, missing(test), object, fun)
   .select_check_args(object, scale, k, fun)
@@ -155,6 +154,7 @@ add1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LR
     abort(fun, "'scope' contains empty or missing term labels")
   }
   if (is_glm_fit(object)) {
+    if (is_source_fit(object)) return(.select_source_glm(object, scope, "add", scale, test, k, trace))
     return(.select_add_glm(object, scope, scale, test, k, trace))
   }
   .select_lik_table(object, scope, "add", test, k, trace)
@@ -295,6 +295,45 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
   aod <- .select_glm_aod(object, c("<none>", scope), rank, dev, n, scale, k, "add")
   aod <- .select_glm_tests(aod, object, rank, dev, n, scale, test, "add", score)
   .select_finish(aod, object, "Single term additions", scale)
+}
+
+# A GLM fitted from a chunked source: each model with a term dropped or added
+# fitted from the source again (its stored call), the table as in memory.
+# The score test needs the rows' working residuals, which such a fit does
+# not keep.
+.select_source_glm <- function(object, scope, direction, scale, test, k, trace) {
+  fun <- if (direction == "drop") "drop1.gradglm" else "add1.gradglm"
+  if (test == "Rao") {
+    abort(fun, "the score (Rao) test needs the rows' working residuals, which a fit from a chunked source ",
+          "does not keep; use test = \"Chisq\" or \"F\"")
+  }
+  sign <- if (direction == "drop") "-" else "+"
+  rank <- c(object$rank, rep(NA_real_, length(scope)))
+  dev <- c(object$deviance, rep(NA_real_, length(scope)))
+  n0 <- nobs.gradglm(object)
+  for (i in seq_along(scope)) {
+    if (trace > 1) cat("trying ", sign, " ", scope[i], "\n", sep = "")
+    sub <- .select_lik_refit(object, scope[i], sign, fun)
+    if (is.null(sub)) next
+    if (nobs.gradglm(sub) != n0) {
+      abort(fun, "the number of observations in use changed (", n0, " to ", nobs.gradglm(sub), ") ",
+            if (sign == "-") "without" else "with", " the term '", scope[i], "': remove the rows with missing ",
+            "values first")
+    }
+    rank[i + 1L] <- sub$rank
+    dev[i + 1L] <- sub$deviance
+  }
+  n <- object$source$rows
+  aod <- .select_glm_aod(object, c("<none>", scope), rank, dev, n, scale, k, direction)
+  aod <- .select_glm_tests(aod, object, rank, dev, n, scale, test, direction)
+  .select_finish(aod, object, if (direction == "drop") "Single term deletions" else "Single term additions", scale)
+}
+
+# The model without the terms `drop`, fitted again by its stored call (from
+# its chunked source)
+.select_source_refit <- function(object, drop, fun) {
+  change <- eval(str2lang(paste("~ . -", paste(drop, collapse = " - "))))
+  .select_eval_call(object, stats::update.formula(stats::formula(object), change), drop[1L], "-", fun)
 }
 
 # term labels with the variables of each interaction sorted ("b:a" -> "a:b")

@@ -107,15 +107,6 @@ stop_if_source <- function(x, fun, what) {
   invisible(TRUE)
 }
 
-# terms added or dropped one at a time refit the model on its rows
-stop_if_source_refit <- function(x, fun) {
-  if (is_source_fit(x)) {
-    abort(fun, "the fit was made from a chunked source, whose rows it does not keep: fit the nested models ",
-          "from the source and compare them with anova(fit1, fit2)")
-  }
-  invisible(TRUE)
-}
-
 stop_if_path <- function(x, fun) {
   if (is_path_fit(x)) {
     abort(fun, "this is a regularization path over ", length(x$path$lambda), " lambdas; it needs a single fit: ",
