@@ -200,6 +200,9 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
                         seen <<- c(seen, conditionMessage(w))
                       })
     fit$call <- call
+    # (the terms live where the formula was written, as model.frame() makes
+    # them in memory: refits by the call, as drop1()'s, look there for the source)
+    environment(fit$terms) <- environment(formula)
     fit$formula <- stats::formula(fit$terms)
     if (!glm_args$singular_ok) check_singular_ok(fit, fun)
     return(new_gradglm(fit))

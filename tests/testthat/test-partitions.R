@@ -253,5 +253,13 @@ test_that("partitions say fitted probabilities at 0 or 1, as the fit in memory d
   d$y <- stats::rbinom(300, 1, stats::plogis(d$x))
   parts <- gradglm_partitions(a = partition_files(d, list(1:150))[1], b = partition_files(d, list(151:300))[1],
                               chunk_size = 70)
-  expect_no_warning(gradglm(y ~ x, data = parts, family = binomial()))
+  expect_no_warning(fp <- gradglm(y ~ x, data = parts, family = binomial()))
+  # (drop1() and anova() fit the smaller models over the partitions again)
+  d$z <- stats::runif(300)
+  parts <- gradglm_partitions(a = partition_files(d, list(1:150))[1], b = partition_files(d, list(151:300))[1],
+                              chunk_size = 70)
+  fp <- gradglm(y ~ x + z, data = parts, family = binomial())
+  fm <- gradglm(y ~ x + z, data = d, family = binomial())
+  expect_equal(as.data.frame(drop1(fp, test = "Chisq")), as.data.frame(drop1(fm, test = "Chisq")), tolerance = 1e-6)
+  expect_equal(as.data.frame(anova(fp)), as.data.frame(anova(fm)), tolerance = 1e-6)
 })
