@@ -313,13 +313,8 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
   n0 <- nobs.gradglm(object)
   for (i in seq_along(scope)) {
     if (trace > 1) cat("trying ", sign, " ", scope[i], "\n", sep = "")
-    sub <- .select_lik_refit(object, scope[i], sign, fun)
+    sub <- .select_refit_same_rows(object, scope[i], sign, fun, n0)
     if (is.null(sub)) next
-    if (nobs.gradglm(sub) != n0) {
-      abort(fun, "the number of observations in use changed (", n0, " to ", nobs.gradglm(sub), ") ",
-            if (sign == "-") "without" else "with", " the term '", scope[i], "': remove the rows with missing ",
-            "values first")
-    }
     rank[i + 1L] <- sub$rank
     dev[i + 1L] <- sub$deviance
   }
@@ -499,13 +494,8 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
   npar <- c(attr(ll0, "df"), rep(NA_real_, length(scope)))
   for (i in seq_along(scope)) {
     if (trace > 1) cat("trying ", sign, " ", scope[i], "\n", sep = "")
-    sub <- .select_lik_refit(object, scope[i], sign, fun)
+    sub <- .select_refit_same_rows(object, scope[i], sign, fun, n0)
     if (is.null(sub)) next
-    if (nobs.gradglm(sub) != n0) {
-      abort(fun, "the number of observations in use changed (", n0, " to ", nobs.gradglm(sub),
-            ") ", if (sign == "-") "without" else "with", " the term '", scope[i],
-            "': remove the rows with missing values first")
-    }
     ll <- logLik.gradglm(sub)
     m2ll[i + 1L] <- -2 * as.numeric(ll)
     npar[i + 1L] <- attr(ll, "df")
@@ -524,6 +514,16 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
   title <- if (direction == "drop") "Single term deletions" else "Single term additions"
   .select_finish(aod, object, paste(title, "(likelihood-ratio)"), 0,
                  model = .lik_model_label(object, TRUE))
+}
+
+# .select_lik_refit(), which must use the model's `n0` observations
+.select_refit_same_rows <- function(object, term, sign, fun, n0) {
+  sub <- .select_lik_refit(object, term, sign, fun)
+  if (!is.null(sub) && nobs.gradglm(sub) != n0) {
+    abort(fun, "the number of observations in use changed (", n0, " to ", nobs.gradglm(sub), ") ",
+          if (sign == "-") "without" else "with", " the term '", term, "': remove the rows with missing values first")
+  }
+  sub
 }
 
 # The model refitted with one term of the location model dropped or added
