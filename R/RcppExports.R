@@ -37,6 +37,10 @@ binomial_sums <- function(y, w, trials) {
     .Call(`_gradglm_binomial_sums`, y, w, trials)
 }
 
+gc_make_room <- function(bytes) {
+    .Call(`_gradglm_gc_make_room`, bytes)
+}
+
 chunked_pass <- function(open_pass, next_spec, theta, curvature, threads) {
     .Call(`_gradglm_chunked_pass`, open_pass, next_spec, theta, curvature, threads)
 }

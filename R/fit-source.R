@@ -197,6 +197,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   dropped_upto <- 0   # the last chunk dropped from the cache (those after it are cached, or empty)
   filling <- FALSE    # this pass fills the cache
   served <- 0L        # cached chunks served in this pass
+  gc_room <- 0        # the bytes R's collector was told to make room for (gc_make_room())
   tick <- function(k) NULL  # the progress bar's, see set_progress()
   # the next chunk read from the source (its parts), or NULL at the end of
   # those not cached
@@ -225,6 +226,14 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
         cache[[length(cache) + 1L]] <<- parts
         cache_bytes[length(cache)] <<- size
         on_disk[length(cache)] <<- FALSE
+        # (R's collector told ahead that the cache will grow: room for twice
+        # what it holds, up to its budget, once it holds 16 MB, so that it
+        # does not collect at every fifth's growth of the heap)
+        held <- sum(cache_bytes) + size
+        if (held > max(gc_room, 2^24) && gc_room < budget + size) {
+          gc_room <<- min(budget + size, max(2 * held, 2^25))
+          gc_make_room(gc_room)
+        }
         # the first chunks in memory go to the disk cache, or are dropped
         # (the cache keeps the last chunks)
         while (sum(cache_bytes) > budget) {

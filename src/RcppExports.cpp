@@ -120,6 +120,17 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// gc_make_room
+bool gc_make_room(double bytes);
+RcppExport SEXP _gradglm_gc_make_room(SEXP bytesSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< double >::type bytes(bytesSEXP);
+    rcpp_result_gen = Rcpp::wrap(gc_make_room(bytes));
+    return rcpp_result_gen;
+END_RCPP
+}
 // chunked_pass
 Rcpp::List chunked_pass(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector theta, std::string curvature, int threads);
 RcppExport SEXP _gradglm_chunked_pass(SEXP open_passSEXP, SEXP next_specSEXP, SEXP thetaSEXP, SEXP curvatureSEXP, SEXP threadsSEXP) {
@@ -380,6 +391,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_weighted_total", (DL_FUNC) &_gradglm_weighted_total, 2},
     {"_gradglm_response_sums", (DL_FUNC) &_gradglm_response_sums, 3},
     {"_gradglm_binomial_sums", (DL_FUNC) &_gradglm_binomial_sums, 3},
+    {"_gradglm_gc_make_room", (DL_FUNC) &_gradglm_gc_make_room, 1},
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
     {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 8},
     {"_gradglm_fit_partitioned", (DL_FUNC) &_gradglm_fit_partitioned, 5},
