@@ -227,8 +227,9 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
         cache_bytes[length(cache)] <<- size
         on_disk[length(cache)] <<- FALSE
         # (R's collector told ahead that the cache will grow: room for twice
-        # what it holds, up to its budget, once it holds 16 MB, so that it
-        # does not collect at every fifth's growth of the heap)
+        # what it holds with the next chunk to be read, up to its budget and
+        # a chunk, once that passes 16 MB, so that it does not collect at
+        # every fifth's growth of the heap)
         held <- sum(cache_bytes) + size
         if (held > max(gc_room, 2^24) && gc_room < budget + size) {
           gc_room <<- min(budget + size, max(2 * held, 2^25))
