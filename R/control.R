@@ -82,16 +82,19 @@ gradglm_control <- function(tol = 1e-8, max_iter = NULL, learning_rate = 1, deca
 # glm.control()'s list (epsilon, maxit, trace) is taken in its own sense
 as_control <- function(control, fun = "gradglm") {
   if (inherits(control, "gradglm_control")) return(control)
-  if (is.list(control)) return(do.call(gradglm_control, glm_control_names(control)))
+  if (is.list(control)) return(do.call(gradglm_control, glm_control_names(control, fun)))
   abort(fun, "'control' must be made by gradglm_control() (or stats::glm.control())")
 }
 
 # glm.control()'s settings under gradglm_control()'s names: epsilon is tol,
 # maxit max_iter, and beside them trace (glm's printing of the iterations) is
 # verbose
-glm_control_names <- function(l) {
+glm_control_names <- function(l, fun) {
   nm <- names(l)
   if (is.null(nm) || !any(c("epsilon", "maxit") %in% nm)) return(l)
+  for (pair in list(c("tol", "epsilon"), c("max_iter", "maxit"))) {
+    if (all(pair %in% nm)) abort(fun, "give '", pair[1L], "' or glm's '", pair[2L], "', not both")
+  }
   nm[nm == "epsilon"] <- "tol"
   nm[nm == "maxit"] <- "max_iter"
   if (!"verbose" %in% nm) nm[nm == "trace"] <- "verbose"

@@ -331,7 +331,7 @@ glm_dots <- function(dots, values, fun) {
     out$singular_ok <- s
   }
   keep <- !dots %in% c("method", "singular.ok")
-  out$settings <- glm_control_names(values[keep])
+  out$settings <- glm_control_names(values[keep], fun)
   out
 }
 

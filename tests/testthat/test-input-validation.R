@@ -365,6 +365,10 @@ test_that("glm's own arguments run as written: glm.control(), epsilon and maxit,
   expect_identical(gradglm(am ~ wt, data = d, family = binomial(), control = list(maxit = 9, trace = TRUE))$control$verbose,
                    TRUE)
   expect_error(gradglm_control(tol = 1e-9, epsilon = 1e-9), "give 'tol' or glm's 'epsilon', not both")
+  expect_error(gradglm(am ~ wt, data = d, family = binomial(), epsilon = 1e-9, tol = 1e-8),
+               "gradglm: give 'tol' or glm's 'epsilon', not both")
+  expect_error(gradglm(am ~ wt, data = d, family = binomial(), control = list(maxit = 5, max_iter = 6)),
+               "give 'max_iter' or glm's 'maxit', not both")
   expect_error(gradglm_control(maxit = 0), "'max_iter' must be a positive whole number")
   expect_error(gradglm(am ~ wt, data = d, family = binomial(), maxiter = 3), "unknown setting\\(s\\) 'maxiter'")
   # method: "glm.fit" is accepted, "model.frame" returns glm's model frame
