@@ -48,9 +48,10 @@ gradglm_control <- function(tol = 1e-8, max_iter = NULL, learning_rate = 1, deca
   fun <- "gradglm_control"
   extra <- list(...)
   # (glm.control()'s names for the same settings)
-  for (alias in intersect(names(extra), c("epsilon", "maxit"))) {
-    own <- if (alias == "epsilon") "tol" else "max_iter"
-    if (!eval(call("missing", as.name(own)))) abort(fun, "give '", own, "' or glm's '", alias, "', not both")
+  given <- names(match.call())
+  for (alias in intersect(names(extra), names(glm_aliases))) {
+    own <- glm_aliases[[alias]]
+    if (own %in% given) abort(fun, "give '", own, "' or glm's '", alias, "', not both")
     assign(own, extra[[alias]])
     extra[[alias]] <- NULL
   }
@@ -86,17 +87,21 @@ as_control <- function(control, fun = "gradglm") {
   abort(fun, "'control' must be made by gradglm_control() (or stats::glm.control())")
 }
 
+# glm.control()'s names of gradglm_control()'s settings
+glm_aliases <- c(epsilon = "tol", maxit = "max_iter")
+
 # glm.control()'s settings under gradglm_control()'s names: epsilon is tol,
 # maxit max_iter, and beside them trace (glm's printing of the iterations) is
 # verbose
 glm_control_names <- function(l, fun) {
   nm <- names(l)
-  if (is.null(nm) || !any(c("epsilon", "maxit") %in% nm)) return(l)
-  for (pair in list(c("tol", "epsilon"), c("max_iter", "maxit"))) {
-    if (all(pair %in% nm)) abort(fun, "give '", pair[1L], "' or glm's '", pair[2L], "', not both")
+  aliases <- intersect(nm, names(glm_aliases))
+  if (!length(aliases)) return(l)
+  for (alias in aliases) {
+    own <- glm_aliases[[alias]]
+    if (own %in% nm) abort(fun, "give '", own, "' or glm's '", alias, "', not both")
+    nm[nm == alias] <- own
   }
-  nm[nm == "epsilon"] <- "tol"
-  nm[nm == "maxit"] <- "max_iter"
   if (!"verbose" %in% nm) nm[nm == "trace"] <- "verbose"
   names(l) <- nm
   l
