@@ -49,10 +49,13 @@ gradglm_control <- function(tol = 1e-8, max_iter = NULL, learning_rate = 1, deca
   extra <- list(...)
   # (glm.control()'s names for the same settings)
   given <- names(match.call())
+  # (a bad value is named as the user gave it)
+  label <- c(tol = "'tol'", max_iter = "'max_iter'")
   for (alias in intersect(names(extra), names(glm_aliases))) {
     own <- glm_aliases[[alias]]
     if (own %in% given) abort(fun, "give '", own, "' or glm's '", alias, "', not both")
     assign(own, extra[[alias]])
+    label[[own]] <- paste0("glm's '", alias, "' ('", own, "')")
     extra[[alias]] <- NULL
   }
   if (length(extra)) {
@@ -61,9 +64,9 @@ gradglm_control <- function(tol = 1e-8, max_iter = NULL, learning_rate = 1, deca
           "; the settings are tol, max_iter, learning_rate, decay, trace, verbose, rank_tol")
   }
   is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
-  if (!is_num(tol) || tol <= 0) abort(fun, "'tol' must be a single positive number")
+  if (!is_num(tol) || tol <= 0) abort(fun, label[["tol"]], " must be a single positive number")
   if (!is.null(max_iter) && (!is_num(max_iter) || max_iter < 1 || max_iter != round(max_iter))) {
-    abort(fun, "'max_iter' must be a positive whole number or NULL")
+    abort(fun, label[["max_iter"]], " must be a positive whole number or NULL")
   }
   check_rate_decay(learning_rate, decay, fun)
   if (!is.logical(trace) || length(trace) != 1L || is.na(trace)) abort(fun, "'trace' must be TRUE or FALSE")
@@ -90,9 +93,10 @@ as_control <- function(control, fun = "gradglm") {
 # glm.control()'s names of gradglm_control()'s settings
 glm_aliases <- c(epsilon = "tol", maxit = "max_iter")
 
-# glm.control()'s settings under gradglm_control()'s names: epsilon is tol,
-# maxit max_iter, and beside them trace (glm's printing of the iterations) is
-# verbose
+# glm.control()'s settings for gradglm_control(): epsilon and maxit go as
+# they are (gradglm_control() takes them as tol and max_iter, and names them
+# so in its errors), and beside them trace (glm's printing of the
+# iterations) is verbose
 glm_control_names <- function(l, fun) {
   nm <- names(l)
   aliases <- intersect(nm, names(glm_aliases))
@@ -100,7 +104,6 @@ glm_control_names <- function(l, fun) {
   for (alias in aliases) {
     own <- glm_aliases[[alias]]
     if (own %in% nm) abort(fun, "give '", own, "' or glm's '", alias, "', not both")
-    nm[nm == alias] <- own
   }
   if (!"verbose" %in% nm) nm[nm == "trace"] <- "verbose"
   names(l) <- nm

@@ -178,7 +178,10 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   control <- as_control(control, fun)
   glm_args <- glm_dots(names(match.call(expand.dots = FALSE)$...), list(...), fun)
   if (length(glm_args$settings)) {
-    control <- do.call(gradglm_control, utils::modifyList(unclass(control), glm_args$settings))
+    # (glm's epsilon and maxit in the call replace the control's tol and max_iter)
+    base <- unclass(control)
+    base[glm_aliases[intersect(names(glm_args$settings), names(glm_aliases))]] <- NULL
+    control <- do.call(gradglm_control, utils::modifyList(base, glm_args$settings))
   }
   if (missing(data)) data <- environment(formula)
   if (inherits(data, c("gradglm_source", "gradglm_partitions"))) {

@@ -655,7 +655,8 @@ class FitDriver {
   void starting_values() {
     if (have_start_) return;
     if (!glm_ || stochastic_ || optimizer_ == "gd") throw std::invalid_argument(optimizer_ + " needs start");
-    if (sample_) {
+    // (glm's maxit = 1 stops at its start, the scoring step on all rows)
+    if (sample_ && s_.max_iter > 1) {
       const SampleScope in_sample;
       const std::vector<Design> sd(1, Design::dense(sample_->X.data(), sample_->X.rows(), sample_->X.cols()));
       const std::vector<const double*> so(1, sample_->offset.data());
@@ -682,6 +683,7 @@ class FitDriver {
       }
       sample_.reset();
     }
+    sample_.reset();
     if (wide_sample_start()) return;
     full_scoring_start();
   }
@@ -693,7 +695,7 @@ class FitDriver {
   // matrix also settles a deferred rank check. False, with nothing changed,
   // where it does not apply or the sample cannot decide (all rows then do).
   bool wide_sample_start() {
-    if (!chord_from_start() || kept_designs_.size() != 1) return false;
+    if (!chord_from_start() || kept_designs_.size() != 1 || s_.max_iter <= 1) return false;
     const Index p = pred_->dim(), ms = m_.n / 4;
     if (ms < 40 * p) return false;
     std::unique_ptr<RowSample> rs;
@@ -817,7 +819,7 @@ class FitDriver {
     } else {
       // (glm's maxit counts its start, one scoring step, among the iterations)
       Settings s_run = s_;
-      if (optimizer_ == "newton" && extra_iter_ > 0) s_run.max_iter = std::max(1, s_.max_iter - extra_iter_);
+      if (optimizer_ == "newton" && extra_iter_ > 0) s_run.max_iter = std::max(0, s_.max_iter - extra_iter_);
       res_ = run(theta0_, s_run);
       if (start_from_sample_ && res_.iter == 0 && !std::isfinite(res_.loss)) {
         // the row sample's fit is no valid start on all rows (a log-binomial

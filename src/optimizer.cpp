@@ -267,6 +267,11 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
   MatrixXd H_next;
   while (true) {
     const double gnorm = g.norm();
+    if (it >= s.max_iter) {
+      // (no step allowed: glm's maxit = 1, whose one iteration is the start)
+      res.message = "the iteration limit was reached";
+      break;
+    }
     // an indefinite exact curvature (possible away from the optimum, e.g. for
     // gaussian(log)) is replaced by the objective's safe one for this step
     if (Eigen::LLT<MatrixXd>(H.selfadjointView<Eigen::Lower>()).info() != Eigen::Success) {

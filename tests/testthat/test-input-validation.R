@@ -369,7 +369,21 @@ test_that("glm's own arguments run as written: glm.control(), epsilon and maxit,
                "gradglm: give 'tol' or glm's 'epsilon', not both")
   expect_error(gradglm(am ~ wt, data = d, family = binomial(), control = list(maxit = 5, max_iter = 6)),
                "give 'max_iter' or glm's 'maxit', not both")
-  expect_error(gradglm_control(maxit = 0), "'max_iter' must be a positive whole number")
+  expect_error(gradglm_control(maxit = 0), "glm's 'maxit' \\('max_iter'\\) must be a positive whole number")
+  expect_error(gradglm_control(max_iter = 0), "gradglm_control: 'max_iter' must be a positive whole number")
+  expect_error(gradglm(am ~ wt, data = d, family = binomial(), epsilon = 0),
+               "glm's 'epsilon' \\('tol'\\) must be a single positive number")
+  # maxit = 1: glm's one iteration, its scoring start (on all rows, also where
+  # the fit would start from a sample of them)
+  for (n in c(32L, 3e5L)) {
+    set.seed(3)
+    dd <- if (n == 32L) d else data.frame(am = rbinom(n, 1, 0.4), wt = rnorm(n), hp = rexp(n))
+    one <- suppressWarnings(gradglm(am ~ wt + hp, data = dd, family = binomial(), maxit = 1))
+    ref <- suppressWarnings(glm(am ~ wt + hp, data = dd, family = binomial(), maxit = 1))
+    expect_identical(one$iter, 1L)
+    expect_false(one$converged)
+    expect_equal(coef(one), coef(ref), tolerance = 1e-10)
+  }
   expect_error(gradglm(am ~ wt, data = d, family = binomial(), maxiter = 3), "unknown setting\\(s\\) 'maxiter'")
   # method: "glm.fit" is accepted, "model.frame" returns glm's model frame
   expect_equal(coef(gradglm(am ~ wt + hp, data = d, family = binomial(), method = "glm.fit")), coef(base))
