@@ -81,6 +81,22 @@ special_eval <- function(name, x, y) {
     .Call(`_gradglm_special_eval`, name, x, y)
 }
 
+sqlite_reader_available <- function() {
+    .Call(`_gradglm_sqlite_reader_available`)
+}
+
+sqlite_reader_open <- function(path, sql) {
+    .Call(`_gradglm_sqlite_reader_open`, path, sql)
+}
+
+sqlite_reader_fetch <- function(xp, n) {
+    .Call(`_gradglm_sqlite_reader_fetch`, xp, n)
+}
+
+sqlite_reader_close <- function(xp) {
+    invisible(.Call(`_gradglm_sqlite_reader_close`, xp))
+}
+
 family_eval <- function(dist, link, y, eta, composed = FALSE, theta = NA_real_, power = 1.0) {
     .Call(`_gradglm_family_eval`, dist, link, y, eta, composed, theta, power)
 }

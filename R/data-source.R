@@ -71,6 +71,21 @@
 #'   short (row names written by `write.table()`) has its first column taken
 #'   for row names, as `read.csv()` does, in every chunk; `row.names` may
 #'   give the number of such a column in a file with a full header.
+#' @section SQLite files:
+#' A query on an RSQLite connection to a database file is read by the
+#' package's own reader where gradglm was built with SQLite's library
+#' (found by its configure script; Debian's libsqlite3-dev): it opens the
+#' file read-only on a connection of its own, runs the same query, and puts
+#' the values straight into the chunk's columns, about three times as fast as
+#' `DBI::dbFetch()`, whose work on each value is most of a chunked fit's
+#' time. The chunks are those DBI gives, with integer columns as doubles (as
+#' a fit reads every numeric column). Where the reader would not see what the
+#' connection sees, the query is read through DBI: a database in memory or a
+#' temporary one, an open transaction, attached databases, temporary tables
+#' or views, RSQLite's extended types, two result columns of one name, or a
+#' query the reader cannot prepare (a function of an extension loaded on the
+#' connection). `options(gradglm.sqlite_reader = FALSE)` reads every query
+#' through DBI.
 #' @section Optimizers:
 #' A fit from a source runs Newton's method by default (one pass per
 #' iteration), or `"lbfgs"` and `"gd"` (one pass per step). `"sgd"` and
@@ -349,7 +364,34 @@ source_open <- function(src, pass, fun = "gradglm") {
         }
       }
     },
-    dbi = {
+    dbi = if (!is.null(reader <- sqlite_native_open(src))) {
+      # (an SQLite file: read by the package's reader, see sqlite_native_open())
+      close <- function() {
+        if (!closed) sqlite_reader_close(reader)
+        closed <<- TRUE
+      }
+      warned <- FALSE
+      next_chunk <- function() {
+        if (closed) return(NULL)
+        k <<- k + 1L
+        cols <- tryCatch(sqlite_reader_fetch(reader, src$chunk_size), error = fail)
+        conv <- attr(cols, "converted")
+        attr(cols, "converted") <- NULL
+        n <- length(cols[[1L]])
+        if (!n) {
+          k <<- k - 1L
+          close()
+          return(NULL)
+        }
+        if (length(conv) && !warned) {
+          warned <<- TRUE
+          warning(fun, ": column(s) ", quote_some(attr(reader, "columns")[conv]), " of the query mix numbers and text ",
+                  "(chunk ", k, "): read as the column's first values, as DBI::dbFetch() reads them",
+                  call. = FALSE)
+        }
+        structure(stats::setNames(cols, attr(reader, "columns")), class = "data.frame", row.names = c(NA_integer_, -n))
+      }
+    } else {
       res <- tryCatch(DBI::dbSendQuery(src$con, src$query), error = function(e) {
         abort(fun, "the query of the ", pass, " pass failed: ", conditionMessage(e))
       })
@@ -374,6 +416,42 @@ source_open <- function(src, pass, fun = "gradglm") {
       }
     })
   list(next_chunk = next_chunk, close = close, index = function() k)
+}
+
+# The package's own reader of a query on an RSQLite connection to a database
+# file (src/sqlite_reader.cpp: about three times as fast as dbFetch(), whose
+# per-value work is most of a chunked fit's time), or NULL where the query is
+# read through DBI: the package built without SQLite's library, option
+# gradglm.sqlite_reader = FALSE, a database in memory or a temporary one,
+# RSQLite's extended types (dates and times), an open transaction (whose
+# changes only its own connection sees), attached databases or temporary
+# tables and views (likewise), a result with two columns of one name, or a
+# query that the reader cannot prepare (an extension's function, say). The
+# reader opens the file read-only with its own connection and runs the same
+# query, so it reads what a new connection to the file would read.
+sqlite_native_open <- function(src) {
+  con <- src$con
+  if (!isTRUE(getOption("gradglm.sqlite_reader", TRUE)) || !sqlite_reader_available() ||
+      !inherits(con, "SQLiteConnection") || !isS4(con)) {
+    return(NULL)
+  }
+  path <- tryCatch(con@dbname, error = function(e) "")
+  if (!is.character(path) || length(path) != 1L || !nzchar(path) || path == ":memory:" ||
+      startsWith(path, "file:") || !file.exists(path) || isTRUE(tryCatch(con@extended_types, error = function(e) TRUE))) {
+    return(NULL)
+  }
+  plain <- tryCatch({
+    dbs <- DBI::dbGetQuery(con, "PRAGMA database_list")
+    temp <- DBI::dbGetQuery(con, "SELECT count(*) AS n FROM temp.sqlite_master")
+    !RSQLite::sqliteIsTransacting(con) && all(dbs$name %in% c("main", "temp")) && temp$n[1L] == 0
+  }, error = function(e) FALSE)
+  if (!isTRUE(plain)) return(NULL)
+  reader <- tryCatch(sqlite_reader_open(normalizePath(path), src$query), error = function(e) NULL)
+  if (is.null(reader) || anyDuplicated(attr(reader, "columns"))) {
+    if (!is.null(reader)) sqlite_reader_close(reader)
+    return(NULL)
+  }
+  reader
 }
 
 # Calls f(chunk, k) for each chunk k = 1, 2, ... of one pass; the source is

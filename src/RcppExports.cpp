@@ -275,6 +275,50 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// sqlite_reader_available
+bool sqlite_reader_available();
+RcppExport SEXP _gradglm_sqlite_reader_available() {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    rcpp_result_gen = Rcpp::wrap(sqlite_reader_available());
+    return rcpp_result_gen;
+END_RCPP
+}
+// sqlite_reader_open
+SEXP sqlite_reader_open(std::string path, std::string sql);
+RcppExport SEXP _gradglm_sqlite_reader_open(SEXP pathSEXP, SEXP sqlSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< std::string >::type path(pathSEXP);
+    Rcpp::traits::input_parameter< std::string >::type sql(sqlSEXP);
+    rcpp_result_gen = Rcpp::wrap(sqlite_reader_open(path, sql));
+    return rcpp_result_gen;
+END_RCPP
+}
+// sqlite_reader_fetch
+SEXP sqlite_reader_fetch(SEXP xp, int n);
+RcppExport SEXP _gradglm_sqlite_reader_fetch(SEXP xpSEXP, SEXP nSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type xp(xpSEXP);
+    Rcpp::traits::input_parameter< int >::type n(nSEXP);
+    rcpp_result_gen = Rcpp::wrap(sqlite_reader_fetch(xp, n));
+    return rcpp_result_gen;
+END_RCPP
+}
+// sqlite_reader_close
+void sqlite_reader_close(SEXP xp);
+RcppExport SEXP _gradglm_sqlite_reader_close(SEXP xpSEXP) {
+BEGIN_RCPP
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type xp(xpSEXP);
+    sqlite_reader_close(xp);
+    return R_NilValue;
+END_RCPP
+}
 // family_eval
 Rcpp::List family_eval(int dist, int link, const Rcpp::NumericVector& y, const Rcpp::NumericVector& eta, bool composed, double theta, double power);
 RcppExport SEXP _gradglm_family_eval(SEXP distSEXP, SEXP linkSEXP, SEXP ySEXP, SEXP etaSEXP, SEXP composedSEXP, SEXP thetaSEXP, SEXP powerSEXP) {
@@ -402,6 +446,10 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_fit_perceptron", (DL_FUNC) &_gradglm_fit_perceptron, 1},
     {"_gradglm_progress_demo", (DL_FUNC) &_gradglm_progress_demo, 3},
     {"_gradglm_special_eval", (DL_FUNC) &_gradglm_special_eval, 3},
+    {"_gradglm_sqlite_reader_available", (DL_FUNC) &_gradglm_sqlite_reader_available, 0},
+    {"_gradglm_sqlite_reader_open", (DL_FUNC) &_gradglm_sqlite_reader_open, 2},
+    {"_gradglm_sqlite_reader_fetch", (DL_FUNC) &_gradglm_sqlite_reader_fetch, 2},
+    {"_gradglm_sqlite_reader_close", (DL_FUNC) &_gradglm_sqlite_reader_close, 1},
     {"_gradglm_family_eval", (DL_FUNC) &_gradglm_family_eval, 7},
     {"_gradglm_scale_family_eval", (DL_FUNC) &_gradglm_scale_family_eval, 7},
     {"_gradglm_model_eval", (DL_FUNC) &_gradglm_model_eval, 4},

@@ -11,3 +11,4 @@
 #include "progress.cpp"
 #include "special_hooks.cpp"
 #include "test_hooks.cpp"
+#include "sqlite_reader.cpp"

@@ -9,6 +9,8 @@ command -v tidy   >/dev/null 2>&1 || need_apt+=(tidy)
 command -v qpdf   >/dev/null 2>&1 || need_apt+=(qpdf)
 # R CMD check reads configure and cleanup with checkbashisms (Debian's devscripts)
 command -v checkbashisms >/dev/null 2>&1 || need_apt+=(devscripts)
+# SQLite's library and header: the package then reads SQLite sources itself (optional for the build)
+dpkg -s libsqlite3-dev >/dev/null 2>&1 || need_apt+=(libsqlite3-dev)
 if [ "${1:-}" = "--dev" ]; then
   dpkg -s libxml2-dev >/dev/null 2>&1 || need_apt+=(libxml2-dev)
 fi

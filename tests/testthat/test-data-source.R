@@ -1324,3 +1324,103 @@ test_that("chunked fits of degenerate data behave as in memory: a saturated fit,
   d$y <- stats::rbinom(300, 1, stats::plogis(d$x))
   expect_no_warning(gradglm(y ~ x, data = r(d, chunk_size = 70), family = binomial()))
 })
+
+test_that("an SQLite file is read by the package's reader as DBI reads it; other SQLite databases through DBI", {
+  skip_if_not_installed("DBI")
+  skip_if_not_installed("RSQLite")
+  skip_if_not(gradglm:::sqlite_reader_available(), "gradglm was built without SQLite's library")
+  old <- options(gradglm.sqlite_reader = NULL)
+  on.exit(options(old), add = TRUE)
+  path <- temp_path(".sqlite")
+  con <- DBI::dbConnect(RSQLite::SQLite(), path)
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  # every kind of column: integers, reals and text with NULLs, an untyped
+  # column NULL in the first chunk, binary objects, and text among reals
+  DBI::dbExecute(con, "CREATE TABLE t (i INTEGER, r REAL, s TEXT, u, b BLOB, m REAL)")
+  for (k in 1:25) {
+    DBI::dbExecute(con, sprintf("INSERT INTO t VALUES (%d, %s, %s, %s, %s, %s)", k,
+                                if (k %% 4 == 0) "NULL" else k / 3, if (k %% 5 == 0) "NULL" else sprintf("'L%d'", k %% 3),
+                                if (k <= 12) "NULL" else k * 1.5, if (k %% 2) "randomblob(3)" else "NULL",
+                                if (k == 17) "'4.5x'" else k + 0.25))
+  }
+  chunks <- function(reader, query = "t") {
+    options(gradglm.sqlite_reader = reader)
+    src <- gradglm_source(con, query, chunk_size = 10)
+    it <- gradglm:::source_open(src, "1st")
+    on.exit(it$close())
+    out <- list()
+    while (!is.null(ch <- it$next_chunk())) out[[length(out) + 1L]] <- ch
+    out
+  }
+  src <- gradglm_source(con, "t")
+  expect_false(is.null(r <- gradglm:::sqlite_native_open(src)))
+  gradglm:::sqlite_reader_close(r)
+  gradglm:::sqlite_reader_close(r)  # (twice: nothing)
+  expect_warning(own <- chunks(TRUE), "column\\(s\\) 'm' of the query mix numbers and text \\(chunk 2\\)")
+  expect_warning(dbi <- chunks(FALSE), "mixed type")
+  expect_length(own, 3L)
+  expect_length(dbi, 3L)
+  for (k in 1:3) {
+    # (numbers as doubles: a chunked fit reads every numeric column so)
+    expect_identical(names(own[[k]]), names(dbi[[k]]))
+    expect_identical(nrow(own[[k]]), nrow(dbi[[k]]))
+    for (v in c("i", "r", "u", "m")) {
+      expect_identical(own[[k]][[v]], if (k == 1 && v == "u") dbi[[k]][[v]] else as.double(dbi[[k]][[v]]),
+                       label = paste("column", v, "chunk", k))
+    }
+    expect_identical(own[[k]]$s, dbi[[k]]$s)
+    expect_s3_class(own[[k]]$b, "blob")
+    expect_identical(unclass(own[[k]]$b), lapply(dbi[[k]]$b, function(x) x))
+  }
+  expect_identical(own[[2]]$m[7], 4.5)  # (text read as a number, as SQLite and DBI read it)
+  # a query with expressions, and one that returns no rows
+  q <- "SELECT i * 2 AS j, s || 'x' AS sx FROM t WHERE i > 3"
+  expect_identical(lapply(chunks(TRUE, q), function(ch) lapply(ch, as.vector)),
+                   lapply(chunks(FALSE, q), function(ch) list(j = as.double(ch$j), sx = ch$sx)))
+  expect_length(chunks(TRUE, "SELECT * FROM t WHERE i > 100"), 0L)
+  # the fits agree to the last bit
+  d <- source_data(3000)
+  DBI::dbWriteTable(con, "d", d)
+  fits <- lapply(c(TRUE, FALSE), function(reader) {
+    options(gradglm.sqlite_reader = reader)
+    gradglm(yb ~ x1 + x2 + f, data = gradglm_source(con, "d", chunk_size = 400), family = binomial())
+  })
+  expect_identical(coef(fits[[1]]), coef(fits[[2]]))
+  expect_identical(vcov(fits[[1]]), vcov(fits[[2]]))
+  expect_identical(deviance(fits[[1]]), deviance(fits[[2]]))
+  options(gradglm.sqlite_reader = NULL)
+  # read through DBI: what only the user's connection sees, or what the
+  # reader cannot do
+  own_reader <- function(con, query = "d") !is.null(gradglm:::sqlite_native_open(gradglm_source(con, query)))
+  expect_true(own_reader(con))
+  DBI::dbBegin(con)
+  expect_false(own_reader(con))  # (an open transaction)
+  DBI::dbRollback(con)
+  DBI::dbExecute(con, "CREATE TEMP VIEW v AS SELECT * FROM d")
+  expect_false(own_reader(con))  # (a temporary view)
+  DBI::dbExecute(con, "DROP VIEW v")
+  expect_true(own_reader(con))
+  other <- temp_path(".sqlite")
+  DBI::dbExecute(con, paste0("ATTACH DATABASE '", other, "' AS other"))
+  expect_false(own_reader(con))  # (an attached database)
+  DBI::dbExecute(con, "DETACH DATABASE other")
+  expect_false(own_reader(con, "SELECT x1, x1 AS x1 FROM d"))  # (two columns of one name)
+  expect_false(own_reader(con, "SELECT no_such_function(x1) AS z FROM d"))
+  options(gradglm.sqlite_reader = FALSE)
+  expect_false(own_reader(con))
+  options(gradglm.sqlite_reader = NULL)
+  mem <- DBI::dbConnect(RSQLite::SQLite(), ":memory:")
+  on.exit(DBI::dbDisconnect(mem), add = TRUE)
+  DBI::dbWriteTable(mem, "d", d)
+  expect_false(own_reader(mem))
+  if (requireNamespace("hms", quietly = TRUE)) {  # (RSQLite's extended types need it)
+    ext <- DBI::dbConnect(RSQLite::SQLite(), path, extended_types = TRUE)
+    on.exit(DBI::dbDisconnect(ext), add = TRUE)
+    expect_false(own_reader(ext))
+  }
+  # a source on a closed connection fails as it does through DBI
+  closed <- DBI::dbConnect(RSQLite::SQLite(), path)
+  src_closed <- gradglm_source(closed, "d", chunk_size = 400)
+  DBI::dbDisconnect(closed)
+  expect_error(gradglm(yb ~ x1, data = src_closed, family = binomial()), "query of the 1st pass failed")
+})
