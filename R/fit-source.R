@@ -417,7 +417,7 @@ scan_columns <- function(chunk1, vars) if ("." %in% vars) NULL else intersect(na
 # first pass over every row is needed for their levels. A later chunk where
 # a numeric one is not, or with another level, is an error. NULL when the
 # levels need that pass. (all_columns: the chunk's columns, to compare
-# partitions)
+# partitions; order: as source_scan()'s, the given levels)
 first_chunk_schema <- function(chunk1, source, vars) {
   used <- if ("." %in% vars) names(chunk1) else intersect(vars, names(chunk1))
   types <- vapply(chunk1, column_type, "")
@@ -428,7 +428,8 @@ first_chunk_schema <- function(chunk1, source, vars) {
   }
   factors <- used[types[used] == "factor"]
   structure(list(n = NA_real_, chunks = NA_integer_, columns = used, types = types[used],
-                 levels = source$levels[factors], given = TRUE, all_columns = names(chunk1)),
+                 levels = source$levels[factors], order = source$levels[factors], given = TRUE,
+                 all_columns = names(chunk1)),
             class = "gradglm_schema")
 }
 

@@ -1324,3 +1324,28 @@ test_that("chunked fits of degenerate data behave as in memory: a saturated fit,
   d$y <- stats::rbinom(300, 1, stats::plogis(d$x))
   expect_no_warning(gradglm(y ~ x, data = r(d, chunk_size = 70), family = binomial()))
 })
+
+test_that("the first pass keeps the order of levels that the source gives or the chunks' ordered factors have", {
+  d <- data.frame(x = 1:6, o = factor(c("lo", "hi", "mid", "lo", "hi", "mid"), levels = c("lo", "mid", "hi"),
+                                      ordered = TRUE),
+                  u = factor(c("q", "p", "q", "p", "q", "p"), levels = c("q", "p")), s = c("b", "a", "c", "a", "b", "c"))
+  sc <- source_scan(function_source(d, 2))
+  expect_equal(sc$levels, list(o = c("lo", "mid", "hi"), u = c("q", "p"), s = c("a", "b", "c")))
+  expect_equal(sc$order, list(o = c("lo", "mid", "hi")))  # (an unordered factor or text has none)
+  # the source's levels: their order, in a first pass too, and no other level
+  src <- function_source(d, 2)
+  src$levels <- list(s = c("c", "b", "a", "z"))
+  sc <- source_scan(src)
+  expect_equal(sc$levels$s, c("c", "b", "a"))  # (unused levels dropped, as model.frame() drops them)
+  expect_equal(sc$order$s, c("c", "b", "a", "z"))
+  src$levels <- list(s = c("c", "b"))
+  expect_error(source_scan(src), "column 's' has the level\\(s\\) 'a' in chunk 1 that are not among its 'levels'")
+  # a column ordered in some chunks only has no order
+  chunks <- list(d[1:3, ], transform(d[4:6, ], o = as.character(o)))
+  i <- 0
+  mixed <- gradglm_source(function(reset = FALSE) {
+    if (reset) i <<- 0 else i <<- i + 1
+    if (!reset && i <= 2) chunks[[i]]
+  })
+  expect_null(source_scan(mixed)$order$o)
+})
