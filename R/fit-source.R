@@ -11,7 +11,8 @@
 # ends a pass early. `weights`, `offset` and `subset` are expressions (or a
 # column's name for weights), evaluated in each chunk as model.frame() does
 # in memory. set_null(TRUE) turns it into the null model (intercepts only);
-# collect(sums) adds each chunk of the next pass to chunk_sums() `sums`.
+# collect(sums, at_end) adds each chunk of the next pass to chunk_sums()
+# `sums`, and calls at_end() (when given) at the end of that pass.
 source_model <- function(source, formula, family = stats::gaussian(), weights = NULL, sigma = NULL,
                          offset = NULL, subset = NULL, na_fun = stats::na.omit, contrasts = NULL,
                          env = parent.frame(), schema = NULL, fun = "gradglm", first_chunk = NULL) {
@@ -149,6 +150,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   }
   passes <- 0L
   collector <- NULL
+  collected <- NULL  # (called at the end of the pass that collects)
   # The cache: the parts of the chunks of the first pass, the last ones that
   # fit in `source$cache` megabytes in memory and those before them in a
   # file in `source$cache_dir` (disk_cache()), so that later passes read
@@ -315,7 +317,10 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   next_spec <- function() {
     parts <- next_parts()
     if (is.null(parts)) {
+      end <- collected
       collector <<- NULL
+      collected <<- NULL
+      if (!is.null(end)) end()
       return(NULL)
     }
     if (!is.null(collector)) collector(parts)
@@ -376,7 +381,10 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
        first_parts = first_parts,
        spec_of = spec_of,
        # the sums of the next pass (chunk_sums())
-       collect = function(sums) collector <<- sums$add,
+       collect = function(sums, at_end = NULL) {
+         collector <<- sums$add
+         collected <<- at_end
+       },
        set_null = function(value) null <<- value,
        set_progress = function(f) tick <<- function(k) f(sprintf("pass %d, chunk %d", passes, k)),
        passes = function() passes,
@@ -531,6 +539,23 @@ chunk_sums <- function(family, row, model) {
   list(add = add, merge = merge, get = function() s)
 }
 
+# A class model over a chunked source has every class of the source's rows
+# (or of its `levels`) in every chunk (class_response()'s keep_empty); one
+# without an observation of positive weight among the rows fitted (after
+# the subset and na.action) would leave coefficients running off to
+# infinity, and cannot be dropped as in memory once the chunks are built:
+# an error, from the first pass's class totals (chunk_sums()).
+check_source_classes <- function(s, resp, fun) {
+  if (isTRUE(resp$counts)) return(invisible(TRUE))  # (a matrix of counts: as in memory)
+  empty <- resp$levels[s$class_totals == 0]
+  if (length(empty)) {
+    abort(fun, "class(es) ", quote_some(empty), " of the response have no observation with non-zero weight ",
+          "(after 'subset' and 'na.action'); a fit from a chunked source keeps every class of the source's rows ",
+          "and 'levels', and cannot drop them as a fit in memory does: leave them out of the source")
+  }
+  invisible(TRUE)
+}
+
 # whether a chunked source fits a family (a registry row's `chunked`: TRUE,
 # FALSE, or a function of the family object)
 row_chunked <- function(row, family) {
@@ -598,7 +623,8 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
           "(validation = 0): hold out rows in the query instead and compare the fits with predict()")
   }
   sums <- chunk_sums(fam$family, fam$row, model)
-  m$collect(sums)
+  # (a class model: every class of the source observed, checked at the end of the first pass)
+  m$collect(sums, at_end = if (isTRUE(fam$row$keeps_classes)) function() check_source_classes(sums$get(), first$resp, fun))
   progress <- source_progress(isTRUE(control$verbose) || interactive())
   on.exit(progress$done(), add = TRUE)
   m$set_progress(progress$tick)
@@ -776,8 +802,10 @@ chunk_start <- function(first, fam, control, intercept, fun, optimizer = "newton
                     NULL
                   })
   b <- if (!is.null(res)) as.vector(res$coefficients)
-  # (a chunk whose classes are separated, or fitted at a boundary, says little of the whole)
-  if (is.null(b) || !isTRUE(res$converged) || length(b) != npar || isTRUE(res$n_boundary > 0)) {
+  # (a chunk whose classes are separated, or fitted at a boundary, says little of the whole;
+  # nor does one without a class of the whole data, whose coefficients run off to infinity)
+  absent <- isTRUE(fam$row$keeps_classes) && any(colSums(resp$weights * class_indicators(resp)) == 0)
+  if (is.null(b) || !isTRUE(res$converged) || length(b) != npar || isTRUE(res$n_boundary > 0) || absent) {
     return(list(start = safe))
   }
   b[is.na(b)] <- 0  # (columns aliased in the first chunk)

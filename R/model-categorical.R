@@ -164,8 +164,8 @@ multinomial_model <- function(family, resp, x, fun, symmetric = FALSE) {
          # their logs, centred)
          b <- matrix(0, p, length(out))
          if (icpt > 0L) {
-           share <- if (resp$counts) colSums(resp$weights * resp$y) else
-             tapply(resp$weights, factor(resp$y, levels = lev), sum)
+           # (a chunk of a source may lack a class: its share is 0)
+           share <- colSums(resp$weights * class_indicators(resp))
            share <- pmax(as.numeric(share), 0.5) / sum(share)
            b[icpt, ] <- if (symmetric) log(share) - mean(log(share)) else log(share[-1L] / share[1L])
          }
@@ -266,8 +266,8 @@ ordinal_model <- function(family, resp, x, fun) {
        likelihood = list(type = "ordinal", classes = L, link = ordinal_link_codes[[family$link]]),
        blocks = blocks, closed_form = FALSE,
        start = function(ctx) {
-         share <- tapply(resp$weights, resp$y, sum)
-         cum <- cumsum(pmax(as.numeric(share), 0.5))
+         share <- colSums(resp$weights * class_indicators(resp))  # (0 for a class a chunk lacks)
+         cum <- cumsum(pmax(share, 0.5))
          c(numeric(design_ncol(x)), ordinal_quantile(family$link, cum[-L] / cum[L]) +
              sum(resp$weights * ctx$offset) / sum(resp$weights))
        },

@@ -397,6 +397,7 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
     count(out)
   }
   sums <- NULL
+  collected <- NULL  # (called after the pass that collects)
   tick <- function(status) NULL
   pass <- function(theta, curvature) {
     passes <<- passes + 1L
@@ -406,6 +407,9 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
     if (collect) {
       for (r in rs) sums$merge(r$sums)
       sums <<- NULL
+      end <- collected
+      collected <<- NULL
+      if (!is.null(end)) end()
     }
     rs <- Filter(function(r) !isTRUE(r$empty), rs)
     if (!length(rs)) stop("the partitions hold no observation with positive weight")
@@ -435,8 +439,9 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
          for (p in map("first", spec = spec)) if (!is.null(p)) return(first <<- p)
          abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
        },
-       collect = function(s) {
+       collect = function(s, at_end = NULL) {
          sums <<- s
+         collected <<- at_end
          spec$model <<- list(kind = first$model$kind, likelihood = list(type = first$model$likelihood$type))
        },
        set_null = function(value) null <<- value,

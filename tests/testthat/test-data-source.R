@@ -1349,3 +1349,18 @@ test_that("the first pass keeps the order of levels that the source gives or the
   })
   expect_null(source_scan(mixed)$order$o)
 })
+
+test_that("a chunked multinomial fit whose first chunk lacks a class starts from the class shares", {
+  set.seed(8)
+  n <- 2003
+  d <- data.frame(x1 = rnorm(n), f = sample(c("a", "b", "c"), n, TRUE), g = sample(c("p", "q", "r"), n, TRUE))
+  d$g[1:600] <- ifelse(d$g[1:600] == "r", "p", d$g[1:600])  # "r" only from the second chunk of 500 rows
+  ctl <- gradglm_control(tol = 1e-12)
+  a <- gradglm(g ~ x1 + f, data = function_source(d, 500), family = multinomial(), control = ctl)
+  b <- gradglm(g ~ x1 + f, data = transform(d, g = factor(g)), family = multinomial(), control = ctl)
+  expect_true(a$converged)
+  expect_true(all(fit_gap(a, b) < 1e-8))
+  # a class without an observation of positive weight is named (a fit in memory drops it, with a warning)
+  expect_error(gradglm(g ~ x1, data = function_source(d, 500), family = multinomial(), subset = g != "q"),
+               "class\\(es\\) 'q' of the response have no observation with non-zero weight")
+})
