@@ -47,7 +47,9 @@
 #'   named list of character vectors in the order of their levels. When
 #'   every factor column of a model has its levels here, a fit needs no first
 #'   pass over the rows to learn them (a level not listed is an error that
-#'   names it and its chunk).
+#'   names it and its chunk). The response of [ordinal()] needs its levels
+#'   in order, from the lowest to the highest: given here (text in a table
+#'   or a file has no order), or as an ordered factor in every chunk.
 #' @param cache_dir A directory where a fit keeps, in a temporary file, the
 #'   chunks that do not fit in `cache` (default [tempdir()]): later passes
 #'   read their model matrices from that file instead of reading the source

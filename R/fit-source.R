@@ -60,7 +60,11 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   }
   proto <- schema_frame(schema)
   mt <- tryCatch(stats::terms(formula, data = proto), error = function(e) model_frame_error(e, fun))
+  # (an ordinal model's cut-points take the intercept's place, as in memory)
+  mt <- assume_intercept(mt, fam, fun)
   # the model's variables come from the source's columns (not from the formula's environment)
+  # (an ordered response: a column whose levels the source orders, see source_ordered_response())
+  ordered_y <- if (isTRUE(fam$row$ordered_response)) source_ordered_response(formula, schema, fam$family, fun)
   check_chunkwise_terms(mt, fun)
   if (!is.null(sigma)) check_chunkwise_terms(stats::terms(sigma, data = proto), fun)
   absent <- setdiff(c(all.vars(mt), if (!is.null(sigma)) all.vars(sigma)), schema$columns)
@@ -89,6 +93,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   }
   parts_of <- function(chunk, k) {
     fr <- source_frame(chunk, schema, k, fun)
+    if (!is.null(ordered_y)) class(fr[[ordered_y]]) <- c("ordered", "factor")
     args <- list(formula = frame_terms, data = fr, na.action = stats::na.pass, drop.unused.levels = FALSE)
     if (!is.null(weights)) args$weights <- evaluate(weights, fr, "weights", k)
     if (!is.null(offset)) args$offset <- evaluate(offset, fr, "offset", k)
@@ -410,6 +415,34 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
        })
 }
 
+# The column of the response of a family whose response is an ordered
+# factor (a registry row's ordered_response: ordinal()) over a chunked
+# source: each chunk's frame gives it as an ordered factor in the order of
+# the source's levels (the schema's `order`: the source's `levels`, or
+# ordered factors in every chunk). Else an error that says how to give the
+# order: a column of text has its levels sorted, which is no order.
+source_ordered_response <- function(formula, schema, family, fun) {
+  lhs <- formula[[2L]]
+  what <- paste0("the response of ", family$family, "() must be an ordered factor")
+  if (!is.name(lhs)) {
+    abort(fun, what, "; from a chunked source, a column of the source whose levels it orders, not '",
+          paste(deparse(lhs), collapse = " "), "' (give the levels in order with gradglm_source(levels = ))")
+  }
+  v <- as.character(lhs)
+  if (!v %in% schema$columns) return(NULL)  # (said with the formula's other absent columns)
+  how <- paste0("gradglm_source(levels = list(", v, " = c(...))), from the lowest level to the highest")
+  if (!v %in% names(schema$levels)) {
+    abort(fun, what, ", not ", schema$types[[v]], " (column '", v, "'); over a chunked source, ",
+          "a column of text or factors, the order of its levels given by ", how)
+  }
+  if (is.null(schema$order[[v]])) {
+    abort(fun, what, ": column '", v, "' of the source has the levels ", quote_some(schema$levels[[v]]),
+          " but no order of them; give it by ", how, " (for partitions, the same in each), or in chunks where '", v,
+          "' is an ordered factor")
+  }
+  v
+}
+
 # the names of the columns a model uses ("." for all of them)
 model_variables <- function(formula, sigma = NULL, weights = NULL, offset = NULL, subset = NULL) {
   c(all.vars(formula), if (!is.null(sigma)) all.vars(sigma), all.vars(weights), all.vars(offset),
@@ -484,7 +517,7 @@ nth <- function(i) {
 # the deviance into the AIC or the loss into the log-likelihood).
 chunk_sums <- function(family, row, model) {
   kind <- model$kind
-  classes <- identical(model$likelihood$type, "multinomial")
+  classes <- isTRUE(row$keeps_classes)  # (multinomial, ordinal: the classes' weights)
   s <- list(rows = 0, n_ok = 0, sum_w = 0, sum_wy = 0, sum_wyy = 0, sum_wo = 0, sum_logw = 0, aic_const = 0,
             sat = 0, class_totals = 0, binomial_simple = TRUE, any_trials = FALSE, sum_wylogy = 0,
             mean_y = 0, ss_y = 0)
@@ -858,14 +891,11 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
                 dispersion = dispersion))
   }
   loglik <- -res$loss * wsum + s$sat
-  if (identical(model$likelihood$type, "multinomial")) {
-    lev <- first$resp$levels
-    tot <- s$class_totals
-    null_ll <- sum(ifelse(tot > 0, tot * log(tot / sum(tot)), 0))
-    return(list(rank = npar, deviance = -2 * loglik, aic = -2 * loglik + 2 * npar,
-                null.deviance = if (m$intercept && !offset_given) -2 * null_ll else NA_real_,
-                df.residual = s$n_ok - npar, df.null = s$n_ok - (length(lev) - 1L), loglik = loglik,
-                npar = npar, dispersion = 1, lev = lev))
+  if (!is.null(model$chunk_finish)) {
+    # (a class model: its null model from the class totals, no pass)
+    coef <- stats::setNames(rep(NA_real_, length(aliased)), unlist(lapply(model$blocks, `[[`, "coef_names")))
+    coef[!aliased] <- res$coefficients
+    return(model$chunk_finish(loglik, s, m$intercept, offset_given, coef, npar, first$resp$levels))
   }
   # a location-scale model: its null model has a constant location and scale
   est <- isTRUE(model$estimate_df)
