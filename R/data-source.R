@@ -47,7 +47,9 @@
 #'   named list of character vectors in the order of their levels. When
 #'   every factor column of a model has its levels here, a fit needs no first
 #'   pass over the rows to learn them (a level not listed is an error that
-#'   names it and its chunk).
+#'   names it and its chunk). The response of [ordinal()] needs its levels
+#'   in order, from the lowest to the highest: given here (text in a table
+#'   or a file has no order), or as an ordered factor in every chunk.
 #' @param cache_dir A directory where a fit keeps, in a temporary file, the
 #'   chunks that do not fit in `cache` (default [tempdir()]): later passes
 #'   read their model matrices from that file instead of reading the source
@@ -612,15 +614,19 @@ csv_quoted_fields <- function(lines, sep, quote) {
 #' needs to build the same model frame from any chunk as from the whole
 #' data: the number of rows, each column's type, and the levels of every
 #' factor or character column: those that occur in any chunk (unused levels
-#' are dropped, as [stats::model.frame()] drops them for [stats::glm()]), a
-#' factor's in the order of its levels, a character column's sorted as
-#' [factor()] sorts them.
+#' are dropped, as [stats::model.frame()] drops them for [stats::glm()]), in
+#' the order of the source's `levels` where it gives them (a level not
+#' listed there is an error), else a factor's in the order of its levels, a
+#' character column's sorted as [factor()] sorts them.
 #'
 #' @param source A [gradglm_source()].
 #' @param columns The columns to scan (default: all).
 #' @return A list with `n` (rows), `chunks`, `columns` (names), `types`
-#'   (`"numeric"`, `"logical"` or `"factor"`, one per column) and `levels` (a
-#'   named list for the factor columns); `"gradglm_schema"` is its class.
+#'   (`"numeric"`, `"logical"` or `"factor"`, one per column), `levels` (a
+#'   named list for the factor columns) and `order` (for the factor columns
+#'   whose levels have an order, given in the source's `levels` or as
+#'   ordered factors in every chunk, those levels in their order: a named
+#'   list, for the response of [ordinal()]); `"gradglm_schema"` is its class.
 #' @export
 source_scan <- function(source, columns = NULL) {
   fun <- "source_scan"
@@ -630,6 +636,8 @@ source_scan <- function(source, columns = NULL) {
   types <- NULL
   levels <- list()
   declared <- list()  # the declared levels of factor columns, in their order
+  ordered <- list()   # per factor column: whether every chunk has it as an ordered factor
+  given <- source$levels  # (the user's levels: their order, and no others)
   chunks <- source_each(source, function(chunk, k) {
     if (is.null(cols)) {
       cols <<- if (is.null(columns)) names(chunk) else columns
@@ -657,17 +665,25 @@ source_scan <- function(source, columns = NULL) {
         # the levels that occur (as model.frame() drops unused ones); a
         # factor's in the order of its levels, a character column's sorted
         seen <- unique(as.character(x[!is.na(x)]))
+        if (!is.null(given[[v]]) && length(new <- setdiff(seen, given[[v]]))) {
+          abort(fun, "column ", sQuote(v, FALSE), " has the level(s) ", quote_some(new), " in chunk ", k,
+                " that are not among its 'levels'")
+        }
         levels[[v]] <<- union(levels[[v]], seen)
         if (is.factor(x)) declared[[v]] <<- union(declared[[v]], levels(x))
+        ordered[[v]] <<- !isFALSE(ordered[[v]]) && is.ordered(x)
       }
     }
     n <<- n + nrow(chunk)
   }, "first", fun)
   if (!chunks) abort(fun, "the source returned no rows")
+  order <- list()
   for (v in names(levels)) {
-    levels[[v]] <- if (is.null(declared[[v]])) sort(levels[[v]]) else intersect(declared[[v]], levels[[v]])
+    known <- if (!is.null(given[[v]])) given[[v]] else declared[[v]]
+    levels[[v]] <- if (is.null(known)) sort(levels[[v]]) else intersect(known, levels[[v]])
+    if (!is.null(given[[v]]) || isTRUE(ordered[[v]])) order[[v]] <- known
   }
-  structure(list(n = n, chunks = chunks, columns = cols, types = types[cols], levels = levels),
+  structure(list(n = n, chunks = chunks, columns = cols, types = types[cols], levels = levels, order = order),
             class = "gradglm_schema")
 }
 

@@ -61,7 +61,12 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   lik_params(family) (the engine's extra parameters of a GLM row: the
 #   negative binomial's theta); adopt(family) (a family object of another
 #   package that this row fits, such as MASS::negative.binomial(theta),
-#   returned as the row's own, or NULL).
+#   returned as the row's own, or NULL); keeps_classes (a class response:
+#   each chunk of a source keeps every class of the whole data);
+#   needs_intercept (the model's own constants take the intercept's place:
+#   a formula without one gets it, assume_intercept()); ordered_response
+#   (the response is an ordered factor: over a chunked source, a column
+#   whose levels the source orders, source_ordered_response()).
 new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
   row <- list(name = name, links = links, constructor = constructor, ns = ns, kind = "glm",
               free_dispersion = FALSE, scale_in_likelihood = FALSE, profile_scale = FALSE,

@@ -11,7 +11,8 @@
 # ends a pass early. `weights`, `offset` and `subset` are expressions (or a
 # column's name for weights), evaluated in each chunk as model.frame() does
 # in memory. set_null(TRUE) turns it into the null model (intercepts only);
-# collect(sums) adds each chunk of the next pass to chunk_sums() `sums`.
+# collect(sums, at_end) adds each chunk of the next pass to chunk_sums()
+# `sums`, and calls at_end() (when given) at the end of that pass.
 source_model <- function(source, formula, family = stats::gaussian(), weights = NULL, sigma = NULL,
                          offset = NULL, subset = NULL, na_fun = stats::na.omit, contrasts = NULL,
                          env = parent.frame(), schema = NULL, fun = "gradglm", first_chunk = NULL) {
@@ -59,7 +60,11 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   }
   proto <- schema_frame(schema)
   mt <- tryCatch(stats::terms(formula, data = proto), error = function(e) model_frame_error(e, fun))
+  # (an ordinal model's cut-points take the intercept's place, as in memory)
+  mt <- assume_intercept(mt, fam, fun)
   # the model's variables come from the source's columns (not from the formula's environment)
+  # (an ordered response: a column whose levels the source orders, see source_ordered_response())
+  ordered_y <- if (isTRUE(fam$row$ordered_response)) source_ordered_response(formula, schema, fam$family, fun)
   check_chunkwise_terms(mt, fun)
   if (!is.null(sigma)) check_chunkwise_terms(stats::terms(sigma, data = proto), fun)
   absent <- setdiff(c(all.vars(mt), if (!is.null(sigma)) all.vars(sigma)), schema$columns)
@@ -88,6 +93,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   }
   parts_of <- function(chunk, k) {
     fr <- source_frame(chunk, schema, k, fun)
+    if (!is.null(ordered_y)) class(fr[[ordered_y]]) <- c("ordered", "factor")
     args <- list(formula = frame_terms, data = fr, na.action = stats::na.pass, drop.unused.levels = FALSE)
     if (!is.null(weights)) args$weights <- evaluate(weights, fr, "weights", k)
     if (!is.null(offset)) args$offset <- evaluate(offset, fr, "offset", k)
@@ -149,6 +155,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   }
   passes <- 0L
   collector <- NULL
+  collected <- NULL  # (called at the end of the pass that collects)
   # The cache: the parts of the chunks of the first pass, the last ones that
   # fit in `source$cache` megabytes in memory and those before them in a
   # file in `source$cache_dir` (disk_cache()), so that later passes read
@@ -315,7 +322,10 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   next_spec <- function() {
     parts <- next_parts()
     if (is.null(parts)) {
+      end <- collected
       collector <<- NULL
+      collected <<- NULL
+      if (!is.null(end)) end()
       return(NULL)
     }
     if (!is.null(collector)) collector(parts)
@@ -376,7 +386,10 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
        first_parts = first_parts,
        spec_of = spec_of,
        # the sums of the next pass (chunk_sums())
-       collect = function(sums) collector <<- sums$add,
+       collect = function(sums, at_end = NULL) {
+         collector <<- sums$add
+         collected <<- at_end
+       },
        set_null = function(value) null <<- value,
        set_progress = function(f) tick <<- function(k) f(sprintf("pass %d, chunk %d", passes, k)),
        passes = function() passes,
@@ -402,6 +415,34 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
        })
 }
 
+# The column of the response of a family whose response is an ordered
+# factor (a registry row's ordered_response: ordinal()) over a chunked
+# source: each chunk's frame gives it as an ordered factor in the order of
+# the source's levels (the schema's `order`: the source's `levels`, or
+# ordered factors in every chunk). Else an error that says how to give the
+# order: a column of text has its levels sorted, which is no order.
+source_ordered_response <- function(formula, schema, family, fun) {
+  lhs <- formula[[2L]]
+  what <- paste0("the response of ", family$family, "() must be an ordered factor")
+  if (!is.name(lhs)) {
+    abort(fun, what, "; from a chunked source, a column of the source whose levels it orders, not '",
+          paste(deparse(lhs), collapse = " "), "' (give the levels in order with gradglm_source(levels = ))")
+  }
+  v <- as.character(lhs)
+  if (!v %in% schema$columns) return(NULL)  # (said with the formula's other absent columns)
+  how <- paste0("gradglm_source(levels = list(", v, " = c(...))), from the lowest level to the highest")
+  if (!v %in% names(schema$levels)) {
+    abort(fun, what, ", not ", schema$types[[v]], " (column '", v, "'); over a chunked source, ",
+          "a column of text or factors, the order of its levels given by ", how)
+  }
+  if (is.null(schema$order[[v]])) {
+    abort(fun, what, ": column '", v, "' of the source has the levels ", quote_some(schema$levels[[v]]),
+          " but no order of them; give it by ", how, " (for partitions, the same in each), or in chunks where '", v,
+          "' is an ordered factor")
+  }
+  v
+}
+
 # the names of the columns a model uses ("." for all of them)
 model_variables <- function(formula, sigma = NULL, weights = NULL, offset = NULL, subset = NULL) {
   c(all.vars(formula), if (!is.null(sigma)) all.vars(sigma), all.vars(weights), all.vars(offset),
@@ -417,7 +458,7 @@ scan_columns <- function(chunk1, vars) if ("." %in% vars) NULL else intersect(na
 # first pass over every row is needed for their levels. A later chunk where
 # a numeric one is not, or with another level, is an error. NULL when the
 # levels need that pass. (all_columns: the chunk's columns, to compare
-# partitions)
+# partitions; order: as source_scan()'s, the given levels)
 first_chunk_schema <- function(chunk1, source, vars) {
   used <- if ("." %in% vars) names(chunk1) else intersect(vars, names(chunk1))
   types <- vapply(chunk1, column_type, "")
@@ -428,7 +469,8 @@ first_chunk_schema <- function(chunk1, source, vars) {
   }
   factors <- used[types[used] == "factor"]
   structure(list(n = NA_real_, chunks = NA_integer_, columns = used, types = types[used],
-                 levels = source$levels[factors], given = TRUE, all_columns = names(chunk1)),
+                 levels = source$levels[factors], order = source$levels[factors], given = TRUE,
+                 all_columns = names(chunk1)),
             class = "gradglm_schema")
 }
 
@@ -475,7 +517,7 @@ nth <- function(i) {
 # the deviance into the AIC or the loss into the log-likelihood).
 chunk_sums <- function(family, row, model) {
   kind <- model$kind
-  classes <- identical(model$likelihood$type, "multinomial")
+  classes <- isTRUE(row$keeps_classes)  # (multinomial, ordinal: the classes' weights)
   s <- list(rows = 0, n_ok = 0, sum_w = 0, sum_wy = 0, sum_wyy = 0, sum_wo = 0, sum_logw = 0, aic_const = 0,
             sat = 0, class_totals = 0, binomial_simple = TRUE, any_trials = FALSE, sum_wylogy = 0,
             mean_y = 0, ss_y = 0)
@@ -528,6 +570,23 @@ chunk_sums <- function(family, row, model) {
     }
   }
   list(add = add, merge = merge, get = function() s)
+}
+
+# A class model over a chunked source has every class of the source's rows
+# (or of its `levels`) in every chunk (class_response()'s keep_empty); one
+# without an observation of positive weight among the rows fitted (after
+# the subset and na.action) would leave coefficients running off to
+# infinity, and cannot be dropped as in memory once the chunks are built:
+# an error, from the first pass's class totals (chunk_sums()).
+check_source_classes <- function(s, resp, fun) {
+  if (isTRUE(resp$counts)) return(invisible(TRUE))  # (a matrix of counts: as in memory)
+  empty <- resp$levels[s$class_totals == 0]
+  if (length(empty)) {
+    abort(fun, "class(es) ", quote_some(empty), " of the response have no observation with non-zero weight ",
+          "(after 'subset' and 'na.action'); a fit from a chunked source keeps every class of the source's rows ",
+          "and 'levels', and cannot drop them as a fit in memory does: leave them out of the source")
+  }
+  invisible(TRUE)
 }
 
 # whether a chunked source fits a family (a registry row's `chunked`: TRUE,
@@ -597,7 +656,8 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
           "(validation = 0): hold out rows in the query instead and compare the fits with predict()")
   }
   sums <- chunk_sums(fam$family, fam$row, model)
-  m$collect(sums)
+  # (a class model: every class of the source observed, checked at the end of the first pass)
+  m$collect(sums, at_end = if (isTRUE(fam$row$keeps_classes)) function() check_source_classes(sums$get(), first$resp, fun))
   progress <- source_progress(isTRUE(control$verbose) || interactive())
   on.exit(progress$done(), add = TRUE)
   m$set_progress(progress$tick)
@@ -775,8 +835,10 @@ chunk_start <- function(first, fam, control, intercept, fun, optimizer = "newton
                     NULL
                   })
   b <- if (!is.null(res)) as.vector(res$coefficients)
-  # (a chunk whose classes are separated, or fitted at a boundary, says little of the whole)
-  if (is.null(b) || !isTRUE(res$converged) || length(b) != npar || isTRUE(res$n_boundary > 0)) {
+  # (a chunk whose classes are separated, or fitted at a boundary, says little of the whole;
+  # nor does one without a class of the whole data, whose coefficients run off to infinity)
+  absent <- isTRUE(fam$row$keeps_classes) && any(colSums(resp$weights * class_indicators(resp)) == 0)
+  if (is.null(b) || !isTRUE(res$converged) || length(b) != npar || isTRUE(res$n_boundary > 0) || absent) {
     return(list(start = safe))
   }
   b[is.na(b)] <- 0  # (columns aliased in the first chunk)
@@ -829,14 +891,11 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
                 dispersion = dispersion))
   }
   loglik <- -res$loss * wsum + s$sat
-  if (identical(model$likelihood$type, "multinomial")) {
-    lev <- first$resp$levels
-    tot <- s$class_totals
-    null_ll <- sum(ifelse(tot > 0, tot * log(tot / sum(tot)), 0))
-    return(list(rank = npar, deviance = -2 * loglik, aic = -2 * loglik + 2 * npar,
-                null.deviance = if (m$intercept && !offset_given) -2 * null_ll else NA_real_,
-                df.residual = s$n_ok - npar, df.null = s$n_ok - (length(lev) - 1L), loglik = loglik,
-                npar = npar, dispersion = 1, lev = lev))
+  if (!is.null(model$chunk_finish)) {
+    # (a class model: its null model from the class totals, no pass)
+    coef <- stats::setNames(rep(NA_real_, length(aliased)), unlist(lapply(model$blocks, `[[`, "coef_names")))
+    coef[!aliased] <- res$coefficients
+    return(model$chunk_finish(loglik, s, m$intercept, offset_given, coef, npar, first$resp$levels))
   }
   # a location-scale model: its null model has a constant location and scale
   est <- isTRUE(model$estimate_df)

@@ -248,12 +248,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   }
   check_factor_levels(mf, mt, fun)
   check_offset_terms(mf, mt, fun)
-  if (isTRUE(fam$row$needs_intercept) && attr(mt, "intercept") == 0L) {
-    # the model's own constants (an ordinal model's cut-points) take the
-    # intercept's place: its factors are coded as with an intercept
-    warn(fun, "an intercept is needed and assumed: the cut-points of ", fam$family$family, "() take its place")
-    attr(mt, "intercept") <- 1L
-  }
+  mt <- assume_intercept(mt, fam, fun)
 
   Y <- stats::model.response(mf, "any")
   X <- tryCatch(design_from_frame(mt, mf, contrasts),
@@ -489,5 +484,17 @@ terms_from_joint <- function(mt, mt_all) {
     attr(mt, "predvars") <- as.call(c(list(quote(list)), as.list(pv)[-1L][idx]))
   }
   attr(mt, "dataClasses") <- attr(mt_all, "dataClasses")[own]
+  mt
+}
+
+# The terms of a family that needs an intercept (a registry row's
+# needs_intercept): the model's own constants (an ordinal model's cut-points)
+# take its place, so a formula without one gets it, with a warning, and its
+# factors are coded as with an intercept
+assume_intercept <- function(mt, fam, fun) {
+  if (isTRUE(fam$row$needs_intercept) && attr(mt, "intercept") == 0L) {
+    warn(fun, "an intercept is needed and assumed: the cut-points of ", fam$family$family, "() take its place")
+    attr(mt, "intercept") <- 1L
+  }
   mt
 }

@@ -22,6 +22,13 @@ NULL
 #'   the normal (`"probit"`), the Gumbel-type `1 - exp(-exp(x))`
 #'   (`"cloglog"`), `exp(-exp(-x))` (`"loglog"`) or the Cauchy (`"cauchit"`).
 #'
+#' Both are fitted from chunked sources and partitions too ([gradglm_source()],
+#' [gradglm_partitions()]), where the response keeps every class of the
+#' source's rows in every chunk. An ordinal response is there a column whose
+#' levels the source orders: given in order by `gradglm_source(levels = )`,
+#' or an ordered factor in every chunk. A class without an observation of
+#' positive weight (after `subset`) is an error there, not dropped.
+#'
 #' Coefficients are named `"<class>:<term>"` for the multinomial (all terms of
 #' the second class, then the third, ...) and as the terms for the ordinal
 #' model, followed by the cut-points `"<level k>|<level k+1>"`; `coef(fit,
@@ -130,8 +137,8 @@ register_family(new_family_row(
 ))
 
 register_family(new_family_row(
-  "ordinal", names(ordinal_link_codes), "ordinal", kind = "likelihood", keeps_classes = TRUE, chunked = FALSE,
-  needs_intercept = TRUE,
+  "ordinal", names(ordinal_link_codes), "ordinal", kind = "likelihood", keeps_classes = TRUE,
+  needs_intercept = TRUE, ordered_response = TRUE,
   response = function(y, family, weights, fun, keep_empty = FALSE) {
     class_response(y, family, weights, fun, ordered = TRUE, keep_empty = keep_empty)
   },
@@ -164,14 +171,14 @@ multinomial_model <- function(family, resp, x, fun, symmetric = FALSE) {
          # their logs, centred)
          b <- matrix(0, p, length(out))
          if (icpt > 0L) {
-           share <- if (resp$counts) colSums(resp$weights * resp$y) else
-             tapply(resp$weights, factor(resp$y, levels = lev), sum)
+           # (a chunk of a source may lack a class: its share is 0)
+           share <- colSums(resp$weights * class_indicators(resp))
            share <- pmax(as.numeric(share), 0.5) / sum(share)
            b[icpt, ] <- if (symmetric) log(share) - mean(log(share)) else log(share[-1L] / share[1L])
          }
          as.vector(b)
        },
-       finish = multinomial_finish)
+       finish = multinomial_finish, chunk_finish = class_chunk_finish)
 }
 
 multinomial_finish <- function(res, ctx, coef, aliased) {
@@ -221,6 +228,20 @@ multinomial_finish <- function(res, ctx, coef, aliased) {
        loglik = loglik, npar = npar, dispersion = 1, lev = lev)
 }
 
+# The summaries of a class model fitted from a chunked source (a model's
+# chunk_finish, called by source_finish()) from its log-likelihood, the
+# class totals of the first pass (chunk_sums()) and the coefficients: the
+# null model (intercepts alone, the classes' shares; NA without intercepts
+# or with an offset) takes no pass.
+class_chunk_finish <- function(loglik, s, intercept, offset_given, coef, npar, lev) {
+  tot <- s$class_totals
+  null_ll <- sum(ifelse(tot > 0, tot * log(tot / sum(tot)), 0))
+  list(rank = npar, deviance = -2 * loglik, aic = -2 * loglik + 2 * npar,
+       null.deviance = if (intercept && !offset_given) -2 * null_ll else NA_real_,
+       df.residual = s$n_ok - npar, df.null = s$n_ok - (length(lev) - 1L), loglik = loglik,
+       npar = npar, dispersion = 1, lev = lev)
+}
+
 # softmax of (0, eta_1, ..., eta_K) by rows (of eta_1, ..., eta_L when eta
 # has a column per class), after subtracting the largest
 softmax_probs <- function(eta, L = NCOL(eta) + 1L) {
@@ -266,12 +287,18 @@ ordinal_model <- function(family, resp, x, fun) {
        likelihood = list(type = "ordinal", classes = L, link = ordinal_link_codes[[family$link]]),
        blocks = blocks, closed_form = FALSE,
        start = function(ctx) {
-         share <- tapply(resp$weights, resp$y, sum)
-         cum <- cumsum(pmax(as.numeric(share), 0.5))
+         share <- colSums(resp$weights * class_indicators(resp))  # (0 for a class a chunk lacks)
+         cum <- cumsum(pmax(share, 0.5))
          c(numeric(design_ncol(x)), ordinal_quantile(family$link, cum[-L] / cum[L]) +
              sum(resp$weights * ctx$offset) / sum(resp$weights))
        },
-       finish = ordinal_finish)
+       finish = ordinal_finish,
+       chunk_finish = function(loglik, s, intercept, offset_given, coef, npar, lev) {
+         # (the null model, the cut-points alone, needs no intercept column)
+         out <- class_chunk_finish(loglik, s, TRUE, offset_given, coef, npar, lev)
+         out$zeta <- coef[cuts]
+         out
+       })
 }
 
 # class probabilities of a cumulative model from the location of each row and

@@ -329,13 +329,24 @@ merge_schemas <- function(schemas, fun) {
     first$chunks <- first$chunks + s$chunks
   }
   # a character column's levels sorted (as factor() sorts them), whichever
-  # partition saw them first; a factor's in the order of its levels
+  # partition saw them first; a factor's in the order of its levels; those
+  # of a column whose levels every partition orders alike (source_scan()'s
+  # `order`) in that order, which they keep (else they have none)
+  first$order <- list()
   for (v in names(first$levels)) {
+    has <- Filter(function(s) !is.null(s$levels[[v]]), schemas)
+    orders <- lapply(has, function(s) s$order[[v]])
+    if (!any(vapply(orders, is.null, NA)) && all(vapply(orders, identical, NA, orders[[1L]]))) {
+      first$order[[v]] <- orders[[1L]]
+      first$levels[[v]] <- intersect(orders[[1L]], first$levels[[v]])
+      next
+    }
     sorted <- all(vapply(schemas, function(s) is.null(s$levels[[v]]) || identical(s$levels[[v]], sort(s$levels[[v]])), NA))
     if (sorted) first$levels[[v]] <- sort(first$levels[[v]])
   }
   first$types <- first$types[first$columns]
   first$levels <- first$levels[intersect(names(first$levels), first$columns)]
+  first$order <- first$order[intersect(names(first$order), first$columns)]
   first
 }
 
@@ -386,6 +397,7 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
     count(out)
   }
   sums <- NULL
+  collected <- NULL  # (called after the pass that collects)
   tick <- function(status) NULL
   pass <- function(theta, curvature) {
     passes <<- passes + 1L
@@ -395,6 +407,9 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
     if (collect) {
       for (r in rs) sums$merge(r$sums)
       sums <<- NULL
+      end <- collected
+      collected <<- NULL
+      if (!is.null(end)) end()
     }
     rs <- Filter(function(r) !isTRUE(r$empty), rs)
     if (!length(rs)) stop("the partitions hold no observation with positive weight")
@@ -424,8 +439,9 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
          for (p in map("first", spec = spec)) if (!is.null(p)) return(first <<- p)
          abort(fun, "no observations are left after 'subset' and 'na.action' (missing values?)")
        },
-       collect = function(s) {
+       collect = function(s, at_end = NULL) {
          sums <<- s
+         collected <<- at_end
          spec$model <<- list(kind = first$model$kind, likelihood = list(type = first$model$likelihood$type))
        },
        set_null = function(value) null <<- value,

@@ -1424,3 +1424,43 @@ test_that("an SQLite file is read by the package's reader as DBI reads it; other
   DBI::dbDisconnect(closed)
   expect_error(gradglm(yb ~ x1, data = src_closed, family = binomial()), "query of the 1st pass failed")
 })
+
+test_that("the first pass keeps the order of levels that the source gives or the chunks' ordered factors have", {
+  d <- data.frame(x = 1:6, o = factor(c("lo", "hi", "mid", "lo", "hi", "mid"), levels = c("lo", "mid", "hi"),
+                                      ordered = TRUE),
+                  u = factor(c("q", "p", "q", "p", "q", "p"), levels = c("q", "p")), s = c("b", "a", "c", "a", "b", "c"))
+  sc <- source_scan(function_source(d, 2))
+  expect_equal(sc$levels, list(o = c("lo", "mid", "hi"), u = c("q", "p"), s = c("a", "b", "c")))
+  expect_equal(sc$order, list(o = c("lo", "mid", "hi")))  # (an unordered factor or text has none)
+  # the source's levels: their order, in a first pass too, and no other level
+  src <- function_source(d, 2)
+  src$levels <- list(s = c("c", "b", "a", "z"))
+  sc <- source_scan(src)
+  expect_equal(sc$levels$s, c("c", "b", "a"))  # (unused levels dropped, as model.frame() drops them)
+  expect_equal(sc$order$s, c("c", "b", "a", "z"))
+  src$levels <- list(s = c("c", "b"))
+  expect_error(source_scan(src), "column 's' has the level\\(s\\) 'a' in chunk 1 that are not among its 'levels'")
+  # a column ordered in some chunks only has no order
+  chunks <- list(d[1:3, ], transform(d[4:6, ], o = as.character(o)))
+  i <- 0
+  mixed <- gradglm_source(function(reset = FALSE) {
+    if (reset) i <<- 0 else i <<- i + 1
+    if (!reset && i <= 2) chunks[[i]]
+  })
+  expect_null(source_scan(mixed)$order$o)
+})
+
+test_that("a chunked multinomial fit whose first chunk lacks a class starts from the class shares", {
+  set.seed(8)
+  n <- 2003
+  d <- data.frame(x1 = rnorm(n), f = sample(c("a", "b", "c"), n, TRUE), g = sample(c("p", "q", "r"), n, TRUE))
+  d$g[1:600] <- ifelse(d$g[1:600] == "r", "p", d$g[1:600])  # "r" only from the second chunk of 500 rows
+  ctl <- gradglm_control(tol = 1e-12)
+  a <- gradglm(g ~ x1 + f, data = function_source(d, 500), family = multinomial(), control = ctl)
+  b <- gradglm(g ~ x1 + f, data = transform(d, g = factor(g)), family = multinomial(), control = ctl)
+  expect_true(a$converged)
+  expect_true(all(fit_gap(a, b) < 1e-8))
+  # a class without an observation of positive weight is named (a fit in memory drops it, with a warning)
+  expect_error(gradglm(g ~ x1, data = function_source(d, 500), family = multinomial(), subset = g != "q"),
+               "class\\(es\\) 'q' of the response have no observation with non-zero weight")
+})
