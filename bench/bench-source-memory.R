@@ -29,7 +29,9 @@
 #    fit is printed and reported, not fatal.
 # 3. The reader alone, in the same way in a fresh process: one pass of
 #    DBI::dbSendQuery("SELECT * FROM d") + dbFetch(n = 1e5) until done, no
-#    fit: what reading chunks costs by itself.
+#    fit: what reading chunks costs by itself; and the package's own reader
+#    of SQLite files (which the fit uses where gradglm was built with
+#    SQLite's library, see ?gradglm_source) alone, likewise.
 
 for (pkg in c("DBI", "RSQLite")) {
   if (!requireNamespace(pkg, quietly = TRUE)) install.packages(pkg, repos = getOption("repos"))
@@ -186,9 +188,24 @@ reader_body <- '
   report("rows", rows)
 '
 
+# the package's own reader of SQLite files (see ?gradglm_source), which the
+# fit uses where gradglm was built with SQLite's library
+own_reader_body <- '
+  it <- gradglm:::source_open(gradglm_source(con, "d", chunk_size = read_chunk), "1st")
+  rows <- 0
+  while (!is.null(chunk <- it$next_chunk())) rows <- rows + nrow(chunk)
+  it$close()
+  report("elapsed_s", proc.time()[[3]] - t0)
+  report("rows", rows)
+  report("own", gradglm:::sqlite_reader_available() && isTRUE(getOption("gradglm.sqlite_reader", TRUE)))
+'
+
 cat("Reader alone (fresh process) ...\n")
 flush(stdout())
 reader <- run_child(reader_body)
+cat("The package's reader alone (fresh process) ...\n")
+flush(stdout())
+own_reader <- run_child(own_reader_body)
 cat("Fit (fresh process) ...\n")
 flush(stdout())
 fit <- run_child(fit_body)
@@ -196,6 +213,10 @@ fit <- run_child(fit_body)
 get <- function(r, key) if (key %in% names(r)) r[[key]] else "NA"
 num <- function(r, key) suppressWarnings(as.numeric(get(r, key)))
 fmt <- function(x, f) if (is.na(x)) "NA" else sprintf(f, x)
+cat(sprintf("\nThe package's own SQLite reader alone: %s s for %s rows, peak %s MB (%s).\n",
+            fmt(num(own_reader, "elapsed_s"), "%.1f"), get(own_reader, "rows"), fmt(num(own_reader, "peak_mb"), "%.0f"),
+            if (identical(get(own_reader, "own"), "TRUE")) "the fit reads the table with it" else
+              "not built: the fit reads the table through DBI"))
 cat("\n| measure | reader alone (dbFetch loop) | gradglm fit |\n|---|---|---|\n")
 cat(sprintf("| elapsed, s | %s | %s |\n", fmt(num(reader, "elapsed_s"), "%.1f"), fmt(num(fit, "elapsed_s"), "%.1f")))
 cat(sprintf("| peak resident (VmHWM), MB | %s | %s |\n", fmt(num(reader, "peak_mb"), "%.0f"),

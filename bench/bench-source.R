@@ -30,6 +30,10 @@
 #    (the deviance of the reference) lets bigglm stop at the first step
 #    where gradglm's rule would: never later (bigglm is not made to do extra
 #    passes). The coefficient differences show the accuracy each reached.
+#    gradglm reads an SQLite file with its own reader where it was built
+#    with SQLite's library (see ?gradglm_source), bigglm through DBI; the
+#    gradglm fit is also timed reading through DBI (option
+#    gradglm.sqlite_reader = FALSE), as bigglm reads.
 #    Each fit is timed twice (the shorter time counts), gradglm's with the
 #    default cache (256 MB in memory, the rest of the chunks in a file in
 #    tempdir()), with cache = 1024 (all in memory) and with cache_dir =
@@ -175,6 +179,13 @@ local({
   t_memonly <- best_of(fit_memonly <- gradglm(y ~ ., data = gradglm_source(con, "d", chunk_size = chunk, cache_dir = NULL),
                                               family = binomial()))
   progress(sprintf("  the same with cache_dir = NULL [%.2f reads]", fit_memonly$source$reads), t_memonly)
+  # the same read through DBI (dbFetch(), as bigglm reads), as where gradglm
+  # is built without SQLite's library
+  own_reader <- gradglm:::sqlite_reader_available() && isTRUE(getOption("gradglm.sqlite_reader", TRUE))
+  old_opt <- options(gradglm.sqlite_reader = FALSE)
+  t_dbi <- best_of(fit_dbi <- gradglm(y ~ ., data = src, family = binomial()))
+  options(old_opt)
+  progress("  the same read through DBI (options(gradglm.sqlite_reader = FALSE))", t_dbi)
 
   # ---- 2b. biglm::bigglm on the same connection ---------------------------------------------
   # bigglm's DBI method adds every variable named in its `...` to the SELECT,
@@ -203,6 +214,9 @@ local({
   cat(sprintf("| gradglm over `gradglm_source(cache_dir = NULL)` | %s | %s | %s | %s | %s | %s |\n",
               fmt_t(t_memonly), format(fit_memonly$source$passes), format(fit_memonly$iter),
               format(fit_memonly$converged), fmt_e(max_abs_diff(coef(fit_memonly), b_ref)), fmt_r(t_memonly / gg$time)))
+  cat(sprintf("| gradglm over `gradglm_source()` read through DBI (`dbFetch()`) | %s | %s | %s | %s | %s | %s |\n",
+              fmt_t(t_dbi), format(fit_dbi$source$passes), format(fit_dbi$iter),
+              format(fit_dbi$converged), fmt_e(max_abs_diff(coef(fit_dbi), b_ref)), fmt_r(t_dbi / gg$time)))
   cat(sprintf("| `biglm::bigglm()` on the connection | %s | %d | %d | %s | %s | %s |\n",
               fmt_t(t_big), big$iterations, big$iterations, format(big$converged), fmt_e(d_big),
               fmt_r(t_big / gg$time)))
@@ -304,6 +318,10 @@ local({
               fmt_r(t_big / (gg$reads * t_chunks))))
   cat(sprintf("| bigglm time / gradglm time, with cache_dir = NULL (memory cache only) and cache = 1024 | %s, %s | |\n",
               fmt_r(t_big / t_memonly), fmt_r(t_big / t_cached)))
+  cat(sprintf("| bigglm time / gradglm time read through DBI (`dbFetch()`, as bigglm reads) | %s (%s s) | %s |\n",
+              fmt_r(t_big / t_dbi), fmt_t(t_dbi), yn(t_big / t_dbi >= 5)))
+  cat(sprintf("\nThe chunked fits above read the table with %s.\n",
+              if (own_reader) "gradglm's own SQLite reader" else "DBI (gradglm built without SQLite's library)"))
   cat(sprintf("\npasses: gradglm %s (%s Newton iterations), bigglm %d\n", format(gg$passes), format(gg$iter),
               big$iterations))
   if (!is.null(gg$error)) cat("gradglm over the source failed:", gg$error, "\n")

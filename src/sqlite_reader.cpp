@@ -115,7 +115,7 @@ SEXP sqlite_reader_open(std::string path, std::string sql) {
   SqliteReader* r = new SqliteReader();
   SEXP xp = PROTECT(R_MakeExternalPtr(r, R_NilValue, R_NilValue));
   R_RegisterCFinalizerEx(xp, finalize_reader, TRUE);
-  if (sqlite3_open_v2(path.c_str(), &r->db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+  if (sqlite3_open_v2(path.c_str(), &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
     UNPROTECT(1);
     fail(r, "opening the database");
   }

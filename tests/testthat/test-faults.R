@@ -248,6 +248,36 @@ test_that("an interrupt in the passes over a chunked source stops promptly; the 
   }
 })
 
+test_that("an interrupt stops a query of the package's SQLite reader before its first row; the file reads as before", {
+  skip_if_not_installed("DBI")
+  skip_if_not_installed("RSQLite")
+  skip_if_not(gradglm:::sqlite_reader_available(), "gradglm was built without SQLite's library")
+  path <- tempfile(fileext = ".sqlite")
+  con <- DBI::dbConnect(RSQLite::SQLite(), path)
+  on.exit({
+    DBI::dbDisconnect(con)
+    unlink(path)
+  }, add = TRUE)
+  set.seed(5)
+  d <- data.frame(x = rnorm(300))
+  d$y <- rbinom(300, 1, plogis(d$x))
+  DBI::dbWriteTable(con, "d", d)
+  before <- gradglm(y ~ x, data = gradglm_source(con, "d", chunk_size = 100), family = binomial())
+  # a query that counts to 2e9 before it returns a row (minutes): SQLite's
+  # stepping, in which the reader looks at R's interrupt
+  slow <- paste("WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 2000000000)",
+                "SELECT i AS x, i % 2 AS y FROM c WHERE i < 0")
+  src <- gradglm_source(con, slow, chunk_size = 100)
+  expect_false(is.null(r <- gradglm:::sqlite_native_open(src)))
+  gradglm:::sqlite_reader_close(r)
+  run <- run_limited(gradglm(y ~ x, data = src, family = binomial()), 1)
+  report("a long query of the SQLite reader", run)
+  expect_interrupted(run, "a long query of the SQLite reader", 1)
+  after <- gradglm(y ~ x, data = gradglm_source(con, "d", chunk_size = 100), family = binomial())
+  expect_same_fit(after, before, "a fit from the SQLite file")
+  expect_equal(DBI::dbGetQuery(con, "SELECT COUNT(*) AS n FROM d")$n, 300)
+})
+
 test_that("a child R process killed in the middle of a fit dies promptly", {
   skip_on_cran()
   skip_on_os("windows")
