@@ -683,7 +683,11 @@ source_scan <- function(source, columns = NULL) {
     levels[[v]] <- if (is.null(known)) sort(levels[[v]]) else intersect(known, levels[[v]])
     if (!is.null(given[[v]]) || isTRUE(ordered[[v]])) order[[v]] <- known
   }
-  structure(list(n = n, chunks = chunks, columns = cols, types = types[cols], levels = levels, order = order),
+  # (the columns that are ordered factors in every chunk: ordered factors in
+  # every chunk's frame, with their polynomial contrasts, as in memory)
+  ordered_columns <- names(Filter(isTRUE, ordered))
+  structure(list(n = n, chunks = chunks, columns = cols, types = types[cols], levels = levels, order = order,
+                 ordered_columns = ordered_columns),
             class = "gradglm_schema")
 }
 
@@ -710,7 +714,7 @@ source_frame <- function(chunk, schema, k, fun = "gradglm") {
         abort(fun, "column ", sQuote(v, FALSE), " has the level(s) ", quote_some(new), " in chunk ", k,
               if (isTRUE(schema$given)) " that are not among its 'levels'" else " that the first pass did not see")
       }
-      out[[v]] <- factor(x, levels = schema$levels[[v]])
+      out[[v]] <- factor(x, levels = schema$levels[[v]], ordered = v %in% schema$ordered_columns)
     } else if (type == "numeric") {
       if (!is.numeric(x) && !(is.logical(x) && all(is.na(x)))) {
         abort(fun, "column ", sQuote(v, FALSE), " is not numeric in chunk ", k)
@@ -728,7 +732,7 @@ source_frame <- function(chunk, schema, k, fun = "gradglm") {
 schema_frame <- function(schema) {
   cols <- lapply(schema$columns, function(v) {
     switch(schema$types[[v]], numeric = numeric(0), logical = logical(0),
-           factor = factor(character(0), levels = schema$levels[[v]]))
+           factor = factor(character(0), levels = schema$levels[[v]], ordered = v %in% schema$ordered_columns))
   })
   structure(stats::setNames(cols, schema$columns), class = "data.frame", row.names = integer(0))
 }

@@ -470,7 +470,7 @@ first_chunk_schema <- function(chunk1, source, vars) {
   factors <- used[types[used] == "factor"]
   structure(list(n = NA_real_, chunks = NA_integer_, columns = used, types = types[used],
                  levels = source$levels[factors], order = source$levels[factors], given = TRUE,
-                 all_columns = names(chunk1)),
+                 ordered_columns = factors[vapply(chunk1[factors], is.ordered, NA)], all_columns = names(chunk1)),
             class = "gradglm_schema")
 }
 

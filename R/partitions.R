@@ -347,6 +347,11 @@ merge_schemas <- function(schemas, fun) {
   first$types <- first$types[first$columns]
   first$levels <- first$levels[intersect(names(first$levels), first$columns)]
   first$order <- first$order[intersect(names(first$order), first$columns)]
+  # (ordered factors where every partition that has the column has them so)
+  first$ordered_columns <- Filter(function(v) {
+    has <- Filter(function(s) !is.null(s$levels[[v]]), schemas)
+    length(has) && all(vapply(has, function(s) v %in% s$ordered_columns, NA))
+  }, names(first$levels))
   first
 }
 

@@ -1464,3 +1464,32 @@ test_that("a chunked multinomial fit whose first chunk lacks a class starts from
   expect_error(gradglm(g ~ x1, data = function_source(d, 500), family = multinomial(), subset = g != "q"),
                "class\\(es\\) 'q' of the response have no observation with non-zero weight")
 })
+
+test_that("an ordered factor of the chunks stays ordered: its polynomial contrasts as in memory", {
+  set.seed(31)
+  n <- 1200
+  d <- data.frame(x = rnorm(n), dose = factor(sample(c("low", "mid", "high"), n, TRUE),
+                                              levels = c("low", "mid", "high"), ordered = TRUE))
+  d$y <- rpois(n, exp(0.2 + 0.3 * d$x + 0.2 * as.integer(d$dose)))
+  ref <- gradglm(y ~ x + dose, data = d, family = poisson())
+  expect_identical(names(coef(ref)), c("(Intercept)", "x", "dose.L", "dose.Q"))
+  src <- function_source(d, 250)
+  expect_identical(source_scan(src)$ordered_columns, "dose")
+  fit <- gradglm(y ~ x + dose, data = src, family = poisson())
+  expect_identical(names(coef(fit)), names(coef(ref)))
+  expect_equal(coef(fit), coef(ref), tolerance = 1e-8)
+  expect_equal(predict(fit, newdata = d[1:20, ]), predict(ref, newdata = d[1:20, ]), tolerance = 1e-8)
+  # with its levels given (no first pass over the rows): the first chunk says it is ordered
+  given <- gradglm_source(function_source(d, 250)$fun, levels = list(dose = c("low", "mid", "high")))
+  expect_equal(coef(gradglm(y ~ x + dose, data = given, family = poisson())), coef(ref), tolerance = 1e-8)
+  # partitions whose chunks have it ordered
+  skip_if_not_installed("future")
+  old <- future::plan(future::sequential)
+  on.exit(future::plan(old), add = TRUE)
+  parts <- gradglm_partitions(a = function_source(d[1:700, ], 250), b = function_source(d[701:n, ], 250))
+  expect_equal(coef(gradglm(y ~ x + dose, data = parts, family = poisson())), coef(ref), tolerance = 1e-8)
+  # an unordered factor stays unordered
+  d2 <- within(d, dose <- factor(dose, ordered = FALSE))
+  expect_equal(coef(gradglm(y ~ x + dose, data = function_source(d2, 250), family = poisson())),
+               coef(gradglm(y ~ x + dose, data = d2, family = poisson())), tolerance = 1e-8)
+})
