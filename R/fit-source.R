@@ -668,6 +668,11 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
     res <- run_chunked(m, starts$retry, ctl, name, cov_curvature, fun)
   }
   if (stochastic) check_rate(res, name, ctl$learning_rate, fun)  # (a rate that blew the fit up says so first)
+  if (!is.finite(res$loss)) {
+    # (as in memory: no curvature to report, no standard errors)
+    abort(fun, "the ", name, " optimizer could not find valid ", if (model$kind == "glm") "coefficients" else "parameters",
+          " (", if (nzchar(res$message)) res$message else "non-finite loss", "); supply 'start'")
+  }
   s <- sums$get()
   if (s$n_ok < npar && model$kind != "glm") {
     abort(fun, "the model has more coefficients (", npar, ") than observations with non-zero weight (", s$n_ok, ")")

@@ -1493,3 +1493,17 @@ test_that("an ordered factor of the chunks stays ordered: its polynomial contras
   expect_equal(coef(gradglm(y ~ x + dose, data = function_source(d2, 250), family = poisson())),
                coef(gradglm(y ~ x + dose, data = d2, family = poisson())), tolerance = 1e-8)
 })
+
+test_that("a chunked fit whose loss is not finite at its start says so, as in memory", {
+  set.seed(1)
+  n <- 600
+  d <- data.frame(x = runif(n))
+  d$y <- rbinom(n, 1, exp(-1 - d$x))
+  fam <- binomial(link = "log")
+  # (mean 1 at zero coefficients: the log of 1 - 1 for every y = 0)
+  msg <- "the newton optimizer could not find valid coefficients \\(the loss is not finite at the starting values\\); supply 'start'"
+  expect_error(gradglm(y ~ x, data = d, family = fam, start = c(0, 0)), msg)
+  expect_error(suppressWarnings(gradglm(y ~ x, data = function_source(d, 100), family = fam, start = c(0, 0))), msg)
+  expect_equal(coef(gradglm(y ~ x, data = function_source(d, 100), family = fam, start = c(-1, -0.5))),
+               coef(gradglm(y ~ x, data = d, family = fam)), tolerance = 1e-8)
+})
