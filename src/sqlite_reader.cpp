@@ -41,7 +41,6 @@ struct SqliteReader {
   sqlite3_stmt* stmt = nullptr;
   bool done = false;
   std::vector<int> kinds;
-  std::vector<int> converted;  // values of the other kind converted, per column
   void close() {
     if (stmt) sqlite3_finalize(stmt);
     stmt = nullptr;
@@ -124,10 +123,15 @@ SEXP sqlite_reader_open(std::string path, std::string sql) {
     UNPROTECT(1);
     fail(r, "preparing the query");
   }
+  // (a statement that writes, or returns no columns, is no query of rows: DBI runs it)
   const int nc = sqlite3_column_count(r->stmt);
+  if (!sqlite3_stmt_readonly(r->stmt) || nc == 0) {
+    UNPROTECT(1);
+    r->close();
+    Rcpp::stop("not a query of rows");
+  }
   Rcpp::CharacterVector names(nc);
   r->kinds.assign(nc, KIND_UNDECIDED);
-  r->converted.assign(nc, 0);
   for (int j = 0; j < nc; ++j) {
     const char* nm = sqlite3_column_name(r->stmt, j);
     names[j] = Rcpp::String(nm ? nm : "", CE_UTF8);

@@ -1406,6 +1406,8 @@ test_that("an SQLite file is read by the package's reader as DBI reads it; other
   DBI::dbExecute(con, "DETACH DATABASE other")
   expect_false(own_reader(con, "SELECT x1, x1 AS x1 FROM d"))  # (two columns of one name)
   expect_false(own_reader(con, "SELECT no_such_function(x1) AS z FROM d"))
+  expect_false(own_reader(con, "DELETE FROM d WHERE x1 > 100"))  # (not a query of rows: not run by the reader)
+  expect_equal(DBI::dbGetQuery(con, "SELECT COUNT(*) AS n FROM d")$n, nrow(d))
   options(gradglm.sqlite_reader = FALSE)
   expect_false(own_reader(con))
   options(gradglm.sqlite_reader = NULL)
