@@ -626,7 +626,10 @@ csv_quoted_fields <- function(lines, sep, quote) {
 #'   named list for the factor columns) and `order` (for the factor columns
 #'   whose levels have an order, given in the source's `levels` or as
 #'   ordered factors in every chunk, those levels in their order: a named
-#'   list, for the response of [ordinal()]); `"gradglm_schema"` is its class.
+#'   list, for the response of [ordinal()]) and `ordered_columns` (the factor
+#'   columns that are ordered factors in every chunk: ordered in every
+#'   chunk's model frame, with their polynomial contrasts, as in memory);
+#'   `"gradglm_schema"` is its class.
 #' @export
 source_scan <- function(source, columns = NULL) {
   fun <- "source_scan"
