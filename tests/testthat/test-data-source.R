@@ -1415,7 +1415,7 @@ test_that("an SQLite file is read by the package's reader as DBI reads it; other
   on.exit(DBI::dbDisconnect(mem), add = TRUE)
   DBI::dbWriteTable(mem, "d", d)
   expect_false(own_reader(mem))
-  if (requireNamespace("hms", quietly = TRUE)) {  # (RSQLite's extended types need it)
+  if (nzchar(system.file(package = "hms"))) {  # (RSQLite's extended types need the hms package)
     ext <- DBI::dbConnect(RSQLite::SQLite(), path, extended_types = TRUE)
     on.exit(DBI::dbDisconnect(ext), add = TRUE)
     expect_false(own_reader(ext))
