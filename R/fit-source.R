@@ -668,11 +668,8 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
     res <- run_chunked(m, starts$retry, ctl, name, cov_curvature, fun)
   }
   if (stochastic) check_rate(res, name, ctl$learning_rate, fun)  # (a rate that blew the fit up says so first)
-  if (!is.finite(res$loss)) {
-    # (as in memory: no curvature to report, no standard errors)
-    abort(fun, "the ", name, " optimizer could not find valid ", if (model$kind == "glm") "coefficients" else "parameters",
-          " (", if (nzchar(res$message)) res$message else "non-finite loss", "); supply 'start'")
-  }
+  # (as in memory: no curvature to report, no standard errors)
+  if (!is.finite(res$loss)) abort_no_valid_start(res, name, model, fun)
   s <- sums$get()
   if (s$n_ok < npar && model$kind != "glm") {
     abort(fun, "the model has more coefficients (", npar, ") than observations with non-zero weight (", s$n_ok, ")")
@@ -733,7 +730,7 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
     cn <- cn[-npar]
     npar <- npar - 1L
   }
-  fit <- source_finish(res, s, m, fam, model, first, aliased, ctl, fun)
+  fit <- source_finish(res, s, m, fam, model, first, aliased, coef, ctl, fun)
   if (!is.null(nb)) {
     # theta is a parameter of the likelihood (AIC, logLik's df), as in glm.nb
     fit$aic <- fit$aic + 2
@@ -852,8 +849,9 @@ chunk_start <- function(first, fam, control, intercept, fun, optimizer = "newton
 
 # glm's summaries of a fit over chunks (deviance, null deviance, AIC,
 # dispersion, log-likelihood) from the loss at the solution and the sums of
-# the first pass; the null model by passes too
-source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
+# the first pass; the null model by passes too (coef: the coefficients by
+# name, NA where aliased)
+source_finish <- function(res, s, m, fam, model, first, aliased, coef, ctl, fun) {
   npar <- sum(!aliased)
   family <- fam$family
   wsum <- res$weight_sum
@@ -898,8 +896,6 @@ source_finish <- function(res, s, m, fam, model, first, aliased, ctl, fun) {
   loglik <- -res$loss * wsum + s$sat
   if (!is.null(model$chunk_finish)) {
     # (a class model: its null model from the class totals, no pass)
-    coef <- stats::setNames(rep(NA_real_, length(aliased)), unlist(lapply(model$blocks, `[[`, "coef_names")))
-    coef[!aliased] <- res$coefficients
     return(model$chunk_finish(loglik, s, m$intercept, offset_given, coef, npar, first$resp$levels))
   }
   # a location-scale model: its null model has a constant location and scale

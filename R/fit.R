@@ -188,11 +188,7 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   }
   check_rate(res, optimizer, engine_control$learning_rate, fun)
   res <- check_remaining_step(res, resp$weights)
-  if (!is.finite(res$loss)) {
-    abort(fun, "the ", optimizer, " optimizer could not find valid ",
-          if (model$kind == "glm") "coefficients" else "parameters", " (",
-          if (nzchar(res$message)) res$message else "non-finite loss", "); supply 'start'")
-  }
+  if (!is.finite(res$loss)) abort_no_valid_start(res, optimizer, model, fun)
   if (isTRUE(res$diverged)) {
     warn(fun, res$message)
   } else if (!res$converged && !is.null(pen) && optimizer == "newton") {
@@ -395,4 +391,12 @@ warn_not_converged <- function(res, optimizer, fun) {
   }
   warn(fun, "the ", optimizer, " optimizer did not converge in ", res$iter, unit,
        if (nzchar(res$message)) paste0(" (", res$message, ")") else "", hint)
+}
+
+# a fit whose loss is not finite where the optimizer ended (in memory, or
+# over a chunked source): the start found no valid coefficients
+abort_no_valid_start <- function(res, optimizer, model, fun) {
+  abort(fun, "the ", optimizer, " optimizer could not find valid ",
+        if (model$kind == "glm") "coefficients" else "parameters", " (",
+        if (nzchar(res$message)) res$message else "non-finite loss", "); supply 'start'")
 }

@@ -333,8 +333,10 @@ merge_schemas <- function(schemas, fun) {
   # of a column whose levels every partition orders alike (source_scan()'s
   # `order`) in that order, which they keep (else they have none)
   first$order <- list()
+  first$ordered_columns <- character(0)  # (ordered factors where every partition that has them has them so)
   for (v in names(first$levels)) {
     has <- Filter(function(s) !is.null(s$levels[[v]]), schemas)
+    if (length(has) && all(vapply(has, function(s) v %in% s$ordered_columns, NA))) first$ordered_columns <- c(first$ordered_columns, v)
     orders <- lapply(has, function(s) s$order[[v]])
     if (!any(vapply(orders, is.null, NA)) && all(vapply(orders, identical, NA, orders[[1L]]))) {
       first$order[[v]] <- orders[[1L]]
@@ -347,11 +349,6 @@ merge_schemas <- function(schemas, fun) {
   first$types <- first$types[first$columns]
   first$levels <- first$levels[intersect(names(first$levels), first$columns)]
   first$order <- first$order[intersect(names(first$order), first$columns)]
-  # (ordered factors where every partition that has the column has them so)
-  first$ordered_columns <- Filter(function(v) {
-    has <- Filter(function(s) !is.null(s$levels[[v]]), schemas)
-    length(has) && all(vapply(has, function(s) v %in% s$ordered_columns, NA))
-  }, names(first$levels))
   first
 }
 
