@@ -109,8 +109,8 @@ model_eval <- function(spec, theta, curvature = "none", threads = 1L) {
     .Call(`_gradglm_model_eval`, spec, theta, curvature, threads)
 }
 
-loss_grad_eval <- function(x, y, weights, offset, dist, link, beta) {
-    .Call(`_gradglm_loss_grad_eval`, x, y, weights, offset, dist, link, beta)
+loss_grad_eval <- function(x, y, weights, offset, dist, link, beta, threads = 1L) {
+    .Call(`_gradglm_loss_grad_eval`, x, y, weights, offset, dist, link, beta, threads)
 }
 
 engine_profile <- function(on = NA_integer_, reset = FALSE) {
@@ -123,5 +123,9 @@ cross_product_eval <- function(A, B, H0, lower) {
 
 machine_speed <- function(x, threads, evals = 2e7, reps = 5L) {
     .Call(`_gradglm_machine_speed`, x, threads, evals, reps)
+}
+
+runs_product_time <- function(x, len, runs, reps = 3L) {
+    .Call(`_gradglm_runs_product_time`, x, len, runs, reps)
 }
 

@@ -7,7 +7,8 @@
 #    timed in C++ over 20 passes, on 1 and 2 threads) against one BFGS
 #    iteration of nnet (nnet(maxit = 20) / 20; nnet's iteration costs about
 #    one loss + gradient), and one Adam epoch (batch size 128, from the
-#    trace's times) against one full-batch pass. Where the time goes: the
+#    trace's times, on 2 threads and on 1: a batch's rows are shared between
+#    the threads) against one full-batch pass. Where the time goes: the
 #    pass's matrix products (GEMMs: 4 n p u + 6 n u flops) in GFLOP/s, and
 #    the share of the activation (the pass with the identity activation).
 # 2. The same architecture and weight decay as nnet on MASS::Boston
@@ -55,6 +56,11 @@ fit_id <- gradglm(y ~ ., data = d, family = binomial(), model = mlp(32, activati
                   optimizer = opt_adam(max_epochs = 1, batch_size = 128, learning_rate = 0.001))
 pass1_id <- gradglm:::network_objective(fit_id, reps = 20, threads = 1)$seconds
 epoch <- median(diff(fit$trace$time)[-1])
+old_threads <- options(gradglm.threads = 1L)
+fit1 <- gradglm(y ~ ., data = d, family = binomial(), model = mlp(32, activation = "sigmoid"),
+                optimizer = opt_adam(max_epochs = 4, batch_size = 128, learning_rate = 0.001))
+options(old_threads)
+epoch1 <- median(diff(fit1$trace$time)[-1])
 Xs <- scale(X)
 it <- if (quick) 5L else 20L
 t_nnet <- system.time(nnet(Xs, y, size = 32, entropy = TRUE, maxit = it, trace = FALSE, MaxNWts = 1e5))[[3]] / it
@@ -66,6 +72,8 @@ cat(sprintf("| nnet BFGS iteration | %.4f | nnet / gradglm (2 threads): %.1fx, (
             t_nnet / pass2, t_nnet / pass1))
 cat(sprintf("| gradglm Adam epoch, batch 128 | %.4f | epoch / full-batch pass (2 threads): %.2f, (1 thread): %.2f |\n",
             epoch, epoch / pass2, epoch / pass1))
+cat(sprintf("| gradglm Adam epoch, batch 128, 1 thread | %.4f | epoch on 1 thread / on 2: %.2f |\n",
+            epoch1, epoch1 / epoch))
 cat(sprintf("\nGEMM flops of one pass: %.3g; 1 thread: %.2f GFLOP/s. The identity activation's pass: %.4f s, so the sigmoid takes %.0f%% of the 1-thread pass.\n\n",
             flops, flops / pass1 / 1e9, pass1_id, 100 * (pass1 - pass1_id) / pass1))
 

@@ -368,8 +368,8 @@ BEGIN_RCPP
 END_RCPP
 }
 // loss_grad_eval
-Rcpp::List loss_grad_eval(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y, const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist, int link, const Rcpp::NumericVector& beta);
-RcppExport SEXP _gradglm_loss_grad_eval(SEXP xSEXP, SEXP ySEXP, SEXP weightsSEXP, SEXP offsetSEXP, SEXP distSEXP, SEXP linkSEXP, SEXP betaSEXP) {
+Rcpp::List loss_grad_eval(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y, const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist, int link, const Rcpp::NumericVector& beta, int threads);
+RcppExport SEXP _gradglm_loss_grad_eval(SEXP xSEXP, SEXP ySEXP, SEXP weightsSEXP, SEXP offsetSEXP, SEXP distSEXP, SEXP linkSEXP, SEXP betaSEXP, SEXP threadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
@@ -380,7 +380,8 @@ BEGIN_RCPP
     Rcpp::traits::input_parameter< int >::type dist(distSEXP);
     Rcpp::traits::input_parameter< int >::type link(linkSEXP);
     Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type beta(betaSEXP);
-    rcpp_result_gen = Rcpp::wrap(loss_grad_eval(x, y, weights, offset, dist, link, beta));
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(loss_grad_eval(x, y, weights, offset, dist, link, beta, threads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -424,6 +425,20 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// runs_product_time
+Rcpp::NumericVector runs_product_time(const Rcpp::NumericMatrix& x, int len, const Rcpp::IntegerVector& runs, int reps);
+RcppExport SEXP _gradglm_runs_product_time(SEXP xSEXP, SEXP lenSEXP, SEXP runsSEXP, SEXP repsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< int >::type len(lenSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::IntegerVector& >::type runs(runsSEXP);
+    Rcpp::traits::input_parameter< int >::type reps(repsSEXP);
+    rcpp_result_gen = Rcpp::wrap(runs_product_time(x, len, runs, reps));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_intercept_column", (DL_FUNC) &_gradglm_intercept_column, 1},
@@ -453,10 +468,11 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_family_eval", (DL_FUNC) &_gradglm_family_eval, 7},
     {"_gradglm_scale_family_eval", (DL_FUNC) &_gradglm_scale_family_eval, 7},
     {"_gradglm_model_eval", (DL_FUNC) &_gradglm_model_eval, 4},
-    {"_gradglm_loss_grad_eval", (DL_FUNC) &_gradglm_loss_grad_eval, 7},
+    {"_gradglm_loss_grad_eval", (DL_FUNC) &_gradglm_loss_grad_eval, 8},
     {"_gradglm_engine_profile", (DL_FUNC) &_gradglm_engine_profile, 2},
     {"_gradglm_cross_product_eval", (DL_FUNC) &_gradglm_cross_product_eval, 4},
     {"_gradglm_machine_speed", (DL_FUNC) &_gradglm_machine_speed, 4},
+    {"_gradglm_runs_product_time", (DL_FUNC) &_gradglm_runs_product_time, 4},
     {NULL, NULL, 0}
 };
 

@@ -61,12 +61,19 @@ double sum_blocks(long n, long B, int threads, Body body) {
   return total;
 }
 
-// Calls body(0, start, len) for each run of rows in `runs` (a minibatch:
-// serially, in the order given) or, when runs is null, body(thread, start, len)
-// for blocks of B rows covering [0, n) as for_blocks does.
+// Calls body(thread, start, len) for each run of rows in `runs` (a minibatch:
+// in the order given, on one thread, or shared among `threads` threads in
+// consecutive shares) or, when runs is null, for blocks of B rows covering
+// [0, n) as for_blocks does.
 template <typename Run, typename Body>
 void for_runs_or_blocks(const std::vector<Run>* runs, long n, long B, int threads, Body body) {
-  if (runs) {
+  if (runs && threads > 1) {
+    const long nr = (long)runs->size();
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(threads)
+#endif
+    for (long i = 0; i < nr; ++i) body(thread_id(), (long)(*runs)[i].start, (long)(*runs)[i].len);
+  } else if (runs) {
     for (const Run& r : *runs) body(0, (long)r.start, (long)r.len);
   } else {
     for_blocks(n, B, threads, body);

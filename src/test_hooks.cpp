@@ -99,11 +99,12 @@ Rcpp::List model_eval(Rcpp::List spec, const Rcpp::NumericVector& theta, std::st
 }
 
 // One evaluation of a GLM's mean loss and its gradient at beta: a single
-// fused pass over X. Used by tests (against finite differences) and benchmarks.
+// fused pass over X, on `threads` threads. Used by tests (against finite
+// differences) and benchmarks.
 // [[Rcpp::export]]
 Rcpp::List loss_grad_eval(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y,
                           const Rcpp::NumericVector& weights, const Rcpp::NumericVector& offset, int dist,
-                          int link, const Rcpp::NumericVector& beta) {
+                          int link, const Rcpp::NumericVector& beta, int threads = 1) {
   const Index n = x.nrow(), p = x.ncol();
   if (y.size() != n || weights.size() != n || offset.size() != n || beta.size() != p) {
     throw std::invalid_argument("x, y, weights, offset and beta do not conform");
@@ -113,7 +114,7 @@ Rcpp::List loss_grad_eval(const Rcpp::NumericMatrix& x, const Rcpp::NumericVecto
   const std::vector<std::pair<int, int>> blocks(1, std::make_pair(0, 1));
   const std::vector<const double*> offsets(1, offset.begin());
   const LinearPredictor pred(designs, blocks, offsets);
-  ModelObjective obj(pred, family, Response{y.begin(), n, 1}, MapVec(weights.begin(), n));
+  ModelObjective obj(pred, family, Response{y.begin(), n, 1}, MapVec(weights.begin(), n), std::max(1, threads));
   VectorXd g;
   const double f = obj.value_grad(MapVec(beta.begin(), p), g);
   return Rcpp::List::create(Rcpp::Named("loss") = f, Rcpp::Named("gradient") = Rcpp::wrap(g));
@@ -248,4 +249,33 @@ Rcpp::NumericVector machine_speed(const Rcpp::NumericVector& x, int threads, dou
   (void)threads;
   return Rcpp::NumericVector::create(Rcpp::Named("read") = best_read, Rcpp::Named("compute") = best_compute,
                                      Rcpp::Named("check") = sink);
+}
+
+// What an epoch's reads cost on this machine (bench/bench-sgd.R): seconds to
+// compute X b for every run of `len` consecutive rows, the runs taken in the
+// order of `runs` (0-based run numbers, as an epoch shuffles them), with the
+// kernel the minibatch passes use, on one thread; the best of `reps`. No
+// likelihood, gradient or step: the floor under an epoch's time.
+// [[Rcpp::export]]
+Rcpp::NumericVector runs_product_time(const Rcpp::NumericMatrix& x, int len, const Rcpp::IntegerVector& runs,
+                                      int reps = 3) {
+  const Index n = x.nrow(), p = x.ncol();
+  if (len < 1 || len > 4096) throw std::invalid_argument("'len' must be in 1..4096");
+  std::vector<const double*> cols(p);
+  std::vector<double> b(p, 1.0 / (double)std::max<Index>(1, p)), eta(len);
+  double best = INFINITY, sink = 0.0;
+  for (int r = 0; r < std::max(1, reps); ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    for (R_xlen_t k = 0; k < runs.size(); ++k) {
+      const Index start = (Index)runs[k] * len;
+      if (runs[k] < 0 || start >= n) throw std::invalid_argument("a run lies outside the rows");
+      const Index m = std::min<Index>(len, n - start);
+      for (Index j = 0; j < p; ++j) cols[j] = x.begin() + j * n + start;
+      gradglm::matrix_vector_cols(cols.data(), m, p, b.data(), eta.data());
+      sink += eta[0];
+    }
+    auto t1 = std::chrono::steady_clock::now();
+    best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
+  }
+  return Rcpp::NumericVector::create(Rcpp::Named("seconds") = best, Rcpp::Named("check") = sink);
 }

@@ -563,3 +563,32 @@ test_that("anova() of an sgd or adam fit refits its sub-models by the exact rout
     expect_identical(gradglm:::.methods_refit_optimizer(fit), "auto")
   }
 })
+
+test_that("a large minibatch's runs shared between two threads give the one-thread fit", {
+  # 30,000 rows (passes run on threads from 20,000): a batch of 512 rows of 12
+  # columns is worth two threads, a batch of 32 is not; a network's batch of 64 (32 units) is
+  set.seed(21)
+  n <- 30000
+  d <- data.frame(matrix(rnorm(n * 11), n, 11))
+  d$y <- rbinom(n, 1, plogis(0.3 * d$X1 - 0.5 * d$X2 + 0.2 * d$X3))
+  fit_on <- function(threads, ...) {
+    old <- options(gradglm.threads = threads)
+    on.exit(options(old))
+    set.seed(5)
+    suppressWarnings(gradglm(y ~ ., data = d, family = binomial(), ...))
+  }
+  for (opt in list(opt_sgd(batch_size = 512, max_epochs = 3), opt_adam(batch_size = 32, max_epochs = 2),
+                   opt_adam(batch_size = 512, max_epochs = 3, validation = 0.1))) {
+    one <- fit_on(1L, optimizer = opt)
+    two <- fit_on(2L, optimizer = opt)
+    expect_equal(coef(two), coef(one), tolerance = 1e-10)
+    expect_equal(two$trace$loss, one$trace$loss, tolerance = 1e-12)
+    expect_equal(nrow(two$trace), nrow(one$trace))
+  }
+  net1 <- fit_on(1L, model = mlp(32), optimizer = opt_adam(batch_size = 64, max_epochs = 2))
+  net2 <- fit_on(2L, model = mlp(32), optimizer = opt_adam(batch_size = 64, max_epochs = 2))
+  expect_equal(net2$trace$loss, net1$trace$loss, tolerance = 1e-10)
+  expect_equal(unname(fitted(net2)), unname(fitted(net1)), tolerance = 1e-9)
+  # the thread count changes the sums' order, not their terms: not every result is identical
+  expect_true(is.finite(deviance(net2)))
+})
