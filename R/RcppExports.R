@@ -41,6 +41,14 @@ gc_make_room <- function(bytes) {
     .Call(`_gradglm_gc_make_room`, bytes)
 }
 
+filled_vector <- function(n, value) {
+    .Call(`_gradglm_filled_vector`, n, value)
+}
+
+double_values <- function(x) {
+    .Call(`_gradglm_double_values`, x)
+}
+
 chunked_pass <- function(open_pass, next_spec, theta, curvature, threads) {
     .Call(`_gradglm_chunked_pass`, open_pass, next_spec, theta, curvature, threads)
 }

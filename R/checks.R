@@ -12,8 +12,14 @@ quote_some <- function(x, max = 5L) {
   s
 }
 
+# as.numeric(x); a plain vector's copy is written to fresh memory asked for as
+# huge pages (double_values(), src/checks.cpp), as are filled_vector()'s
+as_double <- function(x) {
+  if (!is.object(x) && (is.double(x) || is.integer(x) || is.logical(x))) double_values(x) else as.numeric(x)
+}
+
 check_weights <- function(w, n, fun = "gradglm", all_zero = FALSE) {
-  if (is.null(w)) return(rep.int(1, n))
+  if (is.null(w)) return(filled_vector(n, 1))
   if (!is.numeric(w) && !is.logical(w)) {
     abort(fun, "'weights' must be a numeric vector, not ", class(w)[1L])
   }
@@ -38,7 +44,7 @@ check_weights <- function(w, n, fun = "gradglm", all_zero = FALSE) {
 }
 
 check_offset <- function(offset, n, fun = "gradglm") {
-  if (is.null(offset)) return(rep.int(0, n))
+  if (is.null(offset)) return(filled_vector(n, 0))
   if (!is.numeric(offset)) abort(fun, "'offset' must be numeric, not ", class(offset)[1L])
   offset <- as.numeric(offset)
   if (length(offset) != n) {

@@ -20,7 +20,7 @@ glm_numeric_response <- function(y, family, weights, fun, check = NULL) {
   if (!is.numeric(y) && !is.logical(y)) {
     abort(fun, "the response must be numeric for family ", family$family, ", not ", class(y)[1L])
   }
-  y <- as.numeric(y)
+  y <- as_double(y)
   r <- check_finite_response(y, fun)
   if (!is.null(check)) check(y, r)
   if (max(abs(r)) > overflow_limit(length(y))) {
@@ -34,7 +34,7 @@ glm_numeric_response <- function(y, family, weights, fun, check = NULL) {
 binomial_response <- function(y, family, weights, fun, whole = TRUE) {
   nm <- if (is.matrix(y)) rownames(y) else names(y)
   n <- NROW(y)
-  trials <- rep.int(1, n)
+  trials <- filled_vector(n, 1)
   if (is.matrix(y)) {
     if (ncol(y) != 2L || !is.numeric(y)) {
       abort(fun, "a matrix response for binomial must be cbind(successes, failures) with 2 numeric columns")
@@ -51,11 +51,11 @@ binomial_response <- function(y, family, weights, fun, whole = TRUE) {
     }
     y <- as.numeric(y != levels(y)[1L])
   } else if (is.logical(y)) {
-    y <- as.numeric(y)
+    y <- as_double(y)
   } else if (is.character(y)) {
     abort(fun, "the response is character; use a factor or 0/1 values")
   } else if (is.numeric(y)) {
-    y <- as.numeric(y)
+    y <- as_double(y)
     r <- check_finite_response(y, fun)
     if (r[1L] < 0 || r[2L] > 1) {
       abort(fun, "a binomial response must lie in [0, 1] (or be logical, a two-level factor ",

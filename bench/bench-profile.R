@@ -16,7 +16,7 @@
 #    the package, simulates the same data, fits once, then three more times).
 # 4. One loss + gradient pass (gradglm:::model_eval) on one and two threads, each against the
 #    time to read X once at the bandwidth section 1 measured on as many threads.
-# 5. The engine's own profile of each fit (gradglm:::engine_profile()): seconds and calls of
+# 5. The engine's own profile of each fit (gradglm:::engine_profile()): seconds, calls and page faults of
 #    its phases (nested phases each count their own time: "fit" holds everything else; a pass
 #    over the row sample that starts a large fit is counted apart), and the time spent in R
 #    around the engine (the call's total minus the engine's "fit").
@@ -208,14 +208,16 @@ cat(sprintf(paste0("\nX (%.0f MB) is read at the bandwidth in %.4f s on one thre
 
 # ---- 5. the engine's profile --------------------------------------------------------------
 
-cat("## The engine's profile of each fit (seconds, calls)\n\n")
+cat("## The engine's profile of each fit (seconds, calls, the process's minor page faults)\n\n")
 for (lab in names(profiles)) {
   pr <- profiles[[lab]]$phases
   tot <- profiles[[lab]]$total
   eng <- sum(pr$seconds[pr$phase == "fit"])
   cat(sprintf("### %s: %.3f s in all, %.3f s in the engine, %.3f s in R around it\n\n", lab, tot, eng, tot - eng))
-  cat("| phase | seconds | calls |\n|---|--:|--:|\n")
-  for (i in seq_len(nrow(pr))) cat(sprintf("| %s | %.4f | %d |\n", pr$phase[i], pr$seconds[i], pr$calls[i]))
+  cat("| phase | seconds | calls | page faults |\n|---|--:|--:|--:|\n")
+  for (i in seq_len(nrow(pr))) {
+    cat(sprintf("| %s | %.4f | %d | %.0f |\n", pr$phase[i], pr$seconds[i], pr$calls[i], pr$faults[i]))
+  }
   cat("\n")
 }
 

@@ -131,6 +131,29 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// filled_vector
+SEXP filled_vector(double n, double value);
+RcppExport SEXP _gradglm_filled_vector(SEXP nSEXP, SEXP valueSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< double >::type n(nSEXP);
+    Rcpp::traits::input_parameter< double >::type value(valueSEXP);
+    rcpp_result_gen = Rcpp::wrap(filled_vector(n, value));
+    return rcpp_result_gen;
+END_RCPP
+}
+// double_values
+SEXP double_values(SEXP x);
+RcppExport SEXP _gradglm_double_values(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(double_values(x));
+    return rcpp_result_gen;
+END_RCPP
+}
 // chunked_pass
 Rcpp::List chunked_pass(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector theta, std::string curvature, int threads);
 RcppExport SEXP _gradglm_chunked_pass(SEXP open_passSEXP, SEXP next_specSEXP, SEXP thetaSEXP, SEXP curvatureSEXP, SEXP threadsSEXP) {
@@ -451,6 +474,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_response_sums", (DL_FUNC) &_gradglm_response_sums, 3},
     {"_gradglm_binomial_sums", (DL_FUNC) &_gradglm_binomial_sums, 3},
     {"_gradglm_gc_make_room", (DL_FUNC) &_gradglm_gc_make_room, 1},
+    {"_gradglm_filled_vector", (DL_FUNC) &_gradglm_filled_vector, 2},
+    {"_gradglm_double_values", (DL_FUNC) &_gradglm_double_values, 1},
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
     {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 8},
     {"_gradglm_fit_partitioned", (DL_FUNC) &_gradglm_fit_partitioned, 5},

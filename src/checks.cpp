@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "column_scan.h"
+#include "huge_pages.h"
 
 // Index (1-based) of the first column of x whose elements are all 1, or 0.
 // [[Rcpp::export]]
@@ -258,4 +259,46 @@ bool gc_make_room(double bytes) {
   } catch (...) {
     return false;  // (no room: R's own collections go on as before)
   }
+}
+
+// A fresh double vector of length n, every element `value`: a fit's unit
+// weights, zero offsets and unit binomial trials. Its pages are asked for as
+// huge pages before they are written (src/huge_pages.h), so that a vector of
+// 1e6 rows costs a few page faults instead of 2,048 (rep.int()'s), which is
+// most of what the first fit in a session pays more than the next one.
+// [[Rcpp::export]]
+SEXP filled_vector(double n, double value) {
+  if (!(n >= 0) || n > (double)R_XLEN_T_MAX) Rcpp::stop("filled_vector: bad length");
+  const R_xlen_t len = (R_xlen_t)n;
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, len));
+  double* p = REAL(out);
+  gradglm::advise_huge_pages(p, sizeof(double) * (size_t)len);
+  std::fill(p, p + len, value);
+  UNPROTECT(1);
+  return out;
+}
+
+// as.numeric() of a plain logical, integer or double vector (no class):
+// x itself when it is a double vector without attributes, else its values
+// as doubles (NA kept) in a fresh vector on huge pages, as filled_vector().
+// [[Rcpp::export]]
+SEXP double_values(SEXP x) {
+  const int type = TYPEOF(x);
+  if (OBJECT(x) || (type != REALSXP && type != INTSXP && type != LGLSXP)) {
+    Rcpp::stop("double_values: a plain logical, integer or double vector is needed");
+  }
+  if (type == REALSXP && ATTRIB(x) == R_NilValue) return x;
+  const R_xlen_t len = Rf_xlength(x);
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, len));
+  double* p = REAL(out);
+  gradglm::advise_huge_pages(p, sizeof(double) * (size_t)len);
+  if (type == REALSXP) {
+    const double* v = REAL(x);
+    std::copy(v, v + len, p);
+  } else {
+    const int* v = type == INTSXP ? INTEGER(x) : LOGICAL(x);
+    for (R_xlen_t i = 0; i < len; ++i) p[i] = v[i] == NA_INTEGER ? NA_REAL : (double)v[i];
+  }
+  UNPROTECT(1);
+  return out;
 }

@@ -1,5 +1,5 @@
 // A per-phase profile of the engine, for the benchmarks (bench/bench-profile.R):
-// wall-clock seconds and calls of named phases, accumulated while profiling is
+// wall-clock seconds, calls and page faults of named phases, accumulated while profiling is
 // switched on (gradglm:::engine_profile(TRUE)) and read back from R. Phases
 // are recorded on the calling thread only (never inside the row-block
 // threads); nested phases each count their own time, so the phases of one fit
@@ -11,12 +11,26 @@
 #include <map>
 #include <string>
 
+#if defined(__unix__) || defined(__APPLE__)
+#include <sys/resource.h>
+#endif
+
 namespace gradglm {
 
 struct ProfileEntry {
   double seconds = 0.0;
   long calls = 0;
+  long faults = 0;  // the process's minor page faults (fresh memory mapped) during the phase
 };
+
+// the process's minor page faults so far (Unix; 0 elsewhere)
+inline long minor_faults() {
+#if defined(__unix__) || defined(__APPLE__)
+  struct rusage u;
+  if (getrusage(RUSAGE_SELF, &u) == 0) return (long)u.ru_minflt;
+#endif
+  return 0;
+}
 
 struct Profile {
   bool on = false;
@@ -30,13 +44,17 @@ Profile& engine_profile();
 class PhaseTimer {
  public:
   explicit PhaseTimer(const char* name) : name_(engine_profile().on ? name : nullptr) {
-    if (name_) t0_ = std::chrono::steady_clock::now();
+    if (name_) {
+      t0_ = std::chrono::steady_clock::now();
+      f0_ = minor_faults();
+    }
   }
   ~PhaseTimer() {
     if (!name_) return;
     ProfileEntry& e = engine_profile().phases[name_];
     e.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
     ++e.calls;
+    e.faults += minor_faults() - f0_;
   }
   PhaseTimer(const PhaseTimer&) = delete;
   PhaseTimer& operator=(const PhaseTimer&) = delete;
@@ -44,6 +62,7 @@ class PhaseTimer {
  private:
   const char* name_;
   std::chrono::steady_clock::time_point t0_;
+  long f0_ = 0;
 };
 
 // the name of a pass's phase: its kind, and whether it runs over a row sample

@@ -138,13 +138,16 @@ Rcpp::DataFrame engine_profile(int on = NA_LOGICAL, bool reset = false) {
   Rcpp::CharacterVector phase;
   Rcpp::NumericVector seconds;
   Rcpp::IntegerVector calls;
+  Rcpp::NumericVector faults;
   for (const auto& e : p.phases) {
     phase.push_back(e.first);
     seconds.push_back(e.second.seconds);
     calls.push_back((int)e.second.calls);
+    faults.push_back((double)e.second.faults);
   }
   return Rcpp::DataFrame::create(Rcpp::Named("phase") = phase, Rcpp::Named("seconds") = seconds,
-                                 Rcpp::Named("calls") = calls, Rcpp::Named("stringsAsFactors") = false);
+                                 Rcpp::Named("calls") = calls, Rcpp::Named("faults") = faults,
+                                 Rcpp::Named("stringsAsFactors") = false);
 }
 
 // H0 + B' A by the curvature's cross-product kernel (the lower triangle only

@@ -404,3 +404,28 @@ test_that("glm's own arguments run as written: glm.control(), epsilon and maxit,
                "'etastart' and 'mustart' are not taken.*give 'start'")
   expect_error(gradglm(am ~ wt, data = d, family = binomial(), etastart = rep(0, 32)), "not taken")
 })
+
+test_that("the fit's fresh n-vectors (filled_vector, as_double) equal rep.int() and as.numeric()", {
+  for (n in c(0, 1, 7, 3e6)) {
+    expect_identical(gradglm:::filled_vector(n, 1), rep.int(1, n))
+    expect_identical(gradglm:::filled_vector(n, 0), rep.int(0, n))
+  }
+  expect_identical(gradglm:::filled_vector(5, NA_real_), rep.int(NA_real_, 5))
+  expect_error(gradglm:::filled_vector(-1, 1), "bad length")
+  big <- rep_len(c(0L, 1L, NA_integer_, -3L, .Machine$integer.max), 3e6)
+  expect_identical(gradglm:::as_double(big), as.numeric(big))
+  lg <- c(TRUE, NA, FALSE)
+  expect_identical(gradglm:::as_double(lg), as.numeric(lg))
+  named <- c(a = 1.5, b = NA, c = Inf)
+  expect_identical(gradglm:::as_double(named), as.numeric(named))  # (names dropped, as as.numeric does)
+  m <- matrix(c(1L, 0L, 1L), 3, 1)
+  expect_identical(gradglm:::as_double(m), as.numeric(m))
+  plain <- c(0.25, 1, NaN)
+  expect_identical(gradglm:::as_double(plain), plain)
+  # classed objects go to as.numeric() itself
+  f <- factor(c("u", "v", "u"))
+  expect_identical(gradglm:::as_double(f), as.numeric(f))
+  d <- as.difftime(c(1, 2), units = "hours")
+  expect_identical(gradglm:::as_double(d), as.numeric(d))
+  expect_error(gradglm:::double_values("a"), "plain logical, integer or double")
+})
