@@ -41,10 +41,10 @@ struct RowRun {
 // Threads for one minibatch: its runs are shared among the threads when the
 // batch's work pays for starting them (about 4 microseconds here): 2e4
 // multiply-adds, counting a row's reads from scattered memory as 100 of them.
-// A linear predictor's batch of 32 rows on 50 columns stays serial, one of 128
-// is shared, and so is a network's batch of 32 rows when each row takes 600
-// multiply-adds or more. Each thread sums its own runs, so a batch's result
-// depends on the thread count by rounding only.
+// A linear predictor's batch of 32 or 128 rows on 51 columns stays serial and
+// one of 1,024 is shared; so is a network's batch of 32 rows when each row
+// takes 530 multiply-adds or more. Each thread sums its own runs, so a batch's
+// result depends on the thread count by rounding only.
 template <class P>
 int minibatch_threads(const P& pred, const std::vector<RowRun>& runs, int threads) {
   if (threads < 2 || runs.size() < 2) return 1;
