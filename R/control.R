@@ -35,6 +35,17 @@
 #'   as `control` to [gradglm()]: its `epsilon` and `maxit` are taken so, and
 #'   its `trace` (glm's printing of the iterations) for `verbose`.
 #' @return A list of class `"gradglm_control"`.
+#' @section Threads:
+#' The passes over the data (the loss, its gradient and curvature over all
+#' rows, the checks of a design's values, the rank checks) run on
+#' `getOption("gradglm.threads", 2)` threads when the package is built with
+#' OpenMP and the data have 20,000 rows or more; under `R CMD check`'s core
+#' limit (`_R_CHECK_LIMIT_CORES_`) on at most 2. The minibatch optimizers
+#' (`"sgd"`, `"adam"`) share a batch's rows between the threads when the batch
+#' is large enough to pay for it (for a linear model on 50 columns, a batch of
+#' about 1,000 rows; for a network, smaller ones). Each thread sums its own
+#' rows, so fits on different numbers of threads differ by rounding only.
+#' `options(gradglm.threads = 1)` runs everything on the calling thread.
 #' @seealso [gradglm()]
 #' @examples
 #' gradglm_control(tol = 1e-10)
