@@ -47,34 +47,44 @@ struct RowSample {
 
 std::unique_ptr<RowSample> sample_rows(const Design& X, const Response& y, const VecRef& w, const double* off,
                                        Index m, int threads) {
-  const Index n = X.rows(), p = X.cols(), run = 256;
+  const Index n = X.rows(), p = X.cols(), run = std::min<Index>(256, n);
   const Index runs = std::max<Index>(1, m / run);
   m = runs * run;
-  std::vector<Index> rows(m);
-  for (Index r = 0; r < runs; ++r) {
-    const Index first = (Index)((double)r * (n - run) / std::max<Index>(1, runs - 1));
-    for (Index i = 0; i < run; ++i) rows[r * run + i] = std::min(first + i, n - 1);
-  }
+  // (each run's first row; a run lies inside [0, n))
+  std::vector<Index> first(runs);
+  for (Index r = 0; r < runs; ++r) first[r] = (Index)((double)r * (n - run) / std::max<Index>(1, runs - 1));
   std::unique_ptr<RowSample> s(new RowSample);
   s->X.resize(m, p);
   double* out = s->X.data();
   advise_huge_pages(out, sizeof(double) * m * p);
   const int T = std::max(1, std::min(threads, (int)p));
-  // column by column (X is column-major), the columns shared among the threads
+  // column by column (X is column-major), each run a contiguous copy, the
+  // columns shared among the threads
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(T) if (T > 1)
 #endif
   for (Index j = 0; j < p; ++j) {
-    for (Index i = 0; i < m; ++i) out[j * m + i] = X.value(rows[i], j);
+    const double* c = X.col(j);
+    double* o = out + j * m;
+    if (!c) {
+      std::fill(o, o + m, 1.0);
+    } else {
+      for (Index r = 0; r < runs; ++r) std::copy(c + first[r], c + first[r] + run, o + r * run);
+    }
   }
   (void)T;
   s->y.resize(m);
   s->w.resize(m);
   s->offset.resize(m);
-  for (Index i = 0; i < m; ++i) {
-    s->y[i] = y.y[rows[i]];
-    s->w[i] = w[rows[i]];
-    s->offset[i] = off ? off[rows[i]] : 0.0;
+  for (Index r = 0; r < runs; ++r) {
+    const Index f = first[r];
+    std::copy(y.y + f, y.y + f + run, s->y.data() + r * run);
+    for (Index i = 0; i < run; ++i) s->w[r * run + i] = w[f + i];
+    if (off) {
+      std::copy(off + f, off + f + run, s->offset.data() + r * run);
+    } else {
+      std::fill(s->offset.data() + r * run, s->offset.data() + (r + 1) * run, 0.0);
+    }
   }
   return s;
 }
