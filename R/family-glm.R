@@ -34,6 +34,8 @@ glm_numeric_response <- function(y, family, weights, fun, check = NULL) {
 binomial_response <- function(y, family, weights, fun, whole = TRUE) {
   nm <- if (is.matrix(y)) rownames(y) else names(y)
   n <- NROW(y)
+  # (a one-column matrix is a vector of proportions or 0/1, as for glm)
+  if (is.matrix(y) && ncol(y) == 1L) y <- as.vector(y)
   trials <- filled_vector(n, 1)
   if (is.matrix(y)) {
     if (ncol(y) != 2L || !is.numeric(y)) {

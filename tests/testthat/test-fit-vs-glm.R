@@ -361,3 +361,26 @@ test_that("gradglm_fit matches glm", {
   r <- glm.fit(X, bw$ptl, weights = w, offset = off, family = poisson(), control = glm_tight)
   expect_close(o$deviance, r$deviance, 1e-8, label = "deviance vs glm.fit")
 })
+
+test_that("a binomial response given as a one-column matrix is fitted as glm fits it", {
+  X <- cbind(1, x = c(0.3, 1.1, 0.2, 2.5, 1.9, 0.4, 3.1, 2.2, 0.8, 1.5))
+  y <- c(0, 0, 1, 1, 0, 0, 1, 1, 1, 0)
+  ym <- matrix(y, ncol = 1, dimnames = list(letters[1:10], NULL))
+  ref <- glm.fit(X, ym, family = binomial())
+  fit <- gradglm_fit(X, ym, family = binomial())
+  expect_equal(unname(coef(fit)), unname(coef(ref)), tolerance = 1e-8)
+  expect_identical(names(fitted(fit)), letters[1:10])
+  expect_equal(deviance(fit), ref$deviance, tolerance = 1e-10)
+  d <- data.frame(y = y, x = X[, 2])
+  f2 <- gradglm(cbind(y) ~ x, data = d, family = binomial())
+  g2 <- glm(cbind(y) ~ x, data = d, family = binomial())
+  expect_equal(coef(f2), coef(g2), tolerance = 1e-8)
+  expect_equal(deviance(f2), deviance(g2), tolerance = 1e-10)
+  # proportions with weights, as a one-column matrix too
+  w <- c(3, 5, 2, 4, 4, 6, 2, 3, 5, 4)
+  pm <- matrix(c(1, 2, 1, 3, 1, 2, 2, 2, 4, 1) / w, ncol = 1)
+  expect_equal(unname(coef(gradglm_fit(X, pm, weights = w, family = binomial()))),
+               unname(coef(glm.fit(X, pm, weights = w, family = binomial()))), tolerance = 1e-8)
+  # two columns are still (successes, failures); three are an error
+  expect_error(gradglm_fit(X, cbind(y, y, y), family = binomial()), "2 numeric columns")
+})
