@@ -11,7 +11,7 @@
 #     trace (the trace's clock runs inside the optimizer, so the set-up, the final
 #     full-data loss and the standard errors are not counted), median over 3 epochs,
 #     on the default two threads (a batch's runs are shared between them when the
-#     batch is large enough to pay for it: here from 128 rows) and on one.
+#     batch is large enough to pay for it: here the batches of 1024 rows) and on one.
 # The epoch reads X in place: batches are lists of runs of consecutive rows, and no
 # batch copies its rows. The issue-4 target is an epoch at most 2x the full pass.
 # For comparison the full pass is also timed on the default 2 threads (an epoch is

@@ -261,6 +261,17 @@ bool gc_make_room(double bytes) {
   }
 }
 
+namespace {
+// a new double vector of length len (protected once: the caller unprotects),
+// its pages asked for as huge pages before anything is written to them
+SEXP fresh_doubles(R_xlen_t len, double*& p) {
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, len));
+  p = REAL(out);
+  gradglm::advise_huge_pages(p, sizeof(double) * (size_t)len);
+  return out;
+}
+}  // namespace
+
 // A fresh double vector of length n, every element `value`: a fit's unit
 // weights, zero offsets and unit binomial trials. Its pages are asked for as
 // huge pages before they are written (src/huge_pages.h), so that a vector of
@@ -270,9 +281,8 @@ bool gc_make_room(double bytes) {
 SEXP filled_vector(double n, double value) {
   if (!(n >= 0) || n > (double)R_XLEN_T_MAX) Rcpp::stop("filled_vector: bad length");
   const R_xlen_t len = (R_xlen_t)n;
-  SEXP out = PROTECT(Rf_allocVector(REALSXP, len));
-  double* p = REAL(out);
-  gradglm::advise_huge_pages(p, sizeof(double) * (size_t)len);
+  double* p;
+  SEXP out = fresh_doubles(len, p);
   std::fill(p, p + len, value);
   UNPROTECT(1);
   return out;
@@ -289,9 +299,8 @@ SEXP double_values(SEXP x) {
   }
   if (type == REALSXP && ATTRIB(x) == R_NilValue) return x;
   const R_xlen_t len = Rf_xlength(x);
-  SEXP out = PROTECT(Rf_allocVector(REALSXP, len));
-  double* p = REAL(out);
-  gradglm::advise_huge_pages(p, sizeof(double) * (size_t)len);
+  double* p;
+  SEXP out = fresh_doubles(len, p);
   if (type == REALSXP) {
     const double* v = REAL(x);
     std::copy(v, v + len, p);
