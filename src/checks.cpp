@@ -263,11 +263,10 @@ bool gc_make_room(double bytes) {
 
 namespace {
 // a new double vector of length len (protected once: the caller unprotects),
-// its pages asked for as huge pages before anything is written to them
+// on huge pages of its own (src/huge_pages.h)
 SEXP fresh_doubles(R_xlen_t len, double*& p) {
-  SEXP out = PROTECT(Rf_allocVector(REALSXP, len));
+  SEXP out = PROTECT(gradglm::huge_doubles(len));
   p = REAL(out);
-  gradglm::advise_huge_pages(p, sizeof(double) * (size_t)len);
   return out;
 }
 }  // namespace

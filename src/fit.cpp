@@ -39,52 +39,23 @@ namespace {
 
 // A systematic sample of about m rows of a one-design model, used for a cheap
 // first fit: runs of 256 consecutive rows at evenly spaced places, so that
-// only the sampled part of X is read from memory.
+// only the sampled part of X is read from memory. The passes read the runs
+// where they lie (no copy of the rows).
 struct RowSample {
-  MatrixXd X;
-  VectorXd y, w, offset;
+  std::vector<RowRun> runs;
+  double wsum = 0.0;  // the prior weight of the sampled rows
 };
 
-std::unique_ptr<RowSample> sample_rows(const Design& X, const Response& y, const VecRef& w, const double* off,
-                                       Index m, int threads) {
-  const Index n = X.rows(), p = X.cols(), run = std::min<Index>(256, n);
+std::unique_ptr<RowSample> sample_rows(Index n, const VecRef& w, Index m) {
+  const Index run = std::min<Index>(256, n);
   const Index runs = std::max<Index>(1, m / run);
-  m = runs * run;
-  // (each run's first row; a run lies inside [0, n))
-  std::vector<Index> first(runs);
-  for (Index r = 0; r < runs; ++r) first[r] = (Index)((double)r * (n - run) / std::max<Index>(1, runs - 1));
   std::unique_ptr<RowSample> s(new RowSample);
-  s->X.resize(m, p);
-  double* out = s->X.data();
-  advise_huge_pages(out, sizeof(double) * m * p);
-  const int T = std::max(1, std::min(threads, (int)p));
-  // column by column (X is column-major), each run a contiguous copy, the
-  // columns shared among the threads
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) num_threads(T) if (T > 1)
-#endif
-  for (Index j = 0; j < p; ++j) {
-    const double* c = X.col(j);
-    double* o = out + j * m;
-    if (!c) {
-      std::fill(o, o + m, 1.0);
-    } else {
-      for (Index r = 0; r < runs; ++r) std::copy(c + first[r], c + first[r] + run, o + r * run);
-    }
-  }
-  (void)T;
-  s->y.resize(m);
-  s->w.resize(m);
-  s->offset.resize(m);
+  s->runs.resize(runs);
   for (Index r = 0; r < runs; ++r) {
-    const Index f = first[r];
-    std::copy(y.y + f, y.y + f + run, s->y.data() + r * run);
-    for (Index i = 0; i < run; ++i) s->w[r * run + i] = w[f + i];
-    if (off) {
-      std::copy(off + f, off + f + run, s->offset.data() + r * run);
-    } else {
-      std::fill(s->offset.data() + r * run, s->offset.data() + (r + 1) * run, 0.0);
-    }
+    // (each run lies inside [0, n))
+    s->runs[r].start = (Index)((double)r * (n - run) / std::max<Index>(1, runs - 1));
+    s->runs[r].len = run;
+    s->wsum += w.segment(s->runs[r].start, run).sum();
   }
   return s;
 }
@@ -92,19 +63,29 @@ std::unique_ptr<RowSample> sample_rows(const Design& X, const Response& y, const
 // glm's start: one Fisher-scoring step from the linear predictor eta0 (the
 // family's starting means), which need not be of the form X beta:
 //   (X' W X) beta = X' W z,   z = eta0 - offset - l'(eta0) / l''(eta0).
-// Returns false when the weighted least-squares problem is singular.
+// Over the rows of `runs` when given (a row sample, read where it lies), else
+// over all rows. Returns false when the weighted least-squares problem is
+// singular.
 bool scoring_start(const LinearPredictor& pred, const Family& fam, const Response& y, const VecRef& w,
-                   int threads, VectorXd& beta, MatrixXd* gram = nullptr) {
-  const Index n = pred.n(), p = pred.dim(), B = pred.block_rows();
+                   int threads, VectorXd& beta, MatrixXd* gram = nullptr, const std::vector<RowRun>* runs = nullptr) {
+  const Index n = pred.n(), p = pred.dim();
+  Index B = pred.block_rows(), rows = n;
+  if (runs) {
+    rows = 0;
+    for (const RowRun& r : *runs) {
+      B = std::max(B, r.len);
+      rows += r.len;
+    }
+  }
   const double* off = pred.offset(0);
-  const int T = threads_for((long)n, threads);
+  const int T = std::min<int>(threads_for((long)rows, threads), runs ? (int)runs->size() : threads);
   std::vector<VectorXd> rhs(T, VectorXd::Zero(p)), r(T, VectorXd(B)), ww(T, VectorXd(B));
   std::vector<MatrixXd> h(T, MatrixXd::Zero(p, p));
   std::vector<LinearPredictor::Work> work(T);
   const std::vector<std::pair<int, int>> pairs(1, std::make_pair(0, 0));
   std::vector<std::vector<double>> e0(T, std::vector<double>(B));
   std::vector<std::vector<UnitValues>> us(T, std::vector<UnitValues>(B));
-  for_blocks((long)n, (long)B, T, [&](int t, long start, long len) {
+  for_runs_or_blocks(runs, (long)n, (long)B, T, [&](int t, long start, long len) {
     fam.start_eta_block(y.y + start, w.data() + start, len, e0[t].data());
     fam.unit_block(y.y + start, e0[t].data(), len, us[t].data());
     for (Index k = 0; k < len; ++k) {
@@ -133,6 +114,26 @@ bool scoring_start(const LinearPredictor& pred, const Family& fam, const Respons
   if (ldlt.info() != Eigen::Success) return false;
   beta = ldlt.solve(rhs[0]);
   return beta.allFinite();
+}
+
+// X' W X (its lower triangle) over the rows of runs, W their prior weights
+MatrixXd runs_gram(const LinearPredictor& pred, const VecRef& w, const std::vector<RowRun>& runs, int threads) {
+  const Index p = pred.dim();
+  Index B = pred.block_rows(), rows = 0;
+  for (const RowRun& r : runs) {
+    B = std::max(B, r.len);
+    rows += r.len;
+  }
+  const int T = std::min<int>(threads_for((long)rows, threads), (int)runs.size());
+  std::vector<MatrixXd> h(T, MatrixXd::Zero(p, p));
+  std::vector<LinearPredictor::Work> work(T);
+  const std::vector<std::pair<int, int>> pairs(1, std::make_pair(0, 0));
+  for_runs_or_blocks(&runs, (long)pred.n(), (long)B, T, [&](int t, long start, long len) {
+    pred.load(start, len, work[t]);
+    pred.add_curv(w.data() + start, pairs, work[t], h[t]);
+  });
+  for (int t = 1; t < T; ++t) h[0] += h[t];
+  return h[0];
 }
 
 // A network's inputs: the columns `input_columns` (0-based) of the design `inputs`
@@ -254,8 +255,7 @@ class FitDriver {
     }
     build();
     // the passes write the predictors straight into the vector R gets
-    eta_r_ = Rcpp::NumericMatrix(Rcpp::no_init(m_.n, m_.lik->k()));
-    advise_huge_pages(eta_r_.begin(), sizeof(double) * eta_r_.size());
+    eta_r_ = Rcpp::NumericMatrix(huge_double_matrix(m_.n, m_.lik->k()));
     obj_->write_eta_to(eta_r_.begin());
     if (exact_) {
       exact_result();
@@ -578,11 +578,17 @@ class FitDriver {
     if (glm_ && (optimizer_ == "newton" || optimizer_ == "lbfgs") && !have_start_ && n >= subsample_min_ &&
         4 * ms <= n) {
       PhaseTimer t("row sample: drawn");
-      sample_ = sample_rows(m_.designs[0], m_.y, W_, m_.offsets[0], ms, threads_);
-      if (!(sample_->w.sum() > 0)) sample_.reset();
+      sample_ = sample_rows(n, W_, ms);
+      if (!(sample_->wsum > 0)) sample_.reset();
     }
+    // (a sample of full column rank makes the whole design of full rank:
+    // exact collinearity would show in any subset of the rows)
+    const bool sample_full_rank =
+        sample_ && gram_clearly_full_rank(runs_gram(LinearPredictor(m_.designs, m_.blocks, m_.offsets), W_,
+                                                    sample_->runs, threads_),
+                                          1e3 * rank_tol_);
     for (int d = 0; d < D; ++d) {
-      if (d == 0 && sample_ && clearly_full_rank(sample_->X, sample_->w, 1e3 * rank_tol_, threads_)) {
+      if (d == 0 && sample_full_rank) {
         aliased_[d].assign(m_.designs[d].cols(), false);
       } else if (d == 0 && D == 1 && defer_rank_check()) {
         // a wide design's QR would cost more than the fit: the start's
@@ -618,11 +624,6 @@ class FitDriver {
       keep_[d] = kept_columns(aliased_[d]);
       kept_designs_.push_back((Index)keep_[d].size() < m_.designs[d].cols() ? m_.designs[d].select(keep_[d])
                                                                              : m_.designs[d]);
-    }
-    if (sample_ && (Index)keep_[0].size() < sample_->X.cols()) {
-      MatrixXd Xs(sample_->X.rows(), keep_[0].size());
-      for (size_t j = 0; j < keep_[0].size(); ++j) Xs.col(j) = sample_->X.col(keep_[0][j]);
-      sample_->X.swap(Xs);
     }
     pred_.reset(new LinearPredictor(kept_designs_, m_.blocks, m_.offsets));
     full_pred_.reset(new LinearPredictor(m_.designs, m_.blocks, m_.offsets));  // the coefficients' layout
@@ -668,13 +669,9 @@ class FitDriver {
     // (glm's maxit = 1 stops at its start, the scoring step on all rows)
     if (sample_ && s_.max_iter > 1) {
       const SampleScope in_sample;
-      const std::vector<Design> sd(1, Design::dense(sample_->X.data(), sample_->X.rows(), sample_->X.cols()));
-      const std::vector<const double*> so(1, sample_->offset.data());
-      const LinearPredictor sub_pred(sd, m_.blocks, so);
-      const Response sy{sample_->y.data(), sample_->y.size(), 1};
-      ModelObjective sub(sub_pred, *glm_, sy, sample_->w, threads_);
+      ModelObjective sub(*pred_, *glm_, m_.y, W_, threads_, &sample_->runs);
       VectorXd b0;
-      if (scoring_start(sub_pred, *glm_, sy, sample_->w, threads_, b0)) {
+      if (scoring_start(*pred_, *glm_, m_.y, W_, threads_, b0, nullptr, &sample_->runs)) {
         Settings ss = s_;
         ss.tol = 1e-10;  // its curvature at the subsample optimum preconditions the full fit
         ss.loss_floor = 0.1 / (2.0 * sub.weight_sum());
@@ -711,19 +708,15 @@ class FitDriver {
     std::unique_ptr<RowSample> rs;
     {
       PhaseTimer t("row sample: drawn");
-      rs = sample_rows(kept_designs_[0], m_.y, W_, m_.offsets[0], ms, threads_);
+      rs = sample_rows(m_.n, W_, ms);
     }
-    const double wsum = rs->w.sum();
+    const double wsum = rs->wsum;
     if (!(wsum > 0)) return false;
     PhaseTimer t("start: scoring step on a row sample");
     const SampleScope in_sample;
-    const std::vector<Design> sd(1, Design::dense(rs->X.data(), rs->X.rows(), rs->X.cols()));
-    const std::vector<const double*> so(1, rs->offset.data());
-    const LinearPredictor sub_pred(sd, m_.blocks, so);
-    const Response sy{rs->y.data(), rs->y.size(), 1};
     VectorXd b0;
     MatrixXd gram;
-    if (!scoring_start(sub_pred, *glm_, sy, rs->w, threads_, b0, &gram)) return false;
+    if (!scoring_start(*pred_, *glm_, m_.y, W_, threads_, b0, &gram, &rs->runs)) return false;
     if (!gram_clearly_full_rank(gram, 1e3 * rank_tol_)) return false;
     rank_deferred_ = false;
     theta0_ = b0;
@@ -946,8 +939,7 @@ class FitDriver {
     }
     // n_boundary counts fitted means numerically at 0 (or 1 for binomial)
     int n_boundary = 0;
-    Rcpp::NumericVector ww_r = Rcpp::no_init(n), mu_r = Rcpp::no_init(n), res_r = Rcpp::no_init(n);
-    for (double* v : {ww_r.begin(), mu_r.begin(), res_r.begin()}) advise_huge_pages(v, sizeof(double) * n);
+    Rcpp::NumericVector ww_r(huge_doubles(n)), mu_r(huge_doubles(n)), res_r(huge_doubles(n));
     const bool canonical = glm_->canonical();
     if (glm_->calls_r()) {
       // a link of one's own: its values a block of rows at a time

@@ -27,8 +27,14 @@ double RowData::weight(const std::vector<RowRun>& runs) const {
 }
 
 ModelObjective::ModelObjective(const LinearPredictor& pred, const Likelihood& lik, const Response& y,
-                               const VecRef& w, int threads)
-    : pred_(pred), lik_(lik), rows_(y, w, pred.n(), pred.k(), lik.k(), threads) {}
+                               const VecRef& w, int threads, const std::vector<RowRun>* subset)
+    : pred_(pred), lik_(lik), rows_(y, w, pred.n(), pred.k(), lik.k(), threads) {
+  if (subset && !subset->empty()) {
+    subset_ = *subset;
+    rows_.wsum = rows_.weight(subset_);
+    if (!(rows_.wsum > 0.0)) throw std::invalid_argument("the sampled rows' weights sum to zero");
+  }
+}
 
 void ModelObjective::set_scale_floors(const VectorXd& b, double below) {
   floors_.clear();

@@ -107,8 +107,9 @@ class Objective {
 // rows are still in cache. Threads keep their own sums, added at the end.
 class ModelObjective : public Objective {
  public:
+  // (over the rows of `subset` alone when given: a row sample read where it lies)
   ModelObjective(const LinearPredictor& pred, const Likelihood& lik, const Response& y, const VecRef& w,
-                 int threads = 1);
+                 int threads = 1, const std::vector<RowRun>* subset = nullptr);
 
   Index dim() const override { return pred_.dim(); }
   double value(const VectorXd& b) override { return pass(b, nullptr, nullptr, Curv::none); }
@@ -169,6 +170,7 @@ class ModelObjective : public Objective {
   // the weight sum)
   double pass(const VectorXd& b, VectorXd* grad, MatrixXd* H, Curv mode,
               const std::vector<RowRun>* runs = nullptr, double denom = 0.0) {
+    if (!runs && !subset_.empty()) runs = &subset_;
     double* out = runs ? nullptr : eta_out_;
     if (out) eta_at_.resize(0);  // (until the pass has written every row)
     ColumnScan* scan = runs ? nullptr : scan_;
@@ -179,6 +181,7 @@ class ModelObjective : public Objective {
     return f;
   }
   std::vector<PassWork<LinearPredictor>> work_;
+  std::vector<RowRun> subset_;
   double* eta_out_ = nullptr;
   VectorXd eta_at_;
   ColumnScan* scan_ = nullptr;

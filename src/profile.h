@@ -67,8 +67,8 @@ class PhaseTimer {
 
 // the name of a pass's phase: its kind, and whether it runs over a row sample
 inline const char* pass_phase(bool minibatch, bool curv, bool grad) {
-  if (minibatch) return "pass: minibatch";
   if (engine_profile().sample) return curv ? "sample pass: curvature" : grad ? "sample pass: gradient" : "sample pass: loss";
+  if (minibatch) return "pass: minibatch";
   return curv ? "pass: loss, gradient, curvature" : grad ? "pass: loss, gradient" : "pass: loss";
 }
 

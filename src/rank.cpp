@@ -76,25 +76,6 @@ std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, i
   return aliased_columns(R, colnorm, tol);
 }
 
-bool clearly_full_rank(const MatrixXd& X, const VectorXd& w, double margin, int threads) {
-  // Cholesky of the correlation-scaled Gram matrix: L_jj^2 is the share of
-  // column j's squared norm left after projecting out the earlier columns.
-  // X' W X by blocks of rows, each thread adding into its own sum, with the
-  // weighted block in a small buffer (no copy of X).
-  const Index n = X.rows(), p = X.cols();
-  const long B = std::max<long>(64, 32768 / std::max<Index>(1, p));
-  const int T = threads_for((long)n, threads);
-  std::vector<MatrixXd> G(T, MatrixXd::Zero(p, p));
-  std::vector<MatrixXd> S(T);
-  for_blocks((long)n, B, T, [&](int t, long start, long len) {
-    S[t].resize(len, p);
-    scale_rows(w.data() + start, X.data() + start, X.rows(), len, p, S[t].data());
-    add_cross_product(S[t].data(), len, p, X.data() + start, X.rows(), p, len, G[t].data(), p, true);
-  });
-  for (int t = 1; t < T; ++t) G[0] += G[t];
-  return gram_clearly_full_rank(G[0], margin);
-}
-
 bool gram_clearly_full_rank(const MatrixXd& G, double margin) {
   const VectorXd d = G.diagonal().cwiseSqrt();
   if (!(d.minCoeff() > 0.0)) return false;

@@ -29,12 +29,10 @@ std::vector<bool> aliased_columns(MatrixXd& A, const VectorXd& colnorm, double t
 // count sketch of it for large n).
 std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, int threads);
 
-// True when every column of the dense matrix X (with row weights w) keeps a
-// part orthogonal to the earlier columns of at least `margin` of its norm.
-// For a sample of rows: rows only add information, so the full design is then
-// of full rank as well (exact collinearity would show in any subset of rows).
-bool clearly_full_rank(const MatrixXd& X, const VectorXd& w, double margin, int threads = 1);
-// the same test on a Gram matrix X' W X (its lower triangle) of positive weights
+// True when every column of a design keeps a part orthogonal to the earlier
+// columns of at least `margin` of its norm, from its Gram matrix X' W X (the
+// lower triangle) of positive weights. For a sample of rows: rows only add
+// information, so the full design is then of full rank as well.
 bool gram_clearly_full_rank(const MatrixXd& G, double margin);
 
 // the positions of the columns that are not aliased

@@ -52,6 +52,19 @@ test_that("large logistic fits started from a row sample agree with glm.fit", {
   ref3 <- glm.fit(X, y, weights = w, family = binomial(), control = glm.control(epsilon = 1e-12))
   expect_identical(unname(is.na(coef(fit3))), rep(c(FALSE, TRUE), c(6, 1)))
   expect_equal(unname(coef(fit3)[1:6]), unname(ref3$coefficients), tolerance = 1e-8)
+
+  # an offset: the sample's passes read it, as its rows, where it lies
+  off <- rnorm(n, sd = 0.3)
+  gradglm:::engine_profile(TRUE, TRUE)
+  fit4 <- gradglm_fit(X, y, offset = off, family = binomial())
+  pr <- gradglm:::engine_profile(FALSE)
+  expect_true("sample pass: curvature" %in% pr$phase)
+  ref4 <- glm.fit(X, y, offset = off, family = binomial(), control = glm.control(epsilon = 1e-12))
+  expect_equal(unname(coef(fit4)), unname(ref4$coefficients), tolerance = 1e-8)
+  # (glm()'s null deviance with an offset: the intercept-only model refitted with it)
+  null4 <- glm.fit(rep(1, n), y, offset = off, family = binomial(), control = glm.control(epsilon = 1e-12))
+  expect_equal(fit4$null.deviance, null4$deviance, tolerance = 1e-8)
+  expect_equal(unname(fitted(fit4)), unname(ref4$fitted.values), tolerance = 1e-8)
 })
 
 test_that("a long fit can be interrupted (R's interrupt checks are serviced)", {
