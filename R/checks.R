@@ -43,8 +43,14 @@ check_weights <- function(w, n, fun = "gradglm", all_zero = FALSE) {
   w
 }
 
+# the offset of a fit's rows (its context, ctx in fit_core()): zeros where
+# none was given
+ctx_offset <- function(ctx) if (is.null(ctx$offset)) filled_vector(ctx$n, 0) else ctx$offset
+
+# (NULL stays NULL: a fit without an offset allocates no vector of zeros;
+# ctx_offset() makes one where a start needs it)
 check_offset <- function(offset, n, fun = "gradglm") {
-  if (is.null(offset)) return(filled_vector(n, 0))
+  if (is.null(offset)) return(NULL)
   if (!is.numeric(offset)) abort(fun, "'offset' must be numeric, not ", class(offset)[1L])
   offset <- as.numeric(offset)
   if (length(offset) != n) {

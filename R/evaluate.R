@@ -330,7 +330,7 @@ evaluate <- function(fit, newdata, measure = NULL, ..., weights = NULL) {
   resp <- family_row(fit$family)$response(y, fit$family, w, fun)
   d$cw <- as.vector(resp$weights)
   if (outcome == "binary") {
-    return(c(d, list(y = as.vector(resp$y), trials = as.vector(resp$trials),
+    return(c(d, list(y = as.vector(resp$y), trials = as.vector(unit_trials(resp$trials, NROW(resp$y))),
                      p = as.vector(pred$mu))))
   }
   d$y <- if (is.matrix(resp$y)) unname(resp$y) else as.vector(resp$y)

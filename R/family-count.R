@@ -142,7 +142,7 @@ negbin_model <- function(family, resp, x, fun) {
 negbin_start <- function(ctx) {
   y <- ctx$resp$y
   w <- ctx$resp$weights
-  off <- ctx$offset
+  off <- ctx_offset(ctx)
   family <- ctx$family
   b <- NULL
   if (ctx$optimizer %in% c("newton", "lbfgs")) {

@@ -9,8 +9,10 @@ NULL
 # location-scale model (R/family-scale.R).
 
 # The response as a GLM uses it, following glm's conventions: y as a numeric
-# vector, the trials per row (binomial's `n` for the AIC) and the prior
-# weights times the trials for a cbind(successes, failures) response.
+# vector, the trials per row (binomial's `n` for the AIC; NULL for one trial
+# each, so that a fit allocates no vector of ones: unit_trials() makes it
+# where it is read) and the prior weights times the trials for a
+# cbind(successes, failures) response.
 glm_numeric_response <- function(y, family, weights, fun, check = NULL) {
   if (is.matrix(y) && ncol(y) != 1L) {
     abort(fun, "the response must be a vector for family ", family$family,
@@ -28,7 +30,7 @@ glm_numeric_response <- function(y, family, weights, fun, check = NULL) {
           ": their squares overflow a double; rescale it first (divide by a power of 10)")
   }
   names(y) <- nm
-  list(y = y, trials = rep.int(1, length(y)), weights = weights)
+  list(y = y, trials = NULL, weights = weights)
 }
 
 binomial_response <- function(y, family, weights, fun, whole = TRUE) {
@@ -36,7 +38,7 @@ binomial_response <- function(y, family, weights, fun, whole = TRUE) {
   n <- NROW(y)
   # (a one-column matrix is a vector of proportions or 0/1, as for glm)
   if (is.matrix(y) && ncol(y) == 1L) y <- as.vector(y)
-  trials <- filled_vector(n, 1)
+  trials <- NULL
   if (is.matrix(y)) {
     if (ncol(y) != 2L || !is.numeric(y)) {
       abort(fun, "a matrix response for binomial must be cbind(successes, failures) with 2 numeric columns")
@@ -76,11 +78,14 @@ binomial_response <- function(y, family, weights, fun, whole = TRUE) {
 # glm's AIC, family$aic(...), with a shortcut for 0/1 data with unit weights,
 # where the saturated log-likelihood is zero and -2 log-likelihood is the deviance
 binomial_aic <- function(family, y, trials, mu, weights, dev) {
-  if (all(weights == 1) && all(trials == 1) && all(y == 0 | y == 1)) return(dev)
-  family$aic(y, trials, mu, weights, dev)
+  if (all(weights == 1) && (is.null(trials) || all(trials == 1)) && all(y == 0 | y == 1)) return(dev)
+  family$aic(y, unit_trials(trials, length(y)), mu, weights, dev)
 }
 
-stats_aic <- function(family, y, trials, mu, weights, dev) family$aic(y, trials, mu, weights, dev)
+# the trials of a response's rows: NULL (one each) as a vector of ones
+unit_trials <- function(trials, n) if (is.null(trials)) filled_vector(n, 1) else trials
+
+stats_aic <- function(family, y, trials, mu, weights, dev) family$aic(y, unit_trials(trials, length(y)), mu, weights, dev)
 
 register_family(new_family_row(
   "gaussian", c("identity", "log", "inverse"), "gaussian", ns = "stats", power_links = TRUE, own_links = TRUE,

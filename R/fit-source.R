@@ -977,7 +977,7 @@ binomial_aic_pass <- function(each_parts, design, family, coef, any_trials) {
     eta <- drop(design(parts) %*% coef)
     if (!is.null(parts$offset)) eta <- eta + parts$offset
     mu <- family$linkinv(eta)
-    k <- if (any_trials) resp$trials else resp$weights
+    k <- if (any_trials && !is.null(resp$trials)) resp$trials else resp$weights
     total <<- total - 2 * sum(ifelse(k > 0, resp$weights / k, 0) *
                                 stats::dbinom(round(k * resp$y), round(k), mu, log = TRUE))
   })
@@ -998,7 +998,7 @@ fitted_sums_pass <- function(each_parts, design, family, row, coef, info) {
     mu <- family$linkinv(eta)
     w <- resp$weights
     ok <- w > 0
-    ll <- if (is.null(row$eval_loglik)) NA_real_ else sum(row$eval_loglik(resp$y, resp$trials, mu, w, info)[ok])
+    ll <- if (is.null(row$eval_loglik)) NA_real_ else sum(row$eval_loglik(resp$y, unit_trials(resp$trials, NROW(resp$y)), mu, w, info)[ok])
     total <<- add_fitted_sums(total, c(m2ll = -2 * ll, pearson = sum((w * (resp$y - mu)^2 / family$variance(mu))[ok]),
                                        max_mu = max(mu[ok], -Inf)))
   })

@@ -123,7 +123,7 @@ class_response <- function(y, family, weights, fun, ordered = FALSE, keep_empty 
   }
   names(y) <- nm
   list(y = y, engine_y = as.numeric(as.integer(y) - 1L), weights = weights,
-       trials = rep.int(1, length(y)), levels = levels(y), counts = FALSE)
+       trials = filled_vector(length(y), 1), levels = levels(y), counts = FALSE)
 }
 
 register_family(new_family_row(
@@ -290,7 +290,7 @@ ordinal_model <- function(family, resp, x, fun) {
          share <- colSums(resp$weights * class_indicators(resp))  # (0 for a class a chunk lacks)
          cum <- cumsum(pmax(share, 0.5))
          c(numeric(design_ncol(x)), ordinal_quantile(family$link, cum[-L] / cum[L]) +
-             sum(resp$weights * ctx$offset) / sum(resp$weights))
+             sum(resp$weights * ctx_offset(ctx)) / sum(resp$weights))
        },
        finish = ordinal_finish,
        chunk_finish = function(loglik, s, intercept, offset_given, coef, npar, lev) {

@@ -24,7 +24,7 @@ glm_start <- function(ctx) {
     return(NULL)
   }
   if (ctx$optimizer == "exact") return(NULL)
-  gd_start(ctx$x, ctx$resp$y, ctx$resp$weights, ctx$offset, ctx$family)
+  gd_start(ctx$x, ctx$resp$y, ctx$resp$weights, ctx_offset(ctx), ctx$family)
 }
 
 # The coefficients of a GLM (`likelihood`) fitted by Newton's method from
@@ -84,7 +84,7 @@ glm_finish <- function(res, ctx, coef, aliased) {
   if (!is.na(code) && is.null(dim(y)) && is.numeric(mu) && length(mu) == length(y)) {
     null_mu <- if (is.null(wtdmu)) NA_real_ else wtdmu
     # (the deviance itself only where the registry computes its own: poisson's)
-    sums <- glm_sums(y, mu, weights, if (code == 2L) ctx$resp$trials else numeric(0), code, null_mu,
+    sums <- glm_sums(y, mu, weights, if (code == 2L) as.double(ctx$resp$trials) else numeric(0), code, null_mu,
                      engine_threads(), deviance = !is.null(row$deviance))
   }
   dev <- if (is.null(row$deviance)) res$deviance else if (!is.null(sums)) sums[["deviance"]] else
@@ -102,7 +102,7 @@ glm_finish <- function(res, ctx, coef, aliased) {
   } else if (!is.null(sums) && !is.na(sums[["null_deviance"]])) {
     null_dev <- sums[["null_deviance"]]
   } else {
-    null_dev <- sum(family$dev.resids(y, if (intercept) wtdmu else family$linkinv(offset), weights))
+    null_dev <- sum(family$dev.resids(y, if (intercept) wtdmu else family$linkinv(ctx_offset(ctx)), weights))
   }
   # (binomial 0/1 responses of unit weight: the deviance itself)
   m2ll <- if (is.null(sums)) NULL else if (code == 2L && sums[["binary"]] == 1) dev else

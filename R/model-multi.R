@@ -21,7 +21,7 @@ multi_response <- function(y, family, weights, fun) {
   if (is.null(rn)) rn <- paste0("Y", seq_len(ncol(y)))
   storage.mode(y) <- "double"
   colnames(y) <- rn
-  list(y = y, engine_y = unname(y), trials = rep.int(1, nrow(y)), weights = weights, responses = rn)
+  list(y = y, engine_y = unname(y), trials = filled_vector(nrow(y), 1), weights = weights, responses = rn)
 }
 
 multi_gaussian_model <- function(family, resp, x, fun) {
@@ -42,7 +42,7 @@ multi_gaussian_model <- function(family, resp, x, fun) {
            for (r in seq_len(R)) {
              ybar <- sum(resp$weights * resp$y[, r]) / sum(resp$weights)
              if (family$link == "log") ybar <- log(max(ybar, 1e-4))
-             b[icpt, r] <- ybar - sum(resp$weights * ctx$offset) / sum(resp$weights)
+             b[icpt, r] <- ybar - sum(resp$weights * ctx_offset(ctx)) / sum(resp$weights)
            }
          }
          as.vector(b)
@@ -184,7 +184,7 @@ multi_locscale_model <- function(family, resp, x, z, fun) {
        start = function(ctx) {
          # each response's own start, arranged block by block
          per <- lapply(seq_len(R), function(r) {
-           dist_start(design_matrix(x), design_matrix(z), resp$y[, r], resp$weights, ctx$offset, family,
+           dist_start(design_matrix(x), design_matrix(z), resp$y[, r], resp$weights, ctx_offset(ctx), family,
                       estimate_df, fun)
          })
          p <- design_ncol(x)

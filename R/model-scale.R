@@ -23,7 +23,7 @@ locscale_model <- function(family, resp, x, z, fun) {
        likelihood = list(type = "location_scale", dist = ls$dist, link = engine_link(family, fun, glm = FALSE)$link,
                          df = df_fixed),
        blocks = unname(blocks), closed_form = FALSE, estimate_df = estimate_df, df_fixed = df_fixed,
-       start = function(ctx) dist_start(design_matrix(x), design_matrix(z), resp$y, resp$weights, ctx$offset,
+       start = function(ctx) dist_start(design_matrix(x), design_matrix(z), resp$y, resp$weights, ctx_offset(ctx),
                                         family, estimate_df, fun),
        check_control = function(engine_control, fun) {
          if (isTRUE(ls$no_validation) && engine_control$validation > 0) {
@@ -67,7 +67,7 @@ locscale_check <- function(res, ctx, start, x, z) {
     drop_by <- drop(zm %*% g0) - eta[, 2L]
     low <- ok & is.finite(drop_by) & drop_by > 5
     if (any(low) && sum(w[low] * zres[low]^2) / sum(w[low]) < 1e-3 &&
-        fitted_exactly(design_matrix(x), y, ctx$offset, family, low)) {
+        fitted_exactly(design_matrix(x), y, ctx_offset(ctx), family, low)) {
       res$diverged <- TRUE
       res$message <- paste0(
         "the likelihood is unbounded: the location model fits ", sum(low), " observation(s) exactly, and ",
@@ -81,7 +81,7 @@ locscale_check <- function(res, ctx, start, x, z) {
   if (!is.null(df) && isTRUE(family_row(family)$location_scale$has_df) && identical(family$link, "identity") &&
       ncol(design_matrix(z)) == 1L) {
     xm <- design_matrix(x)[, !res$aliased[seq_len(design_ncol(x))], drop = FALSE]
-    hit <- hyperplane_search(xm[ok, , drop = FALSE], (y - ctx$offset)[ok], w[ok], df / (1 + df))
+    hit <- hyperplane_search(xm[ok, , drop = FALSE], (y - ctx_offset(ctx))[ok], w[ok], df / (1 + df))
     if (!is.null(hit)) {
       res$converged <- FALSE
       res$diverged <- TRUE
@@ -238,7 +238,7 @@ locscale_finish <- function(res, ctx, coef, aliased) {
     one <- matrix(1, n, 1L)
     ctrl0 <- utils::modifyList(ctx$engine_control, list(max_iter = max(ctx$engine_control$max_iter, 100L),
                                                         trace = FALSE, verbose = FALSE))
-    s0 <- dist_start(one, one, y, weights, ctx$offset, family, est, ctx$fun)
+    s0 <- dist_start(one, one, y, weights, ctx_offset(ctx), family, est, ctx$fun)
     null_res <- tryCatch(suppressWarnings(fit_model(list(
       designs = c(list(NULL, NULL), if (est) list(NULL)), block_design = c(0L, 1L, if (est) 2L),
       block_m = rep(1L, 2L + est), y = y, weights = weights,

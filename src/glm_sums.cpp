@@ -72,10 +72,13 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVe
                              const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu,
                              int threads = 1, bool deviance = true) {
   const R_xlen_t n = y.size();
-  if (mu.size() != n || w.size() != n || (dist == 2 && trials.size() != n) || dist < 1 || dist > 3) {
+  // (binomial trials: one per row, or none for one trial each)
+  if (mu.size() != n || w.size() != n || (dist == 2 && trials.size() != n && trials.size() != 0) || dist < 1 ||
+      dist > 3) {
     throw std::invalid_argument("glm_sums: y, mu, weights (and trials) must have the same length");
   }
-  const double *Y = y.begin(), *M = mu.begin(), *W = w.begin(), *Tr = dist == 2 ? trials.begin() : nullptr;
+  const double *Y = y.begin(), *M = mu.begin(), *W = w.begin(),
+               *Tr = dist == 2 && trials.size() ? trials.begin() : nullptr;
   const bool with_null = !ISNAN(null_mu);
   // (binomial 0/1 responses: their null unit deviances are two constants)
   const double null0 = dist == 2 && with_null ? unit_deviance(2, 0.0, null_mu) : 0.0;
@@ -84,7 +87,7 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVe
   const std::vector<double>& table = stirling_errors();
   // (binomial: m is the number of trials when some row has more than one)
   bool by_trials = false;
-  if (dist == 2) {
+  if (Tr) {
     for (R_xlen_t i = 0; i < n && !by_trials; ++i) by_trials = Tr[i] > 1.0;
   }
   double dev = 0.0, null_dev = 0.0, minus2ll = 0.0, odd = 0.0, binom_odd = 0.0;
@@ -102,7 +105,7 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVe
     }
     if (dist == 2) {
       // (the shortcut's conditions; anything else counts as odd)
-      odd += (wi == 1.0 && Tr[i] == 1.0 && (yi == 0.0 || yi == 1.0)) ? 0.0 : 1.0;
+      odd += (wi == 1.0 && (!Tr || Tr[i] == 1.0) && (yi == 0.0 || yi == 1.0)) ? 0.0 : 1.0;
       const double m = by_trials ? Tr[i] : wi;
       if (m > 0.0) {
         const double N = std::nearbyint(m), k = std::nearbyint(m * yi);

@@ -338,8 +338,9 @@ test_that("fits from SQLite, CSV files and a function equal the in-memory fits (
   expect_equal(disk$source$reads, 1)
   expect_equal(disk$source$cached_chunks, 4L)
   expect_equal(disk$source$disk_cache[["chunks"]], 2)
-  # (two chunks of 1,000 rows: y, the binomial trials, weights and two columns, 8 bytes each)
-  expect_equal(disk$source$disk_cache[["bytes"]], 2 * 1000 * 5 * 8)
+  # (two chunks of 1,000 rows: y, weights and two columns, 8 bytes each; a 0/1 response
+  # keeps no trials)
+  expect_equal(disk$source$disk_cache[["bytes"]], 2 * 1000 * 4 * 8)
   b <- gradglm(yb ~ x1 + x2, data = dd, family = binomial(), weights = w)
   expect_true(all(fit_gap(disk, b) < 1e-8), info = format(fit_gap(disk, b)))
   expect_length(list.files(dir), 0L)  # the file is gone when the fit ends

@@ -167,6 +167,12 @@ test_that("glm_sums: deviance, null deviance and -2 log-likelihood as stats' fam
   expect_equal(gradglm:::glm_sums(yb, pb, w, rep(1, n), 2L, 0.3, 1L)[["minus2loglik"]],
                binomial()$aic(yb, rep(1, n), pb, w, 0), tolerance = 1e-12)
   expect_identical(gradglm:::glm_sums(yb, pb, w, rep(1, n), 2L, 0.3, 1L)[["binary"]], 0)
+  # no trials (a response of one trial per row, as the fit passes it): as trials of 1 each
+  for (ww in list(rep(1, n), w)) {
+    expect_identical(gradglm:::glm_sums(yb, pb, ww, numeric(0), 2L, 0.3, 1L),
+                     gradglm:::glm_sums(yb, pb, ww, rep(1, n), 2L, 0.3, 1L))
+  }
+  expect_error(gradglm:::glm_sums(yb, pb, w, rep(1, 3), 2L, 0.3, 1L), "same length")
   tr <- sample(1:30, n, TRUE)
   tr[1:4] <- c(1023, 1024, 5000, 2e6)  # (Stirling's errors by the table and by the series)
   k <- rbinom(n, tr, pb)
