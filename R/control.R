@@ -45,7 +45,8 @@
 #' is large enough to pay for it (for a linear model on 50 columns, a batch of
 #' about 1,000 rows; for a network, smaller ones). Each thread sums its own
 #' rows, so fits on different numbers of threads differ by rounding only.
-#' `options(gradglm.threads = 1)` runs everything on the calling thread.
+#' `options(gradglm.threads = 1)` runs everything on the calling thread; a
+#' value other than one whole number of 1 or more is an error.
 #' @seealso [gradglm()]
 #' @examples
 #' gradglm_control(tol = 1e-10)
@@ -132,8 +133,13 @@ print.gradglm_control <- function(x, ...) {
 # Threads for the C++ passes over the data: option "gradglm.threads" (default
 # 2), never more than 2 under R CMD check's core limit.
 engine_threads <- function() {
-  n <- suppressWarnings(as.integer(getOption("gradglm.threads", 2L)))
-  if (length(n) != 1L || is.na(n) || n < 1L) n <- 1L
+  v <- getOption("gradglm.threads", 2L)
+  if (!is.numeric(v) || length(v) != 1L || is.na(v) || v < 1 || v != round(v) || v > .Machine$integer.max) {
+    shown <- if (is.null(v)) "NULL" else paste(utils::head(format(v), 3L), collapse = ", ")
+    stop("gradglm: options(gradglm.threads = ) must be one whole number of threads, 1 or more; it is ",
+         if (is.character(v)) paste0('"', shown, '"') else shown, call. = FALSE)
+  }
+  n <- as.integer(v)
   if (nzchar(Sys.getenv("_R_CHECK_LIMIT_CORES_"))) n <- min(n, 2L)
   n
 }

@@ -461,3 +461,19 @@ test_that("vectors on huge pages of their own behave as R's vectors: copied, mod
     expect_lt(after - before, 60)
   }
 })
+
+test_that("options(gradglm.threads) other than one whole number of 1 or more is a clear error", {
+  old <- options(gradglm.threads = NULL)
+  on.exit(options(old))
+  d <- data.frame(x = 1:10, y = c(1, 3, 2, 5, 4, 6, 8, 7, 9, 10))
+  for (bad in list("four", 0, -1, 1.5, NA, c(1, 2), TRUE)) {
+    options(gradglm.threads = bad)
+    expect_error(gradglm(y ~ x, data = d), "options\\(gradglm.threads = \\) must be one whole number",
+                 info = paste(format(bad), collapse = " "))
+  }
+  options(gradglm.threads = 1)
+  expect_equal(coef(gradglm(y ~ x, data = d)), coef(lm(y ~ x, data = d)), tolerance = 1e-10)
+  options(gradglm.threads = 2L)
+  expect_equal(coef(gradglm(y ~ x, data = d, family = poisson())),
+               coef(glm(y ~ x, data = d, family = poisson())), tolerance = 1e-8)
+})
