@@ -711,6 +711,12 @@ Result stochastic(Minibatches& data, const VectorXd& start, const Settings& s) {
   // the start's loss as the training steps see it (a network's dropout),
   // which the epochs' training losses are compared with
   const double f0_train = data.trains_differently() ? data.train_loss_as_trained(theta) : f0;
+  // Losses within 1% above the start's are the minibatches' noise around a
+  // start that is already about as good as the model gets (a GLM's intercept
+  // only, a multinomial's class shares, a sigma model's start, on data its
+  // inputs do not explain; at sgd's default rate a multinomial ends about
+  // 0.3% above such a start): a learning rate too large shows as more.
+  const double noise_margin = 1e-2 * (std::abs(f0_train) + 1e-3);
   if (!std::isfinite(f0)) {
     res.coef = theta;
     res.loss = f0;
@@ -812,8 +818,9 @@ Result stochastic(Minibatches& data, const VectorXd& start, const Settings& s) {
       res.message = "the validation loss became non-finite in epoch " + std::to_string(epoch);
       break;
     }
-    // a training loss above its starting value for 10 epochs: the rate is too large
-    if (eloss > f0_train && ++above_start >= 10) {
+    // a training loss above its starting value (beyond the noise) for 10
+    // epochs: the rate is too large
+    if (eloss > f0_train + noise_margin && ++above_start >= 10) {
       res.rate_too_large = true;
       res.message = "the training loss was above its starting value in 10 epochs";
       break;
@@ -882,9 +889,9 @@ Result stochastic(Minibatches& data, const VectorXd& start, const Settings& s) {
   if (!res.rate_too_large && !res.diverged && !validated &&
       !(res.loss <= f0 + 1e-7 * (std::abs(f0) + 1e-3))) {
     res.converged = false;
-    if (s.keep_start_if_worse) {
-      // (a network whose start, the model without inputs, is already as good
-      // as its inputs allow)
+    if (s.keep_start_if_worse || res.loss <= f0 + 1e-2 * (std::abs(f0) + 1e-3)) {
+      // (a start already as good as the inputs allow: a network's, the model
+      // without inputs, or a GLM's ending within the noise above its start)
       res.coef = start;
       res.loss = data.loss(start, gfull);
       res.grad_norm = s.grad_scale * gfull.norm();

@@ -592,3 +592,23 @@ test_that("a large minibatch's runs shared between two threads give the one-thre
   # the thread count changes the sums' order, not their terms: not every result is identical
   expect_true(is.finite(deviance(net2)))
 })
+
+test_that("on data its inputs do not explain, a minibatch fit ending just above its start returns the start, with a warning", {
+  # (the start, the class shares or a sigma model's, is already about as good as
+  # the model gets; sgd's steps end within their noise above it, which is no
+  # sign of a learning rate too large)
+  set.seed(3)
+  n <- 30000
+  d <- data.frame(cls = factor(sample(c("a", "b", "c"), n, TRUE)), x1 = rnorm(n), x2 = rnorm(n), y = rnorm(n))
+  expect_warning(f <- gradglm(cls ~ ., data = d, family = multinomial(), optimizer = opt_sgd(),
+                              control = gradglm_control(max_iter = 8)),
+                 "ended above its starting value, so the starting values are returned")
+  expect_false(f$converged)
+  cf <- coef(f)
+  expect_true(all(cf[grepl(":(x1|x2|y)$", names(cf))] == 0))
+  shares <- as.vector(prop.table(table(d$cls)))
+  expect_equal(unname(cf[c("b:(Intercept)", "c:(Intercept)")]), log(shares[2:3] / shares[1]), tolerance = 1e-10)
+  # with the default epochs: fits, not errors
+  expect_s3_class(quiet_fit(gradglm(cls ~ ., data = d, family = multinomial(), optimizer = opt_sgd())), "gradglm")
+  expect_s3_class(quiet_fit(gradglm(y ~ x1, sigma = ~ x2, data = d, optimizer = opt_adam())), "gradglm")
+})
