@@ -13,7 +13,10 @@
 #    gradglm_fit is also timed on one thread (options(gradglm.threads = 1)). Agreement: the
 #    largest |difference| of coefficients relative to max(1, |b|), against glm.fit's.
 # 3. The first call in a fresh R session against the repeated call (a child Rscript that loads
-#    the package, simulates the same data, fits once, then three more times).
+#    the package, simulates the same data, fits once, then three more times); the same after
+#    96 MB of fresh memory has been written and given back before the first call (which
+#    separates what fresh memory costs on the machine from the rest of a first call); and
+#    what 64 MB of fresh memory costs in a new session, the first time and once more.
 # 4. One loss + gradient pass (gradglm:::model_eval) on one and two threads, each against the
 #    time to read X once at the bandwidth section 1 measured on as many threads.
 # 5. The engine's own profile of each fit (gradglm:::engine_profile()): seconds, calls and page faults of
@@ -171,19 +174,42 @@ cat(sprintf("\nLongley (NIST StRD): gradglm_fit's least correct coefficient has 
 child <- tempfile(fileext = ".R")
 writeLines(c("suppressPackageStartupMessages(library(gradglm))", sim_code,
              sprintf("d <- sim(%g, %d, 1)", n, p),
+             "if ('warm' %in% commandArgs(TRUE)) {",
+             "  # (96 MB of fresh memory written and given back first, as the first call's own is)",
+             "  v <- lapply(1:12, function(i) gradglm:::filled_vector(1e6, 1)); rm(v); invisible(gc())",
+             "}",
              "t1 <- system.time(gradglm_fit(d$X, d$yb, family = binomial()))[[3]]",
              "t2 <- median(replicate(3, system.time(gradglm_fit(d$X, d$yb, family = binomial()))[[3]]))",
              "cat(t1, t2, '\\n')"), child)
-fresh <- lapply(1:3, function(i) {
-  out <- system2(file.path(R.home("bin"), "Rscript"), child, stdout = TRUE,
+run_child <- function(script, args = character(0)) {
+  out <- system2(file.path(R.home("bin"), "Rscript"), c(script, args), stdout = TRUE,
                  env = paste0("R_LIBS=", paste(.libPaths(), collapse = ":")))
   as.numeric(strsplit(trimws(utils::tail(out, 1)), " +")[[1]])
-})
-fresh <- do.call(rbind, fresh)
-cat("## The first call in a fresh R session (logistic, three fresh sessions)\n\n")
-cat("| session | first call | repeated call (median of 3) | first / repeated |\n|---|--:|--:|--:|\n")
-for (i in seq_len(nrow(fresh))) cat(sprintf("| %d | %.3f | %.3f | %.2f |\n", i, fresh[i, 1], fresh[i, 2],
-                                            fresh[i, 1] / fresh[i, 2]))
+}
+fresh <- do.call(rbind, lapply(1:3, function(i) run_child(child)))
+warm <- do.call(rbind, lapply(1:3, function(i) run_child(child, "warm")))
+# what fresh memory costs on this machine: 64 MB written the first time in a
+# new R session, and again after it was given back
+mem_child <- tempfile(fileext = ".R")
+writeLines(c("suppressPackageStartupMessages(library(gradglm))",
+             "a <- system.time(v <- gradglm:::filled_vector(8e6, 1))[[3]]; rm(v); invisible(gc())",
+             "b <- system.time(v <- gradglm:::filled_vector(8e6, 1))[[3]]",
+             "cat(a, b, '\\n')"), mem_child)
+fresh_mem <- do.call(rbind, lapply(1:3, function(i) run_child(mem_child)))
+cat("## The first call in a fresh R session (logistic, three fresh sessions each)\n\n")
+cat("| session | first call | repeated call (median of 3) | first / repeated | ",
+    "first call after 96 MB of fresh memory was written and given back | repeated | first / repeated |\n",
+    "|---|--:|--:|--:|--:|--:|--:|\n", sep = "")
+for (i in seq_len(nrow(fresh))) {
+  cat(sprintf("| %d | %.3f | %.3f | %.2f | %.3f | %.3f | %.2f |\n", i, fresh[i, 1], fresh[i, 2], fresh[i, 1] / fresh[i, 2],
+              warm[i, 1], warm[i, 2], warm[i, 1] / warm[i, 2]))
+}
+cat(sprintf(paste0("\nFresh memory on this machine: 64 MB written on huge pages the first time in a new R session ",
+                   "takes %s ms (%.2f ms a MB, median), and %s ms once it has been given back and is written again. ",
+                   "The first call writes about 48 MB of new vectors (the response as doubles, the unit weights, ",
+                   "its four n-vectors of outputs); the later calls reuse memory that the earlier ones gave back.\n\n"),
+            paste(sprintf("%.1f", 1e3 * fresh_mem[, 1]), collapse = ", "), 1e3 * stats::median(fresh_mem[, 1]) / 64,
+            paste(sprintf("%.1f", 1e3 * fresh_mem[, 2]), collapse = ", ")))
 
 # ---- 4. one pass on one and two threads ---------------------------------------------------
 
