@@ -1,21 +1,19 @@
-// Transparent huge pages for the large buffers a fit writes (its outputs, its
-// row sample, R's unit weights and zero offsets): on Linux, where the kernel
-// gives huge pages to memory that asks for them
+// Transparent huge pages for the large vectors a fit writes (its outputs, R's
+// unit weights, the response as doubles): on Linux, where the kernel gives
+// huge pages to memory that asks for them
 // (/sys/kernel/mm/transparent_hugepage/enabled set to "madvise" or "always"),
 // fresh memory is then mapped 2 MB at a time instead of 4 KB at a time. On
 // the virtual machines this package is measured on, a 4 KB page fault costs
-// about 10 microseconds (2.6 ms for each MB written), a fresh 2 MB page about
-// 0.1 ms.
+// about 10 microseconds (2.6 ms for each MB written).
 //
-// Advice alone (advise_huge_pages()) reaches only the whole 2 MB pages inside
-// a buffer; malloc() places a large buffer 16 bytes past a 4 KB boundary, so
-// up to 2 MB at each end stays on 4 KB pages (about 1,000 faults for each
-// buffer). The buffers below are therefore mapped 2 MB-aligned and 2 MB-sized
-// (HugeDoubles for the engine's own buffers, huge_doubles() for R vectors,
-// through R's custom allocators: Rf_allocVector3()), so that every byte of
-// them lies on huge pages. Elsewhere, for buffers under 4 MB, or when the
-// kernel declines, the memory is ordinary: huge pages are never needed for a
-// right answer.
+// Advice alone (madvise() on a vector R allocated) reaches only the whole
+// 2 MB pages inside it; malloc() places a large block 16 bytes past a 4 KB
+// boundary, so up to 2 MB at each end stays on 4 KB pages (about 1,000 faults
+// for each vector). huge_doubles() therefore maps the vector 2 MB-aligned and
+// 2 MB-sized, through R's custom allocators (Rf_allocVector3()), so that all
+// of it lies on huge pages; R gives it back to the system when it collects
+// it. Elsewhere, under 4 MB, or when the kernel declines, the memory is
+// ordinary: huge pages are never needed for a right answer.
 #ifndef GRADGLM_HUGE_PAGES_H
 #define GRADGLM_HUGE_PAGES_H
 
@@ -24,10 +22,9 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <new>
 
 #if defined(__linux__)
+#include <dlfcn.h>
 #include <sys/mman.h>
 #endif
 
@@ -85,8 +82,22 @@ inline void r_free(R_allocator_t*, void* p) {
   char* base = static_cast<char*>(p) - kHead;
   unmap(base, *reinterpret_cast<std::size_t*>(base));
 }
+// R calls r_free() whenever it collects such a vector, possibly after the
+// package's namespace was unloaded (pkgload unloads the library): the
+// library is therefore kept mapped for the rest of the session once it has
+// made one (RTLD_NODELETE), as if it were never unloaded.
+inline void keep_library_loaded() {
+#if defined(__linux__) && defined(RTLD_NODELETE) && defined(RTLD_NOLOAD)
+  Dl_info info;
+  if (dladdr(reinterpret_cast<void*>(&r_free), &info) && info.dli_fname) {
+    (void)dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE);
+  }
+#endif
+}
 inline R_allocator_t* r_allocator() {
   static R_allocator_t a = {&r_alloc, &r_free, nullptr, nullptr};
+  static const bool pinned = (keep_library_loaded(), true);
+  (void)pinned;
   return &a;
 }
 inline bool can_map() {
@@ -97,21 +108,6 @@ inline bool can_map() {
 #endif
 }
 }  // namespace huge_detail
-
-// Advice for a buffer allocated elsewhere (the whole 2 MB pages inside it).
-// Call it before the buffer is first written.
-inline void advise_huge_pages(void* p, std::size_t bytes) {
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  const std::uintptr_t huge = huge_detail::kHuge;
-  if (!p || bytes < 2 * huge) return;
-  const std::uintptr_t start = (reinterpret_cast<std::uintptr_t>(p) + huge - 1) & ~(huge - 1);
-  const std::uintptr_t end = (reinterpret_cast<std::uintptr_t>(p) + bytes) & ~(huge - 1);
-  if (end > start) (void)madvise(reinterpret_cast<void*>(start), end - start, MADV_HUGEPAGE);
-#else
-  (void)p;
-  (void)bytes;
-#endif
-}
 
 // A new double vector of R (unprotected, not initialised) of length len:
 // from 4 MB on, on its own 2 MB-aligned huge pages, returned to the system
@@ -133,42 +129,6 @@ inline SEXP huge_double_matrix(R_xlen_t n, int m) {
   UNPROTECT(2);
   return out;
 }
-
-// The engine's own buffer of n doubles (not initialised), as huge_doubles():
-// mapped on huge pages from 4 MB on, from malloc() below that or where
-// mapping fails. Throws std::bad_alloc when there is no room.
-class HugeDoubles {
- public:
-  HugeDoubles() = default;
-  explicit HugeDoubles(std::size_t n) : bytes_(sizeof(double) * n) {
-    if (bytes_ >= huge_detail::kMapFrom) {
-      mapped_bytes_ = huge_detail::round_up(bytes_);
-      p_ = static_cast<double*>(huge_detail::map_aligned(mapped_bytes_));
-      if (!p_) mapped_bytes_ = 0;
-    }
-    if (!p_ && n) {
-      p_ = static_cast<double*>(std::malloc(bytes_));
-      if (!p_) throw std::bad_alloc();
-    }
-  }
-  ~HugeDoubles() { release(); }
-  HugeDoubles(const HugeDoubles&) = delete;
-  HugeDoubles& operator=(const HugeDoubles&) = delete;
-  double* data() { return p_; }
-  const double* data() const { return p_; }
-
- private:
-  void release() {
-    if (mapped_bytes_) {
-      huge_detail::unmap(p_, mapped_bytes_);
-    } else {
-      std::free(p_);
-    }
-    p_ = nullptr;
-  }
-  double* p_ = nullptr;
-  std::size_t bytes_ = 0, mapped_bytes_ = 0;
-};
 
 }  // namespace gradglm
 

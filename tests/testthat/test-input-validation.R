@@ -477,3 +477,22 @@ test_that("options(gradglm.threads) other than one whole number of 1 or more is 
   expect_equal(coef(gradglm(y ~ x, data = d, family = poisson())),
                coef(glm(y ~ x, data = d, family = poisson())), tolerance = 1e-8)
 })
+
+test_that("vectors of the package's allocator are collected safely after its library is unloaded", {
+  skip_on_cran()
+  skip_if_not(identical(.Platform$OS.type, "unix") && file.exists("/proc/self/status"), "Linux only")
+  script <- tempfile(fileext = ".R")
+  on.exit(unlink(script))
+  writeLines(c(
+    "suppressPackageStartupMessages(library(gradglm))",
+    "set.seed(1); X <- cbind(1, matrix(rnorm(3e5 * 3), 3e5)); y <- rbinom(3e5, 1, 0.4)",
+    "fit <- gradglm_fit(X, y, family = binomial()); v <- gradglm:::filled_vector(1e6, 2)",
+    "dll <- getLoadedDLLs()[['gradglm']][['path']]",
+    "unloadNamespace('gradglm'); dyn.unload(dll)",
+    "rm(fit, v); invisible(gc()); x <- rnorm(1e7); rm(x); invisible(gc())",
+    "cat('collected\\n')"), script)
+  out <- suppressWarnings(system2(file.path(R.home("bin"), "Rscript"), script, stdout = TRUE, stderr = TRUE,
+                                  env = paste0("R_LIBS=", paste(.libPaths(), collapse = ":"))))
+  expect_identical(attr(out, "status"), NULL)  # (exit status 0)
+  expect_true("collected" %in% out)
+})
