@@ -199,14 +199,14 @@ multinomial_finish <- function(res, ctx, coef, aliased) {
   sat <- if (resp$counts) sum(w * rowSums(ifelse(Y > 0, Y * log(Y), 0))) else 0
   loglik <- res$loglik + sat
   at_boundary <- any(w > 0 & rowSums(Y * P) > 1 - 1e-10 & rowSums(Y * P) < 1) ||
-    any(w > 0 & P < 1e-12 & Y == 0 & apply(P, 1L, max) > 1 - 1e-10)
+    any(w > 0 & P < 1e-12 & Y == 0 & row_max(P) > 1 - 1e-10)
   if (at_boundary) {
     # certified when a direction of the coefficients raises every extreme row's
     # own class(es) to the top and moves no other row (separated_along())
     sep <- separated_along(ctx$x, coef, aliased, w > 0, rowSums(P < 1e-6) > 0, function(lp, rows, tol) {
       if (ncol(lp) < length(lev)) lp <- cbind(0, lp)
       Yr <- Y[rows, , drop = FALSE] > 0
-      all(lp[Yr] >= (apply(lp, 1L, max) - tol)[row(lp)[Yr]])
+      all(lp[Yr] >= (row_max(lp) - tol)[row(lp)[Yr]])
     })
     warn(ctx$fun, if (sep) {
       paste("fitted probabilities numerically 0 or 1 occurred: the classes are separated (a linear",
@@ -244,10 +244,17 @@ class_chunk_finish <- function(loglik, s, intercept, offset_given, coef, npar, l
 
 # softmax of (0, eta_1, ..., eta_K) by rows (of eta_1, ..., eta_L when eta
 # has a column per class), after subtracting the largest
+# each row's largest value (apply(m, 1, max) in one pass of C: max.col();
+# at 5e5 x 3, 0.01 s against 0.5 s)
+row_max <- function(m) {
+  if (!nrow(m)) return(numeric(0))
+  m[cbind(seq_len(nrow(m)), max.col(m, ties.method = "first"))]
+}
+
 softmax_probs <- function(eta, L = NCOL(eta) + 1L) {
   eta <- as.matrix(eta)
   if (ncol(eta) < L) eta <- cbind(0, eta)
-  m <- apply(eta, 1L, max)
+  m <- row_max(eta)
   e <- exp(eta - m)
   e / rowSums(e)
 }

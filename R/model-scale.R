@@ -160,9 +160,9 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
       abort(fun, "link = \"log\" needs some positive responses for its default start; supply 'start'")
     }
     ly <- log(pmax(y, min(y[ok & y > 0]) / 2))
-    b <- stats::lm.wfit(x, ly - offset, weights)$coefficients
+    b <- wls_coefficients(x, ly - offset, weights)
   } else {
-    b <- stats::lm.wfit(x, y - offset, weights)$coefficients
+    b <- wls_coefficients(x, y - offset, weights)
     if (isTRUE(family_row(family)$location_scale$heavy_tails)) b <- robust_start(x, y - offset, weights, b)
   }
   b[is.na(b)] <- 0
@@ -178,9 +178,24 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
   if (!isTRUE(eps > 0)) eps <- 1e-4 * sum(weights * r2) / sum(weights)
   if (!isTRUE(eps > 0)) eps <- 1e-8 * (1 + sum(weights * y^2) / sum(weights))
   if (!isTRUE(eps > 0) || !is.finite(eps)) eps <- 1
-  g <- stats::lm.wfit(z, 0.5 * log(r2 + eps) + 0.635, weights)$coefficients
+  g <- wls_coefficients(z, 0.5 * log(r2 + eps) + 0.635, weights)
   g[is.na(g)] <- 0
   c(unname(b), unname(g), if (estimate_df) log(10))
+}
+
+# Weighted least squares for the starts: lm.wfit()'s coefficients (NA for an
+# aliased column) by the engine's closed form, on its threads (at 5e5 x 11,
+# 0.08 s against lm.wfit()'s 0.45 s; a heavy-tailed start takes up to 21)
+wls_coefficients <- function(x, y, w) {
+  if (ncol(x) == 0L) return(numeric(0))
+  ctl <- engine_control_list(gradglm_control(), as_optimizer_spec("auto", "gradglm"), "exact", nrow(x))
+  r <- fit_model(list(designs = list(engine_design(x)), block_design = 0L, block_m = 1L, y = as.double(y),
+                      weights = as.double(w), offsets = list(),
+                      likelihood = list(type = "glm", dist = dist_codes[["gaussian"]], link = link_codes[["identity"]]),
+                      optimizer = "exact", start = NULL, control = ctl))
+  b <- r$coefficients
+  b[r$aliased] <- NA
+  stats::setNames(b, colnames(x))
 }
 
 # the response's standard deviation at location mu and scale sigma: sigma,
@@ -204,7 +219,7 @@ robust_start <- function(x, y, weights, b) {
     r <- drop(y - x %*% b0)
     s <- 1.4826 * stats::median(abs(r[ok]))
     if (!is.finite(s) || !(s > 0)) break
-    b <- stats::lm.wfit(x, y, weights / (1 + (r / s)^2))$coefficients
+    b <- wls_coefficients(x, y, weights / (1 + (r / s)^2))
     b[is.na(b)] <- 0
     if (!all(is.finite(b))) return(b0)
     if (max(abs(b - b0)) <= 1e-6 * (max(abs(b0)) + s)) break

@@ -369,3 +369,26 @@ test_that("the benchmarks' machine measure reads every value and runs the logist
   m2 <- gradglm:::machine_speed(x, 2L, evals = 4096, reps = 1L)
   expect_equal(m2[["check"]], m[["check"]], tolerance = 1e-12)
 })
+
+test_that("the starts' weighted least squares and row maxima equal lm.wfit() and apply(m, 1, max)", {
+  wls <- gradglm:::wls_coefficients
+  set.seed(21)
+  for (n in c(5, 40, 30000)) {
+    X <- cbind(1, matrix(rnorm(n * 3), n))
+    y <- drop(X %*% c(1, -2, 0.5, 3)) + rnorm(n)
+    w <- runif(n)
+    w[seq_len(n %/% 5)] <- 0
+    expect_equal(unname(wls(X, y, w)), unname(lm.wfit(X, y, w)$coefficients), tolerance = 1e-10, info = n)
+    # an aliased column is NA, as lm.wfit() has it
+    X2 <- cbind(X, X[, 2] - X[, 3])
+    expect_identical(unname(is.na(wls(X2, y, w))), unname(is.na(lm.wfit(X2, y, w)$coefficients)))
+    expect_equal(unname(wls(X2, y, w)[1:4]), unname(lm.wfit(X2, y, w)$coefficients[1:4]), tolerance = 1e-10)
+  }
+  expect_identical(gradglm:::wls_coefficients(matrix(0, 3, 0), 1:3, rep(1, 3)), numeric(0))
+  rm <- gradglm:::row_max
+  for (m in list(matrix(rnorm(15), 5), matrix(c(1, 1, -Inf, 2, Inf, 3), 3), matrix(c(5, 5, 5, 5), 2),
+                 matrix(-1e300, 2, 2), matrix(1:6 + 0.5, 6, 1), matrix(rnorm(3e4), 1e4))) {
+    expect_identical(rm(m), apply(m, 1L, max))
+  }
+  expect_identical(rm(matrix(0, 0, 3)), numeric(0))
+})
