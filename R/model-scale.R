@@ -185,14 +185,15 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
 
 # Weighted least squares for the starts: lm.wfit()'s coefficients (NA for an
 # aliased column) by the engine's closed form, on its threads (at 5e5 x 11,
-# 0.08 s against lm.wfit()'s 0.45 s; a heavy-tailed start takes up to 21)
+# 0.08 s against lm.wfit()'s 0.45 s; a heavy-tailed start takes up to 21), the
+# coefficients alone (no n-vectors of outputs)
 wls_coefficients <- function(x, y, w) {
   if (ncol(x) == 0L) return(numeric(0))
   ctl <- engine_control_list(gradglm_control(), as_optimizer_spec("auto", "gradglm"), "exact", nrow(x))
   r <- fit_model(list(designs = list(engine_design(x)), block_design = 0L, block_m = 1L, y = as.double(y),
                       weights = as.double(w), offsets = list(),
                       likelihood = list(type = "glm", dist = dist_codes[["gaussian"]], link = link_codes[["identity"]]),
-                      optimizer = "exact", start = NULL, control = ctl))
+                      optimizer = "exact", start = NULL, control = ctl, coefficients_only = TRUE))
   b <- r$coefficients
   b[r$aliased] <- NA
   stats::setNames(b, colnames(x))

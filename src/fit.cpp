@@ -236,6 +236,8 @@ class FitDriver {
     threads_ = m_.lik->calls_r() ? 1 : Rcpp::as<int>(control["threads"]);
     if (spec.containsElementNamed("penalty") && !Rf_isNull(spec["penalty"])) read_penalty(spec["penalty"]);
     have_start_ = !Rf_isNull(spec["start"]);
+    // (R's starts want the coefficients alone: no n-vectors of outputs)
+    coef_only_ = spec.containsElementNamed("coefficients_only") && Rcpp::as<bool>(spec["coefficients_only"]);
     if (have_start_) start_full_ = Rcpp::as<Rcpp::NumericVector>(spec["start"]);
     if (spec.containsElementNamed("network") && !Rf_isNull(spec["network"])) network_ = spec["network"];
     // the ranges of the designs' columns, for R's checks of them after the fit
@@ -255,8 +257,10 @@ class FitDriver {
     }
     build();
     // the passes write the predictors straight into the vector R gets
-    eta_r_ = Rcpp::NumericMatrix(huge_double_matrix(m_.n, m_.lik->k()));
-    obj_->write_eta_to(eta_r_.begin());
+    if (!coef_only_) {
+      eta_r_ = Rcpp::NumericMatrix(huge_double_matrix(m_.n, m_.lik->k()));
+      obj_->write_eta_to(eta_r_.begin());
+    }
     if (exact_) {
       exact_result();
     } else {
@@ -291,7 +295,7 @@ class FitDriver {
   Family* glm_ = nullptr;
   const Family* glm_like_ = nullptr;
   const LocationScale* ls_ = nullptr;
-  bool laplace_ = false, stochastic_ = false, exact_ = false, have_start_ = false;
+  bool laplace_ = false, stochastic_ = false, exact_ = false, have_start_ = false, coef_only_ = false;
   Settings s_;
   double rank_tol_ = 1e-7;
   Index subsample_min_ = 0;
@@ -747,7 +751,7 @@ class FitDriver {
         aliased_[0] = detect_aliased(m_.designs[0], W_, rank_tol_, threads_);
         if (std::find(aliased_[0].begin(), aliased_[0].end(), true) != aliased_[0].end()) {
           build();
-          obj_->write_eta_to(eta_r_.begin());
+          if (!coef_only_) obj_->write_eta_to(eta_r_.begin());
         }
         full_scoring_start();
         return;
@@ -904,6 +908,7 @@ class FitDriver {
       for (Index j = 0; j < dim; ++j) step[kept_pos_[j]] = step_[j];
       out["newton_step"] = step;
     }
+    if (coef_only_) return out;
     PhaseTimer t("outputs: predictors");
     Rcpp::NumericMatrix eta_r = eta_r_.size() ? eta_r_ : Rcpp::NumericMatrix(m_.n, m_.lik->k());
     if (res_.coef.allFinite()) {
