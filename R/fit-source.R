@@ -812,12 +812,11 @@ bare_message <- function(e, fun) sub(paste0("^", fun, ": "), "", conditionMessag
 chunk_start <- function(first, fam, control, intercept, fun, optimizer = "newton") {
   model <- first$model
   resp <- first$resp
-  off <- if (is.null(first$offset)) rep(0, first$n) else first$offset
   ctl <- engine_control_list(control, as_optimizer_spec("newton", fun), "newton", first$n)
   ctl$trace <- FALSE
   ctl$verbose <- FALSE
   x <- model$blocks[[1L]]$design
-  ctx <- list(family = fam$family, row = fam$row, resp = resp, offset = off, offset_given = !is.null(first$offset),
+  ctx <- list(family = fam$family, row = fam$row, resp = resp, offset = first$offset, offset_given = !is.null(first$offset),
               x = x, x_sigma = if (length(model$blocks) > 1L) model$blocks[[2L]]$design, intercept = intercept,
               n = first$n, n_ok = sum(resp$weights > 0), fun = fun, optimizer = "gd", model = model,
               engine_control = ctl)
@@ -830,7 +829,7 @@ chunk_start <- function(first, fam, control, intercept, fun, optimizer = "newton
   # negative binomial with its theta among them, from the model's)
   plain_glm <- model$kind == "glm" && identical(model$likelihood$type, "glm")
   safe <- if (plain_glm) numeric(npar) else model$start(ctx)
-  res <- tryCatch(suppressWarnings(run_engine(model, resp, if (!is.null(first$offset)) off, "newton",
+  res <- tryCatch(suppressWarnings(run_engine(model, resp, first$offset, "newton",
                                               if (plain_glm) NULL else safe, ctl)),
                   error = function(e) {
                     pass_on_time_limit(e)
