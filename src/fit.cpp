@@ -66,19 +66,32 @@ std::unique_ptr<RowSample> sample_rows(Index n, const VecRef& w, Index m) {
 // Over the rows of `runs` when given (a row sample, read where it lies), else
 // over all rows. Returns false when the weighted least-squares problem is
 // singular.
+// The rows of a pass (all n, or those of runs), the rows its buffers hold at
+// a time (a block of the predictor's, or the longest run) and its threads.
+struct PassShape {
+  Index rows, block;
+  int threads;
+};
+PassShape pass_shape(const LinearPredictor& pred, const std::vector<RowRun>* runs, int threads) {
+  PassShape s{pred.n(), pred.block_rows(), 1};
+  if (runs) {
+    s.rows = 0;
+    for (const RowRun& r : *runs) {
+      s.block = std::max(s.block, r.len);
+      s.rows += r.len;
+    }
+  }
+  s.threads = std::min<int>(threads_for((long)s.rows, threads), runs ? (int)runs->size() : threads);
+  return s;
+}
+
 bool scoring_start(const LinearPredictor& pred, const Family& fam, const Response& y, const VecRef& w,
                    int threads, VectorXd& beta, MatrixXd* gram = nullptr, const std::vector<RowRun>* runs = nullptr) {
   const Index n = pred.n(), p = pred.dim();
-  Index B = pred.block_rows(), rows = n;
-  if (runs) {
-    rows = 0;
-    for (const RowRun& r : *runs) {
-      B = std::max(B, r.len);
-      rows += r.len;
-    }
-  }
+  const PassShape ps = pass_shape(pred, runs, threads);
+  const Index B = ps.block;
   const double* off = pred.offset(0);
-  const int T = std::min<int>(threads_for((long)rows, threads), runs ? (int)runs->size() : threads);
+  const int T = ps.threads;
   std::vector<VectorXd> rhs(T, VectorXd::Zero(p)), r(T, VectorXd(B)), ww(T, VectorXd(B));
   std::vector<MatrixXd> h(T, MatrixXd::Zero(p, p));
   std::vector<LinearPredictor::Work> work(T);
@@ -119,12 +132,9 @@ bool scoring_start(const LinearPredictor& pred, const Family& fam, const Respons
 // X' W X (its lower triangle) over the rows of runs, W their prior weights
 MatrixXd runs_gram(const LinearPredictor& pred, const VecRef& w, const std::vector<RowRun>& runs, int threads) {
   const Index p = pred.dim();
-  Index B = pred.block_rows(), rows = 0;
-  for (const RowRun& r : runs) {
-    B = std::max(B, r.len);
-    rows += r.len;
-  }
-  const int T = std::min<int>(threads_for((long)rows, threads), (int)runs.size());
+  const PassShape ps = pass_shape(pred, &runs, threads);
+  const Index B = ps.block;
+  const int T = ps.threads;
   std::vector<MatrixXd> h(T, MatrixXd::Zero(p, p));
   std::vector<LinearPredictor::Work> work(T);
   const std::vector<std::pair<int, int>> pairs(1, std::make_pair(0, 0));

@@ -27,6 +27,12 @@
 #include <dlfcn.h>
 #include <sys/mman.h>
 #endif
+// (where anonymous memory can be mapped and given back on its own)
+#if defined(__linux__) && defined(MAP_ANONYMOUS)
+#define GRADGLM_CAN_MAP 1
+#else
+#define GRADGLM_CAN_MAP 0
+#endif
 
 namespace gradglm {
 
@@ -40,7 +46,7 @@ inline std::size_t round_up(std::size_t bytes) { return (bytes + kHuge - 1) & ~(
 // A 2 MB-aligned mapping of `bytes` (a multiple of 2 MB) asked for as huge
 // pages, or nullptr (no mmap on this system, or no room).
 inline void* map_aligned(std::size_t bytes) {
-#if defined(__linux__) && defined(MAP_ANONYMOUS)
+#if GRADGLM_CAN_MAP
   void* raw = mmap(nullptr, bytes + kHuge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) return nullptr;
   const std::uintptr_t r = reinterpret_cast<std::uintptr_t>(raw);
@@ -59,7 +65,7 @@ inline void* map_aligned(std::size_t bytes) {
 }
 
 inline void unmap(void* p, std::size_t bytes) {
-#if defined(__linux__) && defined(MAP_ANONYMOUS)
+#if GRADGLM_CAN_MAP
   munmap(p, bytes);
 #else
   (void)p;
@@ -100,13 +106,7 @@ inline R_allocator_t* r_allocator() {
   (void)pinned;
   return &a;
 }
-inline bool can_map() {
-#if defined(__linux__) && defined(MAP_ANONYMOUS)
-  return true;
-#else
-  return false;
-#endif
-}
+inline bool can_map() { return GRADGLM_CAN_MAP != 0; }
 }  // namespace huge_detail
 
 // A new double vector of R (unprotected, not initialised) of length len:

@@ -716,7 +716,9 @@ Result stochastic(Minibatches& data, const VectorXd& start, const Settings& s) {
   // only, a multinomial's class shares, a sigma model's start, on data its
   // inputs do not explain; at sgd's default rate a multinomial ends about
   // 0.3% above such a start): a learning rate too large shows as more.
-  const double noise_margin = 1e-2 * (std::abs(f0_train) + 1e-3);
+  auto within_noise = [](double loss, double start_loss) {
+    return loss <= start_loss + 1e-2 * (std::abs(start_loss) + 1e-3);
+  };
   if (!std::isfinite(f0)) {
     res.coef = theta;
     res.loss = f0;
@@ -820,7 +822,7 @@ Result stochastic(Minibatches& data, const VectorXd& start, const Settings& s) {
     }
     // a training loss above its starting value (beyond the noise) for 10
     // epochs: the rate is too large
-    if (eloss > f0_train + noise_margin && ++above_start >= 10) {
+    if (!within_noise(eloss, f0_train) && ++above_start >= 10) {
       res.rate_too_large = true;
       res.message = "the training loss was above its starting value in 10 epochs";
       break;
@@ -889,7 +891,7 @@ Result stochastic(Minibatches& data, const VectorXd& start, const Settings& s) {
   if (!res.rate_too_large && !res.diverged && !validated &&
       !(res.loss <= f0 + 1e-7 * (std::abs(f0) + 1e-3))) {
     res.converged = false;
-    if (s.keep_start_if_worse || res.loss <= f0 + 1e-2 * (std::abs(f0) + 1e-3)) {
+    if (s.keep_start_if_worse || within_noise(res.loss, f0)) {
       // (a start already as good as the inputs allow: a network's, the model
       // without inputs, or a GLM's ending within the noise above its start)
       res.coef = start;
