@@ -53,15 +53,32 @@ student_t <- function(df = NULL, link = "identity") {
   make_family("student_t", link, c("identity", "log"), list(df = df))
 }
 
+# The Laplace null model (a constant location and scale) in closed form: the
+# location a weighted median of y - offset, the scale b the weighted mean
+# absolute deviation from it, and the log-likelihood -W (log(2 b) + 1), W the
+# total weight. NA when every residual is 0 (the likelihood is unbounded).
+laplace_null_loglik <- function(y, weights, offset) {
+  ok <- weights > 0
+  r <- (y - offset)[ok]
+  w <- weights[ok]
+  o <- order(r)
+  W <- sum(w)
+  m <- r[o][which(cumsum(w[o]) >= W / 2)[1L]]
+  b <- sum(w * abs(r - m)) / W
+  if (!is.finite(b) || !(b > 0)) return(NA_real_)
+  -W * (log(2 * b) + 1)
+}
+
 register_family(new_family_row(
   "laplace", "identity", "laplace", kind = "likelihood", sigma = "always", chunked = FALSE,
   chunked_reason = "is fitted exactly by a simplex over rows held in memory",
   response = function(y, family, weights, fun) glm_numeric_response(y, family, weights, fun),
   model = function(family, resp, x, x_sigma, fun) locscale_model(family, resp, x, x_sigma, fun),
-  location_scale = list(dist = dist_codes[["laplace"]], no_validation = TRUE, heavy_tails = TRUE,
+  location_scale = list(dist = dist_codes[["laplace"]], no_validation = TRUE, heavy_tails = TRUE, start_tol = 1e-4,
                         log_tail = function(z, df) log(0.5) + z,
                         # (a standard Laplace variable: the difference of two standard exponentials)
-                        draw = function(n, mu, sigma, df) mu + sigma * (stats::rexp(n) - stats::rexp(n))),
+                        draw = function(n, mu, sigma, df) mu + sigma * (stats::rexp(n) - stats::rexp(n)),
+                        null_loglik = laplace_null_loglik),
   eval_log_density = function(z, df) log(0.5) - abs(z)
 ))
 

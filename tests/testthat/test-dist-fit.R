@@ -352,6 +352,44 @@ test_that("laplace satisfies the optimality conditions of weighted LAD and of it
   }
 })
 
+test_that("laplace at n = 20,000 (the simplex's selection of breakpoints) meets LAD's optimality conditions", {
+  # thousands of breakpoints along each edge (the selection's quickselect,
+  # not only its sort of the last 16), rounded data with tied residuals,
+  # weights and an offset; and a null deviance that is the intercept-only fit's
+  set.seed(41)
+  n <- 20000L
+  d <- data.frame(x1 = rnorm(n), x2 = runif(n), g = factor(sample(letters[1:4], n, TRUE)),
+                  o = 0.1 * rnorm(n), .w = sample(1:3, n, TRUE))
+  d$y <- round(1 + 2 * d$x1 - d$x2 + as.integer(d$g) / 2 + d$o + rexp(n) * sample(c(-1, 1), n, TRUE), 1)
+  for (weighted in c(FALSE, TRUE)) {
+    lab <- if (weighted) "weighted" else "unweighted"
+    fit <- if (weighted) {
+      gradglm(y ~ x1 + x2 + g + offset(o), data = d, family = laplace(), weights = .w)
+    } else {
+      gradglm(y ~ x1 + x2 + g + offset(o), data = d, family = laplace())
+    }
+    w <- if (weighted) d$.w else rep(1, n)
+    x <- model.matrix(~ x1 + x2 + g, d)
+    beta <- fit$coefficients[fit$blocks$location$coef]
+    r <- d$y - d$o - drop(x %*% beta)
+    expect(isTRUE(fit$converged), paste(lab, "not converged"))
+    kkt <- lad_kkt(x, r, w, zero_tol = 1e-9 * max(abs(d$y)))
+    expect(kkt$n_zero >= ncol(x), sprintf("%s: %d zero residuals, fewer than p = %d", lab, kkt$n_zero, ncol(x)))
+    expect(kkt$ok, sprintf("%s: subgradient condition fails: max |u| = %.6g, equation residual %.3g", lab,
+                           if (length(kkt$u)) max(abs(kkt$u)) else NA, kkt$eq_resid))
+    # (b, the weighted mean |r|, and the log-likelihood at it)
+    b <- sum(w * abs(r)) / sum(w)
+    expect_close(fit$loglik, -sum(w) * (log(2 * b) + 1), 1e-10, label = paste(lab, "loglik"))
+    null <- if (weighted) {
+      gradglm(y ~ 1 + offset(o), data = d, family = laplace(), weights = .w)
+    } else {
+      gradglm(y ~ 1 + offset(o), data = d, family = laplace())
+    }
+    expect_close(fit$null.deviance, deviance(null), 1e-10, label = paste(lab, "null deviance"))
+    expect(deviance(fit) < fit$null.deviance, paste(lab, "the model does not beat the null model"))
+  }
+})
+
 laplace_vs_optim_starts <- function(cases) {
   set.seed(21)
   for (cs in cases) {
