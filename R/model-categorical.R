@@ -198,7 +198,8 @@ multinomial_finish <- function(res, ctx, coef, aliased) {
   # saturated model of proportions
   sat <- if (resp$counts) sum(w * rowSums(ifelse(Y > 0, Y * log(Y), 0))) else 0
   loglik <- res$loglik + sat
-  at_boundary <- any(w > 0 & rowSums(Y * P) > 1 - 1e-10 & rowSums(Y * P) < 1) ||
+  own <- rowSums(Y * P)  # (each row's probability of its own class, or classes' shares)
+  at_boundary <- any(w > 0 & own > 1 - 1e-10 & own < 1) ||
     any(w > 0 & P < 1e-12 & Y == 0 & row_max(P) > 1 - 1e-10)
   if (at_boundary) {
     # certified when a direction of the coefficients raises every extreme row's
@@ -217,8 +218,7 @@ multinomial_finish <- function(res, ctx, coef, aliased) {
       "fitted probabilities numerically 0 or 1 occurred (some classes may be separated)"
     })
   }
-  share <- colSums(w * Y) / sum(w)
-  null_ll <- sum(w * (Y %*% ifelse(share > 0, log(share), 0)))
+  null_ll <- class_null_loglik(colSums(w * Y))
   # (.at_boundary: fit_common() then leaves out its warning of a nearly
   # singular curvature, which separation explains)
   list(fitted.values = P, linear.predictors = eta, residuals = Y - P, rank = npar, .at_boundary = at_boundary,
@@ -234,12 +234,19 @@ multinomial_finish <- function(res, ctx, coef, aliased) {
 # null model (intercepts alone, the classes' shares; NA without intercepts
 # or with an offset) takes no pass.
 class_chunk_finish <- function(loglik, s, intercept, offset_given, coef, npar, lev) {
-  tot <- s$class_totals
-  null_ll <- sum(ifelse(tot > 0, tot * log(tot / sum(tot)), 0))
+  null_ll <- class_null_loglik(s$class_totals)
   list(rank = npar, deviance = -2 * loglik, aic = -2 * loglik + 2 * npar,
        null.deviance = if (intercept && !offset_given) -2 * null_ll else NA_real_,
        df.residual = s$n_ok - npar, df.null = s$n_ok - (length(lev) - 1L), loglik = loglik,
        npar = npar, dispersion = 1, lev = lev)
+}
+
+# The log-likelihood of the null model of a class response (each class's
+# share of the weight, the same for every row) from the classes' weights:
+# sum_k W_k log(W_k / W), which is sum_i w_i sum_k y_ik log(share_k) summed
+# by class (no n x L product)
+class_null_loglik <- function(totals) {
+  sum(ifelse(totals > 0, totals * log(totals / sum(totals)), 0))
 }
 
 # each row's largest value (apply(m, 1, max) in one pass of C: max.col();
@@ -330,8 +337,7 @@ ordinal_finish <- function(res, ctx, coef, aliased) {
   w <- resp$weights
   npar <- sum(!aliased)
   Y <- class_indicators(resp)
-  share <- colSums(w * Y) / sum(w)
-  null_ll <- sum(w * (Y %*% ifelse(share > 0, log(share), 0)))
+  null_ll <- class_null_loglik(colSums(w * Y))
   list(fitted.values = P, linear.predictors = loc, zeta = stats::setNames(zeta, ctx$model$blocks[[2L]]$coef_names),
        residuals = Y - P, rank = npar, deviance = -2 * res$loglik, aic = -2 * res$loglik + 2 * npar,
        null.deviance = if (!ctx$offset_given) -2 * null_ll else NA_real_,

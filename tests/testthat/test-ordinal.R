@@ -494,6 +494,25 @@ test_that("y ~ 1 fits the cut-points alone: the quantiles of the cumulative prop
   }
 })
 
+test_that("the null deviance is the deviance of the cut-points alone (weighted, and with an empty class)", {
+  # (the finish sums the classes' weights, sum_k W_k log(W_k / W), instead of
+  # an n x L product: the intercept-only fit by the engine is the reference)
+  h <- MASS::housing
+  fit <- gradglm(Sat ~ Infl + Type + Cont, data = h, weights = Freq, family = ordinal())
+  fnull <- gradglm(Sat ~ 1, data = h, weights = Freq, family = ordinal())
+  expect_equal(fit$null.deviance, deviance(fnull), tolerance = 1e-10)
+  W <- tapply(h$Freq, h$Sat, sum)
+  expect_equal(fit$null.deviance, -2 * sum(W * log(W / sum(W))), tolerance = 1e-12)
+  expect_gt(fit$null.deviance, deviance(fit))
+  # a class with weight 0 everywhere is dropped; the others' shares remain
+  set.seed(5)
+  d <- data.frame(x = rnorm(60), y = factor(sample(c("a", "b", "d"), 60, TRUE), levels = c("a", "b", "c", "d"),
+                                            ordered = TRUE))
+  fit2 <- suppressWarnings(gradglm(y ~ x, data = d, family = ordinal()))
+  n_k <- as.numeric(table(droplevels(d$y)))
+  expect_equal(fit2$null.deviance, -2 * sum(n_k * log(n_k / 60)), tolerance = 1e-12)
+})
+
 test_that("cloglog and loglog stay exact far in their light tails", {
   spec <- function(y, link) {
     list(designs = list(matrix(1, 1, 1), NULL), block_design = 0:1, block_m = c(1L, 2L), y = y,
