@@ -49,6 +49,10 @@ double_values <- function(x) {
     .Call(`_gradglm_double_values`, x)
 }
 
+abs_median <- function(r, w) {
+    .Call(`_gradglm_abs_median`, r, w)
+}
+
 chunked_pass <- function(open_pass, next_spec, theta, curvature, threads) {
     .Call(`_gradglm_chunked_pass`, open_pass, next_spec, theta, curvature, threads)
 }

@@ -191,6 +191,13 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
 # coefficients alone (no n-vectors of outputs)
 wls_coefficients <- function(x, y, w) {
   if (ncol(x) == 0L) return(numeric(0))
+  if (ncol(x) == 1L && all(x == 1)) {
+    # an intercept alone (a constant scale's start, a null model's): the
+    # weighted mean of the rows of positive weight, without the engine
+    ok <- w > 0
+    W <- sum(w[ok])
+    return(stats::setNames(if (W > 0) sum(w[ok] * y[ok]) / W else NA_real_, colnames(x)))
+  }
   ctl <- engine_control_list(gradglm_control(), as_optimizer_spec("auto", "gradglm"), "exact", nrow(x))
   r <- fit_model(list(designs = list(engine_design(x)), block_design = 0L, block_m = 1L, y = as.double(y),
                       weights = as.double(w), offsets = list(),
@@ -222,12 +229,11 @@ robust_start <- function(x, y, weights, b, tol = 1e-6) {
   # (without names, the engine reads y and the weights where they lie: no copies)
   y <- as.double(unname(y))
   weights <- as.double(unname(weights))
-  ok <- weights > 0
   for (it in 1:20) {
     b0 <- b
     b0[is.na(b0)] <- 0
     r <- y - as.vector(x %*% b0)
-    s <- 1.4826 * stats::median(abs(r[ok]))
+    s <- 1.4826 * abs_median(r, weights)  # (stats::median(abs(r[weights > 0])) in linear time)
     if (!is.finite(s) || !(s > 0)) break
     b <- wls_coefficients(x, y, weights / (1 + (r / s)^2))
     b[is.na(b)] <- 0

@@ -154,6 +154,18 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// abs_median
+double abs_median(const Rcpp::NumericVector& r, const Rcpp::NumericVector& w);
+RcppExport SEXP _gradglm_abs_median(SEXP rSEXP, SEXP wSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type r(rSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type w(wSEXP);
+    rcpp_result_gen = Rcpp::wrap(abs_median(r, w));
+    return rcpp_result_gen;
+END_RCPP
+}
 // chunked_pass
 Rcpp::List chunked_pass(Rcpp::Function open_pass, Rcpp::Function next_spec, Rcpp::NumericVector theta, std::string curvature, int threads);
 RcppExport SEXP _gradglm_chunked_pass(SEXP open_passSEXP, SEXP next_specSEXP, SEXP thetaSEXP, SEXP curvatureSEXP, SEXP threadsSEXP) {
@@ -476,6 +488,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_gc_make_room", (DL_FUNC) &_gradglm_gc_make_room, 1},
     {"_gradglm_filled_vector", (DL_FUNC) &_gradglm_filled_vector, 2},
     {"_gradglm_double_values", (DL_FUNC) &_gradglm_double_values, 1},
+    {"_gradglm_abs_median", (DL_FUNC) &_gradglm_abs_median, 2},
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
     {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 8},
     {"_gradglm_fit_partitioned", (DL_FUNC) &_gradglm_fit_partitioned, 5},

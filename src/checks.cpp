@@ -310,3 +310,27 @@ SEXP double_values(SEXP x) {
   UNPROTECT(1);
   return out;
 }
+
+// The median of |r| over the rows of positive weight w (R's median(): the
+// mean of the two middle values for an even count; NA when there are none or
+// one is NA), by selection in linear time: the scale of the heavy-tailed
+// starts' reweighting (R/model-scale.R), taken at each of up to 20 steps.
+// [[Rcpp::export]]
+double abs_median(const Rcpp::NumericVector& r, const Rcpp::NumericVector& w) {
+  const R_xlen_t n = r.size();
+  if (w.size() != n) Rcpp::stop("abs_median: r and w differ in length");
+  std::vector<double> v;
+  v.reserve(n);
+  for (R_xlen_t i = 0; i < n; ++i) {
+    if (!(w[i] > 0.0)) continue;
+    if (std::isnan(r[i])) return NA_REAL;
+    v.push_back(std::abs(r[i]));
+  }
+  const size_t m = v.size();
+  if (m == 0) return NA_REAL;
+  const size_t half = m / 2;
+  std::nth_element(v.begin(), v.begin() + half, v.end());
+  if (m % 2 == 1) return v[half];
+  const double below = *std::max_element(v.begin(), v.begin() + half);
+  return 0.5 * (below + v[half]);
+}

@@ -385,6 +385,29 @@ test_that("the starts' weighted least squares and row maxima equal lm.wfit() and
     expect_equal(unname(wls(X2, y, w)[1:4]), unname(lm.wfit(X2, y, w)$coefficients[1:4]), tolerance = 1e-10)
   }
   expect_identical(gradglm:::wls_coefficients(matrix(0, 3, 0), 1:3, rep(1, 3)), numeric(0))
+  # the reweighting's scale: median(|r|) over the rows of positive weight, by selection
+  am <- gradglm:::abs_median
+  for (n in c(1, 2, 5, 6, 1001, 30000)) {
+    r <- round(rnorm(n), 1)  # (ties)
+    w <- rep(c(1, 0, 2), length.out = n)
+    expect_identical(am(r, w), stats::median(abs(r[w > 0])), info = n)
+    expect_identical(am(r, rep(1, n)), stats::median(abs(r)), info = n)
+  }
+  expect_identical(am(c(1, NA, 3), c(1, 1, 1)), NA_real_)
+  expect_identical(am(c(1, NA, 3), c(1, 0, 1)), 2)
+  expect_identical(am(c(-Inf, 1, 2), c(1, 1, 1)), 2)
+  expect_identical(am(1:3 + 0, c(0, 0, 0)), NA_real_)
+  expect_error(am(1:3 + 0, c(1, 1)), "differ in length")
+  # an intercept alone is the weighted mean (no engine call), as lm.wfit() has it
+  for (n in c(1, 7, 30000)) {
+    y <- rnorm(n, 5)
+    w <- runif(n)
+    w[seq_len(n %/% 3)] <- 0
+    one <- matrix(1, n, 1, dimnames = list(NULL, "(Intercept)"))
+    b <- wls(one, y, w)
+    expect_identical(names(b), "(Intercept)")
+    expect_equal(unname(b), unname(lm.wfit(one, y, w)$coefficients), tolerance = 1e-12, info = n)
+  }
   rm <- gradglm:::row_max
   for (m in list(matrix(rnorm(15), 5), matrix(c(1, 1, -Inf, 2, Inf, 3), 3), matrix(c(5, 5, 5, 5), 2),
                  matrix(-1e300, 2, 2), matrix(1:6 + 0.5, 6, 1), matrix(rnorm(3e4), 1e4))) {
