@@ -191,7 +191,7 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
 # coefficients alone (no n-vectors of outputs)
 wls_coefficients <- function(x, y, w) {
   if (ncol(x) == 0L) return(numeric(0))
-  if (ncol(x) == 1L && all(x == 1)) {
+  if (ncol(x) == 1L && design_intercept(x) == 1L) {
     # an intercept alone (a constant scale's start, a null model's): the
     # weighted mean of the rows of positive weight, without the engine
     ok <- w > 0
