@@ -15,7 +15,11 @@
 #' does for lm and glm fits. `kappa()` estimates the condition number of
 #' that weighted design from its QR decomposition's triangular factor, as
 #' [base::kappa()] does for a glm fit (`exact = TRUE` for the exact 2-norm
-#' condition number of the triangular factor).
+#' condition number of the triangular factor). `effects()` gives the
+#' orthogonal effects, as glm's fit keeps them: the working response at the
+#' solution, weighted as the design, multiplied by the transpose of that QR
+#' decomposition's orthogonal factor (named by the estimable coefficients,
+#' then unnamed; one for each row of positive weight).
 #'
 #' They exist for GLM fits made by [gradglm()] with a formula from data in
 #' memory (`qr()` and `alias()` also for penalised ones, whose design it is;
@@ -30,7 +34,11 @@
 #' @param z For `kappa()`: a `"gradglm"` fit.
 #' @param ... Not used; for `kappa()`, passed on to [base::kappa.qr()]
 #'   (`exact`, `norm`).
-#' @return `qr()`: an object of class `"qr"`. `kappa()`: a number. `alias()`: a list of class
+#' @param set.sign For `effects()`: give the first effects (one for each
+#'   estimable coefficient) the signs of their coefficients, as
+#'   [stats::effects()] does for lm fits.
+#' @return `qr()`: an object of class `"qr"`. `kappa()`: a number.
+#'   `effects()`: a named numeric vector. `alias()`: a list of class
 #'   `"listof"` with `Model` and, where there are any, `Complete` and
 #'   `Partial`, printed as [stats::alias()] prints it. `dummy.coef()`: an
 #'   object of class `"dummy_coef"` (a list with one numeric vector per term).
@@ -62,6 +70,36 @@ NULL
 qr.gradglm <- function(x, ...) {
   # (glm.fit's tolerance at its default epsilon: min(1e-7, epsilon / 1000))
   qr(.structure_design(x, "qr.gradglm"), tol = 1e-11)
+}
+
+#' @rdname gradglm-structure
+#' @importFrom stats effects
+#' @export
+effects.gradglm <- function(object, set.sign = FALSE, ...) {
+  fun <- "effects.gradglm"
+  if (!is.logical(set.sign) || length(set.sign) != 1L || is.na(set.sign)) {
+    abort(fun, "'set.sign' must be TRUE or FALSE")
+  }
+  Xw <- .structure_design(object, fun)
+  if (!is.null(object$penalty)) {
+    abort(fun, "the effects are those of an unpenalised fit's least squares step; this fit is penalised")
+  }
+  # the working response of the last iteration at the solution,
+  # z = eta - offset + (y - mu) / (d mu / d eta), weighted as the design
+  w <- object$weights
+  keep <- !is.na(w) & w > 0
+  off <- if (is.null(object$offset)) 0 else object$offset
+  z <- (object$linear.predictors - off + object$residuals)[keep]
+  decomp <- qr(Xw, tol = 1e-11)
+  eff <- drop(qr.qty(decomp, z * sqrt(w[keep])))
+  r <- decomp$rank
+  names(eff) <- c(colnames(Xw)[decomp$pivot[seq_len(r)]], rep.int("", length(eff) - r))
+  if (set.sign) {
+    # (as effects.lm: the first effects take the signs of their coefficients)
+    b <- object$coefficients[names(eff)[seq_len(r)]]
+    eff[seq_len(r)] <- sign(b) * abs(eff[seq_len(r)])
+  }
+  eff
 }
 
 #' @rdname gradglm-structure

@@ -1,4 +1,4 @@
-# qr(), alias() and dummy.coef() of GLM fits against glm's
+# qr(), alias(), dummy.coef() and effects() of GLM fits against glm's
 
 test_that("qr() is the decomposition of the weighted design glm keeps, with its pivoting", {
   d <- transform(mtcars, both = wt + hp, cyl = factor(cyl))
@@ -63,6 +63,40 @@ test_that("dummy.coef() spreads the coefficients over the levels as glm's", {
   f <- gradglm(mpg ~ cyl + gear + wt + both, data = d)
   g <- glm(mpg ~ cyl + gear + wt + both, data = d)
   expect_equal(unlist(dummy.coef(f, use.na = TRUE)), unlist(dummy.coef(g, use.na = TRUE)), tolerance = 1e-8)
+})
+
+test_that("effects() are glm's orthogonal effects, with its names, rows and aliasing", {
+  d <- transform(mtcars, both = wt + hp, cyl = factor(cyl), w = rep(c(0, 1, 2, 3), 8), off = log(disp) / 10)
+  d$wt[3] <- NA
+  # least squares: glm's effects are exact; an aliased column, zero weights and na.exclude
+  f <- gradglm(mpg ~ wt + hp + both + cyl, data = d, weights = w, na.action = na.exclude)
+  g <- glm(mpg ~ wt + hp + both + cyl, data = d, weights = w, na.action = na.exclude)
+  expect_identical(names(effects(f)), names(effects(g)))
+  expect_identical(length(effects(f)), sum(d$w > 0 & !is.na(d$wt)))
+  expect_equal(effects(f), effects(g), tolerance = 1e-10)
+  # as lm's, with the signs of the coefficients
+  lf <- lm(mpg ~ wt + hp + cyl, data = d)
+  expect_equal(effects(gradglm(mpg ~ wt + hp + cyl, data = d), set.sign = TRUE),
+               unclass(effects(lf, set.sign = TRUE)), tolerance = 1e-10, ignore_attr = TRUE)
+  # a Poisson fit with an offset and a binomial fit: the working response at the
+  # solution (glm's, polished), weighted, times the QR's Q'
+  d$y <- round(d$mpg)
+  d$b <- as.numeric(d$mpg > 20)
+  for (case in list(list(fam = poisson(), fo = y ~ wt + hp + cyl + offset(off)), list(fam = binomial(), fo = am ~ hp))) {
+    f <- gradglm(case$fo, data = d, family = case$fam, weights = w, control = gradglm_control(tol = 1e-12))
+    gp <- glm(case$fo, data = d, family = case$fam, weights = w, control = glm.control(epsilon = 1e-14, maxit = 100))
+    keep <- !is.na(gp$weights) & gp$weights > 0
+    off <- model.offset(model.frame(gp))
+    z <- (gp$linear.predictors - (if (is.null(off)) 0 else off) + gp$residuals)[keep]
+    sw <- sqrt(gp$weights[keep])
+    ref <- unname(drop(qr.qty(qr(model.matrix(gp)[keep, ] * sw, tol = 1e-11), z * sw)))
+    expect_equal(unname(effects(f)), ref, tolerance = 1e-7, label = case$fam$family)
+    expect_identical(names(effects(f)), names(effects(glm(case$fo, data = d, family = case$fam, weights = w))))
+  }
+  expect_error(effects(f, set.sign = NA), "effects.gradglm: 'set.sign' must be TRUE or FALSE")
+  expect_error(effects(gradglm(mpg ~ wt, data = d, penalty = ridge(0.1))), "effects.gradglm: .*this fit is penalised")
+  expect_error(effects(gradglm(mpg ~ wt, sigma = ~ hp, data = d, family = student_t(df = 4))),
+               "effects.gradglm: .*GLM fits from data in memory")
 })
 
 test_that("qr(), alias() and dummy.coef() say which fits they are for", {
