@@ -232,11 +232,15 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
     if (is.na(cf[[j]]) || !is.finite(se[[j]]) || !(se[[j]] > 0)) next
     for (side in 1:2) {
       q <- stats::qnorm(probs[side])
-      start <- NULL  # (the refits' last coefficients: each starts where the one before ended)
+      # (the refits' last coefficients and their point: each starts where the one before ended)
+      start <- NULL
+      last_b <- cf[[j]]
       z_at <- function(b) {
         pt <- at(j, b, start)
+        if (is.null(pt)) pt <- .profile_walk(at, j, last_b, b, start)
         if (is.null(pt)) return(NA_real_)
         start <<- pt$others
+        last_b <<- b
         pt$z
       }
       inner <- cf[[j]]
@@ -269,6 +273,26 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
     }
   }
   ci
+}
+
+# A refit at b that does not converge from the last point's coefficients
+# (`start`, refitted at `from`) is approached from there in steps: the point
+# halfway, then b from it, each halved again when it fails (at most 32 steps
+# in all). A far point can leave the last coefficients outside the family's
+# valid region (an inverse Gaussian's positive linear predictor) where a
+# nearer one does not. NULL when no walk reaches b.
+.profile_walk <- function(at, j, from, b, start, budget = new.env()) {
+  if (is.null(budget$left)) budget$left <- 32L
+  if (budget$left <= 0L) return(NULL)
+  budget$left <- budget$left - 1L
+  mid <- (from + b) / 2
+  if (mid == from || mid == b) return(NULL)
+  half <- at(j, mid, start)
+  if (is.null(half)) half <- .profile_walk(at, j, from, mid, start, budget)
+  if (is.null(half)) return(NULL)
+  pt <- at(j, b, half$others)
+  if (is.null(pt)) pt <- .profile_walk(at, j, mid, b, half$others, budget)
+  pt
 }
 
 # The profile of a GLM fit in memory: a function at(j, b, start) that holds

@@ -1,19 +1,25 @@
 # profile() of a GLM fit in memory: the profile of each coefficient's
 # deviance on a grid, in the layout of glm's profile objects (a data frame
-# per coefficient: tau, the signed root of the deviance's rise, and
+# per coefficient: z or tau, the signed root of the deviance's rise, and
 # par.vals, every coefficient's value along the profile), with plot() and
 # confint() methods.
 
 #' Profile the deviance of a GLM fit
 #'
 #' For each coefficient, holds it at values on a grid around its estimate,
-#' refits the others, and records `tau`, the signed root of the deviance's
-#' rise over the dispersion, `sign(b - estimate) * sqrt((D(b) - D) /
+#' refits the others, and records the signed root of the deviance's rise
+#' over the dispersion, `sign(b - estimate) * sqrt((D(b) - D) /
 #' dispersion)`, with every coefficient's value at that point, as `profile()`
-#' gives it for glm fits (MASS's `profile.glm()`; in stats from R 4.4). The
-#' grid runs from the estimate in steps of `del` standard errors each way
-#' until `|tau|` passes `sqrt(qchisq(1 - alpha, 1))` or after `maxsteps`
-#' steps. A straight line of `tau` against the coefficient means a
+#' gives it for glm fits (MASS's `profile.glm()`; in stats from R 4.4): named
+#' `z` where the dispersion is fixed (binomial, Poisson), `tau` where it is
+#' estimated. The grid runs from the estimate in steps of `del` standard
+#' errors each way until the root passes `zmax`, `sqrt(qchisq(1 - alpha, 1))`
+#' for a fixed dispersion and `sqrt(qf(1 - alpha, 1, df))` for an estimated
+#' one (`df` its residual degrees of freedom), or until `maxsteps` points
+#' each way, the estimate's included. A refit that does not converge from the
+#' last point's coefficients is approached from that point in smaller steps
+#' (as for an inverse Gaussian, whose linear predictor must stay positive).
+#' A straight line of the root against the coefficient means a
 #' quadratic log-likelihood, where Wald intervals are right; a bent one shows
 #' how far they are off. [confint.gradglm()] finds the interval limits by
 #' root finding on the same refits, not on this grid.
@@ -26,14 +32,15 @@
 #'   that are estimated).
 #' @param alpha The grid goes as far as the cutoff of a two-sided interval of
 #'   level `1 - alpha`.
-#' @param maxsteps The most steps each way from the estimate.
+#' @param maxsteps The most points each way, the estimate's included (at
+#'   most `maxsteps - 1` steps), as glm's profile.
 #' @param del The step, in standard errors.
 #' @param ... Not used.
 #' @return An object of class `c("profile.gradglm", "profile.glm",
 #'   "profile")`: a list with one data frame per coefficient, with columns
-#'   `tau` and `par.vals` (a matrix, one column per coefficient), ordered by
-#'   the coefficient's value; attributes `original.fit` (the fit) and
-#'   `summary` (its summary). `plot()` draws `tau` against each coefficient
+#'   `z` or `tau` and `par.vals` (a matrix, one column per coefficient),
+#'   ordered by the coefficient's value; attributes `original.fit` (the fit)
+#'   and `summary` (its summary). `plot()` draws the root against each coefficient
 #'   (an interpolating spline through the points); `confint()` reads the
 #'   limits off that spline (as MASS's method does), whereas
 #'   [confint.gradglm()] on the fit solves for them.
@@ -42,7 +49,7 @@
 #' fit <- gradglm(cbind(ncases, ncontrols) ~ agegp + alcgp, data = esoph,
 #'                family = binomial())
 #' pr <- profile(fit, which = c("alcgp.L", "alcgp.Q"))
-#' head(pr[["alcgp.L"]]$tau)
+#' head(pr[["alcgp.L"]]$z)
 #' plot(pr)
 #' confint(pr)
 #' @importFrom stats profile
@@ -58,7 +65,9 @@ profile.gradglm <- function(fitted, which = NULL, alpha = 0.01, maxsteps = 10, d
   if (!is.numeric(alpha) || length(alpha) != 1L || is.na(alpha) || alpha <= 0 || alpha >= 1) {
     abort(fun, "'alpha' must be a single number between 0 and 1")
   }
-  zmax <- sqrt(stats::qchisq(1 - alpha, 1))
+  fixed <- .methods_fixed_dispersion(fitted$family)
+  zmax <- if (fixed) sqrt(stats::qchisq(1 - alpha, 1)) else sqrt(stats::qf(1 - alpha, 1, fitted$df.residual))
+  root_name <- if (fixed) "z" else "tau"
   if (!is.numeric(maxsteps) || length(maxsteps) != 1L || is.na(maxsteps) || maxsteps < 1 ||
       maxsteps != round(maxsteps)) {
     abort(fun, "'maxsteps' must be one whole number of at least 1")
@@ -83,23 +92,26 @@ profile.gradglm <- function(fitted, which = NULL, alpha = 0.01, maxsteps = 10, d
     vals <- list(cf)
     for (side in c(-1, 1)) {
       start <- NULL
-      for (k in seq_len(maxsteps)) {
+      last_b <- cf[[j]]
+      for (k in seq_len(maxsteps - 1L)) {
         b <- cf[[j]] + side * k * del * se[[j]]
         pt <- at(j, b, start)
+        if (is.null(pt)) pt <- .profile_walk(at, j, last_b, b, start)
         if (is.null(pt)) break  # (no refit converged: the profile ends here)
         start <- pt$others
+        last_b <- b
         v <- cf
         v[j] <- b
         v[others] <- pt$others
         taus <- c(taus, pt$z)
         vals <- c(vals, list(v))
-        if (abs(pt$z) > zmax) break
+        if (abs(pt$z) >= zmax) break  # (as glm's: on while |z| < zmax)
       }
     }
     ord <- order(vapply(vals, function(v) v[[j]], 0))
     par_vals <- do.call(rbind, vals[ord])
     dimnames(par_vals) <- list(NULL, pnames)
-    frame <- data.frame(tau = taus[ord])
+    frame <- stats::setNames(data.frame(taus[ord]), root_name)
     frame$par.vals <- par_vals
     frame
   })
@@ -118,9 +130,9 @@ plot.profile.gradglm <- function(x, ...) {
   old <- graphics::par(mfrow = c(nr, nr))
   on.exit(graphics::par(old))
   for (pm in names(x)) {
-    tau <- x[[pm]]$tau
+    tau <- x[[pm]][[1L]]  # (z or tau)
     b <- x[[pm]]$par.vals[, pm]
-    graphics::plot(b, tau, xlab = pm, ylab = "tau", type = "p", pch = 20, ...)
+    graphics::plot(b, tau, xlab = pm, ylab = names(x[[pm]])[1L], type = "p", pch = 20, ...)
     graphics::abline(h = 0, v = attr(x, "original.fit")$coefficients[[pm]], col = "grey", lty = 3)
     if (length(b) > 1L) graphics::lines(stats::spline(b, tau))
   }
@@ -140,7 +152,7 @@ confint.profile.gradglm <- function(object, parm, level = 0.95, ...) {
   for (pm in parm) {
     pro <- object[[pm]]
     if (is.null(pro) || nrow(pro) < 2L) next
-    sp <- stats::spline(pro$par.vals[, pm], pro$tau)
+    sp <- stats::spline(pro$par.vals[, pm], pro[[1L]])
     # (the limits where the interpolated tau crosses the normal quantiles)
     frame$ci[pm, ] <- stats::approx(sp$y, sp$x, xout = stats::qnorm(frame$probs))$y
   }

@@ -1,5 +1,6 @@
-# profile() of a GLM fit: tau, the signed root of the deviance's rise over the
-# dispersion, against refits by glm.fit() with the coefficient in the offset.
+# profile() of a GLM fit: z (or tau), the signed root of the deviance's rise over
+# the dispersion, against refits by glm.fit() with the coefficient in the offset,
+# and against glm's own profile (MASS's profile.glm()).
 
 ref_tau <- function(X, y, w, j, b, family, dev0, disp, b0) {
   s <- glm.fit(X[, -j, drop = FALSE], y, weights = w, offset = X[, j] * b, family = family,
@@ -7,7 +8,7 @@ ref_tau <- function(X, y, w, j, b, family, dev0, disp, b0) {
   sign(b - b0) * sqrt(max(s$deviance - dev0, 0) / disp)
 }
 
-test_that("profile() gives glm's tau on a grid of each coefficient, with the others refitted", {
+test_that("profile() gives glm's z on a grid of each coefficient, with the others refitted", {
   fit <- gradglm(cbind(ncases, ncontrols) ~ agegp + alcgp, data = esoph, family = binomial())
   g <- glm(cbind(ncases, ncontrols) ~ agegp + alcgp, data = esoph, family = binomial())
   pr <- profile(fit, which = c("alcgp.L", "alcgp.Q"))
@@ -21,19 +22,20 @@ test_that("profile() gives glm's tau on a grid of each coefficient, with the oth
     j <- match(pm, colnames(X))
     b <- p$par.vals[, pm]
     expect_false(is.unsorted(b))
-    expect_false(is.unsorted(p$tau))
-    # (the estimate itself, tau 0, with every coefficient at its estimate)
-    mid <- which(p$tau == 0)
+    expect_identical(names(p), c("z", "par.vals"))  # (a fixed dispersion: z, as glm's)
+    expect_false(is.unsorted(p$z))
+    # (the estimate itself, z 0, with every coefficient at its estimate)
+    mid <- which(p$z == 0)
     expect_length(mid, 1L)
     expect_equal(p$par.vals[mid, ], coef(fit))
-    # the grid: steps of zmax / 5 standard errors, until |tau| passes zmax
+    # the grid: steps of zmax / 5 standard errors, until |z| passes zmax (at most 10 points each way)
     se <- sqrt(diag(vcov(fit)))[[pm]]
     expect_equal(diff(b), rep(zmax / 5 * se, length(b) - 1L), tolerance = 1e-10)
-    expect_gt(min(p$tau), -Inf)
-    expect_true(abs(p$tau[1]) > zmax || mid == 11L)
-    expect_true(abs(p$tau[length(b)]) > zmax || length(b) - mid == 10L)
+    expect_gt(min(p$z), -Inf)
+    expect_true(abs(p$z[1]) > zmax || mid == 10L)
+    expect_true(abs(p$z[length(b)]) > zmax || length(b) - mid == 9L)
     ref <- vapply(b, function(bb) ref_tau(X, y, NULL, j, bb, binomial(), g$deviance, 1, coef(g)[[j]]), 0)
-    expect_equal(p$tau, ref, tolerance = 1e-6)
+    expect_equal(p$z, ref, tolerance = 1e-6)
     # (the other coefficients along the profile are the refits')
     k <- length(b)
     s <- glm.fit(X[, -j], y, offset = X[, j] * b[k], family = binomial(), control = glm.control(epsilon = 1e-14))
@@ -51,6 +53,64 @@ test_that("profile() gives glm's tau on a grid of each coefficient, with the oth
   expect_silent(plot(pr))
 })
 
+test_that("profile() is glm's: the same grid, roots, names and cutoffs (MASS's profile.glm())", {
+  # polished glm fits, whose profile's refits take the same tight control
+  gctl <- glm.control(epsilon = 1e-14, maxit = 100)
+  ctl <- gradglm_control(tol = 1e-12)
+  # (glm's profile method: MASS's, in stats from R 4.4)
+  glm_profile <- if (exists("profile.glm", envir = asNamespace("stats"), inherits = FALSE)) {
+    get("profile.glm", envir = asNamespace("stats"))
+  } else {
+    get("profile.glm", envir = asNamespace("MASS"))
+  }
+  set.seed(4)
+  d <- data.frame(x = rnorm(150), z = runif(150))
+  d$cnt <- rpois(150, 3 * exp(0.3 * d$x))
+  d$y <- 1 + 0.5 * d$x + rnorm(150)
+  cases <- list(
+    list(cbind(ncases, ncontrols) ~ agegp + alcgp, esoph, binomial(), c("alcgp.L", "alcgp.Q")),
+    # (a Gaussian's tau is a straight line: its default grid's fifth point is at zmax
+    # itself, where rounding decides whether the grid goes on; hence another step)
+    list(y ~ x + z, d, gaussian(), NULL, 0.3),
+    list(cnt ~ x, d, quasipoisson(), NULL),
+    # (an inverse Gaussian's linear predictor must stay positive: the refits
+    # reach the lower ends of the profiles only in smaller steps)
+    list(I(cnt + 1) ~ x, d, inverse.gaussian(), NULL))
+  for (cs in cases) {
+    fit <- gradglm(cs[[1]], data = cs[[2]], family = cs[[3]], control = ctl)
+    g <- glm(cs[[1]], data = cs[[2]], family = cs[[3]], control = gctl)
+    which <- if (is.null(cs[[4]])) names(coef(g)) else cs[[4]]
+    del <- if (length(cs) > 4L) cs[[5]] else NULL
+    ours <- if (is.null(del)) profile(fit, which = which) else profile(fit, which = which, del = del)
+    ref <- if (is.null(del)) glm_profile(g, which = match(which, names(coef(g)))) else
+      glm_profile(g, which = match(which, names(coef(g))), del = del)
+    for (pm in which) {
+      expect_identical(names(ours[[pm]]), names(ref[[pm]]), label = paste(cs[[3]]$family, pm))
+      expect_equal(ours[[pm]]$par.vals, ref[[pm]]$par.vals, tolerance = 1e-7, label = paste(cs[[3]]$family, pm))
+      expect_equal(ours[[pm]][[1]], ref[[pm]][[1]], tolerance = 1e-6, label = paste(cs[[3]]$family, pm))
+    }
+    # the intervals: the fit's solved limits and glm's interpolated ones
+    expect_equal(suppressMessages(confint(fit)), suppressMessages(confint(g)), tolerance = 1e-4,
+                 label = cs[[3]]$family)
+  }
+  # the inverse Gaussian's lower limits, solved, are the roots of the refits' deviance
+  fit <- gradglm(I(cnt + 1) ~ x, data = d, family = inverse.gaussian(), control = ctl)
+  g <- glm(I(cnt + 1) ~ x, data = d, family = inverse.gaussian(), control = gctl)
+  ci <- expect_silent(confint(fit))
+  X <- model.matrix(g)
+  disp <- summary(g)$dispersion
+  for (j in 1:2) {
+    # (glm.fit()'s refit, started from the fit's linear predictor, which is valid)
+    tau_at <- function(b) {
+      s <- glm.fit(X[, -j, drop = FALSE], d$cnt + 1, offset = X[, j] * b, family = inverse.gaussian(),
+                   etastart = g$linear.predictors, control = gctl)
+      sign(b - coef(g)[[j]]) * sqrt((s$deviance - g$deviance) / disp)
+    }
+    expect_equal(tau_at(ci[j, 1]), qnorm(0.025), tolerance = 1e-6)
+    expect_equal(tau_at(ci[j, 2]), qnorm(0.975), tolerance = 1e-6)
+  }
+})
+
 test_that("profile() of a Gaussian fit divides the deviance's rise by the dispersion; bad arguments are errors", {
   set.seed(4)
   d <- data.frame(x = rnorm(40), z = runif(40))
@@ -59,7 +119,8 @@ test_that("profile() of a Gaussian fit divides the deviance's rise by the disper
   g <- glm(y ~ x + z, data = d)
   pr <- profile(fit, which = "x", maxsteps = 4, del = 0.5)
   p <- pr$x
-  expect_equal(nrow(p), 9L)
+  expect_identical(names(p), c("tau", "par.vals"))  # (an estimated dispersion: tau, as glm's)
+  expect_equal(nrow(p), 7L)  # (maxsteps = 4: four points each way, the estimate's included)
   X <- model.matrix(g)
   disp <- summary(g)$dispersion
   ref <- vapply(p$par.vals[, "x"], function(b) ref_tau(X, d$y, NULL, 2L, b, gaussian(), g$deviance, disp,
