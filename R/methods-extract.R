@@ -28,9 +28,14 @@
 #'   flat likelihood, as under separation). A negative binomial is profiled at
 #'   its estimated theta, as MASS profiles glm.nb fits. The intervals of one
 #'   coefficient come as a vector (the two limits), as glm's profile
-#'   intervals come. Otherwise (other
-#'   models, fits from a chunked source, penalised fits, [gradglm_fit()]
-#'   fits that keep no design matrix) and with
+#'   intervals come. A fit of another likelihood with one location model
+#'   (`ordinal()`, as MASS's `confint()` of a polr fit; the location-scale
+#'   families) has profile intervals for its location coefficients: where
+#'   `sign(b - estimate) * sqrt(2 * (logLik - logLik(b)))`, every other
+#'   parameter refitted, equals the normal quantiles; its other parameters
+#'   (cut-points, the scale model, an estimated `df`) have Wald intervals.
+#'   Otherwise (multinomial and network fits, fits from a chunked source,
+#'   penalised fits, [gradglm_fit()] fits that keep no design matrix) and with
 #'   `method = "wald"`: Wald intervals, `estimate +/- z * se` with normal
 #'   quantiles (as [stats::confint.default()]).
 #' * `logLik()`: the maximised log-likelihood, with attributes `df` (number
@@ -72,7 +77,7 @@
 #'   names or positions. All coefficients if missing.
 #' @param level The confidence level.
 #' @param method For `confint()`: `"profile"` or `"wald"`; by default
-#'   `"profile"` for a GLM fitted from data in memory, `"wald"` otherwise.
+#'   `"profile"` where the fit has profile intervals (see above), `"wald"` otherwise.
 #' @param type For `residuals()`: one of `"deviance"` (default),
 #'   `"pearson"`, `"working"`, `"response"` or, for a GLM fitted with a
 #'   formula, `"partial"` (the working residuals plus
@@ -181,19 +186,39 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
   parm <- if (missing(parm)) pnames else .coef_selection(parm, pnames, "parm", "parameter", fun)
   se <- sqrt(diag(vcov.gradglm(object, complete = TRUE)))
   names(se) <- pnames
-  can_profile <- is_glm_fit(object) && !is_source_fit(object) && is.null(object$penalty)
+  # (a GLM's every coefficient; another likelihood's location coefficients,
+  # its other parameters by Wald)
+  profiled <- .profilable(object, pnames)
+  can_profile <- length(profiled) > 0L
   if (is.null(method)) {
     # (by default also Wald where the design cannot be rebuilt: a gradglm_fit() fit that keeps no matrix)
     method <- if (can_profile && (is.matrix(object$x) || !is.null(object$terms))) "profile" else "wald"
   } else if (!is.character(method) || length(method) != 1L || !method %in% c("profile", "wald")) {
     abort(fun, "'method' must be \"profile\" or \"wald\"")
   } else if (method == "profile" && !can_profile) {
-    abort(fun, "profile-likelihood intervals are for GLM fits from data in memory without a penalty; ",
-          "this fit takes method = \"wald\"")
+    abort(fun, "profile-likelihood intervals are for GLM fits and the location coefficients of other ",
+          "likelihoods, from data in memory without a penalty; this fit takes method = \"wald\"")
   }
   if (method == "wald") return(.wald_confint(cf, se, parm, level))
+  ci <- .wald_confint(cf, se, parm, level)
+  on_profile <- intersect(parm, profiled)
+  if (length(on_profile)) ci[on_profile, ] <- .profile_confint(object, cf, se, on_profile, level, fun)
   # (one coefficient's limits as a vector, as glm's profile intervals)
-  drop(.profile_confint(object, cf, se, parm, level, fun))
+  drop(ci)
+}
+
+# The coefficients among `pnames` that confint() profiles: every one of a GLM,
+# the location coefficients of another likelihood with one location model
+# (ordinal, the location-scale families), for fits from data in memory
+# without a penalty; none otherwise.
+.profilable <- function(object, pnames) {
+  if (is_source_fit(object) || !is.null(object$penalty) || is_network_fit(object)) return(character(0))
+  if (is_glm_fit(object)) return(pnames)
+  loc <- object$blocks$location
+  if (!identical(object$kind, "likelihood") || is.null(loc) || isTRUE(loc$split) || !identical(loc$m, 1L)) {
+    return(character(0))
+  }
+  pnames[loc$coef]
 }
 
 # The names among `pnames` that `sel` (the argument `arg`) picks: names, or
@@ -302,6 +327,7 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
 # signed root of the deviance's rise over the dispersion, others the refitted
 # coefficients of the kept columns but j; NULL when no refit converges.
 .profiler <- function(object, cf, fun) {
+  if (!is_glm_fit(object)) return(.lik_profiler(object, cf, fun))
   X <- tryCatch(stats::model.matrix(object), error = function(e) {
     abort(fun, "the profile refits the model on its design matrix, which cannot be ",
           "rebuilt (", bare_message(e, "model.matrix.gradglm"), "); use Wald intervals (confint(method = \"wald\"))")
@@ -334,6 +360,54 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
     }
     list(z = sign(b - cf[[j]]) * sqrt(max(rise, 0)),
          others = if (length(others)) sub$coefficients[others_names] else numeric(0))
+  }
+}
+
+# The profile of another likelihood's location coefficient, as .profiler()'s:
+# at(j, b, start) refits the model with coefficient j held at b (through the
+# offset) and every other parameter free (the other location coefficients,
+# the cut-points or the scale model, an estimated df), and returns z, the
+# signed root of twice the log-likelihood's fall, and the refit's parameters
+# (the next refit's start); NULL when no refit converges.
+.lik_profiler <- function(object, cf, fun) {
+  X <- tryCatch(stats::model.matrix(object), error = function(e) {
+    abort(fun, "the profile refits the model on its design matrix, which cannot be ",
+          "rebuilt (", bare_message(e, "model.matrix.gradglm"), "); use Wald intervals (confint(method = \"wald\"))")
+  })
+  y <- object$y
+  if (is.null(y)) y <- stats::model.response(model.frame.gradglm(object), "any")
+  w <- object$prior.weights
+  off <- if (is.null(object$offset)) numeric(NROW(X)) else object$offset
+  loc <- object$blocks$location
+  sig <- object$blocks$sigma
+  Z <- if (!is.null(sig) && !.lik_constant_block(object, sig)) .ls_sigma_fitted_design(object)
+  ll0 <- object$loglik
+  ctl <- .methods_refit_control(object)
+  ctl$tol <- min(ctl$tol, 1e-10)
+  opt <- .methods_refit_optimizer(object)
+  # the design's columns of the location coefficients (an ordinal design's
+  # intercept column stays: the cut-points absorb it); aliased ones are left out
+  col_of <- stats::setNames(loc$columns, loc$coef)
+  dropped <- col_of[as.character(loc$coef[is.na(cf[loc$coef])])]
+  rest <- setdiff(which(!is.na(cf)), loc$coef)
+  function(j, b, start = NULL) {
+    keep <- setdiff(colnames(X), c(dropped, col_of[[as.character(j)]]))
+    if (is.null(start)) start <- cf[c(setdiff(loc$coef[!is.na(cf[loc$coef])], j), rest)]
+    o <- off + X[, col_of[[as.character(j)]]] * b
+    # (through the one fitting path; a location model left without columns,
+    # as an intercept held fixed, fits the other parameters alone)
+    refit <- function(from) tryCatch(suppressWarnings(fit_core(
+      X[, keep, drop = FALSE], y, w, o, object$family, opt, ctl, from, x_sigma = Z,
+      intercept = "(Intercept)" %in% keep, fun = fun, x_values = NULL)), error = function(e) NULL)
+    sub <- refit(unname(start))
+    if (is.null(sub) || !isTRUE(sub$converged)) sub <- refit(NULL)
+    if (is.null(sub) || !isTRUE(sub$converged)) return(NULL)
+    rise <- 2 * (ll0 - sub$loglik)
+    if (rise < -1e-3) {
+      abort(fun, "profiling '", names(cf)[j], "' found a fit better than the fitted one (log-likelihood ",
+            format(sub$loglik, digits = 10), " > ", format(ll0, digits = 10), "): the fit had not converged")
+    }
+    list(z = sign(b - cf[[j]]) * sqrt(max(rise, 0)), others = sub$coefficients)
   }
 }
 

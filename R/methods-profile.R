@@ -1,10 +1,10 @@
-# profile() of a GLM fit in memory: the profile of each coefficient's
-# deviance on a grid, in the layout of glm's profile objects (a data frame
+# profile() of a GLM fit in memory (and of another likelihood's location
+# coefficients): the profile of each coefficient's deviance on a grid, in the layout of glm's profile objects (a data frame
 # per coefficient: z or tau, the signed root of the deviance's rise, and
 # par.vals, every coefficient's value along the profile), with plot() and
 # confint() methods.
 
-#' Profile the deviance of a GLM fit
+#' Profile the deviance of a GLM fit, or another likelihood's location coefficients
 #'
 #' For each coefficient, holds it at values on a grid around its estimate,
 #' refits the others, and records the signed root of the deviance's rise
@@ -24,7 +24,14 @@
 #' how far they are off. [confint.gradglm()] finds the interval limits by
 #' root finding on the same refits, not on this grid.
 #'
-#' For GLMs fitted from data in memory without a penalty (the models
+#' A fit of another likelihood with one location model (`ordinal()`, as
+#' MASS's `profile()` of a polr fit; the location-scale families) is
+#' profiled in its location coefficients, every other parameter (the
+#' cut-points, the scale model, an estimated `df`) refitted at each point:
+#' the root is `z`, `sign(b - estimate) * sqrt(2 * (logLik - logLik(b)))`,
+#' with the chi-squared cutoff.
+#'
+#' For fits from data in memory without a penalty (the coefficients
 #' [confint.gradglm()] profiles).
 #'
 #' @param fitted A fitted `"gradglm"` model.
@@ -59,13 +66,16 @@ profile.gradglm <- function(fitted, which = NULL, alpha = 0.01, maxsteps = 10, d
   check_gradglm(fitted, fun, "fitted")
   stop_if_path(fitted, fun)
   stop_if_network(fitted, fun, "a profile")
-  if (!(is_glm_fit(fitted) && !is_source_fit(fitted) && is.null(fitted$penalty))) {
-    abort(fun, "the profile is for GLM fits from data in memory without a penalty")
+  profiled <- .profilable(fitted, names(fitted$coefficients))
+  if (!length(profiled)) {
+    abort(fun, "the profile is for GLM fits and the location coefficients of other likelihoods, ",
+          "from data in memory without a penalty")
   }
   if (!is.numeric(alpha) || length(alpha) != 1L || is.na(alpha) || alpha <= 0 || alpha >= 1) {
     abort(fun, "'alpha' must be a single number between 0 and 1")
   }
-  fixed <- .methods_fixed_dispersion(fitted$family)
+  # (another likelihood's every parameter is estimated: its root is z)
+  fixed <- !is_glm_fit(fitted) || .methods_fixed_dispersion(fitted$family)
   zmax <- if (fixed) sqrt(stats::qchisq(1 - alpha, 1)) else sqrt(stats::qf(1 - alpha, 1, fitted$df.residual))
   root_name <- if (fixed) "z" else "tau"
   if (!is.numeric(maxsteps) || length(maxsteps) != 1L || is.na(maxsteps) || maxsteps < 1 ||
@@ -79,10 +89,13 @@ profile.gradglm <- function(fitted, which = NULL, alpha = 0.01, maxsteps = 10, d
   pnames <- names(cf)
   se <- sqrt(diag(vcov.gradglm(fitted, complete = TRUE)))
   names(se) <- pnames
-  estimated <- pnames[!is.na(cf) & is.finite(se) & se > 0]
+  estimated <- intersect(pnames[!is.na(cf) & is.finite(se) & se > 0], profiled)
   which <- if (is.null(which)) estimated else .coef_selection(which, pnames, "which", "coefficient", fun)
   skipped <- setdiff(which, estimated)
-  if (length(skipped)) warn(fun, "no profile of ", quote_some(skipped), " (aliased, or without a standard error)")
+  if (length(skipped)) {
+    warn(fun, "no profile of ", quote_some(skipped), " (aliased, without a standard error, or not a ",
+         "location coefficient)")
+  }
   which <- intersect(which, estimated)
   at <- .profiler(fitted, cf, fun)
   out <- lapply(stats::setNames(which, which), function(pm) {

@@ -33,7 +33,8 @@ generics::augment
 #' statistics where summary gives them, for a Gaussian GLM and several Gaussian
 #' responses; z statistics otherwise) and [confint()][coef.gradglm]
 #' (profile-likelihood limits for a GLM fitted in memory, as broom gives them
-#' for glm; Wald limits otherwise, or with `conf.method = "wald"`). Aliased coefficients, and those a penalised fit did not select,
+#' for glm, and for the location coefficients of ordinal and location-scale
+#' fits; Wald limits otherwise, or with `conf.method = "wald"`). Aliased coefficients, and those a penalised fit did not select,
 #' have `NA` standard errors, statistics and limits. A fit with several
 #' parameter blocks gets a column saying which block each row belongs to,
 #' `term` then naming the coefficient within its block:

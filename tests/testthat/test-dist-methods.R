@@ -230,17 +230,24 @@ test_that("summary(correlation = TRUE) computes and prints the correlations", {
   expect_false(any(grepl("Correlation", capture.output(print(summary(fit))))))
 })
 
-test_that("confint gives Wald intervals for every parameter", {
+test_that("confint gives profile intervals for the location, Wald intervals for the other parameters", {
   fit <- fits_dm$t_het
   cf <- coef(fit)
   se <- sqrt(diag(vcov(fit)))
   ci <- confint(fit)
   expect_identical(rownames(ci), names(cf))
   expect_identical(colnames(ci), c("2.5 %", "97.5 %"))
-  expect_equal(ci[, 1], cf - qnorm(0.975) * se)
-  expect_equal(ci[, 2], cf + qnorm(0.975) * se)
+  other <- !names(cf) %in% fit$blocks$location$coef_names
+  expect_equal(ci[other, 1], cf[other] - qnorm(0.975) * se[other])
+  expect_equal(ci[other, 2], cf[other] + qnorm(0.975) * se[other])
+  wald <- confint(fit, method = "wald")
+  expect_equal(wald[, 1], cf - qnorm(0.975) * se)
+  expect_equal(wald[, 2], cf + qnorm(0.975) * se)
+  # (the location's profile limits lie near the Wald ones, not on them)
+  expect_equal(ci[!other, ], wald[!other, ], tolerance = 0.2)
+  expect_false(isTRUE(all.equal(ci[!other, ], wald[!other, ], tolerance = 1e-6)))
   ci90 <- confint(fit, level = 0.9)
-  expect_equal(unname(ci90[, 2]), unname(cf + qnorm(0.95) * se))
+  expect_equal(unname(ci90[other, 2]), unname(cf[other] + qnorm(0.95) * se[other]))
   expect_identical(confint(fit, parm = c("sigma:speed", "log(df)")),
                    ci[c("sigma:speed", "log(df)"), ])
   expect_identical(confint(fit, parm = c(4, 5)), ci[c(4, 5), ])

@@ -330,10 +330,12 @@ test_that("confint() of a GLM gives profile-likelihood limits: the roots of the 
   fs <- suppressWarnings(gradglm(y ~ x, data = ds, family = binomial()))
   expect_warning(ci <- confint(fs, "x"), "profile of 'x'.*limit is NA")
   expect_true(is.na(ci[2L]))
-  # profiles need the rows in memory and an unpenalised GLM
-  sfit <- gradglm(z ~ x, data = d, family = student_t(), sigma = ~ 1)
-  expect_error(confint(sfit, method = "profile"), "profile-likelihood intervals are for GLM fits")
-  expect_equal(confint(sfit), confint(sfit, method = "wald"))
+  # profiles need the rows in memory, no penalty, and a GLM or one location model
+  pfit <- gradglm(y ~ x, data = d, family = poisson(), penalty = ridge(0.1))
+  expect_error(confint(pfit, method = "profile"), "profile-likelihood intervals are for GLM fits and the location")
+  expect_equal(confint(pfit), confint(pfit, method = "wald"))
+  mfit <- gradglm(Species ~ Sepal.Length, data = iris, family = multinomial())
+  expect_error(confint(mfit, method = "profile"), "profile-likelihood intervals are for GLM fits and the location")
 })
 
 # ---------------------------------------------------------------------------

@@ -141,3 +141,94 @@ test_that("profile() of a Gaussian fit divides the deviance's rise by the disper
   expect_warning(pa <- profile(fa, which = c("x", "x2")), "no profile of 'x2' \\(aliased")
   expect_identical(names(pa), "x")
 })
+
+test_that("an ordinal fit's location coefficients have polr's profile and profile intervals", {
+  house <- MASS::housing
+  ctl <- gradglm_control(tol = 1e-12)
+  fit <- gradglm(Sat ~ Infl + Cont, weights = Freq, data = house, family = ordinal(), control = ctl)
+  m <- MASS::polr(Sat ~ Infl + Cont, weights = Freq, data = house, Hess = TRUE, control = list(reltol = 1e-14))
+  pr <- profile(fit)
+  pm <- profile(m)
+  expect_identical(names(pr), names(pm))
+  for (pm_name in names(pm)) {
+    expect_identical(names(pr[[pm_name]]), c("z", "par.vals"))
+    expect_equal(pr[[pm_name]]$par.vals[, names(coef(m))], pm[[pm_name]]$par.vals, tolerance = 1e-6)
+    expect_equal(pr[[pm_name]]$z, pm[[pm_name]]$z, tolerance = 1e-6)
+  }
+  # the solved limits: polr's refit with the coefficient in the offset is
+  # qnorm below the maximum there (polr's own limits are read off a spline)
+  ci <- confint(fit)
+  cm <- suppressMessages(confint(m))
+  expect_equal(ci[names(coef(m)), ], cm, tolerance = 1e-5)
+  X <- model.matrix(~ Infl + Cont, house)[, -1]
+  for (j in seq_len(ncol(X))) {
+    for (side in 1:2) {
+      b <- ci[colnames(X)[j], side]
+      dd <- data.frame(Sat = house$Sat, Freq = house$Freq, X[, -j, drop = FALSE], o = X[, j] * b)
+      refit <- MASS::polr(Sat ~ . - Freq - o + offset(o), weights = Freq, data = dd,
+                          control = list(reltol = 1e-15, maxit = 2000))
+      expect_equal(refit$deviance - m$deviance, qnorm(0.975)^2, tolerance = 1e-6)
+    }
+  }
+  # the cut-points keep their Wald intervals
+  expect_equal(ci[c("Low|Medium", "Medium|High"), ], confint(fit, method = "wald")[c("Low|Medium", "Medium|High"), ])
+  # a single coefficient: the refits are of the cut-points alone
+  f1 <- gradglm(Sat ~ Cont, weights = Freq, data = house, family = ordinal(), control = ctl)
+  m1 <- MASS::polr(Sat ~ Cont, weights = Freq, data = house, Hess = TRUE, control = list(reltol = 1e-14))
+  expect_equal(confint(f1)["ContHigh", ], suppressMessages(confint(m1)), tolerance = 1e-5, ignore_attr = TRUE)
+})
+
+test_that("location-scale fits: profile limits where twice the log-likelihood falls by qnorm^2", {
+  # Laplace, y ~ x: with the slope held at b, the intercept is the median of
+  # y - b x and the scale the mean absolute deviation from it, in closed form
+  set.seed(11)
+  d <- data.frame(x = rnorm(60))
+  d$y <- 1 + 0.5 * d$x + rexp(60) - rexp(60)
+  fit <- gradglm(y ~ x, data = d, family = laplace())
+  ll_at <- function(b) {
+    r <- d$y - b * d$x
+    s <- mean(abs(r - median(r)))
+    -length(r) * (log(2 * s) + 1)
+  }
+  ci <- confint(fit)
+  for (side in 1:2) expect_equal(2 * (logLik(fit)[1] - ll_at(ci["x", side])), qnorm(0.975)^2, tolerance = 1e-6)
+  expect_equal(ci["sigma:(Intercept)", ], confint(fit, method = "wald")["sigma:(Intercept)", ])
+  # Student-t with 4 df, y ~ x and a scale model: the profile's refits against optim()
+  d$y <- 1 + 0.5 * d$x + exp(0.3 * d$x) * rt(60, 4)
+  fit <- gradglm(y ~ x, sigma = ~ x, data = d, family = student_t(df = 4), control = gradglm_control(tol = 1e-12))
+  nll <- function(th, b) {
+    s <- exp(th[2] + th[3] * d$x)
+    -sum(dt((d$y - th[1] - b * d$x) / s, 4, log = TRUE) - log(s))
+  }
+  best_at <- function(b) {
+    cf <- coef(fit)
+    o <- stats::optim(cf[c(1, 3, 4)], nll, b = b, method = "BFGS", control = list(reltol = 1e-15, maxit = 1000))
+    # (polished by Newton steps on a numerical Hessian)
+    th <- o$par
+    for (k in 1:3) {
+      g <- stats::optimHess(th, nll, b = b)
+      gr <- vapply(1:3, function(i) {
+        e <- replace(numeric(3), i, 1e-6)
+        (nll(th + e, b) - nll(th - e, b)) / 2e-6
+      }, 0)
+      th <- th - solve(g, gr)
+    }
+    -nll(th, b)
+  }
+  ci <- confint(fit, parm = "x")
+  expect_equal(-nll(coef(fit)[c(1, 3, 4)], coef(fit)[["x"]]), logLik(fit)[1], tolerance = 1e-10)
+  for (side in 1:2) expect_equal(2 * (logLik(fit)[1] - best_at(ci[side])), qnorm(0.975)^2, tolerance = 1e-5)
+  # an intercept alone: its refits fit the scale alone
+  f0 <- gradglm(y ~ 1, data = d, family = student_t(df = 4), control = gradglm_control(tol = 1e-12))
+  ci0 <- confint(f0, parm = "(Intercept)")
+  nll0 <- function(ls, a) -sum(dt((d$y - a) / exp(ls), 4, log = TRUE) - ls)
+  for (side in 1:2) {
+    ll <- -stats::optimize(nll0, c(-5, 5), a = ci0[side], tol = 1e-12)$objective
+    expect_equal(2 * (logLik(f0)[1] - ll), qnorm(0.975)^2, tolerance = 1e-6)
+  }
+  # profile() of the location, z named as glm's for a fixed dispersion
+  pr <- profile(fit)
+  expect_identical(names(pr), c("(Intercept)", "x"))
+  expect_identical(names(pr$x), c("z", "par.vals"))
+  expect_warning(profile(fit, which = c("x", "sigma:x")), "no profile of 'sigma:x'.*not a location coefficient")
+})
