@@ -282,8 +282,36 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
         inner <- outer
         f_inner <- f_outer
       }
+      if (!found && is.na(f_outer)) {
+        # no refit at `outer` (beyond the family's valid region, as an inverse
+        # Gaussian's intercept below 0): the limit may lie before that edge;
+        # bisect between the last point refitted and `outer` for a crossing
+        bad <- outer
+        for (k in 1:40) {
+          mid <- (inner + bad) / 2
+          f_mid <- z_at(mid) - q
+          if (is.na(f_mid)) {
+            bad <- mid
+          } else if (sign(f_mid) != sign(f_inner)) {
+            outer <- mid
+            f_outer <- f_mid
+            found <- TRUE
+            break
+          } else {
+            inner <- mid
+            f_inner <- f_mid
+          }
+        }
+      }
       r <- if (found) {
-        tryCatch(stats::uniroot(function(b) z_at(b) - q, sort(c(inner, outer)),
+        # (a refit inside the bracket that fails ends the search: that limit is NA)
+        no_refit <- structure(class = c("gradglm_no_refit", "error", "condition"),
+                              list(message = "no refit", call = NULL))
+        tryCatch(stats::uniroot(function(b) {
+          z <- z_at(b)
+          if (is.na(z)) stop(no_refit)
+          z - q
+        }, sort(c(inner, outer)),
                                 f.lower = if (inner < outer) f_inner else f_outer,
                                 f.upper = if (inner < outer) f_outer else f_inner, tol = 1e-9 * se[[j]])$root,
                  error = function(e) if (startsWith(conditionMessage(e), fun)) stop(e) else NA_real_)
@@ -404,8 +432,11 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
     if (is.null(sub) || !isTRUE(sub$converged)) return(NULL)
     rise <- 2 * (ll0 - sub$loglik)
     if (rise < -1e-3) {
+      # (these likelihoods can have several maxima, unlike a GLM's)
       abort(fun, "profiling '", names(cf)[j], "' found a fit better than the fitted one (log-likelihood ",
-            format(sub$loglik, digits = 10), " > ", format(ll0, digits = 10), "): the fit had not converged")
+            format(sub$loglik, digits = 10), " > ", format(ll0, digits = 10), ", with '", names(cf)[j], "' held at ",
+            format(b, digits = 6), "): the fit is at a local maximum of the likelihood, not its highest; refit ",
+            "from other starting values ('start'), or take Wald intervals (method = \"wald\")")
     }
     list(z = sign(b - cf[[j]]) * sqrt(max(rise, 0)), others = sub$coefficients)
   }

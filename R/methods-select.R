@@ -386,9 +386,10 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
     eta <- if (is.null(offset)) rep.int(0, NROW(y)) else offset
     mu <- fam$linkinv(eta)
     me <- fam$mu.eta(eta)
-    # (the working residuals and weights at the offset, for score tests)
-    return(list(rank = 0, deviance = sum(fam$dev.resids(as.numeric(y), mu, weights)),
-                converged = TRUE, coefficients = numeric(0),
+    # (the working residuals and weights at the offset, for score tests; an
+    # offset outside the family's valid linear predictors is no fit)
+    dev <- sum(fam$dev.resids(as.numeric(y), mu, weights))
+    return(list(rank = 0, deviance = dev, converged = is.finite(dev), coefficients = numeric(0),
                 residuals = (as.numeric(y) - mu) / me, weights = weights * me^2 / fam$variance(mu)))
   }
   sub <- gradglm_fit(X, y, weights = weights, offset = offset, family = object$family,

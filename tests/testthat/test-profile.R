@@ -109,6 +109,17 @@ test_that("profile() is glm's: the same grid, roots, names and cutoffs (MASS's p
     expect_equal(tau_at(ci[j, 1]), qnorm(0.025), tolerance = 1e-6)
     expect_equal(tau_at(ci[j, 2]), qnorm(0.975), tolerance = 1e-6)
   }
+  # an intercept alone whose Wald interval reaches below 0, where no inverse
+  # Gaussian mean exists: the profile's limit lies before that edge (glm's
+  # profile stops there with an error)
+  y <- c(2.9235355, 0.2687448, 0.5801575, 2.2134108, 1.0648652, 2.8838404, 0.8356088, 0.2882322)
+  f0 <- gradglm(y ~ 1, family = inverse.gaussian(), control = ctl)
+  expect_lt(coef(f0) - qnorm(0.975) * sqrt(vcov(f0)[1, 1]), 0)
+  ci0 <- expect_silent(confint(f0))
+  fam <- inverse.gaussian()
+  z0 <- function(b) sign(b - coef(f0)) * sqrt((sum(fam$dev.resids(y, fam$linkinv(b), rep(1, 8))) - deviance(f0)) /
+                                                summary(f0)$dispersion)
+  expect_equal(c(z0(ci0[1]), z0(ci0[2])), qnorm(c(0.025, 0.975)), tolerance = 1e-7, ignore_attr = TRUE)
 })
 
 test_that("profile() of a Gaussian fit divides the deviance's rise by the dispersion; bad arguments are errors", {
