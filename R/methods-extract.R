@@ -33,7 +33,11 @@
 #'   families) has profile intervals for its location coefficients: where
 #'   `sign(b - estimate) * sqrt(2 * (logLik - logLik(b)))`, every other
 #'   parameter refitted, equals the normal quantiles; its other parameters
-#'   (cut-points, the scale model, an estimated `df`) have Wald intervals.
+#'   (cut-points, the scale model, an estimated `df`) have Wald intervals,
+#'   and so has every parameter of such a fit that did not converge (with a
+#'   warning: an unbounded likelihood has no maximum to profile from). A
+#'   refit there that reaches a higher likelihood than the fit's (these
+#'   likelihoods can have several maxima) is an error that says so.
 #'   Otherwise (multinomial and network fits, fits from a chunked source,
 #'   penalised fits, [gradglm_fit()] fits that keep no design matrix) and with
 #'   `method = "wald"`: Wald intervals, `estimate +/- z * se` with normal
@@ -190,6 +194,7 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
   # its other parameters by Wald)
   profiled <- .profilable(object, pnames)
   can_profile <- length(profiled) > 0L
+  method_given <- !is.null(method)
   if (is.null(method)) {
     # (by default also Wald where the design cannot be rebuilt: a gradglm_fit() fit that keeps no matrix)
     method <- if (can_profile && (is.matrix(object$x) || !is.null(object$terms))) "profile" else "wald"
@@ -198,6 +203,17 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
   } else if (method == "profile" && !can_profile) {
     abort(fun, "profile-likelihood intervals are for GLM fits and the location coefficients of other ",
           "likelihoods, from data in memory without a penalty; this fit takes method = \"wald\"")
+  }
+  if (method == "profile" && !is_glm_fit(object) && !isTRUE(object$converged)) {
+    # (a likelihood without a maximum, such as an unbounded one, has no profile to follow)
+    why <- paste0("the fit did not converge", if (length(object$message) && nzchar(object$message[1L]))
+      paste0(" (", object$message[1L], ")"), ": profile intervals need the likelihood's maximum")
+    if (!identical(method_given, TRUE)) {
+      warn(fun, why, "; these are Wald intervals")
+      method <- "wald"
+    } else {
+      abort(fun, why, "; take Wald intervals (method = \"wald\")")
+    }
   }
   if (method == "wald") return(.wald_confint(cf, se, parm, level))
   ci <- .wald_confint(cf, se, parm, level)
@@ -260,9 +276,17 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
       # (the refits' last coefficients and their point: each starts where the one before ended)
       start <- NULL
       last_b <- cf[[j]]
+      # (at most 60 refits for a limit: where they keep failing, as on a
+      # likelihood without a maximum, the limit is NA after that)
+      left <- 60L
+      at_b <- function(j, b, start) {
+        if (left <= 0L) return(NULL)
+        left <<- left - 1L
+        at(j, b, start)
+      }
       z_at <- function(b) {
-        pt <- at(j, b, start)
-        if (is.null(pt)) pt <- .profile_walk(at, j, last_b, b, start)
+        pt <- at_b(j, b, start)
+        if (is.null(pt)) pt <- .profile_walk(at_b, j, last_b, b, start)
         if (is.null(pt)) return(NA_real_)
         start <<- pt$others
         last_b <<- b
@@ -287,7 +311,7 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
         # Gaussian's intercept below 0): the limit may lie before that edge;
         # bisect between the last point refitted and `outer` for a crossing
         bad <- outer
-        for (k in 1:40) {
+        for (k in 1:30) {
           mid <- (inner + bad) / 2
           f_mid <- z_at(mid) - q
           if (is.na(f_mid)) {

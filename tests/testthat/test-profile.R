@@ -237,6 +237,13 @@ test_that("location-scale fits: profile limits where twice the log-likelihood fa
     ll <- -stats::optimize(nll0, c(-5, 5), a = ci0[side], tol = 1e-12)$objective
     expect_equal(2 * (logLik(f0)[1] - ll), qnorm(0.975)^2, tolerance = 1e-6)
   }
+  # a fit that stopped short has no maximum to profile from: Wald, said
+  short <- suppressWarnings(gradglm(y ~ x, sigma = ~ x, data = d, family = student_t(),
+                                    control = gradglm_control(maxit = 1)))
+  expect_false(short$converged)
+  expect_warning(ci_short <- confint(short), "the fit did not converge.*these are Wald intervals")
+  expect_equal(ci_short, confint(short, method = "wald"))
+  expect_error(confint(short, method = "profile"), "profile intervals need the likelihood's maximum")
   # profile() of the location, z named as glm's for a fixed dispersion
   pr <- profile(fit)
   expect_identical(names(pr), c("(Intercept)", "x"))
