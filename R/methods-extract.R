@@ -208,7 +208,7 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
     # (a likelihood without a maximum, such as an unbounded one, has no profile to follow)
     why <- paste0("the fit did not converge", if (length(object$message) && nzchar(object$message[1L]))
       paste0(" (", object$message[1L], ")"), ": profile intervals need the likelihood's maximum")
-    if (!identical(method_given, TRUE)) {
+    if (!method_given) {
       warn(fun, why, "; these are Wald intervals")
       method <- "wald"
     } else {

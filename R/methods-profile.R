@@ -71,6 +71,9 @@ profile.gradglm <- function(fitted, which = NULL, alpha = 0.01, maxsteps = 10, d
     abort(fun, "the profile is for GLM fits and the location coefficients of other likelihoods, ",
           "from data in memory without a penalty")
   }
+  if (!is_glm_fit(fitted) && !isTRUE(fitted$converged)) {
+    abort(fun, "the fit did not converge: a profile needs the likelihood's maximum")
+  }
   if (!is.numeric(alpha) || length(alpha) != 1L || is.na(alpha) || alpha <= 0 || alpha >= 1) {
     abort(fun, "'alpha' must be a single number between 0 and 1")
   }

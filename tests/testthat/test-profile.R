@@ -244,6 +244,7 @@ test_that("location-scale fits: profile limits where twice the log-likelihood fa
   expect_warning(ci_short <- confint(short), "the fit did not converge.*these are Wald intervals")
   expect_equal(ci_short, confint(short, method = "wald"))
   expect_error(confint(short, method = "profile"), "profile intervals need the likelihood's maximum")
+  expect_error(profile(short), "profile.gradglm: the fit did not converge")
   # profile() of the location, z named as glm's for a fixed dispersion
   pr <- profile(fit)
   expect_identical(names(pr), c("(Intercept)", "x"))
