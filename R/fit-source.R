@@ -676,7 +676,15 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   }
   # columns linearly dependent on earlier ones are aliased (NA), as in glm:
   # the model is fitted again without them
-  aliased <- aliased_in_order(res$curvature)
+  aliased <- logical(npar)
+  ord <- seq_len(npar)
+  if (isTRUE(model$constant_in_rank)) {
+    # (the other parameters first: they act as the intercept, as an ordinal's
+    # cut-points, with which a constant location column is then aliased)
+    loc <- describe_blocks(model$blocks)[[1L]]$coef
+    ord <- c(setdiff(ord, loc), loc)
+  }
+  aliased[ord] <- aliased_in_order(res$curvature[ord, ord, drop = FALSE])
   if (identical(model$likelihood$type, "negative_binomial") && (aliased[npar] || s$sum_wy == 0)) {
     abort(fun, "theta cannot be estimated: the likelihood does not change with it",
           if (s$sum_wy == 0) " (every response is 0)", "; fix it with negative_binomial(theta = ) or fit poisson()")

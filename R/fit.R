@@ -313,7 +313,7 @@ model_spec <- function(model, resp, offset, designs = lapply(model$blocks, funct
        block_m = vapply(model$blocks, function(b) as.integer(b$m), 1L),
        y = if (is.null(resp$engine_y)) resp$y else resp$engine_y, weights = resp$weights,
        offsets = rep(list(offset), if (is.null(model$offset_predictors)) 1L else model$offset_predictors),
-       likelihood = model$likelihood)
+       likelihood = model$likelihood, constant_in_rank = isTRUE(model$constant_in_rank))
 }
 
 # The blocks as the fitted object keeps them: everything but the designs,

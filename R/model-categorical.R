@@ -299,6 +299,9 @@ ordinal_model <- function(family, resp, x, fun) {
                 coef_names = cuts))
   list(kind = "likelihood",
        likelihood = list(type = "ordinal", classes = L, link = ordinal_link_codes[[family$link]]),
+       # (the cut-points act as an intercept: a column that is constant, or
+       # that adds up to one with earlier columns, is aliased with them)
+       constant_in_rank = TRUE,
        blocks = blocks, closed_form = FALSE,
        start = function(ctx) {
          share <- colSums(resp$weights * class_indicators(resp))  # (0 for a class a chunk lacks)

@@ -611,7 +611,7 @@ class FitDriver {
         rank_deferred_ = true;
       } else {
         PhaseTimer t("rank check of all rows");
-        aliased_[d] = detect_aliased(m_.designs[d], W_, rank_tol_, threads_);
+        aliased_[d] = detect_aliased(m_.designs[d], W_, rank_tol_, threads_, d == 0 && m_.constant_in_rank);
       }
     }
   }
@@ -758,7 +758,7 @@ class FitDriver {
       if (!gram_clearly_full_rank(gram, 1e3 * rank_tol_)) {
         // not clearly of full rank: the QR decides, and the start is made again
         PhaseTimer t2("rank check of all rows");
-        aliased_[0] = detect_aliased(m_.designs[0], W_, rank_tol_, threads_);
+        aliased_[0] = detect_aliased(m_.designs[0], W_, rank_tol_, threads_, m_.constant_in_rank);
         if (std::find(aliased_[0].begin(), aliased_[0].end(), true) != aliased_[0].end()) {
           build();
           if (!coef_only_) obj_->write_eta_to(eta_r_.begin());

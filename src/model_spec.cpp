@@ -254,6 +254,7 @@ ModelSpec parse_model_spec(const Rcpp::List& spec) {
   if (bd.size() != bm.size()) throw std::invalid_argument("block_design and block_m differ in length");
   for (R_xlen_t b = 0; b < bd.size(); ++b) m.blocks.push_back(std::make_pair(bd[b], bm[b]));
   m.lik = make_likelihood(spec["likelihood"]);
+  if (spec.containsElementNamed("constant_in_rank")) m.constant_in_rank = Rcpp::as<bool>(spec["constant_in_rank"]);
   Rcpp::List offsets = spec["offsets"];
   m.offsets.assign(m.lik->k(), nullptr);
   for (R_xlen_t k = 0; k < offsets.size() && k < m.lik->k(); ++k) {

@@ -27,13 +27,17 @@ struct ModelSpec {
   const double* weights = nullptr;
   std::vector<const double*> offsets;  // one per predictor, nullptr = none
   std::unique_ptr<Likelihood> lik;
+  // the rank check of the first design counts a constant column before its
+  // own (the other parameters act as an intercept: an ordinal's cut-points)
+  bool constant_in_rank = false;
 };
 
 // a design: a double matrix, NULL (an intercept-only block) or a list of
 // columns (NULL for the intercept, double vectors and double matrices)
 Design read_design(SEXP x, Index n);
 
-// spec: list(designs, block_design, block_m, y, weights, offsets, likelihood)
+// spec: list(designs, block_design, block_m, y, weights, offsets, likelihood,
+// constant_in_rank)
 ModelSpec parse_model_spec(const Rcpp::List& spec);
 
 // likelihood: list(type = "glm" | "location_scale" | "multinomial" | "ordinal",

@@ -38,15 +38,19 @@ std::vector<bool> aliased_columns(MatrixXd& A, const VectorXd& colnorm, double t
 // Small problems: a QR of sqrt(w) X. Large ones: a QR of a count sketch
 // S sqrt(w) X with m rows, built in one column-wise pass over X; S X c = 0
 // whenever X c = 0, and a random sketch keeps independent columns independent.
-std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, int threads) {
+std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, int threads,
+                                 bool leading_constant) {
   const Index n = X.rows(), p = X.cols();
   if (p == 0) return std::vector<bool>();
-  const Index m = std::max<Index>(20000, 4 * p * p);
+  const Index c0 = leading_constant ? 1 : 0;  // (A's column of the constant, first)
+  const Index pa = p + c0;
+  const Index m = std::max<Index>(20000, 4 * pa * pa);
   MatrixXd A;
   if (n <= m) {
-    A.resize(n, p);
+    A.resize(n, pa);
+    if (c0) A.col(0) = w.cwiseSqrt();
     for (Index j = 0; j < p; ++j)
-      for (Index i = 0; i < n; ++i) A(i, j) = std::sqrt(w[i]) * X.value(i, j);
+      for (Index i = 0; i < n; ++i) A(i, c0 + j) = std::sqrt(w[i]) * X.value(i, j);
   } else {
     std::vector<int32_t> bucket(n);
     VectorXd sw(n);
@@ -55,10 +59,13 @@ std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, i
       bucket[i] = (int32_t)(h % (uint64_t)m);
       sw[i] = ((h >> 63) ? -1.0 : 1.0) * std::sqrt(w[i]);
     }
-    A = MatrixXd::Zero(m, p);
+    A = MatrixXd::Zero(m, pa);
+    if (c0) {
+      for (Index i = 0; i < n; ++i) A(bucket[i], 0) += sw[i];
+    }
     // columns are independent: one thread per column at a time
     for_blocks((long)p, 1L, threads_for((long)n, threads), [&](int, long j, long) {
-      double* a = A.col(j).data();
+      double* a = A.col(c0 + j).data();
       const double* x = X.col(j);
       if (x) {
         for (Index i = 0; i < n; ++i) a[bucket[i]] += sw[i] * x[i];
@@ -72,8 +79,10 @@ std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, i
   // products, so the sequential rule on its min(m, p) x p rows costs p^3,
   // not rows x p^2)
   Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
-  MatrixXd R = qr.matrixQR().topRows(std::min(A.rows(), p)).triangularView<Eigen::Upper>();
-  return aliased_columns(R, colnorm, tol);
+  MatrixXd R = qr.matrixQR().topRows(std::min(A.rows(), pa)).triangularView<Eigen::Upper>();
+  std::vector<bool> aliased = aliased_columns(R, colnorm, tol);
+  aliased.erase(aliased.begin(), aliased.begin() + c0);
+  return aliased;
 }
 
 bool gram_clearly_full_rank(const MatrixXd& G, double margin) {

@@ -26,8 +26,12 @@ uint64_t splitmix64(uint64_t x);
 std::vector<bool> aliased_columns(MatrixXd& A, const VectorXd& colnorm, double tol);
 
 // Rank detection for the iterative optimizers (a QR of sqrt(w) X, or of a
-// count sketch of it for large n).
-std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, int threads);
+// count sketch of it for large n). With leading_constant, a constant column
+// is taken to come before X's (a model whose other parameters act as an
+// intercept, as an ordinal model's cut-points): columns that are constant,
+// or that add up to a constant with earlier ones, are then aliased.
+std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, int threads,
+                                 bool leading_constant = false);
 
 // True when every column of a design keeps a part orthogonal to the earlier
 // columns of at least `margin` of its norm, from its Gram matrix X' W X (the
