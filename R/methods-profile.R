@@ -1,8 +1,8 @@
 # profile() of a GLM fit in memory (and of another likelihood's location
-# coefficients): the profile of each coefficient's deviance on a grid, in the layout of glm's profile objects (a data frame
-# per coefficient: z or tau, the signed root of the deviance's rise, and
-# par.vals, every coefficient's value along the profile), with plot() and
-# confint() methods.
+# coefficients): the profile of each coefficient's deviance on a grid, in the
+# layout of glm's profile objects (a data frame per coefficient: z or tau,
+# the signed root of the deviance's rise, and par.vals, every coefficient's
+# value along the profile), with plot() and confint() methods.
 
 #' Profile the deviance of a GLM fit, or another likelihood's location coefficients
 #'
