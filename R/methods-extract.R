@@ -372,6 +372,14 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
   pt
 }
 
+# the design matrix the profile's refits take, or an error that names `fun`
+.profile_design <- function(object, fun) {
+  tryCatch(stats::model.matrix(object), error = function(e) {
+    abort(fun, "the profile refits the model on its design matrix, which cannot be ",
+          "rebuilt (", bare_message(e, "model.matrix.gradglm"), "); use Wald intervals (confint(method = \"wald\"))")
+  })
+}
+
 # The profile of a GLM fit in memory: a function at(j, b, start) that holds
 # coefficient j at b (through the offset), refits the others (from `start`,
 # their values at the last point, else from the estimates; from glm's start
@@ -380,10 +388,7 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
 # coefficients of the kept columns but j; NULL when no refit converges.
 .profiler <- function(object, cf, fun) {
   if (!is_glm_fit(object)) return(.lik_profiler(object, cf, fun))
-  X <- tryCatch(stats::model.matrix(object), error = function(e) {
-    abort(fun, "the profile refits the model on its design matrix, which cannot be ",
-          "rebuilt (", bare_message(e, "model.matrix.gradglm"), "); use Wald intervals (confint(method = \"wald\"))")
-  })
+  X <- .profile_design(object, fun)
   y <- .select_response(object)
   w <- object$prior.weights
   off <- if (is.null(object$offset)) numeric(NROW(X)) else object$offset
@@ -422,10 +427,7 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
 # signed root of twice the log-likelihood's fall, and the refit's parameters
 # (the next refit's start); NULL when no refit converges.
 .lik_profiler <- function(object, cf, fun) {
-  X <- tryCatch(stats::model.matrix(object), error = function(e) {
-    abort(fun, "the profile refits the model on its design matrix, which cannot be ",
-          "rebuilt (", bare_message(e, "model.matrix.gradglm"), "); use Wald intervals (confint(method = \"wald\"))")
-  })
+  X <- .profile_design(object, fun)
   y <- object$y
   if (is.null(y)) y <- stats::model.response(model.frame.gradglm(object), "any")
   w <- object$prior.weights

@@ -65,12 +65,13 @@ NULL
   X[keep, , drop = FALSE] * sqrt(w[keep])
 }
 
+# its QR decomposition, at glm.fit's tolerance at its default epsilon:
+# min(1e-7, epsilon / 1000); the columns' names are those of `qr`
+.structure_qr <- function(x, fun) qr(.structure_design(x, fun), tol = 1e-11)
+
 #' @rdname gradglm-structure
 #' @export
-qr.gradglm <- function(x, ...) {
-  # (glm.fit's tolerance at its default epsilon: min(1e-7, epsilon / 1000))
-  qr(.structure_design(x, "qr.gradglm"), tol = 1e-11)
-}
+qr.gradglm <- function(x, ...) .structure_qr(x, "qr.gradglm")
 
 #' @rdname gradglm-structure
 #' @importFrom stats effects
@@ -80,7 +81,7 @@ effects.gradglm <- function(object, set.sign = FALSE, ...) {
   if (!is.logical(set.sign) || length(set.sign) != 1L || is.na(set.sign)) {
     abort(fun, "'set.sign' must be TRUE or FALSE")
   }
-  Xw <- .structure_design(object, fun)
+  decomp <- .structure_qr(object, fun)
   if (!is.null(object$penalty)) {
     abort(fun, "the effects are those of an unpenalised fit's least squares step; this fit is penalised")
   }
@@ -90,10 +91,9 @@ effects.gradglm <- function(object, set.sign = FALSE, ...) {
   keep <- !is.na(w) & w > 0
   off <- if (is.null(object$offset)) 0 else object$offset
   z <- (object$linear.predictors - off + object$residuals)[keep]
-  decomp <- qr(Xw, tol = 1e-11)
   eff <- drop(qr.qty(decomp, z * sqrt(w[keep])))
   r <- decomp$rank
-  names(eff) <- c(colnames(Xw)[decomp$pivot[seq_len(r)]], rep.int("", length(eff) - r))
+  names(eff) <- c(colnames(decomp$qr)[seq_len(r)], rep.int("", length(eff) - r))
   if (set.sign) {
     # (as effects.lm: the first effects take the signs of their coefficients)
     b <- object$coefficients[names(eff)[seq_len(r)]]
@@ -118,20 +118,21 @@ alias.gradglm <- function(object, complete = TRUE, partial = FALSE, ...) {
     v <- get(arg)
     if (!is.logical(v) || length(v) != 1L || is.na(v)) abort(fun, "'", arg, "' must be TRUE or FALSE")
   }
-  Xw <- .structure_design(object, fun)
+  decomp <- .structure_qr(object, fun)
   out <- list(Model = stats::formula(object))
   attributes(out$Model) <- NULL
-  decomp <- qr(Xw, tol = 1e-11)
-  p <- ncol(Xw)
+  p <- ncol(decomp$qr)
   r <- decomp$rank
-  est <- decomp$pivot[seq_len(r)]
+  # (the columns in the decomposition's pivoted order: the estimable ones first)
+  cn <- colnames(decomp$qr)
+  est <- cn[seq_len(r)]
   if (complete && r < p) {
     # each aliased column as the combination of the estimable ones: the
     # solve of R11 b = R12, zeroed below 1e-6 and shown as fractions (as
     # alias() shows glm's)
     R <- qr.R(decomp)
     b <- backsolve(R[seq_len(r), seq_len(r), drop = FALSE], R[seq_len(r), -seq_len(r), drop = FALSE])
-    b <- t(matrix(b, r, dimnames = list(colnames(Xw)[est], colnames(Xw)[decomp$pivot[-seq_len(r)]])))
+    b <- t(matrix(b, r, dimnames = list(est, cn[-seq_len(r)])))
     b[abs(b) < 1e-6] <- 0
     out$Complete <- if (requireNamespace("MASS", quietly = TRUE)) MASS::fractions(b) else b
   }
@@ -140,7 +141,7 @@ alias.gradglm <- function(object, complete = TRUE, partial = FALSE, ...) {
     v <- chol2inv(qr.R(decomp)[seq_len(r), seq_len(r), drop = FALSE])
     s <- sqrt(diag(v))
     cc <- v / outer(s, s)
-    dimnames(cc) <- list(colnames(Xw)[est], colnames(Xw)[est])
+    dimnames(cc) <- list(est, est)
     cc[row(cc) >= col(cc)] <- 0
     cc[abs(cc) < 1e-6] <- 0
     if (any(cc != 0)) out$Partial <- cc
