@@ -45,8 +45,11 @@
 #'
 #' With `lambda = NULL` the fit is a path: `nlambda` values from the smallest
 #' lambda that sets every penalised coefficient to zero down to
-#' `lambda_min_ratio` times it, on a log scale (a GLM path ends early, as
-#' glmnet's, once the deviance explained stops growing). The fitted object
+#' `lambda_min_ratio` times it, on a log scale. A GLM or multinomial path
+#' ends early by glmnet's rules: once the fraction of the null deviance (of
+#' the intercept and offset alone) explained passes 0.999, or grows by less
+#' than 1e-5 from one lambda to the next (Gaussian: 1e-5 of itself; Poisson:
+#' 1e-4 of itself over the last four lambdas). The fitted object
 #' then holds a coefficient matrix over lambda: see [coef()][coef.gradglm],
 #' [predict()][predict.gradglm] and `plot(fit, which = "path")`. With one
 #' lambda it is a single fit with the usual methods: its `summary()` gives
@@ -67,8 +70,10 @@
 #'   terms not named get 1) or an unnamed one with one value per term (per
 #'   column for [gradglm_fit()]). Factors are rescaled to sum to the number of
 #'   penalised columns, as glmnet does.
-#' @param standardize Penalise the coefficients of standardised columns
-#'   (weighted mean 0 and variance 1 with an intercept), as glmnet does.
+#' @param standardize Penalise the coefficients of columns scaled to weighted
+#'   variance 1, as glmnet does (also without an intercept, where glmnet too
+#'   takes the centred variance; a constant column of a model without an
+#'   intercept, which glmnet leaves out, is scaled by its root mean square).
 #' @param blocks Names of the parameter blocks to penalise; `NULL` penalises
 #'   the first (the mean, the location, or the classes of a multinomial). The
 #'   intercepts are never penalised. For a distributional model
@@ -259,8 +264,19 @@ penalty_engine <- function(penalty, model, resp, offset, term_labels, fun) {
   list(alpha = penalty$alpha, lambda = penalty$lambda, nlambda = penalty$nlambda, lambda_min_ratio = ratio,
        factor = factor, standardize = penalty$standardize, ridge_scale = ridge_scale, tol = penalty$tol,
        max_sweeps = as.numeric(penalty$max_sweeps), single = length(penalty$lambda) == 1L,
-       saturated = penalty_saturated(model), group = if (identical(penalty$name, "group_lasso")) group,
+       saturated = penalty_saturated(model), stop_rule = penalty_stop_rule(model), group = if (identical(penalty$name, "group_lasso")) group,
        gauge = model$gauge)
+}
+
+# glmnet's early end of a default path, by the family: 0 when the deviance
+# explained grows by less than 1e-5 of itself (Gaussian), 2 when it grew by
+# less than 1e-4 of itself over the last four lambdas (Poisson), 1 when it
+# grows by less than 1e-5 (the others)
+penalty_stop_rule <- function(model) {
+  if (!identical(model$kind, "glm")) return(1L)
+  if (model$likelihood$dist == dist_codes[["gaussian"]]) return(0L)
+  if (model$likelihood$dist == dist_codes[["poisson"]]) return(2L)
+  1L
 }
 
 # the "assign" of a design (term of each column), NULL for a plain matrix

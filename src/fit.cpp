@@ -384,6 +384,7 @@ class FitDriver {
     pen_.max_sweeps = (long)Rcpp::as<double>(p["max_sweeps"]);
     pen_.single = Rcpp::as<bool>(p["single"]);
     saturated_ = p.containsElementNamed("saturated") && Rcpp::as<bool>(p["saturated"]);
+    if (p.containsElementNamed("stop_rule")) pen_.stop_rule = Rcpp::as<int>(p["stop_rule"]);
     if (p.containsElementNamed("gauge") && !Rf_isNull(p["gauge"])) gauge_ = Rcpp::as<std::vector<int>>(p["gauge"]);
   }
 

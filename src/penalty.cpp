@@ -49,9 +49,13 @@ VectorXd standardising_scales(const LinearPredictor& pred, const VecRef& w, bool
     for (Index j = 0; j < p; ++j) has_ones = has_ones || ones[j];
     for (int c = 0; c < pb.m; ++c)
       for (Index j = 0; j < p; ++j) {
-        // with an intercept the weighted standard deviation, else the root mean square
-        scale[pb.offset + c * p + j] =
-            ones[j] ? 1.0 : std::sqrt(std::max(0.0, has_ones ? msq[j] - mean[j] * mean[j] : msq[j]));
+        // the weighted standard deviation, with or without an intercept (as
+        // glmnet's); without one, a constant column (which glmnet leaves
+        // out) takes its root mean square
+        const double var = msq[j] - mean[j] * mean[j];
+        double s = std::sqrt(std::max(0.0, var));
+        if (!has_ones && !(var > 1e-10 * msq[j])) s = std::sqrt(msq[j]);
+        scale[pb.offset + c * p + j] = ones[j] ? 1.0 : s;
       }
   }
   return scale;
@@ -963,6 +967,21 @@ PenaltyPath PathSolver::run(const VectorXd& start, const std::vector<double>& in
   const bool gram = gram_;
   gram_ = false;
   thr_ = spec_.tol * std::max(1.0, std::abs(loss_at(eta_)));
+  // glmnet's null deviance, by which a default path of a deviance ends: of
+  // the intercepts (and offset) alone, the unpenalised coefficients at 0
+  double null0 = NAN;
+  if (spec_.saturated && !free_units_.empty()) {
+    const VectorXd theta_keep = theta_;
+    for (Index ui : free_units_)
+      for (Index j : units_[ui].coords) theta_[coords_[j].pos] = 0.0;
+    pred_.eta_all(theta_, eta_.data());
+    have_eval_ = false;
+    newton(std::vector<Index>(), 0.0);
+    null0 = std::isfinite(loss_) ? loss_ : NAN;
+    theta_ = theta_keep;
+    pred_.eta_all(theta_, eta_.data());
+    have_eval_ = false;
+  }
   newton(free_units_, 0.0);
   PenaltyPath out;
   out.scale = scale_;
@@ -970,7 +989,7 @@ PenaltyPath PathSolver::run(const VectorXd& start, const std::vector<double>& in
   for (const Coord& cd : coords_) out.constant[cd.pos] = cd.skip;
   if (spec_.saturated) thr_ = spec_.tol * std::max(1e-10, 2.0 * loss_);
   VectorXd G = full_gradient();
-  out.null_loss = loss_;
+  out.null_loss = std::isnan(null0) ? loss_ : null0;
   gram_ = gram;
   if (gram_) gram_setup();
   double lmax = 0.0;
@@ -997,7 +1016,9 @@ PenaltyPath PathSolver::run(const VectorXd& start, const std::vector<double>& in
   }
   const Index L = (Index)lambdas.size();
   out.coef.resize(theta_.size(), L);
-  double prev = lmax, dev_prev = 0.0;
+  double prev = lmax;
+  // the fraction of the null deviance explained at the i-th kept lambda
+  auto explained = [&](Index i) { return out.null_loss > 0.0 ? 1.0 - out.loss[i] / out.null_loss : 0.0; };
   Index kept = 0;
   for (Index l = 0; l < L; ++l) {
     const double lambda = lambdas[l];
@@ -1029,19 +1050,19 @@ PenaltyPath PathSolver::run(const VectorXd& start, const std::vector<double>& in
       break;
     }
     Rcpp::checkUserInterrupt();
-    // glmnet's early end of a default path: the deviance explained stops growing
+    // glmnet's early end of a default path: the deviance explained stops
+    // growing (by the family's rule, see PenaltySpec::stop_rule) or passes 0.999
     if (!given && !spec_.single && kept >= 5) {
-      const double ref = out.null_loss;
       if (spec_.saturated) {
-        const double ratio = ref > 0.0 ? 1.0 - loss_ / ref : 0.0;
-        if (ratio > 0.999 || ratio - dev_prev < 1e-5 * ratio) break;
-        dev_prev = ratio;
+        const double ratio = explained(kept - 1);
+        if (ratio > 0.999) break;
+        if (spec_.stop_rule == 0 && ratio - explained(kept - 2) < 1e-5 * ratio) break;
+        if (spec_.stop_rule == 2 && ratio - explained(kept - 5) < 1e-4 * ratio) break;
+        if (spec_.stop_rule == 1 && ratio - explained(kept - 2) < 1e-5) break;
       } else if (!smoothable_) {  // (a Laplace path's exact solutions can stay put over a range of lambdas)
-        const double gain = out.loss[kept - 2] - loss_, total = ref - loss_;
+        const double gain = out.loss[kept - 2] - loss_, total = out.null_loss - loss_;
         if (gain < 1e-5 * std::abs(total)) break;
       }
-    } else if (spec_.saturated && out.null_loss > 0.0) {
-      dev_prev = 1.0 - loss_ / out.null_loss;
     }
   }
   out.coef.conservativeResize(Eigen::NoChange, kept);

@@ -42,6 +42,10 @@ struct PenaltySpec {
   double tol = 1e-7;
   long max_sweeps = 100000;
   bool saturated = false;  // the loss is a deviance (0 when saturated): glmnet's path stopping
+  // which of glmnet's rules ends a default path of a deviance: 0 the deviance
+  // explained grew by < 1e-5 of itself (Gaussian), 1 by < 1e-5 (binomial,
+  // multinomial, the others), 2 by < 1e-4 of itself over four lambdas (Poisson)
+  int stop_rule = 1;
   bool quadratic = false;  // the loss is quadratic with fixed curvature (Gaussian, identity link)
   bool single = false;     // one lambda: a short path down to it, only its solution kept
 };

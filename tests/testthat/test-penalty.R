@@ -76,6 +76,70 @@ test_that("poisson paths equal glmnet's, with an offset", {
   expect_glmnet_parity("poisson", y, d$X, weights = runif(d$n, 0.5, 2), standardize = FALSE)
 })
 
+test_that("without an intercept the columns are standardised as glmnet's: by their centred spread", {
+  skip_if_not_installed("glmnet")
+  set.seed(3)
+  d <- data.frame(x1 = rnorm(250), x2 = rnorm(250), x3 = runif(250))
+  d$y <- 1 + d$x1 + rnorm(250)
+  d$yb <- rbinom(250, 1, plogis(d$x1 + d$x3))
+  X <- as.matrix(d[, 1:3])
+  for (fam in c("gaussian", "binomial")) {
+    y <- d[[if (fam == "gaussian") "y" else "yb"]]
+    g0 <- glmnet::glmnet(X, y, family = fam, intercept = FALSE)
+    g <- glmnet::glmnet(X, y, family = fam, intercept = FALSE, lambda = g0$lambda[c(5, 20, 40)],
+                        control = list(thresh = 1e-14, maxit = 1e6))
+    fit <- gradglm_fit(X, y, family = fam, penalty = lasso(lambda = g$lambda, tol = 1e-13))
+    expect_lt(rel_diff(coef(fit), as.matrix(g$beta)), 1e-6)
+    fd <- gradglm_fit(X, y, family = fam, penalty = lasso())
+    expect_equal(fd$path$lambda[1], g0$lambda[1], tolerance = 1e-6)
+  }
+  # a constant column (which glmnet leaves out) is penalised on its root mean square
+  fit <- gradglm(y ~ 0 + x1 + k, data = transform(d, k = 2), penalty = lasso())
+  expect_equal(unname(fit$path$scale), c(sqrt(mean((d$x1 - mean(d$x1))^2)), 2))
+  expect_true(coef(fit)["k", ncol(coef(fit))] > 0)
+})
+
+test_that("a default path ends where glmnet's does, by the family's rule", {
+  skip_if_not_installed("glmnet")
+  set.seed(2)
+  X <- matrix(rnorm(300 * 6), 300, dimnames = list(NULL, paste0("x", 1:6)))
+  eta <- 0.3 + drop(X %*% c(0.8, -0.5, 0, 0.4, 0, 0))
+  yb <- rbinom(300, 1, plogis(eta))
+  yp <- rpois(300, exp(eta / 2))
+  ym <- factor(sample(letters[1:3], 300, TRUE))
+  off <- runif(300, -0.3, 0.3)
+  f2 <- data.frame(x1 = X[, 1], f = factor(sample(c("a", "b", "c"), 300, TRUE)), x2 = X[, 2])
+  yg <- 1 + f2$x1 - 0.5 * (f2$f == "b") + rnorm(300)
+  X2 <- model.matrix(~ x1 + f + x2, f2)[, -1]
+  runs <- list(
+    list(gradglm_fit(cbind(1, X), yb, family = binomial(), penalty = lasso()),
+         glmnet::glmnet(X, yb, family = "binomial"), 1),
+    list(gradglm_fit(cbind(1, X), yb, family = binomial(), penalty = lasso(penalty_factor = c(0, 1, 1, 1, 1, 1))),
+         glmnet::glmnet(X, yb, family = "binomial", penalty.factor = c(0, 1, 1, 1, 1, 1)), 1),
+    list(gradglm_fit(cbind(1, X), yp, family = poisson(), offset = off, penalty = lasso()),
+         glmnet::glmnet(X, yp, family = "poisson", offset = off), 2),
+    list(gradglm_fit(cbind(1, X), ym, family = multinomial(), penalty = lasso()),
+         glmnet::glmnet(X, ym, family = "multinomial"), 1),
+    list(gradglm_fit(X, yb, family = binomial(), penalty = lasso()),
+         glmnet::glmnet(X, yb, family = "binomial", intercept = FALSE), 1),
+    list(gradglm(yg ~ x1 + f + x2, data = f2, penalty = lasso(penalty_factor = c(x1 = 0, f = 2))),
+         glmnet::glmnet(X2, yg, penalty.factor = c(0, 2, 2, 1)), 0))
+  for (r in runs) {
+    fit <- r[[1]]
+    g <- r[[2]]
+    expect_equal(length(fit$path$lambda), length(g$lambda))
+    # the fraction explained (of the intercept-and-offset model's deviance) is glmnet's
+    expect_equal(fit$path$dev.ratio, g$dev.ratio, tolerance = 1e-4)
+    # and the rule holds exactly at the last lambda, not before
+    dr <- fit$path$dev.ratio
+    k <- seq_along(dr)
+    grow <- switch(r[[3]] + 1, (dr - c(NA, head(dr, -1))) < 1e-5 * dr, (dr - c(NA, head(dr, -1))) < 1e-5,
+                   (dr - c(rep(NA, 4), head(dr, -4))) < 1e-4 * dr)
+    stop_at <- k >= 5 & (grow | dr > 0.999)
+    expect_equal(which(stop_at %in% TRUE), length(dr))
+  }
+})
+
 test_that("a single lambda gives the path's solution there, with summary() and standard errors", {
   skip_if_not_installed("glmnet")
   d <- pen_data(seed = 4)
