@@ -7,7 +7,9 @@
 #' model matrix of the reference grid, the coefficients and their
 #' covariance matrix, the link for `type = "response"`). The degrees of
 #' freedom are emmeans' for glm fits: the residual ones for the gaussian and
-#' Gamma families, infinite (z) otherwise. The methods are registered when
+#' Gamma families, infinite (z) otherwise. emmeans' `vcov.` argument (a
+#' covariance matrix, or a function of the fit such as `sandwich::vcovHC`)
+#' replaces the fit's covariance matrix, as for glm fits. The methods are registered when
 #' emmeans is loaded. They exist for unpenalised GLM fits from data in memory
 #' with a formula; other fits give an error that says so.
 #'
@@ -58,9 +60,13 @@ emm_basis.gradglm <- function(object, trms, xlev, grid, ...) {
   # (the combinations of the coefficients that the data do not determine, when some are aliased)
   nbasis <- if (any(aliased)) estimability::nonest.basis(qr.gradglm(object)) else estimability::all.estble
   df <- if (object$family$family %in% c("gaussian", "Gamma")) object$df.residual else Inf
-  list(X = X, bhat = as.numeric(bhat), nbasis = nbasis, V = vcov.gradglm(object, complete = FALSE),
-       dffun = function(k, dfargs) dfargs$df, dfargs = list(df = df),
-       misc = emmeans::.std.link.labels(object$family, list()))
+  # (emmeans' `vcov.`, a matrix or a function of the fit such as sandwich::vcovHC, as for glm fits)
+  V <- if (!"vcov." %in% names(list(...))) vcov.gradglm(object, complete = FALSE) else emmeans::.my.vcov(object, ...)
+  misc <- emmeans::.std.link.labels(object$family, list())
+  # (emmeans reads "binomial" in the family's name as probabilities)
+  if (identical(object$family$family, "negative_binomial") && !is.null(misc$inv.lbl)) misc$inv.lbl <- "response"
+  list(X = X, bhat = as.numeric(bhat), nbasis = nbasis, V = V,
+       dffun = function(k, dfargs) dfargs$df, dfargs = list(df = df), misc = misc)
 }
 
 # The methods for emmeans' generics; called by .onLoad().

@@ -97,9 +97,10 @@ parsnip_two_class_probs <- function(x, object) {
   .tidy_frame(out)
 }
 
-# The class of a binomial fit: the second level when its probability is above 1/2
+# The class of a binomial fit: the second level when its probability is at
+# least 1/2 (as parsnip's glm engine)
 parsnip_two_class <- function(x, object) {
-  factor(object$lvl[(x > 0.5) + 1L], levels = object$lvl)
+  factor(object$lvl[(x >= 0.5) + 1L], levels = object$lvl)
 }
 
 parsnip_class_probs <- function(x, object) {

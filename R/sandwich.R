@@ -6,7 +6,8 @@
 #' `"HC4m"`), `sandwich::vcovCL(fit, cluster = ~ id)` (cluster-robust),
 #' `sandwich::sandwich(fit)`, and through them `lmtest::coeftest(fit, vcov =
 #' sandwich::vcovHC)` (z tests, as lmtest tests glm fits; give `df` for t
-#' tests). gradglm gives sandwich the two parts it needs, as
+#' tests), `lmtest::coefci()` (z intervals likewise) and `lmtest::waldtest()`
+#' (an F test by default, as for glm fits). gradglm gives sandwich the two parts it needs, as
 #' sandwich defines them for glm fits:
 #'
 #' * `estfun()`: each row's contribution to the score, the working residual
@@ -38,6 +39,10 @@
 #' \method{bread}{gradglm}(x, ...)
 #'
 #' \method{coeftest}{gradglm}(x, vcov. = NULL, df = Inf, ...)
+#'
+#' \method{coefci}{gradglm}(x, parm = NULL, level = 0.95, vcov. = NULL, df = Inf, ...)
+#'
+#' \method{waldtest}{gradglm}(object, ..., test = c("F", "Chisq"))
 NULL
 
 # the parts shared by estfun() and bread(): the working weights times the
@@ -84,10 +89,29 @@ coeftest.gradglm <- function(x, vcov. = NULL, df = Inf, ...) {
   utils::getS3method("coeftest", "default", envir = asNamespace("lmtest"))(x, vcov. = vcov., df = df, ...)
 }
 
+#' @rdname gradglm-sandwich
+#' @param parm,level For `lmtest::coefci()`: the coefficients and the
+#'   confidence level of its Wald intervals (normal quantiles by default, as
+#'   lmtest gives for glm fits).
+coefci.gradglm <- function(x, parm = NULL, level = 0.95, vcov. = NULL, df = Inf, ...) {
+  utils::getS3method("coefci", "default", envir = asNamespace("lmtest"))(x, parm = parm, level = level,
+                                                                         vcov. = vcov., df = df, ...)
+}
+
+#' @rdname gradglm-sandwich
+#' @param object,test For `lmtest::waldtest()`: the fit (then the models to
+#'   compare with it) and the test, F by default as lmtest gives for glm fits.
+waldtest.gradglm <- function(object, ..., test = c("F", "Chisq")) {
+  test <- match.arg(test)
+  utils::getS3method("waldtest", "default", envir = asNamespace("lmtest"))(object, ..., test = test)
+}
+
 # The methods for sandwich's generics and lmtest's coeftest(); called by .onLoad().
 .register_sandwich <- function() {
   .register_s3_method("sandwich", "estfun", "gradglm", estfun.gradglm)
   .register_s3_method("sandwich", "bread", "gradglm", bread.gradglm)
   .register_s3_method("lmtest", "coeftest", "gradglm", coeftest.gradglm)
+  .register_s3_method("lmtest", "coefci", "gradglm", coefci.gradglm)
+  .register_s3_method("lmtest", "waldtest", "gradglm", waldtest.gradglm)
   invisible(NULL)
 }

@@ -41,7 +41,7 @@ test_that("logistic_reg(), linear_reg() and multinom_reg() with engine \"gradglm
   expect_equal(p$.pred_No + p$.pred_Yes, rep(1, nrow(test)))
   cls <- predict(f, test)$.pred_class
   expect_identical(levels(cls), levels(train$type))
-  expect_identical(as.character(cls), ifelse(p$.pred_Yes > 0.5, "Yes", "No"))
+  expect_identical(as.character(cls), ifelse(p$.pred_Yes >= 0.5, "Yes", "No"))
 
   # the elastic net, also against glmnet's engine where glmnet is installed
   spec <- parsnip::set_engine(parsnip::linear_reg(penalty = 0.1, mixture = 0.5), "gradglm")

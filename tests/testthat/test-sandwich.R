@@ -52,6 +52,17 @@ test_that("vcovHC(), vcovCL() and sandwich() of GLM fits equal glm's", {
                tolerance = 1e-7, ignore_attr = TRUE)
   expect_equal(unclass(lmtest::coeftest(fit, df = 20)), unclass(lmtest::coeftest(ref, df = 20)),
                tolerance = 1e-7, ignore_attr = TRUE)
+  # coefci(): z intervals, as for glm fits; waldtest(): an F test by default
+  expect_equal(lmtest::coefci(fit), lmtest::coefci(ref), tolerance = 1e-7)
+  expect_equal(lmtest::coefci(fit, "x", level = 0.9, vcov. = sandwich::vcovHC),
+               lmtest::coefci(ref, "x", level = 0.9, vcov. = sandwich::vcovHC), tolerance = 1e-7)
+  small <- update(fit, . ~ x)
+  w1 <- lmtest::waldtest(fit, small)
+  w2 <- lmtest::waldtest(ref, update(ref, . ~ x))
+  expect_identical(names(w1), names(w2))
+  expect_equal(w1$F, w2$F, tolerance = 1e-7)
+  expect_equal(lmtest::waldtest(fit, small, test = "Chisq")$Chisq,
+               lmtest::waldtest(ref, update(ref, . ~ x), test = "Chisq")$Chisq, tolerance = 1e-7)
 })
 
 test_that("sandwich estimators say which fits they are for", {
