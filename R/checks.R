@@ -47,15 +47,24 @@ check_weights <- function(w, n, fun = "gradglm", all_zero = FALSE) {
 # none was given
 ctx_offset <- function(ctx) if (is.null(ctx$offset)) filled_vector(ctx$n, 0) else ctx$offset
 
+# an offset of the wrong length (a matrix: one column per output) is an error
+offset_length_check <- function(offset, n, fun) {
+  if (NCOL(offset) > 1L && NROW(offset) == n) {
+    abort(fun, "'offset' is a matrix with ", NCOL(offset), " columns; an offset is one vector, added to ",
+          "the linear predictor of every response or class")
+  }
+  if (length(offset) != n) {
+    abort(fun, "'offset' has length ", length(offset), " but there are ", n, " observations")
+  }
+}
+
 # (NULL stays NULL: a fit without an offset allocates no vector of zeros;
 # ctx_offset() makes one where a start needs it)
 check_offset <- function(offset, n, fun = "gradglm") {
   if (is.null(offset)) return(NULL)
   if (!is.numeric(offset)) abort(fun, "'offset' must be numeric, not ", class(offset)[1L])
+  offset_length_check(offset, n, fun)
   offset <- as.numeric(offset)
-  if (length(offset) != n) {
-    abort(fun, "'offset' has length ", length(offset), " but there are ", n, " observations")
-  }
   s <- value_summary(offset)  # (one pass)
   if (s[["na"]] > 0) abort(fun, "'offset' contains missing values")
   if (s[["infinite"]] > 0) abort(fun, "'offset' contains infinite values")

@@ -413,6 +413,15 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
     abort(fun, "the data of model '", spec$label, "' must be a data frame, not ",
           class(spec$data)[1L])
   }
+  # (a path has no one prediction per row to score: found before any fit)
+  pen <- spec$values$penalty
+  if (!is.null(pen)) {
+    pen <- as_penalty(pen, fun)
+    if (!is.null(pen) && length(pen$lambda) != 1L) {
+      abort(fun, "model '", spec$label, "' is a regularization path (a penalty without one 'lambda'); ",
+            "cv_compare() compares single fits: give its penalty one lambda, or choose one by cv_gradglm()")
+    }
+  }
   spec
 }
 

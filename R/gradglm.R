@@ -257,9 +257,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   w <- stats::model.weights(mf)
   if (!is.null(w) && !is.numeric(w)) abort(fun, "'weights' must be numeric")
   off <- stats::model.offset(mf)
-  if (!is.null(off) && length(off) != nrow(mf)) {
-    abort(fun, "'offset' has length ", length(off), " but there are ", nrow(mf), " observations")
-  }
+  if (!is.null(off)) offset_length_check(off, nrow(mf), fun)
   X <- check_design(X, fun, what = "the model matrix", values = FALSE)  # (values: see fit_core())
 
   Z <- NULL

@@ -41,7 +41,9 @@
 #'   Otherwise (multinomial and network fits, fits from a chunked source,
 #'   penalised fits, [gradglm_fit()] fits that keep no design matrix) and with
 #'   `method = "wald"`: Wald intervals, `estimate +/- z * se` with normal
-#'   quantiles (as [stats::confint.default()]).
+#'   quantiles (as [stats::confint.default()]); for several Gaussian
+#'   responses, t quantiles on the residual degrees of freedom (as lm's
+#'   intervals, and the t tests of the fit's `summary()`).
 #' * `logLik()`: the maximised log-likelihood, with attributes `df` (number
 #'   of estimated parameters, counting the Gaussian scale) and `nobs`;
 #'   [stats::AIC()] and [stats::BIC()] use it.
@@ -215,8 +217,9 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
       abort(fun, why, "; take Wald intervals (method = \"wald\")")
     }
   }
-  if (method == "wald") return(.wald_confint(cf, se, parm, level))
-  ci <- .wald_confint(cf, se, parm, level)
+  # (several Gaussian responses: t quantiles, as lm's intervals and the fit's summary())
+  if (method == "wald") return(.wald_confint(cf, se, parm, level, object$t_df))
+  ci <- .wald_confint(cf, se, parm, level, object$t_df)
   on_profile <- intersect(parm, profiled)
   if (length(on_profile)) ci[on_profile, ] <- .profile_confint(object, cf, se, on_profile, level, fun)
   # (one coefficient's limits as a vector, as glm's profile intervals)
@@ -470,9 +473,10 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
 
 # Wald intervals, estimate +- z * se, for the parameters named in `parm`,
 # labelled with their percentages as confint.default() labels them
-.wald_confint <- function(cf, se, parm, level) {
+.wald_confint <- function(cf, se, parm, level, t_df = NULL) {
   ci <- .confint_matrix(parm, level)
-  ci$ci[] <- cf[parm] + se[parm] %o% stats::qnorm(ci$probs)
+  q <- if (is.null(t_df)) stats::qnorm(ci$probs) else stats::qt(ci$probs, t_df)
+  ci$ci[] <- cf[parm] + se[parm] %o% q
   ci$ci
 }
 

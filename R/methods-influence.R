@@ -66,7 +66,10 @@ describe_fit_kind <- function(model) {
   if (is_source_fit(model)) return("from a chunked source (its rows are not kept)")
   if (is_network_fit(model)) return("a network")
   if (!is.null(model$penalty)) return("penalised")
-  if (!is_glm_fit(model)) return(paste0("a ", family(model)$family, " model, not a GLM"))
+  if (!is_glm_fit(model)) {
+    if (isTRUE(startsWith(as.character(model$lik_type)[1L], "multi_"))) return("a model of several responses, not a GLM")
+    return(paste0("a ", family(model)$family, " model, not a GLM"))
+  }
   if (is.null(model$terms) && !is.matrix(model$x)) {
     return("from gradglm_fit(), which keeps no design matrix (fit it with gradglm() and a formula)")
   }

@@ -280,9 +280,9 @@
           paste(which(!is_fit), collapse = ", "), " are not)")
   }
   if (length(fits) < 2L) {
-    abort(fun, "term-by-term tables are available for classical fits only; ",
-          "to test a distributional fit, compare it with another model, ",
-          "e.g. anova(fit_sigma_1, fit_sigma_x)")
+    abort(fun, "a term-by-term table is for GLM fits, and this fit is ", describe_fit_kind(fits[[1L]]),
+          "; test its terms by comparing it with a smaller model, e.g. anova(update(fit, . ~ . - x), fit), ",
+          "or with drop1(fit)")
   }
   test <- .methods_anova_test(test)
   if (test %in% c("F", "Rao", "Cp")) {

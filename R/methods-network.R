@@ -48,7 +48,7 @@ NULL
   fun <- "predict.gradglm"
   if (!isFALSE(se.fit)) abort(fun, "'se.fit' is not available for a network: its weights have no standard errors")
   types <- .net_predict_types(object)
-  type <- if (is.null(type)) types[1L] else match.arg(type[1L], types)
+  type <- if (is.null(type)) types[1L] else .predict_type(type, types, fun)
   net <- object$network
   if (is.null(newdata)) {
     eta <- .net_fitted_eta(object)

@@ -29,7 +29,8 @@
 #' is zero.
 #'
 #' @param object A fitted object of class `"gradglm"`.
-#' @param newdata Optionally, a data frame in which to look for the variables
+#' @param newdata Optionally, a data frame (or a named list of variables of
+#'   equal length) in which to look for the variables
 #'   of the model (for a [gradglm_fit()] fit, a numeric matrix), or data read
 #'   in chunks, a [gradglm_source()], predicted chunk by chunk (see
 #'   `output`). If omitted, the fitted linear predictors or means are
@@ -42,7 +43,8 @@
 #'   attribute `"constant"`), as [stats::predict.glm()] gives it (and as
 #'   [stats::termplot()] uses it). A distributional fit also takes `"sigma"` (its fitted scale,
 #'   with delta-method standard errors), a multinomial or ordinal fit
-#'   `"probs"` (the matrix of class probabilities) and `"class"` (the most
+#'   `"probs"` (the matrix of class probabilities; `"response"` gives them
+#'   too) and `"class"` (the most
 #'   probable class, a factor); their `"link"` is the matrix of the classes'
 #'   linear predictors (multinomial) or the location (ordinal). With several
 #'   responses, each type gives one column per response.
@@ -108,6 +110,7 @@ predict.gradglm <- function(object, newdata = NULL,
   if (!is.null(output) || !is.null(table) || !is.null(keep)) {
     abort("predict.gradglm", "'output', 'table' and 'keep' are for 'newdata' from a gradglm_source()")
   }
+  newdata <- .newdata_frame(newdata)
   if (is_path_fit(object)) {
     if (!isFALSE(se.fit)) abort("predict.gradglm", "'se.fit' is not available along a regularization path")
     return(.path_predict(object, newdata, lambda, if (missing(type)) NULL else type, ...))
@@ -122,14 +125,14 @@ predict.gradglm <- function(object, newdata = NULL,
   }
   if (!is_glm_fit(object)) {
     m <- type_methods(object)
-    type <- if (missing(type)) m$predict_types[1L] else match.arg(type[1L], m$predict_types)
+    type <- if (missing(type)) m$predict_types[1L] else .predict_type(type, m$predict_types)
     if (!is.null(dispersion)) {
       abort("predict.gradglm", "'dispersion' does not apply to a model whose scale is a parameter ",
             "of the likelihood")
     }
     return(m$predict(object, newdata = newdata, type = type, se.fit = se.fit, na.action = na.action, ...))
   }
-  type <- if (missing(type)) "link" else match.arg(type[1L], c("link", "response", "terms"))
+  type <- if (missing(type)) "link" else .predict_type(type, c("link", "response", "terms"))
   if (!is.null(dispersion) &&
       (!is.numeric(dispersion) || length(dispersion) != 1L ||
        !is.finite(dispersion) || dispersion < 0)) {
@@ -279,6 +282,36 @@ predict.gradglm <- function(object, newdata = NULL,
   mf_call <- as.call(c(list(quote(stats::model.frame)), args,
                        list(drop.unused.levels = TRUE)))
   eval(mf_call, env)
+}
+
+# `newdata` given as a named list of variables (as predict.lm takes it): the
+# data frame of them, each kept as it is (a matrix stays one variable)
+.newdata_frame <- function(newdata, fun = "predict.gradglm") {
+  if (!is.list(newdata) || is.data.frame(newdata) || is.object(newdata)) return(newdata)
+  if (length(newdata) == 0L || is.null(names(newdata)) || any(names(newdata) == "")) {
+    abort(fun, "'newdata' given as a list must name each of its variables")
+  }
+  n <- vapply(newdata, NROW, 0L)
+  if (any(n != n[1L])) {
+    abort(fun, "'newdata' is a list whose variables have different lengths (",
+          paste0(names(n), ": ", n, collapse = ", "), ")")
+  }
+  structure(newdata, class = "data.frame", row.names = .set_row_names(n[1L]))
+}
+
+# The type of prediction asked for, among the fit's `allowed` types, or an
+# error that lists them; "response" is the class probabilities of a fit
+# whose types have "probs" (as glmnet's multinomial predictions)
+.predict_type <- function(type, allowed, fun = "predict.gradglm") {
+  if (!is.character(type) || length(type) == 0L || is.na(type[1L])) {
+    abort(fun, "'type' must be one of ", quote_some(allowed, Inf))
+  }
+  if (identical(type[1L], "response") && !"response" %in% allowed && "probs" %in% allowed) return("probs")
+  hit <- pmatch(type[1L], allowed)
+  if (is.na(hit)) {
+    abort(fun, "'type' must be one of ", quote_some(allowed, Inf), " for this fit, not '", type[1L], "'")
+  }
+  allowed[hit]
 }
 
 # Design matrix (and offset, na.action) for new data.

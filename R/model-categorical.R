@@ -260,7 +260,7 @@ row_max <- function(m) {
 # has a column per class), after subtracting the largest
 softmax_probs <- function(eta, L = NCOL(eta) + 1L) {
   eta <- as.matrix(eta)
-  if (ncol(eta) < L) eta <- cbind(0, eta)
+  if (ncol(eta) < L) eta <- cbind(matrix(0, nrow(eta), 1L), eta)
   m <- row_max(eta)
   e <- exp(eta - m)
   e / rowSums(e)

@@ -219,6 +219,12 @@ test_that("bad input: clear errors naming the argument", {
   expect_error(cv_compare(a = "dist ~ speed", data = cars), "model 'a' must be a list")
   expect_error(cv_compare(a = list(family = gaussian()), data = cars),
                "model 'a' needs a 'formula'")
+  # a regularization path: refused before any fit
+  d <- data.frame(x1 = rnorm(40), x2 = rnorm(40), y = rnorm(40))
+  expect_error(cv_compare(l = list(formula = y ~ x1 + x2, penalty = lasso()), data = d, nfolds = 5),
+               "model 'l' is a regularization path")
+  expect_error(cv_compare(l = gradglm(y ~ x1 + x2, data = d, penalty = "ridge"), data = d, nfolds = 5),
+               "model 'l' is a regularization path")
 })
 
 test_that("parallel = TRUE gives the folds of parallel = FALSE, on background sessions and forks", {

@@ -358,7 +358,7 @@ test_that("predict without newdata returns the fitted parts", {
     expect_equal(predict(fit, type = "sigma"), fit$sigma, label = nm)
     expect_equal(unname(log(fit$sigma)), unname(fit$sigma.linear.predictors))
   }
-  expect_error(predict(fits_dm$hetero, type = "variance"), "should be one of")
+  expect_error(predict(fits_dm$hetero, type = "variance"), "'type' must be one of")
 })
 
 test_that("predict on new data rebuilds both designs", {
@@ -568,7 +568,7 @@ test_that("anova refuses what it cannot compare", {
   fsub <- gradglm(dist ~ speed, data = cars[-1, ], family = laplace())
   expect_error(anova(f2, fsub), "same number of observations")
   expect_error(anova(fits_dm$classical, fsub), "same number of observations")
-  expect_error(anova(f2), "classical fits only")
+  expect_error(anova(f2), "a term-by-term table is for GLM fits, and this fit is a gaussian model")
   expect_error(anova(f2, fits_dm$gauss1, test = "F"), "F test")
   expect_error(anova(f2, lm(dist ~ speed, cars)), "gradglm fit")
   pois <- gradglm(dist ~ speed, data = cars, family = poisson())

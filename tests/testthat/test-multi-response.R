@@ -116,6 +116,18 @@ test_that("mtcars: cbind(mpg, qsec) ~ wt + hp + factor(cyl) is lm's mlm", {
   mr_check_lm(fit, c("mpg", "qsec"), "wt + hp + factor(cyl)", nd, "mtcars", data = mtcars)
 })
 
+test_that("confint() of several responses: lm's t intervals; anova() of one fit says what to do", {
+  fit <- gradglm(cbind(mpg, qsec) ~ wt + cyl, data = mtcars)
+  ref <- lm(cbind(mpg, qsec) ~ wt + cyl, data = mtcars)
+  expect_equal(confint(fit), confint(ref), tolerance = 1e-10)
+  expect_equal(confint(fit, "qsec:wt", level = 0.8), confint(ref, "qsec:wt", level = 0.8), tolerance = 1e-10)
+  expect_error(anova(fit), "a model of several responses, not a GLM; test its terms by comparing it with a smaller")
+  # an offset is one vector for every response: a matrix one is refused with that reason
+  O <- cbind(rnorm(32), rnorm(32))
+  expect_error(gradglm(cbind(mpg, qsec) ~ wt + offset(O), data = mtcars), "'offset' is a matrix with 2 columns")
+  expect_error(gradglm(cbind(mpg, qsec) ~ wt, offset = O, data = mtcars), "'offset' is a matrix with 2 columns")
+})
+
 test_that("three responses with a factor: coefficients, summaries, predictions as lm", {
   fit <- gradglm(cbind(y1, y2, y3) ~ x + f + z, data = mr)
   mr_check_lm(fit, c("y1", "y2", "y3"), "x + f + z", mr_new, "sim", data = mr)

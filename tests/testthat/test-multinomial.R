@@ -510,6 +510,14 @@ test_that("predict: link, probs (softmax of link), class (argmax), unseen levels
   expect_error(predict(fit, bad, type = "link"), "factor 'f'")
   # se.fit is for the link only
   expect_error(predict(fit, nd, type = "probs", se.fit = TRUE), "link")
+  # "response" (glm's word) gives the probabilities, as glmnet's; a wrong type lists the right ones
+  expect_identical(predict(fit, nd, type = "response"), probs)
+  expect_error(predict(fit, nd, type = "prob2"), "'type' must be one of 'link', 'probs', 'class' for this fit")
+  # no rows: an empty matrix, without a warning
+  expect_silent(p0 <- predict(fit, nd[0, ], type = "probs"))
+  expect_identical(dim(p0), c(0L, 4L))
+  # newdata as a named list of variables, as predict.lm takes it
+  expect_identical(predict(fit, as.list(nd), type = "probs"), probs)
 })
 
 test_that("predict: se.fit of the link equals the delta method with a numerical Jacobian", {

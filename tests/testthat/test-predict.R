@@ -33,7 +33,7 @@ test_that("predict without newdata returns the fitted scale values", {
   fit <- gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson())
   expect_identical(predict(fit), fit$linear.predictors)
   expect_identical(predict(fit, type = "response"), fit$fitted.values)
-  expect_error(predict(fit, type = "sigma"), "should be one of")
+  expect_error(predict(fit, type = "sigma"), "'type' must be one of")
 })
 
 test_that("Poisson with factors matches predict.glm, with and without newdata", {
@@ -229,8 +229,11 @@ test_that("predict gives clear errors for bad newdata", {
                                       tension = "L")),
     "predict.gradglm: 'newdata' has level(s) 'C', 'D' of factor 'wool' not seen in fitting",
     fixed = TRUE)
-  expect_error(predict(fit, newdata = list(wool = "A", tension = "L")),
-               "predict.gradglm: 'newdata' must be a data frame",
+  # (a named list of variables is taken as predict.lm takes it; an unnamed one is an error)
+  expect_identical(predict(fit, newdata = list(wool = c("A", "B"), tension = c("L", "H"))),
+                   predict(fit, newdata = data.frame(wool = c("A", "B"), tension = c("L", "H"))))
+  expect_error(predict(fit, newdata = list("A", "L")),
+               "predict.gradglm: 'newdata' given as a list must name each of its variables",
                fixed = TRUE)
   expect_error(predict(fit, newdata = matrix(1, 2, 2)),
                "'newdata' must be a data frame", fixed = TRUE)
