@@ -37,10 +37,11 @@ NULL
 #'
 #' Each measure is averaged over the folds (each fold's value is a mean per
 #' observation, see [evaluate()]); its standard error is the standard
-#' deviation over the folds divided by `sqrt(nfolds)`. A measure that cannot
-#' be computed in a fold (the AUC of a fold with a single class) is left out
-#' of its mean, and the `folds` column of the summary says how many folds
-#' count.
+#' deviation over the folds divided by the square root of their number. A
+#' measure that cannot be computed in a fold (the AUC of a fold with a single
+#' class) is left out of its mean and standard error, and the `folds` column
+#' of the summary says how many folds count. An infinite value (a held-out
+#' row the model gives probability 0) counts: the mean is then infinite.
 #'
 #' @param formula,data,family The model, as for [gradglm()]; `data` must be
 #'   a data frame.
@@ -670,8 +671,13 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
   out
 }
 
+# the folds whose value counts: all but those where the measure could not be
+# computed (NA); an infinite or NaN value counts (a fold the model predicts
+# infinitely badly, or with probabilities outside [0, 1])
+.cv_counted <- function(v) !is.na(v) | is.nan(v)
+
 .cv_mean_se <- function(v) {
-  v <- v[is.finite(v)]
+  v <- v[.cv_counted(v)]
   k <- length(v)
   c(if (k) mean(v) else NA_real_, if (k > 1L) stats::sd(v) / sqrt(k) else NA_real_)
 }
@@ -679,7 +685,7 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
 .cv_summary <- function(folds, measures) {
   s <- lapply(measures, function(m) .cv_mean_se(folds[[m]]))
   data.frame(measure = measures, mean = vapply(s, `[`, 0, 1L), se = vapply(s, `[`, 0, 2L),
-             folds = vapply(measures, function(m) sum(is.finite(folds[[m]])), 1L),
+             folds = vapply(measures, function(m) sum(.cv_counted(folds[[m]])), 1L),
              stringsAsFactors = FALSE, row.names = NULL)
 }
 

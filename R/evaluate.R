@@ -111,7 +111,10 @@ NULL
 #' * `"nll"`: minus the log-likelihood divided by the sum of the case weights
 #'   (the number of observations without weights; for `cbind(successes,
 #'   failures)` and count-matrix responses the trials count as the case
-#'   weights, as they do in the fit's loss);
+#'   weights, as they do in the fit's loss). A Gaussian GLM's weights are
+#'   the precisions of its rows (each row counted once in its
+#'   log-likelihood, as glm's), so its nll is divided by the number of rows;
+#'   weights all equal leave every family's nll as without weights;
 #' * `"mean_deviance"`: the deviance divided by the same sum. The deviance is
 #'   the sum of `family$dev.resids()` on `newdata` for a GLM family (for the
 #'   Gaussian, the weighted residual sum of squares) and minus twice the
@@ -131,8 +134,11 @@ NULL
 #'   `(p - y)^2`, `p` the predicted probability of a success and `y` the
 #'   outcome (0 or 1): half the squared distance between the probability
 #'   vector `(1 - p, p)` and the one-hot outcome; for multinomial and
-#'   ordinal models the mean squared distance `sum_k (p_k - y_k)^2` between
-#'   the vector of class probabilities and the one-hot outcome.
+#'   ordinal models likewise the mean of half the squared distance,
+#'   `sum_k (p_k - y_k)^2 / 2`, between the vector of class probabilities and
+#'   the one-hot outcome (so that a model of two classes has the binomial's
+#'   score, as yardstick's `brier_class()`; Brier's original multiclass
+#'   score is twice this).
 #'
 #' Rows of `newdata` with a missing response, predictor or weight are
 #' dropped (and counted in `n_dropped`).
@@ -203,7 +209,7 @@ evaluate <- function(fit, newdata, measure = NULL, ..., weights = NULL) {
   vals <- v$values
   probs <- .eval_probabilities(d)
   if (!is.null(probs) && d$outcome == "classes") probs$classes <- fit$lev
-  structure(list(measures = vals[measures], loglik = ll, deviance = dev, nll = -ll / sw,
+  structure(list(measures = vals[measures], loglik = ll, deviance = dev, nll = vals[["nll"]],
                  nobs = sum(keep), sum_weights = sw, n_dropped = d$n_dropped, training = training,
                  outcome = d$outcome, family = fit$family, lik_type = fit$lik_type,
                  model = .eval_family_text(fit, " model, link "),
@@ -214,10 +220,24 @@ evaluate <- function(fit, newdata, measure = NULL, ..., weights = NULL) {
 
 # the measures of a fit on the data d (rows of non-zero weight)
 .eval_values <- function(fit, d, measures) {
-  ll <- .eval_loglik(fit, d)
-  dev <- .eval_deviance(fit, d, ll)
+  bad <- if (identical(d$outcome, "binary")) which(d$p < 0 | d$p > 1) else integer(0)
+  if (length(bad)) {
+    # (a link that does not keep probabilities in [0, 1], such as the log:
+    # the binomial log-likelihood of such a row does not exist)
+    warn("evaluate", "the predicted probabilities of ", length(bad), " row(s) lie outside [0, 1] (",
+         paste(format(range(d$p[bad]), digits = 4L, trim = TRUE), collapse = " to "), "): their log-likelihood and ",
+         "deviance are taken as -Inf and Inf")
+    ll <- -Inf
+    dev <- Inf
+  } else {
+    ll <- .eval_loglik(fit, d)
+    dev <- .eval_deviance(fit, d, ll)
+  }
   sw <- sum(d$cw)
-  vals <- c(nll = -ll / sw, mean_deviance = dev / sw)
+  # (a GLM family whose weights are precisions, the Gaussian, counts each row
+  # once in its log-likelihood, as glm's: its nll is per row)
+  count <- if (is_glm_fit(fit) && isTRUE(family_row(fit$family)$precision_weights)) NROW(d$y) else sw
+  vals <- c(nll = -ll / count, mean_deviance = dev / sw)
   extra <- setdiff(measures, names(vals))
   if (length(extra)) vals <- c(vals, .eval_scores(d, extra))
   list(values = vals[measures], loglik = ll, deviance = dev)
@@ -500,9 +520,9 @@ evaluate <- function(fit, newdata, measure = NULL, ..., weights = NULL) {
     pred <- max.col(P, ties.method = "first")
     out["class"] <- sum(d$cw * (1 - Y[cbind(seq_len(nrow(Y)), pred)])) / sw
   }
-  # mean over the observations of sum_k (p_k - 1[class k])^2 (shares for counts)
+  # mean over the observations of sum_k (p_k - 1[class k])^2 / 2 (shares for counts)
   if ("brier" %in% measures) {
-    out["brier"] <- sum(d$cw * (rowSums(P^2) - 2 * rowSums(P * Y) + 1)) / sw
+    out["brier"] <- sum(d$cw * (rowSums(P^2) - 2 * rowSums(P * Y) + 1)) / (2 * sw)
   }
   out
 }

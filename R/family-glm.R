@@ -125,7 +125,9 @@ register_family(new_family_row(
   location_scale = list(dist = dist_codes[["gaussian"]], log_tail = function(z, df) stats::pnorm(z, log.p = TRUE),
                         draw = function(n, mu, sigma, df) stats::rnorm(n, mu, sigma)),
   # evaluate(): the fit's maximum-likelihood sigma, sqrt(deviance / nobs), held fixed,
-  # as logLik() of a glm uses it
+  # as logLik() of a glm uses it; a weight is the precision of its row (the
+  # row's sd is sigma / sqrt(w)), which counts once
+  precision_weights = TRUE,
   eval_loglik = function(y, trials, mu, wt, fit) {
     s <- sqrt(fit$deviance / fit$nobs)
     stats::dnorm(y, mu, s / sqrt(wt), log = TRUE)

@@ -54,7 +54,9 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   sums(mu, sigma, used) over rows (a named vector), add(a, b) of two sets
 #   of rows' sums (chunks, partitions) and message(sums): the warning or NULL);
 #   for evaluate(): outcome ("numeric" or "binary"), eval_loglik(y, trials,
-#   mu, wt, fit) (GLM rows) and eval_log_density(z, df) (location-scale rows);
+#   mu, wt, fit) (GLM rows) and eval_log_density(z, df) (location-scale rows),
+#   precision_weights (a GLM row whose weights are the precisions of its
+#   rows, each counted once in eval_loglik(): evaluate()'s nll is per row);
 #   power_links (the row's GLM takes stats::power(lambda) links too);
 #   own_links (the row's GLM takes a link of one's own: a link-glm object
 #   under a name of its own, evaluated by its R functions);
@@ -75,7 +77,8 @@ new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
               check_start = function(family, y, fun) invisible(TRUE),
               check_family = function(family, fun) invisible(TRUE),
               mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL,
-              outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, penalty_model = NULL,
+              outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, precision_weights = FALSE,
+              penalty_model = NULL,
               lik_params = function(family) list(), adopt = NULL, fitted_pass = FALSE, chunked_note = NULL,
               power_links = FALSE, own_links = FALSE, chunk_add = chunk_add_default, chunk_aic = chunk_aic_default,
               chunk_null_deviance = function(s) NULL, simulate = NULL)

@@ -163,6 +163,18 @@ test_that("warnings of the fold fits come as one warning saying where", {
   expect_match(fold_msgs, "did not converge .*\\[fold 1, fold 2, fold 3\\]")
 })
 
+test_that("a fold the model predicts infinitely badly counts in the mean", {
+  set.seed(1)
+  d <- data.frame(x = rnorm(50))
+  d$y <- rpois(50, exp(1 + 0.3 * d$x))
+  d$y[7] <- d$y[7] + 0.5  # (a count of probability 0)
+  cv <- suppressWarnings(cv_gradglm(y ~ x, data = d, family = poisson(), foldid = rep(1:5, 10)))
+  expect_identical(cv$folds$nll[2], Inf)
+  expect_identical(cv$summary$mean[cv$summary$measure == "nll"], Inf)
+  expect_identical(cv$summary$folds[cv$summary$measure == "nll"], 5L)
+  expect_true(all(is.finite(cv$summary$mean[cv$summary$measure %in% c("mse", "mae")])))
+})
+
 test_that("rows dropped by subset or missing values are left out of the folds", {
   d <- cars
   d$speed[c(2, 9)] <- NA

@@ -146,6 +146,27 @@ test_that("gaussian: dnorm with the fit's ML sigma sqrt(deviance / nobs)", {
   expect_equal(ew$loglik, sum(dnorm(te$bwt, mw, sw / sqrt(te$w), log = TRUE)), tolerance = 1e-10)
   expect_equal(unname(ew$measures["mse"]), sum(te$w * (te$bwt - mw)^2) / sum(te$w),
                tolerance = 1e-10)
+  # the weights are precisions, each row counted once: nll per row, and
+  # weights all equal give the unweighted nll (as they do for the other families)
+  expect_equal(unname(ew$measures["nll"]), -ew$loglik / nrow(te), tolerance = 1e-12)
+  tr$w2 <- 2
+  te$w2 <- 2
+  e1 <- evaluate(gradglm(bwt ~ age + lwt, data = tr), te)
+  e2 <- evaluate(gradglm(bwt ~ age + lwt, data = tr, weights = w2), te)
+  expect_equal(e2$measures, e1$measures, tolerance = 1e-10)
+  expect_equal(e2$nll, e1$nll, tolerance = 1e-10)
+})
+
+test_that("probabilities outside [0, 1] (a log link) give an infinite nll with a warning", {
+  set.seed(3)
+  d <- data.frame(x = c(runif(59), 2.2))
+  d$y <- rbinom(60, 1, exp(-2 + 1.5 * pmin(d$x, 1)))
+  d$y[60] <- 1
+  fit <- suppressWarnings(gradglm(y ~ x, data = d[1:48, ], family = binomial(link = "log"), start = c(-2, 0.5)))
+  expect_gt(max(predict(fit, d[49:60, ], type = "response")), 1)
+  expect_warning(ev <- evaluate(fit, d[49:60, ]), "predicted probabilities of 3 row\\(s\\) lie outside \\[0, 1\\]")
+  expect_identical(unname(ev$measures[c("nll", "mean_deviance")]), c(Inf, Inf))
+  expect_true(is.finite(ev$measures[["class"]]))
 })
 
 test_that("on the training data: -logLik / n and deviance() for glm families", {
@@ -215,7 +236,7 @@ test_that("multinomial and ordinal: log-probability of the observed class, class
   ev <- evaluate(fit, te)
   expect_equal(ev$loglik, sum(log(P[cbind(seq_along(yi), yi)])), tolerance = 1e-10)
   expect_equal(unname(ev$measures["class"]), mean(max.col(P, "first") != yi), tolerance = 1e-12)
-  expect_equal(unname(ev$measures["brier"]), mean(rowSums((P - Y)^2)), tolerance = 1e-10)
+  expect_equal(unname(ev$measures["brier"]), mean(rowSums((P - Y)^2)) / 2, tolerance = 1e-10)
   expect_named(ev$measures, c("nll", "mean_deviance", "class", "brier"))
   expect_equal(evaluate(fit)$loglik, as.numeric(logLik(fit)), tolerance = 1e-10)
 
@@ -236,8 +257,13 @@ test_that("multinomial and ordinal: log-probability of the observed class, class
   expect_equal(eo$loglik, sum(w2 * log(P2[cbind(seq_along(y2), y2)])), tolerance = 1e-10)
   expect_equal(unname(eo$measures["nll"]), -eo$loglik / sum(w2), tolerance = 1e-12)
   Y2 <- outer(y2, 1:3, "==") * 1
-  expect_equal(unname(eo$measures["brier"]), sum(w2 * rowSums((P2 - Y2)^2)) / sum(w2),
+  expect_equal(unname(eo$measures["brier"]), sum(w2 * rowSums((P2 - Y2)^2)) / sum(w2) / 2,
                tolerance = 1e-10)
+  # two classes: the binomial model's Brier score, (p - y)^2
+  d2 <- transform(mtcars, amf = factor(am))
+  e_bin <- evaluate(gradglm(am ~ wt, data = d2, family = binomial()), d2)
+  e_mn <- evaluate(gradglm(amf ~ wt, data = d2, family = multinomial()), d2)
+  expect_equal(e_mn$measures[["brier"]], e_bin$measures[["brier"]], tolerance = 1e-8)
   expect_equal(unname(eo$measures["class"]), sum(w2 * (max.col(P2, "first") != y2)) / sum(w2),
                tolerance = 1e-12)
 })
