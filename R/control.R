@@ -12,7 +12,9 @@
 #' @param max_iter Maximum number of iterations, a positive whole number, or
 #'   `NULL` for the optimizer's default (50 for `"newton"`, 1000 for
 #'   `"lbfgs"`, 10000 for `"gd"`; for `"sgd"` and `"adam"` the epoch limit,
-#'   when their `max_epochs` is `NULL`).
+#'   when their `max_epochs` is `NULL`). As glm's `maxit`, it counts the
+#'   scoring step of glm's start that `"newton"` and `"lbfgs"` take on a GLM
+#'   (`fit$iter` counts it too).
 #' @param learning_rate Initial learning rate of gradient descent, positive
 #'   (sgd and adam take theirs from [opt_sgd()] and [opt_adam()]).
 #' @param decay Decay of the learning rate, non-negative: at iteration `t` the

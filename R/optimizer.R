@@ -19,7 +19,13 @@ schedules <- c(constant = 1L, inverse = 2L, exponential = 3L, step = 4L, cosine 
 #' * `opt_gd()`: full-batch gradient descent on standardised columns, with a
 #'   learning-rate schedule and Armijo backtracking (the step never exceeds
 #'   the scheduled rate, nor twice the last accepted step). `tol` is the
-#'   gradient norm below which it stops (the derivative-based stopping rule).
+#'   gradient norm below which it stops (the derivative-based stopping rule);
+#'   for the Gaussian, Gamma and inverse Gaussian families (whose dispersion
+#'   is free) the gradient is measured, for this rule and the trace, in the
+#'   units of sgd's steps (divided by the square root of the dispersion
+#'   times the mean Fisher weight at the start: for a Gaussian model with the
+#'   identity link, by the standard deviation of the response), so that the
+#'   rule does not depend on the units of the response.
 #' * `opt_lbfgs()`: limited-memory BFGS on standardised columns with a line
 #'   search that satisfies the strong Wolfe conditions; for large problems its
 #'   first inverse Hessian comes from a fit to a sample of rows. `tol` is the
@@ -54,12 +60,15 @@ schedules <- c(constant = 1L, inverse = 2L, exponential = 3L, step = 4L, cosine 
 #' generator, so `set.seed()` makes a fit reproducible. When the design is
 #' larger than about 4 MB the rows are shuffled in runs of up to 16
 #' consecutive rows (at most half the batch): a batch then reads the design
-#' in a few contiguous pieces and is never copied. Each batch's gradient is
-#' scaled to estimate the mean gradient over the training rows.
+#' in a few contiguous pieces and is never copied (a run that would overfill
+#' a batch is split, so that every batch but an epoch's last has
+#' `batch_size` rows). Each batch's gradient is scaled to estimate the mean
+#' gradient over the training rows.
 #'
-#' The trace has one row per epoch (row 0: the start): `loss` and
-#' `grad_norm` are the means over the epoch's batches (as deep-learning
-#' libraries report them), `step` the distance the coefficients moved in the
+#' The trace has one row per epoch (row 0: the start): `loss` is the mean
+#' over the epoch's batches (as deep-learning libraries report it) and
+#' `grad_norm` the norm of their mean gradient (each batch weighted by its
+#' share of the rows), `step` the distance the coefficients moved in the
 #' epoch, `learning_rate` the epoch's rate and, with `validation > 0`,
 #' `val_loss` the loss on the held-out rows at the end of the epoch.
 #'
@@ -78,9 +87,11 @@ schedules <- c(constant = 1L, inverse = 2L, exponential = 3L, step = 4L, cosine 
 #' halvings), is above its starting value in 10 epochs, or ends above it is an
 #' error that suggests a smaller rate.
 #'
-#' @param learning_rate Initial learning rate, positive.
+#' @param learning_rate Initial learning rate, positive; for `opt_gd()`,
+#'   `NULL` takes `control`'s (1 by default, see [gradglm_control()]).
 #' @param decay Decay of the learning rate, non-negative; its meaning depends
-#'   on the schedule.
+#'   on the schedule. For `opt_gd()`, `NULL` takes `control`'s (1e-3 by
+#'   default).
 #' @param schedule One of `"constant"`, `"inverse"`, `"exponential"`,
 #'   `"step"`, `"cosine"`; for sgd and adam also `"plateau"` (their default).
 #' @param batch_size Rows per minibatch, a positive whole number no larger
@@ -156,7 +167,7 @@ opt_newton <- function(tol = NULL, max_iter = NULL) {
 
 #' @rdname optimizer-specs
 #' @export
-opt_gd <- function(learning_rate = 1, decay = 1e-3, schedule = "inverse", tol = NULL, max_iter = NULL) {
+opt_gd <- function(learning_rate = NULL, decay = NULL, schedule = "inverse", tol = NULL, max_iter = NULL) {
   fun <- "opt_gd"
   check_rate_decay(learning_rate, decay, fun)
   check_schedule(schedule, fun, setdiff(names(schedules), "plateau"))
@@ -192,10 +203,10 @@ check_stochastic_settings <- function(learning_rate, decay, schedule, batch_size
 # the learning rate and its decay (gd, sgd, adam)
 check_rate_decay <- function(learning_rate, decay, fun) {
   is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
-  if (!is_num(learning_rate) || learning_rate <= 0) {
+  if (!is.null(learning_rate) && (!is_num(learning_rate) || learning_rate <= 0)) {
     abort(fun, "'learning_rate' must be a single positive number")
   }
-  if (!is_num(decay) || decay < 0) abort(fun, "'decay' must be a single number >= 0")
+  if (!is.null(decay) && (!is_num(decay) || decay < 0)) abort(fun, "'decay' must be a single number >= 0")
   invisible(TRUE)
 }
 

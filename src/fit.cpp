@@ -798,6 +798,15 @@ class FitDriver {
       obj_->set_scale_floors(theta0_, 14.0);
     }
     const VectorXd units = first_order_units();
+    if (is_first_order(optimizer_) && !stochastic_ && glm_ && pred_->k() == 1 &&
+        (glm_->dist() == Dist::gaussian || glm_->dist() == Dist::gamma || glm_->dist() == Dist::inverse_gaussian)) {
+      // gd and L-BFGS measure the gradient in the units of sgd's and adam's
+      // steps for the stopping rule only (their steps stay in the
+      // standardised columns): the rule then does not depend on the units of y
+      double gs = 1.0;
+      const VectorXd u = gradglm::first_order_units(*obj_, theta0_, gs);
+      s_.stop_scale = u[0] * gs;
+    }
     const Index dim = pred_->dim();
     const Runner run = [&](const VectorXd& start, const Settings& ss) -> Result {
       if (!is_first_order(optimizer_)) {
@@ -835,9 +844,10 @@ class FitDriver {
       lp.q = dim - lp.p;
       res_ = fit_laplace(*obj_, *m_.lik, lp, run, stochastic_, theta0_, s_);
     } else {
-      // (glm's maxit counts its start, one scoring step, among the iterations)
+      // (glm's maxit counts its start, one scoring step, among the iterations;
+      // so does the limit of an optimizer that starts from it, L-BFGS's)
       Settings s_run = s_;
-      if (optimizer_ == "newton" && extra_iter_ > 0) s_run.max_iter = std::max(0, s_.max_iter - extra_iter_);
+      if (extra_iter_ > 0) s_run.max_iter = std::max(0, s_.max_iter - extra_iter_);
       res_ = run(theta0_, s_run);
       if (start_from_sample_ && res_.iter == 0 && !std::isfinite(res_.loss)) {
         // the row sample's fit is no valid start on all rows (a log-binomial

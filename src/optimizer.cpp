@@ -496,7 +496,7 @@ Result lbfgs(Objective& obj, const VectorXd& start, const Settings& s, const Mat
   int it = 0;
   for (;; ++it) {
     const double gnorm = g.norm();
-    if (first_order_stop(res, s, it, f, gnorm)) break;
+    if (first_order_stop(res, s, it, f, gnorm * s.stop_scale)) break;
     // two-loop recursion: d = -H g
     const bool fresh = memory.empty();
     d = -memory.times_inverse(g, h0_llt.get());
@@ -515,10 +515,10 @@ Result lbfgs(Objective& obj, const VectorXd& start, const Settings& s, const Mat
       // no step lowers the loss: at a minimum to machine precision
       res.converged = true;
       res.message = "the loss cannot be decreased further at machine precision";
-      record(res, s, it, f, gnorm, 0.0);
+      record(res, s, it, f, gnorm * s.stop_scale, 0.0);
       break;
     }
-    record(res, s, it, f, gnorm, next.a);
+    record(res, s, it, f, gnorm * s.stop_scale, next.a);
     const VectorXd xn = x + next.a * d;
     const std::string why = obj.check(xn);
     if (!why.empty()) {
@@ -533,7 +533,7 @@ Result lbfgs(Objective& obj, const VectorXd& start, const Settings& s, const Mat
   }
   res.coef = x;
   res.loss = f;
-  res.grad_norm = g.norm();
+  res.grad_norm = g.norm() * s.stop_scale;
   res.iter = it;
   return res;
 }
@@ -563,7 +563,7 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
       prox->apply(z, t);
       gnorm = (theta - z).norm() / t;
     }
-    if (first_order_stop(res, s, it, f, gnorm)) break;
+    if (first_order_stop(res, s, it, f, gnorm * s.stop_scale)) break;
     const double scheduled = scheduled_rate(s, it);
     double step = std::min(scheduled, 2.0 * last_step);
     double f_new = NAN, pen_new = 0.0;
@@ -596,10 +596,10 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
                         ? "the loss cannot be decreased further at machine precision"
                         : "the scheduled learning rate decayed to about 0 before the gradient norm reached tol; "
                           "use a smaller decay or another schedule";
-      record(res, s, it, f, gnorm, 0.0, scheduled);
+      record(res, s, it, f, gnorm * s.stop_scale, 0.0, scheduled);
       break;
     }
-    record(res, s, it, f, gnorm, step, scheduled);
+    record(res, s, it, f, gnorm * s.stop_scale, step, scheduled);
     const std::string why = obj.check(trial);
     if (!why.empty()) {  // the fit stays at the last point before it
       res.message = why;
@@ -614,7 +614,7 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
   }
   res.coef = theta;
   res.loss = f;
-  res.grad_norm = g.norm();
+  res.grad_norm = g.norm() * s.stop_scale;
   res.iter = it;
   return res;
 }
@@ -676,12 +676,26 @@ RowMinibatches::RowMinibatches(Objective& obj, Index batch_size, double validati
 
 void RowMinibatches::epoch(const Step& step) {
   shuffle(order_);
-  for (Index k = 0; k < (Index)order_.size();) {
+  // batches of exactly batch_ rows (the last one of the epoch smaller): a
+  // run that would overfill a batch is split, its rest opening the next one
+  RowRun rest{0, 0};
+  for (Index k = 0; k < (Index)order_.size() || rest.len > 0;) {
     runs_.clear();
     Index rows = 0;
+    if (rest.len > 0) {
+      runs_.push_back(rest);
+      rows = rest.len;
+      rest.len = 0;
+    }
     while (k < (Index)order_.size() && rows < batch_) {
-      runs_.push_back(run(order_[k++]));
-      rows += runs_.back().len;
+      RowRun r = run(order_[k++]);
+      if (rows + r.len > batch_) {
+        const Index take = batch_ - rows;
+        rest = RowRun{r.start + take, r.len - take};
+        r.len = take;
+      }
+      runs_.push_back(r);
+      rows += r.len;
     }
     const double share = (double)rows / (double)ntrain_;
     const double denom = wtrain_ * share;

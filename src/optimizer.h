@@ -100,6 +100,10 @@ struct Settings {
   double validation = 0.0;     // share of the rows held out
   int patience = 10;           // epochs without improvement before stopping
   double grad_scale = 1.0;     // the gradient's unit (1 / dispersion for a Gaussian GLM)
+  // gd, lbfgs: the unit of the gradient norm in the stopping rule and the
+  // trace (for a GLM with a free dispersion, 1 / sqrt(dispersion * Fisher
+  // weight) at the start: a rule that does not depend on the units of y)
+  double stop_scale = 1.0;
   const Prox* prox = nullptr;  // gd / sgd / adam: a penalty's proximal step after each update
   bool keep_start_if_worse = false;  // sgd / adam: return the start (not an error) when the loss ends above it
 };

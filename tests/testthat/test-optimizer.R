@@ -168,6 +168,40 @@ test_that("gd stops at machine precision instead of spinning when tol is below t
   expect_close(fit$coefficients, coef(ref), 1e-7, label = "gd tol = 1e-12")
 })
 
+test_that("gd's and L-BFGS's stopping rule does not depend on the units of the response", {
+  set.seed(5)
+  d <- data.frame(x = rnorm(20))
+  d$z <- 3 + 2 * d$x + rnorm(20)
+  d$w <- exp(1 + 0.3 * d$x + rnorm(20, sd = 0.2))
+  spec <- opt_gd(learning_rate = 0.5, schedule = "constant")
+  for (k in c(1e-9, 1e3)) {
+    d$zk <- d$z * k
+    d$wk <- d$w * k
+    a <- gradglm(z ~ x, data = d, optimizer = spec)
+    b <- gradglm(zk ~ x, data = d, optimizer = spec)
+    # (at 1e-9 the raw gradient was below tol at the start: a "converged" fit with slope 0)
+    expect_identical(b$iter, a$iter)
+    expect_close(coef(b), coef(a) * k, 1e-10, label = paste("gaussian gd, y times", k))
+    expect_close(coef(b), coef(glm(zk ~ x, data = d)), 1e-6, label = paste("gaussian gd vs glm, y times", k))
+    expect_equal(b$trace$grad_norm, a$trace$grad_norm, tolerance = 1e-8)
+    # the Gaussian's log link by L-BFGS
+    a <- gradglm(w ~ x, data = d, family = gaussian(link = "log"), optimizer = "lbfgs")
+    b <- gradglm(wk ~ x, data = d, family = gaussian(link = "log"), optimizer = "lbfgs")
+    expect_close(coef(b), coef(a) + c(log(k), 0), 1e-8, label = paste("gaussian log lbfgs, y times", k))
+  }
+})
+
+test_that("opt_gd() takes control's learning rate and decay where it is not given them", {
+  ctl <- gradglm_control(learning_rate = 0.1, decay = 0.5)
+  a <- gradglm(am ~ wt, data = mtcars, family = binomial(), optimizer = "gd", control = ctl)
+  b <- gradglm(am ~ wt, data = mtcars, family = binomial(), optimizer = opt_gd(schedule = "inverse"), control = ctl)
+  expect_equal(b$trace$learning_rate[1:3], c(0.1, 0.1 / 1.5, 0.1 / 2))
+  cols <- c("iter", "loss", "grad_norm", "step", "learning_rate")
+  expect_identical(b$trace[cols], a$trace[cols])
+  c2 <- gradglm(am ~ wt, data = mtcars, family = binomial(), optimizer = opt_gd(learning_rate = 2), control = ctl)
+  expect_equal(c2$trace$learning_rate[1:2], c(2, 2 / 1.5))
+})
+
 test_that("non-convergence warns, naming gradglm, and sets converged = FALSE", {
   skip_if_not_installed("MASS")
   bw <- MASS::birthwt
@@ -193,6 +227,11 @@ test_that("non-convergence warns, naming gradglm, and sets converged = FALSE", {
     "gradglm.*converge"
   )
   expect_false(fit$converged)
+  # L-BFGS's limit counts glm's start, its first iteration, as Newton's does
+  expect_warning(fit <- gradglm(low ~ age + lwt + smoke, data = bw, family = binomial, optimizer = "lbfgs",
+                                control = gradglm_control(max_iter = 2)), "did not converge in 2 iterations")
+  expect_identical(fit$iter, 2L)
+  expect_lte(max(fit$trace$iter), 1L)
   # the matrix interface names itself
   X <- cbind(1, bw$age, bw$lwt)
   expect_warning(fit <- gradglm_fit(X, bw$low, family = binomial(), optimizer = "gd",

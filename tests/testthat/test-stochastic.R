@@ -564,6 +564,25 @@ test_that("anova() of an sgd or adam fit refits its sub-models by the exact rout
   }
 })
 
+test_that("a large design's batches have batch_size rows (runs of rows are split to fill them)", {
+  set.seed(2)
+  n <- 300000  # (a design of 4.8 MB: rows shuffled in runs of up to 16)
+  big <- data.frame(x = rnorm(n))
+  big$y <- rbinom(n, 1, plogis(0.3 + big$x))
+  # plain SGD at a tiny rate: each batch's mean gradient is the data's, so the
+  # distance moved in the epoch over (rate x gradient norm) counts the steps
+  steps <- function(bs) {
+    set.seed(1)
+    f <- suppressWarnings(gradglm(y ~ x, data = big, family = binomial(),
+                                  optimizer = opt_sgd(learning_rate = 1e-9, momentum = 0, batch_size = bs,
+                                                      max_epochs = 1)))
+    f$trace$step[2] / (1e-9 * f$trace$grad_norm[1])
+  }
+  # (before: batches of 48 rows for 40 asked, 6250 steps)
+  expect_equal(steps(40), n / 40, tolerance = 1e-3)
+  expect_equal(steps(25), n / 25, tolerance = 1e-3)
+})
+
 test_that("a large minibatch's runs shared between two threads give the one-thread fit", {
   # 30,000 rows (passes run on threads from 20,000): a batch of 512 rows of 12
   # columns is worth two threads, a batch of 32 is not; a network's batch of 64 (32 units) is
