@@ -477,6 +477,13 @@ read_csv_chunk <- function(con, header, chunk_size, args, classes = NULL, row_co
   if (!is.null(classes)) {
     args$colClasses <- if (is.null(row_col)) classes else append(classes, "character", after = row_col - 1L)
   }
+  # (the columns whose class is guessed are read as text and converted by
+  # csv_convert(): a column blank in the whole chunk stays blank, not NA)
+  guessed <- if (!is.null(classes)) which(is.na(classes)) else integer(0)
+  if (length(guessed)) {
+    classes[guessed] <- "character"
+    args$colClasses <- if (is.null(row_col)) classes else append(classes, "character", after = row_col - 1L)
+  }
   args$nrows <- chunk_size
   args$header <- is.null(header)
   if (!is.null(header)) {
@@ -502,8 +509,25 @@ read_csv_chunk <- function(con, header, chunk_size, args, classes = NULL, row_co
     }
     stop(e)
   })
-  if (is.null(chunk) || !nrow(chunk)) NULL else chunk
+  if (is.null(chunk) || !nrow(chunk)) return(NULL)
+  for (j in guessed) chunk[[j]] <- csv_convert(chunk[[j]], args)
+  chunk
 }
+
+# A column read as text converted as read.csv() converts it
+# (type.convert()), except that a column whose fields are all blank (or
+# missing) stays text: whether a blank is a level or a missing value is
+# decided by the column's type over the whole file (source_scan()), as
+# read.csv() of the whole file decides it.
+csv_convert <- function(x, args) {
+  if (all(is.na(x) | x == "") && any(!is.na(x))) return(x)
+  utils::type.convert(x, as.is = !isTRUE(args$stringsAsFactors),
+                      dec = if (is.null(args$dec)) "." else args$dec, na.strings = character(0))
+}
+
+# a text column whose every value is blank or missing (its type is that of
+# the column's other chunks)
+blank_text <- function(x) is.character(x) && all(is.na(x) | x == "")
 
 # The classes in which a CSV file's later chunks are read, from its first
 # chunk: "numeric" for its numeric columns whose first value is not in
@@ -634,10 +658,20 @@ csv_quoted_fields <- function(lines, sep, quote) {
 source_scan <- function(source, columns = NULL) {
   fun <- "source_scan"
   if (!inherits(source, "gradglm_source")) abort(fun, "'source' must be a gradglm_source()")
+  scan_source(source, columns, NULL, fun)
+}
+
+# source_scan(); `rows(chunk, k, except)` (or NULL: all), the rows of a
+# chunk whose levels count (those a model frame keeps after its subset and
+# na.action, a column blank in the whole chunk taken as missing unless it is
+# `except`)
+scan_source <- function(source, columns, rows, fun) {
   n <- 0
   cols <- NULL
   types <- NULL
   levels <- list()
+  blanks <- list()    # the columns with a chunk of blanks only
+  unused <- list()    # per factor column: values only in rows the model frames drop
   declared <- list()  # the declared levels of factor columns, in their order
   ordered <- list()   # per factor column: whether every chunk has it as an ordered factor
   given <- source$levels  # (the user's levels: their order, and no others)
@@ -650,8 +684,19 @@ source_scan <- function(source, columns = NULL) {
       missing <- setdiff(cols, names(chunk))
       if (length(missing)) abort(fun, "chunk ", k, " lacks the column(s) ", quote_some(missing))
     }
+    kept <- if (!is.null(rows)) rows(chunk, k)
     for (v in cols) {
       x <- chunk[[v]]
+      if (blank_text(x)) {
+        # (a column blank in the whole chunk: typed by the other chunks; its
+        # blanks are a level where a kept row has one)
+        if (any(!is.na(x) & (if (is.null(rows)) TRUE else rows(chunk, k, except = v)))) {
+          blanks[[v]] <<- TRUE
+        } else if (any(!is.na(x))) {
+          unused[[v]] <<- union(unused[[v]], "")
+        }
+        next
+      }
       type <- column_type(x)
       if (is.na(type)) {
         abort(fun, "column ", sQuote(v, FALSE), " is a ", class(x)[1L], " (chunk ", k, "); columns must be ",
@@ -667,7 +712,9 @@ source_scan <- function(source, columns = NULL) {
       if (type == "factor") {
         # the levels that occur (as model.frame() drops unused ones); a
         # factor's in the order of its levels, a character column's sorted
-        seen <- unique(as.character(x[!is.na(x)]))
+        all_seen <- unique(as.character(x[!is.na(x)]))
+        seen <- if (is.null(kept)) all_seen else unique(as.character(x[!is.na(x) & kept]))
+        unused[[v]] <<- union(unused[[v]], setdiff(all_seen, seen))
         if (!is.null(given[[v]]) && length(new <- setdiff(seen, given[[v]]))) {
           abort(fun, "column ", sQuote(v, FALSE), " has the level(s) ", quote_some(new), " in chunk ", k,
                 " that are not among its 'levels'")
@@ -680,6 +727,11 @@ source_scan <- function(source, columns = NULL) {
     n <<- n + nrow(chunk)
   }, "first", fun)
   if (!chunks) abort(fun, "the source returned no rows")
+  for (v in cols[!cols %in% names(types)]) types[v] <- "logical"  # (blank throughout: NA, as read.csv() reads it)
+  for (v in names(blanks)) {
+    # a blank is a level of a text column, else a missing value (as read.csv() of the whole file takes it)
+    if (identical(types[[v]], "factor")) levels[[v]] <- union(levels[[v]], "")
+  }
   order <- list()
   for (v in names(levels)) {
     known <- if (!is.null(given[[v]])) given[[v]] else declared[[v]]
@@ -689,8 +741,10 @@ source_scan <- function(source, columns = NULL) {
   # (the columns that are ordered factors in every chunk: ordered factors in
   # every chunk's frame, with their polynomial contrasts, as in memory)
   ordered_columns <- names(Filter(isTRUE, ordered))
+  for (v in names(unused)) unused[[v]] <- setdiff(unused[[v]], levels[[v]])
+  unused <- Filter(length, unused)
   structure(list(n = n, chunks = chunks, columns = cols, types = types[cols], levels = levels, order = order,
-                 ordered_columns = ordered_columns),
+                 ordered_columns = ordered_columns, unused = if (length(unused)) unused),
             class = "gradglm_schema")
 }
 
@@ -709,10 +763,12 @@ source_frame <- function(chunk, schema, k, fun = "gradglm") {
   for (v in schema$columns) {
     x <- out[[v]]
     type <- schema$types[[v]]
+    if (type != "factor" && blank_text(x)) out[[v]] <- x <- rep(NA, length(x))
     if (type == "factor") {
       x <- if (is.factor(x)) as.character(x) else x
       if (is.logical(x) && all(is.na(x))) x <- as.character(x)
-      new <- setdiff(unique(x[!is.na(x)]), schema$levels[[v]])
+      # (a value only in rows that the model frame drops is not a level: NA)
+      new <- setdiff(unique(x[!is.na(x)]), c(schema$levels[[v]], schema$unused[[v]]))
       if (length(new)) {
         abort(fun, "column ", sQuote(v, FALSE), " has the level(s) ", quote_some(new), " in chunk ", k,
               if (isTRUE(schema$given)) " that are not among its 'levels'" else " that the first pass did not see")

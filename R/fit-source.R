@@ -33,6 +33,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   # for factor, character or logical columns (their levels)
   # (given with the schema: the first chunk, read before)
   chunk1 <- if (!is.null(schema)) first_chunk
+  scanned_rows <- NA  # the rows of this fit's own scan of the source (its first pass), if it made one
   built <- FALSE
   on.exit(if (!built) close(), add = TRUE)  # (an error below leaves nothing open)
   if (is.null(schema)) {
@@ -45,7 +46,14 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     schema <- first_chunk_schema(chunk1, source, vars)
     if (is.null(schema)) {
       peek$close()
-      schema <- source_scan(source, scan_columns(chunk1, vars))
+      # (the levels of the rows the model frames keep: as model.frame() drops
+      # the levels that the subset or the na.action leave unused)
+      schema <- scan_source(source, scan_columns(chunk1, vars),
+                            function(chunk, k, except = NULL) {
+                              frame_rows(chunk, formula, sigma, weights, offset, subset, na_fun, env, except)
+                            },
+                            fun)
+      scanned_rows <- schema$n
       reads <- 1L
       rows_read <- schema$n
     } else {
@@ -208,11 +216,23 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   tick <- function(k) NULL  # the progress bar's, see set_progress()
   # the next chunk read from the source (its parts), or NULL at the end of
   # those not cached
+  first_rows <- integer(0)  # the rows of each chunk in the first pass (a source that changes is an error)
+  source_changed <- function(what) {
+    abort(fun, "the source changed during the fit (pass ", passes, "): ", what, "; a chunked fit reads the ",
+          "same rows on every pass, so the data must not change while it runs")
+  }
   read_parts <- function() {
     # (a chunk whose rows the subset or the na.action removes entirely is passed over)
     repeat {
       if (!filling && it$index() >= cache_from - 1) return(NULL)
       chunk <- it$next_chunk()
+      if (is.null(chunk) && passes > 1L && it$index() != length(first_rows)) {
+        source_changed(paste0("it ended after ", it$index(), " chunks, where the first pass read ",
+                              length(first_rows)))
+      }
+      if (is.null(chunk) && passes == 1L && !is.na(scanned_rows) && table_rows != scanned_rows) {
+        source_changed(paste0("it has ", table_rows, " rows, where the scan of its columns read ", scanned_rows))
+      }
       if (is.null(chunk)) {
         if (filling) {
           filling <<- FALSE
@@ -223,7 +243,15 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
       }
       tick(it$index())
       rows_read <<- rows_read + nrow(chunk)
-      if (passes == 1L) table_rows <<- table_rows + nrow(chunk)
+      if (passes == 1L) {
+        table_rows <<- table_rows + nrow(chunk)
+        first_rows[it$index()] <<- nrow(chunk)
+      } else if (it$index() > length(first_rows)) {
+        source_changed(paste0("it has more chunks than the ", length(first_rows), " of the first pass"))
+      } else if (!identical(first_rows[it$index()], nrow(chunk))) {
+        source_changed(paste0("its chunk ", it$index(), " has ", nrow(chunk), " rows, where the first pass read ",
+                              first_rows[it$index()]))
+      }
       parts <- parts_of(chunk, it$index())
       if (is.null(parts)) next
       if (filling) {
@@ -452,6 +480,43 @@ model_variables <- function(formula, sigma = NULL, weights = NULL, offset = NULL
 # the columns of a chunk that the first pass scans for a model that uses
 # `vars` ("." for all): those it uses (the others may be of any type)
 scan_columns <- function(chunk1, vars) if ("." %in% vars) NULL else intersect(names(chunk1), vars)
+
+# The rows of a chunk, as read, that a model frame keeps: those of the
+# subset, less those the na.action drops, the columns blank in the whole
+# chunk taken as missing (but the column `except`). All rows where they
+# cannot be found this way (the chunk's model frame then reports the problem).
+frame_rows <- function(chunk, formula, sigma, weights, offset, subset, na_fun, env, except = NULL) {
+  n <- nrow(chunk)
+  all_rows <- rep(TRUE, n)
+  blank <- names(chunk)[vapply(chunk, blank_text, NA)]
+  for (b in setdiff(blank, except)) chunk[[b]] <- rep(NA, n)
+  plain <- function(f) is.null(f) || all(vapply(as.list(attr(stats::terms(f, data = chunk), "variables"))[-1L], is.name, NA))
+  # (no subset, nothing missing and no transformed variable: every row)
+  if (is.null(subset) && !length(blank) && !anyNA(chunk) && is.null(weights) && is.null(offset) &&
+      isTRUE(tryCatch(plain(formula) && plain(sigma), error = function(e) FALSE))) {
+    return(all_rows)
+  }
+  tryCatch({
+    keep <- all_rows
+    if (!is.null(subset)) {
+      s <- eval(subset, chunk, env)
+      if (!is.logical(s) || length(s) != n) return(all_rows)
+      keep <- !is.na(s) & s
+    }
+    parts <- list(stats::model.frame(formula, chunk, na.action = stats::na.pass))
+    if (!is.null(sigma)) parts <- c(parts, list(stats::model.frame(sigma, chunk, na.action = stats::na.pass)))
+    if (!is.null(weights)) parts <- c(parts, list(data.frame(w = eval(weights, chunk, env))))
+    if (!is.null(offset)) parts <- c(parts, list(data.frame(o = eval(offset, chunk, env))))
+    fr <- do.call(cbind, unname(parts))
+    names(fr) <- paste0("v", seq_along(fr))
+    rownames(fr) <- NULL
+    fr <- fr[keep, , drop = FALSE]
+    left <- na_fun(fr)
+    out <- rep(FALSE, n)
+    out[as.integer(rownames(left))] <- TRUE
+    out
+  }, error = function(e) all_rows)
+}
 
 # The schema from a source's first chunk alone, when the model's columns
 # (`vars`) are numeric there, or factors whose levels the source gives: no

@@ -1463,9 +1463,13 @@ test_that("a chunked multinomial fit whose first chunk lacks a class starts from
   b <- gradglm(g ~ x1 + f, data = transform(d, g = factor(g)), family = multinomial(), control = ctl)
   expect_true(a$converged)
   expect_true(all(fit_gap(a, b) < 1e-8))
-  # a class without an observation of positive weight is named (a fit in memory drops it, with a warning)
-  expect_error(gradglm(g ~ x1, data = function_source(d, 500), family = multinomial(), subset = g != "q"),
-               "class\\(es\\) 'q' of the response have no observation with non-zero weight")
+  # a class that the subset leaves without rows is dropped, as model.frame() drops it in memory
+  a <- gradglm(g ~ x1, data = function_source(d, 500), family = multinomial(), subset = g != "q", control = ctl)
+  b <- gradglm(g ~ x1, data = transform(d, g = factor(g)), family = multinomial(), subset = g != "q",
+               control = ctl)
+  expect_identical(a$lev, c("p", "r"))
+  expect_identical(a$lev, b$lev)
+  expect_true(all(fit_gap(a, b) < 1e-8))
 })
 
 test_that("an ordered factor of the chunks stays ordered: its polynomial contrasts as in memory", {
@@ -1509,4 +1513,67 @@ test_that("a chunked fit whose loss is not finite at its start says so, as in me
   expect_error(suppressWarnings(gradglm(y ~ x, data = function_source(d, 100), family = fam, start = c(0, 0))), msg)
   expect_equal(coef(gradglm(y ~ x, data = function_source(d, 100), family = fam, start = c(-1, -0.5))),
                coef(gradglm(y ~ x, data = d, family = fam)), tolerance = 1e-8)
+})
+
+test_that("a text column blank in a whole chunk keeps its blanks as a level, as read.csv() of the file", {
+  set.seed(2)
+  n <- 40
+  d <- data.frame(y = rnorm(n), x = c(rep(NA, 10), runif(30)), b = c(rep(NA, 10), sample(c(TRUE, FALSE), 30, TRUE)),
+                  g = c(rep("", 10), sample(c("a", "b", "c"), 30, TRUE)), z = rnorm(n))
+  csv <- temp_path(".csv")
+  utils::write.csv(d, csv, row.names = FALSE, na = "")
+  m <- utils::read.csv(csv, stringsAsFactors = TRUE)
+  src <- gradglm_source(csv, chunk_size = 10)
+  expect_identical(source_scan(src)$levels$g, c("", "a", "b", "c"))
+  # (blanks of a numeric or logical column are missing values)
+  for (f in list(y ~ z + g, y ~ x + g, y ~ b + z)) {
+    a <- gradglm(f, data = src)
+    b <- gradglm(f, data = m)
+    expect_equal(coef(a), coef(b), tolerance = 1e-10)
+    expect_equal(nobs(a), nobs(b))
+  }
+})
+
+test_that("levels that the subset or the na.action leave unused are dropped, as in memory", {
+  set.seed(13)
+  n <- 60
+  d <- data.frame(y = rnorm(n), x = runif(n), region = sample(c("east", "north", "south"), n, TRUE))
+  d$region[c(5, 25)] <- "west"
+  d$y[c(5, 25)] <- NA
+  csv <- temp_path(".csv")
+  utils::write.csv(d, csv, row.names = FALSE)
+  m <- utils::read.csv(csv, stringsAsFactors = TRUE)
+  src <- gradglm_source(csv, chunk_size = 10)
+  a <- gradglm(y ~ x + region, data = src, subset = region != "east")
+  b <- glm(y ~ x + region, data = m, subset = region != "east")
+  expect_identical(names(coef(a)), names(coef(b)))
+  expect_equal(coef(a), coef(b), tolerance = 1e-8)
+  # ("west" only where y is missing)
+  a <- gradglm(y ~ x + region, data = src, na.action = na.exclude)
+  b <- glm(y ~ x + region, data = m, na.action = na.exclude)
+  expect_equal(coef(a), coef(b), tolerance = 1e-8)
+  expect_identical(names(a$xlevels$region), NULL)
+  expect_identical(a$xlevels$region, c("east", "north", "south"))
+})
+
+test_that("a source that changes between the passes of a fit is an error that says so", {
+  set.seed(7)
+  n <- 600
+  d <- data.frame(x = runif(n), g = sample(c("a", "b", "c"), n, TRUE))
+  d$cnt <- rpois(n, exp(0.5 + 2 * d$x))
+  resets <- 0
+  i <- 0
+  grows <- function(reset = FALSE) {
+    if (reset) {
+      resets <<- resets + 1
+      i <<- 0
+      return(NULL)
+    }
+    i <<- i + 1
+    rows <- if (resets >= 3) 700 else 600  # (another 100 rows from the third pass on)
+    big <- rbind(d, d[1:100, ])[seq_len(rows), ]
+    if (i <= ceiling(rows / 100)) big[(100 * (i - 1) + 1):min(rows, 100 * i), ]
+  }
+  expect_error(gradglm(cnt ~ x + g, data = gradglm_source(grows, cache = 0, cache_dir = NULL), family = poisson()),
+               "the source changed during the fit \\(pass [0-9]+\\): it has 700 rows, where the scan of its columns read 600")
 })
