@@ -37,13 +37,16 @@
 #'
 #' @param object A fitted model of class `"gradglm"`.
 #' @param ... Further fitted `"gradglm"` models to compare with `object`.
-#' @param test The test statistic: `"Chisq"` (likelihood-ratio test, the
-#'   default; `"LRT"` is a synonym), `"Rao"` (the score test, as glm's: a
+#' @param test The test statistic: `"Chisq"` (likelihood-ratio test; `"LRT"`
+#'   is a synonym), `"Rao"` (the score test, as glm's: a
 #'   column `Rao` of statistics from the smaller model's working residuals
 #'   and weights, with chi-squared p-values), `"F"`, `"Cp"` (a column of
 #'   Mallows' Cp, the residual deviance plus twice the dispersion times the
 #'   number of coefficients, as glm's), or `"none"` (or `NULL`/`FALSE`) for
-#'   no test.
+#'   no test. By default, as glm's since R 4.4.0: `"Chisq"` where the
+#'   dispersion is known (binomial, Poisson, negative binomial, or given as
+#'   `dispersion`) and `"F"` where it is estimated; likelihood-ratio tests
+#'   (`"Chisq"`) for models with several parameter blocks.
 #' @param dispersion The dispersion used to scale deviance differences. If
 #'   `NULL`, the one [summary.gradglm()] uses for the largest model.
 #' @return An object of class `c("anova", "data.frame")` with columns
@@ -69,7 +72,7 @@
 #' anova(g0, g1, test = "F")
 #' @importFrom stats anova
 #' @export
-anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
+anova.gradglm <- function(object, ..., test, dispersion = NULL) {
   check_gradglm(object, "anova.gradglm")
   for (f in list(...)) if (inherits(f, "gradglm")) check_gradglm(f, "anova.gradglm", "...")
   stop_if_penalised(object, "anova.gradglm")
@@ -77,7 +80,12 @@ anova.gradglm <- function(object, ..., test = "Chisq", dispersion = NULL) {
   fits <- list(object, ...)
   if (!all(vapply(fits, function(f) inherits(f, "gradglm") && is_glm_fit(f), NA)) &&
       any(vapply(fits, function(f) inherits(f, "gradglm") && !is_glm_fit(f), NA))) {
-    return(.lik_anova(fits, test))  # likelihood-ratio tests
+    return(.lik_anova(fits, if (missing(test)) "Chisq" else test))  # likelihood-ratio tests
+  }
+  # (by default, as glm's since R 4.4: chi-squared where the dispersion is
+  # known, F where it is estimated)
+  if (missing(test)) {
+    test <- if (!is.null(dispersion) || .methods_fixed_dispersion(object$family)) "Chisq" else "F"
   }
   dots <- list(...)
   is_fit <- vapply(dots, inherits, logical(1), what = "gradglm")

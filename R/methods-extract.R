@@ -84,10 +84,19 @@
 #' @param level The confidence level.
 #' @param method For `confint()`: `"profile"` or `"wald"`; by default
 #'   `"profile"` where the fit has profile intervals (see above), `"wald"` otherwise.
-#' @param type For `residuals()`: one of `"deviance"` (default),
+#' @param type For `residuals()` of a GLM: one of `"deviance"` (default),
 #'   `"pearson"`, `"working"`, `"response"` or, for a GLM fitted with a
 #'   formula, `"partial"` (the working residuals plus
-#'   `predict(type = "terms")`, a column per term, as glm's). For `weights()`: `"prior"`
+#'   `predict(type = "terms")`, a column per term, as glm's). A
+#'   distributional fit (a sigma model, [student_t()], [laplace()]) takes
+#'   `"response"` (default, `y - mu`), `"pearson"` (`(y - mu) / sigma`, over
+#'   the fitted scale, which is the standard deviation for the Gaussian only:
+#'   the Laplace's is `sqrt(2) * sigma`, the Student-t's
+#'   `sigma * sqrt(df / (df - 2))`; prior weights do not enter) and
+#'   `"quantile"` (`qnorm()` of the fitted distribution function at `y`:
+#'   standard normal when the model holds, for a continuous response); a
+#'   multinomial or ordinal fit `"response"`, `"pearson"` and `"deviance"`;
+#'   several responses `"response"` and `"pearson"`. For `weights()`: `"prior"`
 #'   (default) or `"working"`.
 #' @param ... For `model.frame()`: `data`, `subset` or `na.action` to
 #'   rebuild the frame with. Otherwise not used.
@@ -547,11 +556,11 @@ residuals.gradglm <- function(object, type = c("deviance", "pearson", "working",
   stop_if_source(object, "residuals.gradglm", "residuals")
   if (!is_glm_fit(object)) {
     types <- type_methods(object)$residual_types
-    type <- if (missing(type)) types[1L] else match.arg(type[1L], types)
+    type <- if (missing(type)) types[1L] else .predict_type(type, types, "residuals.gradglm")
     return(type_methods(object)$residuals(object, type))
   }
   type <- if (missing(type)) "deviance" else
-    match.arg(type[1L], c("deviance", "pearson", "working", "response", "partial"))
+    .predict_type(type, c("deviance", "pearson", "working", "response", "partial"), "residuals.gradglm")
   if (type == "partial") {
     # the working residuals plus each term's contribution (as glm's, for termplot())
     return(residuals.gradglm(object, "working") + predict.gradglm(object, type = "terms"))

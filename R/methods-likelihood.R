@@ -21,7 +21,8 @@
       .lik_print_coefs(.lik_block_title(x, b), .lik_strip(cf[b$coef], b), digits)
     } else {
       cat("\n", .lik_block_title(x, b), ":\n", sep = "")
-      print.default(format(.lik_coef_matrix(x, b), digits = digits), print.gap = 2L, quote = FALSE)
+      # (right-justified: the column names over their numbers)
+      print.default(format(.lik_coef_matrix(x, b), digits = digits), print.gap = 2L, quote = FALSE, right = TRUE)
     }
   }
   nat <- .lik_natural_values(x)
@@ -39,6 +40,7 @@
     cat("  (", stats::naprint(x$na.action), ")\n", sep = "")
   }
   cat(.methods_fit_line(x), "\n", sep = "")
+  .methods_penalty_line(x$penalty)
   .lik_print_message(x)
   cat("\n")
   invisible(x)
@@ -297,13 +299,13 @@
   k <- length(fits)
   is_dist <- !vapply(fits, is_glm_fit, logical(1))
   fam <- vapply(fits, function(f) f$family$family, character(1))
-  # a glm fit counts its scale in its likelihood only with a free dispersion
-  # of a likelihood (not a quasi-family's)
-  bad <- !is_dist & vapply(fits, function(f) !isTRUE(family_row(f$family)$scale_in_likelihood), NA)
+  # a glm fit takes part with its log-likelihood (which counts an estimated
+  # dispersion or theta among its parameters); a quasi-family has none
+  bad <- !is_dist & vapply(fits, function(f) is.na(as.numeric(logLik.gradglm(f))), NA)
   if (any(bad)) {
-    abort(fun, "classical fits can be compared with distributional fits only for a family whose ",
-          "dispersion is part of its likelihood (gaussian, Gamma, inverse.gaussian; model(s) ", paste(which(bad), collapse = ", "),
-          " are ", quote_some(fam[bad]), ")")
+    abort(fun, "classical fits can be compared with distributional fits only when they have a ",
+          "log-likelihood; model(s) ", paste(which(bad), collapse = ", "), " are ", quote_some(fam[bad]),
+          ", a quasi-family without one")
   }
   n <- vapply(fits, function(f) as.numeric(stats::nobs(f)), numeric(1))
   if (any(n != n[1L])) {

@@ -57,17 +57,28 @@ print.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
     cat("\nNo coefficients\n")
   }
 
-  cat("\nDegrees of freedom: ", x$df.null, " total (null); ",
-      x$df.residual, " residual\n", sep = "")
+  # (glm's lines, word for word)
+  cat("\nDegrees of Freedom:", x$df.null, "Total (i.e. Null); ", x$df.residual, "Residual\n")
   if (!is.null(x$na.action) && length(x$na.action)) {
     cat("  (", stats::naprint(x$na.action), ")\n", sep = "")
   }
-  cat("Null deviance:     ", format(signif(x$null.deviance, digits)),
-      "\nResidual deviance: ", format(signif(x$deviance, digits)),
-      "\tAIC: ", format(signif(x$aic, digits)), "\n", sep = "")
+  cat("Null Deviance:\t   ", format(signif(x$null.deviance, digits)),
+      "\nResidual Deviance:", format(signif(x$deviance, digits)), "\tAIC:",
+      format(signif(x$aic, digits)))
+  cat("\n")
   cat(.methods_fit_line(x), "\n", sep = "")
+  .methods_penalty_line(x$penalty)
   cat("\n")
   invisible(x)
+}
+
+# A single penalised fit's penalty, under the optimizer's line of print()
+.methods_penalty_line <- function(pen) {
+  if (is.null(pen)) return(invisible(NULL))
+  what <- paste0(penalty_title(pen$spec, pen$alpha), " at lambda = ", format(signif(pen$lambda, 4)))
+  cat(if (isTRUE(pen$relaxed)) paste0("Relaxed: the coefficients the ", what, " selects, refitted without it")
+      else paste0("Penalty: ", what, " (estimates shrunken)"), "\n", sep = "")
+  invisible(NULL)
 }
 
 # One line describing how the fit was obtained, shared by print() and

@@ -11,7 +11,11 @@
 #' distribution; when the dispersion is estimated (gaussian, Gamma,
 #' inverse.gaussian, quasibinomial, quasipoisson, quasi) they are t values
 #' compared with a t distribution on the residual degrees of freedom. The
-#' numbers are those that [stats::summary.glm()] gives for the same model.
+#' numbers are those that [stats::summary.glm()] gives for the same model,
+#' with one difference in the last digits: the standard errors and the
+#' dispersion are those of the final estimate's working weights, where glm's
+#' are those of its last iteration's (so that they agree with glm's to its
+#' convergence tolerance, and exactly with a glm fit run to a tighter one).
 #'
 #' A model with several parameter blocks (`fit$kind == "likelihood"`: a
 #' distributional, multinomial, ordinal or multi-response fit) gets one table
@@ -35,6 +39,8 @@
 #'   statistic divided by the residual degrees of freedom.
 #' @param correlation If `TRUE`, the correlation matrix of the estimated
 #'   coefficients is computed and printed.
+#' @param symbolic.cor If `TRUE`, the correlations are printed in symbolic
+#'   form (see [stats::symnum()]), as [stats::summary.glm()] prints them.
 #' @param ... Not used; present for compatibility with the generic.
 #' @return An object of class `"summary.gradglm"`, a list with components
 #'   `call`, `terms`, `family`, `deviance`, `aic`, `contrasts`, `df.residual`,
@@ -57,7 +63,7 @@
 #' # Gaussian fits report t values on the residual degrees of freedom
 #' summary(gradglm(mpg ~ wt + factor(cyl), data = mtcars), correlation = TRUE)
 #' @export
-summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...) {
+summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, symbolic.cor = FALSE, ...) {
   check_gradglm(object, "summary.gradglm")
   stop_if_path(object, "summary.gradglm")
   stop_if_network(object, "summary.gradglm", "summary() with standard errors")
@@ -142,6 +148,7 @@ summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...)
   if (isTRUE(correlation)) {
     sd <- sqrt(diag(cov.unscaled))
     ans$correlation <- cov.unscaled / outer(sd, sd)
+    ans$symbolic.cor <- isTRUE(symbolic.cor)
   }
   class(ans) <- "summary.gradglm"
   ans
@@ -152,8 +159,10 @@ summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, ...)
 #' @param digits Number of significant digits used for printing.
 #' @param signif.stars If `TRUE`, significance stars are printed next to the
 #'   p-values (see [stats::printCoefmat()]).
-#' @param show.residuals Not used by this version; kept so that code written
-#'   for `print.summary.glm()` runs unchanged.
+#' @param show.residuals If `TRUE`, the quartiles of the deviance residuals
+#'   (all of them for fewer than six residual degrees of freedom) are printed
+#'   after the call, as `print.summary.glm()` prints them (by default since R
+#'   4.3.0, only when asked).
 #' @export
 print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
                                   signif.stars = getOption("show.signif.stars"),
@@ -165,6 +174,12 @@ print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
   }
   if (!is.null(x$call)) {
     cat("\nCall:\n", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
+  }
+  if (isTRUE(show.residuals) && length(x$deviance.resid)) {
+    r <- x$deviance.resid
+    if (x$df.residual > 5) r <- stats::setNames(stats::quantile(r, na.rm = TRUE), c("Min", "1Q", "Median", "3Q", "Max"))
+    cat("\nDeviance Residuals: \n")
+    print.default(zapsmall(r, digits + 1L), digits = digits, na.print = "", print.gap = 2L)
   }
   if (!is.null(x$family)) {
     cat("\nFamily: ", x$family$family, " (link: ", x$family$link, ")\n",
@@ -202,16 +217,11 @@ print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
   fam_name <- if (is.null(x$family)) "this" else x$family$family
   cat("\n(Dispersion parameter for ", fam_name, " family taken to be ",
       format(x$dispersion), ")\n\n", sep = "")
-  dev_tab <- c(
-    format(c("Null deviance:", "Residual deviance:"), justify = "right"),
-    format(signif(c(x$null.deviance, x$deviance), digits + 2L)),
-    format(c(x$df.null, x$df.residual))
-  )
-  dim(dev_tab) <- c(2L, 3L)
-  for (i in 1:2) {
-    cat(dev_tab[i, 1L], " ", dev_tab[i, 2L], "  on ", dev_tab[i, 3L],
-        "  degrees of freedom\n", sep = "")
-  }
+  # (glm's lines: the two deviances formatted together)
+  dev_tab <- cbind(paste(format(c("Null", "Residual"), justify = "right"), "deviance:"),
+                   format(c(x$null.deviance, x$deviance), digits = max(5L, digits + 1L)), " on",
+                   format(c(x$df.null, x$df.residual)), " degrees of freedom\n")
+  cat(apply(dev_tab, 1L, paste, collapse = " "), sep = "")
   if (!is.null(x$na.action) && length(x$na.action)) {
     cat("  (", stats::naprint(x$na.action), ")\n", sep = "")
   }
@@ -226,7 +236,7 @@ print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
   cat(.methods_fit_line(x), "\n", sep = "")
   .methods_penalty_note(x$penalty, x$aliased)
 
-  .methods_print_correlation(x$correlation, digits)
+  .methods_print_correlation(x$correlation, digits, isTRUE(x$symbolic.cor))
   cat("\n")
   invisible(x)
 }
@@ -240,10 +250,14 @@ print.summary.gradglm <- function(x, digits = max(3L, getOption("digits") - 3L),
 }
 
 # The lower triangle of a correlation matrix, as summary.glm prints it.
-.methods_print_correlation <- function(corr, digits) {
+.methods_print_correlation <- function(corr, digits, symbolic = FALSE) {
   if (is.null(corr) || NCOL(corr) <= 1L) return(invisible(NULL))
   p <- NCOL(corr)
   cat("\nCorrelation of Coefficients:\n")
+  if (symbolic) {
+    print(stats::symnum(corr, abbr.colnames = NULL))
+    return(invisible(NULL))
+  }
   shown <- format(round(corr, 2L), nsmall = 2L, digits = digits)
   shown[upper.tri(shown, diag = TRUE)] <- ""
   print(shown[-1L, -p, drop = FALSE], quote = FALSE)

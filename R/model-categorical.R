@@ -204,11 +204,13 @@ multinomial_finish <- function(res, ctx, coef, aliased) {
   if (at_boundary) {
     # certified when a direction of the coefficients raises every extreme row's
     # own class(es) to the top and moves no other row (separated_along())
-    sep <- separated_along(ctx$x, coef, aliased, w > 0, rowSums(P < 1e-6) > 0, function(lp, rows, tol) {
-      if (ncol(lp) < length(lev)) lp <- cbind(0, lp)
-      Yr <- Y[rows, , drop = FALSE] > 0
-      all(lp[Yr] >= (row_max(lp) - tol)[row(lp)[Yr]])
-    })
+    # (a network's weights are not linear directions: its separation is not certified)
+    sep <- !isTRUE(ctx$network) &&
+      separated_along(ctx$x, coef, aliased, w > 0, rowSums(P < 1e-6) > 0, function(lp, rows, tol) {
+        if (ncol(lp) < length(lev)) lp <- cbind(0, lp)
+        Yr <- Y[rows, , drop = FALSE] > 0
+        all(lp[Yr] >= (row_max(lp) - tol)[row(lp)[Yr]])
+      })
     warn(ctx$fun, if (sep) {
       paste("fitted probabilities numerically 0 or 1 occurred: the classes are separated (a linear",
             "combination of the predictors ranks each observation's own class highest), so the",

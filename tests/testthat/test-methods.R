@@ -92,10 +92,11 @@ test_that("print.gradglm shows call, coefficients, df, deviances, AIC and optimi
   expect_match(txt, "Call:  gradglm(formula = am ~ wt + hp", fixed = TRUE)
   expect_match(txt, "Family: binomial (link: logit)", fixed = TRUE)
   expect_match(txt, "(Intercept)", fixed = TRUE)
-  expect_match(txt, "Degrees of freedom: 31 total (null); 29 residual", fixed = TRUE)
-  expect_match(txt, paste0("Null deviance:\\s+", format(signif(fit$null.deviance, 4))))
-  expect_match(txt, paste0("Residual deviance:\\s+", format(signif(fit$deviance, 4))))
-  expect_match(txt, paste0("AIC: ", format(signif(fit$aic, 4))), fixed = TRUE)
+  # glm's lines of the degrees of freedom and the deviances, word for word
+  gl_out <- capture.output(print(models$logit$gl))
+  keep <- function(o) grep("^(Degrees of Freedom|Null Deviance|Residual Deviance)", o, value = TRUE)
+  expect_length(keep(out), 3L)
+  expect_identical(keep(out), keep(gl_out))
   expect_match(txt, paste0("Optimizer: ", fit$optimizer, ", ", fit$iter,
                            " iterations? \\(converged\\)"))
   # the printed coefficients are the fitted ones
@@ -196,6 +197,28 @@ coef_block_diff <- function(actual, expected) {
   problems
 }
 
+test_that("summary()'s residual quartiles and symbolic correlations, and anova()'s default test, as glm's", {
+  gg <- models$logit$gg
+  gl <- models$logit$gl
+  block <- function(o, from, to) {
+    out <- capture.output(print(summary(o, correlation = TRUE, symbolic.cor = TRUE), show.residuals = TRUE))
+    i <- grep(from, out)[1L]
+    out[i:(i + to)]
+  }
+  expect_identical(block(gg, "^Deviance Residuals", 2L), block(gl, "^Deviance Residuals", 2L))
+  expect_identical(block(gg, "^Correlation of Coefficients", 6L), block(gl, "^Correlation of Coefficients", 6L))
+  expect_false(any(grepl("Deviance Residuals", capture.output(print(summary(gg))))))
+  # the default test: chi-squared with a known dispersion, F with an estimated one (R >= 4.4's glm)
+  expect_true("Pr(>Chi)" %in% names(anova(models$poisson$gg)))
+  g0 <- gradglm(mpg ~ wt, data = mtcars)
+  g1 <- gradglm(mpg ~ wt + hp, data = mtcars)
+  a <- anova(g0, g1)
+  expect_true(all(c("F", "Pr(>F)") %in% names(a)))
+  expect_equal(a[2L, "Pr(>F)"], anova(lm(mpg ~ wt, mtcars), lm(mpg ~ wt + hp, mtcars))[2L, "Pr(>F)"], tolerance = 1e-6)
+  expect_true("Pr(>Chi)" %in% names(anova(g0, g1, dispersion = 4)))
+  expect_false(any(c("F", "Pr(>Chi)") %in% names(anova(g0, g1, test = "none"))))
+})
+
 test_that("print.summary.gradglm prints the same coefficient table as glm", {
   for (nm in c("gaussian", "logit", "poisson", "binomial_cbind", "rank_deficient")) {
     expect_identical(coef_block_diff(coef_block(models[[nm]]$gg),
@@ -210,6 +233,15 @@ test_that("print.summary.gradglm prints the same coefficient table as glm", {
   wrong[3] <- paste(tokens, collapse = " ")
   expect_length(coef_block_diff(wrong, right), 1L)
   expect_length(coef_block_diff(right[-4], right), 1L)
+  # the deviance lines as glm's: both formatted together (5 significant
+  # digits here), no digits that are not there
+  dev_lines <- function(o) grep("deviance: .* degrees of freedom$", capture.output(print(summary(o))), value = TRUE)
+  for (nm in c("gaussian", "logit", "poisson")) {
+    expect_identical(dev_lines(models[[nm]]$gg), dev_lines(models[[nm]]$gl), label = nm)
+  }
+  # (before, each deviance was rounded alone and then padded: "1126.0500")
+  expect_identical(dev_lines(gradglm(mpg ~ wt, data = mtcars)), dev_lines(glm(mpg ~ wt, data = mtcars)))
+  expect_identical(dev_lines(gradglm(mpg ~ wt + hp, data = mtcars)), dev_lines(glm(mpg ~ wt + hp, data = mtcars)))
 })
 
 # ---------------------------------------------------------------------------
@@ -597,7 +629,7 @@ test_that("anova() for Gaussian models uses the largest model's dispersion", {
   l0 <- glm(mpg ~ wt, data = mt, control = glm_ctl)
   l1 <- glm(mpg ~ wt + hp, data = mt, control = glm_ctl)
   l2 <- models$gaussian$gl
-  expect_equal(anova_numbers(anova(g0, g1, g2)),
+  expect_equal(anova_numbers(anova(g0, g1, g2, test = "Chisq")),
                anova_numbers(anova(l0, l1, l2, test = "Chisq")), tolerance = tol)
   a_f <- anova(g0, g1, g2, test = "F")
   expect_identical(names(a_f), c("Resid. Df", "Resid. Dev", "Df", "Deviance",
@@ -632,7 +664,7 @@ test_that("anova() on one model adds the terms sequentially as anova.glm does", 
   expect_equal(anova_numbers(g), anova_numbers(anova(models$gaussian$gl, test = "F")),
                tolerance = tol)
 
-  rd <- anova(models$rank_deficient$gg)
+  rd <- anova(models$rank_deficient$gg, test = "Chisq")
   expect_equal(anova_numbers(rd),
                anova_numbers(anova(models$rank_deficient$gl, test = "Chisq")),
                tolerance = tol)
@@ -664,7 +696,7 @@ test_that("methods work on gradglm_fit() results, and say what they cannot do", 
   expect_equal(as.numeric(logLik(fit)), as.numeric(logLik(gl)), tolerance = tol)
   expect_equal(unname(residuals(fit, type = "pearson")),
                unname(residuals(gl, type = "pearson")), tolerance = tol)
-  expect_output(print(fit), "Degrees of freedom: 31 total")
+  expect_output(print(fit), "Degrees of Freedom: 31 Total (i.e. Null);  29 Residual", fixed = TRUE)
   expect_output(print(summary(fit)), "z value")
   expect_error(model.frame(fit), "gradglm_fit")
   expect_error(formula(fit), "gradglm_fit")

@@ -398,3 +398,21 @@ test_that("a sigma model on counts without overdispersion says so (sigma runs to
   y2 <- rnbinom(n, size = 2, mu = exp(1 + x))
   expect_no_warning(gradglm(y2 ~ x, family = negative_binomial(), sigma = ~ x))
 })
+
+test_that("a classical negative binomial fit is compared with a sigma model by its likelihood", {
+  set.seed(42)
+  n <- 200
+  d <- data.frame(x = runif(n, 0, 3), z = rnorm(n))
+  d$y <- rnbinom(n, size = exp(1 - 0.5 * d$z), mu = exp(1 + 0.4 * d$x))
+  f0 <- gradglm(y ~ x, data = d, family = negative_binomial())
+  f1 <- gradglm(y ~ x, sigma = ~ z, data = d, family = negative_binomial())
+  a <- anova(f0, f1)
+  b <- anova(update(f0, sigma = ~ 1), f1)
+  lr <- 2 * (as.numeric(logLik(f1)) - as.numeric(logLik(f0)))
+  expect_equal(a[2L, "LR stat"], lr, tolerance = 1e-6)
+  expect_equal(a[2L, "LR stat"], b[2L, "LR stat"], tolerance = 1e-5)
+  expect_equal(a[2L, "Df"], 1)
+  # a quasi-family has no likelihood to compare
+  q <- gradglm(y ~ x, data = d, family = quasipoisson())
+  expect_error(anova(q, f1), "only when they have a log-likelihood; model\\(s\\) 1 are 'quasipoisson'")
+})

@@ -265,3 +265,15 @@ test_that("a binomial network at fitted probabilities 0 or 1 warns of that alone
   expect_false(any(grepl("sub-multiple|data length", msgs)))
   expect_true(all(is.finite(coef(fit))))
 })
+
+test_that("a multinomial network near separation warns once, in its own words", {
+  set.seed(1)
+  seen <- character(0)
+  withCallingHandlers(gradglm(Species ~ ., data = iris, family = multinomial(), model = mlp(8, activation = "tanh")),
+                      warning = function(w) {
+                        seen <<- c(seen, conditionMessage(w))
+                        invokeRestart("muffleWarning")
+                      })
+  # (the separation check of linear predictors is not run on a network's weights)
+  expect_identical(seen, "gradglm: fitted probabilities numerically 0 or 1 occurred (some classes may be separated)")
+})
