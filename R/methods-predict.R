@@ -60,7 +60,10 @@
 #'   `newdata`. The default, [stats::na.pass()], predicts `NA`;
 #'   [stats::na.omit()] drops the rows; [stats::na.exclude()] drops them
 #'   from the computation and pads the result with `NA` (where
-#'   [stats::predict.glm()] drops them).
+#'   [stats::predict.glm()] drops them). Predictions from a
+#'   [gradglm_source()] have one row per row of the source (`NA` where a
+#'   variable is missing), so that they line up with it: another
+#'   `na.action` is an error.
 #' @param lambda For a regularization path: the lambdas at which to predict
 #'   (default: every lambda of the path; values between them interpolate the
 #'   coefficients linearly, as glmnet). A path of a GLM family also takes
@@ -104,8 +107,14 @@ predict.gradglm <- function(object, newdata = NULL,
                             terms = NULL, ...) {
   check_gradglm(object, "predict.gradglm")
   if (inherits(newdata, "gradglm_source")) {
+    # (one prediction per row of the source, NA where a variable is missing,
+    # so that they line up with the source's rows)
+    if (!missing(na.action) && !identical(na.action, stats::na.pass)) {
+      abort("predict.gradglm", "'na.action' does not apply to 'newdata' from a gradglm_source(): its ",
+            "predictions have one row per row of the source, NA where a variable is missing")
+    }
     return(predict_source(object, newdata, if (missing(type)) NULL else type, se.fit, dispersion, output, table,
-                          keep, ...))
+                          keep, terms = terms, ...))
   }
   if (!is.null(output) || !is.null(table) || !is.null(keep)) {
     abort("predict.gradglm", "'output', 'table' and 'keep' are for 'newdata' from a gradglm_source()")
@@ -199,6 +208,10 @@ predict.gradglm <- function(object, newdata = NULL,
   }
   if (!is.null(object$penalty) && !isTRUE(object$penalty$relaxed)) {
     abort(fun, "type = \"terms\" is for unpenalised fits")
+  }
+  if (is_source_fit(object)) {
+    abort(fun, "type = \"terms\" centres each term at the column means of the fit's design, which a fit ",
+          "from a chunked source does not keep")
   }
   fitted_x <- .pred_fitted_design(object)
   if (is.null(newdata)) {

@@ -1577,3 +1577,23 @@ test_that("a source that changes between the passes of a fit is an error that sa
   expect_error(gradglm(cnt ~ x + g, data = gradglm_source(grows, cache = 0, cache_dir = NULL), family = poisson()),
                "the source changed during the fit \\(pass [0-9]+\\): it has 700 rows, where the scan of its columns read 600")
 })
+
+test_that("predict() on a source: na.action is refused with the reason, terms are passed on", {
+  set.seed(8)
+  n <- 50
+  d <- data.frame(x = runif(n), g = sample(c("a", "b", "c"), n, TRUE))
+  d$cnt <- rpois(n, exp(0.5 + d$x))
+  d$x[c(3, 30)] <- NA
+  csv <- temp_path(".csv")
+  utils::write.csv(d, csv, row.names = FALSE)
+  m <- utils::read.csv(csv, stringsAsFactors = TRUE)
+  src <- gradglm_source(csv, chunk_size = 7)
+  fit <- gradglm(cnt ~ x + g, data = src, family = poisson())
+  fitm <- gradglm(cnt ~ x + g, data = m, family = poisson())
+  expect_error(predict(fit, newdata = src, na.action = na.omit), "'na.action' does not apply to 'newdata' from a gradglm_source")
+  expect_length(predict(fit, newdata = src), n)
+  expect_error(predict(fit, newdata = m, type = "terms"), "which a fit from a chunked source does not keep")
+  a <- predict(fitm, newdata = src, type = "terms", terms = "x")
+  b <- predict(fitm, newdata = m, type = "terms", terms = "x")
+  expect_equal(unname(unlist(a)), unname(b[, "x"]), tolerance = 1e-12)
+})
