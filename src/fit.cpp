@@ -621,9 +621,13 @@ class FitDriver {
   // sample and the QR of detect_aliased() would take more than about 2e9
   // operations (a wide design), the weighted Gram matrix that glm's start
   // builds anyway shows most designs clearly of full rank.
+  // Not when the design has at least as many columns as rows: it cannot be
+  // of full rank, and its QR (about n^2 p operations) costs far less than
+  // the p x p Gram matrix and its factorisation.
   bool defer_rank_check() const {
     if (!glm_ || have_start_ || sample_ || !(optimizer_ == "newton" || optimizer_ == "lbfgs")) return false;
     const double p = (double)m_.designs[0].cols(), n = (double)m_.n;
+    if (p >= n) return false;
     const double m = std::max(20000.0, 4.0 * p * p);
     return 2.0 * std::min(n, m) * p * p > 2e9;
   }

@@ -27,6 +27,20 @@ test_that("3,000 generated odd inputs give fits or clear errors", {
     expect_gte(sum(startsWith(kinds, paste0(group, ":"))), 4, label = group)
 })
 
+test_that("seeds that once went wrong give fits or clear errors", {
+  # 7512229: y ~ .^2 on 120 rows with two factors of ~120 used levels, about
+  # 14,600 columns: the rank check had waited for a 14,600 x 14,600 Gram
+  # matrix (minutes, 5 GB, not interruptible); a design with at least as
+  # many columns as rows now takes its QR first
+  for (s in c(7512229)) {
+    case <- fuzz_case(s)
+    expect_identical(fuzz_run(case, seconds = 30), "fit", label = paste("seed", s))
+    fit <- suppressWarnings(do.call(gradglm, case$args))
+    expect_gt(length(coef(fit)), 10000L)
+    expect_lte(fit$rank, nrow(case$args$data))
+  }
+})
+
 test_that("the fuzzing checks catch what they are meant to catch", {
   expect_true(fuzz_clear_error("gradglm: 'weights' must be non-negative"))
   expect_false(fuzz_clear_error("subscript out of bounds"))
