@@ -217,6 +217,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   # the next chunk read from the source (its parts), or NULL at the end of
   # those not cached
   first_rows <- integer(0)  # the rows of each chunk in the first pass (a source that changes is an error)
+  first_end <- NA           # the index at which the first pass ended (empty chunks count in it)
   source_changed <- function(what) {
     abort(fun, "the source changed during the fit (pass ", passes, "): ", what, "; a chunked fit reads the ",
           "same rows on every pass, so the data must not change while it runs")
@@ -226,12 +227,13 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
     repeat {
       if (!filling && it$index() >= cache_from - 1) return(NULL)
       chunk <- it$next_chunk()
-      if (is.null(chunk) && passes > 1L && it$index() != length(first_rows)) {
-        source_changed(paste0("it ended after ", it$index(), " chunks, where the first pass read ",
-                              length(first_rows)))
-      }
-      if (is.null(chunk) && passes == 1L && !is.na(scanned_rows) && table_rows != scanned_rows) {
-        source_changed(paste0("it has ", table_rows, " rows, where the scan of its columns read ", scanned_rows))
+      if (is.null(chunk) && passes == 1L) {
+        first_end <<- it$index()
+        if (!is.na(scanned_rows) && table_rows != scanned_rows) {
+          source_changed(paste0("it has ", table_rows, " rows, where the scan of its columns read ", scanned_rows))
+        }
+      } else if (is.null(chunk) && !identical(it$index(), first_end)) {
+        source_changed(paste0("it ended after ", it$index(), " chunks, where the first pass read ", first_end))
       }
       if (is.null(chunk)) {
         if (filling) {
@@ -246,8 +248,8 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
       if (passes == 1L) {
         table_rows <<- table_rows + nrow(chunk)
         first_rows[it$index()] <<- nrow(chunk)
-      } else if (it$index() > length(first_rows)) {
-        source_changed(paste0("it has more chunks than the ", length(first_rows), " of the first pass"))
+      } else if (!is.na(first_end) && it$index() > first_end) {
+        source_changed(paste0("it has more chunks than the ", first_end, " of the first pass"))
       } else if (!identical(first_rows[it$index()], nrow(chunk))) {
         source_changed(paste0("its chunk ", it$index(), " has ", nrow(chunk), " rows, where the first pass read ",
                               first_rows[it$index()]))

@@ -1597,3 +1597,19 @@ test_that("predict() on a source: na.action is refused with the reason, terms ar
   b <- predict(fitm, newdata = m, type = "terms", terms = "x")
   expect_equal(unname(unlist(a)), unname(b[, "x"]), tolerance = 1e-12)
 })
+
+test_that("empty chunks, in the middle or at the end, do not count as a change of the source", {
+  set.seed(9)
+  d <- data.frame(x = runif(300), g = sample(c("a", "b"), 300, TRUE))
+  d$cnt <- rpois(300, exp(0.5 + d$x))
+  i <- 0
+  chunks <- list(d[1:100, ], d[0, ], d[101:200, ], d[201:300, ], d[0, ], d[0, ])
+  src <- gradglm_source(function(reset = FALSE) {
+    if (reset) i <<- 0 else i <<- i + 1
+    if (!reset && i <= length(chunks)) chunks[[i]]
+  }, cache = 0, cache_dir = NULL)
+  a <- gradglm(cnt ~ x + g, data = src, family = poisson())
+  b <- gradglm(cnt ~ x + g, data = d, family = poisson())
+  expect_equal(coef(a), coef(b), tolerance = 1e-8)
+  expect_gt(a$source$passes, 2L)
+})
