@@ -102,18 +102,10 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
   parts_of <- function(chunk, k) {
     fr <- source_frame(chunk, schema, k, fun)
     if (!is.null(ordered_y)) class(fr[[ordered_y]]) <- c("ordered", "factor")
-    args <- list(formula = frame_terms, data = fr, na.action = stats::na.pass, drop.unused.levels = FALSE)
-    if (!is.null(weights)) args$weights <- evaluate(weights, fr, "weights", k)
-    if (!is.null(offset)) args$offset <- evaluate(offset, fr, "offset", k)
-    if (!is.null(subset)) {
-      keep <- evaluate(subset, fr, "subset", k)
-      if (!is.logical(keep) || length(keep) != nrow(fr)) {
-        abort(fun, "'subset' must be a logical condition on the rows (chunk ", k, ")")
-      }
-      args$subset <- keep & !is.na(keep)
-    }
     # (the na.action runs only when something is missing: na.omit copies the frame)
-    mf <- tryCatch(apply_na_action(do.call(stats::model.frame, args), na_fun),
+    mf <- chunk_frame(frame_terms, fr, weights, offset, subset, function(expr, what) evaluate(expr, fr, what, k),
+                      fun, k)
+    mf <- tryCatch(apply_na_action(mf, na_fun),
                    error = function(e) abort(fun, "the model frame of chunk ", k, ": ", conditionMessage(e)))
     if (!nrow(mf)) return(NULL)
     mt_all <- attr(mf, "terms")
@@ -499,25 +491,34 @@ frame_rows <- function(chunk, formula, sigma, weights, offset, subset, na_fun, e
     return(all_rows)
   }
   tryCatch({
-    keep <- all_rows
-    if (!is.null(subset)) {
-      s <- eval(subset, chunk, env)
-      if (!is.logical(s) || length(s) != n) return(all_rows)
-      keep <- !is.na(s) & s
-    }
-    parts <- list(stats::model.frame(formula, chunk, na.action = stats::na.pass))
-    if (!is.null(sigma)) parts <- c(parts, list(stats::model.frame(sigma, chunk, na.action = stats::na.pass)))
-    if (!is.null(weights)) parts <- c(parts, list(data.frame(w = eval(weights, chunk, env))))
-    if (!is.null(offset)) parts <- c(parts, list(data.frame(o = eval(offset, chunk, env))))
-    fr <- do.call(cbind, unname(parts))
-    names(fr) <- paste0("v", seq_along(fr))
-    rownames(fr) <- NULL
-    fr <- fr[keep, , drop = FALSE]
-    left <- na_fun(fr)
+    chunk <- as.data.frame(chunk)
+    rownames(chunk) <- NULL  # (the row names of the frame left are the rows' numbers)
+    mt <- stats::terms(formula, data = chunk)
+    left <- na_fun(chunk_frame(if (is.null(sigma)) mt else joint_formula(mt, sigma), chunk, weights, offset,
+                               subset, function(expr, what) eval(expr, chunk, env), "frame_rows", 1L))
     out <- rep(FALSE, n)
     out[as.integer(rownames(left))] <- TRUE
     out
   }, error = function(e) all_rows)
+}
+
+# A chunk's model frame before its na.action: the variables of `terms` in
+# the chunk `fr`, its weights and offset, and the rows of its subset (those
+# where the subset is NA left out). `evaluate(expr, what)` evaluates the
+# weights, offset and subset in the chunk (of number `k`).
+chunk_frame <- function(terms, fr, weights, offset, subset, evaluate, fun, k) {
+  args <- list(formula = terms, data = fr, na.action = stats::na.pass, drop.unused.levels = FALSE)
+  if (!is.null(weights)) args$weights <- evaluate(weights, "weights")
+  if (!is.null(offset)) args$offset <- evaluate(offset, "offset")
+  if (!is.null(subset)) {
+    keep <- evaluate(subset, "subset")
+    if (!is.logical(keep) || length(keep) != nrow(fr)) {
+      abort(fun, "'subset' must be a logical condition on the rows (chunk ", k, ")")
+    }
+    args$subset <- keep & !is.na(keep)
+  }
+  tryCatch(do.call(stats::model.frame, args),
+           error = function(e) abort(fun, "the model frame of chunk ", k, ": ", conditionMessage(e)))
 }
 
 # The schema from a source's first chunk alone, when the model's columns

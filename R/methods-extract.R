@@ -556,11 +556,11 @@ residuals.gradglm <- function(object, type = c("deviance", "pearson", "working",
   stop_if_source(object, "residuals.gradglm", "residuals")
   if (!is_glm_fit(object)) {
     types <- type_methods(object)$residual_types
-    type <- if (missing(type)) types[1L] else .predict_type(type, types, "residuals.gradglm")
+    type <- if (missing(type)) types[1L] else .pick_type(type, types, "residuals.gradglm")
     return(type_methods(object)$residuals(object, type))
   }
   type <- if (missing(type)) "deviance" else
-    .predict_type(type, c("deviance", "pearson", "working", "response", "partial"), "residuals.gradglm")
+    .pick_type(type, c("deviance", "pearson", "working", "response", "partial"), "residuals.gradglm")
   if (type == "partial") {
     # the working residuals plus each term's contribution (as glm's, for termplot())
     return(residuals.gradglm(object, "working") + predict.gradglm(object, type = "terms"))

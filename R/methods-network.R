@@ -48,7 +48,7 @@ NULL
   fun <- "predict.gradglm"
   if (!isFALSE(se.fit)) abort(fun, "'se.fit' is not available for a network: its weights have no standard errors")
   types <- .net_predict_types(object)
-  type <- if (is.null(type)) types[1L] else .predict_type(type, types, fun)
+  type <- if (is.null(type)) types[1L] else .pick_type(type, types, fun, aliases = predict_aliases)
   net <- object$network
   if (is.null(newdata)) {
     eta <- .net_fitted_eta(object)

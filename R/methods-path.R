@@ -81,10 +81,10 @@ NULL
     if (length(lambda) != 1L) abort(fun, "give one 'lambda' for the predictions of this model")
     if (is.null(newdata)) abort(fun, "give 'newdata' for the predictions of a path of this model")
     m <- type_methods(object)
-    type <- if (is.null(type)) m$predict_types[1L] else .predict_type(type, m$predict_types, fun)
+    type <- if (is.null(type)) m$predict_types[1L] else .pick_type(type, m$predict_types, fun, aliases = predict_aliases)
     return(m$predict(.path_point(object, lambda), newdata = newdata, type = type, se.fit = FALSE, ...))
   }
-  type <- if (is.null(type)) "link" else .predict_type(type, c("link", "response", "class"), fun)
+  type <- if (is.null(type)) "link" else .pick_type(type, c("link", "response", "class"), fun)
   if (type == "class" && !identical(family_row(object$family)$outcome, "binary")) {
     abort(fun, "type = \"class\" is for binomial and quasibinomial fits")
   }

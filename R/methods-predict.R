@@ -134,14 +134,14 @@ predict.gradglm <- function(object, newdata = NULL,
   }
   if (!is_glm_fit(object)) {
     m <- type_methods(object)
-    type <- if (missing(type)) m$predict_types[1L] else .predict_type(type, m$predict_types)
+    type <- if (missing(type)) m$predict_types[1L] else .pick_type(type, m$predict_types, aliases = predict_aliases)
     if (!is.null(dispersion)) {
       abort("predict.gradglm", "'dispersion' does not apply to a model whose scale is a parameter ",
             "of the likelihood")
     }
     return(m$predict(object, newdata = newdata, type = type, se.fit = se.fit, na.action = na.action, ...))
   }
-  type <- if (missing(type)) "link" else .predict_type(type, c("link", "response", "terms"))
+  type <- if (missing(type)) "link" else .pick_type(type, c("link", "response", "terms"))
   if (!is.null(dispersion) &&
       (!is.numeric(dispersion) || length(dispersion) != 1L ||
        !is.finite(dispersion) || dispersion < 0)) {
@@ -312,14 +312,21 @@ predict.gradglm <- function(object, newdata = NULL,
   structure(newdata, class = "data.frame", row.names = .set_row_names(n[1L]))
 }
 
-# The type of prediction asked for, among the fit's `allowed` types, or an
-# error that lists them; "response" is the class probabilities of a fit
-# whose types have "probs" (as glmnet's multinomial predictions)
-.predict_type <- function(type, allowed, fun = "predict.gradglm") {
+# The type asked for (of a prediction or of residuals), among the fit's
+# `allowed` types, or an error that lists them; `aliases` names other words
+# for allowed types (predict_aliases)
+# predict()'s "response" is the class probabilities of a fit whose types
+# have "probs" (as glmnet's multinomial predictions)
+predict_aliases <- c(response = "probs")
+
+.pick_type <- function(type, allowed, fun = "predict.gradglm", aliases = NULL) {
   if (!is.character(type) || length(type) == 0L || is.na(type[1L])) {
     abort(fun, "'type' must be one of ", quote_some(allowed, Inf))
   }
-  if (identical(type[1L], "response") && !"response" %in% allowed && "probs" %in% allowed) return("probs")
+  # (another name of an allowed type: predict()'s "response" of a model
+  # whose response is a set of class probabilities)
+  alias <- aliases[type[1L]]
+  if (!type[1L] %in% allowed && length(alias) && !is.na(alias) && alias %in% allowed) return(unname(alias))
   hit <- pmatch(type[1L], allowed)
   if (is.na(hit)) {
     abort(fun, "'type' must be one of ", quote_some(allowed, Inf), " for this fit, not '", type[1L], "'")
