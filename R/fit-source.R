@@ -482,6 +482,7 @@ scan_columns <- function(chunk1, vars) if ("." %in% vars) NULL else intersect(na
 frame_rows <- function(chunk, formula, sigma, weights, offset, subset, na_fun, env, except = NULL) {
   n <- nrow(chunk)
   all_rows <- rep(TRUE, n)
+  if (is.character(weights) && length(weights) == 1L) weights <- as.name(weights)  # (a column's name)
   blank <- names(chunk)[vapply(chunk, blank_text, NA)]
   for (b in setdiff(blank, except)) chunk[[b]] <- rep(NA, n)
   plain <- function(f) is.null(f) || all(vapply(as.list(attr(stats::terms(f, data = chunk), "variables"))[-1L], is.name, NA))

@@ -159,7 +159,7 @@ partition_task <- function(part, key, task, spec, theta = NULL, curvature = "non
     if (!inherits(src, "gradglm_source")) stop("the partition's function did not return a gradglm_source()")
     if (is.function(part) && identical(src$kind, "dbi")) on.exit(DBI::dbDisconnect(src$con), add = TRUE)
     if (task == "scan") {
-      out <- partition_scan(source_for_columns(src, spec$vars), spec$vars)
+      out <- partition_scan(source_for_columns(src, spec$vars), spec)
       partition_store$chunks[[key]] <- out$chunk1  # (for the task "first" that follows)
       out$chunk1 <- NULL
       return(out)
@@ -221,15 +221,21 @@ partition_task <- function(part, key, task, spec, theta = NULL, curvature = "non
 }
 
 # The first pass on a partition: the schema from its first chunk when the
-# model's columns (`vars`) are numeric there (first_chunk_schema()), else
-# from a pass over every row (for the factor levels); and the first chunk.
-partition_scan <- function(src, vars) {
+# model's columns (`spec$vars`) are numeric there (first_chunk_schema()),
+# else from a pass over every row (for the factor levels of the rows that
+# the model frames keep, as a single source's first pass); and the first chunk.
+partition_scan <- function(src, spec) {
+  vars <- spec$vars
   it <- source_open(src, "1st", "gradglm")
   chunk1 <- tryCatch(it$next_chunk(), finally = it$close())
   if (is.null(chunk1)) stop("the source returned no rows")
   schema <- first_chunk_schema(chunk1, src, vars)
   if (!is.null(schema)) return(list(value = schema, read = nrow(chunk1), rows = NA_real_, chunk1 = chunk1))
-  schema <- source_scan(src, scan_columns(chunk1, vars))
+  rows <- function(chunk, k, except = NULL) {
+    frame_rows(chunk, spec$formula, spec$sigma, spec$weights, spec$offset, spec$subset, spec$na_fun, globalenv(),
+               except)
+  }
+  schema <- scan_source(src, scan_columns(chunk1, vars), rows, "gradglm")
   schema$all_columns <- names(chunk1)  # (to compare the partitions' columns)
   list(value = schema, read = nrow(chunk1) + schema$n, rows = schema$n, chunk1 = chunk1)
 }
@@ -322,6 +328,7 @@ merge_schemas <- function(schemas, fun) {
       }
     }
     for (v in names(s$levels)) first$levels[[v]] <- union(first$levels[[v]], s$levels[[v]])
+    for (v in names(s$unused)) first$unused[[v]] <- union(first$unused[[v]], s$unused[[v]])
     # (the columns of every schema: with one from the first chunk alone, the model's)
     first$columns <- intersect(first$columns, s$columns)
     first$given <- isTRUE(first$given) || isTRUE(s$given)
@@ -346,6 +353,10 @@ merge_schemas <- function(schemas, fun) {
     sorted <- all(vapply(schemas, function(s) is.null(s$levels[[v]]) || identical(s$levels[[v]], sort(s$levels[[v]])), NA))
     if (sorted) first$levels[[v]] <- sort(first$levels[[v]])
   }
+  # (values only in rows the model frames drop, in every partition that has them)
+  for (v in names(first$unused)) first$unused[[v]] <- setdiff(first$unused[[v]], first$levels[[v]])
+  first$unused <- Filter(length, first$unused)
+  if (!length(first$unused)) first$unused <- NULL
   first$types <- first$types[first$columns]
   first$levels <- first$levels[intersect(names(first$levels), first$columns)]
   first$order <- first$order[intersect(names(first$order), first$columns)]
@@ -369,13 +380,15 @@ partition_model <- function(partitions, formula, family, weights, sigma, offset,
   }
   vars <- model_variables(formula, sigma, weights, offset, subset)
   token <- partition_token()
-  schemas <- stats::setNames(count(partition_map(parts, fun, "scan", spec = list(vars = vars, token = token))),
-                             names(parts))
-  schema <- merge_schemas(schemas, fun)
   # (the formulas travel to the workers without their environments: the
   # variables are the partitions' columns)
   environment(formula) <- globalenv()
   if (!is.null(sigma)) environment(sigma) <- globalenv()
+  # (the first pass counts the levels of the rows that the model frames keep)
+  scan_spec <- list(vars = vars, token = token, formula = formula, sigma = sigma, weights = weights,
+                    offset = offset, subset = subset, na_fun = na_fun)
+  schemas <- stats::setNames(count(partition_map(parts, fun, "scan", spec = scan_spec)), names(parts))
+  schema <- merge_schemas(schemas, fun)
   # (token: what the workers keep of this fit; family_set: a count of the
   # family's changes, after which the kept models take the new one)
   spec <- list(formula = formula, family = fam$family, weights = weights, sigma = sigma, offset = offset,

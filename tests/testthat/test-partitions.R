@@ -263,3 +263,23 @@ test_that("partitions say fitted probabilities at 0 or 1, as the fit in memory d
   expect_equal(as.data.frame(drop1(fp, test = "Chisq")), as.data.frame(drop1(fm, test = "Chisq")), tolerance = 1e-6)
   expect_equal(as.data.frame(anova(fp)), as.data.frame(anova(fm)), tolerance = 1e-6)
 })
+
+test_that("partitions drop the levels that the subset or the na.action leave unused, as model.frame() does", {
+  skip_if_not_installed("future")
+  old <- future::plan(future::sequential)
+  on.exit(future::plan(old), add = TRUE)
+  set.seed(3)
+  n <- 600
+  d <- data.frame(x = rnorm(n), f = sample(c("a", "b", "c", "d"), n, TRUE))
+  d$y <- rpois(n, exp(0.2 + 0.3 * d$x))
+  d$f[1:300][d$f[1:300] == "d"] <- "a"
+  d$x[d$f == "d"] <- NA  # ("d" only in rows that na.omit drops, all in partition b)
+  parts <- gradglm_partitions(a = partition_files(d, list(1:300))[1], b = partition_files(d, list(301:n))[1],
+                              chunk_size = 100)
+  a <- gradglm(y ~ x + f, data = parts, family = poisson(), subset = f != "c")
+  b <- gradglm(y ~ x + f, data = transform(d, f = factor(f)), family = poisson(), subset = f != "c")
+  # (before, the partitions kept "c" and "d": two more coefficients, NA)
+  expect_identical(names(coef(a)), c("(Intercept)", "x", "fb"))
+  expect_equal(coef(a), coef(b), tolerance = 1e-8)
+  expect_equal(deviance(a), deviance(b), tolerance = 1e-10)
+})
