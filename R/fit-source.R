@@ -1153,6 +1153,7 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
     }
     rows <<- rows + nrow(out)
   }, "prediction", fun)
+  if (!rows) abort(fun, "'newdata': the source returned no rows")
   if (is.null(output)) {
     res <- do.call(rbind, parts)
     rownames(res) <- NULL

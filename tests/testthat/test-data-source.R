@@ -1597,6 +1597,12 @@ test_that("predict() on a source: na.action is refused with the reason, terms ar
   a <- predict(fitm, newdata = src, type = "terms", terms = "x")
   b <- predict(fitm, newdata = m, type = "terms", terms = "x")
   expect_equal(unname(unlist(a)), unname(b[, "x"]), tolerance = 1e-12)
+  # a source of a header and no rows (before: "argument is of length zero", or "could not write the file")
+  empty <- temp_path(".csv")
+  writeLines("x,g,cnt", empty)
+  expect_error(predict(fit, newdata = gradglm_source(empty)), "'newdata': the source returned no rows")
+  expect_error(predict(fit, newdata = gradglm_source(empty), output = temp_path(".csv")),
+               "'newdata': the source returned no rows")
 })
 
 test_that("empty chunks, in the middle or at the end, do not count as a change of the source", {
