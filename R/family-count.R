@@ -166,6 +166,11 @@ negbin_finish <- function(res, ctx, coef, aliased) {
   family$theta_estimated <- TRUE
   y <- ctx$resp$y
   w <- ctx$resp$weights
+  # (every count 0: the means go to 0 and the likelihood says nothing of theta)
+  if (!any(y[w > 0] > 0)) {
+    abort(ctx$fun, "every count (of positive weight) is 0, so theta cannot be estimated; ",
+          "give it as negative_binomial(theta = ), or fit poisson()")
+  }
   eta <- res$linear.predictors[, 1L]
   mu <- family$linkinv(eta)
   me <- family$mu.eta(eta)

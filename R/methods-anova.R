@@ -204,7 +204,8 @@ anova.gradglm <- function(object, ..., test, dispersion = NULL) {
   resdf <- vapply(fits, function(f) as.numeric(f$df.residual), numeric(1))
   # an estimated theta differs between the models, and so do their
   # deviances' scales: the likelihood-ratio statistic compares them
-  theta_estimated <- any(vapply(fits, function(f) isTRUE(f$family$theta_estimated), NA))
+  estimated <- vapply(fits, function(f) isTRUE(f$family$theta_estimated), NA)
+  theta_estimated <- any(estimated)
   if (theta_estimated && test %in% c("F", "Rao", "Cp")) {
     stop("anova.gradglm: the ", test, " test does not apply to negative binomial models with an estimated theta; ",
          "use test = \"Chisq\" (likelihood-ratio tests)", call. = FALSE)
@@ -236,11 +237,19 @@ anova.gradglm <- function(object, ..., test, dispersion = NULL) {
     tab[["Rao"]] <- rao
   }
   if (theta_estimated) {
+    # (the degrees of freedom of the likelihoods: an estimated theta is one
+    # more parameter, which the residual degrees of freedom do not count)
+    ll_df <- vapply(fits, function(f) as.numeric(attr(stats::logLik(f), "df")), numeric(1))
+    tab[["Df"]] <- c(NA, diff(ll_df))
     tab <- .methods_anova_add_test(tab, test, 1, Inf, fam[[1L]])
     names(tab)[2L] <- "-2 logLik"
     names(tab)[4L] <- "LR stat."
     tab <- cbind(theta = vapply(fits, function(f) f$family$theta, numeric(1)), tab)
-    return(structure(tab, heading = c("Likelihood-ratio tests (theta estimated in each model)\n",
+    which_theta <- if (all(estimated)) "theta estimated in each model" else {
+      paste0("theta estimated in model", if (sum(estimated) > 1L) "s", " ", paste(which(estimated), collapse = ", "),
+             ", fixed in model", if (sum(!estimated) > 1L) "s", " ", paste(which(!estimated), collapse = ", "))
+    }
+    return(structure(tab, heading = c(paste0("Likelihood-ratio tests (", which_theta, ")\n"),
                                       paste0(paste(.methods_anova_labels(fits), collapse = "\n"), "\n")),
                      class = c("anova", "data.frame")))
   }

@@ -206,6 +206,16 @@ test_that("theta estimated: likelihood-ratio tests as MASS's anova of glm.nb fit
   expect_close(a[["Pr(>Chi)"]][2], b[["Pr(Chi)"]][2], 1e-5, label = "p-value")
   expect_close(a[["-2 logLik"]], -b[[4L]], 1e-9, label = "-2 logLik")  # (glm.nb's column "   2 x log-lik.")
   expect_error(anova(f0, f1, test = "F"), "does not apply.*Chisq")
+  # a fixed theta against an estimated one: the difference of the likelihoods' degrees of
+  # freedom (5 and 8 parameters: 3), said in the heading (before: 2, "estimated in each model")
+  g0 <- gradglm(Days ~ Eth + Age, data = quine, family = negative_binomial(theta = 1.3))
+  g1 <- gradglm(Days ~ Eth + Sex + Age + Lrn, data = quine, family = negative_binomial())
+  a <- anova(g0, g1)
+  expect_identical(a$Df[2], 3)
+  lr <- 2 * (as.numeric(logLik(g1)) - as.numeric(logLik(g0)))
+  expect_equal(a[["LR stat."]][2], lr, tolerance = 1e-10)
+  expect_equal(a[["Pr(>Chi)"]][2], pchisq(lr, 3, lower.tail = FALSE), tolerance = 1e-10)
+  expect_match(attr(a, "heading")[1], "theta estimated in model 2, fixed in model 1")
   # one model by terms: theta held at its estimate, said in a warning
   expect_warning(anova(f1), "hold theta at this model's estimate")
 })
@@ -384,6 +394,9 @@ test_that("negative_binomial(): bad theta, link and responses give clear errors"
   expect_error(gradglm(y ~ x, data = d, family = negative_binomial(), penalty = lasso(0.1)),
                "penalised negative binomial model needs a fixed theta")
   expect_error(gradglm(y ~ x, data = d, family = "negative_binomial", optimizer = "exact"), "no(ne| closed)")
+  # every count 0: no theta (before: theta 0.928 "large beside the fitted means", SE 0)
+  expect_error(gradglm(y ~ x, data = data.frame(y = 0, x = seq(-1, 1, length.out = 20)), family = negative_binomial()),
+               "every count \\(of positive weight\\) is 0, so theta cannot be estimated")
 })
 
 test_that("a sigma model on counts without overdispersion says so (sigma runs to 0)", {
