@@ -2,8 +2,10 @@
 #'
 #' `gradglm()` fits the same models as [stats::glm()], from the same formula,
 #' data and arguments, with a C++ core: in closed form (QR) for a Gaussian
-#' model with the identity link, by Newton's method (Fisher scoring with
-#' step-halving) or by gradient descent. The loss that every optimizer
+#' model with the identity link, by Newton's method (the exact curvature,
+#' which is glm's Fisher scoring for the canonical links, with Fisher scoring
+#' where it is not positive definite, and step-halving) or by gradient
+#' descent. The loss that every optimizer
 #' minimises is the mean negative log-likelihood of the response given the
 #' linear predictor (minus its saturated value, so that twice the loss times
 #' the sum of the weights is the deviance).
@@ -18,8 +20,11 @@
 #'   or data read in chunks, a [gradglm_source()] (a database query, CSV
 #'   files or a function): the same model is then fitted by passes over the
 #'   chunks (Newton's method, one pass per iteration; `"lbfgs"` and `"gd"`
-#'   also work), for the gaussian, binomial, poisson, student_t (with a
-#'   `sigma` model) and multinomial families. `weights`, `offset` and `subset`
+#'   also work, and `"sgd"` and `"adam"` by epochs over the chunks), for
+#'   every family but [laplace()]: the GLM families and quasi-families,
+#'   [negative_binomial()] (theta fixed or estimated), [student_t()],
+#'   `sigma` models, [multinomial()] and [ordinal()] (whose response levels
+#'   need an order: see [gradglm_source()]). `weights`, `offset` and `subset`
 #'   are then expressions in the source's columns. The fit has everything a
 #'   fit from memory has except the vectors with one entry per row
 #'   (residuals, fitted values, working weights): `predict()` needs
