@@ -57,8 +57,9 @@
 #'   `"effect"` for a network; `"path"` for a regularization path; `"loss"`
 #'   for a fit from a chunked source. For a comparison of optimizers:
 #'   `"iterations"` (the default) or `"time"`, the x axis.
-#' @param residual_type,against For the `"residuals"` plot of a GLM: the
-#'   residuals (`"deviance"` or `"pearson"`) and the x axis (`"fitted"`
+#' @param residual_type,against For the plots of a GLM's residuals: the
+#'   residuals (`"deviance"` or `"pearson"`, also of the `"qq"` and
+#'   `"scale"` plots) and the x axis of the `"residuals"` plot (`"fitted"`
 #'   values or the `"link"`), as in [plot.gradglm()].
 #' @param xvar,label For a path: the x axis (`"lambda"`, `"norm"` or
 #'   `"dev"`) and whether to label the curves, as in [plot.gradglm()].
@@ -142,7 +143,7 @@ autoplot.gradglm <- function(object, which = NULL, residual_type = c("deviance",
       abort(fun, "a regularization path has one plot: which = \"path\"")
     }
     if (!is.logical(label) || length(label) != 1L || is.na(label)) abort(fun, "'label' must be TRUE or FALSE")
-    return(.gg_path(x, match.arg(xvar), label, fun))
+    return(.gg_path(x, .pick_arg(xvar, c("lambda", "norm", "dev"), "xvar", fun), label, fun))
   }
   if (identical(which, "path")) abort(fun, "which = \"path\" is for a regularization path")
   if (is_source_fit(x)) {
@@ -162,8 +163,8 @@ autoplot.gradglm <- function(object, which = NULL, residual_type = c("deviance",
     abort(fun, "which = \"network\" and \"effect\" are for networks (model = mlp())")
   }
   if (is_glm_fit(x)) {
-    residual_type <- match.arg(residual_type)
-    against <- match.arg(against)
+    residual_type <- .pick_arg(residual_type, c("deviance", "pearson"), "residual_type", fun)
+    against <- .pick_arg(against, c("fitted", "link"), "against", fun)
     which <- if (is.null(which)) {
       if (.plot_has_trace(x)) "loss" else "residuals"
     } else {
@@ -172,9 +173,9 @@ autoplot.gradglm <- function(object, which = NULL, residual_type = c("deviance",
     return(switch(which,
       loss = .gg_loss(x, .plot_loss_ylab[["glm"]], fun),
       residuals = .gg_residuals(.plot_residuals_data(x, residual_type, against)),
-      qq = .gg_qq(.plot_qq_data(x, fun)),
+      qq = .gg_qq(.plot_qq_data(x, fun, residual_type)),
       fit = .gg_fit(.plot_fit_data(x, fun)),
-      scale = .gg_scale(.plot_scale_data(x, fun)),
+      scale = .gg_scale(.plot_scale_data(x, fun, residual_type)),
       leverage = .gg_leverage(.plot_leverage_data(x, fun))))
   }
   lik <- x$lik_type

@@ -31,16 +31,17 @@
 #' * `"residuals"`: deviance (or Pearson) residuals against the fitted values
 #'   (or the linear predictor), with a zero line and a [stats::lowess()]
 #'   smooth.
-#' * `"qq"`: a normal Q-Q plot of the standardized deviance residuals
-#'   (deviance residuals divided by `sqrt(dispersion * (1 - h))`, `h` the
-#'   leverages), with [stats::qqline()].
+#' * `"qq"`: a normal Q-Q plot of the standardized deviance (or Pearson)
+#'   residuals (the residuals divided by `sqrt(dispersion * (1 - h))`, `h`
+#'   the leverages), with [stats::qqline()].
 #' * `"fit"`: for a model with a single numeric predictor only, the data (the
 #'   response, or the observed proportion for a binomial model) against the
 #'   predictor, with the fitted mean curve evaluated on a grid by
 #'   [predict.gradglm()] with `type = "response"`.
 #' * `"scale"`: the scale-location plot, the square root of the absolute
-#'   standardized deviance residuals against the linear predictor, with a
-#'   [stats::lowess()] smooth (as glm's third plot).
+#'   standardized deviance (or Pearson) residuals against the linear
+#'   predictor, with a [stats::lowess()] smooth (glm's third plot, which
+#'   shows the Pearson ones).
 #' * `"leverage"`: the standardized Pearson residuals against the leverages,
 #'   with a lowess smooth and the contours where Cook's distance is 0.5 and
 #'   1 (as glm's fifth plot); the three rows of largest Cook's distance are
@@ -76,8 +77,10 @@
 #'   or ordinal network).
 #' @param ask Logical: ask before each new page? The default asks when
 #'   several plots are drawn on an interactive device that shows one at a time.
-#' @param residual_type The residuals of the `"residuals"` plot: `"deviance"`
-#'   (the default) or `"pearson"`.
+#' @param residual_type The residuals of the `"residuals"`, `"qq"` and
+#'   `"scale"` plots: `"deviance"` (the default) or `"pearson"`. R's `plot()`
+#'   of a glm fit shows the Pearson ones, against the linear predictor:
+#'   `residual_type = "pearson", against = "link"` draws the same points.
 #' @param against The x axis of the `"residuals"` plot: `"fitted"` values (the
 #'   default) or the `"link"` (the linear predictor).
 #' @param ... Further graphical parameters passed to the main plotting call of
@@ -109,6 +112,9 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
                          against = c("fitted", "link"), ...) {
   check_gradglm(x, "plot.gradglm", "x")
   explicit <- !missing(which)
+  if (explicit && !is.null(which) && !is.atomic(which)) {
+    abort("plot.gradglm", "'which' must name plots or number them, not a ", class(which)[1L])
+  }
   if (is_path_fit(x)) {
     if (explicit && !identical(which, "path")) {
       abort("plot.gradglm", "a regularization path has one plot: which = \"path\"")
@@ -133,8 +139,8 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     return(plot_fun(x, which = which, explicit = explicit, ask = if (missing(ask)) NULL else ask, ...))
   }
   which <- .plot_which(which)
-  residual_type <- match.arg(residual_type)
-  against <- match.arg(against)
+  residual_type <- .pick_arg(residual_type, eval(formals(plot.gradglm)$residual_type), "residual_type", "plot.gradglm")
+  against <- .pick_arg(against, eval(formals(plot.gradglm)$against), "against", "plot.gradglm")
   if (!explicit) {
     # the defaults: everything that applies to this model
     if (!.plot_has_trace(x)) which <- setdiff(which, "loss")
@@ -145,9 +151,9 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     switch(w,
       loss = .plot_loss(x, ...),
       residuals = .plot_residuals(x, residual_type, against, ...),
-      qq = .plot_qq(x, ...),
+      qq = .plot_qq(x, residual_type, ...),
       fit = .plot_fit(x, ...),
-      scale = .plot_scale(x, ...),
+      scale = .plot_scale(x, residual_type, ...),
       leverage = .plot_leverage_plot(x, ...)
     )
   })
@@ -423,7 +429,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
 # What the residual plot shows, for plot() and autoplot(): the residuals `y`
 # (deviance or Pearson) against `x` (the fitted values or the linear
 # predictor) for the rows with positive weight and finite values, the lowess
-# smooth (NULL for fewer than 10 distinct x values) and the labels.
+# smooth (as plot.lm() draws it, for any x values but a single one) and the labels.
 .plot_residuals_data <- function(x, residual_type, against) {
   r <- if (residual_type == "deviance") .plot_dev_resid(x) else
     .plot_pearson_resid(x)
@@ -435,7 +441,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     "Pearson residuals"
   xlab <- if (against == "fitted") "Fitted values" else "Linear predictor"
   list(x = xv, y = r,
-       smooth = if (length(unique(xv)) >= 10L) stats::lowess(xv, r),
+       smooth = if (length(unique(xv)) >= 2L) stats::lowess(xv, r),
        xlab = xlab, ylab = ylab, main = paste(ylab, "vs", tolower(xlab)))
 }
 
@@ -471,19 +477,20 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
 }
 
 # What the normal Q-Q plot shows, for plot() and autoplot(): the
-# standardized deviance residuals `y` against their normal quantiles `x`,
-# the line through their quartiles and the labels.
-.plot_qq_data <- function(x, fun = "plot.gradglm") {
-  rd <- .plot_dev_resid(x)
+# standardized deviance (or Pearson) residuals `y` against their normal
+# quantiles `x`, the line through their quartiles and the labels.
+.plot_qq_data <- function(x, fun = "plot.gradglm", residual_type = "deviance") {
+  rd <- if (residual_type == "deviance") .plot_dev_resid(x) else .plot_pearson_resid(x)
+  kind <- if (residual_type == "deviance") "deviance" else "Pearson"
   disp <- .pred_dispersion(x)
   h <- .plot_leverage(x)
   if (is.null(h)) {
     rs <- rd / sqrt(disp)
-    ylab <- "Scaled deviance residuals"
+    ylab <- paste("Scaled", kind, "residuals")
   } else {
     h[h >= 1 - 1e-10] <- NA
     rs <- rd / sqrt(disp * (1 - h))
-    ylab <- "Std. deviance residuals"
+    ylab <- paste("Std.", kind, "residuals")
   }
   ok <- .plot_prior_weights(x) > 0 & is.finite(rs)
   rs <- rs[ok]
@@ -495,8 +502,8 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
        xlab = "Theoretical Quantiles", ylab = ylab, main = "Normal Q-Q plot")
 }
 
-.plot_qq <- function(x, ...) {
-  d <- .plot_qq_data(x)
+.plot_qq <- function(x, residual_type = "deviance", ...) {
+  d <- .plot_qq_data(x, residual_type = residual_type)
   .plot_call(stats::qqnorm, list(y = d$y, ylab = d$ylab, main = d$main),
              list(...))
   graphics::abline(d$line[["intercept"]], d$line[["slope"]], lty = 3, col = "gray40")
@@ -525,15 +532,17 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
 }
 
 # What the scale-location plot shows, for plot() and autoplot()
-.plot_scale_data <- function(x, fun = "plot.gradglm") {
+.plot_scale_data <- function(x, fun = "plot.gradglm", residual_type = "deviance") {
   r <- .plot_std_rows(x, "scale", fun)
-  y <- sqrt(abs(r$dev))
-  list(x = r$eta, y = y, smooth = if (length(unique(r$eta)) >= 10L) stats::lowess(r$eta, y),
-       xlab = "Linear predictor", ylab = "sqrt(|Std. deviance residuals|)", main = "Scale-location")
+  y <- sqrt(abs(if (residual_type == "deviance") r$dev else r$pear))
+  list(x = r$eta, y = y, smooth = if (length(unique(r$eta)) >= 2L) stats::lowess(r$eta, y),
+       xlab = "Linear predictor",
+       ylab = paste0("sqrt(|Std. ", if (residual_type == "deviance") "deviance" else "Pearson", " residuals|)"),
+       main = "Scale-location")
 }
 
-.plot_scale <- function(x, ...) {
-  d <- .plot_scale_data(x)
+.plot_scale <- function(x, residual_type = "deviance", ...) {
+  d <- .plot_scale_data(x, residual_type = residual_type)
   .plot_call(graphics::plot, list(x = d$x, y = d$y, xlab = d$xlab, ylab = d$ylab, main = d$main,
                                   ylim = c(0, max(d$y))), list(...))
   if (!is.null(d$smooth)) graphics::lines(d$smooth, col = "firebrick")
@@ -554,7 +563,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     rbind(data.frame(level = level, side = "+", x = grid, y = y), data.frame(level = level, side = "-", x = grid, y = -y))
   }))
   top <- utils::head(order(cook, decreasing = TRUE), 3L)
-  list(x = r$h, y = r$pear, smooth = if (length(unique(r$h)) >= 10L) stats::lowess(r$h, r$pear),
+  list(x = r$h, y = r$pear, smooth = if (length(unique(r$h)) >= 2L) stats::lowess(r$h, r$pear),
        contours = contours, labels = data.frame(x = r$h[top], y = r$pear[top], label = r$names[top]),
        xlab = "Leverage", ylab = "Std. Pearson residuals", main = "Residuals vs leverage")
 }
@@ -630,9 +639,11 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
   v <- .plot_single_predictor(x)
   xv <- if (!is.null(v)) .plot_raw_predictor(x, v)
   if (is.null(v) || is.null(xv) || !is.numeric(xv) || !is.null(dim(xv))) {
+    avail <- c(if (.plot_has_trace(x)) "loss", "residuals", "qq",
+               if (!is.null(.plot_leverage(x))) c("scale", "leverage"))
     abort(fun, "'which = \"fit\"' needs a model fitted by gradglm() ",
           "with a single numeric predictor on the right-hand side; use ",
-          "'which' = \"loss\", \"residuals\" or \"qq\" for this model")
+          "'which' = ", paste0("\"", avail, "\"", collapse = ", "), " for this model")
   }
   y <- .plot_response(x)
   fam <- x$family$family

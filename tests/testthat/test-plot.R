@@ -106,6 +106,10 @@ test_that("'fit' errors for models without a single numeric predictor", {
     expect_error(plot(fit2, which = "fit"),
                  "plot.gradglm: 'which = \"fit\"' needs a model fitted by gradglm() with a single numeric predictor",
                  fixed = TRUE)
+    # (the plots it names are those that apply: before, "scale" and "leverage" were left out)
+    expect_error(plot(fit2, which = "fit"), "\"residuals\", \"qq\", \"scale\", \"leverage\" for this model",
+                 fixed = TRUE)
+    expect_error(plot(fit2, which = function(x) x), "'which' must name plots or number them, not a function")
     # by default the "fit" panel is skipped for such a model
     expect_invisible(plot(fit2))
   })
@@ -132,6 +136,15 @@ test_that("the scale-location and leverage plots show glm's standardized residua
   # (glm's summary() warns that the rows of zero weight do not count in its dispersion)
   expect_equal(unname(s$y), unname(sqrt(abs(suppressWarnings(rstandard(ref))))), tolerance = 1e-7)
   expect_equal(unname(s$x), unname(ref$linear.predictors[keep]), tolerance = 1e-7)
+  # residual_type = "pearson": the points of R's plot() of the glm fit (its third and second plots;
+  # before, these two plots drew deviance residuals whatever residual_type said)
+  sp <- gradglm:::.plot_scale_data(fit, residual_type = "pearson")
+  rp <- suppressWarnings(rstandard(ref, type = "pearson"))
+  expect_equal(unname(sp$y), unname(sqrt(abs(rp))), tolerance = 1e-7)
+  expect_identical(sp$ylab, "sqrt(|Std. Pearson residuals|)")
+  qp <- gradglm:::.plot_qq_data(fit, residual_type = "pearson")
+  expect_equal(unname(sort(qp$y)), sort(unname(rp)), tolerance = 1e-7)
+  expect_identical(qp$ylab, "Std. Pearson residuals")
   l <- gradglm:::.plot_leverage_data(fit)
   expect_equal(unname(l$x), unname(hatvalues(ref)), tolerance = 1e-7)
   expect_equal(unname(l$y), unname(suppressWarnings(rstandard(ref, type = "pearson"))), tolerance = 1e-7)
@@ -161,7 +174,7 @@ test_that("an invalid 'which' errors and lists the choices", {
     expect_error(plot(fit, which = 7), msg, fixed = TRUE)
     expect_error(plot(fit, which = character()), msg, fixed = TRUE)
     expect_error(plot(fit, which = NA), msg, fixed = TRUE)
-    expect_error(plot(fit, residual_type = "working"), "should be one of")
+    expect_error(plot(fit, residual_type = "working"), "plot.gradglm: 'residual_type' must be one of 'deviance', 'pearson', not 'working'")
   })
 })
 
