@@ -200,6 +200,22 @@ intercept_design <- function(n) matrix(1, n, 1L, dimnames = list(NULL, "(Interce
 # the design as a dense matrix (for R-side computations on small data)
 design_matrix <- function(x) if (inherits(x, "gradglm_design")) as.matrix(x) else x
 
+# A GLM's start must give finite means (as glm.fit() checks its start): the
+# engine keeps an overflowing mean finite, and an optimizer could stop there
+# as if at a minimum. (A mean outside the family's range gives a loss that
+# is not finite, which the engine reports.)
+check_start_means <- function(start, x, offset, family, fun) {
+  if (is.null(x) || !is.function(family$linkinv)) return(invisible(TRUE))
+  eta <- drop(design_matrix(x) %*% start[seq_len(design_ncol(x))])
+  if (length(offset)) eta <- eta + offset
+  mu <- suppressWarnings(family$linkinv(eta))
+  if (!all(is.finite(mu))) {
+    abort(fun, "'start' gives means that are not finite for the ", family$family, " family (",
+          sum(!is.finite(mu)), " of ", length(mu), " rows); supply other starting values")
+  }
+  invisible(TRUE)
+}
+
 check_start <- function(start, p, names, fun = "gradglm") {
   if (is.null(start)) return(NULL)
   if (!is.numeric(start)) abort(fun, "'start' must be a numeric vector")

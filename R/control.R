@@ -79,8 +79,9 @@ gradglm_control <- function(tol = 1e-8, max_iter = NULL, learning_rate = 1, deca
   }
   is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
   if (!is_num(tol) || tol <= 0) abort(fun, label[["tol"]], " must be a single positive number")
-  if (!is.null(max_iter) && (!is_num(max_iter) || max_iter < 1 || max_iter != round(max_iter))) {
-    abort(fun, label[["max_iter"]], " must be a positive whole number or NULL")
+  if (!is.null(max_iter) && (!is_num(max_iter) || max_iter < 1 || max_iter != round(max_iter) ||
+                             max_iter > .Machine$integer.max)) {
+    abort(fun, label[["max_iter"]], " must be a positive whole number (at most 2147483647) or NULL")
   }
   check_rate_decay(learning_rate, decay, fun)
   if (!is.logical(trace) || length(trace) != 1L || is.na(trace)) abort(fun, "'trace' must be TRUE or FALSE")

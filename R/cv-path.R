@@ -147,7 +147,7 @@ plot.gradglm_cv_path <- function(x, measure = x$select_by, ...) {
 # lambda named by s: "lambda_1se", "lambda_min" or a number
 .cv_path_lambda <- function(x, s, fun) {
   if (is.character(s)) {
-    s <- match.arg(s, c("lambda_1se", "lambda_min"))
+    s <- .pick_type(s, c("lambda_1se", "lambda_min"), fun, arg = "s")
     return(x[[s]])
   }
   .path_check_lambda(s, fun)

@@ -228,6 +228,15 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
             labels[1L], "'); cross-validation on the same folds needs one data frame")
     }
   }
+  # (held-out likelihoods of different responses do not compare)
+  resp <- vapply(specs, function(s) {
+    f <- s$values$formula
+    if (inherits(f, "formula") && length(f) == 3L) paste(deparse(f[[2L]], width.cutoff = 500L), collapse = " ") else NA_character_
+  }, "")
+  if (length(unique(resp[!is.na(resp)])) > 1L) {
+    abort(fun, "the models have different responses (", quote_some(unique(resp[!is.na(resp)])),
+          "); their held-out measures are not comparable")
+  }
   run <- .cv_run(specs, nfolds, foldid, measure, parallel, fun)
   for (i in seq_along(models)) {
     shown <- .cv_shown_call(models[[i]], exprs[[i]], if (!is.null(data)) substitute(data))

@@ -45,6 +45,9 @@ binomial_response <- function(y, family, weights, fun, whole = TRUE) {
     }
     check_finite_response(y, fun)
     if (any(y < 0)) abort(fun, "cbind(successes, failures) must be >= 0")
+    if (whole && any(abs(y - round(y)) > 1e-3)) {
+      warn(fun, "non-integer counts in a binomial fit (cbind(successes, failures) has values that are not whole numbers)")
+    }
     trials <- y[, 1L] + y[, 2L]
     y <- ifelse(trials == 0, 0, y[, 1L] / trials)
     weights <- weights * trials

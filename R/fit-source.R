@@ -736,7 +736,7 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
     # the first chunk misled the start: again from the family's safe one
     res <- run_chunked(m, starts$retry, ctl, name, cov_curvature, fun)
   }
-  if (stochastic) check_rate(res, name, ctl$learning_rate, fun)  # (a rate that blew the fit up says so first)
+  check_rate(res, name, ctl$learning_rate, fun)  # (a rate that blew the fit up says so first)
   # (as in memory: no curvature to report, no standard errors)
   if (!is.finite(res$loss)) abort_no_valid_start(res, name, model, fun)
   s <- sums$get()

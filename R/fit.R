@@ -152,6 +152,7 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
           n_ok, ")")
   }
   start <- check_start(start, npar, cn, fun)
+  if (!is.null(start) && model$kind == "glm") check_start_means(start, model$blocks[[1L]]$design, offset, family, fun)
   ctx <- list(family = family, row = row, resp = resp, offset = offset, offset_given = offset_given,
               x = x, x_sigma = x_sigma, intercept = intercept, n = n, n_ok = n_ok, fun = fun,
               optimizer = optimizer, model = model)

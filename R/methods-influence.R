@@ -35,6 +35,9 @@
 #'   glm's) or `"pearson"` residuals.
 #' @param do.coef For `influence()`: compute the coefficients' changes
 #'   (`coefficients`)?
+#' @param dispersion For `cooks.distance()`: the dispersion by which the
+#'   distances are scaled; `NULL` (the default) takes the fit's, as
+#'   [summary()][summary.gradglm()] gives it.
 #' @param ... Not used.
 #' @return A numeric vector with one value per row of the data with positive
 #'   weight (named as the rows); for `dfbeta()` and `dfbetas()` a matrix
@@ -100,7 +103,7 @@ hatvalues.gradglm <- function(model, ...) {
 #' @export
 rstandard.gradglm <- function(model, type = c("deviance", "pearson"), ...) {
   check_gradglm(model, "rstandard.gradglm", "model")
-  type <- match.arg(type)
+  type <- if (missing(type)) "deviance" else .pick_type(type, c("deviance", "pearson"), "rstandard.gradglm")
   infl <- influence_or_stop(model, "rstandard")
   std <- if (type == "deviance") infl$.std.resid else .influence_measures(model, "pearson")$.std.resid
   influence_rows(model, std)
@@ -109,9 +112,18 @@ rstandard.gradglm <- function(model, type = c("deviance", "pearson"), ...) {
 #' @rdname gradglm-influence
 #' @importFrom stats cooks.distance
 #' @export
-cooks.distance.gradglm <- function(model, ...) {
+cooks.distance.gradglm <- function(model, dispersion = NULL, ...) {
   check_gradglm(model, "cooks.distance.gradglm", "model")
-  influence_rows(model, influence_or_stop(model, "cooks.distance")$.cooksd)
+  d <- influence_or_stop(model, "cooks.distance")$.cooksd
+  if (!is.null(dispersion)) {
+    if (!is.numeric(dispersion) || length(dispersion) != 1L || is.na(dispersion) || !(dispersion > 0) ||
+        !is.finite(dispersion)) {
+      abort("cooks.distance.gradglm", "'dispersion' must be a single positive number")
+    }
+    # (the distances are inversely proportional to the dispersion)
+    d <- d * .methods_dispersion(model) / dispersion
+  }
+  influence_rows(model, d)
 }
 
 # a matrix with one row per row of the data, kept and padded as influence_rows() keeps vectors

@@ -319,9 +319,9 @@ predict.gradglm <- function(object, newdata = NULL,
 # have "probs" (as glmnet's multinomial predictions)
 predict_aliases <- c(response = "probs")
 
-.pick_type <- function(type, allowed, fun = "predict.gradglm", aliases = NULL) {
+.pick_type <- function(type, allowed, fun = "predict.gradglm", aliases = NULL, arg = "type") {
   if (!is.character(type) || length(type) == 0L || is.na(type[1L])) {
-    abort(fun, "'type' must be one of ", quote_some(allowed, Inf))
+    abort(fun, "'", arg, "' must be one of ", quote_some(allowed, Inf))
   }
   # (another name of an allowed type: predict()'s "response" of a model
   # whose response is a set of class probabilities)
@@ -329,9 +329,17 @@ predict_aliases <- c(response = "probs")
   if (!type[1L] %in% allowed && length(alias) && !is.na(alias) && alias %in% allowed) return(unname(alias))
   hit <- pmatch(type[1L], allowed)
   if (is.na(hit)) {
-    abort(fun, "'type' must be one of ", quote_some(allowed, Inf), " for this fit, not '", type[1L], "'")
+    abort(fun, "'", arg, "' must be one of ", quote_some(allowed, Inf), if (arg == "type") " for this fit",
+          ", not '", type[1L], "'")
   }
   allowed[hit]
+}
+
+# match.arg() with an error that names the argument and the function: the
+# default (all the choices) is the first
+.pick_arg <- function(value, choices, arg, fun) {
+  if (identical(value, choices)) return(choices[1L])
+  .pick_type(value, choices, fun, arg = arg)
 }
 
 # Design matrix (and offset, na.action) for new data.

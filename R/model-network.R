@@ -81,15 +81,15 @@ mlp_activations <- c(identity = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, softplus
 mlp <- function(units = c(32, 16), activation = "relu", init = c("auto", "he", "glorot"), dropout = 0,
                 decay_biases = FALSE) {
   fun <- "mlp"
-  if (!is.numeric(units) || anyNA(units) || any(units < 1) || any(units != round(units)) ||
-      any(!is.finite(units))) {
-    abort(fun, "'units' must be positive whole numbers (the units of each hidden layer)")
+  if (!is.numeric(units) || !is.null(dim(units)) || anyNA(units) || any(units < 1) || any(units != round(units)) ||
+      any(!is.finite(units)) || any(units > .Machine$integer.max)) {
+    abort(fun, "'units' must be a vector of positive whole numbers (the units of each hidden layer)")
   }
   if (!is.character(activation) || length(activation) != 1L || !activation %in% names(mlp_activations)) {
     abort(fun, "unknown 'activation' ", if (is.character(activation)) paste0("'", activation[1L], "'") else "",
           "; choose one of ", paste0("\"", names(mlp_activations), "\"", collapse = ", "))
   }
-  init <- match.arg(init)
+  init <- .pick_arg(init, eval(formals(mlp)$init), "init", fun)
   if (!is.numeric(dropout) || length(dropout) != 1L || is.na(dropout) || dropout < 0 || dropout >= 1) {
     abort(fun, "'dropout' must be a number from 0 up to (not including) 1")
   }

@@ -152,8 +152,9 @@ new_optimizer_spec <- function(name, settings) {
 check_common_settings <- function(tol, max_iter, fun) {
   is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
   if (!is.null(tol) && (!is_num(tol) || tol <= 0)) abort(fun, "'tol' must be a single positive number")
-  if (!is.null(max_iter) && (!is_num(max_iter) || max_iter < 1 || max_iter != round(max_iter))) {
-    abort(fun, "'max_iter' must be a positive whole number or NULL")
+  if (!is.null(max_iter) && (!is_num(max_iter) || max_iter < 1 || max_iter != round(max_iter) ||
+                             max_iter > .Machine$integer.max)) {
+    abort(fun, "'max_iter' must be a positive whole number (at most 2147483647) or NULL")
   }
   invisible(TRUE)
 }

@@ -142,8 +142,9 @@ new_penalty <- function(name, alpha, lambda, nlambda, lambda_min_ratio, penalty_
     if (any(lambda < 0)) abort(fun, "'lambda' must be non-negative")
     if (length(lambda) > 1L && any(diff(lambda) >= 0)) abort(fun, "'lambda' must be decreasing")
   }
-  if (!is.numeric(nlambda) || length(nlambda) != 1L || is.na(nlambda) || nlambda < 1 || nlambda != round(nlambda)) {
-    abort(fun, "'nlambda' must be a positive whole number")
+  if (!is.numeric(nlambda) || length(nlambda) != 1L || is.na(nlambda) || nlambda < 1 || nlambda != round(nlambda) ||
+      nlambda > .Machine$integer.max) {
+    abort(fun, "'nlambda' must be a positive whole number (at most ", .Machine$integer.max, ")")
   }
   if (!is.null(lambda_min_ratio) &&
       (!is.numeric(lambda_min_ratio) || length(lambda_min_ratio) != 1L || is.na(lambda_min_ratio) ||
@@ -167,8 +168,9 @@ new_penalty <- function(name, alpha, lambda, nlambda, lambda_min_ratio, penalty_
   if (!is.numeric(tol) || length(tol) != 1L || is.na(tol) || tol <= 0 || tol >= 1) {
     abort(fun, "'tol' must be a single number in (0, 1)")
   }
-  if (!is.numeric(max_sweeps) || length(max_sweeps) != 1L || is.na(max_sweeps) || max_sweeps < 1) {
-    abort(fun, "'max_sweeps' must be a positive number")
+  if (!is.numeric(max_sweeps) || length(max_sweeps) != 1L || is.na(max_sweeps) || max_sweeps < 1 ||
+      max_sweeps > .Machine$integer.max) {
+    abort(fun, "'max_sweeps' must be a positive number (at most ", .Machine$integer.max, ")")
   }
   structure(list(name = name, alpha = as.numeric(alpha), lambda = if (!is.null(lambda)) as.numeric(lambda),
                  nlambda = as.integer(nlambda), lambda_min_ratio = lambda_min_ratio,

@@ -64,8 +64,8 @@ perceptron <- function(formula, data, learning_rate = 1, max_epochs = 100, avera
     abort(fun, "'learning_rate' must be a positive number")
   }
   if (!is.numeric(max_epochs) || length(max_epochs) != 1L || !is.finite(max_epochs) || max_epochs < 1 ||
-      max_epochs != round(max_epochs)) {
-    abort(fun, "'max_epochs' must be a positive whole number")
+      max_epochs != round(max_epochs) || max_epochs > .Machine$integer.max) {
+    abort(fun, "'max_epochs' must be a positive whole number (at most ", .Machine$integer.max, ")")
   }
   for (a in c("averaged", "shuffle")) {
     v <- get(a)
@@ -92,6 +92,11 @@ perceptron <- function(formula, data, learning_rate = 1, max_epochs = 100, avera
                              offsets = list(NULL), likelihood = list(type = "glm", dist = dist_codes[["binomial"]], link = link_codes[["logit"]]),
                              start = numeric(ncol(X)), learning_rate = as.double(learning_rate),
                              max_epochs = as.integer(max_epochs), averaged = averaged, shuffle = shuffle))
+  if (!all(is.finite(res$coefficients))) {
+    # (from the zero start the classes do not depend on the rate: it scales every weight)
+    abort(fun, "the weights overflowed a double with learning_rate = ", format(learning_rate),
+          "; from the zero start the rate only scales the weights, so learning_rate = 1 gives the same classes")
+  }
   coef <- stats::setNames(res$coefficients, colnames(X))
   scores <- stats::setNames(res$scores, rownames(X))
   structure(list(coefficients = coef, mistakes = res$mistakes, converged = res$converged, epochs = res$epochs,
@@ -160,7 +165,7 @@ coef.gradglm_perceptron <- function(object, ...) object$coefficients
 #' @return A factor or a numeric vector, one value per row.
 #' @export
 predict.gradglm_perceptron <- function(object, newdata = NULL, type = c("class", "score"), ...) {
-  type <- match.arg(type)
+  type <- .pick_arg(type, c("class", "score"), "type", "predict.gradglm_perceptron")
   if (is.null(newdata)) {
     s <- object$scores
   } else {

@@ -587,6 +587,14 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
       }
       step *= 0.5;
     }
+    if (tries == 60 && 2.0 * step * gnorm > 1e-6 * (1.0 + theta.norm())) {
+      // the last step tried still moved the coefficients far: the learning
+      // rate is many orders of magnitude too large, not the fit at a minimum
+      res.rate_too_large = true;
+      res.message = "no step of the learning rate halved 60 times lowers the loss";
+      record(res, s, it, f, gnorm * s.stop_scale, 0.0, scheduled);
+      break;
+    }
     if (tries == 60) {
       // no step, however small, decreases the loss: the gradient is at the
       // rounding level of the loss, which is as close to a minimum as it gets

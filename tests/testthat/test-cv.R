@@ -128,6 +128,9 @@ test_that("cv_compare takes weights by name and models of different families", {
   expect_true(all(is.finite(cmp$table$mae)))
   expect_error(cv_compare(a = list(formula = dist ~ speed, weights = d$w), data = d, nfolds = 5),
                "'weights' of model 'a' must name a variable")
+  # models of different responses (before: a table of measures that do not compare)
+  expect_error(cv_compare(a = list(formula = dist ~ speed), b = list(formula = speed ~ dist), data = d, nfolds = 5),
+               "the models have different responses \\('dist', 'speed'\\)")
 })
 
 test_that("folds are stratified by class for categorical responses", {

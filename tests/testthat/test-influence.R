@@ -16,7 +16,11 @@ test_that("hatvalues(), rstandard() and cooks.distance() equal glm's", {
     expect_equal(rstandard(fit), rstandard(ref), tolerance = 1e-7)
     expect_equal(rstandard(fit, type = "pearson"), rstandard(ref, type = "pearson"), tolerance = 1e-7)
     expect_equal(cooks.distance(fit), cooks.distance(ref), tolerance = 1e-7)
+    # (a dispersion of one's own: before, it was ignored)
+    expect_equal(cooks.distance(fit, dispersion = 2.5), cooks.distance(ref, dispersion = 2.5), tolerance = 1e-7)
   }
+  expect_error(cooks.distance(fit, dispersion = -1), "'dispersion' must be a single positive number")
+  expect_error(rstandard(fit, type = "working"), "'type' must be one of 'deviance', 'pearson'")
   # weights (one zero) and na.exclude: the rows left out are NA, as in glm
   d <- mtcars
   d$hp[3] <- NA
@@ -85,7 +89,7 @@ test_that("fits that are not GLMs say why they have no leverages", {
                "hatvalues: leverages .* not a GLM")
   expect_error(cooks.distance(gradglm(mpg ~ wt + hp + qsec, data = mtcars, penalty = lasso(lambda = 0.1))),
                "cooks.distance: .* penalised")
-  expect_error(rstandard(gradglm(mpg ~ wt, data = mtcars), type = "working"), "'arg' should be one of")
+  expect_error(rstandard(gradglm(mpg ~ wt, data = mtcars), type = "working"), "rstandard.gradglm: 'type' must be one of 'deviance', 'pearson'")
 })
 
 test_that("a gradglm_fit() fit says that it keeps no design matrix, and confint() is Wald for it by default", {

@@ -83,6 +83,8 @@ test_that("a response outside the family's support is an error", {
   # non-integer successes warn, as glm does
   expect_warning(gradglm(b ~ x, data = transform(d, b = c(0.5, 1, 0, 0.5, 1, 0)), weights = rep(3, 6),
                          family = binomial), "gradglm:.*non-integer")
+  # and non-integer counts of cbind(successes, failures), as glm's "non-integer counts" (before: no warning)
+  expect_warning(gradglm(cbind(k + 0.5, 3) ~ x, data = d, family = binomial), "gradglm: non-integer counts")
   expect_snapshot(error = TRUE, {
     gradglm(y ~ x, data = d, family = binomial)
     gradglm(factor(k %% 3) ~ x, data = d, family = binomial)
@@ -495,4 +497,31 @@ test_that("vectors of the package's allocator are collected safely after its lib
                                   env = paste0("R_LIBS=", paste(.libPaths(), collapse = ":"))))
   expect_identical(attr(out, "status"), NULL)  # (exit status 0)
   expect_true("collected" %in% out)
+})
+
+test_that("counts beyond the integer range, an overflowing start and a learning rate far too large are clear errors", {
+  set.seed(1)
+  d <- data.frame(x1 = rnorm(50), x2 = runif(50))
+  d$yc <- rpois(50, 2)
+  d$y <- d$x1 + rnorm(50)
+  d$yb <- as.integer(d$y > 0)
+  # (before: NA by coercion, then 0 iterations, all-zero coefficients or R internal errors)
+  expect_error(gradglm_control(max_iter = 3e9), "'max_iter' must be a positive whole number \\(at most 2147483647\\)")
+  expect_error(opt_lbfgs(max_iter = 3e9), "opt_lbfgs: 'max_iter' must be a positive whole number \\(at most")
+  expect_error(perceptron(yb ~ x1, data = d, max_epochs = 3e9), "'max_epochs' must be a positive whole number \\(at most")
+  expect_error(lasso(nlambda = Inf), "'nlambda' must be a positive whole number")
+  expect_error(lasso(0.1, max_sweeps = Inf), "'max_sweeps' must be a positive number \\(at most")
+  expect_error(mlp(3e9), "'units' must be a vector of positive whole numbers")
+  expect_error(mlp(matrix(1:4, 2)), "'units' must be a vector of positive whole numbers")
+  expect_error(mlp(3, init = "x"), "mlp: 'init' must be one of 'auto', 'he', 'glorot', not 'x'")
+  # a start whose means overflow (before: deviance -Inf, "converged"), as glm's "cannot find valid starting values"
+  expect_error(gradglm(yc ~ x1, data = d, family = poisson(), start = c(800, 0)),
+               "'start' gives means that are not finite for the poisson family \\(50 of 50 rows\\)")
+  # gd at a learning rate no 60 halvings bring down (before: the start returned, "converged")
+  expect_error(gradglm(y ~ x1 + x2, data = d, optimizer = opt_gd(learning_rate = 1e50)),
+               "the learning rate 1e\\+50 is too large: no step of the learning rate halved 60 times lowers the loss")
+  # a perceptron's weights that overflow (before: -Inf and NaN coefficients)
+  expect_error(perceptron(yb ~ x1 + x2, data = d, learning_rate = 1e308), "the weights overflowed a double")
+  f <- gradglm(y ~ x1 + x2, data = d, optimizer = opt_gd(learning_rate = 10))
+  expect_true(f$converged)
 })

@@ -199,8 +199,8 @@ test_that("a network with nothing to learn keeps its start (the model without in
 
 test_that("bad network input: clear errors naming the argument", {
   d <- net_data()
-  expect_error(mlp(c(3, 0)), "mlp: 'units' must be positive whole numbers")
-  expect_error(mlp(2.5), "'units' must be positive whole numbers")
+  expect_error(mlp(c(3, 0)), "mlp: 'units' must be a vector of positive whole numbers")
+  expect_error(mlp(2.5), "'units' must be a vector of positive whole numbers")
   expect_error(mlp(3, activation = "swish"), "unknown 'activation' 'swish'; choose one of \"identity\", \"relu\"")
   expect_error(mlp(3, dropout = 1), "'dropout' must be a number from 0 up to")
   expect_error(mlp(3, dropout = -0.1), "'dropout'")
