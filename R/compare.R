@@ -94,8 +94,8 @@ compare_optimizers <- function(formula, data, family = gaussian(),
   }
   resolve_family(family, fun)  # a bad family is one clear error, not one per row
   if (!is.numeric(reps) || length(reps) != 1L || !is.finite(reps) || reps < 1 ||
-      reps != round(reps)) {
-    abort(fun, "'reps' must be a positive whole number")
+      reps != round(reps) || reps > .Machine$integer.max) {
+    abort(fun, "'reps' must be a positive whole number (at most ", .Machine$integer.max, ")")
   }
   reps <- as.integer(reps)
   # the expressions of `...` as the caller wrote them (match.call() would give
@@ -112,6 +112,14 @@ compare_optimizers <- function(formula, data, family = gaussian(),
   full[is.na(full)] <- dot_names[is.na(full)]
   if ("optimizer" %in% full) {
     abort(fun, "give the optimizers to compare in 'optimizers', not 'optimizer'")
+  }
+  # (a misspelt argument would fail every fit, one by one: say so at once)
+  known <- c(gg_args, setdiff(names(formals(gradglm_control)), "..."), names(glm_aliases), "method", "singular.ok",
+             "etastart", "mustart")
+  unknown <- full[!full %in% known]
+  if (length(unknown)) {
+    abort(fun, "unknown argument(s) ", quote_some(unknown), " in '...', which go to gradglm() (the optimizers ",
+          "to compare are 'optimizers')")
   }
   opts <- .cmp_optimizers(optimizers, fun)
   labels <- opts$labels

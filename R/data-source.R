@@ -173,6 +173,15 @@ new_source <- function(x, query, chunk_size, fun, ...) {
     missing <- x[!file.exists(x)]
     if (length(missing)) abort(fun, "file(s) not found: ", quote_some(missing))
     args <- list(...)
+    # (read.csv() passes its arguments on to read.table(): a misspelt one would fail every chunk)
+    if (length(args) && (is.null(names(args)) || any(!nzchar(names(args))))) {
+      abort(fun, "the arguments in '...' go to read.csv() and must be named, as in sep = \";\"")
+    }
+    unknown <- setdiff(names(args), names(formals(utils::read.table)))
+    if (length(unknown)) {
+      abort(fun, "unknown argument(s) ", quote_some(unknown), " for read.csv()",
+            if ("chunksize" %in% tolower(unknown)) " (the chunks' size is 'chunk_size')")
+    }
     bad <- intersect(names(args), c("header", "nrows", "skip", "file"))
     if (length(bad)) abort(fun, "the CSV reader sets ", quote_some(bad), " itself")
     rn <- args$row.names

@@ -113,7 +113,12 @@ resolve_family <- function(family, fun = "gradglm") {
     row <- get(family, envir = .registry)
     family <- get(row$constructor, mode = "function", envir = asNamespace(row$ns))
   }
-  if (is.function(family)) family <- family()
+  if (is.function(family)) {
+    family <- tryCatch(family(), error = function(e) {
+      abort(fun, "'family' is a function that gave no family when called without arguments (",
+            conditionMessage(e), "); give a family such as binomial(link = \"logit\")")
+    })
+  }
   if (!inherits(family, "family")) {
     abort(fun, "'family' must be a family name, function or object such as binomial(link = \"logit\"); ",
           "available families: ", available)

@@ -106,6 +106,9 @@ predict.gradglm <- function(object, newdata = NULL,
                             na.action = na.pass, lambda = NULL, output = NULL, table = NULL, keep = NULL,
                             terms = NULL, ...) {
   check_gradglm(object, "predict.gradglm")
+  if (!is.function(na.action) && !(is.character(na.action) && length(na.action) == 1L && !is.na(na.action))) {
+    abort("predict.gradglm", "'na.action' must be a function such as na.pass or na.omit, or its name")
+  }
   if (inherits(newdata, "gradglm_source")) {
     # (one prediction per row of the source, NA where a variable is missing,
     # so that they line up with the source's rows)

@@ -65,6 +65,10 @@
 #' @export
 summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, symbolic.cor = FALSE, ...) {
   check_gradglm(object, "summary.gradglm")
+  for (a in c("correlation", "symbolic.cor")) {
+    v <- get(a)
+    if (!is.logical(v) || length(v) != 1L || is.na(v)) abort("summary.gradglm", "'", a, "' must be TRUE or FALSE")
+  }
   stop_if_path(object, "summary.gradglm")
   stop_if_network(object, "summary.gradglm", "summary() with standard errors")
   if (!is_glm_fit(object)) {

@@ -525,3 +525,24 @@ test_that("counts beyond the integer range, an overflowing start and a learning 
   f <- gradglm(y ~ x1 + x2, data = d, optimizer = opt_gd(learning_rate = 10))
   expect_true(f$converged)
 })
+
+test_that("more odd arguments are clear errors: settings, misspelt names, a family function that gives no family", {
+  fit <- gradglm(mpg ~ wt, data = mtcars)
+  # (before: accepted and ignored, or R internal messages)
+  expect_error(summary(fit, correlation = "abc"), "summary.gradglm: 'correlation' must be TRUE or FALSE")
+  expect_error(predict(fit, newdata = mtcars[1:3, ], na.action = 3),
+               "'na.action' must be a function such as na.pass or na.omit, or its name")
+  expect_error(gradglm(mpg ~ wt, data = mtcars, family = function(x) x),
+               "'family' is a function that gave no family when called without arguments")
+  expect_error(compare_optimizers(mpg ~ wt, data = mtcars, optimisers = "gd"),
+               "unknown argument\\(s\\) 'optimisers' in '...', which go to gradglm\\(\\)")
+  expect_error(compare_optimizers(mpg ~ wt, data = mtcars, reps = 1e308), "'reps' must be a positive whole number")
+  expect_error(profile(gradglm(am ~ wt, data = mtcars, family = binomial()), maxsteps = Inf),
+               "'maxsteps' must be one whole number of at least 1")
+  csv <- tempfile(fileext = ".csv")
+  on.exit(unlink(csv), add = TRUE)
+  utils::write.csv(mtcars, csv, row.names = FALSE)
+  # (before: accepted, and every chunk failed in the fit)
+  expect_error(gradglm_source(csv, chunksize = 10), "unknown argument\\(s\\) 'chunksize' for read.csv\\(\\) \\(the chunks' size is 'chunk_size'\\)")
+  expect_s3_class(gradglm_source(csv, sep = ",", na.strings = "NA"), "gradglm_source")
+})
