@@ -208,6 +208,7 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   if (!is.null(pen)) {
     fit$penalty <- penalised_fit_info(res, penalty, pen)
     if (optimizer == "newton") optimizer <- "cd"
+    warn_penalised_minibatch(fit$penalty, optimizer, fun)
   }
   fit_common(fit, res, model, resp, family, control, spec, optimizer, offset_given, offset, intercept, n_ok,
              coef, aliased, cov)
@@ -381,6 +382,21 @@ check_remaining_step <- function(res, weights) {
                         "weight-averaged loss, which the rows of small weight barely move when the weights ",
                         "span ", format(signif(span, 2)), " to 1; optimizer = \"newton\" reaches the optimum")
   res
+}
+
+# A minibatch optimizer's penalised fit ends by its own rule (epochs, early
+# stopping), not at the penalised optimum: a KKT violation above a tenth of
+# lambda (coefficients well away from the optimum's, zeros that are not) is
+# said, not left to be found in penalty$kkt.
+warn_penalised_minibatch <- function(info, optimizer, fun) {
+  if (!optimizer %in% c("sgd", "adam")) return(invisible(FALSE))
+  kkt <- info$kkt
+  lambda <- info$lambda
+  if (!is.finite(kkt) || !is.finite(lambda) || lambda <= 0 || kkt <= 0.1 * lambda) return(invisible(FALSE))
+  warn(fun, "the ", optimizer, " fit stopped away from the penalised optimum: its largest violation of the KKT ",
+       "conditions is ", format(signif(kkt, 3)), " (", format(signif(kkt / lambda, 2)), " times lambda); ",
+       "minibatch steps give approximate solutions, and optimizer = \"auto\" (coordinate descent) the exact one")
+  invisible(TRUE)
 }
 
 warn_not_converged <- function(res, optimizer, fun) {

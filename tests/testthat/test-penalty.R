@@ -485,8 +485,14 @@ test_that("one lambda by proximal gradient descent and proximal Adam", {
     expect_equal(gd$penalty$objective, cd$penalty$objective, tolerance = 1e-10)
   }
   set.seed(15)
-  ad <- gradglm(y ~ ., data = d, family = binomial(), penalty = lasso(lambda = 0.02),
-                optimizer = opt_adam(max_epochs = 300, learning_rate = 0.01))
+  # (a KKT violation of half of lambda is said in a warning; before, only penalty$kkt told)
+  expect_warning(ad <- gradglm(y ~ ., data = d, family = binomial(), penalty = lasso(lambda = 0.02),
+                               optimizer = opt_adam(max_epochs = 300, learning_rate = 0.01)),
+                 "the adam fit stopped away from the penalised optimum: its largest violation of the KKT conditions")
+  ad2 <- gradglm(y ~ ., data = d, family = binomial(), penalty = lasso(lambda = 0.02), optimizer = "adam")
+  expect_lt(ad2$penalty$kkt, 0.1 * 0.02)
+  expect_warning(gradglm(y ~ ., data = d, family = binomial(), penalty = lasso(lambda = 0.02), optimizer = "sgd"),
+                 "the sgd fit stopped away from the penalised optimum")
   cd1 <- gradglm(y ~ ., data = d, family = binomial(), penalty = lasso(lambda = 0.02, tol = 1e-13))
   expect_lt(ad$penalty$objective - cd1$penalty$objective, 1e-4)
   # a Student-t lasso by proximal gradient descent
