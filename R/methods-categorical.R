@@ -114,6 +114,10 @@ ordinal_methods <- multinomial_methods
       d <- 2 * rowSums(ifelse(Y > 0, Y * log(Y / P), 0))
       stats::setNames(sqrt(pmax(w * d, 0)), rownames(P))
     })
+  # (rows of zero weight whose class the fit dropped: no residual against the kept classes)
+  if (length(object$unmodelled)) {
+    if (is.matrix(res)) res[object$unmodelled, ] <- NA else res[object$unmodelled] <- NA
+  }
   stats::naresid(object$na.action, res)
 }
 

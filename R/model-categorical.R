@@ -115,7 +115,12 @@ class_response <- function(y, family, weights, fun, ordered = FALSE, keep_empty 
     warn(fun, "class(es) ", quote_some(setdiff(levels(y), used)), " of the response are empty (no ",
          "observation with non-zero weight) and are dropped")
     y <- factor(y, levels = used, ordered = is.ordered(y))
-    if (anyNA(y)) y <- factor(ifelse(is.na(y), used[1L], as.character(y)), levels = used, ordered = is.ordered(y))
+    # (rows of zero weight whose class is dropped: the engine takes them as the
+    # first class, weightless; their residuals are NA, see .cat_residuals())
+    unmodelled <- which(is.na(y))
+    if (length(unmodelled)) y <- factor(ifelse(is.na(y), used[1L], as.character(y)), levels = used, ordered = is.ordered(y))
+  } else {
+    unmodelled <- integer(0)
   }
   if (nlevels(y) < 2L) {
     abort(fun, "the response has a single class (", quote_some(levels(y)), "); ", family$family,
@@ -123,7 +128,8 @@ class_response <- function(y, family, weights, fun, ordered = FALSE, keep_empty 
   }
   names(y) <- nm
   list(y = y, engine_y = as.numeric(as.integer(y) - 1L), weights = weights,
-       trials = filled_vector(length(y), 1), levels = levels(y), counts = FALSE)
+       trials = filled_vector(length(y), 1), levels = levels(y), counts = FALSE,
+       unmodelled = if (length(unmodelled)) unmodelled)
 }
 
 register_family(new_family_row(
@@ -227,7 +233,7 @@ multinomial_finish <- function(res, ctx, coef, aliased) {
        deviance = -2 * loglik, aic = -2 * loglik + 2 * npar,
        null.deviance = if (ctx$intercept && !ctx$offset_given) -2 * null_ll else NA_real_,
        weights = w, df.residual = ctx$n_ok - npar, df.null = ctx$n_ok - (length(lev) - 1L),
-       loglik = loglik, npar = npar, dispersion = 1, lev = lev)
+       loglik = loglik, npar = npar, dispersion = 1, lev = lev, unmodelled = ctx$resp$unmodelled)
 }
 
 # The summaries of a class model fitted from a chunked source (a model's
@@ -347,5 +353,5 @@ ordinal_finish <- function(res, ctx, coef, aliased) {
        residuals = Y - P, rank = npar, deviance = -2 * res$loglik, aic = -2 * res$loglik + 2 * npar,
        null.deviance = if (!ctx$offset_given) -2 * null_ll else NA_real_,
        weights = w, df.residual = ctx$n_ok - npar, df.null = ctx$n_ok - (L - 1L),
-       loglik = res$loglik, npar = npar, dispersion = 1, lev = lev)
+       loglik = res$loglik, npar = npar, dispersion = 1, lev = lev, unmodelled = resp$unmodelled)
 }

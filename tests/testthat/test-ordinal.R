@@ -608,3 +608,30 @@ test_that("a column collinear with the cut-points is aliased, as polr drops it (
   expect_true(is.na(coef(ch)[["k"]]))
   expect_equal(coef(ch), coef(mem), tolerance = 1e-7)
 })
+
+test_that("rows of zero weight whose class is dropped have NA residuals, not those of the first class", {
+  set.seed(4)
+  n <- 150
+  d <- data.frame(x1 = rnorm(n))
+  d$y <- factor(cut(d$x1 + rnorm(n), c(-Inf, -0.5, 0.3, Inf), labels = c("A", "B", "C")), ordered = TRUE)
+  d$w <- ifelse(d$y == "B", 0, 1)
+  expect_warning(g <- gradglm(y ~ x1, data = d, weights = w, family = ordinal()), "'B' of the response are empty")
+  h <- gradglm(y ~ x1, data = droplevels(d[d$y != "B", ]), family = ordinal())
+  b <- d$y == "B"
+  # (before: the B rows' residuals were taken against class A, e.g. 0.768 where y is not A)
+  for (type in c("deviance", "pearson", "response")) {
+    r <- residuals(g, type = type)
+    rh <- residuals(h, type = type)
+    if (is.matrix(r)) {
+      expect_true(all(is.na(r[b, ])))
+      expect_equal(unname(r[!b, ]), unname(rh), tolerance = 1e-8)
+    } else {
+      expect_true(all(is.na(r[b])))
+      expect_equal(unname(r[!b]), unname(rh), tolerance = 1e-8)
+    }
+  }
+  expect_warning(m <- gradglm(factor(y, ordered = FALSE) ~ x1, data = d, weights = w, family = multinomial()),
+                 "'B' of the response are empty")
+  expect_true(all(is.na(residuals(m, type = "response")[b, ])))
+  expect_false(anyNA(residuals(m, type = "response")[!b, ]))
+})
