@@ -206,7 +206,7 @@ design_matrix <- function(x) if (inherits(x, "gradglm_design")) as.matrix(x) els
 # is not finite, which the engine reports.)
 check_start_means <- function(start, x, offset, family, fun) {
   if (is.null(x) || !is.function(family$linkinv)) return(invisible(TRUE))
-  eta <- drop(design_matrix(x) %*% start[seq_len(design_ncol(x))])
+  eta <- design_times(x, start[seq_len(design_ncol(x))])
   if (length(offset)) eta <- eta + offset
   mu <- suppressWarnings(family$linkinv(eta))
   if (!all(is.finite(mu))) {

@@ -372,6 +372,27 @@ design_row_names <- function(rn) {
 #' @param ... unused.
 #' @exportS3Method base::as.matrix
 #' @noRd
+# The design times a coefficient vector, column by column (no dense copy)
+design_times <- function(x, b) {
+  if (!inherits(x, "gradglm_design")) return(drop(x %*% b))
+  if (!is.null(x$fallback)) return(drop(x$columns[[1L]] %*% b))
+  eta <- numeric(x$nrow)
+  j <- 0L
+  for (el in x$columns) {
+    k <- if (is.null(el)) 1L else NCOL(el)
+    bj <- b[j + seq_len(k)]
+    if (is.null(el)) {
+      eta <- eta + bj
+    } else if (is.matrix(el)) {
+      eta <- eta + drop(el %*% bj)
+    } else {
+      eta <- eta + el * bj
+    }
+    j <- j + k
+  }
+  eta
+}
+
 as.matrix.gradglm_design <- function(x, ...) {
   if (!is.null(x$fallback)) return(x$columns[[1L]])
   n <- x$nrow

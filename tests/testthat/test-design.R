@@ -460,3 +460,16 @@ test_that("column_ranges() gives each column's finiteness and largest absolute v
   }
   expect_identical(gradglm:::column_ranges(matrix(c(-0, 0, -0), 3, 1)), matrix(c(1, 0), 2, 1))
 })
+
+test_that("design_times() multiplies the column-list design as its dense matrix", {
+  set.seed(1)
+  n <- 300
+  d <- data.frame(x = rnorm(n), f = factor(sample(letters[1:5], n, TRUE)), g = factor(sample(LETTERS[1:3], n, TRUE)))
+  d$y <- rnorm(n)
+  for (form in list(y ~ x * f + g, y ~ poly(x, 2) + g, y ~ 0 + f:g)) {
+    mf <- model.frame(form, d)
+    X <- gradglm:::design_from_frame(attr(mf, "terms"), mf)
+    b <- rnorm(gradglm:::design_ncol(X))
+    expect_equal(gradglm:::design_times(X, b), unname(drop(model.matrix(form, d) %*% b)), tolerance = 1e-12)
+  }
+})
