@@ -7,8 +7,12 @@
 #'   change in the deviance between iterations, `|dev - dev_old| / (|dev| + 0.1)`,
 #'   as [stats::glm.control()]'s `epsilon`. For `"gd"`: the Euclidean norm of
 #'   the gradient of the mean loss with respect to the standardised
-#'   coefficients (the derivative-based stopping rule); gradient descent also
-#'   stops, converged, when no step can lower the loss at machine precision.
+#'   coefficients (the derivative-based stopping rule); gradient descent and
+#'   L-BFGS also stop when no step can lower the loss at machine precision:
+#'   converged if the gradient's norm is below `sqrt(tol)` (as Newton's
+#'   step-halving judges it), else not (with a warning: the loss is flat along
+#'   a badly scaled gradient, as for a response in very large or small units
+#'   with a non-log link, where `"newton"` reaches the optimum).
 #' @param max_iter Maximum number of iterations, a positive whole number, or
 #'   `NULL` for the optimizer's default (50 for `"newton"`, 1000 for
 #'   `"lbfgs"`, 10000 for `"gd"`; for `"sgd"` and `"adam"` the epoch limit,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -36,6 +37,24 @@ double relative_change(double f_new, double f, double floor) {
 
 // The stopping rules of the first-order methods: the gradient norm below tol
 // (converged) or the iteration limit; either records the final trace row.
+// No step lowers the loss: a minimum to machine precision when the gradient
+// (in the stopping rule's units) is small, as Newton's step-halving judges it;
+// else the loss is flat along a gradient that the optimizer's coordinates
+// scale badly, and the fit has not converged. Sets converged and message.
+void stop_flat(Result& res, const Settings& s, double gnorm_scaled) {
+  res.converged = gnorm_scaled <= std::sqrt(s.tol);
+  if (res.converged) {
+    res.message = "the loss cannot be decreased further at machine precision";
+  } else {
+    char buf[320];
+    std::snprintf(buf, sizeof buf,
+                  "no step lowers the loss although the gradient norm is %.3g (tol %.3g): the loss is flat "
+                  "to machine precision along a badly scaled gradient; optimizer = \"newton\" reaches the optimum",
+                  gnorm_scaled, s.tol);
+    res.message = buf;
+  }
+}
+
 bool first_order_stop(Result& res, const Settings& s, int it, double f, double gnorm) {
   if (gnorm < s.tol) {
     res.converged = true;
@@ -512,9 +531,8 @@ Result lbfgs(Objective& obj, const VectorXd& start, const Settings& s, const Mat
     const bool ok = wolfe_search(obj, x, d, p0, a1, intr, next);
     const bool progress = next.f < f || (ok && next.f <= f + 1e-12 * std::abs(f) && next.g.norm() < gnorm);
     if (!progress) {
-      // no step lowers the loss: at a minimum to machine precision
-      res.converged = true;
-      res.message = "the loss cannot be decreased further at machine precision";
+      // no step lowers the loss: at a minimum to machine precision, if the gradient is small
+      stop_flat(res, s, gnorm * s.stop_scale);
       record(res, s, it, f, gnorm * s.stop_scale, 0.0);
       break;
     }
@@ -599,11 +617,13 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
       // no step, however small, decreases the loss: the gradient is at the
       // rounding level of the loss, which is as close to a minimum as it gets
       // -- unless the schedule has shrunk the rate to nothing first
-      res.converged = scheduled > 1e-6 * s.learning_rate;
-      res.message = res.converged
-                        ? "the loss cannot be decreased further at machine precision"
-                        : "the scheduled learning rate decayed to about 0 before the gradient norm reached tol; "
-                          "use a smaller decay or another schedule";
+      if (scheduled > 1e-6 * s.learning_rate) {
+        stop_flat(res, s, gnorm * s.stop_scale);
+      } else {
+        res.converged = false;
+        res.message = "the scheduled learning rate decayed to about 0 before the gradient norm reached tol; "
+                      "use a smaller decay or another schedule";
+      }
       record(res, s, it, f, gnorm * s.stop_scale, 0.0, scheduled);
       break;
     }

@@ -318,3 +318,23 @@ test_that("newton on a large data set (subsample start) matches glm", {
   fit <- gradglm_fit(X, yc, family = poisson())
   expect_close(fit$coefficients, coef(r), 1e-6, label = "large poisson, newton")
 })
+
+test_that("gd and L-BFGS stopped by a flat loss along a large gradient say they did not converge", {
+  # (before: the start, or the first point, returned as converged, without a warning)
+  set.seed(10)
+  n <- 300
+  x <- runif(n)
+  d1 <- data.frame(y = 1e8 * (2 + x) * rgamma(n, 20, 20), x)
+  expect_warning(f1 <- gradglm(y ~ x, d1, family = Gamma("identity"), optimizer = "gd"),
+                 "no step lowers the loss although the gradient norm is")
+  expect_false(f1$converged)
+  d2 <- data.frame(y = 1e4 * (2 + x) * rgamma(n, 20, 20), x)
+  expect_warning(f2 <- gradglm(y ~ x, d2, family = gaussian("inverse"), optimizer = "lbfgs"),
+                 "the lbfgs optimizer did not converge .*no step lowers the loss although the gradient norm is")
+  expect_false(f2$converged)
+  # at a minimum to machine precision the same stop is convergence
+  f3 <- gradglm(y ~ x, transform(d1, y = y / 1e8), family = Gamma("identity"), optimizer = "lbfgs")
+  expect_true(f3$converged)
+  expect_equal(coef(f3), coef(glm(y ~ x, transform(d1, y = y / 1e8), family = Gamma("identity"),
+                                  control = glm.control(epsilon = 1e-14, maxit = 100))), tolerance = 1e-6)
+})
