@@ -364,14 +364,6 @@ design_row_names <- function(rn) {
   as.character(rn)
 }
 
-#' The design as the dense matrix model.matrix() would give
-#'
-#' Values, dimnames and the "assign" and "contrasts" attributes are those of
-#' `stats::model.matrix(mt, mf, contrasts.arg)`.
-#' @param x a `"gradglm_design"`.
-#' @param ... unused.
-#' @exportS3Method base::as.matrix
-#' @noRd
 # The design times a coefficient vector, column by column (no dense copy)
 design_times <- function(x, b) {
   if (!inherits(x, "gradglm_design")) return(drop(x %*% b))
@@ -393,6 +385,14 @@ design_times <- function(x, b) {
   eta
 }
 
+#' The design as the dense matrix model.matrix() would give
+#'
+#' Values, dimnames and the "assign" and "contrasts" attributes are those of
+#' `stats::model.matrix(mt, mf, contrasts.arg)`.
+#' @param x a `"gradglm_design"`.
+#' @param ... unused.
+#' @exportS3Method base::as.matrix
+#' @noRd
 as.matrix.gradglm_design <- function(x, ...) {
   if (!is.null(x$fallback)) return(x$columns[[1L]])
   n <- x$nrow
