@@ -225,7 +225,7 @@ fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, 
   fit$.at_boundary <- NULL
   # (nor a penalised fit: the penalty determines what the data leave open)
   if (!identical(optimizer, "exact") && is.null(fit$penalty) && !isTRUE(res$diverged) && !at_boundary) {
-    warn_ill_conditioned(cov, fun = "gradglm")
+    warn_ill_conditioned(cov, fun = "gradglm", first_order = optimizer %in% c("gd", "lbfgs", "sgd", "adam"))
   }
   common <- list(
     coefficients = coef, aliased = aliased, family = family, iter = res$iter,
@@ -246,7 +246,7 @@ fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, 
 # covariance with its columns scaled (the curvature's inverse, as badly
 # conditioned), and said in words; skipped for very wide designs, where it
 # would cost more than the fit.
-warn_ill_conditioned <- function(cov, fun, limit = 1e12) {
+warn_ill_conditioned <- function(cov, fun, limit = 1e12, first_order = FALSE) {
   if (is.null(cov) || !is.matrix(cov) || nrow(cov) < 2L || nrow(cov) > 1000L || anyNA(cov)) return(invisible())
   d <- sqrt(diag(cov))
   if (!all(is.finite(d) & d > 0)) return(invisible())
@@ -259,7 +259,9 @@ warn_ill_conditioned <- function(cov, fun, limit = 1e12) {
     warn(fun, "the curvature at the estimates is nearly singular (condition number ",
          format(signif(kappa, 2)), " with its columns scaled): the design's columns are nearly collinear, ",
          "so the estimates and standard errors may be inaccurate (a raw polynomial? orthogonal ",
-         "polynomials or centred, scaled columns avoid this)")
+         "polynomials or centred, scaled columns avoid this)",
+         if (first_order) paste0("; a first-order optimizer stops short of the optimum along such columns ",
+                                 "(the deviance and fitted values too): optimizer = \"newton\" reaches it"))
   }
   invisible(kappa)
 }

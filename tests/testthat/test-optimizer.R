@@ -332,6 +332,14 @@ test_that("gd and L-BFGS stopped by a flat loss along a large gradient say they 
   expect_warning(f2 <- gradglm(y ~ x, d2, family = gaussian("inverse"), optimizer = "lbfgs"),
                  "the lbfgs optimizer did not converge .*no step lowers the loss although the gradient norm is")
   expect_false(f2$converged)
+  # nearly collinear columns: L-BFGS stops short (deviance 237.930 against 237.833), and the
+  # warning of a nearly singular curvature says so and names the way out
+  set.seed(1)
+  x1 <- runif(200, 0.5, 1.5)
+  d4 <- data.frame(x1 = x1, x2 = runif(200), x3 = x1 + 1e-6 * rnorm(200))
+  d4$y <- rpois(200, exp(1 + 0.5 * d4$x1 + d4$x2))
+  expect_warning(gradglm(y ~ x1 + x2 + x3, d4, family = poisson, optimizer = "lbfgs"),
+                 "nearly singular.*a first-order optimizer stops short of the optimum")
   # at a minimum to machine precision the same stop is convergence
   f3 <- gradglm(y ~ x, transform(d1, y = y / 1e8), family = Gamma("identity"), optimizer = "lbfgs")
   expect_true(f3$converged)
