@@ -84,7 +84,10 @@ bool seminormal_fit(const Design& X, const VecRef& W, const MatRef& Z, int threa
   std::vector<std::vector<const double*>> cols(T, std::vector<const double*>(p)), wcols(T, std::vector<const double*>(p));
   const std::vector<double> ones(blk, 1.0);
   auto point = [&](int t, long start) { return X.row_pointers(start, ones.data(), cols[t].data()); };
-  for_blocks((long)n, (long)blk, T, [&](int t, long start, long len) {
+  // (rows in rounds, R's interrupt looked at between them)
+  const double row_work = (double)p * (double)(p + r);
+  const auto check = [] { Rcpp::checkUserInterrupt(); };
+  for_blocks_checked((long)n, (long)blk, T, row_work, check, [&](int t, long start, long len) {
     const double* const* Xb = point(t, start);
     // (W X, and from it X' W X and X' W Z)
     scratch[t].resize(len, p);
@@ -113,7 +116,7 @@ bool seminormal_fit(const Design& X, const VecRef& W, const MatRef& Z, int threa
   for (int it = 0; it < 8 && !settled; ++it) {
     // X' W (Z - X B): the residuals from X itself
     for (int t = 0; t < T; ++t) g[t].setZero(p, r);
-    for_blocks((long)n, (long)blk, T, [&](int t, long start, long len) {
+    for_blocks_checked((long)n, (long)blk, T, (double)p * r, check, [&](int t, long start, long len) {
       const double* const* Xb = point(t, start);
       res[t].resize(len, 1);
       double* e = res[t].data();

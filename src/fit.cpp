@@ -98,7 +98,7 @@ bool scoring_start(const LinearPredictor& pred, const Family& fam, const Respons
   const std::vector<std::pair<int, int>> pairs(1, std::make_pair(0, 0));
   std::vector<std::vector<double>> e0(T, std::vector<double>(B));
   std::vector<std::vector<UnitValues>> us(T, std::vector<UnitValues>(B));
-  for_runs_or_blocks(runs, (long)n, (long)B, T, [&](int t, long start, long len) {
+  auto block = [&](int t, long start, long len) {
     fam.start_eta_block(y.y + start, w.data() + start, len, e0[t].data());
     fam.unit_block(y.y + start, e0[t].data(), len, us[t].data());
     for (Index k = 0; k < len; ++k) {
@@ -116,13 +116,20 @@ bool scoring_start(const LinearPredictor& pred, const Family& fam, const Respons
     pred.load(start, len, work[t]);
     pred.add_grad(r[t].data(), work[t], rhs[t]);
     pred.add_curv(ww[t].data(), pairs, work[t], h[t]);
-  });
+  };
+  // (a wide design's Gram matrix in rounds of rows, R's interrupt looked at between them)
+  if (!runs && !fam.calls_r()) {
+    for_blocks_checked((long)n, (long)B, T, (double)p * (double)p, [] { Rcpp::checkUserInterrupt(); }, block);
+  } else {
+    for_runs_or_blocks(runs, (long)n, (long)B, T, block);
+  }
   fam.check_r_calls();
   for (int t = 1; t < T; ++t) {
     rhs[0] += rhs[t];
     h[0] += h[t];
   }
   if (gram) *gram = h[0];  // (its lower triangle)
+  Rcpp::checkUserInterrupt();
   Eigen::LDLT<MatrixXd> ldlt(h[0].selfadjointView<Eigen::Lower>());
   if (ldlt.info() != Eigen::Success) return false;
   beta = ldlt.solve(rhs[0]);

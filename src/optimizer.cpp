@@ -293,12 +293,23 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     }
     // an indefinite exact curvature (possible away from the optimum, e.g. for
     // gaussian(log)) is replaced by the objective's safe one for this step
-    if (Eigen::LLT<MatrixXd>(H.selfadjointView<Eigen::Lower>()).info() != Eigen::Success) {
+    // (one factorization serves the test and the direction)
+    bool direct = false;
+    {
+      PhaseTimer timer("solve: Newton direction");
+      const Eigen::LLT<MatrixXd> llt(H.selfadjointView<Eigen::Lower>());
+      if (llt.info() == Eigen::Success) {
+        d = llt.solve(-g);
+        direct = d.allFinite();
+      }
+    }
+    if (!direct) {
       MatrixXd Hs;
       VectorXd gs;
       if (obj.safe_curvature(beta, gs, Hs)) H = Hs;
+      d = newton_direction(H, g);
     }
-    d = newton_direction(H, g);
+    intr.tick((double)obj.dim() * obj.dim() * obj.dim() / 3.0);
     // step-halving: accept the first step that does not increase the loss
     double t, f_new;
     // (an objective read in passes knows its weight sum after its first)

@@ -44,6 +44,25 @@ void for_blocks(long n, long B, int threads, Body body) {
   (void)threads;
 }
 
+// for_blocks() over [0, n) in rounds of rows of about 2e9 units of work
+// (`row_work` a row), check() called between rounds on the calling thread,
+// outside the parallel region (R's interrupt: it may throw). Work below two
+// rounds is one for_blocks().
+template <typename Check, typename Body>
+void for_blocks_checked(long n, long B, int threads, double row_work, Check check, Body body) {
+  const long unit = B * (threads > 1 ? threads : 1);
+  if (!(row_work > 0.0) || (double)n * row_work <= 4e9) {
+    for_blocks(n, B, threads, body);
+    return;
+  }
+  const long per = std::max(unit, (long)(2e9 / row_work) / unit * unit);
+  for (long r0 = 0; r0 < n; r0 += per) {
+    const long len = std::min(per, n - r0);
+    for_blocks(len, B, threads, [&](int t, long start, long l) { body(t, r0 + start, l); });
+    check();
+  }
+}
+
 // The sum of body(start, len) over consecutive blocks of B rows covering
 // [0, n), on up to `threads` threads.
 template <typename Body>

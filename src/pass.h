@@ -149,7 +149,13 @@ double fused_pass(const P& pred, const Likelihood& lik, const Response& y, const
     };
     if (runs) scan = nullptr;  // (only a pass over all rows sees every value)
     if (scan) scan->prepare(T);
-    for_runs_or_blocks(runs, (long)n, (long)B, T, body);
+    // a curvature build of a wide design runs in rounds of rows, R's
+    // interrupt looked at between them
+    if (!runs && H && !lik.calls_r()) {
+      for_blocks_checked((long)n, (long)B, T, (double)d * (double)d, [] { Rcpp::checkUserInterrupt(); }, body);
+    } else {
+      for_runs_or_blocks(runs, (long)n, (long)B, T, body);
+    }
     if (scan) scan->finish(T);
     lik.check_r_calls();
   }
