@@ -32,9 +32,10 @@
         "\n", sep = "")
   }
   ll <- logLik.gradglm(x)
-  cat("\nLog-likelihood: ", format(signif(as.numeric(ll), digits)),
+  # (two more digits than the coefficients', as summary() prints it: -1739.6, not -1740)
+  cat("\nLog-likelihood: ", format(signif(as.numeric(ll), digits + 2L)),
       " (df = ", attr(ll, "df"), ")\tAIC: ",
-      format(signif(-2 * as.numeric(ll) + 2 * attr(ll, "df"), digits)), "\n", sep = "")
+      format(signif(-2 * as.numeric(ll) + 2 * attr(ll, "df"), digits + 2L)), "\n", sep = "")
   cat("Observations: ", nobs.gradglm(x), "; residual degrees of freedom: ", x$df.residual, "\n", sep = "")
   if (!is.null(x$na.action) && length(x$na.action)) {
     cat("  (", stats::naprint(x$na.action), ")\n", sep = "")

@@ -91,6 +91,9 @@ test_that("print shows the parts of the model and returns its input invisibly", 
   expect_equal(shown, exp(unname(coef(fit)["sigma:(Intercept)"])),
                tolerance = 1e-3)
   expect_true(any(grepl("^Log-likelihood: .*\\(df = 3\\).*AIC: ", out)))
+  # (with two more digits than the coefficients: the print said -1740 for polr's -1739.57)
+  ll <- as.numeric(logLik(fit))
+  expect_true(any(grepl(paste0("^Log-likelihood: ", format(signif(ll, 6))), out, fixed = FALSE)))
   expect_true(any(grepl("^Optimizer: newton, [0-9]+ iterations? \\(converged\\)$",
                         out)))
   expect_false(any(grepl("log(df)", out, fixed = TRUE)))
