@@ -35,8 +35,6 @@ double relative_change(double f_new, double f, double floor) {
   return std::abs(f_new - f) / (std::abs(f_new) + floor);
 }
 
-// The stopping rules of the first-order methods: the gradient norm below tol
-// (converged) or the iteration limit; either records the final trace row.
 // No step lowers the loss: a minimum to machine precision when the gradient
 // (in the stopping rule's units) is small, as Newton's step-halving judges it;
 // else the loss is flat along a gradient that the optimizer's coordinates
@@ -55,6 +53,8 @@ void stop_flat(Result& res, const Settings& s, double gnorm_scaled) {
   }
 }
 
+// The stopping rules of the first-order methods: the gradient norm below tol
+// (converged) or the iteration limit; either records the final trace row.
 bool first_order_stop(Result& res, const Settings& s, int it, double f, double gnorm) {
   if (gnorm < s.tol) {
     res.converged = true;
@@ -294,21 +294,22 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     // an indefinite exact curvature (possible away from the optimum, e.g. for
     // gaussian(log)) is replaced by the objective's safe one for this step
     // (one factorization serves the test and the direction)
-    bool direct = false;
+    bool definite = false, direct = false;
     {
       PhaseTimer timer("solve: Newton direction");
       const Eigen::LLT<MatrixXd> llt(H.selfadjointView<Eigen::Lower>());
-      if (llt.info() == Eigen::Success) {
+      definite = llt.info() == Eigen::Success;
+      if (definite) {
         d = llt.solve(-g);
         direct = d.allFinite();
       }
     }
-    if (!direct) {
+    if (!definite) {
       MatrixXd Hs;
       VectorXd gs;
       if (obj.safe_curvature(beta, gs, Hs)) H = Hs;
-      d = newton_direction(H, g);
     }
+    if (!direct) d = newton_direction(H, g);  // (with a ridge where it is needed)
     intr.tick((double)obj.dim() * obj.dim() * obj.dim() / 3.0);
     // step-halving: accept the first step that does not increase the loss
     double t, f_new;
