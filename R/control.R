@@ -34,7 +34,10 @@
 #'   orthogonal to the earlier kept columns has a norm below `rank_tol` times
 #'   its own is aliased (its coefficient is `NA`), as in [stats::lm.fit()];
 #'   a GLM with more coefficients than observations keeps as many as the
-#'   design's rank, as [stats::glm()] does.
+#'   design's rank, as [stats::glm()] does. (glm's own QR tolerance is
+#'   `min(1e-7, epsilon / 1000)`, 1e-11 with its default `epsilon`: a column
+#'   within about 1e-9 of the span of the others is aliased here and kept
+#'   there; give `rank_tol = 1e-11` for glm's decision.)
 #' @param ... `epsilon` and `maxit`, [stats::glm.control()]'s names, are
 #'   taken for `tol` and `max_iter` (so that glm code runs as written); other
 #'   settings are an error. A list made by [stats::glm.control()] can be given
