@@ -49,10 +49,7 @@ source_model <- function(source, formula, family = stats::gaussian(), weights = 
       # (the levels of the rows the model frames keep: as model.frame() drops
       # the levels that the subset or the na.action leave unused)
       schema <- scan_source(source, scan_columns(chunk1, vars),
-                            function(chunk, k, except = NULL) {
-                              frame_rows(chunk, formula, sigma, weights, offset, subset, na_fun, env, except)
-                            },
-                            fun)
+                            frame_rows_of(formula, sigma, weights, offset, subset, na_fun, env), fun)
       scanned_rows <- schema$n
       reads <- 1L
       rows_read <- schema$n
@@ -501,6 +498,11 @@ frame_rows <- function(chunk, formula, sigma, weights, offset, subset, na_fun, e
     out[as.integer(rownames(left))] <- TRUE
     out
   }, error = function(e) all_rows)
+}
+
+# frame_rows() of a model, as scan_source() calls it: rows(chunk, k, except)
+frame_rows_of <- function(formula, sigma, weights, offset, subset, na_fun, env) {
+  function(chunk, k, except = NULL) frame_rows(chunk, formula, sigma, weights, offset, subset, na_fun, env, except)
 }
 
 # A chunk's model frame before its na.action: the variables of `terms` in

@@ -231,10 +231,7 @@ partition_scan <- function(src, spec) {
   if (is.null(chunk1)) stop("the source returned no rows")
   schema <- first_chunk_schema(chunk1, src, vars)
   if (!is.null(schema)) return(list(value = schema, read = nrow(chunk1), rows = NA_real_, chunk1 = chunk1))
-  rows <- function(chunk, k, except = NULL) {
-    frame_rows(chunk, spec$formula, spec$sigma, spec$weights, spec$offset, spec$subset, spec$na_fun, globalenv(),
-               except)
-  }
+  rows <- frame_rows_of(spec$formula, spec$sigma, spec$weights, spec$offset, spec$subset, spec$na_fun, globalenv())
   schema <- scan_source(src, scan_columns(chunk1, vars), rows, "gradglm")
   schema$all_columns <- names(chunk1)  # (to compare the partitions' columns)
   list(value = schema, read = nrow(chunk1) + schema$n, rows = schema$n, chunk1 = chunk1)
