@@ -143,7 +143,7 @@ autoplot.gradglm <- function(object, which = NULL, residual_type = c("deviance",
       abort(fun, "a regularization path has one plot: which = \"path\"")
     }
     if (!is.logical(label) || length(label) != 1L || is.na(label)) abort(fun, "'label' must be TRUE or FALSE")
-    return(.gg_path(x, .pick_arg(xvar, c("lambda", "norm", "dev"), "xvar", fun), label, fun))
+    return(.gg_path(x, .pick_arg(xvar, .plot_xvar, "xvar", fun), label, fun))
   }
   if (identical(which, "path")) abort(fun, "which = \"path\" is for a regularization path")
   if (is_source_fit(x)) {
@@ -163,8 +163,8 @@ autoplot.gradglm <- function(object, which = NULL, residual_type = c("deviance",
     abort(fun, "which = \"network\" and \"effect\" are for networks (model = mlp())")
   }
   if (is_glm_fit(x)) {
-    residual_type <- .pick_arg(residual_type, c("deviance", "pearson"), "residual_type", fun)
-    against <- .pick_arg(against, c("fitted", "link"), "against", fun)
+    residual_type <- .pick_arg(residual_type, .plot_residual_types, "residual_type", fun)
+    against <- .pick_arg(against, .plot_against, "against", fun)
     which <- if (is.null(which)) {
       if (.plot_has_trace(x)) "loss" else "residuals"
     } else {

@@ -4,6 +4,21 @@
 abort <- function(fun, ...) stop(paste0(fun, ": ", ...), call. = FALSE)
 warn <- function(fun, ...) warning(paste0(fun, ": ", ...), call. = FALSE)
 
+# one finite number
+is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
+
+# a count setting (iterations, epochs, lambdas, units ...): one whole number,
+# at least 1 and within R's integer range, so that as.integer() keeps it
+is_count <- function(v) is_num(v) && v >= 1 && v == round(v) && v <= .Machine$integer.max
+
+# the error for a setting that is not is_count(); 'label' is the argument as the
+# message names it ("'max_iter'"), 'unit' what it counts (" of epochs")
+check_count <- function(v, label, fun, null_ok = FALSE, unit = "") {
+  if ((null_ok && is.null(v)) || is_count(v)) return(invisible(TRUE))
+  abort(fun, label, " must be a positive whole number", unit, " (at most ", .Machine$integer.max, ")",
+        if (null_ok) " or NULL")
+}
+
 # first few elements of a character vector, quoted, for messages
 quote_some <- function(x, max = 5L) {
   x <- unique(as.character(x))

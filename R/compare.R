@@ -93,10 +93,7 @@ compare_optimizers <- function(formula, data, family = gaussian(),
     abort(fun, "'formula' has no response: write it as response ~ terms")
   }
   resolve_family(family, fun)  # a bad family is one clear error, not one per row
-  if (!is.numeric(reps) || length(reps) != 1L || !is.finite(reps) || reps < 1 ||
-      reps != round(reps) || reps > .Machine$integer.max) {
-    abort(fun, "'reps' must be a positive whole number (at most ", .Machine$integer.max, ")")
-  }
+  check_count(reps, "'reps'", fun)
   reps <- as.integer(reps)
   # the expressions of `...` as the caller wrote them (match.call() would give
   # ..1, ..2 for arguments forwarded by a wrapper's own `...`)

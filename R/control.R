@@ -84,12 +84,8 @@ gradglm_control <- function(tol = 1e-8, max_iter = NULL, learning_rate = 1, deca
     abort(fun, "unknown setting(s) ", quote_some(if (is.null(nm)) "<unnamed>" else nm),
           "; the settings are tol, max_iter, learning_rate, decay, trace, verbose, rank_tol")
   }
-  is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
   if (!is_num(tol) || tol <= 0) abort(fun, label[["tol"]], " must be a single positive number")
-  if (!is.null(max_iter) && (!is_num(max_iter) || max_iter < 1 || max_iter != round(max_iter) ||
-                             max_iter > .Machine$integer.max)) {
-    abort(fun, label[["max_iter"]], " must be a positive whole number (at most 2147483647) or NULL")
-  }
+  check_count(max_iter, label[["max_iter"]], fun, null_ok = TRUE)
   check_rate_decay(learning_rate, decay, fun)
   if (!is.logical(trace) || length(trace) != 1L || is.na(trace)) abort(fun, "'trace' must be TRUE or FALSE")
   if (!is.logical(verbose) || length(verbose) != 1L || is.na(verbose)) {
@@ -144,7 +140,7 @@ print.gradglm_control <- function(x, ...) {
 # 2), never more than 2 under R CMD check's core limit.
 engine_threads <- function() {
   v <- getOption("gradglm.threads", 2L)
-  if (!is.numeric(v) || length(v) != 1L || is.na(v) || v < 1 || v != round(v) || v > .Machine$integer.max) {
+  if (!is_count(v)) {
     shown <- if (is.null(v)) "NULL" else paste(utils::head(format(v), 3L), collapse = ", ")
     stop("gradglm: options(gradglm.threads = ) must be one whole number of threads, 1 or more; it is ",
          if (is.character(v)) paste0('"', shown, '"') else shown, call. = FALSE)

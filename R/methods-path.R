@@ -114,7 +114,7 @@ NULL
 # non-zero coefficients at each lambda, the positions (indices of `h`) of
 # those counts on the top axis and the x label.
 .plot_path_data <- function(x, xvar = c("lambda", "norm", "dev"), fun = "plot.gradglm") {
-  xvar <- .pick_arg(xvar, c("lambda", "norm", "dev"), "xvar", fun)
+  xvar <- .pick_arg(xvar, .plot_xvar, "xvar", fun)
   p <- x$path
   keep <- p$factor > 0
   B <- p$beta[keep, , drop = FALSE]

@@ -3,6 +3,10 @@
 # glm's scale-location and residuals-against-leverage plots.
 
 .plot_choices <- c("loss", "residuals", "qq", "fit", "scale", "leverage")
+# the choices of plot()'s and autoplot()'s other arguments (the first is the default)
+.plot_residual_types <- c("deviance", "pearson")
+.plot_against <- c("fitted", "link")
+.plot_xvar <- c("lambda", "norm", "dev")
 
 #' Diagnostic plots for a gradglm fit
 #'
@@ -139,8 +143,8 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     return(plot_fun(x, which = which, explicit = explicit, ask = if (missing(ask)) NULL else ask, ...))
   }
   which <- .plot_which(which)
-  residual_type <- .pick_arg(residual_type, eval(formals(plot.gradglm)$residual_type), "residual_type", "plot.gradglm")
-  against <- .pick_arg(against, eval(formals(plot.gradglm)$against), "against", "plot.gradglm")
+  residual_type <- .pick_arg(residual_type, .plot_residual_types, "residual_type", "plot.gradglm")
+  against <- .pick_arg(against, .plot_against, "against", "plot.gradglm")
   if (!explicit) {
     # the defaults: everything that applies to this model
     if (!.plot_has_trace(x)) which <- setdiff(which, "loss")

@@ -81,10 +81,7 @@ profile.gradglm <- function(fitted, which = NULL, alpha = 0.01, maxsteps = 10, d
   fixed <- !is_glm_fit(fitted) || .methods_fixed_dispersion(fitted$family)
   zmax <- if (fixed) sqrt(stats::qchisq(1 - alpha, 1)) else sqrt(stats::qf(1 - alpha, 1, fitted$df.residual))
   root_name <- if (fixed) "z" else "tau"
-  if (!is.numeric(maxsteps) || length(maxsteps) != 1L || is.na(maxsteps) || maxsteps < 1 ||
-      maxsteps != round(maxsteps) || maxsteps > .Machine$integer.max) {
-    abort(fun, "'maxsteps' must be one whole number of at least 1 (and at most ", .Machine$integer.max, ")")
-  }
+  check_count(maxsteps, "'maxsteps'", fun)
   if (!is.numeric(del) || length(del) != 1L || !is.finite(del) || del <= 0) {
     abort(fun, "'del' must be one positive number (the step, in standard errors)")
   }

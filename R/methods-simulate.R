@@ -54,9 +54,7 @@ simulate.gradglm <- function(object, nsim = 1, seed = NULL, ...) {
   stop_if_path(object, fun)
   stop_if_source(object, fun, "simulated responses")
   stop_if_network(object, fun, "simulated responses")
-  if (!is.numeric(nsim) || length(nsim) != 1L || is.na(nsim) || nsim < 1 || nsim != round(nsim)) {
-    abort(fun, "'nsim' must be a positive whole number")
-  }
+  check_count(nsim, "'nsim'", fun)
   if (!is.null(seed) && (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed))) {
     abort(fun, "'seed' must be NULL or a single number (for set.seed())")
   }

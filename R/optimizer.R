@@ -150,12 +150,8 @@ new_optimizer_spec <- function(name, settings) {
 }
 
 check_common_settings <- function(tol, max_iter, fun) {
-  is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
   if (!is.null(tol) && (!is_num(tol) || tol <= 0)) abort(fun, "'tol' must be a single positive number")
-  if (!is.null(max_iter) && (!is_num(max_iter) || max_iter < 1 || max_iter != round(max_iter) ||
-                             max_iter > .Machine$integer.max)) {
-    abort(fun, "'max_iter' must be a positive whole number (at most 2147483647) or NULL")
-  }
+  check_count(max_iter, "'max_iter'", fun, null_ok = TRUE)
   invisible(TRUE)
 }
 
@@ -180,30 +176,19 @@ opt_gd <- function(learning_rate = NULL, decay = NULL, schedule = "inverse", tol
 # checks shared by opt_sgd() and opt_adam()
 check_stochastic_settings <- function(learning_rate, decay, schedule, batch_size, max_epochs, validation,
                                       patience, tol, fun) {
-  is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
   check_rate_decay(learning_rate, decay, fun)
   check_schedule(schedule, fun)
-  if (!is.null(batch_size) && (!is_num(batch_size) || batch_size < 1 || batch_size != round(batch_size) ||
-                               batch_size > .Machine$integer.max)) {
-    abort(fun, "'batch_size' must be a positive whole number or NULL")
-  }
-  if (!is.null(max_epochs) && (!is_num(max_epochs) || max_epochs < 1 || max_epochs != round(max_epochs) ||
-                               max_epochs > .Machine$integer.max)) {
-    abort(fun, "'max_epochs' must be a positive whole number or NULL")
-  }
+  check_count(batch_size, "'batch_size'", fun, null_ok = TRUE)
+  check_count(max_epochs, "'max_epochs'", fun, null_ok = TRUE)
   if (!is_num(validation) || validation < 0 || validation >= 1) {
     abort(fun, "'validation' must be a single number in [0, 1): the share of rows held out")
   }
-  if (!is.null(patience) && (!is_num(patience) || patience < 1 || patience != round(patience) ||
-                              patience > .Machine$integer.max)) {
-    abort(fun, "'patience' must be a positive whole number of epochs or NULL")
-  }
+  check_count(patience, "'patience'", fun, null_ok = TRUE, unit = " of epochs")
   check_common_settings(tol, NULL, fun)
 }
 
 # the learning rate and its decay (gd, sgd, adam)
 check_rate_decay <- function(learning_rate, decay, fun) {
-  is_num <- function(v) is.numeric(v) && length(v) == 1L && !is.na(v) && is.finite(v)
   if (!is.null(learning_rate) && (!is_num(learning_rate) || learning_rate <= 0)) {
     abort(fun, "'learning_rate' must be a single positive number")
   }

@@ -142,10 +142,7 @@ new_penalty <- function(name, alpha, lambda, nlambda, lambda_min_ratio, penalty_
     if (any(lambda < 0)) abort(fun, "'lambda' must be non-negative")
     if (length(lambda) > 1L && any(diff(lambda) >= 0)) abort(fun, "'lambda' must be decreasing")
   }
-  if (!is.numeric(nlambda) || length(nlambda) != 1L || is.na(nlambda) || nlambda < 1 || nlambda != round(nlambda) ||
-      nlambda > .Machine$integer.max) {
-    abort(fun, "'nlambda' must be a positive whole number (at most ", .Machine$integer.max, ")")
-  }
+  check_count(nlambda, "'nlambda'", fun)
   if (!is.null(lambda_min_ratio) &&
       (!is.numeric(lambda_min_ratio) || length(lambda_min_ratio) != 1L || is.na(lambda_min_ratio) ||
        lambda_min_ratio <= 0 || lambda_min_ratio >= 1)) {

@@ -63,10 +63,7 @@ perceptron <- function(formula, data, learning_rate = 1, max_epochs = 100, avera
   if (!is.numeric(learning_rate) || length(learning_rate) != 1L || !is.finite(learning_rate) || learning_rate <= 0) {
     abort(fun, "'learning_rate' must be a positive number")
   }
-  if (!is.numeric(max_epochs) || length(max_epochs) != 1L || !is.finite(max_epochs) || max_epochs < 1 ||
-      max_epochs != round(max_epochs) || max_epochs > .Machine$integer.max) {
-    abort(fun, "'max_epochs' must be a positive whole number (at most ", .Machine$integer.max, ")")
-  }
+  check_count(max_epochs, "'max_epochs'", fun)
   for (a in c("averaged", "shuffle")) {
     v <- get(a)
     if (!is.logical(v) || length(v) != 1L || is.na(v)) abort(fun, "'", a, "' must be TRUE or FALSE")

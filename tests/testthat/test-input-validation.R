@@ -538,7 +538,7 @@ test_that("more odd arguments are clear errors: settings, misspelt names, a fami
                "unknown argument\\(s\\) 'optimisers' in '...', which go to gradglm\\(\\)")
   expect_error(compare_optimizers(mpg ~ wt, data = mtcars, reps = 1e308), "'reps' must be a positive whole number")
   expect_error(profile(gradglm(am ~ wt, data = mtcars, family = binomial()), maxsteps = Inf),
-               "'maxsteps' must be one whole number of at least 1")
+               "'maxsteps' must be a positive whole number \\(at most")
   csv <- tempfile(fileext = ".csv")
   on.exit(unlink(csv), add = TRUE)
   utils::write.csv(mtcars, csv, row.names = FALSE)

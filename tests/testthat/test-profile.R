@@ -140,7 +140,7 @@ test_that("profile() of a Gaussian fit divides the deviance's rise by the disper
   # (a Gaussian profile is a straight line: tau = (b - estimate) / se)
   expect_equal(p$tau, (p$par.vals[, "x"] - coef(g)[["x"]]) / sqrt(diag(vcov(g)))[["x"]], tolerance = 1e-6)
   expect_error(profile(fit, alpha = 2), "'alpha' must be a single number between 0 and 1")
-  expect_error(profile(fit, maxsteps = 0), "'maxsteps' must be one whole number")
+  expect_error(profile(fit, maxsteps = 0), "'maxsteps' must be a positive whole number")
   expect_error(profile(fit, del = -1), "'del' must be one positive number")
   expect_error(profile(fit, which = "w"), "'which' names unknown coefficient\\(s\\) 'w'")
   expect_error(profile(fit, which = 7), "'which' positions must be whole numbers between 1 and 3")

@@ -107,6 +107,8 @@ test_that("simulate() refuses what has no distribution, and bad nsim", {
   fit <- gradglm(y ~ x, data = d, family = poisson())
   expect_error(simulate(fit, nsim = 0), "'nsim' must be a positive whole number")
   expect_error(simulate(fit, nsim = 1.5), "'nsim'")
+  # (beyond R's integer range: one clear error, not a failed allocation)
+  expect_error(simulate(fit, nsim = 3e9), "'nsim' must be a positive whole number \\(at most 2147483647\\)")
   expect_error(simulate(fit, seed = "a"), "'seed' must be NULL or a single number")
   expect_warning(simulate(gradglm(y ~ x, data = d, family = poisson(), weights = rep(2, 20))), "prior weights are ignored")
   half <- suppressWarnings(gradglm(I(y / 10) ~ x, data = d, family = binomial(), weights = rep(2.5, 20)))
