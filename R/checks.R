@@ -95,10 +95,12 @@ check_offset <- function(offset, n, fun = "gradglm") {
 # infinite, overflowing or underflowing ones. A fit that reads every value in
 # its first pass anyway checks them later (values = FALSE here, then
 # check_design_values() with the ranges that pass took: see fit_core()).
-check_design <- function(x, fun = "gradglm", what = "'x'", values = TRUE) {
+# `empty_ok`: a design of no columns is a model with nothing to estimate (glm's
+# y ~ 0 + offset(.)), fitted as glm.fit() fits it.
+check_design <- function(x, fun = "gradglm", what = "'x'", values = TRUE, empty_ok = FALSE) {
   if (inherits(x, "gradglm_design")) {
     if (x$nrow == 0L) abort(fun, what, " has no rows: there are no observations to fit")
-    if (x$ncol == 0L) abort(fun, what, " has no columns: the model has no coefficients")
+    if (x$ncol == 0L && !empty_ok) abort(fun, what, " has no columns: the model has no coefficients")
     if (values) check_design_values(x, fun, what)
     return(x)
   }
@@ -106,7 +108,7 @@ check_design <- function(x, fun = "gradglm", what = "'x'", values = TRUE) {
     abort(fun, what, " must be a numeric matrix (use model.matrix() to build one from a data frame)")
   }
   if (nrow(x) == 0L) abort(fun, what, " has no rows: there are no observations to fit")
-  if (ncol(x) == 0L) abort(fun, what, " has no columns: the model has no coefficients")
+  if (ncol(x) == 0L && !empty_ok) abort(fun, what, " has no columns: the model has no coefficients")
   if (!is.double(x)) storage.mode(x) <- "double"
   if (values) check_design_values(x, fun, what)
   x

@@ -68,7 +68,7 @@ gradglm_fit <- function(x, y, weights = NULL, offset = NULL, family = gaussian()
                         x_sigma = NULL, penalty = NULL, model = linear()) {
   fun <- "gradglm_fit"
   # (x's values are checked by fit_core(), during the fit's first pass where it can)
-  x <- check_design(x, fun, values = FALSE)
+  x <- check_design(x, fun, values = FALSE, empty_ok = TRUE)
   if (!is.null(x_sigma)) x_sigma <- check_design(x_sigma, fun, what = "'x_sigma'")
   fit <- fit_core(x, y, weights, offset, family, optimizer, control, start, x_sigma,
                   intercept = design_intercept(x) > 0L, fun = fun, penalty = penalty,

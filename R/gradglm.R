@@ -258,12 +258,11 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   Y <- stats::model.response(mf, "any")
   X <- tryCatch(design_from_frame(mt, mf, contrasts),
                 error = function(e) abort(fun, "could not build the model matrix: ", conditionMessage(e)))
-  if (X$ncol == 0L) abort(fun, "the model has no coefficients (empty right-hand side and no intercept)")
   w <- stats::model.weights(mf)
   if (!is.null(w) && !is.numeric(w)) abort(fun, "'weights' must be numeric")
   off <- stats::model.offset(mf)
   if (!is.null(off)) offset_length_check(off, nrow(mf), fun)
-  X <- check_design(X, fun, what = "the model matrix", values = FALSE)  # (values: see fit_core())
+  X <- check_design(X, fun, what = "the model matrix", values = FALSE, empty_ok = TRUE)  # (values: see fit_core())
 
   Z <- NULL
   if (uses_sigma) {

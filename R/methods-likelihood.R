@@ -21,8 +21,10 @@
       .lik_print_coefs(.lik_block_title(x, b), .lik_strip(cf[b$coef], b), digits)
     } else {
       cat("\n", .lik_block_title(x, b), ":\n", sep = "")
+      m <- .lik_coef_matrix(x, b)
       # (right-justified: the column names over their numbers)
-      print.default(format(.lik_coef_matrix(x, b), digits = digits), print.gap = 2L, quote = FALSE, right = TRUE)
+      if (length(m)) print.default(format(m, digits = digits), print.gap = 2L, quote = FALSE, right = TRUE) else
+        cat("(none)\n")
     }
   }
   nat <- .lik_natural_values(x)

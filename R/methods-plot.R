@@ -150,6 +150,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     if (!.plot_has_trace(x)) which <- setdiff(which, "loss")
     if (is.null(.plot_single_predictor(x))) which <- setdiff(which, "fit")
     if (is.null(.plot_leverage(x))) which <- setdiff(which, c("scale", "leverage"))
+    if (!any(!is.na(x$coefficients))) which <- setdiff(which, "leverage")  # (every leverage 0)
   }
   .plot_pages(which, ask, function(w) {
     switch(w,
@@ -560,6 +561,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
 # distance.
 .plot_leverage_data <- function(x, fun = "plot.gradglm") {
   r <- .plot_std_rows(x, "leverage", fun)
+  if (r$p == 0L) abort(fun, "the fit has no coefficients: every leverage is 0, and there is no plot against them")
   cook <- r$pear^2 * r$h / (r$p * (1 - r$h))
   grid <- seq(max(min(r$h), 1e-3 * max(r$h)), max(r$h), length.out = 101L)
   contours <- do.call(rbind, lapply(c(0.5, 1), function(level) {

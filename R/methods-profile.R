@@ -66,6 +66,7 @@ profile.gradglm <- function(fitted, which = NULL, alpha = 0.01, maxsteps = 10, d
   check_gradglm(fitted, fun, "fitted")
   stop_if_path(fitted, fun)
   stop_if_network(fitted, fun, "a profile")
+  if (!length(fitted$coefficients)) abort(fun, "the fit has no coefficients to profile")
   profiled <- .profilable(fitted, names(fitted$coefficients))
   if (!length(profiled)) {
     abort(fun, "the profile is for GLM fits and the location coefficients of other likelihoods, ",

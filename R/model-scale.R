@@ -229,6 +229,7 @@ robust_start <- function(x, y, weights, b, tol = 1e-6) {
   # (without names, the engine reads y and the weights where they lie: no copies)
   y <- as.double(unname(y))
   weights <- as.double(unname(weights))
+  if (!length(b)) return(b)  # (no location coefficients: nothing to start)
   for (it in 1:20) {
     b0 <- b
     b0[is.na(b0)] <- 0

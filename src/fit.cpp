@@ -682,8 +682,8 @@ class FitDriver {
     res_.loss = obj_->value_grad(res_.coef, g);
     res_.grad_norm = g.norm();
     res_.converged = true;
-    res_.iter = 1;
-    res_.trace.push_back(TraceRow{1, res_.loss, res_.grad_norm, NAN, res_.seconds()});
+    res_.iter = res_.coef.size() > 0 ? 1 : 0;  // (nothing to solve for y ~ 0)
+    res_.trace.push_back(TraceRow{res_.iter, res_.loss, res_.grad_norm, NAN, res_.seconds()});
   }
 
   // glm's start (one Fisher-scoring step from the family's starting means),
@@ -959,7 +959,8 @@ class FitDriver {
         Rcpp::Named("loglik") = -loss_ * wsum, Rcpp::Named("cov") = Rcpp::wrap(cov_),
         Rcpp::Named("cov_kind") = cov_kind_, Rcpp::Named("grad_norm") = res_.grad_norm,
         Rcpp::Named("converged") = res_.converged, Rcpp::Named("diverged") = res_.diverged,
-        Rcpp::Named("iter") = res_.iter + extra_iter_, Rcpp::Named("message") = res_.message,
+        // (a model with nothing to estimate takes no iteration, glm's start included)
+        Rcpp::Named("iter") = res_.iter + (coef.size() > 0 ? extra_iter_ : 0), Rcpp::Named("message") = res_.message,
         Rcpp::Named("rate_too_large") = res_.rate_too_large,
         Rcpp::Named("best_epoch") = res_.best_epoch >= 0 ? Rcpp::wrap(res_.best_epoch) : R_NilValue,
         Rcpp::Named("trace") = trace_frame(res_.trace, stochastic_ || optimizer_ == "gd", res_.validated));

@@ -275,6 +275,13 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     return res;
   }
   intr.tick(obj.work() * (1.0 + obj.dim()));
+  if (beta.size() == 0) {
+    // nothing to estimate (y ~ 0 with an offset): the loss at the offset, no
+    // iteration (glm.fit's empty model)
+    res.loss = f;
+    res.converged = true;
+    return finish();
+  }
   // Where a pass costs a read of the data (chunks from a database or files),
   // or where the full step is nearly always accepted (near the optimum after
   // chord steps, or as the settings say), the full step's loss, gradient and

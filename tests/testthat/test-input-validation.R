@@ -150,10 +150,8 @@ test_that("zero rows, too many parameters, one-level factors, no response", {
   expect_error(gradglm(~ x, data = d), "gradglm: 'formula'.*response")
   expect_error(gradglm("y ~ x", data = d), "gradglm: 'formula'")
   expect_error(gradglm(data = d), "gradglm: 'formula'")
-  expect_error(gradglm(y ~ 0, data = d), "gradglm:.*no coefficients")
   expect_error(gradglm(y ~ zz, data = d), "gradglm:.*'zz'")
   expect_error(gradglm_fit(matrix(0, 0, 2), numeric()), "gradglm_fit: 'x'.*no rows")
-  expect_error(gradglm_fit(matrix(0, 6, 0), d$y), "gradglm_fit: 'x'.*no columns")
   expect_error(gradglm_fit(X, d$y[-1]), "gradglm_fit: 'y'.*5.*6")
   expect_snapshot(error = TRUE, {
     gradglm(y ~ x, data = d, subset = x > 100)
