@@ -19,6 +19,19 @@ check_count <- function(v, label, fun, null_ok = FALSE, unit = "") {
         if (null_ok) " or NULL")
 }
 
+# The formula argument: a formula, or one string read as one in `env` (the
+# caller's frame), as glm() reads gradglm("y ~ x").
+model_formula <- function(formula, fun, env) {
+  if (is.character(formula) && length(formula) == 1L && !is.na(formula)) {
+    text <- formula
+    formula <- tryCatch(stats::as.formula(text, env = env),
+                        error = function(e) abort(fun, "'formula' \"", text, "\" is not a model formula: ",
+                                                  conditionMessage(e)))
+  }
+  if (!inherits(formula, "formula")) abort(fun, "'formula' must be a model formula such as y ~ x1 + x2")
+  formula
+}
+
 # first few elements of a character vector, quoted, for messages
 quote_some <- function(x, max = 5L) {
   x <- unique(as.character(x))

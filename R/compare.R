@@ -86,9 +86,9 @@ compare_optimizers <- function(formula, data, family = gaussian(),
                                reps = 1) {
   fun <- "compare_optimizers"
   mc <- match.call(expand.dots = TRUE)
-  if (missing(formula) || !inherits(formula, "formula")) {
-    abort(fun, "'formula' must be a model formula such as y ~ x1 + x2")
-  }
+  if (missing(formula)) abort(fun, "'formula' must be a model formula such as y ~ x1 + x2")
+  formula_expr <- substitute(formula)  # (the call the fits show)
+  formula <- model_formula(formula, fun, parent.frame())
   if (length(formula) != 3L) {
     abort(fun, "'formula' has no response: write it as response ~ terms")
   }
@@ -161,7 +161,7 @@ compare_optimizers <- function(formula, data, family = gaussian(),
   }
   fcall <- as.call(c(list(gradglm), args))
   # the call each fit keeps
-  shown <- list(quote(gradglm), formula = substitute(formula))
+  shown <- list(quote(gradglm), formula = formula_expr)
   if (!missing(data)) shown$data <- substitute(data)
   if (!missing(family)) shown$family <- substitute(family)
   shown <- c(shown, dots)

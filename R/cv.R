@@ -113,9 +113,9 @@ cv_gradglm <- function(formula, data, family = gaussian(), ..., nfolds = 10, fol
                        measure = NULL, penalty = NULL, parallel = FALSE) {
   fun <- "cv_gradglm"
   mc <- match.call()
-  if (missing(formula) || !inherits(formula, "formula")) {
-    abort(fun, "'formula' must be a model formula such as y ~ x1 + x2")
-  }
+  if (missing(formula)) abort(fun, "'formula' must be a model formula such as y ~ x1 + x2")
+  formula_expr <- substitute(formula)  # (the call the fits show)
+  formula <- model_formula(formula, fun, parent.frame())
   if (missing(data)) {
     abort(fun, "'data' is missing: cross-validation splits the rows of a data frame")
   }
@@ -127,7 +127,7 @@ cv_gradglm <- function(formula, data, family = gaussian(), ..., nfolds = 10, fol
   spec$values <- c(list(formula = formula, family = family), spec$values)
   spec$env <- parent.frame()
   spec$data <- data
-  shown <- c(list(quote(gradglm), formula = substitute(formula), data = substitute(data)),
+  shown <- c(list(quote(gradglm), formula = formula_expr, data = substitute(data)),
              if (!missing(family)) list(family = substitute(family)), dots,
              if (!is.null(penalty)) list(penalty = substitute(penalty)))
   if (!is.null(penalty)) {

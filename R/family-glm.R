@@ -53,8 +53,10 @@ binomial_response <- function(y, family, weights, fun, whole = TRUE) {
     weights <- weights * trials
   } else if (is.factor(y)) {
     if (nlevels(y) > 2L) {
-      abort(fun, "a factor response for binomial must have 2 levels; it has ", nlevels(y),
-            " (", quote_some(levels(y)), ")")
+      # glm's reading: the first level is failure, every other one success
+      warn(fun, "the binomial response is a factor of ", nlevels(y), " levels: the first, '", levels(y)[1L],
+           "', is failure and the other ", nlevels(y) - 1L, " success (as glm reads it); ",
+           "for a probability of each class use family = multinomial()")
     }
     y <- as.numeric(y != levels(y)[1L])
   } else if (is.logical(y)) {

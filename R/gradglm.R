@@ -13,9 +13,11 @@
 #' @param formula A model formula, `response ~ terms`, with glm's semantics:
 #'   factors and character columns (with their contrasts), interactions,
 #'   `poly()`, `I()`, `offset()` terms, `0 +` or `- 1` for no intercept. For
-#'   `binomial()` the response may be 0/1, logical, a two-level factor (the
-#'   first level is failure), a proportion with `weights` giving the trials,
-#'   or `cbind(successes, failures)`.
+#'   `binomial()` the response may be 0/1, logical, a factor (the first level
+#'   is failure, every other level success, as glm reads it; with more than
+#'   two levels a warning says so), a proportion with `weights` giving the
+#'   trials, or `cbind(successes, failures)`. The formula may also be given
+#'   as one string, `"y ~ x"`, as glm takes it.
 #' @param data A data frame (or list or environment) holding the variables,
 #'   or data read in chunks, a [gradglm_source()] (a database query, CSV
 #'   files or a function): the same model is then fitted by passes over the
@@ -165,9 +167,8 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
                     model = TRUE, x = FALSE, y = TRUE, contrasts = NULL, sigma = NULL, penalty = NULL, ...) {
   fun <- "gradglm"
   call <- match.call()
-  if (missing(formula) || !inherits(formula, "formula")) {
-    abort(fun, "'formula' must be a model formula such as y ~ x1 + x2")
-  }
+  if (missing(formula)) abort(fun, "'formula' must be a model formula such as y ~ x1 + x2")
+  formula <- model_formula(formula, fun, parent.frame())
   if (length(formula) != 3L) abort(fun, "'formula' has no response: write it as response ~ terms")
   fam <- resolve_family(family, fun)  # early, clear errors
   network <- NULL

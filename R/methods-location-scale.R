@@ -188,7 +188,7 @@
   vars <- all.vars(st)
   missing_vars <- setdiff(vars, names(newdata))
   missing_vars <- missing_vars[!vapply(missing_vars, .pred_is_constant,
-                                       logical(1), env = env)]
+                                       logical(1), env = env, rows = .pred_fit_rows(object))]
   if (length(missing_vars)) {
     abort(fun, "'newdata' is missing variable(s) ", quote_some(missing_vars),
           " of the sigma model")

@@ -360,11 +360,12 @@ predict_aliases <- c(response = "probs")
   off_expr <- object$call$offset
 
   # every variable the predictors (and the offset argument) use must be there;
-  # single numbers defined beside the formula (e.g. a constant k) are allowed
+  # objects beside the formula that are not data (a constant k, the knots of
+  # ns(x, knots = kn), the levels of factor(a, levels = lv)) are taken from there
   vars <- unique(c(all.vars(Terms), all.vars(off_expr)))
   missing_vars <- setdiff(vars, names(newdata))
   missing_vars <- missing_vars[!vapply(missing_vars, .pred_is_constant,
-                                       logical(1), env = env)]
+                                       logical(1), env = env, rows = .pred_fit_rows(object))]
   if (length(missing_vars)) {
     stop("predict.gradglm: 'newdata' is missing variable(s) ",
          paste0("'", missing_vars, "'", collapse = ", "), call. = FALSE)
@@ -441,10 +442,25 @@ predict_aliases <- c(response = "probs")
 }
 
 # Is `name` a single number found from the formula's environment?
-.pred_is_constant <- function(name, env) {
+# Is the formula's variable `name`, missing from newdata, an object beside the
+# formula that is not data: a single number, or any value whose length is not
+# a number of the fit's rows (`rows`)? A variable of the fit's length is its
+# data (gradglm(y ~ x) with x in the workspace), which newdata must give: R's
+# model.frame() would take the fitted rows' values instead, glm's silent
+# mistake.
+.pred_is_constant <- function(name, env, rows = integer()) {
   if (!exists(name, envir = env)) return(FALSE)
   val <- get(name, envir = env)
-  is.numeric(val) && length(val) == 1L
+  if (is.numeric(val) && length(val) == 1L) return(TRUE)
+  (is.atomic(val) || is.list(val)) && !NROW(val) %in% rows
+}
+
+# The numbers of rows the fit's data had: with and without those its
+# na.action took out.
+.pred_fit_rows <- function(object) {
+  n <- c(length(object$prior.weights), length(object$fitted.values), NROW(object$model))
+  n <- n[n > 0L]
+  unique(c(n, n + length(object$na.action)))
 }
 
 # Design for a gradglm_fit() fit: a numeric matrix with the fit's columns.

@@ -57,9 +57,9 @@ perceptron <- function(formula, data, learning_rate = 1, max_epochs = 100, avera
                        subset, na.action = stats::na.omit) {
   fun <- "perceptron"
   call <- match.call()
-  if (missing(formula) || !inherits(formula, "formula") || length(formula) != 3L) {
-    abort(fun, "'formula' must be a model formula such as y ~ x1 + x2")
-  }
+  if (missing(formula)) abort(fun, "'formula' must be a model formula such as y ~ x1 + x2")
+  formula <- model_formula(formula, fun, parent.frame())
+  if (length(formula) != 3L) abort(fun, "'formula' must be a model formula such as y ~ x1 + x2")
   if (!is.numeric(learning_rate) || length(learning_rate) != 1L || !is.finite(learning_rate) || learning_rate <= 0) {
     abort(fun, "'learning_rate' must be a positive number")
   }

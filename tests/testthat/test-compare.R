@@ -277,7 +277,7 @@ test_that("plot uses the trace's time column, or spreads the time evenly", {
 })
 
 test_that("bad arguments give errors that name the argument", {
-  expect_error(compare_optimizers("mpg ~ wt", data = mtcars),
+  expect_error(compare_optimizers(list(1), data = mtcars),
                "compare_optimizers: 'formula' must be a model formula", fixed = TRUE)
   expect_error(compare_optimizers(data = mtcars),
                "compare_optimizers: 'formula' must be a model formula", fixed = TRUE)

@@ -208,7 +208,10 @@ test_that("bad input: clear errors naming the argument", {
   expect_error(cv_gradglm(dist ~ speed, data = cars, measure = "rsq"), "unknown 'measure' 'rsq'")
   expect_error(cv_gradglm(dist ~ speed, data = as.list(cars)), "'data' must be a data frame")
   expect_error(cv_gradglm(dist ~ speed), "'data' is missing")
-  expect_error(cv_gradglm("dist ~ speed", data = cars), "'formula' must be a model formula")
+  expect_error(cv_gradglm(1, data = cars), "'formula' must be a model formula")
+  # (a string is read as a formula, as glm() reads it)
+  expect_equal(cv_gradglm("dist ~ speed", data = cars, foldid = rep(1:5, 10))$summary,
+               cv_gradglm(dist ~ speed, data = cars, foldid = rep(1:5, 10))$summary)
   expect_error(cv_gradglm(dist ~ speed, data = cars, penalty = "lassoo"),
                "'penalty' must be NULL or a specification")
   wts <- runif(50)

@@ -68,7 +68,12 @@ test_that("NA and NaN go through na.action, as in glm", {
 test_that("a response outside the family's support is an error", {
   expect_error(gradglm(y ~ x, data = d, family = binomial), "gradglm:.*binomial.*\\[0, 1\\]")
   expect_error(gradglm(I(b - 0.5) ~ x, data = d, family = binomial), "gradglm:.*binomial.*\\[0, 1\\]")
-  expect_error(gradglm(factor(k %% 3) ~ x, data = d, family = binomial), "gradglm:.*factor.*2 levels")
+  # a factor of more levels is read as glm reads it, the first level failure, with a warning
+  # (before: an error)
+  d3 <- transform(d, f3 = factor(k %% 3))
+  expect_warning(f3 <- gradglm(f3 ~ x, data = d3, family = binomial),
+                 "factor of 3 levels: the first, '0', is failure and the other 2 success")
+  expect_equal(coef(f3), coef(glm(f3 ~ x, data = d3, family = binomial)), tolerance = 1e-7)
   expect_error(gradglm(cbind(k - 2, 5 - k) ~ x, data = d, family = binomial), "gradglm:.*cbind.*>= 0")
   expect_error(gradglm(cbind(k, k, k) ~ x, data = d, family = binomial), "gradglm:.*2 numeric columns")
   expect_error(gradglm(as.character(b) ~ x, data = d, family = binomial), "gradglm:.*response.*character")
@@ -87,7 +92,6 @@ test_that("a response outside the family's support is an error", {
   expect_warning(gradglm(cbind(k + 0.5, 3) ~ x, data = d, family = binomial), "gradglm: non-integer counts")
   expect_snapshot(error = TRUE, {
     gradglm(y ~ x, data = d, family = binomial)
-    gradglm(factor(k %% 3) ~ x, data = d, family = binomial)
     gradglm(I(k - 1) ~ x, data = d, family = poisson)
   })
 })
@@ -148,7 +152,10 @@ test_that("zero rows, too many parameters, one-level factors, no response", {
   expect_error(gradglm(y ~ x + f, data = d, subset = f == "a"), "gradglm:.*'f'.*single level")
   expect_error(gradglm(y ~ x + g, data = transform(d, g = "z")), "gradglm:.*'g'.*single level")
   expect_error(gradglm(~ x, data = d), "gradglm: 'formula'.*response")
-  expect_error(gradglm("y ~ x", data = d), "gradglm: 'formula'")
+  # (a string is read as a formula, as glm() reads it)
+  expect_equal(coef(gradglm("y ~ x", data = d)), coef(gradglm(y ~ x, data = d)))
+  expect_error(gradglm("y ~ ~", data = d), "gradglm: 'formula' \"y ~ ~\" is not a model formula")
+  expect_error(gradglm(c("y ~ x", "y ~ 1"), data = d), "gradglm: 'formula' must be a model formula")
   expect_error(gradglm(data = d), "gradglm: 'formula'")
   expect_error(gradglm(y ~ zz, data = d), "gradglm:.*'zz'")
   expect_error(gradglm_fit(matrix(0, 0, 2), numeric()), "gradglm_fit: 'x'.*no rows")

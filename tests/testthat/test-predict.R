@@ -304,3 +304,29 @@ test_that("predict(type = \"terms\") and residuals(type = \"partial\") equal glm
   expect_error(predict(fit, type = "terms", terms = "nope"), "'terms' names term\\(s\\) 'nope'")
   expect_error(predict(gradglm_fit(cbind(1, d$z), d$y, family = poisson()), type = "terms"), "needs the model's terms")
 })
+
+test_that("predict() takes objects beside the formula that are not data (knots, breaks, levels), as glm does", {
+  # (each of these was refused as "'newdata' is missing variable(s) 'kn'")
+  kn <- c(15, 20)
+  br <- c(0, 10, 20, 30)
+  lv <- "B"
+  nd <- data.frame(speed = c(10, 22, 5))
+  for (f in list(dist ~ splines::ns(speed, knots = kn), dist ~ cut(speed, breaks = br))) {
+    expect_equal(unname(predict(gradglm(f, data = cars), nd)), unname(predict(glm(f, data = cars), nd)),
+                 tolerance = 1e-10)
+  }
+  f <- breaks ~ relevel(wool, ref = lv) + tension
+  expect_equal(unname(predict(gradglm(f, data = warpbreaks, family = poisson()), warpbreaks[c(1, 40), ])),
+               unname(predict(glm(f, data = warpbreaks, family = poisson()), warpbreaks[c(1, 40), ])),
+               tolerance = 1e-8)
+  # a data vector beside the formula (a fit without 'data') must still come from newdata:
+  # glm would predict the fitted rows' values instead
+  x <- cars$speed
+  y <- cars$dist
+  fit <- gradglm(y ~ x)
+  expect_error(predict(fit, data.frame(z = 1:3)), "'newdata' is missing variable\\(s\\) 'x'")
+  # (also with rows left out for missing values: the vector has the data's length)
+  x[3] <- NA
+  fit <- gradglm(y ~ x)
+  expect_error(predict(fit, data.frame(z = 1:3)), "'newdata' is missing variable\\(s\\) 'x'")
+})
