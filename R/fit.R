@@ -401,10 +401,15 @@ warn_penalised_minibatch <- function(info, optimizer, fun) {
   invisible(TRUE)
 }
 
-warn_not_converged <- function(res, optimizer, fun) {
+# (`network`: Newton's exact steps are not there to recommend)
+warn_not_converged <- function(res, optimizer, fun, network = FALSE) {
   unit <- if (optimizer %in% c("sgd", "adam")) " epochs" else " iterations"
   hint <- if (optimizer %in% c("sgd", "adam")) {
     paste0("; see optimizer = opt_", optimizer, "(max_epochs = , learning_rate = )")
+  } else if (grepl("no step lowers the loss", res$message, fixed = TRUE)) {
+    # (more iterations would not help: the loss is flat to machine precision)
+    if (network) "; optimizer = \"adam\" or another start may get further" else
+      "; optimizer = \"newton\" reaches the optimum"
   } else {
     "; see control = gradglm_control(max_iter = , tol = )"
   }

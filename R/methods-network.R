@@ -118,7 +118,7 @@ design_row_names_of <- function(x, n) {
 
 .net_plot <- function(x, which, explicit, ask, term = NULL, ...) {
   which <- if (!explicit) c("loss", if (.net_small(x$network)) "network") else
-    match.arg(which, .net_plot_choices, several.ok = TRUE)
+    .plot_which(which, .net_plot_choices)
   if (is.null(ask)) ask <- prod(graphics::par("mfcol")) < length(which) && grDevices::dev.interactive()
   .plot_pages(which, ask, function(w) {
     switch(w,

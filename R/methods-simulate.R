@@ -27,9 +27,9 @@
 #' Gaussian and negative binomial with a sigma model), a multinomial or
 #' ordinal model draws each row's class from its fitted probabilities (a
 #' factor); their prior weights count rows in the likelihood and are ignored
-#' with a warning. Quasi-families have no distribution to draw from; several
-#' responses, networks and fits from a chunked source are refused with the
-#' reason.
+#' with a warning. A network (`model = mlp()`) draws in the same way at its
+#' fitted outputs. Quasi-families have no distribution to draw from; several
+#' responses and fits from a chunked source are refused with the reason.
 #'
 #' @param object A `"gradglm"` fit.
 #' @param nsim The number of response vectors.
@@ -53,7 +53,6 @@ simulate.gradglm <- function(object, nsim = 1, seed = NULL, ...) {
   check_gradglm(object, fun)
   stop_if_path(object, fun)
   stop_if_source(object, fun, "simulated responses")
-  stop_if_network(object, fun, "simulated responses")
   check_count(nsim, "'nsim'", fun)
   if (!is.null(seed) && (!is.numeric(seed) || length(seed) != 1L || !is.finite(seed))) {
     abort(fun, "'seed' must be NULL or a single number (for set.seed())")

@@ -201,7 +201,7 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
     abort(fun, "the ", spec$name, " optimizer could not find valid weights (",
           if (nzchar(res$message)) res$message else "non-finite loss", ")")
   }
-  if (!res$converged) warn_not_converged(res, spec$name, fun)
+  if (!res$converged) warn_not_converged(res, spec$name, fun, network = TRUE)
   warn_best_at_start(res, fun)
   cn <- network_weight_names(input_names, net$units, out)
   coef <- stats::setNames(res$coefficients, cn)
@@ -318,6 +318,13 @@ network_null_biases <- function(out, ctx, control, offset_given, y_raw, weights_
     })
   b <- if (is.null(fit0)) NULL else unname(fit0$coefficients)
   if (length(b) != nb || anyNA(b)) b <- numeric(nb)
+  # An estimated df starts at most at 10, the linear model's start: the model
+  # without inputs leaves the signal in its residuals, whose light tails can
+  # put its df at 1e7, where the likelihood is flat in log df and the
+  # network's fit never moves it (a Student-t network stopped at df 3e7,
+  # log-likelihood -131.0, where starting at df 4 reaches -105.0).
+  is_df <- out$names[out$bias] == "log_df"
+  b[is_df] <- pmin(b[is_df], log(10))
   b
 }
 

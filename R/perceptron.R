@@ -187,7 +187,8 @@ predict.gradglm_perceptron <- function(object, newdata = NULL, type = c("class",
 #' @return `x`, invisibly.
 #' @export
 plot.gradglm_perceptron <- function(x, which = c("mistakes", "boundary"), ...) {
-  which <- match.arg(which)
+  which <- .plot_which(if (missing(which)) "mistakes" else which, c("mistakes", "boundary"),
+                       "plot.gradglm_perceptron", several = FALSE)
   if (which == "mistakes") {
     graphics::plot(seq_along(x$mistakes), x$mistakes, type = "b", pch = 19, cex = 0.6, xlab = "Epoch",
                    ylab = "Mistakes", main = "Perceptron: mistakes per epoch", ...)

@@ -47,7 +47,7 @@ void stop_flat(Result& res, const Settings& s, double gnorm_scaled) {
     char buf[320];
     std::snprintf(buf, sizeof buf,
                   "no step lowers the loss although the gradient norm is %.3g (tol %.3g): the loss is flat "
-                  "to machine precision along a badly scaled gradient; optimizer = \"newton\" reaches the optimum",
+                  "to machine precision along a badly scaled gradient",
                   gnorm_scaled, s.tol);
     res.message = buf;
   }

@@ -277,3 +277,44 @@ test_that("a multinomial network near separation warns once, in its own words", 
   # (the separation check of linear predictors is not run on a network's weights)
   expect_identical(seen, "gradglm: fitted probabilities numerically 0 or 1 occurred (some classes may be separated)")
 })
+
+test_that("a Student-t network's estimated df starts where the likelihood is not flat", {
+  # (it started at the fit without inputs, df 3e7 here, where log df has no
+  # gradient: lbfgs stopped there at log-likelihood -131.0 and reported convergence)
+  set.seed(1)
+  n <- 200
+  d <- data.frame(x1 = rnorm(n), x2 = runif(n))
+  d$yt <- sin(2 * d$x1) + d$x2 + 0.3 * rt(n, 3)
+  set.seed(4)
+  f <- suppressWarnings(gradglm(yt ~ x1 + x2, data = d, family = student_t(), model = mlp(4, "tanh"),
+                                optimizer = opt_lbfgs(max_iter = 300)))
+  expect_lt(coef(f)[["log_df:(bias)"]], 3)
+  expect_gt(as.numeric(logLik(f)), -120)
+})
+
+test_that("simulate() draws from a network's fitted distribution; plot() takes numbered plots", {
+  set.seed(3)
+  n <- 400
+  d <- data.frame(x1 = rnorm(n), x2 = runif(n))
+  d$yb <- rbinom(n, 1, plogis(2 * d$x1))
+  d$yc <- rpois(n, exp(d$x2))
+  set.seed(5)
+  fb <- gradglm(yb ~ x1 + x2, data = d, family = binomial(), model = mlp(3, "tanh"))
+  s <- simulate(fb, nsim = 300, seed = 9)
+  expect_identical(dim(s), c(400L, 300L))
+  expect_true(all(unlist(s) %in% c(0, 1)))
+  # (each row's mean draw is its fitted probability, within 5 standard errors)
+  p <- fitted(fb)
+  expect_lt(max(abs(rowMeans(s) - p) / sqrt(p * (1 - p) / 300 + 1e-12)), 5)
+  expect_identical(simulate(fb, nsim = 2, seed = 9), simulate(fb, nsim = 2, seed = 9))
+  fc <- gradglm(yc ~ x1 + x2, data = d, family = poisson(), model = mlp(3, "tanh"))
+  expect_equal(mean(as.matrix(simulate(fc, nsim = 200, seed = 1))), mean(fitted(fc)), tolerance = 0.02)
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_silent(plot(fb, which = 1))
+  expect_error(plot(fb, which = 7), "plot.gradglm: 'which' must be one or more of \"loss\", \"network\", \"effect\"")
+  # a stop where no step lowers the loss does not send a network to Newton
+  msg <- list(message = "no step lowers the loss although the gradient norm is 0.1 (tol 1e-08)", iter = 5L)
+  expect_warning(gradglm:::warn_not_converged(msg, "lbfgs", "gradglm", network = TRUE), "\"adam\" or another start")
+  expect_warning(gradglm:::warn_not_converged(msg, "lbfgs", "gradglm"), "\"newton\" reaches the optimum")
+})
