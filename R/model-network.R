@@ -63,7 +63,9 @@ mlp_activations <- c(identity = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, softplus
 #'   penalises the biases too, as [nnet::nnet()]'s `decay` does (with inputs
 #'   standardised as here, `lambda = 2 * decay / n` for a binomial network
 #'   and `decay / n` for a Gaussian one, whose loss is half the squared
-#'   error, then give nnet's objective divided by `n`).
+#'   error; the objective is then nnet's divided by `n` for the binomial
+#'   network and by `2 * n` for the Gaussian one, nnet's least squares being
+#'   the whole squared error).
 #' @param dropout The share of hidden units dropped (set to 0, the others
 #'   scaled by `1 / (1 - dropout)`) in each training step of `"sgd"` or
 #'   `"adam"`, from 0 (none) up to but not including 1.

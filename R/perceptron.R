@@ -108,6 +108,9 @@ perceptron <- function(formula, data, learning_rate = 1, max_epochs = 100, avera
 # the response as -1 / +1 and the names of the two classes (negative, positive)
 perceptron_classes <- function(y, fun) {
   if (is.null(y)) abort(fun, "'formula' has no response")
+  if (is.atomic(y) && !is.matrix(y) && length(unique(y[!is.na(y)])) == 1L) {
+    abort(fun, "the response has one class only ('", format(y[!is.na(y)][1L]), "'); a perceptron separates two")
+  }
   if (is.factor(y) || is.character(y)) {
     y <- factor(y)
     if (nlevels(y) != 2L) {
@@ -152,6 +155,16 @@ print.gradglm_perceptron <- function(x, digits = max(3L, getOption("digits") - 3
 #' @export
 coef.gradglm_perceptron <- function(object, ...) object$coefficients
 
+#' @importFrom stats nobs
+#' @export
+nobs.gradglm_perceptron <- function(object, ...) length(object$y)
+
+#' @export
+logLik.gradglm_perceptron <- function(object, ...) {
+  abort("logLik.gradglm_perceptron", "a perceptron has no likelihood: it counts mistakes; ",
+        "for a likelihood fit the same formula by gradglm(family = binomial())")
+}
+
 #' Predictions of a perceptron
 #'
 #' @param object A fit by [perceptron()].
@@ -164,7 +177,7 @@ coef.gradglm_perceptron <- function(object, ...) object$coefficients
 predict.gradglm_perceptron <- function(object, newdata = NULL, type = c("class", "score"), ...) {
   type <- .pick_arg(type, c("class", "score"), "type", "predict.gradglm_perceptron")
   if (is.null(newdata)) {
-    s <- object$scores
+    s <- stats::napredict(object$na.action, object$scores)  # (NA for the rows na.exclude left out)
   } else {
     if (!is.data.frame(newdata)) abort("predict.gradglm_perceptron", "'newdata' must be a data frame")
     tt <- stats::delete.response(object$terms)

@@ -84,4 +84,18 @@ test_that("bad perceptron input: clear errors", {
   expect_error(perceptron("y ~ ", data = d), "perceptron: 'formula' \"y ~ \" is not a model formula")
   expect_error(perceptron(y ~ z, data = d), "could not build the model frame")
   expect_error(perceptron(y ~ x, data = d[0, ]), "perceptron: there are no observations")
+  # one class only, however it is coded (before: numbers and logicals "converged")
+  expect_error(perceptron(y ~ x, data = transform(d, y = 1)), "perceptron: the response has one class only \\('1'\\)")
+  expect_error(perceptron(y ~ x, data = transform(d, y = TRUE)), "the response has one class only \\('TRUE'\\)")
+})
+
+test_that("a perceptron pads its predictions under na.exclude and says it has no likelihood", {
+  d <- data.frame(x = c(-2, -1, NA, 1, 2), y = c(0, 0, 1, 1, 1))
+  p <- perceptron(y ~ x, data = d, na.action = na.exclude)
+  expect_identical(as.character(predict(p)), c("0", "0", NA, "1", "1"))
+  expect_true(is.na(predict(p, type = "score")[3]))
+  expect_identical(nobs(p), 4L)
+  expect_error(logLik(p), "logLik.gradglm_perceptron: a perceptron has no likelihood")
+  # (na.omit, the default, leaves the row out)
+  expect_length(predict(perceptron(y ~ x, data = d)), 4L)
 })
