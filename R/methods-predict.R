@@ -170,6 +170,7 @@ predict.gradglm <- function(object, newdata = NULL,
     design <- .pred_new_design(object, newdata, na.action, ...)
     X <- design$x
     na_act <- design$na.action
+    .pred_warn_aliased(object)
     eta <- drop(X[, keep, drop = FALSE] %*% coefs[keep]) + design$offset
     names(eta) <- rownames(X)
     if (!se.fit) {
@@ -221,6 +222,7 @@ predict.gradglm <- function(object, newdata = NULL,
     X <- fitted_x
     na_act <- object$na.action
   } else {
+    .pred_warn_aliased(object)
     design <- .pred_new_design(object, newdata, na.action, ...)
     X <- design$x
     na_act <- design$na.action
@@ -442,6 +444,17 @@ predict_aliases <- c(response = "probs")
 }
 
 # Is `name` a single number found from the formula's environment?
+# New rows of a fit with aliased coefficients (not a penalised fit's
+# unselected ones) are predicted with those taken as 0, which holds only where
+# the new rows keep the fit's linear dependence: predict.lm()'s warning.
+.pred_warn_aliased <- function(object) {
+  al <- object$aliased
+  if (!is.null(object$penalty) || is.null(al) || !any(al)) return(invisible(FALSE))
+  warn("predict.gradglm", "prediction from a rank-deficient fit may be misleading: ",
+       "the aliased coefficient(s) ", quote_some(names(object$coefficients)[al]), " are taken as 0")
+  invisible(TRUE)
+}
+
 # Is the formula's variable `name`, missing from newdata, an object beside the
 # formula that is not data: a single number, or any value whose length is not
 # a number of the fit's rows (`rows`)? A variable of the fit's length is its

@@ -172,7 +172,12 @@ test_that("aliased coefficients are dropped consistently", {
   expect_true(is.na(coef(fit)[["wt2"]]))
   expect_predict_matches(fit, ref)
   nd <- data.frame(wt = c(2, 3), hp = c(100, 200), wt2 = c(4, 6))
-  got <- predict(fit, nd, se.fit = TRUE)
+  # (new rows of a rank-deficient fit warn, as predict.lm's; fitted rows do not)
+  expect_warning(got <- predict(fit, nd, se.fit = TRUE),
+                 "prediction from a rank-deficient fit may be misleading: the aliased coefficient\\(s\\) 'wt2'")
+  expect_warning(predict(fit, nd, type = "terms"), "rank-deficient")
+  expect_silent(predict(fit))
+  expect_silent(predict(gradglm(f, data = d, penalty = ridge(0.1)), nd))
   want <- suppressWarnings(predict(ref, nd, se.fit = TRUE))
   expect_equal(got$fit, want$fit, tolerance = 1e-5)
   expect_equal(got$se.fit, want$se.fit, tolerance = 1e-5)
