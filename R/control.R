@@ -55,7 +55,10 @@
 #' about 1,000 rows; for a network, smaller ones). Each thread sums its own
 #' rows, so fits on different numbers of threads differ by rounding only.
 #' `options(gradglm.threads = 1)` runs everything on the calling thread; a
-#' value other than one whole number of 1 or more is an error.
+#' value other than one whole number of 1 or more is an error. A process
+#' forked from the R session (the workers of [parallel::mclapply()] or of
+#' future's `multicore` plan) fits on one thread, as OpenMP's threads do not
+#' survive a fork; those workers already share the cores.
 #' @seealso [gradglm()]
 #' @examples
 #' gradglm_control(tol = 1e-10)
@@ -147,5 +150,10 @@ engine_threads <- function() {
   }
   n <- as.integer(v)
   if (nzchar(Sys.getenv("_R_CHECK_LIMIT_CORES_"))) n <- min(n, 2L)
+  # A forked child (mclapply(), future's multicore) inherits the parent's
+  # OpenMP thread pool, which does not survive fork(): a parallel region in
+  # the child waits forever for threads that are not there. It runs on its
+  # own thread.
+  if (!identical(Sys.getpid(), .gradglm_state$pid)) n <- 1L
   n
 }

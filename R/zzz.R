@@ -1,7 +1,12 @@
+# The process that loaded the package: a fork of it (parallel::mclapply(),
+# future's multicore) runs its fits on one thread, see engine_threads().
+.gradglm_state <- new.env(parent = emptyenv())
+
 # Registrations with suggested packages, made when they are loaded: the
 # autoplot() methods for ggplot2, sandwich's estfun() and bread(), emmeans'
 # recover_data() and emm_basis(), and the parsnip engine.
 .onLoad <- function(libname, pkgname) {
+  .gradglm_state$pid <- Sys.getpid()
   .register_autoplot()
   .register_sandwich()
   .register_emmeans()

@@ -12,4 +12,8 @@ test_that("the contrasts argument works as in glm and is reused by predict", {
                tolerance = 1e-8)
   expect_error(gradglm(breaks ~ wool, data = warpbreaks, contrasts = "contr.sum"),
                "gradglm: 'contrasts' must be a named list")
+  # a contrast for a variable not in the model is ignored with glm's warning (before: silently)
+  expect_warning(f2 <- gradglm(breaks ~ wool, data = warpbreaks, contrasts = list(wool = "contr.sum", zz = "contr.sum")),
+                 "variable\\(s\\) 'zz' named in 'contrasts' are not in the model")
+  expect_equal(coef(f2), coef(gradglm(breaks ~ wool, data = warpbreaks, contrasts = list(wool = "contr.sum"))))
 })

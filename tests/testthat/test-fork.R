@@ -1,0 +1,30 @@
+# A fit in a process forked from the session, after a fit on two threads in
+# the session: OpenMP's thread pool does not survive fork(), and a parallel
+# region in the child waited forever (the child hung in libgomp).
+
+test_that("a forked child fits on one thread instead of hanging", {
+  skip_on_os("windows")
+  skip_if_not(capabilities("fork"))
+  old <- options(gradglm.threads = 2L)
+  on.exit(options(old))
+  set.seed(3)
+  n <- 60000
+  X <- matrix(rnorm(n * 5), n)
+  d <- as.data.frame(X)
+  d$y <- rbinom(n, 1, plogis(X %*% c(1, -1, 0.5, 0, 0)))
+  f <- gradglm(y ~ ., data = d, family = binomial())  # (two threads here: the pool exists)
+  job <- parallel::mcparallel({
+    c(gradglm:::engine_threads(), coef(gradglm(y ~ ., data = d, family = binomial())))
+  })
+  res <- parallel::mccollect(job, wait = FALSE, timeout = 60)
+  if (is.null(res)) {
+    # (still running after a minute: the hang; stop the child, fail the test)
+    tools::pskill(job$pid)
+    parallel::mccollect(job, wait = TRUE)
+  }
+  expect_false(is.null(res), label = "the forked fit finished within 60 s")
+  got <- res[[1]]
+  expect_identical(got[[1]], 1)  # (one thread in the child)
+  expect_equal(unname(got[-1]), unname(coef(f)), tolerance = 1e-10)
+  expect_identical(gradglm:::engine_threads(), 2L)  # (the session keeps its threads)
+})
