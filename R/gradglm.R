@@ -255,12 +255,6 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   check_factor_levels(mf, mt, fun)
   check_offset_terms(mf, mt, fun)
   mt <- assume_intercept(mt, fam, fun)
-  absent <- setdiff(names(contrasts), names(mf))
-  if (length(absent)) {
-    # (model.matrix()'s warning, which glm gives)
-    warn(fun, "variable(s) ", quote_some(absent), " named in 'contrasts' are not in the model: ",
-         "their contrasts are ignored")
-  }
 
   Y <- stats::model.response(mf, "any")
   X <- tryCatch(design_from_frame(mt, mf, contrasts),

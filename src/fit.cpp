@@ -588,7 +588,12 @@ class FitDriver {
           if (m_.offsets[r]) Zc.col(r) -= MapVec(m_.offsets[r], n);
       }
       const MatRef Z = any_offset ? MatRef(Zc) : MatRef(Y);
-      if (n >= 50000 && n >= 20 * X.cols() && seminormal_fit(X, W_, Z, threads_, B_exact_, cov_)) {
+      // (the semi-normal equations where they pay: many rows, or a wide
+      // design, whose QR costs about 4 times their Gram matrix; either falls
+      // back to the QR when X is not clearly of full rank)
+      const Index p = X.cols();
+      const bool seminormal = (n >= 50000 && n >= 20 * p) || (p >= 200 && n >= 2 * p);
+      if (seminormal && seminormal_fit(X, W_, Z, threads_, B_exact_, cov_)) {
         aliased_[0].assign(X.cols(), false);
       } else {
         aliased_[0] = qr_fit(X, W_, Z, rank_tol_, threads_, B_exact_, cov_);
