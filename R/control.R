@@ -53,7 +53,10 @@
 #' (`"sgd"`, `"adam"`) share a batch's rows between the threads when the batch
 #' is large enough to pay for it (for a linear model on 50 columns, a batch of
 #' about 1,000 rows; for a network, smaller ones). Each thread sums its own
-#' rows, so fits on different numbers of threads differ by rounding only.
+#' rows, so fits on different numbers of threads differ by rounding only at
+#' an optimum; a fit stopped before it (a network's at its iteration limit,
+#' whose path through a non-convex loss the rounding can change) can differ
+#' more, as it can between two starts.
 #' `options(gradglm.threads = 1)` runs everything on the calling thread; a
 #' value other than one whole number of 1 or more is an error. A process
 #' forked from the R session (the workers of [parallel::mclapply()] or of
