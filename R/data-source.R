@@ -375,7 +375,10 @@ source_open <- function(src, pass, fun = "gradglm") {
         }
       }
     },
-    dbi = if (!is.null(reader <- sqlite_native_open(src))) {
+    dbi = if (!is.null(reader <- {
+      check_dbi_connection(src, fun)
+      sqlite_native_open(src)
+    })) {
       # (an SQLite file: read by the package's reader, see sqlite_native_open())
       close <- function() {
         if (!closed) sqlite_reader_close(reader)
@@ -803,4 +806,16 @@ schema_frame <- function(schema) {
            factor = factor(character(0), levels = schema$levels[[v]], ordered = v %in% schema$ordered_columns))
   })
   structure(stats::setNames(cols, schema$columns), class = "data.frame", row.names = integer(0))
+}
+
+# A database source's connection must still be open: a fit saved with
+# saveRDS() and read back in another session keeps a connection object whose
+# link to the database is gone (its queries failed with "bad_weak_ptr").
+check_dbi_connection <- function(src, fun) {
+  ok <- tryCatch(isTRUE(DBI::dbIsValid(src$con)), error = function(e) FALSE)
+  if (!ok) {
+    abort(fun, "the source's database connection is no longer valid (closed, or the fit was saved and read ",
+          "back in another session): connect again and give gradglm_source() the new connection")
+  }
+  invisible(TRUE)
 }

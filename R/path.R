@@ -23,6 +23,11 @@ path_core <- function(res, ctx, cn, penalty, pen) {
   } else {
     2 * wsum * res$null_loss
   }
+  if (deviance_loss && !(null_dev > 0) && (is.null(pen$lambda) || length(pen$lambda) > 1L)) {
+    # (glmnet refuses these too: its path would explain -Inf of nothing)
+    abort(ctx$fun, "the model without predictors fits the response exactly (null deviance 0: every response ",
+          "is the same), so a regularization path has nothing to explain")
+  }
   if (!all(res$converged)) {
     warn(ctx$fun, "coordinate descent did not converge at lambda = ", format(res$lambda[!res$converged][1L]),
          " (", res$message, "); see tol and max_sweeps of the penalty")

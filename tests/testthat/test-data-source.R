@@ -1422,11 +1422,12 @@ test_that("an SQLite file is read by the package's reader as DBI reads it; other
     on.exit(DBI::dbDisconnect(ext), add = TRUE)
     expect_false(own_reader(ext))
   }
-  # a source on a closed connection fails as it does through DBI
+  # a source on a closed connection says so, whichever reader it has
   closed <- DBI::dbConnect(RSQLite::SQLite(), path)
   src_closed <- gradglm_source(closed, "d", chunk_size = 400)
   DBI::dbDisconnect(closed)
-  expect_error(gradglm(yb ~ x1, data = src_closed, family = binomial()), "query of the 1st pass failed")
+  expect_error(gradglm(yb ~ x1, data = src_closed, family = binomial()),
+               "the source's database connection is no longer valid")
 })
 
 test_that("the first pass keeps the order of levels that the source gives or the chunks' ordered factors have", {
@@ -1620,4 +1621,20 @@ test_that("empty chunks, in the middle or at the end, do not count as a change o
   b <- gradglm(cnt ~ x + g, data = d, family = poisson())
   expect_equal(coef(a), coef(b), tolerance = 1e-8)
   expect_gt(a$source$passes, 2L)
+})
+
+test_that("a database source whose connection is gone says so", {
+  skip_if_not_installed("DBI")
+  skip_if_not_installed("RSQLite")
+  d <- chunk_data()
+  db <- temp_path(".sqlite")
+  con <- DBI::dbConnect(RSQLite::SQLite(), db)
+  DBI::dbWriteTable(con, "rows", d)
+  src <- gradglm_source(con, "rows", chunk_size = 60)
+  fit <- gradglm(y ~ x1, data = src, family = poisson())
+  # (a fit saved and read back in another session holds such a connection: its
+  # queries failed with "bad_weak_ptr")
+  DBI::dbDisconnect(con)
+  expect_error(predict(fit, newdata = src), "the source's database connection is no longer valid")
+  expect_error(gradglm(y ~ x1, data = src, family = poisson()), "the source's database connection is no longer valid")
 })

@@ -589,3 +589,15 @@ test_that("penalised Laplace fits (exact lasso, ridge and elastic net) and a swe
                  "coordinate descent did not converge")
   expect_false(f$converged)
 })
+
+test_that("a path on a response the null model fits exactly is refused, as glmnet refuses it", {
+  # (before: five lambdas near 3e-9, each explaining -Inf of the null deviance)
+  set.seed(1)
+  d <- data.frame(x1 = rnorm(50), x2 = rnorm(50), y = 0, yg = 3)
+  msg <- "the model without predictors fits the response exactly \\(null deviance 0"
+  expect_error(gradglm(y ~ x1 + x2, data = d, family = binomial(), penalty = lasso()), msg)
+  expect_error(gradglm(yg ~ x1 + x2, data = d, penalty = lasso()), msg)
+  # (a single lambda is still a fit: every slope 0)
+  f <- gradglm(y ~ x1 + x2, data = d, family = binomial(), penalty = lasso(0.1))
+  expect_equal(unname(coef(f)[-1]), c(0, 0))
+})
