@@ -226,6 +226,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   mf <- match.call(expand.dots = FALSE)
   keep <- match(c("formula", "data", "subset", "weights", "offset"), names(mf), 0L)
   mf <- mf[c(1L, keep)]
+  mf$formula <- formula  # (the formula read from a string has the caller's environment)
   mf$drop.unused.levels <- FALSE  # dropped below, after the na.action
   mf$na.action <- quote(stats::na.pass)
   mf[[1L]] <- quote(stats::model.frame)

@@ -154,6 +154,8 @@ test_that("zero rows, too many parameters, one-level factors, no response", {
   expect_error(gradglm(~ x, data = d), "gradglm: 'formula'.*response")
   # (a string is read as a formula, as glm() reads it)
   expect_equal(coef(gradglm("y ~ x", data = d)), coef(gradglm(y ~ x, data = d)))
+  # (in the caller's environment, not in model.frame()'s frame, which the fit would keep alive)
+  expect_identical(environment(formula(gradglm("y ~ x", data = d))), environment())
   expect_error(gradglm("y ~ ~", data = d), "gradglm: 'formula' \"y ~ ~\" is not a model formula")
   expect_error(gradglm(c("y ~ x", "y ~ 1"), data = d), "gradglm: 'formula' must be a model formula")
   expect_error(gradglm(data = d), "gradglm: 'formula'")
