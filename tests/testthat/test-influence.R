@@ -99,3 +99,21 @@ test_that("a gradglm_fit() fit says that it keeps no design matrix, and confint(
   expect_equal(confint(fit), confint(fit, method = "wald"))
   expect_error(confint(fit, method = "profile"), "cannot be rebuilt")
 })
+
+test_that("leverages take the Cholesky route where the design is well conditioned and the QR where not, both glm's", {
+  set.seed(21)
+  n <- 400
+  d <- data.frame(x1 = rnorm(n), x2 = rnorm(n))
+  d$y <- rpois(n, exp(0.3 + 0.4 * d$x1))
+  ctl <- glm.control(epsilon = 1e-14, maxit = 100)
+  for (ill in c(FALSE, TRUE)) {
+    # (ill: x2 within 1e-4 of x1, a scaled Cholesky pivot below 1e-3: the QR, as glm's)
+    if (ill) d$x2 <- d$x1 + 1e-4 * rnorm(n)
+    f <- gradglm(y ~ x1 + x2, data = d, family = poisson(), control = gradglm_control(tol = 1e-14))
+    g <- glm(y ~ x1 + x2, data = d, family = poisson(), control = ctl)
+    expect_equal(unname(hatvalues(f)), unname(hatvalues(g)), tolerance = if (ill) 1e-6 else 1e-10, label = ill)
+    expect_equal(unname(cooks.distance(f)), unname(cooks.distance(g)), tolerance = if (ill) 1e-4 else 1e-8,
+                 label = ill)
+    expect_equal(unname(dfbeta(f)), unname(dfbeta(g)), tolerance = if (ill) 1e-3 else 1e-8, label = ill)
+  }
+})
