@@ -77,6 +77,10 @@ fit_model <- function(spec) {
     .Call(`_gradglm_fit_model`, spec)
 }
 
+full_rank_cholesky <- function(G, margin) {
+    .Call(`_gradglm_full_rank_cholesky`, G, margin)
+}
+
 glm_sums <- function(y, mu, w, trials, dist, null_mu, threads = 1L, deviance = TRUE) {
     .Call(`_gradglm_glm_sums`, y, mu, w, trials, dist, null_mu, threads, deviance)
 }

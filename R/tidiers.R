@@ -485,7 +485,7 @@ augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link
   p <- ncol(X)
   hat <- numeric(n)
   q <- NULL
-  xtwx_inv <- NULL
+  ch <- NULL
   if (p > 0L) {
     A <- X * sqrt(w)
     # The leverages h = diag(A (A'A)^-1 A') from the Cholesky factor of the
@@ -494,13 +494,11 @@ augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link
     # where the QR and its explicit Q (stats' qr.Q()) took over half of
     # hatvalues()'s 1.9 s at n = 1e6, p = 10 (glm's: 0.34 s). Else the QR, as
     # glm's.
-    G <- crossprod(A)
-    s <- 1 / sqrt(diag(G))
-    L <- if (all(is.finite(s))) tryCatch(chol(G * outer(s, s)), error = function(e) NULL)
-    if (!is.null(L) && min(diag(L))^2 > 1e-6) {
-      Z <- backsolve(L, t(A) * s, transpose = TRUE)
+    # (the engine's own test, full_rank_cholesky(): pivots above 1e-3)
+    ch <- full_rank_cholesky(crossprod(A), 1e-3)
+    if (!is.null(ch)) {
+      Z <- backsolve(ch$R, t(A) * ch$s, transpose = TRUE)
       hat <- colSums(Z^2)
-      xtwx_inv <- chol2inv(L) * outer(s, s)
     } else {
       q <- qr(A)
       Q <- qr.Q(q)[, seq_len(q$rank), drop = FALSE]
@@ -536,8 +534,12 @@ augment.gradglm <- function(x, data = NULL, newdata = NULL, type.predict = "link
     # stats::lm.influence() gives it for glm: the least-squares formula on
     # the weighted design with the deviance residuals,
     # (X'WX)^-1 x_i sqrt(w_i) d_i / (1 - h_i)
-    if (is.null(xtwx_inv)) {
-      xtwx_inv <- if (is.null(q)) matrix(0, 0, 0) else chol2inv(qr.R(q))[order(q$pivot), order(q$pivot), drop = FALSE]
+    xtwx_inv <- if (!is.null(ch)) {
+      chol2inv(ch$R) * outer(ch$s, ch$s)
+    } else if (!is.null(q)) {
+      chol2inv(qr.R(q))[order(q$pivot), order(q$pivot), drop = FALSE]
+    } else {
+      matrix(0, 0, 0)
     }
     step <- ifelse(hat < 1, sqrt(w) * dev_res / (1 - hat), 0)
     step[!used] <- 0

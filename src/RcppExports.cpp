@@ -255,6 +255,18 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// full_rank_cholesky
+SEXP full_rank_cholesky(const Eigen::Map<Eigen::MatrixXd>& G, double margin);
+RcppExport SEXP _gradglm_full_rank_cholesky(SEXP GSEXP, SEXP marginSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type G(GSEXP);
+    Rcpp::traits::input_parameter< double >::type margin(marginSEXP);
+    rcpp_result_gen = Rcpp::wrap(full_rank_cholesky(G, margin));
+    return rcpp_result_gen;
+END_RCPP
+}
 // glm_sums
 Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVector& mu, const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu, int threads, bool deviance);
 RcppExport SEXP _gradglm_glm_sums(SEXP ySEXP, SEXP muSEXP, SEXP wSEXP, SEXP trialsSEXP, SEXP distSEXP, SEXP null_muSEXP, SEXP threadsSEXP, SEXP devianceSEXP) {
@@ -495,6 +507,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_network_eta", (DL_FUNC) &_gradglm_network_eta, 4},
     {"_gradglm_network_value_grad", (DL_FUNC) &_gradglm_network_value_grad, 6},
     {"_gradglm_fit_model", (DL_FUNC) &_gradglm_fit_model, 1},
+    {"_gradglm_full_rank_cholesky", (DL_FUNC) &_gradglm_full_rank_cholesky, 2},
     {"_gradglm_glm_sums", (DL_FUNC) &_gradglm_glm_sums, 8},
     {"_gradglm_fit_perceptron", (DL_FUNC) &_gradglm_fit_perceptron, 1},
     {"_gradglm_progress_demo", (DL_FUNC) &_gradglm_progress_demo, 3},

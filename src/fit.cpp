@@ -1084,3 +1084,16 @@ Rcpp::List fit_model(Rcpp::List spec) {
   FitDriver fit(spec);
   return fit.run();
 }
+
+// The engine's test that a Gram matrix G (a cross-product, full and
+// symmetric) is clearly of full rank, for R: NULL when it is not, else the
+// upper Cholesky factor R (R'R = S G S) and the scales s of S = diag(s), so
+// that G^-1 = S (R'R)^-1 S (the influence measures' leverages and inverse).
+// [[Rcpp::export]]
+SEXP full_rank_cholesky(const Eigen::Map<Eigen::MatrixXd>& G, double margin) {
+  if (G.rows() != G.cols()) Rcpp::stop("full_rank_cholesky: the matrix is not square");
+  MatrixXd L;
+  VectorXd s;
+  if (!gradglm::scaled_gram_cholesky(G, margin, &L, &s)) return R_NilValue;
+  return Rcpp::List::create(Rcpp::Named("R") = Rcpp::wrap(MatrixXd(L.transpose())), Rcpp::Named("s") = Rcpp::wrap(s));
+}

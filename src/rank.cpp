@@ -85,15 +85,22 @@ std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, i
   return aliased;
 }
 
-bool gram_clearly_full_rank(const MatrixXd& G, double margin) {
+bool scaled_gram_cholesky(const MatrixXd& G, double margin, MatrixXd* L, VectorXd* s) {
   const VectorXd d = G.diagonal().cwiseSqrt();
-  if (!(d.minCoeff() > 0.0)) return false;
+  if (G.cols() == 0 || !(d.minCoeff() > 0.0) || !d.allFinite()) return false;
+  const VectorXd inv = d.cwiseInverse();
   const MatrixXd Gs = G.selfadjointView<Eigen::Lower>();
-  const MatrixXd C = d.cwiseInverse().asDiagonal() * Gs * d.cwiseInverse().asDiagonal();
+  const MatrixXd C = inv.asDiagonal() * Gs * inv.asDiagonal();
   Eigen::LLT<MatrixXd> llt(C);
   if (llt.info() != Eigen::Success) return false;
-  const MatrixXd L = llt.matrixL();
-  return L.diagonal().minCoeff() > margin;
+  if (!(llt.matrixLLT().diagonal().minCoeff() > margin)) return false;
+  if (L) *L = llt.matrixL();
+  if (s) *s = inv;
+  return true;
+}
+
+bool gram_clearly_full_rank(const MatrixXd& G, double margin) {
+  return scaled_gram_cholesky(G, margin, nullptr, nullptr);
 }
 
 std::vector<Index> kept_columns(const std::vector<bool>& aliased) {

@@ -39,6 +39,11 @@ std::vector<bool> detect_aliased(const Design& X, const VecRef& w, double tol, i
 // information, so the full design is then of full rank as well.
 bool gram_clearly_full_rank(const MatrixXd& G, double margin);
 
+// The same test, keeping what it computed: when G is clearly of full rank,
+// L (lower) is the Cholesky factor of S G S, S = diag(s) scaling G to a unit
+// diagonal (s = 1 / sqrt(diag(G))), so that G^-1 = S (L L')^-1 S.
+bool scaled_gram_cholesky(const MatrixXd& G, double margin, MatrixXd* L, VectorXd* s);
+
 // the positions of the columns that are not aliased
 std::vector<Index> kept_columns(const std::vector<bool>& aliased);
 
