@@ -140,7 +140,9 @@ bool seminormal_fit(const Design& X, const VecRef& W, const MatRef& Z, int threa
     for (int t = 1; t < T; ++t) g[0] += g[t];
     const MatrixXd d = solve(g[0]);
     B += d;
-    const double rel = d.cwiseAbs().maxCoeff() / B.cwiseAbs().maxCoeff();
+    // (a correction of exactly 0 has settled, also where B is 0: a response of zeros)
+    const double step = d.cwiseAbs().maxCoeff();
+    const double rel = step == 0.0 ? 0.0 : step / B.cwiseAbs().maxCoeff();
     settled = rel <= 4 * eps || (rel >= prev / 8 && rel <= floor_rel);
     prev = rel;
   }
