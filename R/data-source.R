@@ -69,7 +69,17 @@
 #'   column in each chunk; not when the file puts its numbers in quotes);
 #'   a first chunk whose columns change type further on is read again with
 #'   its classes guessed, and its classes serve the later chunks. Not when
-#'   `colClasses` or `numerals` is given. A file whose header is one field
+#'   `colClasses` or `numerals` is given. A later chunk with a number in
+#'   quotes in a numeric column is read again (from the file's start), that
+#'   column as text converted to numbers from there on: a number in quotes
+#'   is that number, as [utils::read.csv()] of the whole file reads it. Text
+#'   in a column that is numeric in the file's first chunk is an error that
+#'   names the column and its row (read.csv() of the whole file would read
+#'   the column as text): give the column's type in `colClasses` (as in
+#'   `colClasses = c(id = "character")`). A column of `TRUE` and `FALSE` in
+#'   some chunks (also written `T`, `true`, ...) and text in others is text,
+#'   its `TRUE` and `FALSE` levels as written, as read.csv() of the whole
+#'   file reads it. A file whose header is one field
 #'   short (row names written by `write.table()`) has its first column taken
 #'   for row names, as `read.csv()` does, in every chunk; `row.names` may
 #'   give the number of such a column in a file with a full header.
@@ -310,12 +320,59 @@ source_open <- function(src, pass, fun = "gradglm") {
       classes <- NULL  # (the file's column classes: from its first records, or its first chunk)
       row_col <- NULL  # (the position of the file's column of row names, if it has one)
       done_file <- TRUE
+      file_k <- 0L  # (the chunks of the current file read so far)
       where <- ""  # (" (file name)", for the messages about the current file)
       encoding <- if (is.null(src$read_args$fileEncoding)) getOption("encoding") else src$read_args$fileEncoding
       close <- function() {
         if (!is.null(con)) try(base::close(con), silent = TRUE)
         con <<- NULL
         closed <<- TRUE
+      }
+      # A later chunk whose reading failed in the file's numeric columns
+      # (scan() reads no field in quotes as a number: a writer may quote some
+      # fields, or every field from some row on), read again: the file opened
+      # again and its chunks before this one skipped (read as they were, their
+      # fields not kept), then this chunk read with those columns as text,
+      # converted as read.csv() converts them (a number in quotes is that
+      # number). A column that is not numeric is an error that names it and
+      # its row; the columns of the field that failed are read as text (and
+      # converted) in the file's later chunks.
+      reread <- function(e) {
+        base::close(con)
+        con <<- NULL
+        con <<- tryCatch(open_file(src$files[file_i], "r", encoding), error = function(e) fail(e, where))
+        num <- which(classes %in% "numeric")
+        skip <- rep("NULL", length(classes))
+        for (i in seq_len(file_k - 1L)) {
+          tryCatch(read_csv_chunk(con, if (i > 1L) header, src$chunk_size, src$read_args, skip, row_col),
+                   error = function(e) fail(e, where))
+        }
+        text <- classes
+        text[num] <- NA_character_
+        chunk <- tryCatch(read_csv_chunk(con, header, src$chunk_size, src$read_args, text, row_col),
+                          error = function(e) fail(e, where))
+        if (is.null(chunk)) fail(e, where)
+        dec <- if (is.null(src$read_args$dec)) "." else src$read_args$dec
+        for (j in num) {
+          x <- chunk[[j]]
+          if ((is.numeric(x) && !is.object(x)) || (is.logical(x) && all(is.na(x))) || blank_text(x)) next
+          i <- first_non_number(as.character(x), dec)
+          fail(simpleError(paste0(
+            "column ", sQuote(names(chunk)[j], FALSE), " is numeric in the file's first chunk but has the value ",
+            dQuote(x[i], FALSE), " in its row ", (file_k - 1) * src$chunk_size + i, " (after the header)",
+            csv_type_hint(src, names(chunk)[j]))), where)
+        }
+        # (the columns that hold the field that failed, where the message
+        # names it: text from here on; else all the numeric ones)
+        field <- sub("^.*got '(.*)'.*$", "\\1", conditionMessage(e))
+        quotes <- strsplit(if (is.null(src$read_args$quote)) "\"" else src$read_args$quote, "")[[1L]]
+        if (nchar(field) >= 2L && substr(field, 1L, 1L) %in% quotes) field <- substr(field, 2L, nchar(field) - 1L)
+        value <- suppressWarnings(utils::type.convert(field, as.is = TRUE, dec = dec))
+        hit <- if (is.numeric(value) && !is.na(value)) {
+          num[vapply(num, function(j) any(chunk[[j]] == value, na.rm = TRUE), NA)]
+        }
+        classes[if (length(hit)) hit else num] <<- NA_character_
+        chunk
       }
       next_chunk <- function() {
         repeat {
@@ -335,12 +392,14 @@ source_open <- function(src, pass, fun = "gradglm") {
               fail(e, where)
             })
             header <<- NULL
+            file_k <<- 0L
             probe <- csv_probe_classes(src$files[file_i], src$read_args, encoding, min(src$chunk_size, 1000L))
             classes <<- probe$classes
             row_col <<- probe$row_col
             done_file <<- FALSE
           }
           k <<- k + 1L
+          file_k <<- file_k + 1L
           # the first chunk in the classes of the file's first records; one
           # with a column whose type changes further on is read again, its
           # classes guessed (as the later chunks are read in the first's)
@@ -358,7 +417,10 @@ source_open <- function(src, pass, fun = "gradglm") {
           }
           if (!first_typed) {
             chunk <- tryCatch(read_csv_chunk(con, header, src$chunk_size, src$read_args, classes, row_col),
-                              error = function(e) fail(e, where))
+                              error = function(e) {
+                                if (is.null(header) || !any(classes %in% "numeric")) fail(e, where)
+                                reread(e)
+                              })
           }
           if (is.null(chunk) || nrow(chunk) < src$chunk_size) done_file <<- TRUE
           if (is.null(chunk) || !nrow(chunk)) {
@@ -530,12 +592,39 @@ read_csv_chunk <- function(con, header, chunk_size, args, classes = NULL, row_co
 # (type.convert()), except that a column whose fields are all blank (or
 # missing) stays text: whether a blank is a level or a missing value is
 # decided by the column's type over the whole file (source_scan()), as
-# read.csv() of the whole file decides it.
+# read.csv() of the whole file decides it. A column read as TRUE and FALSE
+# that was written otherwise (T, true, ...) keeps its text as the attribute
+# "csv_text": where the column is text in another chunk, read.csv() of the
+# whole file reads these as the levels they are written as. (Its blanks stay
+# missing values, where read.csv() of such a file has a level "".)
 csv_convert <- function(x, args) {
   if (all(is.na(x) | x == "") && any(!is.na(x))) return(x)
-  utils::type.convert(x, as.is = !isTRUE(args$stringsAsFactors),
-                      dec = if (is.null(args$dec)) "." else args$dec, na.strings = character(0))
+  y <- utils::type.convert(x, as.is = !isTRUE(args$stringsAsFactors),
+                           dec = if (is.null(args$dec)) "." else args$dec, na.strings = character(0))
+  if (is.logical(y) && !all(x[!is.na(y)] %in% c("TRUE", "FALSE"))) attr(y, "csv_text") <- ifelse(is.na(y), NA, x)
+  y
 }
+
+# the position of the first value of `x` (text) that is not a number
+# (decimal mark `dec`), blanks and NA aside; else of its first value
+first_non_number <- function(x, dec = NULL) {
+  u <- unique(x[!is.na(x) & nzchar(trimws(x))])
+  number <- vapply(u, function(s) {
+    is.numeric(utils::type.convert(s, as.is = TRUE, dec = if (is.null(dec)) "." else dec, na.strings = character(0)))
+  }, NA)
+  match(c(u[!number], x)[1L], x)
+}
+
+# what a message about a column `v` of mixed types says to do
+csv_type_hint <- function(source, v) {
+  if (!identical(source$kind, "csv")) return(": give it one type in every chunk")
+  paste0(" (read.csv() of the whole file reads the column as text): correct the file, or give the column's type, ",
+         "as in gradglm_source(..., colClasses = c(", v, " = \"character\"))")
+}
+
+# the text of a logical column of a chunk, as levels: as written in a CSV
+# file (csv_convert()), else as.character()
+logical_text <- function(x) if (is.null(attr(x, "csv_text"))) as.character(x) else attr(x, "csv_text")
 
 # a text column whose every value is blank or missing (its type is that of
 # the column's other chunks)
@@ -686,6 +775,9 @@ scan_source <- function(source, columns, rows, fun) {
   unused <- list()    # per factor column: values only in rows the model frames drop
   declared <- list()  # the declared levels of factor columns, in their order
   ordered <- list()   # per factor column: whether every chunk has it as an ordered factor
+  truth <- list()     # per logical column: the first chunk with TRUE or FALSE
+  truth_levels <- list()  # and their levels, as written, for a column that is text in another chunk
+  truth_unused <- list()  # (as `unused`)
   given <- source$levels  # (the user's levels: their order, and no others)
   chunks <- source_each(source, function(chunk, k) {
     if (is.null(cols)) {
@@ -715,11 +807,35 @@ scan_source <- function(source, columns, rows, fun) {
               "numeric, logical, character or factor")
       }
       old <- if (is.null(types)) NA_character_ else types[v]
-      if (is.na(old) || (old == "logical" && type != "logical")) {
-        # (a column that is all NA in a chunk reads as logical there)
+      if (is.na(old) || (old == "logical" && type == "factor") ||
+          (old == "logical" && type != "logical" && is.null(truth[[v]]))) {
+        # (a column that is all NA in a chunk reads as logical there; one of
+        # TRUE and FALSE in some chunks and text in others is text, its
+        # logical chunks' values levels as written: as read.csv() of the
+        # whole file, or rbind() of the chunks, reads it)
         types[v] <<- type
-      } else if (old != type && !(type == "logical" && all(is.na(x)))) {
+      } else if (old == "logical" && type != "logical") {
+        # (TRUE and FALSE in an earlier chunk, numbers in this one)
+        abort(fun, "column ", sQuote(v, FALSE), " is logical (TRUE/FALSE) in chunk ", truth[[v]], " but ", type,
+              " in chunk ", k, csv_type_hint(source, v))
+      } else if (old == "numeric" && type == "factor") {
+        # (a CSV file's numeric column: read as text in its chunks after one
+        # with a number in quotes, or where its first record has one)
+        text <- as.character(x)
+        abort(fun, "column ", sQuote(v, FALSE), " is numeric in earlier chunks but has the value ",
+              dQuote(text[first_non_number(text, source$read_args$dec)], FALSE), " in chunk ", k,
+              csv_type_hint(source, v))
+      } else if (old != type && !(type == "logical" && (all(is.na(x)) || old == "factor"))) {
         abort(fun, "column ", sQuote(v, FALSE), " is ", old, " in earlier chunks but ", type, " in chunk ", k)
+      }
+      if (type == "logical" && !all(is.na(x))) {
+        # (its values as levels, should the column be text in another chunk)
+        if (is.null(truth[[v]])) truth[[v]] <<- k
+        text <- logical_text(x)
+        all_seen <- unique(text[!is.na(text)])
+        seen <- if (is.null(kept)) all_seen else unique(text[!is.na(text) & kept])
+        truth_levels[[v]] <<- union(truth_levels[[v]], seen)
+        truth_unused[[v]] <<- union(truth_unused[[v]], setdiff(all_seen, seen))
       }
       if (type == "factor") {
         # the levels that occur (as model.frame() drops unused ones); a
@@ -743,6 +859,16 @@ scan_source <- function(source, columns, rows, fun) {
   for (v in names(blanks)) {
     # a blank is a level of a text column, else a missing value (as read.csv() of the whole file takes it)
     if (identical(types[[v]], "factor")) levels[[v]] <- union(levels[[v]], "")
+  }
+  for (v in names(truth_levels)[types[names(truth_levels)] == "factor"]) {
+    # (a text column with TRUE and FALSE in some chunks: those are levels)
+    if (!is.null(given[[v]]) && length(new <- setdiff(truth_levels[[v]], given[[v]]))) {
+      abort(fun, "column ", sQuote(v, FALSE), " has the level(s) ", quote_some(new), " in chunk ", truth[[v]],
+            " or later that are not among its 'levels'")
+    }
+    levels[[v]] <- union(levels[[v]], truth_levels[[v]])
+    unused[[v]] <- union(unused[[v]], truth_unused[[v]])
+    ordered[[v]] <- FALSE
   }
   order <- list()
   for (v in names(levels)) {
@@ -778,7 +904,8 @@ source_frame <- function(chunk, schema, k, fun = "gradglm") {
     if (type != "factor" && blank_text(x)) out[[v]] <- x <- rep(NA, length(x))
     if (type == "factor") {
       x <- if (is.factor(x)) as.character(x) else x
-      if (is.logical(x) && all(is.na(x))) x <- as.character(x)
+      # (TRUE and FALSE of a column that is text in other chunks: levels, as written)
+      if (is.logical(x)) x <- logical_text(x)
       # (a value only in rows that the model frame drops is not a level: NA)
       new <- setdiff(unique(x[!is.na(x)]), c(schema$levels[[v]], schema$unused[[v]]))
       if (length(new)) {
@@ -793,6 +920,8 @@ source_frame <- function(chunk, schema, k, fun = "gradglm") {
       out[[v]] <- as.double(x)
     } else if (!is.logical(x)) {
       abort(fun, "column ", sQuote(v, FALSE), " is not logical in chunk ", k)
+    } else if (!is.null(attr(x, "csv_text"))) {
+      attr(out[[v]], "csv_text") <- NULL
     }
   }
   out

@@ -166,7 +166,8 @@ test_that("bad sources and failing chunks give clear errors", {
     j <<- j + 1
     switch(j, data.frame(x = c(1, 2)), data.frame(x = c("a", "b")), NULL)
   })
-  expect_error(source_scan(mixed), "'x' is numeric in earlier chunks but factor in chunk 2")
+  expect_error(source_scan(mixed),
+               "'x' is numeric in earlier chunks but has the value \"a\" in chunk 2: give it one type in every chunk")
   # a formula variable that is not a column of the source
   expect_error(gradglm:::source_model(function_source(d, 10), y ~ x1 + nothere), "uses 'nothere', not among")
   # chunks whose rows all have missing values are passed over; none left is an error
@@ -1069,9 +1070,12 @@ test_that("a CSV file's later chunks are read in the classes of its first chunk"
   expect_error(gradglm(y ~ x, data = gradglm_source(csv2, chunk_size = 90), family = binomial()),
                "column 'x' is not numeric in chunk 4")
   utils::write.csv(bad, csv2, row.names = FALSE, quote = 2L)  # (x without quotes: read as numbers)
+  # (before: "scan() expected 'a real', got 'about 3', in a column that is
+  # numeric in the file's first chunk", not naming the column)
   expect_error(gradglm(y ~ x, data = gradglm_source(csv2, chunk_size = 90), family = binomial()),
-               paste0("reading chunk 4 \\(file ", basename(csv2), "\\) of the .* pass failed: .*'about ?3'.*",
-                      "in a column that is numeric in the file's first chunk"))
+               paste0("reading chunk 4 \\(file ", basename(csv2), "\\) of the .* pass failed: column 'x' is numeric ",
+                      "in the file's first chunk but has the value \"about 3\" in its row 350 \\(after the header\\) ",
+                      "\\(read.csv\\(\\) of the whole file reads the column as text\\): .*colClasses = c\\(x = \"character\"\\)"))
   # the first chunk is read in the classes of the file's first 1,000 records;
   # a column that turns to text further on in it has the chunk read again
   n3 <- 3000
@@ -1088,7 +1092,7 @@ test_that("a CSV file's later chunks are read in the classes of its first chunk"
                tolerance = 1e-8)
   # (where the text comes only in a later chunk, that chunk is named, as before)
   expect_error(gradglm(y ~ x + code, data = gradglm_source(csv3, chunk_size = 700), family = binomial()),
-               "reading chunk 3 .* in a column that is numeric in the file's first chunk")
+               "reading chunk 3 .* column 'code' is numeric in the file's first chunk but has the value \"A1\" in its row 1501")
   # (the user's classes are used as given)
   cc <- gradglm(y ~ code, data = gradglm_source(csv, chunk_size = 90, colClasses = c(code = "character")),
                 family = binomial(), control = ctl)
@@ -1605,6 +1609,96 @@ test_that("predict() on a source: na.action is refused with the reason, terms ar
   expect_error(predict(fit, newdata = gradglm_source(empty)), "'newdata': the source returned no rows")
   expect_error(predict(fit, newdata = gradglm_source(empty), output = temp_path(".csv")),
                "'newdata': the source returned no rows")
+})
+
+test_that("a number in quotes in a later chunk of a CSV file's numeric column is that number, as read.csv() reads it", {
+  set.seed(31)
+  n <- 40
+  d <- data.frame(x1 = round(stats::rnorm(n), 4), x2 = round(stats::runif(n), 4), g = sample(c("a", "b"), n, TRUE))
+  d$y <- round(1 + d$x1 - d$x2 + stats::rnorm(n), 4)
+  lines <- c("x1,x2,g,y", sprintf("%s,%s,%s,%s", d$x1, d$x2, d$g, d$y))
+  # (some fields in quotes in later rows: x1 and y in row 11, x2 in row 29,
+  # every field in the last row)
+  lines[12] <- sprintf('"%s",%s,%s,"%s"', d$x1[11], d$x2[11], d$g[11], d$y[11])
+  lines[30] <- sprintf('%s,"%s","%s",%s', d$x1[29], d$x2[29], d$g[29], d$y[29])
+  lines[41] <- sprintf('"%s","%s","%s","%s"', d$x1[40], d$x2[40], d$g[40], d$y[40])
+  csv <- temp_path(".csv")
+  writeLines(lines, csv)
+  whole <- utils::read.csv(csv)
+  expect_identical(vapply(whole, class, ""), c(x1 = "numeric", x2 = "numeric", g = "character", y = "numeric"))
+  b <- gradglm(y ~ x1 + x2 + g, data = rbind(whole, whole))
+  # (before: "reading chunk 3 ... failed: scan() expected 'a real', got '"-0.6893"'")
+  for (size in c(1, 3, 5, 100)) {
+    a <- gradglm(y ~ x1 + x2 + g, data = gradglm_source(c(csv, csv), chunk_size = size, cache = 0))
+    expect_equal(coef(a), coef(b), tolerance = 1e-10)
+  }
+  expect_equal(predict(a, newdata = gradglm_source(csv, chunk_size = 5)), unname(predict(b, newdata = whole)),
+               tolerance = 1e-10)
+  # (with row names and the user's separator and decimal mark)
+  rn <- temp_path(".csv")
+  utils::write.table(d, rn, sep = ";", dec = ",", quote = FALSE)
+  rows <- readLines(rn)
+  rows[20] <- sub(";([^;]*);", ";\"\\1\";", rows[20])
+  expect_match(rows[20], '^19;"-?[0-9,]+";')
+  writeLines(rows, rn)
+  whole_rn <- utils::read.csv(rn, sep = ";", dec = ",")
+  expect_equal(coef(gradglm(y ~ x1 + x2 + g, data = gradglm_source(rn, chunk_size = 4, sep = ";", dec = ","))),
+               coef(gradglm(y ~ x1 + x2 + g, data = whole_rn)), tolerance = 1e-10)
+  # text in a numeric column: an error naming the column, the value and its
+  # row, where it comes before the chunk with the number in quotes or after
+  bad <- lines
+  bad[8] <- sub("^[^,]*", "oops", bad[8])
+  writeLines(bad, csv)
+  expect_error(gradglm(y ~ x1 + x2 + g, data = gradglm_source(csv, chunk_size = 5)),
+               "reading chunk 2 .* column 'x1' is numeric in the file's first chunk but has the value \"oops\" in its row 7")
+  bad <- lines
+  bad[25] <- sub("^[^,]*", "oops", bad[25])
+  writeLines(bad, csv)
+  expect_error(gradglm(y ~ x1 + x2 + g, data = gradglm_source(csv, chunk_size = 5)),
+               "column 'x1' is numeric in earlier chunks but has the value \"oops\" in chunk 5 .*colClasses")
+  # (the user's classes: the column is text, as in read.csv())
+  typed <- gradglm(y ~ x1 + g, data = gradglm_source(csv, chunk_size = 5, colClasses = c(x1 = "character")))
+  expect_equal(coef(typed), coef(gradglm(y ~ x1 + g, data = utils::read.csv(csv, colClasses = c(x1 = "character")))),
+               tolerance = 1e-10)
+})
+
+test_that("TRUE and FALSE in some chunks of a text column are levels as written, as read.csv() reads them", {
+  set.seed(32)
+  write_g <- function(g) {
+    csv <- temp_path(".csv")
+    writeLines(c("g,y", paste(g, round(stats::rnorm(length(g)), 3), sep = ",")), csv)
+    csv
+  }
+  same_fit <- function(csv) {
+    a <- gradglm(y ~ g, data = gradglm_source(csv, chunk_size = 4))
+    b <- gradglm(y ~ g, data = utils::read.csv(csv))
+    expect_identical(names(coef(a)), names(coef(b)))
+    expect_equal(coef(a), coef(b), tolerance = 1e-10)
+  }
+  # (before: "column 'g' has the level(s) 'TRUE', 'FALSE' in chunk 1 that the
+  # first pass did not see")
+  same_fit(write_g(c("T", "F", "T", "F", "a", "b", "T", "F")))
+  same_fit(write_g(c("TRUE", "FALSE", "TRUE", "FALSE", "a", "b", "a", "b")))
+  same_fit(write_g(c("T", "F", "true", "F", "a", "b", "TRUE", "F", "a")))
+  same_fit(write_g(c("a", "b", "a", "a", "T", "F", "T", "F")))
+  expect_identical(source_scan(gradglm_source(write_g(c("T", "F", "T", "F", "a", "b", "T", "F")), chunk_size = 4))$levels,
+                   list(g = sort(c("a", "b", "F", "T"))))
+  # (a column of TRUE and FALSE throughout stays logical)
+  expect_identical(source_scan(gradglm_source(write_g(c("T", "F", "T", "F", "T", "F")), chunk_size = 4))$types,
+                   c(g = "logical", y = "numeric"))
+  # numbers after TRUE and FALSE: an error that says what to do
+  expect_error(gradglm(y ~ g, data = gradglm_source(write_g(c("T", "F", "T", "F", "1.5", "2", "1", "3")), chunk_size = 4)),
+               paste0("column 'g' is logical \\(TRUE/FALSE\\) in chunk 1 but numeric in chunk 2 .*",
+                      "colClasses = c\\(g = \"character\"\\)"))
+  # chunks of a function: logical in some, text in others, as rbind() of the chunks
+  chunks <- list(data.frame(g = c(TRUE, FALSE, TRUE), y = c(1, 2, 4)), data.frame(g = c("a", "b", "a"), y = c(3, 5, 2)),
+                 data.frame(g = c(FALSE, TRUE), y = c(1, 7)))
+  i <- 0
+  src <- gradglm_source(function(reset = FALSE) {
+    if (reset) i <<- 0 else i <<- i + 1
+    if (!reset && i <= length(chunks)) chunks[[i]]
+  })
+  expect_equal(coef(gradglm(y ~ g, data = src)), coef(gradglm(y ~ g, data = do.call(rbind, chunks))), tolerance = 1e-10)
 })
 
 test_that("empty chunks, in the middle or at the end, do not count as a change of the source", {
