@@ -1134,13 +1134,7 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
     p <- tryCatch(do.call(stats::predict, args),
                   error = function(e) abort(fun, "predicting chunk ", k, " failed: ",
                                             sub("^predict.gradglm: ", "", conditionMessage(e))))
-    out <- if (is.list(p) && !is.data.frame(p)) {
-      data.frame(fit = unname(p$fit), se.fit = unname(p$se.fit))
-    } else if (is.matrix(p)) {
-      stats::setNames(as.data.frame(unname(p)), colnames(p))
-    } else {
-      data.frame(fit = if (is.factor(p)) as.character(p) else unname(p))
-    }
+    out <- prediction_columns(p)
     if (to_db && is.null(classes)) {
       # (write.table() puts no number in quotes; the kept columns are
       # guessed, as their type may change from chunk to chunk)
@@ -1155,7 +1149,18 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
     }
     rows <<- rows + nrow(out)
   }, "prediction", fun)
-  if (!rows) abort(fun, "'newdata': the source returned no rows")
+  if (!rows) {
+    # a source of no rows (a CSV file's header alone): no predictions, as
+    # predict.glm() of a data frame of no rows gives none; the columns are
+    # those of every other output (a file of their header alone, an empty
+    # table)
+    out <- source_no_predictions(object, newdata, keep, type, se.fit, dispersion, fun, ...)
+    if (is.null(output)) {
+      parts <- list(out)
+    } else {
+      utils::write.table(out, tmp, sep = ",", row.names = FALSE, qmethod = "double")
+    }
+  }
   if (is.null(output)) {
     res <- do.call(rbind, parts)
     rownames(res) <- NULL
@@ -1171,6 +1176,7 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
   }
   # into the table, in chunks, in one transaction
   DBI::dbWithTransaction(output, {
+    if (!rows) DBI::dbWriteTable(output, table, out, append = TRUE)  # (its columns, no rows)
     con <- open_file(tmp, "r")
     on.exit(close(con), add = TRUE)
     header <- NULL
@@ -1182,6 +1188,42 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
     }
   })
   invisible(output)
+}
+
+# the columns of a prediction `p` that predict_source() writes (a data frame)
+prediction_columns <- function(p) {
+  if (is.list(p) && !is.data.frame(p)) {
+    data.frame(fit = unname(p$fit), se.fit = unname(p$se.fit))
+  } else if (is.matrix(p)) {
+    stats::setNames(as.data.frame(unname(p)), colnames(p))
+  } else {
+    data.frame(fit = if (is.factor(p)) as.character(p) else unname(p))
+  }
+}
+
+# predict_source()'s output for a source of no rows: its columns without
+# rows, those of the prediction of no rows of the fit's own data (the
+# schema's columns for a fit from a source, else the fit's rows), after the
+# `keep` columns (logical, as read.csv() reads a column without values; a
+# CSV file's header must name them)
+source_no_predictions <- function(object, newdata, keep, type, se.fit, dispersion, fun, ...) {
+  if (length(keep) && identical(newdata$kind, "csv")) {
+    header <- tryCatch(names(do.call(utils::read.csv, c(list(newdata$files[1L]), newdata$read_args))),
+                       error = function(e) character(0))
+    absent <- setdiff(keep, header)
+    if (length(absent)) abort(fun, "'keep': column(s) ", quote_some(absent), " not in the source")
+  }
+  args <- list(object, se.fit = se.fit, dispersion = dispersion, ...)
+  if (!is.null(type)) args$type <- type
+  schema <- object$source$schema
+  if (!is.null(schema)) args$newdata <- schema_frame(schema)
+  p <- tryCatch(do.call(stats::predict, args), error = function(e) {
+    abort(fun, "'newdata': the source returned no rows, and a prediction of no rows failed: ",
+          sub("^predict.gradglm: ", "", conditionMessage(e)))
+  })
+  out <- prediction_columns(p)[0L, , drop = FALSE]
+  if (length(keep)) out <- cbind(as.data.frame(stats::setNames(rep(list(logical(0)), length(keep)), keep), optional = TRUE), out)
+  out
 }
 
 # what the methods say where a fit from a chunked source has no row vectors

@@ -75,7 +75,10 @@
 #'   per class for `type = "probs"`; `se.fit` with `se.fit = TRUE`), after
 #'   the source's columns named in `keep` (an identifier, to join them
 #'   back). The output is written only when every chunk has been predicted:
-#'   a failing chunk leaves no file, table rows or temporary files behind.
+#'   a failing chunk leaves no file, table rows or temporary files behind. A
+#'   source of no rows (a CSV file's header alone) has no predictions, as
+#'   [stats::predict.glm()] of a data frame of no rows: a file of the
+#'   columns' header alone, a table of no rows, or predictions of length 0.
 #' @param ... For a [gradglm_fit()] fit with matrix `newdata`: `offset`, the
 #'   offset for the new rows. Otherwise unused.
 #'

@@ -1585,7 +1585,7 @@ test_that("a source that changes between the passes of a fit is an error that sa
                "the source changed during the fit \\(pass [0-9]+\\): it has 700 rows, where the scan of its columns read 600")
 })
 
-test_that("predict() on a source: na.action is refused with the reason, terms are passed on", {
+test_that("predict() on a source: na.action is refused with the reason, terms are passed on, no rows give none", {
   set.seed(8)
   n <- 50
   d <- data.frame(x = runif(n), g = sample(c("a", "b", "c"), n, TRUE))
@@ -1603,12 +1603,33 @@ test_that("predict() on a source: na.action is refused with the reason, terms ar
   a <- predict(fitm, newdata = src, type = "terms", terms = "x")
   b <- predict(fitm, newdata = m, type = "terms", terms = "x")
   expect_equal(unname(unlist(a)), unname(b[, "x"]), tolerance = 1e-12)
-  # a source of a header and no rows (before: "argument is of length zero", or "could not write the file")
+  # a source of a header and no rows: no predictions, as predict.glm() of a
+  # data frame of no rows (first "argument is of length zero", or "could not
+  # write the file"; then the error "'newdata': the source returned no rows")
   empty <- temp_path(".csv")
-  writeLines("x,g,cnt", empty)
-  expect_error(predict(fit, newdata = gradglm_source(empty)), "'newdata': the source returned no rows")
-  expect_error(predict(fit, newdata = gradglm_source(empty), output = temp_path(".csv")),
-               "'newdata': the source returned no rows")
+  writeLines("id,x,g,cnt", empty)
+  none <- gradglm_source(empty, chunk_size = 3)
+  expect_identical(predict(fit, newdata = none), numeric(0))
+  expect_identical(predict(fitm, newdata = none, type = "response"),
+                   unname(predict(stats::glm(cnt ~ x + g, data = m, family = poisson()), newdata = m[0, ],
+                                  type = "response")))
+  expect_identical(predict(fit, newdata = none, se.fit = TRUE), list(fit = numeric(0), se.fit = numeric(0)))
+  out <- temp_path(".csv")
+  expect_identical(predict(fit, newdata = none, output = out, keep = "id"), out)
+  expect_identical(readLines(out), "\"id\",\"fit\"")
+  expect_identical(dim(utils::read.csv(out)), c(0L, 2L))
+  expect_identical(names(predict(fit, newdata = none, se.fit = TRUE, keep = "id")), c("id", "fit", "se.fit"))
+  expect_error(predict(fit, newdata = none, output = out, keep = "ID"), "'keep': column\\(s\\) 'ID' not in the source")
+  mfit <- gradglm(g ~ x, data = m, family = multinomial())
+  expect_identical(names(predict(mfit, newdata = none, type = "probs")), levels(m$g))
+  expect_identical(predict(mfit, newdata = none, type = "class"), character(0))
+  skip_if_not_installed("DBI")
+  skip_if_not_installed("RSQLite")
+  con <- DBI::dbConnect(RSQLite::SQLite(), temp_path(".sqlite"))
+  on.exit(DBI::dbDisconnect(con), add = TRUE)
+  predict(fit, newdata = none, output = con, table = "preds", keep = "id")
+  expect_identical(DBI::dbListFields(con, "preds"), c("id", "fit"))
+  expect_identical(nrow(DBI::dbReadTable(con, "preds")), 0L)
 })
 
 test_that("a number in quotes in a later chunk of a CSV file's numeric column is that number, as read.csv() reads it", {
