@@ -1222,7 +1222,9 @@ source_no_predictions <- function(object, newdata, keep, type, se.fit, dispersio
           sub("^predict.gradglm: ", "", conditionMessage(e)))
   })
   out <- prediction_columns(p)[0L, , drop = FALSE]
-  if (length(keep)) out <- cbind(as.data.frame(stats::setNames(rep(list(logical(0)), length(keep)), keep), optional = TRUE), out)
+  if (length(keep)) {
+    out <- cbind(as.data.frame(stats::setNames(rep(list(logical(0)), length(keep)), keep), optional = TRUE), out)
+  }
   out
 }
 

@@ -1075,7 +1075,8 @@ test_that("a CSV file's later chunks are read in the classes of its first chunk"
   expect_error(gradglm(y ~ x, data = gradglm_source(csv2, chunk_size = 90), family = binomial()),
                paste0("reading chunk 4 \\(file ", basename(csv2), "\\) of the .* pass failed: column 'x' is numeric ",
                       "in the file's first chunk but has the value \"about 3\" in its row 350 \\(after the header\\) ",
-                      "\\(read.csv\\(\\) of the whole file reads the column as text\\): .*colClasses = c\\(x = \"character\"\\)"))
+                      "\\(read.csv\\(\\) of the whole file reads the column as text\\): ",
+                      ".*colClasses = c\\(x = \"character\"\\)"))
   # the first chunk is read in the classes of the file's first 1,000 records;
   # a column that turns to text further on in it has the chunk read again
   n3 <- 3000
@@ -1092,7 +1093,8 @@ test_that("a CSV file's later chunks are read in the classes of its first chunk"
                tolerance = 1e-8)
   # (where the text comes only in a later chunk, that chunk is named, as before)
   expect_error(gradglm(y ~ x + code, data = gradglm_source(csv3, chunk_size = 700), family = binomial()),
-               "reading chunk 3 .* column 'code' is numeric in the file's first chunk but has the value \"A1\" in its row 1501")
+               paste0("reading chunk 3 .* column 'code' is numeric in the file's first chunk but has the value ",
+                      "\"A1\" in its row 1501"))
   # (the user's classes are used as given)
   cc <- gradglm(y ~ code, data = gradglm_source(csv, chunk_size = 90, colClasses = c(code = "character")),
                 family = binomial(), control = ctl)
@@ -1671,7 +1673,8 @@ test_that("a number in quotes in a later chunk of a CSV file's numeric column is
   bad[8] <- sub("^[^,]*", "oops", bad[8])
   writeLines(bad, csv)
   expect_error(gradglm(y ~ x1 + x2 + g, data = gradglm_source(csv, chunk_size = 5)),
-               "reading chunk 2 .* column 'x1' is numeric in the file's first chunk but has the value \"oops\" in its row 7")
+               paste0("reading chunk 2 .* column 'x1' is numeric in the file's first chunk but has the value ",
+                      "\"oops\" in its row 7"))
   bad <- lines
   bad[25] <- sub("^[^,]*", "oops", bad[25])
   writeLines(bad, csv)
@@ -1702,13 +1705,14 @@ test_that("TRUE and FALSE in some chunks of a text column are levels as written,
   same_fit(write_g(c("TRUE", "FALSE", "TRUE", "FALSE", "a", "b", "a", "b")))
   same_fit(write_g(c("T", "F", "true", "F", "a", "b", "TRUE", "F", "a")))
   same_fit(write_g(c("a", "b", "a", "a", "T", "F", "T", "F")))
-  expect_identical(source_scan(gradglm_source(write_g(c("T", "F", "T", "F", "a", "b", "T", "F")), chunk_size = 4))$levels,
-                   list(g = sort(c("a", "b", "F", "T"))))
+  mixed <- gradglm_source(write_g(c("T", "F", "T", "F", "a", "b", "T", "F")), chunk_size = 4)
+  expect_identical(source_scan(mixed)$levels, list(g = sort(c("a", "b", "F", "T"))))
   # (a column of TRUE and FALSE throughout stays logical)
   expect_identical(source_scan(gradglm_source(write_g(c("T", "F", "T", "F", "T", "F")), chunk_size = 4))$types,
                    c(g = "logical", y = "numeric"))
   # numbers after TRUE and FALSE: an error that says what to do
-  expect_error(gradglm(y ~ g, data = gradglm_source(write_g(c("T", "F", "T", "F", "1.5", "2", "1", "3")), chunk_size = 4)),
+  numbers <- gradglm_source(write_g(c("T", "F", "T", "F", "1.5", "2", "1", "3")), chunk_size = 4)
+  expect_error(gradglm(y ~ g, data = numbers),
                paste0("column 'g' is logical \\(TRUE/FALSE\\) in chunk 1 but numeric in chunk 2 .*",
                       "colClasses = c\\(g = \"character\"\\)"))
   # chunks of a function: logical in some, text in others, as rbind() of the chunks
