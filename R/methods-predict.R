@@ -109,6 +109,13 @@ predict.gradglm <- function(object, newdata = NULL,
                             na.action = na.pass, lambda = NULL, output = NULL, table = NULL, keep = NULL,
                             terms = NULL, ...) {
   check_gradglm(object, "predict.gradglm")
+  if (!(is.logical(se.fit) && length(se.fit) == 1L && !is.na(se.fit))) {
+    # (glmnet's name for the lambdas, `s`, is matched to se.fit by R)
+    abort("predict.gradglm", "'se.fit' must be TRUE or FALSE",
+          if (is_path_fit(object) && is.numeric(se.fit)) {
+            " (an argument 's', glmnet's name for the lambdas, is taken for 'se.fit': give them as 'lambda')"
+          })
+  }
   if (!is.function(na.action) && !(is.character(na.action) && length(na.action) == 1L && !is.na(na.action))) {
     abort("predict.gradglm", "'na.action' must be a function such as na.pass or na.omit, or its name")
   }
@@ -120,7 +127,7 @@ predict.gradglm <- function(object, newdata = NULL,
             "predictions have one row per row of the source, NA where a variable is missing")
     }
     return(predict_source(object, newdata, if (missing(type)) NULL else type, se.fit, dispersion, output, table,
-                          keep, terms = terms, ...))
+                          keep, terms = terms, lambda = lambda, ...))
   }
   if (!is.null(output) || !is.null(table) || !is.null(keep)) {
     abort("predict.gradglm", "'output', 'table' and 'keep' are for 'newdata' from a gradglm_source()")
@@ -134,9 +141,6 @@ predict.gradglm <- function(object, newdata = NULL,
   if (is.null(newdata)) stop_if_source(object, "predict.gradglm", "linear predictors")
   if (is_network_fit(object)) {
     return(.net_predict(object, newdata, if (missing(type)) NULL else type, se.fit, na.action, ...))
-  }
-  if (!is.logical(se.fit) || length(se.fit) != 1L || is.na(se.fit)) {
-    stop("predict.gradglm: 'se.fit' must be TRUE or FALSE", call. = FALSE)
   }
   if (!is_glm_fit(object)) {
     m <- type_methods(object)

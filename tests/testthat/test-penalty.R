@@ -254,6 +254,23 @@ test_that("the path object: print, coef and predict at any lambda, plot, and cle
   bf <- gradglm(am ~ ., data = mtcars, family = binomial(), penalty = lasso())
   cl <- predict(bf, newdata = mtcars[1:3, ], lambda = bf$path$lambda[10], type = "class")
   expect_true(all(cl %in% c(0, 1)))
+  # glmnet's `s` is matched to se.fit by R: it said "'se.fit' is not available along a regularization path"
+  expect_error(predict(fit, newdata = mtcars[1:4, ], s = lam[5]),
+               "'se.fit' must be TRUE or FALSE \\(an argument 's', glmnet's name for the lambdas")
+})
+
+test_that("a path predicts at its 'lambda' for newdata from a chunked source", {
+  fit <- gradglm(mpg ~ wt + hp + qsec, data = mtcars, penalty = lasso())
+  lam <- fit$path$lambda[c(4, 9)]
+  csv <- tempfile(fileext = ".csv")
+  on.exit(unlink(csv))
+  utils::write.csv(mtcars, csv, row.names = FALSE)
+  src <- gradglm_source(csv, chunk_size = 7)
+  # (lambda was not passed on: every lambda's column came back)
+  p <- predict(fit, newdata = src, lambda = lam)
+  expect_equal(unname(as.matrix(p)), unname(predict(fit, newdata = mtcars, lambda = lam)), tolerance = 1e-12)
+  p1 <- predict(fit, newdata = src, lambda = lam[2])
+  expect_equal(unname(p1), unname(predict(fit, newdata = mtcars, lambda = lam[2])), tolerance = 1e-12)
 })
 
 test_that("penalty_factor is per term, and 0 leaves a term unpenalised", {
