@@ -135,6 +135,8 @@ NULL
 coef.gradglm <- function(object, complete = TRUE, matrix = FALSE, lambda = NULL, ...) {
   check_gradglm(object, "coef.gradglm")
   if (is_path_fit(object)) {
+    # (glmnet's name for the lambdas: left in `...`, it would give every lambda's coefficients)
+    if ("s" %in% names(list(...))) abort("coef.gradglm", "the lambdas of a regularization path are given as 'lambda', not 's'")
     if (is.null(lambda)) return(object$path$beta)
     .path_check_lambda(lambda, "coef.gradglm")
     out <- .path_coef_at(object$path, lambda)

@@ -255,6 +255,8 @@ test_that("the path object: print, coef and predict at any lambda, plot, and cle
   cl <- predict(bf, newdata = mtcars[1:3, ], lambda = bf$path$lambda[10], type = "class")
   expect_true(all(cl %in% c(0, 1)))
   # glmnet's `s` is matched to se.fit by R: it said "'se.fit' is not available along a regularization path"
+  # (coef() left `s` in its dots and gave every lambda's coefficients)
+  expect_error(coef(fit, s = lam[5]), "given as 'lambda', not 's'")
   expect_error(predict(fit, newdata = mtcars[1:4, ], s = lam[5]),
                "'se.fit' must be TRUE or FALSE \\(an argument 's', glmnet's name for the lambdas")
 })
