@@ -171,6 +171,9 @@ multinomial_model <- function(family, resp, x, fun, symmetric = FALSE) {
        blocks = list(model_block("classes", x, "eta", "logit", "Coefficients", outputs = out, split = TRUE,
                                  output_titles = titles)),
        closed_form = FALSE, offset_predictors = length(out),
+       # (multiply-adds per row of a pass with the curvature: a weighted Gram
+       # matrix of the p columns for each pair of the K predictors; for "auto")
+       curvature_cost = p^2 * length(out) * (length(out) + 1) / 4,
        gauge = if (symmetric && icpt > 0L) (seq_len(L) - 1L) * p + icpt,
        start = function(ctx) {
          # the log-odds of the observed class shares in the intercepts (symmetric:

@@ -285,14 +285,17 @@ as_optimizer_spec <- function(optimizer, fun = "gradglm") {
 }
 
 # the optimizer's name, "auto" resolved: the closed form where the model has
-# one, Newton's method otherwise
-resolve_optimizer <- function(optimizer, model, family, fun = "gradglm") {
+# one; L-BFGS where the model's curvature costs more than L-BFGS's
+# iterations (auto_prefers_lbfgs(), for n rows); Newton's method otherwise
+resolve_optimizer <- function(optimizer, model, family, fun = "gradglm", n = NA) {
   optimizer <- as_optimizer_spec(optimizer, fun)$name
   if (!optimizer %in% optimizers) {
     abort(fun, "unknown optimizer '", optimizer, "'; choose one of ",
           paste0("\"", optimizers, "\"", collapse = ", "))
   }
-  if (optimizer == "auto") optimizer <- if (isTRUE(model$closed_form)) "exact" else "newton"
+  if (optimizer == "auto") {
+    optimizer <- if (isTRUE(model$closed_form)) "exact" else if (auto_prefers_lbfgs(model, n)) "lbfgs" else "newton"
+  }
   if (optimizer == "exact" && !isTRUE(model$closed_form)) {
     what <- if (model$kind == "glm") "" else " (a model with an estimated scale or several parameters)"
     abort(fun, "optimizer = \"exact\" is the closed form of gaussian(link = \"identity\") without a ",
@@ -300,6 +303,29 @@ resolve_optimizer <- function(optimizer, model, family, fun = "gradglm") {
           "use \"newton\", \"lbfgs\" or \"gd\"")
   }
   optimizer
+}
+
+# "auto" between Newton's method and L-BFGS, for a model that states what a
+# pass with its curvature costs (`curvature_cost`, multiply-adds per row; the
+# multinomial's: a weighted Gram matrix of its p columns for each pair of its
+# K predictors, p^2 K (K + 1) / 4, for d = pK coefficients). Both routes end
+# with one such pass (the covariance's; L-BFGS takes a Newton step from it,
+# see remaining_step() in fit.cpp). Before it, Newton's method takes about 5
+# iterations, each a curvature pass over the n rows and a factorisation of
+# the d x d curvature (d^3 / 3); L-BFGS about 6 sqrt(d) iterations (22 at d =
+# 12, 260 at d = 1809 in bench/bench-multinomial.R), each costing about 7d
+# of the curvature's multiply-adds per row (measured, single-threaded: its two
+# or three passes of the loss and gradient, 2d each, run at a lower rate
+# than the Gram matrices). L-BFGS is chosen where it costs less: for n well
+# above d, from d = 1130 (K / (K + 1))^2, about 500 with 3 classes, 720 with
+# 5 and 910 with 10; sooner when the factorisation counts (n near d).
+auto_prefers_lbfgs <- function(model, n) {
+  curv <- model$curvature_cost
+  if (is.null(curv) || !is.finite(n)) return(FALSE)
+  d <- sum(vapply(model$blocks, function(b) length(b$coef_names), 1L))
+  newton <- 5 * (n * curv + d^3 / 3)
+  lbfgs <- 6 * sqrt(d) * 7 * d * n
+  lbfgs < newton
 }
 
 default_max_iter <- function(optimizer, n = NA) {

@@ -190,3 +190,57 @@ for (th in list(list("model_eval, 1 thread", t_e1), list("model_eval, 2 threads"
               if (th[[2]] / t_r <= 1.5) "met" else "NOT met"))
 }
 cat("\n")
+
+# ---------------------------------------------------------------------------
+# optimizer = "auto": Newton's method against L-BFGS over a grid, one thread.
+# n = 1e4 rows by default; GRADGLM_BENCH_GRID=full adds n = 1e3 and 1e5 (about
+# 15 minutes: the largest cell alone takes 5). p predictors (pairwise
+# correlation 0.3) plus an intercept, L classes, d = (p + 1)(L - 1)
+# coefficients; cells with d > n / 2 are left out. Each route's time (median
+# of 3 runs below 1 s, else 1), its coefficients' largest distance from a
+# Newton fit polished to a relative change of 1e-16, in standard errors, the
+# norm of the mean loss's gradient, and what "auto" chose.
+
+grid_n <- if (identical(Sys.getenv("GRADGLM_BENCH_GRID"), "full")) c(1e3, 1e4, 1e5) else 1e4
+options(gradglm.threads = 1L)
+grid_data <- function(n, p, L) {
+  set.seed(1)
+  x <- sqrt(1 - rho) * matrix(rnorm(n * p), n, p) + sqrt(rho) * rnorm(n)
+  X <- cbind(1, x)
+  B <- rbind(seq(-0.4, 0.4, length.out = L - 1L), matrix(rnorm(p * (L - 1L), sd = 0.5 / sqrt(p)), p, L - 1L))
+  eta <- cbind(0, X %*% B)
+  P <- exp(eta - apply(eta, 1L, max))
+  P <- P / rowSums(P)
+  yi <- 1L + rowSums(runif(n) > t(apply(P, 1L, cumsum))[, seq_len(L - 1L), drop = FALSE])
+  list(X = X, yi = yi, y = factor(yi, levels = seq_len(L)))
+}
+grad_norm <- function(g, theta, L) {
+  s <- list(designs = list(g$X), block_design = 0L, block_m = L - 1L, y = as.numeric(g$yi - 1L),
+            weights = rep(1, nrow(g$X)), offsets = list(), likelihood = list(type = "multinomial", classes = L))
+  sqrt(sum(gradglm:::model_eval(s, unname(theta), "none")$gradient^2))
+}
+cat("## optimizer = \"auto\": Newton against L-BFGS (1 thread)\n\n")
+cat("| n | p | L | d | Newton (s) | L-BFGS (s) | Newton / L-BFGS | iterations | coef error / SE",
+    "(Newton, L-BFGS, auto) | gradient (Newton, L-BFGS, auto) | auto |\n")
+cat("|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|\n")
+for (gn in grid_n) for (L in c(3L, 5L, 10L)) for (p in c(5L, 20L, 50L, 100L, 200L)) {
+  d <- (p + 1L) * (L - 1L)
+  if (d > gn / 2) next
+  g <- grid_data(gn, p, L)
+  fit_with <- function(opt) gradglm_fit(g$X, g$y, family = multinomial(), optimizer = opt)
+  tn <- time_it(function() fit_with("newton"), 1L)
+  reps <- if (tn$time < 1) 3L else 1L
+  if (reps > 1L) tn <- time_it(function() fit_with("newton"), reps)
+  tl <- time_it(function() fit_with("lbfgs"), reps)
+  auto <- fit_with("auto")
+  ref <- gradglm_fit(g$X, g$y, family = multinomial(), optimizer = opt_newton(tol = 1e-16, max_iter = 100),
+                     start = coef(tn$value))
+  se <- sqrt(diag(vcov(ref)))
+  fits <- list(tn$value, tl$value, auto)
+  err <- vapply(fits, function(f) max(abs(coef(f) - coef(ref)) / se), 1)
+  gr <- vapply(fits, function(f) grad_norm(g, coef(f), L), 1)
+  cat(sprintf("| %g | %d | %d | %d | %.3f | %.3f | %.2f | %d, %d | %s | %s | %s |\n", gn, p, L, d, tn$time,
+              tl$time, tn$time / tl$time, tn$value$iter, tl$value$iter, paste(fmt(err, 2), collapse = ", "),
+              paste(fmt(gr, 2), collapse = ", "), auto$optimizer))
+}
+cat("\n")

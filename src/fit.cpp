@@ -250,6 +250,7 @@ class FitDriver {
     rank_tol_ = Rcpp::as<double>(control["rank_tol"]);
     subsample_min_ = control.containsElementNamed("subsample_min") ? (Index)Rcpp::as<int>(control["subsample_min"])
                                                                    : std::numeric_limits<int>::max();
+    newton_finish_ = control.containsElementNamed("newton_finish") && Rcpp::as<bool>(control["newton_finish"]);
     threads_ = m_.lik->calls_r() ? 1 : Rcpp::as<int>(control["threads"]);
     if (spec.containsElementNamed("penalty") && !Rf_isNull(spec["penalty"])) read_penalty(spec["penalty"]);
     have_start_ = !Rf_isNull(spec["start"]);
@@ -330,6 +331,7 @@ class FitDriver {
   Rcpp::NumericMatrix eta_r_{0, 0};  // the fit's predictors (n x K), written by its passes
   VectorXd theta0_;
   VectorXd step_;  // remaining_step()
+  bool newton_finish_ = false;  // remaining_step() takes the step (see there)
   Result res_;
   int extra_iter_ = 0;
   double loss_ = NAN;
@@ -920,11 +922,28 @@ class FitDriver {
   // weights span many orders of magnitude, nor does a flat direction of an
   // ill-conditioned curvature: the Newton step H^-1 g left at its estimates
   // (returned for R to judge against the coefficients' scale).
+  // With newton_finish (L-BFGS chosen by optimizer = "auto" in Newton's
+  // place) the step is taken: L-BFGS stops with the coefficients about 1e-6
+  // of a standard error from the optimum, and one Newton step from the
+  // curvature the covariance needs anyway brings them to Newton's accuracy
+  // for a pass of the loss and gradient. It is kept when the loss does not
+  // rise; the step left after it is estimated with the same factor (the
+  // covariance stays that of the curvature before the step, which differs
+  // from the one after it by about the step's relative size).
   void remaining_step(const VectorXd& g, const MatrixXd& H) {
     if (!is_first_order(optimizer_) || stochastic_ || penalised_ || !res_.converged) return;
     Eigen::LLT<MatrixXd> llt(H.selfadjointView<Eigen::Lower>());
     if (llt.info() != Eigen::Success) return;
     step_ = llt.solve(g);
+    if (!newton_finish_ || !step_.allFinite()) return;
+    const VectorXd b = res_.coef - step_;
+    VectorXd g1;
+    const double f = obj_->value_grad(b, g1);
+    if (!(std::isfinite(f) && f <= loss_)) return;
+    res_.coef = b;
+    res_.loss = loss_ = f;
+    res_.grad_norm = g1.norm();
+    step_ = llt.solve(g1);
   }
 
   // 3. Results in the layout of the full designs, the predictors written

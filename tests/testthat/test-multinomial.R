@@ -725,3 +725,77 @@ test_that("through a formula: a character response works and an empty class is w
   expect_warning(fit <- gradglm(Species ~ Sepal.Width, data = ir, family = multinomial()), "'other'.*empty")
   expect_identical(fit$lev, levels(iris$Species))
 })
+
+# ---------------------------------------------------------------------------
+# optimizer = "auto": Newton's method or L-BFGS by their costs
+
+mn_wide_data <- function(n, p, L, seed = 1) {
+  set.seed(seed)
+  x <- sqrt(0.7) * matrix(rnorm(n * p), n, p) + sqrt(0.3) * rnorm(n)
+  X <- cbind(1, x)
+  B <- rbind(seq(-0.4, 0.4, length.out = L - 1L), matrix(rnorm(p * (L - 1L), sd = 0.5 / sqrt(p)), p, L - 1L))
+  eta <- cbind(0, X %*% B)
+  P <- exp(eta - apply(eta, 1L, max))
+  P <- P / rowSums(P)
+  y <- 1L + rowSums(runif(n) > t(apply(P, 1L, cumsum))[, seq_len(L - 1L), drop = FALSE])
+  data.frame(y = factor(paste0("c", y), levels = paste0("c", seq_len(L))), x)
+}
+
+test_that("\"auto\" takes L-BFGS for a multinomial model whose curvature costs more than its iterations", {
+  # the rule, on the multinomial model's own statement of its curvature's cost
+  model_of <- function(p, L) {
+    gradglm:::multinomial_model(multinomial(), list(levels = paste0("c", seq_len(L)), counts = FALSE),
+                                cbind(1, matrix(0, 2L, p)), "gradglm")
+  }
+  pick <- function(n, p, L) gradglm:::resolve_optimizer("auto", model_of(p, L), multinomial(), n = n)
+  expect_identical(pick(1e4, 20, 5), "newton")      # d = 84: Newton's 4 iterations are cheap
+  expect_identical(pick(1e5, 50, 3), "newton")      # d = 102
+  expect_identical(pick(1e5, 200, 10), "lbfgs")     # d = 1809: 1.6 times faster (measured)
+  expect_identical(pick(1e4, 200, 5), "lbfgs")      # d = 804
+  # (explicit choices are kept; the ordinal model states no such cost)
+  expect_identical(gradglm:::resolve_optimizer("newton", model_of(200, 10), multinomial(), n = 1e5), "newton")
+  ord <- list(closed_form = FALSE, blocks = list(list(coef_names = character(2000))))
+  expect_identical(gradglm:::resolve_optimizer("auto", ord, ordinal(), n = 1e5), "newton")
+
+  # in a fit: 1000 rows, 51 columns, 10 classes (459 coefficients, where the
+  # factorisation counts too) against the same rows with 5 columns
+  d <- mn_wide_data(1000, 50, 10)
+  fit <- gradglm(y ~ ., data = d, family = multinomial())
+  expect_identical(fit$optimizer, "lbfgs")  # (before: "newton")
+  expect_identical(gradglm(y ~ X1 + X2 + X3 + X4 + X5, data = d, family = multinomial())$optimizer, "newton")
+})
+
+test_that("\"auto\"'s L-BFGS fit, finished by a Newton step, is Newton's to a tight tolerance", {
+  d <- mn_wide_data(1000, 50, 10)
+  auto <- mn_quiet(gradglm(y ~ ., data = d, family = multinomial()))
+  newton <- gradglm(y ~ ., data = d, family = multinomial(), optimizer = "newton")
+  lbfgs <- gradglm(y ~ ., data = d, family = multinomial(), optimizer = "lbfgs")
+  expect_length(auto$warnings, 0L)
+  fit <- auto$value
+  expect_identical(fit$optimizer, "lbfgs")
+  expect_true(fit$converged)
+  se <- sqrt(diag(vcov(newton)))
+  # coefficients within 1e-9 of a standard error of Newton's (L-BFGS alone
+  # stops about 1e-6 away: its tolerance is on the gradient), and so the
+  # log-likelihood and the predictors
+  expect_lt(max(abs(coef(fit) - coef(newton)) / se), 1e-9)
+  expect_gt(max(abs(coef(lbfgs) - coef(newton)) / se), 1e-8)
+  expect_equal(fit$loglik, newton$loglik, tolerance = 1e-12)
+  expect_equal(fit$linear.predictors, newton$linear.predictors, tolerance = 1e-9)
+  expect_equal(unname(as.matrix(fit$fitted.values)), unname(as.matrix(newton$fitted.values)), tolerance = 1e-9)
+  # the standard errors come from the curvature before the step: within 1e-6
+  expect_lt(max(abs(sqrt(diag(vcov(fit))) / se - 1)), 1e-6)
+  # the predictors are those of the coefficients after the step
+  expect_lt(max(abs(fit$linear.predictors - predict(fit, newdata = d, type = "link"))), 1e-10)
+})
+
+test_that("\"auto\"'s L-BFGS that does not converge is continued by Newton's method", {
+  d <- mn_wide_data(1000, 50, 10)
+  newton <- gradglm(y ~ ., data = d, family = multinomial(), optimizer = "newton")
+  res <- mn_quiet(gradglm(y ~ ., data = d, family = multinomial(), max_iter = 10))
+  fit <- res$value
+  expect_length(res$warnings, 0L)
+  expect_identical(fit$optimizer, "newton")
+  expect_true(fit$converged)
+  expect_equal(coef(fit), coef(newton), tolerance = 1e-8)
+})
