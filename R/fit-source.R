@@ -829,7 +829,7 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   fit <- fit_common(fit, list(iter = res$iterations, converged = res$converged, cov_kind = res$cov_kind,
                               trace = res$trace, message = res$message),
                     model, list(y = NULL, weights = NULL), fam$family, control, spec, name, FALSE, NULL,
-                    m$intercept, s$n_ok, coef, stats::setNames(aliased, cn), cov)
+                    m$intercept, s$n_ok, coef, stats::setNames(aliased, cn), cov, fun = fun)
   fit$terms <- m$terms
   fit$xlevels <- source_xlevels(m$terms, m$schema)
   fit$contrasts <- first$contrasts

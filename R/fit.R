@@ -135,7 +135,8 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
                 model = model)
     nc <- network_core(network, model, ctx, spec, control, penalty, offset_given, y, weights, fun, start)
     fit <- fit_common(nc$fit, nc$res, model, resp, family, control, nc$spec, nc$spec$name,
-                      offset_given, offset, intercept, ctx$n_ok, nc$fit$coefficients, nc$fit$aliased, NULL)
+                      offset_given, offset, intercept, ctx$n_ok, nc$fit$coefficients, nc$fit$aliased, NULL,
+                      fun = fun)
     # the blocks say which parameters the network predicts; its weights are not theirs
     fit$blocks <- lapply(fit$blocks, function(b) utils::modifyList(b, list(coef = integer(0),
                                                                           coef_names = character(0))))
@@ -240,12 +241,15 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
     warn_penalised_minibatch(fit$penalty, optimizer, fun)
   }
   fit_common(fit, res, model, resp, family, control, spec, optimizer, offset_given, offset, intercept, n_ok,
-             coef, aliased, cov)
+             coef, aliased, cov, fun = fun)
 }
 
-# The parts every fitted model has, added to the family's own (`fit`)
+# The parts every fitted model has, added to the family's own (`fit`); and
+# whether it converged: the optimizer's word, unless the fit is degenerate
+# (fit_converged())
 fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, offset_given, offset, intercept,
-                       n_ok, coef, aliased, cov) {
+                       n_ok, coef, aliased, cov, fun = "gradglm") {
+  res$converged <- fit_converged(fit, res, n_ok, aliased, fun)
   cov <- finite_cov(cov, fit$df.residual, fun = "gradglm")
   # (least squares by QR, the exact route, is as accurate as lm's)
   # (a fit stopped at an unbounded likelihood has said so already)
@@ -266,6 +270,64 @@ fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, 
     blocks = describe_blocks(model$blocks),
     prior.weights = resp$weights)
   c(fit, common[setdiff(names(common), names(fit))])
+}
+
+# The one rule on convergence after the optimizer's own stopping rule, for
+# every fit that reaches fit_common() (linear or network, every optimizer, in
+# memory or over a chunked source): a fit is not converged when
+# - its log-likelihood or deviance is not finite (glm.fit stops on a
+#   non-finite deviance): an exact fit of a family with a free scale (one
+#   row, or as many parameters as rows) has a scale estimate of 0 and a
+#   likelihood without a maximum (+Inf; NaN with zero weights), and -Inf or
+#   NaN means fitted means outside the family's range;
+# - a network ends with every unit of a hidden layer constant over the rows
+#   (ReLUs whose input is <= 0 for every row, or zero weights): it predicts
+#   the same for every row, and the gradient in the weights before that
+#   layer is zero, so no optimizer moves it away from the model without
+#   inputs. (Inputs that are themselves constant, one row among them, leave
+#   no better fit: said, but not a failure.)
+# Each is a warning that says what happened and what to try.
+fit_converged <- function(fit, res, n_ok, aliased, fun) {
+  converged <- res$converged
+  bad <- function(v) length(v) == 1L && (is.infinite(v) || is.nan(v))
+  ll <- fit$loglik
+  dev <- fit$deviance
+  net <- fit$network
+  if (bad(ll) || bad(dev)) {
+    what <- if (bad(ll)) "log-likelihood" else "deviance"
+    exact <- isTRUE(dev == 0) || identical(as.numeric(ll), Inf) || identical(as.numeric(dev), -Inf)
+    npar <- sum(!aliased)
+    warn(fun, "the fit has not converged: its ", what, " is ", format(if (bad(ll)) ll else dev),
+         " at the estimates",
+         if (exact) {
+           paste0(": the fitted values reproduce every response exactly (", n_ok, " observation",
+                  if (n_ok != 1) "s", " with non-zero weight for ", npar, " parameter", if (npar != 1) "s",
+                  "), so the scale's estimate is 0 and the likelihood has no maximum; fit more observations ",
+                  "or fewer parameters", if (!is.null(net)) " (a smaller network)")
+         } else {
+           paste0(", so they maximise nothing (fitted means at or beyond the edge of the family's range?); ",
+                  "check the response, offset and link, or supply 'start'")
+         })
+    return(FALSE)
+  }
+  cu <- res$constant_units
+  if (is.null(net) || is.null(cu)) return(converged)
+  if (isTRUE(res$constant_inputs == length(net$input_names))) {
+    warn(fun, "the network's inputs (", quote_some(net$input_names), ") are constant over the ", n_ok,
+         " observation", if (n_ok != 1) "s", " with non-zero weight, so its output (before any offset) is the same ",
+         "for every row: it can only fit the model without inputs")
+    return(converged)
+  }
+  full <- which(cu == net$units)
+  if (!length(full)) return(converged)
+  relu <- identical(net$activation, mlp_activations[["relu"]])
+  warn(fun, "the fit has not converged: every unit of hidden layer ", full[1L], " gives the same value for every ",
+       "row", if (relu) " (dead ReLUs: their input is <= 0 for every row)" else "",
+       ", so the network's output (before any offset) is the same for every row and the gradient of the loss in ",
+       "the weights before that layer is zero: it stopped at the model without inputs, not at a fitted network; ",
+       "try another start (set.seed(), or 'start' without zero weights), a smaller learning rate",
+       if (relu) ", or activation = \"gelu\" or \"softplus\", whose units do not die" else "")
+  FALSE
 }
 
 # The optimizers solve with the curvature itself (X'WX for a GLM), whose

@@ -183,6 +183,7 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
          format(structure(8 * 4 * n_weights, class = "object_size"), units = "auto"),
          " of weights, gradients and optimizer state")
   }
+  start_given <- !is.null(start)
   start <- if (is.null(start)) {
     network_start(net, sizes, out, model, ctx, control, offset_given, y_raw, weights_raw, fun)
   } else {
@@ -199,10 +200,7 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
                              network = spec_net),
                   error = function(e) abort(fun, conditionMessage(e)))
   check_rate(res, spec$name, engine_control$learning_rate, fun)
-  if (!is.finite(res$loss)) {
-    abort(fun, "the ", spec$name, " optimizer could not find valid weights (",
-          if (nzchar(res$message)) res$message else "non-finite loss", ")")
-  }
+  if (!is.finite(res$loss)) abort_network_no_valid_start(res, spec$name, ctx$family, start_given, fun)
   if (!res$converged) warn_not_converged(res, spec$name, fun, network = TRUE)
   warn_best_at_start(res, fun)
   cn <- network_weight_names(input_names, net$units, out)
@@ -228,6 +226,28 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
                                   design_names = design_names(x),
                                   n_weights = length(cn), objective = res$objective))
   list(fit = fit, res = res, spec = spec)
+}
+
+# A network whose loss is not finite where its optimizer ended (at the
+# start: the steps only ever lower a finite loss). Its outputs are any real
+# numbers, which a link with a restricted range (binomial's "log", the
+# "identity" or "inverse" link of a positive family) does not take.
+abort_network_no_valid_start <- function(res, optimizer, family, start_given, fun) {
+  whole_line <- list(binomial = c("logit", "probit", "cloglog", "cauchit"), quasibinomial = c("logit", "probit",
+                     "cloglog", "cauchit"), poisson = "log", quasipoisson = "log", Gamma = "log",
+                     inverse.gaussian = "log")
+  ok <- whole_line[[family$family]]
+  why <- if (start_given) {
+    "the weights given as 'start' give outputs where it is not; supply other weights or none"
+  } else if (!is.null(ok) && !family$link %in% ok) {
+    paste0("the network's outputs are any real numbers, but ", family$family, "()'s '", family$link, "' link ",
+           "gives a valid mean only for some of them; use link = \"", ok[1L], "\", which takes every output, ",
+           "or supply 'start'")
+  } else {
+    "check the response and the offset (their range against the family's), or supply 'start'"
+  }
+  abort(fun, "the ", optimizer, " optimizer could not find valid weights (",
+        if (nzchar(res$message)) res$message else "the loss is not finite", "): ", why)
 }
 
 # Which of the family's K parameters are outputs of the network: those whose

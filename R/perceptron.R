@@ -84,6 +84,15 @@ perceptron <- function(formula, data, learning_rate = 1, max_epochs = 100, avera
   if (!all(is.finite(X))) abort(fun, "the model matrix has non-finite values")
   n <- nrow(X)
   if (n == 0L) abort(fun, "there are no observations (after removing rows with missing values)")
+  # A row whose columns are all 0 (possible without an intercept) has score
+  # x'b = 0 whatever b: a mistake of the rule (y x'b <= 0) whose step is 0, so
+  # the rule can never correct it, although the engine, seeing no step, would
+  # count no mistake there and report convergence.
+  zero <- rowSums(X != 0) == 0
+  if (all(zero)) {
+    abort(fun, "every row of the model matrix is 0, so the score x'b is 0 whatever the coefficients and no ",
+          "rule classifies any row; add an intercept or columns that vary")
+  }
   y01 <- as.numeric(cls$y > 0)
   res <- fit_perceptron(list(designs = list(X), block_design = 0L, block_m = 1L, y = y01, weights = rep(1, n),
                              offsets = list(NULL), likelihood = list(type = "glm", dist = dist_codes[["binomial"]], link = link_codes[["logit"]]),
@@ -93,6 +102,14 @@ perceptron <- function(formula, data, learning_rate = 1, max_epochs = 100, avera
     # (from the zero start the classes do not depend on the rate: it scales every weight)
     abort(fun, "the weights overflowed a double with learning_rate = ", format(learning_rate),
           "; from the zero start the rate only scales the weights, so learning_rate = 1 gives the same classes")
+  }
+  if (any(zero)) {
+    warn(fun, sum(zero), " row", if (sum(zero) > 1) "s" else "", " (", quote_some(rownames(X)[zero]), ") ",
+         if (sum(zero) > 1) "have" else "has", " every column 0, so ", if (sum(zero) > 1) "their" else "its",
+         " score x'b is 0 whatever the coefficients: a mistake that Rosenblatt's rule cannot correct (its step is ",
+         "0), so the fit has not converged; add an intercept (the formula has '0 +' or '- 1')")
+    res$converged <- FALSE
+    res$mistakes <- res$mistakes + sum(zero)
   }
   coef <- stats::setNames(res$coefficients, colnames(X))
   scores <- stats::setNames(res$scores, rownames(X))

@@ -187,11 +187,12 @@ VectorXd network_decays(const Rcpp::List& net, const MlpPredictor& pred) {
 }
 
 // weighted mean and standard deviation of each input column over the rows
-// of positive weight (a constant column gets scale 1)
-void input_moments(const Design& X, const VecRef& w, VectorXd& center, VectorXd& scale) {
+// of positive weight (a constant column gets scale 1, and counts in `constant`)
+void input_moments(const Design& X, const VecRef& w, VectorXd& center, VectorXd& scale, int& constant) {
   const Index n = X.rows(), p = X.cols();
   center.resize(p);
   scale.resize(p);
+  constant = 0;
   double ws = 0.0;
   for (Index i = 0; i < n; ++i) ws += w[i] > 0.0 ? w[i] : 0.0;
   for (Index j = 0; j < p; ++j) {
@@ -206,7 +207,9 @@ void input_moments(const Design& X, const VecRef& w, VectorXd& center, VectorXd&
       }
     const double sd = std::sqrt(v / ws);
     center[j] = m;
-    scale[j] = sd > 1e-12 * (1.0 + std::abs(m)) && std::isfinite(sd) ? sd : 1.0;
+    const bool varies = sd > 1e-12 * (1.0 + std::abs(m)) && std::isfinite(sd);
+    scale[j] = varies ? sd : 1.0;
+    if (!varies) ++constant;
   }
 }
 
@@ -216,10 +219,11 @@ void input_moments(const Design& X, const VecRef& w, VectorXd& center, VectorXd&
 struct NetworkParts {
   Design X;
   VectorXd center, scale, decays;
+  int constant_inputs = 0;
   std::unique_ptr<MlpPredictor> pred;
   NetworkParts(const Rcpp::List& net, Index n, const VecRef& w, const std::vector<const double*>& offsets)
       : X(network_inputs(net, n)) {
-    input_moments(X, w, center, scale);
+    input_moments(X, w, center, scale, constant_inputs);
     pred.reset(new MlpPredictor(network_predictor(net, X, center, scale, offsets)));
     pred->set_dropout(Rcpp::as<double>(net["dropout"]));
     decays = network_decays(net, *pred);
@@ -369,9 +373,11 @@ class FitDriver {
     out["objective"] = res_.loss;
     out["center"] = Rcpp::wrap(nw.center);
     out["scale"] = Rcpp::wrap(nw.scale);
+    out["constant_inputs"] = nw.constant_inputs;
     Rcpp::NumericMatrix eta_r(m_.n, m_.lik->k());
     if (res_.coef.allFinite()) {
-      pred.eta_all(res_.coef, eta_r.begin());
+      // (and the hidden units constant over the rows: a network stuck at the model without inputs)
+      out["constant_units"] = Rcpp::wrap(pred.eta_all_constant_units(res_.coef, W_.data(), eta_r.begin()));
     } else {
       std::fill(eta_r.begin(), eta_r.end(), NA_REAL);
     }

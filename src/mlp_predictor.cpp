@@ -287,4 +287,37 @@ void MlpPredictor::eta_all(const VectorXd& theta, double* out) const {
   eta_all_rows(*this, theta, out);
 }
 
+std::vector<int> MlpPredictor::eta_all_constant_units(const VectorXd& theta, const double* w, double* out) const {
+  set_training(false, 0);
+  prepare(theta);
+  const int L = layers();
+  const Index N = n(), B = block_rows_;
+  std::vector<VectorXd> lo(L), hi(L);
+  for (int l = 0; l < L; ++l) {
+    lo[l] = VectorXd::Constant(units_[l], INFINITY);
+    hi[l] = VectorXd::Constant(units_[l], -INFINITY);
+  }
+  Work wk;
+  VectorXd buf;
+  for (Index s = 0; s < N; s += B) {
+    const Index len = std::min(B, N - s);
+    load(s, len, wk);
+    buf.resize(len * K_);
+    eta(theta, wk, buf.data());
+    for (int k = 0; k < K_; ++k) VMap(out + (Index)k * N + s, len) = CVMap(buf.data() + (Index)k * len, len);
+    for (Index i = 0; i < len; ++i) {
+      if (!(w[s + i] > 0.0)) continue;
+      for (int l = 0; l < L; ++l) {
+        lo[l] = lo[l].cwiseMin(wk.A[l].row(i).transpose());
+        hi[l] = hi[l].cwiseMax(wk.A[l].row(i).transpose());
+      }
+    }
+  }
+  std::vector<int> constant(L, 0);
+  for (int l = 0; l < L; ++l)
+    for (Index j = 0; j < units_[l]; ++j)
+      if (!(hi[l][j] > lo[l][j])) ++constant[l];
+  return constant;
+}
+
 }  // namespace gradglm

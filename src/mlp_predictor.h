@@ -80,6 +80,10 @@ class MlpPredictor {
   void prepare(const VectorXd& theta) const;
   // eta of every row at theta, into out (n x K, column-major)
   void eta_all(const VectorXd& theta, double* out) const;
+  // eta_all() that also counts, per hidden layer, the units whose activation
+  // is the same for every row of positive weight `w` (a ReLU whose input is
+  // <= 0 for every row is one: dead, with a zero gradient)
+  std::vector<int> eta_all_constant_units(const VectorXd& theta, const double* w, double* out) const;
 
   // dropout: a share of hidden units zeroed in passes while `training`
   void set_dropout(double rate) { dropout_ = rate; }

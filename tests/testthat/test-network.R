@@ -192,9 +192,93 @@ test_that("a network with nothing to learn keeps its start (the model without in
   d <- net_data()
   d$c0 <- 1
   set.seed(2)
-  expect_warning(fit <- gradglm(y ~ c0, data = d, model = mlp(3), optimizer = opt_adam(max_epochs = 3)),
-                 "the loss ended above its starting value, so the starting values are returned")
+  expect_warning(expect_warning(
+    fit <- gradglm(y ~ c0, data = d, model = mlp(3), optimizer = opt_adam(max_epochs = 3)),
+    "the loss ended above its starting value, so the starting values are returned"),
+    "the network's inputs \\('c0'\\) are constant over the 60 observations with non-zero weight")
   expect_equal(unname(fitted(fit)), rep(mean(d$y), nrow(d)), tolerance = 1e-6)
+  # (no weights do better there: a full-batch fit that stops at once has converged, and says why it is flat)
+  expect_warning(fit <- gradglm(y ~ c0, data = d, model = mlp(3), optimizer = "lbfgs"),
+                 "can only fit the model without inputs")
+  expect_true(fit$converged)
+})
+
+# Degenerate fits said, not reported as converged (before: converged = TRUE,
+# silently, with logLik Inf, or at the model without inputs)
+net_optimizers <- c("adam", "sgd", "lbfgs", "gd")
+
+test_that("a network fitted exactly (one row) has an infinite log-likelihood and has not converged", {
+  d1 <- data.frame(x = 0.5, y = 1.2)
+  for (opt in net_optimizers) {
+    set.seed(1)
+    expect_warning(fit <- gradglm(y ~ x, data = d1, model = mlp(4), optimizer = opt),
+                   paste0("gradglm: the fit has not converged: its log-likelihood is Inf at the estimates: the ",
+                          "fitted values reproduce every response exactly \\(1 observation with non-zero weight ",
+                          "for 13 parameters\\).*fewer parameters \\(a smaller network\\)"))
+    expect_false(fit$converged, info = opt)
+    expect_identical(as.numeric(logLik(fit)), Inf)
+  }
+  # other families: the network's inputs do not vary over one row, and it says so
+  d1 <- data.frame(x = 0.5, y = 1)
+  set.seed(1)
+  expect_warning(gradglm(y ~ x, data = d1, family = binomial(), model = mlp(4), optimizer = "lbfgs"),
+                 "the network's inputs \\('x'\\) are constant over the 1 observation with non-zero weight")
+})
+
+test_that("dead ReLUs (every unit's input negative for every row) are said, and the fit has not converged", {
+  d <- net_data()
+  # h1 weights 0, biases -100: every unit dead; output weights 1
+  dead <- c(numeric(8), rep(-100, 4), rep(1, 4), 0)
+  msg <- paste0("the fit has not converged: every unit of hidden layer 1 gives the same value for every row ",
+                "\\(dead ReLUs: their input is <= 0 for every row\\).*model without inputs")
+  for (opt in net_optimizers) {
+    expect_warning(fit <- gradglm(y ~ x1 + x2, data = d, model = mlp(4), optimizer = opt, start = dead), msg)
+    expect_false(fit$converged, info = opt)
+    expect_equal(unname(coef(fit)[1:16]), dead[1:16])  # (the gradient there is zero)
+    expect_warning(fit <- gradglm(y ~ x1 + x2, data = d, family = student_t(), model = mlp(4), optimizer = opt,
+                                  start = c(dead, 0, log(5))), msg)
+    expect_false(fit$converged, info = opt)
+  }
+  expect_warning(fit <- gradglm(yb ~ x1 + x2, data = d, family = binomial(), model = mlp(4), start = dead), msg)
+  expect_false(fit$converged)
+  # all weights zero but one (an output weight): every relu's input is 0
+  one <- replace(numeric(17), 13, 1)
+  expect_warning(fit <- gradglm(y ~ x1 + x2, data = d, model = mlp(4), optimizer = "lbfgs", start = one), msg)
+  expect_false(fit$converged)
+  # a dead second layer, named
+  set.seed(1)
+  ok <- coef(suppressWarnings(gradglm(y ~ x1 + x2, data = d, model = mlp(c(4, 3)),
+                                      optimizer = opt_adam(max_epochs = 20))))
+  ok[grep("^h2\\.[0-9]:\\(bias\\)", names(ok))] <- -1e3
+  expect_warning(fit <- gradglm(y ~ x1 + x2, data = d, model = mlp(c(4, 3)), optimizer = "lbfgs", start = ok),
+                 "every unit of hidden layer 2 gives the same value for every row")
+  expect_false(fit$converged)
+  # zero weights with tanh: every unit is tanh(0) for every row, a stationary point
+  expect_warning(fit <- gradglm(y ~ x1 + x2, data = d, model = mlp(4, "tanh"), optimizer = "gd", start = numeric(17)),
+                 "every unit of hidden layer 1 gives the same value for every row, so")
+  expect_false(fit$converged)
+  # a network that learns says none of this
+  set.seed(1)
+  w <- character(0)
+  withCallingHandlers(gradglm(y ~ x1 + x2, data = d, model = mlp(4), optimizer = "lbfgs"),
+                      warning = function(e) {
+                        w <<- c(w, conditionMessage(e))
+                        invokeRestart("muffleWarning")
+                      })
+  expect_false(any(grepl("same value for every row|log-likelihood is", w)))
+})
+
+test_that("a link that takes only some outputs is named when no start is valid", {
+  d <- net_data()
+  set.seed(1)
+  expect_error(gradglm(yb ~ x1, data = d, family = binomial(link = "log"), model = mlp(4)),
+               paste0("the adam optimizer could not find valid weights \\(the loss is not finite at the starting ",
+                      "values\\): the network's outputs are any real numbers, but binomial\\(\\)'s 'log' link gives ",
+                      "a valid mean only for some of them; use link = \"logit\""))
+  # weights given as 'start' are named as the cause
+  expect_error(gradglm(yc ~ x1, data = d, family = poisson(link = "identity"), model = mlp(2), optimizer = "lbfgs",
+                       start = c(numeric(6), -1)),
+               "the weights given as 'start' give outputs where it is not")
 })
 
 test_that("bad network input: clear errors naming the argument", {

@@ -346,3 +346,26 @@ test_that("gd and L-BFGS stopped by a flat loss along a large gradient say they 
   expect_equal(coef(f3), coef(glm(y ~ x, transform(d1, y = y / 1e8), family = Gamma("identity"),
                                   control = glm.control(epsilon = 1e-14, maxit = 100))), tolerance = 1e-6)
 })
+
+test_that("a linear fit with an infinite or NaN log-likelihood has not converged, whichever optimizer", {
+  # (glm() reports converged = TRUE with logLik Inf, AIC -Inf here, silently; so did gradglm)
+  d1 <- data.frame(x = 0.5, y = 1.2)
+  for (opt in c("auto", "newton", "lbfgs", "gd")) {
+    expect_warning(fit <- gradglm(y ~ x, data = d1, optimizer = opt),
+                   paste0("gradglm: the fit has not converged: its log-likelihood is Inf at the estimates: the ",
+                          "fitted values reproduce every response exactly \\(1 observation with non-zero weight ",
+                          "for 1 parameter\\), so the scale's estimate is 0"), info = opt)
+    expect_false(fit$converged)
+    expect_identical(as.numeric(logLik(fit)), Inf)
+  }
+  # one row of positive weight: NaN
+  d <- data.frame(x = 1:5, y = c(2, 1, 4, 3, 5))
+  expect_warning(fit <- gradglm(y ~ 1, data = d, weights = c(1, 0, 0, 0, 0)),
+                 "its log-likelihood is NaN at the estimates: the fitted values reproduce every response exactly")
+  expect_false(fit$converged)
+  expect_warning(fit <- gradglm_fit(cbind(1, 2), 3), "log-likelihood is Inf")
+  expect_false(fit$converged)
+  # a finite log-likelihood, however large, is a fit
+  expect_silent(fit <- gradglm(y ~ x, data = d))
+  expect_true(fit$converged)
+})

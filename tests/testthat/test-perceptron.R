@@ -99,3 +99,19 @@ test_that("a perceptron pads its predictions under na.exclude and says it has no
   # (na.omit, the default, leaves the row out)
   expect_length(predict(perceptron(y ~ x, data = d)), 4L)
 })
+
+test_that("rows whose columns are all 0 cannot be classified: the fit says so and has not converged", {
+  d <- data.frame(x = c(-2, -1, 1, 2, 0), z = c(1, -1, 2, 1, 0), y = c(0, 0, 1, 1, 1))
+  # (before: converged = TRUE with 0 mistakes, and row 5 misclassified at score 0)
+  expect_warning(p <- perceptron(y ~ 0 + x + z, data = d),
+                 paste0("perceptron: 1 row \\('5'\\) has every column 0, so its score x'b is 0 whatever the ",
+                        "coefficients: a mistake that Rosenblatt's rule cannot correct"))
+  expect_false(p$converged)
+  expect_identical(tail(p$mistakes, 1), 1)
+  expect_identical(unname(predict(p, type = "score")[5]), 0)
+  # with an intercept no row is 0
+  expect_true(perceptron(y ~ x + z, data = d)$converged)
+  # every row 0: an error, not a "converged" fit at zero coefficients
+  expect_error(perceptron(y ~ 0 + w, data = transform(d, w = 0)),
+               "perceptron: every row of the model matrix is 0, so the score x'b is 0 whatever the coefficients")
+})
