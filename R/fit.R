@@ -249,7 +249,7 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
 # (fit_converged())
 fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, offset_given, offset, intercept,
                        n_ok, coef, aliased, cov, fun = "gradglm") {
-  res$converged <- fit_converged(fit, res, n_ok, aliased, fun)
+  res[c("converged", "message")] <- fit_converged(fit, res, n_ok, aliased, fun)
   cov <- finite_cov(cov, fit$df.residual, fun = "gradglm")
   # (least squares by QR, the exact route, is as accurate as lm's)
   # (a fit stopped at an unbounded likelihood has said so already)
@@ -286,19 +286,20 @@ fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, 
 #   layer is zero, so no optimizer moves it away from the model without
 #   inputs. (Inputs that are themselves constant, one row among them, leave
 #   no better fit: said, but not a failure.)
-# Each is a warning that says what happened and what to try.
+# Each is a warning that says what happened and what to try. Returns
+# list(converged, message): the fit's message says why it has not converged.
 fit_converged <- function(fit, res, n_ok, aliased, fun) {
-  converged <- res$converged
+  kept <- list(res$converged, res$message)
   bad <- function(v) length(v) == 1L && (is.infinite(v) || is.nan(v))
   ll <- fit$loglik
   dev <- fit$deviance
   net <- fit$network
   if (bad(ll) || bad(dev)) {
-    what <- if (bad(ll)) "log-likelihood" else "deviance"
+    what <- paste0("its ", if (bad(ll)) "log-likelihood" else "deviance", " is ", format(if (bad(ll)) ll else dev),
+                   " at the estimates")
     exact <- isTRUE(dev == 0) || identical(as.numeric(ll), Inf) || identical(as.numeric(dev), -Inf)
     npar <- sum(!aliased)
-    warn(fun, "the fit has not converged: its ", what, " is ", format(if (bad(ll)) ll else dev),
-         " at the estimates",
+    warn(fun, "the fit has not converged: ", what,
          if (exact) {
            paste0(": the fitted values reproduce every response exactly (", n_ok, " observation",
                   if (n_ok != 1) "s", " with non-zero weight for ", npar, " parameter", if (npar != 1) "s",
@@ -308,18 +309,18 @@ fit_converged <- function(fit, res, n_ok, aliased, fun) {
            paste0(", so they maximise nothing (fitted means at or beyond the edge of the family's range?); ",
                   "check the response, offset and link, or supply 'start'")
          })
-    return(FALSE)
+    return(list(FALSE, what))
   }
   cu <- res$constant_units
-  if (is.null(net) || is.null(cu)) return(converged)
+  if (is.null(net) || is.null(cu)) return(kept)
   if (isTRUE(res$constant_inputs == length(net$input_names))) {
     warn(fun, "the network's inputs (", quote_some(net$input_names), ") are constant over the ", n_ok,
          " observation", if (n_ok != 1) "s", " with non-zero weight, so its output (before any offset) is the same ",
          "for every row: it can only fit the model without inputs")
-    return(converged)
+    return(kept)
   }
   full <- which(cu == net$units)
-  if (!length(full)) return(converged)
+  if (!length(full)) return(kept)
   relu <- identical(net$activation, mlp_activations[["relu"]])
   warn(fun, "the fit has not converged: every unit of hidden layer ", full[1L], " gives the same value for every ",
        "row", if (relu) " (dead ReLUs: their input is <= 0 for every row)" else "",
@@ -327,7 +328,8 @@ fit_converged <- function(fit, res, n_ok, aliased, fun) {
        "the weights before that layer is zero: it stopped at the model without inputs, not at a fitted network; ",
        "try another start (set.seed(), or 'start' without zero weights), a smaller learning rate",
        if (relu) ", or activation = \"gelu\" or \"softplus\", whose units do not die" else "")
-  FALSE
+  list(FALSE, paste0("every unit of hidden layer ", full[1L], " gives the same value for every row",
+                     if (relu) " (dead ReLUs)" else ""))
 }
 
 # The optimizers solve with the curvature itself (X'WX for a GLM), whose
