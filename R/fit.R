@@ -275,11 +275,13 @@ fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, 
 # The one rule on convergence after the optimizer's own stopping rule, for
 # every fit that reaches fit_common() (linear or network, every optimizer, in
 # memory or over a chunked source): a fit is not converged when
-# - its log-likelihood or deviance is not finite (glm.fit stops on a
-#   non-finite deviance): an exact fit of a family with a free scale (one
-#   row, or as many parameters as rows) has a scale estimate of 0 and a
-#   likelihood without a maximum (+Inf; NaN with zero weights), and -Inf or
-#   NaN means fitted means outside the family's range;
+# - its deviance is not finite (glm.fit stops on a non-finite deviance), or
+#   its log-likelihood is +Inf or NaN: an exact fit of a family with a free
+#   scale (one row, or as many parameters as rows) has a scale estimate of 0
+#   and a likelihood without a maximum (+Inf; NaN with zero weights). (A
+#   log-likelihood of -Inf beside a finite deviance is glm's Gaussian AIC
+#   with zero prior weights, whose log(0) it counts: glm's value, not a
+#   failed fit.)
 # - a network ends with every unit of a hidden layer constant over the rows
 #   (ReLUs whose input is <= 0 for every row, or zero weights): it predicts
 #   the same for every row, and the gradient in the weights before that
@@ -290,12 +292,13 @@ fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, 
 # list(converged, message): the fit's message says why it has not converged.
 fit_converged <- function(fit, res, n_ok, aliased, fun) {
   kept <- list(res$converged, res$message)
-  bad <- function(v) length(v) == 1L && (is.infinite(v) || is.nan(v))
   ll <- fit$loglik
   dev <- fit$deviance
+  bad_dev <- length(dev) == 1L && (is.infinite(dev) || is.nan(dev))
+  bad_ll <- length(ll) == 1L && (identical(as.numeric(ll), Inf) || is.nan(ll))
   net <- fit$network
-  if (bad(ll) || bad(dev)) {
-    what <- paste0("its ", if (bad(ll)) "log-likelihood" else "deviance", " is ", format(if (bad(ll)) ll else dev),
+  if (bad_ll || bad_dev) {
+    what <- paste0("its ", if (bad_ll) "log-likelihood" else "deviance", " is ", format(if (bad_ll) ll else dev),
                    " at the estimates")
     exact <- isTRUE(dev == 0) || identical(as.numeric(ll), Inf) || identical(as.numeric(dev), -Inf)
     npar <- sum(!aliased)
