@@ -276,9 +276,13 @@ fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, 
 # every fit that reaches fit_common() (linear or network, every optimizer, in
 # memory or over a chunked source): a fit is not converged when
 # - its deviance is not finite (glm.fit stops on a non-finite deviance), or
-#   its log-likelihood is +Inf or NaN: an exact fit of a family with a free
-#   scale (one row, or as many parameters as rows) has a scale estimate of 0
-#   and a likelihood without a maximum (+Inf; NaN with zero weights). (A
+#   a network's log-likelihood is +Inf or NaN: an exact fit of a family with
+#   a free scale (one row, or as many weights as rows) has a scale estimate
+#   of 0 and a likelihood without a maximum (+Inf; NaN with zero weights).
+#   A linear model's exact fit (one row; a constant response; as many
+#   coefficients as rows) is what glm reports as converged, its deviance 0
+#   and its log-likelihood +Inf or NaN (glm's Gaussian AIC counts log(0)):
+#   the coefficients are exact, and the fit keeps its optimizer's word. (A
 #   log-likelihood of -Inf beside a finite deviance is glm's Gaussian AIC
 #   with zero prior weights, whose log(0) it counts: glm's value, not a
 #   failed fit.)
@@ -295,8 +299,9 @@ fit_converged <- function(fit, res, n_ok, aliased, fun) {
   ll <- fit$loglik
   dev <- fit$deviance
   bad_dev <- length(dev) == 1L && (is.infinite(dev) || is.nan(dev))
-  bad_ll <- length(ll) == 1L && (identical(as.numeric(ll), Inf) || is.nan(ll))
   net <- fit$network
+  # (a linear model's exact fit keeps glm's word: converged, its deviance 0)
+  bad_ll <- !is.null(net) && length(ll) == 1L && (identical(as.numeric(ll), Inf) || is.nan(ll))
   if (bad_ll || bad_dev) {
     what <- paste0("its ", if (bad_ll) "log-likelihood" else "deviance", " is ", format(if (bad_ll) ll else dev),
                    " at the estimates")
