@@ -81,6 +81,14 @@ full_rank_cholesky <- function(G, margin) {
     .Call(`_gradglm_full_rank_cholesky`, G, margin)
 }
 
+robust_reweight <- function(x, y, w, b, tol, intercept_only, rank_tol, threads, max_iter = 20L) {
+    .Call(`_gradglm_robust_reweight`, x, y, w, b, tol, intercept_only, rank_tol, threads, max_iter)
+}
+
+hyperplane_scan <- function(x, y, w, need, m) {
+    .Call(`_gradglm_hyperplane_scan`, x, y, w, need, m)
+}
+
 glm_sums <- function(y, mu, w, trials, dist, null_mu, threads = 1L, deviance = TRUE) {
     .Call(`_gradglm_glm_sums`, y, mu, w, trials, dist, null_mu, threads, deviance)
 }

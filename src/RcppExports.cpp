@@ -267,6 +267,40 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// robust_reweight
+Rcpp::NumericVector robust_reweight(SEXP x, Rcpp::NumericVector y, Rcpp::NumericVector w, Rcpp::NumericVector b, double tol, bool intercept_only, double rank_tol, int threads, int max_iter);
+RcppExport SEXP _gradglm_robust_reweight(SEXP xSEXP, SEXP ySEXP, SEXP wSEXP, SEXP bSEXP, SEXP tolSEXP, SEXP intercept_onlySEXP, SEXP rank_tolSEXP, SEXP threadsSEXP, SEXP max_iterSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type y(ySEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type w(wSEXP);
+    Rcpp::traits::input_parameter< Rcpp::NumericVector >::type b(bSEXP);
+    Rcpp::traits::input_parameter< double >::type tol(tolSEXP);
+    Rcpp::traits::input_parameter< bool >::type intercept_only(intercept_onlySEXP);
+    Rcpp::traits::input_parameter< double >::type rank_tol(rank_tolSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    Rcpp::traits::input_parameter< int >::type max_iter(max_iterSEXP);
+    rcpp_result_gen = Rcpp::wrap(robust_reweight(x, y, w, b, tol, intercept_only, rank_tol, threads, max_iter));
+    return rcpp_result_gen;
+END_RCPP
+}
+// hyperplane_scan
+SEXP hyperplane_scan(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y, const Rcpp::NumericVector& w, double need, int m);
+RcppExport SEXP _gradglm_hyperplane_scan(SEXP xSEXP, SEXP ySEXP, SEXP wSEXP, SEXP needSEXP, SEXP mSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Rcpp::NumericMatrix& >::type x(xSEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type w(wSEXP);
+    Rcpp::traits::input_parameter< double >::type need(needSEXP);
+    Rcpp::traits::input_parameter< int >::type m(mSEXP);
+    rcpp_result_gen = Rcpp::wrap(hyperplane_scan(x, y, w, need, m));
+    return rcpp_result_gen;
+END_RCPP
+}
 // glm_sums
 Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVector& mu, const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu, int threads, bool deviance);
 RcppExport SEXP _gradglm_glm_sums(SEXP ySEXP, SEXP muSEXP, SEXP wSEXP, SEXP trialsSEXP, SEXP distSEXP, SEXP null_muSEXP, SEXP threadsSEXP, SEXP devianceSEXP) {
@@ -508,6 +542,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_network_value_grad", (DL_FUNC) &_gradglm_network_value_grad, 6},
     {"_gradglm_fit_model", (DL_FUNC) &_gradglm_fit_model, 1},
     {"_gradglm_full_rank_cholesky", (DL_FUNC) &_gradglm_full_rank_cholesky, 2},
+    {"_gradglm_robust_reweight", (DL_FUNC) &_gradglm_robust_reweight, 9},
+    {"_gradglm_hyperplane_scan", (DL_FUNC) &_gradglm_hyperplane_scan, 5},
     {"_gradglm_glm_sums", (DL_FUNC) &_gradglm_glm_sums, 8},
     {"_gradglm_fit_perceptron", (DL_FUNC) &_gradglm_fit_perceptron, 1},
     {"_gradglm_progress_demo", (DL_FUNC) &_gradglm_progress_demo, 3},

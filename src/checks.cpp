@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "column_scan.h"
+#include "fit_utils.h"
 #include "huge_pages.h"
 
 // Index (1-based) of the first column of x whose elements are all 1, or 0.
@@ -317,20 +318,7 @@ SEXP double_values(SEXP x) {
 // starts' reweighting (R/model-scale.R), taken at each of up to 20 steps.
 // [[Rcpp::export]]
 double abs_median(const Rcpp::NumericVector& r, const Rcpp::NumericVector& w) {
-  const R_xlen_t n = r.size();
-  if (w.size() != n) Rcpp::stop("abs_median: r and w differ in length");
-  std::vector<double> v;
-  v.reserve(n);
-  for (R_xlen_t i = 0; i < n; ++i) {
-    if (!(w[i] > 0.0)) continue;
-    if (std::isnan(r[i])) return NA_REAL;
-    v.push_back(std::abs(r[i]));
-  }
-  const size_t m = v.size();
-  if (m == 0) return NA_REAL;
-  const size_t half = m / 2;
-  std::nth_element(v.begin(), v.begin() + half, v.end());
-  if (m % 2 == 1) return v[half];
-  const double below = *std::max_element(v.begin(), v.begin() + half);
-  return 0.5 * (below + v[half]);
+  if (w.size() != r.size()) Rcpp::stop("abs_median: r and w differ in length");
+  const double m = gradglm::abs_median(r.begin(), w.begin(), (gradglm::Index)r.size());
+  return std::isnan(m) ? NA_REAL : m;
 }

@@ -1122,3 +1122,187 @@ SEXP full_rank_cholesky(const Eigen::Map<Eigen::MatrixXd>& G, double margin) {
   if (!gradglm::scaled_gram_cholesky(G, margin, &L, &s)) return R_NilValue;
   return Rcpp::List::create(Rcpp::Named("R") = Rcpp::wrap(MatrixXd(L.transpose())), Rcpp::Named("s") = Rcpp::wrap(s));
 }
+
+namespace {
+// Weighted least squares of z on X with weights w, as the exact fit computes
+// it (FitDriver::columns()): the semi-normal equations for many rows or a
+// wide design when clearly of full rank, else the QR with glm's rule for
+// aliased columns. The coefficients, 0 for aliased columns (NA in R).
+VectorXd exact_wls(const Design& X, const VecRef& w, const MatRef& z, double rank_tol, int threads) {
+  const Index n = X.rows(), p = X.cols();
+  MatrixXd B, cov;
+  std::vector<bool> aliased(p, false);
+  const bool seminormal = (n >= 50000 && n >= 20 * p) || (p >= 200 && n >= 2 * p);
+  if (!(seminormal && seminormal_fit(X, w, z, threads, B, cov))) aliased = qr_fit(X, w, z, rank_tol, threads, B, cov);
+  VectorXd b = VectorXd::Zero(p);
+  Index k = 0;
+  for (Index j = 0; j < p; ++j)
+    if (!aliased[j]) b[j] = B(k++, 0);
+  return b;
+}
+
+// sum(w[ok] * y[ok]) / sum(w[ok]) over the rows of positive weight, summed in
+// long double as R's sum(); NaN when they weigh nothing
+double weighted_mean(const double* y, const double* w, Index n) {
+  long double s = 0.0L, W = 0.0L;
+  for (Index i = 0; i < n; ++i)
+    if (w[i] > 0.0) {
+      s += (long double)(w[i] * y[i]);
+      W += (long double)w[i];
+    }
+  const double Wd = (double)W;
+  return Wd > 0.0 ? (double)s / Wd : NAN;
+}
+}  // namespace
+
+// The heavy-tailed starts' reweighting (robust_start() in R/model-scale.R):
+// from the coefficients b (NA for aliased columns), up to max_iter steps of
+// least squares with the weights w / (1 + (r / s)^2), r the residuals y - X b
+// and s = 1.4826 median(|r|) over the rows of positive weight, until the
+// coefficients move by at most tol (max|b| + s). The weighted least squares of
+// each step is the exact fit's (the weighted mean for an intercept alone),
+// without R's work between the steps. Aliased coefficients come back as 0;
+// b unchanged when the scale is not positive and finite, the previous step's
+// when one is not finite.
+// [[Rcpp::export]]
+Rcpp::NumericVector robust_reweight(SEXP x, Rcpp::NumericVector y, Rcpp::NumericVector w, Rcpp::NumericVector b,
+                                    double tol, bool intercept_only, double rank_tol, int threads,
+                                    int max_iter = 20) {
+  const Index n = y.size();
+  if (w.size() != n) throw std::invalid_argument("robust_reweight: y and w differ in length");
+  const Design X = read_design(x, n);
+  const Index p = X.cols();
+  if (b.size() != p) throw std::invalid_argument("robust_reweight: b has the wrong length");
+  if (intercept_only && !(p == 1 && X.is_ones(0))) {
+    // (a dense column of ones, as R's design_intercept() found it)
+    for (Index i = 0; i < n && intercept_only; ++i) intercept_only = p == 1 && X.value(i, 0) == 1.0;
+    if (!intercept_only) throw std::invalid_argument("robust_reweight: the design is not an intercept alone");
+  }
+  VectorXd cur(p);
+  for (Index j = 0; j < p; ++j) cur[j] = b[j];
+  bool touched = false;  // (b returned as given, NA and all, when no step is taken)
+  std::vector<double> r((size_t)n), eta((size_t)n);
+  VectorXd wr(n);
+  // (raw pointers: Rcpp's element access checks the index against the length)
+  const double *yp = y.begin(), *wp = w.begin();
+  const MapVec Y(yp, n);
+  for (int it = 0; it < max_iter; ++it) {
+    VectorXd b0 = cur;
+    for (Index j = 0; j < p; ++j)
+      if (std::isnan(b0[j])) b0[j] = 0.0;
+    // r = y - X b0, summed over the columns in order (as R's x %*% b0)
+    std::fill(eta.begin(), eta.end(), 0.0);
+    for (Index j = 0; j < p; ++j) {
+      const double bj = b0[j];
+      if (X.is_ones(j)) {
+        for (Index i = 0; i < n; ++i) eta[i] += bj;
+      } else {
+        const double* c = X.col(j);
+        for (Index i = 0; i < n; ++i) eta[i] += c[i] * bj;
+      }
+    }
+    for (Index i = 0; i < n; ++i) r[i] = yp[i] - eta[i];
+    const double s = 1.4826 * abs_median(r.data(), wp, n);
+    if (!std::isfinite(s) || !(s > 0.0)) break;
+    for (Index i = 0; i < n; ++i) {
+      const double q = r[i] / s;
+      wr[i] = wp[i] / (1.0 + q * q);
+    }
+    VectorXd nb(p);
+    if (intercept_only) {
+      nb[0] = weighted_mean(yp, wr.data(), n);
+      if (std::isnan(nb[0])) nb[0] = 0.0;
+    } else {
+      nb = exact_wls(X, wr, Y, rank_tol, threads);
+    }
+    touched = true;
+    if (!nb.allFinite()) {
+      cur = b0;
+      break;
+    }
+    cur = nb;
+    double step = 0.0, size = 0.0;
+    for (Index j = 0; j < p; ++j) {
+      step = std::max(step, std::abs(nb[j] - b0[j]));
+      size = std::max(size, std::abs(b0[j]));
+    }
+    if (step <= tol * (size + s)) break;
+  }
+  if (!touched) return Rcpp::clone(b);
+  Rcpp::NumericVector out(cur.data(), cur.data() + p);
+  return out;
+}
+
+// The draws of hyperplane_search() (R/model-scale.R): up to m subsets of p
+// distinct rows (1-based draws 1 + floor(state / M * n) of the Park-Miller
+// generator from state 12345), each giving the plane y = x b through its rows
+// (skipped when their p x p system is singular to the working precision, as
+// R's solve() refuses it: reciprocal condition below the machine epsilon);
+// the first plane holding more than `need` of the weights w (rows with
+// |y - x b| <= 1e-9 (|y| + |x b|)) as list(count, weight, coef), else NULL. A
+// plane is dropped as soon as the weight off it exceeds the total less
+// `need` (by a margin above the sums' rounding), mostly after a fraction of
+// the rows.
+// [[Rcpp::export]]
+SEXP hyperplane_scan(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y, const Rcpp::NumericVector& w,
+                     double need, int m) {
+  const Index n = x.nrow(), p = x.ncol();
+  if (y.size() != n || w.size() != n) throw std::invalid_argument("hyperplane_scan: x, y and w differ in rows");
+  if (p == 0 || n <= p) return R_NilValue;
+  // (raw pointers: Rcpp's element access checks the index against the length)
+  const double *X = x.begin(), *Y = y.begin(), *Wt = w.begin();
+  long double Wl = 0.0L;
+  for (Index i = 0; i < n; ++i) Wl += Wt[i];
+  const double W = (double)Wl;
+  const double off_limit = (W - need) + 1e-9 * W;
+  const double M = 2147483647.0;
+  double state = 12345.0;
+  std::vector<char> drawn((size_t)n, 0);
+  std::vector<Index> idx;
+  MatrixXd A(p, p);
+  VectorXd rhs(p);
+  const double eps = std::numeric_limits<double>::epsilon();
+  for (int k = 0; k < m; ++k) {
+    for (Index i : idx) drawn[i] = 0;
+    idx.clear();
+    while ((Index)idx.size() < p) {
+      state = std::fmod(16807.0 * state, M);
+      const Index i = (Index)std::floor(state / M * (double)n);  // (0-based)
+      if (!drawn[i]) {
+        drawn[i] = 1;
+        idx.push_back(i);
+      }
+    }
+    for (Index a = 0; a < p; ++a) {
+      for (Index j = 0; j < p; ++j) A(a, j) = X[idx[a] + j * n];
+      rhs[a] = Y[idx[a]];
+    }
+    const Eigen::PartialPivLU<MatrixXd> lu(A);
+    const double rc = lu.rcond();
+    if (!(rc >= eps)) continue;
+    const VectorXd b = lu.solve(rhs);
+    if (!b.allFinite()) continue;
+    double off = 0.0;
+    long double on_w = 0.0L;
+    Index on_n = 0;
+    bool dropped = false;
+    for (Index i = 0; i < n; ++i) {
+      double f = 0.0;
+      for (Index j = 0; j < p; ++j) f += X[i + j * n] * b[j];
+      if (std::abs(Y[i] - f) <= 1e-9 * (std::abs(Y[i]) + std::abs(f))) {
+        on_w += Wt[i];
+        ++on_n;
+      } else {
+        off += Wt[i];
+        if (off > off_limit) {
+          dropped = true;
+          break;
+        }
+      }
+    }
+    if (dropped || !((double)on_w > need)) continue;
+    return Rcpp::List::create(Rcpp::Named("count") = (int)on_n, Rcpp::Named("weight") = (double)on_w,
+                              Rcpp::Named("coef") = Rcpp::NumericVector(b.data(), b.data() + p));
+  }
+  return R_NilValue;
+}

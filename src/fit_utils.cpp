@@ -203,4 +203,21 @@ void standardise_columns(const Design& X, const VecRef& W, double wsum, Index fi
   if (icpt >= 0) shifts.push_back(InterceptShift{first + icpt, shift});
 }
 
+double abs_median(const double* r, const double* w, Index n) {
+  std::vector<double> v;
+  v.reserve((size_t)n);
+  for (Index i = 0; i < n; ++i) {
+    if (!(w[i] > 0.0)) continue;
+    if (std::isnan(r[i])) return NAN;
+    v.push_back(std::abs(r[i]));
+  }
+  const size_t m = v.size();
+  if (m == 0) return NAN;
+  const size_t half = m / 2;
+  std::nth_element(v.begin(), v.begin() + half, v.end());
+  if (m % 2 == 1) return v[half];
+  const double below = *std::max_element(v.begin(), v.begin() + half);
+  return 0.5 * (below + v[half]);
+}
+
 }  // namespace gradglm

@@ -54,6 +54,11 @@ Standardised standardise(const LinearPredictor& pred, const VecRef& w, double ws
 // units of its dispersion, whose inverse becomes `grad_scale`.
 VectorXd first_order_units(ModelObjective& obj, const VectorXd& theta0, double& grad_scale);
 
+// The median of |r_i| over the rows of positive weight w_i (R's median():
+// the mean of the two middle values for an even count), by selection in
+// linear time; NaN when there are none or one of them is NaN.
+double abs_median(const double* r, const double* w, Index n);
+
 }  // namespace gradglm
 
 #endif
