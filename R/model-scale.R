@@ -215,9 +215,9 @@ ls_sd <- function(family, mu, sigma) {
 # the Laplace's exact finish takes 1e-4 (its family row's start_tol).
 robust_start <- function(x, y, weights, b, tol = 1e-6) {
   if (!length(b)) return(b)  # (no location coefficients: nothing to start)
-  # (the steps run in the engine: each step's least squares is
-  # wls_coefficients()'s, without R's work between them; the same steps as
-  # the loop in R, which at 1e4 x 11 took 2 ms each against 0.6)
+  # (the steps run in the engine, each step's least squares
+  # wls_coefficients()'s to the rounding, without R's work between them: at
+  # 1e4 x 11, 0.6 ms a step against 2.5 for the loop in R)
   out <- robust_reweight(engine_design(x), as.double(unname(y)), as.double(unname(weights)), as.double(b), tol,
                          ncol(x) == 1L && design_intercept(x) == 1L, gradglm_control()$rank_tol,
                          engine_threads())
