@@ -1280,6 +1280,9 @@ SEXP hyperplane_scan(const Rcpp::NumericMatrix& x, const Rcpp::NumericVector& y,
       rhs[a] = Y[idx[a]];
     }
     const Eigen::PartialPivLU<MatrixXd> lu(A);
+    // (a zero pivot: R's "exactly singular", which the estimate of the
+    // reciprocal condition may miss)
+    if ((lu.matrixLU().diagonal().array() == 0.0).any()) continue;
     const double rc = lu.rcond();
     if (!(rc >= eps)) continue;
     const VectorXd b = lu.solve(rhs);

@@ -415,3 +415,86 @@ test_that("the starts' weighted least squares and row maxima equal lm.wfit() and
   }
   expect_identical(rm(matrix(0, 0, 3)), numeric(0))
 })
+
+# The reweighting of the heavy-tailed starts and the hyperplane search, as
+# loops in R (the package's own code before they moved to the engine).
+ref_robust_start <- function(x, y, w, b, tol) {
+  for (it in 1:20) {
+    b0 <- b
+    b0[is.na(b0)] <- 0
+    r <- y - as.vector(x %*% b0)
+    s <- 1.4826 * stats::median(abs(r[w > 0]))
+    if (!is.finite(s) || !(s > 0)) break
+    b <- lm.wfit(x, y, w / (1 + (r / s)^2))$coefficients
+    b[is.na(b)] <- 0
+    if (!all(is.finite(b))) return(b0)
+    if (max(abs(b - b0)) <= tol * (max(abs(b0)) + s)) break
+  }
+  b
+}
+ref_hyperplane_search <- function(x, y, w, share) {
+  n <- nrow(x)
+  p <- ncol(x)
+  need <- share * sum(w)
+  m <- min(500, floor(2e7 / (n * p)))
+  if (p == 0L || n <= p || m < 1 || m * share^p < 1) return(NULL)
+  state <- 12345
+  for (k in seq_len(m)) {
+    idx <- integer(0)
+    while (length(idx) < p) {
+      state <- (16807 * state) %% 2147483647
+      idx <- unique(c(idx, 1L + as.integer(floor(state / 2147483647 * n))))
+    }
+    b <- tryCatch(solve(x[idx, , drop = FALSE], y[idx]), error = function(e) NULL)
+    if (is.null(b) || !all(is.finite(b))) next
+    f <- drop(x %*% b)
+    on <- abs(y - f) <= 1e-9 * (abs(y) + abs(f))
+    if (sum(w[on]) > need) return(list(count = sum(on), weight = sum(w[on])))
+  }
+  NULL
+}
+
+test_that("the heavy-tailed start's reweighting and the hyperplane search equal their loops in R", {
+  rs <- gradglm:::robust_start
+  set.seed(8)
+  for (n in c(12, 60, 3000)) {
+    X <- cbind(1, matrix(rnorm(n * 2), n), rbinom(n, 1, 0.3))
+    y <- drop(X %*% c(1, 2, -1, 0.5)) + rt(n, 1)
+    w <- rep(c(1, 0, 2.5), length.out = n)
+    b <- gradglm:::wls_coefficients(X, y, w)
+    for (tol in c(1e-6, 1e-4)) {
+      expect_equal(unname(rs(X, y, w, b, tol)), unname(ref_robust_start(X, y, w, b, tol)), tolerance = 1e-10,
+                   info = paste(n, tol))
+    }
+    # an aliased column: 0 in the start, as the loop has it
+    X2 <- cbind(X, X[, 2] + X[, 3])
+    b2 <- gradglm:::wls_coefficients(X2, y, w)
+    expect_true(is.na(b2[5]))
+    expect_equal(unname(rs(X2, y, w, b2)), unname(ref_robust_start(X2, y, w, b2, 1e-6)), tolerance = 1e-10)
+    # an intercept alone: the weighted mean at each step
+    one <- matrix(1, n, 1, dimnames = list(NULL, "(Intercept)"))
+    expect_equal(unname(rs(one, y, w, c("(Intercept)" = mean(y)))), unname(ref_robust_start(one, y, w, mean(y), 1e-6)),
+                 tolerance = 1e-12)
+  }
+  # no positive scale (a response the start fits exactly): the start as given, names and NA kept
+  X <- cbind(1, 1:10, 2 * (1:10))
+  expect_identical(rs(X, 3 + 2 * (1:10), rep(1, 10), c(a = 3, b = 2, c = NA)), c(a = 3, b = 2, c = NA))
+
+  hs <- gradglm:::hyperplane_search
+  set.seed(9)
+  for (trial in 1:24) {
+    n <- c(20, 60, 400, 2000)[trial %% 4 + 1]
+    p <- trial %% 3 + 2
+    # continuous or 0/1 columns (whose subsets are often singular)
+    x <- cbind(1, matrix(if (trial %% 2) round(rnorm(n * (p - 1)), 1) else rbinom(n * (p - 1), 1, 0.5), n))
+    y <- round(rnorm(n), 1)
+    on <- sample(n, floor(runif(1, 0.4, 1) * n))
+    y[on] <- drop(x[on, , drop = FALSE] %*% seq_len(p))
+    w <- if (trial %% 3) rep(1, n) else runif(n, 0.5, 2)
+    for (share in c(0.9, 0.6, 0.3)) {
+      got <- hs(x, y, w, share)
+      expect_identical(got[c("count", "weight")], ref_hyperplane_search(x, y, w, share)[c("count", "weight")],
+                       info = paste(trial, share))
+    }
+  }
+})
