@@ -95,6 +95,26 @@ void col_axpy(double* r, const double* c, const double* x, double xbar, double d
   (void)T;
 }
 
+// r += delta c (x - xbar), returning the sum of the change, in blocks small
+// enough for Eigen to vectorise both without a temporary on the heap
+double col_axpy_sum(double* r, const double* c, const double* x, double xbar, double delta, Index n) {
+  constexpr Index kSub = 256;
+  Eigen::Array<double, Eigen::Dynamic, 1, 0, kSub, 1> d;
+  double s = 0.0;
+  for (Index a = 0; a < n; a += kSub) {
+    const Index len = std::min(kSub, n - a);
+    const Eigen::Map<const Eigen::ArrayXd> cv(c + a, len);
+    if (x) {
+      d = cv * (Eigen::Map<const Eigen::ArrayXd>(x + a, len) - xbar) * delta;
+    } else {
+      d = cv * ((1.0 - xbar) * delta);
+    }
+    Eigen::Map<Eigen::ArrayXd>(r + a, len) += d;
+    s += d.sum();
+  }
+  return s;
+}
+
 void col_moments(const double* x, const double* c, Index n, int T, double& sx, double& sxx) {
   const Index chunks = (n + kChunk - 1) / kChunk;
   double a = 0.0, q = 0.0;
@@ -414,14 +434,7 @@ class PathSolver {
     }
     for (const auto& lq : touching_[cd.k]) {
       const double* c = C_.data() + (Index)lq.second * n;
-      double* r = r_.data() + (Index)lq.first * n;
-      double s = 0.0;
-      for (Index i = 0; i < n; ++i) {
-        const double dr = c[i] * ((cd.x ? cd.x[i] : 1.0) - xbar) * delta;
-        r[i] += dr;
-        s += dr;
-      }
-      rsum_[lq.first] += s;
+      rsum_[lq.first] += col_axpy_sum(r_.data() + (Index)lq.first * n, c, cd.x, xbar, delta, n);
     }
   }
 
