@@ -101,12 +101,14 @@ family_row <- function(family) get(family$family, envir = .registry)
 
 # family given as a string ("binomial"), a function (binomial) or a family
 # object (binomial(link = "probit")), as glm() accepts it. Returns the family
-# object and its registry row.
+# object and its registry row (a "gradglm_resolved_family", which a second
+# call returns as it is: gradglm() checks the family first, then fits with it).
 resolve_family <- function(family, fun = "gradglm") {
   # (the list for the error messages, made only for them: a small fit's time counts)
   available_list <- function() paste(available_families(), collapse = ", ")
   # a family call that stops (stats' Gamma(link = "logit")) is reported as an error of `fun`
   family <- tryCatch(family, error = function(e) abort(fun, "'family': ", conditionMessage(e)))
+  if (inherits(family, "gradglm_resolved_family")) return(family)
   if (is.character(family)) {
     if (length(family) != 1L || is.na(family) || !exists(family, envir = .registry, inherits = FALSE)) {
       abort(fun, "unknown family ", quote_some(family), "; available families: ", available_list())
@@ -143,7 +145,7 @@ resolve_family <- function(family, fun = "gradglm") {
   check_link_functions(family, fun)
   if (is_own_link(family, row)) check_own_link(family, fun)
   row$check_family(family, fun)
-  list(family = family, row = row)
+  structure(list(family = family, row = row), class = "gradglm_resolved_family")
 }
 
 # The lambda of a power link, stats::power(lambda) (named "mu^<lambda>",
@@ -250,9 +252,10 @@ check_link_functions <- function(family, fun) {
   if (!name %in% names(link_codes) || !is.function(family$linkinv) || !is.function(family$mu.eta)) {
     return(invisible(TRUE))
   }
-  ref <- stats::make.link(name)
+  ref <- link_reference(name)
   # (stats' own functions, as its families make them: nothing to compare)
-  if (identical(body(family$linkinv), body(ref$linkinv)) && identical(body(family$mu.eta), body(ref$mu.eta))) {
+  if (identical(family$linkinv, ref$linkinv, ignore.environment = TRUE) &&
+      identical(family$mu.eta, ref$mu.eta, ignore.environment = TRUE)) {
     return(invisible(TRUE))
   }
   eta <- c(0.2, 0.5, 0.9)  # inside every link's domain
@@ -264,6 +267,14 @@ check_link_functions <- function(family, fun) {
   }
   invisible(TRUE)
 }
+
+# stats::make.link(name), made once per link name and session
+link_reference <- function(name) {
+  ref <- .link_refs[[name]]
+  if (is.null(ref)) ref <- .link_refs[[name]] <- stats::make.link(name)
+  ref
+}
+.link_refs <- new.env(parent = emptyenv())
 
 # a family object in stats' format for a family of gradglm's own
 make_family <- function(name, link, links, extra = list(), fun = name) {

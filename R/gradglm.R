@@ -274,7 +274,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
                                             conditionMessage(e)))
     Z <- check_design(Z, fun, what = "the sigma model matrix")
   }
-  fit <- fit_core(X, Y, w, off, family, optimizer, control, start, x_sigma = Z,
+  fit <- fit_core(X, Y, w, off, fam, optimizer, control, start, x_sigma = Z,
                   intercept = attr(mt, "intercept") > 0L, fun = fun, penalty = penalty,
                   term_labels = attr(mt, "term.labels"), network = network, x_values = "the model matrix")
   fit$call <- call
