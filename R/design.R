@@ -149,6 +149,7 @@ design_fast <- function(mt, mf, contrasts.arg) {
 
 # How model.matrix() names a variable: deparse, backticks only inside calls.
 design_deparse <- function(x) {
+  if (is.symbol(x)) return(as.character(x))  # (what deparse() gives for a name)
   paste(deparse(x, width.cutoff = 500L, backtick = !is.symbol(x) && is.language(x)),
         collapse = " ")
 }

@@ -283,7 +283,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   fit$model <- if (model) mf else NULL
   fit$x <- if (x) as.matrix(X) else NULL
   if (!y) fit$y <- NULL
-  fit$xlevels <- stats::.getXlevels(mt, mf)
+  fit$xlevels <- get_xlevels(mt, mf)
   fit$contrasts <- X$contrasts
   fit$na.action <- attr(mf, "na.action")
   fit$method <- "gradglm"
@@ -301,6 +301,15 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   }
   if (!glm_args$singular_ok) check_singular_ok(fit, fun)
   new_gradglm(fit)
+}
+
+# stats::.getXlevels(mt, mf), which deparses every variable to find the
+# factors: a frame without factor or character columns has none (an empty
+# named list, or NULL without predictors, as .getXlevels() gives)
+get_xlevels <- function(mt, mf) {
+  if (any(vapply(mf, function(v) is.factor(v) || is.character(v), NA))) return(stats::.getXlevels(mt, mf))
+  npred <- length(attr(mt, "variables")) - 1L - (attr(mt, "response") > 0L)
+  if (npred > 0L) stats::setNames(list(), character(0)) else NULL
 }
 
 # gradglm()'s other arguments (`...`, named `dots`, their values `values`):
@@ -374,7 +383,9 @@ apply_na_action <- function(mf, na_fun) {
 # Factor levels that no row uses are dropped (as model.frame() does with
 # drop.unused.levels = TRUE), except in the columns `keep`.
 drop_unused_levels <- function(mf, keep = NULL) {
-  for (j in setdiff(seq_along(mf), keep)) {
+  is_f <- vapply(mf, is.factor, NA)
+  is_f[keep] <- FALSE
+  for (j in which(is_f)) {
     v <- mf[[j]]
     if (is.factor(v) && length(unique(v[!is.na(v)])) < nlevels(v)) {
       ctr <- attr(v, "contrasts")
@@ -418,6 +429,7 @@ model_frame_error <- function(e, fun) {
 
 # a factor (or character) predictor needs two levels among the rows used
 check_factor_levels <- function(mf, mt, fun) {
+  if (!any(vapply(mf, function(v) is.factor(v) || is.character(v), NA)[-1L])) return(invisible(TRUE))
   predictors <- setdiff(names(mf)[-1L], c("(weights)", "(offset)"))
   for (v in predictors) {
     col <- mf[[v]]
