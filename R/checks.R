@@ -173,11 +173,16 @@ check_column_design <- function(x, fun, what, rng = NULL) {
     ranges <- lapply(x$columns, function(col) if (is.null(col)) matrix(1, 2L, 1L) else column_ranges(col))
     rng <- do.call(cbind, ranges)
   }
-  widths <- vapply(x$columns, design_element_ncol, 1L)
-  ends <- cumsum(widths)
-  bad <- vapply(seq_along(x$columns), function(k) {
-    !all(rng[1L, seq.int(ends[k] - widths[k] + 1L, length.out = widths[k])] == 1)
-  }, NA)
+  # (every column finite: no element to name)
+  if (!isTRUE(all(rng[1L, ] == 1))) {
+    widths <- vapply(x$columns, design_element_ncol, 1L)
+    ends <- cumsum(widths)
+    bad <- vapply(seq_along(x$columns), function(k) {
+      !all(rng[1L, seq.int(ends[k] - widths[k] + 1L, length.out = widths[k])] == 1)
+    }, NA)
+  } else {
+    bad <- FALSE
+  }
   if (any(bad)) {
     idx <- unlist(lapply(which(bad), function(k) {
       col <- x$columns[[k]]

@@ -257,7 +257,8 @@ fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, 
   at_boundary <- isTRUE(res$n_boundary > 0) || isTRUE(fit$.at_boundary)
   fit$.at_boundary <- NULL
   # (nor a penalised fit: the penalty determines what the data leave open)
-  if (!identical(optimizer, "exact") && is.null(fit$penalty) && !isTRUE(res$diverged) && !at_boundary) {
+  if (!identical(optimizer, "exact") && is.null(fit$penalty) && !isTRUE(res$diverged) && !at_boundary &&
+      !clearly_conditioned(cov)) {
     warn_ill_conditioned(cov, fun = "gradglm", first_order = optimizer %in% c("gd", "lbfgs", "sgd", "adam"))
   }
   common <- list(
@@ -365,6 +366,20 @@ warn_ill_conditioned <- function(cov, fun, limit = 1e12, first_order = FALSE) {
                                  "(the deviance and fitted values too): optimizer = \"newton\" reaches it"))
   }
   invisible(kappa)
+}
+
+# TRUE when the covariance with its columns scaled (unit diagonal) is surely
+# below warn_ill_conditioned()'s limit, by Gershgorin's discs: its
+# eigenvalues lie within r = max_i sum_{j != i} |c_ij| of 1, so its
+# condition number is at most (1 + r) / (1 - r). Saves the eigenvalues of
+# the common, well-conditioned fit; FALSE when the bound says nothing.
+clearly_conditioned <- function(cov, limit = 1e12) {
+  if (is.null(cov) || !is.matrix(cov) || nrow(cov) < 2L || anyNA(cov)) return(FALSE)
+  d <- sqrt(cov[seq.int(1L, length(cov), by = nrow(cov) + 1L)])
+  if (!all(is.finite(d) & d > 0)) return(FALSE)
+  p <- nrow(cov)
+  r <- max(.rowSums(abs(cov / tcrossprod(d)), p, p)) - 1
+  isTRUE(r < 1 && (1 + r) / (1 - r) < limit / 2)
 }
 
 # A covariance whose curvature could not be inverted at the solution (a
