@@ -46,8 +46,11 @@ LinearPredictor::LinearPredictor(const std::vector<Design>& designs,
   }
   for (const Design& d : designs_) width += d.cols();
   offsets_.resize(K_, nullptr);
-  // (at least 256 rows: a wide design's curvature adds a large p x p matrix per block)
-  block_rows_ = std::max<Index>(256, (Index)32768 / std::max<Index>(1, width));
+  // (at least 256 rows: a wide design's curvature adds a large p x p matrix per block;
+  // at most the rows there are: a pass's buffers are a block long, and a small
+  // fit's passes are one block either way)
+  block_rows_ = std::min<Index>(std::max<Index>(256, (Index)32768 / std::max<Index>(1, width)),
+                                std::max<Index>(1, n_));
 }
 
 void LinearPredictor::init(Work& w) const {
