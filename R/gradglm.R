@@ -253,7 +253,8 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   } else {
     mt <- attr(mf, "terms")
   }
-  check_factor_levels(mf, mt, fun)
+  factors <- frame_has_factors(mf)
+  check_factor_levels(mf, mt, factors, fun)
   check_offset_terms(mf, mt, fun)
   mt <- assume_intercept(mt, fam, fun)
 
@@ -283,7 +284,7 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   fit$model <- if (model) mf else NULL
   fit$x <- if (x) as.matrix(X) else NULL
   if (!y) fit$y <- NULL
-  fit$xlevels <- get_xlevels(mt, mf)
+  fit$xlevels <- get_xlevels(mt, mf, factors)
   fit$contrasts <- X$contrasts
   fit$na.action <- attr(mf, "na.action")
   fit$method <- "gradglm"
@@ -303,11 +304,17 @@ gradglm <- function(formula, data, family = gaussian(), weights, subset, na.acti
   new_gradglm(fit)
 }
 
+# Has the model frame a factor or character column besides the response
+# (its first)? Without one, neither check_factor_levels() nor
+# .getXlevels() has work to do.
+frame_has_factors <- function(mf) any(vapply(mf, function(v) is.factor(v) || is.character(v), NA)[-1L])
+
 # stats::.getXlevels(mt, mf), which deparses every variable to find the
-# factors: a frame without factor or character columns has none (an empty
-# named list, or NULL without predictors, as .getXlevels() gives)
-get_xlevels <- function(mt, mf) {
-  if (any(vapply(mf, function(v) is.factor(v) || is.character(v), NA))) return(stats::.getXlevels(mt, mf))
+# factors: a frame without factor or character predictors (`factors`, from
+# frame_has_factors()) has none (an empty named list, or NULL without
+# predictors, as .getXlevels() gives)
+get_xlevels <- function(mt, mf, factors) {
+  if (factors) return(stats::.getXlevels(mt, mf))
   npred <- length(attr(mt, "variables")) - 1L - (attr(mt, "response") > 0L)
   if (npred > 0L) stats::setNames(list(), character(0)) else NULL
 }
@@ -428,8 +435,9 @@ model_frame_error <- function(e, fun) {
 }
 
 # a factor (or character) predictor needs two levels among the rows used
-check_factor_levels <- function(mf, mt, fun) {
-  if (!any(vapply(mf, function(v) is.factor(v) || is.character(v), NA)[-1L])) return(invisible(TRUE))
+# (`factors`: frame_has_factors())
+check_factor_levels <- function(mf, mt, factors, fun) {
+  if (!factors) return(invisible(TRUE))
   predictors <- setdiff(names(mf)[-1L], c("(weights)", "(offset)"))
   for (v in predictors) {
     col <- mf[[v]]
