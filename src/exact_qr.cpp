@@ -181,4 +181,12 @@ std::vector<bool> qr_fit(const Design& X, const VecRef& W, const MatRef& Z, doub
   return aliased;
 }
 
+std::vector<bool> least_squares(const Design& X, const VecRef& w, const MatRef& Z, double rank_tol, int threads,
+                                Index min_rows, MatrixXd& B, MatrixXd& cov) {
+  const Index n = X.rows(), p = X.cols();
+  const bool seminormal = (n >= min_rows && n >= 20 * p) || (p >= 200 && n >= 2 * p);
+  if (seminormal && seminormal_fit(X, w, Z, threads, B, cov)) return std::vector<bool>(p, false);
+  return qr_fit(X, w, Z, rank_tol, threads, B, cov);
+}
+
 }  // namespace gradglm

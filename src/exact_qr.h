@@ -26,6 +26,14 @@ bool seminormal_fit(const Design& X, const VecRef& w, const MatRef& Z, int threa
 std::vector<bool> qr_fit(const Design& X, const VecRef& w, const MatRef& Z, double rank_tol, int threads,
                          MatrixXd& B, MatrixXd& cov);
 
+// Least squares by the route that pays: the semi-normal equations for a
+// design of many rows (at least `min_rows`, and 20 a column) or a wide one
+// (p >= 200, n >= 2p), whose QR costs about 4 times its Gram matrix; else,
+// or where X is not clearly of full rank, the QR. The aliased flags, as
+// qr_fit()'s (none on the semi-normal route).
+std::vector<bool> least_squares(const Design& X, const VecRef& w, const MatRef& Z, double rank_tol, int threads,
+                                Index min_rows, MatrixXd& B, MatrixXd& cov);
+
 }  // namespace gradglm
 
 #endif

@@ -596,16 +596,8 @@ class FitDriver {
           if (m_.offsets[r]) Zc.col(r) -= MapVec(m_.offsets[r], n);
       }
       const MatRef Z = any_offset ? MatRef(Zc) : MatRef(Y);
-      // (the semi-normal equations where they pay: many rows, or a wide
-      // design, whose QR costs about 4 times their Gram matrix; either falls
-      // back to the QR when X is not clearly of full rank)
-      const Index p = X.cols();
-      const bool seminormal = (n >= 50000 && n >= 20 * p) || (p >= 200 && n >= 2 * p);
-      if (seminormal && seminormal_fit(X, W_, Z, threads_, B_exact_, cov_)) {
-        aliased_[0].assign(X.cols(), false);
-      } else {
-        aliased_[0] = qr_fit(X, W_, Z, rank_tol_, threads_, B_exact_, cov_);
-      }
+      // (the semi-normal equations from 5e4 rows: below, the QR's cost is small)
+      aliased_[0] = least_squares(X, W_, Z, rank_tol_, threads_, 50000, B_exact_, cov_);
       return;
     }
     // cheap steps first: large Newton fits of a GLM start from a subsample fit
@@ -1125,17 +1117,14 @@ SEXP full_rank_cholesky(const Eigen::Map<Eigen::MatrixXd>& G, double margin) {
 
 namespace {
 // Weighted least squares of z on X with weights w, as the exact fit computes
-// it (FitDriver::columns()): the semi-normal equations (with the QR's
-// accuracy) when clearly of full rank, else the QR with glm's rule for
-// aliased columns; the exact fit takes the semi-normal equations from 5e4
-// rows, these from 20 rows a column (at 1e4 x 11, 0.3 ms against the QR's
-// 0.8). The coefficients, 0 for aliased columns (NA in R).
+// it (FitDriver::columns(), by least_squares()), but with the semi-normal
+// equations from any number of rows (20 a column), as the reweighting
+// repeats them (at 1e4 x 11, 0.3 ms against the QR's 0.8). The
+// coefficients, 0 for aliased columns (NA in R).
 VectorXd exact_wls(const Design& X, const VecRef& w, const MatRef& z, double rank_tol, int threads) {
-  const Index n = X.rows(), p = X.cols();
+  const Index p = X.cols();
   MatrixXd B, cov;
-  std::vector<bool> aliased(p, false);
-  const bool seminormal = n >= 20 * p || (p >= 200 && n >= 2 * p);
-  if (!(seminormal && seminormal_fit(X, w, z, threads, B, cov))) aliased = qr_fit(X, w, z, rank_tol, threads, B, cov);
+  const std::vector<bool> aliased = least_squares(X, w, z, rank_tol, threads, 0, B, cov);
   VectorXd b = VectorXd::Zero(p);
   Index k = 0;
   for (Index j = 0; j < p; ++j)
