@@ -142,6 +142,7 @@ register_family(new_family_row(
 
 register_family(new_family_row(
   "binomial", c("logit", "probit", "cloglog", "cauchit", "log"), "binomial", ns = "stats", own_links = TRUE,
+  whole_line_links = c("logit", "probit", "cloglog", "cauchit"),
   simulate = function(object, ftd, wts, nsim, fun) simulate_binomial(object, ftd, wts, length(ftd), nsim, fun),
   chunk_add = chunk_add_binomial, chunk_aic = chunk_aic_binomial, chunk_null_deviance = chunk_null_binomial,
   response = binomial_response,
@@ -175,6 +176,7 @@ register_family(new_family_row(
 
 register_family(new_family_row(
   "poisson", c("log", "identity", "sqrt"), "poisson", ns = "stats", power_links = TRUE, own_links = TRUE,
+  whole_line_links = "log",
   simulate = function(object, ftd, wts, nsim, fun) {
     if (any(wts != 1)) warn(fun, "prior weights are ignored: the counts are drawn at the fitted means")
     stats::rpois(length(ftd) * nsim, ftd)

@@ -97,7 +97,7 @@ positive_model <- function(family, resp, x, x_sigma, fun) {
 }
 
 register_family(new_family_row(
-  "Gamma", c("inverse", "identity", "log"), "Gamma", ns = "stats",
+  "Gamma", c("inverse", "identity", "log"), "Gamma", ns = "stats", whole_line_links = "log",
   simulate = function(object, ftd, wts, nsim, fun) {
     alpha <- gamma_ml_shape(.select_response(object), ftd, wts)
     stats::rgamma(length(ftd) * nsim, shape = alpha * wts, rate = alpha * wts / ftd)
@@ -116,6 +116,7 @@ register_family(new_family_row(
 
 register_family(new_family_row(
   "inverse.gaussian", c("1/mu^2", "inverse", "identity", "log"), "inverse.gaussian", ns = "stats",
+  whole_line_links = "log",
   simulate = function(object, ftd, wts, nsim, fun) rinvgauss(length(ftd) * nsim, ftd, wts / .methods_dispersion(object)),
   free_dispersion = TRUE, scale_in_likelihood = TRUE, fitted_pass = TRUE, sigma = "optional",
   power_links = TRUE, own_links = TRUE,

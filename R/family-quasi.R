@@ -47,6 +47,7 @@ quasi_response <- function(y, family, weights, fun) {
 
 register_family(new_family_row(
   "quasibinomial", c("logit", "probit", "cloglog", "cauchit", "log"), "quasibinomial", ns = "stats", own_links = TRUE,
+  whole_line_links = c("logit", "probit", "cloglog", "cauchit"),
   free_dispersion = TRUE, fitted_pass = TRUE,
   dist = function(family) dist_codes[["binomial"]],
   response = function(y, family, weights, fun) binomial_response(y, family, weights, fun, whole = FALSE),
@@ -61,7 +62,7 @@ register_family(new_family_row(
 ))
 
 register_family(new_family_row(
-  "quasipoisson", c("log", "identity", "sqrt"), "quasipoisson", ns = "stats",
+  "quasipoisson", c("log", "identity", "sqrt"), "quasipoisson", ns = "stats", whole_line_links = "log",
   free_dispersion = TRUE, fitted_pass = TRUE, power_links = TRUE, own_links = TRUE,
   dist = function(family) dist_codes[["poisson"]],
   response = signed_response(positive = FALSE),

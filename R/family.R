@@ -68,7 +68,9 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   needs_intercept (the model's own constants take the intercept's place:
 #   a formula without one gets it, assume_intercept()); ordered_response
 #   (the response is an ordered factor: over a chunked source, a column
-#   whose levels the source orders, source_ordered_response()).
+#   whose levels the source orders, source_ordered_response()); whole_line_links
+#   (the row's links whose inverse takes every real number to a valid mean,
+#   as a network's outputs need; NULL: the row does not say).
 new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
   row <- list(name = name, links = links, constructor = constructor, ns = ns, kind = "glm",
               free_dispersion = FALSE, scale_in_likelihood = FALSE, profile_scale = FALSE,
@@ -81,7 +83,7 @@ new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
               penalty_model = NULL,
               lik_params = function(family) list(), adopt = NULL, fitted_pass = FALSE, chunked_note = NULL,
               power_links = FALSE, own_links = FALSE, chunk_add = chunk_add_default, chunk_aic = chunk_aic_default,
-              chunk_null_deviance = function(s) NULL, simulate = NULL)
+              chunk_null_deviance = function(s) NULL, simulate = NULL, whole_line_links = NULL)
   extra <- list(...)
   row[names(extra)] <- extra
   row

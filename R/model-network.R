@@ -233,10 +233,7 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
 # numbers, which a link with a restricted range (binomial's "log", the
 # "identity" or "inverse" link of a positive family) does not take.
 abort_network_no_valid_start <- function(res, optimizer, family, start_given, fun) {
-  whole_line <- list(binomial = c("logit", "probit", "cloglog", "cauchit"), quasibinomial = c("logit", "probit",
-                     "cloglog", "cauchit"), poisson = "log", quasipoisson = "log", Gamma = "log",
-                     inverse.gaussian = "log")
-  ok <- whole_line[[family$family]]
+  ok <- family_row(family)$whole_line_links
   why <- if (start_given) {
     "the weights given as 'start' give outputs where it is not; supply other weights or none"
   } else if (!is.null(ok) && !family$link %in% ok) {

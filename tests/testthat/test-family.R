@@ -248,3 +248,25 @@ test_that("the hand-written pairs equal the composition of distribution and link
   expect_identical(fe("Gamma", "log", 0, c(-1, 0, 1))$loss, rep(Inf, 3))
   expect_identical(fe("inverse.gaussian", "inverse", 1, c(-1, -1e-300))$loss, rep(Inf, 2))
 })
+
+test_that("a row's whole-line links take every real output to a valid mean, its other links do not", {
+  # (the registry field behind a network's "no valid weights" error: a
+  # network's outputs are any real numbers)
+  eta <- c(-8, -1, 0, 1, 8)
+  rows <- 0L
+  for (nm in gradglm:::available_families()) {
+    row <- get(nm, envir = gradglm:::.registry)
+    if (is.null(row$whole_line_links)) next
+    rows <- rows + 1L
+    expect_true(all(row$whole_line_links %in% row$links), info = nm)
+    ctor <- get(row$constructor, envir = asNamespace(row$ns))
+    for (link in row$links) {
+      fam <- ctor(link = link)
+      # (every one of the six has a positive mean; inverse.gaussian()'s validmu() takes any)
+      mu <- suppressWarnings(fam$linkinv(eta))
+      valid <- all(is.finite(mu) & mu > 0) && fam$validmu(mu)
+      expect_identical(valid, link %in% row$whole_line_links, info = paste(nm, link))
+    }
+  }
+  expect_identical(rows, 6L)
+})
