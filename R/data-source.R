@@ -595,13 +595,14 @@ read_csv_chunk <- function(con, header, chunk_size, args, classes = NULL, row_co
 # read.csv() of the whole file decides it. A column read as TRUE and FALSE
 # that was written otherwise (T, true, ...) keeps its text as the attribute
 # "csv_text": where the column is text in another chunk, read.csv() of the
-# whole file reads these as the levels they are written as. (Its blanks stay
-# missing values, where read.csv() of such a file has a level "".)
+# whole file reads these as the levels they are written as, its blanks as
+# the level "" (blanks of a column that is logical throughout are missing
+# values, as read.csv() reads them).
 csv_convert <- function(x, args) {
   if (all(is.na(x) | x == "") && any(!is.na(x))) return(x)
   y <- utils::type.convert(x, as.is = !isTRUE(args$stringsAsFactors),
                            dec = if (is.null(args$dec)) "." else args$dec, na.strings = character(0))
-  if (is.logical(y) && !all(x[!is.na(y)] %in% c("TRUE", "FALSE"))) attr(y, "csv_text") <- ifelse(is.na(y), NA, x)
+  if (is.logical(y) && !all(x[!is.na(x)] %in% c("TRUE", "FALSE"))) attr(y, "csv_text") <- x
   y
 }
 

@@ -640,7 +640,14 @@ chunk_sums <- function(family, row, model) {
                         s[[v]] + other[[v]])
     }
   }
-  list(add = add, merge = merge, get = function() s)
+  # (the count of rows an integer, as in memory: nobs() and the residual
+  # degrees of freedom are glm's integers)
+  get <- function() {
+    out <- s
+    if (out$n_ok <= .Machine$integer.max) out$n_ok <- as.integer(out$n_ok)
+    out
+  }
+  list(add = add, merge = merge, get = get)
 }
 
 # A class model over a chunked source has every class of the source's rows

@@ -1708,6 +1708,18 @@ test_that("TRUE and FALSE in some chunks of a text column are levels as written,
   same_fit(write_g(c("TRUE", "FALSE", "TRUE", "FALSE", "a", "b", "a", "b")))
   same_fit(write_g(c("T", "F", "true", "F", "a", "b", "TRUE", "F", "a")))
   same_fit(write_g(c("a", "b", "a", "a", "T", "F", "T", "F")))
+  # blanks in a chunk of TRUE and FALSE are the level "" of the text column
+  # (before: missing values, and their rows were dropped without a word)
+  blank <- write_g(c("a", "b", "a", "", "T", "", "F", "T", "b", "a"))
+  same_fit(blank)
+  expect_identical(nobs(gradglm(y ~ g, data = gradglm_source(blank, chunk_size = 4))), 10L)
+  expect_identical(source_scan(gradglm_source(blank, chunk_size = 4))$levels, list(g = sort(c("", "a", "b", "F", "T"))))
+  same_fit(write_g(c("T", "", "F", "T", "a", "b", "", "a")))
+  # (blanks in a column of TRUE and FALSE throughout are missing values, as read.csv() reads them)
+  logical_blanks <- write_g(c("T", "F", "", "T", "F", "", "T", "F"))
+  expect_identical(source_scan(gradglm_source(logical_blanks, chunk_size = 4))$types, c(g = "logical", y = "numeric"))
+  expect_identical(nobs(gradglm(y ~ g, data = gradglm_source(logical_blanks, chunk_size = 4))),
+                   nobs(gradglm(y ~ g, data = utils::read.csv(logical_blanks))))
   mixed <- gradglm_source(write_g(c("T", "F", "T", "F", "a", "b", "T", "F")), chunk_size = 4)
   expect_identical(source_scan(mixed)$levels, list(g = sort(c("a", "b", "F", "T"))))
   # (a column of TRUE and FALSE throughout stays logical)
