@@ -620,7 +620,8 @@ first_non_number <- function(x, dec = NULL) {
 csv_type_hint <- function(source, v) {
   if (!identical(source$kind, "csv")) return(": give it one type in every chunk")
   paste0(" (read.csv() of the whole file reads the column as text): correct the file, or give the column's type, ",
-         "as in gradglm_source(..., colClasses = c(", v, " = \"character\"))")
+         "as in gradglm_source(..., colClasses = c(", if (make.names(v) == v) v else paste0("`", v, "`"),
+         " = \"character\"))")
 }
 
 # the text of a logical column of a chunk, as levels: as written in a CSV

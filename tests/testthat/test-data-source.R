@@ -1687,6 +1687,11 @@ test_that("a number in quotes in a later chunk of a CSV file's numeric column is
   typed <- gradglm(y ~ x1 + g, data = gradglm_source(csv, chunk_size = 5, colClasses = c(x1 = "character")))
   expect_equal(coef(typed), coef(gradglm(y ~ x1 + g, data = utils::read.csv(csv, colClasses = c(x1 = "character")))),
                tolerance = 1e-10)
+  # a name that is not syntactic is written as R takes it (before: c(my var = "character"))
+  odd <- temp_path(".csv")
+  writeLines(c("y,my var", paste0(seq_len(20), ",", c(seq_len(14), "oops", 16:20))), odd)
+  expect_error(gradglm(y ~ `my var`, data = gradglm_source(odd, chunk_size = 5, check.names = FALSE)),
+               "colClasses = c(`my var` = \"character\")", fixed = TRUE)
 })
 
 test_that("TRUE and FALSE in some chunks of a text column are levels as written, as read.csv() reads them", {
