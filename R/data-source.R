@@ -393,7 +393,8 @@ source_open <- function(src, pass, fun = "gradglm") {
             })
             header <<- NULL
             file_k <<- 0L
-            probe <- csv_probe_classes(src$files[file_i], src$read_args, encoding, min(src$chunk_size, 1000L))
+            probe <- csv_probe_classes(src$files[file_i], src$read_args, encoding, min(src$chunk_size, 1000L),
+                                       src$text_columns)
             classes <<- probe$classes
             row_col <<- probe$row_col
             done_file <<- FALSE
@@ -669,15 +670,19 @@ csv_row_names_column <- function(chunk, args) {
 
 # csv_classes() of a CSV file's first `n` records, read apart, and the
 # position of its column of row names (csv_row_names_column()): a list;
-# classes NULL for the user's classes or a file that cannot be read so
-csv_probe_classes <- function(path, args, encoding, n) {
+# classes NULL for the user's classes or a file that cannot be read so.
+# The columns named in `text` are read as text (predict() of a fit whose
+# factor they are: predict_source()).
+csv_probe_classes <- function(path, args, encoding, n, text = NULL) {
   if (csv_user_typed(args)) return(list())  # (before reading the file for nothing)
   con <- tryCatch(open_file(path, "r", encoding), error = function(e) NULL)
   if (is.null(con)) return(list())
   probe <- tryCatch(read_csv_chunk(con, NULL, n, args), error = function(e) NULL, finally = close(con))
   if (is.null(probe)) return(list())
   row_col <- csv_row_names_column(probe, args)
-  list(classes = csv_classes(probe, args, csv_first_record_quoted(path, args, encoding), row_col), row_col = row_col)
+  classes <- csv_classes(probe, args, csv_first_record_quoted(path, args, encoding), row_col)
+  if (!is.null(classes)) classes[names(probe) %in% text] <- "character"
+  list(classes = classes, row_col = row_col)
 }
 
 # Which fields of a CSV file's first record after its header are in quotes

@@ -1113,6 +1113,29 @@ add_fitted_sums <- function(a, b) {
   c(a[sums] + b[sums], max_mu = max(a[["max_mu"]], b[["max_mu"]]))
 }
 
+# A chunk of `newdata` from a source with its columns in the types the
+# fit's variables had (attr(terms, "dataClasses")): a chunk's columns are
+# typed by its own values, so that a text column reads as numbers, or TRUE
+# and FALSE, in a chunk that holds only those, and a numeric column as text
+# in a chunk of blanks, where read.csv() of the whole file reads one type.
+# A factor's numbers become text, its TRUE and FALSE their text as written
+# (logical_text()); a chunk of blanks is missing values of a numeric or
+# logical variable.
+predict_chunk_types <- function(object, chunk) {
+  classes <- c(attr(object$terms, "dataClasses"), attr(object$sigma_terms, "dataClasses"))
+  for (v in intersect(names(chunk), names(classes))) {
+    x <- chunk[[v]]
+    cls <- classes[[v]]
+    if (cls %in% c("factor", "ordered", "character")) {
+      if (is.logical(x)) chunk[[v]] <- logical_text(x)
+      else if (is.numeric(x) && !is.object(x)) chunk[[v]] <- as.character(x)
+    } else if (cls %in% c("numeric", "logical") && (blank_text(x) || (is.logical(x) && all(is.na(x))))) {
+      chunk[[v]] <- if (cls == "numeric") rep(NA_real_, length(x)) else rep(NA, length(x))
+    }
+  }
+  chunk
+}
+
 # predict() on a source: chunk by chunk into a temporary CSV file, which
 # becomes the output file or is copied into the table (in one transaction),
 # or into memory when the predictions are returned; nothing is left behind
@@ -1128,6 +1151,10 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
   }
   if (!to_db && !is.null(table)) abort(fun, "'table' is for a DBI connection 'output'")
   if (!is.null(keep) && !is.character(keep)) abort(fun, "'keep' must name columns of the source")
+  # (a CSV file's columns that are the fit's factors are read as text, as
+  # read.csv() of the whole file reads a column of codes with a word among them)
+  data_classes <- c(attr(object$terms, "dataClasses"), attr(object$sigma_terms, "dataClasses"))
+  newdata$text_columns <- names(data_classes)[data_classes %in% c("factor", "ordered", "character")]
   tmp <- tempfile("gradglm-predict-", fileext = ".csv")
   on.exit(unlink(tmp), add = TRUE)
   rows <- 0
@@ -1136,7 +1163,8 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
   source_each(newdata, function(chunk, k) {
     absent <- setdiff(keep, names(chunk))
     if (length(absent)) abort(fun, "'keep': column(s) ", quote_some(absent), " not in chunk ", k)
-    args <- list(object, newdata = chunk, se.fit = se.fit, dispersion = dispersion, ...)
+    args <- list(object, newdata = predict_chunk_types(object, chunk), se.fit = se.fit, dispersion = dispersion,
+                 ...)
     if (!is.null(type)) args$type <- type
     p <- tryCatch(do.call(stats::predict, args),
                   error = function(e) abort(fun, "predicting chunk ", k, " failed: ",

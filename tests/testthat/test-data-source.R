@@ -1590,6 +1590,32 @@ test_that("a source that changes between the passes of a fit is an error that sa
                "the source changed during the fit \\(pass [0-9]+\\): it has 700 rows, where the scan of its columns read 600")
 })
 
+test_that("predict() on a source reads each chunk's columns in the fit's types, as read.csv() of the whole file", {
+  set.seed(41)
+  same_predictions <- function(x, g) {
+    csv <- temp_path(".csv")
+    writeLines(c("y,x,g", paste(round(stats::rnorm(length(g)), 2), x, g, sep = ",")), csv)
+    d <- utils::read.csv(csv)
+    fit <- gradglm(y ~ x + g, data = d)
+    expect_equal(unname(predict(fit, newdata = gradglm_source(csv, chunk_size = 4))),
+                 unname(predict(fit, newdata = d)), tolerance = 1e-12)
+  }
+  # (before: "variable 'x' was fitted with type "numeric" but type "character" was supplied")
+  # (the first chunk types the file's later chunks: an odd type there, or in a later chunk)
+  x <- as.character(round(stats::rnorm(12), 2))
+  x[1:4] <- ""
+  same_predictions(x, c("a", "b", "c", "a", "a", "b", "", "c", "a", "b", "a", ""))
+  x <- as.character(round(stats::rnorm(12), 2))
+  x[5:8] <- ""
+  same_predictions(x, c("a", "b", "c", "a", "a", "b", "", "c", "a", "b", "a", ""))
+  # (before: "variable 'g' was fitted with type "character" but type "numeric" was supplied")
+  same_predictions(round(stats::rnorm(12), 2), c("1", "2", "1", "2", "a", "b", "c", "a", "a", "b", "1", "2"))
+  same_predictions(round(stats::rnorm(12), 2), c("a", "b", "c", "a", "1", "2", "1", "2", "a", "b", "1", "2"))
+  # (before: "... type "character" but type "logical" was supplied")
+  same_predictions(round(stats::rnorm(12), 2), c("T", "F", "T", "", "a", "b", "c", "a", "a", "b", "T", "F"))
+  same_predictions(round(stats::rnorm(12), 2), c("TRUE", "FALSE", "TRUE", "F", "a", "b", "c", "a", "a", "b", "T", "F"))
+})
+
 test_that("predict() on a source: na.action is refused with the reason, terms are passed on, no rows give none", {
   set.seed(8)
   n <- 50
