@@ -199,9 +199,13 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
                     abort(fun, msg)
                   })
   if (scan_x) check_design_values(x, fun, x_values, rng = res$column_ranges)
-  if (auto_lbfgs && !isTRUE(res$converged) && !isTRUE(res$diverged) && is.null(pen)) {
+  if (auto_lbfgs && !isTRUE(res$diverged) && is.null(pen) &&
+      (!isTRUE(res$converged) || isTRUE(remaining_step_size(res) > 1e-6))) {
     # L-BFGS in Newton's place that did not converge (an ill-conditioned
-    # curvature, separated classes): Newton's method from where it stopped
+    # curvature, separated classes), or whose Newton step at the end left a
+    # step of more than 1e-6 of the coefficients' size (nearly collinear
+    # columns, along which L-BFGS stops far out and one step from there
+    # does not reach the optimum): Newton's method from where it stopped
     optimizer <- "newton"
     b <- res$coefficients
     b[!is.finite(b)] <- 0
@@ -259,7 +263,9 @@ fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, 
   # (nor a penalised fit: the penalty determines what the data leave open)
   if (!identical(optimizer, "exact") && is.null(fit$penalty) && !isTRUE(res$diverged) && !at_boundary &&
       !clearly_conditioned(cov)) {
-    warn_ill_conditioned(cov, fun = "gradglm", first_order = optimizer %in% c("gd", "lbfgs", "sgd", "adam"))
+    # ("auto"'s L-BFGS ends with a Newton step: not first-order)
+    first_order <- optimizer %in% c("gd", "lbfgs", "sgd", "adam") && !identical(spec$name, "auto")
+    warn_ill_conditioned(cov, fun = "gradglm", first_order = first_order)
   }
   common <- list(
     coefficients = coef, aliased = aliased, family = family, iter = res$iter,
@@ -484,15 +490,11 @@ warn_best_at_start <- function(res, fun) {
 # than 1e-6 of a coefficient's size (or of its standard error's, for one near
 # 0) marks the fit as not converged, saying why.
 check_remaining_step <- function(res, weights) {
-  step <- res$newton_step
-  if (is.null(step) || !isTRUE(res$converged)) return(res)
+  if (is.null(res$newton_step) || !isTRUE(res$converged)) return(res)
   s <- value_summary(as.numeric(weights))  # (the finite positive weights' range, in one pass)
   span <- if (is.finite(s[["max_positive"]])) s[["max_positive"]] / s[["min_positive"]] else 1
   if (!(span > 1e8)) return(res)
-  b <- res$coefficients[!res$aliased]
-  s <- step[!res$aliased]
-  se <- sqrt(pmax(diag(as.matrix(res$cov)), 0))
-  rel <- max(abs(s) / pmax(abs(b), se), na.rm = TRUE)
+  rel <- remaining_step_size(res)
   if (!is.finite(rel) || rel <= 1e-6) return(res)
   res$converged <- FALSE
   res$message <- paste0("it stopped where a Newton step would still move the coefficients by ",
@@ -500,6 +502,18 @@ check_remaining_step <- function(res, weights) {
                         "weight-averaged loss, which the rows of small weight barely move when the weights ",
                         "span ", format(signif(span, 2)), " to 1; optimizer = \"newton\" reaches the optimum")
   res
+}
+
+# The Newton step left at a first-order fit's estimates (the engine's
+# `newton_step`) relative to the coefficients' size, or to their standard
+# error's for one near 0: its largest such ratio; NA without a step.
+remaining_step_size <- function(res) {
+  if (is.null(res$newton_step)) return(NA_real_)
+  s <- res$newton_step[!res$aliased]
+  if (!length(s)) return(0)
+  b <- res$coefficients[!res$aliased]
+  se <- sqrt(pmax(diag(as.matrix(res$cov)), 0))
+  max(abs(s) / pmax(abs(b), se), na.rm = TRUE)
 }
 
 # A minibatch optimizer's penalised fit ends by its own rule (epochs, early

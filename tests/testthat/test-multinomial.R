@@ -789,6 +789,30 @@ test_that("\"auto\"'s L-BFGS fit, finished by a Newton step, is Newton's to a ti
   expect_lt(max(abs(fit$linear.predictors - predict(fit, newdata = d, type = "link"))), 1e-10)
 })
 
+test_that("\"auto\"'s L-BFGS on nearly collinear columns is continued by Newton's method to Newton's optimum", {
+  d <- mn_wide_data(1000, 50, 10)
+  d$near <- d$X1 + 1e-6 * stats::rnorm(1000)
+  collect <- function(expr) {
+    w <- character(0)
+    value <- withCallingHandlers(expr, warning = function(e) {
+      w <<- c(w, conditionMessage(e))
+      invokeRestart("muffleWarning")
+    })
+    list(value = value, warnings = w)
+  }
+  auto <- collect(gradglm(y ~ ., data = d, family = multinomial()))
+  newton <- collect(gradglm(y ~ ., data = d, family = multinomial(), optimizer = "newton"))
+  # (before: L-BFGS and its one Newton step stopped 8e-4 short of Newton's
+  # log-likelihood, reported as converged, with a warning that blamed a
+  # first-order optimizer)
+  expect_identical(auto$value$optimizer, "newton")
+  expect_true(auto$value$converged)
+  expect_equal(auto$value$loglik, newton$value$loglik, tolerance = 1e-10)
+  expect_identical(auto$warnings, newton$warnings)
+  expect_match(auto$warnings, "nearly singular", all = FALSE)
+  expect_false(any(grepl("first-order", auto$warnings)))
+})
+
 test_that("\"auto\"'s L-BFGS that does not converge is continued by Newton's method", {
   d <- mn_wide_data(1000, 50, 10)
   newton <- gradglm(y ~ ., data = d, family = multinomial(), optimizer = "newton")
