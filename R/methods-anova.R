@@ -231,6 +231,7 @@ anova.gradglm <- function(object, ..., test, dispersion = NULL) {
         stop("anova.gradglm: the score test needs the larger model's design matrix: ", conditionMessage(e),
              call. = FALSE)
       })
+      .select_check_design(large, X, NULL, "anova.gradglm")
       s <- .rao_score(small$residuals, small$weights, X, isTRUE(large$intercept))
       if (resdf[i] < resdf[i + 1L]) -s else s
     }, 0))
@@ -325,7 +326,7 @@ anova.gradglm <- function(object, ..., test, dispersion = NULL) {
       resdev <- c(resdev, sub$deviance)
     }
   } else if (nterms > 1L || (test == "Rao" && nterms > 0L)) {
-    X <- stats::model.matrix(object)
+    X <- .select_design(object, "anova.gradglm")
     assign <- attr(X, "assign")
     if (is.null(assign)) {
       stop("anova.gradglm: the design matrix has no 'assign' attribute, so ",

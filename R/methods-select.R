@@ -236,7 +236,7 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
 # GLM fits: refits on columns of the design matrix
 
 .select_drop_glm <- function(object, scope, scale, test, k, trace) {
-  X <- stats::model.matrix(object)
+  X <- .select_design(object, "drop1.gradglm")
   asgn <- attr(X, "assign")
   if (is.null(asgn)) {
     abort("drop1.gradglm", "the design matrix has no 'assign' attribute, so its columns cannot be ",
@@ -354,9 +354,70 @@ extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
     warn(fun, "using the ", n_new, "/", n_old, " rows from a combined fit (the variables of ",
          "'scope' have missing values)")
   }
-  list(x = x, terms = new_terms, y = stats::model.response(mf, "any"),
-       weights = stats::model.weights(mf),
-       offset = stats::model.offset(mf))
+  out <- list(x = x, terms = new_terms, y = stats::model.response(mf, "any"),
+              weights = stats::model.weights(mf),
+              offset = stats::model.offset(mf))
+  if (n_new == n_old) {
+    # the same rows: the model's columns must give the fit (the frame is
+    # built from the data as they are now), and its response be the fit's
+    cols <- match(names(object$coefficients), colnames(x))
+    if (!anyNA(cols)) .select_check_design(object, x, out$offset, fun, cols)
+    y_old <- object$y
+    if (is.numeric(out$y) && !is.matrix(out$y) && is.numeric(y_old) && length(y_old) == n_new &&
+        any(!(abs(out$y - y_old) <= 1e-10 * (1 + abs(y_old))), na.rm = TRUE)) {
+      abort(fun, "the model's data have changed since it was fitted: the response rebuilt from its call ",
+            "is not the fit's; refit the model with ", .select_data_label(object), " as they are now")
+    }
+  }
+  out
+}
+
+# The design matrix of a GLM fit, checked against the fit. A fit without its
+# model frame (model = FALSE) rebuilds it from the call, that is from the
+# data as they are now: if they changed since the fit, the design no longer
+# has the fit's rows or gives its linear predictors, and tables of refits on
+# it would pair the fit's response with other data (silently, when the rows
+# are as many).
+.select_design <- function(object, fun) {
+  X <- tryCatch(stats::model.matrix(object), error = function(e) {
+    abort(fun, "the design matrix cannot be rebuilt (", bare_message(e, "model.matrix.gradglm"), ")")
+  })
+  .select_check_design(object, X, NULL, fun)
+  X
+}
+
+# Does the design X (columns `cols` of it the model's, NULL: all) with the
+# offset give the fit's linear predictors? An error naming the call's data
+# when not.
+.select_check_design <- function(object, X, offset, fun, cols = NULL) {
+  eta <- object$linear.predictors
+  cf <- object$coefficients
+  if (!is.null(cols)) X <- X[, cols, drop = FALSE]
+  if (is.null(eta) || is.matrix(cf) || ncol(X) != length(cf)) return(invisible(TRUE))
+  what <- .select_data_label(object)
+  if (nrow(X) != NROW(eta)) {
+    abort(fun, "the model's data have changed since it was fitted: the design rebuilt from its call has ",
+          nrow(X), " rows, the fit ", NROW(eta), "; refit the model with ", what, " as they are now")
+  }
+  ok <- !is.na(cf)
+  Xo <- X[, ok, drop = FALSE]
+  lp <- drop(Xo %*% cf[ok])
+  if (is.null(offset)) offset <- object$offset
+  if (length(offset)) lp <- lp + offset
+  # (to rounding: the products' sizes bound the error of their sum)
+  size <- 1 + drop(abs(Xo) %*% abs(cf[ok])) + abs(eta)
+  if (any(!(abs(lp - eta) <= 1e-7 * size), na.rm = TRUE)) {
+    abort(fun, "the model's data have changed since it was fitted: the design rebuilt from its call ",
+          "no longer gives the fit's linear predictors; refit the model with ", what, " as they are now")
+  }
+  invisible(TRUE)
+}
+
+# "'data' (cars2)", the call's data argument, for the errors above
+.select_data_label <- function(object) {
+  data_arg <- object$call$data
+  if (is.null(data_arg)) return("its variables")
+  paste0("'data' (", paste(deparse(data_arg, width.cutoff = 60L), collapse = " "), ")")
 }
 
 # the response as the fit holds it (the proportion for binomial fits)

@@ -260,6 +260,37 @@ test_that("ordinal fits: drop1 matches refitted models, step() both ways stops a
   expect_step_optimum(sb, k = log(72))
 })
 
+test_that("tables of a fit whose data changed since the fit are an error, not a mix of old and new data", {
+  # (a fit without its model frame rebuilds its design from the call, from the
+  # data as they are now: before, drop1() and anova() paired the fit's response
+  # with the changed design, and add1() refitted the model on the changed data,
+  # without a word; a changed number of rows was "gradglm_fit: 'y' has 32
+  # observations but 'x' has 31 rows")
+  d <- transform(mtcars, cyl = factor(cyl))
+  fit <- gradglm(mpg ~ wt + hp + cyl, data = d, model = FALSE)
+  kept <- gradglm(mpg ~ wt + hp + cyl, data = d)
+  ref <- drop1(fit, test = "F")
+  expect_same_table(ref, drop1(glm(mpg ~ wt + hp + cyl, data = d), test = "F"))
+  d$hp <- rev(d$hp)
+  expect_error(drop1(fit), "drop1.gradglm: the model's data have changed since it was fitted: .*'data' \\(d\\)")
+  expect_error(anova(fit), "anova.gradglm: the model's data have changed since it was fitted")
+  expect_error(anova(update(fit, . ~ wt, data = transform(mtcars, cyl = factor(cyl))), fit, test = "Rao"),
+               "anova.gradglm: the model's data have changed since it was fitted")
+  expect_error(add1(kept, ~ . + qsec), "add1.gradglm: the model's data have changed since it was fitted")
+  # (the kept model frame is the fit's data)
+  expect_same_table(drop1(kept, test = "F"), ref)
+  d <- transform(mtcars, cyl = factor(cyl), mpg = rev(mpg))
+  expect_error(add1(kept, ~ . + qsec), "add1.gradglm: .*the response rebuilt from its call is not the fit's")
+  d <- transform(mtcars, cyl = factor(cyl))[-1, ]
+  expect_error(drop1(fit), "drop1.gradglm: .*the design rebuilt from its call has 31 rows, the fit 32")
+  expect_error(step(fit, trace = 0), "drop1.gradglm: .*has 31 rows, the fit 32")
+  # the data as they were: the same tables
+  d <- transform(mtcars, cyl = factor(cyl))
+  expect_same_table(drop1(fit, test = "F"), ref)
+  expect_same_table(add1(kept, ~ . + qsec, test = "F"),
+                    add1(glm(mpg ~ wt + hp + cyl, data = d), ~ . + qsec, test = "F"))
+})
+
 test_that("bad input gives clear errors", {
   fit <- gradglm(mpg ~ wt + hp, data = mtcars)
   expect_error(drop1(fit, ~ wt + foo), "drop1.gradglm: 'scope' names term\\(s\\) 'foo'")
