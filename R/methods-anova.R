@@ -259,8 +259,8 @@ anova.gradglm <- function(object, ..., test, dispersion = NULL) {
   sc <- .methods_anova_scale(big, dispersion)
   tab <- .methods_anova_add_test(tab, test, sc$scale, sc$df, fam[[1L]], .methods_anova_rows(big))
 
-  heading <- c("Analysis of Deviance Table\n",
-               paste0(paste(.methods_anova_labels(fits), collapse = "\n"), "\n"))
+  # (as anova.glm's: the last model's line runs straight into the table)
+  heading <- c("Analysis of Deviance Table\n", paste(.methods_anova_labels(fits), collapse = "\n"))
   structure(tab, heading = heading, class = c("anova", "data.frame"))
 }
 

@@ -599,6 +599,10 @@ test_that("anova() on nested models matches anova.glm's likelihood-ratio table",
   expect_match(attr(a, "heading")[1], "Analysis of Deviance Table")
   expect_match(attr(a, "heading")[2], "Model 2: breaks ~ wool + tension", fixed = TRUE)
   expect_output(print(a), "Pr(>Chi)", fixed = TRUE)
+  # the heading and the printed table are glm's (before, a heading ending in
+  # "\n" printed an empty line between the models and the table)
+  expect_identical(attr(a, "heading"), attr(ag, "heading"))
+  expect_identical(capture.output(print(a))[1:6], capture.output(print(ag))[1:6])
   # the order of the models does not matter for the p-values
   rev_a <- anova(wb2, wb1, wb0)
   expect_equal(anova_numbers(rev_a), anova_numbers(anova(gl2, gl1, gl0, test = "Chisq")),
