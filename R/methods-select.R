@@ -53,7 +53,12 @@
 #' coefficients and `fit$aic + (k - 2) * edf` (the AIC of [stats::glm()],
 #' which counts the scale of gaussian, Gamma and inverse.gaussian fits and is
 #' `NA` for a quasi-family); for other fits, the number of
-#' parameters and `-2 logLik + k * npar`.
+#' parameters and `-2 logLik + k * npar`. With rows of zero prior weight
+#' this differs from glm's, whose `edf` counts those rows too (the rows of
+#' the fit less its residual degrees of freedom): its `k != 2` criteria are
+#' then shifted by `(k - 2)` per such row, and the `Resid. Df` of
+#' [stats::step()]'s path (observations of non-zero weight less `edf`) is
+#' short by that many; here they are the fit's residual degrees of freedom.
 #'
 #' `step()` itself refits each model it moves to from the stored call, in the
 #' frame it is called from, with the fit's own optimizer: start it from a
@@ -165,6 +170,9 @@ add1.gradglm <- function(object, scope, scale = 0, test = c("none", "Chisq", "LR
 extractAIC.gradglm <- function(fit, scale = 0, k = 2, ...) {
   check_gradglm(fit, "extractAIC.gradglm", "fit")
   stop_if_path(fit, "extractAIC.gradglm")
+  if (!is_num(k) || k < 0) {
+    abort("extractAIC.gradglm", "'k' must be a single number >= 0 (2 for AIC, log(n) for BIC)")
+  }
   if (is_glm_fit(fit)) {
     edf <- if (!is.null(fit$rank)) fit$rank else sum(!is.na(fit$coefficients))
     return(c(edf, fit$aic + (k - 2) * edf))

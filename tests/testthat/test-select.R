@@ -291,6 +291,21 @@ test_that("tables of a fit whose data changed since the fit are an error, not a 
                     add1(glm(mpg ~ wt + hp + cyl, data = d), ~ . + qsec, test = "F"))
 })
 
+test_that("rows of zero weight: edf, nobs and step()'s residual df count the rows in use (glm's count them all)", {
+  # (glm: logLik's nobs 32 and extractAIC's edf 4 + 3 = 7, and step()'s
+  # Resid. Df 32 - 3 - 7 = 22 for a model with 25; documented)
+  d <- transform(mtcars, w = replace(rep(1, 32), c(3, 10, 20), 0))
+  fit <- gradglm(mpg ~ wt + hp + qsec, data = d, weights = w, family = Gamma(link = "log"))
+  gfit <- glm(mpg ~ wt + hp + qsec, data = d, weights = w, family = Gamma(link = "log"))
+  expect_identical(attr(logLik(fit), "nobs"), 29L)
+  expect_equal(BIC(fit), -2 * as.numeric(logLik(gfit)) + log(29) * 5, tolerance = 1e-6)
+  expect_equal(extractAIC(fit, k = log(29)), c(4, AIC(gfit) + (log(29) - 2) * 4), tolerance = 1e-6)
+  s <- step(fit, trace = 0)
+  expect_identical(s$anova[["Resid. Df"]][nrow(s$anova)], as.numeric(df.residual(s)))
+  # (glm's warns that the rows of zero weight do not count in the dispersion)
+  expect_same_table(drop1(fit, test = "F"), suppressWarnings(drop1(gfit, test = "F")))
+})
+
 test_that("bad input gives clear errors", {
   fit <- gradglm(mpg ~ wt + hp, data = mtcars)
   expect_error(drop1(fit, ~ wt + foo), "drop1.gradglm: 'scope' names term\\(s\\) 'foo'")
@@ -299,6 +314,9 @@ test_that("bad input gives clear errors", {
   expect_error(add1(fit), "add1.gradglm: 'scope' is missing")
   expect_error(drop1(fit, test = "Wald"), "drop1.gradglm: 'test' must be one of")
   expect_error(drop1(fit, k = -1), "'k' must be")
+  # (before: R's "non-numeric argument to binary operator", as glm's)
+  expect_error(extractAIC(fit, k = "a"), "extractAIC.gradglm: 'k' must be a single number >= 0")
+  expect_error(extractAIC(fit, k = c(2, 3)), "extractAIC.gradglm: 'k' must be")
   tfit <- gradglm(stack.loss ~ ., data = stackloss, family = student_t())
   expect_error(drop1(tfit, test = "F"), "drop1.gradglm: the F test does not apply")
   expect_error(drop1(tfit, test = "Rao"), "drop1.gradglm: the score \\(Rao\\) test is for generalized linear")
