@@ -45,8 +45,9 @@
 #'   responses, t quantiles on the residual degrees of freedom (as lm's
 #'   intervals, and the t tests of the fit's `summary()`).
 #' * `logLik()`: the maximised log-likelihood, with attributes `df` (number
-#'   of estimated parameters, counting the Gaussian scale) and `nobs`;
-#'   [stats::AIC()] and [stats::BIC()] use it.
+#'   of estimated parameters, counting the Gaussian scale) and `nobs` (as
+#'   `nobs()`: glm's counts the rows of zero prior weight too, and so its
+#'   [stats::BIC()] does); [stats::AIC()] and [stats::BIC()] use it.
 #' * `nobs()`: observations with non-zero prior weight.
 #' * `deviance()`, `df.residual()`: the residual deviance and its degrees
 #'   of freedom.
