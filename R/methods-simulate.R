@@ -106,19 +106,24 @@ simulated_frame <- function(object, draws, n, nsim, nm, rng_state) {
 # weights count rows in the likelihood; the draws are one per row.
 simulate_likelihood <- function(object, nsim, rng_state, fun) {
   unpad <- function(v) if (inherits(object$na.action, "exclude")) v[-object$na.action] else v
+  type <- object$lik_type
+  # (a matrix of counts: its totals are in the prior weights, so the check comes first)
+  if (type %in% c("multinomial", "ordinal") && !is.factor(object$y)) {
+    abort(fun, "classes are simulated for a factor response, not for a multinomial fit to a matrix of counts")
+  }
   wts <- object$prior.weights
   if (!is.null(wts) && any(wts != 1)) warn(fun, "prior weights are ignored: one response is drawn per row")
-  type <- object$lik_type
   if (type %in% c("multinomial", "ordinal")) {
-    if (!is.factor(object$y)) abort(fun, "classes are simulated for a factor response")
     P <- predict.gradglm(object, type = "probs")
     if (inherits(object$na.action, "exclude")) P <- P[-object$na.action, , drop = FALSE]
     n <- nrow(P)
     cum <- t(apply(P, 1L, cumsum))
     lev <- levels(object$y)
+    # (an ordinal model's draws are ordered, as its response must be)
+    ordered <- is.ordered(object$y)
     draws <- lapply(seq_len(nsim), function(i) {
       k <- pmin(rowSums(cum < stats::runif(n)) + 1L, length(lev))
-      factor(lev[k], levels = lev)
+      factor(lev[k], levels = lev, ordered = ordered)
     })
     return(simulated_frame(object, draws, n, nsim, rownames(P), rng_state))
   }

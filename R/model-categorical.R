@@ -94,12 +94,12 @@ class_response <- function(y, family, weights, fun, ordered = FALSE, keep_empty 
     return(list(y = prop, engine_y = unname(prop), weights = weights * total, trials = total,
                 levels = lev, counts = TRUE))
   }
-  if (is.character(y)) y <- factor(y)
-  if (is.logical(y)) y <- factor(y, levels = c(FALSE, TRUE))
   if (ordered && !is.ordered(y)) {
     abort(fun, "the response of ordinal() must be an ordered factor, not ",
           if (is.factor(y)) "an unordered factor" else class(y)[1L], "; use ordered() on it first")
   }
+  if (is.character(y)) y <- factor(y)
+  if (is.logical(y)) y <- factor(y, levels = c(FALSE, TRUE))
   if (!is.factor(y)) {
     abort(fun, "the response of ", family$family, "() must be a factor (or character)",
           if (!ordered) " or a matrix of counts" else "", ", not ", class(y)[1L])
@@ -351,10 +351,65 @@ ordinal_finish <- function(res, ctx, coef, aliased) {
   w <- resp$weights
   npar <- sum(!aliased)
   Y <- class_indicators(resp)
+  # separation, only where certified: far-out rows of a strong predictor have
+  # probabilities numerically 0 or 1 at a finite maximum too (a network's
+  # weights are not linear directions: its separation is not certified)
+  at_boundary <- !isTRUE(ctx$network) &&
+    ordinal_separated(ctx$model$blocks[[1L]]$design, coef, aliased, ctx$family$link, resp$y, w > 0, loc, zeta)
+  if (at_boundary) {
+    warn(ctx$fun, paste(
+      "fitted probabilities numerically 0 or 1 occurred: the classes are separated (a linear",
+      "combination of the predictors, with the cut-points, puts observations of some classes",
+      "entirely beyond the others), so the maximum-likelihood estimate does not exist; the",
+      "coefficients or cut-points grow without bound, and their values and standard errors",
+      "mean nothing"))
+  }
   null_ll <- class_null_loglik(colSums(w * Y))
+  # (.at_boundary: fit_common() then leaves out its warning of a nearly
+  # singular curvature, which separation explains)
   list(fitted.values = P, linear.predictors = loc, zeta = stats::setNames(zeta, ctx$model$blocks[[2L]]$coef_names),
-       residuals = Y - P, rank = npar, deviance = -2 * res$loglik, aic = -2 * res$loglik + 2 * npar,
+       residuals = Y - P, rank = npar, .at_boundary = at_boundary, deviance = -2 * res$loglik, aic = -2 * res$loglik + 2 * npar,
        null.deviance = if (!ctx$offset_given) -2 * null_ll else NA_real_,
        weights = w, df.residual = ctx$n_ok - npar, df.null = ctx$n_ok - (L - 1L),
        loglik = res$loglik, npar = npar, dispersion = 1, lev = lev, unmodelled = resp$unmodelled)
+}
+
+# Separation of an ordinal fit, certified as separated_along() certifies it
+# for the other models: a used row of class k has its location x b between
+# the cut-points zeta_{k-1} and zeta_k, through the functions zeta_j - x b of
+# the parameters (one per cut-point that bounds its class). A function fitted
+# at the edge (its F within 1e-6 of 1 at the upper cut-point, of 0 at the
+# lower) may move only the way that raises its row's probability; the others
+# must not move. d is the part of the fitted parameters that the functions
+# off the edge do not determine; TRUE only when d is verified (noise fails).
+ordinal_separated <- function(x, coef, aliased, link, y, used, loc, zeta) {
+  L <- length(zeta) + 1L
+  if (is.null(x) || L < 2L) return(FALSE)  # (no design: a chunked fit)
+  k <- as.integer(y)
+  up <- which(used & k < L)
+  lo <- which(used & k > 1L)
+  i <- c(up, lo)
+  j <- c(k[up], k[lo] - 1L)
+  upper <- rep(c(TRUE, FALSE), c(length(up), length(lo)))
+  cdf <- ordinal_cdf(link, zeta[j] - loc[i])
+  edge <- ifelse(upper, cdf > 1 - 1e-6, cdf < 1e-6)
+  if (!any(edge)) return(FALSE)
+  p <- design_ncol(x)
+  keep <- !aliased[seq_len(p)]
+  xm <- design_matrix(x)[i, keep, drop = FALSE]
+  cuts <- matrix(0, length(i), L - 1L)
+  cuts[cbind(seq_along(i), j)] <- 1
+  A <- cbind(-xm, cuts)
+  d <- c(coef[seq_len(p)][keep], zeta)
+  if (!all(edge)) {
+    af <- A[!edge, , drop = FALSE]
+    C <- qr.coef(qr(af), af %*% d)
+    C[is.na(C)] <- 0
+    d <- d - drop(C)
+  }
+  lp <- drop(A %*% d)
+  scale <- max(abs(lp))
+  if (!is.finite(scale) || scale == 0) return(FALSE)
+  tol <- 1e-8 * scale
+  all(abs(lp[!edge]) <= tol) && all(ifelse(upper[edge], lp[edge], -lp[edge]) >= -tol)
 }

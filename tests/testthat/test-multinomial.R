@@ -823,3 +823,14 @@ test_that("\"auto\"'s L-BFGS that does not converge is continued by Newton's met
   expect_true(fit$converged)
   expect_equal(coef(fit), coef(newton), tolerance = 1e-8)
 })
+
+test_that("simulate() of a fit to a matrix of counts is a clear error, without a warning of weights first", {
+  set.seed(11)
+  d <- data.frame(x = rnorm(30))
+  d$c1 <- rpois(30, 3) + 1
+  d$c2 <- rpois(30, 2)
+  d$c3 <- rpois(30, 2)
+  fc <- gradglm(cbind(c1, c2, c3) ~ x, data = d, family = multinomial())
+  # (before: "prior weights are ignored" warned of the counts' totals, then the error)
+  expect_no_warning(expect_error(simulate(fc, 1), "not for a multinomial fit to a matrix of counts"))
+})

@@ -377,6 +377,9 @@ test_that("an unordered factor (or numeric) response is an error asking for an o
   expect_error(gradglm(y ~ x1, data = d, family = ordinal()), "unordered")
   d$y <- as.integer(sim$y)
   expect_error(gradglm(y ~ x1, data = d, family = ordinal()), "must be an ordered factor")
+  # a character response is named as such (before: "not an unordered factor")
+  d$y <- as.character(sim$y)
+  expect_error(gradglm(y ~ x1, data = d, family = ordinal()), "must be an ordered factor, not character")
 })
 
 test_that("an empty response level is dropped with a warning", {
@@ -634,4 +637,40 @@ test_that("rows of zero weight whose class is dropped have NA residuals, not tho
                  "'B' of the response are empty")
   expect_true(all(is.na(residuals(m, type = "response")[b, ])))
   expect_false(anyNA(residuals(m, type = "response")[!b, ]))
+})
+
+test_that("separated classes (complete and quasi) are warned about; a strong predictor's finite fit is not", {
+  set.seed(3)
+  n <- 300
+  d <- data.frame(x = rnorm(n))
+  # complete: the classes are intervals of x (before: coefficients of thousands, no warning)
+  d$ys <- cut(d$x, c(-Inf, -1, 0, 1, Inf), ordered_result = TRUE)
+  for (link in c("logit", "probit")) {
+    expect_warning(gradglm(ys ~ x, data = d, family = ordinal(link)), "the classes are separated", label = link)
+  }
+  # quasi: z marks the top class alone (before: z's coefficient ~40, no warning)
+  d$yq <- cut(d$x + rlogis(n), c(-Inf, -1, 0, 1, Inf), ordered_result = TRUE)
+  d$z <- as.numeric(d$yq == levels(d$yq)[4L])
+  expect_warning(f <- gradglm(yq ~ x + z, data = d, family = ordinal()), "the classes are separated")
+  expect_gt(coef(f)[["z"]], 10)
+  # not separated: far-out rows have probabilities numerically 1 at a finite maximum
+  set.seed(1)
+  m <- 5000
+  e <- data.frame(x = 3 * rnorm(m))
+  e$y <- cut(5 * e$x + rlogis(m), c(-Inf, -2, 0, 2, Inf), ordered_result = TRUE)
+  expect_no_warning(g <- gradglm(y ~ x, data = e, family = ordinal()))
+  expect_gt(max(fitted(g)), 1 - 1e-12)
+  expect_true(all(is.finite(sqrt(diag(vcov(g))))))
+})
+
+test_that("simulate() of an ordinal fit draws ordered factors, which refit", {
+  fit <- gradglm(y ~ f + x1, data = sim, family = ordinal())
+  s <- simulate(fit, nsim = 2, seed = 7)
+  # (before: unordered factors, which ordinal() refuses as a response)
+  expect_true(is.ordered(s$sim_1))
+  expect_identical(levels(s$sim_1), levels(sim$y))
+  d <- cbind(sim, s)
+  refit <- gradglm(sim_1 ~ f + x1, data = d, family = ordinal())
+  expect_identical(names(coef(refit)), names(coef(fit)))
+  expect_identical(simulate(fit, nsim = 2, seed = 7), s)
 })
