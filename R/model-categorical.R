@@ -392,24 +392,33 @@ ordinal_separated <- function(x, coef, aliased, link, y, used, loc, zeta) {
   j <- c(k[up], k[lo] - 1L)
   upper <- rep(c(TRUE, FALSE), c(length(up), length(lo)))
   cdf <- ordinal_cdf(link, zeta[j] - loc[i])
-  edge <- ifelse(upper, cdf > 1 - 1e-6, cdf < 1e-6)
+  edge <- (upper & cdf > 1 - 1e-6) | (!upper & cdf < 1e-6)
   if (!any(edge)) return(FALSE)
   p <- design_ncol(x)
   keep <- !aliased[seq_len(p)]
-  xm <- design_matrix(x)[i, keep, drop = FALSE]
-  cuts <- matrix(0, length(i), L - 1L)
-  cuts[cbind(seq_along(i), j)] <- 1
-  A <- cbind(-xm, cuts)
-  d <- c(coef[seq_len(p)][keep], zeta)
-  if (!all(edge)) {
-    af <- A[!edge, , drop = FALSE]
-    C <- qr.coef(qr(af), af %*% d)
-    C[is.na(C)] <- 0
-    d <- d - drop(C)
-  }
-  lp <- drop(A %*% d)
+  xm <- design_matrix(x)
+  if (!all(keep)) xm <- xm[, keep, drop = FALSE]
+  # The functions' matrix A (a row (-x_i, e_j) per function) is never formed:
+  # its Gram matrix over the functions off the edge, G = A_F' A_F, comes from
+  # M (M[i, j] = 1 when row i's function at cut j is off the edge; a row has
+  # at most one function per cut), in the design's own size. Its null space,
+  # with G scaled to a unit diagonal, holds the directions that leave every
+  # function off the edge unchanged; d is the parameters' part in it.
+  M <- matrix(0, nrow(xm), L - 1L)
+  M[cbind(i[!edge], j[!edge])] <- 1
+  # (as.matrix(): a sparse design's products are small and dense)
+  XtM <- as.matrix(crossprod(xm, M))
+  XtX <- as.matrix(crossprod(xm * sqrt(rowSums(M))))
+  G <- rbind(cbind(XtX, -XtM), cbind(-t(XtM), diag(colSums(M), L - 1L)))
+  s <- sqrt(diag(G))
+  s <- ifelse(s > 0, 1 / s, 1)
+  e <- eigen(G * outer(s, s), symmetric = TRUE)
+  V <- e$vectors[, e$values <= 1e-12 * max(e$values[1L], 1), drop = FALSE]
+  nb <- ncol(xm)
+  d <- s * drop(V %*% crossprod(V, c(coef[seq_len(p)][keep], zeta) / s))
+  lp <- d[nb + j] - as.vector(xm %*% d[seq_len(nb)])[i]
   scale <- max(abs(lp))
   if (!is.finite(scale) || scale == 0) return(FALSE)
   tol <- 1e-8 * scale
-  all(abs(lp[!edge]) <= tol) && all(ifelse(upper[edge], lp[edge], -lp[edge]) >= -tol)
+  all(abs(lp[!edge]) <= tol) && all(lp[edge & upper] >= -tol) && all(lp[edge & !upper] <= tol)
 }
