@@ -330,9 +330,16 @@ cv_compare <- function(..., nfolds = 10, foldid = NULL, measure = NULL, data = N
   full <- .cv_full_names(nm)
   values <- list()
   exprs <- list()
+  own <- setdiff(names(formals(cv_gradglm)), c("...", names(formals(gradglm))))
   for (i in seq_along(dots)) {
     if (full[i] %in% c("formula", "data", "family")) {
       abort(fun, "'", full[i], "' is an argument of ", fun, "() itself; give it once")
+    }
+    # (a misspelt argument of cv_gradglm()'s own would reach gradglm() as an
+    # unknown setting: "folds" for nfolds)
+    near <- own[utils::adist(full[i], own, ignore.case = TRUE) <= 2]
+    if (!full[i] %in% names(formals(gradglm)) && length(near)) {
+      abort(fun, "unknown argument '", full[i], "': did you mean '", near[1L], "'?")
     }
     if (full[i] %in% .cv_row_args) {
       exprs[[full[i]]] <- dots[[i]]

@@ -206,6 +206,13 @@ test_that("bad input: clear errors naming the argument", {
   expect_error(cv_gradglm(type ~ Na, data = MASS::fgl, family = multinomial(), measure = "auc"),
                "'measure' 'auc' does not apply")
   expect_error(cv_gradglm(dist ~ speed, data = cars, measure = "rsq"), "unknown 'measure' 'rsq'")
+  # a misspelt argument of its own (before: "model 'model' could not be fitted ...: gradglm_control:
+  # unknown setting(s) 'folds'")
+  expect_error(cv_gradglm(dist ~ speed, data = cars, folds = 5), "unknown argument 'folds': did you mean 'nfolds'\\?")
+  expect_error(cv_gradglm(dist ~ speed, data = cars, foldids = rep(1:5, 10)), "did you mean 'foldid'")
+  # (gradglm()'s own arguments pass)
+  w <- cv_gradglm(dist ~ speed, data = cars, weights = speed, nfolds = 5)
+  expect_s3_class(w, "gradglm_cv")
   expect_error(cv_gradglm(dist ~ speed, data = as.list(cars)), "'data' must be a data frame")
   expect_error(cv_gradglm(dist ~ speed), "'data' is missing")
   expect_error(cv_gradglm(1, data = cars), "'formula' must be a model formula")
