@@ -513,7 +513,9 @@ remaining_step_size <- function(res) {
   if (!length(s)) return(0)
   b <- res$coefficients[!res$aliased]
   se <- sqrt(pmax(diag(as.matrix(res$cov)), 0))
-  max(abs(s) / pmax(abs(b), se), na.rm = TRUE)
+  r <- abs(s) / pmax(abs(b), se)
+  r <- r[!is.na(r)]
+  if (length(r)) max(r) else 0
 }
 
 # A minibatch optimizer's penalised fit ends by its own rule (epochs, early
