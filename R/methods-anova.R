@@ -332,11 +332,8 @@ anova.gradglm <- function(object, ..., test, dispersion = NULL) {
       stop("anova.gradglm: the design matrix has no 'assign' attribute, so ",
            "its columns cannot be matched to terms", call. = FALSE)
     }
-    y <- object$y
-    if (is.null(y)) {
-      y <- object$fitted.values +
-        object$residuals * object$family$mu.eta(object$linear.predictors)
-    }
+    # (recovered inside the family's support when the fit did not keep it)
+    y <- .select_response(object)
     wts <- object$prior.weights
     off <- object$offset
     for (i in seq_len(nterms - 1L)) {

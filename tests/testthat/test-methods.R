@@ -466,6 +466,25 @@ test_that("residuals() work when the response was not kept (y = FALSE)", {
   }
 })
 
+test_that("anova() of a binomial fit that did not keep its response (y = FALSE) is glm's", {
+  # (before: the response recovered from the working residuals fell just
+  # outside [0, 1] where it is 0 or 1, and the refits of the sequential table
+  # stopped: "a binomial response must lie in [0, 1] ... found 4 value(s)
+  # outside"; glm's anova() stops there too, "y values must be 0 <= y <= 1",
+  # so the reference keeps its response)
+  set.seed(21)
+  d <- data.frame(x = rnorm(80), g = factor(sample(letters[1:3], 80, TRUE)), m = sample(3:8, 80, TRUE))
+  d$k <- rbinom(80, d$m, plogis(-0.3 + 1.5 * d$x))
+  d$b <- rbinom(80, 1, plogis(2 * d$x))
+  ctl <- gradglm_control(tol = 1e-12)
+  for (fo in list(cbind(k, m - k) ~ g + x, b ~ g + x)) {
+    fit <- gradglm(fo, data = d, family = binomial(), y = FALSE, control = ctl)
+    gl <- glm(fo, data = d, family = binomial(), control = glm_ctl)
+    expect_equal(as.data.frame(anova(fit, test = "Chisq")), as.data.frame(anova(gl, test = "Chisq")),
+                 tolerance = tol)
+  }
+})
+
 test_that("zero prior weights are handled as glm handles them", {
   wb <- warpbreaks
   wb$w <- rep(c(0, 1, 2), length.out = nrow(wb))
