@@ -23,6 +23,19 @@
 #' sandwich package is loaded. They exist for unpenalised GLM fits from data
 #' in memory; other fits give an error that says so.
 #'
+#' `sandwich::vcovBS()` (the bootstrap) and `sandwich::vcovJK()` (the
+#' jackknife) refit such a fit as they refit glm fits, with sandwich's
+#' method for glm: on rows of its design matrix, response, prior weights and
+#' offset, here by [gradglm_fit()]. (sandwich's default method refits
+#' through `update(fit, subset = )`, which numbers the rows of the data
+#' given, so it drew the wrong rows of a fit that left some out through
+#' `subset` or `na.action`.) Other fits use sandwich's default method.
+#'
+#' `sandwich::vcovCL()` with `type = "HC2"` or `"HC3"` gives glm's numbers,
+#' with sandwich's warning that these types are "only applicable to
+#' (generalized) linear regression models": sandwich gives it for every
+#' class but `"lm"` and `"glm"`.
+#'
 #' @param x A `"gradglm"` fit.
 #' @param ... Not used.
 #' @return `estfun()`: a matrix with one row per row of the data and one
@@ -38,6 +51,8 @@
 #'
 #' \method{bread}{gradglm}(x, ...)
 #'
+#' \method{vcovBS}{gradglm}(x, ...)
+#'
 #' \method{coeftest}{gradglm}(x, vcov. = NULL, df = Inf, ...)
 #'
 #' \method{coefci}{gradglm}(x, parm = NULL, level = 0.95, vcov. = NULL, df = Inf, ...)
@@ -45,12 +60,17 @@
 #' \method{waldtest}{gradglm}(object, ..., test = c("F", "Chisq"))
 NULL
 
+# an unpenalised GLM fit from data in memory, with its design matrix at hand
+.sandwich_applies <- function(x) {
+  is_glm_fit(x) && !is_network_fit(x) && !is_source_fit(x) && is.null(x$penalty) && !is.null(x$weights) &&
+    (!is.null(x$terms) || is.matrix(x$x))
+}
+
 # the parts shared by estfun() and bread(): the working weights times the
 # working residuals, and the dispersion sandwich uses for glm fits
 .sandwich_parts <- function(x, fun) {
   check_gradglm(x, fun, "x")
-  if (!is_glm_fit(x) || is_network_fit(x) || is_source_fit(x) || !is.null(x$penalty) || is.null(x$weights) ||
-      (is.null(x$terms) && !is.matrix(x$x))) {
+  if (!.sandwich_applies(x)) {
     abort(fun, "sandwich estimators are computed for unpenalised GLM fits from data in memory; this fit is ",
           describe_fit_kind(x))
   }
@@ -78,6 +98,25 @@ bread.gradglm <- function(x, ...) {
   s <- summary.gradglm(x)
   # (the observations with positive weight: the rank plus the residual degrees of freedom)
   s$cov.unscaled * (x$rank + x$df.residual) * parts$dispersion
+}
+
+#' @rdname gradglm-sandwich
+vcovBS.gradglm <- function(x, ...) {
+  check_gradglm(x, "vcovBS.gradglm", "x")
+  if (!.sandwich_applies(x)) return(utils::getS3method("vcovBS", "default", envir = asNamespace("sandwich"))(x, ...))
+  # sandwich's method for glm fits refits on rows j of the response, prior
+  # weights, offset and design matrix by calling the fit's `method` with
+  # glm.fit()'s arguments; here that refit is gradglm_fit()
+  proxy <- x
+  proxy$y <- .select_response(x)  # (recovered when the fit did not keep it)
+  optimizer <- .methods_refit_optimizer(x)
+  control <- .methods_refit_control(x)
+  proxy$method <- function(x, y, weights = NULL, offset = NULL, family, start = NULL, ...) {
+    if (!is.null(start)) start[is.na(start)] <- 0
+    list(coefficients = gradglm_fit(x, y, weights = weights, offset = offset, family = family,
+                                    optimizer = optimizer, control = control, start = start)$coefficients)
+  }
+  utils::getS3method("vcovBS", "glm", envir = asNamespace("sandwich"))(proxy, ...)
 }
 
 #' @rdname gradglm-sandwich
@@ -110,6 +149,7 @@ waldtest.gradglm <- function(object, ..., test = c("F", "Chisq")) {
 .register_sandwich <- function() {
   .register_s3_method("sandwich", "estfun", "gradglm", estfun.gradglm)
   .register_s3_method("sandwich", "bread", "gradglm", bread.gradglm)
+  .register_s3_method("sandwich", "vcovBS", "gradglm", vcovBS.gradglm)
   .register_s3_method("lmtest", "coeftest", "gradglm", coeftest.gradglm)
   .register_s3_method("lmtest", "coefci", "gradglm", coefci.gradglm)
   .register_s3_method("lmtest", "waldtest", "gradglm", waldtest.gradglm)
