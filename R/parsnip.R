@@ -21,6 +21,18 @@
 #'   `epochs` and `learn_rate` give `optimizer = opt_adam(max_epochs = ,
 #'   learning_rate = )`.
 #'
+#' Case weights of a workflow (`workflows::add_case_weights()`, frequency or
+#' importance weights) are the fit's prior `weights`, as parsnip gives them
+#' to glm.
+#'
+#' The engine takes factors as they are (the fit makes their contrasts), so
+#' in a workflow `add_formula()` refuses an interaction with a factor (hardhat:
+#' "Interaction terms involving factors or characters ... are not allowed
+#' when `indicators = "none"`"). Give such a formula to the model instead,
+#' `add_variables(outcomes = y, predictors = c(x, f))` with `add_model(spec,
+#' formula = y ~ x * f)`, or make the columns in a recipe
+#' (`step_dummy()`, `step_interact()`).
+#'
 #' Both gradglm and parsnip export a function `mlp()`: gradglm's describes
 #' the network of a [gradglm()] fit, parsnip's the model specification.
 #' With both packages attached, the one attached last masks the other; write
@@ -120,7 +132,8 @@ register_parsnip_engine <- function() {
   encoding <- list(predictor_indicators = "none", compute_intercept = FALSE, remove_intercept = FALSE,
                    allow_sparse_x = FALSE)
   fit_value <- function(family) {
-    list(interface = "formula", protect = c("formula", "data"),
+    # (parsnip passes case weights as `weights` when a workflow has them, as to glm)
+    list(interface = "formula", protect = c("formula", "data", "weights"),
          func = c(pkg = "gradglm", fun = "fit_gradglm_engine"), defaults = list(family = family))
   }
   pred <- function(type, post = NULL) {

@@ -121,3 +121,32 @@ test_that("a tidymodels workflow resamples and tunes the penalty with the gradgl
   expect_equal(coef(final$fit), coef(gradglm(type ~ glu + bmi + ped + age, data = d, family = binomial(),
                                              penalty = lasso(lambda = best$penalty))), tolerance = 1e-12)
 })
+
+test_that("a workflow's case weights reach the gradglm engine, as they reach glm's", {
+  # (before: fit() stopped, "Case weights are not enabled by the underlying
+  # model implementation")
+  skip_if_not_installed("parsnip")
+  skip_if_not_installed("workflows")
+  skip_if_not_installed("hardhat")
+  skip_if_not_installed("MASS")
+  d <- MASS::Pima.tr
+  set.seed(12)
+  d$fw <- hardhat::frequency_weights(sample(1:3, nrow(d), TRUE))
+  d$iw <- hardhat::importance_weights(runif(nrow(d)))
+  for (w in c("fw", "iw")) {
+    d$cw <- d[[w]]
+    wf <- function(engine) {
+      spec <- parsnip::set_engine(parsnip::logistic_reg(), engine)
+      workflows::add_case_weights(workflows::workflow(type ~ glu + bmi + age, spec), cw)
+    }
+    # (importance weights: both warn of non-integer successes)
+    fit <- workflows::extract_fit_engine(suppressWarnings(parsnip::fit(wf("gradglm"), d)))
+    ref <- workflows::extract_fit_engine(suppressWarnings(parsnip::fit(wf("glm"), d)))
+    expect_equal(coef(fit), coef(ref), tolerance = 1e-7, label = w)
+  }
+  spec <- parsnip::set_engine(parsnip::linear_reg(penalty = 0.1, mixture = 0.5), "gradglm")
+  fit <- workflows::extract_fit_engine(parsnip::fit(
+    workflows::add_case_weights(workflows::workflow(glu ~ bmi + age, spec), iw), d))
+  expect_equal(coef(fit), coef(gradglm(glu ~ bmi + age, data = d, weights = as.numeric(d$iw),
+                                       penalty = elastic_net(alpha = 0.5, lambda = 0.1))), tolerance = 1e-12)
+})
