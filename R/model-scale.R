@@ -168,6 +168,15 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
   if (!isTRUE(eps > 0)) eps <- 1e-4 * sum(weights * r2) / sum(weights)
   if (!isTRUE(eps > 0)) eps <- 1e-8 * (1 + sum(weights * y^2) / sum(weights))
   if (!isTRUE(eps > 0) || !is.finite(eps)) eps <- 1
+  # (and not below the rounding level of y on the scale of its sd, 1e-8 of
+  # its size: residuals all at the rounding, a response the location model
+  # fits exactly, would put the start's scale there (log sigma about -36 for a
+  # constant Gamma response), where its fall to 0 (an unbounded likelihood)
+  # stays within the optimizer's check of 14 units below the start and, the
+  # density losing its digits, a large gradient looks converged)
+  size2 <- suppressWarnings((y / ls_sd(family, mu, 1))^2)
+  size2 <- size2[ok & is.finite(size2)]
+  if (length(size2)) eps <- max(eps, 1e-16 * stats::median(size2))
   g <- wls_coefficients(z, 0.5 * log(r2 + eps) + 0.635, weights)
   g[is.na(g)] <- 0
   c(unname(b), unname(g), if (estimate_df) log(10))
