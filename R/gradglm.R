@@ -460,6 +460,10 @@ check_sigma_formula <- function(sigma, fam, fun) {
     abort(fun, "family '", fam$family$family, "' has no scale parameter: a 'sigma' model is for ",
           paste0(sigma_families(), "()", collapse = ", "))
   }
+  if ("." %in% all.vars(sigma)) {
+    # (terms() of it is R's "'.' in formula and no 'data' argument"; in data, '.' would take the response too)
+    abort(fun, "'sigma' cannot use '.': name the variables of the scale model (for example ~ x1 + x2)")
+  }
   if (!is.null(attr(stats::terms(sigma), "offset"))) {
     abort(fun, "'sigma' cannot contain offset() terms")
   }

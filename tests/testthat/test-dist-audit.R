@@ -23,3 +23,12 @@ test_that("a constant positive response with a sigma model is an unbounded likel
   # the Gamma's ML sigma at a coefficient of variation this small is the rms of y / mu - 1
   expect_equal(unname(exp(coef(f)[3])), sqrt(mean(r^2)), tolerance = 1e-3)
 })
+
+test_that("a sigma formula with '.' is an error naming 'sigma'", {
+  # before: R's "'.' in formula and no 'data' argument" from terms.formula()
+  d <- data.frame(x = 1:20, z = rep(1:4, 5), y = c(1:20) + rep(c(-1, 1), 10))
+  expect_error(gradglm(y ~ x, data = d, family = student_t(df = 4), sigma = ~ .),
+               "^gradglm: 'sigma' cannot use '\\.'")
+  expect_error(gradglm(y ~ x, data = d, family = gaussian(), sigma = ~ . - y),
+               "^gradglm: 'sigma' cannot use '\\.'")
+})
