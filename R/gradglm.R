@@ -100,7 +100,12 @@
 #'   `sigma = ~ x` lets it depend on covariates. For [negative_binomial()]
 #'   sigma is `1 / sqrt(theta)` (`Var(y) = mu + sigma^2 mu^2`), so that theta
 #'   can depend on covariates. Not available for `binomial()`, `poisson()`
-#'   and the quasi-families.
+#'   and the quasi-families. `weights` multiply each row's log-likelihood
+#'   here (frequency weights), where glm's classical Gaussian, Gamma and
+#'   inverse Gaussian fits take them as precisions (`Var(y)` divided by the
+#'   weight): with weights other than 0 and 1, `sigma = ~ 1` then has glm's
+#'   mean coefficients but another scale and log-likelihood (and `anova()`
+#'   does not compare the two kinds of fit).
 #' @param penalty `NULL` (maximum likelihood), or a penalty made by [lasso()],
 #'   [ridge()], [elastic_net()] or [group_lasso()] (penalised maximum
 #'   likelihood, glmnet's objective): with `lambda = NULL` a regularization

@@ -31,7 +31,9 @@
 #' residual degrees of freedom (observations minus parameters), `-2 logLik`,
 #' the change in the number of parameters and the likelihood-ratio statistic
 #' with its chi-squared p-value. Classical Gaussian fits can take part (their
-#' log-likelihood counts the scale); models of different families are not
+#' log-likelihood counts the scale), with a location-scale fit only when
+#' their prior weights are 0 and 1 (glm's weights are precisions, a `sigma`
+#' model's frequencies); models of different families are not
 #' nested and get no p-value. Term-by-term tables of a single model are for
 #' GLMs only, and the F test does not apply.
 #'

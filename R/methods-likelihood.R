@@ -320,6 +320,22 @@
     abort(fun, "the models have different responses (",
           paste(unique(resp), collapse = ", "), ")")
   }
+  # a classical fit with a free scale takes its prior weights as precisions
+  # (glm's Var y = dispersion * V(mu) / w), a location-scale fit as
+  # frequencies (each row's log-likelihood times its weight): with weights
+  # other than 0 and 1 their log-likelihoods are of different models
+  precision <- !is_dist & vapply(fits, function(f) {
+    w <- f$prior.weights
+    isTRUE(family_row(f$family)$scale_in_likelihood) && !is.null(w) && any(w != 0 & w != 1)
+  }, NA)
+  ls_fit <- vapply(fits, function(f) identical(f$lik_type, "location_scale"), NA)
+  if (any(precision) && any(ls_fit)) {
+    abort(fun, "model(s) ", paste(which(precision), collapse = ", "), " (classical ", quote_some(unique(fam[precision])),
+          " fits) take their prior weights as precisions (Var(y) = dispersion * V(mu) / w, as glm), and the ",
+          "distributional fits as frequencies (each row's log-likelihood times its weight): with weights other than ",
+          "0 and 1 these are different models; fit model(s) ", paste(which(precision), collapse = ", "),
+          " with sigma = ~ 1 to compare them")
+  }
   lls <- lapply(fits, stats::logLik)
   ll <- vapply(lls, as.numeric, numeric(1))
   np <- vapply(lls, function(l) as.numeric(attr(l, "df")), numeric(1))

@@ -32,3 +32,35 @@ test_that("a sigma formula with '.' is an error naming 'sigma'", {
   expect_error(gradglm(y ~ x, data = d, family = gaussian(), sigma = ~ . - y),
                "^gradglm: 'sigma' cannot use '\\.'")
 })
+
+test_that("anova() does not compare a weighted classical fit's precision weights with a sigma model's frequency weights", {
+  # before: anova(classical, sigma ~ z) gave an LR statistic of -304 between
+  # two likelihoods of different models (glm's Var(y) = sigma^2 / w against
+  # each row's log-likelihood times w)
+  set.seed(13)
+  n <- 100
+  d <- data.frame(x = rnorm(n), z = rnorm(n), w = rep(1:4, n / 4))
+  d$y <- 1 + d$x + rnorm(n) / sqrt(d$w)
+  g_classical <- gradglm(y ~ x, data = d, weights = w)
+  g_const <- gradglm(y ~ x, data = d, weights = w, sigma = ~ 1)
+  g_z <- gradglm(y ~ x, data = d, weights = w, sigma = ~ z)
+  # the two fits of a constant scale: glm's mean, different likelihoods
+  expect_equal(coef(g_const)[1:2], coef(g_classical), tolerance = 1e-8)
+  r <- d$y - fitted(g_classical)
+  expect_equal(as.numeric(logLik(g_const)),
+               sum(d$w * dnorm(r, 0, sqrt(sum(d$w * r^2) / sum(d$w)), log = TRUE)), tolerance = 1e-10)
+  expect_equal(as.numeric(logLik(g_classical)),
+               sum(dnorm(r, 0, sqrt(sum(d$w * r^2) / n / d$w), log = TRUE)), tolerance = 1e-10)
+  expect_error(anova(g_classical, g_z), "^anova.gradglm: model\\(s\\) 1 .*precisions.*frequencies.*sigma = ~ 1")
+  for (fam in list(Gamma("log"), inverse.gaussian("log"))) {
+    d$yp <- exp(1 + 0.3 * d$x) * rgamma(n, 20 * d$w, 20 * d$w)
+    expect_error(anova(gradglm(yp ~ x, data = d, family = fam, weights = w),
+                       gradglm(yp ~ x, data = d, family = fam, weights = w, sigma = ~ z)), "precisions")
+  }
+  # the distributional fits compare with each other; weights of 0 and 1 take part as before
+  a <- anova(g_const, g_z)
+  expect_equal(a[2, "LR stat"], 2 * (as.numeric(logLik(g_z)) - as.numeric(logLik(g_const))), tolerance = 1e-12)
+  d$w01 <- rep(c(0, 1), n / 2)
+  a <- anova(gradglm(y ~ x, data = d, weights = w01), gradglm(y ~ x, data = d, weights = w01, sigma = ~ z))
+  expect_true(is.finite(a[2, "Pr(>Chi)"]))
+})
