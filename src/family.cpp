@@ -39,8 +39,8 @@ MeanValues mean_values(Dist dist, double y, double mu, double theta) {
       // y / mu - 1 - log(y / mu), V(mu) = mu^2; written with r = y / mu so
       // that no power of mu overflows before it is divided
       if (!(mu > 0.0 && y > 0.0)) return MeanValues{INF, NAN, NAN, NAN};
-      const double t = (y - mu) / mu, r = y / mu;
-      return MeanValues{t - std::log1p(t), (1.0 - r) / mu, (2.0 * r - 1.0) / mu / mu, 1.0 / mu / mu};
+      const double r = y / mu;
+      return MeanValues{gamma_unit_dev(y, mu), (1.0 - r) / mu, (2.0 * r - 1.0) / mu / mu, 1.0 / mu / mu};
     }
     case Dist::inverse_gaussian: {
       // (y - mu)^2 / (2 y mu^2), V(mu) = mu^3

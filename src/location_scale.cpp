@@ -167,7 +167,7 @@ void LocationScale::positive_unit(double y, double mu, double s, bool derivs, Sc
   const double t = (y - mu) / mu;
   const double k = safe_exp(-2.0 * std::max(s, -EXP_CAP / 2.0));
   if (dist_ == ScaleDist::gamma) {
-    const double dev = t - std::log1p(t);  // r - 1 - log(r), r = y / mu
+    const double dev = gamma_unit_dev(y, mu);  // r - 1 - log(r), r = y / mu
     const GammaShape g = gamma_shape(k);
     u.loss = g.G + k * dev + std::log(y);
     if (!derivs) return;

@@ -26,6 +26,19 @@ const double PI = 3.14159265358979323846;
 // x log x, with its limit 0 at x = 0 (and no log at x = 1, where it is 0).
 inline double xlogx(double x) { return x > 0.0 && x != 1.0 ? x * std::log(x) : 0.0; }
 
+// r - 1 - log(r), r = y / mu > 0 (half the Gamma's unit deviance): as
+// t - log1p(t), t = (y - mu) / mu, near r = 1, where log(r) would lose the
+// digits of t; from log(r) away from it, where 1 + t would lose those of a
+// small r (at y / mu = 1e-13 all but three).
+inline double gamma_unit_dev(double y, double mu) {
+  const double r = y / mu;
+  if (r > 0.5 && r < 2.0) {
+    const double t = (y - mu) / mu;
+    return t - std::log1p(t);
+  }
+  return r - 1.0 - std::log(r);
+}
+
 namespace special {
 
 namespace detail {  // defined in special.cpp
