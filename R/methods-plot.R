@@ -87,6 +87,20 @@
 #'   `residual_type = "pearson", against = "link"` draws the same points.
 #' @param against The x axis of the `"residuals"` plot: `"fitted"` values (the
 #'   default) or the `"link"` (the linear predictor).
+#' @param id.n,labels.id,cex.id As for glm's `plot()`: the number of
+#'   points labelled in the `"residuals"`, `"qq"` and `"scale"` plots (those
+#'   of largest absolute residual) and in the `"leverage"` plot (those of
+#'   largest Cook's distance), 3 by default, 0 for none; their labels, one
+#'   per row of the data (as many as `residuals(x)` has; by default the row
+#'   names); and their size.
+#' @param add.smooth Draw the [stats::lowess()] smooth of the
+#'   `"residuals"`, `"scale"` and `"leverage"` plots? As glm's `plot()`, by
+#'   default `getOption("add.smooth")`.
+#' @param caption,sub.caption Titles of a GLM's plots, as glm's `plot()`
+#'   takes them: `caption` a character vector or list whose `k`-th element
+#'   (not `NA`) replaces the title of plot `k` (in the numbering above: 1
+#'   `"loss"` to 6 `"leverage"`), and `sub.caption` a subtitle drawn under
+#'   each plot (none by default; glm's default is the call).
 #' @param ... Further graphical parameters passed to the main plotting call of
 #'   each plot (for example `main`, `col`, `pch`, `cex`).
 #'
@@ -113,14 +127,15 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
                          ask = prod(par("mfcol")) < length(which) &&
                            dev.interactive(),
                          residual_type = c("deviance", "pearson"),
-                         against = c("fitted", "link"), ...) {
+                         against = c("fitted", "link"), id.n = 3, labels.id = NULL, cex.id = 0.75,
+                         add.smooth = getOption("add.smooth"), caption = NULL, sub.caption = NULL, ...) {
   check_gradglm(x, "plot.gradglm", "x")
   explicit <- !missing(which)
   if (explicit && !is.null(which) && !is.atomic(which)) {
     abort("plot.gradglm", "'which' must name plots or number them, not a ", class(which)[1L])
   }
   if (is_path_fit(x)) {
-    if (explicit && !identical(which, "path")) {
+    if (explicit && !identical(which, "path") && !identical(which, 1) && !identical(which, 1L)) {
       abort("plot.gradglm", "a regularization path has one plot: which = \"path\"")
     }
     return(.plot_path(x, ...))
@@ -152,17 +167,74 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     if (is.null(.plot_leverage(x))) which <- setdiff(which, c("scale", "leverage"))
     if (!any(!is.na(x$coefficients))) which <- setdiff(which, "leverage")  # (every leverage 0)
   }
+  id <- .plot_id_args(x, id.n, labels.id, cex.id)
+  if (is.null(add.smooth)) add.smooth <- TRUE
+  if (!is.logical(add.smooth) || length(add.smooth) != 1L || is.na(add.smooth)) {
+    abort("plot.gradglm", "'add.smooth' must be TRUE or FALSE")
+  }
+  if (!is.null(caption) && !is.character(caption) && !is.list(caption)) {
+    abort("plot.gradglm", "'caption' must be a character vector or a list of titles, one per plot number")
+  }
+  if (!is.null(sub.caption) && (!is.character(sub.caption) || length(sub.caption) != 1L)) {
+    abort("plot.gradglm", "'sub.caption' must be a single character string")
+  }
   .plot_pages(which, ask, function(w) {
+    k <- match(w, .plot_choices)
+    args <- list(...)
+    if (length(caption) >= k && !is.null(caption[[k]]) && !all(is.na(caption[[k]])) && is.null(args$main)) {
+      args$main <- caption[[k]]
+    }
+    draw <- function(f, ...) do.call(f, c(list(x, ...), args))
     switch(w,
-      loss = .plot_loss(x, ...),
-      residuals = .plot_residuals(x, residual_type, against, ...),
-      qq = .plot_qq(x, residual_type, ...),
-      fit = .plot_fit(x, ...),
-      scale = .plot_scale(x, residual_type, ...),
-      leverage = .plot_leverage_plot(x, ...)
+      loss = draw(.plot_loss),
+      residuals = draw(.plot_residuals, residual_type, against, id = id, add.smooth = add.smooth),
+      qq = draw(.plot_qq, residual_type, id = id),
+      fit = draw(.plot_fit),
+      scale = draw(.plot_scale, residual_type, id = id, add.smooth = add.smooth),
+      leverage = draw(.plot_leverage_plot, id = id, add.smooth = add.smooth)
     )
+    if (!is.null(sub.caption)) graphics::title(sub = sub.caption)
   })
   invisible(x)
+}
+
+# The checked id.n, cex.id and the labels of the fitted rows (labels.id given
+# per row of the data, as residuals(x), or the row names), as glm's plot()
+# takes them.
+.plot_id_args <- function(x, id.n, labels.id, cex.id, fun = "plot.gradglm") {
+  n_used <- sum(.plot_prior_weights(x) > 0)
+  if (!is.numeric(id.n) || length(id.n) != 1L || is.na(id.n) || id.n != round(id.n) || id.n < 0 || id.n > n_used) {
+    abort(fun, "'id.n' must be a whole number from 0 to ", n_used, " (the rows of positive weight)")
+  }
+  if (!is.numeric(cex.id) || length(cex.id) != 1L || !is.finite(cex.id) || cex.id <= 0) {
+    abort(fun, "'cex.id' must be a single positive number")
+  }
+  n <- length(x$fitted.values)
+  na <- x$na.action
+  n_data <- if (inherits(na, "exclude")) n + length(na) else n
+  if (is.null(labels.id)) {
+    labels <- rownames(as.matrix(x$fitted.values))
+    if (is.null(labels)) labels <- as.character(seq_len(n))
+  } else {
+    if (!is.atomic(labels.id) || !length(labels.id) %in% c(n, n_data)) {
+      abort(fun, "'labels.id' must have one label per row of the data (", n_data, ")")
+    }
+    labels <- as.character(labels.id)
+    if (length(labels) != n) labels <- labels[-na]
+  }
+  list(n = as.integer(id.n), labels = labels, cex = cex.id)
+}
+
+# Labels the id$n points of largest absolute `score` at (xv, yv), the rows
+# `rows` of the fit, left or right of the point as glm's plot() places them.
+.plot_label_points <- function(xv, yv, score, rows, id) {
+  k <- min(id$n, length(xv))
+  if (k == 0L) return(invisible(NULL))
+  top <- order(abs(score), decreasing = TRUE)[seq_len(k)]
+  usr <- graphics::par("usr")
+  graphics::text(xv[top], yv[top], id$labels[rows[top]], cex = id$cex, xpd = TRUE,
+                 pos = c(4L, 2L)[(xv[top] > mean(usr[1:2])) + 1L], offset = 0.25)
+  invisible(NULL)
 }
 
 # Draws the plots `which`, each by draw(w), asking before each new page when
@@ -445,17 +517,18 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
   ylab <- if (residual_type == "deviance") "Deviance residuals" else
     "Pearson residuals"
   xlab <- if (against == "fitted") "Fitted values" else "Linear predictor"
-  list(x = xv, y = r,
+  list(x = xv, y = r, row = which(ok),
        smooth = if (length(unique(xv)) >= 2L) stats::lowess(xv, r),
        xlab = xlab, ylab = ylab, main = paste(ylab, "vs", tolower(xlab)))
 }
 
-.plot_residuals <- function(x, residual_type, against, ...) {
+.plot_residuals <- function(x, residual_type, against, ..., id = list(n = 0L), add.smooth = TRUE) {
   d <- .plot_residuals_data(x, residual_type, against)
   .plot_call(graphics::plot, list(
     x = d$x, y = d$y, xlab = d$xlab, ylab = d$ylab, main = d$main), list(...))
   graphics::abline(h = 0, lty = 3, col = "gray40")
-  if (!is.null(d$smooth)) graphics::lines(d$smooth, col = "firebrick")
+  if (add.smooth && !is.null(d$smooth)) graphics::lines(d$smooth, col = "firebrick")
+  .plot_label_points(d$x, d$y, d$y, d$row, id)
   invisible(NULL)
 }
 
@@ -499,19 +572,21 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
   }
   ok <- .plot_prior_weights(x) > 0 & is.finite(rs)
   rs <- rs[ok]
+  row <- which(ok)
   if (!length(rs)) {
     abort(fun, "no finite residuals to draw for 'which = \"qq\"'")
   }
   q <- stats::qqnorm(rs, plot.it = FALSE)
-  list(x = q$x, y = q$y, line = .plot_qq_line(rs),
+  list(x = q$x, y = q$y, row = row, line = .plot_qq_line(rs),
        xlab = "Theoretical Quantiles", ylab = ylab, main = "Normal Q-Q plot")
 }
 
-.plot_qq <- function(x, residual_type = "deviance", ...) {
+.plot_qq <- function(x, residual_type = "deviance", ..., id = list(n = 0L)) {
   d <- .plot_qq_data(x, residual_type = residual_type)
   .plot_call(stats::qqnorm, list(y = d$y, ylab = d$ylab, main = d$main),
              list(...))
   graphics::abline(d$line[["intercept"]], d$line[["slope"]], lty = 3, col = "gray40")
+  .plot_label_points(d$x, d$y, d$y, d$row, id)
   invisible(NULL)
 }
 
@@ -533,6 +608,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
   if (is.null(names_all)) names_all <- as.character(seq_along(h))
   keep <- is.finite(dev) & is.finite(pear) & is.finite(eta)
   list(h = h[ok][keep], dev = dev[keep], pear = pear[keep], eta = eta[keep], names = names_all[ok][keep],
+       row = which(ok)[keep],
        p = sum(!is.na(x$coefficients)))
 }
 
@@ -540,17 +616,18 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
 .plot_scale_data <- function(x, fun = "plot.gradglm", residual_type = "deviance") {
   r <- .plot_std_rows(x, "scale", fun)
   y <- sqrt(abs(if (residual_type == "deviance") r$dev else r$pear))
-  list(x = r$eta, y = y, smooth = if (length(unique(r$eta)) >= 2L) stats::lowess(r$eta, y),
+  list(x = r$eta, y = y, row = r$row, std = if (residual_type == "deviance") r$dev else r$pear, smooth = if (length(unique(r$eta)) >= 2L) stats::lowess(r$eta, y),
        xlab = "Linear predictor",
        ylab = paste0("sqrt(|Std. ", if (residual_type == "deviance") "deviance" else "Pearson", " residuals|)"),
        main = "Scale-location")
 }
 
-.plot_scale <- function(x, residual_type = "deviance", ...) {
+.plot_scale <- function(x, residual_type = "deviance", ..., id = list(n = 0L), add.smooth = TRUE) {
   d <- .plot_scale_data(x, residual_type = residual_type)
   .plot_call(graphics::plot, list(x = d$x, y = d$y, xlab = d$xlab, ylab = d$ylab, main = d$main,
                                   ylim = c(0, max(d$y))), list(...))
-  if (!is.null(d$smooth)) graphics::lines(d$smooth, col = "firebrick")
+  if (add.smooth && !is.null(d$smooth)) graphics::lines(d$smooth, col = "firebrick")
+  .plot_label_points(d$x, d$y, d$std, d$row, id)
   invisible(NULL)
 }
 
@@ -559,7 +636,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
 # distance contours (levels 0.5 and 1: the residual r where
 # r^2 h / (p (1 - h)) equals the level) and the three rows of largest Cook's
 # distance.
-.plot_leverage_data <- function(x, fun = "plot.gradglm") {
+.plot_leverage_data <- function(x, fun = "plot.gradglm", id.n = 3L) {
   r <- .plot_std_rows(x, "leverage", fun)
   if (r$p == 0L) abort(fun, "the fit has no coefficients: every leverage is 0, and there is no plot against them")
   cook <- r$pear^2 * r$h / (r$p * (1 - r$h))
@@ -568,19 +645,20 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     y <- sqrt(level * r$p * (1 - grid) / grid)
     rbind(data.frame(level = level, side = "+", x = grid, y = y), data.frame(level = level, side = "-", x = grid, y = -y))
   }))
-  top <- utils::head(order(cook, decreasing = TRUE), 3L)
-  list(x = r$h, y = r$pear, smooth = if (length(unique(r$h)) >= 2L) stats::lowess(r$h, r$pear),
+  top <- utils::head(order(cook, decreasing = TRUE), id.n)
+  list(x = r$h, y = r$pear, row = r$row, cook = cook, smooth = if (length(unique(r$h)) >= 2L) stats::lowess(r$h, r$pear),
        contours = contours, labels = data.frame(x = r$h[top], y = r$pear[top], label = r$names[top]),
        xlab = "Leverage", ylab = "Std. Pearson residuals", main = "Residuals vs leverage")
 }
 
-.plot_leverage_plot <- function(x, ...) {
-  d <- .plot_leverage_data(x)
+.plot_leverage_plot <- function(x, ..., id = list(n = 3L, cex = 0.75), add.smooth = TRUE) {
+  d <- .plot_leverage_data(x, id.n = id$n)
+  if (!is.null(id$labels)) d$labels$label <- id$labels[d$row[utils::head(order(d$cook, decreasing = TRUE), id$n)]]
   yr <- range(d$y, 0)
   .plot_call(graphics::plot, list(x = d$x, y = d$y, xlab = d$xlab, ylab = d$ylab, main = d$main,
                                   xlim = c(0, max(d$x)), ylim = yr + c(-0.08, 0.08) * diff(yr)), list(...))
   graphics::abline(h = 0, v = 0, lty = 3, col = "gray40")
-  if (!is.null(d$smooth)) graphics::lines(d$smooth, col = "firebrick")
+  if (add.smooth && !is.null(d$smooth)) graphics::lines(d$smooth, col = "firebrick")
   for (part in split(d$contours, interaction(d$contours$level, d$contours$side, drop = TRUE))) {
     graphics::lines(part$x, part$y, lty = 2, col = "gray50")
   }
@@ -591,7 +669,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     if (end$y < usr[4L]) graphics::text(end$x, end$y, format(level), adj = c(1.1, -0.3), col = "gray50", cex = 0.8)
   }
   graphics::legend("bottomleft", legend = "Cook's distance", lty = 2, col = "gray50", bty = "n", cex = 0.8)
-  graphics::text(d$labels$x, d$labels$y, d$labels$label, pos = 4, cex = 0.75)
+  if (nrow(d$labels)) graphics::text(d$labels$x, d$labels$y, d$labels$label, pos = 4, cex = id$cex)
   invisible(NULL)
 }
 

@@ -338,3 +338,101 @@ test_that("distributional fits draw the validation curve too", {
   expect_true(covers(info$usr, c(fit$trace$loss, fit$trace$val_loss), FALSE))
   expect_identical(info$legend[1:2], c("training loss", "validation loss"))
 })
+
+# Records the calls of graphics::text() and graphics::lines() made while `code`
+# runs on a null device: for text() its labels and cex, for lines() its count.
+record_drawing <- function(code) {
+  rec <- new.env()
+  rec$text <- list()
+  rec$lines <- 0L
+  suppressMessages({
+    # (the tracers run in the frame of the traced function: `rec` is put into them)
+    trace("text", bquote({
+      a <- list(...)
+      lab <- if (!is.null(a$labels)) a$labels else if (length(a) > 1L) a[[2L]] else a[[1L]]
+      assign("text", c(get("text", .(rec)), list(list(labels = as.character(lab), cex = a$cex))), envir = .(rec))
+    }), print = FALSE, where = asNamespace("graphics"))
+    trace("lines", bquote(assign("lines", get("lines", .(rec)) + 1L, envir = .(rec))), print = FALSE,
+          where = asNamespace("graphics"))
+  })
+  on.exit(suppressMessages({
+    untrace("text", where = asNamespace("graphics"))
+    untrace("lines", where = asNamespace("graphics"))
+  }), add = TRUE)
+  with_null_device(force(code))
+  rec
+}
+
+test_that("id.n, labels.id and cex.id label the rows glm's plot() labels", {
+  d <- transform(warpbreaks, w = rep(c(0, 1, 2), length.out = nrow(warpbreaks)))
+  d$breaks[5] <- NA
+  fit <- gradglm(breaks ~ wool + tension, data = d, family = poisson(), weights = w, na.action = na.exclude)
+  ref <- glm(breaks ~ wool + tension, data = d, family = poisson(), weights = w, na.action = na.exclude)
+  # the last text() call of each plot: its labels (before, id.n was passed on to
+  # plot() as a graphical parameter, with warnings, and the leverage plot
+  # labelled 3 rows, the others none)
+  last_labels <- function(code) {
+    r <- expect_silent(record_drawing(code))
+    r$text[[length(r$text)]]$labels
+  }
+  # gradglm's "leverage" (6) is glm's plot 5, "residuals" with Pearson residuals
+  # against the link (2) its plot 1, "qq" (3) its plot 2, "scale" (5) its plot 3
+  pairs <- list(c(6, 5), c(2, 1), c(3, 2), c(5, 3))
+  for (p in pairs) {
+    got <- last_labels(plot(fit, which = p[1], id.n = 5, residual_type = "pearson", against = "link"))
+    want <- last_labels(plot(ref, which = p[2], id.n = 5))
+    expect_identical(got, want)
+    expect_length(got, 5L)
+  }
+  labs <- paste0("row", seq_len(nrow(d)))
+  expect_identical(last_labels(plot(fit, which = 6, labels.id = labs)),
+                   last_labels(plot(ref, which = 5, labels.id = labs)))
+  r <- record_drawing(plot(fit, which = 6, cex.id = 1.5))
+  expect_identical(r$text[[length(r$text)]]$cex, 1.5)
+  # id.n = 0: no row labelled (the leverage plot's only text: its contour levels and legend)
+  r <- record_drawing(plot(fit, which = c(2, 3, 5), id.n = 0))
+  expect_length(r$text, 0L)
+  with_null_device({
+    expect_error(plot(fit, id.n = -1), "plot.gradglm: 'id.n' must be a whole number from 0 to 35")
+    expect_error(plot(fit, id.n = 2.5), "'id.n' must be a whole number")
+    expect_error(plot(fit, labels.id = 1:3), "plot.gradglm: 'labels.id' must have one label per row of the data \\(54\\)")
+    expect_error(plot(fit, cex.id = 0), "plot.gradglm: 'cex.id' must be a single positive number")
+  })
+})
+
+test_that("add.smooth = FALSE leaves out the smooths; caption and sub.caption set the titles", {
+  fit <- gradglm(breaks ~ wool + tension, data = warpbreaks, family = poisson())
+  # the residuals and scale plots draw one line each, their smooth; the leverage plot
+  # its smooth and the four Cook's distance contours
+  expect_identical(record_drawing(plot(fit, which = c(2, 5, 6)))$lines, 7L)
+  # (before, add.smooth was passed to plot() as a graphical parameter, with a warning, and the smooths drawn)
+  expect_silent(r <- record_drawing(plot(fit, which = c(2, 5, 6), add.smooth = FALSE)))
+  expect_identical(r$lines, 4L)
+  seen <- new.env()
+  seen$titles <- character()
+  seen$mains <- character()
+  # (plot.default() draws its title with title() too)
+  suppressMessages(trace("title", bquote({
+    if (!is.null(sub)) assign("titles", c(get("titles", .(seen)), paste("sub:", sub)), envir = .(seen))
+    if (!is.null(main)) assign("mains", c(get("mains", .(seen)), main), envir = .(seen))
+  }), print = FALSE, where = asNamespace("graphics")))
+  on.exit(suppressMessages(untrace("title", where = asNamespace("graphics"))), add = TRUE)
+  with_null_device({
+    expect_silent(plot(fit, which = 2:3, caption = list(NA, "My residuals", "My Q-Q"), sub.caption = "the call"))
+    expect_identical(seen$titles, c("sub: the call", "sub: the call"))
+    expect_error(plot(fit, add.smooth = NA), "plot.gradglm: 'add.smooth' must be TRUE or FALSE")
+    expect_error(plot(fit, caption = 3), "plot.gradglm: 'caption' must be a character vector or a list")
+    expect_error(plot(fit, sub.caption = c("a", "b")), "plot.gradglm: 'sub.caption' must be a single character string")
+  })
+  # the caption replaces the plot's title
+  seen$mains <- character()
+  with_null_device(plot(fit, which = c(2, 5), caption = list(NA, "My residuals", NA, NA, "My scale")))
+  expect_identical(seen$mains, c("My residuals", "My scale"))
+})
+
+test_that("a regularization path's one plot is also which = 1", {
+  fit <- gradglm(mpg ~ wt + hp + qsec, data = mtcars, penalty = lasso())
+  # (before, plot() refused which = 1 that autoplot() takes)
+  with_null_device(expect_invisible(plot(fit, which = 1)))
+  with_null_device(expect_error(plot(fit, which = 2), "a regularization path has one plot"))
+})
