@@ -82,6 +82,7 @@ describe_fit_kind <- function(model) {
 # one value per row of positive prior weight (as stats::lm.influence() keeps
 # them), named as the fitted values, padded for na.exclude
 influence_rows <- function(model, v) {
+  force(v)  # (first: its error says which fits have no measures, before the names are looked for)
   names(v) <- rownames(as.matrix(model$fitted.values))[seq_along(v)]
   pw <- model$prior.weights
   if (!is.null(pw) && length(pw) == length(v)) v <- v[pw != 0]
@@ -128,6 +129,7 @@ cooks.distance.gradglm <- function(model, dispersion = NULL, ...) {
 
 # a matrix with one row per row of the data, kept and padded as influence_rows() keeps vectors
 influence_matrix_rows <- function(model, m) {
+  force(m)
   rownames(m) <- rownames(as.matrix(model$fitted.values))[seq_len(nrow(m))]
   pw <- model$prior.weights
   if (!is.null(pw) && length(pw) == nrow(m)) m <- m[pw != 0, , drop = FALSE]

@@ -90,6 +90,12 @@ test_that("fits that are not GLMs say why they have no leverages", {
   expect_error(cooks.distance(gradglm(mpg ~ wt + hp + qsec, data = mtcars, penalty = lasso(lambda = 0.1))),
                "cooks.distance: .* penalised")
   expect_error(rstandard(gradglm(mpg ~ wt, data = mtcars), type = "working"), "rstandard.gradglm: 'type' must be one of 'deviance', 'pearson'")
+  # a regularization path keeps no fitted values (before, hatvalues(), dfbeta(), dfbetas() and
+  # influence() stopped with "'data' must be of a vector type, was 'NULL'")
+  path <- gradglm(mpg ~ wt + hp + qsec, data = mtcars, penalty = lasso())
+  for (f in list(hatvalues, cooks.distance, rstandard, rstudent, dfbeta, dfbetas, influence)) {
+    expect_error(f(path), "leverages and influence measures are computed for unpenalised GLM fits .* penalised")
+  }
 })
 
 test_that("a gradglm_fit() fit says that it keeps no design matrix, and confint() is Wald for it by default", {
