@@ -127,6 +127,7 @@ print.gradglm_cv_path <- function(x, digits = 4L, ...) {
 
 #' @export
 plot.gradglm_cv_path <- function(x, measure = x$select_by, ...) {
+  .plot_cv_dots(list(...), "plot.gradglm_cv")
   d <- .cv_path_plot_data(x, measure)
   h <- d$h
   m <- d$m

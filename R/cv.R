@@ -756,6 +756,7 @@ print.gradglm_cv <- function(x, digits = 4L, ...) {
 #' @rdname print.gradglm_cv
 #' @export
 plot.gradglm_cv <- function(x, measure = "nll", ...) {
+  .plot_cv_dots(list(...), "plot.gradglm_cv")
   d <- .cv_plot_data(x, measure)
   rng <- range(c(d$value, d$mean - d$se, d$mean + d$se), na.rm = TRUE)
   .plot_call(graphics::plot, list(x = d$fold, y = d$value, ylim = rng, pch = 19, xaxt = "n", xlab = "fold",
@@ -833,6 +834,7 @@ print.gradglm_cv_comparison <- function(x, digits = 4L, ...) {
 #' @rdname gradglm_cv_comparison-methods
 #' @export
 plot.gradglm_cv_comparison <- function(x, measure = "nll", ...) {
+  .plot_cv_dots(list(...), "plot.gradglm_cv_comparison")
   d <- .cv_comparison_plot_data(x, measure)
   m <- d$m
   se0 <- d$se

@@ -267,6 +267,19 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
   unique(choices[idx])
 }
 
+# The plot of a cross-validation is one plot of one measure: the arguments
+# that choose among the plots of a fit are an error naming them (before they
+# reached graphics::plot(), which warned that they are not graphical
+# parameters and stopped with "invalid 'which' argument").
+.plot_cv_dots <- function(dots, fun) {
+  bad <- intersect(names(dots), c("which", "xvar", "residual_type", "against"))
+  if (length(bad)) {
+    abort(fun, "'", bad[1L], "' does not apply: a cross-validation has one plot, of the measure named by ",
+          "'measure'; the plots of the fit on all rows are those of plot(x$fit)")
+  }
+  invisible(NULL)
+}
+
 # Merge default plotting arguments with the user's (the user's win).
 .plot_call <- function(fun, defaults, dots) {
   args <- defaults

@@ -436,3 +436,19 @@ test_that("a regularization path's one plot is also which = 1", {
   with_null_device(expect_invisible(plot(fit, which = 1)))
   with_null_device(expect_error(plot(fit, which = 2), "a regularization path has one plot"))
 })
+
+test_that("the plot of a cross-validation says that a fit's plot arguments do not apply", {
+  cv <- cv_gradglm(dist ~ speed, data = cars, nfolds = 4)
+  cvp <- cv_gradglm(mpg ~ wt + hp + qsec, data = mtcars, penalty = lasso(), nfolds = 4)
+  cmp <- cv_compare(a = list(formula = dist ~ speed), b = list(formula = dist ~ 1), data = cars, nfolds = 4)
+  # (before: warnings that "which" is not a graphical parameter, then "invalid 'which' argument";
+  # xvar was ignored with warnings)
+  with_null_device({
+    expect_error(plot(cv, which = 2), "plot.gradglm_cv: 'which' does not apply: a cross-validation has one plot")
+    expect_error(plot(cvp, xvar = "norm"), "plot.gradglm_cv: 'xvar' does not apply")
+    expect_error(plot(cmp, which = 1), "plot.gradglm_cv_comparison: 'which' does not apply")
+    expect_invisible(plot(cv, main = "folds"))
+    expect_invisible(plot(cvp))
+    expect_invisible(plot(cmp))
+  })
+})
