@@ -29,9 +29,9 @@
 #' offset, here by [gradglm_fit()]. (sandwich's default method refits
 #' through `update(fit, subset = )`, which numbers the rows of the data
 #' given, so it drew the wrong rows of a fit that left some out through
-#' `subset` or `na.action`.) Other fits use sandwich's default method, and
-#' are refused when they left rows out (missing values, `subset`, zero
-#' weights), where that method would resample the wrong rows.
+#' `subset` or `na.action`.) Other fits are refused, as by the other
+#' methods (sandwich's default method fails on them, and would resample the
+#' wrong rows of a fit that left rows out).
 #'
 #' `sandwich::vcovCL()` with `type = "HC2"` or `"HC3"` gives glm's numbers,
 #' with sandwich's warning that these types are "only applicable to
@@ -106,16 +106,12 @@ bread.gradglm <- function(x, ...) {
 vcovBS.gradglm <- function(x, ...) {
   check_gradglm(x, "vcovBS.gradglm", "x")
   if (!.sandwich_applies(x)) {
-    # sandwich's default method refits by update(x, subset = j) with j
-    # numbering the rows the fit used, which are the data's rows only when
-    # the fit left none out
-    w <- x$prior.weights
-    if (!is.null(x$na.action) || !is.null(x$call$subset) || (!is.null(w) && any(w == 0))) {
-      abort("vcovBS.gradglm", "the bootstrap and jackknife refit this fit through update(subset = ), which numbers ",
-            "the rows of its data, but the fit left rows out (missing values, 'subset' or zero weights): they would ",
-            "resample the wrong rows; refit the model on the rows it uses (such as na.omit() of the data) first")
-    }
-    return(utils::getS3method("vcovBS", "default", envir = asNamespace("sandwich"))(x, ...))
+    # (sandwich's default method refits by update(x, subset = j), j numbering
+    # the rows the fit used, in an environment of its own that the refit
+    # does not see: it fails, and would resample the wrong rows of a fit
+    # that left rows out)
+    abort("vcovBS.gradglm", "the bootstrap and jackknife covariances are computed for unpenalised GLM fits from ",
+          "data in memory; this fit is ", describe_fit_kind(x))
   }
   # sandwich's method for glm fits refits on rows j of the response, prior
   # weights, offset and design matrix by calling the fit's `method` with

@@ -113,10 +113,13 @@ test_that("vcovBS() and vcovJK() refit the rows of the fit, as for glm fits", {
   boot <- sandwich::vcovBS(fit, cluster = ~ id, R = 30, type = "fractional")
   set.seed(4)
   expect_equal(boot, sandwich::vcovBS(ref, cluster = ~ id, R = 30, type = "fractional"), tolerance = 1e-7)
-  # other fits go to sandwich's default method, which would resample the
-  # wrong rows of a fit that left rows out: refused (before: a matrix)
+  # other fits are refused, as by estfun() and bread() (before: sandwich's
+  # default method, which failed with "object '.vcovBSenv' not found", and
+  # resampled the wrong rows of a fit that left rows out)
   st <- gradglm(y ~ g + x, data = d, family = student_t(df = 5))
-  expect_error(sandwich::vcovJK(st), "would resample the wrong rows")
-  expect_error(sandwich::vcovBS(gradglm(y ~ g, data = d, family = student_t(df = 5), subset = id > 4), R = 5),
-               "left rows out")
+  expect_error(sandwich::vcovJK(st), "computed for unpenalised GLM fits from data in memory; this fit is")
+  expect_error(sandwich::vcovBS(gradglm(y ~ g, data = d, family = student_t(df = 5)), R = 5),
+               "unpenalised GLM fits")
+  expect_error(sandwich::vcovBS(gradglm(y ~ g + x, data = d, family = poisson(), penalty = ridge(lambda = 0.1)),
+                                R = 5), "unpenalised GLM fits")
 })
