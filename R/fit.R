@@ -219,7 +219,7 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   if (!is.null(pen) && !pen$single) return(path_core(res, ctx, cn, penalty, pen))
   if (!is.null(pen) && penalty$relax) {
     return(relaxed_core(res, ctx, cn, penalty, list(x = x, y = y, weights = weights, offset = offset,
-                                                    family = family, control = control, x_sigma = x_sigma)))
+                                                    family = family, control = control, x_sigma = x_sigma), pen))
   }
   check_rate(res, optimizer, engine_control$learning_rate, fun)
   res <- check_remaining_step(res, resp$weights)

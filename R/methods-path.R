@@ -116,7 +116,9 @@ NULL
 .plot_path_data <- function(x, xvar = c("lambda", "norm", "dev"), fun = "plot.gradglm") {
   xvar <- .pick_arg(xvar, .plot_xvar, "xvar", fun)
   p <- x$path
-  keep <- p$factor > 0
+  # the coefficients df counts: those of the penalised blocks but the
+  # intercepts, unpenalised ones (factor 0) too, as glmnet plots them
+  keep <- p$var > 0
   B <- p$beta[keep, , drop = FALSE]
   h <- switch(xvar,
     lambda = log(p$lambda),

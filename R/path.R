@@ -5,7 +5,7 @@ NULL
 # lambda) or a single penalised fit (with `penalty`), and the relaxed refit.
 
 # The fit of a path: the engine's coefficient matrix over lambda and, per
-# lambda, the number of non-zero penalised coefficients, the deviance and
+# lambda, the number of non-zero coefficients (glmnet's df), the deviance and
 # the fraction of the null deviance explained (GLM families) or the
 # log-likelihood (the others), the objective and the KKT check.
 path_core <- function(res, ctx, cn, penalty, pen) {
@@ -32,12 +32,13 @@ path_core <- function(res, ctx, cn, penalty, pen) {
     warn(ctx$fun, "coordinate descent did not converge at lambda = ", format(res$lambda[!res$converged][1L]),
          " (", res$message, "); see tol and max_sweeps of the penalty")
   }
-  path <- list(lambda = res$lambda, beta = beta, df = as.integer(res$df),
+  path <- list(lambda = res$lambda, beta = beta, df = penalty_df(beta, pen),
                dev.ratio = if (deviance_loss) 1 - dev / null_dev else NULL,
                deviance = if (deviance_loss) dev else NULL, loglik = if (!glm) -wsum * res$loss else NULL,
                null.deviance = if (deviance_loss) null_dev else NULL, objective = res$objective, kkt = res$kkt,
                sweeps = as.integer(res$sweeps), converged = as.logical(res$converged),
                lambda_max = res$lambda_max, alpha = pen$alpha, factor = stats::setNames(pen$factor, cn),
+               var = stats::setNames(pen$var, cn),
                scale = stats::setNames(res$scale, cn), ridge_scale = pen$ridge_scale)
   aliased <- stats::setNames(rep(FALSE, length(cn)), cn)
   list(coefficients = beta[, L], aliased = aliased, path = path, penalty = penalty, family = ctx$family,
@@ -54,12 +55,12 @@ path_core <- function(res, ctx, cn, penalty, pen) {
 penalised_fit_info <- function(res, penalty, pen) {
   pf <- res$penalty_fit
   list(spec = penalty, lambda = pf$lambda, alpha = pen$alpha, objective = pf$objective, kkt = pf$kkt,
-       df = pf$df, lambda_max = pf$lambda_max, relaxed = FALSE)
+       df = penalty_df(res$coefficients, pen), lambda_max = pf$lambda_max, relaxed = FALSE)
 }
 
 # relax = TRUE: the coefficients selected at lambda refitted without
 # penalty; the others are 0 and reported as not estimated (aliased).
-relaxed_core <- function(res, ctx, cn, penalty, args) {
+relaxed_core <- function(res, ctx, cn, penalty, args, pen) {
   fun <- ctx$fun
   blocks <- ctx$model$blocks
   first <- blocks[[1L]]
@@ -84,7 +85,7 @@ relaxed_core <- function(res, ctx, cn, penalty, args) {
   refit$coefficients <- full
   refit$aliased <- aliased
   refit$blocks <- describe_blocks(blocks)
-  refit$penalty <- c(penalised_fit_info(res, penalty, list(alpha = penalty$alpha)),
+  refit$penalty <- c(penalised_fit_info(res, penalty, pen),
                      list(selected = cn[seq_len(p)][selected & !icpt]))
   refit$penalty$relaxed <- TRUE
   refit

@@ -225,6 +225,8 @@ penalty_engine <- function(penalty, model, resp, offset, term_labels, fun) {
   group <- integer(0)  # group_lasso(): a term's coefficients, across a block's outputs
   next_group <- 0L
   pos <- logical(0)  # the non-intercept coefficients of the penalised blocks
+  var <- integer(0)  # their variable (a block's design column, across its outputs), 0 for the others
+  next_var <- 0L
   for (b in blocks) {
     d <- b$design
     cn <- if (is.null(d)) "(Intercept)" else design_names(d)
@@ -237,6 +239,9 @@ penalty_engine <- function(penalty, model, resp, offset, term_labels, fun) {
     }
     factor <- c(factor, rep(f, b$m))
     pos <- c(pos, rep(on & !icpt, b$m))
+    vid <- ifelse(on & !icpt, next_var + seq_along(cn), 0L)
+    next_var <- next_var + length(cn)
+    var <- c(var, rep(as.integer(vid), b$m))
     asg <- design_assign(d)
     term <- if (length(asg) == length(cn)) asg else seq_along(cn)
     gid <- ifelse(on & !icpt, next_group + match(term, unique(term)), 0L)
@@ -261,10 +266,20 @@ penalty_engine <- function(penalty, model, resp, offset, term_labels, fun) {
   ratio <- penalty$lambda_min_ratio
   if (is.null(ratio)) ratio <- if (sum(w > 0) > sum(pos)) 1e-4 else 1e-2
   list(alpha = penalty$alpha, lambda = penalty$lambda, nlambda = penalty$nlambda, lambda_min_ratio = ratio,
-       factor = factor, standardize = penalty$standardize, ridge_scale = ridge_scale, tol = penalty$tol,
+       factor = factor, var = var, standardize = penalty$standardize, ridge_scale = ridge_scale, tol = penalty$tol,
        max_sweeps = as.numeric(penalty$max_sweeps), single = length(penalty$lambda) == 1L,
        saturated = penalty_saturated(model), stop_rule = penalty_stop_rule(model), group = if (identical(penalty$name, "group_lasso")) group,
        gauge = model$gauge)
+}
+
+# The number of non-zero coefficients at each column of `beta` (a vector is
+# one column), glmnet's df: variables of the penalised blocks (not the
+# intercepts) with a non-zero coefficient, whatever their penalty factor
+# (an unpenalised one counts), a variable of several outputs (the classes of
+# a multinomial) counted once.
+penalty_df <- function(beta, pen) {
+  beta <- as.matrix(beta)
+  as.integer(apply(beta != 0, 2L, function(nz) length(unique(pen$var[nz & pen$var > 0L]))))
 }
 
 # glmnet's early end of a default path, by the family: 0 when the deviance

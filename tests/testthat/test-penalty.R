@@ -37,6 +37,11 @@ expect_glmnet_parity <- function(family, y, X, weights = NULL, alpha = 1, standa
   d <- rel_diff(coef(fit), glmnet_coef(g))
   expect_lt(d, tol)
   expect_lt(max(fit$path$kkt), 1e-6)
+  # df counts the non-zero coefficients as glmnet's, unpenalised ones too
+  # (before: only those with a positive penalty factor, 1 less along the path
+  # with pf[1] = 0); the first lambda is a tie, where the first coefficient
+  # to enter is 0 to rounding in one of the two
+  expect_equal(fit$path$df[-1], g$df[-1])
   # glmnet's default path starts at the same lambda_max
   fd <- gradglm_fit(cbind("(Intercept)" = 1, X), y, weights = weights, offset = offset, family = fam,
                     penalty = elastic_net(alpha = alpha, standardize = standardize, penalty_factor = pf))
@@ -471,6 +476,9 @@ test_that("multinomial paths, ungrouped and grouped, equal glmnet's", {
     G[icpt, ] <- sweep(G[icpt, ], 2, colMeans(G[icpt, ]))  # glmnet's intercepts, centred as ours
     expect_lt(rel_diff(unname(coef(fit)), unname(G)), 1e-5)
     expect_lt(max(fit$path$kkt), 1e-6)
+    # df: the variables with a non-zero coefficient in some class, as glmnet's
+    # (before: coefficients over all classes, up to 3 times as many)
+    expect_equal(fit$path$df, g$df)
     fd <- gradglm(y ~ ., data = d, weights = w, family = multinomial(),
                   penalty = if (type == "grouped") group_lasso() else lasso())
     expect_equal(fd$path$lambda[1], g0$lambda[1], tolerance = 1e-6)
