@@ -263,13 +263,29 @@ penalty_engine <- function(penalty, model, resp, offset, term_labels, fun) {
     sdy <- sqrt(sum(w * (y - m)^2) / sum(w))
     if (sdy > 0) ridge_scale <- 1 / sdy
   }
+  free <- penalty_free_columns(model, factor)
   ratio <- penalty$lambda_min_ratio
   if (is.null(ratio)) ratio <- if (sum(w > 0) > sum(pos)) 1e-4 else 1e-2
   list(alpha = penalty$alpha, lambda = penalty$lambda, nlambda = penalty$nlambda, lambda_min_ratio = ratio,
        factor = factor, var = var, standardize = penalty$standardize, ridge_scale = ridge_scale, tol = penalty$tol,
        max_sweeps = as.numeric(penalty$max_sweeps), single = length(penalty$lambda) == 1L,
        saturated = penalty_saturated(model), stop_rule = penalty_stop_rule(model), group = if (identical(penalty$name, "group_lasso")) group,
-       gauge = model$gauge)
+       gauge = c(model$gauge, unlist(free)), gauge_group = rep(seq_len(length(free) + 1L), c(length(model$gauge), lengths(free))),
+       free_columns = free)
+}
+
+# A symmetric multinomial's flat directions besides its intercepts': an
+# unpenalised column (factor 0) shifted by the same amount in every class
+# changes neither the likelihood nor the penalty. A list, per such column, of
+# its positions in the coefficients (one per class), named by the column's
+# index in the design; they are reported summing to zero, as the intercepts.
+penalty_free_columns <- function(model, factor) {
+  if (!isTRUE(model$likelihood$symmetric == 1L)) return(list())
+  b <- model$blocks[[1L]]
+  p <- design_ncol(b$design)
+  icpt <- design_intercept(b$design)
+  cols <- which(factor[seq_len(p)] == 0 & seq_len(p) != icpt)
+  stats::setNames(lapply(cols, function(j) (seq_len(b$m) - 1L) * p + j), cols)
 }
 
 # The number of non-zero coefficients at each column of `beta` (a vector is

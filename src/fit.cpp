@@ -345,7 +345,7 @@ class FitDriver {
   bool rank_deferred_ = false;       // columns() left the rank check to the start
   // 1-based positions of coefficients along which the likelihood is flat
   // (a symmetric multinomial's intercepts): fixed to sum to zero
-  std::vector<int> gauge_;
+  std::vector<int> gauge_, gauge_group_;
   PenaltySpec pen_;
   std::vector<int> support_;
   Rcpp::List network_;
@@ -401,6 +401,9 @@ class FitDriver {
     saturated_ = p.containsElementNamed("saturated") && Rcpp::as<bool>(p["saturated"]);
     if (p.containsElementNamed("stop_rule")) pen_.stop_rule = Rcpp::as<int>(p["stop_rule"]);
     if (p.containsElementNamed("gauge") && !Rf_isNull(p["gauge"])) gauge_ = Rcpp::as<std::vector<int>>(p["gauge"]);
+    if (p.containsElementNamed("gauge_group") && !Rf_isNull(p["gauge_group"]))
+      gauge_group_ = Rcpp::as<std::vector<int>>(p["gauge_group"]);
+    gauge_group_.resize(gauge_.size(), 1);
   }
 
   // A penalised fit: every column takes part (the penalty, not the rank,
@@ -562,12 +565,19 @@ class FitDriver {
     MatrixXd Hp = Hs;
     for (Index a = 0; a < s; ++a) Hp(a, a) += ridge[pos[keep[a]]];
     if (!gauge_.empty()) {
-      // H v = 0 along the flat direction v: (H + P + c v v')^-1 H (H + P + c v v')^-1
-      // is the sandwich in the gauge v'theta = 0
-      VectorXd v = VectorXd::Zero(s);
-      for (Index a = 0; a < s; ++a)
-        if (std::find(gauge_.begin(), gauge_.end(), (int)pos[keep[a]] + 1) != gauge_.end()) v[a] = 1.0;
-      if (v.sum() > 0.0) Hp += (Hp.diagonal().mean() / v.squaredNorm()) * v * v.transpose();
+      // H v = 0 along each flat direction v (the intercepts; an unpenalised
+      // column across the classes), P v = 0 too, the v disjoint:
+      // (H + P + c sum v v')^-1 H (H + P + c sum v v')^-1 is the sandwich in
+      // the gauge v'theta = 0 of each
+      const double c0 = Hp.diagonal().mean();
+      const int groups = *std::max_element(gauge_group_.begin(), gauge_group_.end());
+      for (int grp = 1; grp <= groups; ++grp) {
+        VectorXd v = VectorXd::Zero(s);
+        for (Index a = 0; a < s; ++a)
+          for (size_t q = 0; q < gauge_.size(); ++q)
+            if (gauge_group_[q] == grp && gauge_[q] == (int)pos[keep[a]] + 1) v[a] = 1.0;
+        if (v.sum() > 0.0) Hp += (c0 / v.squaredNorm()) * v * v.transpose();
+      }
     }
     const MatrixXd A = spd_inverse(Hp);
     cov_ = A * Hs * A / obj_->weight_sum();

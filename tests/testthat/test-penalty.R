@@ -495,6 +495,35 @@ test_that("multinomial paths, ungrouped and grouped, equal glmnet's", {
   expect_equal(nrow(V), sum(coef(one) != 0))
 })
 
+test_that("a multinomial's unpenalised column is reported summing to zero over the classes, as glmnet's", {
+  # shifting its coefficients by the same amount in every class changes
+  # neither the likelihood nor the penalty: before, they were left where the
+  # path's warm starts put them (iris, lambda = 0.02: -7.11, -0.67, 0.04, sum
+  # -7.74; glmnet's path below: 0.52 from glmnet's)
+  one <- gradglm(Species ~ ., data = iris, family = multinomial(),
+                 penalty = lasso(lambda = 0.02, penalty_factor = c(Sepal.Length = 0)))
+  b <- coef(one)
+  expect_equal(sum(b[grep(":Sepal.Length$", names(b))]), 0, tolerance = 1e-12)
+  X <- model.matrix(~ ., iris[, 1:4])
+  expect_equal(unname(matrix(one$linear.predictors, ncol = 3)), unname(X %*% matrix(b, ncol = 3)), tolerance = 1e-10)
+  expect_true(all(is.finite(sqrt(diag(vcov(one, complete = FALSE))))))
+  skip_if_not_installed("glmnet")
+  set.seed(17)
+  n <- 150
+  X <- matrix(rnorm(n * 4), n, 4, dimnames = list(NULL, paste0("x", 1:4)))
+  y <- factor(ifelse(X[, 1] + rnorm(n) > 0.5, "a", sample(c("b", "c"), n, TRUE)))
+  pf <- c(0, 1, 1, 1)
+  g0 <- glmnet::glmnet(X, y, family = "multinomial", penalty.factor = pf)
+  g <- glmnet::glmnet(X, y, family = "multinomial", penalty.factor = pf, lambda = g0$lambda,
+                      control = list(thresh = 1e-14))
+  fit <- gradglm(y ~ ., data = data.frame(y = y, X), family = multinomial(),
+                 penalty = lasso(lambda = g0$lambda, penalty_factor = c(x1 = 0), tol = 1e-14))
+  G <- do.call(rbind, lapply(levels(y), function(l) as.matrix(coef(g)[[l]])))
+  icpt <- c(1, 6, 11)
+  G[icpt, ] <- sweep(G[icpt, ], 2, colMeans(G[icpt, ]))
+  expect_lt(rel_diff(unname(coef(fit)), unname(G)), 1e-5)
+})
+
 test_that("one lambda by proximal gradient descent and proximal Adam", {
   set.seed(14)
   n <- 400
