@@ -31,7 +31,8 @@
 #' penalised: GLM families, the distributional families ([student_t()],
 #' [laplace()], `sigma =` models), [multinomial()] and [ordinal()]. A
 #' penalised multinomial takes glmnet's symmetric form (a coefficient vector
-#' per class, intercepts reported summing to zero).
+#' per class, intercepts and unpenalised columns reported summing to zero
+#' over the classes).
 #'
 #' One lambda of a lasso, ridge or elastic net can also be fitted by the
 #' first-order optimizers of [gradglm()]: `optimizer = "gd"` is proximal
@@ -50,7 +51,10 @@
 #' the intercept and offset alone) explained passes 0.999, or grows by less
 #' than 1e-5 from one lambda to the next (Gaussian: 1e-5 of itself; Poisson:
 #' 1e-4 of itself over the last four lambdas). The fitted object
-#' then holds a coefficient matrix over lambda: see [coef()][coef.gradglm],
+#' then holds a coefficient matrix over lambda and, in `fit$path$df`, the
+#' number of variables with a non-zero coefficient at each (glmnet's `df`:
+#' unpenalised ones count, a multinomial's once for all classes): see
+#' [coef()][coef.gradglm],
 #' [predict()][predict.gradglm] and `plot(fit, which = "path")`. With one
 #' lambda it is a single fit with the usual methods: its `summary()` gives
 #' standard errors of the non-zero coefficients (the sandwich
