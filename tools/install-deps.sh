@@ -19,7 +19,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
-pkgs="c('cli', 'generics', 'Rcpp', 'RcppEigen', 'testthat', 'knitr', 'rmarkdown', 'glmnet', 'future', 'future.apply', 'DBI', 'RSQLite', 'dplyr', 'dbplyr', 'broom', 'tibble', 'parsnip', 'tune', 'rsample', 'ggplot2', 'sandwich', 'lmtest', 'emmeans')"
+pkgs="c('cli', 'generics', 'Rcpp', 'RcppEigen', 'testthat', 'knitr', 'rmarkdown', 'glmnet', 'future', 'future.apply', 'DBI', 'RSQLite', 'dplyr', 'dbplyr', 'broom', 'tibble', 'parsnip', 'tune', 'rsample', 'workflows', 'hardhat', 'ggplot2', 'sandwich', 'lmtest', 'emmeans')"
 [ "${1:-}" = "--dev" ] && pkgs="c($pkgs, 'roxygen2')"
 Rscript -e "
 pkgs <- $pkgs
