@@ -1114,15 +1114,14 @@ add_fitted_sums <- function(a, b) {
 }
 
 # A chunk of `newdata` from a source with its columns in the types the
-# fit's variables had (attr(terms, "dataClasses")): a chunk's columns are
+# fit's variables had (`classes`: the terms' "dataClasses"): a chunk's columns are
 # typed by its own values, so that a text column reads as numbers, or TRUE
 # and FALSE, in a chunk that holds only those, and a numeric column as text
 # in a chunk of blanks, where read.csv() of the whole file reads one type.
 # A factor's numbers become text, its TRUE and FALSE their text as written
 # (logical_text()); a chunk of blanks is missing values of a numeric or
 # logical variable.
-predict_chunk_types <- function(object, chunk) {
-  classes <- c(attr(object$terms, "dataClasses"), attr(object$sigma_terms, "dataClasses"))
+predict_chunk_types <- function(chunk, classes) {
   for (v in intersect(names(chunk), names(classes))) {
     x <- chunk[[v]]
     cls <- classes[[v]]
@@ -1163,7 +1162,7 @@ predict_source <- function(object, newdata, type, se.fit, dispersion, output, ta
   source_each(newdata, function(chunk, k) {
     absent <- setdiff(keep, names(chunk))
     if (length(absent)) abort(fun, "'keep': column(s) ", quote_some(absent), " not in chunk ", k)
-    args <- list(object, newdata = predict_chunk_types(object, chunk), se.fit = se.fit, dispersion = dispersion,
+    args <- list(object, newdata = predict_chunk_types(chunk, data_classes), se.fit = se.fit, dispersion = dispersion,
                  ...)
     if (!is.null(type)) args$type <- type
     p <- tryCatch(do.call(stats::predict, args),

@@ -215,7 +215,10 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
                     error = function(e) abort(fun, conditionMessage(e)))
   }
   if (!is.null(model$gauge)) res <- centre_gauge(res, model$gauge)
-  if (!is.null(pen)) for (j in names(pen$free_columns)) res <- centre_gauge(res, pen$free_columns[[j]], x, as.integer(j))
+  if (!is.null(pen) && length(pen$free_columns)) {
+    xm <- design_matrix(x)
+    for (j in names(pen$free_columns)) res <- centre_gauge(res, pen$free_columns[[j]], xm[, as.integer(j)])
+  }
   if (!is.null(model$check_result) && is.null(pen)) res <- model$check_result(res, ctx, start)
   if (!is.null(pen) && !pen$single) return(path_core(res, ctx, cn, penalty, pen))
   if (!is.null(pen) && penalty$relax) {
@@ -410,7 +413,7 @@ finite_cov <- function(cov, df_residual, fun) {
 
 # coefficients along which the likelihood is flat (a symmetric multinomial's
 # intercepts) reported summing to zero; the linear predictors move with them
-centre_gauge <- function(res, gauge, x = NULL, column = NULL) {
+centre_gauge <- function(res, gauge, column = NULL) {
   if (is.matrix(res$coefficients)) {
     res$coefficients[gauge, ] <- sweep(res$coefficients[gauge, , drop = FALSE], 2L,
                                        colMeans(res$coefficients[gauge, , drop = FALSE]))
@@ -418,9 +421,9 @@ centre_gauge <- function(res, gauge, x = NULL, column = NULL) {
   }
   m <- mean(res$coefficients[gauge])
   res$coefficients[gauge] <- res$coefficients[gauge] - m
-  # (the gauge of a column `column` of the design `x` shifts every class's
-  # linear predictor by m times the column)
-  shift <- if (is.null(column)) m else m * design_matrix(x)[, column]
+  # (the gauge of a design column, `column`, shifts every class's linear
+  # predictor by m times the column)
+  shift <- if (is.null(column)) m else m * column
   if (!is.null(res$linear.predictors)) res$linear.predictors <- res$linear.predictors - shift
   res
 }
