@@ -153,6 +153,12 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
     b <- wls_coefficients(x, y - offset, weights)
     if (isTRUE(ls$heavy_tails)) {
       b <- robust_start(x, y - offset, weights, b, if (is.null(ls$start_tol)) 1e-6 else ls$start_tol)
+    } else if (gross_outlier(x, y - offset, weights, b)) {
+      # (least squares dragged by a gross outlier would give every row the
+      # outlier's scale as its start, a start so far above the other rows'
+      # scales at the maximum that their fall there looks like sigma running
+      # to 0; a start only, so a loose tolerance)
+      b <- robust_start(x, y - offset, weights, b, 1e-4)
     }
   }
   b[is.na(b)] <- 0
@@ -203,6 +209,17 @@ wls_coefficients <- function(x, y, w) {
   b <- r$coefficients
   b[r$aliased] <- NA
   stats::setNames(b, colnames(x))
+}
+
+# Whether least squares' residuals (coefficients b) hold a gross outlier: one
+# more than 50 times their median size, where the largest of n normal
+# residuals is under 8 times it up to n = 1e9
+gross_outlier <- function(x, y, weights, b) {
+  if (!length(b)) return(FALSE)
+  b[is.na(b)] <- 0
+  r <- abs(y - drop(x %*% b))[weights > 0]
+  m <- stats::median(r)
+  isTRUE(m > 0) && max(r) > 50 * m
 }
 
 # the response's standard deviation at location mu and scale sigma: sigma,

@@ -820,7 +820,8 @@ class FitDriver {
   void iterate() {
     if (!m_.lik->log_scale_predictors().empty()) {
       // an unbounded likelihood shows as a scale collapsing far below the
-      // start's (a factor exp(-14), about 1e-6: residuals at the rounding level of y)
+      // start's (a factor exp(-14), about 1e-6) for rows the mean model fits
+      // exactly (residuals at the rounding level of y)
       obj_->set_scale_floors(theta0_, 14.0);
     }
     const VectorXd units = first_order_units();

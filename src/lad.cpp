@@ -174,15 +174,25 @@ LadResult weighted_lad(const MatRef& X, const VecRef& y, const VecRef& c, const 
   // fixed perturbation that breaks them; the basis it ends with is then used
   // with the original y, and optimality is checked there, with the
   // perturbed signs for rows that the original y fits exactly.
+  // (the perturbation's size: 1e-9 of the residuals' median size, which a
+  // gross outlier does not set as it sets their mean: a mean of 5e9 beside
+  // residuals of about 1 perturbed y by units, another problem)
   VectorXd r = y - X * beta0;
-  double rscale = 0.0, csum = 0.0;
+  std::vector<double> sizes;
+  sizes.reserve(n);
+  double rsum = 0.0;
   for (Index i = 0; i < n; ++i) {
     if (c[i] > 0.0) {
-      rscale += std::abs(r[i]);
-      csum += 1.0;
+      sizes.push_back(std::abs(r[i]));
+      rsum += std::abs(r[i]);
     }
   }
-  rscale = csum > 0.0 ? rscale / csum : 0.0;
+  double rscale = 0.0;
+  if (!sizes.empty()) {
+    std::nth_element(sizes.begin(), sizes.begin() + sizes.size() / 2, sizes.end());
+    rscale = sizes[sizes.size() / 2];
+    if (!(rscale > 0.0)) rscale = rsum / (double)sizes.size();
+  }
   if (!(rscale > 0.0)) rscale = 1e-300 + y.cwiseAbs().maxCoeff();
   VectorXd yp(n);
   for (Index i = 0; i < n; ++i) {

@@ -25,6 +25,18 @@ std::vector<int> ProductLikelihood::log_scale_predictors() const {
   return out;
 }
 
+bool ProductLikelihood::fitted_exactly(const Response& y, const RowBlock& rb, Index i, int k, double tiny) const {
+  // (response r's predictors of row i, as the base likelihood's row of a block of one)
+  const int K0 = base_->k(), r = k % R_;
+  std::vector<double> eta(K0);
+  for (int a = 0; a < K0; ++a) eta[a] = rb.eta[(Index)(a * R_ + r) * rb.len + i];
+  std::vector<double> yr(m0_);
+  for (int c = 0; c < m0_; ++c) yr[c] = y.at(rb.start + i, r * m0_ + c);
+  const Response one{yr.data(), 1, m0_};
+  const RowBlock row{0, 1, eta.data(), rb.w + i};
+  return base_->fitted_exactly(one, row, 0, k / R_, tiny);
+}
+
 double ProductLikelihood::eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
                                      Curv mode) const {
   const int K0 = base_->k();

@@ -75,6 +75,18 @@ class Likelihood {
   // predictors that are log-scales: a fit whose log-scale runs far below its
   // start for some rows has an unbounded likelihood (the mean fits them exactly)
   virtual std::vector<int> log_scale_predictors() const { return std::vector<int>(); }
+  // whether row i of a block has its response at its location's mean, to
+  // 1e-8 of their size or within `tiny` (the mean model fits it exactly),
+  // for its log-scale predictor k: a scale falling to 0 where this is false
+  // is a scale finding its residual, not an unbounded likelihood
+  virtual bool fitted_exactly(const Response& y, const RowBlock& rb, Index i, int k, double tiny) const {
+    (void)y;
+    (void)rb;
+    (void)i;
+    (void)k;
+    (void)tiny;
+    return true;
+  }
   // Laplace: replace |z| by sqrt(z^2 + smooth^2) (a smooth start); 0 = exact.
   // Not called during a pass.
   virtual void set_smooth(double smooth) { (void)smooth; }
@@ -116,6 +128,7 @@ class ProductLikelihood : public Likelihood {
   bool canonical() const override { return base_->canonical(); }
   bool has_fisher() const override { return base_->has_fisher(); }
   std::vector<int> log_scale_predictors() const override;
+  bool fitted_exactly(const Response& y, const RowBlock& rb, Index i, int k, double tiny) const override;
   void set_smooth(double smooth) override { base_->set_smooth(smooth); }
   std::string name() const override { return base_->name(); }
   bool calls_r() const override { return base_->calls_r(); }

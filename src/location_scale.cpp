@@ -83,6 +83,13 @@ std::string LocationScale::name() const {
   return std::string(d) + "(" + link_name(link_) + ")";
 }
 
+bool LocationScale::fitted_exactly(const Response& y, const RowBlock& rb, Index i, int k, double tiny) const {
+  (void)k;  // (one log-scale: predictor 1)
+  if (link_ == Link::custom || !link_valid(link_, rb.eta[i])) return true;
+  const double yi = y.at(rb.start + i, 0), mu = linkinv(link_, rb.eta[i]);
+  return std::abs(yi - mu) <= 1e-8 * (std::abs(yi) + std::abs(mu)) + tiny;
+}
+
 // Derivatives with respect to mu (stored in the e-slots), s and l.
 void LocationScale::location_unit(double y, double mu, double s, const TConstants& tc, bool derivs,
                                   ScaleUnit& u) const {

@@ -58,6 +58,7 @@ class LocationScale : public Likelihood {
   std::vector<int> log_scale_predictors() const override {
     return dist_ == ScaleDist::negative_binomial ? std::vector<int>() : std::vector<int>(1, 1);
   }
+  bool fitted_exactly(const Response& y, const RowBlock& rb, Index i, int k, double tiny) const override;
   void set_smooth(double smooth) override { smooth_ = smooth; }
   std::string name() const override;
 

@@ -137,7 +137,9 @@ class ModelObjective : public Objective {
     return pass(b, grad, nullptr, Curv::none, &runs, denom);
   }
   // stops a fit whose scale runs to 0 for some rows (an unbounded
-  // likelihood): a log-scale predictor below its floor
+  // likelihood): log-scale predictors below their floor, where the mean
+  // model fits most of those rows exactly (elsewhere the scales are finding
+  // residuals that an outlier made the start's scale far larger than)
   std::string check(const VectorXd& b) override;
   // floors of the likelihood's log-scale predictors: `below` under their
   // weighted mean at b
@@ -165,6 +167,7 @@ class ModelObjective : public Objective {
   const Likelihood& lik_;
   RowData rows_;
   std::vector<std::pair<int, double>> floors_;  // (predictor, floor)
+  double floor_tiny_ = 0.0;                      // (a residual counted as none)
   // one pass over the rows (all of them, or the runs given, serially): loss,
   // and optionally gradient and curvature, as sums divided by denom (default:
   // the weight sum)

@@ -302,6 +302,7 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     // gaussian(log)) is replaced by the objective's safe one for this step
     // (one factorization serves the test and the direction)
     bool definite = false, direct = false;
+    const VectorXd exact_diag = H.diagonal();
     {
       PhaseTimer timer("solve: Newton direction");
       const Eigen::LLT<MatrixXd> llt(H.selfadjointView<Eigen::Lower>());
@@ -334,6 +335,40 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
     } else {
       ok = halving_step(obj, beta, d, f, slack, intr, trial, f_new, t);
     }
+    // The safe curvature can be far below the exact one along some
+    // coefficients (a row far in a tail, whose scale's exact curvature grows
+    // with its squared residual where Fisher's stays 2): its step runs out of
+    // reach of the halvings, or nearly. Then the step of the safe curvature
+    // with the exact diagonal where that is larger (still positive definite)
+    // is tried too, and the lower loss kept. Such a curvature, exp(-2 s) r^2
+    // of a scale s far below its residual, halves the distance to the
+    // maximum at each step: its step is doubled while the loss keeps falling
+    // (at most 3 times: further, the step's other coefficients can carry the
+    // fit far off, all scales far above their residuals, where scoring
+    // steps crawl).
+    auto exact_diagonal_step = [&](MatrixXd Hb) {
+      for (Index j = 0; j < Hb.rows(); ++j) Hb(j, j) = std::max(Hb(j, j), exact_diag[j]);
+      const VectorXd de = newton_direction(Hb, g);
+      VectorXd te;
+      double fe, tt;
+      if (!halving_step(obj, beta, de, f, slack, intr, te, fe, tt)) return;
+      for (int k = 0; tt == 1.0 && k < 3; ++k) {
+        const VectorXd longer = beta + std::ldexp(1.0, k + 1) * de;
+        const double f_longer = obj.value(longer);
+        intr.tick(obj.work());
+        if (!(std::isfinite(f_longer) && f_longer < fe)) break;
+        te = longer;
+        fe = f_longer;
+      }
+      if (!ok || fe < f_new) {
+        ok = true;
+        fused_ok = false;
+        d = de;
+        trial = te;
+        f_new = fe;
+        t = tt;
+      }
+    };
     if (!ok) {
       // a nearly singular exact curvature can give a useless direction:
       // try once more along the safe curvature's
@@ -342,7 +377,10 @@ Result newton(Objective& obj, const VectorXd& start, const Settings& s, const Ma
       if (obj.safe_curvature(beta, gs, Hs)) {
         d = newton_direction(Hs, g);
         ok = halving_step(obj, beta, d, f, slack, intr, trial, f_new, t);
+        if (!ok || t < 0x1.0p-10) exact_diagonal_step(Hs);
       }
+    } else if (!definite && t < 0x1.0p-10) {
+      exact_diagonal_step(H);  // (H: the safe curvature)
     }
     record(res, s, it, f, gnorm, ok ? t : 0.0);
     if (!ok) {
