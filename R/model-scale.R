@@ -141,6 +141,7 @@ hyperplane_search <- function(x, y, w, share) {
 dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
   ok <- weights > 0
   ls <- family_row(family)$location_scale
+  eta <- NULL  # (the start's location predictor, where it is at hand)
   if (!is.null(ls$start_location)) {
     b <- ls$start_location(x, y, weights, offset, family, fun)
   } else if (family$link == "log") {
@@ -153,16 +154,23 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
     b <- wls_coefficients(x, y - offset, weights)
     if (isTRUE(ls$heavy_tails)) {
       b <- robust_start(x, y - offset, weights, b, if (is.null(ls$start_tol)) 1e-6 else ls$start_tol)
-    } else if (gross_outlier(x, y - offset, weights, b)) {
-      # (least squares dragged by a gross outlier would give every row the
-      # outlier's scale as its start, a start so far above the other rows'
-      # scales at the maximum that their fall there looks like sigma running
-      # to 0; a start only, so a loose tolerance)
-      b <- robust_start(x, y - offset, weights, b, 1e-4)
+    } else {
+      b0 <- b
+      b0[is.na(b0)] <- 0
+      eta <- drop(x %*% b0) + offset
+      if (gross_outlier(y - eta, weights)) {
+        # (least squares dragged by a gross outlier would give every row the
+        # outlier's scale as its start, a start so far above the other rows'
+        # scales at the maximum that their fall there looks like sigma
+        # running to 0; a start only, so a loose tolerance)
+        b <- robust_start(x, y - offset, weights, b, 1e-4)
+        eta <- NULL
+      }
     }
   }
   b[is.na(b)] <- 0
-  mu <- suppressWarnings(family$linkinv(drop(x %*% b) + offset))  # (1/mu^2's sqrt of a negative eta: NaN)
+  if (is.null(eta)) eta <- drop(x %*% b) + offset
+  mu <- suppressWarnings(family$linkinv(eta))  # (1/mu^2's sqrt of a negative eta: NaN)
   r2 <- suppressWarnings(((y - mu) / ls_sd(family, mu, 1))^2)
   # (a start whose mean is invalid for some rows, or overflows, leaves their
   # squares at the largest finite one; the engine then judges the start)
@@ -211,13 +219,11 @@ wls_coefficients <- function(x, y, w) {
   stats::setNames(b, colnames(x))
 }
 
-# Whether least squares' residuals (coefficients b) hold a gross outlier: one
-# more than 50 times their median size, where the largest of n normal
-# residuals is under 8 times it up to n = 1e9
-gross_outlier <- function(x, y, weights, b) {
-  if (!length(b)) return(FALSE)
-  b[is.na(b)] <- 0
-  r <- abs(y - drop(x %*% b))[weights > 0]
+# Whether least squares' residuals `r` hold a gross outlier: one more than 50
+# times their median size, where the largest of n normal residuals is under 8
+# times it up to n = 1e9
+gross_outlier <- function(r, weights) {
+  r <- abs(r[weights > 0])
   m <- stats::median(r)
   isTRUE(m > 0) && max(r) > 50 * m
 }
