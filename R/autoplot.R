@@ -406,6 +406,18 @@ autoplot.gradglm_cv_comparison <- function(object, measure = "nll", ...) {
 # rows of largest Cook's distance labelled.
 .gg_leverage <- function(d) {
   yr <- range(d$y, 0)
+  if (isTRUE(d$constant) && !is.null(d$levels)) {
+    # (every leverage the same: against the factors' level combinations, as plot())
+    lev <- d$levels
+    return(ggplot2::ggplot(data.frame(x = d$x, y = d$y), .gg_aes(x = "x", y = "y")) +
+      ggplot2::geom_vline(xintercept = lev$bands, linetype = "dashed", colour = "gray") +
+      ggplot2::geom_hline(yintercept = 0, linetype = "dotted", colour = "gray40") +
+      ggplot2::geom_point() +
+      ggplot2::geom_text(data = d$labels, .gg_aes(x = "x", y = "y", label = "label"), hjust = -0.2, size = 3) +
+      ggplot2::scale_x_continuous(breaks = lev$at, labels = lev$labels) +
+      ggplot2::coord_cartesian(xlim = lev$xlim, ylim = yr + c(-0.08, 0.08) * diff(yr)) +
+      ggplot2::labs(x = paste0(d$xlab, " (", lev$first, ")"), y = d$ylab, title = d$main))
+  }
   contours <- d$contours
   contours$group <- paste(contours$level, contours$side)
   p <- ggplot2::ggplot(data.frame(x = d$x, y = d$y), .gg_aes(x = "x", y = "y")) +

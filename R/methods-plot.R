@@ -49,7 +49,13 @@
 #' * `"leverage"`: the standardized Pearson residuals against the leverages,
 #'   with a lowess smooth and the contours where Cook's distance is 0.5 and
 #'   1 (as glm's fifth plot); the three rows of largest Cook's distance are
-#'   labelled.
+#'   labelled. When every leverage is the same (a balanced design), the
+#'   residuals are drawn against the combinations of the factors' levels
+#'   instead, as glm's `plot()` draws them (nothing, with a message, when
+#'   the model has no factors).
+#'
+#' The smooths are [stats::lowess()]'s without its robustness iterations
+#' (`iter = 0`), as glm's `plot()` draws them for glm fits.
 #'
 #' When `which` is left at its default, all plots that apply to the model are
 #' drawn: `"loss"` is skipped when the fit kept no trace, `"fit"` when the
@@ -531,7 +537,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     "Pearson residuals"
   xlab <- if (against == "fitted") "Fitted values" else "Linear predictor"
   list(x = xv, y = r, row = which(ok),
-       smooth = if (length(unique(xv)) >= 2L) stats::lowess(xv, r),
+       smooth = if (length(unique(xv)) >= 2L) stats::lowess(xv, r, iter = 0L),
        xlab = xlab, ylab = ylab, main = paste(ylab, "vs", tolower(xlab)))
 }
 
@@ -629,7 +635,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
 .plot_scale_data <- function(x, fun = "plot.gradglm", residual_type = "deviance") {
   r <- .plot_std_rows(x, "scale", fun)
   y <- sqrt(abs(if (residual_type == "deviance") r$dev else r$pear))
-  list(x = r$eta, y = y, row = r$row, std = if (residual_type == "deviance") r$dev else r$pear, smooth = if (length(unique(r$eta)) >= 2L) stats::lowess(r$eta, y),
+  list(x = r$eta, y = y, row = r$row, std = if (residual_type == "deviance") r$dev else r$pear, smooth = if (length(unique(r$eta)) >= 2L) stats::lowess(r$eta, y, iter = 0L),
        xlab = "Linear predictor",
        ylab = paste0("sqrt(|Std. ", if (residual_type == "deviance") "deviance" else "Pearson", " residuals|)"),
        main = "Scale-location")
@@ -659,15 +665,46 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     rbind(data.frame(level = level, side = "+", x = grid, y = y), data.frame(level = level, side = "-", x = grid, y = -y))
   }))
   top <- utils::head(order(cook, decreasing = TRUE), id.n)
-  list(x = r$h, y = r$pear, row = r$row, cook = cook, smooth = if (length(unique(r$h)) >= 2L) stats::lowess(r$h, r$pear),
-       contours = contours, labels = data.frame(x = r$h[top], y = r$pear[top], label = r$names[top]),
-       xlab = "Leverage", ylab = "Std. Pearson residuals", main = "Residuals vs leverage")
+  out <- list(x = r$h, y = r$pear, row = r$row, cook = cook,
+              smooth = if (length(unique(r$h)) >= 2L) stats::lowess(r$h, r$pear, iter = 0L),
+              contours = contours, labels = data.frame(x = r$h[top], y = r$pear[top], label = r$names[top]),
+              xlab = "Leverage", ylab = "Std. Pearson residuals", main = "Residuals vs leverage", constant = FALSE)
+  h_range <- range(r$h)
+  if (all(h_range == 0) || diff(h_range) < 1e-10 * mean(r$h)) out <- .plot_factor_levels(x, out, top)
+  out
+}
+
+# Every leverage the same (a balanced design): as glm's plot(), the residuals
+# against the combinations of the factors' levels (numbered with the first
+# factor varying slowest, a band for each of its levels); where there are no
+# factors, `levels` is NULL (plot() draws nothing, as glm's; autoplot() the
+# residuals at the one leverage)
+.plot_factor_levels <- function(x, d, top) {
+  d$constant <- TRUE
+  d$levels <- NULL
+  xlev <- x$xlevels
+  mf <- if (length(xlev)) tryCatch(stats::model.frame(x), error = function(e) NULL)
+  if (is.null(mf) || !all(names(xlev) %in% names(mf)) || nrow(mf) < max(d$row)) return(d)
+  d$main <- "Constant leverage: residuals vs factor levels"
+  d$smooth <- NULL
+  d$contours <- d$contours[0L, ]
+  nlev <- unname(lengths(xlev))
+  ff <- if (length(nlev) == 1L) 1 else rev(cumprod(c(1, nlev[length(nlev):2L])))
+  codes <- vapply(names(xlev), function(v) as.numeric(factor(mf[[v]][d$row], levels = xlev[[v]])),
+                  numeric(length(d$row)))
+  d$x <- drop((matrix(codes, length(d$row)) - 1) %*% ff)
+  d$labels$x <- d$x[top]
+  d$xlab <- "Factor level combinations"
+  d$levels <- list(first = names(xlev)[1L], labels = xlev[[1L]], at = ff[1L] * (seq_len(nlev[1L]) - 1 / 2) - 1 / 2,
+                   bands = ff[1L] * (0:nlev[1L]) - 1 / 2, xlim = c(-1 / 2, sum((nlev - 1) * ff) + 1 / 2))
+  d
 }
 
 .plot_leverage_plot <- function(x, ..., id = list(n = 3L, cex = 0.75), add.smooth = TRUE) {
   d <- .plot_leverage_data(x, id.n = id$n)
   if (!is.null(id$labels)) d$labels$label <- id$labels[d$row[utils::head(order(d$cook, decreasing = TRUE), id$n)]]
   yr <- range(d$y, 0)
+  if (d$constant) return(.plot_factor_levels_plot(d, yr, ..., id = id, add.smooth = add.smooth))
   .plot_call(graphics::plot, list(x = d$x, y = d$y, xlab = d$xlab, ylab = d$ylab, main = d$main,
                                   xlim = c(0, max(d$x)), ylim = yr + c(-0.08, 0.08) * diff(yr)), list(...))
   graphics::abline(h = 0, v = 0, lty = 3, col = "gray40")
@@ -682,6 +719,25 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     if (end$y < usr[4L]) graphics::text(end$x, end$y, format(level), adj = c(1.1, -0.3), col = "gray50", cex = 0.8)
   }
   graphics::legend("bottomleft", legend = "Cook's distance", lty = 2, col = "gray50", bty = "n", cex = 0.8)
+  if (nrow(d$labels)) graphics::text(d$labels$x, d$labels$y, d$labels$label, pos = 4, cex = id$cex)
+  invisible(NULL)
+}
+
+.plot_factor_levels_plot <- function(d, yr, ..., id, add.smooth) {
+  if (is.null(d$levels)) {
+    message("the leverages are all ", format(d$x[1L]), " and there are no factors to plot the residuals against; ",
+            "no leverage plot")
+    graphics::frame()
+    return(invisible(NULL))
+  }
+  lev <- d$levels
+  .plot_call(graphics::plot, list(x = d$x, y = d$y, xlab = d$xlab, ylab = d$ylab, main = d$main, xaxt = "n",
+                                  xlim = lev$xlim, ylim = yr + c(-0.08, 0.08) * diff(yr)), list(...))
+  graphics::axis(1, at = lev$at, labels = lev$labels)
+  graphics::mtext(paste(lev$first, ":"), side = 1, line = 0.25, adj = -0.05)
+  graphics::abline(v = lev$bands, col = "gray", lty = "F4")
+  graphics::abline(h = 0, lty = 3, col = "gray40")
+  if (add.smooth && length(unique(d$x)) >= 2L) graphics::lines(stats::lowess(d$x, d$y, iter = 0L), col = "firebrick")
   if (nrow(d$labels)) graphics::text(d$labels$x, d$labels$y, d$labels$label, pos = 4, cex = id$cex)
   invisible(NULL)
 }

@@ -452,3 +452,35 @@ test_that("the plot of a cross-validation says that a fit's plot arguments do no
     expect_invisible(plot(cmp))
   })
 })
+
+test_that("every leverage the same: the residuals against the factors' level combinations, as glm's plot()", {
+  fit <- gradglm(breaks ~ wool + tension, data = warpbreaks)
+  ref <- glm(breaks ~ wool + tension, data = warpbreaks)
+  d <- gradglm:::.plot_leverage_data(fit)
+  expect_true(d$constant)
+  expect_identical(d$xlab, "Factor level combinations")
+  # plot.lm()'s numbering: the first factor varies slowest
+  codes <- data.matrix(model.frame(ref)[c("wool", "tension")]) - 1
+  expect_equal(d$x, unname(drop(codes %*% c(3, 1))))
+  expect_equal(unname(d$y), unname(rstandard(ref, type = "pearson")))
+  expect_identical(d$levels$labels, c("A", "B"))
+  expect_equal(d$levels$bands, c(-0.5, 2.5, 5.5))
+  expect_identical(d$labels$label, names(sort(cooks.distance(ref), decreasing = TRUE))[1:3])
+  expect_equal(d$labels$x, d$x[match(d$labels$label, names(fitted(fit)))])
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off(), add = TRUE)
+  expect_silent(plot(fit, which = "leverage"))
+  expect_silent(print(ggplot2::autoplot(fit, which = "leverage")))
+  # no factors: no plot, and a message says why (glm's plot() likewise)
+  expect_message(plot(gradglm(breaks ~ 1, data = warpbreaks), which = "leverage"),
+                 "the leverages are all 0.0185.* no factors")
+  # unequal leverages: the plot against them
+  expect_false(gradglm:::.plot_leverage_data(gradglm(breaks ~ wool + tension, data = warpbreaks[-1, ]))$constant)
+})
+
+test_that("the smooths are lowess without robustness iterations, as glm's plot() draws them", {
+  fit <- gradglm(dist ~ speed, data = cars)
+  ref <- glm(dist ~ speed, data = cars)
+  d <- gradglm:::.plot_leverage_data(fit)
+  expect_equal(d$smooth, stats::lowess(hatvalues(ref), rstandard(ref, type = "pearson"), iter = 0))
+})
