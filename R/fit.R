@@ -258,12 +258,14 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
 fit_common <- function(fit, res, model, resp, family, control, spec, optimizer, offset_given, offset, intercept,
                        n_ok, coef, aliased, cov, fun = "gradglm") {
   res[c("converged", "message")] <- fit_converged(fit, res, n_ok, aliased, fun)
-  cov <- finite_cov(cov, fit$df.residual, fun = "gradglm")
-  # (least squares by QR, the exact route, is as accurate as lm's)
-  # (a fit stopped at an unbounded likelihood has said so already)
-  # (nor a fit at a boundary, separated classes: its warning says why)
+  # (a fit at a boundary, separated classes, has said why its curvature is
+  # singular: no second warning of it)
   at_boundary <- isTRUE(res$n_boundary > 0) || isTRUE(fit$.at_boundary)
   fit$.at_boundary <- NULL
+  cov <- finite_cov(cov, fit$df.residual, fun = "gradglm", quiet = at_boundary)
+  # (least squares by QR, the exact route, is as accurate as lm's)
+  # (a fit stopped at an unbounded likelihood has said so already)
+  # (nor a fit at a boundary)
   # (nor a penalised fit: the penalty determines what the data leave open)
   if (!identical(optimizer, "exact") && is.null(fit$penalty) && !isTRUE(res$diverged) && !at_boundary &&
       !clearly_conditioned(cov)) {
@@ -398,7 +400,7 @@ clearly_conditioned <- function(cov, limit = 1e12) {
 # naming the parameters, instead of NaN standard errors given silently. A
 # saturated fit of a family with a free dispersion (no residual degrees of
 # freedom) has NaN ones, as glm's, and says so in its summary.
-finite_cov <- function(cov, df_residual, fun) {
+finite_cov <- function(cov, df_residual, fun, quiet = FALSE) {
   if (is.null(cov) || !is.matrix(cov) || !length(cov)) return(cov)
   v <- diag(cov)
   bad <- !is.finite(v) | v < 0
@@ -406,6 +408,7 @@ finite_cov <- function(cov, df_residual, fun) {
   cov[bad, ] <- NA_real_
   cov[, bad] <- NA_real_
   cov[!is.finite(cov)] <- NA_real_
+  if (quiet) return(cov)
   warn(fun, "no standard errors for ", quote_some(rownames(cov)[bad]),
        ": the curvature is singular there at the solution (a parameter at a boundary of its range?)")
   cov

@@ -648,6 +648,23 @@ test_that("separated classes (complete and quasi) are warned about; a strong pre
   for (link in c("logit", "probit")) {
     expect_warning(gradglm(ys ~ x, data = d, family = ordinal(link)), "the classes are separated", label = link)
   }
+  # cloglog and loglog, three classes: one warning, the separation, which
+  # explains the singular curvature (standard errors NA); before, a second
+  # warning of "no standard errors"
+  set.seed(3)
+  d3 <- data.frame(x = rnorm(150))
+  d3$y <- cut(d3$x, c(-Inf, -0.5, 0.5, Inf), ordered_result = TRUE)
+  for (link in c("cloglog", "loglog")) {
+    w <- character()
+    withCallingHandlers(f <- gradglm(y ~ x, data = d3, family = ordinal(link)),
+                        warning = function(cnd) {
+                          w <<- c(w, conditionMessage(cnd))
+                          invokeRestart("muffleWarning")
+                        })
+    expect_length(w, 1L)
+    expect_match(w, "the classes are separated", label = link)
+    expect_true(all(is.na(sqrt(diag(vcov(f))))), label = link)
+  }
   # quasi: z marks the top class alone (before: z's coefficient ~40, no warning)
   d$yq <- cut(d$x + rlogis(n), c(-Inf, -1, 0, 1, Inf), ordered_result = TRUE)
   d$z <- as.numeric(d$yq == levels(d$yq)[4L])
