@@ -398,6 +398,13 @@ ordinal_separated <- function(x, coef, aliased, link, y, used, loc, zeta) {
   keep <- !aliased[seq_len(p)]
   xm <- design_matrix(x)
   if (!all(keep)) xm <- xm[, keep, drop = FALSE]
+  # Complete separation: the fitted parameters themselves (without the
+  # offset) put every used row strictly between its class's cut-points, so
+  # that moving along them raises every row's probability, without bound.
+  # (A fit stopped short, as a cloglog fit's slow Newton steps stop at the
+  # iteration limit, can leave rows near a cut-point off the edge below.)
+  lp <- zeta[j] - as.vector(xm %*% coef[seq_len(p)][keep])[i]
+  if (all(lp[upper] > 0) && all(lp[!upper] < 0)) return(TRUE)
   # The functions' matrix A (a row (-x_i, e_j) per function) is never formed:
   # its Gram matrix over the functions off the edge, G = A_F' A_F, comes from
   # M (M[i, j] = 1 when row i's function at cut j is off the edge; a row has
