@@ -136,6 +136,9 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
                          against = c("fitted", "link"), id.n = 3, labels.id = NULL, cex.id = 0.75,
                          add.smooth = getOption("add.smooth"), caption = NULL, sub.caption = NULL, ...) {
   check_gradglm(x, "plot.gradglm", "x")
+  if (!missing(ask) && (!is.logical(ask) || length(ask) != 1L || is.na(ask))) {
+    abort("plot.gradglm", "'ask' must be TRUE or FALSE")
+  }
   explicit <- !missing(which)
   if (explicit && !is.null(which) && !is.atomic(which)) {
     abort("plot.gradglm", "'which' must name plots or number them, not a ", class(which)[1L])

@@ -421,6 +421,10 @@ test_that("add.smooth = FALSE leaves out the smooths; caption and sub.caption se
     expect_silent(plot(fit, which = 2:3, caption = list(NA, "My residuals", "My Q-Q"), sub.caption = "the call"))
     expect_identical(seen$titles, c("sub: the call", "sub: the call"))
     expect_error(plot(fit, add.smooth = NA), "plot.gradglm: 'add.smooth' must be TRUE or FALSE")
+    # (before: "x" ignored, the plots drawn; glm's plot() stops too)
+    for (a in list("x", NA, c(TRUE, FALSE))) {
+      expect_error(plot(fit, ask = a), "plot.gradglm: 'ask' must be TRUE or FALSE")
+    }
     expect_error(plot(fit, caption = 3), "plot.gradglm: 'caption' must be a character vector or a list")
     expect_error(plot(fit, sub.caption = c("a", "b")), "plot.gradglm: 'sub.caption' must be a single character string")
   })
