@@ -540,7 +540,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
     "Pearson residuals"
   xlab <- if (against == "fitted") "Fitted values" else "Linear predictor"
   list(x = xv, y = r, row = which(ok),
-       smooth = if (length(unique(xv)) >= 2L) stats::lowess(xv, r, iter = 0L),
+       smooth = .plot_smooth(xv, r),
        xlab = xlab, ylab = ylab, main = paste(ylab, "vs", tolower(xlab)))
 }
 
@@ -553,6 +553,11 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
   .plot_label_points(d$x, d$y, d$y, d$row, id)
   invisible(NULL)
 }
+
+# The smooth of y against x that glm's plot() draws: lowess without
+# robustness iterations (plot.lm's iter.smooth for glm fits); NULL for fewer
+# than two distinct x
+.plot_smooth <- function(x, y) if (length(unique(x)) >= 2L) stats::lowess(x, y, iter = 0L)
 
 # Leverages h = w x' (X'WX)^{-1} x, or NULL when the design is not available.
 .plot_leverage <- function(x) {
@@ -638,7 +643,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
 .plot_scale_data <- function(x, fun = "plot.gradglm", residual_type = "deviance") {
   r <- .plot_std_rows(x, "scale", fun)
   y <- sqrt(abs(if (residual_type == "deviance") r$dev else r$pear))
-  list(x = r$eta, y = y, row = r$row, std = if (residual_type == "deviance") r$dev else r$pear, smooth = if (length(unique(r$eta)) >= 2L) stats::lowess(r$eta, y, iter = 0L),
+  list(x = r$eta, y = y, row = r$row, std = if (residual_type == "deviance") r$dev else r$pear, smooth = .plot_smooth(r$eta, y),
        xlab = "Linear predictor",
        ylab = paste0("sqrt(|Std. ", if (residual_type == "deviance") "deviance" else "Pearson", " residuals|)"),
        main = "Scale-location")
@@ -669,7 +674,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
   }))
   top <- utils::head(order(cook, decreasing = TRUE), id.n)
   out <- list(x = r$h, y = r$pear, row = r$row, cook = cook,
-              smooth = if (length(unique(r$h)) >= 2L) stats::lowess(r$h, r$pear, iter = 0L),
+              smooth = .plot_smooth(r$h, r$pear),
               contours = contours, labels = data.frame(x = r$h[top], y = r$pear[top], label = r$names[top]),
               xlab = "Leverage", ylab = "Std. Pearson residuals", main = "Residuals vs leverage", constant = FALSE)
   h_range <- range(r$h)
@@ -740,7 +745,8 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
   graphics::mtext(paste(lev$first, ":"), side = 1, line = 0.25, adj = -0.05)
   graphics::abline(v = lev$bands, col = "gray", lty = "F4")
   graphics::abline(h = 0, lty = 3, col = "gray40")
-  if (add.smooth && length(unique(d$x)) >= 2L) graphics::lines(stats::lowess(d$x, d$y, iter = 0L), col = "firebrick")
+  smooth <- .plot_smooth(d$x, d$y)
+  if (add.smooth && !is.null(smooth)) graphics::lines(smooth, col = "firebrick")
   if (nrow(d$labels)) graphics::text(d$labels$x, d$labels$y, d$labels$label, pos = 4, cex = id$cex)
   invisible(NULL)
 }

@@ -228,7 +228,6 @@ penalty_engine <- function(penalty, model, resp, offset, term_labels, fun) {
   factor <- numeric(0)
   group <- integer(0)  # group_lasso(): a term's coefficients, across a block's outputs
   next_group <- 0L
-  pos <- logical(0)  # the non-intercept coefficients of the penalised blocks
   var <- integer(0)  # their variable (a block's design column, across its outputs), 0 for the others
   next_var <- 0L
   for (b in blocks) {
@@ -242,7 +241,6 @@ penalty_engine <- function(penalty, model, resp, offset, term_labels, fun) {
       numeric(length(cn))
     }
     factor <- c(factor, rep(f, b$m))
-    pos <- c(pos, rep(on & !icpt, b$m))
     vid <- ifelse(on & !icpt, next_var + seq_along(cn), 0L)
     next_var <- next_var + length(cn)
     var <- c(var, rep(as.integer(vid), b$m))
@@ -252,6 +250,7 @@ penalty_engine <- function(penalty, model, resp, offset, term_labels, fun) {
     next_group <- max(c(next_group, gid))
     group <- c(group, rep(as.integer(gid), b$m))
   }
+  pos <- var > 0L  # (the non-intercept coefficients of the penalised blocks)
   if (!any(pos)) {
     abort(fun, "the penalty has nothing to act on: the penalised block(s) ", quote_some(pen_blocks),
           " have only an intercept")
