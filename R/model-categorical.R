@@ -398,12 +398,14 @@ ordinal_separated <- function(x, coef, aliased, link, y, used, loc, zeta) {
   keep <- !aliased[seq_len(p)]
   xm <- design_matrix(x)
   if (!all(keep)) xm <- xm[, keep, drop = FALSE]
+  # each used row's functions zeta_j - x_i b at parameters (b, zeta)
+  functions <- function(b, z) z[j] - as.vector(xm %*% b)[i]
   # Complete separation: the fitted parameters themselves (without the
   # offset) put every used row strictly between its class's cut-points, so
   # that moving along them raises every row's probability, without bound.
   # (A fit stopped short, as a cloglog fit's slow Newton steps stop at the
   # iteration limit, can leave rows near a cut-point off the edge below.)
-  lp <- zeta[j] - as.vector(xm %*% coef[seq_len(p)][keep])[i]
+  lp <- functions(coef[seq_len(p)][keep], zeta)
   if (all(lp[upper] > 0) && all(lp[!upper] < 0)) return(TRUE)
   # The functions' matrix A (a row (-x_i, e_j) per function) is never formed:
   # its Gram matrix over the functions off the edge, G = A_F' A_F, comes from
@@ -423,7 +425,7 @@ ordinal_separated <- function(x, coef, aliased, link, y, used, loc, zeta) {
   V <- e$vectors[, e$values <= 1e-12 * max(e$values[1L], 1), drop = FALSE]
   nb <- ncol(xm)
   d <- s * drop(V %*% crossprod(V, c(coef[seq_len(p)][keep], zeta) / s))
-  lp <- d[nb + j] - as.vector(xm %*% d[seq_len(nb)])[i]
+  lp <- functions(d[seq_len(nb)], d[nb + seq_len(L - 1L)])
   scale <- max(abs(lp))
   if (!is.finite(scale) || scale == 0) return(FALSE)
   tol <- 1e-8 * scale

@@ -155,9 +155,7 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
     if (isTRUE(ls$heavy_tails)) {
       b <- robust_start(x, y - offset, weights, b, if (is.null(ls$start_tol)) 1e-6 else ls$start_tol)
     } else {
-      b0 <- b
-      b0[is.na(b0)] <- 0
-      eta <- drop(x %*% b0) + offset
+      eta <- drop(x %*% replace(b, is.na(b), 0)) + offset
       if (gross_outlier(y - eta, weights)) {
         # (least squares dragged by a gross outlier would give every row the
         # outlier's scale as its start, a start so far above the other rows'

@@ -571,11 +571,19 @@ class FitDriver {
       // the gauge v'theta = 0 of each
       const double c0 = Hp.diagonal().mean();
       const int groups = *std::max_element(gauge_group_.begin(), gauge_group_.end());
-      for (int grp = 1; grp <= groups; ++grp) {
-        VectorXd v = VectorXd::Zero(s);
-        for (Index a = 0; a < s; ++a)
-          for (size_t q = 0; q < gauge_.size(); ++q)
-            if (gauge_group_[q] == grp && gauge_[q] == (int)pos[keep[a]] + 1) v[a] = 1.0;
+      // the kept index of each parameter position (-1 where it is not kept),
+      // then each group's direction in one pass over the gauge's entries
+      Index top = 0;
+      for (Index a = 0; a < s; ++a) top = std::max<Index>(top, (Index)pos[keep[a]]);
+      std::vector<Index> at((size_t)top + 1, -1);
+      for (Index a = 0; a < s; ++a) at[(size_t)pos[keep[a]]] = a;
+      MatrixXd V = MatrixXd::Zero(s, std::max(groups, 0));
+      for (size_t q = 0; q < gauge_.size(); ++q) {
+        const long j = (long)gauge_[q] - 1;
+        if (gauge_group_[q] >= 1 && j >= 0 && j <= (long)top && at[(size_t)j] >= 0) V(at[(size_t)j], gauge_group_[q] - 1) = 1.0;
+      }
+      for (int grp = 0; grp < groups; ++grp) {
+        const VectorXd v = V.col(grp);
         if (v.sum() > 0.0) Hp += (c0 / v.squaredNorm()) * v * v.transpose();
       }
     }
