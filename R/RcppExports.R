@@ -25,8 +25,8 @@ value_summary <- function(x) {
     .Call(`_gradglm_value_summary`, x)
 }
 
-weighted_total <- function(w, y) {
-    .Call(`_gradglm_weighted_total`, w, y)
+weighted_total <- function(w, y, threads = 1L) {
+    .Call(`_gradglm_weighted_total`, w, y, threads)
 }
 
 response_sums <- function(y, w, offset) {

@@ -80,7 +80,7 @@ glm_finish <- function(res, ctx, coef, aliased) {
   code <- match(family$family, c("gaussian", "binomial", "poisson"))
   sums <- NULL
   # the null model's mean (glm's wtdmu) where it is not refitted
-  wtdmu <- if (intercept && !offset_used) weighted_total(weights, y) / sum(weights)
+  wtdmu <- if (intercept && !offset_used) weighted_total(weights, y, engine_threads()) / sum(weights)
   if (!is.na(code) && is.null(dim(y)) && is.numeric(mu) && length(mu) == length(y)) {
     null_mu <- if (is.null(wtdmu)) NA_real_ else wtdmu
     # (the deviance itself only where the registry computes its own: poisson's)

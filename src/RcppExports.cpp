@@ -83,14 +83,15 @@ BEGIN_RCPP
 END_RCPP
 }
 // weighted_total
-double weighted_total(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y);
-RcppExport SEXP _gradglm_weighted_total(SEXP wSEXP, SEXP ySEXP) {
+double weighted_total(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y, int threads);
+RcppExport SEXP _gradglm_weighted_total(SEXP wSEXP, SEXP ySEXP, SEXP threadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type w(wSEXP);
     Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
-    rcpp_result_gen = Rcpp::wrap(weighted_total(w, y));
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(weighted_total(w, y, threads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -528,7 +529,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_column_list_ranges", (DL_FUNC) &_gradglm_column_list_ranges, 3},
     {"_gradglm_count_positive", (DL_FUNC) &_gradglm_count_positive, 1},
     {"_gradglm_value_summary", (DL_FUNC) &_gradglm_value_summary, 1},
-    {"_gradglm_weighted_total", (DL_FUNC) &_gradglm_weighted_total, 2},
+    {"_gradglm_weighted_total", (DL_FUNC) &_gradglm_weighted_total, 3},
     {"_gradglm_response_sums", (DL_FUNC) &_gradglm_response_sums, 3},
     {"_gradglm_binomial_sums", (DL_FUNC) &_gradglm_binomial_sums, 3},
     {"_gradglm_gc_make_room", (DL_FUNC) &_gradglm_gc_make_room, 1},

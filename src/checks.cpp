@@ -10,6 +10,7 @@
 #include "column_scan.h"
 #include "fit_utils.h"
 #include "huge_pages.h"
+#include "parallel.h"
 
 // Index (1-based) of the first column of x whose elements are all 1, or 0.
 // [[Rcpp::export]]
@@ -46,6 +47,8 @@ double max_nonwhole(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) 
 }
 
 namespace {
+// (rows a block of weighted_total()'s sums)
+constexpr long kSumBlock = 1L << 16;
 
 // the ranges of the design's columns, by a pass of their own on `threads` threads
 Rcpp::NumericMatrix scanned_ranges(const gradglm::Design& d, int threads) {
@@ -155,23 +158,33 @@ Rcpp::NumericVector value_summary(const Rcpp::NumericVector& x) {
 }
 
 // sum(w * y) without its temporary: each product in double, the sum in long
-// double, as R's sum() adds
+// double, as R's sum() adds; blocks of rows on `threads` threads, each
+// block's sum added in long double in the blocks' order
 // [[Rcpp::export]]
-double weighted_total(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) {
+double weighted_total(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y, int threads = 1) {
   if (w.size() != y.size()) Rcpp::stop("weighted_total: the vectors differ in length");
-  // (four sums side by side, so that the additions in long double need not
-  // wait for each other; their rounding is far below a double's)
-  long double s[4] = {0.0, 0.0, 0.0, 0.0};
   const R_xlen_t n = y.size();
-  R_xlen_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s[0] += w[i] * y[i];
-    s[1] += w[i + 1] * y[i + 1];
-    s[2] += w[i + 2] * y[i + 2];
-    s[3] += w[i + 3] * y[i + 3];
-  }
-  for (; i < n; ++i) s[0] += w[i] * y[i];
-  return (double)((s[0] + s[1]) + (s[2] + s[3]));
+  const double *W = w.begin(), *Y = y.begin();
+  const long B = kSumBlock;
+  std::vector<long double> part((size_t)((n + B - 1) / B), 0.0L);
+  gradglm::for_blocks((long)n, B, gradglm::threads_for((long)n, threads), [&](int, long start, long len) {
+    // (four sums side by side, so that the additions in long double need not
+    // wait for each other; their rounding is far below a double's)
+    long double s[4] = {0.0L, 0.0L, 0.0L, 0.0L};
+    const double *wp = W + start, *yp = Y + start;
+    long i = 0;
+    for (; i + 4 <= len; i += 4) {
+      s[0] += wp[i] * yp[i];
+      s[1] += wp[i + 1] * yp[i + 1];
+      s[2] += wp[i + 2] * yp[i + 2];
+      s[3] += wp[i + 3] * yp[i + 3];
+    }
+    for (; i < len; ++i) s[0] += wp[i] * yp[i];
+    part[(size_t)(start / B)] = (s[0] + s[1]) + (s[2] + s[3]);
+  });
+  long double total = 0.0L;
+  for (const long double v : part) total += v;
+  return (double)total;
 }
 
 // The sums of a chunk's response that a chunked fit adds up (chunk_sums() in

@@ -92,6 +92,19 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVe
   }
   double dev = 0.0, null_dev = 0.0, minus2ll = 0.0, odd = 0.0, binom_odd = 0.0;
   const int T = std::max(1, threads);
+  if (dist == 2) {
+    // the rows outside the shortcut's conditions (0/1 responses, unit weights,
+    // one trial each), first: without them the binomial -2 log-likelihood
+    // (a log a row) is the deviance, and is not summed below
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) num_threads(T) if (T > 1 && n >= 100000) reduction(+ : odd)
+#endif
+    for (R_xlen_t i = 0; i < n; ++i) {
+      const double yi = Y[i];
+      odd += (W[i] == 1.0 && (!Tr || Tr[i] == 1.0) && (yi == 0.0 || yi == 1.0)) ? 0.0 : 1.0;
+    }
+  }
+  const bool binomial_m2ll = dist == 2 && odd > 0.0;
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(T) if (T > 1 && n >= 100000) \
     reduction(+ : dev, null_dev, minus2ll, odd, binom_odd)
@@ -103,9 +116,7 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVe
     if (with_null) {
       null_dev += wi * (dist == 2 && yi == 0.0 ? null0 : dist == 2 && yi == 1.0 ? null1 : unit_deviance(dist, yi, null_mu));
     }
-    if (dist == 2) {
-      // (the shortcut's conditions; anything else counts as odd)
-      odd += (wi == 1.0 && (!Tr || Tr[i] == 1.0) && (yi == 0.0 || yi == 1.0)) ? 0.0 : 1.0;
+    if (binomial_m2ll) {
       const double m = by_trials ? Tr[i] : wi;
       if (m > 0.0) {
         const double N = std::nearbyint(m), k = std::nearbyint(m * yi);
