@@ -78,8 +78,17 @@ anova.gradglm <- function(object, ..., test, dispersion = NULL) {
   check_gradglm(object, "anova.gradglm")
   for (f in list(...)) if (inherits(f, "gradglm")) check_gradglm(f, "anova.gradglm", "...")
   stop_if_penalised(object, "anova.gradglm")
-  stop_if_network(object, "anova.gradglm", "an analysis of deviance by terms")
   fits <- list(object, ...)
+  if (length(fits) == 1L) stop_if_network(object, "anova.gradglm", "an analysis of deviance by terms")
+  # (a network in '...' as well: before, anova(glm_fit, network_fit) printed
+  # a chi-squared test whose reference does not hold)
+  net <- which(vapply(fits, function(f) inherits(f, "gradglm") && is_network_fit(f), NA))
+  if (length(net)) {
+    abort("anova.gradglm", "a likelihood-ratio test is not available for a network (model = mlp(); model ",
+          net[1L], " of the comparison): its weights are not identified (the hidden units can be permuted), ",
+          "so the test's chi-squared reference does not hold; compare the models on held-out data ",
+          "(evaluate(), cv_compare()) or by AIC()")
+  }
   if (!all(vapply(fits, function(f) inherits(f, "gradglm") && is_glm_fit(f), NA)) &&
       any(vapply(fits, function(f) inherits(f, "gradglm") && !is_glm_fit(f), NA))) {
     return(.lik_anova(fits, if (missing(test)) "Chisq" else test))  # likelihood-ratio tests

@@ -167,6 +167,12 @@ test_that("fitted networks: print, predict, logLik and the methods that refuse t
   expect_error(vcov(fit), "vcov.gradglm: .* not available for a network")
   expect_error(confint(fit), "confint.gradglm")
   expect_error(predict(fit, d, se.fit = TRUE), "'se.fit' is not available for a network")
+  # a likelihood-ratio test against a network, in either place (before, a
+  # network second was compared by a chi-squared test)
+  lin <- gradglm(y ~ x1 + x2 + f, data = d)
+  expect_error(anova(lin, fit), "anova.gradglm: a likelihood-ratio test is not available for a network .*model 2 of")
+  expect_error(anova(fit, lin), "anova.gradglm: a likelihood-ratio test is not available for a network .*model 1 of")
+  expect_error(anova(fit), "an analysis of deviance by terms is not available for a network")
   # reproducible with set.seed()
   set.seed(9)
   a <- suppressWarnings(gradglm(y ~ x1, data = d, model = mlp(3), optimizer = opt_adam(max_epochs = 3)))
