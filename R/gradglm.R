@@ -354,6 +354,14 @@ glm_dots <- function(dots, values, fun) {
     out$singular_ok <- s
   }
   keep <- !dots %in% c("method", "singular.ok")
+  # (the arguments other packages' networks take: nnet's size, neuralnet's
+  # hidden, parsnip's hidden_units; before, they were called unknown
+  # settings of gradglm_control())
+  net <- intersect(dots[keep], c("hidden", "size", "units", "hidden_units", "layers", "activation"))
+  if (length(net)) {
+    abort(fun, quote_some(net), " is not an argument of ", fun, "(): a feedforward network is ",
+          "model = mlp(units = , activation = ), e.g. model = mlp(8) for one hidden layer of 8 units")
+  }
   out$settings <- glm_control_names(values[keep], fun)
   out
 }

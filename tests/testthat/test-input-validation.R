@@ -208,6 +208,9 @@ test_that("invalid control values and unknown settings", {
   expect_error(gradglm_control(maxiter = 10), "gradglm_control: unknown setting.*'maxiter'")
   # through gradglm(): ..., a plain list, or something else
   expect_error(gradglm(y ~ x, data = d, maxiter = 10), "unknown setting.*'maxiter'")
+  # other packages' network arguments point to model = mlp() (before: "unknown setting(s) 'hidden'")
+  expect_error(gradglm(y ~ x, data = d, hidden = 8), "gradglm: 'hidden' is not an argument of gradglm\\(\\): .*model = mlp\\(8\\)")
+  expect_error(gradglm(y ~ x, data = d, size = 3, decay = 0.1), "'size' is not an argument")
   expect_error(gradglm(y ~ x, data = d, max_iter = 0), "'max_iter'")
   expect_error(gradglm(y ~ x, data = d, control = list(tol = -1)), "'tol'")
   expect_error(gradglm(y ~ x, data = d, control = "fast"), "gradglm: 'control'")
