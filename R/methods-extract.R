@@ -38,7 +38,8 @@
 #'   warning: an unbounded likelihood has no maximum to profile from). A
 #'   refit there that reaches a higher likelihood than the fit's (these
 #'   likelihoods can have several maxima) is an error that says so.
-#'   Otherwise (multinomial and network fits, fits from a chunked source,
+#'   Otherwise (multinomial and network fits, fits from a chunked source --
+#'   a GLM's with a message, where glm's would be profile intervals --
 #'   penalised fits, [gradglm_fit()] fits that keep no design matrix) and with
 #'   `method = "wald"`: Wald intervals, `estimate +/- z * se` with normal
 #'   quantiles (as [stats::confint.default()]); for several Gaussian
@@ -228,6 +229,11 @@ confint.gradglm <- function(object, parm, level = 0.95, method = NULL, ...) {
     } else {
       abort(fun, why, "; take Wald intervals (method = \"wald\")")
     }
+  }
+  if (!method_given && method == "wald" && is_source_fit(object) && is_glm_fit(object) && is.null(object$penalty)) {
+    # (where glm's confint() would profile, say that these are not profile intervals)
+    message("Wald intervals: a fit from a chunked source is not profiled (say method = \"wald\" to ",
+            "choose them without this message)")
   }
   # (several Gaussian responses: t quantiles, as lm's intervals and the fit's summary())
   if (method == "wald") return(.wald_confint(cf, se, parm, level, object$t_df))

@@ -580,7 +580,9 @@ class FitDriver {
       MatrixXd V = MatrixXd::Zero(s, std::max(groups, 0));
       for (size_t q = 0; q < gauge_.size(); ++q) {
         const long j = (long)gauge_[q] - 1;
-        if (gauge_group_[q] >= 1 && j >= 0 && j <= (long)top && at[(size_t)j] >= 0) V(at[(size_t)j], gauge_group_[q] - 1) = 1.0;
+        if (gauge_group_[q] >= 1 && j >= 0 && j <= (long)top && at[(size_t)j] >= 0) {
+          V(at[(size_t)j], gauge_group_[q] - 1) = 1.0;
+        }
       }
       for (int grp = 0; grp < groups; ++grp) {
         const VectorXd v = V.col(grp);
