@@ -694,13 +694,13 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
   mf <- if (length(xlev)) tryCatch(stats::model.frame(x), error = function(e) NULL)
   if (is.null(mf) || !all(names(xlev) %in% names(mf)) || nrow(mf) < max(d$row)) return(d)
   d$main <- "Constant leverage: residuals vs factor levels"
-  d$smooth <- NULL
   d$contours <- d$contours[0L, ]
   nlev <- unname(lengths(xlev))
   ff <- if (length(nlev) == 1L) 1 else rev(cumprod(c(1, nlev[length(nlev):2L])))
   codes <- vapply(names(xlev), function(v) as.numeric(factor(mf[[v]][d$row], levels = xlev[[v]])),
                   numeric(length(d$row)))
   d$x <- drop((matrix(codes, length(d$row)) - 1) %*% ff)
+  d$smooth <- .plot_smooth(d$x, d$y)
   d$labels$x <- d$x[top]
   d$xlab <- "Factor level combinations"
   d$levels <- list(first = names(xlev)[1L], labels = xlev[[1L]], at = ff[1L] * (seq_len(nlev[1L]) - 1 / 2) - 1 / 2,
@@ -745,8 +745,7 @@ plot.gradglm <- function(x, which = c("loss", "residuals", "qq", "fit", "scale",
   graphics::mtext(paste(lev$first, ":"), side = 1, line = 0.25, adj = -0.05)
   graphics::abline(v = lev$bands, col = "gray", lty = "F4")
   graphics::abline(h = 0, lty = 3, col = "gray40")
-  smooth <- .plot_smooth(d$x, d$y)
-  if (add.smooth && !is.null(smooth)) graphics::lines(smooth, col = "firebrick")
+  if (add.smooth && !is.null(d$smooth)) graphics::lines(d$smooth, col = "firebrick")
   if (nrow(d$labels)) graphics::text(d$labels$x, d$labels$y, d$labels$label, pos = 4, cex = id$cex)
   invisible(NULL)
 }
