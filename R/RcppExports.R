@@ -153,3 +153,7 @@ runs_product_time <- function(x, len, runs, reps = 3L) {
     .Call(`_gradglm_runs_product_time`, x, len, runs, reps)
 }
 
+mapped_cache <- function(release = FALSE) {
+    .Call(`_gradglm_mapped_cache`, release)
+}
+

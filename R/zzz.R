@@ -12,3 +12,9 @@
   .register_emmeans()
   register_parsnip()
 }
+
+# The mappings kept for the fits' large vectors (src/huge_pages.h) go back
+# to the system with the package.
+.onUnload <- function(libpath) {
+  try(mapped_cache(release = TRUE), silent = TRUE)
+}

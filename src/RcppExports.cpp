@@ -521,6 +521,17 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// mapped_cache
+Rcpp::List mapped_cache(bool release);
+RcppExport SEXP _gradglm_mapped_cache(SEXP releaseSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< bool >::type release(releaseSEXP);
+    rcpp_result_gen = Rcpp::wrap(mapped_cache(release));
+    return rcpp_result_gen;
+END_RCPP
+}
 
 static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_intercept_column", (DL_FUNC) &_gradglm_intercept_column, 1},
@@ -561,6 +572,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_cross_product_eval", (DL_FUNC) &_gradglm_cross_product_eval, 4},
     {"_gradglm_machine_speed", (DL_FUNC) &_gradglm_machine_speed, 4},
     {"_gradglm_runs_product_time", (DL_FUNC) &_gradglm_runs_product_time, 4},
+    {"_gradglm_mapped_cache", (DL_FUNC) &_gradglm_mapped_cache, 1},
     {NULL, NULL, 0}
 };
 

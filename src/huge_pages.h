@@ -14,6 +14,16 @@
 // of it lies on huge pages; R gives it back to the system when it collects
 // it. Elsewhere, under 4 MB, or when the kernel declines, the memory is
 // ordinary: huge pages are never needed for a right answer.
+//
+// Memory given back to the system is not cheap to take again: on virtual
+// machines that report free memory to their host (Linux's free page
+// reporting), the host takes back the pages, and writing them again costs a
+// fault at the host for each, 2-3 ms a MB on the machines this package is
+// measured on, where memory a process has kept is written at 0.1 ms a MB.
+// A mapping R gives back is therefore kept (up to kCacheBytes in all, the
+// oldest given back first) and handed out again for a vector of its size;
+// kept mappings are marked MADV_FREE, so that the kernel may still take
+// their pages when memory runs short (they then come back as fresh pages).
 #ifndef GRADGLM_HUGE_PAGES_H
 #define GRADGLM_HUGE_PAGES_H
 
@@ -22,6 +32,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <utility>
 
 #if defined(__linux__)
 #include <dlfcn.h>
@@ -73,20 +85,83 @@ inline void unmap(void* p, std::size_t bytes) {
 #endif
 }
 
+// The mappings kept for reuse (their base and size), the oldest given back
+// first. R's allocator calls come from R's main thread only (R allocates and
+// collects there), so the cache takes no lock.
+constexpr std::size_t kCacheBytes = std::size_t(1) << 30;  // 1 GB
+constexpr std::size_t kCacheCount = 32;
+struct MapCache {
+  std::deque<std::pair<void*, std::size_t>> maps;
+  std::size_t bytes = 0;
+  double hits = 0, misses = 0;
+};
+inline MapCache& map_cache() {
+  static MapCache* c = new MapCache();  // (never destroyed: R may free vectors at exit)
+  return *c;
+}
+inline void drop_oldest() {
+  MapCache& c = map_cache();
+  unmap(c.maps.front().first, c.maps.front().second);
+  c.bytes -= c.maps.front().second;
+  c.maps.pop_front();
+}
+// Every kept mapping given back to the system.
+inline void release_cache() {
+  while (!map_cache().maps.empty()) drop_oldest();
+}
+// A kept mapping of `bytes` up to twice that (the smallest such), or nullptr.
+inline std::pair<void*, std::size_t> take_cached(std::size_t bytes) {
+  MapCache& c = map_cache();
+  std::size_t best = c.maps.size();
+  for (std::size_t i = 0; i < c.maps.size(); ++i) {
+    const std::size_t sz = c.maps[i].second;
+    if (sz >= bytes && sz / 2 <= bytes && (best == c.maps.size() || sz < c.maps[best].second)) best = i;
+  }
+  if (best == c.maps.size()) {
+    c.misses += 1;
+    return {nullptr, 0};
+  }
+  const std::pair<void*, std::size_t> out = c.maps[best];
+  c.maps.erase(c.maps.begin() + (std::ptrdiff_t)best);
+  c.bytes -= out.second;
+  c.hits += 1;
+  return out;
+}
+inline void keep_mapping(void* base, std::size_t bytes) {
+  if (bytes > kCacheBytes) {
+    unmap(base, bytes);
+    return;
+  }
+#if GRADGLM_CAN_MAP && defined(MADV_FREE)
+  (void)madvise(base, bytes, MADV_FREE);
+#endif
+  MapCache& c = map_cache();
+  c.maps.emplace_back(base, bytes);
+  c.bytes += bytes;
+  while (c.bytes > kCacheBytes || c.maps.size() > kCacheCount) drop_oldest();
+}
+
 // R's custom allocator (R_ext/Rallocators.h): R asks for the vector's whole
 // node (its header and data); the mapping's size is kept in the 64 bytes
 // before the node, where the free function finds it.
 constexpr std::size_t kHead = 64;
 inline void* r_alloc(R_allocator_t*, std::size_t bytes) {
   const std::size_t total = round_up(bytes + kHead);
-  void* base = map_aligned(total);
-  if (!base) return nullptr;  // (R collects garbage, asks once more, then reports that it cannot allocate)
-  *static_cast<std::size_t*>(base) = total;
-  return static_cast<char*>(base) + kHead;
+  std::pair<void*, std::size_t> m = take_cached(total);
+  if (!m.first) {
+    m = {map_aligned(total), total};
+    if (!m.first && !map_cache().maps.empty()) {
+      release_cache();
+      m.first = map_aligned(total);
+    }
+  }
+  if (!m.first) return nullptr;  // (R collects garbage, asks once more, then reports that it cannot allocate)
+  *static_cast<std::size_t*>(m.first) = m.second;
+  return static_cast<char*>(m.first) + kHead;
 }
 inline void r_free(R_allocator_t*, void* p) {
   char* base = static_cast<char*>(p) - kHead;
-  unmap(base, *reinterpret_cast<std::size_t*>(base));
+  keep_mapping(base, *reinterpret_cast<std::size_t*>(base));
 }
 // R calls r_free() whenever it collects such a vector, possibly after the
 // package's namespace was unloaded (pkgload unloads the library): the

@@ -16,6 +16,7 @@
 #include "location_scale.h"
 #include "model_spec.h"
 #include "objective.h"
+#include "huge_pages.h"
 #include "kernels.h"
 #include "profile.h"
 
@@ -281,4 +282,17 @@ Rcpp::NumericVector runs_product_time(const Rcpp::NumericMatrix& x, int len, con
     best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
   }
   return Rcpp::NumericVector::create(Rcpp::Named("seconds") = best, Rcpp::Named("check") = sink);
+}
+
+// The mappings kept for reuse by the allocator of the fit's large vectors
+// (src/huge_pages.h): how many, their bytes, and the allocations that found
+// one (hits) or mapped new memory (misses); release = TRUE gives them all
+// back to the system first.
+// [[Rcpp::export]]
+Rcpp::List mapped_cache(bool release = false) {
+  if (release) huge_detail::release_cache();
+  const huge_detail::MapCache& c = huge_detail::map_cache();
+  return Rcpp::List::create(Rcpp::Named("count") = (double)c.maps.size(), Rcpp::Named("bytes") = (double)c.bytes,
+                            Rcpp::Named("hits") = c.hits, Rcpp::Named("misses") = c.misses,
+                            Rcpp::Named("can_map") = huge_detail::can_map());
 }
