@@ -11,17 +11,18 @@
 // boundary, so up to 2 MB at each end stays on 4 KB pages (about 1,000 faults
 // for each vector). huge_doubles() therefore maps the vector 2 MB-aligned and
 // 2 MB-sized, through R's custom allocators (Rf_allocVector3()), so that all
-// of it lies on huge pages; R gives it back to the system when it collects
-// it. Elsewhere, under 4 MB, or when the kernel declines, the memory is
-// ordinary: huge pages are never needed for a right answer.
+// of it lies on huge pages; R hands it back when it collects it. Elsewhere,
+// under 4 MB, or when the kernel declines, the memory is ordinary: huge
+// pages are never needed for a right answer.
 //
 // Memory given back to the system is not cheap to take again: on virtual
 // machines that report free memory to their host (Linux's free page
 // reporting), the host takes back the pages, and writing them again costs a
 // fault at the host for each, 2-3 ms a MB on the machines this package is
 // measured on, where memory a process has kept is written at 0.1 ms a MB.
-// A mapping R gives back is therefore kept (up to kCacheBytes in all, the
-// oldest given back first) and handed out again for a vector of its size;
+// A mapping R gives back is therefore kept (up to kCacheBytes and
+// kCacheCount in all, the oldest given back to the system first) and handed
+// out again for a vector of its size (or up to half its size);
 // kept mappings are marked MADV_FREE, so that the kernel may still take
 // their pages when memory runs short (they then come back as fresh pages).
 #ifndef GRADGLM_HUGE_PAGES_H
@@ -185,8 +186,8 @@ inline bool can_map() { return GRADGLM_CAN_MAP != 0; }
 }  // namespace huge_detail
 
 // A new double vector of R (unprotected, not initialised) of length len:
-// from 4 MB on, on its own 2 MB-aligned huge pages, returned to the system
-// when R collects the vector.
+// from 4 MB on, on its own 2 MB-aligned huge pages (a kept mapping of its
+// size if there is one), kept for reuse when R collects the vector.
 inline SEXP huge_doubles(R_xlen_t len) {
   if (huge_detail::can_map() && sizeof(double) * (std::size_t)len >= huge_detail::kMapFrom) {
     return Rf_allocVector3(REALSXP, len, huge_detail::r_allocator());
