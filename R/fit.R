@@ -163,9 +163,10 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   auto_lbfgs <- spec$name == "auto" && optimizer == "lbfgs"
   cn <- unlist(lapply(model$blocks, `[[`, "coef_names"), use.names = FALSE)
   npar <- length(cn)
-  # (a GLM with more coefficients than observations is fitted as glm fits it:
-  # the columns beyond the design's rank are aliased)
-  if (npar > n_ok && is.null(penalty) && model$kind != "glm") {
+  # (a GLM with more coefficients than observations is fitted as glm fits it,
+  # and several Gaussian responses' closed form as lm fits them: the columns
+  # beyond the design's rank are aliased)
+  if (npar > n_ok && is.null(penalty) && model$kind != "glm" && !isTRUE(model$closed_form)) {
     abort(fun, "the model has more parameters (", npar, ") than observations with non-zero weight (",
           n_ok, ")")
   }

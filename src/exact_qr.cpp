@@ -55,8 +55,10 @@ class StreamQR {
 // Solves for the kept columns from the triangle [R_X, Q' Z] of the full
 // design: refactoring the kept columns of the triangle gives the triangle of
 // the reduced design (Q is orthogonal), without another pass over X.
+// (Rfull may have fewer rows than columns: the trapezoid of a design with
+// fewer rows than columns.)
 void exact_solve(const MatrixXd& Rfull, Index p, const std::vector<Index>& keep, MatrixXd& B, MatrixXd& cov) {
-  const Index w = Rfull.rows(), r = w - p, k = (Index)keep.size();
+  const Index w = Rfull.rows(), r = Rfull.cols() - p, k = (Index)keep.size();
   MatrixXd A(w, k + r);
   for (Index j = 0; j < k; ++j) A.col(j) = Rfull.col(keep[j]);
   A.rightCols(r) = Rfull.rightCols(r);
@@ -155,6 +157,26 @@ bool seminormal_fit(const Design& X, const VecRef& W, const MatRef& Z, int threa
 std::vector<bool> qr_fit(const Design& X, const VecRef& W, const MatRef& Z, double rank_tol, int threads,
                          MatrixXd& B, MatrixXd& cov) {
   const Index n = X.rows(), p = X.cols(), r = Z.cols();
+  if (n <= 2 * (p + r)) {
+    // Few rows for the width (p > n among them: a factor's interactions):
+    // one QR of the weighted rows themselves, 2 n (p + r)^2 operations and
+    // no more memory than the stream's (p + r) x (p + r) triangle; the
+    // stream would re-triangularise that whole triangle with each block
+    // (120 rows x 4,895 columns: 14 s, where this takes a fraction of one).
+    MatrixXd buf;
+    const BlockMap Xb = X.block(0, n, buf);
+    const VectorXd sw = W.cwiseSqrt();
+    MatrixXd A(n, p + r);
+    A.leftCols(p) = sw.asDiagonal() * Xb;
+    A.rightCols(r) = sw.asDiagonal() * Z;
+    const VectorXd colnorm = A.leftCols(p).colwise().norm().transpose();
+    Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
+    const MatrixXd Rfull = qr.matrixQR().topRows(std::min(n, p + r)).triangularView<Eigen::Upper>();
+    MatrixXd RX = Rfull.leftCols(p);
+    std::vector<bool> aliased = aliased_columns(RX, colnorm, rank_tol);
+    exact_solve(Rfull, p, kept_columns(aliased), B, cov);
+    return aliased;
+  }
   const int T = threads_for((long)n, threads);
   std::vector<StreamQR> parts(T, StreamQR(p, r));
   // A block stays in L2 cache where the design is narrow. A wide one takes

@@ -52,6 +52,38 @@ test_that("wide Gaussian designs take the semi-normal equations or blocked QR fo
   expect_equal(deviance(fit2), sum(ref2$residuals^2), tolerance = 1e-12)
 })
 
+test_that("designs with fewer than twice as many rows as columns take one QR of their rows, as lm does", {
+  # (two factors' interaction on few rows, p > n: before, the rows were
+  # folded into a (p + 1) x (p + 1) triangle, about p^3 operations, 14 s for
+  # 120 rows and 4,895 columns in the fuzz run of 2026-12-06)
+  set.seed(31)
+  n <- 90
+  d <- data.frame(f = factor(sample(30, n, TRUE)), g = factor(sample(30, n, TRUE)), x = rnorm(n),
+                  w = runif(n, 0.5, 2))
+  d$y1 <- rnorm(n) + d$x
+  d$y2 <- rnorm(n) - d$x
+  fit <- gradglm(y1 ~ f * g + x, data = d, weights = w)
+  ref <- lm(y1 ~ f * g + x, data = d, weights = w)
+  expect_gt(length(coef(ref)), n)
+  expect_identical(unname(is.na(coef(fit))), unname(is.na(coef(ref))))
+  expect_equal(unname(coef(fit)), unname(coef(ref)), tolerance = 1e-8)
+  expect_equal(unname(fitted(fit)), unname(fitted(ref)), tolerance = 1e-8)
+  expect_equal(fit$df.residual, ref$df.residual)
+  # several responses share the one QR
+  fit2 <- gradglm(cbind(y1, y2) ~ f * g + x, data = d, weights = w)
+  ref2 <- lm(cbind(y1, y2) ~ f * g + x, data = d, weights = w)
+  expect_equal(unname(as.matrix(fitted(fit2))), unname(fitted(ref2)), tolerance = 1e-8)
+  # and a narrower design of between p and 2 p rows, with an aliased column
+  X <- cbind(1, matrix(rnorm(n * 59), n))
+  X[, 7] <- X[, 2] - X[, 3]
+  fit3 <- gradglm_fit(X, d$y1, weights = d$w)
+  ref3 <- lm.wfit(X, d$y1, d$w)
+  expect_identical(unname(is.na(coef(fit3))), unname(is.na(ref3$coefficients)))
+  expect_equal(unname(coef(fit3)), unname(ref3$coefficients), tolerance = 1e-10)
+  expect_equal(unname(sqrt(diag(fit3$cov.unscaled))),
+               unname(sqrt(diag(chol2inv(qr.R(ref3$qr)[1:59, 1:59])))), tolerance = 1e-8)
+})
+
 test_that("large logistic fits started from a row sample agree with glm.fit", {
   set.seed(12)
   n <- 200000
