@@ -163,11 +163,13 @@ std::vector<bool> qr_fit(const Design& X, const VecRef& W, const MatRef& Z, doub
     // no more memory than the stream's (p + r) x (p + r) triangle; the
     // stream would re-triangularise that whole triangle with each block
     // (120 rows x 4,895 columns: 14 s, where this takes a fraction of one).
-    MatrixXd buf;
-    const BlockMap Xb = X.block(0, n, buf);
     const VectorXd sw = W.cwiseSqrt();
-    MatrixXd A(n, p + r);
-    A.leftCols(p) = sw.asDiagonal() * Xb;
+    MatrixXd A(n, p + r), buf;
+    // (X's rows a block at a time: a design of columns is copied by blocks)
+    for (Index s = 0; s < n; s += 1024) {
+      const Index len = std::min<Index>(1024, n - s);
+      A.block(s, 0, len, p) = sw.segment(s, len).asDiagonal() * X.block(s, len, buf);
+    }
     A.rightCols(r) = sw.asDiagonal() * Z;
     const VectorXd colnorm = A.leftCols(p).colwise().norm().transpose();
     Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
