@@ -13,29 +13,38 @@ namespace gradglm {
 
 namespace {
 
-// Blocks of rows are folded into a (p + R) x (p + R) triangle, so X is read
-// once and never copied. Threads fold separate row ranges and their
-// triangles are folded together at the end.
+// Blocks of rows are folded into the triangle [R_X, Q' Z] of the rows folded
+// so far, so X is read once and never copied whole. The triangle starts with
+// no rows and has min(rows folded, p + r) of them: the first fold is the QR
+// of its block alone, and a design with fewer rows than columns (a factor's
+// interactions) ends with a trapezoid. Threads fold separate row ranges and
+// their triangles are folded together at the end.
 class StreamQR {
  public:
-  StreamQR(Index p, Index r) : p_(p), w_(p + r), R_(MatrixXd::Zero(p + r, p + r)), sumsq_(VectorXd::Zero(p + r)) {}
+  StreamQR(Index p, Index r) : p_(p), w_(p + r), R_(0, p + r), sumsq_(VectorXd::Zero(p + r)) {}
 
   void fold(const Design& X, const VecRef& w, const MatRef& Z, Index start, Index len) {
-    work_.resize(w_ + len, w_);
-    work_.topRows(w_) = R_;
+    const Index m = R_.rows();
+    work_.resize(m + len, w_);
+    work_.topRows(m) = R_;
     sw_ = w.segment(start, len).cwiseSqrt();
-    const BlockMap Xb = X.block(start, len, buf_);
-    work_.block(w_, 0, len, p_) = sw_.asDiagonal() * Xb;
-    work_.block(w_, p_, len, w_ - p_) = sw_.asDiagonal() * Z.middleRows(start, len);
+    // (X's rows a piece at a time: a design of columns is copied by pieces)
+    for (Index s = 0; s < len; s += 1024) {
+      const Index l = std::min<Index>(1024, len - s);
+      work_.block(m + s, 0, l, p_) = sw_.segment(s, l).asDiagonal() * X.block(start + s, l, buf_);
+    }
+    work_.block(m, p_, len, w_ - p_) = sw_.asDiagonal() * Z.middleRows(start, len);
     sumsq_ += work_.bottomRows(len).colwise().squaredNorm().transpose();
     triangularise();
   }
 
   void fold(const StreamQR& other) {
-    work_.resize(2 * w_, w_);
-    work_.topRows(w_) = R_;
-    work_.bottomRows(w_) = other.R_;
+    const Index m = R_.rows(), mo = other.R_.rows();
     sumsq_ += other.sumsq_;
+    if (mo == 0) return;
+    work_.resize(m + mo, w_);
+    work_.topRows(m) = R_;
+    work_.bottomRows(mo) = other.R_;
     triangularise();
   }
 
@@ -45,7 +54,7 @@ class StreamQR {
  private:
   void triangularise() {
     Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(work_);
-    R_ = qr.matrixQR().topRows(w_).triangularView<Eigen::Upper>();
+    R_ = qr.matrixQR().topRows(std::min(work_.rows(), w_)).triangularView<Eigen::Upper>();
   }
   Index p_, w_;
   MatrixXd R_, work_, buf_;
@@ -157,38 +166,19 @@ bool seminormal_fit(const Design& X, const VecRef& W, const MatRef& Z, int threa
 std::vector<bool> qr_fit(const Design& X, const VecRef& W, const MatRef& Z, double rank_tol, int threads,
                          MatrixXd& B, MatrixXd& cov) {
   const Index n = X.rows(), p = X.cols(), r = Z.cols();
-  if (n <= 2 * (p + r)) {
-    // Few rows for the width (p > n among them: a factor's interactions):
-    // one QR of the weighted rows themselves, 2 n (p + r)^2 operations and
-    // no more memory than the stream's (p + r) x (p + r) triangle; the
-    // stream would re-triangularise that whole triangle with each block
-    // (120 rows x 4,895 columns: 14 s, where this takes a fraction of one).
-    const VectorXd sw = W.cwiseSqrt();
-    MatrixXd A(n, p + r), buf;
-    // (X's rows a block at a time: a design of columns is copied by blocks)
-    for (Index s = 0; s < n; s += 1024) {
-      const Index len = std::min<Index>(1024, n - s);
-      A.block(s, 0, len, p) = sw.segment(s, len).asDiagonal() * X.block(s, len, buf);
-    }
-    A.rightCols(r) = sw.asDiagonal() * Z;
-    const VectorXd colnorm = A.leftCols(p).colwise().norm().transpose();
-    Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
-    const MatrixXd Rfull = qr.matrixQR().topRows(std::min(n, p + r)).triangularView<Eigen::Upper>();
-    MatrixXd RX = Rfull.leftCols(p);
-    std::vector<bool> aliased = aliased_columns(RX, colnorm, rank_tol);
-    exact_solve(Rfull, p, kept_columns(aliased), B, cov);
-    return aliased;
-  }
   const int T = threads_for((long)n, threads);
   std::vector<StreamQR> parts(T, StreamQR(p, r));
   // A block stays in L2 cache where the design is narrow. A wide one takes
-  // blocks of up to 2 (p + r) rows (at most 4e6 values): each fold
-  // re-triangularises the whole (p + r) triangle with the block, about
+  // blocks of up to 2 (p + r) rows (at most 4e6 values): once the triangle
+  // is full, each fold re-triangularises it with the block, about
   // 2 (p + r)^2 (p + r + len) operations, so blocks much shorter than p + r
   // cost p / len times the QR of the rows themselves (p = 2,001, n = 2e4:
-  // 51 s in blocks of 256 rows).
+  // 51 s in blocks of 256 rows). A design of no more than 2 (p + r) rows
+  // (p > n among them: a factor's interactions) is one block, the QR of its
+  // rows: 2 n (p + r)^2 operations (120 rows x 4,895 columns folded in
+  // blocks into a full triangle: 14 s).
   const Index wide = std::min<Index>(2 * (p + r), std::max<Index>(1, 4000000 / (p + r)));
-  const Index blk = std::max<Index>({256, 32768 / (p + r), wide});
+  const Index blk = n <= 2 * (p + r) ? std::max<Index>(1, n) : std::max<Index>({256, 32768 / (p + r), wide});
   const Index round = blk * 64 * T;                          // rows between interrupt checks
   for (Index r0 = 0; r0 < n; r0 += round) {
     const Index rlen = std::min(round, n - r0);
