@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "interrupts.h"
 #include "kernels.h"
 #include "parallel.h"
 #include "rank.h"
@@ -12,6 +13,37 @@
 namespace gradglm {
 
 namespace {
+
+// Householder QR of A in place, left as Eigen's HouseholderQR leaves it (R in
+// the upper triangle), a panel of 48 columns at a time: the panel factored,
+// then its reflectors applied to the columns after it, those split among
+// `threads` threads when this runs outside a parallel region. `stop` is asked
+// after each panel; false when it ended the QR early (A is then unfinished).
+bool qr_in_place(Eigen::Ref<MatrixXd> A, int threads, Interrupts& stop) {
+  const Index rows = A.rows(), cols = A.cols(), size = std::min(rows, cols), panel_cols = 48;
+  VectorXd h(size), temp(cols);
+#ifdef _OPENMP
+  if (omp_in_parallel()) threads = 1;
+#endif
+  for (Index k = 0; k < size; k += panel_cols) {
+    const Index bs = std::min(panel_cols, size - k), brows = rows - k, tcols = cols - k - bs;
+    Eigen::Block<Eigen::Ref<MatrixXd>> panel = A.block(k, k, brows, bs);
+    Eigen::VectorBlock<VectorXd> hk = h.segment(k, bs);
+    Eigen::internal::householder_qr_inplace_unblocked(panel, hk, temp.data());
+    if (tcols > 0) {
+      // (threads for an update of at least a million multiply-adds, each a
+      // share of the columns rounded to 8)
+      const int T = (double)brows * (double)bs * (double)tcols >= 1e6 ? std::max(1, threads) : 1;
+      const Index share = (tcols + T - 1) / T, chunk = std::min(tcols, (share + 7) / 8 * 8);
+      for_blocks((long)tcols, (long)chunk, T, [&](int, long s, long l) {
+        Eigen::Block<Eigen::Ref<MatrixXd>> rest = A.block(k, k + bs + s, brows, l);
+        Eigen::internal::apply_block_householder_on_the_left(rest, panel, hk, false);
+      });
+    }
+    if (stop.requested()) return false;
+  }
+  return true;
+}
 
 // Blocks of rows are folded into the triangle [R_X, Q' Z] of the rows folded
 // so far, so X is read once and never copied whole. The triangle starts with
@@ -21,9 +53,11 @@ namespace {
 // their triangles are folded together at the end.
 class StreamQR {
  public:
-  StreamQR(Index p, Index r) : p_(p), w_(p + r), R_(0, p + r), sumsq_(VectorXd::Zero(p + r)) {}
+  StreamQR(Index p, Index r, int threads, Interrupts& stop)
+      : p_(p), w_(p + r), threads_(threads), stop_(&stop), R_(0, p + r), sumsq_(VectorXd::Zero(p + r)) {}
 
   void fold(const Design& X, const VecRef& w, const MatRef& Z, Index start, Index len) {
+    if (stop_->requested()) return;
     const Index m = R_.rows();
     work_.resize(m + len, w_);
     work_.topRows(m) = R_;
@@ -53,10 +87,12 @@ class StreamQR {
 
  private:
   void triangularise() {
-    Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(work_);
-    R_ = qr.matrixQR().topRows(std::min(work_.rows(), w_)).triangularView<Eigen::Upper>();
+    if (!qr_in_place(work_, threads_, *stop_)) return;
+    R_ = work_.topRows(std::min(work_.rows(), w_)).triangularView<Eigen::Upper>();
   }
   Index p_, w_;
+  int threads_;
+  Interrupts* stop_;
   MatrixXd R_, work_, buf_;
   VectorXd sumsq_, sw_;
 };
@@ -66,14 +102,16 @@ class StreamQR {
 // the reduced design (Q is orthogonal), without another pass over X.
 // (Rfull may have fewer rows than columns: the trapezoid of a design with
 // fewer rows than columns.)
-void exact_solve(const MatrixXd& Rfull, Index p, const std::vector<Index>& keep, MatrixXd& B, MatrixXd& cov) {
+void exact_solve(const MatrixXd& Rfull, Index p, const std::vector<Index>& keep, int threads, MatrixXd& B,
+                 MatrixXd& cov) {
   const Index w = Rfull.rows(), r = Rfull.cols() - p, k = (Index)keep.size();
   MatrixXd A(w, k + r);
   for (Index j = 0; j < k; ++j) A.col(j) = Rfull.col(keep[j]);
   A.rightCols(r) = Rfull.rightCols(r);
-  Eigen::HouseholderQR<Eigen::Ref<MatrixXd>> qr(A);
-  const MatrixXd R = qr.matrixQR().topLeftCorner(k, k).triangularView<Eigen::Upper>();
-  const MatrixXd qtz = qr.matrixQR().block(0, k, k, r);
+  Interrupts stop;
+  if (!qr_in_place(A, threads, stop)) stop.rethrow();
+  const MatrixXd R = A.topLeftCorner(k, k).triangularView<Eigen::Upper>();
+  const MatrixXd qtz = A.block(0, k, k, r);
   const auto Rt = R.triangularView<Eigen::Upper>();
   B = Rt.solve(qtz);
   const MatrixXd Rinv = Rt.solve(MatrixXd::Identity(k, k));
@@ -167,7 +205,8 @@ std::vector<bool> qr_fit(const Design& X, const VecRef& W, const MatRef& Z, doub
                          MatrixXd& B, MatrixXd& cov) {
   const Index n = X.rows(), p = X.cols(), r = Z.cols();
   const int T = threads_for((long)n, threads);
-  std::vector<StreamQR> parts(T, StreamQR(p, r));
+  Interrupts stop;
+  std::vector<StreamQR> parts(T, StreamQR(p, r, threads, stop));
   // A block stays in L2 cache where the design is narrow. A wide one takes
   // blocks of up to 2 (p + r) rows (at most 4e6 values): once the triangle
   // is full, each fold re-triangularises it with the block, about
@@ -185,13 +224,15 @@ std::vector<bool> qr_fit(const Design& X, const VecRef& W, const MatRef& Z, doub
     for_blocks((long)rlen, (long)blk, T, [&](int t, long start, long len) {
       parts[t].fold(X, W, Z, r0 + start, len);
     });
+    stop.rethrow();
     Rcpp::checkUserInterrupt();
   }
   for (int t = 1; t < T; ++t) parts[0].fold(parts[t]);
+  stop.rethrow();
   const MatrixXd& Rfull = parts[0].R();
   MatrixXd RX = Rfull.leftCols(p);
   std::vector<bool> aliased = aliased_columns(RX, parts[0].colnorm().head(p), rank_tol);
-  exact_solve(Rfull, p, kept_columns(aliased), B, cov);
+  exact_solve(Rfull, p, kept_columns(aliased), threads, B, cov);
   return aliased;
 }
 

@@ -31,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "interrupts.h"
+
 namespace {
 
 #ifdef GRADGLM_HAVE_SQLITE
@@ -81,10 +83,8 @@ int declared_kind(const char* decl) {
 }
 
 // R's interrupt, looked at from SQLite's progress handler (C code, which a
-// C++ exception must not cross): R_CheckUserInterrupt() runs in its own top
-// level context, and returns to it only when no interrupt is pending.
-void check_interrupt_fn(void*) { R_CheckUserInterrupt(); }
-int progress_handler(void*) { return R_ToplevelExec(check_interrupt_fn, nullptr) ? 0 : 1; }
+// C++ exception must not cross).
+int progress_handler(void*) { return gradglm::interrupt_pending() ? 1 : 0; }
 
 void fail(SqliteReader* r, const char* what) {
   const std::string msg = std::string(what) + ": " + (r->db ? sqlite3_errmsg(r->db) : "out of memory");

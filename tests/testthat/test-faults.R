@@ -128,6 +128,29 @@ test_that("an interrupt stops L-BFGS promptly, and the session fits as before", 
   expect_same_fit(after, before, "lbfgs")
 })
 
+test_that("an interrupt stops the QR of a design wider than its rows promptly, and the session fits as before", {
+  # 2,000 rows and 24,000 columns: one Householder QR of the rows, about
+  # 1.9e11 multiply-adds (15 s here on two threads, more than the grace),
+  # which looks at the interrupt between panels of columns
+  set.seed(103)
+  X <- matrix(runif(2000 * 24000), 2000)
+  y <- runif(2000)
+  run <- run_limited(gradglm_fit(X, y), 1)
+  report("wide QR", run)
+  expect_interrupted(run, "the wide QR", 1)
+  # (afterwards, a fit of fewer rows than columns is lm's, on one thread and on two)
+  X <- X[1:500, 1:800]
+  y <- y[1:500]
+  ref <- stats::lm.fit(X, y)
+  for (threads in 1:2) {
+    old <- options(gradglm.threads = threads)
+    fit <- gradglm_fit(X, y)
+    options(old)
+    expect_identical(unname(is.na(coef(fit))), unname(is.na(coef(ref))))
+    expect_equal(unname(coef(fit)), unname(coef(ref)), tolerance = 1e-10)
+  }
+})
+
 test_that("an interrupt stops SGD and Adam promptly, and a seeded fit afterwards equals one never interrupted", {
   set.seed(102)
   n <- 500
