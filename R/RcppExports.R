@@ -153,6 +153,10 @@ runs_product_time <- function(x, len, runs, reps = 3L) {
     .Call(`_gradglm_runs_product_time`, x, len, runs, reps)
 }
 
+lad_eval <- function(X, y, c, beta0) {
+    .Call(`_gradglm_lad_eval`, X, y, c, beta0)
+}
+
 mapped_cache <- function(release = FALSE) {
     .Call(`_gradglm_mapped_cache`, release)
 }

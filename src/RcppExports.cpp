@@ -521,6 +521,20 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// lad_eval
+Rcpp::List lad_eval(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y, const Eigen::Map<Eigen::VectorXd>& c, const Eigen::Map<Eigen::VectorXd>& beta0);
+RcppExport SEXP _gradglm_lad_eval(SEXP XSEXP, SEXP ySEXP, SEXP cSEXP, SEXP beta0SEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::MatrixXd>& >::type X(XSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type c(cSEXP);
+    Rcpp::traits::input_parameter< const Eigen::Map<Eigen::VectorXd>& >::type beta0(beta0SEXP);
+    rcpp_result_gen = Rcpp::wrap(lad_eval(X, y, c, beta0));
+    return rcpp_result_gen;
+END_RCPP
+}
 // mapped_cache
 Rcpp::List mapped_cache(bool release);
 RcppExport SEXP _gradglm_mapped_cache(SEXP releaseSEXP) {
@@ -572,6 +586,7 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_cross_product_eval", (DL_FUNC) &_gradglm_cross_product_eval, 4},
     {"_gradglm_machine_speed", (DL_FUNC) &_gradglm_machine_speed, 4},
     {"_gradglm_runs_product_time", (DL_FUNC) &_gradglm_runs_product_time, 4},
+    {"_gradglm_lad_eval", (DL_FUNC) &_gradglm_lad_eval, 4},
     {"_gradglm_mapped_cache", (DL_FUNC) &_gradglm_mapped_cache, 1},
     {NULL, NULL, 0}
 };

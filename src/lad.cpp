@@ -107,12 +107,13 @@ std::vector<Index> initial_basis(const MatRef& X, const VecRef& c, const VectorX
 }
 
 // The multipliers t of the basis rows that balance the subgradient of the
-// others: XB^T (c_B * t) = -sum_{i not in B} c_i sign(r_i) x_i. The basis is
-// optimal when |t| <= 1. Rows off the basis that r fits exactly (up to
-// rounding) take the sign of `hint` instead. `sgn`: room for n values.
+// others: XB^T (c_B * t) = -sum_{i not in B} c_i sign(r_i) x_i (- g_out, the
+// rows left outside a reduced problem). The basis is optimal when |t| <= 1.
+// Rows off the basis that r fits exactly (up to rounding) take the sign of
+// `hint` instead. `sgn`: room for n values.
 void balance(const MatRef& X, const VecRef& c, const VectorXd& r, const VectorXd& hint,
              const std::vector<Index>& basis, const std::vector<char>& in_basis,
-             const MatrixXd& XB, VectorXd& t, VectorXd& sgn) {
+             const MatrixXd& XB, const VectorXd* g_out, VectorXd& t, VectorXd& sgn) {
   const Index n = X.rows(), p = X.cols();
   const double scale = r.cwiseAbs().maxCoeff();
   for (Index i = 0; i < n; ++i) {
@@ -120,7 +121,8 @@ void balance(const MatRef& X, const VecRef& c, const VectorXd& r, const VectorXd
     if (!in_basis[i] && c[i] > 0.0) v = std::abs(r[i]) > 1e-13 * scale ? r[i] : hint[i];
     sgn[i] = v > 0.0 ? c[i] : (v < 0.0 ? -c[i] : 0.0);
   }
-  const VectorXd g = X.transpose() * sgn;
+  VectorXd g = X.transpose() * sgn;
+  if (g_out) g += *g_out;
   t = -Eigen::FullPivLU<MatrixXd>(XB.transpose()).solve(g);
   for (Index k = 0; k < p; ++k) t[k] /= c[basis[k]];
 }
@@ -130,6 +132,268 @@ bool valid_basis(const std::vector<Index>& basis, Index p, const VecRef& c) {
   for (Index i : basis)
     if (!(c[i] > 0.0)) return false;
   return true;
+}
+
+// The size of the residuals for the simplex's perturbation: their median
+// (over rows of positive weight), else their mean, else the size of y.
+double residual_scale(const VectorXd& r, const VecRef& c, const VecRef& y) {
+  const Index n = r.size();
+  std::vector<double> sizes;
+  sizes.reserve(n);
+  double rsum = 0.0;
+  for (Index i = 0; i < n; ++i) {
+    if (c[i] > 0.0) {
+      sizes.push_back(std::abs(r[i]));
+      rsum += std::abs(r[i]);
+    }
+  }
+  double rscale = 0.0;
+  if (!sizes.empty()) {
+    std::nth_element(sizes.begin(), sizes.begin() + sizes.size() / 2, sizes.end());
+    rscale = sizes[sizes.size() / 2];
+    if (!(rscale > 0.0)) rscale = rsum / (double)sizes.size();
+  }
+  if (!(rscale > 0.0)) rscale = 1e-300 + y.cwiseAbs().maxCoeff();
+  return rscale;
+}
+
+// A reduced problem's part (lad_preprocessed()): the gradient of the rows
+// left outside it, the rows' numbers in the whole problem (for their
+// perturbations), and the whole problem's residual scale for them.
+struct Reduced {
+  const VectorXd* g_out = nullptr;
+  const std::vector<Index>* ids = nullptr;
+  double rscale = 0.0;
+};
+
+// The simplex from beta0 (or from basis0, when it is a valid basis).
+LadResult lad_simplex(const MatRef& X, const VecRef& y, const VecRef& c, const VectorXd& beta0,
+                      const std::vector<Index>& basis0, int max_pivots, const Reduced& red) {
+  const VectorXd* g_out = red.g_out;
+  const std::vector<Index>* ids = red.ids;
+  const Index n = X.rows(), p = X.cols();
+  LadResult res;
+  // Ties (several rows fitted exactly beyond the p of a basis, common with
+  // rounded data) make the simplex degenerate. It runs on y plus a tiny,
+  // fixed perturbation that breaks them; the basis it ends with is then used
+  // with the original y, and optimality is checked there, with the
+  // perturbed signs for rows that the original y fits exactly.
+  // (the perturbation's size: 1e-9 of the residuals' median size, which a
+  // gross outlier does not set as it sets their mean: a mean of 5e9 beside
+  // residuals of about 1 perturbed y by units, another problem)
+  VectorXd r = y - X * beta0;
+  const double rscale = red.rscale > 0.0 ? red.rscale : residual_scale(r, c, y);
+  VectorXd yp(n);
+  for (Index i = 0; i < n; ++i) {
+    // (a row's perturbation is that of its number in the whole problem)
+    const uint64_t id = (uint64_t)(ids ? (*ids)[i] : i);
+    const double u = (double)(splitmix64(id) >> 11) * 0x1.0p-53;  // uniform [0, 1)
+    yp[i] = y[i] + 1e-9 * rscale * (2.0 * u - 1.0);
+  }
+  std::vector<Index> basis = valid_basis(basis0, p, c) ? basis0 : initial_basis(X, c, r);
+  if ((Index)basis.size() < p) {
+    res.message = "the observations with positive weight do not determine the coefficients";
+    res.beta = beta0;
+    return res;
+  }
+  std::vector<char> in_basis(n, 0);
+  for (Index i : basis) in_basis[i] = 1;
+  VectorXd beta(p), t(p), d(p), a(n), rp(n), sgn(n);
+  std::vector<Break> breaks;
+  breaks.reserve(n);
+  bool stalled = false;
+  for (int pivot = 0;; ++pivot) {
+    MatrixXd XB(p, p);
+    for (Index j = 0; j < p; ++j) XB.row(j) = X.row(basis[j]);
+    Eigen::FullPivLU<MatrixXd> lu(XB);
+    if (!lu.isInvertible()) {
+      res.message = "a singular basis was reached";
+      stalled = true;
+      break;
+    }
+    // the residuals at the basis's solution: computed afresh every 32 pivots,
+    // moved along each edge in between (rp - tau a, one read of X less)
+    if (pivot % 32 == 0) {
+      VectorXd yB(p);
+      for (Index j = 0; j < p; ++j) yB[j] = yp[basis[j]];
+      beta = lu.solve(yB);
+      rp.noalias() = yp - X * beta;
+    }
+    balance(X, c, rp, rp, basis, in_basis, XB, g_out, t, sgn);
+    Index j = -1;
+    double gain = 0.0;
+    for (Index k = 0; k < p; ++k) {
+      const double e = c[basis[k]] * (std::abs(t[k]) - 1.0);
+      if (std::abs(t[k]) > 1.0 + 1e-10 && e > gain) {
+        gain = e;
+        j = k;
+      }
+    }
+    if (j < 0) break;
+    if (pivot >= max_pivots) {
+      res.message = "the simplex iteration limit was reached";
+      stalled = true;
+      break;
+    }
+    if (pivot % 16 == 15) Rcpp::checkUserInterrupt();
+    // along XB d = sigma e_j, row j leaves the basis and F decreases at rate
+    // c_j (|t_j| - 1); the step is the weighted median of the breakpoints
+    const double sigma = t[j] > 0.0 ? -1.0 : 1.0;
+    VectorXd e = VectorXd::Zero(p);
+    e[j] = sigma;
+    d = lu.solve(e);
+    a.noalias() = X * d;
+    breaks.clear();
+    // (the rows outside a reduced problem change F at the constant rate -g_out' d)
+    double passed = c[basis[j]] * std::abs(a[basis[j]]) - (g_out ? g_out->dot(d) : 0.0);
+    double ahead = 0.0;
+    for (Index i = 0; i < n; ++i) {
+      if (in_basis[i] || !(c[i] > 0.0) || a[i] == 0.0) continue;
+      const double wi = c[i] * std::abs(a[i]);
+      const double tau = rp[i] / a[i];
+      if (tau > 0.0) {
+        breaks.push_back(Break{tau, wi, i});
+        ahead += wi;
+      } else {
+        passed += wi;
+      }
+    }
+    // slope at tau: (weights passed) - (weights ahead); the minimum is at the
+    // first breakpoint where the slope turns non-negative
+    const Index enter = first_reaching(breaks, 0.5 * (ahead - passed));
+    if (enter < 0) {
+      res.message = "the line search along an edge failed";
+      stalled = true;
+      break;
+    }
+    rp -= (rp[enter] / a[enter]) * a;
+    in_basis[basis[j]] = 0;
+    in_basis[enter] = 1;
+    basis[j] = enter;
+    ++res.pivots;
+  }
+  // the solution for the original y from the final basis, and its certificate
+  MatrixXd XB(p, p);
+  VectorXd yB(p);
+  for (Index j = 0; j < p; ++j) {
+    XB.row(j) = X.row(basis[j]);
+    yB[j] = y[basis[j]];
+  }
+  Eigen::FullPivLU<MatrixXd> lu(XB);
+  if (lu.isInvertible()) {
+    beta = lu.solve(yB);
+    r.noalias() = y - X * beta;
+    balance(X, c, r, rp, basis, in_basis, XB, g_out, t, sgn);
+    res.optimal = !stalled && t.cwiseAbs().maxCoeff() <= 1.0 + 1e-8;
+    if (!stalled && !res.optimal) res.message = "the optimality check failed after the simplex";
+  }
+  res.beta = beta;
+  res.basis = basis;
+  return res;
+}
+
+// Many rows (after Portnoy and Koenker's preprocessing, 1997): the rows that
+// the start fits worst, in units of the start's uncertainty at each row
+// (sqrt(x_i' G^-1 x_i), G = X' C X), keep the sides of their residuals at
+// the optimum. The simplex runs on the m = 2 sqrt(p) n^(2/3) rows nearest the
+// start's fit, with the constant gradient of the others (each on its side);
+// at its optimum, the rows left out that crossed to the other side are taken
+// in, and it runs again. When none crossed, that optimum is the whole
+// problem's (the whole objective is at least the reduced one everywhere, and
+// equal to it there). The simplex on all rows then starts from its basis:
+// the certificate on all rows, and the finish should the reduction fail.
+LadResult lad_preprocessed(const MatRef& X, const VecRef& y, const VecRef& c, const VectorXd& beta0,
+                           const std::vector<Index>& basis0, int max_pivots) {
+  const Index n = X.rows(), p = X.cols();
+  const Index m = (Index)std::ceil(2.0 * std::sqrt((double)p) * std::pow((double)n, 2.0 / 3.0));
+  VectorXd beta = beta0;
+  std::vector<Index> basis = basis0;
+  if (4 * m > n) return lad_simplex(X, y, c, beta, basis, max_pivots, Reduced());
+  // (every run with the same perturbation of y: the start's residual scale)
+  Reduced whole;
+  whole.rscale = residual_scale(y - X * beta, c, y);
+  // (a start already optimal on all rows: a few pivots at most)
+  if (valid_basis(basis, p, c)) {
+    LadResult quick = lad_simplex(X, y, c, beta, basis, std::max<Index>(8, p), whole);
+    if (quick.optimal) return quick;
+    if (quick.beta.allFinite() && (Index)quick.basis.size() == p) {
+      beta = quick.beta;
+      basis = quick.basis;
+    }
+  }
+  const VectorXd r = y - X * beta;
+  // G in blocks of rows (sqrt(c) X a block at a time), and each row's
+  // uncertainty from its Cholesky factor
+  MatrixXd G = MatrixXd::Zero(p, p), blk;
+  const Index B = 4096;
+  for (Index s0 = 0; s0 < n; s0 += B) {
+    const Index len = std::min(B, n - s0);
+    blk = c.segment(s0, len).cwiseSqrt().asDiagonal() * X.middleRows(s0, len);
+    G.selfadjointView<Eigen::Lower>().rankUpdate(blk.transpose());
+  }
+  const Eigen::LLT<MatrixXd> llt(G.selfadjointView<Eigen::Lower>());
+  if (llt.info() != Eigen::Success) return lad_simplex(X, y, c, beta, basis, max_pivots, whole);
+  std::vector<std::pair<double, Index>> z;
+  z.reserve(n);
+  MatrixXd V;
+  for (Index s0 = 0; s0 < n; s0 += B) {
+    const Index len = std::min(B, n - s0);
+    V = llt.matrixL().solve(X.middleRows(s0, len).transpose());
+    for (Index k = 0; k < len; ++k) {
+      const Index i = s0 + k;
+      if (c[i] > 0.0) z.push_back(std::make_pair(std::abs(r[i]) / std::sqrt(V.col(k).squaredNorm() + 1e-300), i));
+    }
+  }
+  if ((Index)z.size() <= m) return lad_simplex(X, y, c, beta, basis, max_pivots, whole);
+  std::nth_element(z.begin(), z.begin() + m, z.end());
+  // side: +1 or -1 for a row left out (its residual's sign at the start), 0 for one kept
+  std::vector<signed char> side(n, 0);
+  for (size_t k = m; k < z.size(); ++k) side[z[k].second] = r[z[k].second] > 0.0 ? 1 : -1;
+  for (Index i : basis) {
+    if (i >= 0 && i < n) side[i] = 0;
+  }
+  VectorXd g_out = VectorXd::Zero(p);
+  for (Index i = 0; i < n; ++i)
+    if (side[i] != 0) g_out += (side[i] * c[i]) * X.row(i).transpose();
+  for (int round = 0; round < 8; ++round) {
+    std::vector<Index> ids;
+    for (Index i = 0; i < n; ++i)
+      if (c[i] > 0.0 && side[i] == 0) ids.push_back(i);
+    const Index k = (Index)ids.size();
+    MatrixXd Xr(k, p);
+    VectorXd yr(k), cr(k);
+    std::vector<Index> basis_r;
+    std::vector<Index> at(n, -1);
+    for (Index j = 0; j < k; ++j) {
+      Xr.row(j) = X.row(ids[j]);
+      yr[j] = y[ids[j]];
+      cr[j] = c[ids[j]];
+      at[ids[j]] = j;
+    }
+    for (Index i : basis)
+      if (i >= 0 && i < n && at[i] >= 0) basis_r.push_back(at[i]);
+    Reduced red;
+    red.g_out = &g_out;
+    red.ids = &ids;
+    red.rscale = whole.rscale;
+    const LadResult lr = lad_simplex(Xr, yr, cr, beta, basis_r, max_pivots, red);
+    if (!lr.optimal || (Index)lr.basis.size() != p) break;
+    beta = lr.beta;
+    basis.clear();
+    for (Index j : lr.basis) basis.push_back(ids[j]);
+    // the rows left out that crossed to the other side join the kept rows
+    const VectorXd rr = y - X * beta;
+    Index crossed = 0;
+    for (Index i = 0; i < n; ++i) {
+      if (side[i] != 0 && side[i] * rr[i] < 0.0) {
+        g_out -= (side[i] * c[i]) * X.row(i).transpose();
+        side[i] = 0;
+        ++crossed;
+      }
+    }
+    if (crossed == 0) break;
+  }
+  return lad_simplex(X, y, c, beta, basis, max_pivots, whole);
 }
 
 }  // namespace
@@ -169,135 +433,8 @@ LadResult weighted_lad(const MatRef& X, const VecRef& y, const VecRef& c, const 
     return res;
   }
 
-  // Ties (several rows fitted exactly beyond the p of a basis, common with
-  // rounded data) make the simplex degenerate. It runs on y plus a tiny,
-  // fixed perturbation that breaks them; the basis it ends with is then used
-  // with the original y, and optimality is checked there, with the
-  // perturbed signs for rows that the original y fits exactly.
-  // (the perturbation's size: 1e-9 of the residuals' median size, which a
-  // gross outlier does not set as it sets their mean: a mean of 5e9 beside
-  // residuals of about 1 perturbed y by units, another problem)
-  VectorXd r = y - X * beta0;
-  std::vector<double> sizes;
-  sizes.reserve(n);
-  double rsum = 0.0;
-  for (Index i = 0; i < n; ++i) {
-    if (c[i] > 0.0) {
-      sizes.push_back(std::abs(r[i]));
-      rsum += std::abs(r[i]);
-    }
-  }
-  double rscale = 0.0;
-  if (!sizes.empty()) {
-    std::nth_element(sizes.begin(), sizes.begin() + sizes.size() / 2, sizes.end());
-    rscale = sizes[sizes.size() / 2];
-    if (!(rscale > 0.0)) rscale = rsum / (double)sizes.size();
-  }
-  if (!(rscale > 0.0)) rscale = 1e-300 + y.cwiseAbs().maxCoeff();
-  VectorXd yp(n);
-  for (Index i = 0; i < n; ++i) {
-    const double u = (double)(splitmix64((uint64_t)i) >> 11) * 0x1.0p-53;  // uniform [0, 1)
-    yp[i] = y[i] + 1e-9 * rscale * (2.0 * u - 1.0);
-  }
-  std::vector<Index> basis = valid_basis(basis0, p, c) ? basis0 : initial_basis(X, c, r);
-  if ((Index)basis.size() < p) {
-    res.message = "the observations with positive weight do not determine the coefficients";
-    res.beta = beta0;
-    return res;
-  }
-  std::vector<char> in_basis(n, 0);
-  for (Index i : basis) in_basis[i] = 1;
-  VectorXd beta(p), t(p), d(p), a(n), rp(n), sgn(n);
-  std::vector<Break> breaks;
-  breaks.reserve(n);
-  bool stalled = false;
-  for (int pivot = 0;; ++pivot) {
-    MatrixXd XB(p, p);
-    for (Index j = 0; j < p; ++j) XB.row(j) = X.row(basis[j]);
-    Eigen::FullPivLU<MatrixXd> lu(XB);
-    if (!lu.isInvertible()) {
-      res.message = "a singular basis was reached";
-      stalled = true;
-      break;
-    }
-    // the residuals at the basis's solution: computed afresh every 32 pivots,
-    // moved along each edge in between (rp - tau a, one read of X less)
-    if (pivot % 32 == 0) {
-      VectorXd yB(p);
-      for (Index j = 0; j < p; ++j) yB[j] = yp[basis[j]];
-      beta = lu.solve(yB);
-      rp.noalias() = yp - X * beta;
-    }
-    balance(X, c, rp, rp, basis, in_basis, XB, t, sgn);
-    Index j = -1;
-    double gain = 0.0;
-    for (Index k = 0; k < p; ++k) {
-      const double e = c[basis[k]] * (std::abs(t[k]) - 1.0);
-      if (std::abs(t[k]) > 1.0 + 1e-10 && e > gain) {
-        gain = e;
-        j = k;
-      }
-    }
-    if (j < 0) break;
-    if (pivot >= max_pivots) {
-      res.message = "the simplex iteration limit was reached";
-      stalled = true;
-      break;
-    }
-    if (pivot % 16 == 15) Rcpp::checkUserInterrupt();
-    // along XB d = sigma e_j, row j leaves the basis and F decreases at rate
-    // c_j (|t_j| - 1); the step is the weighted median of the breakpoints
-    const double sigma = t[j] > 0.0 ? -1.0 : 1.0;
-    VectorXd e = VectorXd::Zero(p);
-    e[j] = sigma;
-    d = lu.solve(e);
-    a.noalias() = X * d;
-    breaks.clear();
-    double passed = c[basis[j]] * std::abs(a[basis[j]]);
-    double ahead = 0.0;
-    for (Index i = 0; i < n; ++i) {
-      if (in_basis[i] || !(c[i] > 0.0) || a[i] == 0.0) continue;
-      const double wi = c[i] * std::abs(a[i]);
-      const double tau = rp[i] / a[i];
-      if (tau > 0.0) {
-        breaks.push_back(Break{tau, wi, i});
-        ahead += wi;
-      } else {
-        passed += wi;
-      }
-    }
-    // slope at tau: (weights passed) - (weights ahead); the minimum is at the
-    // first breakpoint where the slope turns non-negative
-    const Index enter = first_reaching(breaks, 0.5 * (ahead - passed));
-    if (enter < 0) {
-      res.message = "the line search along an edge failed";
-      stalled = true;
-      break;
-    }
-    rp -= (rp[enter] / a[enter]) * a;
-    in_basis[basis[j]] = 0;
-    in_basis[enter] = 1;
-    basis[j] = enter;
-    ++res.pivots;
-  }
-  // the solution for the original y from the final basis, and its certificate
-  MatrixXd XB(p, p);
-  VectorXd yB(p);
-  for (Index j = 0; j < p; ++j) {
-    XB.row(j) = X.row(basis[j]);
-    yB[j] = y[basis[j]];
-  }
-  Eigen::FullPivLU<MatrixXd> lu(XB);
-  if (lu.isInvertible()) {
-    beta = lu.solve(yB);
-    r.noalias() = y - X * beta;
-    balance(X, c, r, rp, basis, in_basis, XB, t, sgn);
-    res.optimal = !stalled && t.cwiseAbs().maxCoeff() <= 1.0 + 1e-8;
-    if (!stalled && !res.optimal) res.message = "the optimality check failed after the simplex";
-  }
-  res.beta = beta;
-  res.basis = basis;
-  return res;
+  if (n >= 20000) return lad_preprocessed(X, y, c, beta0, basis0, max_pivots);
+  return lad_simplex(X, y, c, beta0, basis0, max_pivots, Reduced());
 }
 
 LadResult weighted_lad_ridge(const MatRef& X, const VecRef& y, const VecRef& c, const VecRef& q,

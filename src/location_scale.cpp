@@ -112,7 +112,8 @@ void LocationScale::location_unit(double y, double mu, double s, const TConstant
     case ScaleDist::laplace: {
       const double d = smooth_;
       // rho(z) = |z| (exact) or sqrt(z^2 + d^2) (smooth start)
-      const double rho = d > 0.0 ? std::hypot(z, d) : std::abs(z);
+      // (hypot() only where z^2 could overflow: it is the pass's dearest call)
+      const double rho = d > 0.0 ? (std::abs(z) < 1e150 ? std::sqrt(z * z + d * d) : std::hypot(z, d)) : std::abs(z);
       u.loss = LOG_2 + s + rho;
       if (!derivs) return;
       const double a = d > 0.0 ? z / rho : (z > 0.0 ? 1.0 : (z < 0.0 ? -1.0 : 0.0));  // rho'

@@ -18,6 +18,7 @@
 #include "objective.h"
 #include "huge_pages.h"
 #include "kernels.h"
+#include "lad.h"
 #include "profile.h"
 
 using namespace gradglm;
@@ -288,6 +289,19 @@ Rcpp::NumericVector runs_product_time(const Rcpp::NumericMatrix& x, int len, con
 // (src/huge_pages.h): how many, their bytes, and the allocations that found
 // one (hits) or mapped new memory (misses); release = TRUE gives them all
 // back to the system first.
+// The exact weighted LAD solver (src/lad.h) from beta0: its coefficients,
+// whether it certified them, its basis (1-based rows) and its message.
+// [[Rcpp::export]]
+Rcpp::List lad_eval(const Eigen::Map<Eigen::MatrixXd>& X, const Eigen::Map<Eigen::VectorXd>& y,
+                    const Eigen::Map<Eigen::VectorXd>& c, const Eigen::Map<Eigen::VectorXd>& beta0) {
+  if (y.size() != X.rows() || c.size() != X.rows() || beta0.size() != X.cols()) Rcpp::stop("lad_eval: sizes differ");
+  const gradglm::LadResult r = gradglm::weighted_lad(X, y, c, beta0, std::vector<Eigen::Index>(), 1000000);
+  std::vector<double> basis;
+  for (Eigen::Index i : r.basis) basis.push_back((double)i + 1.0);
+  return Rcpp::List::create(Rcpp::Named("beta") = Rcpp::wrap(r.beta), Rcpp::Named("optimal") = r.optimal,
+                            Rcpp::Named("basis") = basis, Rcpp::Named("message") = r.message);
+}
+
 // [[Rcpp::export]]
 Rcpp::List mapped_cache(bool release = false) {
   if (release) huge_detail::release_cache();

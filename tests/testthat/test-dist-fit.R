@@ -390,6 +390,49 @@ test_that("laplace at n = 20,000 (the simplex's selection of breakpoints) meets 
   }
 })
 
+test_that("LAD on many rows (the simplex on the rows nearest a start) is optimal from good and poor starts", {
+  # 60,000 rows: the simplex runs on the ~11,000 rows that the start fits
+  # best for its uncertainty, with the others' gradient fixed by their side,
+  # and takes in the rows that cross. Heavy-tailed columns (rows of high
+  # leverage) and errors, y rounded (tied residuals), uneven weights, some 0.
+  set.seed(43)
+  n <- 60000L
+  p <- 6L
+  X <- cbind(1, matrix(stats::rt(n * (p - 1), 3), n))
+  y <- round(drop(X %*% seq_len(p)) + 3 * stats::rt(n, 2), 1)
+  cw <- stats::runif(n, 0.5, 2)
+  cw[sample(n, 500)] <- 0
+  ls <- qr.coef(qr(X), y)
+  objective <- NULL
+  for (start in list(ls, rep(0, p), 1.5 * ls, -ls)) {
+    r <- gradglm:::lad_eval(X, y, cw, start)
+    expect_true(r$optimal, label = paste("certified from", paste(signif(start, 3), collapse = " ")))
+    res <- y - drop(X %*% r$beta)
+    kkt <- lad_kkt(X, res, cw, zero_tol = 1e-9 * max(abs(y)))
+    expect_true(kkt$ok, label = sprintf("subgradient condition (max |u| %.6g, equation residual %.3g)",
+                                        if (length(kkt$u)) max(abs(kkt$u)) else NA, kkt$eq_resid))
+    expect_gte(kkt$n_zero, p)
+    # (the optimum's objective, whichever vertex of a tied optimum is reached)
+    obj <- sum(cw * abs(res))
+    if (is.null(objective)) objective <- obj
+    expect_lte(abs(obj - objective), 1e-12 * objective)
+  }
+  # a sigma model on 30,000 rows: the location's weights c = w / b differ by row
+  set.seed(44)
+  n <- 30000L
+  d <- data.frame(x1 = stats::rt(n, 4), x2 = stats::runif(n), .w = sample(1:3, n, TRUE))
+  d$y <- 1 + d$x1 - d$x2 + exp(0.5 + d$x2) * (stats::rexp(n) - stats::rexp(n))
+  fit <- gradglm(y ~ x1 + x2, sigma = ~ x2, data = d, family = laplace(), weights = .w)
+  expect_true(isTRUE(fit$converged))
+  x <- model.matrix(~ x1 + x2, d)
+  beta <- fit$coefficients[fit$blocks$location$coef]
+  res <- d$y - drop(x %*% beta)
+  kkt <- lad_kkt(x, res, d$.w / fit$sigma, zero_tol = 1e-9 * max(abs(d$y)))
+  expect_true(kkt$ok, label = "the sigma model's location: subgradient condition")
+  gs <- drop(crossprod(model.matrix(~ x2, d), d$.w * (1 - abs(res) / fit$sigma)))
+  expect_lte(max(abs(gs)), 1e-6 * sum(d$.w))
+})
+
 laplace_vs_optim_starts <- function(cases) {
   set.seed(21)
   for (cs in cases) {
