@@ -38,10 +38,18 @@ Result laplace_finish(ModelObjective& obj, VectorXd theta, const Settings& s, co
   std::vector<Index> basis, last_basis;
   MatrixXd eta(n, pred.k());
   VectorXd c(n);
-  bool done = false;
+  bool done = false, was_constant = false;
   int iter = 0;
   for (int round = 0; round < 100 && !done; ++round) {
     pred.eta_all(theta, eta.data());
+    // A scale the same on every row (sigma = ~ 1), before and after the last
+    // round's scale step: this round's LAD problem is that round's times a
+    // constant, whose optimum it certified, and the scale is the best for it.
+    const bool constant = n > 0 && eta.col(1).maxCoeff() == eta.col(1).minCoeff();
+    if (round > 0 && constant && was_constant) {
+      done = true;
+      break;
+    }
     for (Index i = 0; i < n; ++i) c[i] = W[i] * std::exp(-eta(i, 1));
     const LadResult lad =
         weighted_lad(lp.X, lp.yo, c, theta.head(p), basis, 50 * (int)std::min<Index>(n, 100000) + 1000);
@@ -76,6 +84,7 @@ Result laplace_finish(ModelObjective& obj, VectorXd theta, const Settings& s, co
     }
     const double change = (rg.coef - g0).cwiseAbs().maxCoeff();
     if (same_basis && change <= 1e-9 * (1.0 + g0.cwiseAbs().maxCoeff())) done = true;
+    was_constant = constant && rg.converged;
   }
   out.coef = theta;
   VectorXd grad;
