@@ -879,7 +879,7 @@ class FitDriver {
       if (m_.offsets[0]) lp.yo -= Eigen::Map<const VectorXd>(m_.offsets[0], m_.n);
       lp.p = kept_designs_[0].cols();
       lp.q = dim - lp.p;
-      res_ = fit_laplace(*obj_, *m_.lik, lp, run, stochastic_, theta0_, s_);
+      res_ = fit_laplace(*obj_, *m_.lik, lp, run, stochastic_, optimizer_ == "newton", theta0_, s_);
     } else {
       // (glm's maxit counts its start, one scoring step, among the iterations;
       // so does the limit of an optimizer that starts from it, L-BFGS's)

@@ -302,13 +302,15 @@ LadResult lad_simplex(const MatRef& X, const VecRef& y, const VecRef& c, const V
 // problem's (the whole objective is at least the reduced one everywhere, and
 // equal to it there). The simplex on all rows then starts from its basis:
 // the certificate on all rows, and the finish should the reduction fail.
+Index reduced_rows(Index n, Index p) {
+  return (Index)std::ceil(2.0 * std::sqrt((double)p) * std::pow((double)n, 2.0 / 3.0));
+}
+
 LadResult lad_preprocessed(const MatRef& X, const VecRef& y, const VecRef& c, const VectorXd& beta0,
                            const std::vector<Index>& basis0, int max_pivots) {
-  const Index n = X.rows(), p = X.cols();
-  const Index m = (Index)std::ceil(2.0 * std::sqrt((double)p) * std::pow((double)n, 2.0 / 3.0));
+  const Index n = X.rows(), p = X.cols(), m = reduced_rows(n, p);
   VectorXd beta = beta0;
   std::vector<Index> basis = basis0;
-  if (4 * m > n) return lad_simplex(X, y, c, beta, basis, max_pivots, Reduced());
   // (every run with the same perturbation of y: the start's residual scale)
   Reduced whole;
   whole.rscale = residual_scale(y - X * beta, c, y);
@@ -398,6 +400,8 @@ LadResult lad_preprocessed(const MatRef& X, const VecRef& y, const VecRef& c, co
 
 }  // namespace
 
+bool lad_reduces(Index n, Index p) { return n >= 20000 && 4 * reduced_rows(n, p) <= n; }
+
 LadResult weighted_lad(const MatRef& X, const VecRef& y, const VecRef& c, const VectorXd& beta0,
                        const std::vector<Index>& basis0, int max_pivots) {
   const Index n = X.rows(), p = X.cols();
@@ -433,7 +437,7 @@ LadResult weighted_lad(const MatRef& X, const VecRef& y, const VecRef& c, const 
     return res;
   }
 
-  if (n >= 20000) return lad_preprocessed(X, y, c, beta0, basis0, max_pivots);
+  if (lad_reduces(n, p)) return lad_preprocessed(X, y, c, beta0, basis0, max_pivots);
   return lad_simplex(X, y, c, beta0, basis0, max_pivots, Reduced());
 }
 

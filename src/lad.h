@@ -37,6 +37,11 @@ struct LadResult {
 LadResult weighted_lad(const MatRef& X, const VecRef& y, const VecRef& c, const VectorXd& beta0,
                        const std::vector<Index>& basis0, int max_pivots);
 
+// Whether weighted_lad() first solves a problem of n rows and p columns on a
+// subset of its rows (n >= 20,000 and m = 2 sqrt(p) n^(2/3) <= n / 4), after
+// which the start's quality costs little.
+bool lad_reduces(Index n, Index p);
+
 // The same with a ridge term:
 //   F(beta) = sum_i c_i |y_i - x_i beta| + 1/2 sum_j q_j beta_j^2,   q_j >= 0
 // (a quadratic programme, not a linear one: the optimum need not fit p rows

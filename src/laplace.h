@@ -26,8 +26,12 @@ struct LaplaceProblem {
 // it stands (smoothed or not)
 typedef std::function<Result(const VectorXd&, const Settings&)> Runner;
 
+// `newton`: the optimizer is Newton's method, whose smoothed stages are
+// skipped where the scale is the same on every row at the start and the LAD
+// simplex reduces the rows (lad_reduces()): the exact finish then starts
+// from `start` itself.
 Result fit_laplace(ModelObjective& obj, Likelihood& lik, const LaplaceProblem& lp, const Runner& run,
-                   bool stochastic, const VectorXd& start, const Settings& s);
+                   bool stochastic, bool newton, const VectorXd& start, const Settings& s);
 
 }  // namespace gradglm
 
