@@ -109,13 +109,14 @@ std::vector<Index> initial_basis(const MatRef& X, const VecRef& c, const VectorX
 // The multipliers t of the basis rows that balance the subgradient of the
 // others: XB^T (c_B * t) = -sum_{i not in B} c_i sign(r_i) x_i (- g_out, the
 // rows left outside a reduced problem). The basis is optimal when |t| <= 1.
-// Rows off the basis that r fits exactly (up to rounding) take the sign of
-// `hint` instead. `sgn`: room for n values.
+// Rows off the basis that r fits exactly (up to rounding: 1e-13 of the
+// largest |r| or of `size`, the size of y) take the sign of `hint` instead.
+// `sgn`: room for n values.
 void balance(const MatRef& X, const VecRef& c, const VectorXd& r, const VectorXd& hint,
              const std::vector<Index>& basis, const std::vector<char>& in_basis,
-             const MatrixXd& XB, const VectorXd* g_out, VectorXd& t, VectorXd& sgn) {
+             const MatrixXd& XB, const VectorXd* g_out, double size, VectorXd& t, VectorXd& sgn) {
   const Index n = X.rows(), p = X.cols();
-  const double scale = r.cwiseAbs().maxCoeff();
+  const double scale = std::max(r.cwiseAbs().maxCoeff(), size);
   for (Index i = 0; i < n; ++i) {
     double v = 0.0;
     if (!in_basis[i] && c[i] > 0.0) v = std::abs(r[i]) > 1e-13 * scale ? r[i] : hint[i];
@@ -219,7 +220,7 @@ LadResult lad_simplex(const MatRef& X, const VecRef& y, const VecRef& c, const V
       beta = lu.solve(yB);
       rp.noalias() = yp - X * beta;
     }
-    balance(X, c, rp, rp, basis, in_basis, XB, g_out, t, sgn);
+    balance(X, c, rp, rp, basis, in_basis, XB, g_out, 0.0, t, sgn);
     Index j = -1;
     double gain = 0.0;
     for (Index k = 0; k < p; ++k) {
@@ -283,7 +284,9 @@ LadResult lad_simplex(const MatRef& X, const VecRef& y, const VecRef& c, const V
   if (lu.isInvertible()) {
     beta = lu.solve(yB);
     r.noalias() = y - X * beta;
-    balance(X, c, r, rp, basis, in_basis, XB, g_out, t, sgn);
+    // (a y that the basis fits exactly, a constant one say, leaves residuals
+    // of the rounding of y's size, whose signs are noise: the perturbed ones)
+    balance(X, c, r, rp, basis, in_basis, XB, g_out, y.cwiseAbs().maxCoeff(), t, sgn);
     res.optimal = !stalled && t.cwiseAbs().maxCoeff() <= 1.0 + 1e-8;
     if (!stalled && !res.optimal) res.message = "the optimality check failed after the simplex";
   }
