@@ -16,14 +16,23 @@ namespace {
 
 // Householder QR of A in place, left as Eigen's HouseholderQR leaves it (R in
 // the upper triangle), a panel of 48 columns at a time: the panel factored,
-// then its reflectors applied to the columns after it, those split among
-// `threads` threads when this runs outside a parallel region. `stop` is asked
-// after each panel; false when it ended the QR early (A is then unfinished).
+// then its reflectors applied to the columns after it, in pieces of up to
+// 1,024 columns, split among `threads` threads when this runs outside a
+// parallel region. `stop` is asked between the pieces (a panel of a very
+// wide design is 1e10 multiply-adds); false when it ended the QR early (A is
+// then unfinished).
 bool qr_in_place(Eigen::Ref<MatrixXd> A, int threads, Interrupts& stop) {
   const Index rows = A.rows(), cols = A.cols(), size = std::min(rows, cols), panel_cols = 48;
   VectorXd h(size), temp(cols);
+  // (R is asked only by R's thread outside a parallel region, or by the
+  // region's thread 0 between the panels: inside a region, the pieces' loop
+  // runs in a team of one whose every thread is number 0)
+  bool outside = true;
 #ifdef _OPENMP
-  if (omp_in_parallel()) threads = 1;
+  if (omp_in_parallel()) {
+    threads = 1;
+    outside = false;
+  }
 #endif
   for (Index k = 0; k < size; k += panel_cols) {
     const Index bs = std::min(panel_cols, size - k), brows = rows - k, tcols = cols - k - bs;
@@ -34,8 +43,9 @@ bool qr_in_place(Eigen::Ref<MatrixXd> A, int threads, Interrupts& stop) {
       // (threads for an update of at least a million multiply-adds, each a
       // share of the columns rounded to 8)
       const int T = (double)brows * (double)bs * (double)tcols >= 1e6 ? std::max(1, threads) : 1;
-      const Index share = (tcols + T - 1) / T, chunk = std::min(tcols, (share + 7) / 8 * 8);
+      const Index share = (tcols + T - 1) / T, chunk = std::min<Index>({tcols, (share + 7) / 8 * 8, 1024});
       for_blocks((long)tcols, (long)chunk, T, [&](int, long s, long l) {
+        if (outside ? stop.requested() : stop.seen()) return;
         Eigen::Block<Eigen::Ref<MatrixXd>> rest = A.block(k, k + bs + s, brows, l);
         Eigen::internal::apply_block_householder_on_the_left(rest, panel, hk, false);
       });

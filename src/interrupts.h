@@ -37,6 +37,8 @@ class Interrupts {
     if (interrupt_pending()) hit_.store(true);
     return hit_.load(std::memory_order_relaxed);
   }
+  // the answer so far, without asking R (any thread, anywhere)
+  bool seen() const { return hit_.load(std::memory_order_relaxed); }
   void rethrow() const {
     if (hit_.load()) throw Rcpp::internal::InterruptedException();
   }
