@@ -203,12 +203,16 @@ design_element_ncol <- function(col) if (is.null(col)) 1L else NCOL(col)
 # a margin of 10)
 overflow_limit <- function(n) sqrt(.Machine$double.xmax / (10 * max(1, n)))
 
-# names of the design's columns (X1, X2, ... when it has none); kept apart
-# from x so that naming never copies a large matrix
+# names of the design's columns (X1, X2, ... when it has none; Xj for a
+# column j named "" or NA, as cbind(1, x) names its first: the methods find
+# coefficients by name); kept apart from x so that naming never copies a
+# large matrix
 design_names <- function(x) {
   if (inherits(x, "gradglm_design")) return(x$names)
   cn <- colnames(x)
-  if (is.null(cn)) cn <- sprintf("X%d", seq_len(ncol(x)))  # character(0) for no column
+  if (is.null(cn)) return(sprintf("X%d", seq_len(ncol(x))))  # character(0) for no column
+  blank <- is.na(cn) | cn == ""
+  cn[blank] <- sprintf("X%d", which(blank))
   cn
 }
 

@@ -801,3 +801,18 @@ test_that("anova(test = \"Cp\") gives glm's Mallows' Cp, by terms and between mo
     expect_equal(anova(fit, test = "Cp", dispersion = 2)$Cp, anova(ref, test = "Cp", dispersion = 2)$Cp, tolerance = 1e-8)
   }
 })
+
+test_that("a design's columns named \"\" or NA (cbind(1, x)) take the names X<j>, and every method finds them", {
+  set.seed(81)
+  x <- rnorm(60)
+  y <- 1 + 2 * x + rnorm(60)
+  f <- gradglm_fit(cbind(1, x), y)
+  expect_identical(names(coef(f)), c("X1", "x"))
+  s <- summary(f)
+  expect_identical(rownames(coef(s)), c("X1", "x"))
+  expect_equal(unname(coef(s)[, 2]), unname(summary(lm(y ~ x))$coefficients[, 2]), tolerance = 1e-10)
+  expect_identical(rownames(confint(f)), c("X1", "x"))
+  X <- cbind(1, x, x^2)
+  colnames(X) <- c("a", NA, "")
+  expect_identical(names(coef(gradglm_fit(X, y))), c("a", "X2", "X3"))
+})
