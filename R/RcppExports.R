@@ -65,6 +65,14 @@ fit_partitioned <- function(pass, start, control, optimizer = "newton", cov = "f
     .Call(`_gradglm_fit_partitioned`, pass, start, control, optimizer, cov)
 }
 
+is_deferred <- function(x) {
+    .Call(`_gradglm_is_deferred`, x)
+}
+
+pearson_sum <- function(working, residuals, weights, threads = 1L) {
+    .Call(`_gradglm_pearson_sum`, working, residuals, weights, threads)
+}
+
 network_eta <- function(net, theta, offsets, n) {
     .Call(`_gradglm_network_eta`, net, theta, offsets, n)
 }

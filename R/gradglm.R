@@ -123,7 +123,10 @@
 #'   `deviance`, `null.deviance`, `aic`, `df.residual`, `df.null`, `rank`, `iter`,
 #'   `converged`, `prior.weights`, `weights` (working), `y`, `family`, `call`,
 #'   `formula`, `terms`, `model`, `xlevels`, `contrasts`, `offset`, `na.action`,
-#'   `control`) and `optimizer`, `trace` (a data frame of `iter`, `loss`,
+#'   `control`; a GLM's `fitted.values`, `residuals` and `weights` are
+#'   computed from `linear.predictors` when they are first read, and are
+#'   ordinary numeric vectors from then on) and `optimizer`, `trace` (a data
+#'   frame of `iter`, `loss`,
 #'   `grad_norm`, `step` and `time`; gd, sgd and adam add the scheduled
 #'   `learning_rate`, and sgd / adam with a validation share `val_loss`; see
 #'   [opt_sgd()]), `message` (why the optimizer stopped), `best_epoch` (sgd /

@@ -112,7 +112,7 @@ glm_finish <- function(res, ctx, coef, aliased) {
   dispersion <- if (!row$free_dispersion) {
     1
   } else if (df_residual > 0) {
-    sum((working * residuals^2)[weights > 0]) / df_residual
+    pearson_sum(working, residuals, weights, engine_threads()) / df_residual
   } else {
     NaN
   }

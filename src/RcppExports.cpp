@@ -215,6 +215,31 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// is_deferred
+bool is_deferred(SEXP x);
+RcppExport SEXP _gradglm_is_deferred(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(is_deferred(x));
+    return rcpp_result_gen;
+END_RCPP
+}
+// pearson_sum
+double pearson_sum(SEXP working, SEXP residuals, SEXP weights, int threads);
+RcppExport SEXP _gradglm_pearson_sum(SEXP workingSEXP, SEXP residualsSEXP, SEXP weightsSEXP, SEXP threadsSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type working(workingSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type residuals(residualsSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type weights(weightsSEXP);
+    Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
+    rcpp_result_gen = Rcpp::wrap(pearson_sum(working, residuals, weights, threads));
+    return rcpp_result_gen;
+END_RCPP
+}
 // network_eta
 Rcpp::NumericMatrix network_eta(Rcpp::List net, Rcpp::NumericVector theta, Rcpp::List offsets, int n);
 RcppExport SEXP _gradglm_network_eta(SEXP netSEXP, SEXP thetaSEXP, SEXP offsetsSEXP, SEXP nSEXP) {
@@ -303,13 +328,13 @@ BEGIN_RCPP
 END_RCPP
 }
 // glm_sums
-Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, const Rcpp::NumericVector& mu, const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu, int threads, bool deviance);
+Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, SEXP mu, const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu, int threads, bool deviance);
 RcppExport SEXP _gradglm_glm_sums(SEXP ySEXP, SEXP muSEXP, SEXP wSEXP, SEXP trialsSEXP, SEXP distSEXP, SEXP null_muSEXP, SEXP threadsSEXP, SEXP devianceSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
     Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type mu(muSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type mu(muSEXP);
     Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type w(wSEXP);
     Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type trials(trialsSEXP);
     Rcpp::traits::input_parameter< int >::type dist(distSEXP);
@@ -564,6 +589,8 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
     {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 8},
     {"_gradglm_fit_partitioned", (DL_FUNC) &_gradglm_fit_partitioned, 5},
+    {"_gradglm_is_deferred", (DL_FUNC) &_gradglm_is_deferred, 1},
+    {"_gradglm_pearson_sum", (DL_FUNC) &_gradglm_pearson_sum, 4},
     {"_gradglm_network_eta", (DL_FUNC) &_gradglm_network_eta, 4},
     {"_gradglm_network_value_grad", (DL_FUNC) &_gradglm_network_value_grad, 6},
     {"_gradglm_fit_model", (DL_FUNC) &_gradglm_fit_model, 1},
@@ -591,7 +618,9 @@ static const R_CallMethodDef CallEntries[] = {
     {NULL, NULL, 0}
 };
 
+void gradglm_init_deferred(DllInfo* dll);
 RcppExport void R_init_gradglm(DllInfo *dll) {
     R_registerRoutines(dll, NULL, CallEntries, NULL, NULL);
     R_useDynamicSymbols(dll, FALSE);
+    gradglm_init_deferred(dll);
 }

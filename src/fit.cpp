@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "deferred.h"
 #include "exact_qr.h"
 #include "family.h"
 #include "fit_utils.h"
@@ -1020,9 +1021,9 @@ class FitDriver {
     }
     // n_boundary counts fitted means numerically at 0 (or 1 for binomial)
     int n_boundary = 0;
-    Rcpp::NumericVector ww_r(huge_doubles(n)), mu_r(huge_doubles(n)), res_r(huge_doubles(n));
-    const bool canonical = glm_->canonical();
+    eta_r.attr("dim") = R_NilValue;
     if (glm_->calls_r()) {
+      Rcpp::NumericVector ww_r(huge_doubles(n)), mu_r(huge_doubles(n)), res_r(huge_doubles(n));
       // a link of one's own: its values a block of rows at a time
       const Index B = 4096;
       std::vector<LinkValues> lv(B);
@@ -1040,30 +1041,31 @@ class FitDriver {
         }
       }
       glm_->check_r_calls();
+      out["fitted.values"] = mu_r;
+      out["residuals"] = res_r;
+      out["weights"] = ww_r;
     } else {
-      const double *eta = eta_r.begin(), *y = m_.y.y, *W = m_.weights;
-      double *mu = mu_r.begin(), *ww = ww_r.begin(), *res = res_r.begin();
+      // (the outputs are deferred: computed from the predictors when read)
+      const double *eta = eta_r.begin(), *W = m_.weights;
       const Family& fam = *glm_;
       const int T = threads_for((long)n, threads_);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(T) if (T > 1) reduction(+ : n_boundary)
 #endif
       for (Index i = 0; i < n; ++i) {
-        const double e = eta[i];
-        mu[i] = fam.reported_mu(e);
-        const double d = fam.mu_eta(e);
-        // for a canonical link the Fisher weight mu.eta^2 / V(mu) is mu.eta itself
-        ww[i] = W[i] == 0.0 ? 0.0 : (canonical ? W[i] * d : W[i] * fam.unit(y[i], e).weight);
-        res[i] = (y[i] - mu[i]) / fam.report_mu_eta(d);
-        if (W[i] > 0.0 && fam.at_boundary(mu[i])) ++n_boundary;
+        if (W[i] > 0.0 && fam.at_boundary(fam.reported_mu(eta[i]))) ++n_boundary;
       }
       (void)T;
+      // (held by RObjects: a List grows as names are added; no NumericVector,
+      // whose construction would ask for the memory and compute them)
+      const Rcpp::RObject mu_r(deferred_glm_output(kFittedMeans, eta_r, m_.y_r, m_.weights_r, fam, threads_));
+      const Rcpp::RObject res_r(deferred_glm_output(kWorkingResiduals, eta_r, m_.y_r, m_.weights_r, fam, threads_));
+      const Rcpp::RObject ww_r(deferred_glm_output(kWorkingWeights, eta_r, m_.y_r, m_.weights_r, fam, threads_));
+      out["fitted.values"] = mu_r;
+      out["residuals"] = res_r;
+      out["weights"] = ww_r;
     }
-    eta_r.attr("dim") = R_NilValue;
     out["linear.predictors"] = eta_r;
-    out["fitted.values"] = mu_r;
-    out["residuals"] = res_r;
-    out["weights"] = ww_r;
     out["n_boundary"] = n_boundary;
     out["deviance"] = 2.0 * wsum * loss_;
   }

@@ -248,6 +248,8 @@ ModelSpec parse_model_spec(const Rcpp::List& spec) {
   SEXP w = spec["weights"];
   if (TYPEOF(w) != REALSXP || Rf_xlength(w) != m.n) throw std::invalid_argument("weights must be double, one per row");
   m.weights = REAL(w);
+  m.y_r = y;
+  m.weights_r = w;
   Rcpp::List designs = spec["designs"];
   for (R_xlen_t d = 0; d < designs.size(); ++d) m.designs.push_back(read_design(designs[d], m.n));
   Rcpp::IntegerVector bd = spec["block_design"], bm = spec["block_m"];

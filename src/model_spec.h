@@ -25,6 +25,9 @@ struct ModelSpec {
   std::vector<std::pair<int, int>> blocks;  // (design, number of predictors)
   Response y{nullptr, 0, 0};
   const double* weights = nullptr;
+  // the R vectors of the response and weights (kept by deferred outputs)
+  SEXP y_r = R_NilValue;
+  SEXP weights_r = R_NilValue;
   std::vector<const double*> offsets;  // one per predictor, nullptr = none
   std::unique_ptr<Likelihood> lik;
   // the rank check of the first design counts a constant column before its

@@ -15,3 +15,4 @@
 #include "categorical.cpp"
 #include "special.cpp"
 #include "glm_sums.cpp"
+#include "deferred.cpp"
