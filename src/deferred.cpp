@@ -1,6 +1,6 @@
 // The deferred outputs of a GLM fit (deferred.h): an ALTREP class of double
 // vectors. data1: list(eta, y, w, the family (an external pointer), c(kind,
-// threads, canonical)); data2: the vector computed in full, once something
+// threads, canonical, the process id)); data2: the vector computed in full, once something
 // has asked for its memory (NULL before). R's own methods (subsetting,
 // serialization, sum()) read one element or a region through Elt and
 // Get_region, which compute them; R_altrep_data1 is released once the vector
@@ -12,6 +12,10 @@
 
 #include <algorithm>
 #include <memory>
+
+#ifndef _WIN32
+#include <unistd.h>
+#endif
 
 #include "huge_pages.h"
 #include "parallel.h"
@@ -28,6 +32,14 @@ void free_family(SEXP p) {
 }
 
 bool computed(SEXP x) { return R_altrep_data2(x) != R_NilValue; }
+
+int process_id() {
+#ifdef _WIN32
+  return 0;
+#else
+  return (int)getpid();
+#endif
+}
 
 // the parts of a vector not yet computed
 DeferredView parts(SEXP x) {
@@ -52,7 +64,10 @@ R_xlen_t deferred_length(SEXP x) {
 void* deferred_dataptr(SEXP x, Rboolean) {
   if (!computed(x)) {
     const DeferredView v = parts(x);
-    const int threads = INTEGER(VECTOR_ELT(R_altrep_data1(x), 4))[1];
+    const int* info = INTEGER(VECTOR_ELT(R_altrep_data1(x), 4));
+    // (in a process forked from the fit's, mclapply()'s, one thread: OpenMP's
+    // pool does not survive fork(), and a parallel region would wait forever)
+    const int threads = info[3] == process_id() ? info[1] : 1;
     SEXP out = PROTECT(huge_doubles(v.n));
     double* o = REAL(out);
     const R_xlen_t n = v.n;
@@ -113,11 +128,12 @@ SEXP deferred_glm_output(int kind, SEXP eta, SEXP y, SEXP w, const Family& fam, 
   SEXP p = R_MakeExternalPtr(new Family(fam), R_NilValue, R_NilValue);
   SET_VECTOR_ELT(d, 3, p);
   R_RegisterCFinalizerEx(p, free_family, TRUE);
-  SEXP info = Rf_allocVector(INTSXP, 3);
+  SEXP info = Rf_allocVector(INTSXP, 4);
   SET_VECTOR_ELT(d, 4, info);
   INTEGER(info)[0] = kind;
   INTEGER(info)[1] = threads;
   INTEGER(info)[2] = fam.canonical() ? 1 : 0;
+  INTEGER(info)[3] = process_id();
   SEXP out = R_new_altrep(deferred_class, d, R_NilValue);
   UNPROTECT(1);
   return out;
