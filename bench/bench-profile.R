@@ -206,8 +206,9 @@ for (i in seq_len(nrow(fresh))) {
 }
 cat(sprintf(paste0("\nFresh memory on this machine: 64 MB written on huge pages the first time in a new R session ",
                    "takes %s ms (%.2f ms a MB, median), and %s ms once it has been given back and is written again. ",
-                   "The first call writes about 48 MB of new vectors (the response as doubles, the unit weights, ",
-                   "its four n-vectors of outputs); the later calls reuse memory that the earlier ones gave back.\n\n"),
+                   "The first call writes about 24 MB of new vectors (the response as doubles, the unit weights, ",
+                   "the predictors; its fitted means, working weights and residuals are computed when they are ",
+                   "read); the later calls reuse memory that the earlier ones gave back.\n\n"),
             paste(sprintf("%.1f", 1e3 * fresh_mem[, 1]), collapse = ", "), 1e3 * stats::median(fresh_mem[, 1]) / 64,
             paste(sprintf("%.1f", 1e3 * fresh_mem[, 2]), collapse = ", ")))
 
