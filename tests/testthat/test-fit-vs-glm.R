@@ -181,12 +181,17 @@ test_that("na.exclude and na.omit match glm", {
   check_case(quote(glm(Ozone > 60 ~ Temp + Wind, data = aq, na.action = na.exclude, family = binomial)))
 })
 
+# NIST's Longley data (R's longley in NIST's units: whole numbers, exact in
+# binary) and its certified coefficients
+nist_longley <- with(longley, data.frame(y = round(Employed * 1000), x1 = GNP.deflator, x2 = round(GNP * 1000),
+                                         x3 = round(Unemployed * 10), x4 = round(Armed.Forces * 10),
+                                         x5 = round(Population * 1000), x6 = Year))
+nist_longley_coef <- c(-3482258.63459582, 15.0618722713733, -0.358191792925910E-01, -2.02022980381683,
+                       -1.03322686717359, -0.511041056535807E-01, 1829.15146461355)
+
 test_that("Longley: the closed form gives the NIST certified values to >= 10 digits", {
-  L <- with(longley, data.frame(y = round(Employed * 1000), x1 = GNP.deflator, x2 = round(GNP * 1000),
-                                x3 = round(Unemployed * 10), x4 = round(Armed.Forces * 10),
-                                x5 = round(Population * 1000), x6 = Year))
-  certified <- c(-3482258.63459582, 15.0618722713733, -0.358191792925910E-01, -2.02022980381683,
-                 -1.03322686717359, -0.511041056535807E-01, 1829.15146461355)
+  L <- nist_longley
+  certified <- nist_longley_coef
   certified_sd <- c(890420.383607373, 84.9149257747669, 0.334910077722432E-01, 0.488399681651699,
                     0.214274163161675, 0.226073200069370, 455.478499142212)
   for (opt in c("auto", "exact")) {
@@ -206,11 +211,8 @@ test_that("Longley: the closed form gives the NIST certified values to >= 10 dig
 
 test_that("Longley: the QR's refinement in extended precision gives 13 digits in any order of rows, weighted or not", {
   # (the QR alone gave 11.2-13.0 digits, as the order of its rounding fell)
-  L <- with(longley, data.frame(y = round(Employed * 1000), x1 = GNP.deflator, x2 = round(GNP * 1000),
-                                x3 = round(Unemployed * 10), x4 = round(Armed.Forces * 10),
-                                x5 = round(Population * 1000), x6 = Year))
-  certified <- c(-3482258.63459582, 15.0618722713733, -0.358191792925910E-01, -2.02022980381683,
-                 -1.03322686717359, -0.511041056535807E-01, 1829.15146461355)
+  L <- nist_longley
+  certified <- nist_longley_coef
   X <- cbind("(Intercept)" = 1, as.matrix(L[, -1]))
   digits <- function(b) min(-log10(abs(b - certified) / abs(certified)))
   expect_gt(digits(coef(gradglm_fit(X, L$y))), 13)
