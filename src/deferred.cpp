@@ -173,15 +173,11 @@ bool is_deferred(SEXP x) {
 // [[Rcpp::export]]
 double pearson_sum(SEXP working, SEXP residuals, SEXP weights, int threads = 1) {
   using namespace gradglm;
-  const R_xlen_t n = Rf_xlength(weights);
-  DeferredView vw, vr;
-  const bool dw = deferred_view(working, &vw), dr = deferred_view(residuals, &vr);
-  if ((!dw && TYPEOF(working) != REALSXP) || (!dr && TYPEOF(residuals) != REALSXP) || TYPEOF(weights) != REALSXP ||
-      Rf_xlength(working) != n || Rf_xlength(residuals) != n) {
-    throw std::invalid_argument("pearson_sum: the working weights, working residuals and weights must be double "
-                                "vectors of one length");
-  }
-  const double *W = dw ? nullptr : REAL(working), *R = dr ? nullptr : REAL(residuals), *pw = REAL(weights);
+  const char* error = "pearson_sum: the working weights, working residuals and weights must be double vectors of "
+                      "one length";
+  const DoubleReader W(working, error), R(residuals, error), pw(weights, error);
+  const R_xlen_t n = pw.size();
+  if (W.size() != n || R.size() != n) throw std::invalid_argument(error);
   long double s = 0.0;  // (as R's sum())
   const int T = threads_for((long)n, threads);
 #ifdef _OPENMP
@@ -189,8 +185,8 @@ double pearson_sum(SEXP working, SEXP residuals, SEXP weights, int threads = 1) 
 #endif
   for (R_xlen_t i = 0; i < n; ++i) {
     if (!(pw[i] > 0.0)) continue;
-    const double r = R ? R[i] : vr.at(i);
-    s += (W ? W[i] : vw.at(i)) * r * r;
+    const double r = R[i];
+    s += W[i] * r * r;
   }
   (void)T;
   return (double)s;

@@ -12,6 +12,8 @@
 
 #include <Rcpp.h>
 
+#include <stdexcept>
+
 #include "family.h"
 
 namespace gradglm {
@@ -50,6 +52,26 @@ struct DeferredView {
   double at(R_xlen_t i) const { return glm_output(*fam, canonical, kind, eta[i], y[i], w[i]); }
 };
 bool deferred_view(SEXP x, DeferredView* view);
+
+// The values of a double vector or a deferred output, element by element,
+// without computing the deferred one's vector; `error` is thrown when it is
+// neither
+class DoubleReader {
+ public:
+  DoubleReader(SEXP x, const char* error) : deferred_(deferred_view(x, &view_)) {
+    if (!deferred_ && TYPEOF(x) != REALSXP) throw std::invalid_argument(error);
+    p_ = deferred_ ? nullptr : REAL(x);
+    n_ = Rf_xlength(x);
+  }
+  double operator[](R_xlen_t i) const { return p_ ? p_[i] : view_.at(i); }
+  R_xlen_t size() const { return n_; }
+
+ private:
+  DeferredView view_;
+  bool deferred_;
+  const double* p_;
+  R_xlen_t n_;
+};
 
 }  // namespace gradglm
 

@@ -76,15 +76,13 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, SEXP mu,
                              const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu,
                              int threads = 1, bool deviance = true) {
   const R_xlen_t n = y.size();
-  gradglm::DeferredView deferred;
-  const bool lazy_mu = gradglm::deferred_view(mu, &deferred);
-  if (!lazy_mu && TYPEOF(mu) != REALSXP) throw std::invalid_argument("glm_sums: mu must be double");
+  const gradglm::DoubleReader M(mu, "glm_sums: mu must be double");
   // (binomial trials: one per row, or none for one trial each)
-  if (Rf_xlength(mu) != n || w.size() != n || (dist == 2 && trials.size() != n && trials.size() != 0) || dist < 1 ||
+  if (M.size() != n || w.size() != n || (dist == 2 && trials.size() != n && trials.size() != 0) || dist < 1 ||
       dist > 3) {
     throw std::invalid_argument("glm_sums: y, mu, weights (and trials) must have the same length");
   }
-  const double *Y = y.begin(), *M = lazy_mu ? nullptr : REAL(mu), *W = w.begin(),
+  const double *Y = y.begin(), *W = w.begin(),
                *Tr = dist == 2 && trials.size() ? trials.begin() : nullptr;
   const bool with_null = !ISNAN(null_mu);
   // (binomial 0/1 responses: their null unit deviances are two constants)
@@ -118,7 +116,7 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, SEXP mu,
 #endif
   for (R_xlen_t i = 0; i < n; ++i) {
     const double wi = W[i], yi = Y[i];
-    const double ud = need_ud ? unit_deviance(dist, yi, M ? M[i] : deferred.at(i)) : 0.0;
+    const double ud = need_ud ? unit_deviance(dist, yi, M[i]) : 0.0;
     dev += wi * ud;
     if (with_null) {
       null_dev += wi * (dist == 2 && yi == 0.0 ? null0 : dist == 2 && yi == 1.0 ? null1 : unit_deviance(dist, yi, null_mu));
@@ -131,7 +129,7 @@ Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, SEXP mu,
           if (!(k >= 0.0 && k <= N && N < 1e15)) {
             binom_odd += 1.0;  // (R's formula decides)
           } else {
-            double term = N * unit_deviance(2, k / N, M ? M[i] : deferred.at(i));
+            double term = N * unit_deviance(2, k / N, M[i]);
             if (k > 0.0 && k < N) {
               term += std::log(6.283185307179586477 * k * (N - k) / N) -
                       2.0 * (stirling_error(N, table) - stirling_error(k, table) - stirling_error(N - k, table));
