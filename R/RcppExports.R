@@ -5,8 +5,8 @@ intercept_column <- function(x) {
     .Call(`_gradglm_intercept_column`, x)
 }
 
-max_nonwhole <- function(w, y) {
-    .Call(`_gradglm_max_nonwhole`, w, y)
+max_nonwhole <- function(w_r, y_r) {
+    .Call(`_gradglm_max_nonwhole`, w_r, y_r)
 }
 
 column_ranges <- function(x, threads = 1L) {
@@ -17,16 +17,16 @@ column_list_ranges <- function(columns, n, threads = 1L) {
     .Call(`_gradglm_column_list_ranges`, columns, n, threads)
 }
 
-count_positive <- function(x) {
-    .Call(`_gradglm_count_positive`, x)
+count_positive <- function(x_r) {
+    .Call(`_gradglm_count_positive`, x_r)
 }
 
-value_summary <- function(x) {
-    .Call(`_gradglm_value_summary`, x)
+value_summary <- function(x_r) {
+    .Call(`_gradglm_value_summary`, x_r)
 }
 
-weighted_total <- function(w, y, threads = 1L) {
-    .Call(`_gradglm_weighted_total`, w, y, threads)
+weighted_total <- function(w_r, y_r, threads = 1L) {
+    .Call(`_gradglm_weighted_total`, w_r, y_r, threads)
 }
 
 response_sums <- function(y, w, offset) {
@@ -65,6 +65,22 @@ fit_partitioned <- function(pass, start, control, optimizer = "newton", cov = "f
     .Call(`_gradglm_fit_partitioned`, pass, start, control, optimizer, cov)
 }
 
+integer_view <- function(x) {
+    .Call(`_gradglm_integer_view`, x)
+}
+
+view_lazy <- function(x) {
+    .Call(`_gradglm_view_lazy`, x)
+}
+
+unit_weights <- function(n) {
+    .Call(`_gradglm_unit_weights`, n)
+}
+
+unit_weights_lazy <- function(x) {
+    .Call(`_gradglm_unit_weights_lazy`, x)
+}
+
 is_deferred <- function(x) {
     .Call(`_gradglm_is_deferred`, x)
 }
@@ -97,8 +113,8 @@ hyperplane_scan <- function(x, y, w, need, m) {
     .Call(`_gradglm_hyperplane_scan`, x, y, w, need, m)
 }
 
-glm_sums <- function(y, mu, w, trials, dist, null_mu, threads = 1L, deviance = TRUE) {
-    .Call(`_gradglm_glm_sums`, y, mu, w, trials, dist, null_mu, threads, deviance)
+glm_sums <- function(y_r, mu, w_r, trials, dist, null_mu, threads = 1L, deviance = TRUE) {
+    .Call(`_gradglm_glm_sums`, y_r, mu, w_r, trials, dist, null_mu, threads, deviance)
 }
 
 fit_perceptron <- function(spec) {

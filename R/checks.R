@@ -46,8 +46,16 @@ as_double <- function(x) {
   if (!is.object(x) && (is.double(x) || is.integer(x) || is.logical(x))) double_values(x) else as.numeric(x)
 }
 
+# a response's values as doubles: plain integers or logicals as a double
+# vector that reads them, without a copy (integer_view(), src/deferred.cpp:
+# the binomial and poisson kernels read the integers; whatever asks for the
+# vector's memory gets its doubles, written once), anything else as_double()
+response_doubles <- function(y) {
+  if (!is.object(y) && (is.integer(y) || is.logical(y))) integer_view(y) else as_double(y)
+}
+
 check_weights <- function(w, n, fun = "gradglm", all_zero = FALSE) {
-  if (is.null(w)) return(filled_vector(n, 1))
+  if (is.null(w)) return(unit_weights(n))
   if (!is.numeric(w) && !is.logical(w)) {
     abort(fun, "'weights' must be a numeric vector, not ", class(w)[1L])
   }

@@ -22,7 +22,7 @@ glm_numeric_response <- function(y, family, weights, fun, check = NULL) {
   if (!is.numeric(y) && !is.logical(y)) {
     abort(fun, "the response must be numeric for family ", family$family, ", not ", class(y)[1L])
   }
-  y <- as_double(y)
+  y <- response_doubles(y)
   r <- check_finite_response(y, fun)
   if (!is.null(check)) check(y, r)
   if (max(abs(r)) > overflow_limit(length(y))) {
@@ -60,11 +60,11 @@ binomial_response <- function(y, family, weights, fun, whole = TRUE) {
     }
     y <- as.numeric(y != levels(y)[1L])
   } else if (is.logical(y)) {
-    y <- as_double(y)
+    y <- response_doubles(y)
   } else if (is.character(y)) {
     abort(fun, "the response is character; use a factor or 0/1 values")
   } else if (is.numeric(y)) {
-    y <- as_double(y)
+    y <- response_doubles(y)
     r <- check_finite_response(y, fun)
     if (r[1L] < 0 || r[2L] > 1) {
       abort(fun, "a binomial response must lie in [0, 1] (or be logical, a two-level factor ",
@@ -88,7 +88,7 @@ binomial_aic <- function(family, y, trials, mu, weights, dev) {
 }
 
 # the trials of a response's rows: NULL (one each) as a vector of ones
-unit_trials <- function(trials, n) if (is.null(trials)) filled_vector(n, 1) else trials
+unit_trials <- function(trials, n) if (is.null(trials)) unit_weights(n) else trials
 
 stats_aic <- function(family, y, trials, mu, weights, dev) family$aic(y, unit_trials(trials, length(y)), mu, weights, dev)
 

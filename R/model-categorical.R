@@ -128,7 +128,7 @@ class_response <- function(y, family, weights, fun, ordered = FALSE, keep_empty 
   }
   names(y) <- nm
   list(y = y, engine_y = as.numeric(as.integer(y) - 1L), weights = weights,
-       trials = filled_vector(length(y), 1), levels = levels(y), counts = FALSE,
+       trials = unit_weights(length(y)), levels = levels(y), counts = FALSE,
        unmodelled = if (length(unmodelled)) unmodelled)
 }
 

@@ -21,7 +21,7 @@ multi_response <- function(y, family, weights, fun) {
   if (is.null(rn)) rn <- paste0("Y", seq_len(ncol(y)))
   storage.mode(y) <- "double"
   colnames(y) <- rn
-  list(y = y, engine_y = unname(y), trials = filled_vector(nrow(y), 1), weights = weights, responses = rn)
+  list(y = y, engine_y = unname(y), trials = unit_weights(nrow(y)), weights = weights, responses = rn)
 }
 
 multi_gaussian_model <- function(family, resp, x, fun) {

@@ -24,14 +24,14 @@ BEGIN_RCPP
 END_RCPP
 }
 // max_nonwhole
-double max_nonwhole(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y);
-RcppExport SEXP _gradglm_max_nonwhole(SEXP wSEXP, SEXP ySEXP) {
+double max_nonwhole(SEXP w_r, SEXP y_r);
+RcppExport SEXP _gradglm_max_nonwhole(SEXP w_rSEXP, SEXP y_rSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type w(wSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
-    rcpp_result_gen = Rcpp::wrap(max_nonwhole(w, y));
+    Rcpp::traits::input_parameter< SEXP >::type w_r(w_rSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type y_r(y_rSEXP);
+    rcpp_result_gen = Rcpp::wrap(max_nonwhole(w_r, y_r));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -61,37 +61,37 @@ BEGIN_RCPP
 END_RCPP
 }
 // count_positive
-SEXP count_positive(const Rcpp::NumericVector& x);
-RcppExport SEXP _gradglm_count_positive(SEXP xSEXP) {
+SEXP count_positive(SEXP x_r);
+RcppExport SEXP _gradglm_count_positive(SEXP x_rSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type x(xSEXP);
-    rcpp_result_gen = Rcpp::wrap(count_positive(x));
+    Rcpp::traits::input_parameter< SEXP >::type x_r(x_rSEXP);
+    rcpp_result_gen = Rcpp::wrap(count_positive(x_r));
     return rcpp_result_gen;
 END_RCPP
 }
 // value_summary
-Rcpp::NumericVector value_summary(const Rcpp::NumericVector& x);
-RcppExport SEXP _gradglm_value_summary(SEXP xSEXP) {
+Rcpp::NumericVector value_summary(SEXP x_r);
+RcppExport SEXP _gradglm_value_summary(SEXP x_rSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type x(xSEXP);
-    rcpp_result_gen = Rcpp::wrap(value_summary(x));
+    Rcpp::traits::input_parameter< SEXP >::type x_r(x_rSEXP);
+    rcpp_result_gen = Rcpp::wrap(value_summary(x_r));
     return rcpp_result_gen;
 END_RCPP
 }
 // weighted_total
-double weighted_total(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y, int threads);
-RcppExport SEXP _gradglm_weighted_total(SEXP wSEXP, SEXP ySEXP, SEXP threadsSEXP) {
+double weighted_total(SEXP w_r, SEXP y_r, int threads);
+RcppExport SEXP _gradglm_weighted_total(SEXP w_rSEXP, SEXP y_rSEXP, SEXP threadsSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type w(wSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type w_r(w_rSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type y_r(y_rSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
-    rcpp_result_gen = Rcpp::wrap(weighted_total(w, y, threads));
+    rcpp_result_gen = Rcpp::wrap(weighted_total(w_r, y_r, threads));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -215,6 +215,50 @@ BEGIN_RCPP
     return rcpp_result_gen;
 END_RCPP
 }
+// integer_view
+SEXP integer_view(SEXP x);
+RcppExport SEXP _gradglm_integer_view(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(integer_view(x));
+    return rcpp_result_gen;
+END_RCPP
+}
+// view_lazy
+bool view_lazy(SEXP x);
+RcppExport SEXP _gradglm_view_lazy(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(view_lazy(x));
+    return rcpp_result_gen;
+END_RCPP
+}
+// unit_weights
+SEXP unit_weights(double n);
+RcppExport SEXP _gradglm_unit_weights(SEXP nSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< double >::type n(nSEXP);
+    rcpp_result_gen = Rcpp::wrap(unit_weights(n));
+    return rcpp_result_gen;
+END_RCPP
+}
+// unit_weights_lazy
+bool unit_weights_lazy(SEXP x);
+RcppExport SEXP _gradglm_unit_weights_lazy(SEXP xSEXP) {
+BEGIN_RCPP
+    Rcpp::RObject rcpp_result_gen;
+    Rcpp::RNGScope rcpp_rngScope_gen;
+    Rcpp::traits::input_parameter< SEXP >::type x(xSEXP);
+    rcpp_result_gen = Rcpp::wrap(unit_weights_lazy(x));
+    return rcpp_result_gen;
+END_RCPP
+}
 // is_deferred
 bool is_deferred(SEXP x);
 RcppExport SEXP _gradglm_is_deferred(SEXP xSEXP) {
@@ -328,20 +372,20 @@ BEGIN_RCPP
 END_RCPP
 }
 // glm_sums
-Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, SEXP mu, const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu, int threads, bool deviance);
-RcppExport SEXP _gradglm_glm_sums(SEXP ySEXP, SEXP muSEXP, SEXP wSEXP, SEXP trialsSEXP, SEXP distSEXP, SEXP null_muSEXP, SEXP threadsSEXP, SEXP devianceSEXP) {
+Rcpp::NumericVector glm_sums(SEXP y_r, SEXP mu, SEXP w_r, const Rcpp::NumericVector& trials, int dist, double null_mu, int threads, bool deviance);
+RcppExport SEXP _gradglm_glm_sums(SEXP y_rSEXP, SEXP muSEXP, SEXP w_rSEXP, SEXP trialsSEXP, SEXP distSEXP, SEXP null_muSEXP, SEXP threadsSEXP, SEXP devianceSEXP) {
 BEGIN_RCPP
     Rcpp::RObject rcpp_result_gen;
     Rcpp::RNGScope rcpp_rngScope_gen;
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type y(ySEXP);
+    Rcpp::traits::input_parameter< SEXP >::type y_r(y_rSEXP);
     Rcpp::traits::input_parameter< SEXP >::type mu(muSEXP);
-    Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type w(wSEXP);
+    Rcpp::traits::input_parameter< SEXP >::type w_r(w_rSEXP);
     Rcpp::traits::input_parameter< const Rcpp::NumericVector& >::type trials(trialsSEXP);
     Rcpp::traits::input_parameter< int >::type dist(distSEXP);
     Rcpp::traits::input_parameter< double >::type null_mu(null_muSEXP);
     Rcpp::traits::input_parameter< int >::type threads(threadsSEXP);
     Rcpp::traits::input_parameter< bool >::type deviance(devianceSEXP);
-    rcpp_result_gen = Rcpp::wrap(glm_sums(y, mu, w, trials, dist, null_mu, threads, deviance));
+    rcpp_result_gen = Rcpp::wrap(glm_sums(y_r, mu, w_r, trials, dist, null_mu, threads, deviance));
     return rcpp_result_gen;
 END_RCPP
 }
@@ -589,6 +633,10 @@ static const R_CallMethodDef CallEntries[] = {
     {"_gradglm_chunked_pass", (DL_FUNC) &_gradglm_chunked_pass, 5},
     {"_gradglm_fit_chunked", (DL_FUNC) &_gradglm_fit_chunked, 8},
     {"_gradglm_fit_partitioned", (DL_FUNC) &_gradglm_fit_partitioned, 5},
+    {"_gradglm_integer_view", (DL_FUNC) &_gradglm_integer_view, 1},
+    {"_gradglm_view_lazy", (DL_FUNC) &_gradglm_view_lazy, 1},
+    {"_gradglm_unit_weights", (DL_FUNC) &_gradglm_unit_weights, 1},
+    {"_gradglm_unit_weights_lazy", (DL_FUNC) &_gradglm_unit_weights_lazy, 1},
     {"_gradglm_is_deferred", (DL_FUNC) &_gradglm_is_deferred, 1},
     {"_gradglm_pearson_sum", (DL_FUNC) &_gradglm_pearson_sum, 4},
     {"_gradglm_network_eta", (DL_FUNC) &_gradglm_network_eta, 4},

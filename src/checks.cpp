@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "column_scan.h"
+#include "deferred.h"
 #include "fit_utils.h"
 #include "huge_pages.h"
 #include "parallel.h"
@@ -28,13 +29,13 @@ int intercept_column(const Rcpp::NumericMatrix& x) {
 // max_i |w_i y_i - round(w_i y_i)|: how far the binomial successes are from
 // whole numbers (one pass, no temporary vectors)
 // [[Rcpp::export]]
-double max_nonwhole(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y) {
+double max_nonwhole(SEXP w_r, SEXP y_r) {
+  const gradglm::NumberReader w(w_r), y(y_r);
   if (w.size() != y.size()) Rcpp::stop("max_nonwhole: the vectors differ in length");
   double m = 0.0;
-  const double *wp = w.begin(), *yp = y.begin();
-  const R_xlen_t n = y.size();  // (once: size() calls into R)
+  const R_xlen_t n = y.size();
   for (R_xlen_t i = 0; i < n; ++i) {
-    const double s = std::abs(wp[i] * yp[i]);
+    const double s = std::abs(w[i] * y[i]);
     // |s - round(s)| from the fraction s - trunc(s) (a conversion to an integer,
     // not a call of the library's rounding); doubles from 2^52 up are whole, and
     // a product that is not finite counts as whole (as NaN did in the max before)
@@ -97,11 +98,11 @@ SEXP column_list_ranges(const Rcpp::List& columns, double n, int threads = 1) {
 // sum(x > 0) without its logical temporary (NA not counted): an integer, as
 // sum() of a logical vector gives it (a double beyond the integers' range)
 // [[Rcpp::export]]
-SEXP count_positive(const Rcpp::NumericVector& x) {
+SEXP count_positive(SEXP x_r) {
   R_xlen_t k = 0;
-  const double* p = x.begin();
-  const R_xlen_t n = x.size();  // (once: size() calls into R)
-  for (R_xlen_t i = 0; i < n; ++i) k += p[i] > 0.0;
+  const gradglm::NumberReader x(x_r);
+  const R_xlen_t n = x.size();
+  for (R_xlen_t i = 0; i < n; ++i) k += x[i] > 0.0;
   return k <= INT_MAX ? Rf_ScalarInteger((int)k) : Rf_ScalarReal((double)k);
 }
 
@@ -112,8 +113,8 @@ SEXP count_positive(const Rcpp::NumericVector& x) {
 // smallest and largest finite value (Inf and -Inf when there is none), and
 // the smallest and largest finite positive value (likewise).
 // [[Rcpp::export]]
-Rcpp::NumericVector value_summary(const Rcpp::NumericVector& x) {
-  const double* p = x.begin();
+Rcpp::NumericVector value_summary(SEXP x_r) {
+  const gradglm::NumberReader x(x_r);
   const R_xlen_t n = x.size();
   const double inf = std::numeric_limits<double>::infinity();
   const double big = std::numeric_limits<double>::max();
@@ -123,7 +124,7 @@ Rcpp::NumericVector value_summary(const Rcpp::NumericVector& x) {
   for (R_xlen_t i = 0; i < n; i += 4) {
     for (int k = 0; k < 4; ++k) {
       if (i + k >= n) break;
-      const double v = p[i + k];
+      const double v = x[i + k];
       if (!(std::abs(v) < inf)) {  // (rare: NA, NaN, Inf, -Inf)
         if (v != v) {
           ++na;
@@ -161,17 +162,18 @@ Rcpp::NumericVector value_summary(const Rcpp::NumericVector& x) {
 // double, as R's sum() adds; blocks of rows on `threads` threads, each
 // block's sum added in long double in the blocks' order
 // [[Rcpp::export]]
-double weighted_total(const Rcpp::NumericVector& w, const Rcpp::NumericVector& y, int threads = 1) {
+double weighted_total(SEXP w_r, SEXP y_r, int threads = 1) {
+  const gradglm::NumberReader w(w_r), y(y_r);
   if (w.size() != y.size()) Rcpp::stop("weighted_total: the vectors differ in length");
   const R_xlen_t n = y.size();
-  const double *W = w.begin(), *Y = y.begin();
   const long B = kSumBlock;
   std::vector<long double> part((size_t)((n + B - 1) / B), 0.0L);
   gradglm::for_blocks((long)n, B, gradglm::threads_for((long)n, threads), [&](int, long start, long len) {
     // (four sums side by side, so that the additions in long double need not
     // wait for each other; their rounding is far below a double's)
     long double s[4] = {0.0L, 0.0L, 0.0L, 0.0L};
-    const double *wp = W + start, *yp = Y + start;
+    std::vector<double> wb, yb;
+    const double *wp = w.rows(start, len, wb), *yp = y.rows(start, len, yb);
     long i = 0;
     for (; i + 4 <= len; i += 4) {
       s[0] += wp[i] * yp[i];

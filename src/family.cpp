@@ -361,7 +361,10 @@ double Family::unit_loss(double y, double eta) const { return unit_impl(y, eta, 
 double Family::eval_block(const Response& y, const RowBlock& rb, double* grad, double* curv,
                           Curv mode) const {
   const Index len = rb.len;
-  const double* yy = y.y + rb.start;
+  // (an integer response: the block's values as doubles, in this thread's buffer)
+  thread_local std::vector<double> ybuf;
+  if (!y.y && (Index)ybuf.size() < len) ybuf.resize((size_t)len);
+  const double* yy = y.rows(rb.start, len, ybuf.data());
   if (block_kernel_) {
     // the whole block in vector registers, where the processor can (a canonical
     // link: the curvature is the Fisher weight either way)

@@ -97,11 +97,12 @@ bool scoring_start(const LinearPredictor& pred, const Family& fam, const Respons
   std::vector<MatrixXd> h(T, MatrixXd::Zero(p, p));
   std::vector<LinearPredictor::Work> work(T);
   const std::vector<std::pair<int, int>> pairs(1, std::make_pair(0, 0));
-  std::vector<std::vector<double>> e0(T, std::vector<double>(B));
+  std::vector<std::vector<double>> e0(T, std::vector<double>(B)), yb(T, std::vector<double>(y.y ? 0 : B));
   std::vector<std::vector<UnitValues>> us(T, std::vector<UnitValues>(B));
   auto block = [&](int t, long start, long len) {
-    fam.start_eta_block(y.y + start, w.data() + start, len, e0[t].data());
-    fam.unit_block(y.y + start, e0[t].data(), len, us[t].data());
+    const double* yy = y.rows(start, len, yb[t].data());
+    fam.start_eta_block(yy, w.data() + start, len, e0[t].data());
+    fam.unit_block(yy, e0[t].data(), len, us[t].data());
     for (Index k = 0; k < len; ++k) {
       const Index i = start + k;
       if (w[i] == 0.0) {
@@ -422,8 +423,8 @@ class FitDriver {
     if (glm_ && !have_start_) {
       // the intercept starts at the mean of glm's starting linear predictor
       double s = 0.0;
-      std::vector<double> eta0((size_t)m_.n);
-      glm_->start_eta_block(m_.y.y, m_.weights, m_.n, eta0.data());
+      std::vector<double> eta0((size_t)m_.n), yb(m_.y.y ? 0 : (size_t)m_.n);
+      glm_->start_eta_block(m_.y.rows(0, m_.n, yb.data()), m_.weights, m_.n, eta0.data());
       glm_->check_r_calls();
       for (Index i = 0; i < m_.n; ++i)
         if (W_[i] > 0.0) s += W_[i] * (eta0[i] - (m_.offsets[0] ? m_.offsets[0][i] : 0.0));
@@ -1028,15 +1029,16 @@ class FitDriver {
       const Index B = 4096;
       std::vector<LinkValues> lv(B);
       std::vector<UnitValues> u(B);
+      std::vector<double> yb(m_.y.y ? 0 : B);
       for (Index s = 0; s < n; s += B) {
         const Index len = std::min(B, n - s);
         glm_->link_block(&eta_r[s], len, lv.data());
-        glm_->unit_block(m_.y.y + s, &eta_r[s], len, u.data());
+        glm_->unit_block(m_.y.rows(s, len, yb.data()), &eta_r[s], len, u.data());
         for (Index k = 0; k < len; ++k) {
           const Index i = s + k;
           mu_r[i] = lv[k].mu;
           ww_r[i] = W_[i] == 0.0 ? 0.0 : W_[i] * u[k].weight;
-          res_r[i] = (m_.y.y[i] - mu_r[i]) / lv[k].d1;
+          res_r[i] = (m_.y.at(i, 0) - mu_r[i]) / lv[k].d1;
           if (W_[i] > 0.0 && glm_->at_boundary(mu_r[i])) ++n_boundary;
         }
       }

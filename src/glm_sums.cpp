@@ -72,17 +72,20 @@ inline double stirling_error(double y, const std::vector<double>& table) {
 // A fit's deferred fitted means (deferred.h) are read from its predictors,
 // without computing the vector.
 // [[Rcpp::export]]
-Rcpp::NumericVector glm_sums(const Rcpp::NumericVector& y, SEXP mu,
-                             const Rcpp::NumericVector& w, const Rcpp::NumericVector& trials, int dist, double null_mu,
+Rcpp::NumericVector glm_sums(SEXP y_r, SEXP mu,
+                             SEXP w_r, const Rcpp::NumericVector& trials, int dist, double null_mu,
                              int threads = 1, bool deviance = true) {
-  const R_xlen_t n = y.size();
+  // (an integer response, its integers; unit weights, without their memory: deferred.h)
+  const gradglm::NumberReader Y(y_r), w(w_r);
+  const R_xlen_t n = Y.size();
   const gradglm::DoubleReader M(mu, "glm_sums: mu must be double");
   // (binomial trials: one per row, or none for one trial each)
   if (M.size() != n || w.size() != n || (dist == 2 && trials.size() != n && trials.size() != 0) || dist < 1 ||
       dist > 3) {
     throw std::invalid_argument("glm_sums: y, mu, weights (and trials) must have the same length");
   }
-  const double *Y = y.begin(), *W = w.begin(),
+  std::vector<double> wb;
+  const double *W = w.rows(0, n, wb),
                *Tr = dist == 2 && trials.size() ? trials.begin() : nullptr;
   const bool with_null = !ISNAN(null_mu);
   // (binomial 0/1 responses: their null unit deviances are two constants)

@@ -27,12 +27,23 @@ namespace gradglm {
 // which curvature a pass computes
 enum class Curv { none = 0, observed = 1, fisher = 2 };
 
-// The response: n rows, m columns, column-major (R's memory, not copied).
+// The response: n rows, m columns, column-major (R's memory, not copied):
+// doubles y, or integers yi (a GLM's integer response read as it is, without
+// a copy as doubles: y is then nullptr).
 struct Response {
   const double* y;
   Index n;
   Index m;
-  double at(Index i, Index c) const { return y[c * n + i]; }
+  const int* yi = nullptr;
+  double at(Index i, Index c) const { return y ? y[c * n + i] : (double)yi[c * n + i]; }
+  // rows [start, start + len) of column c as doubles: y's own, or the
+  // integers' converted into buf (room for len)
+  const double* rows(Index start, Index len, double* buf, Index c = 0) const {
+    if (y) return y + c * n + start;
+    const int* v = yi + c * n + start;
+    for (Index k = 0; k < len; ++k) buf[k] = (double)v[k];
+    return buf;
+  }
 };
 
 // One block of rows [start, start + len) handed to a likelihood.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "categorical.h"
+#include "deferred.h"
 #include "family.h"
 #include "location_scale.h"
 #include "negbin.h"
@@ -244,10 +245,18 @@ ModelSpec parse_model_spec(const Rcpp::List& spec) {
   SEXP y = spec["y"];
   if (TYPEOF(y) != REALSXP) throw std::invalid_argument("y must be double");
   m.n = Rf_isMatrix(y) ? Rf_nrows(y) : Rf_xlength(y);
-  m.y = Response{REAL(y), m.n, Rf_isMatrix(y) ? (Index)Rf_ncols(y) : 1};
+  m.lik = make_likelihood(spec["likelihood"]);
+  // an integer response (integer_doubles(), deferred.h) is read as integers
+  // by the binomial and poisson families' kernels; anywhere else its doubles
+  // are written once, when they are first read
+  const Family* fam = dynamic_cast<const Family*>(m.lik.get());
+  const int* yi = fam && (fam->dist() == Dist::binomial || fam->dist() == Dist::poisson) && !Rf_isMatrix(y)
+                       ? view_integers(y)
+                       : nullptr;
+  m.y = Response{yi ? nullptr : REAL(y), m.n, Rf_isMatrix(y) ? (Index)Rf_ncols(y) : 1, yi};
   SEXP w = spec["weights"];
   if (TYPEOF(w) != REALSXP || Rf_xlength(w) != m.n) throw std::invalid_argument("weights must be double, one per row");
-  m.weights = REAL(w);
+  m.weights = read_doubles(w);  // (unit weights without their memory: deferred.h)
   m.y_r = y;
   m.weights_r = w;
   Rcpp::List designs = spec["designs"];
@@ -255,7 +264,6 @@ ModelSpec parse_model_spec(const Rcpp::List& spec) {
   Rcpp::IntegerVector bd = spec["block_design"], bm = spec["block_m"];
   if (bd.size() != bm.size()) throw std::invalid_argument("block_design and block_m differ in length");
   for (R_xlen_t b = 0; b < bd.size(); ++b) m.blocks.push_back(std::make_pair(bd[b], bm[b]));
-  m.lik = make_likelihood(spec["likelihood"]);
   if (spec.containsElementNamed("constant_in_rank")) m.constant_in_rank = Rcpp::as<bool>(spec["constant_in_rank"]);
   Rcpp::List offsets = spec["offsets"];
   m.offsets.assign(m.lik->k(), nullptr);

@@ -106,7 +106,7 @@ double fused_pass(const P& pred, const Likelihood& lik, const Response& y, const
     for (const RowRun& r : *runs) {
       pred.load(r.start, r.len, tw.w);
       pred.eta(b, tw.w, eta.data() + at);
-      std::copy(y.y + r.start, y.y + r.start + r.len, yy.data() + at);
+      for (Index k = 0; k < r.len; ++k) yy[at + k] = y.at(r.start + k, 0);
       std::copy(w + r.start, w + r.start + r.len, ww.data() + at);
       at += r.len;
     }

@@ -629,7 +629,7 @@ class PathSolver {
       Xa_.topRows(n_) = X.materialise();
       ya_ = VectorXd::Zero(Xa_.rows());
       const double* off = pred_.offset(0);
-      for (Index i = 0; i < n_; ++i) ya_[i] = obj_.response().y[i] - (off ? off[i] : 0.0);
+      for (Index i = 0; i < n_; ++i) ya_[i] = obj_.response().at(i, 0) - (off ? off[i] : 0.0);
       for (size_t r = 0; r < pen_rows_.size(); ++r) Xa_(n_ + (Index)r, coords_[pen_rows_[r]].pos) = 1.0;
     }
     const bool lasso = spec_.alpha == 1.0;

@@ -17,7 +17,7 @@ double PerceptronLoss::eval_block(const Response& y, const RowBlock& rb, double*
   double sum = 0.0;
   for (Index i = 0; i < rb.len; ++i) {
     const double w = rb.w[i];
-    const double s = y.y[rb.start + i] > 0.5 ? 1.0 : -1.0;
+    const double s = y.at(rb.start + i, 0) > 0.5 ? 1.0 : -1.0;
     const double m = s * rb.eta[i];
     if (w == 0.0) {
       if (grad) grad[i] = 0.0;
