@@ -72,21 +72,30 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   (the row's links whose inverse takes every real number to a valid mean,
 #   as a network's outputs need; NULL: the row does not say).
 new_family_row <- function(name, links, constructor, ns = "gradglm", ...) {
-  row <- list(name = name, links = links, constructor = constructor, ns = ns, kind = "glm",
-              free_dispersion = FALSE, scale_in_likelihood = FALSE, profile_scale = FALSE,
-              dist = function(family) dist_codes[[name]], chunked = TRUE,
-              sigma = "no", closed_form = function(family) FALSE,
-              check_start = function(family, y, fun) invisible(TRUE),
-              check_family = function(family, fun) invisible(TRUE),
-              mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL,
-              outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, precision_weights = FALSE,
-              penalty_model = NULL,
-              lik_params = function(family) list(), adopt = NULL, fitted_pass = FALSE, chunked_note = NULL,
-              power_links = FALSE, own_links = FALSE, chunk_add = chunk_add_default, chunk_aic = chunk_aic_default,
-              chunk_null_deviance = function(s) NULL, simulate = NULL, whole_line_links = NULL)
+  row <- family_row_defaults(name)
+  row[c("links", "constructor", "ns")] <- list(links, constructor, ns)
   extra <- list(...)
   row[names(extra)] <- extra
   row
+}
+
+# A row's defaults. (Made in a frame of their own that holds only the name,
+# which the default dist() reads: a closure made in new_family_row() would
+# keep that frame, and with it every function of the row a second time, in
+# the registry the package's lazy-load database stores and loads.)
+family_row_defaults <- function(name) {
+  list(name = name, links = NULL, constructor = NULL, ns = NULL, kind = "glm",
+       free_dispersion = FALSE, scale_in_likelihood = FALSE, profile_scale = FALSE,
+       dist = function(family) dist_codes[[name]], chunked = TRUE,
+       sigma = "no", closed_form = function(family) FALSE,
+       check_start = function(family, y, fun) invisible(TRUE),
+       check_family = function(family, fun) invisible(TRUE),
+       mean_range = function(ybar) ybar, boundary = NULL, response_label = NULL,
+       outcome = "numeric", eval_loglik = NULL, eval_log_density = NULL, precision_weights = FALSE,
+       penalty_model = NULL,
+       lik_params = function(family) list(), adopt = NULL, fitted_pass = FALSE, chunked_note = NULL,
+       power_links = FALSE, own_links = FALSE, chunk_add = chunk_add_default, chunk_aic = chunk_aic_default,
+       chunk_null_deviance = function(s) NULL, simulate = NULL, whole_line_links = NULL)
 }
 
 register_family <- function(row) assign(row$name, row, envir = .registry)
