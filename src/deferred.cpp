@@ -1,10 +1,14 @@
-// The deferred outputs of a GLM fit (deferred.h): an ALTREP class of double
-// vectors. data1: list(eta, y, w, the family (an external pointer), c(kind,
-// threads, canonical, the process id)); data2: the vector computed in full, once something
-// has asked for its memory (NULL before). R's own methods (subsetting,
-// serialization, sum()) read one element or a region through Elt and
-// Get_region, which compute them; R_altrep_data1 is released once the vector
-// is computed.
+// The package's lazy double vectors (deferred.h), three ALTREP classes of one
+// form (Lazy below): data2 is NULL until R asks for the vector's memory, then
+// the whole vector, written once (on huge pages), which every method reads
+// from then on; before, R's own methods (subsetting, sum(), serialization's
+// regions) read one element or a region through Elt and Get_region.
+//   deferred_glm_output: a GLM fit's fitted means, working weights or working
+//     residuals. data1: list(eta, y, w, the family (an external pointer),
+//     c(kind, threads, canonical, the process id)), let go once written.
+//   unit_vector: n ones. data1: n (a double).
+//   integer_doubles: integers (or logicals) as doubles. data1: the integers,
+//     let go once written.
 #include "deferred.h"
 
 #include <R_ext/Altrep.h>
@@ -30,14 +34,68 @@ namespace gradglm {
 
 namespace {
 
-R_altrep_class_t deferred_class;
+// ---- the form the three classes share ----
+
+// A class C gives cls (its ALTREP class), name(), what() (for inspect()) and, for
+// a vector not yet in memory: length(x), elt(x, i), region(x, start, m, buf)
+// (m elements, all in range), write(x, out, n) (the whole vector) and
+// let_go(x) (after write: what data1 need not keep).
+template <class C>
+struct Lazy {
+  static bool in_memory(SEXP x) { return R_altrep_data2(x) != R_NilValue; }
+  // (x of the class, not yet in memory)
+  static bool lazy(SEXP x) { return ALTREP(x) && R_altrep_inherits(x, C::cls) && !in_memory(x); }
+  static R_xlen_t length(SEXP x) { return in_memory(x) ? Rf_xlength(R_altrep_data2(x)) : C::length(x); }
+  static void* dataptr(SEXP x, Rboolean) {
+    if (!in_memory(x)) {
+      const R_xlen_t n = C::length(x);
+      SEXP out = PROTECT(huge_doubles(n));
+      C::write(x, REAL(out), n);
+      R_set_altrep_data2(x, out);
+      C::let_go(x);
+      UNPROTECT(1);
+    }
+    return REAL(R_altrep_data2(x));
+  }
+  static const void* dataptr_or_null(SEXP x) { return in_memory(x) ? REAL(R_altrep_data2(x)) : nullptr; }
+  static double elt(SEXP x, R_xlen_t i) { return in_memory(x) ? REAL(R_altrep_data2(x))[i] : C::elt(x, i); }
+  static R_xlen_t region(SEXP x, R_xlen_t start, R_xlen_t len, double* buf) {
+    const R_xlen_t m = std::max<R_xlen_t>(0, std::min(len, length(x) - start));
+    if (in_memory(x)) {
+      const double* d = REAL(R_altrep_data2(x)) + start;
+      std::copy(d, d + m, buf);
+    } else {
+      C::region(x, start, m, buf);
+    }
+    return m;
+  }
+  // a copy not yet in memory shares data1 (never modified); one in memory is
+  // copied as R copies any other vector (NULL: R's own duplicate)
+  static SEXP duplicate(SEXP x, Rboolean) {
+    return in_memory(x) ? nullptr : R_new_altrep(C::cls, R_altrep_data1(x), R_NilValue);
+  }
+  static Rboolean inspect(SEXP x, int, int, int, void (*)(SEXP, int, int, int)) {
+    Rprintf(" gradglm %s (%s)\n", C::what(), in_memory(x) ? "in memory" : "not in memory");
+    return TRUE;
+  }
+  static void make(DllInfo* dll) {
+    C::cls = R_make_altreal_class(C::name(), "gradglm", dll);
+    R_set_altrep_Length_method(C::cls, length);
+    R_set_altrep_Duplicate_method(C::cls, duplicate);
+    R_set_altrep_Inspect_method(C::cls, inspect);
+    R_set_altvec_Dataptr_method(C::cls, dataptr);
+    R_set_altvec_Dataptr_or_null_method(C::cls, dataptr_or_null);
+    R_set_altreal_Elt_method(C::cls, elt);
+    R_set_altreal_Get_region_method(C::cls, region);
+  }
+};
+
+// ---- deferred GLM outputs ----
 
 void free_family(SEXP p) {
   delete static_cast<Family*>(R_ExternalPtrAddr(p));
   R_ClearExternalPtr(p);
 }
-
-bool computed(SEXP x) { return R_altrep_data2(x) != R_NilValue; }
 
 int process_id() {
 #ifdef _WIN32
@@ -63,66 +121,35 @@ DeferredView parts(SEXP x) {
   return v;
 }
 
-R_xlen_t deferred_length(SEXP x) {
-  return computed(x) ? Rf_xlength(R_altrep_data2(x)) : Rf_xlength(VECTOR_ELT(R_altrep_data1(x), 0));
-}
-
-// the whole vector, computed on the fit's threads
-void* deferred_dataptr(SEXP x, Rboolean) {
-  if (!computed(x)) {
+struct DeferredOutput {
+  static R_altrep_class_t cls;
+  static const char* name() { return "deferred_glm_output"; }
+  static const char* what() { return "deferred GLM output"; }
+  static R_xlen_t length(SEXP x) { return Rf_xlength(VECTOR_ELT(R_altrep_data1(x), 0)); }
+  static double elt(SEXP x, R_xlen_t i) { return parts(x).at(i); }
+  static void region(SEXP x, R_xlen_t start, R_xlen_t m, double* buf) {
+    const DeferredView v = parts(x);
+    for (R_xlen_t k = 0; k < m; ++k) buf[k] = v.at(start + k);
+  }
+  // the whole vector, on the fit's threads
+  static void write(SEXP x, double* o, R_xlen_t n) {
     const DeferredView v = parts(x);
     const int* info = INTEGER(VECTOR_ELT(R_altrep_data1(x), 4));
     // (in a process forked from the fit's, mclapply()'s, one thread: OpenMP's
     // pool does not survive fork(), and a parallel region would wait forever)
     const int threads = info[3] == process_id() ? info[1] : 1;
-    SEXP out = PROTECT(huge_doubles(v.n));
-    double* o = REAL(out);
-    const R_xlen_t n = v.n;
     const int T = threads_for((long)n, threads);
 #ifdef _OPENMP
 #pragma omp parallel for schedule(static) num_threads(T) if (T > 1)
 #endif
     for (R_xlen_t i = 0; i < n; ++i) o[i] = v.at(i);
     (void)T;
-    R_set_altrep_data2(x, out);
-    R_set_altrep_data1(x, R_NilValue);
-    UNPROTECT(1);
   }
-  return REAL(R_altrep_data2(x));
-}
-
-const void* deferred_dataptr_or_null(SEXP x) { return computed(x) ? REAL(R_altrep_data2(x)) : nullptr; }
-
-double deferred_elt(SEXP x, R_xlen_t i) { return computed(x) ? REAL(R_altrep_data2(x))[i] : parts(x).at(i); }
-
-R_xlen_t deferred_region(SEXP x, R_xlen_t start, R_xlen_t len, double* buf) {
-  const R_xlen_t n = deferred_length(x);
-  const R_xlen_t m = std::max<R_xlen_t>(0, std::min(len, n - start));
-  if (computed(x)) {
-    const double* d = REAL(R_altrep_data2(x)) + start;
-    std::copy(d, d + m, buf);
-  } else {
-    const DeferredView v = parts(x);
-    for (R_xlen_t k = 0; k < m; ++k) buf[k] = v.at(start + k);
-  }
-  return m;
-}
-
-// a copy not yet computed shares the parts (they are not modified); a
-// computed vector is copied as R copies any other (NULL: R's own duplicate)
-SEXP deferred_duplicate(SEXP x, Rboolean) {
-  if (computed(x)) return nullptr;
-  return R_new_altrep(deferred_class, R_altrep_data1(x), R_NilValue);
-}
-
-Rboolean deferred_inspect(SEXP x, int, int, int, void (*)(SEXP, int, int, int)) {
-  Rprintf(" gradglm deferred GLM output (%s)\n", computed(x) ? "computed" : "not yet computed");
-  return TRUE;
-}
+  static void let_go(SEXP x) { R_set_altrep_data1(x, R_NilValue); }
+};
+R_altrep_class_t DeferredOutput::cls;
 
 // ---- unit vectors (deferred.h) ----
-
-R_altrep_class_t unit_class;
 
 // The region of ones the process shares: n ones from p. A larger one
 // replaces it when a longer vector asks; the older stay mapped (vectors made
@@ -190,129 +217,64 @@ const double* shared_ones(R_xlen_t n) {
   return p;
 }
 
-// data1: the length (a double); data2: the vector in memory once asked for
-bool unit_in_memory(SEXP x) { return R_altrep_data2(x) != R_NilValue; }
-
-R_xlen_t unit_length(SEXP x) { return (R_xlen_t)REAL(R_altrep_data1(x))[0]; }
-
-void* unit_dataptr(SEXP x, Rboolean) {
-  if (!unit_in_memory(x)) {
-    const R_xlen_t n = unit_length(x);
-    SEXP out = PROTECT(huge_doubles(n));
-    std::fill(REAL(out), REAL(out) + n, 1.0);
-    R_set_altrep_data2(x, out);
-    UNPROTECT(1);
+struct UnitVector {
+  static R_altrep_class_t cls;
+  static const char* name() { return "unit_vector"; }
+  static const char* what() { return "unit vector"; }
+  static R_xlen_t length(SEXP x) { return (R_xlen_t)REAL(R_altrep_data1(x))[0]; }
+  static double elt(SEXP, R_xlen_t) { return 1.0; }
+  static void region(SEXP, R_xlen_t, R_xlen_t m, double* buf) { std::fill(buf, buf + m, 1.0); }
+  static void write(SEXP, double* o, R_xlen_t n) { std::fill(o, o + n, 1.0); }
+  static void let_go(SEXP) {}
+  // (NULL: R's own ways, which read the vector's memory)
+  static SEXP sum(SEXP x, Rboolean) {
+    return Lazy<UnitVector>::in_memory(x) ? nullptr : Rf_ScalarReal((double)length(x));
   }
-  return REAL(R_altrep_data2(x));
-}
-
-const void* unit_dataptr_or_null(SEXP x) { return unit_in_memory(x) ? REAL(R_altrep_data2(x)) : nullptr; }
-
-double unit_elt(SEXP x, R_xlen_t i) { return unit_in_memory(x) ? REAL(R_altrep_data2(x))[i] : 1.0; }
-
-R_xlen_t unit_region(SEXP x, R_xlen_t start, R_xlen_t len, double* buf) {
-  const R_xlen_t n = unit_length(x);
-  const R_xlen_t m = std::max<R_xlen_t>(0, std::min(len, n - start));
-  if (unit_in_memory(x)) {
-    const double* d = REAL(R_altrep_data2(x)) + start;
-    std::copy(d, d + m, buf);
-  } else {
-    std::fill(buf, buf + m, 1.0);
-  }
-  return m;
-}
-
-// (NULL: R's own ways, which read the vector's memory)
-SEXP unit_sum(SEXP x, Rboolean) { return unit_in_memory(x) ? nullptr : Rf_ScalarReal((double)unit_length(x)); }
-int unit_no_na(SEXP x) { return unit_in_memory(x) ? 0 : 1; }
-SEXP unit_duplicate(SEXP x, Rboolean) { return unit_in_memory(x) ? nullptr : unit_vector(unit_length(x)); }
-
-Rboolean unit_inspect(SEXP x, int, int, int, void (*)(SEXP, int, int, int)) {
-  Rprintf(" gradglm unit vector (%s)\n", unit_in_memory(x) ? "in memory" : "not in memory");
-  return TRUE;
-}
+  static int no_na(SEXP x) { return Lazy<UnitVector>::in_memory(x) ? 0 : 1; }
+};
+R_altrep_class_t UnitVector::cls;
 
 // ---- integer views (deferred.h) ----
 
-R_altrep_class_t view_class;
-
-// data1: the integers; data2: the doubles in memory once asked for
-bool view_in_memory(SEXP x) { return R_altrep_data2(x) != R_NilValue; }
-
-const int* view_ints(SEXP x) { return INTEGER(R_altrep_data1(x)); }
-
 double int_double(int v) { return v == NA_INTEGER ? NA_REAL : (double)v; }
 
-R_xlen_t view_length(SEXP x) { return Rf_xlength(R_altrep_data1(x)); }
-
-void* view_dataptr(SEXP x, Rboolean) {
-  if (!view_in_memory(x)) {
-    const R_xlen_t n = view_length(x);
-    SEXP out = PROTECT(huge_doubles(n));
-    const int* v = view_ints(x);
-    double* o = REAL(out);
-    for (R_xlen_t i = 0; i < n; ++i) o[i] = int_double(v[i]);
-    R_set_altrep_data2(x, out);
-    R_set_altrep_data1(x, Rf_allocVector(INTSXP, 0));  // (the integers are let go)
-    UNPROTECT(1);
-  }
-  return REAL(R_altrep_data2(x));
-}
-
-const void* view_dataptr_or_null(SEXP x) { return view_in_memory(x) ? REAL(R_altrep_data2(x)) : nullptr; }
-
-double view_elt(SEXP x, R_xlen_t i) {
-  return view_in_memory(x) ? REAL(R_altrep_data2(x))[i] : int_double(view_ints(x)[i]);
-}
-
-R_xlen_t view_region(SEXP x, R_xlen_t start, R_xlen_t len, double* buf) {
-  const R_xlen_t n = view_in_memory(x) ? Rf_xlength(R_altrep_data2(x)) : view_length(x);
-  const R_xlen_t m = std::max<R_xlen_t>(0, std::min(len, n - start));
-  if (view_in_memory(x)) {
-    const double* d = REAL(R_altrep_data2(x)) + start;
-    std::copy(d, d + m, buf);
-  } else {
-    const int* v = view_ints(x) + start;
+struct IntegerView {
+  static R_altrep_class_t cls;
+  static const char* name() { return "integer_doubles"; }
+  static const char* what() { return "integers as doubles"; }
+  static const int* ints(SEXP x) { return INTEGER(R_altrep_data1(x)); }
+  static R_xlen_t length(SEXP x) { return Rf_xlength(R_altrep_data1(x)); }
+  static double elt(SEXP x, R_xlen_t i) { return int_double(ints(x)[i]); }
+  static void region(SEXP x, R_xlen_t start, R_xlen_t m, double* buf) {
+    const int* v = ints(x) + start;
     for (R_xlen_t k = 0; k < m; ++k) buf[k] = int_double(v[k]);
   }
-  return m;
-}
-
-R_xlen_t view_len(SEXP x) { return view_in_memory(x) ? Rf_xlength(R_altrep_data2(x)) : view_length(x); }
-
-SEXP view_duplicate(SEXP x, Rboolean) {
-  return view_in_memory(x) ? nullptr : R_new_altrep(view_class, R_altrep_data1(x), R_NilValue);
-}
-
-Rboolean view_inspect(SEXP x, int, int, int, void (*)(SEXP, int, int, int)) {
-  Rprintf(" gradglm integers as doubles (%s)\n", view_in_memory(x) ? "in memory" : "not in memory");
-  return TRUE;
-}
+  static void write(SEXP x, double* o, R_xlen_t n) { region(x, 0, n, o); }
+  static void let_go(SEXP x) { R_set_altrep_data1(x, R_NilValue); }
+};
+R_altrep_class_t IntegerView::cls;
 
 }  // namespace
 
 SEXP integer_doubles(SEXP x) {
   if (TYPEOF(x) != INTSXP && TYPEOF(x) != LGLSXP) throw std::invalid_argument("integer_doubles: integers are needed");
-  return R_new_altrep(view_class, x, R_NilValue);
+  return R_new_altrep(IntegerView::cls, x, R_NilValue);
 }
 
-const int* view_integers(SEXP x) {
-  if (!ALTREP(x) || !R_altrep_inherits(x, view_class) || view_in_memory(x)) return nullptr;
-  return view_ints(x);
-}
+const int* view_integers(SEXP x) { return Lazy<IntegerView>::lazy(x) ? IntegerView::ints(x) : nullptr; }
 
 SEXP unit_vector(R_xlen_t n) {
   if (n < 0) throw std::invalid_argument("unit_vector: a negative length");
   SEXP len = PROTECT(Rf_ScalarReal((double)n));
-  SEXP out = R_new_altrep(unit_class, len, R_NilValue);
+  SEXP out = R_new_altrep(UnitVector::cls, len, R_NilValue);
   UNPROTECT(1);
   return out;
 }
 
-bool is_unit_vector(SEXP x) { return ALTREP(x) && R_altrep_inherits(x, unit_class) && !unit_in_memory(x); }
+bool is_unit_vector(SEXP x) { return Lazy<UnitVector>::lazy(x); }
 
 const double* read_doubles(SEXP x) {
-  if (is_unit_vector(x)) return shared_ones(unit_length(x));
+  if (is_unit_vector(x)) return shared_ones(UnitVector::length(x));
   return REAL(x);
 }
 
@@ -335,13 +297,13 @@ SEXP deferred_glm_output(int kind, SEXP eta, SEXP y, SEXP w, const Family& fam, 
   INTEGER(info)[1] = threads;
   INTEGER(info)[2] = fam.canonical() ? 1 : 0;
   INTEGER(info)[3] = process_id();
-  SEXP out = R_new_altrep(deferred_class, d, R_NilValue);
+  SEXP out = R_new_altrep(DeferredOutput::cls, d, R_NilValue);
   UNPROTECT(1);
   return out;
 }
 
 bool deferred_view(SEXP x, DeferredView* view) {
-  if (!ALTREP(x) || !R_altrep_inherits(x, deferred_class) || computed(x)) return false;
+  if (!Lazy<DeferredOutput>::lazy(x)) return false;
   *view = parts(x);
   return true;
 }
@@ -352,34 +314,11 @@ bool deferred_view(SEXP x, DeferredView* view) {
 // [[Rcpp::init]]
 void gradglm_init_deferred(DllInfo* dll) {
   using namespace gradglm;
-  deferred_class = R_make_altreal_class("deferred_glm_output", "gradglm", dll);
-  R_set_altrep_Length_method(deferred_class, deferred_length);
-  R_set_altrep_Duplicate_method(deferred_class, deferred_duplicate);
-  R_set_altrep_Inspect_method(deferred_class, deferred_inspect);
-  R_set_altvec_Dataptr_method(deferred_class, deferred_dataptr);
-  R_set_altvec_Dataptr_or_null_method(deferred_class, deferred_dataptr_or_null);
-  R_set_altreal_Elt_method(deferred_class, deferred_elt);
-  R_set_altreal_Get_region_method(deferred_class, deferred_region);
-
-  unit_class = R_make_altreal_class("unit_vector", "gradglm", dll);
-  R_set_altrep_Length_method(unit_class, unit_length);
-  R_set_altrep_Duplicate_method(unit_class, unit_duplicate);
-  R_set_altrep_Inspect_method(unit_class, unit_inspect);
-  R_set_altvec_Dataptr_method(unit_class, unit_dataptr);
-  R_set_altvec_Dataptr_or_null_method(unit_class, unit_dataptr_or_null);
-  R_set_altreal_Elt_method(unit_class, unit_elt);
-  R_set_altreal_Get_region_method(unit_class, unit_region);
-  R_set_altreal_Sum_method(unit_class, unit_sum);
-  R_set_altreal_No_NA_method(unit_class, unit_no_na);
-
-  view_class = R_make_altreal_class("integer_doubles", "gradglm", dll);
-  R_set_altrep_Length_method(view_class, view_len);
-  R_set_altrep_Duplicate_method(view_class, view_duplicate);
-  R_set_altrep_Inspect_method(view_class, view_inspect);
-  R_set_altvec_Dataptr_method(view_class, view_dataptr);
-  R_set_altvec_Dataptr_or_null_method(view_class, view_dataptr_or_null);
-  R_set_altreal_Elt_method(view_class, view_elt);
-  R_set_altreal_Get_region_method(view_class, view_region);
+  Lazy<DeferredOutput>::make(dll);
+  Lazy<UnitVector>::make(dll);
+  R_set_altreal_Sum_method(UnitVector::cls, UnitVector::sum);
+  R_set_altreal_No_NA_method(UnitVector::cls, UnitVector::no_na);
+  Lazy<IntegerView>::make(dll);
 }
 
 // integer (or logical) x as doubles, without a copy (deferred.h);
