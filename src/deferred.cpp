@@ -360,7 +360,7 @@ double pearson_sum(SEXP working, SEXP residuals, SEXP weights, int threads = 1) 
   using namespace gradglm;
   const char* error = "pearson_sum: the working weights, working residuals and weights must be double vectors of "
                       "one length";
-  const DoubleReader W(working, error), R(residuals, error), pw(weights, error);
+  const NumberReader W(working, error), R(residuals, error), pw(weights, error);
   const R_xlen_t n = pw.size();
   if (W.size() != n || R.size() != n) throw std::invalid_argument(error);
   long double s = 0.0;  // (as R's sum())

@@ -1,12 +1,15 @@
-// A GLM fit's fitted means, working weights and working residuals as R
-// vectors whose values are computed from the linear predictors when they are
-// read (an ALTREP class of R's). A large fit then writes one n-vector, its
-// predictors, instead of four: the other three cost no memory until they are
-// read, and one element or a region of them (sum(), head(), serialization)
-// is computed without the whole vector. The first access to the vector's
-// memory (REAL(), most of R's arithmetic) computes it in full, once, on the
-// fit's threads; from then on it is an ordinary vector. The values are those
-// the fit would have written (glm_output(), the one formula of each).
+// The package's lazy double vectors: R vectors (ALTREP classes of the
+// package's own) that cost no memory of their own until R asks for their
+// memory, and are then written in full, once, and from then on ordinary:
+//   - a GLM fit's fitted means, working weights and working residuals,
+//     computed from the linear predictors when they are read. A large fit then
+//     writes one n-vector, its predictors, instead of four; one element or a
+//     region (sum(), head(), subsetting) is computed without the whole
+//     vector, and the whole vector on the fit's threads. The values are those
+//     the fit would have written (glm_output(), the one formula of each);
+//   - a fit's unit prior weights (unit_vector());
+//   - a fit's integer response as doubles (integer_doubles()).
+// NumberReader reads any of them, or any numeric vector, without their memory.
 #ifndef GRADGLM_DEFERRED_H
 #define GRADGLM_DEFERRED_H
 
@@ -68,41 +71,6 @@ SEXP integer_doubles(SEXP x);
 // (nullptr otherwise)
 const int* view_integers(SEXP x);
 
-// The values of a numeric vector as doubles, for reading: a double vector's
-// own (a unit vector's and an integer view's read without their memory: the
-// view's integers converted as they are read), any other's converted (as
-// Rcpp's NumericVector converts them) into a vector this keeps
-class NumberReader {
- public:
-  explicit NumberReader(SEXP x) {
-    if (TYPEOF(x) == REALSXP) {
-      i_ = view_integers(x);
-      d_ = i_ ? nullptr : read_doubles(x);
-      n_ = Rf_xlength(x);
-    } else {
-      kept_ = Rcpp::NumericVector(x);
-      d_ = kept_.begin();
-      n_ = kept_.size();
-    }
-  }
-  double operator[](R_xlen_t k) const { return d_ ? d_[k] : (i_[k] == NA_INTEGER ? NA_REAL : (double)i_[k]); }
-  R_xlen_t size() const { return n_; }
-  // elements [start, start + len) as doubles: the vector's own, or the
-  // integers' converted into buf
-  const double* rows(R_xlen_t start, R_xlen_t len, std::vector<double>& buf) const {
-    if (d_) return d_ + start;
-    buf.resize((size_t)len);
-    for (R_xlen_t k = 0; k < len; ++k) buf[(size_t)k] = (*this)[start + k];
-    return buf.data();
-  }
-  const int* ints() const { return i_; }  // (the view's integers; nullptr for doubles)
-
- private:
-  Rcpp::NumericVector kept_;
-  const double* d_ = nullptr;
-  const int* i_ = nullptr;
-  R_xlen_t n_ = 0;
-};
 
 // The parts of x when it is a deferred output not yet computed in full
 // (false otherwise: then x's values are in its memory)
@@ -121,25 +89,49 @@ struct DeferredView {
 };
 bool deferred_view(SEXP x, DeferredView* view);
 
-
-// The values of a double vector or a deferred output, element by element,
-// without computing the deferred one's vector; `error` is thrown when it is
-// neither
-class DoubleReader {
+// The values of a numeric vector as doubles, element by element, for
+// reading: a double vector's own; a deferred output's, an integer view's and
+// a unit vector's without their memory (the deferred values computed and the
+// integers converted as they are read); any other vector's converted (as
+// Rcpp's NumericVector converts them) into a vector this keeps, or, when
+// `error` is given, that error thrown
+class NumberReader {
  public:
-  DoubleReader(SEXP x, const char* error) : deferred_(deferred_view(x, &view_)) {
-    if (!deferred_ && TYPEOF(x) != REALSXP) throw std::invalid_argument(error);
-    p_ = deferred_ ? nullptr : read_doubles(x);
-    n_ = Rf_xlength(x);
+  explicit NumberReader(SEXP x, const char* error = nullptr) {
+    if (deferred_view(x, &view_)) {
+      n_ = view_.n;
+    } else if (TYPEOF(x) == REALSXP) {
+      i_ = view_integers(x);
+      d_ = i_ ? nullptr : read_doubles(x);
+      n_ = Rf_xlength(x);
+    } else {
+      if (error) throw std::invalid_argument(error);
+      kept_ = Rcpp::NumericVector(x);
+      d_ = kept_.begin();
+      n_ = kept_.size();
+    }
   }
-  double operator[](R_xlen_t i) const { return p_ ? p_[i] : view_.at(i); }
+  double operator[](R_xlen_t k) const {
+    if (d_) return d_[k];
+    if (i_) return i_[k] == NA_INTEGER ? NA_REAL : (double)i_[k];
+    return view_.at(k);
+  }
   R_xlen_t size() const { return n_; }
+  // elements [start, start + len) as doubles: the vector's own, or its
+  // values written into buf
+  const double* rows(R_xlen_t start, R_xlen_t len, std::vector<double>& buf) const {
+    if (d_) return d_ + start;
+    buf.resize((size_t)len);
+    for (R_xlen_t k = 0; k < len; ++k) buf[(size_t)k] = (*this)[start + k];
+    return buf.data();
+  }
 
  private:
+  Rcpp::NumericVector kept_;
   DeferredView view_;
-  bool deferred_;
-  const double* p_;
-  R_xlen_t n_;
+  const double* d_ = nullptr;
+  const int* i_ = nullptr;
+  R_xlen_t n_ = 0;
 };
 
 }  // namespace gradglm

@@ -78,7 +78,7 @@ Rcpp::NumericVector glm_sums(SEXP y_r, SEXP mu,
   // (an integer response, its integers; unit weights, without their memory: deferred.h)
   const gradglm::NumberReader Y(y_r), w(w_r);
   const R_xlen_t n = Y.size();
-  const gradglm::DoubleReader M(mu, "glm_sums: mu must be double");
+  const gradglm::NumberReader M(mu, "glm_sums: mu must be double");
   // (binomial trials: one per row, or none for one trial each)
   if (M.size() != n || w.size() != n || (dist == 2 && trials.size() != n && trials.size() != 0) || dist < 1 ||
       dist > 3) {

@@ -141,3 +141,19 @@ test_that("fits to an integer or logical response and unit weights are those to 
   expect_error(gradglm_fit(X, replace(yp, 3, NA), family = poisson()), "missing values")
   expect_error(gradglm_fit(X, replace(yb, 3, 2L), family = binomial()), "must lie in \\[0, 1\\]")
 })
+
+test_that("unit vectors and integer views are safe under gctorture", {
+  gctorture(TRUE)
+  w <- gradglm:::unit_weights(50)
+  v <- gradglm:::integer_view(c(3L, NA, 5L))
+  w2 <- w
+  w2[2] <- 4
+  a <- w + 0
+  b <- v + 0
+  s <- sum(v[c(1, 3)])
+  gctorture(FALSE)
+  expect_identical(a, rep(1, 50))
+  expect_identical(w2[1:3], c(1, 4, 1))
+  expect_identical(b, c(3, NA, 5))
+  expect_identical(s, 8)
+})
