@@ -287,11 +287,11 @@ SEXP fresh_doubles(R_xlen_t len, double*& p) {
 }
 }  // namespace
 
-// A fresh double vector of length n, every element `value`: a fit's unit
-// weights, zero offsets and unit binomial trials. Its pages are asked for as
-// huge pages before they are written (src/huge_pages.h), so that a vector of
-// 1e6 rows costs a few page faults instead of 2,048 (rep.int()'s), which is
-// most of what the first fit in a session pays more than the next one.
+// A fresh double vector of length n, every element `value`: a fit's zero
+// offsets (unit weights and trials are unit vectors, src/deferred.h, which
+// cost no memory of their own). Its pages are asked for as huge pages before
+// they are written (src/huge_pages.h), so that a vector of 1e6 rows costs a
+// few page faults instead of 2,048 (rep.int()'s).
 // [[Rcpp::export]]
 SEXP filled_vector(double n, double value) {
   if (!(n >= 0) || n > (double)R_XLEN_T_MAX) Rcpp::stop("filled_vector: bad length");

@@ -236,8 +236,6 @@ R_altrep_class_t UnitVector::cls;
 
 // ---- integer views (deferred.h) ----
 
-double int_double(int v) { return v == NA_INTEGER ? NA_REAL : (double)v; }
-
 struct IntegerView {
   static R_altrep_class_t cls;
   static const char* name() { return "integer_doubles"; }

@@ -70,6 +70,8 @@ SEXP integer_doubles(SEXP x);
 // x's integers when x is such a view whose memory has not been asked for
 // (nullptr otherwise)
 const int* view_integers(SEXP x);
+// an integer as a double, NA as NA
+inline double int_double(int v) { return v == NA_INTEGER ? NA_REAL : (double)v; }
 
 
 // The parts of x when it is a deferred output not yet computed in full
@@ -113,7 +115,7 @@ class NumberReader {
   }
   double operator[](R_xlen_t k) const {
     if (d_) return d_[k];
-    if (i_) return i_[k] == NA_INTEGER ? NA_REAL : (double)i_[k];
+    if (i_) return int_double(i_[k]);
     return view_.at(k);
   }
   R_xlen_t size() const { return n_; }

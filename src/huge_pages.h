@@ -1,5 +1,6 @@
-// Transparent huge pages for the large vectors a fit writes (its outputs, R's
-// unit weights, the response as doubles): on Linux, where the kernel gives
+// Transparent huge pages for the large vectors a fit writes (its outputs, the
+// response as doubles when it is not integers, zero offsets, the package's lazy
+// vectors once written in full): on Linux, where the kernel gives
 // huge pages to memory that asks for them
 // (/sys/kernel/mm/transparent_hugepage/enabled set to "madvise" or "always"),
 // fresh memory is then mapped 2 MB at a time instead of 4 KB at a time. On
