@@ -270,3 +270,18 @@ test_that("a row's whole-line links take every real output to a valid mean, its 
   }
   expect_identical(rows, 6L)
 })
+
+test_that("each built-in registry row is an object of its own, loaded when its family is first used", {
+  # (.registry holds a promise of each: a session loads the rows it uses,
+  # not the whole registry)
+  ns <- asNamespace("gradglm")
+  rows <- ls(ns, all.names = TRUE, pattern = "^[.]family_row_")
+  names <- substring(rows, nchar(".family_row_") + 1L)
+  expect_setequal(names, gradglm:::available_families())
+  expect_true(all(c("binomial", "poisson", "gaussian", "multinomial") %in% names))
+  for (i in seq_along(rows)) {
+    row <- get(names[i], envir = gradglm:::.registry)
+    expect_identical(row, get(rows[i], envir = ns), info = names[i])
+    expect_identical(row$name, names[i])
+  }
+})
