@@ -279,9 +279,13 @@ class FitDriver {
       PhaseTimer t("columns (rank checks; the closed form)");
       columns();
     }
-    build();
+    {
+      PhaseTimer t("build");
+      build();
+    }
     // the passes write the predictors straight into the vector R gets
     if (!coef_only_) {
+      PhaseTimer t("predictors: allocated");
       eta_r_ = Rcpp::NumericMatrix(huge_double_matrix(m_.n, m_.lik->k()));
       obj_->write_eta_to(eta_r_.begin());
     }
