@@ -426,12 +426,19 @@ class FitDriver {
     std::vector<double> icpt;
     if (glm_ && !have_start_) {
       // the intercept starts at the mean of glm's starting linear predictor
+      // (a block of rows at a time: no vector of n)
       double s = 0.0;
-      std::vector<double> eta0((size_t)m_.n), yb(m_.y.y ? 0 : (size_t)m_.n);
-      glm_->start_eta_block(m_.y.rows(0, m_.n, yb.data()), m_.weights, m_.n, eta0.data());
+      const Index B = 4096;
+      std::vector<double> eta0((size_t)std::min(B, m_.n)), yb(m_.y.y ? 0 : eta0.size());
+      for (Index s0 = 0; s0 < m_.n; s0 += B) {
+        const Index len = std::min(B, m_.n - s0);
+        glm_->start_eta_block(m_.y.rows(s0, len, yb.data()), m_.weights + s0, len, eta0.data());
+        for (Index k = 0; k < len; ++k) {
+          const Index i = s0 + k;
+          if (W_[i] > 0.0) s += W_[i] * (eta0[k] - (m_.offsets[0] ? m_.offsets[0][i] : 0.0));
+        }
+      }
       glm_->check_r_calls();
-      for (Index i = 0; i < m_.n; ++i)
-        if (W_[i] > 0.0) s += W_[i] * (eta0[i] - (m_.offsets[0] ? m_.offsets[0][i] : 0.0));
       icpt.push_back(s / obj_->weight_sum());
     }
     PenaltyPath path = penalized_path(*obj_, pen_, start, icpt, laplace_ ? m_.lik.get() : nullptr);

@@ -75,7 +75,7 @@ test_that("an integer view reads its integers as doubles, NA kept, and behaves a
 
 test_that("fits to an integer or logical response and unit weights are those to the doubles", {
   set.seed(31)
-  n <- 3000
+  n <- 9000  # (more than two of the engine's blocks of 4,096 rows)
   X <- cbind(1, rnorm(n), runif(n))
   eta <- 0.2 + 0.7 * X[, 2] - 0.4 * X[, 3]
   yb <- rbinom(n, 1, plogis(eta))
