@@ -59,14 +59,34 @@ locscale_check <- function(res, ctx, start, x, z) {
   ok <- w > 0
   eta <- res$linear.predictors
   mu <- suppressWarnings(family$linkinv(eta[, 1L]))
-  zres <- (y - mu) / ls_sd(family, mu, exp(eta[, 2L]))
+  # (a row fitted exactly has no residual, whatever its scale: a scale that
+  # has underflowed to 0 would make it 0 / 0)
+  r <- y - mu
+  zres <- r / ls_sd(family, mu, exp(eta[, 2L]))
+  zres[r == 0] <- 0
+  # (the engine's likelihoods are exact for a scale down to exp(-680), about
+  # 1e-295, where it caps exp() (src/links.h); the Gamma's and the inverse
+  # Gaussian's, to exp(-340): below, a loss that falls without bound as the
+  # scale does would look like a maximum)
+  floor_s <- if (isTRUE(ls_row$dist %in% c(1L, 4L, 5L))) -680 else if (isTRUE(ls_row$dist %in% 6:7)) -340 else -Inf
+  low_s <- ok & eta[, 2L] < floor_s
+  if (any(low_s)) {
+    res$converged <- FALSE
+    res$diverged <- TRUE
+    res$message <- paste0(
+      "the fitted scale of ", sum(low_s), " observation(s) fell below exp(", floor_s, "), about ",
+      format(signif(exp(floor_s), 2)), ", beyond which the likelihood is not computed exactly in doubles; ",
+      "rescale the response (its residuals are of the order of ", format(signif(stats::median(abs(r[ok])), 2)),
+      ") and refit")
+    return(res)
+  }
   if (!res$converged && length(start) == length(res$coefficients) && !isTRUE(ls_row$discrete)) {
     zm <- design_matrix(z)
     g0 <- start[design_ncol(x) + seq_len(ncol(zm))]
     g0[is.na(g0)] <- 0
     drop_by <- drop(zm %*% g0) - eta[, 2L]
     low <- ok & is.finite(drop_by) & drop_by > 5
-    if (any(low) && sum(w[low] * zres[low]^2) / sum(w[low]) < 1e-3 &&
+    if (any(low) && isTRUE(sum(w[low] * zres[low]^2) / sum(w[low]) < 1e-3) &&
         fitted_exactly(design_matrix(x), y, ctx_offset(ctx), family, low)) {
       res$diverged <- TRUE
       res$message <- paste0(
@@ -173,7 +193,22 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
   b[is.na(b)] <- 0
   if (is.null(eta)) eta <- drop(x %*% b) + offset
   mu <- suppressWarnings(family$linkinv(eta))  # (1/mu^2's sqrt of a negative eta: NaN)
-  r2 <- suppressWarnings(((y - mu) / ls_sd(family, mu, 1))^2)
+  r <- suppressWarnings((y - mu) / ls_sd(family, mu, 1))
+  # (in units of the residuals' median size: the squares of residuals of a
+  # response of 1e-200 would be 0, and the start's scale that of the floors
+  # below, hundreds of units of log away from the maximum's)
+  ar <- abs(r[ok & is.finite(r)])
+  unit <- if (length(ar)) stats::median(ar) else 1
+  if (!isTRUE(unit > 0)) unit <- if (length(ar)) max(ar) else 1
+  if (!isTRUE(unit > 0) || !is.finite(unit)) unit <- 1
+  if (unit < sqrt(.Machine$double.xmin)) {
+    # (below 1.5e-154 the squares underflow, and the likelihood's curvature in
+    # the location, 1 / sigma^2, overflows)
+    abort(fun, "the response's residuals at the start are of the order of ", format(signif(unit, 3)),
+          " (their median absolute value): their squares underflow a double; rescale the response first ",
+          "(multiply it by a power of 10)")
+  }
+  r2 <- (r / unit)^2
   # (a start whose mean is invalid for some rows, or overflows, leaves their
   # squares at the largest finite one; the engine then judges the start)
   fin <- ok & is.finite(r2)
@@ -182,7 +217,7 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
   # largest residuals of heavy-tailed data)
   eps <- 1e-4 * stats::median(r2[ok])
   if (!isTRUE(eps > 0)) eps <- 1e-4 * sum(weights * r2) / sum(weights)
-  if (!isTRUE(eps > 0)) eps <- 1e-8 * (1 + sum(weights * y^2) / sum(weights))
+  if (!isTRUE(eps > 0)) eps <- 1e-8 * (1 + sum(weights * (y / unit)^2) / sum(weights))
   if (!isTRUE(eps > 0) || !is.finite(eps)) eps <- 1
   # (and not below the rounding level of y on the scale of its sd, 1e-8 of
   # its size: residuals all at the rounding, a response the location model
@@ -190,10 +225,10 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
   # constant Gamma response), where its fall to 0 (an unbounded likelihood)
   # stays within the optimizer's check of 14 units below the start and, the
   # density losing its digits, a large gradient looks converged)
-  size2 <- suppressWarnings((y / ls_sd(family, mu, 1))^2)
+  size2 <- suppressWarnings((y / ls_sd(family, mu, 1) / unit)^2)
   size2 <- size2[ok & is.finite(size2)]
   if (length(size2)) eps <- max(eps, 1e-16 * stats::median(size2))
-  g <- wls_coefficients(z, 0.5 * log(r2 + eps) + 0.635, weights)
+  g <- wls_coefficients(z, 0.5 * log(r2 + eps) + log(unit) + 0.635, weights)
   g[is.na(g)] <- 0
   c(unname(b), unname(g), if (estimate_df) log(10))
 }

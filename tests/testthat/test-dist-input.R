@@ -107,3 +107,28 @@ test_that("string and function forms of the new families work like the objects",
   expect_equal(f1$coefficients, f3$coefficients)
   expect_error(gradglm(y ~ x, data = din, family = "laplase"), "gradglm:.*laplace")
 })
+
+test_that("a scale model's fit follows the response's units, down to residuals whose squares underflow", {
+  set.seed(71)
+  d <- data.frame(x = runif(40))
+  d$y <- 1 + d$x + rnorm(40) * exp(-1 + d$x)
+  for (fam in list(laplace(), student_t(df = 4), gaussian())) {
+    f1 <- gradglm(y ~ x, data = d, family = fam, sigma = ~ x)
+    for (s in c(1e-100, 1e-140, 1e120)) {
+      fs <- gradglm(y ~ x, data = transform(d, y = y * s), family = fam, sigma = ~ x)
+      expect_true(fs$converged, info = paste(fam$family, s))
+      # location coefficients times s, the log scale's intercept plus log(s)
+      expect_equal(coef(fs) / c(s, s, 1, 1) - c(0, 0, log(s), 0), coef(f1), tolerance = 1e-6,
+                   info = paste(fam$family, s))
+    }
+    # (residuals of 1e-200: their squares, and the curvature 1 / sigma^2, leave the doubles)
+    expect_error(gradglm(y ~ x, data = transform(d, y = y * 1e-200), family = fam, sigma = ~ x),
+                 "gradglm: the response's residuals at the start are of the order of .*e-20.*rescale the response")
+  }
+  # fuzz seed 7,782,505: a Laplace response of about 1e-300, lbfgs; it stopped
+  # at "missing value where TRUE/FALSE needed"
+  d5 <- data.frame(y = c(9.68e-301, 6.00e-301, 8.92e-301, 8.05e-301, -2.20e-301), x1 = 1)
+  expect_error(gradglm(y ~ exp(x1), data = d5, family = laplace(), weights = c(2.2, 0.59, 2.0, 2.3, 0.66),
+                       sigma = ~ x1, optimizer = "lbfgs"),
+               "gradglm: the response's residuals .*rescale the response")
+})
