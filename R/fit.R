@@ -159,6 +159,16 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
     }
   }
   optimizer <- resolve_optimizer(spec, model, family, fun, n)
+  if (optimizer %in% c("gd", "sgd", "adam") && model$kind == "glm" && identical(family$family, "gaussian")) {
+    # (a response of 1e-200: a loss of 1e-400 is 0, and the optimizer stops
+    # where it started, called converged)
+    top <- max(abs(range(resp$y)))
+    if (top > 0 && top < sqrt(.Machine$double.xmin)) {
+      abort(fun, "the response is at most ", format(signif(top, 3)), " in size: its squares, and the loss the '",
+            optimizer, "' optimizer follows, underflow a double; rescale it first (multiply by a power of 10), ",
+            "or use the exact fit (optimizer = \"auto\")")
+    }
+  }
   # (L-BFGS in Newton's place finishes with a Newton step: see fit.cpp's remaining_step())
   auto_lbfgs <- spec$name == "auto" && optimizer == "lbfgs"
   cn <- unlist(lapply(model$blocks, `[[`, "coef_names"), use.names = FALSE)

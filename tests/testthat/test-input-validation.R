@@ -568,3 +568,19 @@ test_that("more odd arguments are clear errors: settings, misspelt names, a fami
   expect_error(gradglm_source(csv, chunksize = 10), "unknown argument\\(s\\) 'chunksize' for read.csv\\(\\) \\(the chunks' size is 'chunk_size'\\)")
   expect_s3_class(gradglm_source(csv, sep = ",", na.strings = "NA"), "gradglm_source")
 })
+
+test_that("a first-order optimizer refuses a Gaussian response whose squares underflow", {
+  set.seed(5)
+  d <- data.frame(x = runif(30))
+  d$y <- (1 + d$x + rnorm(30)) * 1e-200
+  # (its loss is 0 everywhere: adam stopped where it started and called it converged)
+  for (opt in c("gd", "sgd", "adam")) {
+    expect_error(gradglm(y ~ x, data = d, optimizer = opt),
+                 paste0("gradglm: the response is at most .*e-200 in size: .*'", opt, "' optimizer"), info = opt)
+  }
+  # the exact fit is glm's
+  f <- gradglm(y ~ x, data = d)
+  expect_equal(unname(coef(f)), unname(coef(glm(y ~ x, data = d))), tolerance = 1e-10)
+  expect_s3_class(suppressWarnings(gradglm(y ~ x, data = transform(d, y = y * 1e100), optimizer = "adam",
+                                           control = gradglm_control(max_iter = 5))), "gradglm")
+})
