@@ -18,8 +18,9 @@
 #    96 MB of fresh memory has been written and given back before the first call (which
 #    separates what fresh memory costs on the machine from the rest of a first call); and
 #    what 64 MB of fresh memory costs in a new session, the first time and once more.
-# 4. One loss + gradient pass (gradglm:::model_eval) on one and two threads, each against the
-#    time to read X once at the bandwidth section 1 measured on as many threads.
+# 4. One loss + gradient pass (gradglm:::model_eval) on one and two threads (the median of five
+#    timings of ten passes each), each against the time to read X once at the bandwidth section 1
+#    measured on as many threads.
 # 5. The engine's own profile of each fit (gradglm:::engine_profile()): seconds, calls and page faults of
 #    its phases (nested phases each count their own time: "fit" holds everything else; a pass
 #    over the row sample that starts a large fit is counted apart), and the time spent in R
@@ -220,7 +221,11 @@ cat(sprintf(paste0("\nFresh memory on this machine: 64 MB written on huge pages 
 spec <- list(designs = list(X), block_design = 0L, block_m = 1L, y = as.numeric(d$yb), weights = rep(1, n),
              offsets = list(), likelihood = list(type = "glm", dist = 2L, link = 2L))
 b0 <- coef(fb)
-pass_time <- function(curv, threads) med_time(function() gradglm:::model_eval(spec, b0, curv, threads))
+# (ten passes a timing: one pass takes 20-100 ms, which system.time() reads to the millisecond,
+# and a single pass moved by a third between runs)
+pass_time <- function(curv, threads) {
+  med_time(function() for (k in 1:10) gradglm:::model_eval(spec, b0, curv, threads)) / 10
+}
 pt <- sapply(c("none", "observed"), function(cv) sapply(1:2, function(th) pass_time(cv, th)))
 cat("\n## One pass over the logistic rows (seconds)\n\n",
     "| pass | 1 thread | 2 threads | 2 threads / 1 | pass / X read at the bandwidth, 1 thread | the same, 2 threads |\n",
