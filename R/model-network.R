@@ -43,7 +43,13 @@ mlp_activations <- c(identity = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, softplus
 #' on a systematic sample of 20,000 rows when there are more).
 #'
 #' A network is trained by `"adam"` (the default), `"sgd"`, `"lbfgs"` or
-#' `"gd"`; Newton's method and the closed form are for linear models.
+#' `"gd"`; Newton's method and the closed form are for linear models. A
+#' network can give the model without inputs, so one whose mean loss ends
+#' above that model's (by 1%, or 5% when that model was fitted to a sample
+#' of more than 20,000 rows) is reported as not converged, with a warning:
+#' the optimizer's steps did not suit its weights (a Gaussian response of
+#' 1e-6, for `"adam"`, whose steps have the learning rate's size; rescale
+#' such a response to values near 1).
 #' Training continues from a fitted network with `start = fit` (for example
 #' `update(fit, start = fit, optimizer = opt_adam(max_epochs = 50))`; the
 #' architecture must be the same).
@@ -201,6 +207,10 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
                   error = function(e) abort(fun, conditionMessage(e)))
   check_rate(res, spec$name, engine_control$learning_rate, fun)
   if (!is.finite(res$loss)) abort_network_no_valid_start(res, spec$name, ctx$family, start_given, fun)
+  # (decayed biases put a penalty on the model without inputs too)
+  if (!(net$decay_biases && decay > 0)) {
+    res <- check_network_loss(res, attr(start, "null_loss"), isTRUE(attr(start, "null_sampled")))
+  }
   if (!res$converged) warn_not_converged(res, spec$name, fun, network = TRUE)
   warn_best_at_start(res, fun)
   cn <- network_weight_names(input_names, net$units, out)
@@ -226,6 +236,27 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
                                   design_names = design_names(x),
                                   n_weights = length(cn), objective = res$objective))
   list(fit = fit, res = res, spec = spec)
+}
+
+# A network can give the model without inputs (its output weights at 0, its
+# output biases where they started), whose penalty is 0: a trained network
+# whose mean loss is above that model's did not reach a minimum, whatever its
+# optimizer's stopping rule said. (Adam on a Gaussian response of 1e-6 ended
+# 40 times the null model's root mean square error from it, called
+# converged: its steps, of the learning rate's size, are far larger than the
+# output weights that response needs.) Measured against the null model's
+# loss on all rows (1% of it) or, above 20,000 rows, on a sample (5%).
+check_network_loss <- function(res, null_loss, sampled) {
+  if (!isTRUE(is.finite(null_loss)) || !isTRUE(res$converged)) return(res)
+  tol <- (if (sampled) 0.05 else 0.01) * abs(null_loss)
+  if (res$loss - null_loss > tol) {
+    res$converged <- FALSE
+    res$message <- paste0(
+      "its mean loss, ", format(signif(res$loss, 4)), ", is above that of the model without inputs, ",
+      format(signif(null_loss, 4)), ", where its output biases started: it did not reach a minimum; a ",
+      "smaller learning rate, or a response rescaled to values near 1, may get there")
+  }
+  res
 }
 
 # A network whose loss is not finite where its optimizer ended (at the
@@ -296,7 +327,8 @@ network_start <- function(net, sizes, out, model, ctx, control, offset_given, y_
   kc <- sum(out$connected)
   fan_in <- sizes[L + 1L]
   w <- c(w, stats::rnorm(kc * fan_in, sd = sqrt(2 / (fan_in + kc))))
-  c(w, network_null_biases(out, ctx, control, offset_given, y_raw, weights_raw))
+  b <- network_null_biases(out, ctx, control, offset_given, y_raw, weights_raw)
+  structure(c(w, b), null_loss = attr(b, "null_loss"), null_sampled = attr(b, "null_sampled"))
 }
 
 # Weights to continue from: a fitted network of the same architecture
@@ -336,6 +368,12 @@ network_null_biases <- function(out, ctx, control, offset_given, y_raw, weights_
       NULL
     })
   b <- if (is.null(fit0)) NULL else unname(fit0$coefficients)
+  # (its mean loss: the last row of its trace)
+  null_loss <- if (length(b) == nb && !anyNA(b) && length(fit0$trace$loss)) {
+    utils::tail(fit0$trace$loss, 1L)
+  } else {
+    NA_real_
+  }
   if (length(b) != nb || anyNA(b)) b <- numeric(nb)
   # An estimated df starts at most at 10, the linear model's start: the model
   # without inputs leaves the signal in its residuals, whose light tails can
@@ -344,7 +382,9 @@ network_null_biases <- function(out, ctx, control, offset_given, y_raw, weights_
   # log-likelihood -131.0, where starting at df 4 reaches -105.0).
   is_df <- out$names[out$bias] == "log_df"
   b[is_df] <- pmin(b[is_df], log(10))
-  b
+  # (the model without inputs' mean loss, for check_network_loss(); on a
+  # sample of the rows, an estimate)
+  structure(b, null_loss = null_loss, null_sampled = length(rows) < ctx$n)
 }
 
 # The objective of a fitted network (mean loss plus weight decay) and its

@@ -408,3 +408,23 @@ test_that("simulate() draws from a network's fitted distribution; plot() takes n
   expect_warning(gradglm:::warn_not_converged(msg, "lbfgs", "gradglm", network = TRUE), "\"adam\" or another start")
   expect_warning(gradglm:::warn_not_converged(msg, "lbfgs", "gradglm"), "\"newton\" reaches the optimum")
 })
+
+test_that("a network that ends worse than the model without inputs is not called converged", {
+  set.seed(3)
+  d <- data.frame(x = runif(500))
+  d$y <- 1 + sin(4 * d$x) + rnorm(500) * 0.3
+  # (adam's steps, of the learning rate's size, dwarf the output weights a
+  # response of 1e-6 needs: it ended 40 times the null model's error away,
+  # and its stopping rule called that converged)
+  set.seed(1)
+  expect_warning(f <- gradglm(y ~ x, data = transform(d, y = y * 1e-6), model = mlp(units = 8)),
+                 "adam optimizer did not converge .*above that of the model without inputs.*rescaled")
+  expect_false(f$converged)
+  null_dev <- sum((d$y - mean(d$y))^2) * 1e-12
+  expect_gt(f$deviance, null_dev)
+  # the same data on a scale near 1: better than the model without inputs, converged, no warning
+  set.seed(1)
+  expect_no_warning(g <- gradglm(y ~ x, data = d, model = mlp(units = 8)))
+  expect_true(g$converged)
+  expect_lt(g$deviance, sum((d$y - mean(d$y))^2) / 2)
+})
