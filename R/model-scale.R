@@ -194,21 +194,19 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
   if (is.null(eta)) eta <- drop(x %*% b) + offset
   mu <- suppressWarnings(family$linkinv(eta))  # (1/mu^2's sqrt of a negative eta: NaN)
   r <- suppressWarnings((y - mu) / ls_sd(family, mu, 1))
-  # (in units of the residuals' median size: the squares of residuals of a
-  # response of 1e-200 would be 0, and the start's scale that of the floors
-  # below, hundreds of units of log away from the maximum's)
+  # (residuals whose squares underflow, as a response of 1e-200 gives: the
+  # start's scale would be that of the floors below, hundreds of units of log
+  # from the maximum's, and the likelihood's curvature in the location,
+  # 1 / sigma^2, overflows)
   ar <- abs(r[ok & is.finite(r)])
-  unit <- if (length(ar)) stats::median(ar) else 1
-  if (!isTRUE(unit > 0)) unit <- if (length(ar)) max(ar) else 1
-  if (!isTRUE(unit > 0) || !is.finite(unit)) unit <- 1
-  if (unit < sqrt(.Machine$double.xmin)) {
-    # (below 1.5e-154 the squares underflow, and the likelihood's curvature in
-    # the location, 1 / sigma^2, overflows)
-    abort(fun, "the response's residuals at the start are of the order of ", format(signif(unit, 3)),
+  size <- if (length(ar)) stats::median(ar) else 1
+  if (!isTRUE(size > 0)) size <- if (length(ar)) max(ar) else 1
+  if (isTRUE(size > 0) && size < sqrt(.Machine$double.xmin)) {
+    abort(fun, "the response's residuals at the start are of the order of ", format(signif(size, 3)),
           " (their median absolute value): their squares underflow a double; rescale the response first ",
           "(multiply it by a power of 10)")
   }
-  r2 <- (r / unit)^2
+  r2 <- r^2
   # (a start whose mean is invalid for some rows, or overflows, leaves their
   # squares at the largest finite one; the engine then judges the start)
   fin <- ok & is.finite(r2)
@@ -217,7 +215,7 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
   # largest residuals of heavy-tailed data)
   eps <- 1e-4 * stats::median(r2[ok])
   if (!isTRUE(eps > 0)) eps <- 1e-4 * sum(weights * r2) / sum(weights)
-  if (!isTRUE(eps > 0)) eps <- 1e-8 * (1 + sum(weights * (y / unit)^2) / sum(weights))
+  if (!isTRUE(eps > 0)) eps <- 1e-8 * (1 + sum(weights * y^2) / sum(weights))
   if (!isTRUE(eps > 0) || !is.finite(eps)) eps <- 1
   # (and not below the rounding level of y on the scale of its sd, 1e-8 of
   # its size: residuals all at the rounding, a response the location model
@@ -225,10 +223,10 @@ dist_start <- function(x, z, y, weights, offset, family, estimate_df, fun) {
   # constant Gamma response), where its fall to 0 (an unbounded likelihood)
   # stays within the optimizer's check of 14 units below the start and, the
   # density losing its digits, a large gradient looks converged)
-  size2 <- suppressWarnings((y / ls_sd(family, mu, 1) / unit)^2)
+  size2 <- suppressWarnings((y / ls_sd(family, mu, 1))^2)
   size2 <- size2[ok & is.finite(size2)]
   if (length(size2)) eps <- max(eps, 1e-16 * stats::median(size2))
-  g <- wls_coefficients(z, 0.5 * log(r2 + eps) + log(unit) + 0.635, weights)
+  g <- wls_coefficients(z, 0.5 * log(r2 + eps) + 0.635, weights)
   g[is.na(g)] <- 0
   c(unname(b), unname(g), if (estimate_df) log(10))
 }
