@@ -242,7 +242,7 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
 # output biases where they started), whose penalty is 0: a trained network
 # whose mean loss is above that model's did not reach a minimum, whatever its
 # optimizer's stopping rule said. (Adam on a Gaussian response of 1e-6 ended
-# 40 times the null model's root mean square error from it, called
+# 70 times the null model's root mean square error from it, called
 # converged: its steps, of the learning rate's size, are far larger than the
 # output weights that response needs.) Measured against the null model's
 # loss on all rows (1% of it) or, above 20,000 rows, on a sample (5%).
