@@ -43,13 +43,18 @@ mlp_activations <- c(identity = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, softplus
 #' on a systematic sample of 20,000 rows when there are more).
 #'
 #' A network is trained by `"adam"` (the default), `"sgd"`, `"lbfgs"` or
-#' `"gd"`; Newton's method and the closed form are for linear models. A
+#' `"gd"`; Newton's method and the closed form are for linear models. The
+#' optimizer works in the response's units: an output whose link is the
+#' identity (the mean of a Gaussian, Laplace or Student-t network) is
+#' computed as the response's weighted standard deviation times the output
+#' layer's value, and a Gaussian, Gamma or inverse Gaussian network's loss
+#' and gradient are measured in units of its dispersion at the start, so
+#' that a response of 1e-6 or 1e6 is fitted as one of 1 (the coefficients
+#' reported, and the weight decay, are those of the outputs themselves). A
 #' network can give the model without inputs, so one whose mean loss ends
 #' above that model's (by 1%, or 5% when that model was fitted to a sample
 #' of more than 20,000 rows) is reported as not converged, with a warning:
-#' the optimizer's steps did not suit its weights (a Gaussian response of
-#' 1e-6, for `"adam"`, whose steps have the learning rate's size; rescale
-#' such a response to values near 1).
+#' the optimizer's steps did not suit its weights.
 #' Training continues from a fitted network with `start = fit` (for example
 #' `update(fit, start = fit, optimizer = opt_adam(max_epochs = 50))`; the
 #' architecture must be the same).
@@ -190,8 +195,9 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
          " of weights, gradients and optimizer state")
   }
   start_given <- !is.null(start)
+  output_scale <- network_output_scale(out, ctx)
   start <- if (is.null(start)) {
-    network_start(net, sizes, out, model, ctx, control, offset_given, y_raw, weights_raw, fun)
+    network_start(net, sizes, out, model, ctx, control, offset_given, y_raw, weights_raw, output_scale)
   } else {
     network_given_start(start, net, n_weights, input_names, out$names, fun)
   }
@@ -201,7 +207,7 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
   spec_net <- list(inputs = engine_design(x), input_columns = as.integer(inputs - 1L), units = net$units,
                    activation = mlp_activations[[net$activation]], connected = out$connected, bias = out$bias,
                    dropout = net$dropout, decay = decay, decay_biases = net$decay_biases,
-                   seed = floor(stats::runif(1L) * 2^31))
+                   output_scale = output_scale, seed = floor(stats::runif(1L) * 2^31))
   res <- tryCatch(run_engine(model, ctx$resp, if (offset_given) ctx$offset, spec$name, start, engine_control,
                              network = spec_net),
                   error = function(e) abort(fun, conditionMessage(e)))
@@ -241,11 +247,12 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
 # A network can give the model without inputs (its output weights at 0, its
 # output biases where they started), whose penalty is 0: a trained network
 # whose mean loss is above that model's did not reach a minimum, whatever its
-# optimizer's stopping rule said. (Adam on a Gaussian response of 1e-6 ended
-# 70 times the null model's root mean square error from it, called
-# converged: its steps, of the learning rate's size, are far larger than the
-# output weights that response needs.) Measured against the null model's
-# loss on all rows (1% of it) or, above 20,000 rows, on a sample (5%).
+# optimizer's stopping rule said. (Adam on a Gaussian response of 1e-6, before
+# the output scales, ended 70 times the null model's root mean square error
+# from it, called converged: its steps, of the learning rate's size, were far
+# larger than the output weights that response needs.) Measured against the
+# null model's loss on all rows (1% of it) or, above 20,000 rows, on a
+# sample (5%).
 check_network_loss <- function(res, null_loss, sampled) {
   if (!isTRUE(is.finite(null_loss)) || !isTRUE(res$converged)) return(res)
   tol <- (if (sampled) 0.05 else 0.01) * abs(null_loss)
@@ -296,6 +303,31 @@ network_outputs <- function(model) {
   list(connected = connected, bias = bias, names = nm)
 }
 
+# The units the optimizer works in for each output (its weights and bias):
+# the response's weighted standard deviation for a location on the
+# response's scale (an identity link), 1 for the others. Output weights of a
+# response of 1e-6 are of the order of 1e-6, far below the steps of
+# "adam" and "sgd" (of the learning rate's size) and the initial weights; in
+# these units they are of the order of 1 whatever the response's scale. The
+# fit, its weights and its objective are those of the raw weights (the
+# engine maps them, and scales the weight decay to match).
+network_output_scale <- function(out, ctx) {
+  s <- rep(1, length(out$connected))
+  y <- ctx$resp$y
+  if (!identical(ctx$family$link, "identity") || !out$connected[1L] || !is.numeric(y) || !is.null(dim(y))) {
+    return(s)
+  }
+  w <- ctx$resp$weights
+  ok <- w > 0 & is.finite(y)
+  if (!any(ok)) return(s)
+  w <- w[ok]
+  y <- y[ok]
+  m <- sum(w * y) / sum(w)
+  sd <- sqrt(sum(w * (y - m)^2) / sum(w))
+  if (is.finite(sd) && sd > 0) s[1L] <- sd
+  s
+}
+
 # names of the weights, in the engine's order: per hidden layer l its weights
 # "h<l>.<unit>:<input>" (column-major: inputs vary slowest) and biases, then
 # the output layer's weights "<output>:h<L>.<unit>" and biases "<output>:(bias)"
@@ -313,9 +345,11 @@ network_weight_names <- function(input_names, units, out) {
     if (any(out$bias)) paste0(out$names[out$bias], ":(bias)"))
 }
 
-# Initial weights from R's random number generator; the output biases at the
-# fit of the model without inputs
-network_start <- function(net, sizes, out, model, ctx, control, offset_given, y_raw, weights_raw, fun) {
+# Initial weights from R's random number generator (the output layer's in
+# the units of `output_scale`); the output biases at the fit of the model
+# without inputs
+network_start <- function(net, sizes, out, model, ctx, control, offset_given, y_raw, weights_raw,
+                          output_scale) {
   w <- numeric(0)
   L <- length(net$units)
   for (l in seq_len(L)) {
@@ -326,7 +360,8 @@ network_start <- function(net, sizes, out, model, ctx, control, offset_given, y_
   }
   kc <- sum(out$connected)
   fan_in <- sizes[L + 1L]
-  w <- c(w, stats::rnorm(kc * fan_in, sd = sqrt(2 / (fan_in + kc))))
+  # (column-major, kc x fan_in: the connected outputs vary fastest)
+  w <- c(w, stats::rnorm(kc * fan_in, sd = sqrt(2 / (fan_in + kc))) * output_scale[out$connected])
   b <- network_null_biases(out, ctx, control, offset_given, y_raw, weights_raw)
   structure(c(w, b), null_loss = attr(b, "null_loss"), null_sampled = attr(b, "null_sampled"))
 }

@@ -217,10 +217,14 @@ void input_moments(const Design& X, const VecRef& w, VectorXd& center, VectorXd&
 
 // A network to train or evaluate on the rows of a specification: its inputs,
 // their weighted moments (the standardisation), the predictor with its
-// dropout, and the weight decay of each parameter
+// dropout and output scales (`output_scale`, if given), and the weight decay
+// of each parameter. Weights given and returned are those of eta itself
+// (raw); the predictor's theta is in the output scales' units
+// (raw = units .* theta), and the decay is scaled to match, so that the
+// objective as a function of the raw weights does not depend on the scales.
 struct NetworkParts {
   Design X;
-  VectorXd center, scale, decays;
+  VectorXd center, scale, decays, units;
   int constant_inputs = 0;
   std::unique_ptr<MlpPredictor> pred;
   NetworkParts(const Rcpp::List& net, Index n, const VecRef& w, const std::vector<const double*>& offsets)
@@ -228,8 +232,14 @@ struct NetworkParts {
     input_moments(X, w, center, scale, constant_inputs);
     pred.reset(new MlpPredictor(network_predictor(net, X, center, scale, offsets)));
     pred->set_dropout(Rcpp::as<double>(net["dropout"]));
-    decays = network_decays(net, *pred);
+    if (net.containsElementNamed("output_scale") && !Rf_isNull(net["output_scale"])) {
+      pred->set_output_scale(Rcpp::as<VectorXd>(net["output_scale"]));
+    }
+    units = pred->param_scale();
+    decays = network_decays(net, *pred).cwiseProduct(units.cwiseAbs2());
   }
+  VectorXd to_units(const VectorXd& raw) const { return raw.cwiseQuotient(units); }
+  VectorXd to_raw(const VectorXd& theta) const { return theta.cwiseProduct(units); }
 };
 
 // The fit of one model specification, phase by phase.
@@ -370,10 +380,22 @@ class FitDriver {
     if (start_full_.size() != pred.dim()) throw std::invalid_argument("the initial weights have the wrong length");
     NetworkObjective obj(pred, *m_.lik, m_.y, W_, nw.decays, threads_, (std::uint64_t)Rcpp::as<double>(net["seed"]));
     s_.keep_start_if_worse = true;
-    res_ = optimize(optimizer_, obj, Rcpp::as<VectorXd>(start_full_), s_);
+    const VectorXd start = nw.to_units(Rcpp::as<VectorXd>(start_full_));
+    if (glm_ && (glm_->dist() == Dist::gaussian || glm_->dist() == Dist::gamma ||
+                 glm_->dist() == Dist::inverse_gaussian)) {
+      // a family whose dispersion is free by nature: the gradient and the
+      // loss in units of it (twice the start's mean loss), as for a linear
+      // model's first-order fit, so that the steps and the stopping rules do
+      // not depend on the units of y (with the output scales, the weights'
+      // gradient is of the order of the dispersion)
+      const double phi = 2.0 * obj.loss(start);
+      if (std::isfinite(phi) && phi > 0.0) s_.grad_scale = s_.stop_scale = 1.0 / phi;
+    }
+    res_ = optimize(optimizer_, obj, start, s_);
     progress_->finish(res_.converged);
     loss_ = res_.coef.allFinite() ? obj.loss(res_.coef) : NAN;
-    const Rcpp::NumericVector coef(res_.coef.data(), res_.coef.data() + res_.coef.size());
+    const VectorXd raw = nw.to_raw(res_.coef);
+    const Rcpp::NumericVector coef(raw.data(), raw.data() + raw.size());
     const Rcpp::LogicalVector alias(pred.dim(), false);
     Rcpp::List out = common_results(coef, alias, obj.weight_sum());
     out["objective"] = res_.loss;
@@ -1100,6 +1122,7 @@ Rcpp::NumericMatrix network_eta(Rcpp::List net, Rcpp::NumericVector theta, Rcpp:
     if (TYPEOF(o) != REALSXP || Rf_xlength(o) != n) throw std::invalid_argument("an offset has the wrong length");
     off[k] = REAL(o);
   }
+  // (raw weights: the output scales, if any, are left at 1)
   const MlpPredictor pred = network_predictor(net, X, Rcpp::as<VectorXd>(net["center"]),
                                               Rcpp::as<VectorXd>(net["scale"]), off);
   if (theta.size() != pred.dim()) throw std::invalid_argument("the weights do not fit the network");
@@ -1121,13 +1144,15 @@ Rcpp::List network_value_grad(Rcpp::List spec, Rcpp::NumericVector theta, bool t
   const MlpPredictor& pred = *nw.pred;
   if (theta.size() != pred.dim()) throw std::invalid_argument("the weights do not fit the network");
   NetworkObjective obj(pred, *m.lik, m.y, w, nw.decays, threads, (std::uint64_t)seed);
-  const VectorXd th = Rcpp::as<VectorXd>(theta);
+  // (theta raw; evaluated in the output scales' units, the gradient mapped back)
+  const VectorXd th = nw.to_units(Rcpp::as<VectorXd>(theta));
   VectorXd g;
   double f = NAN;
   const std::vector<RowRun> all(1, RowRun{0, m.n});
   const auto t0 = std::chrono::steady_clock::now();
   for (int r = 0; r < std::max(1, reps); ++r) f = training ? obj.batch_value_grad(th, all, 0.0, &g) : obj.value_grad(th, g);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / std::max(1, reps);
+  if (g.size() == nw.units.size()) g = g.cwiseQuotient(nw.units);
   return Rcpp::List::create(Rcpp::Named("value") = f, Rcpp::Named("gradient") = Rcpp::wrap(g),
                             Rcpp::Named("seconds") = secs);
 }

@@ -45,6 +45,7 @@ MlpPredictor::MlpPredictor(const Design& X, const VectorXd& center, const Vector
   offsets_.resize(K_, nullptr);
   inv_scale_ = scale_.cwiseInverse();
   center_scaled_ = center_.cwiseProduct(inv_scale_);
+  out_scale_ = VectorXd::Ones(K_);
   Index pos = 0;
   double per_row = 0.0;
   const int L = layers();
@@ -76,6 +77,22 @@ std::vector<bool> MlpPredictor::weight_mask() const {
   for (int l = 0; l < layers(); ++l)
     for (Index j = w_at_[l]; j < b_at_[l]; ++j) m[j] = true;
   for (Index j = wout_at_; j < bout_at_; ++j) m[j] = true;
+  return m;
+}
+
+void MlpPredictor::set_output_scale(const VectorXd& s) {
+  if (s.size() != K_) throw std::invalid_argument("the output scales need one value per output");
+  if (!(s.array() > 0.0).all() || !s.allFinite()) throw std::invalid_argument("every output scale must be positive");
+  out_scale_ = s;
+}
+
+VectorXd MlpPredictor::param_scale() const {
+  VectorXd m = VectorXd::Ones(dim_);
+  const Index Kc = (Index)connected_.size(), last = in_units(layers());
+  for (Index j = 0; j < last; ++j)
+    for (Index c = 0; c < Kc; ++c) m[wout_at_ + j * Kc + c] = out_scale_[connected_[c]];
+  for (int k = 0; k < K_; ++k)
+    if (bias_pos_[k] >= 0) m[bias_pos_[k]] = out_scale_[k];
   return m;
 }
 
@@ -235,6 +252,7 @@ void MlpPredictor::eta(const VectorXd& theta, Work& w, double* eta) const {
     } else {
       out.setConstant(bp >= 0 ? theta[bp] : 0.0);
     }
+    if (out_scale_[k] != 1.0) out *= out_scale_[k];
     if (offsets_[k]) out += CVMap(offsets_[k] + w.start, len);
   }
 }
@@ -244,10 +262,15 @@ void MlpPredictor::add_grad(const double* R, Work& w, VectorXd& grad) const {
   const int L = layers();
   const double* theta = w.theta;
   const BlockMap Xb(w.x, len, p_, Eigen::OuterStride<>(w.ld));
+  // (the gradient in eta_k's units, times s_k for the output's pre-scale value)
   for (int k = 0; k < K_; ++k)
-    if (bias_pos_[k] >= 0) grad[bias_pos_[k]] += CVMap(R + (Index)k * len, len).sum();
+    if (bias_pos_[k] >= 0) grad[bias_pos_[k]] += out_scale_[k] * CVMap(R + (Index)k * len, len).sum();
   w.G.resize(len, Kc);
-  for (Index c = 0; c < Kc; ++c) w.G.col(c) = CVMap(R + (Index)connected_[c] * len, len);
+  for (Index c = 0; c < Kc; ++c) {
+    const int k = connected_[c];
+    w.G.col(c) = CVMap(R + (Index)k * len, len);
+    if (out_scale_[k] != 1.0) w.G.col(c) *= out_scale_[k];
+  }
   // the first layer's weights: the gradient of the effective weights on raw
   // inputs, mapped back to those of standardised inputs (and to their biases'
   // shift, whose gradient is the column sums of G)

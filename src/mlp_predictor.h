@@ -20,6 +20,12 @@
 // Rows are processed in blocks (about 256 KiB of activations), each layer a
 // matrix product over the block's rows; backpropagation (add_grad) uses the
 // activations the forward pass of the same block stored in the workspace.
+// Output scales s_k (1 unless set): eta[, k] = s_k (A_L Wout[k, ]' + bout_k)
+// + offset_k, so that the optimizer works on output weights in units of
+// s_k (the response's standard deviation for an identity-link location,
+// whose weights would otherwise need the response's size). theta here is in
+// those units; param_scale() maps it to the weights of eta itself
+// (theta_raw = param_scale .* theta).
 // Dropout (training only) zeroes each hidden unit of each row with
 // probability `dropout` and scales the others by 1 / (1 - dropout); its
 // draws are a hash of (seed, row, layer, unit), so that threads need no
@@ -58,6 +64,10 @@ class MlpPredictor {
   int layers() const { return (int)units_.size(); }
   // positions in theta of the weights (not biases): those weight decay penalises
   std::vector<bool> weight_mask() const;
+  // the output scales (positive and finite, one per output)
+  void set_output_scale(const VectorXd& s);
+  // per parameter: s_k for output k's weights and bias, 1 elsewhere
+  VectorXd param_scale() const;
 
   struct Work {
     Index start = 0, len = 0;
@@ -115,6 +125,7 @@ class MlpPredictor {
   mutable MatrixXd w1_;
   mutable VectorXd b1_;
   VectorXd inv_scale_, center_scaled_;  // 1 / scale and center / scale
+  VectorXd out_scale_;                  // s_k of each output
 
   int in_units(int l) const { return l == 0 ? (int)p_ : units_[l - 1]; }
   void activate(MatrixXd& Z, MatrixXd& A) const;

@@ -626,6 +626,9 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
   }
   double last_step = s.learning_rate;
   const Prox* prox = s.prox;
+  // the learning rate in the units of grad_scale (1 but for a network of a
+  // Gaussian-type GLM, whose loss is in units of its dispersion), as sgd's
+  const double gs = s.grad_scale;
   // with a penalty: proximal gradient descent on f + P; its stationarity
   // measure is the norm of the gradient mapping (theta - prox(theta - t g)) / t
   double pen = prox ? prox->value(theta) : 0.0;
@@ -633,7 +636,7 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
   for (;; ++it) {
     double gnorm = g.norm();
     if (prox) {
-      const double t = std::min(scheduled_rate(s, it), 2.0 * last_step);
+      const double t = std::min(scheduled_rate(s, it), 2.0 * last_step) * gs;
       VectorXd z = theta - t * g;
       prox->apply(z, t);
       gnorm = (theta - z).norm() / t;
@@ -644,8 +647,8 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
     double f_new = NAN, pen_new = 0.0;
     int tries = 0;
     for (; tries < 60; ++tries) {
-      trial = theta - step * g;
-      if (prox) prox->apply(trial, step);
+      trial = theta - (step * gs) * g;
+      if (prox) prox->apply(trial, step * gs);
       f_new = obj.value_grad(trial, g_trial);
       intr.tick(obj.work());
       if (prox) {
@@ -653,16 +656,16 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
         pen_new = prox->value(trial);
         const VectorXd d = trial - theta;
         if (std::isfinite(f_new) && f_new + pen_new < f + pen &&
-            f_new <= f + g.dot(d) + d.squaredNorm() / (2.0 * step))
+            f_new <= f + g.dot(d) + d.squaredNorm() / (2.0 * step * gs))
           break;
-      } else if (std::isfinite(f_new) && f_new < f && f_new <= f - 1e-4 * step * gnorm * gnorm) {
+      } else if (std::isfinite(f_new) && f_new < f && f_new <= f - 1e-4 * step * gs * gnorm * gnorm) {
         // Armijo: sufficient decrease along the negative gradient
         // (strictly lower, so that steps lost in the rounding of f do not count)
         break;
       }
       step *= 0.5;
     }
-    if (tries == 60 && 2.0 * step * gnorm > 1e-6 * (1.0 + theta.norm())) {
+    if (tries == 60 && 2.0 * step * gs * gnorm > 1e-6 * (1.0 + theta.norm())) {
       // the last step tried still moved the coefficients far: the learning
       // rate is many orders of magnitude too large, not the fit at a minimum
       res.rate_too_large = true;
@@ -815,8 +818,10 @@ Result stochastic(Minibatches& data, const VectorXd& start, const Settings& s) {
   // only, a multinomial's class shares, a sigma model's start, on data its
   // inputs do not explain; at sgd's default rate a multinomial ends about
   // 0.3% above such a start): a learning rate too large shows as more.
-  auto within_noise = [](double loss, double start_loss) {
-    return loss <= start_loss + 1e-2 * (std::abs(start_loss) + 1e-3);
+  // (1 / grad_scale is the loss's unit: a Gaussian GLM's dispersion)
+  const double unit = 1.0 / s.grad_scale;
+  auto within_noise = [unit](double loss, double start_loss) {
+    return loss <= start_loss + 1e-2 * (std::abs(start_loss) + 1e-3 * unit);
   };
   if (!std::isfinite(f0)) {
     res.coef = theta;
@@ -844,7 +849,7 @@ Result stochastic(Minibatches& data, const VectorXd& start, const Settings& s) {
   const bool plateau = s.schedule == Schedule::plateau;
   const int plateau_wait = std::max(1, s.patience / 2);
   // a real improvement: beyond the rounding of the epoch's sums
-  auto improves = [](double now, double best) { return now < best - 1e-7 * (std::abs(best) + 1e-3); };
+  auto improves = [unit](double now, double best) { return now < best - 1e-7 * (std::abs(best) + 1e-3 * unit); };
   // steps that made a batch's loss non-finite are undone, each halving the
   // rate for the rest of the fit (`cut`); more than 30 stop it
   VectorXd theta_prev = theta;
@@ -988,7 +993,7 @@ Result stochastic(Minibatches& data, const VectorXd& start, const Settings& s) {
   // ending worse than the start: the steps were too long to make progress
   // (without validation rows f0 is the loss over all rows, as res.loss is)
   if (!res.rate_too_large && !res.diverged && !validated &&
-      !(res.loss <= f0 + 1e-7 * (std::abs(f0) + 1e-3))) {
+      !(res.loss <= f0 + 1e-7 * (std::abs(f0) + 1e-3 * unit))) {
     res.converged = false;
     if (s.keep_start_if_worse || within_noise(res.loss, f0)) {
       // (a start already as good as the inputs allow: a network's, the model

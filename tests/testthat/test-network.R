@@ -410,21 +410,83 @@ test_that("simulate() draws from a network's fitted distribution; plot() takes n
 })
 
 test_that("a network that ends worse than the model without inputs is not called converged", {
+  # (a backstop: the fits that ended there, adam on a response of 1e-6, now
+  # fit in the response's units; the check itself, on the engine's results)
+  res <- list(loss = 1.05, converged = TRUE, message = "")
+  out <- gradglm:::check_network_loss(res, null_loss = 1, sampled = FALSE)
+  expect_false(out$converged)
+  expect_match(out$message, "above that of the model without inputs, 1, where its output biases started")
+  # within 1% (5% for a null model fitted to a sample), or not converged already: as it was
+  expect_identical(gradglm:::check_network_loss(modifyList(res, list(loss = 1.04)), 1, TRUE),
+                   modifyList(res, list(loss = 1.04)))
+  expect_identical(gradglm:::check_network_loss(modifyList(res, list(loss = 1.009)), 1, FALSE),
+                   modifyList(res, list(loss = 1.009)))
+  expect_identical(gradglm:::check_network_loss(modifyList(res, list(converged = FALSE)), 1, FALSE),
+                   modifyList(res, list(converged = FALSE)))
+  expect_identical(gradglm:::check_network_loss(res, NA_real_, FALSE), res)
+  # the null model's loss is negative for a density (a scale below 1): 1% of its size
+  expect_false(gradglm:::check_network_loss(modifyList(res, list(loss = -0.98)), -1, FALSE)$converged)
+  expect_true(gradglm:::check_network_loss(modifyList(res, list(loss = -0.995)), -1, FALSE)$converged)
+})
+
+test_that("a network's fit does not depend on the units of its response", {
   set.seed(3)
-  d <- data.frame(x = runif(500))
-  d$y <- 1 + sin(4 * d$x) + rnorm(500) * 0.3
-  # (adam's steps, of the learning rate's size, dwarf the output weights a
-  # response of 1e-6 needs: it ended 70 times the null model's error away,
-  # and its stopping rule called that converged)
+  d <- data.frame(x = runif(500), z = rnorm(500))
+  d$y <- 1 + sin(4 * d$x) + 0.5 * d$z + rnorm(500) * 0.3
+  # (the identity-link output in units of the response's sd, and a Gaussian
+  # loss in units of its dispersion: the optimizer takes the same steps at
+  # every scale; before, adam on y * 1e-6 ended 70 times the model without
+  # inputs' error away and called it converged, and at 1e-4 or 1e6 it fitted
+  # about as well as a line. A Laplace loss moves by log(scale) instead, and
+  # its stopping rule's tolerance, relative to the loss, with it: the same
+  # fit to a few digits, stopped at another epoch)
+  for (fam in list(gaussian(), laplace())) {
+    for (opt in c("adam", "sgd")) {
+      fits <- lapply(c(1, 1e-6, 1e6), function(s) {
+        set.seed(1)
+        expect_no_warning(f <- gradglm(y ~ x + z, data = transform(d, y = y * s), family = fam,
+                                       model = mlp(units = 8), optimizer = opt))
+        expect_true(f$converged)
+        list(fit = f, s = s)
+      })
+      one <- fitted(fits[[1]]$fit)
+      rmse1 <- sqrt(mean((d$y - one)^2))
+      expect_lt(rmse1, 0.33)
+      for (k in 2:3) {
+        f <- fits[[k]]$fit
+        s <- fits[[k]]$s
+        lab <- paste(fam$family, opt, s)
+        if (fam$family == "gaussian") {
+          expect_equal(unname(fitted(f)) / s, unname(one), tolerance = 1e-6, label = lab)
+        } else {
+          expect_lt(abs(sqrt(mean((d$y - fitted(f) / s)^2)) - rmse1), 1e-3 * rmse1, label = lab)
+        }
+        # the weights are those of the response's units: predict() and the
+        # objective at them are the fit's
+        expect_equal(unname(predict(f, newdata = d[1:5, ])), unname(fitted(f)[1:5]), tolerance = 1e-10)
+        expect_equal(gradglm:::network_objective(f)$value, f$network$objective, tolerance = 1e-10)
+      }
+    }
+  }
+  # L-BFGS and gd on the response of 1e-6: as good a fit as at scale 1
+  for (opt in c("lbfgs", "gd")) {
+    set.seed(1)
+    f <- suppressWarnings(gradglm(y ~ x + z, data = transform(d, y = y * 1e-6), model = mlp(units = 8),
+                                  optimizer = opt))
+    expect_lt(sqrt(mean((d$y * 1e-6 - fitted(f))^2)) / 1e-6, 0.33, label = opt)
+  }
+  # weight decay is on the weights of the response's units: the same
+  # objective as a network without output scales (update() continues the fit
+  # from its raw weights)
   set.seed(1)
-  expect_warning(f <- gradglm(y ~ x, data = transform(d, y = y * 1e-6), model = mlp(units = 8)),
-                 "adam optimizer did not converge .*above that of the model without inputs.*rescaled")
-  expect_false(f$converged)
-  null_dev <- sum((d$y - mean(d$y))^2) * 1e-12
-  expect_gt(f$deviance, null_dev)
-  # the same data on a scale near 1: better than the model without inputs, converged, no warning
-  set.seed(1)
-  expect_no_warning(g <- gradglm(y ~ x, data = d, model = mlp(units = 8)))
-  expect_true(g$converged)
-  expect_lt(g$deviance, sum((d$y - mean(d$y))^2) / 2)
+  f <- gradglm(y ~ x + z, data = transform(d, y = y * 1e3), model = mlp(units = 8), penalty = ridge(1e-3))
+  net <- f$network
+  expect_gt(net$output_scale[1], 100)
+  f1 <- f
+  f1$network$output_scale <- NULL
+  expect_equal(gradglm:::network_objective(f1)$value, gradglm:::network_objective(f)$value, tolerance = 1e-12)
+  expect_equal(gradglm:::network_objective(f1)$gradient, gradglm:::network_objective(f)$gradient,
+               tolerance = 1e-8)
+  g <- update(f, start = f, optimizer = opt_adam(max_epochs = 5, learning_rate = 1e-6))
+  expect_equal(g$network$objective, f$network$objective, tolerance = 1e-4)
 })
