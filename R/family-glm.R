@@ -127,7 +127,8 @@ register_family(new_family_row(
   },
   aic = stats_aic,
   mean_range = function(ybar) ybar,
-  location_scale = list(dist = dist_codes[["gaussian"]], log_tail = function(z, df) stats::pnorm(z, log.p = TRUE),
+  location_scale = list(dist = dist_codes[["gaussian"]], log_scale_floor = -680,
+                        log_tail = function(z, df) stats::pnorm(z, log.p = TRUE),
                         draw = function(n, mu, sigma, df) stats::rnorm(n, mu, sigma)),
   # evaluate(): the fit's maximum-likelihood sigma, sqrt(deviance / nobs), held fixed,
   # as logLik() of a glm uses it; a weight is the precision of its row (the

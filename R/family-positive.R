@@ -59,7 +59,8 @@ glm_location_start <- function(x, y, weights, offset, family, fun, dist = family
 
 # Var y = sigma^2 mu^power: the positive families' location-scale pieces
 positive_location_scale <- function(dist, power, log_cdf, log_density, draw) {
-  list(dist = dist_codes[[dist]], sd = function(mu, sigma) sigma * mu^(power / 2),
+  # (their losses have 1 / sigma^2 in them: exact down to a log scale of -340)
+  list(dist = dist_codes[[dist]], log_scale_floor = -340, sd = function(mu, sigma) sigma * mu^(power / 2),
        start_location = glm_location_start, log_cdf = log_cdf, log_density = log_density, draw = draw)
 }
 

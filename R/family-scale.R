@@ -74,7 +74,8 @@ register_family(new_family_row(
   chunked_reason = "is fitted exactly by a simplex over rows held in memory",
   response = function(y, family, weights, fun) glm_numeric_response(y, family, weights, fun),
   model = function(family, resp, x, x_sigma, fun) locscale_model(family, resp, x, x_sigma, fun),
-  location_scale = list(dist = dist_codes[["laplace"]], no_validation = TRUE, heavy_tails = TRUE, start_tol = 1e-4,
+  location_scale = list(dist = dist_codes[["laplace"]], log_scale_floor = -680,
+                        no_validation = TRUE, heavy_tails = TRUE, start_tol = 1e-4,
                         log_tail = function(z, df) log(0.5) + z,
                         # (a standard Laplace variable: the difference of two standard exponentials)
                         draw = function(n, mu, sigma, df) mu + sigma * (stats::rexp(n) - stats::rexp(n)),
@@ -92,7 +93,8 @@ register_family(new_family_row(
     if (!is.null(resp$responses)) return(multi_locscale_model(family, resp, x, x_sigma, fun))
     locscale_model(family, resp, x, x_sigma, fun)
   },
-  location_scale = list(dist = dist_codes[["student_t"]], has_df = TRUE, heavy_tails = TRUE,
+  location_scale = list(dist = dist_codes[["student_t"]], log_scale_floor = -680, has_df = TRUE,
+                        heavy_tails = TRUE,
                         log_tail = function(z, df) stats::pt(z, df = df, log.p = TRUE),
                         draw = function(n, mu, sigma, df) mu + sigma * stats::rt(n, df)),
   eval_log_density = function(z, df) stats::dt(z, df = df, log = TRUE)

@@ -43,6 +43,9 @@ link_codes <- c(identity = 1L, logit = 2L, probit = 3L, cloglog = 4L, log = 5L, 
 #   location_scale (a location-scale row's engine distribution `dist`, and
 #   has_df, no_validation, heavy_tails: a start that outliers do not drag;
 #   discrete: a count response, whose likelihood stays bounded as sigma -> 0;
+#   log_scale_floor: the log scale below which the engine's likelihood is not
+#   exact in doubles (its exp() cap: -680, or -340 where the loss has
+#   sigma^2 in it; none for a discrete family);
 #   for a family with a sigma model that is not location-scale, the Gamma's:
 #   sd(mu, sigma), start_location(x, y, weights, offset, family, fun),
 #   log_cdf(y, mu, sigma, df, lower) and log_density(y, mu, sigma, df);

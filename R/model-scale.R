@@ -64,11 +64,11 @@ locscale_check <- function(res, ctx, start, x, z) {
   r <- y - mu
   zres <- r / ls_sd(family, mu, exp(eta[, 2L]))
   zres[r == 0] <- 0
-  # (the engine's likelihoods are exact for a scale down to exp(-680), about
-  # 1e-295, where it caps exp() (src/links.h); the Gamma's and the inverse
-  # Gaussian's, to exp(-340): below, a loss that falls without bound as the
-  # scale does would look like a maximum)
-  floor_s <- if (isTRUE(ls_row$dist %in% c(1L, 4L, 5L))) -680 else if (isTRUE(ls_row$dist %in% 6:7)) -340 else -Inf
+  # (the engine's likelihoods are exact for a scale down to the row's floor,
+  # exp(-680), about 1e-295, where it caps exp() (src/links.h), or exp(-340):
+  # below, a loss that falls without bound as the scale does would look like
+  # a maximum)
+  floor_s <- if (is.null(ls_row$log_scale_floor)) -Inf else ls_row$log_scale_floor
   low_s <- ok & eta[, 2L] < floor_s
   if (any(low_s)) {
     res$converged <- FALSE

@@ -132,3 +132,36 @@ test_that("a scale model's fit follows the response's units, down to residuals w
                        sigma = ~ x1, optimizer = "lbfgs"),
                "gradglm: the response's residuals .*rescale the response")
 })
+
+test_that("a fitted log scale below the engine's exact range marks a scale model diverged", {
+  # (each row says where its likelihood stops being exact in doubles: -680,
+  # where the engine caps exp(), or -340 where the loss has 1 / sigma^2)
+  floor_of <- function(f) gradglm:::family_row(f)$location_scale$log_scale_floor
+  expect_identical(floor_of(gaussian()), -680)
+  expect_identical(floor_of(laplace()), -680)
+  expect_identical(floor_of(student_t()), -680)
+  expect_identical(floor_of(Gamma("log")), -340)
+  expect_identical(floor_of(inverse.gaussian("log")), -340)
+  expect_null(floor_of(negative_binomial()))
+  res_at <- function(log_sigma) {
+    list(diverged = FALSE, converged = TRUE, message = "", coefficients = c(0, 0), aliased = c(FALSE, FALSE),
+         linear.predictors = cbind(rep(1, 4), c(0, 0, 0, log_sigma)))
+  }
+  check <- function(res, family) {
+    gradglm:::locscale_check(res, list(family = family, resp = list(y = c(2, 3, 4, 1), weights = rep(1, 4))),
+                             start = NULL, x = NULL, z = NULL)
+  }
+  out <- check(res_at(-700), laplace())
+  expect_true(out$diverged)
+  expect_false(out$converged)
+  expect_match(out$message, "fitted scale of 1 observation\\(s\\) fell below exp\\(-680\\)")
+  out <- check(res_at(-400), Gamma("log"))
+  expect_true(out$diverged)
+  expect_match(out$message, "fell below exp\\(-340\\).*rescale the response")
+  # (a row of weight 0 does not count)
+  res <- res_at(-700)
+  out <- gradglm:::locscale_check(res, list(family = laplace(), resp = list(y = c(2, 3, 4, 1),
+                                                                            weights = c(1, 1, 1, 0))),
+                                  start = NULL, x = NULL, z = NULL)
+  expect_false(isTRUE(out$diverged))
+})
