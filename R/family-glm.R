@@ -30,7 +30,8 @@ glm_numeric_response <- function(y, family, weights, fun, check = NULL) {
           ": their squares overflow a double; rescale it first (divide by a power of 10)")
   }
   names(y) <- nm
-  list(y = y, trials = NULL, weights = weights)
+  # (its range: fit_core()'s check for a first-order fit reads it)
+  list(y = y, trials = NULL, weights = weights, range = r)
 }
 
 binomial_response <- function(y, family, weights, fun, whole = TRUE) {

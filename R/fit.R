@@ -162,7 +162,7 @@ fit_core <- function(x, y, weights, offset, family, optimizer, control, start, x
   if (optimizer %in% c("gd", "sgd", "adam") && model$kind == "glm" && identical(family$family, "gaussian")) {
     # (a response of 1e-200: a loss of 1e-400 is 0, and the optimizer stops
     # where it started, called converged)
-    top <- max(abs(range(resp$y)))
+    top <- max(abs(if (is.null(resp$range)) range(resp$y) else resp$range))
     if (top > 0 && top < sqrt(.Machine$double.xmin)) {
       abort(fun, "the response is at most ", format(signif(top, 3)), " in size: its squares, and the loss the '",
             optimizer, "' optimizer follows, underflow a double; rescale it first (multiply by a power of 10), ",
