@@ -107,6 +107,26 @@ test_that("longley (condition number ~1e4 in correlation scale): both reach the 
   expect_match(short$message, "epoch limit")
 })
 
+test_that("a Gaussian GLM's sgd and adam fits do not depend on the response's units", {
+  # (the loss is measured in units of the dispersion, its stopping rule's
+  # tolerance too: a response of 1e-6 stopped at epoch 192 instead of 373)
+  set.seed(1)
+  d <- data.frame(x1 = runif(500, -2, 2), x2 = rnorm(500))
+  y <- 1 + d$x1 + 0.5 * d$x2 + rnorm(500, sd = 0.3)
+  for (opt in c("sgd", "adam")) {
+    fit_at <- function(s) {
+      set.seed(2)
+      gradglm(y ~ x1 + x2, data = transform(d, y = y * s), optimizer = opt)
+    }
+    one <- fit_at(1)
+    for (s in c(1e-6, 1e6)) {
+      f <- fit_at(s)
+      expect_identical(f$iter, one$iter, label = paste(opt, s))
+      expect_equal(coef(f) / s, coef(one), tolerance = 1e-8, label = paste(opt, s))
+    }
+  }
+})
+
 test_that("the spec strings and specs with the default settings give the same fit", {
   set.seed(1)
   a <- gradglm(am ~ wt + hp, data = mtcars, family = binomial(), optimizer = "adam")
