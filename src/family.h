@@ -33,6 +33,12 @@ namespace gradglm {
 // (code 9 is the negative binomial with theta estimated, src/negbin.h)
 enum class Dist { gaussian = 1, binomial = 2, poisson = 3, gamma = 6, inverse_gaussian = 7, negative_binomial = 8 };
 
+// The families whose dispersion is free by nature: the first-order
+// optimizers measure their loss and gradient in units of it.
+inline bool free_dispersion(Dist d) {
+  return d == Dist::gaussian || d == Dist::gamma || d == Dist::inverse_gaussian;
+}
+
 // Per-observation quantities at one value of eta.
 struct UnitValues {
   double loss;    // half the unit deviance: NLL minus its saturated value (>= 0)

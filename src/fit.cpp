@@ -381,8 +381,7 @@ class FitDriver {
     NetworkObjective obj(pred, *m_.lik, m_.y, W_, nw.decays, threads_, (std::uint64_t)Rcpp::as<double>(net["seed"]));
     s_.keep_start_if_worse = true;
     const VectorXd start = nw.to_units(Rcpp::as<VectorXd>(start_full_));
-    if (glm_ && (glm_->dist() == Dist::gaussian || glm_->dist() == Dist::gamma ||
-                 glm_->dist() == Dist::inverse_gaussian)) {
+    if (glm_ && free_dispersion(glm_->dist())) {
       // a family whose dispersion is free by nature: the gradient and the
       // loss in units of it (twice the start's mean loss), as for a linear
       // model's first-order fit, so that the steps and the stopping rules do
@@ -870,8 +869,7 @@ class FitDriver {
       obj_->set_scale_floors(theta0_, 14.0);
     }
     const VectorXd units = first_order_units();
-    if (is_first_order(optimizer_) && !stochastic_ && glm_ && pred_->k() == 1 &&
-        (glm_->dist() == Dist::gaussian || glm_->dist() == Dist::gamma || glm_->dist() == Dist::inverse_gaussian)) {
+    if (is_first_order(optimizer_) && !stochastic_ && glm_ && pred_->k() == 1 && free_dispersion(glm_->dist())) {
       // gd and L-BFGS measure the gradient in the units of sgd's and adam's
       // steps for the stopping rule only (their steps stay in the
       // standardised columns): the rule then does not depend on the units of y

@@ -86,7 +86,7 @@ VectorXd first_order_units(ModelObjective& obj, const VectorXd& theta0, double& 
   for (int k : lik.log_scale_predictors()) n_units = std::min(n_units, k);
   double phi = 1.0;
   // the families whose dispersion is free by nature: steps in units of it
-  if (glm && (glm->dist() == Dist::gaussian || glm->dist() == Dist::gamma || glm->dist() == Dist::inverse_gaussian)) {
+  if (glm && free_dispersion(glm->dist())) {
     phi = 2.0 * obj.value(theta0);
   }
   bool scaled = false;
