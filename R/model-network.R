@@ -304,8 +304,9 @@ network_outputs <- function(model) {
 }
 
 # The units the optimizer works in for each output (its weights and bias):
-# the response's weighted standard deviation for a location on the
-# response's scale (an identity link), 1 for the others. Output weights of a
+# the weighted standard deviation of what the output fits (the response,
+# less its offset) for a location on the response's scale (an identity
+# link), 1 for the others. Output weights of a
 # response of 1e-6 are of the order of 1e-6, far below the steps of
 # "adam" and "sgd" (of the learning rate's size) and the initial weights; in
 # these units they are of the order of 1 whatever the response's scale. The
@@ -318,6 +319,7 @@ network_output_scale <- function(out, ctx) {
     return(s)
   }
   w <- ctx$resp$weights
+  if (isTRUE(ctx$offset_given) && length(ctx$offset) == length(y)) y <- y - ctx$offset
   ok <- w > 0 & is.finite(y)
   if (!any(ok)) return(s)
   w <- w[ok]

@@ -468,6 +468,15 @@ test_that("a network's fit does not depend on the units of its response", {
       }
     }
   }
+  # an offset: the output's units are those of the response less the offset,
+  # so an offset far larger than the signal gives the fit without it
+  d$o <- rnorm(500, sd = 1e4)
+  set.seed(1)
+  f_off <- gradglm(y ~ x + z + offset(o), data = transform(d, y = y + o), model = mlp(units = 8))
+  set.seed(1)
+  f_none <- gradglm(y ~ x + z, data = d, model = mlp(units = 8))
+  expect_equal(unname(fitted(f_off)) - d$o, unname(fitted(f_none)), tolerance = 1e-6)
+  expect_true(f_off$converged)
   # L-BFGS and gd on the response of 1e-6: as good a fit as at scale 1
   for (opt in c("lbfgs", "gd")) {
     set.seed(1)
