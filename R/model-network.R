@@ -46,8 +46,8 @@ mlp_activations <- c(identity = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, softplus
 #' `"gd"`; Newton's method and the closed form are for linear models. The
 #' optimizer works in the response's units: an output whose link is the
 #' identity (the mean of a Gaussian, Laplace or Student-t network) is
-#' computed as the response's weighted standard deviation times the output
-#' layer's value, and a Gaussian, Gamma or inverse Gaussian network's loss
+#' computed as the weighted standard deviation of the response (less its
+#' offset) times the output layer's value, and a Gaussian, Gamma or inverse Gaussian network's loss
 #' and gradient are measured in units of its dispersion at the start, so
 #' that a response of 1e-6 or 1e6 is fitted as one of 1 (the coefficients
 #' reported, and the weight decay, are those of the outputs themselves). A
