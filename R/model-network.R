@@ -47,10 +47,11 @@ mlp_activations <- c(identity = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, softplus
 #' optimizer works in the response's units: an output whose link is the
 #' identity (the mean of a Gaussian, Laplace or Student-t network) is
 #' computed as the weighted standard deviation of the response (less its
-#' offset) times the output layer's value, and a Gaussian, Gamma or inverse Gaussian network's loss
-#' and gradient are measured in units of its dispersion at the start, so
-#' that a response of 1e-6 or 1e6 is fitted as one of 1 (the coefficients
-#' reported, and the weight decay, are those of the outputs themselves). A
+#' offset) times the output layer's value, and a Gaussian, Gamma or inverse
+#' Gaussian network's loss and gradient are measured in units of its
+#' dispersion at the start, so that a response of 1e-6 or 1e6 is fitted as
+#' one of 1 (the coefficients reported, and the weight decay, are those of
+#' the outputs themselves; the scales are kept in `fit$network$output_scale`). A
 #' network can give the model without inputs, so one whose mean loss ends
 #' above that model's (by 1%, or 5% when that model was fitted to a sample
 #' of more than 20,000 rows) is reported as not converged, with a warning:
@@ -195,9 +196,8 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
          " of weights, gradients and optimizer state")
   }
   start_given <- !is.null(start)
-  output_scale <- network_output_scale(out, ctx)
   start <- if (is.null(start)) {
-    network_start(net, sizes, out, model, ctx, control, offset_given, y_raw, weights_raw, output_scale)
+    network_start(net, sizes, out, model, ctx, control, offset_given, y_raw, weights_raw)
   } else {
     network_given_start(start, net, n_weights, input_names, out$names, fun)
   }
@@ -207,7 +207,8 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
   spec_net <- list(inputs = engine_design(x), input_columns = as.integer(inputs - 1L), units = net$units,
                    activation = mlp_activations[[net$activation]], connected = out$connected, bias = out$bias,
                    dropout = net$dropout, decay = decay, decay_biases = net$decay_biases,
-                   output_scale = output_scale, seed = floor(stats::runif(1L) * 2^31))
+                   scale_output = network_scales_output(out, ctx), start_drawn = !start_given,
+                   seed = floor(stats::runif(1L) * 2^31))
   res <- tryCatch(run_engine(model, ctx$resp, if (offset_given) ctx$offset, spec$name, start, engine_control,
                              network = spec_net),
                   error = function(e) abort(fun, conditionMessage(e)))
@@ -238,6 +239,7 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
   spec_net$inputs <- NULL
   spec_net$center <- res$center
   spec_net$scale <- res$scale
+  spec_net$output_scale <- res$output_scale
   fit$network <- c(spec_net, list(init = net$init, input_names = input_names, output_names = out$names,
                                   design_names = design_names(x),
                                   n_weights = length(cn), objective = res$objective))
@@ -303,31 +305,20 @@ network_outputs <- function(model) {
   list(connected = connected, bias = bias, names = nm)
 }
 
-# The units the optimizer works in for each output (its weights and bias):
-# the weighted standard deviation of what the output fits (the response,
-# less its offset) for a location on the response's scale (an identity
-# link), 1 for the others. Output weights of a
-# response of 1e-6 are of the order of 1e-6, far below the steps of
+# Whether the first output works in units of the response: a location on
+# the response's scale (an identity link) of one response. The engine then
+# measures the output's weights and bias in units of the weighted standard
+# deviation of what the output fits (the response, less its offset), beside
+# the inputs' standardisation; the other outputs' unit is 1. Output weights
+# of a response of 1e-6 are of the order of 1e-6, far below the steps of
 # "adam" and "sgd" (of the learning rate's size) and the initial weights; in
 # these units they are of the order of 1 whatever the response's scale. The
 # fit, its weights and its objective are those of the raw weights (the
-# engine maps them, and scales the weight decay to match).
-network_output_scale <- function(out, ctx) {
-  s <- rep(1, length(out$connected))
+# engine maps them, and scales the weight decay to match); the scales are
+# returned (`output_scale`).
+network_scales_output <- function(out, ctx) {
   y <- ctx$resp$y
-  if (!identical(ctx$family$link, "identity") || !out$connected[1L] || !is.numeric(y) || !is.null(dim(y))) {
-    return(s)
-  }
-  w <- ctx$resp$weights
-  if (isTRUE(ctx$offset_given) && length(ctx$offset) == length(y)) y <- y - ctx$offset
-  ok <- w > 0 & is.finite(y)
-  if (!any(ok)) return(s)
-  w <- w[ok]
-  y <- y[ok]
-  m <- sum(w * y) / sum(w)
-  sd <- sqrt(sum(w * (y - m)^2) / sum(w))
-  if (is.finite(sd) && sd > 0) s[1L] <- sd
-  s
+  identical(ctx$family$link, "identity") && out$connected[1L] && is.numeric(y) && is.null(dim(y))
 }
 
 # names of the weights, in the engine's order: per hidden layer l its weights
@@ -348,10 +339,9 @@ network_weight_names <- function(input_names, units, out) {
 }
 
 # Initial weights from R's random number generator (the output layer's in
-# the units of `output_scale`); the output biases at the fit of the model
-# without inputs
-network_start <- function(net, sizes, out, model, ctx, control, offset_given, y_raw, weights_raw,
-                          output_scale) {
+# the units the engine works in, see network_scales_output()); the output
+# biases at the fit of the model without inputs
+network_start <- function(net, sizes, out, model, ctx, control, offset_given, y_raw, weights_raw) {
   w <- numeric(0)
   L <- length(net$units)
   for (l in seq_len(L)) {
@@ -363,7 +353,7 @@ network_start <- function(net, sizes, out, model, ctx, control, offset_given, y_
   kc <- sum(out$connected)
   fan_in <- sizes[L + 1L]
   # (column-major, kc x fan_in: the connected outputs vary fastest)
-  w <- c(w, stats::rnorm(kc * fan_in, sd = sqrt(2 / (fan_in + kc))) * output_scale[out$connected])
+  w <- c(w, stats::rnorm(kc * fan_in, sd = sqrt(2 / (fan_in + kc))))
   b <- network_null_biases(out, ctx, control, offset_given, y_raw, weights_raw)
   structure(c(w, b), null_loss = attr(b, "null_loss"), null_sampled = attr(b, "null_sampled"))
 }

@@ -215,31 +215,73 @@ void input_moments(const Design& X, const VecRef& w, VectorXd& center, VectorXd&
   }
 }
 
+// weighted standard deviation of the response's first column less the
+// offset over the rows of positive weight where it is finite; 1 when it is
+// 0, not finite or there are no such rows
+double response_sd(const Response& y, const VecRef& w, const double* offset) {
+  double ws = 0.0, m = 0.0, v = 0.0;
+  auto value = [&](Index i) { return y.at(i, 0) - (offset ? offset[i] : 0.0); };
+  for (Index i = 0; i < y.n; ++i) {
+    const double r = value(i);
+    if (w[i] > 0.0 && std::isfinite(r)) {
+      ws += w[i];
+      m += w[i] * r;
+    }
+  }
+  if (!(ws > 0.0)) return 1.0;
+  m /= ws;
+  for (Index i = 0; i < y.n; ++i) {
+    const double r = value(i);
+    if (w[i] > 0.0 && std::isfinite(r)) v += w[i] * (r - m) * (r - m);
+  }
+  const double sd = std::sqrt(v / ws);
+  return std::isfinite(sd) && sd > 0.0 ? sd : 1.0;
+}
+
 // A network to train or evaluate on the rows of a specification: its inputs,
 // their weighted moments (the standardisation), the predictor with its
-// dropout and output scales (`output_scale`, if given), and the weight decay
-// of each parameter. Weights given and returned are those of eta itself
-// (raw); the predictor's theta is in the output scales' units
-// (raw = units .* theta), and the decay is scaled to match, so that the
-// objective as a function of the raw weights does not depend on the scales.
+// dropout and output scales, and the weight decay of each parameter. The
+// output scales are `output_scale` if given (a fitted network's), else, for
+// training with `scale_output`, the first output's is the response's
+// standard deviation (less its offset: what that output fits; the others 1).
+// Weights given and returned are those of eta itself (raw); the predictor's
+// theta is in the output scales' units (raw = units .* theta), and the decay
+// is scaled to match, so that the objective as a function of the raw weights
+// does not depend on the scales.
 struct NetworkParts {
   Design X;
   VectorXd center, scale, decays, units;
   int constant_inputs = 0;
   std::unique_ptr<MlpPredictor> pred;
-  NetworkParts(const Rcpp::List& net, Index n, const VecRef& w, const std::vector<const double*>& offsets)
+  NetworkParts(const Rcpp::List& net, Index n, const VecRef& w, const std::vector<const double*>& offsets,
+               const Response* y = nullptr)
       : X(network_inputs(net, n)) {
     input_moments(X, w, center, scale, constant_inputs);
     pred.reset(new MlpPredictor(network_predictor(net, X, center, scale, offsets)));
     pred->set_dropout(Rcpp::as<double>(net["dropout"]));
     if (net.containsElementNamed("output_scale") && !Rf_isNull(net["output_scale"])) {
       pred->set_output_scale(Rcpp::as<VectorXd>(net["output_scale"]));
+    } else if (y && y->m == 1 && net.containsElementNamed("scale_output") && Rcpp::as<bool>(net["scale_output"])) {
+      VectorXd s = VectorXd::Ones(pred->k());
+      s[0] = response_sd(*y, w, offsets.empty() ? nullptr : offsets[0]);
+      pred->set_output_scale(s);
     }
     units = pred->param_scale();
     decays = network_decays(net, *pred).cwiseProduct(units.cwiseAbs2());
   }
   VectorXd to_units(const VectorXd& raw) const { return raw.cwiseQuotient(units); }
   VectorXd to_raw(const VectorXd& theta) const { return theta.cwiseProduct(units); }
+  // a start in the optimizer's units: raw weights, or (`drawn`) initial
+  // weights whose output-layer weights were drawn in the units already
+  // (their biases raw, as the model without inputs gives them)
+  VectorXd start_units(const VectorXd& start, bool drawn) const {
+    VectorXd th = to_units(start);
+    if (drawn) {
+      const std::pair<Index, Index> ow = pred->output_weights();
+      th.segment(ow.first, ow.second - ow.first) = start.segment(ow.first, ow.second - ow.first);
+    }
+    return th;
+  }
 };
 
 // The fit of one model specification, phase by phase.
@@ -375,12 +417,13 @@ class FitDriver {
     if (!is_first_order(optimizer_)) throw std::invalid_argument("a network is trained by a first-order optimizer");
     if (!have_start_) throw std::invalid_argument("a network needs its initial weights");
     const Rcpp::List& net = network_;
-    const NetworkParts nw(net, m_.n, W_, m_.offsets);
+    const NetworkParts nw(net, m_.n, W_, m_.offsets, &m_.y);
     const MlpPredictor& pred = *nw.pred;
     if (start_full_.size() != pred.dim()) throw std::invalid_argument("the initial weights have the wrong length");
     NetworkObjective obj(pred, *m_.lik, m_.y, W_, nw.decays, threads_, (std::uint64_t)Rcpp::as<double>(net["seed"]));
     s_.keep_start_if_worse = true;
-    const VectorXd start = nw.to_units(Rcpp::as<VectorXd>(start_full_));
+    const bool drawn = net.containsElementNamed("start_drawn") && Rcpp::as<bool>(net["start_drawn"]);
+    const VectorXd start = nw.start_units(Rcpp::as<VectorXd>(start_full_), drawn);
     if (glm_ && free_dispersion(glm_->dist())) {
       // a family whose dispersion is free by nature: the gradient and the
       // loss in units of it (twice the start's mean loss), as for a linear
@@ -401,6 +444,7 @@ class FitDriver {
     out["center"] = Rcpp::wrap(nw.center);
     out["scale"] = Rcpp::wrap(nw.scale);
     out["constant_inputs"] = nw.constant_inputs;
+    out["output_scale"] = Rcpp::wrap(pred.output_scale());
     Rcpp::NumericMatrix eta_r(m_.n, m_.lik->k());
     if (res_.coef.allFinite()) {
       // (and the hidden units constant over the rows: a network stuck at the model without inputs)

@@ -66,8 +66,11 @@ class MlpPredictor {
   std::vector<bool> weight_mask() const;
   // the output scales (positive and finite, one per output)
   void set_output_scale(const VectorXd& s);
+  const VectorXd& output_scale() const { return out_scale_; }
   // per parameter: s_k for output k's weights and bias, 1 elsewhere
   VectorXd param_scale() const;
+  // positions in theta of the output layer's weights (not its biases): [first, second)
+  std::pair<Index, Index> output_weights() const { return std::make_pair(wout_at_, bout_at_); }
 
   struct Work {
     Index start = 0, len = 0;

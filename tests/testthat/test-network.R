@@ -500,3 +500,29 @@ test_that("a network's fit does not depend on the units of its response", {
                  "did not converge in 5 epochs")
   expect_equal(g$network$objective, f$network$objective, tolerance = 1e-4)
 })
+
+test_that("the engine computes a network's output scale: the weighted sd of the response less its offset", {
+  set.seed(5)
+  d <- data.frame(x = runif(300), z = rnorm(300), w = rep(c(0, 1, 2), 100), o = rnorm(300, sd = 3))
+  d$y <- 5 + sin(3 * d$x) + d$o + rnorm(300) * 0.2
+  d$y[1] <- 1e6  # (weight 0: left out)
+  wsd <- function(r, w) {
+    ok <- w > 0
+    m <- sum(w[ok] * r[ok]) / sum(w[ok])
+    sqrt(sum(w[ok] * (r[ok] - m)^2) / sum(w[ok]))
+  }
+  expect_warning(f <- gradglm(y ~ x + z + offset(o), data = d, weights = w, model = mlp(units = 4),
+                              optimizer = opt_adam(max_epochs = 3)), "did not converge in 3 epochs")
+  expect_equal(f$network$output_scale, wsd(d$y - d$o, d$w), tolerance = 1e-12)
+  # an integer response (read as integers by the engine)
+  d$k <- as.integer(round(10 * d$x))
+  f <- suppressWarnings(gradglm(k ~ x + z, data = d, model = mlp(units = 4), optimizer = opt_adam(max_epochs = 3)))
+  expect_equal(f$network$output_scale, wsd(d$k, rep(1, 300)), tolerance = 1e-12)
+  # a link other than the identity, and a location-scale model's second output, keep the unit 1
+  f <- suppressWarnings(gradglm(I(k > 5) ~ x + z, data = d, family = binomial(), model = mlp(units = 4),
+                                optimizer = opt_adam(max_epochs = 3)))
+  expect_identical(f$network$output_scale, 1)
+  f <- suppressWarnings(gradglm(y ~ x + z, sigma = ~ 1, data = d, family = laplace(), model = mlp(units = 4),
+                                optimizer = opt_adam(max_epochs = 3)))
+  expect_equal(f$network$output_scale, c(wsd(d$y, rep(1, 300)), 1), tolerance = 1e-12)
+})
