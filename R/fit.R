@@ -560,9 +560,15 @@ warn_not_converged <- function(res, optimizer, fun, network = FALSE) {
   hint <- if (optimizer %in% c("sgd", "adam")) {
     paste0("; see optimizer = opt_", optimizer, "(max_epochs = , learning_rate = )")
   } else if (grepl("no step lowers the loss", res$message, fixed = TRUE)) {
-    # (more iterations would not help: the loss is flat to machine precision)
-    if (network) "; optimizer = \"adam\" or another start may get further" else
+    # (more iterations would not help: the loss is flat to machine precision,
+    # or a ReLU network's is kinked, see network_kinked())
+    if (grepl("kinked", res$message, fixed = TRUE)) {
+      "; optimizer = \"adam\", or a smooth activation (\"softplus\", \"gelu\", \"tanh\"), may get further"
+    } else if (network) {
+      "; optimizer = \"adam\" or another start may get further"
+    } else {
       "; optimizer = \"newton\" reaches the optimum"
+    }
   } else {
     "; see control = gradglm_control(max_iter = , tol = )"
   }

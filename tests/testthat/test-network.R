@@ -526,3 +526,34 @@ test_that("the engine computes a network's output scale: the weighted sd of the 
                                 optimizer = opt_adam(max_epochs = 3)))
   expect_equal(f$network$output_scale, c(wsd(d$y, rep(1, 300)), 1), tolerance = 1e-12)
 })
+
+test_that("L-BFGS stopped at a ReLU network's kink says so, not that the loss is flat", {
+  res <- list(converged = FALSE, iter = 235L, message = paste0(
+    "no step lowers the loss although the gradient norm is 0.000862 (tol 1e-10): the loss is flat to machine ",
+    "precision along a badly scaled gradient"))
+  k <- gradglm:::network_kinked(res)
+  expect_match(k$message, "gradient norm is 0.000862 (tol 1e-10): the ReLU units make the loss kinked", fixed = TRUE)
+  expect_no_match(k$message, "badly scaled")
+  expect_warning(gradglm:::warn_not_converged(k, "lbfgs", "gradglm", network = TRUE),
+                 "kinked.*a smooth activation")
+  # other stops are left as they were
+  expect_identical(gradglm:::network_kinked(modifyList(res, list(message = "the iteration limit was reached"))),
+                   modifyList(res, list(message = "the iteration limit was reached")))
+  expect_identical(gradglm:::network_kinked(modifyList(res, list(converged = TRUE))),
+                   modifyList(res, list(converged = TRUE)))
+  # a fit: a ReLU network's stop of this kind is named as a kink (this one
+  # stops so on this data; the expectation holds for any stop of the kind)
+  set.seed(3)
+  d <- data.frame(x = runif(500), z = rnorm(500))
+  d$y <- 1 + sin(4 * d$x) + 0.5 * d$z + rnorm(500) * 0.3
+  set.seed(1)
+  msgs <- character(0)
+  f <- withCallingHandlers(gradglm(y ~ x + z, data = d, model = mlp(units = 8), optimizer = "lbfgs"),
+                           warning = function(w) {
+                             msgs <<- c(msgs, conditionMessage(w))
+                             invokeRestart("muffleWarning")
+                           })
+  stalled <- grepl("no step lowers the loss", f$message, fixed = TRUE)
+  expect_identical(grepl("kinked", f$message, fixed = TRUE), stalled)
+  expect_false(any(grepl("badly scaled", c(msgs, f$message))))
+})
