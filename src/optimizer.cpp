@@ -46,9 +46,9 @@ void stop_flat(Result& res, const Settings& s, double gnorm_scaled) {
   } else {
     char buf[320];
     std::snprintf(buf, sizeof buf,
-                  "no step lowers the loss although the gradient norm is %.3g (tol %.3g): the loss is flat "
-                  "to machine precision along a badly scaled gradient",
-                  gnorm_scaled, s.tol);
+                  "no step lowers the loss although the gradient norm is %.3g (above sqrt(tol) = %.3g): the "
+                  "loss is flat to machine precision along a badly scaled gradient",
+                  gnorm_scaled, std::sqrt(s.tol));
     res.message = buf;
   }
 }
