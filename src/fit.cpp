@@ -216,11 +216,14 @@ void input_moments(const Design& X, const VecRef& w, VectorXd& center, VectorXd&
 }
 
 // weighted standard deviation of the response's first column less the
-// offset over the rows of positive weight where it is finite; 1 when it is
-// 0, not finite or there are no such rows
+// offset over the rows of positive weight where it is finite (an integer
+// NA is not); 1 when it is 0, not finite or there are no such rows
 double response_sd(const Response& y, const VecRef& w, const double* offset) {
   double ws = 0.0, m = 0.0, v = 0.0;
-  auto value = [&](Index i) { return y.at(i, 0) - (offset ? offset[i] : 0.0); };
+  auto value = [&](Index i) {
+    if (!y.y && y.yi[i] == NA_INTEGER) return (double)NAN;
+    return y.at(i, 0) - (offset ? offset[i] : 0.0);
+  };
   for (Index i = 0; i < y.n; ++i) {
     const double r = value(i);
     if (w[i] > 0.0 && std::isfinite(r)) {
