@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -217,9 +218,13 @@ void input_moments(const Design& X, const VecRef& w, VectorXd& center, VectorXd&
 
 // weighted standard deviation of the response's first column less the
 // offset over the rows of positive weight where it is finite (an integer
-// NA is not); 1 when it is 0, not finite or there are no such rows
+// NA is not), its squares scaled by the largest deviation (so that they
+// neither underflow nor overflow); 1 when it is 0, not finite or there are
+// no such rows. A spread whose squares underflow (sd below sqrt(DBL_MIN),
+// 1.5e-154) is an error: the Gaussian loss, and the dispersion its units
+// are measured in, would be 0 or subnormal.
 double response_sd(const Response& y, const VecRef& w, const double* offset) {
-  double ws = 0.0, m = 0.0, v = 0.0;
+  double ws = 0.0, m = 0.0, big = 0.0, v = 0.0;
   auto value = [&](Index i) {
     if (!y.y && y.yi[i] == NA_INTEGER) return (double)NAN;
     return y.at(i, 0) - (offset ? offset[i] : 0.0);
@@ -235,10 +240,23 @@ double response_sd(const Response& y, const VecRef& w, const double* offset) {
   m /= ws;
   for (Index i = 0; i < y.n; ++i) {
     const double r = value(i);
-    if (w[i] > 0.0 && std::isfinite(r)) v += w[i] * (r - m) * (r - m);
+    if (w[i] > 0.0 && std::isfinite(r)) big = std::max(big, std::abs(r - m));
   }
-  const double sd = std::sqrt(v / ws);
-  return std::isfinite(sd) && sd > 0.0 ? sd : 1.0;
+  if (!(big > 0.0) || !std::isfinite(big)) return 1.0;
+  for (Index i = 0; i < y.n; ++i) {
+    const double r = value(i);
+    if (w[i] > 0.0 && std::isfinite(r)) v += w[i] * ((r - m) / big) * ((r - m) / big);
+  }
+  const double sd = big * std::sqrt(v / ws);
+  if (!std::isfinite(sd) || !(sd > 0.0)) return 1.0;
+  if (sd < std::sqrt(std::numeric_limits<double>::min())) {
+    char buf[240];
+    std::snprintf(buf, sizeof buf,
+                  "the response (less its offset) has a standard deviation of %.3g: the squares of its "
+                  "deviations underflow a double; rescale it first (multiply by a power of 10)", sd);
+    throw std::invalid_argument(buf);
+  }
+  return sd;
 }
 
 // A network to train or evaluate on the rows of a specification: its inputs,

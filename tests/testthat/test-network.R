@@ -559,3 +559,26 @@ test_that("L-BFGS stopped at a ReLU network's kink says so, not that the loss is
   expect_identical(grepl("kinked", f$message, fixed = TRUE), stalled)
   expect_false(any(grepl("badly scaled", c(msgs, f$message))))
 })
+
+test_that("a network's response whose spread squares underflow is a clear error; at 1e-150 it fits in units", {
+  set.seed(2)
+  d <- data.frame(x = runif(100))
+  d$y <- sin(3 * d$x) + rnorm(100) * 0.1
+  sdw <- sqrt(mean((d$y - mean(d$y))^2))
+  o <- opt_adam(max_epochs = 3)
+  # (before: "the learning rate 0.01 is too large" at 1e-155 and 1e-160 (the
+  # dispersion unit 1 / phi overflowed), and at 1e-170 a fit of output scale
+  # 1, its fitted values far from the response, that warned of not converging)
+  for (s in c(1e-155, 1e-160, 1e-170)) {
+    expect_error(gradglm(y ~ x, data = transform(d, y = y * s), model = mlp(4), optimizer = o),
+                 "standard deviation of .*underflow a double; rescale it", label = format(s))
+  }
+  f <- suppressWarnings(gradglm(y ~ x, data = transform(d, y = y * 1e-150), model = mlp(4), optimizer = o))
+  expect_equal(f$network$output_scale / 1e-150, sdw, tolerance = 1e-12)
+  # the squares of a spread of 1e150 would overflow without the scaling by the largest deviation
+  f <- suppressWarnings(gradglm(y ~ x, data = transform(d, y = y * 1e150), model = mlp(4), optimizer = o))
+  expect_equal(f$network$output_scale / 1e150, sdw, tolerance = 1e-12)
+  # a constant response, however small, has nothing to scale: unit 1
+  f <- suppressWarnings(gradglm(y ~ x, data = transform(d, y = 1e-200), model = mlp(4), optimizer = o))
+  expect_identical(f$network$output_scale, 1)
+})
