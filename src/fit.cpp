@@ -189,65 +189,77 @@ VectorXd network_decays(const Rcpp::List& net, const MlpPredictor& pred) {
   return d;
 }
 
+// weighted mean and standard deviation of value(i) over the rows i < n of
+// positive weight where it is finite, and the largest |value| among them; the
+// squares are those of the deviations divided by the largest deviation, so
+// that a spread of 1e-170 or 1e160 is measured without underflow or overflow.
+// `rows` is false when no row counts (mean, sd and largest are then 0).
+struct Moments {
+  double mean = 0.0, sd = 0.0, largest = 0.0;
+  bool rows = false;
+};
+template <class Value>
+Moments weighted_moments(Index n, const VecRef& w, Value value) {
+  Moments out;
+  double ws = 0.0, m = 0.0, big = 0.0, v = 0.0;
+  for (Index i = 0; i < n; ++i) {
+    const double r = value(i);
+    if (w[i] > 0.0 && std::isfinite(r)) {
+      ws += w[i];
+      m += w[i] * r;
+      out.largest = std::max(out.largest, std::abs(r));
+    }
+  }
+  if (!(ws > 0.0)) return out;
+  out.rows = true;
+  out.mean = m / ws;
+  for (Index i = 0; i < n; ++i) {
+    const double r = value(i);
+    if (w[i] > 0.0 && std::isfinite(r)) big = std::max(big, std::abs(r - out.mean));
+  }
+  if (!(big > 0.0) || !std::isfinite(big)) return out;
+  for (Index i = 0; i < n; ++i) {
+    const double r = value(i);
+    if (w[i] > 0.0 && std::isfinite(r)) {
+      const double d = (r - out.mean) / big;
+      v += w[i] * d * d;
+    }
+  }
+  out.sd = big * std::sqrt(v / ws);
+  return out;
+}
+
 // weighted mean and standard deviation of each input column over the rows
-// of positive weight (a constant column gets scale 1, and counts in `constant`)
+// of positive weight. A column whose spread is within rounding of its size
+// (sd at most 1e-12 times its largest |value|, or not finite) is constant:
+// it gets scale 1 and counts in `constant`. The rule is relative, so that a
+// column measured in units of 1e-150 is standardised, not taken as constant.
 void input_moments(const Design& X, const VecRef& w, VectorXd& center, VectorXd& scale, int& constant) {
   const Index n = X.rows(), p = X.cols();
   center.resize(p);
   scale.resize(p);
   constant = 0;
-  double ws = 0.0;
-  for (Index i = 0; i < n; ++i) ws += w[i] > 0.0 ? w[i] : 0.0;
   for (Index j = 0; j < p; ++j) {
-    double m = 0.0, v = 0.0;
-    for (Index i = 0; i < n; ++i)
-      if (w[i] > 0.0) m += w[i] * X.value(i, j);
-    m /= ws;
-    for (Index i = 0; i < n; ++i)
-      if (w[i] > 0.0) {
-        const double d = X.value(i, j) - m;
-        v += w[i] * d * d;
-      }
-    const double sd = std::sqrt(v / ws);
-    center[j] = m;
-    const bool varies = sd > 1e-12 * (1.0 + std::abs(m)) && std::isfinite(sd);
-    scale[j] = varies ? sd : 1.0;
+    const Moments mo = weighted_moments(n, w, [&](Index i) { return X.value(i, j); });
+    center[j] = mo.mean;
+    const bool varies = std::isfinite(mo.sd) && mo.sd > 1e-12 * mo.largest;
+    scale[j] = varies ? mo.sd : 1.0;
     if (!varies) ++constant;
   }
 }
 
 // weighted standard deviation of the response's first column less the
 // offset over the rows of positive weight where it is finite (an integer
-// NA is not), its squares scaled by the largest deviation (so that they
-// neither underflow nor overflow); 1 when it is 0, not finite or there are
-// no such rows. A spread whose squares underflow (sd below sqrt(DBL_MIN),
-// 1.5e-154) is an error: the Gaussian loss, and the dispersion its units
-// are measured in, would be 0 or subnormal.
+// NA is not); 1 when it is 0, not finite or there are no such rows. A
+// spread whose squares underflow (sd below sqrt(DBL_MIN), 1.5e-154) is an
+// error: the Gaussian loss, and the dispersion its units are measured in,
+// would be 0 or subnormal.
 double response_sd(const Response& y, const VecRef& w, const double* offset) {
-  double ws = 0.0, m = 0.0, big = 0.0, v = 0.0;
-  auto value = [&](Index i) {
+  const Moments mo = weighted_moments(y.n, w, [&](Index i) {
     if (!y.y && y.yi[i] == NA_INTEGER) return (double)NAN;
     return y.at(i, 0) - (offset ? offset[i] : 0.0);
-  };
-  for (Index i = 0; i < y.n; ++i) {
-    const double r = value(i);
-    if (w[i] > 0.0 && std::isfinite(r)) {
-      ws += w[i];
-      m += w[i] * r;
-    }
-  }
-  if (!(ws > 0.0)) return 1.0;
-  m /= ws;
-  for (Index i = 0; i < y.n; ++i) {
-    const double r = value(i);
-    if (w[i] > 0.0 && std::isfinite(r)) big = std::max(big, std::abs(r - m));
-  }
-  if (!(big > 0.0) || !std::isfinite(big)) return 1.0;
-  for (Index i = 0; i < y.n; ++i) {
-    const double r = value(i);
-    if (w[i] > 0.0 && std::isfinite(r)) v += w[i] * ((r - m) / big) * ((r - m) / big);
-  }
-  const double sd = big * std::sqrt(v / ws);
+  });
+  const double sd = mo.sd;
   if (!std::isfinite(sd) || !(sd > 0.0)) return 1.0;
   if (sd < std::sqrt(std::numeric_limits<double>::min())) {
     char buf[240];

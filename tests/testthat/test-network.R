@@ -528,6 +528,33 @@ test_that("the engine computes a network's output scale: the weighted sd of the 
   expect_equal(f$network$output_scale, c(wsd(d$y, rep(1, 300)), 1), tolerance = 1e-12)
 })
 
+test_that("a network's inputs are standardised at any scale; constant means within rounding of their size", {
+  set.seed(6)
+  d <- data.frame(x = runif(200), z = rnorm(200))
+  d$y <- sin(3 * d$x) + 0.5 * d$z + rnorm(200) * 0.2
+  fit_at <- function(s) {
+    set.seed(1)
+    suppressWarnings(gradglm(y ~ x + z, data = transform(d, x = x * s), model = mlp(units = 4),
+                             optimizer = opt_adam(max_epochs = 20)))
+  }
+  one <- fit_at(1)
+  # (the scales' squares are those of the deviations over the largest one;
+  # before, a column of 1e-150 had an sd below 1e-12 (1 + |mean|) and was
+  # taken as constant: the network saw it at 1e-150 and could not use it)
+  for (s in c(1e-150, 1e-100, 1e-13, 1e150)) {
+    f <- fit_at(s)
+    expect_equal(f$network$scale[1] / s, one$network$scale[1], tolerance = 1e-12, label = format(s))
+    expect_equal(f$network$center[1] / s, one$network$center[1], tolerance = 1e-12, label = format(s))
+    expect_equal(unname(fitted(f)), unname(fitted(one)), tolerance = 1e-8, label = format(s))
+  }
+  # a column of 1e6 plus noise of 1e-9 is constant up to rounding: scale 1
+  d$x <- 1e6 + rnorm(200) * 1e-9
+  set.seed(1)
+  f <- suppressWarnings(gradglm(y ~ x + z, data = d, model = mlp(units = 4), optimizer = opt_adam(max_epochs = 2)))
+  expect_identical(f$network$scale[1], 1)
+  expect_gt(f$network$scale[2], 0.5)
+})
+
 test_that("L-BFGS stopped at a ReLU network's kink says so, not that the loss is flat", {
   res <- list(converged = FALSE, iter = 235L, message = paste0(
     "no step lowers the loss although the gradient norm is 0.000862 (above sqrt(tol) = 1e-05): the loss is flat ",
