@@ -559,10 +559,10 @@ warn_not_converged <- function(res, optimizer, fun, network = FALSE) {
   unit <- if (optimizer %in% c("sgd", "adam")) " epochs" else " iterations"
   hint <- if (optimizer %in% c("sgd", "adam")) {
     paste0("; see optimizer = opt_", optimizer, "(max_epochs = , learning_rate = )")
-  } else if (grepl("no step lowers the loss", res$message, fixed = TRUE)) {
-    # (more iterations would not help: the loss is flat to machine precision,
-    # or a ReLU network's is kinked, see network_kinked())
-    if (grepl("kinked", res$message, fixed = TRUE)) {
+  } else if (isTRUE(res$stop %in% c("flat", "kink"))) {
+    # (more iterations would not help: no step lowers the loss, which is flat
+    # to machine precision or, for a ReLU network, kinked)
+    if (identical(res$stop, "kink")) {
       "; optimizer = \"adam\", or a smooth activation (\"softplus\", \"gelu\", \"tanh\"), may get further"
     } else if (network) {
       "; optimizer = \"adam\" or another start may get further"

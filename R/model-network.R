@@ -218,7 +218,6 @@ network_core <- function(net, model, ctx, spec, control, penalty, offset_given, 
   if (!(net$decay_biases && decay > 0)) {
     res <- check_network_loss(res, attr(start, "null_loss"), isTRUE(attr(start, "null_sampled")))
   }
-  if (net$activation == "relu") res <- network_kinked(res)
   if (!res$converged) warn_not_converged(res, spec$name, fun, network = TRUE)
   warn_best_at_start(res, fun)
   cn <- network_weight_names(input_names, net$units, out)
@@ -266,20 +265,6 @@ check_network_loss <- function(res, null_loss, sampled) {
       format(signif(null_loss, 4)), ", where its output biases started: it did not reach a minimum; a ",
       "smaller learning rate, or a response rescaled to values near 1, may get there")
   }
-  res
-}
-
-# L-BFGS or gd stopped because no step lowered the loss while the gradient
-# was not small: for a ReLU network that is a kink, not a loss flat along a
-# badly scaled gradient (the engine's reason). Where a ReLU unit's input is 0
-# for some row the gradient is one side's; measured at such a stop (500
-# rows, 8 units), the loss fell along the gradient 10 times slower than the
-# gradient said, so the line search found no step to take. Said as such.
-network_kinked <- function(res) {
-  if (isTRUE(res$converged) || !grepl("no step lowers the loss", res$message, fixed = TRUE)) return(res)
-  res$message <- sub(": the loss is flat .*$", paste0(
-    ": the ReLU units make the loss kinked, and at a kink the gradient overstates how much a step lowers ",
-    "it"), res$message)
   res
 }
 

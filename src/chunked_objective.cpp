@@ -280,7 +280,7 @@ Rcpp::List fit_by_passes(gradglm::PassObjective& obj, Rcpp::NumericVector start,
       Rcpp::Named("cov_kind") = kind, Rcpp::Named("converged") = r.converged,
       Rcpp::Named("iterations") = r.iter, Rcpp::Named("passes") = (double)obj.passes(),
       Rcpp::Named("weight_sum") = obj.weight_sum(), Rcpp::Named("chunks") = (double)obj.chunks(),
-      Rcpp::Named("message") = r.message, Rcpp::Named("diverged") = r.diverged,
+      Rcpp::Named("message") = r.message, Rcpp::Named("stop") = r.stop, Rcpp::Named("diverged") = r.diverged,
       Rcpp::Named("rate_too_large") = r.rate_too_large, Rcpp::Named("n_boundary") = obj.n_boundary(),
       Rcpp::Named("trace") = gradglm::trace_frame(r.trace, optimizer == "gd" || gradglm::is_stochastic(optimizer), false));
 }

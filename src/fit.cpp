@@ -1114,7 +1114,7 @@ class FitDriver {
         Rcpp::Named("converged") = res_.converged, Rcpp::Named("diverged") = res_.diverged,
         // (a model with nothing to estimate takes no iteration, glm's start included)
         Rcpp::Named("iter") = res_.iter + (coef.size() > 0 ? extra_iter_ : 0), Rcpp::Named("message") = res_.message,
-        Rcpp::Named("rate_too_large") = res_.rate_too_large,
+        Rcpp::Named("stop") = res_.stop, Rcpp::Named("rate_too_large") = res_.rate_too_large,
         Rcpp::Named("best_epoch") = res_.best_epoch >= 0 ? Rcpp::wrap(res_.best_epoch) : R_NilValue,
         Rcpp::Named("trace") = trace_frame(res_.trace, stochastic_ || optimizer_ == "gd", res_.validated));
   }

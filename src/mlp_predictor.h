@@ -101,6 +101,8 @@ class MlpPredictor {
   // dropout: a share of hidden units zeroed in passes while `training`
   void set_dropout(double rate) { dropout_ = rate; }
   double dropout() const { return dropout_; }
+  // ReLU hidden units: the eta of a row is not differentiable where a unit's input is 0
+  bool kinked() const { return act_ == Activation::relu && !units_.empty(); }
   void set_training(bool on, std::uint64_t seed) const {
     training_ = on && dropout_ > 0.0;
     seed_ = seed;

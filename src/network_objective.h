@@ -27,6 +27,7 @@ class NetworkObjective : public Objective {
   double value(const VectorXd& b) override { return pass(b, nullptr, nullptr, 0.0, false); }
   double value_grad(const VectorXd& b, VectorXd& grad) override { return pass(b, &grad, nullptr, 0.0, false); }
   double work() const override { return pred_.work(); }
+  const char* kink() const override { return pred_.kinked() ? "the ReLU units make the loss kinked" : nullptr; }
   Index rows() const override { return pred_.n(); }
   double rows_weight(const std::vector<RowRun>& runs) const override { return rows_.weight(runs); }
   double rows_value_grad(const VectorXd& b, const std::vector<RowRun>& runs, double denom,

@@ -64,6 +64,9 @@ class Objective {
   // true when a pass reads the data (chunks from a database or files), so that
   // an optimizer should ask for everything it may need in one pass
   virtual bool costly_pass() const { return false; }
+  // what makes the loss kinked (not differentiable on a set the optimizer
+  // can stop on), for the stop where no step lowers it: null when smooth
+  virtual const char* kink() const { return nullptr; }
   // Minibatch access for the stochastic optimizers: the number of rows (0 when
   // the objective has none), the weight of a set of rows, and the sums over
   // those rows of w_i times the unit loss and its gradient, divided by `denom`
@@ -222,6 +225,7 @@ class RescaledObjective : public Objective {
     return f;
   }
   double work() const override { return base_.work(); }
+  const char* kink() const override { return base_.kink(); }
   std::string check(const VectorXd& theta) override { return base_.check(to_beta(theta)); }
   Index rows() const override { return base_.rows(); }
   double rows_weight(const std::vector<RowRun>& runs) const override { return base_.rows_weight(runs); }

@@ -37,19 +37,24 @@ double relative_change(double f_new, double f, double floor) {
 
 // No step lowers the loss: a minimum to machine precision when the gradient
 // (in the stopping rule's units) is small, as Newton's step-halving judges it;
-// else the loss is flat along a gradient that the optimizer's coordinates
-// scale badly, and the fit has not converged. Sets converged and message.
-void stop_flat(Result& res, const Settings& s, double gnorm_scaled) {
+// else, on a smooth loss, it is flat along a gradient that the optimizer's
+// coordinates scale badly, and on a kinked one (`kink` says why) the stop is
+// at a kink, where the gradient overstates how much a step lowers the loss;
+// either way the fit has not converged. Sets converged, stop and message.
+void stop_flat(Result& res, const Settings& s, double gnorm_scaled, const char* kink) {
   res.converged = gnorm_scaled <= std::sqrt(s.tol);
   if (res.converged) {
+    res.stop = "precision";
     res.message = "the loss cannot be decreased further at machine precision";
   } else {
-    char buf[320];
-    std::snprintf(buf, sizeof buf,
-                  "no step lowers the loss although the gradient norm is %.3g (above sqrt(tol) = %.3g): the "
-                  "loss is flat to machine precision along a badly scaled gradient",
+    res.stop = kink ? "kink" : "flat";
+    const std::string why = kink ? std::string(kink) + ", and at a kink the gradient overstates how much a step "
+                                                      "lowers it"
+                                 : "the loss is flat to machine precision along a badly scaled gradient";
+    char buf[200];
+    std::snprintf(buf, sizeof buf, "no step lowers the loss although the gradient norm is %.3g (above sqrt(tol) = %.3g)",
                   gnorm_scaled, std::sqrt(s.tol));
-    res.message = buf;
+    res.message = std::string(buf) + ": " + why;
   }
 }
 
@@ -589,7 +594,7 @@ Result lbfgs(Objective& obj, const VectorXd& start, const Settings& s, const Mat
     const bool progress = next.f < f || (ok && next.f <= f + 1e-12 * std::abs(f) && next.g.norm() < gnorm);
     if (!progress) {
       // no step lowers the loss: at a minimum to machine precision, if the gradient is small
-      stop_flat(res, s, gnorm * s.stop_scale);
+      stop_flat(res, s, gnorm * s.stop_scale, obj.kink());
       record(res, s, it, f, gnorm * s.stop_scale, 0.0);
       break;
     }
@@ -678,7 +683,7 @@ Result gradient_descent(Objective& obj, const VectorXd& start, const Settings& s
       // rounding level of the loss, which is as close to a minimum as it gets
       // -- unless the schedule has shrunk the rate to nothing first
       if (scheduled > 1e-6 * s.learning_rate) {
-        stop_flat(res, s, gnorm * s.stop_scale);
+        stop_flat(res, s, gnorm * s.stop_scale, obj.kink());
       } else {
         res.converged = false;
         res.message = "the scheduled learning rate decayed to about 0 before the gradient norm reached tol; "

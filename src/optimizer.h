@@ -36,6 +36,11 @@ struct Result {
   MatrixXd curvature;  // newton: the objective's curvature at `coef`
   VectorXd gradient;   // newton: the objective's gradient at `coef`
   std::string message; // why it stopped, when it did not converge
+  // how it stopped, for R to read: "flat" (no step lowers a smooth loss
+  // although the gradient is above the bound), "kink" (the same on a kinked
+  // loss), "precision" (no step lowers it, the gradient within the bound:
+  // converged), else "" (converged by the rule, or stopped as `message` says)
+  std::string stop;
   bool diverged = false; // stopped by the objective's check (e.g. an unbounded likelihood)
   bool rate_too_large = false;  // sgd / adam: the loss became non-finite or stayed above its start
   int best_epoch = -1;          // sgd / adam with validation: the epoch whose parameters were kept

@@ -330,6 +330,9 @@ test_that("gd and L-BFGS stopped by a flat loss along a large gradient say they 
   expect_false(f1$converged)
   # (the message names the bound the stop applied: sqrt(tol), here of gd's default tol 1e-8)
   expect_match(f1$message, "gradient norm is [0-9.e+-]+ \\(above sqrt\\(tol\\) = 0.0001\\)")
+  # (a linear model's loss is smooth: flat, and the hint is Newton)
+  expect_match(f1$message, "the loss is flat to machine precision along a badly scaled gradient", fixed = TRUE)
+  expect_warning(gradglm(y ~ x, d1, family = Gamma("identity"), optimizer = "gd"), "\"newton\" reaches the optimum")
   d2 <- data.frame(y = 1e4 * (2 + x) * rgamma(n, 20, 20), x)
   expect_warning(f2 <- gradglm(y ~ x, d2, family = gaussian("inverse"), optimizer = "lbfgs"),
                  "the lbfgs optimizer did not converge .*no step lowers the loss although the gradient norm is")
