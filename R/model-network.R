@@ -78,6 +78,9 @@ mlp_activations <- c(identity = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, softplus
 #'   error; the objective is then nnet's divided by `n` for the binomial
 #'   network and by `2 * n` for the Gaussian one, nnet's least squares being
 #'   the whole squared error).
+#' @param ... Not used: an argument not named above is an error (nnet's
+#'   `decay` is `penalty = ridge(lambda = )` of [gradglm()]; `size` is
+#'   `units`).
 #' @param dropout The share of hidden units dropped (set to 0, the others
 #'   scaled by `1 / (1 - dropout)`) in each training step of `"sgd"` or
 #'   `"adam"`, from 0 (none) up to but not including 1.
@@ -92,9 +95,25 @@ mlp_activations <- c(identity = 0L, relu = 1L, tanh = 2L, sigmoid = 3L, softplus
 #'                optimizer = opt_adam(learning_rate = 0.01, max_epochs = 200))
 #' fit
 #' @export
-mlp <- function(units = c(32, 16), activation = "relu", init = c("auto", "he", "glorot"), dropout = 0,
+mlp <- function(units = c(32, 16), activation = "relu", init = c("auto", "he", "glorot"), dropout = 0, ...,
                 decay_biases = FALSE) {
   fun <- "mlp"
+  # (decay_biases after `...` is matched only in full: nnet's `decay = `
+  # would otherwise be taken as decay_biases, with a message about that)
+  extra <- list(...)
+  if (length(extra)) {
+    nm <- names(extra)
+    if (is.null(nm)) nm <- rep("", length(extra))
+    hint <- if ("decay" %in% nm) {
+      "; weight decay is gradglm()'s 'penalty = ridge(lambda = )' (see ?mlp for nnet's decay)"
+    } else if ("size" %in% nm) {
+      "; the hidden layers' sizes are 'units'"
+    } else {
+      ""
+    }
+    abort(fun, "unknown argument", if (length(extra) > 1L) "s", " ",
+          paste0(ifelse(nzchar(nm), paste0("'", nm, "'"), "(unnamed)"), collapse = ", "), hint)
+  }
   if (!is.numeric(units) || !is.null(dim(units)) || anyNA(units) || any(units < 1) || any(units != round(units)) ||
       any(!is.finite(units)) || any(units > .Machine$integer.max)) {
     abort(fun, "'units' must be a vector of positive whole numbers (the units of each hidden layer)")

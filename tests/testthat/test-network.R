@@ -295,6 +295,12 @@ test_that("bad network input: clear errors naming the argument", {
   expect_error(mlp(3, dropout = 1), "'dropout' must be a number from 0 up to")
   expect_error(mlp(3, dropout = -0.1), "'dropout'")
   expect_error(mlp(3, decay_biases = NA), "'decay_biases' must be TRUE or FALSE")
+  # (nnet's `decay` was taken as a partial match of decay_biases: "'decay_biases' must be TRUE or FALSE")
+  expect_error(mlp(3, decay = 0.01), "mlp: unknown argument 'decay'; weight decay is gradglm\\(\\)'s 'penalty = ridge")
+  expect_error(mlp(size = 3), "unknown argument 'size'; the hidden layers' sizes are 'units'")
+  expect_error(mlp(3, "tanh", "he", 0, TRUE), "unknown argument \\(unnamed\\)")
+  expect_error(mlp(3, foo = 1, bar = 2), "unknown arguments 'foo', 'bar'$")
+  expect_identical(mlp(3, decay_biases = TRUE)$decay_biases, TRUE)
   expect_error(gradglm(y ~ x1, data = d, model = mlp(3), optimizer = "newton"),
                "the 'newton' optimizer needs the curvature of a linear model")
   expect_error(gradglm(y ~ x1, data = d, model = mlp(3), optimizer = "exact"), "'exact' optimizer")
