@@ -34,8 +34,11 @@
 #' log-likelihood counts the scale), with a location-scale fit only when
 #' their prior weights are 0 and 1 (glm's weights are precisions, a `sigma`
 #' model's frequencies); models of different families are not
-#' nested and get no p-value. Term-by-term tables of a single model are for
-#' GLMs only, and the F test does not apply.
+#' nested and get no p-value. A single such model gets the same table for
+#' the terms of its formula added one at a time (each smaller model refitted
+#' from the fit's call, its `sigma` model, and `df` or `theta` estimated or
+#' fixed, as in the fit); every refit must use the same observations. The F
+#' and score tests do not apply.
 #'
 #' @param object A fitted model of class `"gradglm"`.
 #' @param ... Further fitted `"gradglm"` models to compare with `object`.
@@ -67,6 +70,9 @@
 #'
 #' # Terms added sequentially
 #' anova(fit2)
+#'
+#' # A Student-t model: likelihood-ratio tests of its terms, added in turn
+#' anova(gradglm(mpg ~ wt + hp + qsec, data = mtcars, family = student_t(df = 4)))
 #'
 #' # Gaussian models: F test with the estimated dispersion
 #' g0 <- gradglm(mpg ~ wt, data = mtcars)

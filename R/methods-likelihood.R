@@ -284,17 +284,58 @@
     abort(fun, "every model must be a gradglm fit (argument(s) ",
           paste(which(!is_fit), collapse = ", "), " are not)")
   }
-  if (length(fits) < 2L) {
-    abort(fun, "a term-by-term table is for GLM fits, and this fit is ", describe_fit_kind(fits[[1L]]),
-          "; test its terms by comparing it with a smaller model, e.g. anova(update(fit, . ~ . - x), fit), ",
-          "or with drop1(fit)")
-  }
   test <- .methods_anova_test(test)
   if (test %in% c("F", "Rao", "Cp")) {
     abort(fun, "the ", test, " test does not apply to distributional fits; ",
           "use test = \"Chisq\" (likelihood-ratio test)")
   }
+  if (length(fits) < 2L) return(.lik_anova_terms(fits[[1L]], test))
   .lik_anova_lrt(fits, test)
+}
+
+# One fit of several parameter blocks: the terms of its location model added
+# one at a time, first to last, each row a likelihood-ratio test of the model
+# with the terms up to it against the model before it (as glm's sequential
+# table, by refitting the call; a sigma model, and df or theta estimated or
+# fixed, as in the fit itself). Every refit must use the fit's observations.
+.lik_anova_terms <- function(object, test) {
+  fun <- "anova.gradglm"
+  if (is.null(object$terms) || is.null(object$call)) {
+    abort(fun, "a single model's table needs gradglm()'s formula and call, which a fit of gradglm_fit() does ",
+          "not have; compare two or more fits instead")
+  }
+  labels <- attr(stats::terms(object), "term.labels")
+  nterms <- length(labels)
+  n0 <- nobs.gradglm(object)
+  subs <- lapply(seq_len(nterms) - 1L, function(i) {
+    later <- labels[(i + 1L):nterms]
+    sub <- .select_lik_refit(object, paste(later, collapse = " - "), "-", fun)
+    if (is.null(sub)) {
+      abort(fun, "the model of the terms before '", later[1L], "' cannot be fitted (it has no location ",
+            "coefficient); compare fits instead")
+    }
+    if (nobs.gradglm(sub) != n0) {
+      abort(fun, "the number of observations in use changed (", n0, " to ", nobs.gradglm(sub), ") without ",
+            "the term(s) ", quote_some(later), ": remove the rows with missing values first")
+    }
+    sub
+  })
+  lls <- lapply(c(subs, list(object)), stats::logLik)
+  m2ll <- -2 * vapply(lls, as.numeric, numeric(1))
+  resdf <- n0 - vapply(lls, function(l) as.numeric(attr(l, "df")), numeric(1))
+  tab <- data.frame(c(NA, -diff(resdf)), c(NA, -diff(m2ll)), resdf, m2ll, check.names = FALSE)
+  names(tab) <- c("Df", "LR stat", "Resid. Df", "-2 logLik")
+  row.names(tab) <- c("NULL", labels)
+  if (test == "Chisq") {
+    stat <- tab[["LR stat"]]
+    stat[tab$Df %in% 0 | (!is.na(stat) & stat < 0)] <- NA
+    tab[["Pr(>Chi)"]] <- stats::pchisq(stat, tab$Df, lower.tail = FALSE)
+  }
+  sig <- .lik_sigma_label(object)
+  heading <- paste0("Likelihood-ratio tests\n\nModel: ", .lik_model_label(object, TRUE),
+                    "\n\nTerms added sequentially (first to last)",
+                    if (!is.null(sig) && sig != "~ 1") paste0("; the sigma model ", sig, " in every row"), "\n\n")
+  structure(tab, heading = heading, class = c("anova", "data.frame"))
 }
 
 .lik_anova_lrt <- function(fits, test) {

@@ -571,7 +571,7 @@ test_that("anova refuses what it cannot compare", {
   fsub <- gradglm(dist ~ speed, data = cars[-1, ], family = laplace())
   expect_error(anova(f2, fsub), "same number of observations")
   expect_error(anova(fits_dm$classical, fsub), "same number of observations")
-  expect_error(anova(f2), "a term-by-term table is for GLM fits, and this fit is a gaussian model")
+  expect_error(anova(f2, test = "F"), "the F test does not apply to distributional fits")
   expect_error(anova(f2, fits_dm$gauss1, test = "F"), "F test")
   expect_error(anova(f2, lm(dist ~ speed, cars)), "gradglm fit")
   pois <- gradglm(dist ~ speed, data = cars, family = poisson())
@@ -587,6 +587,53 @@ test_that("anova refuses what it cannot compare", {
   # classical anova is unchanged (an F test with the estimated dispersion, glm's default since R 4.4)
   expect_identical(names(anova(fits_dm$classical, gradglm(dist ~ 1, data = cars))),
                    c("Resid. Df", "Resid. Dev", "Df", "Deviance", "F", "Pr(>F)"))
+})
+
+test_that("anova() of one distributional, multinomial or multi-response fit adds its terms in turn", {
+  # (before: an error, "a term-by-term table is for GLM fits")
+  set.seed(11)
+  d <- data.frame(x = rnorm(120), z = rnorm(120), g = gl(3, 40), o = runif(120))
+  d$y <- 1 + d$x + 0.3 * (d$g == "2") + rt(120, 4) * exp(0.3 * d$z)
+  d$y2 <- d$y + d$z + rnorm(120)
+  d$k <- factor(cut(d$y, 3, labels = FALSE) + 0 * d$o)
+  same_as_fits <- function(full, smaller) {
+    a <- anova(full)
+    b <- do.call(anova, c(smaller, list(full)))
+    expect_identical(row.names(a), c("NULL", attr(terms(full), "term.labels")))
+    expect_equal(a[["-2 logLik"]], b[["-2 logLik"]], tolerance = 1e-7)
+    expect_equal(a[["Df"]], b[["Df"]])
+    expect_equal(a[["LR stat"]], b[["LR stat"]], tolerance = 1e-6)
+    expect_equal(a[["Pr(>Chi)"]], b[["Pr(>Chi)"]], tolerance = 1e-6)
+    expect_equal(a[["Resid. Df"]], b[["Resid. Df"]])
+    a
+  }
+  # Student-t with df estimated in every refit, and a sigma model kept in every row
+  ft <- gradglm(y ~ x + g + z, sigma = ~ z, data = d, family = student_t())
+  a <- same_as_fits(ft, list(gradglm(y ~ 1, sigma = ~ z, data = d, family = student_t()),
+                             gradglm(y ~ x, sigma = ~ z, data = d, family = student_t()),
+                             gradglm(y ~ x + g, sigma = ~ z, data = d, family = student_t())))
+  expect_equal(a$Df, c(NA, 1, 2, 1))
+  expect_output(print(a), "Terms added sequentially (first to last); the sigma model ~ z in every row", fixed = TRUE)
+  expect_lt(a[["Pr(>Chi)"]][2], 1e-6)
+  # an offset stays in every model; Laplace
+  fl <- gradglm(y ~ x + z + offset(o), data = d, family = laplace())
+  same_as_fits(fl, list(gradglm(y ~ offset(o), data = d, family = laplace()),
+                        gradglm(y ~ x + offset(o), data = d, family = laplace())))
+  # several responses; multinomial; test = "none" drops the p-values
+  fm <- gradglm(cbind(y, y2) ~ x + z, data = d)
+  same_as_fits(fm, list(gradglm(cbind(y, y2) ~ 1, data = d), gradglm(cbind(y, y2) ~ x, data = d)))
+  fk <- gradglm(k ~ x + z, data = d, family = multinomial())
+  same_as_fits(fk, list(gradglm(k ~ 1, data = d, family = multinomial()),
+                        gradglm(k ~ x, data = d, family = multinomial())))
+  expect_null(anova(fk, test = "none")[["Pr(>Chi)"]])
+  expect_error(anova(fk, test = "Rao"), "the Rao test does not apply")
+  # a term whose variable has missing values would change the rows: a clear error
+  d$z[3] <- NA
+  fna <- gradglm(y ~ x + z, data = d, family = laplace())
+  expect_error(anova(fna), "the number of observations in use changed \\(119 to 120\\) without the term\\(s\\) 'x', 'z'")
+  # gradglm_fit() keeps no formula: compare fits instead
+  X <- cbind(1, d$x)
+  expect_error(anova(gradglm_fit(X, d$y, family = laplace())), "needs gradglm\\(\\)'s formula and call")
 })
 
 test_that("predict rebuilds data-dependent bases (poly) of both models as fitted", {

@@ -116,12 +116,17 @@ test_that("mtcars: cbind(mpg, qsec) ~ wt + hp + factor(cyl) is lm's mlm", {
   mr_check_lm(fit, c("mpg", "qsec"), "wt + hp + factor(cyl)", nd, "mtcars", data = mtcars)
 })
 
-test_that("confint() of several responses: lm's t intervals; anova() of one fit says what to do", {
+test_that("confint() of several responses: lm's t intervals; anova() of one fit adds its terms in turn", {
   fit <- gradglm(cbind(mpg, qsec) ~ wt + cyl, data = mtcars)
   ref <- lm(cbind(mpg, qsec) ~ wt + cyl, data = mtcars)
   expect_equal(confint(fit), confint(ref), tolerance = 1e-10)
   expect_equal(confint(fit, "qsec:wt", level = 0.8), confint(ref, "qsec:wt", level = 0.8), tolerance = 1e-10)
-  expect_error(anova(fit), "a model of several responses, not a GLM; test its terms by comparing it with a smaller")
+  # anova() of the one fit: its terms added in turn, as the fits made by hand
+  a <- anova(fit)
+  b <- anova(gradglm(cbind(mpg, qsec) ~ 1, data = mtcars), gradglm(cbind(mpg, qsec) ~ wt, data = mtcars), fit)
+  expect_identical(row.names(a), c("NULL", "wt", "cyl"))
+  expect_equal(a[["LR stat"]], b[["LR stat"]], tolerance = 1e-10)
+  expect_equal(a$Df, c(NA, 2, 2))
   # an offset is one vector for every response: a matrix one is refused with that reason
   O <- cbind(rnorm(32), rnorm(32))
   expect_error(gradglm(cbind(mpg, qsec) ~ wt + offset(O), data = mtcars), "'offset' is a matrix with 2 columns")
