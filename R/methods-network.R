@@ -1,9 +1,9 @@
 #' @include model-network.R
 NULL
 
-# Methods of fitted networks (model = mlp()): print and predict. The other
-# methods of the one class work from the fit's likelihood parts (logLik,
-# AIC, deviance, residuals, fitted) or refuse a network (summary, vcov,
+# Methods of fitted networks (model = mlp()): print, summary and predict.
+# The other methods of the one class work from the fit's likelihood parts
+# (logLik, AIC, deviance, residuals, fitted) or refuse a network (vcov,
 # confint, anova: the weights are not identified).
 
 # "2 inputs -> 16 tanh -> 16 tanh -> mu": the layers of a network
@@ -232,4 +232,112 @@ design_row_names_of <- function(x, n) {
     graphics::legend("topright", legend = d$labels, col = cols, lty = 1, bty = "n", cex = 0.8)
   }
   invisible(NULL)
+}
+
+# summary() of a network: what its print says, with the residuals, the
+# deviances, the training's course, each layer's weights and the inputs'
+# standardisation. No standard errors: the weights are not identified.
+.net_summary <- function(object) {
+  net <- object$network
+  coef <- unname(object$coefficients)
+  # (the weights in their order: each hidden layer's units x the layer
+  # before it, by column, then its biases; then the connected outputs x the
+  # last layer, then the outputs' biases; see network_weight_names())
+  at <- 0L
+  take <- function(k) {
+    v <- coef[at + seq_len(k)]
+    at <<- at + k
+    v
+  }
+  prev <- net$input_names
+  prev_name <- "inputs"
+  weights <- list()
+  rows <- list()
+  for (l in seq_along(net$units)) {
+    here <- paste0("h", l, ".", seq_len(net$units[l]))
+    w <- matrix(take(net$units[l] * length(prev)), net$units[l], length(prev), dimnames = list(here, prev))
+    b <- take(net$units[l])
+    weights[[paste0("h", l)]] <- cbind(w, `(bias)` = b)
+    rows[[l]] <- list(paste0(prev_name, " -> h", l), w, b)
+    prev <- here
+    prev_name <- paste0("h", l)
+  }
+  oc <- net$output_names[net$connected]
+  w <- matrix(take(length(oc) * length(prev)), length(oc), length(prev), dimnames = list(oc, prev))
+  bias <- stats::setNames(rep(NA_real_, length(net$output_names)), net$output_names)
+  bias[net$bias] <- take(sum(net$bias))
+  weights$output <- cbind(rbind(w, matrix(NA_real_, sum(!net$connected), length(prev),
+                                          dimnames = list(net$output_names[!net$connected], prev)))[
+    net$output_names, , drop = FALSE], `(bias)` = bias)
+  rows[[length(rows) + 1L]] <- list(paste0(prev_name, " -> output"), w, bias[net$bias])
+  stopifnot(at == length(coef))
+  tab <- data.frame(vapply(rows, `[[`, "", 1L), vapply(rows, function(r) length(r[[2L]]), 0L),
+                    vapply(rows, function(r) length(r[[3L]]), 0L),
+                    vapply(rows, function(r) if (length(r[[2L]])) sqrt(mean(r[[2L]]^2)) else NA_real_, 0),
+                    vapply(rows, function(r) if (length(r[[2L]])) max(abs(r[[2L]])) else NA_real_, 0))
+  names(tab) <- c("layer", "weights", "biases", "rms weight", "max |weight|")
+  inputs <- data.frame(center = net$center, scale = net$scale, row.names = net$input_names)
+  res_type <- switch(object$lik_type, glm = "deviance", location_scale = "pearson", NULL)
+  res <- if (!is.null(res_type)) stats::residuals(object, type = res_type)
+  tr <- object$trace
+  n <- stats::nobs(object)
+  glm_kind <- identical(object$lik_type, "glm")
+  ans <- list(call = object$call, family = object$family, architecture = .net_architecture(net),
+              n_weights = net$n_weights, dropout = net$dropout, decay = net$decay,
+              residuals = res, residual_type = res_type,
+              deviance = if (glm_kind) object$deviance, null.deviance = if (glm_kind) object$null.deviance,
+              df.null = object$df.null, df.residual = object$df.residual, loglik = object$loglik, npar = object$npar, nobs = n,
+              aic = object$aic, bic = -2 * object$loglik + log(n) * object$npar,
+              fit_line = .methods_fit_line(object), message = object$message,
+              loss_start = if (length(tr$loss)) tr$loss[1L], loss_end = net$objective,
+              val_loss = tr$val_loss, best_epoch = object$best_epoch,
+              layers = tab, weights = weights, inputs = inputs,
+              output_scale = net$output_scale, output_names = net$output_names)
+  class(ans) <- "summary.gradglm_network"
+  ans
+}
+
+#' @export
+print.summary.gradglm_network <- function(x, digits = max(3L, getOption("digits") - 3L), ...) {
+  if (!is.null(x$call)) cat("\nCall:\n", paste(deparse(x$call), collapse = "\n"), "\n", sep = "")
+  cat("\nFamily: ", x$family$family, " (link: ", x$family$link, ")\n", sep = "")
+  cat("Network: ", x$architecture, "\n", sep = "")
+  cat("  ", x$n_weights, " weights and biases", if (x$dropout > 0) paste0("; dropout ", format(x$dropout)),
+      if (x$decay > 0) paste0("; weight decay ", format(x$decay)), "\n", sep = "")
+  if (length(x$residuals)) {
+    cat("\n", if (x$residual_type == "deviance") "Deviance residuals" else "Residuals (standardised by sigma)",
+        ":\n", sep = "")
+    q <- stats::quantile(x$residuals, na.rm = TRUE)
+    names(q) <- c("Min", "1Q", "Median", "3Q", "Max")
+    print(q, digits = digits)
+  }
+  cat("\nLayers (the weights of standardised inputs and of the units before them):\n")
+  print(x$layers, digits = digits, row.names = FALSE)
+  cat("\nInputs, standardised inside the network as (x - center) / scale:\n")
+  print(x$inputs, digits = digits)
+  if (!is.null(x$output_scale) && any(x$output_scale != 1)) {
+    cat("Trained in units of the response's sd (the weights above are the outputs' own): ",
+        paste(x$output_names[x$output_scale != 1], format(signif(x$output_scale[x$output_scale != 1], digits)),
+              sep = " ", collapse = ", "), "\n", sep = "")
+  }
+  cat("\n", x$fit_line, if (length(x$message) && nzchar(x$message)) paste0(": ", x$message), "\n", sep = "")
+  if (!is.null(x$loss_start)) {
+    cat("Objective (mean loss", if (x$decay > 0) " plus weight decay", "): ", format(signif(x$loss_start, digits)),
+        " at the start, ", format(signif(x$loss_end, digits)), " at the end\n", sep = "")
+  }
+  if (length(x$val_loss) && !is.null(x$best_epoch)) {
+    cat("Validation loss: ", format(signif(x$val_loss[x$best_epoch + 1L], digits)), " at the kept epoch ",
+        x$best_epoch, "\n", sep = "")
+  }
+  if (!is.null(x$deviance)) {
+    cat("\nNull deviance: ", format(signif(x$null.deviance, digits + 2L)), " on ", x$df.null,
+        " degrees of freedom\nResidual deviance: ", format(signif(x$deviance, digits + 2L)),
+        if (isTRUE(x$df.residual > 0)) paste0(" on ", x$df.residual, " degrees of freedom"),
+        " (counting every weight and bias)"[isTRUE(x$df.residual > 0)], "\n", sep = "")
+  }
+  cat("Log-likelihood: ", format(signif(x$loglik, digits)), " (df = ", x$npar, ")   AIC: ",
+      format(signif(x$aic, digits)), "   BIC: ", format(signif(x$bic, digits)), "\n", sep = "")
+  cat("\nNo standard errors: a network's weights are not identified (its hidden units can be permuted);\n",
+      "compare networks on held-out data (evaluate(), cv_compare()) or by AIC.\n\n", sep = "")
+  invisible(x)
 }

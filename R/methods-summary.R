@@ -51,6 +51,16 @@
 #'   `df` (rank, residual degrees of freedom, number of coefficients),
 #'   `cov.unscaled`, `cov.scaled`, `na.action`, `nobs` and, when
 #'   `correlation = TRUE`, `correlation`.
+#'
+#'   For a network (`model = mlp()`), whose weights have no standard errors,
+#'   an object of class `"summary.gradglm_network"`: the architecture, the
+#'   residuals' quantiles (deviance residuals, or residuals standardised by
+#'   sigma), a table of each layer's number of weights and biases, their root
+#'   mean square and largest absolute value, `weights` (one matrix per layer,
+#'   a row per unit or output and a column per input of the layer plus
+#'   `(bias)`), `inputs` (the centre and scale of each standardised input),
+#'   the training's course (objective at the start and end, the kept epoch's
+#'   validation loss), deviances, log-likelihood, AIC and BIC.
 #' @seealso [print.gradglm()], [vcov.gradglm()], [confint.gradglm()].
 #' @examples
 #' fit <- gradglm(breaks ~ wool + tension, data = warpbreaks,
@@ -70,7 +80,13 @@ summary.gradglm <- function(object, dispersion = NULL, correlation = FALSE, symb
     if (!is.logical(v) || length(v) != 1L || is.na(v)) abort("summary.gradglm", "'", a, "' must be TRUE or FALSE")
   }
   stop_if_path(object, "summary.gradglm")
-  stop_if_network(object, "summary.gradglm", "summary() with standard errors")
+  if (is_network_fit(object)) {
+    if (!is.null(dispersion) || correlation) {
+      abort("summary.gradglm", "'", if (!is.null(dispersion)) "dispersion" else "correlation", "' is for ",
+            "standard errors, which a network's weights do not have (the hidden units can be permuted)")
+    }
+    return(.net_summary(object))
+  }
   if (!is_glm_fit(object)) {
     if (!is.null(dispersion)) {
       stop("summary.gradglm: 'dispersion' does not apply to a model whose scale is a parameter of ",
