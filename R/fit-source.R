@@ -785,7 +785,9 @@ source_fit <- function(formula, source, family, weights, subset, offset, na_fun,
   }
   # (said of the fit without the aliased columns, whose curvature is not singular)
   if (isTRUE(res$diverged)) warn(fun, res$message)
-  else if (!res$converged) warn_not_converged(list(message = res$message, stop = res$stop, iter = res$iterations), name, fun)
+  else if (!res$converged) {
+    warn_not_converged(list(message = res$message, stop = res$stop, iter = res$iterations), name, fun)
+  }
   # (fitted means at 0 or 1, as in memory; the rows that would certify a
   # separation are not at hand)
   if (!is.null(fam$row$boundary) && isTRUE(res$n_boundary > 0)) warn(fun, fam$row$boundary)

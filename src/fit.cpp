@@ -193,10 +193,9 @@ VectorXd network_decays(const Rcpp::List& net, const MlpPredictor& pred) {
 // positive weight where it is finite, and the largest |value| among them; the
 // squares are those of the deviations divided by the largest deviation, so
 // that a spread of 1e-170 or 1e160 is measured without underflow or overflow.
-// `rows` is false when no row counts (mean, sd and largest are then 0).
+// All three are 0 when no row counts.
 struct Moments {
   double mean = 0.0, sd = 0.0, largest = 0.0;
-  bool rows = false;
 };
 template <class Value>
 Moments weighted_moments(Index n, const VecRef& w, Value value) {
@@ -211,7 +210,6 @@ Moments weighted_moments(Index n, const VecRef& w, Value value) {
     }
   }
   if (!(ws > 0.0)) return out;
-  out.rows = true;
   out.mean = m / ws;
   for (Index i = 0; i < n; ++i) {
     const double r = value(i);

@@ -294,6 +294,7 @@ class PartialObjective : public Objective {
     return true;
   }
   double work() const override { return base_.work(); }
+  const char* kink() const override { return base_.kink(); }
   std::string check(const VectorXd& x) override { return base_.check(embed(x)); }
 
   VectorXd embed(const VectorXd& x) const {

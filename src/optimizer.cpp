@@ -52,7 +52,8 @@ void stop_flat(Result& res, const Settings& s, double gnorm_scaled, const char* 
                                                       "lowers it"
                                  : "the loss is flat to machine precision along a badly scaled gradient";
     char buf[200];
-    std::snprintf(buf, sizeof buf, "no step lowers the loss although the gradient norm is %.3g (above sqrt(tol) = %.3g)",
+    std::snprintf(buf, sizeof buf,
+                  "no step lowers the loss although the gradient norm is %.3g (above sqrt(tol) = %.3g)",
                   gnorm_scaled, std::sqrt(s.tol));
     res.message = std::string(buf) + ": " + why;
   }

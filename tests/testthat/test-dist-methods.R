@@ -630,7 +630,8 @@ test_that("anova() of one distributional, multinomial or multi-response fit adds
   # a term whose variable has missing values would change the rows: a clear error
   d$z[3] <- NA
   fna <- gradglm(y ~ x + z, data = d, family = laplace())
-  expect_error(anova(fna), "the number of observations in use changed \\(119 to 120\\) without the term\\(s\\) 'x', 'z'")
+  expect_error(anova(fna),
+               "the number of observations in use changed \\(119 to 120\\) without the term\\(s\\) 'x', 'z'")
   # gradglm_fit() keeps no formula: compare fits instead
   X <- cbind(1, d$x)
   expect_error(anova(gradglm_fit(X, d$y, family = laplace())), "needs gradglm\\(\\)'s formula and call")
