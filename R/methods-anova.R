@@ -156,12 +156,7 @@ anova.gradglm <- function(object, ..., test, dispersion = NULL) {
   dfs <- tab[["Df"]]
   dev <- tab[[if (test == "Rao") "Rao" else "Deviance"]]
   if (test %in% c("Chisq", "Rao")) {
-    # Deviance changes are oriented so that the bigger model gives a positive
-    # statistic whichever order the models were listed in.
-    stat <- dev / scale * sign(dfs)
-    stat[dfs %in% 0] <- NA
-    stat[!is.na(stat) & stat < 0] <- NA
-    tab[["Pr(>Chi)"]] <- stats::pchisq(stat, abs(dfs), lower.tail = FALSE)
+    tab[["Pr(>Chi)"]] <- .chisq_pvalues(dev / scale, dfs)
   } else {
     if (.methods_fixed_dispersion(family)) {
       warning("anova.gradglm: the F test is not appropriate for the '",
@@ -175,6 +170,17 @@ anova.gradglm <- function(object, ..., test, dispersion = NULL) {
     tab[["Pr(>F)"]] <- stats::pf(fval, abs(dfs), df_scale, lower.tail = FALSE)
   }
   tab
+}
+
+# Chi-squared p-values of changes `stat` (in deviance or -2 logLik) with
+# `dfs` parameters, oriented so that the bigger model gives a positive
+# statistic whichever order the models were listed in; NA for no change in
+# the parameters or a statistic of the wrong sign.
+.chisq_pvalues <- function(stat, dfs) {
+  stat <- stat * sign(dfs)
+  stat[dfs %in% 0] <- NA
+  stat[!is.na(stat) & stat < 0] <- NA
+  stats::pchisq(stat, abs(dfs), lower.tail = FALSE)
 }
 
 # Dispersion and its degrees of freedom, from the largest model.

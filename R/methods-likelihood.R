@@ -326,11 +326,7 @@
   tab <- data.frame(c(NA, -diff(resdf)), c(NA, -diff(m2ll)), resdf, m2ll, check.names = FALSE)
   names(tab) <- c("Df", "LR stat", "Resid. Df", "-2 logLik")
   row.names(tab) <- c("NULL", labels)
-  if (test == "Chisq") {
-    stat <- tab[["LR stat"]]
-    stat[tab$Df %in% 0 | (!is.na(stat) & stat < 0)] <- NA
-    tab[["Pr(>Chi)"]] <- stats::pchisq(stat, tab$Df, lower.tail = FALSE)
-  }
+  if (test == "Chisq") tab[["Pr(>Chi)"]] <- .chisq_pvalues(tab[["LR stat"]], tab$Df)
   sig <- .lik_sigma_label(object)
   heading <- paste0("Likelihood-ratio tests\n\nModel: ", .lik_model_label(object, TRUE),
                     "\n\nTerms added sequentially (first to last)",
@@ -393,10 +389,7 @@
   same_family <- length(unique(fam_id)) == 1L
   note <- NULL
   if (test == "Chisq") {
-    stat <- lr * sign(dfs)
-    stat[dfs %in% 0] <- NA
-    stat[!is.na(stat) & stat < 0] <- NA
-    p <- stats::pchisq(stat, abs(dfs), lower.tail = FALSE)
+    p <- .chisq_pvalues(lr, dfs)
     if (!same_family) {
       p[] <- NA
       note <- paste0("\nThe models have different families (",

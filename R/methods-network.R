@@ -288,7 +288,7 @@ design_row_names_of <- function(x, n) {
               deviance = if (glm_kind) object$deviance, null.deviance = if (glm_kind) object$null.deviance,
               df.null = object$df.null, df.residual = object$df.residual, loglik = object$loglik,
               npar = object$npar, nobs = n,
-              aic = object$aic, bic = -2 * object$loglik + log(n) * object$npar,
+              aic = object$aic, bic = stats::BIC(object),
               fit_line = .methods_fit_line(object), message = object$message,
               loss_start = if (length(tr$loss)) tr$loss[1L], loss_end = net$objective,
               val_loss = tr$val_loss, best_epoch = object$best_epoch,
@@ -333,8 +333,9 @@ print.summary.gradglm_network <- function(x, digits = max(3L, getOption("digits"
   if (!is.null(x$deviance)) {
     cat("\nNull deviance: ", format(signif(x$null.deviance, digits + 2L)), " on ", x$df.null,
         " degrees of freedom\nResidual deviance: ", format(signif(x$deviance, digits + 2L)),
-        if (isTRUE(x$df.residual > 0)) paste0(" on ", x$df.residual, " degrees of freedom"),
-        " (counting every weight and bias)"[isTRUE(x$df.residual > 0)], "\n", sep = "")
+        if (isTRUE(x$df.residual > 0)) {
+          paste0(" on ", x$df.residual, " degrees of freedom (counting every weight and bias)")
+        }, "\n", sep = "")
   }
   cat("Log-likelihood: ", format(signif(x$loglik, digits)), " (df = ", x$npar, ")   AIC: ",
       format(signif(x$aic, digits)), "   BIC: ", format(signif(x$bic, digits)), "\n", sep = "")
